@@ -1,0 +1,363 @@
+/*
+ * The Kafka APIs the broker implements, each message described once.
+ *
+ * Every message is an X-macro list of fields:
+ *     X(STRUCT, TYPE, name, first_version, last_version, nullable_from, default, sub)
+ * expanded twice: here into a C struct, and in apis.c into the field table
+ * that proto.c walks to decode and encode any version. Field names are the
+ * protocol's names in snake_case, so code and spec read alike. Tagged fields
+ * are not described: none that the broker needs exists, and proto.c skips
+ * unknown tags on input and writes none on output.
+ */
+#ifndef PGK_APIS_H
+#define PGK_APIS_H
+
+#include "proto.h"
+
+#define PGK_CT_I8 int8_t
+#define PGK_CT_I16 int16_t
+#define PGK_CT_I32 int32_t
+#define PGK_CT_I64 int64_t
+#define PGK_CT_BOOL bool
+#define PGK_CT_UUID kuuid
+#define PGK_CT_F64 double
+#define PGK_CT_STR kstr
+#define PGK_CT_BYTES kstr
+#define PGK_CT_ARRS karray
+#define PGK_CT_ARRI32 karray
+#define PGK_CT_ARRI64 karray
+#define PGK_CT_ARRSTR karray
+
+#define PGK_MEMBER(S, T, n, lo, hi, nul, d, sub) PGK_CT_##T n;
+#define PGK_MESSAGE(S, LIST)                                                                       \
+	typedef struct S {                                                                         \
+		LIST(PGK_MEMBER, S)                                                                \
+	} S;                                                                                       \
+	extern const schema_def S##_schema;
+
+/* ---- ApiVersions (18) ---- */
+#define API_VERSIONS_REQ(X, S)                                                                     \
+	X(S, STR, client_software_name, 3, VMAX, NN, 0, _)                                         \
+	X(S, STR, client_software_version, 3, VMAX, NN, 0, _)
+#define API_VERSIONS_RESP_KEY(X, S)                                                                \
+	X(S, I16, api_key, 0, VMAX, NN, 0, _)                                                      \
+	X(S, I16, min_version, 0, VMAX, NN, 0, _)                                                  \
+	X(S, I16, max_version, 0, VMAX, NN, 0, _)
+#define API_VERSIONS_RESP(X, S)                                                                    \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, ARRS, api_keys, 0, VMAX, NN, 0, api_versions_resp_key)                                \
+	X(S, I32, throttle_time_ms, 1, VMAX, NN, 0, _)
+PGK_MESSAGE(api_versions_req, API_VERSIONS_REQ)
+PGK_MESSAGE(api_versions_resp_key, API_VERSIONS_RESP_KEY)
+PGK_MESSAGE(api_versions_resp, API_VERSIONS_RESP)
+
+/* ---- Metadata (3) ---- */
+#define METADATA_REQ_TOPIC(X, S)                                                                   \
+	X(S, UUID, topic_id, 10, VMAX, NN, 0, _)                                                   \
+	X(S, STR, name, 0, VMAX, 10, 0, _)
+#define METADATA_REQ(X, S)                                                                         \
+	X(S, ARRS, topics, 0, VMAX, 1, 0, metadata_req_topic)                                      \
+	X(S, BOOL, allow_auto_topic_creation, 4, VMAX, NN, 1, _)                                   \
+	X(S, BOOL, include_cluster_authorized_operations, 8, 10, NN, 0, _)                         \
+	X(S, BOOL, include_topic_authorized_operations, 8, VMAX, NN, 0, _)
+#define METADATA_RESP_BROKER(X, S)                                                                 \
+	X(S, I32, node_id, 0, VMAX, NN, 0, _)                                                      \
+	X(S, STR, host, 0, VMAX, NN, 0, _)                                                         \
+	X(S, I32, port, 0, VMAX, NN, 0, _)                                                         \
+	X(S, STR, rack, 1, VMAX, 1, 0, _)
+#define METADATA_RESP_PARTITION(X, S)                                                              \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, I32, partition_index, 0, VMAX, NN, 0, _)                                              \
+	X(S, I32, leader_id, 0, VMAX, NN, 0, _)                                                    \
+	X(S, I32, leader_epoch, 7, VMAX, NN, -1, _)                                                \
+	X(S, ARRI32, replica_nodes, 0, VMAX, NN, 0, _)                                             \
+	X(S, ARRI32, isr_nodes, 0, VMAX, NN, 0, _)                                                 \
+	X(S, ARRI32, offline_replicas, 5, VMAX, NN, 0, _)
+#define METADATA_RESP_TOPIC(X, S)                                                                  \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, STR, name, 0, VMAX, 12, 0, _)                                                         \
+	X(S, UUID, topic_id, 10, VMAX, NN, 0, _)                                                   \
+	X(S, BOOL, is_internal, 1, VMAX, NN, 0, _)                                                 \
+	X(S, ARRS, partitions, 0, VMAX, NN, 0, metadata_resp_partition)                            \
+	X(S, I32, topic_authorized_operations, 8, VMAX, NN, INT32_MIN, _)
+#define METADATA_RESP(X, S)                                                                        \
+	X(S, I32, throttle_time_ms, 3, VMAX, NN, 0, _)                                             \
+	X(S, ARRS, brokers, 0, VMAX, NN, 0, metadata_resp_broker)                                  \
+	X(S, STR, cluster_id, 2, VMAX, 2, 0, _)                                                    \
+	X(S, I32, controller_id, 1, VMAX, NN, -1, _)                                               \
+	X(S, ARRS, topics, 0, VMAX, NN, 0, metadata_resp_topic)                                    \
+	X(S, I32, cluster_authorized_operations, 8, 10, NN, INT32_MIN, _)
+PGK_MESSAGE(metadata_req_topic, METADATA_REQ_TOPIC)
+PGK_MESSAGE(metadata_req, METADATA_REQ)
+PGK_MESSAGE(metadata_resp_broker, METADATA_RESP_BROKER)
+PGK_MESSAGE(metadata_resp_partition, METADATA_RESP_PARTITION)
+PGK_MESSAGE(metadata_resp_topic, METADATA_RESP_TOPIC)
+PGK_MESSAGE(metadata_resp, METADATA_RESP)
+
+/* ---- Produce (0) ---- */
+#define PRODUCE_REQ_PARTITION(X, S)                                                                \
+	X(S, I32, index, 0, VMAX, NN, 0, _)                                                        \
+	X(S, BYTES, records, 0, VMAX, 0, 0, _)
+#define PRODUCE_REQ_TOPIC(X, S)                                                                    \
+	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, ARRS, partition_data, 0, VMAX, NN, 0, produce_req_partition)
+#define PRODUCE_REQ(X, S)                                                                          \
+	X(S, STR, transactional_id, 3, VMAX, 3, 0, _)                                              \
+	X(S, I16, acks, 0, VMAX, NN, 0, _)                                                         \
+	X(S, I32, timeout_ms, 0, VMAX, NN, 0, _)                                                   \
+	X(S, ARRS, topic_data, 0, VMAX, NN, 0, produce_req_topic)
+#define PRODUCE_RESP_RECORD_ERROR(X, S)                                                            \
+	X(S, I32, batch_index, 8, VMAX, NN, 0, _)                                                  \
+	X(S, STR, batch_index_error_message, 8, VMAX, 8, 0, _)
+#define PRODUCE_RESP_PARTITION(X, S)                                                               \
+	X(S, I32, index, 0, VMAX, NN, 0, _)                                                        \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, I64, base_offset, 0, VMAX, NN, 0, _)                                                  \
+	X(S, I64, log_append_time_ms, 2, VMAX, NN, -1, _)                                          \
+	X(S, I64, log_start_offset, 5, VMAX, NN, -1, _)                                            \
+	X(S, ARRS, record_errors, 8, VMAX, NN, 0, produce_resp_record_error)                       \
+	X(S, STR, error_message, 8, VMAX, 8, 0, _)
+#define PRODUCE_RESP_TOPIC(X, S)                                                                   \
+	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, ARRS, partition_responses, 0, VMAX, NN, 0, produce_resp_partition)
+#define PRODUCE_RESP(X, S)                                                                         \
+	X(S, ARRS, responses, 0, VMAX, NN, 0, produce_resp_topic)                                  \
+	X(S, I32, throttle_time_ms, 1, VMAX, NN, 0, _)
+PGK_MESSAGE(produce_req_partition, PRODUCE_REQ_PARTITION)
+PGK_MESSAGE(produce_req_topic, PRODUCE_REQ_TOPIC)
+PGK_MESSAGE(produce_req, PRODUCE_REQ)
+PGK_MESSAGE(produce_resp_record_error, PRODUCE_RESP_RECORD_ERROR)
+PGK_MESSAGE(produce_resp_partition, PRODUCE_RESP_PARTITION)
+PGK_MESSAGE(produce_resp_topic, PRODUCE_RESP_TOPIC)
+PGK_MESSAGE(produce_resp, PRODUCE_RESP)
+
+/* ---- Fetch (1) ---- */
+#define FETCH_REQ_PARTITION(X, S)                                                                  \
+	X(S, I32, partition, 0, VMAX, NN, 0, _)                                                    \
+	X(S, I32, current_leader_epoch, 9, VMAX, NN, -1, _)                                        \
+	X(S, I64, fetch_offset, 0, VMAX, NN, 0, _)                                                 \
+	X(S, I32, last_fetched_epoch, 12, VMAX, NN, -1, _)                                         \
+	X(S, I64, log_start_offset, 5, VMAX, NN, -1, _)                                            \
+	X(S, I32, partition_max_bytes, 0, VMAX, NN, 0, _)
+#define FETCH_REQ_TOPIC(X, S)                                                                      \
+	X(S, STR, topic, 0, 12, NN, 0, _)                                                          \
+	X(S, UUID, topic_id, 13, VMAX, NN, 0, _)                                                   \
+	X(S, ARRS, partitions, 0, VMAX, NN, 0, fetch_req_partition)
+#define FETCH_REQ_FORGOTTEN(X, S)                                                                  \
+	X(S, STR, topic, 7, 12, NN, 0, _)                                                          \
+	X(S, UUID, topic_id, 13, VMAX, NN, 0, _)                                                   \
+	X(S, ARRI32, partitions, 7, VMAX, NN, 0, _)
+#define FETCH_REQ(X, S)                                                                            \
+	X(S, I32, replica_id, 0, 14, NN, -1, _)                                                    \
+	X(S, I32, max_wait_ms, 0, VMAX, NN, 0, _)                                                  \
+	X(S, I32, min_bytes, 0, VMAX, NN, 0, _)                                                    \
+	X(S, I32, max_bytes, 3, VMAX, NN, INT32_MAX, _)                                            \
+	X(S, I8, isolation_level, 4, VMAX, NN, 0, _)                                               \
+	X(S, I32, session_id, 7, VMAX, NN, 0, _)                                                   \
+	X(S, I32, session_epoch, 7, VMAX, NN, -1, _)                                               \
+	X(S, ARRS, topics, 0, VMAX, NN, 0, fetch_req_topic)                                        \
+	X(S, ARRS, forgotten_topics_data, 7, VMAX, NN, 0, fetch_req_forgotten)                     \
+	X(S, STR, rack_id, 11, VMAX, NN, 0, _)
+#define FETCH_RESP_ABORTED(X, S)                                                                   \
+	X(S, I64, producer_id, 4, VMAX, NN, 0, _)                                                  \
+	X(S, I64, first_offset, 4, VMAX, NN, 0, _)
+#define FETCH_RESP_PARTITION(X, S)                                                                 \
+	X(S, I32, partition_index, 0, VMAX, NN, 0, _)                                              \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, I64, high_watermark, 0, VMAX, NN, 0, _)                                               \
+	X(S, I64, last_stable_offset, 4, VMAX, NN, -1, _)                                          \
+	X(S, I64, log_start_offset, 5, VMAX, NN, -1, _)                                            \
+	X(S, ARRS, aborted_transactions, 4, VMAX, 4, 0, fetch_resp_aborted)                        \
+	X(S, I32, preferred_read_replica, 11, VMAX, NN, -1, _)                                     \
+	X(S, BYTES, records, 0, VMAX, 0, 0, _)
+#define FETCH_RESP_TOPIC(X, S)                                                                     \
+	X(S, STR, topic, 0, 12, NN, 0, _)                                                          \
+	X(S, UUID, topic_id, 13, VMAX, NN, 0, _)                                                   \
+	X(S, ARRS, partitions, 0, VMAX, NN, 0, fetch_resp_partition)
+#define FETCH_RESP(X, S)                                                                           \
+	X(S, I32, throttle_time_ms, 1, VMAX, NN, 0, _)                                             \
+	X(S, I16, error_code, 7, VMAX, NN, 0, _)                                                   \
+	X(S, I32, session_id, 7, VMAX, NN, 0, _)                                                   \
+	X(S, ARRS, responses, 0, VMAX, NN, 0, fetch_resp_topic)
+PGK_MESSAGE(fetch_req_partition, FETCH_REQ_PARTITION)
+PGK_MESSAGE(fetch_req_topic, FETCH_REQ_TOPIC)
+PGK_MESSAGE(fetch_req_forgotten, FETCH_REQ_FORGOTTEN)
+PGK_MESSAGE(fetch_req, FETCH_REQ)
+PGK_MESSAGE(fetch_resp_aborted, FETCH_RESP_ABORTED)
+PGK_MESSAGE(fetch_resp_partition, FETCH_RESP_PARTITION)
+PGK_MESSAGE(fetch_resp_topic, FETCH_RESP_TOPIC)
+PGK_MESSAGE(fetch_resp, FETCH_RESP)
+
+/* ---- ListOffsets (2) ---- */
+#define LIST_OFFSETS_REQ_PARTITION(X, S)                                                           \
+	X(S, I32, partition_index, 0, VMAX, NN, 0, _)                                              \
+	X(S, I32, current_leader_epoch, 4, VMAX, NN, -1, _)                                        \
+	X(S, I64, timestamp, 0, VMAX, NN, 0, _)                                                    \
+	X(S, I32, max_num_offsets, 0, 0, NN, 1, _)
+#define LIST_OFFSETS_REQ_TOPIC(X, S)                                                               \
+	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, ARRS, partitions, 0, VMAX, NN, 0, list_offsets_req_partition)
+#define LIST_OFFSETS_REQ(X, S)                                                                     \
+	X(S, I32, replica_id, 0, VMAX, NN, 0, _)                                                   \
+	X(S, I8, isolation_level, 2, VMAX, NN, 0, _)                                               \
+	X(S, ARRS, topics, 0, VMAX, NN, 0, list_offsets_req_topic)                                 \
+	X(S, I32, timeout_ms, 10, VMAX, NN, 0, _)
+#define LIST_OFFSETS_RESP_PARTITION(X, S)                                                          \
+	X(S, I32, partition_index, 0, VMAX, NN, 0, _)                                              \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, ARRI64, old_style_offsets, 0, 0, NN, 0, _)                                            \
+	X(S, I64, timestamp, 1, VMAX, NN, -1, _)                                                   \
+	X(S, I64, offset, 1, VMAX, NN, -1, _)                                                      \
+	X(S, I32, leader_epoch, 4, VMAX, NN, -1, _)
+#define LIST_OFFSETS_RESP_TOPIC(X, S)                                                              \
+	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, ARRS, partitions, 0, VMAX, NN, 0, list_offsets_resp_partition)
+#define LIST_OFFSETS_RESP(X, S)                                                                    \
+	X(S, I32, throttle_time_ms, 2, VMAX, NN, 0, _)                                             \
+	X(S, ARRS, topics, 0, VMAX, NN, 0, list_offsets_resp_topic)
+PGK_MESSAGE(list_offsets_req_partition, LIST_OFFSETS_REQ_PARTITION)
+PGK_MESSAGE(list_offsets_req_topic, LIST_OFFSETS_REQ_TOPIC)
+PGK_MESSAGE(list_offsets_req, LIST_OFFSETS_REQ)
+PGK_MESSAGE(list_offsets_resp_partition, LIST_OFFSETS_RESP_PARTITION)
+PGK_MESSAGE(list_offsets_resp_topic, LIST_OFFSETS_RESP_TOPIC)
+PGK_MESSAGE(list_offsets_resp, LIST_OFFSETS_RESP)
+
+/* ---- CreateTopics (19) ---- */
+#define CREATE_TOPICS_REQ_ASSIGNMENT(X, S)                                                         \
+	X(S, I32, partition_index, 0, VMAX, NN, 0, _)                                              \
+	X(S, ARRI32, broker_ids, 0, VMAX, NN, 0, _)
+#define CREATE_TOPICS_REQ_CONFIG(X, S)                                                             \
+	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, STR, value, 0, VMAX, 0, 0, _)
+#define CREATE_TOPICS_REQ_TOPIC(X, S)                                                              \
+	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, I32, num_partitions, 0, VMAX, NN, 0, _)                                               \
+	X(S, I16, replication_factor, 0, VMAX, NN, 0, _)                                           \
+	X(S, ARRS, assignments, 0, VMAX, NN, 0, create_topics_req_assignment)                      \
+	X(S, ARRS, configs, 0, VMAX, NN, 0, create_topics_req_config)
+#define CREATE_TOPICS_REQ(X, S)                                                                    \
+	X(S, ARRS, topics, 0, VMAX, NN, 0, create_topics_req_topic)                                \
+	X(S, I32, timeout_ms, 0, VMAX, NN, 60000, _)                                               \
+	X(S, BOOL, validate_only, 1, VMAX, NN, 0, _)
+#define CREATE_TOPICS_RESP_CONFIG(X, S)                                                            \
+	X(S, STR, name, 5, VMAX, NN, 0, _)                                                         \
+	X(S, STR, value, 5, VMAX, 5, 0, _)                                                         \
+	X(S, BOOL, read_only, 5, VMAX, NN, 0, _)                                                   \
+	X(S, I8, config_source, 5, VMAX, NN, -1, _)                                                \
+	X(S, BOOL, is_sensitive, 5, VMAX, NN, 0, _)
+#define CREATE_TOPICS_RESP_TOPIC(X, S)                                                             \
+	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, UUID, topic_id, 7, VMAX, NN, 0, _)                                                    \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, STR, error_message, 1, VMAX, 0, 0, _)                                                 \
+	X(S, I32, num_partitions, 5, VMAX, NN, -1, _)                                              \
+	X(S, I16, replication_factor, 5, VMAX, NN, -1, _)                                          \
+	X(S, ARRS, configs, 5, VMAX, 5, 0, create_topics_resp_config)
+#define CREATE_TOPICS_RESP(X, S)                                                                   \
+	X(S, I32, throttle_time_ms, 2, VMAX, NN, 0, _)                                             \
+	X(S, ARRS, topics, 0, VMAX, NN, 0, create_topics_resp_topic)
+PGK_MESSAGE(create_topics_req_assignment, CREATE_TOPICS_REQ_ASSIGNMENT)
+PGK_MESSAGE(create_topics_req_config, CREATE_TOPICS_REQ_CONFIG)
+PGK_MESSAGE(create_topics_req_topic, CREATE_TOPICS_REQ_TOPIC)
+PGK_MESSAGE(create_topics_req, CREATE_TOPICS_REQ)
+PGK_MESSAGE(create_topics_resp_config, CREATE_TOPICS_RESP_CONFIG)
+PGK_MESSAGE(create_topics_resp_topic, CREATE_TOPICS_RESP_TOPIC)
+PGK_MESSAGE(create_topics_resp, CREATE_TOPICS_RESP)
+
+/* ---- DeleteTopics (20) ---- */
+#define DELETE_TOPICS_REQ_TOPIC(X, S)                                                              \
+	X(S, STR, name, 6, VMAX, 6, 0, _)                                                          \
+	X(S, UUID, topic_id, 6, VMAX, NN, 0, _)
+#define DELETE_TOPICS_REQ(X, S)                                                                    \
+	X(S, ARRS, topics, 6, VMAX, NN, 0, delete_topics_req_topic)                                \
+	X(S, ARRSTR, topic_names, 0, 5, NN, 0, _)                                                  \
+	X(S, I32, timeout_ms, 0, VMAX, NN, 0, _)
+#define DELETE_TOPICS_RESP_TOPIC(X, S)                                                             \
+	X(S, STR, name, 0, VMAX, 6, 0, _)                                                          \
+	X(S, UUID, topic_id, 6, VMAX, NN, 0, _)                                                    \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, STR, error_message, 5, VMAX, 5, 0, _)
+#define DELETE_TOPICS_RESP(X, S)                                                                   \
+	X(S, I32, throttle_time_ms, 1, VMAX, NN, 0, _)                                             \
+	X(S, ARRS, responses, 0, VMAX, NN, 0, delete_topics_resp_topic)
+PGK_MESSAGE(delete_topics_req_topic, DELETE_TOPICS_REQ_TOPIC)
+PGK_MESSAGE(delete_topics_req, DELETE_TOPICS_REQ)
+PGK_MESSAGE(delete_topics_resp_topic, DELETE_TOPICS_RESP_TOPIC)
+PGK_MESSAGE(delete_topics_resp, DELETE_TOPICS_RESP)
+
+/* ---- CreatePartitions (37) ---- */
+#define CREATE_PARTITIONS_REQ_ASSIGNMENT(X, S) X(S, ARRI32, broker_ids, 0, VMAX, NN, 0, _)
+#define CREATE_PARTITIONS_REQ_TOPIC(X, S)                                                          \
+	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, I32, count, 0, VMAX, NN, 0, _)                                                        \
+	X(S, ARRS, assignments, 0, VMAX, 0, 0, create_partitions_req_assignment)
+#define CREATE_PARTITIONS_REQ(X, S)                                                                \
+	X(S, ARRS, topics, 0, VMAX, NN, 0, create_partitions_req_topic)                            \
+	X(S, I32, timeout_ms, 0, VMAX, NN, 0, _)                                                   \
+	X(S, BOOL, validate_only, 0, VMAX, NN, 0, _)
+#define CREATE_PARTITIONS_RESP_RESULT(X, S)                                                        \
+	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, STR, error_message, 0, VMAX, 0, 0, _)
+#define CREATE_PARTITIONS_RESP(X, S)                                                               \
+	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
+	X(S, ARRS, results, 0, VMAX, NN, 0, create_partitions_resp_result)
+PGK_MESSAGE(create_partitions_req_assignment, CREATE_PARTITIONS_REQ_ASSIGNMENT)
+PGK_MESSAGE(create_partitions_req_topic, CREATE_PARTITIONS_REQ_TOPIC)
+PGK_MESSAGE(create_partitions_req, CREATE_PARTITIONS_REQ)
+PGK_MESSAGE(create_partitions_resp_result, CREATE_PARTITIONS_RESP_RESULT)
+PGK_MESSAGE(create_partitions_resp, CREATE_PARTITIONS_RESP)
+
+/* ---- DescribeConfigs (32) ---- */
+#define DESCRIBE_CONFIGS_REQ_RESOURCE(X, S)                                                        \
+	X(S, I8, resource_type, 0, VMAX, NN, 0, _)                                                 \
+	X(S, STR, resource_name, 0, VMAX, NN, 0, _)                                                \
+	X(S, ARRSTR, configuration_keys, 0, VMAX, 0, 0, _)
+#define DESCRIBE_CONFIGS_REQ(X, S)                                                                 \
+	X(S, ARRS, resources, 0, VMAX, NN, 0, describe_configs_req_resource)                       \
+	X(S, BOOL, include_synonyms, 1, VMAX, NN, 0, _)                                            \
+	X(S, BOOL, include_documentation, 3, VMAX, NN, 0, _)
+#define DESCRIBE_CONFIGS_RESP_SYNONYM(X, S)                                                        \
+	X(S, STR, name, 1, VMAX, NN, 0, _)                                                         \
+	X(S, STR, value, 1, VMAX, 0, 0, _)                                                         \
+	X(S, I8, source, 1, VMAX, NN, 0, _)
+#define DESCRIBE_CONFIGS_RESP_CONFIG(X, S)                                                         \
+	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, STR, value, 0, VMAX, 0, 0, _)                                                         \
+	X(S, BOOL, read_only, 0, VMAX, NN, 0, _)                                                   \
+	X(S, BOOL, is_default, 0, 0, NN, 0, _)                                                     \
+	X(S, I8, config_source, 1, VMAX, NN, -1, _)                                                \
+	X(S, BOOL, is_sensitive, 0, VMAX, NN, 0, _)                                                \
+	X(S, ARRS, synonyms, 1, VMAX, NN, 0, describe_configs_resp_synonym)                        \
+	X(S, I8, config_type, 3, VMAX, NN, 0, _)                                                   \
+	X(S, STR, documentation, 3, VMAX, 0, 0, _)
+#define DESCRIBE_CONFIGS_RESP_RESULT(X, S)                                                         \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, STR, error_message, 0, VMAX, 0, 0, _)                                                 \
+	X(S, I8, resource_type, 0, VMAX, NN, 0, _)                                                 \
+	X(S, STR, resource_name, 0, VMAX, NN, 0, _)                                                \
+	X(S, ARRS, configs, 0, VMAX, NN, 0, describe_configs_resp_config)
+#define DESCRIBE_CONFIGS_RESP(X, S)                                                                \
+	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
+	X(S, ARRS, results, 0, VMAX, NN, 0, describe_configs_resp_result)
+PGK_MESSAGE(describe_configs_req_resource, DESCRIBE_CONFIGS_REQ_RESOURCE)
+PGK_MESSAGE(describe_configs_req, DESCRIBE_CONFIGS_REQ)
+PGK_MESSAGE(describe_configs_resp_synonym, DESCRIBE_CONFIGS_RESP_SYNONYM)
+PGK_MESSAGE(describe_configs_resp_config, DESCRIBE_CONFIGS_RESP_CONFIG)
+PGK_MESSAGE(describe_configs_resp_result, DESCRIBE_CONFIGS_RESP_RESULT)
+PGK_MESSAGE(describe_configs_resp, DESCRIBE_CONFIGS_RESP)
+
+/* API keys, as in the Kafka protocol. */
+enum api_key {
+	API_PRODUCE = 0,
+	API_FETCH = 1,
+	API_LIST_OFFSETS = 2,
+	API_METADATA = 3,
+	API_DESCRIBE_CONFIGS = 32,
+	API_API_VERSIONS = 18,
+	API_CREATE_TOPICS = 19,
+	API_DELETE_TOPICS = 20,
+	API_CREATE_PARTITIONS = 37,
+};
+
+#endif

@@ -1,0 +1,36 @@
+/*
+ * Broker configuration: one struct, filled from defaults, then a config file
+ * (key = value lines), then PGK_* environment variables, then command-line
+ * flags, in that order. `pg_kafka --help` lists every setting.
+ */
+#ifndef PGK_CONFIG_H
+#define PGK_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct config {
+	char *pg_conninfo;       /* libpq connection string (pg.conninfo) */
+	char *listen_host;       /* listen.host, default 0.0.0.0 ... see --help */
+	int listen_port;         /* listen.port, default 9092 */
+	char *advertised_host;   /* advertised.host, default: listen host or localhost */
+	int advertised_port;     /* advertised.port, default: listen port */
+	int32_t node_id;         /* node.id, default 1 */
+	char *cluster_id;        /* cluster.id */
+	int pool_size;           /* pg.pool.size, libpq connections */
+	int32_t max_request_bytes;  /* socket.request.max.bytes */
+	int32_t num_partitions;     /* num.partitions for auto-created topics */
+	bool auto_create_topics;    /* auto.create.topics.enable */
+	int32_t message_max_bytes;  /* message.max.bytes, default batch size limit */
+	int32_t fetch_max_bytes_cap; /* upper bound on one fetch response */
+	int log_level;              /* 0 error, 1 warn, 2 info, 3 debug */
+	char *config_file;
+} config;
+
+extern config g_config;
+
+/* Fill g_config. Returns 0, 1 when --help/--version was printed, -1 on error. */
+int config_load(int argc, char **argv);
+void config_free(void);
+
+#endif

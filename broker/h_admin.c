@@ -1,0 +1,672 @@
+/*
+ * Topic administration: CreateTopics, DeleteTopics, CreatePartitions and
+ * DescribeConfigs (topics and this broker).
+ *
+ * Each topic of a request is its own job (its own transaction), so one
+ * failing topic does not undo the others, as in Kafka. A request finishes
+ * when its last job has answered.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "handlers.h"
+#include "hutil.h"
+#include "kerr.h"
+#include "log.h"
+#include "pgbin.h"
+#include "pool.h"
+
+/* Config sources and types of DescribeConfigs v1+/v3+. */
+#define SOURCE_DYNAMIC_TOPIC 1
+#define SOURCE_STATIC_BROKER 4
+#define SOURCE_DEFAULT 5
+#define RESOURCE_TOPIC 2
+#define RESOURCE_BROKER 4
+
+typedef struct admin_ctx {
+	request *req;
+	int pending;
+} admin_ctx;
+
+/* One topic of an admin request: where its answer goes. */
+typedef struct admin_item {
+	admin_ctx *ctx;
+	int16_t *error_code;
+	kstr *error_message;
+	int32_t requested;        /* CreatePartitions: requested count */
+	void *out;                /* the API's per-topic result */
+} admin_item;
+
+static admin_item *admin_item_new(admin_ctx *c, int16_t *ec, kstr *em, void *out);
+static void admin_submit(admin_item *it, const db_stmt *stmts, int n, db_done_fn cb);
+static void admin_item_done(admin_item *it);
+static int16_t admin_db_error(request *req, const char *what, const char *err,
+			      const char *sqlstate, bool retriable, kstr *msg);
+static bool duplicate_name(const kstr *names, int n, int i);
+static char *configs_json(request *req, const create_topics_req_topic *t, int16_t *ec, kstr *msg);
+
+static void ct_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+		    bool retriable);
+static void ct_validated(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+			 bool retriable);
+static void dt_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+		    bool retriable);
+static void cp_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+		    bool retriable);
+static void cp_validated(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+			 bool retriable);
+static void dc_topic_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+			  bool retriable);
+static void dc_broker(request *req, describe_configs_resp_result *out,
+		      const describe_configs_req_resource *in);
+
+static admin_item *admin_item_new(admin_ctx *c, int16_t *ec, kstr *em, void *out)
+{
+	admin_item *it = arena_alloc(c->req->arena, sizeof(*it));
+	it->ctx = c;
+	it->error_code = ec;
+	it->error_message = em;
+	it->out = out;
+	return it;
+}
+
+static void admin_submit(admin_item *it, const db_stmt *stmts, int n, db_done_fn cb)
+{
+	it->ctx->pending++;
+	db_submit(it->ctx->req->db, stmts, n, cb, it);
+}
+
+static void admin_item_done(admin_item *it)
+{
+	if (--it->ctx->pending == 0)
+		request_complete(it->ctx->req);
+}
+
+/* Start the request's jobs; a request with none answers at once. */
+static void admin_start(admin_ctx *c)
+{
+	/* pending was raised by one extra to keep early jobs from completing
+	 * the request while later ones are still being submitted. */
+	if (--c->pending == 0)
+		request_complete(c->req);
+}
+
+static int16_t admin_db_error(request *req, const char *what, const char *err,
+			      const char *sqlstate, bool retriable, kstr *msg)
+{
+	if (db_error_retriable(sqlstate, retriable)) {
+		log_warn("%s: %s", what, err);
+		*msg = kstr_c("PostgreSQL unavailable, try again");
+		return KERR_REQUEST_TIMED_OUT;
+	}
+	*msg = kstr_c(arena_printf(req->arena, "%s", err));
+	if (sqlstate && strcmp(sqlstate, "23505") == 0)
+		return KERR_TOPIC_ALREADY_EXISTS;
+	if (sqlstate && strcmp(sqlstate, "42602") == 0)
+		return KERR_INVALID_TOPIC_EXCEPTION;
+	if (sqlstate && strcmp(sqlstate, "22023") == 0)
+		return KERR_INVALID_PARTITIONS;
+	if (sqlstate && strcmp(sqlstate, "42704") == 0)
+		return KERR_UNKNOWN_TOPIC_OR_PARTITION;
+	log_error("%s: %s", what, err);
+	return KERR_UNKNOWN_SERVER_ERROR;
+}
+
+static bool duplicate_name(const kstr *names, int n, int i)
+{
+	for (int j = 0; j < n; j++)
+		if (j != i && names[j].len >= 0 && kstr_eqk(names[j], names[i]))
+			return true;
+	return false;
+}
+
+static void json_string(kwriter *w, kstr s)
+{
+	kw_raw(w, "\"", 1);
+	for (int32_t i = 0; i < s.len; i++) {
+		unsigned char ch = (unsigned char)s.ptr[i];
+		char esc[8];
+		if (ch == '"' || ch == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)ch;
+			kw_raw(w, esc, 2);
+		} else if (ch < 0x20) {
+			snprintf(esc, sizeof(esc), "\\u%04x", ch);
+			kw_raw(w, esc, 6);
+		} else {
+			kw_raw(w, &ch, 1);
+		}
+	}
+	kw_raw(w, "\"", 1);
+}
+
+/* The topic's configs as a JSON object for kafka.create_topic(), after
+ * checking every name and value. NULL with *ec set on a bad config. */
+static char *configs_json(request *req, const create_topics_req_topic *t, int16_t *ec, kstr *msg)
+{
+	const create_topics_req_config *cfg = t->configs.items;
+	kwriter w;
+
+	kw_init(&w, 64);
+	kw_raw(&w, "{", 1);
+	for (int32_t i = 0; i < t->configs.count; i++) {
+		const topic_config_def *d = topic_config_lookup(cfg[i].name);
+		const char *why = d ? topic_config_check(d, cfg[i].value) : "unknown topic config";
+		if (why) {
+			*ec = KERR_INVALID_CONFIG;
+			*msg = kstr_c(arena_printf(req->arena, "%s: %.*s=%.*s", why, cfg[i].name.len,
+						   cfg[i].name.ptr,
+						   cfg[i].value.len > 0 ? cfg[i].value.len : 0,
+						   cfg[i].value.ptr ? cfg[i].value.ptr : ""));
+			kw_free(&w);
+			return NULL;
+		}
+		if (i)
+			kw_raw(&w, ",", 1);
+		json_string(&w, cfg[i].name);
+		kw_raw(&w, ":", 1);
+		if (cfg[i].value.len < 0)
+			kw_raw(&w, "null", 4);
+		else
+			json_string(&w, cfg[i].value);
+	}
+	kw_raw(&w, "}", 1);
+	char *s = arena_strndup(req->arena, (const char *)w.buf, w.len);
+	kw_free(&w);
+	return s;
+}
+
+/* ---- CreateTopics ---- */
+
+void handle_create_topics(request *req)
+{
+	const create_topics_req *body = req->body;
+	create_topics_resp *resp = arena_alloc(req->arena, sizeof(*resp));
+	admin_ctx *c = arena_alloc(req->arena, sizeof(*c));
+	const create_topics_req_topic *in = body->topics.items;
+	int32_t n = body->topics.count;
+	create_topics_resp_topic *out = ARENA_NEW_ARRAY(req->arena, create_topics_resp_topic, n);
+	kstr *names = ARENA_NEW_ARRAY(req->arena, kstr, n);
+
+	c->req = req;
+	c->pending = 1;
+	req->resp = resp;
+	resp->topics = karray_of(out, n);
+	for (int32_t i = 0; i < n; i++)
+		names[i] = in[i].name;
+
+	for (int32_t i = 0; i < n; i++) {
+		const create_topics_req_topic *t = &in[i];
+		create_topics_resp_topic *o = &out[i];
+		int32_t partitions = t->num_partitions;
+		int16_t rf = t->replication_factor;
+
+		o->name = t->name;
+		o->error_message = KSTR_NULL;
+		o->num_partitions = -1;
+		o->replication_factor = -1;
+		o->configs = karray_of(NULL, -1);
+		if (duplicate_name(names, n, i)) {
+			o->error_code = KERR_INVALID_REQUEST;
+			o->error_message = kstr_c("duplicate topic in request");
+			continue;
+		}
+		if (!topic_name_valid(t->name)) {
+			o->error_code = KERR_INVALID_TOPIC_EXCEPTION;
+			o->error_message = kstr_c("topic names are 1 to 249 characters of "
+						  "[a-zA-Z0-9._-], and not '.' or '..'");
+			continue;
+		}
+		if (t->assignments.count > 0) {
+			const create_topics_req_assignment *a = t->assignments.items;
+			if (partitions != -1 || rf != -1) {
+				o->error_code = KERR_INVALID_REQUEST;
+				o->error_message = kstr_c("both partitions/replication factor and "
+							  "replica assignments given");
+				continue;
+			}
+			partitions = t->assignments.count;
+			rf = 1;
+			for (int32_t k = 0; k < t->assignments.count; k++) {
+				const int32_t *ids = a[k].broker_ids.items;
+				bool ok = a[k].partition_index >= 0 &&
+					  a[k].partition_index < partitions && a[k].broker_ids.count >= 1;
+				for (int32_t b = 0; ok && b < a[k].broker_ids.count; b++)
+					ok = ids[b] == g_config.node_id;
+				if (!ok)
+					o->error_code = KERR_INVALID_REPLICA_ASSIGNMENT;
+			}
+			if (o->error_code) {
+				o->error_message = kstr_c("replicas must name this broker only");
+				continue;
+			}
+		}
+		if (partitions == -1)
+			partitions = g_config.num_partitions;
+		if (partitions <= 0) {
+			o->error_code = KERR_INVALID_PARTITIONS;
+			o->error_message = kstr_c("number of partitions must be larger than 0");
+			continue;
+		}
+		if (rf == -1)
+			rf = 1;
+		if (rf <= 0) {
+			o->error_code = KERR_INVALID_REPLICATION_FACTOR;
+			o->error_message = kstr_c("replication factor must be larger than 0");
+			continue;
+		}
+		char *json = configs_json(req, t, &o->error_code, &o->error_message);
+		if (!json)
+			continue;
+		o->num_partitions = partitions;
+		o->replication_factor = rf;
+
+		admin_item *it = admin_item_new(c, &o->error_code, &o->error_message, o);
+		params *p = arena_alloc(req->arena, sizeof(*p));
+		params_str(p, req->arena, t->name);
+		if (body->validate_only) {
+			db_stmt st = params_stmt(Q_TOPIC_EXISTS, p, 0);
+			admin_submit(it, &st, 1, ct_validated);
+			continue;
+		}
+		params_int(p, req->arena, partitions);
+		params_str(p, req->arena, kstr_c(json));
+		params *p2 = arena_alloc(req->arena, sizeof(*p2));
+		params_str(p2, req->arena, t->name);
+		params_int(p2, req->arena, rf);
+		db_stmt st[2] = {params_stmt(Q_TOPIC_CREATE, p, 0), params_stmt(Q_TOPIC_SET_RF, p2, 0)};
+		admin_submit(it, st, 2, ct_done);
+	}
+	admin_start(c);
+}
+
+static void ct_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+		    bool retriable)
+{
+	admin_item *it = arg;
+	create_topics_resp_topic *o = it->out;
+	(void)n;
+
+	if (err) {
+		o->error_code = admin_db_error(it->ctx->req, "create topic", err, sqlstate,
+					       retriable, &o->error_message);
+		o->num_partitions = -1;
+		o->replication_factor = -1;
+	} else {
+		uuid_parse(PQgetvalue(res[0], 0, 0), &o->topic_id);
+		log_info("created topic %.*s (%d partitions)", o->name.len, o->name.ptr,
+			 o->num_partitions);
+	}
+	admin_item_done(it);
+}
+
+static void ct_validated(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+			 bool retriable)
+{
+	admin_item *it = arg;
+	create_topics_resp_topic *o = it->out;
+	(void)n;
+
+	if (err)
+		o->error_code = admin_db_error(it->ctx->req, "create topic (validate only)", err,
+					       sqlstate, retriable, &o->error_message);
+	else if (PQntuples(res[0]) > 0) {
+		o->error_code = KERR_TOPIC_ALREADY_EXISTS;
+		o->error_message = kstr_c("topic already exists");
+	}
+	admin_item_done(it);
+}
+
+/* ---- DeleteTopics ---- */
+
+void handle_delete_topics(request *req)
+{
+	const delete_topics_req *body = req->body;
+	delete_topics_resp *resp = arena_alloc(req->arena, sizeof(*resp));
+	admin_ctx *c = arena_alloc(req->arena, sizeof(*c));
+	bool v6 = req->api_version >= 6;
+	int32_t n = v6 ? body->topics.count : body->topic_names.count;
+	delete_topics_resp_topic *out = ARENA_NEW_ARRAY(req->arena, delete_topics_resp_topic, n);
+
+	c->req = req;
+	c->pending = 1;
+	req->resp = resp;
+	resp->responses = karray_of(out, n);
+	for (int32_t i = 0; i < n; i++) {
+		delete_topics_resp_topic *o = &out[i];
+		params *p = arena_alloc(req->arena, sizeof(*p));
+		o->error_message = KSTR_NULL;
+		if (v6) {
+			const delete_topics_req_topic *t = &((delete_topics_req_topic *)body->topics.items)[i];
+			o->name = t->name;
+			o->topic_id = t->topic_id;
+			params_str(p, req->arena, t->name);
+			if (t->name.len < 0)
+				params_str(p, req->arena, kstr_c(uuid_format(req->arena, &t->topic_id)));
+			else
+				params_str(p, req->arena, KSTR_NULL);
+		} else {
+			o->name = ((kstr *)body->topic_names.items)[i];
+			params_str(p, req->arena, o->name);
+			params_str(p, req->arena, KSTR_NULL);
+		}
+		if (o->name.len >= 0 && !topic_name_valid(o->name)) {
+			o->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+			continue;
+		}
+		admin_item *it = admin_item_new(c, &o->error_code, &o->error_message, o);
+		db_stmt st = params_stmt(Q_TOPIC_DELETE, p, 0);
+		admin_submit(it, &st, 1, dt_done);
+	}
+	admin_start(c);
+}
+
+static void dt_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+		    bool retriable)
+{
+	admin_item *it = arg;
+	delete_topics_resp_topic *o = it->out;
+	request *req = it->ctx->req;
+	(void)n;
+
+	if (err) {
+		o->error_code = admin_db_error(req, "delete topic", err, sqlstate, retriable,
+					       &o->error_message);
+	} else if (PQntuples(res[0]) == 0) {
+		o->error_code = o->name.len >= 0 ? KERR_UNKNOWN_TOPIC_OR_PARTITION
+						 : KERR_UNKNOWN_TOPIC_ID;
+	} else {
+		o->name = kstr_c(arena_cstr(req->arena, pgtext_str(res[0], 0, 0)));
+		uuid_parse(PQgetvalue(res[0], 0, 1), &o->topic_id);
+		log_info("deleted topic %.*s", o->name.len, o->name.ptr);
+	}
+	admin_item_done(it);
+}
+
+/* ---- CreatePartitions ---- */
+
+void handle_create_partitions(request *req)
+{
+	const create_partitions_req *body = req->body;
+	create_partitions_resp *resp = arena_alloc(req->arena, sizeof(*resp));
+	admin_ctx *c = arena_alloc(req->arena, sizeof(*c));
+	const create_partitions_req_topic *in = body->topics.items;
+	int32_t n = body->topics.count;
+	create_partitions_resp_result *out = ARENA_NEW_ARRAY(req->arena, create_partitions_resp_result, n);
+	kstr *names = ARENA_NEW_ARRAY(req->arena, kstr, n);
+
+	c->req = req;
+	c->pending = 1;
+	req->resp = resp;
+	resp->results = karray_of(out, n);
+	for (int32_t i = 0; i < n; i++)
+		names[i] = in[i].name;
+	for (int32_t i = 0; i < n; i++) {
+		create_partitions_resp_result *o = &out[i];
+		o->name = in[i].name;
+		o->error_message = KSTR_NULL;
+		if (duplicate_name(names, n, i)) {
+			o->error_code = KERR_INVALID_REQUEST;
+			o->error_message = kstr_c("duplicate topic in request");
+			continue;
+		}
+		if (!topic_name_valid(in[i].name)) {
+			o->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+			continue;
+		}
+		if (in[i].assignments.count > 0) {
+			const create_partitions_req_assignment *a = in[i].assignments.items;
+			for (int32_t k = 0; k < in[i].assignments.count; k++) {
+				const int32_t *ids = a[k].broker_ids.items;
+				for (int32_t b = 0; b < a[k].broker_ids.count; b++)
+					if (ids[b] != g_config.node_id)
+						o->error_code = KERR_INVALID_REPLICA_ASSIGNMENT;
+			}
+			if (o->error_code) {
+				o->error_message = kstr_c("replicas must name this broker only");
+				continue;
+			}
+		}
+		admin_item *it = admin_item_new(c, &o->error_code, &o->error_message, o);
+		it->requested = in[i].count;
+		params *p = arena_alloc(req->arena, sizeof(*p));
+		params_str(p, req->arena, in[i].name);
+		if (body->validate_only) {
+			db_stmt st = params_stmt(Q_TOPIC_EXISTS, p, 0);
+			admin_submit(it, &st, 1, cp_validated);
+			continue;
+		}
+		params_int(p, req->arena, in[i].count);
+		db_stmt st = params_stmt(Q_TOPIC_ADD_PARTITIONS, p, 0);
+		admin_submit(it, &st, 1, cp_done);
+	}
+	admin_start(c);
+}
+
+static void cp_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+		    bool retriable)
+{
+	admin_item *it = arg;
+	create_partitions_resp_result *o = it->out;
+	(void)res;
+	(void)n;
+
+	if (err)
+		o->error_code = admin_db_error(it->ctx->req, "create partitions", err, sqlstate,
+					       retriable, &o->error_message);
+	else
+		log_info("topic %.*s now has %d partitions", o->name.len, o->name.ptr, it->requested);
+	admin_item_done(it);
+}
+
+static void cp_validated(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+			 bool retriable)
+{
+	admin_item *it = arg;
+	create_partitions_resp_result *o = it->out;
+	request *req = it->ctx->req;
+	(void)n;
+
+	if (err) {
+		o->error_code = admin_db_error(req, "create partitions (validate only)", err,
+					       sqlstate, retriable, &o->error_message);
+	} else if (PQntuples(res[0]) == 0) {
+		o->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+	} else {
+		int64_t current = pgtext_i64(res[0], 0, 0, 0);
+		if (it->requested <= current) {
+			o->error_code = KERR_INVALID_PARTITIONS;
+			o->error_message = kstr_c(arena_printf(
+				req->arena, "topic has %" PRId64 " partitions, which is not fewer than "
+				"the requested %d", current, it->requested));
+		}
+	}
+	admin_item_done(it);
+}
+
+/* ---- DescribeConfigs ---- */
+
+static bool key_wanted(const describe_configs_req_resource *in, const char *name)
+{
+	const kstr *keys = in->configuration_keys.items;
+	if (in->configuration_keys.count < 0)
+		return true;
+	for (int32_t i = 0; i < in->configuration_keys.count; i++)
+		if (kstr_eq(keys[i], name))
+			return true;
+	return false;
+}
+
+static int8_t config_type_of(config_kind k)
+{
+	switch (k) {
+	case CK_BOOL:
+		return 1;
+	case CK_INT:
+		return 3;
+	case CK_LONG:
+		return 5;
+	case CK_LIST:
+		return 7;
+	default:
+		return 2;
+	}
+}
+
+static void dc_add(request *req, describe_configs_resp_config *c, int *n, const char *name,
+		   const char *value, bool is_default, int8_t source, int8_t type, bool read_only)
+{
+	describe_configs_resp_config *o = &c[(*n)++];
+	o->name = kstr_c(arena_printf(req->arena, "%s", name));
+	o->value = value ? kstr_c(arena_printf(req->arena, "%s", value)) : KSTR_NULL;
+	o->read_only = read_only;
+	o->is_default = is_default;
+	o->config_source = source;
+	o->is_sensitive = false;
+	o->synonyms = karray_of(NULL, 0);
+	o->config_type = type;
+	o->documentation = KSTR_NULL;
+}
+
+void handle_describe_configs(request *req)
+{
+	const describe_configs_req *body = req->body;
+	describe_configs_resp *resp = arena_alloc(req->arena, sizeof(*resp));
+	admin_ctx *c = arena_alloc(req->arena, sizeof(*c));
+	const describe_configs_req_resource *in = body->resources.items;
+	int32_t n = body->resources.count;
+	describe_configs_resp_result *out = ARENA_NEW_ARRAY(req->arena, describe_configs_resp_result, n);
+
+	c->req = req;
+	c->pending = 1;
+	req->resp = resp;
+	resp->results = karray_of(out, n);
+	for (int32_t i = 0; i < n; i++) {
+		describe_configs_resp_result *o = &out[i];
+		o->resource_type = in[i].resource_type;
+		o->resource_name = in[i].resource_name;
+		o->error_message = KSTR_NULL;
+		o->configs = karray_of(NULL, 0);
+		if (in[i].resource_type == RESOURCE_BROKER) {
+			dc_broker(req, o, &in[i]);
+			continue;
+		}
+		if (in[i].resource_type != RESOURCE_TOPIC) {
+			o->error_code = KERR_INVALID_REQUEST;
+			o->error_message = kstr_c("only topic and broker resources are supported");
+			continue;
+		}
+		if (!topic_name_valid(in[i].resource_name)) {
+			o->error_code = KERR_INVALID_TOPIC_EXCEPTION;
+			continue;
+		}
+		admin_item *it = admin_item_new(c, &o->error_code, &o->error_message, o);
+		it->requested = i;
+		params *p = arena_alloc(req->arena, sizeof(*p));
+		params_str(p, req->arena, in[i].resource_name);
+		db_stmt st = params_stmt(Q_TOPIC_CONFIGS, p, 0);
+		admin_submit(it, &st, 1, dc_topic_done);
+	}
+	admin_start(c);
+}
+
+static void dc_topic_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+			  bool retriable)
+{
+	admin_item *it = arg;
+	request *req = it->ctx->req;
+	const describe_configs_req *body = req->body;
+	const describe_configs_req_resource *in =
+		&((const describe_configs_req_resource *)body->resources.items)[it->requested];
+	describe_configs_resp_result *o = it->out;
+	(void)n;
+
+	if (err) {
+		o->error_code = admin_db_error(req, "describe configs", err, sqlstate, retriable,
+					       &o->error_message);
+		admin_item_done(it);
+		return;
+	}
+	const PGresult *r = res[0];
+	int rows = PQntuples(r);
+	if (rows == 0) {
+		o->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+		o->error_message = kstr_c("unknown topic");
+		admin_item_done(it);
+		return;
+	}
+	describe_configs_resp_config *cfg =
+		ARENA_NEW_ARRAY(req->arena, describe_configs_resp_config, topic_config_count + rows);
+	int nc = 0;
+	for (int i = 0; i < topic_config_count; i++) {
+		const topic_config_def *d = &topic_config_defs[i];
+		if (!key_wanted(in, d->name))
+			continue;
+		int found = -1;
+		for (int k = 0; k < rows && found < 0; k++)
+			if (!PQgetisnull(r, k, 0) && strcmp(PQgetvalue(r, k, 0), d->name) == 0)
+				found = k;
+		if (found >= 0)
+			dc_add(req, cfg, &nc, d->name,
+			       PQgetisnull(r, found, 1) ? NULL : PQgetvalue(r, found, 1), false,
+			       SOURCE_DYNAMIC_TOPIC, config_type_of(d->kind), false);
+		else
+			dc_add(req, cfg, &nc, d->name, topic_config_default(req->arena, d), true,
+			       SOURCE_DEFAULT, config_type_of(d->kind), false);
+	}
+	/* Settings stored by hand that the broker does not know about. */
+	for (int k = 0; k < rows; k++) {
+		if (PQgetisnull(r, k, 0) || topic_config_lookup(pgtext_str(r, k, 0)) ||
+		    !key_wanted(in, PQgetvalue(r, k, 0)))
+			continue;
+		dc_add(req, cfg, &nc, PQgetvalue(r, k, 0),
+		       PQgetisnull(r, k, 1) ? NULL : PQgetvalue(r, k, 1), false, SOURCE_DYNAMIC_TOPIC,
+		       2, false);
+	}
+	o->configs = karray_of(cfg, nc);
+	admin_item_done(it);
+}
+
+static void dc_broker(request *req, describe_configs_resp_result *o,
+		      const describe_configs_req_resource *in)
+{
+	char *id = arena_printf(req->arena, "%" PRId32, g_config.node_id);
+	if (in->resource_name.len > 0 && !kstr_eq(in->resource_name, id)) {
+		o->error_code = KERR_INVALID_REQUEST;
+		o->error_message = kstr_c(arena_printf(req->arena, "this is broker %s", id));
+		return;
+	}
+	char *listener = arena_printf(req->arena, "PLAINTEXT://%s:%d", g_config.listen_host,
+				      g_config.listen_port);
+	char *advertised = arena_printf(req->arena, "PLAINTEXT://%s:%d", g_config.advertised_host,
+					g_config.advertised_port);
+	struct {
+		const char *name;
+		const char *value;
+		int8_t type;
+	} items[] = {
+		{"broker.id", id, 3},
+		{"node.id", id, 3},
+		{"listeners", listener, 7},
+		{"advertised.listeners", advertised, 7},
+		{"num.partitions", arena_printf(req->arena, "%d", g_config.num_partitions), 3},
+		{"auto.create.topics.enable", g_config.auto_create_topics ? "true" : "false", 1},
+		{"message.max.bytes", arena_printf(req->arena, "%d", g_config.message_max_bytes), 3},
+		{"socket.request.max.bytes", arena_printf(req->arena, "%d", g_config.max_request_bytes),
+		 3},
+		{"fetch.max.bytes", arena_printf(req->arena, "%d", g_config.fetch_max_bytes_cap), 3},
+		{"default.replication.factor", "1", 3},
+		{"log.message.timestamp.type", "CreateTime", 2},
+		{"compression.type", "producer", 2},
+	};
+	int count = (int)(sizeof(items) / sizeof(items[0]));
+	describe_configs_resp_config *cfg = ARENA_NEW_ARRAY(req->arena, describe_configs_resp_config, count);
+	int nc = 0;
+	for (int i = 0; i < count; i++)
+		if (key_wanted(in, items[i].name))
+			dc_add(req, cfg, &nc, items[i].name, items[i].value, false,
+			       SOURCE_STATIC_BROKER, items[i].type, true);
+	o->configs = karray_of(cfg, nc);
+}

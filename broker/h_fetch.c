@@ -1,0 +1,441 @@
+/*
+ * Fetch: read records from PostgreSQL and return them as RecordBatches,
+ * honouring max_bytes, partition_max_bytes, min_bytes and max_wait_ms.
+ *
+ * A fetch runs in rounds. Each round reads every requested partition in one
+ * pipelined job. If the round found fewer than min_bytes, the fetch waits
+ * (wake.h) until one of its partitions advances or max_wait_ms passes, then
+ * runs another round. The response is built from the last round.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "compress.h"
+#include "config.h"
+#include "handlers.h"
+#include "hutil.h"
+#include "kerr.h"
+#include "log.h"
+#include "pgbin.h"
+#include "pool.h"
+#include "records.h"
+#include "wake.h"
+
+/* Rows read per partition and round never exceed this. */
+#define FETCH_ROW_CAP 20000
+/* Until a partition's record size is known, assume large records so that
+ * the first read of a partition with 1 MB records stays small. */
+#define FETCH_SIZE_GUESS 65536
+#define EST_SLOTS 1024
+
+typedef struct fetch_part {
+	kstr topic;
+	const fetch_req_partition *in;
+	fetch_resp_partition *out;
+	waiter *waiter;
+	struct fetch_ctx *ctx;
+	bool queried; /* part of the current round's job */
+} fetch_part;
+
+typedef struct fetch_ctx {
+	request *req;
+	fetch_part *parts;
+	int nparts;
+	struct event *timer;
+	bool expired;   /* max_wait_ms passed: the next round is the last */
+	bool waiting;
+	struct fetch_ctx *prev, *next; /* fetches waiting, for shutdown */
+} fetch_ctx;
+
+/* Average stored record size per partition, to size the next read. */
+static struct {
+	uint32_t hash;
+	uint32_t avg;
+} size_est[EST_SLOTS];
+
+static fetch_ctx *waiting_fetches;
+
+static void fetch_round(fetch_ctx *c);
+static void fetch_rows(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+		       bool retriable);
+static size_t fetch_partition(fetch_ctx *c, fetch_part *fp, const PGresult *r, size_t budget,
+			      bool must_return_one);
+static void fetch_wait(fetch_ctx *c);
+static void fetch_unwait(fetch_ctx *c);
+static void fetch_woken(void *arg);
+static void fetch_timeout(evutil_socket_t fd, short what, void *arg);
+static void fetch_finish(fetch_ctx *c);
+static uint32_t part_hash(kstr topic, int32_t partition);
+
+void handle_fetch(request *req)
+{
+	const fetch_req *body = req->body;
+	fetch_resp *resp = arena_alloc(req->arena, sizeof(*resp));
+	fetch_ctx *c = arena_alloc(req->arena, sizeof(*c));
+	int total = 0;
+
+	c->req = req;
+	req->resp = resp;
+	/* No fetch sessions: answering session_id 0 tells clients to keep
+	 * sending full fetch requests, which is always allowed (KIP-227). */
+	resp->session_id = 0;
+	if (body->session_id != 0) {
+		resp->error_code = KERR_FETCH_SESSION_ID_NOT_FOUND;
+		resp->responses = karray_of(NULL, 0);
+		request_complete(req);
+		return;
+	}
+
+	const fetch_req_topic *topics = body->topics.items;
+	for (int32_t t = 0; t < body->topics.count; t++)
+		total += topics[t].partitions.count;
+	c->parts = ARENA_NEW_ARRAY(req->arena, fetch_part, total);
+
+	fetch_resp_topic *rt = ARENA_NEW_ARRAY(req->arena, fetch_resp_topic, body->topics.count);
+	resp->responses = karray_of(rt, body->topics.count);
+	for (int32_t t = 0; t < body->topics.count; t++) {
+		const fetch_req_topic *in = &topics[t];
+		const fetch_req_partition *parts = in->partitions.items;
+		fetch_resp_partition *rp =
+			ARENA_NEW_ARRAY(req->arena, fetch_resp_partition, in->partitions.count);
+
+		rt[t].topic = in->topic;
+		rt[t].topic_id = in->topic_id;
+		rt[t].partitions = karray_of(rp, in->partitions.count);
+		for (int32_t p = 0; p < in->partitions.count; p++) {
+			fetch_part *fp = &c->parts[c->nparts++];
+			fp->ctx = c;
+			fp->topic = in->topic;
+			fp->in = &parts[p];
+			fp->out = &rp[p];
+			fp->out->partition_index = parts[p].partition;
+			fp->out->high_watermark = -1;
+			fp->out->last_stable_offset = -1;
+			fp->out->log_start_offset = -1;
+			fp->out->preferred_read_replica = -1;
+			fp->out->aborted_transactions =
+				karray_of(NULL, body->isolation_level == 1 ? 0 : -1);
+			fp->out->records = KSTR_NULL;
+			if (!topic_name_valid(in->topic) || parts[p].partition < 0)
+				fp->out->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+		}
+	}
+	fetch_round(c);
+}
+
+static uint32_t part_hash(kstr topic, int32_t partition)
+{
+	uint32_t h = 2166136261u;
+	for (int32_t i = 0; i < topic.len; i++)
+		h = (h ^ (uint8_t)topic.ptr[i]) * 16777619u;
+	h = (h ^ (uint32_t)partition) * 16777619u;
+	return h | 1; /* 0 marks an empty slot */
+}
+
+static int32_t fetch_limit(const fetch_part *fp, size_t budget)
+{
+	uint32_t h = part_hash(fp->topic, fp->in->partition);
+	uint32_t avg = size_est[h % EST_SLOTS].hash == h ? size_est[h % EST_SLOTS].avg
+							 : FETCH_SIZE_GUESS;
+	size_t rows = budget / (avg ? avg : 1) + 1;
+	return rows > FETCH_ROW_CAP ? FETCH_ROW_CAP : (int32_t)rows;
+}
+
+static size_t fetch_budget(const request *req)
+{
+	const fetch_req *body = req->body;
+	size_t cap = (size_t)g_config.fetch_max_bytes_cap;
+	if (body->max_bytes > 0 && (size_t)body->max_bytes < cap)
+		cap = (size_t)body->max_bytes;
+	return cap;
+}
+
+static void fetch_round(fetch_ctx *c)
+{
+	request *req = c->req;
+	db_stmt *stmts = ARENA_NEW_ARRAY(req->arena, db_stmt, c->nparts);
+	int n = 0;
+	size_t budget = fetch_budget(req);
+
+	for (int i = 0; i < c->nparts; i++) {
+		fetch_part *fp = &c->parts[i];
+		fp->queried = fp->out->error_code == KERR_NONE;
+		if (!fp->queried)
+			continue;
+		size_t pbudget = fp->in->partition_max_bytes > 0 ? (size_t)fp->in->partition_max_bytes
+								 : 1;
+		if (pbudget > budget)
+			pbudget = budget;
+		params *p = arena_alloc(req->arena, sizeof(*p));
+		params_str(p, req->arena, fp->topic);
+		params_int(p, req->arena, fp->in->partition);
+		params_int(p, req->arena, fp->in->fetch_offset);
+		params_int(p, req->arena, fetch_limit(fp, pbudget));
+		stmts[n++] = params_stmt(Q_FETCH, p, 1);
+	}
+	if (n == 0) {
+		fetch_finish(c);
+		return;
+	}
+	db_submit(req->db, stmts, n, fetch_rows, c);
+}
+
+static void fetch_rows(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+		       bool retriable)
+{
+	fetch_ctx *c = arg;
+	request *req = c->req;
+	const fetch_req *body = req->body;
+	size_t budget = fetch_budget(req);
+	size_t total = 0;
+	bool any_error = false;
+	int k = 0;
+	(void)n;
+
+	for (int i = 0; i < c->nparts; i++) {
+		fetch_part *fp = &c->parts[i];
+		if (!fp->queried) {
+			any_error = true;
+			continue;
+		}
+		if (err) {
+			fp->out->error_code = KERR_KAFKA_STORAGE_ERROR;
+			any_error = true;
+			continue;
+		}
+		size_t got = fetch_partition(c, fp, res[k++], budget > total ? budget - total : 0,
+					     total == 0);
+		total += got;
+		if (fp->out->error_code != KERR_NONE)
+			any_error = true;
+	}
+	if (err) {
+		if (db_error_retriable(sqlstate, retriable))
+			log_warn("fetch failed: %s", err);
+		else
+			log_error("fetch failed: %s", err);
+	}
+
+	if (any_error || c->expired || body->max_wait_ms <= 0 ||
+	    total >= (size_t)(body->min_bytes > 0 ? body->min_bytes : 1) || req->client_gone) {
+		fetch_finish(c);
+		return;
+	}
+	fetch_wait(c);
+}
+
+static int32_t header_count(kstr headers)
+{
+	kreader r;
+	if (headers.len <= 0)
+		return 0;
+	kr_init(&r, headers.ptr, (size_t)headers.len);
+	int32_t n = kr_varint(&r);
+	return kr_ok(&r) ? n : 0;
+}
+
+/*
+ * Turn one partition's rows into RecordBatches within budget bytes.
+ * must_return_one: the response is still empty, so return the first record
+ * even if it is larger than the budget (KIP-74), or consumers would stall.
+ * Returns the bytes added.
+ */
+static size_t fetch_partition(fetch_ctx *c, fetch_part *fp, const PGresult *r, size_t budget,
+			      bool must_return_one)
+{
+	request *req = c->req;
+	int nrows = PQntuples(r);
+
+	if (nrows == 0) {
+		fp->out->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+		return 0;
+	}
+	int64_t hw = pgbin_i64(r, 0, 0, 0);
+	int64_t lso = pgbin_i64(r, 0, 1, 0);
+	fp->out->high_watermark = hw;
+	fp->out->last_stable_offset = hw;
+	fp->out->log_start_offset = lso;
+	fp->out->error_code = KERR_NONE;
+	fp->out->records = KSTR_NULL;
+	if (fp->in->fetch_offset < lso || fp->in->fetch_offset > hw) {
+		fp->out->error_code = KERR_OFFSET_OUT_OF_RANGE;
+		return 0;
+	}
+	if (PQgetisnull(r, 0, 2))
+		return 0;
+
+	char *ctype = PQgetisnull(r, 0, 7) ? NULL : arena_cstr(req->arena, pgbin_bytes(r, 0, 7));
+	int codec = ctype ? codec_from_name(ctype) : CODEC_NONE;
+	if (codec < 0)
+		codec = CODEC_NONE;
+	bool log_append = !PQgetisnull(r, 0, 8) && kstr_eq(pgbin_bytes(r, 0, 8), "LogAppendTime");
+
+	size_t pbudget = (size_t)(fp->in->partition_max_bytes > 0 ? fp->in->partition_max_bytes : 0);
+	if (pbudget > budget)
+		pbudget = budget;
+
+	record *recs = ARENA_NEW_ARRAY(req->arena, record, nrows);
+	int64_t *offsets = ARENA_NEW_ARRAY(req->arena, int64_t, nrows);
+	int n = 0;
+	size_t used = 0, stored = 0;
+	for (int i = 0; i < nrows; i++)
+		stored += 24 + (size_t)PQgetlength(r, i, 4) + (size_t)PQgetlength(r, i, 5) +
+			  (size_t)PQgetlength(r, i, 6);
+	uint32_t h = part_hash(fp->topic, fp->in->partition);
+	size_est[h % EST_SLOTS].hash = h;
+	size_est[h % EST_SLOTS].avg = (uint32_t)(stored / (size_t)nrows) + 1;
+
+	for (int i = 0; i < nrows; i++) {
+		record *rec = &recs[n];
+		rec->key = pgbin_bytes(r, i, 4);
+		rec->value = pgbin_bytes(r, i, 5);
+		rec->headers = pgbin_bytes(r, i, 6);
+		if (rec->headers.len < 0)
+			rec->headers = (kstr){NULL, 0};
+		rec->header_count = header_count(rec->headers);
+		size_t size = 24 + (size_t)(rec->key.len > 0 ? rec->key.len : 0) +
+			      (size_t)(rec->value.len > 0 ? rec->value.len : 0) +
+			      (size_t)rec->headers.len;
+		if (used + size > pbudget && !(n == 0 && must_return_one))
+			break;
+		used += size;
+		offsets[n] = pgbin_i64(r, i, 2, 0);
+		rec->timestamp = pgbin_timestamp_ms(r, i, 3, -1);
+		n++;
+	}
+	if (n == 0)
+		return 0;
+
+	/* One batch, or with LogAppendTime one batch per distinct append time
+	 * (the batch carries the timestamp for all its records). */
+	kwriter w;
+	kw_init(&w, used + 128);
+	for (int start = 0; start < n;) {
+		int end = start + 1;
+		if (log_append)
+			while (end < n && recs[end].timestamp == recs[start].timestamp)
+				end++;
+		else
+			end = n;
+		record_batch hdr = {0};
+		hdr.base_offset = offsets[start];
+		hdr.magic = 2;
+		hdr.attributes = log_append ? ATTR_TIMESTAMP_LOG_APPEND : 0;
+		hdr.base_timestamp = -1;
+		hdr.producer_id = -1;
+		hdr.producer_epoch = -1;
+		hdr.base_sequence = -1;
+		for (int i = start; i < end; i++)
+			recs[i].offset_delta = offsets[i] - offsets[start];
+		if (records_encode_batch(&w, &hdr, &recs[start], end - start, codec) != 0 &&
+		    codec != CODEC_NONE) {
+			log_warn("fetch: %s compression failed, sending uncompressed",
+				 codec_name(codec));
+			w.len = 0;
+			codec = CODEC_NONE;
+			start = 0; /* restart this partition uncompressed */
+			continue;
+		}
+		start = end;
+	}
+	size_t len;
+	uint8_t *buf = kw_steal(&w, &len);
+	arena_adopt(req->arena, buf);
+	fp->out->records = (kstr){(const char *)buf, (int32_t)len};
+	return len;
+}
+
+static void fetch_wait(fetch_ctx *c)
+{
+	const fetch_req *body = c->req->body;
+
+	for (int i = 0; i < c->nparts; i++) {
+		fetch_part *fp = &c->parts[i];
+		if (fp->queried && !fp->waiter)
+			fp->waiter = wake_register(fp->topic, fp->in->partition, fetch_woken, fp);
+	}
+	if (!c->timer) {
+		struct timeval tv = {body->max_wait_ms / 1000, (body->max_wait_ms % 1000) * 1000};
+		c->timer = evtimer_new(handler_base, fetch_timeout, c);
+		evtimer_add(c->timer, &tv);
+		c->prev = NULL;
+		c->next = waiting_fetches;
+		if (waiting_fetches)
+			waiting_fetches->prev = c;
+		waiting_fetches = c;
+	}
+	c->waiting = true;
+}
+
+static void fetch_unwait(fetch_ctx *c)
+{
+	for (int i = 0; i < c->nparts; i++) {
+		if (c->parts[i].waiter) {
+			wake_cancel(c->parts[i].waiter);
+			c->parts[i].waiter = NULL;
+		}
+	}
+	c->waiting = false;
+}
+
+/* A partition of a waiting fetch advanced: read again. */
+static void fetch_woken(void *arg)
+{
+	fetch_part *fp = arg;
+	fetch_ctx *c = fp->ctx;
+
+	fp->waiter = NULL; /* already unregistered by wake.c */
+	if (!c->waiting)
+		return;
+	fetch_unwait(c);
+	fetch_round(c);
+}
+
+static void fetch_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	fetch_ctx *c = arg;
+	(void)fd;
+	(void)what;
+
+	c->expired = true;
+	if (!c->waiting)
+		return; /* a round is running; it sees expired and finishes */
+	fetch_unwait(c);
+	fetch_round(c);
+}
+
+static void fetch_finish(fetch_ctx *c)
+{
+	fetch_unwait(c);
+	if (c->timer) {
+		event_free(c->timer);
+		c->timer = NULL;
+		if (c->prev)
+			c->prev->next = c->next;
+		else
+			waiting_fetches = c->next;
+		if (c->next)
+			c->next->prev = c->prev;
+	}
+	request_complete(c->req);
+}
+
+/* Answer every waiting fetch with what it has, so shutdown leaks nothing. */
+void fetch_shutdown(void)
+{
+	while (waiting_fetches) {
+		fetch_ctx *c = waiting_fetches;
+		if (!c->waiting) {
+			/* a round is in flight; the pool fails it on shutdown */
+			event_free(c->timer);
+			c->timer = NULL;
+			waiting_fetches = c->next;
+			if (waiting_fetches)
+				waiting_fetches->prev = NULL;
+			continue;
+		}
+		fetch_finish(c);
+	}
+}

@@ -1,0 +1,247 @@
+/*
+ * ApiVersions and Metadata: what the broker speaks, who the brokers are, and
+ * which topics and partitions exist (creating unknown topics on request).
+ *
+ * Every partition is led by this broker: all brokers of one database serve
+ * every partition, so each one reports itself as the only broker.
+ */
+#include <string.h>
+
+#include "config.h"
+#include "handlers.h"
+#include "hutil.h"
+#include "kerr.h"
+#include "log.h"
+#include "pgbin.h"
+#include "pool.h"
+
+typedef struct md_ctx {
+	request *req;
+	bool by_id;        /* some requested topics are given by id only */
+	bool created;      /* auto-creation ran; this is the second look */
+	int pending;       /* auto-create jobs still running */
+	PGresult *rows;    /* last topics query result (copied) */
+} md_ctx;
+
+/* All topic operations, for include_topic_authorized_operations. */
+#define TOPIC_ALL_OPERATIONS                                                                       \
+	((1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11))
+
+static void md_query(md_ctx *c);
+static void md_rows(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+		    bool retriable);
+static void md_created(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+		       bool retriable);
+static void md_respond(md_ctx *c, const PGresult *rows, int16_t db_error);
+static bool md_all_topics(const request *req);
+
+void handle_api_versions(request *req)
+{
+	api_versions_resp *resp = arena_alloc(req->arena, sizeof(*resp));
+	api_versions_resp_key *keys = ARENA_NEW_ARRAY(req->arena, api_versions_resp_key, api_count);
+
+	for (int i = 0; i < api_count; i++) {
+		keys[i].api_key = api_table[i].key;
+		keys[i].min_version = api_table[i].min_ver;
+		keys[i].max_version = api_table[i].max_ver;
+	}
+	resp->error_code = KERR_NONE;
+	resp->api_keys = karray_of(keys, api_count);
+	req->resp = resp;
+	request_complete(req);
+}
+
+/* Null topics (v1+), or an empty list in v0, mean every topic. */
+static bool md_all_topics(const request *req)
+{
+	const metadata_req *body = req->body;
+	return body->topics.count < 0 || (req->api_version == 0 && body->topics.count == 0);
+}
+
+void handle_metadata(request *req)
+{
+	const metadata_req *body = req->body;
+	md_ctx *c = arena_alloc(req->arena, sizeof(*c));
+
+	c->req = req;
+	if (!md_all_topics(req) && body->topics.count == 0) {
+		md_respond(c, NULL, KERR_NONE);
+		return;
+	}
+	const metadata_req_topic *t = body->topics.items;
+	for (int32_t i = 0; i < body->topics.count; i++)
+		if (t[i].name.len < 0)
+			c->by_id = true;
+	md_query(c);
+}
+
+static void md_query(md_ctx *c)
+{
+	request *req = c->req;
+	const metadata_req *body = req->body;
+
+	if (md_all_topics(req) || c->by_id) {
+		db_stmt st = {Q_TOPICS_ALL, 0, NULL, NULL, NULL, 0};
+		db_submit(req->db, &st, 1, md_rows, c);
+		return;
+	}
+	pgarray names;
+	pgarray_begin(&names, OID_TEXT, 256);
+	const metadata_req_topic *t = body->topics.items;
+	for (int32_t i = 0; i < body->topics.count; i++)
+		pgarray_add(&names, t[i].name);
+	pgarray_end(&names);
+	params p = {0};
+	params_bin(&p, names.w.buf, (int)names.w.len);
+	db_stmt st = params_stmt(Q_TOPICS_BY_NAME, &p, 0);
+	db_submit(req->db, &st, 1, md_rows, c);
+	pgarray_free(&names);
+}
+
+static bool md_row_has(const PGresult *rows, kstr name)
+{
+	for (int r = 0; rows && r < PQntuples(rows); r++)
+		if (kstr_eqk(pgtext_str(rows, r, 0), name))
+			return true;
+	return false;
+}
+
+static void md_rows(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+		    bool retriable)
+{
+	md_ctx *c = arg;
+	request *req = c->req;
+	const metadata_req *body = req->body;
+	(void)n;
+
+	if (err) {
+		log_warn("metadata: %s", err);
+		(void)sqlstate;
+		(void)retriable;
+		md_respond(c, NULL, KERR_LEADER_NOT_AVAILABLE);
+		return;
+	}
+	bool may_create = g_config.auto_create_topics && !c->created && !md_all_topics(req) &&
+			  (req->api_version < 4 || body->allow_auto_topic_creation);
+	if (may_create) {
+		const metadata_req_topic *t = body->topics.items;
+		for (int32_t i = 0; i < body->topics.count; i++) {
+			if (t[i].name.len < 0 || !topic_name_valid(t[i].name) ||
+			    md_row_has(res[0], t[i].name))
+				continue;
+			params p = {0};
+			params_str(&p, req->arena, t[i].name);
+			params_int(&p, req->arena, g_config.num_partitions);
+			db_stmt st = params_stmt(Q_TOPIC_AUTO_CREATE, &p, 0);
+			c->pending++;
+			db_submit(req->db, &st, 1, md_created, c);
+			log_info("auto-creating topic %.*s with %d partitions", t[i].name.len,
+				 t[i].name.ptr, g_config.num_partitions);
+		}
+		if (c->pending > 0) {
+			c->created = true;
+			return;
+		}
+	}
+	md_respond(c, res[0], KERR_NONE);
+}
+
+static void md_created(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+		       bool retriable)
+{
+	md_ctx *c = arg;
+	(void)res;
+	(void)n;
+	(void)sqlstate;
+	(void)retriable;
+
+	/* A topic created concurrently by another broker shows up as a
+	 * unique violation: the second look below finds it either way. */
+	if (err)
+		log_info("metadata auto-create: %s", err);
+	if (--c->pending == 0)
+		md_query(c);
+}
+
+static void md_fill_topic(request *req, metadata_resp_topic *out, const PGresult *rows, int r)
+{
+	const metadata_req *body = req->body;
+	int32_t nparts = (int32_t)pgtext_i64(rows, r, 2, 0);
+	metadata_resp_partition *parts = ARENA_NEW_ARRAY(req->arena, metadata_resp_partition, nparts);
+	int32_t *self = ARENA_NEW_ARRAY(req->arena, int32_t, 1);
+
+	self[0] = g_config.node_id;
+	out->error_code = KERR_NONE;
+	out->name = kstr_c(arena_cstr(req->arena, pgtext_str(rows, r, 0)));
+	uuid_parse(PQgetvalue(rows, r, 1), &out->topic_id);
+	out->topic_authorized_operations =
+		body->include_topic_authorized_operations ? TOPIC_ALL_OPERATIONS : INT32_MIN;
+	for (int32_t p = 0; p < nparts; p++) {
+		parts[p].partition_index = p;
+		parts[p].leader_id = g_config.node_id;
+		parts[p].leader_epoch = 0;
+		parts[p].replica_nodes = karray_of(self, 1);
+		parts[p].isr_nodes = karray_of(self, 1);
+		parts[p].offline_replicas = karray_of(NULL, 0);
+	}
+	out->partitions = karray_of(parts, nparts);
+}
+
+static void md_respond(md_ctx *c, const PGresult *rows, int16_t db_error)
+{
+	request *req = c->req;
+	const metadata_req *body = req->body;
+	metadata_resp *resp = arena_alloc(req->arena, sizeof(*resp));
+	metadata_resp_broker *b = arena_alloc(req->arena, sizeof(*b));
+
+	b->node_id = g_config.node_id;
+	b->host = kstr_c(g_config.advertised_host);
+	b->port = g_config.advertised_port;
+	b->rack = KSTR_NULL;
+	resp->brokers = karray_of(b, 1);
+	resp->cluster_id = kstr_c(g_config.cluster_id);
+	resp->controller_id = g_config.node_id;
+	resp->cluster_authorized_operations = INT32_MIN;
+
+	metadata_resp_topic *topics;
+	int32_t ntopics = 0;
+	if (md_all_topics(req)) {
+		int nrows = rows ? PQntuples(rows) : 0;
+		topics = ARENA_NEW_ARRAY(req->arena, metadata_resp_topic, nrows);
+		for (int r = 0; r < nrows; r++)
+			md_fill_topic(req, &topics[ntopics++], rows, r);
+	} else {
+		const metadata_req_topic *t = body->topics.items;
+		topics = ARENA_NEW_ARRAY(req->arena, metadata_resp_topic, body->topics.count);
+		for (int32_t i = 0; i < body->topics.count; i++) {
+			metadata_resp_topic *out = &topics[ntopics++];
+			int found = -1;
+			for (int r = 0; rows && r < PQntuples(rows) && found < 0; r++) {
+				kuuid id;
+				if (t[i].name.len >= 0 ? kstr_eqk(pgtext_str(rows, r, 0), t[i].name)
+						       : (uuid_parse(PQgetvalue(rows, r, 1), &id) &&
+							  memcmp(id.b, t[i].topic_id.b, 16) == 0))
+					found = r;
+			}
+			if (found >= 0) {
+				md_fill_topic(req, out, rows, found);
+				continue;
+			}
+			out->name = t[i].name;
+			out->topic_id = t[i].topic_id;
+			out->partitions = karray_of(NULL, 0);
+			out->topic_authorized_operations = INT32_MIN;
+			if (db_error)
+				out->error_code = db_error;
+			else if (t[i].name.len < 0)
+				out->error_code = KERR_UNKNOWN_TOPIC_ID;
+			else if (!topic_name_valid(t[i].name))
+				out->error_code = KERR_INVALID_TOPIC_EXCEPTION;
+			else
+				out->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+		}
+	}
+	resp->topics = karray_of(topics, ntopics);
+	req->resp = resp;
+	request_complete(req);
+}

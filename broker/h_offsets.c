@@ -1,0 +1,127 @@
+/*
+ * ListOffsets: earliest (-2), latest (-1), max timestamp (-3) and first
+ * offset at or after a timestamp, per partition, in one pipelined job.
+ */
+#include "config.h"
+#include "handlers.h"
+#include "hutil.h"
+#include "kerr.h"
+#include "log.h"
+#include "pgbin.h"
+#include "pool.h"
+
+#define TS_LATEST -1
+#define TS_EARLIEST -2
+#define TS_MAX_TIMESTAMP -3
+
+typedef struct lo_part {
+	kstr topic;
+	const list_offsets_req_partition *in;
+	list_offsets_resp_partition *out;
+} lo_part;
+
+typedef struct lo_ctx {
+	request *req;
+	lo_part *parts;
+	int nparts;
+} lo_ctx;
+
+static void lo_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+		    bool retriable);
+
+void handle_list_offsets(request *req)
+{
+	const list_offsets_req *body = req->body;
+	list_offsets_resp *resp = arena_alloc(req->arena, sizeof(*resp));
+	lo_ctx *c = arena_alloc(req->arena, sizeof(*c));
+	int total = 0;
+
+	c->req = req;
+	req->resp = resp;
+	const list_offsets_req_topic *topics = body->topics.items;
+	for (int32_t t = 0; t < body->topics.count; t++)
+		total += topics[t].partitions.count;
+	c->parts = ARENA_NEW_ARRAY(req->arena, lo_part, total);
+	db_stmt *stmts = ARENA_NEW_ARRAY(req->arena, db_stmt, total);
+
+	list_offsets_resp_topic *rt =
+		ARENA_NEW_ARRAY(req->arena, list_offsets_resp_topic, body->topics.count);
+	resp->topics = karray_of(rt, body->topics.count);
+	for (int32_t t = 0; t < body->topics.count; t++) {
+		const list_offsets_req_topic *in = &topics[t];
+		const list_offsets_req_partition *parts = in->partitions.items;
+		list_offsets_resp_partition *rp = ARENA_NEW_ARRAY(req->arena, list_offsets_resp_partition,
+								 in->partitions.count);
+		rt[t].name = in->name;
+		rt[t].partitions = karray_of(rp, in->partitions.count);
+		for (int32_t p = 0; p < in->partitions.count; p++) {
+			rp[p].partition_index = parts[p].partition_index;
+			rp[p].timestamp = -1;
+			rp[p].offset = -1;
+			rp[p].leader_epoch = 0;
+			rp[p].old_style_offsets = karray_of(NULL, 0);
+			if (!topic_name_valid(in->name) || parts[p].partition_index < 0) {
+				rp[p].error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+				continue;
+			}
+			if (parts[p].timestamp < TS_MAX_TIMESTAMP ||
+			    (parts[p].timestamp == TS_MAX_TIMESTAMP && req->api_version < 7)) {
+				rp[p].error_code = KERR_UNSUPPORTED_VERSION;
+				continue;
+			}
+			lo_part *lp = &c->parts[c->nparts];
+			lp->topic = in->name;
+			lp->in = &parts[p];
+			lp->out = &rp[p];
+			params *pr = arena_alloc(req->arena, sizeof(*pr));
+			params_str(pr, req->arena, in->name);
+			params_int(pr, req->arena, parts[p].partition_index);
+			params_int(pr, req->arena, parts[p].timestamp);
+			stmts[c->nparts++] = params_stmt(Q_LIST_OFFSETS, pr, 0);
+		}
+	}
+	if (c->nparts == 0) {
+		request_complete(req);
+		return;
+	}
+	db_submit(req->db, stmts, c->nparts, lo_done, c);
+}
+
+static void lo_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+		    bool retriable)
+{
+	lo_ctx *c = arg;
+	(void)n;
+
+	for (int i = 0; i < c->nparts; i++) {
+		lo_part *lp = &c->parts[i];
+		if (err) {
+			if (!db_error_retriable(sqlstate, retriable))
+				log_error("list offsets failed: %s", err);
+			lp->out->error_code = KERR_KAFKA_STORAGE_ERROR;
+			continue;
+		}
+		const PGresult *r = res[i];
+		if (PQntuples(r) == 0) {
+			lp->out->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+			continue;
+		}
+		int64_t hw = pgtext_i64(r, 0, 0, 0), lso = pgtext_i64(r, 0, 1, 0);
+		switch (lp->in->timestamp) {
+		case TS_LATEST:
+			lp->out->offset = hw;
+			break;
+		case TS_EARLIEST:
+			lp->out->offset = lso;
+			break;
+		default:
+			/* No record at or after the time: offset -1, as Kafka. */
+			lp->out->offset = pgtext_i64(r, 0, 2, -1);
+			lp->out->timestamp = pgtext_i64(r, 0, 3, -1);
+			break;
+		}
+	}
+	if (err)
+		log_warn("list offsets failed: %s", err);
+	request_complete(c->req);
+}

@@ -1,0 +1,211 @@
+/*
+ * Produce: decode each partition's RecordBatch, then append all partitions of
+ * the request in one PostgreSQL transaction (one statement per partition,
+ * pipelined) and answer only after it committed. acks=0 gets no response.
+ *
+ * Partitions are written in (topic, partition) order so that concurrent
+ * requests touching several partitions lock partition rows in one order.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "handlers.h"
+#include "hutil.h"
+#include "kerr.h"
+#include "log.h"
+#include "pgbin.h"
+#include "pool.h"
+#include "records.h"
+#include "wake.h"
+
+/* One partition of the request that is to be written. */
+typedef struct pp_write {
+	kstr topic;
+	int32_t batch_size;
+	produce_resp_partition *out;
+	record_batch *batch;
+} pp_write;
+
+typedef struct pp_ctx {
+	request *req;
+	pp_write *writes;
+	int nwrites;
+} pp_ctx;
+
+static int16_t pp_decode(request *req, const produce_req_partition *in, pp_write *w);
+static int pp_cmp(const void *a, const void *b);
+static void pp_submit(pp_ctx *c);
+static void pp_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+		    bool retriable);
+
+void handle_produce(request *req)
+{
+	const produce_req *body = req->body;
+	produce_resp *resp = arena_alloc(req->arena, sizeof(*resp));
+	pp_ctx *c = arena_alloc(req->arena, sizeof(*c));
+	bool acks_ok = body->acks == 0 || body->acks == 1 || body->acks == -1;
+	int total = 0;
+
+	c->req = req;
+	req->resp = resp;
+	req->no_response = body->acks == 0;
+
+	const produce_req_topic *topics = body->topic_data.items;
+	for (int32_t t = 0; t < body->topic_data.count; t++)
+		total += topics[t].partition_data.count;
+	c->writes = ARENA_NEW_ARRAY(req->arena, pp_write, total);
+
+	produce_resp_topic *rt = ARENA_NEW_ARRAY(req->arena, produce_resp_topic, body->topic_data.count);
+	resp->responses = karray_of(rt, body->topic_data.count);
+	for (int32_t t = 0; t < body->topic_data.count; t++) {
+		const produce_req_topic *in = &topics[t];
+		const produce_req_partition *parts = in->partition_data.items;
+		produce_resp_partition *rp =
+			ARENA_NEW_ARRAY(req->arena, produce_resp_partition, in->partition_data.count);
+
+		rt[t].name = in->name;
+		rt[t].partition_responses = karray_of(rp, in->partition_data.count);
+		for (int32_t p = 0; p < in->partition_data.count; p++) {
+			produce_resp_partition *out = &rp[p];
+			out->index = parts[p].index;
+			out->base_offset = -1;
+			out->log_append_time_ms = -1;
+			out->log_start_offset = -1;
+			out->error_message = KSTR_NULL;
+			if (!acks_ok) {
+				out->error_code = KERR_INVALID_REQUIRED_ACKS;
+				continue;
+			}
+			if (!topic_name_valid(in->name)) {
+				out->error_code = KERR_INVALID_TOPIC_EXCEPTION;
+				continue;
+			}
+			pp_write *w = &c->writes[c->nwrites];
+			w->topic = in->name;
+			w->out = out;
+			out->error_code = pp_decode(req, &parts[p], w);
+			if (out->error_code == KERR_NONE)
+				c->nwrites++;
+		}
+	}
+	if (c->nwrites == 0) {
+		request_complete(req);
+		return;
+	}
+	qsort(c->writes, (size_t)c->nwrites, sizeof(pp_write), pp_cmp);
+	pp_submit(c);
+}
+
+/* Validate one partition's records the way the Java broker does for v3+. */
+static int16_t pp_decode(request *req, const produce_req_partition *in, pp_write *w)
+{
+	record_batch *batches;
+	int nbatches;
+
+	if (in->records.len <= 0)
+		return KERR_INVALID_RECORD;
+	int rc = records_decode(req->arena, (const uint8_t *)in->records.ptr, (size_t)in->records.len,
+				(size_t)g_config.max_request_bytes, &batches, &nbatches);
+	if (rc != 0)
+		return (int16_t)rc;
+	if (nbatches != 1 || batches[0].record_count <= 0)
+		return KERR_INVALID_RECORD;
+	if (batches[0].attributes & ATTR_CONTROL)
+		return KERR_INVALID_RECORD;
+	w->batch = &batches[0];
+	w->batch_size = in->records.len;
+	return KERR_NONE;
+}
+
+static int pp_cmp(const void *a, const void *b)
+{
+	const pp_write *x = a, *y = b;
+	int32_t n = x->topic.len < y->topic.len ? x->topic.len : y->topic.len;
+	int c = memcmp(x->topic.ptr, y->topic.ptr, (size_t)n);
+	if (c)
+		return c;
+	if (x->topic.len != y->topic.len)
+		return x->topic.len < y->topic.len ? -1 : 1;
+	return (x->out->index > y->out->index) - (x->out->index < y->out->index);
+}
+
+static void pp_submit(pp_ctx *c)
+{
+	request *req = c->req;
+	db_stmt *stmts = ARENA_NEW_ARRAY(req->arena, db_stmt, c->nwrites);
+	pgarray *arrays = ARENA_NEW_ARRAY(req->arena, pgarray, 4 * c->nwrites);
+	int64_t now = now_ms();
+
+	for (int i = 0; i < c->nwrites; i++) {
+		pp_write *w = &c->writes[i];
+		const record_batch *b = w->batch;
+		pgarray *ts = &arrays[4 * i], *keys = ts + 1, *vals = ts + 2, *hdrs = ts + 3;
+
+		pgarray_begin(ts, OID_TIMESTAMPTZ, 12 * (size_t)b->record_count);
+		pgarray_begin(keys, OID_BYTEA, (size_t)w->batch_size);
+		pgarray_begin(vals, OID_BYTEA, (size_t)w->batch_size);
+		pgarray_begin(hdrs, OID_BYTEA, 4 * (size_t)b->record_count);
+		for (int32_t r = 0; r < b->record_count; r++) {
+			const record *rec = &b->records[r];
+			/* A record without a timestamp (-1) gets the broker's time. */
+			pgarray_add_timestamp_ms(ts, rec->timestamp >= 0 ? rec->timestamp : now);
+			pgarray_add(keys, rec->key);
+			pgarray_add(vals, rec->value);
+			pgarray_add(hdrs, rec->header_count > 0 ? rec->headers : KSTR_NULL);
+		}
+		params *p = arena_alloc(req->arena, sizeof(*p));
+		params_str(p, req->arena, w->topic);
+		params_int(p, req->arena, w->out->index);
+		params_int(p, req->arena, b->record_count);
+		for (int k = 0; k < 4; k++) {
+			pgarray_end(&ts[k]);
+			params_bin(p, ts[k].w.buf, (int)ts[k].w.len);
+		}
+		params_int(p, req->arena, w->batch_size);
+		params_int(p, req->arena, g_config.message_max_bytes);
+		stmts[i] = params_stmt(Q_PRODUCE, p, 0);
+	}
+	db_submit(req->db, stmts, c->nwrites, pp_done, c);
+	for (int i = 0; i < 4 * c->nwrites; i++)
+		pgarray_free(&arrays[i]);
+}
+
+static void pp_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+		    bool retriable)
+{
+	pp_ctx *c = arg;
+	(void)n;
+
+	if (err) {
+		bool again = db_error_retriable(sqlstate, retriable);
+		if (!again)
+			log_error("produce failed: %s", err);
+		else
+			log_warn("produce failed, client will retry: %s", err);
+		for (int i = 0; i < c->nwrites; i++) {
+			c->writes[i].out->error_code =
+				again ? KERR_KAFKA_STORAGE_ERROR : KERR_UNKNOWN_SERVER_ERROR;
+			c->writes[i].out->error_message = kstr_c(
+				again ? "PostgreSQL unavailable" : "storage error, see broker log");
+		}
+		request_complete(c->req);
+		return;
+	}
+	for (int i = 0; i < c->nwrites; i++) {
+		pp_write *w = &c->writes[i];
+		const PGresult *r = res[i];
+		if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0)) {
+			int64_t maxb = PQntuples(r) == 1 ? pgtext_i64(r, 0, 4, INT32_MAX) : INT32_MAX;
+			w->out->error_code = w->batch_size > maxb ? KERR_MESSAGE_TOO_LARGE
+								  : KERR_UNKNOWN_TOPIC_OR_PARTITION;
+			continue;
+		}
+		w->out->base_offset = pgtext_i64(r, 0, 0, -1);
+		w->out->log_start_offset = pgtext_i64(r, 0, 1, 0);
+		if (PQgetvalue(r, 0, 2)[0] == 't')
+			w->out->log_append_time_ms = pgtext_i64(r, 0, 3, -1);
+		wake_notify(w->topic, w->out->index);
+	}
+	request_complete(c->req);
+}

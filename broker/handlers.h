@@ -1,0 +1,31 @@
+/*
+ * Request handlers, one per Kafka API, grouped by family in h_*.c.
+ * handler_lookup() is the dispatch table used by the server.
+ */
+#ifndef PGK_HANDLERS_H
+#define PGK_HANDLERS_H
+
+#include <event2/event.h>
+
+#include "request.h"
+
+handler_fn handler_lookup(int16_t api_key);
+
+void handle_api_versions(request *req);
+void handle_metadata(request *req);
+void handle_produce(request *req);
+void handle_fetch(request *req);
+void handle_list_offsets(request *req);
+void handle_create_topics(request *req);
+void handle_delete_topics(request *req);
+void handle_create_partitions(request *req);
+void handle_describe_configs(request *req);
+
+/* Called once at start-up and shutdown (caches, timers). */
+void handlers_init(struct event_base *base);
+void handlers_shutdown(void);
+
+/* Internal: answers fetches still waiting for data (h_fetch.c). */
+void fetch_shutdown(void);
+
+#endif

@@ -1,0 +1,94 @@
+/*
+ * PostgreSQL binary array building and binary/text result parsing.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pgbin.h"
+
+void pgarray_begin(pgarray *a, uint32_t elem_oid, size_t cap)
+{
+	kw_init(&a->w, cap + 20);
+	a->n = 0;
+	a->hasnull = 0;
+	kw_i32(&a->w, 1); /* dimensions */
+	a->hasnull_at = kw_skip(&a->w, 4);
+	kw_u32(&a->w, elem_oid);
+	a->n_at = kw_skip(&a->w, 4);
+	kw_i32(&a->w, 1); /* lower bound */
+}
+
+void pgarray_add(pgarray *a, kstr v)
+{
+	a->n++;
+	if (v.len < 0) {
+		a->hasnull = 1;
+		kw_i32(&a->w, -1);
+		return;
+	}
+	kw_i32(&a->w, v.len);
+	kw_raw(&a->w, v.ptr, (size_t)v.len);
+}
+
+void pgarray_add_i64(pgarray *a, int64_t v)
+{
+	a->n++;
+	kw_i32(&a->w, 8);
+	kw_i64(&a->w, v);
+}
+
+void pgarray_add_timestamp_ms(pgarray *a, int64_t ms)
+{
+	pgarray_add_i64(a, (ms - PG_EPOCH_OFFSET_MS) * 1000);
+}
+
+void pgarray_end(pgarray *a)
+{
+	kw_put_i32_at(&a->w, a->hasnull_at, a->hasnull);
+	kw_put_i32_at(&a->w, a->n_at, a->n);
+}
+
+void pgarray_free(pgarray *a)
+{
+	kw_free(&a->w);
+}
+
+int64_t pgbin_i64(const PGresult *res, int row, int col, int64_t dflt)
+{
+	if (PQgetisnull(res, row, col) || PQgetlength(res, row, col) != 8)
+		return dflt;
+	return (int64_t)be64((const uint8_t *)PQgetvalue(res, row, col));
+}
+
+int64_t pgbin_timestamp_ms(const PGresult *res, int row, int col, int64_t dflt)
+{
+	if (PQgetisnull(res, row, col) || PQgetlength(res, row, col) != 8)
+		return dflt;
+	int64_t us = (int64_t)be64((const uint8_t *)PQgetvalue(res, row, col));
+	/* floor division, so times before 2000 stay exact */
+	int64_t ms = us / 1000;
+	if (us % 1000 < 0)
+		ms--;
+	return ms + PG_EPOCH_OFFSET_MS;
+}
+
+kstr pgbin_bytes(const PGresult *res, int row, int col)
+{
+	if (PQgetisnull(res, row, col))
+		return KSTR_NULL;
+	return (kstr){PQgetvalue(res, row, col), PQgetlength(res, row, col)};
+}
+
+int64_t pgtext_i64(const PGresult *res, int row, int col, int64_t dflt)
+{
+	if (PQgetisnull(res, row, col))
+		return dflt;
+	return strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+kstr pgtext_str(const PGresult *res, int row, int col)
+{
+	if (PQgetisnull(res, row, col))
+		return KSTR_NULL;
+	return (kstr){PQgetvalue(res, row, col), PQgetlength(res, row, col)};
+}

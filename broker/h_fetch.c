@@ -117,7 +117,7 @@ void handle_fetch(request *req)
 			fp->out->preferred_read_replica = -1;
 			fp->out->aborted_transactions =
 				karray_of(NULL, body->isolation_level == 1 ? 0 : -1);
-			fp->out->records = KSTR_NULL;
+			fp->out->records = (kstr){"", 0};
 			if (!topic_name_valid(in->topic) || parts[p].partition < 0)
 				fp->out->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 		}
@@ -258,7 +258,7 @@ static size_t fetch_partition(fetch_ctx *c, fetch_part *fp, const PGresult *r, s
 	fp->out->last_stable_offset = hw;
 	fp->out->log_start_offset = lso;
 	fp->out->error_code = KERR_NONE;
-	fp->out->records = KSTR_NULL;
+	fp->out->records = (kstr){"", 0};
 	if (fp->in->fetch_offset < lso || fp->in->fetch_offset > hw) {
 		fp->out->error_code = KERR_OFFSET_OUT_OF_RANGE;
 		return 0;

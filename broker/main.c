@@ -1,0 +1,155 @@
+/*
+ * pg_kafka: the broker daemon. Loads the configuration, starts the libpq
+ * pool, the wake-ups, the handlers and the listener on one event loop, and
+ * shuts all of it down in order on SIGINT or SIGTERM.
+ *
+ * Shutdown: stop accepting and close every client; give requests already
+ * running a short grace period to finish (their database work completes,
+ * their responses are dropped); then stop the handlers, the pool and the
+ * wake-ups, and free everything. A second signal skips the grace period.
+ */
+#include <signal.h>
+#include <stdlib.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "handlers.h"
+#include "log.h"
+#include "pool.h"
+#include "server.h"
+#include "wake.h"
+
+#ifndef PGK_VERSION
+#define PGK_VERSION "0.1.0"
+#endif
+
+/* How long requests in flight may take to finish at shutdown. */
+#define DRAIN_MS 3000
+#define DRAIN_POLL_MS 20
+
+static struct {
+	struct event_base *base;
+	struct event *ev_sigint;
+	struct event *ev_sigterm;
+	struct event *ev_drain;
+	bool stopping;
+	int drain_left_ms;
+} M;
+
+static void on_signal(evutil_socket_t sig, short what, void *arg);
+static void on_drain(evutil_socket_t fd, short what, void *arg);
+static void arm_drain(void);
+
+int main(int argc, char **argv)
+{
+	int rc = config_load(argc, argv);
+
+	if (rc != 0) {
+		config_free();
+		return rc > 0 ? 0 : 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+
+	M.base = event_base_new();
+	if (!M.base) {
+		log_error("cannot create the event loop");
+		config_free();
+		return 1;
+	}
+	log_info("pg_kafka %s starting: node.id %d, cluster.id %s, listen %s:%d, advertised %s:%d, "
+		 "%d PostgreSQL connections",
+		 PGK_VERSION, g_config.node_id, g_config.cluster_id, g_config.listen_host,
+		 g_config.listen_port, g_config.advertised_host, g_config.advertised_port,
+		 g_config.pool_size);
+
+	if (pool_init(M.base, g_config.pg_conninfo, g_config.pool_size) < 0) {
+		event_base_free(M.base);
+		config_free();
+		return 1;
+	}
+	wake_init(M.base);
+	handlers_init(M.base);
+	if (server_start(M.base) < 0) {
+		rc = 1;
+		goto shutdown;
+	}
+
+	M.ev_sigint = evsignal_new(M.base, SIGINT, on_signal, NULL);
+	M.ev_sigterm = evsignal_new(M.base, SIGTERM, on_signal, NULL);
+	M.ev_drain = evtimer_new(M.base, on_drain, NULL);
+	if (!M.ev_sigint || !M.ev_sigterm || !M.ev_drain || evsignal_add(M.ev_sigint, NULL) < 0 ||
+	    evsignal_add(M.ev_sigterm, NULL) < 0) {
+		log_error("cannot install signal handlers");
+		rc = 1;
+		goto shutdown;
+	}
+
+	event_base_dispatch(M.base);
+
+shutdown:
+	server_stop();
+	handlers_shutdown();
+	pool_shutdown();
+	wake_shutdown();
+	server_free();
+	if (M.ev_sigint)
+		event_free(M.ev_sigint);
+	if (M.ev_sigterm)
+		event_free(M.ev_sigterm);
+	if (M.ev_drain)
+		event_free(M.ev_drain);
+	event_base_free(M.base);
+	libevent_global_shutdown();
+	if (rc == 0)
+		log_info("shutdown complete");
+	config_free();
+	return rc;
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	const char *name = sig == SIGINT ? "SIGINT" : "SIGTERM";
+
+	(void)what;
+	(void)arg;
+	if (M.stopping) {
+		log_info("received %s again; stopping now", name);
+		event_base_loopbreak(M.base);
+		return;
+	}
+	M.stopping = true;
+	log_info("received %s; shutting down (%zu requests in flight)", name,
+		 server_requests_in_flight());
+	server_stop();
+	M.drain_left_ms = DRAIN_MS;
+	arm_drain();
+}
+
+/* Wait for requests in flight, up to DRAIN_MS, then leave the loop. */
+static void on_drain(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	M.drain_left_ms -= DRAIN_POLL_MS;
+	if (server_requests_in_flight() == 0 || M.drain_left_ms <= 0) {
+		if (server_requests_in_flight())
+			log_info("%zu requests still in flight after %d ms; cancelling them",
+				 server_requests_in_flight(), DRAIN_MS);
+		event_base_loopbreak(M.base);
+		return;
+	}
+	arm_drain();
+}
+
+static void arm_drain(void)
+{
+	struct timeval tv = {0, DRAIN_POLL_MS * 1000};
+
+	if (server_requests_in_flight() == 0) {
+		event_base_loopbreak(M.base);
+		return;
+	}
+	evtimer_add(M.ev_drain, &tv);
+}

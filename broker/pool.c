@@ -1,0 +1,893 @@
+/*
+ * The libpq pool: a fixed set of asynchronous PostgreSQL connections in
+ * pipeline mode, driven by libevent.
+ *
+ * Each connection walks an explicit state machine:
+ *
+ *   WAITING ──timer──▶ CONNECTING ──PQconnectPoll OK──▶ PREPARING ──▶ UP
+ *      ▲                   │                               │           │
+ *      └──── failure (backoff 100 ms doubling to 5 s) ◀────┴───────────┘
+ *
+ * A job is a list of prepared statements followed by one Sync; it is sent as
+ * soon as it is submitted and its results are collected, in order, by the
+ * read callback. Preparing every statement of queries[] is itself a job,
+ * the first one of each connection, so one result reader serves both.
+ *
+ * Callbacks never run inside db_submit(): a job that cannot be sent (the
+ * connection is not up, or the send failed) goes to the connection's fail
+ * queue, which a zero-timeout event empties from the event loop.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <libpq-fe.h>
+
+#include "log.h"
+#include "pool.h"
+
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+/* PQconnectPoll has no timeout of its own in non-blocking use. */
+#define CONNECT_TIMEOUT_MS 10000
+/* Bounds the rounds of resubmission by callbacks during pool_shutdown. */
+#define SHUTDOWN_ROUNDS 100
+
+typedef enum conn_state {
+	PC_WAITING,    /* down; the reconnect timer is armed */
+	PC_CONNECTING, /* PQconnectPoll in progress */
+	PC_PREPARING,  /* connected; the prepare job is in flight */
+	PC_UP,
+	PC_CLOSED, /* pool_shutdown */
+} conn_state;
+
+typedef struct job {
+	struct job *next;
+	db_done_fn cb;
+	void *arg;
+	int n;
+	db_stmt *stmts; /* copies, in the same allocation */
+	PGresult **res; /* res[i]: first result of stmts[i] */
+	int cur;        /* statement whose results are arriving */
+	char *err;      /* first error, malloc'd; NULL on success */
+	char sqlstate[6];
+	bool retriable;
+	bool invalid; /* rejected by db_submit; err says why */
+} job;
+
+typedef struct jobq {
+	job *head, *tail;
+	int n;
+} jobq;
+
+struct pgconn {
+	int id;
+	conn_state state;
+	PGconn *pg;
+	unsigned gen;           /* bumped when pg is torn down */
+	struct event *ev_io;    /* CONNECTING: one-shot wait for PQconnectPoll */
+	struct event *ev_read;  /* PREPARING/UP: persistent */
+	struct event *ev_write; /* PREPARING/UP: while PQflush has data left */
+	struct event *ev_timer; /* reconnect backoff, or connect timeout */
+	struct event *ev_fail;  /* empties failq from the loop */
+	jobq sent;              /* in the pipeline, in submission order */
+	jobq failq;             /* to be failed from the loop */
+	bool broken;            /* a send failed: tear down from the loop */
+	bool flush_pending;     /* PQflush returned 1 */
+	int backoff_ms;
+	char *last_error; /* why the connection is down */
+	bool ever_up;
+	bool outage_logged; /* one line per outage, not per attempt */
+	struct timespec down_since;
+};
+
+static struct {
+	struct event_base *base;
+	char *conninfo;
+	pgconn *conns;
+	int size;
+	int next_pick;
+	char *prepare_error_logged; /* the last prepare failure logged */
+} P;
+
+static void conn_start(pgconn *c);
+static void conn_watch(pgconn *c, short what);
+static void on_connect_io(evutil_socket_t fd, short what, void *arg);
+static void conn_connected(pgconn *c);
+static void prepare_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+			 bool retriable);
+static void on_read(evutil_socket_t fd, short what, void *arg);
+static void on_write(evutil_socket_t fd, short what, void *arg);
+static void on_timer(evutil_socket_t fd, short what, void *arg);
+static void on_fail_queue(evutil_socket_t fd, short what, void *arg);
+static void conn_drain(pgconn *c);
+static int conn_flush(pgconn *c);
+static void conn_fail(pgconn *c, const char *why, bool quiet);
+static void conn_teardown(pgconn *c);
+static void arm_timer(pgconn *c, int ms);
+static job *job_new(const db_stmt *stmts, int n, db_done_fn cb, void *arg);
+static job *job_new_prepare(int n, pgconn *c);
+static bool job_send(pgconn *c, job *j);
+static void job_set_error(job *j, const char *msg, const char *sqlstate, bool retriable);
+static void job_finish(job *j);
+static void job_free(job *j);
+static void job_fail(job *j, const char *msg, bool retriable);
+static void jobq_push(jobq *q, job *j);
+static job *jobq_pop(jobq *q);
+static void jobq_take(jobq *dst, jobq *src);
+static bool sqlstate_retriable(const char *state);
+static char *clean_message(const char *msg);
+static double seconds_since(const struct timespec *t);
+
+int pool_init(struct event_base *base, const char *conninfo, int size)
+{
+	char *errmsg = NULL;
+	PQconninfoOption *opts;
+
+	opts = PQconninfoParse(conninfo, &errmsg);
+	if (!opts) {
+		char *why = clean_message(errmsg ? errmsg : "out of memory");
+		log_error("invalid pg.conninfo: %s", why);
+		free(why);
+		PQfreemem(errmsg);
+		return -1;
+	}
+	PQconninfoFree(opts);
+	if (size < 1)
+		size = 1;
+
+	memset(&P, 0, sizeof(P));
+	P.base = base;
+	P.size = size;
+	P.conninfo = strdup(conninfo);
+	P.conns = calloc((size_t)size, sizeof(*P.conns));
+	if (!P.conninfo || !P.conns) {
+		log_error("pool: out of memory");
+		free(P.conninfo);
+		free(P.conns);
+		memset(&P, 0, sizeof(P));
+		return -1;
+	}
+	for (int i = 0; i < size; i++) {
+		pgconn *c = &P.conns[i];
+		c->id = i;
+		c->state = PC_WAITING;
+		c->backoff_ms = BACKOFF_MIN_MS;
+		c->ev_timer = evtimer_new(base, on_timer, c);
+		c->ev_fail = event_new(base, -1, 0, on_fail_queue, c);
+		if (!c->ev_timer || !c->ev_fail) {
+			log_error("pool: cannot create events");
+			P.size = i + 1;
+			pool_shutdown();
+			return -1;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &c->down_since);
+	}
+	for (int i = 0; i < size; i++)
+		conn_start(&P.conns[i]);
+	return 0;
+}
+
+void pool_shutdown(void)
+{
+	if (!P.conns)
+		return;
+	for (int i = 0; i < P.size; i++)
+		P.conns[i].state = PC_CLOSED;
+
+	/*
+	 * Fail what is still pending. A callback may submit again (to a closed
+	 * connection, so into its fail queue): repeat until nothing is left.
+	 */
+	for (int round = 0; round < SHUTDOWN_ROUNDS; round++) {
+		bool any = false;
+		for (int i = 0; i < P.size; i++) {
+			pgconn *c = &P.conns[i];
+			jobq dead = {0};
+			job *j;
+
+			jobq_take(&dead, &c->sent);
+			jobq_take(&dead, &c->failq);
+			while ((j = jobq_pop(&dead))) {
+				any = true;
+				job_fail(j, "broker shutting down", true);
+			}
+		}
+		if (!any)
+			break;
+	}
+
+	for (int i = 0; i < P.size; i++) {
+		pgconn *c = &P.conns[i];
+		job *j;
+
+		conn_teardown(c);
+		/* Left only if callbacks kept resubmitting for SHUTDOWN_ROUNDS:
+		 * drop those jobs rather than loop forever. */
+		if (c->failq.n > 0)
+			log_error("pool[%d]: dropping %d jobs resubmitted during shutdown", c->id,
+				  c->failq.n);
+		while ((j = jobq_pop(&c->failq)))
+			job_free(j);
+		if (c->ev_timer)
+			event_free(c->ev_timer);
+		if (c->ev_fail)
+			event_free(c->ev_fail);
+		free(c->last_error);
+	}
+	free(P.conns);
+	free(P.conninfo);
+	free(P.prepare_error_logged);
+	memset(&P, 0, sizeof(P));
+}
+
+pgconn *pool_pick(void)
+{
+	pgconn *best = NULL;
+
+	if (!P.conns)
+		return NULL;
+	for (int i = 0; i < P.size; i++) {
+		pgconn *c = &P.conns[(P.next_pick + i) % P.size];
+		if (c->state == PC_UP && !c->broken && (!best || c->sent.n < best->sent.n))
+			best = c;
+	}
+	if (!best)
+		best = &P.conns[P.next_pick % P.size];
+	/* rotate the starting point so ties spread over the pool */
+	P.next_pick = (P.next_pick + 1) % P.size;
+	return best;
+}
+
+bool pool_available(void)
+{
+	for (int i = 0; i < P.size; i++) {
+		if (P.conns[i].state == PC_UP && !P.conns[i].broken)
+			return true;
+	}
+	return false;
+}
+
+void db_submit(pgconn *c, const db_stmt *stmts, int n, db_done_fn cb, void *arg)
+{
+	job *j = job_new(stmts, n, cb, arg);
+
+	if (!j->invalid && c->state == PC_UP && !c->broken) {
+		if (job_send(c, j)) {
+			jobq_push(&c->sent, j);
+			if (conn_flush(c) < 0) {
+				c->broken = true;
+				event_active(c->ev_fail, EV_TIMEOUT, 0);
+			}
+			return;
+		}
+		/* The pipeline now holds part of this job: the connection is
+		 * unusable. Tear it down from the loop. */
+		c->broken = true;
+	}
+	jobq_push(&c->failq, j);
+	event_active(c->ev_fail, EV_TIMEOUT, 0);
+}
+
+/* ---- connecting ---- */
+
+static void conn_start(pgconn *c)
+{
+	const char *keywords[] = {"dbname", "fallback_application_name", NULL};
+	const char *values[] = {P.conninfo, "pg_kafka", NULL};
+
+	c->pg = PQconnectStartParams(keywords, values, 1);
+	if (!c->pg) {
+		conn_fail(c, "out of memory", false);
+		return;
+	}
+	if (PQstatus(c->pg) == CONNECTION_BAD || PQsocket(c->pg) < 0) {
+		conn_fail(c, PQerrorMessage(c->pg), false);
+		return;
+	}
+	c->state = PC_CONNECTING;
+	arm_timer(c, CONNECT_TIMEOUT_MS);
+	/* PQconnectStart behaves as if PQconnectPoll had said WRITING */
+	conn_watch(c, EV_WRITE);
+}
+
+/* Wait for the socket PQconnectPoll uses now (it may change between calls). */
+static void conn_watch(pgconn *c, short what)
+{
+	if (c->ev_io) {
+		event_free(c->ev_io);
+		c->ev_io = NULL;
+	}
+	c->ev_io = event_new(P.base, PQsocket(c->pg), what, on_connect_io, c);
+	if (!c->ev_io || event_add(c->ev_io, NULL) < 0) {
+		conn_fail(c, "cannot watch the connection socket", false);
+		return;
+	}
+}
+
+static void on_connect_io(evutil_socket_t fd, short what, void *arg)
+{
+	pgconn *c = arg;
+
+	(void)fd;
+	(void)what;
+	switch (PQconnectPoll(c->pg)) {
+	case PGRES_POLLING_READING:
+		conn_watch(c, EV_READ);
+		break;
+	case PGRES_POLLING_WRITING:
+		conn_watch(c, EV_WRITE);
+		break;
+	case PGRES_POLLING_OK:
+		conn_connected(c);
+		break;
+	default:
+		conn_fail(c, PQerrorMessage(c->pg), false);
+		break;
+	}
+}
+
+/* Connected: switch to pipeline mode and prepare every statement. */
+static void conn_connected(pgconn *c)
+{
+	int sock = PQsocket(c->pg);
+	job *prep;
+	int n = 0;
+
+	event_free(c->ev_io);
+	c->ev_io = NULL;
+	if (PQsetnonblocking(c->pg, 1) != 0 || PQenterPipelineMode(c->pg) != 1) {
+		conn_fail(c, PQerrorMessage(c->pg), false);
+		return;
+	}
+	c->ev_read = event_new(P.base, sock, EV_READ | EV_PERSIST, on_read, c);
+	c->ev_write = event_new(P.base, sock, EV_WRITE, on_write, c);
+	if (!c->ev_read || !c->ev_write || event_add(c->ev_read, NULL) < 0) {
+		conn_fail(c, "cannot watch the connection socket", false);
+		return;
+	}
+
+	for (int q = 0; q < Q_QUERY_COUNT; q++) {
+		if (!queries[q].name || !queries[q].sql)
+			continue;
+		if (!PQsendPrepare(c->pg, queries[q].name, queries[q].sql, 0, NULL)) {
+			conn_fail(c, PQerrorMessage(c->pg), false);
+			return;
+		}
+		n++;
+	}
+	if (!PQpipelineSync(c->pg)) {
+		conn_fail(c, PQerrorMessage(c->pg), false);
+		return;
+	}
+	prep = job_new_prepare(n, c);
+	jobq_push(&c->sent, prep);
+	c->state = PC_PREPARING;
+	if (conn_flush(c) < 0)
+		conn_fail(c, PQerrorMessage(c->pg), false);
+}
+
+static void prepare_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+			 bool retriable)
+{
+	pgconn *c = arg;
+	const char *failed = "?";
+
+	(void)sqlstate;
+	(void)retriable;
+	if (c->state != PC_PREPARING) {
+		/* failed with the connection, or at shutdown */
+		return;
+	}
+	if (err) {
+		/* Name the statement that failed: the n-th defined one. */
+		int k = 0;
+		for (int q = 0; q < Q_QUERY_COUNT; q++) {
+			if (!queries[q].name || !queries[q].sql)
+				continue;
+			if (k < n && res[k] && PQresultStatus(res[k]) == PGRES_FATAL_ERROR) {
+				failed = queries[q].name;
+				break;
+			}
+			k++;
+		}
+		/* An SQL error here is a deployment problem (schema missing or
+		 * too old): say so once, not on every retry. */
+		if (!P.prepare_error_logged || strcmp(P.prepare_error_logged, err) != 0) {
+			log_error("pool[%d]: cannot prepare statement %s: %s (is the pg_kafka "
+				  "extension installed and up to date?); retrying",
+				  c->id, failed, err);
+			free(P.prepare_error_logged);
+			P.prepare_error_logged = strdup(err);
+		}
+		conn_fail(c, err, true);
+		return;
+	}
+
+	c->state = PC_UP;
+	event_del(c->ev_timer);
+	c->backoff_ms = BACKOFF_MIN_MS;
+	if (c->ever_up)
+		log_info("pool[%d]: connection to PostgreSQL back after %.1f s", c->id,
+			 seconds_since(&c->down_since));
+	else
+		log_info("pool[%d]: connected to PostgreSQL (server version %d, backend pid %d)",
+			 c->id, PQserverVersion(c->pg), PQbackendPID(c->pg));
+	c->ever_up = true;
+	c->outage_logged = false;
+	free(c->last_error);
+	c->last_error = NULL;
+	free(P.prepare_error_logged);
+	P.prepare_error_logged = NULL;
+}
+
+/* ---- I/O on a connected connection ---- */
+
+static void on_read(evutil_socket_t fd, short what, void *arg)
+{
+	pgconn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (!PQconsumeInput(c->pg)) {
+		conn_fail(c, PQerrorMessage(c->pg), false);
+		return;
+	}
+	/* libpq may have been waiting for the socket to drain its output */
+	if (c->flush_pending && conn_flush(c) < 0) {
+		conn_fail(c, PQerrorMessage(c->pg), false);
+		return;
+	}
+	conn_drain(c);
+}
+
+static void on_write(evutil_socket_t fd, short what, void *arg)
+{
+	pgconn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (conn_flush(c) < 0)
+		conn_fail(c, PQerrorMessage(c->pg), false);
+}
+
+/* PQflush; re-arm the write event while data is left. Returns -1 on error. */
+static int conn_flush(pgconn *c)
+{
+	int r = PQflush(c->pg);
+
+	if (r < 0)
+		return -1;
+	c->flush_pending = r == 1;
+	if (r == 1)
+		event_add(c->ev_write, NULL);
+	return 0;
+}
+
+/*
+ * Collect the results that have fully arrived. Per statement libpq returns
+ * its result(s), then NULL; the Sync returns PGRES_PIPELINE_SYNC, which ends
+ * the job at the head of the queue. After an error the remaining statements
+ * of the job return PGRES_PIPELINE_ABORTED.
+ */
+static void conn_drain(pgconn *c)
+{
+	unsigned gen = c->gen;
+
+	while (c->sent.head) {
+		job *j = c->sent.head;
+		PGresult *res;
+
+		if (PQstatus(c->pg) == CONNECTION_BAD) {
+			conn_fail(c, PQerrorMessage(c->pg), false);
+			return;
+		}
+		if (PQisBusy(c->pg))
+			break;
+		res = PQgetResult(c->pg);
+		if (!res) {
+			if (j->cur < j->n) {
+				j->cur++;
+				continue;
+			}
+			break; /* nothing more yet */
+		}
+		switch (PQresultStatus(res)) {
+		case PGRES_PIPELINE_SYNC:
+			PQclear(res);
+			jobq_pop(&c->sent);
+			job_finish(j);
+			if (c->gen != gen)
+				return; /* a callback's failure tore the connection down */
+			continue;
+		case PGRES_FATAL_ERROR:
+			if (!j->err) {
+				const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+				const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+				job_set_error(j, msg ? msg : PQresultErrorMessage(res), state,
+					      sqlstate_retriable(state));
+			}
+			break;
+		default:
+			break;
+		}
+		if (j->cur < j->n && !j->res[j->cur])
+			j->res[j->cur] = res;
+		else
+			PQclear(res);
+	}
+	if (c->pg && PQstatus(c->pg) == CONNECTION_BAD)
+		conn_fail(c, PQerrorMessage(c->pg), false);
+}
+
+/* ---- failure and reconnection ---- */
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	pgconn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->state == PC_WAITING)
+		conn_start(c);
+	else if (c->state == PC_CONNECTING || c->state == PC_PREPARING)
+		conn_fail(c, "timed out connecting to PostgreSQL", false);
+}
+
+static void on_fail_queue(evutil_socket_t fd, short what, void *arg)
+{
+	pgconn *c = arg;
+	jobq dead = {0};
+	char msg[512];
+	job *j;
+
+	(void)fd;
+	(void)what;
+	if (c->broken && c->pg) {
+		conn_fail(c, PQerrorMessage(c->pg), false);
+		return;
+	}
+	snprintf(msg, sizeof(msg), "no connection to PostgreSQL: %s",
+		 c->last_error ? c->last_error : "connecting");
+	/* Jobs submitted by these callbacks wait for the next round. */
+	jobq_take(&dead, &c->failq);
+	while ((j = jobq_pop(&dead)))
+		job_fail(j, msg, true);
+}
+
+/*
+ * The connection is gone or unusable: fail every job it holds (each may or
+ * may not have committed if its Sync result did not arrive), close it and
+ * retry after the backoff. quiet: the caller already logged why.
+ */
+static void conn_fail(pgconn *c, const char *why, bool quiet)
+{
+	char *reason = clean_message(why && *why ? why : "unknown error");
+	char msg[600];
+	jobq dead = {0};
+	job *j;
+
+	if (c->state == PC_UP) {
+		if (!quiet)
+			log_warn("pool[%d]: connection to PostgreSQL lost: %s; reconnecting", c->id,
+				 reason);
+		clock_gettime(CLOCK_MONOTONIC, &c->down_since);
+		c->outage_logged = true;
+	} else if (!quiet) {
+		if (!c->outage_logged || !c->last_error || strcmp(c->last_error, reason) != 0)
+			log_warn("pool[%d]: cannot connect to PostgreSQL: %s; retrying", c->id,
+				 reason);
+		else
+			log_debug("pool[%d]: cannot connect to PostgreSQL: %s", c->id, reason);
+		c->outage_logged = true;
+	}
+	free(c->last_error);
+	c->last_error = reason;
+
+	jobq_take(&dead, &c->sent);
+	jobq_take(&dead, &c->failq);
+	conn_teardown(c);
+	c->state = PC_WAITING;
+	arm_timer(c, c->backoff_ms);
+	c->backoff_ms = c->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : c->backoff_ms * 2;
+
+	snprintf(msg, sizeof(msg), "connection to PostgreSQL lost: %s", reason);
+	while ((j = jobq_pop(&dead)))
+		job_fail(j, msg, true);
+}
+
+static void conn_teardown(pgconn *c)
+{
+	if (c->ev_io) {
+		event_free(c->ev_io);
+		c->ev_io = NULL;
+	}
+	if (c->ev_read) {
+		event_free(c->ev_read);
+		c->ev_read = NULL;
+	}
+	if (c->ev_write) {
+		event_free(c->ev_write);
+		c->ev_write = NULL;
+	}
+	if (c->ev_timer)
+		event_del(c->ev_timer);
+	if (c->pg) {
+		PQfinish(c->pg);
+		c->pg = NULL;
+	}
+	c->gen++;
+	c->broken = false;
+	c->flush_pending = false;
+}
+
+static void arm_timer(pgconn *c, int ms)
+{
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	event_add(c->ev_timer, &tv);
+}
+
+/* ---- jobs ---- */
+
+static size_t align8(size_t n) { return (n + 7) & ~(size_t)7; }
+
+/*
+ * Copy a job into one allocation: the job, its result slots, its statements,
+ * their parameter arrays and the parameter bytes. A statement that does not
+ * match queries[] makes the job invalid (it fails without being sent).
+ */
+static job *job_new(const db_stmt *stmts, int n, db_done_fn cb, void *arg)
+{
+	const char *invalid = NULL;
+	size_t size, params_size = 0, bytes = 0;
+	char *p, *data;
+	job *j;
+
+	if (n < 0) {
+		invalid = "negative statement count";
+		n = 0;
+	}
+	for (int i = 0; i < n && !invalid; i++) {
+		const db_stmt *s = &stmts[i];
+		if ((int)s->q < 0 || s->q >= Q_QUERY_COUNT || !queries[s->q].sql) {
+			invalid = "unknown statement";
+			break;
+		}
+		if (s->nparams != queries[s->q].nparams || (s->nparams > 0 && !s->values)) {
+			invalid = "wrong number of parameters";
+			break;
+		}
+		params_size += align8((size_t)s->nparams * sizeof(char *)) +
+			       2 * align8((size_t)s->nparams * sizeof(int));
+		for (int k = 0; k < s->nparams; k++) {
+			bool binary = s->formats && s->formats[k] == 1;
+			if (!s->values[k])
+				continue;
+			if (binary && (!s->lengths || s->lengths[k] < 0)) {
+				invalid = "binary parameter without a length";
+				break;
+			}
+			bytes += (binary ? (size_t)s->lengths[k] : strlen(s->values[k])) + 1;
+		}
+	}
+	if (invalid) {
+		n = 0;
+		params_size = 0;
+		bytes = 0;
+	}
+
+	size = align8(sizeof(job)) + align8((size_t)n * sizeof(PGresult *)) +
+	       align8((size_t)n * sizeof(db_stmt)) + params_size + bytes;
+	p = calloc(1, size);
+	if (!p) {
+		log_error("pool: out of memory");
+		abort();
+	}
+	j = (job *)p;
+	p += align8(sizeof(job));
+	j->res = (PGresult **)p;
+	p += align8((size_t)n * sizeof(PGresult *));
+	j->stmts = (db_stmt *)p;
+	p += align8((size_t)n * sizeof(db_stmt));
+	data = p + params_size;
+
+	j->cb = cb;
+	j->arg = arg;
+	j->n = n;
+	for (int i = 0; i < n; i++) {
+		const db_stmt *s = &stmts[i];
+		db_stmt *d = &j->stmts[i];
+		const char **values = (const char **)p;
+		int *lengths, *formats;
+
+		p += align8((size_t)s->nparams * sizeof(char *));
+		lengths = (int *)p;
+		p += align8((size_t)s->nparams * sizeof(int));
+		formats = (int *)p;
+		p += align8((size_t)s->nparams * sizeof(int));
+
+		*d = *s;
+		for (int k = 0; k < s->nparams; k++) {
+			bool binary = s->formats && s->formats[k] == 1;
+			size_t len;
+
+			formats[k] = binary ? 1 : 0;
+			if (!s->values[k]) {
+				values[k] = NULL;
+				lengths[k] = 0;
+				continue;
+			}
+			len = binary ? (size_t)s->lengths[k] : strlen(s->values[k]);
+			memcpy(data, s->values[k], len);
+			data[len] = '\0';
+			values[k] = data;
+			lengths[k] = (int)len;
+			data += len + 1;
+		}
+		d->values = values;
+		d->lengths = lengths;
+		d->formats = s->formats ? formats : NULL;
+	}
+	if (invalid) {
+		char msg[128];
+		snprintf(msg, sizeof(msg), "internal error: %s in a database job", invalid);
+		log_error("pool: %s", msg);
+		job_set_error(j, msg, NULL, false);
+		j->invalid = true;
+	}
+	return j;
+}
+
+/* The prepare job of a connection: n result slots, nothing to send. */
+static job *job_new_prepare(int n, pgconn *c)
+{
+	job *j = calloc(1, align8(sizeof(job)) + (size_t)n * sizeof(PGresult *));
+
+	if (!j) {
+		log_error("pool: out of memory");
+		abort();
+	}
+	j->res = (PGresult **)((char *)j + align8(sizeof(job)));
+	j->n = n;
+	j->cb = prepare_done;
+	j->arg = c;
+	return j;
+}
+
+/* Queue the job's statements and its Sync in the pipeline. */
+static bool job_send(pgconn *c, job *j)
+{
+	for (int i = 0; i < j->n; i++) {
+		const db_stmt *s = &j->stmts[i];
+		if (!PQsendQueryPrepared(c->pg, queries[s->q].name, s->nparams, s->values,
+					 s->lengths, s->formats, s->result_format))
+			return false;
+	}
+	return PQpipelineSync(c->pg) == 1;
+}
+
+static void job_set_error(job *j, const char *msg, const char *sqlstate, bool retriable)
+{
+	free(j->err);
+	j->err = clean_message(msg);
+	j->sqlstate[0] = '\0';
+	if (sqlstate)
+		snprintf(j->sqlstate, sizeof(j->sqlstate), "%s", sqlstate);
+	j->retriable = retriable;
+}
+
+/* Run the callback, then free the results and the job. */
+static void job_finish(job *j)
+{
+	if (j->cb)
+		j->cb(j->arg, j->res, j->n, j->err, j->sqlstate[0] ? j->sqlstate : NULL,
+		      j->err ? j->retriable : false);
+	job_free(j);
+}
+
+static void job_free(job *j)
+{
+	for (int i = 0; i < j->n; i++)
+		PQclear(j->res[i]);
+	free(j->err);
+	free(j);
+}
+
+static void job_fail(job *j, const char *msg, bool retriable)
+{
+	if (!j->invalid)
+		job_set_error(j, msg, NULL, retriable);
+	job_finish(j);
+}
+
+static void jobq_push(jobq *q, job *j)
+{
+	j->next = NULL;
+	if (q->tail)
+		q->tail->next = j;
+	else
+		q->head = j;
+	q->tail = j;
+	q->n++;
+}
+
+static job *jobq_pop(jobq *q)
+{
+	job *j = q->head;
+	if (!j)
+		return NULL;
+	q->head = j->next;
+	if (!q->head)
+		q->tail = NULL;
+	q->n--;
+	j->next = NULL;
+	return j;
+}
+
+/* Append all of src to dst, leaving src empty. */
+static void jobq_take(jobq *dst, jobq *src)
+{
+	if (!src->head)
+		return;
+	if (dst->tail)
+		dst->tail->next = src->head;
+	else
+		dst->head = src->head;
+	dst->tail = src->tail;
+	dst->n += src->n;
+	src->head = src->tail = NULL;
+	src->n = 0;
+}
+
+/*
+ * Errors worth retrying: connection trouble (08), transaction rollbacks such
+ * as serialization failures and deadlocks (40), insufficient resources (53),
+ * operator intervention such as a shutdown or a cancelled statement (57),
+ * and lock timeouts (55P03).
+ */
+static bool sqlstate_retriable(const char *state)
+{
+	if (!state || strlen(state) != 5)
+		return false;
+	return strncmp(state, "08", 2) == 0 || strncmp(state, "40", 2) == 0 ||
+	       strncmp(state, "53", 2) == 0 || strncmp(state, "57", 2) == 0 ||
+	       strcmp(state, "55P03") == 0;
+}
+
+/* A copy of a libpq message on one line: whitespace runs (libpq messages
+ * span lines) become one space, with none at either end. */
+static char *clean_message(const char *msg)
+{
+	char *s, *out;
+	bool space = false;
+
+	if (!msg)
+		msg = "";
+	s = malloc(strlen(msg) + 1);
+	if (!s) {
+		log_error("pool: out of memory");
+		abort();
+	}
+	out = s;
+	for (const char *p = msg; *p; p++) {
+		if (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t') {
+			space = out != s;
+			continue;
+		}
+		if (space)
+			*out++ = ' ';
+		space = false;
+		*out++ = *p;
+	}
+	*out = '\0';
+	return s;
+}
+
+static double seconds_since(const struct timespec *t)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}

@@ -1,0 +1,615 @@
+/*
+ * The Kafka listener and client connections.
+ *
+ * A client connection is a bufferevent plus a FIFO of its requests. Frames
+ * (a 4-byte big-endian size, then the request) are cut from the input, each
+ * becomes a request with its own arena, and the API's handler runs. Handlers
+ * finish in any order (their SQL runs on the pool); request_complete()
+ * encodes the response and the FIFO releases responses strictly in request
+ * order, as Kafka clients require.
+ *
+ * Back-pressure: a connection with too many requests in flight or too much
+ * unsent output stops being read until it drains, so one greedy client
+ * costs bounded memory and TCP pushes back on it.
+ *
+ * A client that goes away while requests are in flight leaves a "gone"
+ * client struct behind: its requests are marked client_gone, run to
+ * completion and are freed; the struct is freed with the last of them.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "arena.h"
+#include "config.h"
+#include "handlers.h"
+#include "kbuf.h"
+#include "log.h"
+#include "pool.h"
+#include "proto.h"
+#include "request.h"
+#include "server.h"
+
+/* Stop reading a connection at this many requests in flight... */
+#define MAX_INFLIGHT_REQUESTS 32
+/* ...or this much output not yet taken by the socket. */
+#define MAX_PENDING_OUTPUT (16u << 20)
+/* The write callback runs once output is at or below this. */
+#define OUTPUT_LOW_WATERMARK (4u << 20)
+#define LISTEN_BACKLOG 511
+/* After accept() fails (out of descriptors), pause accepting this long. */
+#define ACCEPT_RETRY_MS 1000
+
+typedef struct client {
+	struct client *prev, *next; /* S.clients */
+	struct bufferevent *bev;    /* NULL once gone */
+	pgconn *db;
+	request *head, *tail; /* in arrival order; the head answers first */
+	int nreq;
+	int busy;      /* > 0 while the read callback runs */
+	bool gone;     /* socket closed */
+	bool closing;  /* write nothing more; close once drained */
+	bool read_eof; /* peer finished sending; close once answered */
+	bool paused;   /* reading stopped by back-pressure */
+	char peer[INET6_ADDRSTRLEN + 16]; /* "[host]:port" */
+} client;
+
+static struct {
+	struct event_base *base;
+	struct evconnlistener **listeners;
+	int nlisteners;
+	struct event *accept_retry;
+	client *clients;
+	size_t nclients;
+	size_t requests; /* decoded and not yet freed */
+} S;
+
+static int listen_on(const struct addrinfo *ai, bool v6only);
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
+		      void *arg);
+static void on_accept_error(struct evconnlistener *l, void *arg);
+static void on_accept_retry(evutil_socket_t fd, short what, void *arg);
+static void on_read(struct bufferevent *bev, void *arg);
+static void on_write(struct bufferevent *bev, void *arg);
+static void on_event(struct bufferevent *bev, short what, void *arg);
+static void read_frames(client *c);
+static void handle_frame(client *c, struct evbuffer *in, int32_t size);
+static void client_push(client *c, request *req);
+static void client_flush(client *c);
+static bool client_over_limits(client *c);
+static void client_pause(client *c);
+static void client_maybe_resume(client *c);
+static void client_start_closing(client *c);
+static void client_close(client *c);
+static void client_maybe_free(client *c);
+static void client_free(client *c);
+static void request_free(request *req);
+static void free_output(const void *data, size_t len, void *extra);
+static void format_addr(const struct sockaddr *sa, socklen_t len, char *buf, size_t size);
+static const char *api_name(const request *req);
+
+int server_start(struct event_base *base)
+{
+	struct addrinfo hints, *res = NULL;
+	char port[16];
+	int families = 0, rc;
+
+	memset(&S, 0, sizeof(S));
+	S.base = base;
+	S.accept_retry = evtimer_new(base, on_accept_retry, NULL);
+	if (!S.accept_retry) {
+		log_error("cannot create the accept retry timer");
+		return -1;
+	}
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	snprintf(port, sizeof(port), "%d", g_config.listen_port);
+	rc = getaddrinfo(g_config.listen_host, port, &hints, &res);
+	if (rc != 0) {
+		log_error("cannot resolve listen address %s: %s", g_config.listen_host,
+			  gai_strerror(rc));
+		return -1;
+	}
+	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		families |= ai->ai_family == AF_INET6 ? 2 : 1;
+		S.nlisteners++;
+	}
+	S.listeners = calloc((size_t)S.nlisteners, sizeof(*S.listeners));
+	if (!S.listeners) {
+		freeaddrinfo(res);
+		log_error("out of memory");
+		return -1;
+	}
+	S.nlisteners = 0;
+	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		/* With both families bound, keep IPv6 sockets to IPv6 so the
+		 * binds do not collide. */
+		listen_on(ai, families == 3);
+	}
+	freeaddrinfo(res);
+	if (S.nlisteners == 0) {
+		log_error("cannot listen on %s:%d", g_config.listen_host, g_config.listen_port);
+		return -1;
+	}
+	return 0;
+}
+
+void server_stop(void)
+{
+	for (int i = 0; i < S.nlisteners; i++)
+		evconnlistener_free(S.listeners[i]);
+	free(S.listeners);
+	S.listeners = NULL;
+	S.nlisteners = 0;
+	if (S.accept_retry) {
+		event_free(S.accept_retry);
+		S.accept_retry = NULL;
+	}
+	for (client *c = S.clients, *next; c; c = next) {
+		next = c->next;
+		client_close(c);
+		client_maybe_free(c);
+	}
+}
+
+size_t server_requests_in_flight(void) { return S.requests; }
+
+void server_free(void)
+{
+	server_stop();
+	if (S.requests)
+		log_warn("%zu requests never completed; freeing them at shutdown", S.requests);
+	while (S.clients) {
+		client *c = S.clients;
+		while (c->head) {
+			request *r = c->head;
+			c->head = r->next;
+			request_free(r);
+		}
+		c->tail = NULL;
+		c->nreq = 0;
+		client_free(c);
+	}
+}
+
+/* ---- the listener ---- */
+
+static int listen_on(const struct addrinfo *ai, bool v6only)
+{
+	char addr[INET6_ADDRSTRLEN + 16];
+	struct evconnlistener *l;
+	evutil_socket_t fd;
+	int one = 1;
+
+	format_addr(ai->ai_addr, ai->ai_addrlen, addr, sizeof(addr));
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+	if (fd < 0) {
+		log_warn("cannot listen on %s: socket: %s", addr, strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ai->ai_family == AF_INET6 && v6only)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+		log_warn("cannot listen on %s: bind: %s", addr, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	l = evconnlistener_new(S.base, on_accept, NULL,
+			       LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, LISTEN_BACKLOG, fd);
+	if (!l) {
+		log_warn("cannot listen on %s: %s", addr, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	evconnlistener_set_error_cb(l, on_accept_error);
+	S.listeners[S.nlisteners++] = l;
+	log_info("listening for Kafka clients on %s", addr);
+	return 0;
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
+		      void *arg)
+{
+	struct bufferevent *bev;
+	client *c;
+	int one = 1;
+
+	(void)l;
+	(void)arg;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c = calloc(1, sizeof(*c));
+	bev = c ? bufferevent_socket_new(S.base, fd, BEV_OPT_CLOSE_ON_FREE) : NULL;
+	if (!bev) {
+		log_error("out of memory accepting a connection");
+		free(c);
+		close(fd);
+		return;
+	}
+	c->bev = bev;
+	c->db = pool_pick();
+	format_addr(sa, (socklen_t)salen, c->peer, sizeof(c->peer));
+	c->next = S.clients;
+	if (S.clients)
+		S.clients->prev = c;
+	S.clients = c;
+	S.nclients++;
+
+	bufferevent_setcb(bev, on_read, on_write, on_event, c);
+	bufferevent_setwatermark(bev, EV_WRITE, OUTPUT_LOW_WATERMARK, 0);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	log_debug("client %s connected (%zu connections)", c->peer, S.nclients);
+}
+
+/* accept() failed, typically out of file descriptors: libevent would retry at
+ * once and spin, so pause the listeners for a while. */
+static void on_accept_error(struct evconnlistener *l, void *arg)
+{
+	struct timeval tv = {ACCEPT_RETRY_MS / 1000, (ACCEPT_RETRY_MS % 1000) * 1000};
+	int err = EVUTIL_SOCKET_ERROR();
+
+	(void)l;
+	(void)arg;
+	log_error("accepting a connection failed: %s; pausing for %d ms",
+		  evutil_socket_error_to_string(err), ACCEPT_RETRY_MS);
+	for (int i = 0; i < S.nlisteners; i++)
+		evconnlistener_disable(S.listeners[i]);
+	evtimer_add(S.accept_retry, &tv);
+}
+
+static void on_accept_retry(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	for (int i = 0; i < S.nlisteners; i++)
+		evconnlistener_enable(S.listeners[i]);
+}
+
+/* ---- reading requests ---- */
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+	client *c = arg;
+
+	(void)bev;
+	c->busy++;
+	read_frames(c);
+	c->busy--;
+	client_maybe_free(c);
+}
+
+/* Cut and dispatch every complete frame, unless back-pressure says stop. */
+static void read_frames(client *c)
+{
+	while (!c->gone && !c->closing && !c->read_eof) {
+		struct evbuffer *in = bufferevent_get_input(c->bev);
+		size_t avail = evbuffer_get_length(in);
+		uint8_t hdr[4];
+		int32_t size;
+
+		if (avail < 4)
+			return;
+		if (client_over_limits(c)) {
+			client_pause(c);
+			return;
+		}
+		evbuffer_copyout(in, hdr, 4);
+		size = (int32_t)be32(hdr);
+		if (size < 0 || size > g_config.max_request_bytes) {
+			log_warn("closing connection from %s: request size %d is outside 0..%d "
+				 "(socket.request.max.bytes)",
+				 c->peer, size, g_config.max_request_bytes);
+			client_close(c);
+			return;
+		}
+		if (avail - 4 < (size_t)size)
+			return; /* wait for the rest */
+		handle_frame(c, in, size);
+	}
+}
+
+static void handle_frame(client *c, struct evbuffer *in, int32_t size)
+{
+	arena *a = arena_new();
+	request *req = arena_alloc(a, sizeof(*req));
+	uint8_t *frame = malloc(size > 0 ? (size_t)size : 1);
+	handler_fn handler;
+	int rc;
+
+	if (!frame) {
+		log_error("out of memory reading a %d-byte request from %s", size, c->peer);
+		arena_free(a);
+		client_close(c);
+		return;
+	}
+	/* The frame lives as long as the request: decoded strings point into it. */
+	arena_adopt(a, frame);
+	evbuffer_drain(in, 4);
+	evbuffer_remove(in, frame, (size_t)size);
+	req->arena = a;
+	req->client = c;
+	req->db = c->db;
+	S.requests++;
+
+	rc = proto_parse_request(frame, (size_t)size, req);
+	if (rc == PROTO_MALFORMED) {
+		if (size < 8)
+			log_warn("closing connection from %s: malformed request header (%d bytes)",
+				 c->peer, size);
+		else
+			log_warn("closing connection from %s: malformed %s request (api key %d, "
+				 "version %d, %d bytes)",
+				 c->peer, api_name(req), req->api_key, req->api_version, size);
+		request_free(req);
+		client_close(c);
+		return;
+	}
+	if (rc == PROTO_UNSUPPORTED) {
+		if (req->api_key == API_VERSIONS_KEY) {
+			/* Tell the client which versions exist so it can retry. */
+			kwriter w;
+			kw_init(&w, 256);
+			proto_encode_apiversions_fallback(req->correlation_id, &w);
+			req->out = kw_steal(&w, &req->out_len);
+			req->done = true;
+			client_push(c, req);
+			client_flush(c);
+			return;
+		}
+		log_warn("closing connection from %s: unsupported %s request (api key %d, "
+			 "version %d)",
+			 c->peer, api_name(req), req->api_key, req->api_version);
+		request_free(req);
+		client_close(c);
+		return;
+	}
+	handler = handler_lookup(req->api_key);
+	if (!handler) {
+		log_warn("closing connection from %s: no handler for %s (api key %d, version %d)",
+			 c->peer, api_name(req), req->api_key, req->api_version);
+		request_free(req);
+		client_close(c);
+		return;
+	}
+	log_debug("%s: %s v%d correlation id %d, %d bytes", c->peer, api_name(req),
+		  req->api_version, req->correlation_id, size);
+	client_push(c, req);
+	/* The handler may complete (and so free) req before it returns. */
+	handler(req);
+}
+
+/* ---- responses ---- */
+
+void request_complete(request *req)
+{
+	client *c = req->client;
+
+	if (req->done) {
+		log_error("%s request (correlation id %d) completed twice; ignored", api_name(req),
+			  req->correlation_id);
+		return;
+	}
+	if (!req->client_gone && !req->no_response && !c->closing && !req->out) {
+		kwriter w;
+		kw_init(&w, 256);
+		proto_encode_response(req, &w);
+		req->out = kw_steal(&w, &req->out_len);
+	}
+	req->done = true;
+	client_flush(c);
+	client_maybe_free(c);
+}
+
+static void client_push(client *c, request *req)
+{
+	req->next = NULL;
+	if (c->tail)
+		c->tail->next = req;
+	else
+		c->head = req;
+	c->tail = req;
+	c->nreq++;
+}
+
+/* Write the responses of the finished requests at the head of the FIFO, in
+ * order, and free those requests. */
+static void client_flush(client *c)
+{
+	while (c->head && c->head->done) {
+		request *r = c->head;
+		bool close_after = r->close_connection;
+
+		c->head = r->next;
+		if (!c->head)
+			c->tail = NULL;
+		c->nreq--;
+		if (!c->gone && !c->closing && r->out && r->out_len > 0) {
+			struct evbuffer *out = bufferevent_get_output(c->bev);
+			/* Hand the buffer over instead of copying it: fetch
+			 * responses can be large. */
+			if (evbuffer_add_reference(out, r->out, r->out_len, free_output, NULL) == 0)
+				r->out = NULL;
+			else
+				evbuffer_add(out, r->out, r->out_len);
+		}
+		request_free(r);
+		if (close_after && !c->gone)
+			client_start_closing(c);
+	}
+	if (c->gone || c->closing)
+		return;
+	if (c->read_eof && !c->head)
+		client_start_closing(c);
+	else
+		client_maybe_resume(c);
+}
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+	client *c = arg;
+
+	if (c->closing) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+			client_close(c);
+			client_maybe_free(c);
+		}
+		return;
+	}
+	client_maybe_resume(c);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+	client *c = arg;
+
+	(void)bev;
+	if (what & BEV_EVENT_EOF) {
+		if (c->nreq > 0 && !c->closing) {
+			/* The peer may have only shut down its sending side:
+			 * answer what it asked, then close. */
+			log_debug("client %s finished sending; answering %d requests", c->peer,
+				  c->nreq);
+			c->read_eof = true;
+			bufferevent_disable(c->bev, EV_READ);
+			return;
+		}
+		log_debug("client %s disconnected", c->peer);
+	} else if (what & BEV_EVENT_ERROR) {
+		log_debug("client %s: connection error: %s", c->peer,
+			  evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	} else {
+		return;
+	}
+	client_close(c);
+	client_maybe_free(c);
+}
+
+/* ---- back-pressure and closing ---- */
+
+static bool client_over_limits(client *c)
+{
+	return c->nreq >= MAX_INFLIGHT_REQUESTS ||
+	       evbuffer_get_length(bufferevent_get_output(c->bev)) > MAX_PENDING_OUTPUT;
+}
+
+static void client_pause(client *c)
+{
+	if (c->paused)
+		return;
+	c->paused = true;
+	bufferevent_disable(c->bev, EV_READ);
+	log_debug("client %s: pausing reads (%d requests in flight, %zu bytes unsent)", c->peer,
+		  c->nreq, evbuffer_get_length(bufferevent_get_output(c->bev)));
+}
+
+static void client_maybe_resume(client *c)
+{
+	if (!c->paused || c->gone || c->closing || c->read_eof || client_over_limits(c))
+		return;
+	c->paused = false;
+	bufferevent_enable(c->bev, EV_READ);
+	/* Frames may be waiting in the input buffer already, and no new data
+	 * need arrive: run the read callback, from the loop rather than
+	 * from inside whatever completed a request. */
+	bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+}
+
+/* close_connection: send what is queued, then close. */
+static void client_start_closing(client *c)
+{
+	if (c->closing || c->gone)
+		return;
+	c->closing = true;
+	bufferevent_disable(c->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+		client_close(c);
+		return;
+	}
+	/* on_write closes once everything is written */
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+}
+
+/* Close the socket now. Requests in flight learn it through client_gone. */
+static void client_close(client *c)
+{
+	if (c->gone)
+		return;
+	c->gone = true;
+	bufferevent_free(c->bev);
+	c->bev = NULL;
+	for (request *r = c->head; r; r = r->next)
+		r->client_gone = true;
+}
+
+static void client_maybe_free(client *c)
+{
+	if (c->gone && !c->head && c->busy == 0)
+		client_free(c);
+}
+
+static void client_free(client *c)
+{
+	if (c->bev)
+		bufferevent_free(c->bev);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		S.clients = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	S.nclients--;
+	free(c);
+}
+
+static void request_free(request *req)
+{
+	free(req->out);
+	S.requests--;
+	arena_free(req->arena); /* req itself lives in its arena */
+}
+
+static void free_output(const void *data, size_t len, void *extra)
+{
+	(void)len;
+	(void)extra;
+	free((void *)data);
+}
+
+/* ---- helpers ---- */
+
+static void format_addr(const struct sockaddr *sa, socklen_t len, char *buf, size_t size)
+{
+	char host[INET6_ADDRSTRLEN], port[8];
+
+	if (getnameinfo(sa, len, host, sizeof(host), port, sizeof(port),
+			NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		snprintf(buf, size, "?");
+		return;
+	}
+	if (sa->sa_family == AF_INET6)
+		snprintf(buf, size, "[%s]:%s", host, port);
+	else
+		snprintf(buf, size, "%s:%s", host, port);
+}
+
+static const char *api_name(const request *req)
+{
+	if (req->api && req->api->name)
+		return req->api->name;
+	return "unknown API";
+}

@@ -1,0 +1,23 @@
+/*
+ * The Kafka listener and its client connections: framing, dispatch to the
+ * handlers, in-order responses and back-pressure. request_complete() (see
+ * request.h) is implemented here.
+ */
+#ifndef PGK_SERVER_H
+#define PGK_SERVER_H
+
+#include <stddef.h>
+
+struct event_base;
+
+/* Listen on g_config.listen_host:listen_port. Returns 0, or -1 (logged). */
+int server_start(struct event_base *base);
+/* Stop accepting and close every client connection. Requests in flight
+ * keep running (with client_gone set) and are freed when they complete. */
+void server_stop(void);
+/* Requests decoded but not yet freed, over all connections. */
+size_t server_requests_in_flight(void);
+/* Free what is left; after the handlers and the pool have shut down. */
+void server_free(void);
+
+#endif

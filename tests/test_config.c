@@ -1,0 +1,307 @@
+/*
+ * Unit tests for config.c: defaults, the file < environment < flags
+ * precedence, derived advertised address, and rejection of bad values.
+ * Links against config.c and log.c only.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+
+static const char *const env_vars[] = {
+	"PGK_CONFIG",
+	"PGK_PG",
+	"PGK_LISTEN",
+	"PGK_ADVERTISED",
+	"PGK_NODE_ID",
+	"PGK_CLUSTER_ID",
+	"PGK_POOL_SIZE",
+	"PGK_NUM_PARTITIONS",
+	"PGK_LOG_LEVEL",
+	"PGK_MAX_REQUEST_BYTES",
+	"PGK_AUTO_CREATE_TOPICS",
+	"PGK_MESSAGE_MAX_BYTES",
+	"PGK_FETCH_MAX_BYTES",
+};
+
+/* config_load with a NULL-terminated argument list after the program name. */
+#define LOAD(...)                                                                                  \
+	({                                                                                         \
+		char *argv_[] = {"pg_kafka", __VA_ARGS__, NULL};                                   \
+		config_load((int)(sizeof(argv_) / sizeof(argv_[0])) - 1, argv_);                   \
+	})
+
+static char tmp_path[64];
+
+static int setup(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(env_vars) / sizeof(env_vars[0]); i++)
+		unsetenv(env_vars[i]);
+	tmp_path[0] = '\0';
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (tmp_path[0])
+		unlink(tmp_path);
+	config_free();
+	return 0;
+}
+
+static const char *write_file(const char *text)
+{
+	int fd;
+	FILE *f;
+
+	strcpy(tmp_path, "/tmp/pgk_test_config_XXXXXX");
+	fd = mkstemp(tmp_path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return tmp_path;
+}
+
+static void test_defaults(void **state)
+{
+	(void)state;
+	char *argv[] = {"pg_kafka", NULL};
+
+	assert_int_equal(config_load(1, argv), 0);
+	assert_string_equal(g_config.pg_conninfo, "dbname=pg_kafka");
+	assert_string_equal(g_config.listen_host, "0.0.0.0");
+	assert_int_equal(g_config.listen_port, 9092);
+	assert_string_equal(g_config.advertised_host, "localhost");
+	assert_int_equal(g_config.advertised_port, 9092);
+	assert_int_equal(g_config.node_id, 1);
+	assert_string_equal(g_config.cluster_id, "pg-kafka-cluster");
+	assert_int_equal(g_config.pool_size, 4);
+	assert_int_equal(g_config.max_request_bytes, 104857600);
+	assert_int_equal(g_config.num_partitions, 1);
+	assert_true(g_config.auto_create_topics);
+	assert_int_equal(g_config.message_max_bytes, 1048588);
+	assert_int_equal(g_config.fetch_max_bytes_cap, 52428800);
+	assert_int_equal(g_config.log_level, 2);
+	assert_null(g_config.config_file);
+}
+
+static void test_file(void **state)
+{
+	(void)state;
+	const char *path = write_file("# a comment\n"
+				      "\n"
+				      "pg.conninfo = \"host=db password=a#b\"\n"
+				      "listen = 127.0.0.1:19092   # trailing comment\n"
+				      "node.id=7\n"
+				      "  cluster.id   =   file-cluster  \n"
+				      "pg.pool.size = 8\n"
+				      "socket.request.max.bytes = 1000000\n"
+				      "num.partitions = 3\n"
+				      "auto.create.topics.enable = false\n"
+				      "message.max.bytes = 2000000\n"
+				      "fetch.max.bytes = 3000000\n"
+				      "log.level = debug\n");
+
+	assert_int_equal(LOAD("--config", (char *)path), 0);
+	assert_string_equal(g_config.pg_conninfo, "host=db password=a#b");
+	assert_string_equal(g_config.listen_host, "127.0.0.1");
+	assert_int_equal(g_config.listen_port, 19092);
+	/* advertised follows a concrete listen address */
+	assert_string_equal(g_config.advertised_host, "127.0.0.1");
+	assert_int_equal(g_config.advertised_port, 19092);
+	assert_int_equal(g_config.node_id, 7);
+	assert_string_equal(g_config.cluster_id, "file-cluster");
+	assert_int_equal(g_config.pool_size, 8);
+	assert_int_equal(g_config.max_request_bytes, 1000000);
+	assert_int_equal(g_config.num_partitions, 3);
+	assert_false(g_config.auto_create_topics);
+	assert_int_equal(g_config.message_max_bytes, 2000000);
+	assert_int_equal(g_config.fetch_max_bytes_cap, 3000000);
+	assert_int_equal(g_config.log_level, 3);
+	assert_string_equal(g_config.config_file, path);
+}
+
+static void test_file_from_env(void **state)
+{
+	(void)state;
+	char *argv[] = {"pg_kafka", NULL};
+
+	setenv("PGK_CONFIG", write_file("node.id = 42\n"), 1);
+	assert_int_equal(config_load(1, argv), 0);
+	assert_int_equal(g_config.node_id, 42);
+}
+
+static void test_precedence(void **state)
+{
+	(void)state;
+	const char *path = write_file("node.id = 10\n"
+				      "cluster.id = from-file\n"
+				      "pg.pool.size = 2\n"
+				      "log.level = warn\n"
+				      "num.partitions = 5\n");
+
+	setenv("PGK_NODE_ID", "20", 1);
+	setenv("PGK_CLUSTER_ID", "from-env", 1);
+	setenv("PGK_POOL_SIZE", "3", 1);
+
+	assert_int_equal(LOAD("--config", (char *)path, "--node-id", "30", "--pool-size=6",
+			      "--pool-size", "7"),
+			 0);
+	assert_int_equal(g_config.node_id, 30);               /* flag beats env and file */
+	assert_string_equal(g_config.cluster_id, "from-env"); /* env beats file */
+	assert_int_equal(g_config.pool_size, 7);              /* the last flag wins */
+	assert_int_equal(g_config.log_level, 1);              /* file beats default */
+	assert_int_equal(g_config.num_partitions, 5);
+}
+
+static void test_env(void **state)
+{
+	(void)state;
+	char *argv[] = {"pg_kafka", NULL};
+
+	setenv("PGK_PG", "host=/tmp port=5433", 1);
+	setenv("PGK_LISTEN", "[::1]:9093", 1);
+	setenv("PGK_ADVERTISED", "kafka.example.com", 1);
+	setenv("PGK_LOG_LEVEL", "error", 1);
+	setenv("PGK_AUTO_CREATE_TOPICS", "off", 1);
+	setenv("PGK_MAX_REQUEST_BYTES", "65536", 1);
+
+	assert_int_equal(config_load(1, argv), 0);
+	assert_string_equal(g_config.pg_conninfo, "host=/tmp port=5433");
+	assert_string_equal(g_config.listen_host, "::1");
+	assert_int_equal(g_config.listen_port, 9093);
+	assert_string_equal(g_config.advertised_host, "kafka.example.com");
+	assert_int_equal(g_config.advertised_port, 9093); /* follows listen port */
+	assert_int_equal(g_config.log_level, 0);
+	assert_false(g_config.auto_create_topics);
+	assert_int_equal(g_config.max_request_bytes, 65536);
+}
+
+static void test_flags(void **state)
+{
+	(void)state;
+
+	assert_int_equal(LOAD("--pg", "dbname=x", "--listen", ":19000", "--advertised",
+			      "broker1:29000", "--cluster-id", "abcdefghijklmnopqrstuv",
+			      "--num-partitions", "12", "--auto-create-topics", "true",
+			      "--max-request-bytes", "1048576", "--message-max-bytes", "500",
+			      "--log-level", "DEBUG"),
+			 0);
+	assert_string_equal(g_config.pg_conninfo, "dbname=x");
+	assert_string_equal(g_config.listen_host, "0.0.0.0");
+	assert_int_equal(g_config.listen_port, 19000);
+	assert_string_equal(g_config.advertised_host, "broker1");
+	assert_int_equal(g_config.advertised_port, 29000);
+	assert_string_equal(g_config.cluster_id, "abcdefghijklmnopqrstuv");
+	assert_int_equal(g_config.num_partitions, 12);
+	assert_true(g_config.auto_create_topics);
+	assert_int_equal(g_config.max_request_bytes, 1048576);
+	assert_int_equal(g_config.message_max_bytes, 500);
+	assert_int_equal(g_config.log_level, 3);
+}
+
+static void test_reload_resets(void **state)
+{
+	(void)state;
+	char *argv[] = {"pg_kafka", NULL};
+
+	assert_int_equal(LOAD("--node-id", "9", "--advertised", "x:1"), 0);
+	assert_int_equal(g_config.node_id, 9);
+	assert_int_equal(config_load(1, argv), 0);
+	assert_int_equal(g_config.node_id, 1);
+	assert_string_equal(g_config.advertised_host, "localhost");
+	assert_int_equal(g_config.advertised_port, 9092);
+}
+
+static void test_help_version(void **state)
+{
+	(void)state;
+
+	assert_int_equal(LOAD("--help"), 1);
+	assert_int_equal(LOAD("--version"), 1);
+}
+
+static void test_bad_flags(void **state)
+{
+	(void)state;
+
+	assert_int_equal(LOAD("--node-id", "abc"), -1);
+	assert_int_equal(LOAD("--node-id", "-1"), -1);
+	assert_int_equal(LOAD("--node-id", "99999999999"), -1);
+	assert_int_equal(LOAD("--node-id", "5x"), -1);
+	assert_int_equal(LOAD("--node-id", ""), -1);
+	assert_int_equal(LOAD("--pool-size", "0"), -1);
+	assert_int_equal(LOAD("--num-partitions", "0"), -1);
+	assert_int_equal(LOAD("--listen", "localhost:99999"), -1);
+	assert_int_equal(LOAD("--listen", "localhost:"), -1);
+	assert_int_equal(LOAD("--listen", "::1:9092"), -1);
+	assert_int_equal(LOAD("--listen", "[::1:9092"), -1);
+	assert_int_equal(LOAD("--advertised", "host:port"), -1);
+	assert_int_equal(LOAD("--log-level", "loud"), -1);
+	assert_int_equal(LOAD("--auto-create-topics", "maybe"), -1);
+	assert_int_equal(LOAD("--max-request-bytes", "10"), -1);
+	assert_int_equal(LOAD("--message-max-bytes", "0"), -1);
+	assert_int_equal(LOAD("--cluster-id", "has space"), -1);
+	assert_int_equal(LOAD("--no-such-option"), -1);
+	assert_int_equal(LOAD("--node-id"), -1);
+	assert_int_equal(LOAD("stray"), -1);
+	assert_int_equal(LOAD("--config", "/nonexistent/pg_kafka.conf"), -1);
+}
+
+static void test_bad_env(void **state)
+{
+	(void)state;
+	char *argv[] = {"pg_kafka", NULL};
+
+	setenv("PGK_POOL_SIZE", "many", 1);
+	assert_int_equal(config_load(1, argv), -1);
+	unsetenv("PGK_POOL_SIZE");
+	/* a valid flag does not hide an invalid environment variable */
+	setenv("PGK_NODE_ID", "x", 1);
+	assert_int_equal(LOAD("--node-id", "3"), -1);
+}
+
+static void test_bad_file(void **state)
+{
+	(void)state;
+
+	assert_int_equal(LOAD("--config", (char *)write_file("no.such.key = 1\n")), -1);
+	unlink(tmp_path);
+	assert_int_equal(LOAD("--config", (char *)write_file("node.id 5\n")), -1);
+	unlink(tmp_path);
+	assert_int_equal(LOAD("--config", (char *)write_file("node.id = five\n")), -1);
+	unlink(tmp_path);
+	assert_int_equal(LOAD("--config", (char *)write_file("cluster.id = \"open\n")), -1);
+	unlink(tmp_path);
+	assert_int_equal(LOAD("--config", (char *)write_file(" = 5\n")), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_file_from_env, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_precedence, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_env, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flags, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload_resets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_help_version, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_flags, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_env, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_file, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

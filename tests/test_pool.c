@@ -1,0 +1,458 @@
+/*
+ * Tests of pool.c against a real PostgreSQL, named by the PGK_TEST_PG
+ * conninfo (skipped when it is unset). Needs pool.c, log.c and config.c;
+ * pool_queries_stub.c, included below, stands in for queries.c (defining
+ * queries[] here keeps the linker from taking the broker's queries.o).
+ *
+ * Checked: many jobs complete in submission order with the right results;
+ * an SQL error reports its SQLSTATE, aborts the rest of its job only, and is
+ * not retriable; parameters are copied; callbacks never run inside
+ * db_submit; a backend terminated by the server fails its jobs as
+ * retriable and the pool reconnects; pool_shutdown fails pending jobs.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <event2/event.h>
+#include <libpq-fe.h>
+
+#include "pool.h"
+
+#include "pool_queries_stub.c"
+
+/* The statements of pool_queries_stub.c. */
+#define STUB_ADD ((query_id)0)    /* SELECT $1::int + 1 */
+#define STUB_DIVIDE ((query_id)1) /* SELECT 100 / length($1::text); '' raises 22012 */
+#define STUB_SLEEP ((query_id)2)  /* SELECT pg_sleep($1::float8) */
+#define STUB_PID ((query_id)3)    /* SELECT pg_backend_pid() */
+
+#define NJOBS 2000
+
+static const char *conninfo;
+static struct event_base *base;
+static bool in_submit; /* callbacks must never run inside db_submit */
+static bool callback_in_submit;
+static bool timed_out;
+
+/* One job's outcome, recorded by the callback. */
+typedef struct outcome {
+	bool done;
+	int seq; /* completion order */
+	int n;
+	int status[4];
+	char value[4][32]; /* first field of each result, "" if none/NULL */
+	bool is_null[4];
+	char err[256];
+	char sqlstate[6];
+	bool has_err;
+	bool retriable;
+} outcome;
+
+static int completions;
+
+static void record(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+		   bool retriable)
+{
+	outcome *o = arg;
+
+	if (in_submit)
+		callback_in_submit = true;
+	o->done = true;
+	o->seq = completions++;
+	o->n = n;
+	for (int i = 0; i < n && i < 4; i++) {
+		o->status[i] = res[i] ? (int)PQresultStatus(res[i]) : -1;
+		o->value[i][0] = '\0';
+		o->is_null[i] = true;
+		if (res[i] && PQresultStatus(res[i]) == PGRES_TUPLES_OK && PQntuples(res[i]) > 0 &&
+		    !PQgetisnull(res[i], 0, 0)) {
+			snprintf(o->value[i], sizeof(o->value[i]), "%s", PQgetvalue(res[i], 0, 0));
+			o->is_null[i] = false;
+		}
+	}
+	o->has_err = err != NULL;
+	snprintf(o->err, sizeof(o->err), "%s", err ? err : "");
+	snprintf(o->sqlstate, sizeof(o->sqlstate), "%s", sqlstate ? sqlstate : "");
+	o->retriable = retriable;
+}
+
+static void submit(pgconn *c, const db_stmt *stmts, int n, outcome *o)
+{
+	memset(o, 0, sizeof(*o));
+	in_submit = true;
+	db_submit(c, stmts, n, record, o);
+	in_submit = false;
+	assert_false(o->done);
+}
+
+/* A one-statement job with at most one text parameter. */
+static void submit1(pgconn *c, query_id q, const char *param, outcome *o)
+{
+	const char *values[1] = {param};
+	db_stmt s = {.q = q, .nparams = q == STUB_PID ? 0 : 1, .values = values};
+	submit(c, &s, 1, o);
+}
+
+static void on_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	timed_out = true;
+}
+
+typedef bool (*cond_fn)(void *arg);
+
+/* Run the event loop until cond holds; fail the test after seconds. */
+static void run_until(cond_fn cond, void *arg, double seconds)
+{
+	struct timeval tv = {(time_t)seconds, (suseconds_t)((seconds - (time_t)seconds) * 1e6)};
+	struct event *t = evtimer_new(base, on_timeout, NULL);
+
+	timed_out = false;
+	evtimer_add(t, &tv);
+	while (!cond(arg) && !timed_out)
+		event_base_loop(base, EVLOOP_ONCE);
+	event_free(t);
+	assert_false(timed_out);
+}
+
+static bool cond_done(void *arg) { return ((outcome *)arg)->done; }
+static bool cond_available(void *arg)
+{
+	(void)arg;
+	return pool_available();
+}
+static bool cond_count(void *arg) { return completions >= *(int *)arg; }
+
+/* Let the loop run for a while (timing out is the point here). */
+static void run_for(double seconds)
+{
+	struct timeval tv = {(time_t)seconds, (suseconds_t)((seconds - (time_t)seconds) * 1e6)};
+	struct event *t = evtimer_new(base, on_timeout, NULL);
+
+	timed_out = false;
+	evtimer_add(t, &tv);
+	while (!timed_out)
+		event_base_loop(base, EVLOOP_ONCE);
+	event_free(t);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	if (!conninfo)
+		return 0;
+	base = event_base_new();
+	assert_non_null(base);
+	completions = 0;
+	callback_in_submit = false;
+	assert_int_equal(pool_init(base, conninfo, 2), 0);
+	run_until(cond_available, NULL, 20);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (!conninfo)
+		return 0;
+	pool_shutdown();
+	event_base_free(base);
+	base = NULL;
+	assert_false(callback_in_submit);
+	return 0;
+}
+
+#define REQUIRE_PG()                                                                               \
+	do {                                                                                       \
+		if (!conninfo)                                                                     \
+			skip();                                                                    \
+	} while (0)
+
+static void test_results_in_order(void **state)
+{
+	(void)state;
+	REQUIRE_PG();
+	static outcome out[NJOBS];
+	pgconn *c[2] = {pool_pick(), pool_pick()};
+	int target = NJOBS;
+
+	for (int i = 0; i < NJOBS; i++) {
+		char a[16], b[16];
+		const char *va[1] = {a}, *vb[1] = {b};
+		db_stmt s[2] = {
+			{.q = STUB_ADD, .nparams = 1, .values = va},
+			{.q = STUB_ADD, .nparams = 1, .values = vb},
+		};
+		snprintf(a, sizeof(a), "%d", i);
+		snprintf(b, sizeof(b), "%d", -i);
+		submit(c[i % 2], s, 1 + i % 2, &out[i]);
+		/* the parameters were copied: clobber them */
+		memset(a, 'x', sizeof(a) - 1);
+		memset(b, 'x', sizeof(b) - 1);
+	}
+	run_until(cond_count, &target, 60);
+
+	int last_seq[2] = {-1, -1};
+	for (int i = 0; i < NJOBS; i++) {
+		char want[16];
+		assert_true(out[i].done);
+		assert_false(out[i].has_err);
+		assert_int_equal(out[i].n, 1 + i % 2);
+		snprintf(want, sizeof(want), "%d", i + 1);
+		assert_string_equal(out[i].value[0], want);
+		if (i % 2) {
+			snprintf(want, sizeof(want), "%d", -i + 1);
+			assert_string_equal(out[i].value[1], want);
+		}
+		/* in submission order on each connection */
+		assert_true(out[i].seq > last_seq[i % 2]);
+		last_seq[i % 2] = out[i].seq;
+	}
+}
+
+static void test_sql_error(void **state)
+{
+	(void)state;
+	REQUIRE_PG();
+	pgconn *c = pool_pick();
+	const char *one[1] = {"1"}, *empty[1] = {""}, *two[1] = {"2"};
+	db_stmt s[3] = {
+		{.q = STUB_ADD, .nparams = 1, .values = one},
+		{.q = STUB_DIVIDE, .nparams = 1, .values = empty},
+		{.q = STUB_ADD, .nparams = 1, .values = two},
+	};
+	outcome bad, after, divided;
+
+	submit(c, s, 3, &bad);
+	submit1(c, STUB_ADD, "41", &after);
+	submit1(c, STUB_DIVIDE, "abcd", &divided);
+	run_until(cond_done, &divided, 10);
+
+	assert_true(bad.done);
+	assert_true(bad.has_err);
+	assert_string_equal(bad.sqlstate, "22012");
+	assert_non_null(strstr(bad.err, "division by zero"));
+	assert_false(bad.retriable);
+	assert_int_equal(bad.status[0], PGRES_TUPLES_OK);
+	assert_string_equal(bad.value[0], "2");
+	assert_int_equal(bad.status[1], PGRES_FATAL_ERROR);
+	assert_int_equal(bad.status[2], PGRES_PIPELINE_ABORTED);
+
+	/* the error ended with its job: the next ones run normally */
+	assert_true(after.done);
+	assert_false(after.has_err);
+	assert_string_equal(after.value[0], "42");
+	assert_false(divided.has_err);
+	assert_string_equal(divided.value[0], "25");
+	assert_true(bad.seq < after.seq && after.seq < divided.seq);
+}
+
+static void test_null_and_binary_params(void **state)
+{
+	(void)state;
+	REQUIRE_PG();
+	pgconn *c = pool_pick();
+	outcome null_out, bin_out, empty_out;
+	const char *nullv[1] = {NULL};
+	/* int4 7 in binary */
+	static const char bin7[4] = {0, 0, 0, 7};
+	const char *binv[1] = {bin7};
+	int len[1] = {4}, fmt[1] = {1};
+	db_stmt sn = {.q = STUB_ADD, .nparams = 1, .values = nullv};
+	db_stmt sb = {.q = STUB_ADD, .nparams = 1, .values = binv, .lengths = len, .formats = fmt};
+
+	submit(c, &sn, 1, &null_out);
+	submit(c, &sb, 1, &bin_out);
+	submit(c, NULL, 0, &empty_out);
+	run_until(cond_done, &empty_out, 10);
+	assert_false(null_out.has_err);
+	assert_true(null_out.is_null[0]);
+	assert_false(bin_out.has_err);
+	assert_string_equal(bin_out.value[0], "8");
+	assert_false(empty_out.has_err);
+	assert_int_equal(empty_out.n, 0);
+}
+
+/* Parameters far larger than the socket buffers: libpq's output is flushed
+ * in pieces on EV_WRITE while results keep arriving. */
+static void test_large_params(void **state)
+{
+	(void)state;
+	REQUIRE_PG();
+	enum { N = 40, SIZE = 1 << 20 };
+	static outcome out[N];
+	pgconn *c = pool_pick();
+	char *big = malloc(SIZE + 1);
+	int target;
+
+	assert_non_null(big);
+	for (int i = 0; i < N; i++) {
+		/* 100 / length: length 20 + i for odd jobs, about 1 MiB for even ones */
+		size_t len = i % 2 ? (size_t)(20 + i) : SIZE - (size_t)i;
+		memset(big, 'a' + i % 26, len);
+		big[len] = '\0';
+		submit1(c, STUB_DIVIDE, big, &out[i]);
+	}
+	free(big);
+	target = completions + N;
+	run_until(cond_count, &target, 60);
+	for (int i = 0; i < N; i++) {
+		char want[16];
+		assert_false(out[i].has_err);
+		snprintf(want, sizeof(want), "%d", i % 2 ? 100 / (20 + i) : 0);
+		assert_string_equal(out[i].value[0], want);
+		if (i > 0)
+			assert_true(out[i].seq > out[i - 1].seq);
+	}
+}
+
+static void test_bad_statement(void **state)
+{
+	(void)state;
+	REQUIRE_PG();
+	pgconn *c = pool_pick();
+	outcome o;
+	db_stmt s = {.q = STUB_ADD, .nparams = 2, .values = NULL};
+
+	submit(c, &s, 1, &o);
+	run_until(cond_done, &o, 5);
+	assert_true(o.has_err);
+	assert_false(o.retriable);
+	assert_non_null(strstr(o.err, "internal error"));
+}
+
+/* Ask conn c for its backend pid until that succeeds. */
+static int backend_pid(pgconn *c)
+{
+	outcome o;
+
+	for (int attempt = 0; attempt < 200; attempt++) {
+		submit1(c, STUB_PID, NULL, &o);
+		run_until(cond_done, &o, 20);
+		if (!o.has_err)
+			return atoi(o.value[0]);
+		assert_true(o.retriable);
+		run_for(0.1);
+	}
+	fail_msg("connection never came back");
+	return -1;
+}
+
+static void test_backend_terminated(void **state)
+{
+	(void)state;
+	REQUIRE_PG();
+	pgconn *c = pool_pick();
+	outcome sleeping, queued, while_down;
+	int pid = backend_pid(c), new_pid;
+	PGconn *admin;
+	PGresult *r;
+	char sql[64];
+
+	submit1(c, STUB_SLEEP, "30", &sleeping);
+	submit1(c, STUB_ADD, "1", &queued);
+	run_for(0.3); /* the sleep is running now */
+	assert_false(sleeping.done);
+
+	admin = PQconnectdb(conninfo);
+	assert_int_equal(PQstatus(admin), CONNECTION_OK);
+	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d)", pid);
+	r = PQexec(admin, sql);
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	assert_string_equal(PQgetvalue(r, 0, 0), "t");
+	PQclear(r);
+	PQfinish(admin);
+
+	run_until(cond_done, &queued, 10);
+	assert_true(sleeping.done);
+	assert_true(sleeping.has_err);
+	assert_true(sleeping.retriable);
+	assert_non_null(strstr(sleeping.err, "connection to PostgreSQL lost"));
+	assert_true(queued.has_err);
+	assert_true(queued.retriable);
+	assert_true(sleeping.seq < queued.seq);
+
+	/* down now: a job fails at once, retriable, from the loop */
+	submit1(c, STUB_ADD, "1", &while_down);
+	run_until(cond_done, &while_down, 5);
+	assert_true(while_down.has_err);
+	assert_true(while_down.retriable);
+
+	/* and the connection comes back by itself */
+	new_pid = backend_pid(c);
+	assert_true(new_pid > 0);
+	assert_int_not_equal(new_pid, pid);
+}
+
+static void test_shutdown_fails_pending(void **state)
+{
+	(void)state;
+	REQUIRE_PG();
+	pgconn *c = pool_pick();
+	outcome sleeping;
+
+	submit1(c, STUB_SLEEP, "30", &sleeping);
+	run_for(0.2);
+	pool_shutdown();
+	assert_true(sleeping.done);
+	assert_true(sleeping.has_err);
+	assert_true(sleeping.retriable);
+	/* teardown's pool_shutdown is a no-op now; start a fresh pool for it */
+	assert_int_equal(pool_init(base, conninfo, 1), 0);
+}
+
+static void test_unreachable_server(void **state)
+{
+	(void)state;
+	REQUIRE_PG();
+	outcome o;
+
+	/* replace the fixture's pool with one that cannot connect */
+	pool_shutdown();
+	assert_int_equal(pool_init(base, "host=127.0.0.1 port=1 connect_timeout=2", 1), 0);
+	submit1(pool_pick(), STUB_ADD, "1", &o);
+	run_until(cond_done, &o, 5);
+	assert_true(o.has_err);
+	assert_true(o.retriable);
+	assert_false(pool_available());
+}
+
+static void test_bad_conninfo(void **state)
+{
+	(void)state;
+	REQUIRE_PG();
+	pool_shutdown();
+	assert_int_equal(pool_init(base, "this is not a conninfo", 1), -1);
+	assert_int_equal(pool_init(base, conninfo, 1), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_results_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sql_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_null_and_binary_params, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_large_params, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_statement, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backend_terminated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shutdown_fails_pending, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unreachable_server, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_conninfo, setup, teardown),
+	};
+
+	conninfo = getenv("PGK_TEST_PG");
+	if (conninfo && !*conninfo)
+		conninfo = NULL;
+	if (!conninfo)
+		fprintf(stderr, "test_pool: PGK_TEST_PG is not set (a libpq conninfo of a scratch "
+				"database); skipping the PostgreSQL pool tests\n");
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -243,15 +243,16 @@ void handle_create_topics(request *req)
 				continue;
 			}
 		}
-		if (partitions == -1)
+		/* -1 asks for the broker default since v4 (KIP-464). */
+		if (partitions == -1 && req->api_version >= 4)
 			partitions = g_config.num_partitions;
+		if (rf == -1 && req->api_version >= 4)
+			rf = 1;
 		if (partitions <= 0) {
 			o->error_code = KERR_INVALID_PARTITIONS;
 			o->error_message = kstr_c("number of partitions must be larger than 0");
 			continue;
 		}
-		if (rf == -1)
-			rf = 1;
 		if (rf <= 0) {
 			o->error_code = KERR_INVALID_REPLICATION_FACTOR;
 			o->error_message = kstr_c("replication factor must be larger than 0");

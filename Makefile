@@ -1,0 +1,275 @@
+# pg_kafka: top-level build. `make help` lists the targets.
+#
+# Three builds of the broker sources (broker/*.c), each in its own directory:
+#   build/rel   gcc -O2, the daemon you run
+#   build/san   gcc with ASan + UBSan, for unit tests (tests/test_*.c) and e2e
+#   build/fuzz  clang with libFuzzer + ASan + UBSan, for tests/fuzz_*.c
+# The PostgreSQL side (sql/ extension, decoder/ output plugin) builds with PGXS.
+
+PG_BINDIR ?= /usr/lib/postgresql/15/bin
+PG_CONFIG ?= $(PG_BINDIR)/pg_config
+PKG_CONFIG ?= pkg-config
+ifeq ($(origin CC),default)
+CC = gcc
+endif
+CLANG ?= clang
+PYTHON ?= /usr/bin/python3
+
+PGPORT ?= 55432
+REGRESS_PORT ?= 55433
+LISTEN ?= 0.0.0.0:9092
+ADVERTISED ?=
+RUN_ARGS ?=
+FUZZ_SECONDS ?= 60
+NPROC := $(shell nproc 2>/dev/null || echo 2)
+
+# V=1 shows full compiler command lines.
+V ?= 0
+ifeq ($(V),0)
+Q := @
+msg = @printf '  %-5s %s\n' '$(1)' '$(2)'
+else
+Q :=
+msg :=
+endif
+
+# ---- flags -------------------------------------------------------------------
+
+PKGS := libevent zlib liblz4 libzstd
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+PQ_CFLAGS := -I$(shell $(PG_CONFIG) --includedir 2>/dev/null)
+CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
+
+WARN := -Wall -Wextra -Werror
+BASE_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -Ibroker $(PQ_CFLAGS) $(PKG_CFLAGS) -MMD -MP
+LIBS := $(PKG_LIBS) -lpq -lsnappy -lm
+
+REL_CFLAGS := -O2 -g $(BASE_CFLAGS)
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+SAN_CFLAGS := -O1 -g -fno-omit-frame-pointer $(SAN_FLAGS) $(BASE_CFLAGS)
+FUZZ_SAN := address,undefined
+FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=undefined $(BASE_CFLAGS)
+
+# Sanitizer settings for running what build/san and build/fuzz produce.
+export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=0
+export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
+
+# ---- sources -----------------------------------------------------------------
+
+BROKER_SRCS := $(sort $(wildcard broker/*.c))
+LIB_SRCS := $(filter-out broker/main.c,$(BROKER_SRCS))
+UNIT_SRCS := $(sort $(wildcard tests/test_*.c))
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz_*.c))
+
+REL_OBJS := $(BROKER_SRCS:broker/%.c=build/rel/obj/%.o)
+SAN_OBJS := $(BROKER_SRCS:broker/%.c=build/san/obj/%.o)
+SAN_LIB_OBJS := $(LIB_SRCS:broker/%.c=build/san/obj/%.o)
+FUZZ_LIB_OBJS := $(LIB_SRCS:broker/%.c=build/fuzz/obj/%.o)
+
+UNIT_BINS := $(UNIT_SRCS:tests/%.c=build/san/tests/%)
+FUZZ_NAMES := $(FUZZ_SRCS:tests/fuzz_%.c=%)
+FUZZ_BINS := $(FUZZ_NAMES:%=build/fuzz/fuzz_%)
+
+.PHONY: all rel san unit-tests fuzz-build decoder extension install run psql \
+	test test-steps fuzz fuzz-smoke setup clean help
+.DELETE_ON_ERROR:
+
+all: rel decoder extension
+
+help:
+	@echo 'make               broker (build/rel/pg_kafka), decoder/ and sql/'
+	@echo 'make san           broker with ASan+UBSan (build/san/pg_kafka)'
+	@echo 'make unit-tests    build/san/tests/test_* from tests/test_*.c'
+	@echo 'make fuzz-build    build/fuzz/fuzz_* from tests/fuzz_*.c (clang, libFuzzer)'
+	@echo 'make fuzz          run every fuzz target FUZZ_SECONDS (default 60) seconds'
+	@echo 'make fuzz-smoke    run every fuzz target 15 seconds'
+	@echo 'make install       install the extension and the output plugin (root)'
+	@echo 'make run           PostgreSQL in .pgdata on PGPORT ($(PGPORT)) + broker on LISTEN ($(LISTEN))'
+	@echo 'make psql          psql on the make-run database'
+	@echo 'make test          everything CI runs: unit, pg_regress, fuzz smoke, e2e'
+	@echo 'make setup         install missing Debian/npm packages (deploy/setup.sh)'
+	@echo 'make clean'
+
+setup:
+	@deploy/setup.sh
+
+# ---- the broker ----------------------------------------------------------------
+
+rel: build/rel/pg_kafka
+san: build/san/pg_kafka
+
+build/rel/pg_kafka: $(REL_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(REL_CFLAGS) -o $@ $^ $(LIBS)
+
+build/rel/obj/%.o: broker/%.c | build/rel/obj
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(REL_CFLAGS) -c -o $@ $<
+
+build/san/pg_kafka: $(SAN_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(LIBS)
+
+build/san/obj/%.o: broker/%.c | build/san/obj
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(SAN_CFLAGS) -c -o $@ $<
+
+# Tests link against an archive of every broker object but main.o: the linker
+# takes only the objects a test needs, so a test may replace a module (pool,
+# server, ...) by defining its functions itself.
+build/san/libpgk.a: $(SAN_LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+build/fuzz/libpgk.a: $(FUZZ_LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+build/rel/obj build/san/obj build/san/tests build/fuzz/obj:
+	$(Q)mkdir -p $@
+
+# ---- unit tests (cmocka, under ASan+UBSan) ------------------------------------
+
+unit-tests: $(UNIT_BINS)
+
+build/san/tests/test_%: tests/test_%.c build/san/libpgk.a | build/san/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(SAN_CFLAGS) $(CMOCKA_CFLAGS) -o $@ $< build/san/libpgk.a $(CMOCKA_LIBS) $(LIBS)
+
+# ---- fuzz targets (clang, libFuzzer) -------------------------------------------
+
+fuzz-build: $(FUZZ_BINS)
+
+build/fuzz/obj/%.o: broker/%.c | build/fuzz/obj
+	$(call msg,CLANG,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
+
+build/fuzz/fuzz_%: tests/fuzz_%.c build/fuzz/libpgk.a | build/fuzz/obj
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< build/fuzz/libpgk.a $(LIBS)
+
+# Each target runs FUZZ_SECONDS on its corpus build/fuzz/corpus/NAME, seeded
+# from tests/corpus/NAME/ and with tests/fuzz_NAME.dict if they exist. Crash
+# inputs land in build/fuzz/artifacts/.
+fuzz: fuzz-build
+	@pass=0; fail=0; \
+	for name in $(FUZZ_NAMES); do \
+		corpus=build/fuzz/corpus/$$name; log=build/fuzz/$$name.log; \
+		mkdir -p $$corpus build/fuzz/artifacts; \
+		if [ -d tests/corpus/$$name ]; then cp -Rn tests/corpus/$$name/. $$corpus/; fi; \
+		dict=; if [ -f tests/fuzz_$$name.dict ]; then dict=-dict=tests/fuzz_$$name.dict; fi; \
+		if build/fuzz/fuzz_$$name -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+			-print_final_stats=1 -artifact_prefix=build/fuzz/artifacts/$$name- $$dict \
+			$$corpus >$$log 2>&1; then \
+			pass=$$((pass + 1)); \
+			echo "fuzz $$name: ok, $$(sed -n 's/^stat::number_of_executed_units: *//p' $$log) runs in $(FUZZ_SECONDS) s, corpus $$(ls $$corpus | wc -l)"; \
+		else \
+			fail=$$((fail + 1)); \
+			tail -n 60 $$log; \
+			echo "fuzz $$name: FAILED (log $$log, inputs in build/fuzz/artifacts/)"; \
+		fi; \
+	done; \
+	echo "fuzz: $$pass passed, $$fail failed"; \
+	[ $$fail -eq 0 ]
+
+fuzz-smoke:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=15
+
+# ---- PostgreSQL side (PGXS) ----------------------------------------------------
+
+decoder:
+	$(MAKE) --no-print-directory -C decoder PG_CONFIG=$(PG_CONFIG)
+
+extension:
+	$(MAKE) --no-print-directory -C sql PG_CONFIG=$(PG_CONFIG)
+
+install: decoder extension
+	$(MAKE) --no-print-directory -C sql PG_CONFIG=$(PG_CONFIG) install
+	$(MAKE) --no-print-directory -C decoder PG_CONFIG=$(PG_CONFIG) install
+
+# ---- running it ----------------------------------------------------------------
+
+# PostgreSQL in .pgdata (kept between runs) and the broker in the foreground;
+# Ctrl-C stops the broker, then PostgreSQL.
+run:
+	@deploy/setup.sh
+	@$(MAKE) --no-print-directory rel install >/dev/null
+	@deploy/run.sh $(CURDIR)/.pgdata $(PGPORT) $(CURDIR)/build/rel/pg_kafka \
+		--listen $(LISTEN) $(if $(ADVERTISED),--advertised $(ADVERTISED)) $(RUN_ARGS)
+
+psql:
+	@deploy/pgcluster.sh psql $(CURDIR)/.pgdata $(PGPORT)
+
+# ---- make test -----------------------------------------------------------------
+
+# Setup runs first, in its own make, so that this make reads pkg-config and
+# pg_config after any missing package has been installed.
+test:
+	@deploy/setup.sh
+	@$(MAKE) --no-print-directory test-steps
+
+# Every step runs even when an earlier one failed; each check (a unit test
+# binary, a pg_regress suite, a fuzz target, the e2e suite) counts once in
+# the summary, and the exit status is non-zero if any failed.
+REGRESS_PG := $(CURDIR)/build/regress-pg
+test-steps:
+	@set -u; results=$(CURDIR)/build/test-results; mkdir -p build; : >$$results; \
+	pass() { echo "PASS $$1" | tee -a $$results; }; \
+	fail() { echo "FAIL $$1$${2:+ ($$2)}" | tee -a $$results; }; \
+	step() { printf '\n>>> %s\n' "$$*"; }; \
+	uptodate() { $(MAKE) --no-print-directory -q "$$1" 2>/dev/null; }; \
+	step "build: rel, san, unit tests, fuzz targets, decoder, extension"; \
+	if $(MAKE) --no-print-directory -k -j$(NPROC) rel san unit-tests fuzz-build decoder extension; \
+		then pass build; else fail build; fi; \
+	if $(MAKE) --no-print-directory install >build/install.log 2>&1; then pass install; \
+		else cat build/install.log; fail install; fi; \
+	step "unit tests (build/san/tests)"; \
+	for t in $(UNIT_BINS); do \
+		name=unit:$${t##*/}; \
+		if ! uptodate $$t; then fail $$name "not built"; continue; fi; \
+		if $$t >$$t.log 2>&1; then pass $$name; else tail -n 100 $$t.log; fail $$name "log $$t.log"; fi; \
+	done; \
+	step "pg_regress on a throwaway cluster (build/regress-pg, port $(REGRESS_PORT))"; \
+	trap 'deploy/pgcluster.sh stop $(REGRESS_PG); exit 130' INT TERM; \
+	deploy/pgcluster.sh stop $(REGRESS_PG) >/dev/null; rm -rf $(REGRESS_PG); \
+	if deploy/pgcluster.sh init $(REGRESS_PG) $(REGRESS_PORT) && \
+	   deploy/pgcluster.sh start $(REGRESS_PG) $(REGRESS_PORT); then \
+		for dir in sql decoder; do \
+			[ -n "$$(ls $$dir/sql/*.sql 2>/dev/null)" ] || continue; \
+			if PGHOST=127.0.0.1 PGPORT=$(REGRESS_PORT) PGUSER=postgres \
+				$(MAKE) --no-print-directory -C $$dir PG_CONFIG=$(PG_CONFIG) installcheck; then \
+				pass regress:$$dir; \
+			else \
+				head -n 200 $$dir/regression.diffs 2>/dev/null; fail regress:$$dir "$$dir/regression.diffs"; \
+			fi; \
+		done; \
+	else fail regress "cluster did not start"; fi; \
+	deploy/pgcluster.sh stop $(REGRESS_PG); trap - INT TERM; \
+	step "fuzz smoke (15 s per target)"; \
+	for name in $(FUZZ_NAMES); do \
+		if ! uptodate build/fuzz/fuzz_$$name; then fail fuzz:$$name "not built"; continue; fi; \
+		if $(MAKE) --no-print-directory fuzz FUZZ_NAMES=$$name FUZZ_SECONDS=15; \
+			then pass fuzz:$$name; else fail fuzz:$$name; fi; \
+	done; \
+	step "e2e: pytest e2e with build/san/pg_kafka"; \
+	if ! uptodate build/san/pg_kafka; then fail e2e "build/san/pg_kafka not built"; \
+	else \
+		PGK_BROKER=$(CURDIR)/build/san/pg_kafka PGK_PG_BINDIR=$(PG_BINDIR) PGK_PGBIN=$(PG_BINDIR) \
+			$(PYTHON) -m pytest e2e -v; rc=$$?; \
+		if [ $$rc -eq 0 ]; then pass e2e; \
+		elif [ $$rc -eq 5 ]; then echo "SKIP e2e (no tests collected)"; \
+		else fail e2e "pytest exit $$rc"; fi; \
+	fi; \
+	step "summary"; grep '^FAIL' $$results || true; \
+	npass=$$(grep -c '^PASS' $$results); nfail=$$(grep -c '^FAIL' $$results); \
+	echo "$$npass passed, $$nfail failed"; \
+	[ $$nfail -eq 0 ]
+
+clean:
+	rm -rf build
+	$(MAKE) --no-print-directory -C sql PG_CONFIG=$(PG_CONFIG) clean
+	$(MAKE) --no-print-directory -C decoder PG_CONFIG=$(PG_CONFIG) clean
+
+-include $(wildcard build/*/obj/*.d build/san/tests/*.d build/fuzz/*.d)

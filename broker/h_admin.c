@@ -243,10 +243,11 @@ void handle_create_topics(request *req)
 				continue;
 			}
 		}
-		/* -1 asks for the broker default since v4 (KIP-464). */
-		if (partitions == -1 && req->api_version >= 4)
+		/* -1 asks for the broker default (KIP-464). The Java broker
+		 * takes it in every version, and KafkaJS sends it at v3. */
+		if (partitions == -1)
 			partitions = g_config.num_partitions;
-		if (rf == -1 && req->api_version >= 4)
+		if (rf == -1)
 			rf = 1;
 		if (partitions <= 0) {
 			o->error_code = KERR_INVALID_PARTITIONS;

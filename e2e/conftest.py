@@ -1,0 +1,624 @@
+"""
+Fixtures for the pg_kafka end-to-end tests: a throw-away PostgreSQL 15
+cluster, the pg_kafka broker in front of it, and small helpers for the
+confluent-kafka clients the tests use to check what they did.
+
+Everything runs on loopback. PostgreSQL runs as the `postgres` OS user
+(initdb and postgres refuse root). The broker runs as built (by default the
+sanitizer build) and is checked after every test: it must still be alive,
+and its log must be free of sanitizer reports; on shutdown it must exit 0.
+
+Environment:
+  PGK_BROKER   broker binary (default <repo>/build/san/pg_kafka)
+  PGK_PGBIN    PostgreSQL binaries (default /usr/lib/postgresql/15/bin)
+  PGK_E2E_KEEP keep the temporary directories (logs, data) after the run
+"""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import NamedTuple, Optional
+
+import pytest
+
+import kafkaproto
+
+REPO = Path(__file__).resolve().parent.parent
+PGBIN = Path(os.environ.get("PGK_PGBIN", "/usr/lib/postgresql/15/bin"))
+BROKER_BIN = Path(os.environ.get("PGK_BROKER", REPO / "build" / "san" / "pg_kafka"))
+KEEP = bool(os.environ.get("PGK_E2E_KEEP"))
+
+DEFAULT_TEST_TIMEOUT = 180  # seconds, per test call; see the e2e_timeout marker
+
+SANITIZER_RE = re.compile(r"AddressSanitizer|LeakSanitizer|runtime error:")
+
+BROKER_ENV = {
+    "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:halt_on_error=1",
+    "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1",
+}
+
+
+# --------------------------------------------------------------------------
+# Generic helpers.
+
+def wait_for(cond, timeout, what, interval=0.05):
+    """Poll cond() until it returns something truthy; return that value.
+    Fail with a message naming `what` if the deadline passes first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = cond()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError("timed out after %ss waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def unique(prefix="t"):
+    return "%s-%s" % (prefix, uuid.uuid4().hex[:12])
+
+
+def tail(path, nbytes=6000):
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        return "<no log>"
+    return data[-nbytes:].decode("utf-8", "replace")
+
+
+def make_tmpdir(prefix):
+    """A directory under /tmp that the postgres user owns and can reach."""
+    d = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+    shutil.chown(d, "postgres", "postgres")
+    d.chmod(0o755)
+    return d
+
+
+# --------------------------------------------------------------------------
+# PostgreSQL.
+
+class PgCluster:
+    """A PostgreSQL 15 cluster in a temporary directory, with database
+    pg_kafka and the pg_kafka extension created."""
+
+    def __init__(self):
+        self.dir = make_tmpdir("pgk-e2e-pg-")
+        self.data = self.dir / "data"
+        self.logfile = self.dir / "postgresql.log"
+        self.port = free_port()
+        self.running = False
+
+    @property
+    def conninfo(self):
+        return "host=127.0.0.1 port=%d dbname=pg_kafka user=postgres" % self.port
+
+    def _as_postgres(self, *args, timeout=120):
+        res = subprocess.run(["runuser", "-u", "postgres", "--", *map(str, args)],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             timeout=timeout, cwd=str(self.dir))
+        if res.returncode != 0:
+            raise RuntimeError("%s failed (%d):\n%s\n--- server log ---\n%s" % (
+                " ".join(map(str, args)), res.returncode,
+                res.stdout.decode(errors="replace"), tail(self.logfile)))
+        return res.stdout.decode(errors="replace")
+
+    def init(self):
+        self._as_postgres(PGBIN / "initdb", "-D", self.data, "-A", "trust",
+                          "-U", "postgres", "-E", "UTF8", "--no-sync")
+        with open(self.data / "postgresql.conf", "a") as f:
+            f.write("\n# pg_kafka e2e\n"
+                    "port = %d\n"
+                    "listen_addresses = '127.0.0.1'\n"
+                    "unix_socket_directories = ''\n"
+                    "wal_level = logical\n"
+                    "output_plugin_libraries = 'pgoutput, test_decoding, pg_kafka'\n"
+                    "max_wal_senders = 10\n"
+                    "max_replication_slots = 10\n"
+                    "fsync = off\n"
+                    "max_connections = 100\n"
+                    "log_line_prefix = '%%m [%%p] '\n" % self.port)
+        self.start()
+        self.sql("CREATE DATABASE pg_kafka", dbname="postgres")
+        self.sql("CREATE EXTENSION pg_kafka CASCADE")
+
+    def start(self):
+        self._as_postgres(PGBIN / "pg_ctl", "-D", self.data, "-l", self.logfile,
+                          "-w", "-t", "60", "start")
+        self.running = True
+        wait_for(self._accepts, 30, "PostgreSQL to accept connections")
+
+    def stop(self, mode="fast"):
+        if self.running:
+            self._as_postgres(PGBIN / "pg_ctl", "-D", self.data, "-m", mode,
+                              "-w", "-t", "60", "stop")
+            self.running = False
+
+    def restart(self):
+        self.stop()
+        self.start()
+
+    def _accepts(self):
+        res = subprocess.run([PGBIN / "pg_isready", "-h", "127.0.0.1", "-p", str(self.port)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+        return res.returncode == 0
+
+    def sql(self, query, dbname="pg_kafka"):
+        """Run one SQL command with psql; return its unaligned, tuples-only
+        output (fields separated by |, rows by newlines)."""
+        res = subprocess.run(
+            [PGBIN / "psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+             "-d", dbname, "-v", "ON_ERROR_STOP=1", "-XAtc", query],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        if res.returncode != 0:
+            raise RuntimeError("psql failed: %s\n%s" % (query, res.stderr.decode(errors="replace")))
+        return res.stdout.decode().rstrip("\n")
+
+    def rows(self, query):
+        """Rows as lists of strings (a 0x1f field separator, so values may
+        contain '|')."""
+        res = subprocess.run(
+            [PGBIN / "psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+             "-d", "pg_kafka", "-v", "ON_ERROR_STOP=1", "-XAt", "-F", "\x1f", "-c", query],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        if res.returncode != 0:
+            raise RuntimeError("psql failed: %s\n%s" % (query, res.stderr.decode(errors="replace")))
+        out = res.stdout.decode().rstrip("\n")
+        return [line.split("\x1f") for line in out.split("\n")] if out else []
+
+    def records(self, topic):
+        """The rows of kafka.records for a topic, ordered by partition and
+        offset: dicts with partition, offset, key and value (bytes or None)."""
+        q = ("SELECT partition, \"offset\", coalesce(encode(key, 'hex'), 'NULL'), "
+             "coalesce(encode(value, 'hex'), 'NULL') FROM kafka.records "
+             "WHERE topic = %s ORDER BY partition, \"offset\"" % sql_literal(topic))
+
+        def blob(h):
+            return None if h == "NULL" else bytes.fromhex(h)
+
+        return [{"partition": int(p), "offset": int(o), "key": blob(k), "value": blob(v)}
+                for p, o, k, v in self.rows(q)]
+
+    def destroy(self):
+        try:
+            self.stop("immediate")
+        except Exception:
+            pass
+        if not KEEP:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def sql_literal(s):
+    return "'" + s.replace("'", "''") + "'"
+
+
+# --------------------------------------------------------------------------
+# The broker.
+
+class Broker:
+    """One pg_kafka broker process in front of a PgCluster."""
+
+    live = []  # brokers currently running, checked after every test
+
+    def __init__(self, pg, workdir, extra_args=()):
+        self.pg = pg
+        self.workdir = Path(workdir)
+        self.extra_args = list(extra_args)
+        self.port = free_port()
+        self.bootstrap = "127.0.0.1:%d" % self.port
+        self.proc = None
+        self.launches = 0
+        self.logpath = None
+        self.checked_upto = 0  # log bytes already scanned by the per-test check
+
+    @property
+    def args(self):
+        return [str(BROKER_BIN),
+                "--pg", self.pg.conninfo,
+                "--listen", self.bootstrap,
+                "--advertised", self.bootstrap,
+                "--log-level", "debug",
+                *self.extra_args]
+
+    def start(self, timeout=30):
+        if not BROKER_BIN.exists():
+            pytest.fail("broker binary %s not found (build it, or set PGK_BROKER)" % BROKER_BIN)
+        self.launches += 1
+        self.logpath = self.workdir / ("broker-%d-%d.log" % (self.port, self.launches))
+        self.checked_upto = 0
+        env = dict(os.environ, **BROKER_ENV)
+        with open(self.logpath, "ab") as log:  # O_APPEND: safe to share
+            self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL, stdout=log,
+                                         stderr=log, env=env, cwd=str(self.workdir))
+        Broker.live.append(self)
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.proc.poll() is not None:
+                Broker.live.remove(self)
+                pytest.fail("broker exited with %s during startup:\n%s" % (
+                    self.proc.returncode, tail(self.logpath)))
+            try:
+                with kafkaproto.Conn("127.0.0.1", self.port, timeout=2) as c:
+                    kafkaproto.api_versions(c, 0)
+                return
+            except (OSError, kafkaproto.ProtocolError, TimeoutError):
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("broker did not answer ApiVersions on %s within %ss:\n%s" % (
+                    self.bootstrap, timeout, tail(self.logpath)))
+            time.sleep(0.05)
+
+    def log_text(self):
+        """The log (stderr) of the current launch."""
+        if self.logpath is None:
+            return ""
+        return self.logpath.read_bytes().decode("utf-8", "replace")
+
+    def all_logs(self):
+        return "".join(p.read_bytes().decode("utf-8", "replace")
+                       for p in sorted(self.workdir.glob("broker-%d-*.log" % self.port)))
+
+    def sanitizer_report(self):
+        text = self.log_text()
+        m = SANITIZER_RE.search(text)
+        if not m:
+            return None
+        return text[max(0, m.start() - 500):m.start() + 8000]
+
+    def stop(self, timeout=30):
+        """SIGTERM, wait, and return a list of problems (empty when the
+        broker exited 0 and its log has no sanitizer report)."""
+        if self.proc is None:
+            return []
+        problems = []
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+                problems.append("broker did not exit within %ss of SIGTERM" % timeout)
+        else:
+            problems.append("broker had already exited")
+        if self.proc.returncode != 0:
+            problems.append("broker exited with status %s" % self.proc.returncode)
+        report = self.sanitizer_report()
+        if report:
+            problems.append("sanitizer report in broker log:\n" + report)
+        if problems:
+            problems.append("broker log tail (%s):\n%s" % (self.logpath, tail(self.logpath)))
+        if self in Broker.live:
+            Broker.live.remove(self)
+        self.proc = None
+        return problems
+
+    def stop_checked(self):
+        problems = self.stop()
+        if problems:
+            pytest.fail("\n".join(problems), pytrace=False)
+
+    def restart(self):
+        self.stop_checked()
+        self.start()
+
+    def check_health(self):
+        """Problems seen since the last check; restarts a dead broker so that
+        one crash does not fail every following test."""
+        problems = []
+        text = self.log_text()
+        new = text[self.checked_upto:]
+        self.checked_upto = len(text)
+        m = SANITIZER_RE.search(new)
+        if m:
+            problems.append("sanitizer report in broker log:\n" + new[max(0, m.start() - 500):m.start() + 8000])
+        if self.proc is not None and self.proc.poll() is not None:
+            problems.append("broker died with status %s; log tail:\n%s" % (
+                self.proc.returncode, tail(self.logpath)))
+            Broker.live.remove(self)
+            self.proc = None
+            self.start()
+        return problems
+
+
+# --------------------------------------------------------------------------
+# Client helpers (confluent-kafka), bound to one broker.
+
+class Rec(NamedTuple):
+    topic: str
+    partition: int
+    offset: int
+    key: Optional[bytes]
+    value: Optional[bytes]
+    headers: list
+    timestamp_type: int
+    timestamp: int
+
+
+class Kafka:
+    """Helpers that the tests use to set up and check state through a
+    well-known client (confluent-kafka / librdkafka)."""
+
+    def __init__(self, broker):
+        self.broker = broker
+        self._admin = None
+
+    def close(self):
+        """Drop the admin client (before its broker goes away)."""
+        self._admin = None
+
+    @property
+    def bootstrap(self):
+        return self.broker.bootstrap
+
+    @property
+    def pg(self):
+        return self.broker.pg
+
+    def conf(self, **extra):
+        c = {"bootstrap.servers": self.bootstrap, "socket.timeout.ms": 20000,
+             "broker.address.family": "v4"}
+        c.update({k.replace("_", "."): v for k, v in extra.items()})
+        return c
+
+    def admin(self):
+        """One AdminClient per helper, kept alive here: librdkafka fails the
+        pending futures of a client that is garbage-collected."""
+        from confluent_kafka.admin import AdminClient
+        if self._admin is None:
+            self._admin = AdminClient(self.conf())
+        return self._admin
+
+    def new_topic_name(self, prefix="t"):
+        return unique(prefix)
+
+    def create_topic(self, name=None, partitions=1, config=None, timeout=30):
+        from confluent_kafka.admin import NewTopic
+        name = name or self.new_topic_name()
+        fs = self.admin().create_topics(
+            [NewTopic(name, num_partitions=partitions, replication_factor=1,
+                      config=config or {})], operation_timeout=timeout)
+        fs[name].result(timeout)
+        self.wait_partitions(name, partitions)
+        return name
+
+    def partitions(self, name, timeout=10):
+        """Partition ids of a topic in metadata, or None if it is not there."""
+        md = self.admin().list_topics(topic=name, timeout=timeout)
+        t = md.topics.get(name)
+        if t is None or t.error is not None:
+            return None
+        return sorted(t.partitions)
+
+    def wait_partitions(self, name, count, timeout=30):
+        wait_for(lambda: (self.partitions(name) or []) == list(range(count)), timeout,
+                 "topic %s to have %d partitions in metadata" % (name, count), 0.2)
+
+    def topic_names(self):
+        return set(self.admin().list_topics(timeout=10).topics)
+
+    def producer(self, **conf):
+        from confluent_kafka import Producer
+        base = {"linger.ms": 5, "message.timeout.ms": 30000}
+        base.update(conf)
+        return Producer(self.conf(**base))
+
+    def produce(self, topic, records, timeout=60, **conf):
+        """Produce records (dicts of Producer.produce keyword arguments, or
+        (key, value) tuples) and wait for every delivery report.
+        Returns the delivered messages as Rec (offset -1 with acks=0)."""
+        p = self.producer(**conf)
+        reports = [None] * len(records)
+
+        def on_delivery(i):
+            def cb(err, msg):
+                reports[i] = (err, msg)
+            return cb
+
+        for i, r in enumerate(records):
+            kw = dict(r) if isinstance(r, dict) else {"key": r[0], "value": r[1]}
+            kw.setdefault("partition", 0)
+            while True:
+                try:
+                    p.produce(topic, on_delivery=on_delivery(i), **kw)
+                    break
+                except BufferError:
+                    p.poll(0.1)
+            p.poll(0)
+        left = p.flush(timeout)
+        assert left == 0, "%d messages not delivered within %ss" % (left, timeout)
+        out = []
+        for err, msg in reports:
+            assert err is None, "delivery failed: %s" % err
+            ts_type, ts = msg.timestamp()
+            out.append(Rec(msg.topic(), msg.partition(), msg.offset(), msg.key(),
+                           msg.value(), msg.headers() or [], ts_type, ts))
+        return out
+
+    def consumer(self, **conf):
+        from confluent_kafka import Consumer
+        base = {"group.id": unique("e2e-group"), "enable.auto.commit": False,
+                "enable.auto.offset.store": False, "auto.offset.reset": "earliest",
+                "enable.partition.eof": False}
+        base.update(conf)
+        return Consumer(self.conf(**base))
+
+    def consume(self, topic, count, partitions=(0,), offset=None, timeout=30, **conf):
+        """Assign the partitions at `offset` (default: beginning) and read
+        until `count` records arrived. Returns them in arrival order."""
+        from confluent_kafka import OFFSET_BEGINNING, TopicPartition
+        c = self.consumer(**conf)
+        try:
+            start = OFFSET_BEGINNING if offset is None else offset
+            c.assign([TopicPartition(topic, p, start) for p in partitions])
+            out = []
+            deadline = time.monotonic() + timeout
+            while len(out) < count:
+                if time.monotonic() > deadline:
+                    raise AssertionError("consumed %d of %d records from %s within %ss: %r" % (
+                        len(out), count, topic, timeout, out[-5:]))
+                msg = c.poll(0.2)
+                if msg is None:
+                    continue
+                if msg.error():
+                    raise AssertionError("consumer error: %s" % msg.error())
+                ts_type, ts = msg.timestamp()
+                out.append(Rec(msg.topic(), msg.partition(), msg.offset(), msg.key(),
+                               msg.value(), msg.headers() or [], ts_type, ts))
+            return out
+        finally:
+            c.close()
+
+    def watermarks(self, topic, partition=0, timeout=10):
+        from confluent_kafka import TopicPartition
+        c = self.consumer()
+        try:
+            return c.get_watermark_offsets(TopicPartition(topic, partition), timeout=timeout)
+        finally:
+            c.close()
+
+    def assert_healthy(self, n=3):
+        """A fresh client on new connections can still create a topic,
+        produce, and read back what it produced."""
+        topic = self.create_topic(self.new_topic_name("health"))
+        sent = [(b"k%d" % i, b"health-%d" % i) for i in range(n)]
+        delivered = self.produce(topic, sent, acks="all")
+        assert [r.offset for r in delivered] == list(range(n))
+        got = self.consume(topic, n)
+        assert [(r.key, r.value) for r in got] == sent
+        assert [r.offset for r in got] == list(range(n))
+
+
+# --------------------------------------------------------------------------
+# Fixtures.
+
+@pytest.fixture(scope="session")
+def workdir():
+    d = make_tmpdir("pgk-e2e-")
+    yield d
+    if not KEEP:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def _new_pg():
+    pg = PgCluster()
+    try:
+        pg.init()
+    except Exception:
+        pg.destroy()
+        raise
+    return pg
+
+
+@pytest.fixture(scope="session")
+def pg():
+    """The shared PostgreSQL cluster (do not stop it: use fresh_pg)."""
+    cluster = _new_pg()
+    yield cluster
+    cluster.destroy()
+
+
+@pytest.fixture(scope="session")
+def broker(pg, workdir):
+    """The shared broker (do not restart it: use make_broker)."""
+    b = Broker(pg, workdir)
+    b.start()
+    yield b
+    b.stop_checked()
+
+
+@pytest.fixture(scope="session")
+def kafka(broker):
+    k = Kafka(broker)
+    yield k
+    k.close()
+
+
+@pytest.fixture
+def topic(kafka):
+    """A fresh single-partition topic."""
+    return kafka.create_topic(kafka.new_topic_name())
+
+
+@pytest.fixture
+def fresh_pg():
+    """A private PostgreSQL cluster for tests that stop or restart it."""
+    cluster = _new_pg()
+    yield cluster
+    cluster.destroy()
+
+
+@pytest.fixture
+def make_broker(workdir):
+    """Factory for private brokers: make_broker(pg, *extra_args). They are
+    stopped (and checked) when the test ends."""
+    made = []
+
+    def factory(pg, *extra_args):
+        b = Broker(pg, workdir, extra_args)
+        b.start()
+        made.append(b)
+        return b
+
+    yield factory
+    problems = []
+    for b in made:
+        problems += b.stop()
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def broker_health():
+    """After every test, every running broker must still be alive and its
+    log must not contain a sanitizer report."""
+    for b in Broker.live:
+        b.checked_upto = len(b.log_text())
+    yield
+    problems = []
+    for b in list(Broker.live):
+        problems += b.check_health()
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
+
+
+# --------------------------------------------------------------------------
+# A per-test deadline (pytest-timeout is not installed): SIGALRM raises in
+# the test's main thread; client calls in the tests all poll with short
+# timeouts, so the exception is delivered promptly.
+
+class DeadlineExceeded(Exception):
+    pass
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "e2e_timeout(seconds): per-test deadline")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    marker = item.get_closest_marker("e2e_timeout")
+    seconds = marker.args[0] if marker else DEFAULT_TEST_TIMEOUT
+
+    def on_alarm(signum, frame):
+        raise DeadlineExceeded("test exceeded its %ss deadline" % seconds)
+
+    old = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)

@@ -1,0 +1,54 @@
+'use strict'
+/*
+ * Run a list of KafkaJS admin operations in order on one admin client.
+ *
+ * Job: { bootstrap, steps: [{ op, args }] } where op is an admin method name
+ * (createTopics, deleteTopics, createPartitions, fetchTopicOffsets,
+ * fetchTopicOffsetsByTimestamp, fetchTopicMetadata, listTopics,
+ * describeConfigs, describeCluster). args is an array of arguments; in
+ * describeConfigs resources, type may be given as "TOPIC" or "BROKER".
+ * Result: one { ok, value | error } per step; a failing step does not stop
+ * the following ones.
+ */
+const { ConfigResourceTypes } = require('kafkajs')
+const { client, describeError, run } = require('./common')
+
+const allowed = new Set([
+  'createTopics', 'deleteTopics', 'createPartitions', 'fetchTopicOffsets',
+  'fetchTopicOffsetsByTimestamp', 'fetchTopicMetadata', 'listTopics',
+  'describeConfigs', 'describeCluster'
+])
+
+function fixArgs (op, args) {
+  if (op === 'describeConfigs') {
+    const spec = { ...args[0] }
+    spec.resources = spec.resources.map(r => ({
+      ...r,
+      type: typeof r.type === 'string' ? ConfigResourceTypes[r.type] : r.type
+    }))
+    return [spec]
+  }
+  return args
+}
+
+run(async job => {
+  const admin = client(job).admin()
+  await admin.connect()
+  try {
+    const results = []
+    for (const step of job.steps) {
+      if (!allowed.has(step.op)) {
+        throw new Error(`unknown admin op ${step.op}`)
+      }
+      try {
+        const value = await admin[step.op](...fixArgs(step.op, step.args || []))
+        results.push({ ok: true, value: value === undefined ? null : value })
+      } catch (e) {
+        results.push({ ok: false, error: describeError(e) })
+      }
+    }
+    return results
+  } finally {
+    await admin.disconnect()
+  }
+})

@@ -33,18 +33,17 @@ typedef struct admin_ctx {
 /* One topic of an admin request: where its answer goes. */
 typedef struct admin_item {
 	admin_ctx *ctx;
-	int16_t *error_code;
-	kstr *error_message;
 	int32_t requested;        /* CreatePartitions: requested count */
 	void *out;                /* the API's per-topic result */
 } admin_item;
 
-static admin_item *admin_item_new(admin_ctx *c, int16_t *ec, kstr *em, void *out);
+static admin_item *admin_item_new(admin_ctx *c, void *out);
 static void admin_submit(admin_item *it, const db_stmt *stmts, int n, db_done_fn cb);
 static void admin_item_done(admin_item *it);
 static int16_t admin_db_error(request *req, const char *what, const char *err,
 			      const char *sqlstate, bool retriable, kstr *msg);
 static bool duplicate_name(const kstr *names, int n, int i);
+static bool replicas_are_this_broker(karray broker_ids);
 static char *configs_json(request *req, const create_topics_req_topic *t, int16_t *ec, kstr *msg);
 
 static void ct_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
@@ -62,12 +61,10 @@ static void dc_topic_done(void *arg, PGresult **res, int n, const char *err, con
 static void dc_broker(request *req, describe_configs_resp_result *out,
 		      const describe_configs_req_resource *in);
 
-static admin_item *admin_item_new(admin_ctx *c, int16_t *ec, kstr *em, void *out)
+static admin_item *admin_item_new(admin_ctx *c, void *out)
 {
 	admin_item *it = arena_alloc(c->req->arena, sizeof(*it));
 	it->ctx = c;
-	it->error_code = ec;
-	it->error_message = em;
 	it->out = out;
 	return it;
 }
@@ -112,6 +109,18 @@ static int16_t admin_db_error(request *req, const char *what, const char *err,
 		return KERR_UNKNOWN_TOPIC_OR_PARTITION;
 	log_error("%s: %s", what, err);
 	return KERR_UNKNOWN_SERVER_ERROR;
+}
+
+/* A replica list may only name this broker: it serves every partition. */
+static bool replicas_are_this_broker(karray broker_ids)
+{
+	const int32_t *ids = broker_ids.items;
+	if (broker_ids.count < 1)
+		return false;
+	for (int32_t b = 0; b < broker_ids.count; b++)
+		if (ids[b] != g_config.node_id)
+			return false;
+	return true;
 }
 
 static bool duplicate_name(const kstr *names, int n, int i)
@@ -229,15 +238,10 @@ void handle_create_topics(request *req)
 			}
 			partitions = t->assignments.count;
 			rf = 1;
-			for (int32_t k = 0; k < t->assignments.count; k++) {
-				const int32_t *ids = a[k].broker_ids.items;
-				bool ok = a[k].partition_index >= 0 &&
-					  a[k].partition_index < partitions && a[k].broker_ids.count >= 1;
-				for (int32_t b = 0; ok && b < a[k].broker_ids.count; b++)
-					ok = ids[b] == g_config.node_id;
-				if (!ok)
+			for (int32_t k = 0; k < t->assignments.count; k++)
+				if (a[k].partition_index < 0 || a[k].partition_index >= partitions ||
+				    !replicas_are_this_broker(a[k].broker_ids))
 					o->error_code = KERR_INVALID_REPLICA_ASSIGNMENT;
-			}
 			if (o->error_code) {
 				o->error_message = kstr_c("replicas must name this broker only");
 				continue;
@@ -265,7 +269,7 @@ void handle_create_topics(request *req)
 		o->num_partitions = partitions;
 		o->replication_factor = rf;
 
-		admin_item *it = admin_item_new(c, &o->error_code, &o->error_message, o);
+		admin_item *it = admin_item_new(c, o);
 		params *p = arena_alloc(req->arena, sizeof(*p));
 		params_str(p, req->arena, t->name);
 		if (body->validate_only) {
@@ -358,7 +362,7 @@ void handle_delete_topics(request *req)
 			o->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 			continue;
 		}
-		admin_item *it = admin_item_new(c, &o->error_code, &o->error_message, o);
+		admin_item *it = admin_item_new(c, o);
 		db_stmt st = params_stmt(Q_TOPIC_DELETE, p, 0);
 		admin_submit(it, &st, 1, dt_done);
 	}
@@ -420,18 +424,15 @@ void handle_create_partitions(request *req)
 		}
 		if (in[i].assignments.count > 0) {
 			const create_partitions_req_assignment *a = in[i].assignments.items;
-			for (int32_t k = 0; k < in[i].assignments.count; k++) {
-				const int32_t *ids = a[k].broker_ids.items;
-				for (int32_t b = 0; b < a[k].broker_ids.count; b++)
-					if (ids[b] != g_config.node_id)
-						o->error_code = KERR_INVALID_REPLICA_ASSIGNMENT;
-			}
+			for (int32_t k = 0; k < in[i].assignments.count; k++)
+				if (!replicas_are_this_broker(a[k].broker_ids))
+					o->error_code = KERR_INVALID_REPLICA_ASSIGNMENT;
 			if (o->error_code) {
 				o->error_message = kstr_c("replicas must name this broker only");
 				continue;
 			}
 		}
-		admin_item *it = admin_item_new(c, &o->error_code, &o->error_message, o);
+		admin_item *it = admin_item_new(c, o);
 		it->requested = in[i].count;
 		params *p = arena_alloc(req->arena, sizeof(*p));
 		params_str(p, req->arena, in[i].name);
@@ -564,7 +565,7 @@ void handle_describe_configs(request *req)
 			o->error_code = KERR_INVALID_TOPIC_EXCEPTION;
 			continue;
 		}
-		admin_item *it = admin_item_new(c, &o->error_code, &o->error_message, o);
+		admin_item *it = admin_item_new(c, o);
 		it->requested = i;
 		params *p = arena_alloc(req->arena, sizeof(*p));
 		params_str(p, req->arena, in[i].resource_name);

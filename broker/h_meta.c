@@ -20,7 +20,6 @@ typedef struct md_ctx {
 	bool by_id;        /* some requested topics are given by id only */
 	bool created;      /* auto-creation ran; this is the second look */
 	int pending;       /* auto-create jobs still running */
-	PGresult *rows;    /* last topics query result (copied) */
 } md_ctx;
 
 /* All topic operations, for include_topic_authorized_operations. */

@@ -225,17 +225,21 @@ test-steps:
 		then pass build; else fail build; fi; \
 	if $(MAKE) --no-print-directory install >build/install.log 2>&1; then pass install; \
 		else cat build/install.log; fail install; fi; \
+	step "throwaway cluster for unit and pg_regress tests (build/regress-pg, port $(REGRESS_PORT))"; \
+	trap 'deploy/pgcluster.sh stop $(REGRESS_PG); exit 130' INT TERM; \
+	deploy/pgcluster.sh stop $(REGRESS_PG) >/dev/null; rm -rf $(REGRESS_PG); \
+	if deploy/pgcluster.sh init $(REGRESS_PG) $(REGRESS_PORT) && \
+	   deploy/pgcluster.sh start $(REGRESS_PG) $(REGRESS_PORT); then cluster=up; \
+	else cluster=; fail regress "cluster did not start"; fi; \
 	step "unit tests (build/san/tests)"; \
 	for t in $(UNIT_BINS); do \
 		name=unit:$${t##*/}; \
 		if ! uptodate $$t; then fail $$name "not built"; continue; fi; \
-		if $$t >$$t.log 2>&1; then pass $$name; else tail -n 100 $$t.log; fail $$name "log $$t.log"; fi; \
+		if PGK_TEST_PG="$${cluster:+host=127.0.0.1 port=$(REGRESS_PORT) user=postgres dbname=postgres}" \
+			$$t >$$t.log 2>&1; then pass $$name; else tail -n 100 $$t.log; fail $$name "log $$t.log"; fi; \
 	done; \
-	step "pg_regress on a throwaway cluster (build/regress-pg, port $(REGRESS_PORT))"; \
-	trap 'deploy/pgcluster.sh stop $(REGRESS_PG); exit 130' INT TERM; \
-	deploy/pgcluster.sh stop $(REGRESS_PG) >/dev/null; rm -rf $(REGRESS_PG); \
-	if deploy/pgcluster.sh init $(REGRESS_PG) $(REGRESS_PORT) && \
-	   deploy/pgcluster.sh start $(REGRESS_PG) $(REGRESS_PORT); then \
+	step "pg_regress"; \
+	if [ -n "$$cluster" ]; then \
 		for dir in sql decoder; do \
 			[ -n "$$(ls $$dir/sql/*.sql 2>/dev/null)" ] || continue; \
 			if PGHOST=127.0.0.1 PGPORT=$(REGRESS_PORT) PGUSER=postgres \
@@ -245,7 +249,7 @@ test-steps:
 				head -n 200 $$dir/regression.diffs 2>/dev/null; fail regress:$$dir "$$dir/regression.diffs"; \
 			fi; \
 		done; \
-	else fail regress "cluster did not start"; fi; \
+	fi; \
 	deploy/pgcluster.sh stop $(REGRESS_PG); trap - INT TERM; \
 	step "fuzz smoke (15 s per target)"; \
 	for name in $(FUZZ_NAMES); do \
@@ -266,6 +270,21 @@ test-steps:
 	npass=$$(grep -c '^PASS' $$results); nfail=$$(grep -c '^FAIL' $$results); \
 	echo "$$npass passed, $$nfail failed"; \
 	[ $$nfail -eq 0 ]
+
+# ---- make bench (not part of make test) ----------------------------------------
+
+# A fresh cluster and broker, then bench/pgk_bench (docs/BENCHMARKS.md).
+# BENCH_SCALE=0.1 for a quick run.
+BENCH_SRCS := $(sort $(wildcard bench/*.c))
+.PHONY: bench
+bench: rel install build/bench/pgk_bench
+	@bash bench/run.sh
+
+build/bench/pgk_bench: $(BENCH_SRCS) $(wildcard bench/*.h)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O2 -g -std=gnu11 $(WARN) -D_GNU_SOURCE $(PQ_CFLAGS) -o $@ $(BENCH_SRCS) \
+		-lrdkafka -lpq -lpthread -lm
 
 clean:
 	rm -rf build

@@ -74,6 +74,7 @@ struct pgconn {
 	struct event *ev_fail;  /* empties failq from the loop */
 	jobq sent;              /* in the pipeline, in submission order */
 	jobq failq;             /* to be failed from the loop */
+	jobq waitq;             /* submitted while connecting: sent once up */
 	bool broken;            /* a send failed: tear down from the loop */
 	bool flush_pending;     /* PQflush returned 1 */
 	int backoff_ms;
@@ -105,6 +106,7 @@ static void on_fail_queue(evutil_socket_t fd, short what, void *arg);
 static void conn_drain(pgconn *c);
 static int conn_flush(pgconn *c);
 static void conn_fail(pgconn *c, const char *why, bool quiet);
+static void conn_send_waiting(pgconn *c);
 static void conn_teardown(pgconn *c);
 static void arm_timer(pgconn *c, int ms);
 static job *job_new(const db_stmt *stmts, int n, db_done_fn cb, void *arg);
@@ -189,6 +191,7 @@ void pool_shutdown(void)
 			job *j;
 
 			jobq_take(&dead, &c->sent);
+			jobq_take(&dead, &c->waitq);
 			jobq_take(&dead, &c->failq);
 			while ((j = jobq_pop(&dead))) {
 				any = true;
@@ -267,8 +270,36 @@ void db_submit(pgconn *c, const db_stmt *stmts, int n, db_done_fn cb, void *arg)
 		 * unusable. Tear it down from the loop. */
 		c->broken = true;
 	}
+	/* A connection still being set up holds the job until it knows: a
+	 * broker that just started must not fail its first requests. One that
+	 * is down and waiting to retry fails it at once (retriable). */
+	if (!j->invalid && !c->broken &&
+	    (c->state == PC_CONNECTING || c->state == PC_PREPARING)) {
+		jobq_push(&c->waitq, j);
+		return;
+	}
 	jobq_push(&c->failq, j);
 	event_active(c->ev_fail, EV_TIMEOUT, 0);
+}
+
+/* Send the jobs that waited for the connection to come up. */
+static void conn_send_waiting(pgconn *c)
+{
+	job *j;
+
+	while ((j = jobq_pop(&c->waitq))) {
+		if (!job_send(c, j)) {
+			jobq_push(&c->failq, j);
+			c->broken = true;
+			event_active(c->ev_fail, EV_TIMEOUT, 0);
+			return;
+		}
+		jobq_push(&c->sent, j);
+	}
+	if (conn_flush(c) < 0) {
+		c->broken = true;
+		event_active(c->ev_fail, EV_TIMEOUT, 0);
+	}
 }
 
 /* ---- connecting ---- */
@@ -421,6 +452,7 @@ static void prepare_done(void *arg, PGresult **res, int n, const char *err, cons
 	c->last_error = NULL;
 	free(P.prepare_error_logged);
 	P.prepare_error_logged = NULL;
+	conn_send_waiting(c);
 }
 
 /* ---- I/O on a connected connection ---- */
@@ -587,6 +619,7 @@ static void conn_fail(pgconn *c, const char *why, bool quiet)
 	c->last_error = reason;
 
 	jobq_take(&dead, &c->sent);
+	jobq_take(&dead, &c->waitq);
 	jobq_take(&dead, &c->failq);
 	conn_teardown(c);
 	c->state = PC_WAITING;

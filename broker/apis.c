@@ -88,6 +88,62 @@ PGK_SCHEMA(describe_configs_resp_config, DESCRIBE_CONFIGS_RESP_CONFIG)
 PGK_SCHEMA(describe_configs_resp_result, DESCRIBE_CONFIGS_RESP_RESULT)
 PGK_SCHEMA(describe_configs_resp, DESCRIBE_CONFIGS_RESP)
 
+PGK_SCHEMA(find_coordinator_req, FIND_COORDINATOR_REQ)
+PGK_SCHEMA(find_coordinator_resp_coordinator, FIND_COORDINATOR_RESP_COORDINATOR)
+PGK_SCHEMA(find_coordinator_resp, FIND_COORDINATOR_RESP)
+
+PGK_SCHEMA(join_group_req_protocol, JOIN_GROUP_REQ_PROTOCOL)
+PGK_SCHEMA(join_group_req, JOIN_GROUP_REQ)
+PGK_SCHEMA(join_group_resp_member, JOIN_GROUP_RESP_MEMBER)
+PGK_SCHEMA(join_group_resp, JOIN_GROUP_RESP)
+
+PGK_SCHEMA(sync_group_req_assignment, SYNC_GROUP_REQ_ASSIGNMENT)
+PGK_SCHEMA(sync_group_req, SYNC_GROUP_REQ)
+PGK_SCHEMA(sync_group_resp, SYNC_GROUP_RESP)
+
+PGK_SCHEMA(heartbeat_req, HEARTBEAT_REQ)
+PGK_SCHEMA(heartbeat_resp, HEARTBEAT_RESP)
+
+PGK_SCHEMA(leave_group_req_member, LEAVE_GROUP_REQ_MEMBER)
+PGK_SCHEMA(leave_group_req, LEAVE_GROUP_REQ)
+PGK_SCHEMA(leave_group_resp_member, LEAVE_GROUP_RESP_MEMBER)
+PGK_SCHEMA(leave_group_resp, LEAVE_GROUP_RESP)
+
+PGK_SCHEMA(offset_commit_req_partition, OFFSET_COMMIT_REQ_PARTITION)
+PGK_SCHEMA(offset_commit_req_topic, OFFSET_COMMIT_REQ_TOPIC)
+PGK_SCHEMA(offset_commit_req, OFFSET_COMMIT_REQ)
+PGK_SCHEMA(offset_commit_resp_partition, OFFSET_COMMIT_RESP_PARTITION)
+PGK_SCHEMA(offset_commit_resp_topic, OFFSET_COMMIT_RESP_TOPIC)
+PGK_SCHEMA(offset_commit_resp, OFFSET_COMMIT_RESP)
+
+PGK_SCHEMA(offset_fetch_req_topic, OFFSET_FETCH_REQ_TOPIC)
+PGK_SCHEMA(offset_fetch_req_group, OFFSET_FETCH_REQ_GROUP)
+PGK_SCHEMA(offset_fetch_req, OFFSET_FETCH_REQ)
+PGK_SCHEMA(offset_fetch_resp_partition, OFFSET_FETCH_RESP_PARTITION)
+PGK_SCHEMA(offset_fetch_resp_topic, OFFSET_FETCH_RESP_TOPIC)
+PGK_SCHEMA(offset_fetch_resp_group, OFFSET_FETCH_RESP_GROUP)
+PGK_SCHEMA(offset_fetch_resp, OFFSET_FETCH_RESP)
+
+PGK_SCHEMA(describe_groups_req, DESCRIBE_GROUPS_REQ)
+PGK_SCHEMA(describe_groups_resp_member, DESCRIBE_GROUPS_RESP_MEMBER)
+PGK_SCHEMA(describe_groups_resp_group, DESCRIBE_GROUPS_RESP_GROUP)
+PGK_SCHEMA(describe_groups_resp, DESCRIBE_GROUPS_RESP)
+
+PGK_SCHEMA(list_groups_req, LIST_GROUPS_REQ)
+PGK_SCHEMA(list_groups_resp_group, LIST_GROUPS_RESP_GROUP)
+PGK_SCHEMA(list_groups_resp, LIST_GROUPS_RESP)
+
+PGK_SCHEMA(delete_groups_req, DELETE_GROUPS_REQ)
+PGK_SCHEMA(delete_groups_resp_result, DELETE_GROUPS_RESP_RESULT)
+PGK_SCHEMA(delete_groups_resp, DELETE_GROUPS_RESP)
+
+PGK_SCHEMA(offset_delete_req_partition, OFFSET_DELETE_REQ_PARTITION)
+PGK_SCHEMA(offset_delete_req_topic, OFFSET_DELETE_REQ_TOPIC)
+PGK_SCHEMA(offset_delete_req, OFFSET_DELETE_REQ)
+PGK_SCHEMA(offset_delete_resp_partition, OFFSET_DELETE_RESP_PARTITION)
+PGK_SCHEMA(offset_delete_resp_topic, OFFSET_DELETE_RESP_TOPIC)
+PGK_SCHEMA(offset_delete_resp, OFFSET_DELETE_RESP)
+
 /*
  * Implemented versions. Lower bounds follow what current Kafka still accepts
  * and what kafka-python 2.0 uses (Produce v3 = first RecordBatch v2 version,
@@ -111,6 +167,28 @@ const api_def api_table[] = {
 	 &describe_configs_resp_schema},
 	{API_CREATE_PARTITIONS, "CreatePartitions", 0, 3, 2, &create_partitions_req_schema,
 	 &create_partitions_resp_schema},
+	/* Groups: every version from 0 (kafka-python 2.0 sends FindCoordinator
+	 * v0, JoinGroup v2, OffsetCommit v2, OffsetFetch v1) up to what the
+	 * Java 3.x client asks for; the v9 OffsetCommit/OffsetFetch and v6
+	 * FindCoordinator belong to the KIP-848 and share group protocols. */
+	{API_OFFSET_COMMIT, "OffsetCommit", 0, 8, 8, &offset_commit_req_schema,
+	 &offset_commit_resp_schema},
+	{API_OFFSET_FETCH, "OffsetFetch", 0, 8, 6, &offset_fetch_req_schema,
+	 &offset_fetch_resp_schema},
+	{API_FIND_COORDINATOR, "FindCoordinator", 0, 4, 3, &find_coordinator_req_schema,
+	 &find_coordinator_resp_schema},
+	{API_JOIN_GROUP, "JoinGroup", 0, 9, 6, &join_group_req_schema, &join_group_resp_schema},
+	{API_HEARTBEAT, "Heartbeat", 0, 4, 4, &heartbeat_req_schema, &heartbeat_resp_schema},
+	{API_LEAVE_GROUP, "LeaveGroup", 0, 5, 4, &leave_group_req_schema, &leave_group_resp_schema},
+	{API_SYNC_GROUP, "SyncGroup", 0, 5, 4, &sync_group_req_schema, &sync_group_resp_schema},
+	{API_DESCRIBE_GROUPS, "DescribeGroups", 0, 5, 5, &describe_groups_req_schema,
+	 &describe_groups_resp_schema},
+	{API_LIST_GROUPS, "ListGroups", 0, 5, 3, &list_groups_req_schema,
+	 &list_groups_resp_schema},
+	{API_DELETE_GROUPS, "DeleteGroups", 0, 2, 2, &delete_groups_req_schema,
+	 &delete_groups_resp_schema},
+	{API_OFFSET_DELETE, "OffsetDelete", 0, 0, VMAX, &offset_delete_req_schema,
+	 &offset_delete_resp_schema},
 };
 const int api_count = (int)(sizeof(api_table) / sizeof(api_table[0]));
 

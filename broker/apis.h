@@ -347,6 +347,271 @@ PGK_MESSAGE(describe_configs_resp_config, DESCRIBE_CONFIGS_RESP_CONFIG)
 PGK_MESSAGE(describe_configs_resp_result, DESCRIBE_CONFIGS_RESP_RESULT)
 PGK_MESSAGE(describe_configs_resp, DESCRIBE_CONFIGS_RESP)
 
+/* ---- FindCoordinator (10) ---- */
+#define FIND_COORDINATOR_REQ(X, S)                                                                 \
+	X(S, STR, key, 0, 3, NN, 0, _)                                                             \
+	X(S, I8, key_type, 1, VMAX, NN, 0, _)                                                      \
+	X(S, ARRSTR, coordinator_keys, 4, VMAX, NN, 0, _)
+#define FIND_COORDINATOR_RESP_COORDINATOR(X, S)                                                    \
+	X(S, STR, key, 4, VMAX, NN, 0, _)                                                          \
+	X(S, I32, node_id, 4, VMAX, NN, 0, _)                                                      \
+	X(S, STR, host, 4, VMAX, NN, 0, _)                                                         \
+	X(S, I32, port, 4, VMAX, NN, 0, _)                                                         \
+	X(S, I16, error_code, 4, VMAX, NN, 0, _)                                                   \
+	X(S, STR, error_message, 4, VMAX, 4, 0, _)
+#define FIND_COORDINATOR_RESP(X, S)                                                                \
+	X(S, I32, throttle_time_ms, 1, VMAX, NN, 0, _)                                             \
+	X(S, I16, error_code, 0, 3, NN, 0, _)                                                      \
+	X(S, STR, error_message, 1, 3, 1, 0, _)                                                    \
+	X(S, I32, node_id, 0, 3, NN, 0, _)                                                         \
+	X(S, STR, host, 0, 3, NN, 0, _)                                                            \
+	X(S, I32, port, 0, 3, NN, 0, _)                                                            \
+	X(S, ARRS, coordinators, 4, VMAX, NN, 0, find_coordinator_resp_coordinator)
+PGK_MESSAGE(find_coordinator_req, FIND_COORDINATOR_REQ)
+PGK_MESSAGE(find_coordinator_resp_coordinator, FIND_COORDINATOR_RESP_COORDINATOR)
+PGK_MESSAGE(find_coordinator_resp, FIND_COORDINATOR_RESP)
+
+/* ---- JoinGroup (11) ---- */
+#define JOIN_GROUP_REQ_PROTOCOL(X, S)                                                              \
+	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, BYTES, metadata, 0, VMAX, NN, 0, _)
+#define JOIN_GROUP_REQ(X, S)                                                                       \
+	X(S, STR, group_id, 0, VMAX, NN, 0, _)                                                     \
+	X(S, I32, session_timeout_ms, 0, VMAX, NN, 0, _)                                           \
+	X(S, I32, rebalance_timeout_ms, 1, VMAX, NN, -1, _)                                        \
+	X(S, STR, member_id, 0, VMAX, NN, 0, _)                                                    \
+	X(S, STR, group_instance_id, 5, VMAX, 5, 0, _)                                             \
+	X(S, STR, protocol_type, 0, VMAX, NN, 0, _)                                                \
+	X(S, ARRS, protocols, 0, VMAX, NN, 0, join_group_req_protocol)                             \
+	X(S, STR, reason, 8, VMAX, 8, 0, _)
+#define JOIN_GROUP_RESP_MEMBER(X, S)                                                               \
+	X(S, STR, member_id, 0, VMAX, NN, 0, _)                                                    \
+	X(S, STR, group_instance_id, 5, VMAX, 5, 0, _)                                             \
+	X(S, BYTES, metadata, 0, VMAX, NN, 0, _)
+#define JOIN_GROUP_RESP(X, S)                                                                      \
+	X(S, I32, throttle_time_ms, 2, VMAX, NN, 0, _)                                             \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, I32, generation_id, 0, VMAX, NN, -1, _)                                               \
+	X(S, STR, protocol_type, 7, VMAX, 7, 0, _)                                                 \
+	X(S, STR, protocol_name, 0, VMAX, 7, 0, _)                                                 \
+	X(S, STR, leader, 0, VMAX, NN, 0, _)                                                       \
+	X(S, BOOL, skip_assignment, 9, VMAX, NN, 0, _)                                             \
+	X(S, STR, member_id, 0, VMAX, NN, 0, _)                                                    \
+	X(S, ARRS, members, 0, VMAX, NN, 0, join_group_resp_member)
+PGK_MESSAGE(join_group_req_protocol, JOIN_GROUP_REQ_PROTOCOL)
+PGK_MESSAGE(join_group_req, JOIN_GROUP_REQ)
+PGK_MESSAGE(join_group_resp_member, JOIN_GROUP_RESP_MEMBER)
+PGK_MESSAGE(join_group_resp, JOIN_GROUP_RESP)
+
+/* ---- SyncGroup (14) ---- */
+#define SYNC_GROUP_REQ_ASSIGNMENT(X, S)                                                            \
+	X(S, STR, member_id, 0, VMAX, NN, 0, _)                                                    \
+	X(S, BYTES, assignment, 0, VMAX, NN, 0, _)
+#define SYNC_GROUP_REQ(X, S)                                                                       \
+	X(S, STR, group_id, 0, VMAX, NN, 0, _)                                                     \
+	X(S, I32, generation_id, 0, VMAX, NN, 0, _)                                                \
+	X(S, STR, member_id, 0, VMAX, NN, 0, _)                                                    \
+	X(S, STR, group_instance_id, 3, VMAX, 3, 0, _)                                             \
+	X(S, STR, protocol_type, 5, VMAX, 5, 0, _)                                                 \
+	X(S, STR, protocol_name, 5, VMAX, 5, 0, _)                                                 \
+	X(S, ARRS, assignments, 0, VMAX, NN, 0, sync_group_req_assignment)
+#define SYNC_GROUP_RESP(X, S)                                                                      \
+	X(S, I32, throttle_time_ms, 1, VMAX, NN, 0, _)                                             \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, STR, protocol_type, 5, VMAX, 5, 0, _)                                                 \
+	X(S, STR, protocol_name, 5, VMAX, 5, 0, _)                                                 \
+	X(S, BYTES, assignment, 0, VMAX, NN, 0, _)
+PGK_MESSAGE(sync_group_req_assignment, SYNC_GROUP_REQ_ASSIGNMENT)
+PGK_MESSAGE(sync_group_req, SYNC_GROUP_REQ)
+PGK_MESSAGE(sync_group_resp, SYNC_GROUP_RESP)
+
+/* ---- Heartbeat (12) ---- */
+#define HEARTBEAT_REQ(X, S)                                                                        \
+	X(S, STR, group_id, 0, VMAX, NN, 0, _)                                                     \
+	X(S, I32, generation_id, 0, VMAX, NN, 0, _)                                                \
+	X(S, STR, member_id, 0, VMAX, NN, 0, _)                                                    \
+	X(S, STR, group_instance_id, 3, VMAX, 3, 0, _)
+#define HEARTBEAT_RESP(X, S)                                                                       \
+	X(S, I32, throttle_time_ms, 1, VMAX, NN, 0, _)                                             \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)
+PGK_MESSAGE(heartbeat_req, HEARTBEAT_REQ)
+PGK_MESSAGE(heartbeat_resp, HEARTBEAT_RESP)
+
+/* ---- LeaveGroup (13) ---- */
+#define LEAVE_GROUP_REQ_MEMBER(X, S)                                                               \
+	X(S, STR, member_id, 3, VMAX, NN, 0, _)                                                    \
+	X(S, STR, group_instance_id, 3, VMAX, 3, 0, _)                                             \
+	X(S, STR, reason, 5, VMAX, 5, 0, _)
+#define LEAVE_GROUP_REQ(X, S)                                                                      \
+	X(S, STR, group_id, 0, VMAX, NN, 0, _)                                                     \
+	X(S, STR, member_id, 0, 2, NN, 0, _)                                                       \
+	X(S, ARRS, members, 3, VMAX, NN, 0, leave_group_req_member)
+#define LEAVE_GROUP_RESP_MEMBER(X, S)                                                              \
+	X(S, STR, member_id, 3, VMAX, NN, 0, _)                                                    \
+	X(S, STR, group_instance_id, 3, VMAX, 3, 0, _)                                             \
+	X(S, I16, error_code, 3, VMAX, NN, 0, _)
+#define LEAVE_GROUP_RESP(X, S)                                                                     \
+	X(S, I32, throttle_time_ms, 1, VMAX, NN, 0, _)                                             \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, ARRS, members, 3, VMAX, NN, 0, leave_group_resp_member)
+PGK_MESSAGE(leave_group_req_member, LEAVE_GROUP_REQ_MEMBER)
+PGK_MESSAGE(leave_group_req, LEAVE_GROUP_REQ)
+PGK_MESSAGE(leave_group_resp_member, LEAVE_GROUP_RESP_MEMBER)
+PGK_MESSAGE(leave_group_resp, LEAVE_GROUP_RESP)
+
+/* ---- OffsetCommit (8) ---- */
+#define OFFSET_COMMIT_REQ_PARTITION(X, S)                                                          \
+	X(S, I32, partition_index, 0, VMAX, NN, 0, _)                                              \
+	X(S, I64, committed_offset, 0, VMAX, NN, 0, _)                                             \
+	X(S, I32, committed_leader_epoch, 6, VMAX, NN, -1, _)                                      \
+	X(S, I64, commit_timestamp, 1, 1, NN, -1, _)                                               \
+	X(S, STR, committed_metadata, 0, VMAX, 0, 0, _)
+#define OFFSET_COMMIT_REQ_TOPIC(X, S)                                                              \
+	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, ARRS, partitions, 0, VMAX, NN, 0, offset_commit_req_partition)
+#define OFFSET_COMMIT_REQ(X, S)                                                                    \
+	X(S, STR, group_id, 0, VMAX, NN, 0, _)                                                     \
+	X(S, I32, generation_id_or_member_epoch, 1, VMAX, NN, -1, _)                               \
+	X(S, STR, member_id, 1, VMAX, NN, 0, _)                                                    \
+	X(S, STR, group_instance_id, 7, VMAX, 7, 0, _)                                             \
+	X(S, I64, retention_time_ms, 2, 4, NN, -1, _)                                              \
+	X(S, ARRS, topics, 0, VMAX, NN, 0, offset_commit_req_topic)
+#define OFFSET_COMMIT_RESP_PARTITION(X, S)                                                         \
+	X(S, I32, partition_index, 0, VMAX, NN, 0, _)                                              \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)
+#define OFFSET_COMMIT_RESP_TOPIC(X, S)                                                             \
+	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, ARRS, partitions, 0, VMAX, NN, 0, offset_commit_resp_partition)
+#define OFFSET_COMMIT_RESP(X, S)                                                                   \
+	X(S, I32, throttle_time_ms, 3, VMAX, NN, 0, _)                                             \
+	X(S, ARRS, topics, 0, VMAX, NN, 0, offset_commit_resp_topic)
+PGK_MESSAGE(offset_commit_req_partition, OFFSET_COMMIT_REQ_PARTITION)
+PGK_MESSAGE(offset_commit_req_topic, OFFSET_COMMIT_REQ_TOPIC)
+PGK_MESSAGE(offset_commit_req, OFFSET_COMMIT_REQ)
+PGK_MESSAGE(offset_commit_resp_partition, OFFSET_COMMIT_RESP_PARTITION)
+PGK_MESSAGE(offset_commit_resp_topic, OFFSET_COMMIT_RESP_TOPIC)
+PGK_MESSAGE(offset_commit_resp, OFFSET_COMMIT_RESP)
+
+/* ---- OffsetFetch (9): one group up to v7, a list of groups from v8;
+ * the topic and partition structs serve both shapes. ---- */
+#define OFFSET_FETCH_REQ_TOPIC(X, S)                                                               \
+	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, ARRI32, partition_indexes, 0, VMAX, NN, 0, _)
+#define OFFSET_FETCH_REQ_GROUP(X, S)                                                               \
+	X(S, STR, group_id, 8, VMAX, NN, 0, _)                                                     \
+	X(S, ARRS, topics, 8, VMAX, 8, 0, offset_fetch_req_topic)
+#define OFFSET_FETCH_REQ(X, S)                                                                     \
+	X(S, STR, group_id, 0, 7, NN, 0, _)                                                        \
+	X(S, ARRS, topics, 0, 7, 2, 0, offset_fetch_req_topic)                                     \
+	X(S, ARRS, groups, 8, VMAX, NN, 0, offset_fetch_req_group)                                 \
+	X(S, BOOL, require_stable, 7, VMAX, NN, 0, _)
+#define OFFSET_FETCH_RESP_PARTITION(X, S)                                                          \
+	X(S, I32, partition_index, 0, VMAX, NN, 0, _)                                              \
+	X(S, I64, committed_offset, 0, VMAX, NN, 0, _)                                             \
+	X(S, I32, committed_leader_epoch, 5, VMAX, NN, -1, _)                                      \
+	X(S, STR, metadata, 0, VMAX, 0, 0, _)                                                      \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)
+#define OFFSET_FETCH_RESP_TOPIC(X, S)                                                              \
+	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, ARRS, partitions, 0, VMAX, NN, 0, offset_fetch_resp_partition)
+#define OFFSET_FETCH_RESP_GROUP(X, S)                                                              \
+	X(S, STR, group_id, 8, VMAX, NN, 0, _)                                                     \
+	X(S, ARRS, topics, 8, VMAX, NN, 0, offset_fetch_resp_topic)                                \
+	X(S, I16, error_code, 8, VMAX, NN, 0, _)
+#define OFFSET_FETCH_RESP(X, S)                                                                    \
+	X(S, I32, throttle_time_ms, 3, VMAX, NN, 0, _)                                             \
+	X(S, ARRS, topics, 0, 7, NN, 0, offset_fetch_resp_topic)                                   \
+	X(S, I16, error_code, 2, 7, NN, 0, _)                                                      \
+	X(S, ARRS, groups, 8, VMAX, NN, 0, offset_fetch_resp_group)
+PGK_MESSAGE(offset_fetch_req_topic, OFFSET_FETCH_REQ_TOPIC)
+PGK_MESSAGE(offset_fetch_req_group, OFFSET_FETCH_REQ_GROUP)
+PGK_MESSAGE(offset_fetch_req, OFFSET_FETCH_REQ)
+PGK_MESSAGE(offset_fetch_resp_partition, OFFSET_FETCH_RESP_PARTITION)
+PGK_MESSAGE(offset_fetch_resp_topic, OFFSET_FETCH_RESP_TOPIC)
+PGK_MESSAGE(offset_fetch_resp_group, OFFSET_FETCH_RESP_GROUP)
+PGK_MESSAGE(offset_fetch_resp, OFFSET_FETCH_RESP)
+
+/* ---- DescribeGroups (15) ---- */
+#define DESCRIBE_GROUPS_REQ(X, S)                                                                  \
+	X(S, ARRSTR, groups, 0, VMAX, NN, 0, _)                                                    \
+	X(S, BOOL, include_authorized_operations, 3, VMAX, NN, 0, _)
+#define DESCRIBE_GROUPS_RESP_MEMBER(X, S)                                                          \
+	X(S, STR, member_id, 0, VMAX, NN, 0, _)                                                    \
+	X(S, STR, group_instance_id, 4, VMAX, 4, 0, _)                                             \
+	X(S, STR, client_id, 0, VMAX, NN, 0, _)                                                    \
+	X(S, STR, client_host, 0, VMAX, NN, 0, _)                                                  \
+	X(S, BYTES, member_metadata, 0, VMAX, NN, 0, _)                                            \
+	X(S, BYTES, member_assignment, 0, VMAX, NN, 0, _)
+#define DESCRIBE_GROUPS_RESP_GROUP(X, S)                                                           \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, STR, group_id, 0, VMAX, NN, 0, _)                                                     \
+	X(S, STR, group_state, 0, VMAX, NN, 0, _)                                                  \
+	X(S, STR, protocol_type, 0, VMAX, NN, 0, _)                                                \
+	X(S, STR, protocol_data, 0, VMAX, NN, 0, _)                                                \
+	X(S, ARRS, members, 0, VMAX, NN, 0, describe_groups_resp_member)                           \
+	X(S, I32, authorized_operations, 3, VMAX, NN, INT32_MIN, _)
+#define DESCRIBE_GROUPS_RESP(X, S)                                                                 \
+	X(S, I32, throttle_time_ms, 1, VMAX, NN, 0, _)                                             \
+	X(S, ARRS, groups, 0, VMAX, NN, 0, describe_groups_resp_group)
+PGK_MESSAGE(describe_groups_req, DESCRIBE_GROUPS_REQ)
+PGK_MESSAGE(describe_groups_resp_member, DESCRIBE_GROUPS_RESP_MEMBER)
+PGK_MESSAGE(describe_groups_resp_group, DESCRIBE_GROUPS_RESP_GROUP)
+PGK_MESSAGE(describe_groups_resp, DESCRIBE_GROUPS_RESP)
+
+/* ---- ListGroups (16) ---- */
+#define LIST_GROUPS_REQ(X, S)                                                                      \
+	X(S, ARRSTR, states_filter, 4, VMAX, NN, 0, _)                                             \
+	X(S, ARRSTR, types_filter, 5, VMAX, NN, 0, _)
+#define LIST_GROUPS_RESP_GROUP(X, S)                                                               \
+	X(S, STR, group_id, 0, VMAX, NN, 0, _)                                                     \
+	X(S, STR, protocol_type, 0, VMAX, NN, 0, _)                                                \
+	X(S, STR, group_state, 4, VMAX, NN, 0, _)                                                  \
+	X(S, STR, group_type, 5, VMAX, NN, 0, _)
+#define LIST_GROUPS_RESP(X, S)                                                                     \
+	X(S, I32, throttle_time_ms, 1, VMAX, NN, 0, _)                                             \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, ARRS, groups, 0, VMAX, NN, 0, list_groups_resp_group)
+PGK_MESSAGE(list_groups_req, LIST_GROUPS_REQ)
+PGK_MESSAGE(list_groups_resp_group, LIST_GROUPS_RESP_GROUP)
+PGK_MESSAGE(list_groups_resp, LIST_GROUPS_RESP)
+
+/* ---- DeleteGroups (42) ---- */
+#define DELETE_GROUPS_REQ(X, S) X(S, ARRSTR, groups_names, 0, VMAX, NN, 0, _)
+#define DELETE_GROUPS_RESP_RESULT(X, S)                                                            \
+	X(S, STR, group_id, 0, VMAX, NN, 0, _)                                                     \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)
+#define DELETE_GROUPS_RESP(X, S)                                                                   \
+	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
+	X(S, ARRS, results, 0, VMAX, NN, 0, delete_groups_resp_result)
+PGK_MESSAGE(delete_groups_req, DELETE_GROUPS_REQ)
+PGK_MESSAGE(delete_groups_resp_result, DELETE_GROUPS_RESP_RESULT)
+PGK_MESSAGE(delete_groups_resp, DELETE_GROUPS_RESP)
+
+/* ---- OffsetDelete (47) ---- */
+#define OFFSET_DELETE_REQ_PARTITION(X, S) X(S, I32, partition_index, 0, VMAX, NN, 0, _)
+#define OFFSET_DELETE_REQ_TOPIC(X, S)                                                              \
+	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, ARRS, partitions, 0, VMAX, NN, 0, offset_delete_req_partition)
+#define OFFSET_DELETE_REQ(X, S)                                                                    \
+	X(S, STR, group_id, 0, VMAX, NN, 0, _)                                                     \
+	X(S, ARRS, topics, 0, VMAX, NN, 0, offset_delete_req_topic)
+#define OFFSET_DELETE_RESP_PARTITION(X, S)                                                         \
+	X(S, I32, partition_index, 0, VMAX, NN, 0, _)                                              \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)
+#define OFFSET_DELETE_RESP_TOPIC(X, S)                                                             \
+	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, ARRS, partitions, 0, VMAX, NN, 0, offset_delete_resp_partition)
+#define OFFSET_DELETE_RESP(X, S)                                                                   \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
+	X(S, ARRS, topics, 0, VMAX, NN, 0, offset_delete_resp_topic)
+PGK_MESSAGE(offset_delete_req_partition, OFFSET_DELETE_REQ_PARTITION)
+PGK_MESSAGE(offset_delete_req_topic, OFFSET_DELETE_REQ_TOPIC)
+PGK_MESSAGE(offset_delete_req, OFFSET_DELETE_REQ)
+PGK_MESSAGE(offset_delete_resp_partition, OFFSET_DELETE_RESP_PARTITION)
+PGK_MESSAGE(offset_delete_resp_topic, OFFSET_DELETE_RESP_TOPIC)
+PGK_MESSAGE(offset_delete_resp, OFFSET_DELETE_RESP)
+
 /* API keys, as in the Kafka protocol. */
 enum api_key {
 	API_PRODUCE = 0,
@@ -358,6 +623,17 @@ enum api_key {
 	API_CREATE_TOPICS = 19,
 	API_DELETE_TOPICS = 20,
 	API_CREATE_PARTITIONS = 37,
+	API_OFFSET_COMMIT = 8,
+	API_OFFSET_FETCH = 9,
+	API_FIND_COORDINATOR = 10,
+	API_JOIN_GROUP = 11,
+	API_HEARTBEAT = 12,
+	API_LEAVE_GROUP = 13,
+	API_SYNC_GROUP = 14,
+	API_DESCRIBE_GROUPS = 15,
+	API_LIST_GROUPS = 16,
+	API_DELETE_GROUPS = 42,
+	API_OFFSET_DELETE = 47,
 };
 
 #endif

@@ -29,6 +29,28 @@ handler_fn handler_lookup(int16_t api_key)
 		return handle_describe_configs;
 	case API_CREATE_PARTITIONS:
 		return handle_create_partitions;
+	case API_FIND_COORDINATOR:
+		return handle_find_coordinator;
+	case API_JOIN_GROUP:
+		return handle_join_group;
+	case API_SYNC_GROUP:
+		return handle_sync_group;
+	case API_HEARTBEAT:
+		return handle_heartbeat;
+	case API_LEAVE_GROUP:
+		return handle_leave_group;
+	case API_OFFSET_COMMIT:
+		return handle_offset_commit;
+	case API_OFFSET_FETCH:
+		return handle_offset_fetch;
+	case API_DESCRIBE_GROUPS:
+		return handle_describe_groups;
+	case API_LIST_GROUPS:
+		return handle_list_groups;
+	case API_DELETE_GROUPS:
+		return handle_delete_groups;
+	case API_OFFSET_DELETE:
+		return handle_offset_delete;
 	default:
 		return NULL;
 	}
@@ -37,9 +59,11 @@ handler_fn handler_lookup(int16_t api_key)
 void handlers_init(struct event_base *base)
 {
 	handler_base = base;
+	group_coordinator_init(base);
 }
 
 void handlers_shutdown(void)
 {
 	fetch_shutdown();
+	group_coordinator_shutdown();
 }

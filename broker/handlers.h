@@ -20,6 +20,17 @@ void handle_create_topics(request *req);
 void handle_delete_topics(request *req);
 void handle_create_partitions(request *req);
 void handle_describe_configs(request *req);
+void handle_find_coordinator(request *req);
+void handle_join_group(request *req);
+void handle_sync_group(request *req);
+void handle_heartbeat(request *req);
+void handle_leave_group(request *req);
+void handle_offset_commit(request *req);
+void handle_offset_fetch(request *req);
+void handle_describe_groups(request *req);
+void handle_list_groups(request *req);
+void handle_delete_groups(request *req);
+void handle_offset_delete(request *req);
 
 /* Called once at start-up and shutdown (caches, timers). */
 void handlers_init(struct event_base *base);
@@ -27,5 +38,10 @@ void handlers_shutdown(void);
 
 /* Internal: answers fetches still waiting for data (h_fetch.c). */
 void fetch_shutdown(void);
+
+/* Internal: the group coordinator (h_group.c, coordinator.c). Shutdown
+ * answers every held JoinGroup and SyncGroup; it runs before the pool's. */
+void group_coordinator_init(struct event_base *base);
+void group_coordinator_shutdown(void);
 
 #endif

@@ -102,4 +102,68 @@ const query_def queries[Q_QUERY_COUNT] = {
 			    "   ORDER BY \"timestamp\" DESC, \"offset\" LIMIT 1)) m ON true"
 			    " WHERE p.topic = $1::text AND p.partition = $2::int",
 			    3},
+	/*
+	 * OffsetCommit: store the offsets of the partitions that exist (the
+	 * last one wins when a request names a partition twice) and return
+	 * which were stored; the others are unknown to Kafka. Arrays: $2
+	 * text[], $3 int8[], $4 int8[], $5 int8[], $6 text[].
+	 */
+	[Q_OFFSET_COMMIT] = {"pgk_offset_commit",
+			     "WITH i AS (SELECT DISTINCT ON (t, p) t, p::int AS p, o, e::int AS e, m"
+			     "  FROM unnest($2::text[], $3::int8[], $4::int8[], $5::int8[], $6::text[])"
+			     "   WITH ORDINALITY AS x(t, p, o, e, m, n)"
+			     "  ORDER BY t, p, n DESC)"
+			     " INSERT INTO kafka.consumer_offsets AS c (group_id, topic, partition,"
+			     "  committed_offset, leader_epoch, metadata, commit_timestamp)"
+			     " SELECT $1::text, i.t, i.p, i.o, i.e, i.m, now()"
+			     " FROM i JOIN kafka.partitions q ON q.topic = i.t AND q.partition = i.p"
+			     " ON CONFLICT (group_id, topic, partition) DO UPDATE"
+			     " SET committed_offset = EXCLUDED.committed_offset,"
+			     "  leader_epoch = EXCLUDED.leader_epoch, metadata = EXCLUDED.metadata,"
+			     "  commit_timestamp = EXCLUDED.commit_timestamp"
+			     " RETURNING c.topic, c.partition",
+			     6},
+	/* OffsetFetch of listed partitions: one row per input, in order;
+	 * NULL offset when nothing is committed. */
+	[Q_OFFSET_FETCH] = {"pgk_offset_fetch",
+			    "SELECT o.committed_offset, o.leader_epoch, o.metadata,"
+			    " q.partition IS NOT NULL"
+			    " FROM unnest($2::text[], $3::int8[]) WITH ORDINALITY AS i(t, p, n)"
+			    " LEFT JOIN kafka.consumer_offsets o"
+			    "  ON o.group_id = $1::text AND o.topic = i.t AND o.partition = i.p"
+			    " LEFT JOIN kafka.partitions q ON q.topic = i.t AND q.partition = i.p"
+			    " ORDER BY i.n",
+			    3},
+	[Q_OFFSET_FETCH_ALL] = {"pgk_offset_fetch_all",
+				"SELECT topic, partition, committed_offset, leader_epoch, metadata"
+				" FROM kafka.consumer_offsets WHERE group_id = $1::text"
+				" ORDER BY topic, partition",
+				1},
+	/* Groups known from their offsets (after a restart, or from another
+	 * broker); NULL means all of them. */
+	[Q_GROUPS_WITH_OFFSETS] = {"pgk_groups_with_offsets",
+				   "SELECT DISTINCT group_id FROM kafka.consumer_offsets"
+				   " WHERE $1::text[] IS NULL OR group_id = ANY($1::text[])"
+				   " ORDER BY group_id",
+				   1},
+	[Q_GROUP_HAS_OFFSETS] = {"pgk_group_has_offsets",
+				 "SELECT EXISTS (SELECT 1 FROM kafka.consumer_offsets"
+				 " WHERE group_id = $1::text)",
+				 1},
+	[Q_GROUP_DELETE] = {"pgk_group_delete",
+			    "WITH d AS (DELETE FROM kafka.consumer_offsets WHERE group_id = $1::text"
+			    " RETURNING 1) SELECT count(*) FROM d",
+			    1},
+	/* OffsetDelete: delete what is listed; say per input whether the
+	 * partition exists. */
+	[Q_OFFSET_DELETE] = {"pgk_offset_delete",
+			     "WITH i AS (SELECT t, p, n FROM unnest($2::text[], $3::int8[])"
+			     "  WITH ORDINALITY AS x(t, p, n)),"
+			     " d AS (DELETE FROM kafka.consumer_offsets o USING i"
+			     "  WHERE o.group_id = $1::text AND o.topic = i.t AND o.partition = i.p"
+			     "  RETURNING 1)"
+			     " SELECT EXISTS (SELECT 1 FROM kafka.partitions q"
+			     "  WHERE q.topic = i.t AND q.partition = i.p)"
+			     " FROM i ORDER BY i.n",
+			     3},
 };

@@ -21,6 +21,13 @@ typedef enum query_id {
 	Q_PRODUCE,             /* see queries.c */
 	Q_FETCH,               /* (topic, partition, offset, limit) binary rows */
 	Q_LIST_OFFSETS,        /* (topic, partition, timestamp) */
+	Q_OFFSET_COMMIT,       /* (group, topics[], partitions[], offsets[], epochs[], metadata[]) */
+	Q_OFFSET_FETCH,        /* (group, topics[], partitions[]) -> one row per input */
+	Q_OFFSET_FETCH_ALL,    /* (group) -> topic, partition, offset, epoch, metadata */
+	Q_GROUPS_WITH_OFFSETS, /* (groups[] or NULL) -> group_id */
+	Q_GROUP_HAS_OFFSETS,   /* (group) -> bool */
+	Q_GROUP_DELETE,        /* (group) -> offsets deleted */
+	Q_OFFSET_DELETE,       /* (group, topics[], partitions[]) -> partition exists, per input */
 	Q_QUERY_COUNT
 } query_id;
 

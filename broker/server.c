@@ -63,6 +63,7 @@ typedef struct client {
 	bool read_eof; /* peer finished sending; close once answered */
 	bool paused;   /* reading stopped by back-pressure */
 	char peer[INET6_ADDRSTRLEN + 16]; /* "[host]:port" */
+	char host[INET6_ADDRSTRLEN + 2];  /* "/host", as Kafka shows clients */
 } client;
 
 static struct {
@@ -243,6 +244,16 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	c->bev = bev;
 	c->db = pool_pick();
 	format_addr(sa, (socklen_t)salen, c->peer, sizeof(c->peer));
+	{
+		/* "/host" from "host:port" or "[v6]:port" */
+		const char *p = c->peer + (c->peer[0] == '[');
+		size_t n = strcspn(p, c->peer[0] == '[' ? "]" : ":");
+		if (n >= sizeof(c->host) - 1)
+			n = sizeof(c->host) - 2;
+		c->host[0] = '/';
+		memcpy(c->host + 1, p, n);
+		c->host[n + 1] = 0;
+	}
 	c->next = S.clients;
 	if (S.clients)
 		S.clients->prev = c;
@@ -612,4 +623,9 @@ static const char *api_name(const request *req)
 	if (req->api && req->api->name)
 		return req->api->name;
 	return "unknown API";
+}
+
+kstr request_client_host(const request *req)
+{
+	return kstr_c(req->client ? req->client->host : "");
 }

@@ -8,6 +8,10 @@
 
 #include <stddef.h>
 
+#include "kbuf.h"
+
+struct request;
+
 struct event_base;
 
 /* Listen on g_config.listen_host:listen_port. Returns 0, or -1 (logged). */
@@ -19,5 +23,9 @@ void server_stop(void);
 size_t server_requests_in_flight(void);
 /* Free what is left; after the handlers and the pool have shut down. */
 void server_free(void);
+
+/* The client's address as Kafka reports it in DescribeGroups ("/host");
+ * valid while the request is. */
+kstr request_client_host(const struct request *req);
 
 #endif

@@ -39,6 +39,7 @@
 #define DEF_MESSAGE_MAX_BYTES 1048588
 #define DEF_FETCH_MAX_BYTES 52428800
 #define DEF_LOG_LEVEL LOG_INFO
+#define DEF_GROUP_INITIAL_REBALANCE_DELAY_MS 100
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -53,6 +54,8 @@ config g_config = {
 	.message_max_bytes = DEF_MESSAGE_MAX_BYTES,
 	.fetch_max_bytes_cap = DEF_FETCH_MAX_BYTES,
 	.log_level = DEF_LOG_LEVEL,
+	.group_initial_rebalance_delay_ms = DEF_GROUP_INITIAL_REBALANCE_DELAY_MS,
+	.stream_enabled = true,
 };
 
 /* Whether the advertised address was given, or follows the listen address. */
@@ -89,6 +92,8 @@ static int set_auto_create_topics(const char *v, char *why, size_t whylen);
 static int set_message_max_bytes(const char *v, char *why, size_t whylen);
 static int set_fetch_max_bytes(const char *v, char *why, size_t whylen);
 static int set_log_level(const char *v, char *why, size_t whylen);
+static int set_group_initial_rebalance_delay(const char *v, char *why, size_t whylen);
+static int set_stream_enabled(const char *v, char *why, size_t whylen);
 
 static const setting settings[] = {
 	{"pg.conninfo", "PGK_PG", "pg", "CONNINFO", DEF_CONNINFO,
@@ -126,6 +131,14 @@ static const setting settings[] = {
 	 "upper bound on the size of one Fetch response", set_fetch_max_bytes},
 	{"log.level", "PGK_LOG_LEVEL", "log-level", "error|warn|info|debug", "info",
 	 "least severe level logged", set_log_level},
+	{"group.initial.rebalance.delay.ms", "PGK_GROUP_INITIAL_REBALANCE_DELAY_MS",
+	 "group-initial-rebalance-delay-ms", "MS", STR(DEF_GROUP_INITIAL_REBALANCE_DELAY_MS),
+	 "how long a new consumer group waits for more members before its first rebalance",
+	 set_group_initial_rebalance_delay},
+	{"stream.enabled", "PGK_STREAM_ENABLED", "stream-enabled", "true|false", "true",
+	 "wake long-polling fetches from a logical decoding stream (records written by any "
+	 "broker or by SQL)",
+	 set_stream_enabled},
 };
 
 #define NSETTINGS ((int)(sizeof(settings) / sizeof(settings[0])))
@@ -283,6 +296,8 @@ static void set_defaults(void)
 	g_config.message_max_bytes = DEF_MESSAGE_MAX_BYTES;
 	g_config.fetch_max_bytes_cap = DEF_FETCH_MAX_BYTES;
 	g_config.log_level = DEF_LOG_LEVEL;
+	g_config.group_initial_rebalance_delay_ms = DEF_GROUP_INITIAL_REBALANCE_DELAY_MS;
+	g_config.stream_enabled = true;
 }
 
 /* Settings that depend on others, once every source has been read. */
@@ -628,6 +643,15 @@ static int set_num_partitions(const char *v, char *why, size_t whylen)
 	return 0;
 }
 
+static int set_group_initial_rebalance_delay(const char *v, char *why, size_t whylen)
+{
+	long n;
+	if (parse_long(v, 0, 300000, &n, why, whylen) < 0)
+		return -1;
+	g_config.group_initial_rebalance_delay_ms = (int32_t)n;
+	return 0;
+}
+
 static int set_auto_create_topics(const char *v, char *why, size_t whylen)
 {
 	static const char *const yes[] = {"true", "yes", "on", "1"};
@@ -683,6 +707,22 @@ static int set_log_level(const char *v, char *why, size_t whylen)
 		}
 	}
 	snprintf(why, whylen, "expected error, warn, info or debug");
+	return -1;
+}
+
+static int set_stream_enabled(const char *v, char *why, size_t whylen)
+{
+	if (strcasecmp(v, "true") == 0 || strcasecmp(v, "on") == 0 || strcmp(v, "1") == 0 ||
+	    strcasecmp(v, "yes") == 0) {
+		g_config.stream_enabled = true;
+		return 0;
+	}
+	if (strcasecmp(v, "false") == 0 || strcasecmp(v, "off") == 0 || strcmp(v, "0") == 0 ||
+	    strcasecmp(v, "no") == 0) {
+		g_config.stream_enabled = false;
+		return 0;
+	}
+	snprintf(why, whylen, "expected true or false");
 	return -1;
 }
 

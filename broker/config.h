@@ -24,6 +24,8 @@ typedef struct config {
 	int32_t message_max_bytes;  /* message.max.bytes, default batch size limit */
 	int32_t fetch_max_bytes_cap; /* upper bound on one fetch response */
 	int log_level;              /* 0 error, 1 warn, 2 info, 3 debug */
+	int32_t group_initial_rebalance_delay_ms; /* group.initial.rebalance.delay.ms */
+	bool stream_enabled;        /* stream.enabled: wake fetches from the decoding stream */
 	char *config_file;
 } config;
 

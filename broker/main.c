@@ -1,7 +1,8 @@
 /*
  * pg_kafka: the broker daemon. Loads the configuration, starts the libpq
- * pool, the wake-ups, the handlers and the listener on one event loop, and
- * shuts all of it down in order on SIGINT or SIGTERM.
+ * pool, the wake-ups and their decoding stream, the handlers and the
+ * listener on one event loop, and shuts all of it down in order on SIGINT
+ * or SIGTERM.
  *
  * Shutdown: stop accepting and close every client; give requests already
  * running a short grace period to finish (their database work completes,
@@ -18,6 +19,7 @@
 #include "log.h"
 #include "pool.h"
 #include "server.h"
+#include "stream.h"
 #include "wake.h"
 
 #ifndef PGK_VERSION
@@ -69,6 +71,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	wake_init(M.base);
+	stream_start(M.base);
 	handlers_init(M.base);
 	if (server_start(M.base) < 0) {
 		rc = 1;
@@ -89,6 +92,7 @@ int main(int argc, char **argv)
 
 shutdown:
 	server_stop();
+	stream_stop();
 	handlers_shutdown();
 	pool_shutdown();
 	wake_shutdown();

@@ -2,20 +2,37 @@
  * pg_kafka logical decoding output plugin.
  *
  * Turns committed transactions into the stream of Kafka records they wrote:
- * every INSERT into kafka.records becomes one message, in commit order. Every
- * other table, updates and deletes are skipped, and a transaction has no
- * begin or commit message of its own, so a transaction that wrote no record
- * emits nothing at all.
+ * every INSERT into kafka.records becomes one message, in commit order.
+ * Every other table, updates, deletes and truncates are skipped, so a
+ * transaction that wrote no record emits nothing at all (not even markers).
  *
- * Output (textual), one JSON object per record:
+ * Two encodings, chosen by the "format" option (docs/DECODER.md has both):
  *
- *     {"topic":"orders","partition":0,"offset":5}
+ *   json    one JSON object per record, for people and tools:
+ *           {"topic":"orders","partition":0,"offset":5,"timestamp":1700000000000,
+ *            "key":"azE=","value":"aGVsbG8=","headers":[],"lsn":"0/1A2B3C8"}
+ *   binary  version byte, type byte, fixed big-endian fields, for the broker's
+ *           wake-up stream and the shadow forwarder.
  *
- * Options are parsed once, in the startup callback; none are accepted yet.
+ * Positions. Each message is written with the LSN of the change that made
+ * it, except the last one of a transaction, which is held back until the
+ * commit callback and so carries the transaction's end LSN. A client that
+ * confirms the position of the last message it processed (pg_recvlogical
+ * does) therefore confirms whole transactions and never sees one twice,
+ * while a client that stops inside a transaction gets all of it again.
+ *
+ * Large transactions need nothing special here: PostgreSQL spills them to
+ * disk and replays them at commit, one change at a time. Memory per change
+ * lives in a context that is reset after the change.
+ *
+ * Options are parsed once, in the startup callback, into decoder_options; an
+ * unknown option or a bad value is an ERROR that names the option.
  */
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "libpq/pqformat.h"
 #include "replication/logical.h"
 #include "replication/output_plugin.h"
 #include "utils/builtins.h"
@@ -23,6 +40,9 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/timestamp.h"
+
+#include "kbytes.h"
 
 PG_MODULE_MAGIC;
 
@@ -30,8 +50,38 @@ PG_MODULE_MAGIC;
 #define RECORDS_SCHEMA "kafka"
 #define RECORDS_TABLE "records"
 
+/* Binary format: the version byte every message starts with, and types. */
+#define BIN_VERSION 1
+#define BIN_RECORD 'R'
+#define BIN_BEGIN 'B'
+#define BIN_COMMIT 'C'
+#define BIN_FLAG_PAYLOAD 0x01
+
+/* A held-back message larger than this has its buffer freed once written. */
+#define PENDING_KEEP_BYTES (8 * 1024 * 1024)
+
+typedef enum out_format { FORMAT_JSON, FORMAT_BINARY } out_format;
+
+typedef struct decoder_options {
+	out_format format;
+	bool payload;           /* key, value and headers */
+	bool markers;           /* begin and commit messages */
+	kjson_bytes_mode bytes; /* JSON: how key, value and header values look */
+	List *topics;           /* names to emit (char *); NIL: every topic */
+} decoder_options;
+
+/* Column numbers of kafka.records, looked up by name. */
+typedef struct record_columns {
+	AttrNumber topic, partition, offset, timestamp, key, value, headers;
+} record_columns;
+
 typedef struct decoder_state {
+	decoder_options opt;
 	MemoryContext change_cxt; /* everything one change allocates; reset after it */
+	StringInfoData pending;   /* the last message rendered, not yet written */
+	bool has_pending;
+	bool txn_started;  /* the begin marker of this transaction is out */
+	Oid records_relid; /* kafka.records as last seen, to skip name lookups */
 } decoder_state;
 
 extern void _PG_output_plugin_init(OutputPluginCallbacks *cb);
@@ -42,10 +92,22 @@ static void pgk_begin(LogicalDecodingContext *ctx, ReorderBufferTXN *txn);
 static void pgk_commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, XLogRecPtr commit_lsn);
 static void pgk_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, Relation rel,
 		       ReorderBufferChange *change);
-static void parse_options(List *options);
-static bool is_records_table(Relation rel);
+static void parse_options(List *options, decoder_options *opt);
+static bool option_bool(DefElem *elem);
+static List *option_topics(DefElem *elem);
+static bool is_records_table(decoder_state *state, Relation rel);
+static void find_columns(TupleDesc desc, record_columns *cols);
 static AttrNumber column_number(TupleDesc desc, const char *name);
-static void write_record_json(LogicalDecodingContext *ctx, TupleDesc desc, HeapTuple tuple);
+static bool topic_wanted(const decoder_options *opt, const char *topic);
+static void flush_pending(LogicalDecodingContext *ctx, bool last_write);
+static void render_begin(decoder_state *state, ReorderBufferTXN *txn, StringInfo out);
+static void render_commit(decoder_state *state, ReorderBufferTXN *txn, StringInfo out);
+static void render_record(decoder_state *state, ReorderBufferTXN *txn, TupleDesc desc,
+			  HeapTuple tuple, const record_columns *cols, const char *topic,
+			  StringInfo out);
+static void get_bytes(HeapTuple tuple, TupleDesc desc, AttrNumber att, const char **data, int *len);
+static void send_bytes(StringInfo out, const char *data, int len);
+static void append_lsn(StringInfo out, const char *name, XLogRecPtr lsn);
 
 /* The inserted tuple of a change; its representation changed in PostgreSQL 17. */
 #if PG_VERSION_NUM >= 170000
@@ -57,6 +119,8 @@ static void write_record_json(LogicalDecodingContext *ctx, TupleDesc desc, HeapT
 
 void _PG_output_plugin_init(OutputPluginCallbacks *cb)
 {
+	/* No truncate callback: a TRUNCATE of kafka.records (or of anything)
+	 * is skipped by PostgreSQL itself and leaves the stream intact. */
 	cb->startup_cb = pgk_startup;
 	cb->begin_cb = pgk_begin;
 	cb->change_cb = pgk_change;
@@ -66,30 +130,142 @@ void _PG_output_plugin_init(OutputPluginCallbacks *cb)
 
 static void pgk_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, bool is_init)
 {
-	decoder_state *state = palloc0(sizeof(decoder_state));
+	decoder_state *state;
+	MemoryContext old = MemoryContextSwitchTo(ctx->context);
 
+	state = palloc0(sizeof(decoder_state));
+	parse_options(ctx->output_plugin_options, &state->opt);
 	state->change_cxt =
 		AllocSetContextCreate(ctx->context, "pg_kafka change", ALLOCSET_DEFAULT_SIZES);
+	initStringInfo(&state->pending);
+	state->records_relid = InvalidOid;
 	ctx->output_plugin_private = state;
+	MemoryContextSwitchTo(old);
 
-	opt->output_type = OUTPUT_PLUGIN_TEXTUAL_OUTPUT;
+	opt->output_type = state->opt.format == FORMAT_BINARY ? OUTPUT_PLUGIN_BINARY_OUTPUT
+							      : OUTPUT_PLUGIN_TEXTUAL_OUTPUT;
 	opt->receive_rewrites = false;
-
-	parse_options(ctx->output_plugin_options);
 }
 
-/* Options come as a list of DefElem (name, optional string value). */
-static void parse_options(List *options)
+/* ---- options ---- */
+
+/* Options come as a list of DefElem: a name and an optional string value. */
+static void parse_options(List *options, decoder_options *opt)
 {
 	ListCell *lc;
 
+	opt->format = FORMAT_JSON;
+	opt->payload = true;
+	opt->markers = false;
+	opt->bytes = KJSON_BASE64;
+	opt->topics = NIL;
+
 	foreach (lc, options) {
 		DefElem *elem = lfirst(lc);
+		const char *value = elem->arg ? strVal(elem->arg) : NULL;
 
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				errmsg("unrecognized option \"%s\" for pg_kafka output plugin",
-				       elem->defname)));
+		if (strcmp(elem->defname, "format") == 0) {
+			if (value && strcmp(value, "json") == 0)
+				opt->format = FORMAT_JSON;
+			else if (value && strcmp(value, "binary") == 0)
+				opt->format = FORMAT_BINARY;
+			else
+				ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid value \"%s\" for pg_kafka option "
+						"\"format\"",
+						value ? value : ""),
+					 errhint("Valid values are \"json\" and \"binary\".")));
+		} else if (strcmp(elem->defname, "payload") == 0) {
+			opt->payload = option_bool(elem);
+		} else if (strcmp(elem->defname, "markers") == 0) {
+			opt->markers = option_bool(elem);
+		} else if (strcmp(elem->defname, "bytes") == 0) {
+			if (value && strcmp(value, "base64") == 0)
+				opt->bytes = KJSON_BASE64;
+			else if (value && strcmp(value, "text") == 0)
+				opt->bytes = KJSON_TEXT;
+			else
+				ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid value \"%s\" for pg_kafka option "
+						"\"bytes\"",
+						value ? value : ""),
+					 errhint("Valid values are \"base64\" and \"text\".")));
+		} else if (strcmp(elem->defname, "topics") == 0) {
+			opt->topics = option_topics(elem);
+		} else if (strcmp(elem->defname, "version") == 0) {
+			/* The binary format's version; only one exists so far. */
+			if (!value || strcmp(value, "1") != 0)
+				ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("invalid value \"%s\" for pg_kafka option "
+						"\"version\"",
+						value ? value : ""),
+					 errhint("This pg_kafka speaks binary format version 1.")));
+		} else {
+			ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unrecognized option \"%s\" for pg_kafka output plugin",
+					elem->defname),
+				 errhint("Valid options are format, payload, markers, bytes, "
+					 "topics and version.")));
+		}
 	}
+}
+
+/* A boolean option; given without a value (pg_recvlogical -o name), true. */
+static bool option_bool(DefElem *elem)
+{
+	bool result;
+
+	if (elem->arg == NULL)
+		return true;
+	if (!parse_bool(strVal(elem->arg), &result))
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("invalid value \"%s\" for pg_kafka option \"%s\"",
+				       strVal(elem->arg), elem->defname),
+				errhint("The option takes a boolean: true or false.")));
+	return result;
+}
+
+/* "topics": a comma-separated list of topic names, spaces around names ignored. */
+static List *option_topics(DefElem *elem)
+{
+	List *topics = NIL;
+	char *copy, *tok, *save = NULL;
+
+	if (elem->arg == NULL || strVal(elem->arg)[0] == '\0')
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("pg_kafka option \"topics\" needs a comma-separated list of "
+				       "topic names")));
+	copy = pstrdup(strVal(elem->arg));
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *end;
+		size_t len;
+
+		while (*tok == ' ')
+			tok++;
+		end = tok + strlen(tok);
+		while (end > tok && end[-1] == ' ')
+			*--end = '\0';
+		len = strlen(tok);
+		if (len == 0 || len > 249 ||
+		    strspn(tok, "abcdefghijklmnopqrstuvwxyz"
+				"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != len)
+			ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid topic name \"%s\" in pg_kafka option \"topics\"",
+					tok),
+				 errhint("A topic name is 1 to 249 characters of "
+					 "[A-Za-z0-9._-].")));
+		topics = lappend(topics, tok);
+	}
+	if (topics == NIL)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("pg_kafka option \"topics\" needs a comma-separated list of "
+				       "topic names")));
+	return topics;
 }
 
 static void pgk_shutdown(LogicalDecodingContext *ctx)
@@ -101,40 +277,138 @@ static void pgk_shutdown(LogicalDecodingContext *ctx)
 	ctx->output_plugin_private = NULL;
 }
 
-/* A transaction is only the records it wrote: nothing marks its start or end. */
-static void pgk_begin(LogicalDecodingContext *ctx, ReorderBufferTXN *txn) {}
+/* ---- transactions ---- */
 
-static void pgk_commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, XLogRecPtr commit_lsn) {}
+/* Nothing is known to be written yet: the begin marker waits for a record. */
+static void pgk_begin(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
+{
+	decoder_state *state = ctx->output_plugin_private;
+
+	state->txn_started = false;
+	state->has_pending = false;
+}
+
+static void pgk_commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, XLogRecPtr commit_lsn)
+{
+	decoder_state *state = ctx->output_plugin_private;
+
+	if (!state->txn_started)
+		return;
+	if (state->opt.markers) {
+		flush_pending(ctx, false);
+		render_commit(state, txn, &state->pending);
+		state->has_pending = true;
+	}
+	/* Written from the commit callback, so it carries the end LSN. */
+	flush_pending(ctx, true);
+	state->txn_started = false;
+}
 
 static void pgk_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, Relation rel,
 		       ReorderBufferChange *change)
 {
 	decoder_state *state = ctx->output_plugin_private;
+	TupleDesc desc = RelationGetDescr(rel);
+	record_columns cols;
 	MemoryContext old;
 	HeapTuple tuple;
+	Datum topic_datum;
+	bool isnull;
+	char *topic;
 
 	if (change->action != REORDER_BUFFER_CHANGE_INSERT)
 		return;
 	tuple = CHANGE_NEW_TUPLE(change);
-	if (tuple == NULL)
+	if (tuple == NULL || !is_records_table(state, rel))
 		return;
 
 	old = MemoryContextSwitchTo(state->change_cxt);
-	if (is_records_table(rel))
-		write_record_json(ctx, RelationGetDescr(rel), tuple);
+	find_columns(desc, &cols);
+	topic_datum = heap_getattr(tuple, cols.topic, desc, &isnull);
+	topic = isnull ? "" : TextDatumGetCString(topic_datum);
+	if (topic_wanted(&state->opt, topic)) {
+		/* The previous message is not the transaction's last: out with it. */
+		flush_pending(ctx, false);
+		if (!state->txn_started) {
+			state->txn_started = true;
+			if (state->opt.markers) {
+				render_begin(state, txn, &state->pending);
+				state->has_pending = true;
+				flush_pending(ctx, false);
+			}
+		}
+		/* pending's buffer lives in ctx->context; this change's other
+		 * allocations go with change_cxt. */
+		render_record(state, txn, desc, tuple, &cols, topic, &state->pending);
+		state->has_pending = true;
+	}
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(state->change_cxt);
 }
 
+/* Write the held-back message, if any. */
+static void flush_pending(LogicalDecodingContext *ctx, bool last_write)
+{
+	decoder_state *state = ctx->output_plugin_private;
+
+	if (!state->has_pending)
+		return;
+	OutputPluginPrepareWrite(ctx, last_write);
+	appendBinaryStringInfo(ctx->out, state->pending.data, state->pending.len);
+	OutputPluginWrite(ctx, last_write);
+	state->has_pending = false;
+	if (state->pending.maxlen > PENDING_KEEP_BYTES) {
+		MemoryContext old = MemoryContextSwitchTo(ctx->context);
+
+		pfree(state->pending.data);
+		initStringInfo(&state->pending);
+		MemoryContextSwitchTo(old);
+	} else {
+		resetStringInfo(&state->pending);
+	}
+}
+
+/* ---- which rows ---- */
+
 /* Cheap test first: the relation name is in the relcache entry. */
-static bool is_records_table(Relation rel)
+static bool is_records_table(decoder_state *state, Relation rel)
 {
 	char *nspname;
 
 	if (strcmp(RelationGetRelationName(rel), RECORDS_TABLE) != 0)
 		return false;
+	if (RelationGetRelid(rel) == state->records_relid)
+		return true;
 	nspname = get_namespace_name(RelationGetNamespace(rel));
-	return nspname != NULL && strcmp(nspname, RECORDS_SCHEMA) == 0;
+	if (nspname == NULL || strcmp(nspname, RECORDS_SCHEMA) != 0)
+		return false;
+	/* The extension may be dropped and created again: remember the latest. */
+	state->records_relid = RelationGetRelid(rel);
+	return true;
+}
+
+static bool topic_wanted(const decoder_options *opt, const char *topic)
+{
+	ListCell *lc;
+
+	if (opt->topics == NIL)
+		return true;
+	foreach (lc, opt->topics) {
+		if (strcmp((const char *)lfirst(lc), topic) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void find_columns(TupleDesc desc, record_columns *cols)
+{
+	cols->topic = column_number(desc, "topic");
+	cols->partition = column_number(desc, "partition");
+	cols->offset = column_number(desc, "offset");
+	cols->timestamp = column_number(desc, "timestamp");
+	cols->key = column_number(desc, "key");
+	cols->value = column_number(desc, "value");
+	cols->headers = column_number(desc, "headers");
 }
 
 /*
@@ -156,32 +430,143 @@ static AttrNumber column_number(TupleDesc desc, const char *name)
 	return InvalidAttrNumber; /* not reached */
 }
 
-static void write_record_json(LogicalDecodingContext *ctx, TupleDesc desc, HeapTuple tuple)
+/* ---- rendering ---- */
+
+static void render_begin(decoder_state *state, ReorderBufferTXN *txn, StringInfo out)
 {
-	StringInfo out = ctx->out;
-	Datum topic, partition, offset;
-	bool topic_null, partition_null, offset_null;
+	int64 ts = kafka_timestamp_ms(txn->xact_time.commit_time);
 
-	topic = heap_getattr(tuple, column_number(desc, "topic"), desc, &topic_null);
-	partition = heap_getattr(tuple, column_number(desc, "partition"), desc, &partition_null);
-	offset = heap_getattr(tuple, column_number(desc, "offset"), desc, &offset_null);
+	if (state->opt.format == FORMAT_BINARY) {
+		pq_sendbyte(out, BIN_VERSION);
+		pq_sendbyte(out, BIN_BEGIN);
+		pq_sendint32(out, txn->xid);
+		pq_sendint64(out, txn->final_lsn);
+		pq_sendint64(out, (uint64)ts);
+		return;
+	}
+	appendStringInfo(out, "{\"type\":\"begin\",\"xid\":%u", txn->xid);
+	append_lsn(out, "lsn", txn->final_lsn);
+	appendStringInfo(out, ",\"timestamp\":" INT64_FORMAT "}", ts);
+}
 
-	OutputPluginPrepareWrite(ctx, true);
-	appendStringInfoString(out, "{\"topic\":");
-	if (topic_null)
-		appendStringInfoString(out, "null");
-	else
-		escape_json(out, TextDatumGetCString(topic));
-	appendStringInfoString(out, ",\"partition\":");
-	if (partition_null)
-		appendStringInfoString(out, "null");
-	else
-		appendStringInfo(out, "%d", DatumGetInt32(partition));
-	appendStringInfoString(out, ",\"offset\":");
-	if (offset_null)
-		appendStringInfoString(out, "null");
-	else
-		appendStringInfo(out, INT64_FORMAT, DatumGetInt64(offset));
+static void render_commit(decoder_state *state, ReorderBufferTXN *txn, StringInfo out)
+{
+	int64 ts = kafka_timestamp_ms(txn->xact_time.commit_time);
+
+	if (state->opt.format == FORMAT_BINARY) {
+		pq_sendbyte(out, BIN_VERSION);
+		pq_sendbyte(out, BIN_COMMIT);
+		pq_sendint32(out, txn->xid);
+		pq_sendint64(out, txn->final_lsn);
+		pq_sendint64(out, txn->end_lsn);
+		pq_sendint64(out, (uint64)ts);
+		return;
+	}
+	appendStringInfo(out, "{\"type\":\"commit\",\"xid\":%u", txn->xid);
+	append_lsn(out, "lsn", txn->final_lsn);
+	append_lsn(out, "end_lsn", txn->end_lsn);
+	appendStringInfo(out, ",\"timestamp\":" INT64_FORMAT "}", ts);
+}
+
+/*
+ * One record. The lsn written with it is its transaction's commit LSN, the
+ * same for every record of the transaction.
+ */
+static void render_record(decoder_state *state, ReorderBufferTXN *txn, TupleDesc desc,
+			  HeapTuple tuple, const record_columns *cols, const char *topic,
+			  StringInfo out)
+{
+	bool isnull;
+	Datum d;
+	int32 partition;
+	int64 offset, ts;
+	const char *key = NULL, *value = NULL, *headers = NULL;
+	int key_len = -1, value_len = -1, headers_len = -1;
+	int topic_len = (int)strlen(topic);
+
+	d = heap_getattr(tuple, cols->partition, desc, &isnull);
+	partition = isnull ? -1 : DatumGetInt32(d);
+	d = heap_getattr(tuple, cols->offset, desc, &isnull);
+	offset = isnull ? -1 : DatumGetInt64(d);
+	d = heap_getattr(tuple, cols->timestamp, desc, &isnull);
+	ts = isnull ? -1 : kafka_timestamp_ms(DatumGetTimestampTz(d));
+	if (state->opt.payload) {
+		get_bytes(tuple, desc, cols->key, &key, &key_len);
+		get_bytes(tuple, desc, cols->value, &value, &value_len);
+		get_bytes(tuple, desc, cols->headers, &headers, &headers_len);
+	}
+
+	if (state->opt.format == FORMAT_BINARY) {
+		pq_sendbyte(out, BIN_VERSION);
+		pq_sendbyte(out, BIN_RECORD);
+		pq_sendbyte(out, state->opt.payload ? BIN_FLAG_PAYLOAD : 0);
+		pq_sendint64(out, txn->final_lsn);
+		pq_sendint32(out, (uint32)partition);
+		pq_sendint64(out, (uint64)offset);
+		pq_sendint64(out, (uint64)ts);
+		send_bytes(out, topic, topic_len);
+		if (state->opt.payload) {
+			send_bytes(out, key, key_len);
+			send_bytes(out, value, value_len);
+			send_bytes(out, headers, headers_len);
+		}
+		return;
+	}
+
+	appendStringInfoString(out, "{\"topic\":\"");
+	kjson_escape(out, topic, topic_len);
+	appendStringInfo(out, "\",\"partition\":%d,\"offset\":" INT64_FORMAT, partition, offset);
+	appendStringInfo(out, ",\"timestamp\":" INT64_FORMAT, ts);
+	if (state->opt.payload) {
+		appendStringInfoString(out, ",\"key\":");
+		kjson_bytes(out, key, key_len, state->opt.bytes);
+		appendStringInfoString(out, ",\"value\":");
+		kjson_bytes(out, value, value_len, state->opt.bytes);
+		appendStringInfoString(out, ",\"headers\":");
+		kjson_headers(out, headers, headers_len, state->opt.bytes);
+	}
+	append_lsn(out, "lsn", txn->final_lsn);
 	appendStringInfoChar(out, '}');
-	OutputPluginWrite(ctx, true);
+}
+
+/*
+ * A bytea column, detoasted: values compressed in the row are expanded, and
+ * values stored out of line were already reassembled by the reorder buffer.
+ */
+static void get_bytes(HeapTuple tuple, TupleDesc desc, AttrNumber att, const char **data, int *len)
+{
+	bool isnull;
+	Datum d = heap_getattr(tuple, att, desc, &isnull);
+	struct varlena *v;
+
+	if (isnull) {
+		*data = NULL;
+		*len = -1;
+		return;
+	}
+	v = (struct varlena *)DatumGetPointer(d);
+	if (VARATT_IS_EXTERNAL_ONDISK(v))
+		ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("column %d of a %s.%s row was not reassembled by logical decoding",
+				att, RECORDS_SCHEMA, RECORDS_TABLE)));
+	v = pg_detoast_datum_packed(v);
+	*data = VARDATA_ANY(v);
+	*len = (int)VARSIZE_ANY_EXHDR(v);
+}
+
+/* An int32 length (-1 for null), then the bytes. */
+static void send_bytes(StringInfo out, const char *data, int len)
+{
+	if (data == NULL) {
+		pq_sendint32(out, (uint32)-1);
+		return;
+	}
+	pq_sendint32(out, (uint32)len);
+	pq_sendbytes(out, data, len);
+}
+
+static void append_lsn(StringInfo out, const char *name, XLogRecPtr lsn)
+{
+	appendStringInfo(out, ",\"%s\":\"%X/%X\"", name, LSN_FORMAT_ARGS(lsn));
 }

@@ -17,6 +17,7 @@ PACKAGES=(
 	libevent-dev librdkafka-dev zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev
 	libcmocka-dev kcat
 	python3 python3-pytest python3-confluent-kafka python3-kafka
+	python3-snappy python3-lz4 python3-zstandard
 	nodejs npm util-linux
 )
 

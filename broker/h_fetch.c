@@ -46,6 +46,7 @@ typedef struct fetch_ctx {
 	struct event *timer;
 	bool expired;   /* max_wait_ms passed: the next round is the last */
 	bool waiting;
+	bool woken;     /* a waiter fired while a round was in flight */
 	struct fetch_ctx *prev, *next; /* fetches waiting, for shutdown */
 } fetch_ctx;
 
@@ -62,6 +63,7 @@ static void fetch_rows(void *arg, PGresult **res, int n, const char *err, const 
 		       bool retriable);
 static size_t fetch_partition(fetch_ctx *c, fetch_part *fp, const PGresult *r, size_t budget,
 			      bool must_return_one);
+static void fetch_arm(fetch_ctx *c);
 static void fetch_wait(fetch_ctx *c);
 static void fetch_unwait(fetch_ctx *c);
 static void fetch_woken(void *arg);
@@ -155,6 +157,7 @@ static size_t fetch_budget(const request *req)
 static void fetch_round(fetch_ctx *c)
 {
 	request *req = c->req;
+	const fetch_req *body = req->body;
 	db_stmt *stmts = ARENA_NEW_ARRAY(req->arena, db_stmt, c->nparts);
 	int n = 0;
 	size_t budget = fetch_budget(req);
@@ -179,6 +182,12 @@ static void fetch_round(fetch_ctx *c)
 		fetch_finish(c);
 		return;
 	}
+	/* Register interest before reading, so that a partition advancing
+	 * while this round runs is not missed: its wake-up sets c->woken and
+	 * the fetch reads again instead of sleeping until max_wait_ms. */
+	c->woken = false;
+	if (body->max_wait_ms > 0 && !c->expired)
+		fetch_arm(c);
 	db_submit(req->db, stmts, n, fetch_rows, c);
 }
 
@@ -221,6 +230,10 @@ static void fetch_rows(void *arg, PGresult **res, int n, const char *err, const 
 	if (any_error || c->expired || body->max_wait_ms <= 0 ||
 	    total >= (size_t)(body->min_bytes > 0 ? body->min_bytes : 1) || req->client_gone) {
 		fetch_finish(c);
+		return;
+	}
+	if (c->woken) {
+		fetch_round(c);
 		return;
 	}
 	fetch_wait(c);
@@ -347,15 +360,21 @@ static size_t fetch_partition(fetch_ctx *c, fetch_part *fp, const PGresult *r, s
 	return len;
 }
 
-static void fetch_wait(fetch_ctx *c)
+/* A waiter on every partition this round reads (one-shot; re-armed per round). */
+static void fetch_arm(fetch_ctx *c)
 {
-	const fetch_req *body = c->req->body;
-
 	for (int i = 0; i < c->nparts; i++) {
 		fetch_part *fp = &c->parts[i];
 		if (fp->queried && !fp->waiter)
 			fp->waiter = wake_register(fp->topic, fp->in->partition, fetch_woken, fp);
 	}
+}
+
+static void fetch_wait(fetch_ctx *c)
+{
+	const fetch_req *body = c->req->body;
+
+	fetch_arm(c);
 	if (!c->timer) {
 		struct timeval tv = {body->max_wait_ms / 1000, (body->max_wait_ms % 1000) * 1000};
 		c->timer = evtimer_new(handler_base, fetch_timeout, c);
@@ -387,8 +406,10 @@ static void fetch_woken(void *arg)
 	fetch_ctx *c = fp->ctx;
 
 	fp->waiter = NULL; /* already unregistered by wake.c */
-	if (!c->waiting)
+	if (!c->waiting) {
+		c->woken = true; /* a round is running: it reads again */
 		return;
+	}
 	fetch_unwait(c);
 	fetch_round(c);
 }

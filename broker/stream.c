@@ -8,7 +8,7 @@
  *
  * CONNECTING    PQconnectPoll on conninfo + replication=database
  * CREATING      CREATE_REPLICATION_SLOT <unique> TEMPORARY LOGICAL pg_kafka
- * STARTING      START_REPLICATION SLOT <unique> LOGICAL 0/0 (binary, no payload)
+ * STARTING      START_REPLICATION SLOT <unique> LOGICAL 0/0 (binary, summary)
  * STREAMING     CopyData: XLogData ('w') carries one decoder message
  *               (docs/DECODER.md), keepalives ('k') may ask for a reply
  *
@@ -289,7 +289,7 @@ static int read_results(void)
 				return 0; /* nothing more for STARTING yet */
 			snprintf(sql, sizeof(sql),
 				 "START_REPLICATION SLOT %s LOGICAL 0/0 (\"format\" 'binary', "
-				 "\"payload\" 'false')",
+				 "\"payload\" 'false', \"summary\" 'true')",
 				 S.slot);
 			S.state = ST_STARTING;
 			return send_command(sql);

@@ -5,6 +5,9 @@
  * every INSERT into kafka.records becomes one message, in commit order.
  * Every other table, updates, deletes and truncates are skipped, so a
  * transaction that wrote no record emits nothing at all (not even markers).
+ * With the summary option, a transaction instead gets one message per
+ * partition it wrote, with the highest offset: all a wake-up needs, at a
+ * fraction of the messages.
  *
  * Two encodings, chosen by the "format" option (docs/DECODER.md has both):
  *
@@ -56,6 +59,7 @@ PG_MODULE_MAGIC;
 #define BIN_BEGIN 'B'
 #define BIN_COMMIT 'C'
 #define BIN_FLAG_PAYLOAD 0x01
+#define BIN_FLAG_SUMMARY 0x02
 
 /* A held-back message larger than this has its buffer freed once written. */
 #define PENDING_KEEP_BYTES (8 * 1024 * 1024)
@@ -66,6 +70,7 @@ typedef struct decoder_options {
 	out_format format;
 	bool payload;           /* key, value and headers */
 	bool markers;           /* begin and commit messages */
+	bool summary;           /* one message per partition and transaction */
 	kjson_bytes_mode bytes; /* JSON: how key, value and header values look */
 	List *topics;           /* names to emit (char *); NIL: every topic */
 } decoder_options;
@@ -75,8 +80,19 @@ typedef struct record_columns {
 	AttrNumber topic, partition, offset, timestamp, key, value, headers;
 } record_columns;
 
+/* summary: what one transaction wrote to one partition. */
+typedef struct summary_entry {
+	char *topic;
+	int32 partition;
+	int64 offset; /* the highest written */
+	int64 timestamp;
+} summary_entry;
+
 typedef struct decoder_state {
 	decoder_options opt;
+	MemoryContext txn_cxt;  /* summary entries; reset at each begin */
+	summary_entry *summary;
+	int nsummary, summary_cap, summary_hit;
 	MemoryContext change_cxt; /* everything one change allocates; reset after it */
 	StringInfoData pending;   /* the last message rendered, not yet written */
 	bool has_pending;
@@ -105,6 +121,12 @@ static void render_commit(decoder_state *state, ReorderBufferTXN *txn, StringInf
 static void render_record(decoder_state *state, ReorderBufferTXN *txn, TupleDesc desc,
 			  HeapTuple tuple, const record_columns *cols, const char *topic,
 			  StringInfo out);
+static void render_message(decoder_state *state, ReorderBufferTXN *txn, const char *topic,
+			   int32 partition, int64 offset, int64 ts, const char *const bytes[3],
+			   const int lens[3], bool summary, StringInfo out);
+static void summary_add(decoder_state *state, const char *topic, int32 partition, int64 offset,
+			int64 ts);
+static void summary_emit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn);
 static void get_bytes(HeapTuple tuple, TupleDesc desc, AttrNumber att, const char **data, int *len);
 static void send_bytes(StringInfo out, const char *data, int len);
 static void append_lsn(StringInfo out, const char *name, XLogRecPtr lsn);
@@ -137,6 +159,8 @@ static void pgk_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, b
 	parse_options(ctx->output_plugin_options, &state->opt);
 	state->change_cxt =
 		AllocSetContextCreate(ctx->context, "pg_kafka change", ALLOCSET_DEFAULT_SIZES);
+	state->txn_cxt =
+		AllocSetContextCreate(ctx->context, "pg_kafka transaction", ALLOCSET_DEFAULT_SIZES);
 	initStringInfo(&state->pending);
 	state->records_relid = InvalidOid;
 	ctx->output_plugin_private = state;
@@ -157,6 +181,7 @@ static void parse_options(List *options, decoder_options *opt)
 	opt->format = FORMAT_JSON;
 	opt->payload = true;
 	opt->markers = false;
+	opt->summary = false;
 	opt->bytes = KJSON_BASE64;
 	opt->topics = NIL;
 
@@ -180,6 +205,8 @@ static void parse_options(List *options, decoder_options *opt)
 			opt->payload = option_bool(elem);
 		} else if (strcmp(elem->defname, "markers") == 0) {
 			opt->markers = option_bool(elem);
+		} else if (strcmp(elem->defname, "summary") == 0) {
+			opt->summary = option_bool(elem);
 		} else if (strcmp(elem->defname, "bytes") == 0) {
 			if (value && strcmp(value, "base64") == 0)
 				opt->bytes = KJSON_BASE64;
@@ -208,8 +235,8 @@ static void parse_options(List *options, decoder_options *opt)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unrecognized option \"%s\" for pg_kafka output plugin",
 					elem->defname),
-				 errhint("Valid options are format, payload, markers, bytes, "
-					 "topics and version.")));
+				 errhint("Valid options are format, payload, markers, summary, "
+					 "bytes, topics and version.")));
 		}
 	}
 }
@@ -286,6 +313,11 @@ static void pgk_begin(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
 
 	state->txn_started = false;
 	state->has_pending = false;
+	state->nsummary = 0;
+	state->summary_hit = 0;
+	state->summary = NULL;
+	state->summary_cap = 0;
+	MemoryContextReset(state->txn_cxt);
 }
 
 static void pgk_commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, XLogRecPtr commit_lsn)
@@ -294,6 +326,8 @@ static void pgk_commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, XLogR
 
 	if (!state->txn_started)
 		return;
+	if (state->opt.summary)
+		summary_emit(ctx, txn);
 	if (state->opt.markers) {
 		flush_pending(ctx, false);
 		render_commit(state, txn, &state->pending);
@@ -326,7 +360,17 @@ static void pgk_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, Relat
 	find_columns(desc, &cols);
 	topic_datum = heap_getattr(tuple, cols.topic, desc, &isnull);
 	topic = isnull ? "" : TextDatumGetCString(topic_datum);
-	if (topic_wanted(&state->opt, topic)) {
+	if (topic_wanted(&state->opt, topic) && state->opt.summary) {
+		bool null_p, null_o, null_t;
+		Datum p = heap_getattr(tuple, cols.partition, desc, &null_p);
+		Datum o = heap_getattr(tuple, cols.offset, desc, &null_o);
+		Datum t = heap_getattr(tuple, cols.timestamp, desc, &null_t);
+
+		state->txn_started = true;
+		summary_add(state, topic, null_p ? -1 : DatumGetInt32(p),
+			    null_o ? -1 : DatumGetInt64(o),
+			    null_t ? -1 : kafka_timestamp_ms(DatumGetTimestampTz(t)));
+	} else if (topic_wanted(&state->opt, topic)) {
 		/* The previous message is not the transaction's last: out with it. */
 		flush_pending(ctx, false);
 		if (!state->txn_started) {
@@ -480,9 +524,8 @@ static void render_record(decoder_state *state, ReorderBufferTXN *txn, TupleDesc
 	Datum d;
 	int32 partition;
 	int64 offset, ts;
-	const char *key = NULL, *value = NULL, *headers = NULL;
-	int key_len = -1, value_len = -1, headers_len = -1;
-	int topic_len = (int)strlen(topic);
+	const char *bytes[3] = {NULL, NULL, NULL}; /* key, value, headers */
+	int lens[3] = {-1, -1, -1};
 
 	d = heap_getattr(tuple, cols->partition, desc, &isnull);
 	partition = isnull ? -1 : DatumGetInt32(d);
@@ -491,25 +534,37 @@ static void render_record(decoder_state *state, ReorderBufferTXN *txn, TupleDesc
 	d = heap_getattr(tuple, cols->timestamp, desc, &isnull);
 	ts = isnull ? -1 : kafka_timestamp_ms(DatumGetTimestampTz(d));
 	if (state->opt.payload) {
-		get_bytes(tuple, desc, cols->key, &key, &key_len);
-		get_bytes(tuple, desc, cols->value, &value, &value_len);
-		get_bytes(tuple, desc, cols->headers, &headers, &headers_len);
+		get_bytes(tuple, desc, cols->key, &bytes[0], &lens[0]);
+		get_bytes(tuple, desc, cols->value, &bytes[1], &lens[1]);
+		get_bytes(tuple, desc, cols->headers, &bytes[2], &lens[2]);
 	}
+	render_message(state, txn, topic, partition, offset, ts, bytes, lens, false, out);
+}
+
+/*
+ * A record message. With summary, it stands for every record the
+ * transaction wrote to the partition and carries the highest offset; it
+ * never has a payload.
+ */
+static void render_message(decoder_state *state, ReorderBufferTXN *txn, const char *topic,
+			   int32 partition, int64 offset, int64 ts, const char *const bytes[3],
+			   const int lens[3], bool summary, StringInfo out)
+{
+	bool payload = state->opt.payload && !summary;
+	int topic_len = (int)strlen(topic);
 
 	if (state->opt.format == FORMAT_BINARY) {
 		pq_sendbyte(out, BIN_VERSION);
 		pq_sendbyte(out, BIN_RECORD);
-		pq_sendbyte(out, state->opt.payload ? BIN_FLAG_PAYLOAD : 0);
+		pq_sendbyte(out, (payload ? BIN_FLAG_PAYLOAD : 0) | (summary ? BIN_FLAG_SUMMARY : 0));
 		pq_sendint64(out, txn->final_lsn);
 		pq_sendint32(out, (uint32)partition);
 		pq_sendint64(out, (uint64)offset);
 		pq_sendint64(out, (uint64)ts);
 		send_bytes(out, topic, topic_len);
-		if (state->opt.payload) {
-			send_bytes(out, key, key_len);
-			send_bytes(out, value, value_len);
-			send_bytes(out, headers, headers_len);
-		}
+		if (payload)
+			for (int i = 0; i < 3; i++)
+				send_bytes(out, bytes[i], lens[i]);
 		return;
 	}
 
@@ -517,16 +572,77 @@ static void render_record(decoder_state *state, ReorderBufferTXN *txn, TupleDesc
 	kjson_escape(out, topic, topic_len);
 	appendStringInfo(out, "\",\"partition\":%d,\"offset\":" INT64_FORMAT, partition, offset);
 	appendStringInfo(out, ",\"timestamp\":" INT64_FORMAT, ts);
-	if (state->opt.payload) {
+	if (summary)
+		appendStringInfoString(out, ",\"summary\":true");
+	if (payload) {
 		appendStringInfoString(out, ",\"key\":");
-		kjson_bytes(out, key, key_len, state->opt.bytes);
+		kjson_bytes(out, bytes[0], lens[0], state->opt.bytes);
 		appendStringInfoString(out, ",\"value\":");
-		kjson_bytes(out, value, value_len, state->opt.bytes);
+		kjson_bytes(out, bytes[1], lens[1], state->opt.bytes);
 		appendStringInfoString(out, ",\"headers\":");
-		kjson_headers(out, headers, headers_len, state->opt.bytes);
+		kjson_headers(out, bytes[2], lens[2], state->opt.bytes);
 	}
 	append_lsn(out, "lsn", txn->final_lsn);
 	appendStringInfoChar(out, '}');
+}
+
+/* ---- summary ---- */
+
+/* Remember that the transaction wrote offset to topic/partition. Rows of
+ * one partition usually come in a run, so the last entry is tried first. */
+static void summary_add(decoder_state *state, const char *topic, int32 partition, int64 offset,
+			int64 ts)
+{
+	summary_entry *e = NULL;
+
+	if (state->nsummary > 0) {
+		summary_entry *hit = &state->summary[state->summary_hit];
+		if (hit->partition == partition && strcmp(hit->topic, topic) == 0)
+			e = hit;
+	}
+	for (int i = 0; !e && i < state->nsummary; i++)
+		if (state->summary[i].partition == partition &&
+		    strcmp(state->summary[i].topic, topic) == 0) {
+			e = &state->summary[i];
+			state->summary_hit = i;
+		}
+	if (!e) {
+		MemoryContext old = MemoryContextSwitchTo(state->txn_cxt);
+		if (state->nsummary == state->summary_cap) {
+			state->summary_cap = state->summary_cap ? state->summary_cap * 2 : 8;
+			state->summary = state->summary
+						 ? repalloc(state->summary, sizeof(summary_entry) *
+										    state->summary_cap)
+						 : palloc(sizeof(summary_entry) * state->summary_cap);
+		}
+		state->summary_hit = state->nsummary++;
+		e = &state->summary[state->summary_hit];
+		e->topic = pstrdup(topic);
+		e->partition = partition;
+		e->offset = offset;
+		MemoryContextSwitchTo(old);
+	}
+	if (offset > e->offset)
+		e->offset = offset;
+	e->timestamp = ts;
+}
+
+/* At commit: one message per partition the transaction wrote. */
+static void summary_emit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
+{
+	decoder_state *state = ctx->output_plugin_private;
+
+	if (state->opt.markers) {
+		render_begin(state, txn, &state->pending);
+		state->has_pending = true;
+	}
+	for (int i = 0; i < state->nsummary; i++) {
+		summary_entry *e = &state->summary[i];
+		flush_pending(ctx, false);
+		render_message(state, txn, e->topic, e->partition, e->offset, e->timestamp, NULL,
+			       NULL, true, &state->pending);
+		state->has_pending = true;
+	}
 }
 
 /*

@@ -59,6 +59,15 @@ SELECT (SELECT data::jsonb ->> 'lsn' FROM pg_logical_slot_peek_changes('pgk_form
 	  FROM pg_logical_slot_peek_binary_changes('pgk_formats', NULL, 1, 'format', 'binary')
 	  LIMIT 1) AS same_lsn;
 
+-- summary: one message per partition and transaction, with the highest
+-- offset written (what a wake-up stream needs)
+SELECT data::jsonb - 'lsn' - 'timestamp' AS summary
+FROM pg_logical_slot_peek_changes('pgk_formats', NULL, NULL, 'summary', 'true');
+SELECT count(*) AS messages, count(*) FILTER (WHERE get_byte(data, 2) = 2) AS summary_flag
+FROM pg_logical_slot_peek_binary_changes('pgk_formats', NULL, NULL, 'format', 'binary',
+					 'summary', 'true');
+SELECT * FROM pg_logical_slot_peek_changes('pgk_formats', NULL, NULL, 'summary', 'often');
+
 -- errors name the option
 SELECT * FROM pg_logical_slot_peek_changes('pgk_formats', NULL, NULL, 'colour', 'blue');
 SELECT * FROM pg_logical_slot_peek_changes('pgk_formats', NULL, NULL, 'format', 'xml');

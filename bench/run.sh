@@ -7,7 +7,7 @@
 # Environment:
 #   BENCH_SCALE=0.1      scale every record count (1 = the full run)
 #   BENCH_ONLY=a,b       run only some of: produce consume latency deep idle mock
-#   BENCH_PGPORT=55434   PostgreSQL port
+#   BENCH_PGPORT=25434   PostgreSQL port
 #   BENCH_PORT=19392     broker port
 #   BENCH_POOL=16        broker --pool-size
 #   BENCH_BROKER=PATH    broker binary (default build/rel/pg_kafka)
@@ -19,7 +19,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PG_BINDIR=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
 scale=${BENCH_SCALE:-1}
 only=${BENCH_ONLY:-}
-pgport=${BENCH_PGPORT:-55434}
+pgport=${BENCH_PGPORT:-25434}
 port=${BENCH_PORT:-19392}
 pool=${BENCH_POOL:-16}
 broker=${BENCH_BROKER:-$ROOT/build/rel/pg_kafka}

@@ -169,3 +169,13 @@ void arena_adopt(arena *a, void *p)
 	ad->next = a->adopted;
 	a->adopted = ad;
 }
+
+kstr arena_kstrdup(arena *a, kstr s)
+{
+	if (s.len < 0)
+		return KSTR_NULL;
+	char *p = arena_alloc(a, (size_t)s.len + 1);
+	if (s.len > 0)
+		memcpy(p, s.ptr, (size_t)s.len);
+	return (kstr){p, s.len};
+}

@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#include "kbuf.h"
+
 typedef struct arena arena;
 
 arena *arena_new(void);
@@ -17,5 +19,8 @@ void *arena_memdup(arena *a, const void *p, size_t n);
 char *arena_strndup(arena *a, const char *s, size_t n);
 /* Hand a malloc'd block to the arena: it is free()d by arena_free(). */
 void arena_adopt(arena *a, void *p);
+/* A copy of a Kafka string or bytes value (null stays null); the copy is
+ * NUL-terminated for convenience, but NULs inside are data. */
+kstr arena_kstrdup(arena *a, kstr s);
 
 #endif

@@ -124,7 +124,6 @@ static void kfree(kstr *s);
 static void kreplace(kstr *dst, kstr src);
 static bool knull(kstr s);
 static kstr kempty_if_null(kstr s);
-static kstr kcopy(arena *a, kstr s);
 static kstr member_id_new(kstr prefix);
 static int64_t clock_ms(void);
 /* timers */
@@ -1535,40 +1534,30 @@ int16_t coord_commit_check(kstr group_id, kstr member_id, kstr group_instance_id
 
 /* ---- DescribeGroups, ListGroups, DeleteGroups, OffsetDelete ---- */
 
-static kstr kcopy(arena *a, kstr s)
-{
-	if (s.len < 0)
-		return KSTR_NULL;
-	/* Bytes, not C strings: NULs are data. */
-	char *p = arena_alloc(a, (size_t)s.len + 1);
-	if (s.len > 0)
-		memcpy(p, s.ptr, (size_t)s.len);
-	return (kstr){p, s.len};
-}
-
 static void group_info(cgroup *g, arena *a, coord_group_info *out, bool with_members)
 {
 	bool stable = g->state == GROUP_STABLE;
 
 	memset(out, 0, sizeof(*out));
-	out->group_id = kcopy(a, g->group_id);
+	out->group_id = arena_kstrdup(a, g->group_id);
 	out->state = g->state;
-	out->protocol_type = kcopy(a, kempty_if_null(g->protocol_type));
-	out->protocol_data = stable ? kcopy(a, kempty_if_null(g->protocol_name)) : KSTR_LIT("");
+	out->protocol_type = arena_kstrdup(a, kempty_if_null(g->protocol_type));
+	out->protocol_data =
+		stable ? arena_kstrdup(a, kempty_if_null(g->protocol_name)) : KSTR_LIT("");
 	out->generation_id = g->generation_id;
-	out->leader = g->leader ? kcopy(a, g->leader->member_id) : KSTR_LIT("");
+	out->leader = g->leader ? arena_kstrdup(a, g->leader->member_id) : KSTR_LIT("");
 	if (!with_members || g->nmembers == 0)
 		return;
 	out->members = arena_alloc(a, sizeof(*out->members) * (size_t)g->nmembers);
 	for (cmember *m = g->members; m; m = m->next) {
 		coord_member_info *mi = &out->members[out->nmembers++];
 		const cprotocol *p = stable ? member_protocol(m, g->protocol_name) : NULL;
-		mi->member_id = kcopy(a, m->member_id);
-		mi->group_instance_id = kcopy(a, m->group_instance_id);
-		mi->client_id = kcopy(a, m->client_id);
-		mi->client_host = kcopy(a, m->client_host);
-		mi->metadata = p ? kcopy(a, p->metadata) : KSTR_LIT("");
-		mi->assignment = stable ? kcopy(a, m->assignment) : KSTR_LIT("");
+		mi->member_id = arena_kstrdup(a, m->member_id);
+		mi->group_instance_id = arena_kstrdup(a, m->group_instance_id);
+		mi->client_id = arena_kstrdup(a, m->client_id);
+		mi->client_host = arena_kstrdup(a, m->client_host);
+		mi->metadata = p ? arena_kstrdup(a, p->metadata) : KSTR_LIT("");
+		mi->assignment = stable ? arena_kstrdup(a, m->assignment) : KSTR_LIT("");
 	}
 }
 

@@ -109,7 +109,6 @@ static void sweep_arm(void);
 static void on_sweep(evutil_socket_t fd, short what, void *arg);
 static void on_join_done(void *waiter, const coord_join_result *r);
 static void on_sync_done(void *waiter, const coord_sync_result *r);
-static kstr kdup(arena *a, kstr s);
 static kstr kempty(kstr s);
 static bool utf8_valid(kstr s);
 static int16_t db_group_error(const char *what, const char *err, const char *sqlstate,
@@ -208,17 +207,6 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
 	sweep_arm();
 }
 
-static kstr kdup(arena *a, kstr s)
-{
-	if (s.len < 0)
-		return KSTR_NULL;
-	/* Bytes, not C strings: NULs are data. */
-	char *p = arena_alloc(a, (size_t)s.len + 1);
-	if (s.len > 0)
-		memcpy(p, s.ptr, (size_t)s.len);
-	return (kstr){p, s.len};
-}
-
 /* Metadata written as NULL with SQL reads as Kafka's "no metadata", "". */
 static kstr kempty(kstr s) { return s.len < 0 ? KSTR_LIT("") : s; }
 
@@ -305,15 +293,16 @@ static void on_join_done(void *waiter, const coord_join_result *r)
 	held_unlink(h);
 	resp->error_code = r->error_code;
 	resp->generation_id = r->generation_id;
-	resp->protocol_type = kdup(req->arena, r->protocol_type);
-	resp->protocol_name = kdup(req->arena, r->protocol_name);
-	resp->leader = kdup(req->arena, r->leader);
+	resp->protocol_type = arena_kstrdup(req->arena, r->protocol_type);
+	resp->protocol_name = arena_kstrdup(req->arena, r->protocol_name);
+	resp->leader = arena_kstrdup(req->arena, r->leader);
 	resp->skip_assignment = r->skip_assignment;
-	resp->member_id = kdup(req->arena, r->member_id);
+	resp->member_id = arena_kstrdup(req->arena, r->member_id);
 	for (int i = 0; i < r->nmembers; i++) {
-		members[i].member_id = kdup(req->arena, r->members[i].member_id);
-		members[i].group_instance_id = kdup(req->arena, r->members[i].group_instance_id);
-		members[i].metadata = kdup(req->arena, r->members[i].metadata);
+		members[i].member_id = arena_kstrdup(req->arena, r->members[i].member_id);
+		members[i].group_instance_id =
+			arena_kstrdup(req->arena, r->members[i].group_instance_id);
+		members[i].metadata = arena_kstrdup(req->arena, r->members[i].metadata);
 	}
 	resp->members = karray_of(members, r->nmembers);
 	req->resp = resp;
@@ -356,9 +345,9 @@ static void on_sync_done(void *waiter, const coord_sync_result *r)
 
 	held_unlink(h);
 	resp->error_code = r->error_code;
-	resp->protocol_type = kdup(req->arena, r->protocol_type);
-	resp->protocol_name = kdup(req->arena, r->protocol_name);
-	resp->assignment = kdup(req->arena, r->assignment);
+	resp->protocol_type = arena_kstrdup(req->arena, r->protocol_type);
+	resp->protocol_name = arena_kstrdup(req->arena, r->protocol_name);
+	resp->assignment = arena_kstrdup(req->arena, r->assignment);
 	req->resp = resp;
 	request_complete(req);
 }
@@ -750,7 +739,8 @@ static void of_done(void *arg, PGresult **res, int n, const char *err, const cha
 			if (!PQgetisnull(rows, k, 0)) {
 				out->committed_offset = pgtext_i64(rows, k, 0, -1);
 				out->committed_leader_epoch = (int32_t)pgtext_i64(rows, k, 1, -1);
-				out->metadata = kdup(req->arena, kempty(pgtext_str(rows, k, 2)));
+				out->metadata =
+					arena_kstrdup(req->arena, kempty(pgtext_str(rows, k, 2)));
 			}
 			/* v0 read ZooKeeper in Kafka, and told unknown partitions apart. */
 			if (req->api_version == 0 && strcmp(PQgetvalue(rows, k, 3), "t") != 0)
@@ -780,9 +770,9 @@ static void of_fill_all(request *req, of_group *g, const PGresult *rows)
 			p->partition_index = (int32_t)pgtext_i64(rows, k, 1, 0);
 			p->committed_offset = pgtext_i64(rows, k, 2, -1);
 			p->committed_leader_epoch = (int32_t)pgtext_i64(rows, k, 3, -1);
-			p->metadata = kdup(req->arena, kempty(pgtext_str(rows, k, 4)));
+			p->metadata = arena_kstrdup(req->arena, kempty(pgtext_str(rows, k, 4)));
 		}
-		topics[ntopics].name = kdup(req->arena, name);
+		topics[ntopics].name = arena_kstrdup(req->arena, name);
 		topics[ntopics].partitions = karray_of(parts, end - r);
 		ntopics++;
 		r = end;
@@ -950,7 +940,7 @@ static void lg_done(void *arg, PGresult **res, int n, const char *err, const cha
 			in_memory = kstr_eqk(mem[i].group_id, id);
 		if (in_memory || !lg_state_wanted(b, req->api_version, GROUP_EMPTY))
 			continue;
-		out[nout].group_id = kdup(req->arena, id);
+		out[nout].group_id = arena_kstrdup(req->arena, id);
 		out[nout].protocol_type = KSTR_LIT("");
 		out[nout].group_state = kstr_c(group_state_name(GROUP_EMPTY));
 		out[nout].group_type = KSTR_LIT("classic");

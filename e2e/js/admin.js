@@ -11,7 +11,7 @@
  * the following ones.
  */
 const { ConfigResourceTypes } = require('kafkajs')
-const { client, describeError, run } = require('./common')
+const { runAdminSteps } = require('./common')
 
 const allowed = new Set([
   'createTopics', 'deleteTopics', 'createPartitions', 'fetchTopicOffsets',
@@ -31,24 +31,4 @@ function fixArgs (op, args) {
   return args
 }
 
-run(async job => {
-  const admin = client(job).admin()
-  await admin.connect()
-  try {
-    const results = []
-    for (const step of job.steps) {
-      if (!allowed.has(step.op)) {
-        throw new Error(`unknown admin op ${step.op}`)
-      }
-      try {
-        const value = await admin[step.op](...fixArgs(step.op, step.args || []))
-        results.push({ ok: true, value: value === undefined ? null : value })
-      } catch (e) {
-        results.push({ ok: false, error: describeError(e) })
-      }
-    }
-    return results
-  } finally {
-    await admin.disconnect()
-  }
-})
+runAdminSteps(allowed, fixArgs, value => value)

@@ -63,4 +63,34 @@ function run (main) {
   )
 }
 
-module.exports = { client, describeError, emit, run, CompressionTypes }
+/*
+ * Run job.steps ({ op, args }) in order on one admin client. Each step gives
+ * { ok, value } (value passed through present) or { ok: false, error }; a
+ * failing step does not stop the following ones. prepare(op, args) may
+ * rewrite a step's arguments.
+ */
+function runAdminSteps (allowed, prepare, present) {
+  run(async job => {
+    const admin = client(job).admin()
+    await admin.connect()
+    try {
+      const results = []
+      for (const step of job.steps) {
+        if (!allowed.has(step.op)) {
+          throw new Error(`unknown admin op ${step.op}`)
+        }
+        try {
+          const value = await admin[step.op](...prepare(step.op, step.args || []))
+          results.push({ ok: true, value: value === undefined ? null : present(value) })
+        } catch (e) {
+          results.push({ ok: false, error: describeError(e) })
+        }
+      }
+      return results
+    } finally {
+      await admin.disconnect()
+    }
+  })
+}
+
+module.exports = { client, describeError, emit, run, runAdminSteps, CompressionTypes }

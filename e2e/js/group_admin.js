@@ -8,7 +8,7 @@
  * Result: one { ok, value | error } per step; a failing step does not stop
  * the following ones.
  */
-const { client, describeError, run } = require('./common')
+const { runAdminSteps } = require('./common')
 
 const allowed = new Set([
   'listGroups', 'describeGroups', 'fetchOffsets', 'resetOffsets', 'setOffsets', 'deleteGroups'
@@ -23,24 +23,4 @@ function plain (value) {
   }))
 }
 
-run(async job => {
-  const admin = client(job).admin()
-  await admin.connect()
-  try {
-    const results = []
-    for (const step of job.steps) {
-      if (!allowed.has(step.op)) {
-        throw new Error(`unknown admin op ${step.op}`)
-      }
-      try {
-        const value = await admin[step.op](...(step.args || []))
-        results.push({ ok: true, value: value === undefined ? null : plain(value) })
-      } catch (e) {
-        results.push({ ok: false, error: describeError(e) })
-      }
-    }
-    return results
-  } finally {
-    await admin.disconnect()
-  }
-})
+runAdminSteps(allowed, (op, args) => args, plain)

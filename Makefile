@@ -81,6 +81,7 @@ all: rel decoder extension
 help:
 	@echo 'make               broker (build/rel/pg_kafka), decoder/ and sql/'
 	@echo 'make san           broker with ASan+UBSan (build/san/pg_kafka)'
+	@echo 'make shadow        shadow forwarder and mock cluster (build/{rel,san}/pg_kafka_shadow, mock_cluster)'
 	@echo 'make unit-tests    build/san/tests/test_* from tests/test_*.c'
 	@echo 'make fuzz-build    build/fuzz/fuzz_* from tests/fuzz_*.c (clang, libFuzzer)'
 	@echo 'make fuzz          run every fuzz target FUZZ_SECONDS (default 60) seconds'
@@ -97,8 +98,8 @@ setup:
 
 # ---- the broker ----------------------------------------------------------------
 
-rel: build/rel/pg_kafka
-san: build/san/pg_kafka
+rel: build/rel/pg_kafka build/rel/pg_kafka_shadow build/rel/mock_cluster
+san: build/san/pg_kafka build/san/pg_kafka_shadow build/san/mock_cluster
 
 build/rel/pg_kafka: $(REL_OBJS)
 	$(call msg,LINK,$@)
@@ -129,6 +130,30 @@ build/fuzz/libpgk.a: $(FUZZ_LIB_OBJS)
 
 build/rel/obj build/san/obj build/san/tests build/fuzz/obj:
 	$(Q)mkdir -p $@
+
+# ---- the shadow forwarder (shadow/, docs/SHADOW.md) and the mock cluster -------
+
+SHADOW_SRCS := shadow/shadow.c shadow/config.c shadow/checkpoint.c shadow/cutover.c shadow/replay.c shadow/metrics.c shadow/log.c
+SHADOW_LIBS := -lrdkafka -lpq -levent
+
+.PHONY: shadow
+shadow: build/rel/pg_kafka_shadow build/rel/mock_cluster build/san/pg_kafka_shadow build/san/mock_cluster
+
+build/rel/pg_kafka_shadow: $(SHADOW_SRCS) shadow/config.h shadow/shadow.h | build/rel/obj
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(REL_CFLAGS) -o $@ $(SHADOW_SRCS) $(SHADOW_LIBS)
+
+build/san/pg_kafka_shadow: $(SHADOW_SRCS) shadow/config.h shadow/shadow.h | build/san/obj
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $(SHADOW_SRCS) $(SHADOW_LIBS)
+
+build/rel/mock_cluster: shadow/mock_cluster.c | build/rel/obj
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(REL_CFLAGS) -o $@ $< -lrdkafka
+
+build/san/mock_cluster: shadow/mock_cluster.c | build/san/obj
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $< -lrdkafka
 
 # ---- unit tests (cmocka, under ASan+UBSan) ------------------------------------
 

@@ -1,0 +1,78 @@
+/*
+ * The Prometheus text endpoint: GET /metrics on metrics.listen (HOST:PORT)
+ * answers with the same numbers as the status line. libevent's evhttp on
+ * its own event base, run without blocking from the forwarder's loop.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include "shadow.h"
+
+static struct event_base *base;
+static struct evhttp *http;
+
+static void on_request(struct evhttp_request *req, void *arg);
+
+int metrics_start(const char *listen)
+{
+	char host[256];
+	const char *colon = strrchr(listen, ':');
+	if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof(host)) {
+		shadow_log("ERROR", "metrics.listen wants HOST:PORT, not \"%s\"", listen);
+		return -1;
+	}
+	memcpy(host, listen, (size_t)(colon - listen));
+	host[colon - listen] = '\0';
+	int port = atoi(colon + 1);
+	base = event_base_new();
+	http = base ? evhttp_new(base) : NULL;
+	if (!http || evhttp_bind_socket(http, host, (ev_uint16_t)port) < 0) {
+		shadow_log("ERROR", "metrics: cannot listen on %s", listen);
+		metrics_stop();
+		return -1;
+	}
+	evhttp_set_gencb(http, on_request, NULL);
+	shadow_log("INFO", "metrics on http://%s/metrics", listen);
+	return 0;
+}
+
+void metrics_poll(void)
+{
+	if (base)
+		event_base_loop(base, EVLOOP_NONBLOCK);
+}
+
+void metrics_stop(void)
+{
+	if (http)
+		evhttp_free(http);
+	if (base)
+		event_base_free(base);
+	http = NULL;
+	base = NULL;
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+	(void)arg;
+	const char *uri = evhttp_request_get_uri(req);
+	if (!uri || strncmp(uri, "/metrics", 8) != 0) {
+		evhttp_send_error(req, HTTP_NOTFOUND, "try /metrics");
+		return;
+	}
+	struct evbuffer *out = evbuffer_new();
+	if (!out) {
+		evhttp_send_error(req, HTTP_INTERNAL, NULL);
+		return;
+	}
+	shadow_metrics_text(out);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+			  "text/plain; version=0.0.4");
+	evhttp_send_reply(req, HTTP_OK, "OK", out);
+	evbuffer_free(out);
+}

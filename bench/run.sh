@@ -6,7 +6,7 @@
 #
 # Environment:
 #   BENCH_SCALE=0.1      scale every record count (1 = the full run)
-#   BENCH_ONLY=a,b       run only some of: produce consume latency deep idle mock
+#   BENCH_ONLY=a,b       run only some of: produce consume latency deep idle mock shadow
 #   BENCH_PGPORT=25434   PostgreSQL port
 #   BENCH_PORT=19392     broker port
 #   BENCH_POOL=16        broker --pool-size
@@ -90,4 +90,15 @@ say "broker pid $broker_pid on 127.0.0.1:$port (pool $pool, log $brokerlog)," \
 start=$(date +%s)
 "$bench" --broker "127.0.0.1:$port" --pg "$conninfo" --broker-pid "$broker_pid" \
 	--pg-pid "$pg_pid" --scale "$scale" --json "$json" ${only:+--only "$only"}
+
+# Shadow mode: mirror throughput and commit-to-external-ack lag next to the
+# local produce rate, on its own throwaway cluster (shadow/bench_shadow.py),
+# once as fast as producers go and once paced so the mirror keeps up.
+if [[ -z $only || ,$only, == *,shadow,* ]]; then
+	records=$(awk -v s="$scale" 'BEGIN { n = int(200000 * s); print (n < 1000 ? 1000 : n) }')
+	for rate in 0 20000; do
+		say "shadow mode: $records records, rate ${rate/#0/unpaced}"
+		PGK_BROKER="$broker" /usr/bin/python3 "$ROOT/shadow/bench_shadow.py" "$records" 100 "$rate"
+	done
+fi
 say "done in $(($(date +%s) - start)) s; results in ${json#"$ROOT"/}"

@@ -22,22 +22,23 @@ struct pgconn;
 struct client;
 
 typedef struct request {
-	struct client *client;       /* opaque to handlers */
-	struct pgconn *db;           /* the pool connection of this client */
+	struct client *client; /* opaque to handlers */
+	struct pgconn *db;     /* the pool connection of this client */
 	arena *arena;
 	const struct api_def *api;
 	int16_t api_key;
 	int16_t api_version;
 	int32_t correlation_id;
 	kstr client_id;
-	void *body;                  /* decoded request, type per API */
-	void *resp;                  /* response, type per API; set by the handler */
-	bool no_response;            /* produce acks=0: send nothing */
-	bool close_connection;       /* close after sending (or instead of) a response */
-	bool client_gone;            /* the connection closed while we worked */
-	struct request *next;        /* server's in-order queue */
+	void *body;            /* decoded request, type per API */
+	void *resp;            /* response, type per API; set by the handler */
+	bool no_response;      /* produce acks=0: send nothing */
+	bool close_connection; /* close after sending (or instead of) a response */
+	bool client_gone;      /* the connection closed while we worked */
+	struct request *next;  /* server's in-order queue */
 	bool done;
-	uint8_t *out;                /* encoded response frame (server) */
+	size_t frame_len; /* request frame size (server back-pressure) */
+	uint8_t *out;     /* encoded response frame (server) */
 	size_t out_len;
 } request;
 

@@ -41,8 +41,11 @@
 #include "request.h"
 #include "server.h"
 
-/* Stop reading a connection at this many requests in flight... */
+/* Stop reading a connection at this many requests in flight, or this many
+ * bytes of request frames in flight (each produce holds its frame and
+ * copies of its records until it commits)... */
 #define MAX_INFLIGHT_REQUESTS 32
+#define MAX_INFLIGHT_BYTES (16u << 20)
 /* ...or this much output not yet taken by the socket. */
 #define MAX_PENDING_OUTPUT (16u << 20)
 /* The write callback runs once output is at or below this. */
@@ -57,11 +60,12 @@ typedef struct client {
 	pgconn *db;
 	request *head, *tail; /* in arrival order; the head answers first */
 	int nreq;
-	int busy;      /* > 0 while the read callback runs */
-	bool gone;     /* socket closed */
-	bool closing;  /* write nothing more; close once drained */
-	bool read_eof; /* peer finished sending; close once answered */
-	bool paused;   /* reading stopped by back-pressure */
+	size_t inflight_bytes;            /* frame bytes of the requests in the FIFO */
+	int busy;                         /* > 0 while the read callback runs */
+	bool gone;                        /* socket closed */
+	bool closing;                     /* write nothing more; close once drained */
+	bool read_eof;                    /* peer finished sending; close once answered */
+	bool paused;                      /* reading stopped by back-pressure */
 	char peer[INET6_ADDRSTRLEN + 16]; /* "[host]:port" */
 	char host[INET6_ADDRSTRLEN + 2];  /* "/host", as Kafka shows clients */
 } client;
@@ -355,6 +359,7 @@ static void handle_frame(client *c, struct evbuffer *in, int32_t size)
 	req->arena = a;
 	req->client = c;
 	req->db = c->db;
+	req->frame_len = (size_t)size;
 	S.requests++;
 
 	rc = proto_parse_request(frame, (size_t)size, req);
@@ -435,6 +440,7 @@ static void client_push(client *c, request *req)
 		c->head = req;
 	c->tail = req;
 	c->nreq++;
+	c->inflight_bytes += req->frame_len;
 }
 
 /* Write the responses of the finished requests at the head of the FIFO, in
@@ -449,6 +455,7 @@ static void client_flush(client *c)
 		if (!c->head)
 			c->tail = NULL;
 		c->nreq--;
+		c->inflight_bytes -= r->frame_len;
 		if (!c->gone && !c->closing && r->out && r->out_len > 0) {
 			struct evbuffer *out = bufferevent_get_output(c->bev);
 			/* Hand the buffer over instead of copying it: fetch
@@ -514,7 +521,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 
 static bool client_over_limits(client *c)
 {
-	return c->nreq >= MAX_INFLIGHT_REQUESTS ||
+	return c->nreq >= MAX_INFLIGHT_REQUESTS || c->inflight_bytes >= MAX_INFLIGHT_BYTES ||
 	       evbuffer_get_length(bufferevent_get_output(c->bev)) > MAX_PENDING_OUTPUT;
 }
 
@@ -524,8 +531,10 @@ static void client_pause(client *c)
 		return;
 	c->paused = true;
 	bufferevent_disable(c->bev, EV_READ);
-	log_debug("client %s: pausing reads (%d requests in flight, %zu bytes unsent)", c->peer,
-		  c->nreq, evbuffer_get_length(bufferevent_get_output(c->bev)));
+	log_debug("client %s: pausing reads (%d requests, %zu request bytes in flight, %zu bytes "
+		  "unsent)",
+		  c->peer, c->nreq, c->inflight_bytes,
+		  evbuffer_get_length(bufferevent_get_output(c->bev)));
 }
 
 static void client_maybe_resume(client *c)

@@ -133,17 +133,18 @@ build/rel/obj build/san/obj build/san/tests build/fuzz/obj:
 
 # ---- the shadow forwarder (shadow/, docs/SHADOW.md) and the mock cluster -------
 
-SHADOW_SRCS := shadow/shadow.c shadow/config.c shadow/checkpoint.c shadow/cutover.c shadow/replay.c shadow/metrics.c shadow/log.c
+SHADOW_SRCS := shadow/shadow.c shadow/config.c shadow/checkpoint.c shadow/cutover.c shadow/replay.c shadow/metrics.c shadow/log.c \
+	broker/decmsg.c broker/kbuf.c
 SHADOW_LIBS := -lrdkafka -lpq -levent
 
 .PHONY: shadow
 shadow: build/rel/pg_kafka_shadow build/rel/mock_cluster build/san/pg_kafka_shadow build/san/mock_cluster
 
-build/rel/pg_kafka_shadow: $(SHADOW_SRCS) shadow/config.h shadow/shadow.h | build/rel/obj
+build/rel/pg_kafka_shadow: $(SHADOW_SRCS) shadow/config.h shadow/shadow.h broker/decmsg.h | build/rel/obj
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(REL_CFLAGS) -o $@ $(SHADOW_SRCS) $(SHADOW_LIBS)
 
-build/san/pg_kafka_shadow: $(SHADOW_SRCS) shadow/config.h shadow/shadow.h | build/san/obj
+build/san/pg_kafka_shadow: $(SHADOW_SRCS) shadow/config.h shadow/shadow.h broker/decmsg.h | build/san/obj
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $(SHADOW_SRCS) $(SHADOW_LIBS)
 

@@ -36,6 +36,7 @@
 #include <libpq-fe.h>
 
 #include "config.h"
+#include "decmsg.h"
 #include "kbuf.h"
 #include "log.h"
 #include "stream.h"
@@ -48,12 +49,6 @@
 #define RENOTIFY_MS 10
 /* Wake-ups remembered for the second round; more are dropped (best effort). */
 #define RENOTIFY_MAX 4096
-
-/* The decoder's binary format (decoder/pg_kafka.c, docs/DECODER.md). */
-#define DEC_VERSION 1
-#define DEC_RECORD 'R'
-/* version, type, flags, commit lsn, partition, offset, timestamp, topic length */
-#define DEC_RECORD_FIXED (1 + 1 + 1 + 8 + 4 + 8 + 8 + 4)
 
 /* Microseconds from the Unix epoch to PostgreSQL's (2000-01-01). */
 #define PG_EPOCH_OFFSET_US 946684800000000LL
@@ -114,8 +109,6 @@ static int conn_flush(void);
 static void conn_fail(const char *why);
 static void conn_teardown(void);
 static void arm_timer(int ms);
-static uint64_t get_be64(const unsigned char *p);
-static uint32_t get_be32(const unsigned char *p);
 static void put_be64(unsigned char *p, uint64_t v);
 static int64_t pg_now_us(void);
 static char *one_line(const char *msg);
@@ -361,14 +354,14 @@ static int read_copy_data(void)
 static int handle_message(const unsigned char *buf, int len)
 {
 	if (len >= 1 + 24 && buf[0] == 'w') {
-		uint64_t start = get_be64(buf + 1);
+		uint64_t start = be64(buf + 1);
 		if (start > S.received)
 			S.received = start;
 		handle_record(buf + 25, len - 25);
 		return 0;
 	}
 	if (len >= 1 + 17 && buf[0] == 'k') {
-		uint64_t end = get_be64(buf + 1);
+		uint64_t end = be64(buf + 1);
 		/* Everything up to end has been decoded and sent: confirm it, so
 		 * that this slot holds back no WAL while nothing is written. */
 		if (end > S.received)
@@ -384,28 +377,20 @@ static int handle_message(const unsigned char *buf, int len)
 /* A decoder message: records wake their partition; markers are ignored. */
 static void handle_record(const unsigned char *p, int len)
 {
-	uint32_t topic_len;
-	int32_t partition;
+	decmsg m;
 
-	if (len < 2 || p[0] != DEC_VERSION) {
-		log_warn("stream: ignoring a message of unknown format version %d",
-			 len >= 1 ? p[0] : -1);
+	switch (decmsg_parse(p, (size_t)len, &m)) {
+	case DECMSG_BAD_VERSION:
+		log_warn("stream: ignoring a message of unknown format version %d", p[0]);
+		return;
+	case DECMSG_MALFORMED:
+		log_warn("stream: ignoring a malformed decoder message (%d bytes)", len);
 		return;
 	}
-	if (p[1] != DEC_RECORD)
+	if (m.type != DECMSG_RECORD)
 		return;
-	if (len < DEC_RECORD_FIXED) {
-		log_warn("stream: ignoring a truncated record message (%d bytes)", len);
-		return;
-	}
-	partition = (int32_t)get_be32(p + 1 + 1 + 1 + 8);
-	topic_len = get_be32(p + DEC_RECORD_FIXED - 4);
-	if (topic_len > (uint32_t)(len - DEC_RECORD_FIXED)) {
-		log_warn("stream: ignoring a record message with a bad topic length");
-		return;
-	}
-	wake_notify((kstr){(const char *)p + DEC_RECORD_FIXED, (int32_t)topic_len}, partition);
-	remember((const char *)p + DEC_RECORD_FIXED, (int32_t)topic_len, partition);
+	wake_notify(m.topic, m.partition);
+	remember(m.topic.ptr, m.topic.len, m.partition);
 }
 
 /* Note a partition for the second round, unless it is noted already. */
@@ -580,20 +565,6 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 }
 
 /* ---- helpers ---- */
-
-static uint64_t get_be64(const unsigned char *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-static uint32_t get_be32(const unsigned char *p)
-{
-	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
 
 static void put_be64(unsigned char *p, uint64_t v)
 {

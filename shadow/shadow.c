@@ -43,14 +43,9 @@
 #include <librdkafka/rdkafka.h>
 
 #include "config.h"
+#include "decmsg.h"
 #include "shadow.h"
 
-#define DEC_VERSION 1
-#define DEC_RECORD 'R'
-#define DEC_BEGIN 'B'
-#define DEC_COMMIT 'C'
-#define DEC_RECORD_FIXED (1 + 1 + 1 + 8 + 4 + 8 + 8 + 4)
-#define DEC_COMMIT_LEN 30
 #define PG_EPOCH_OFFSET_US 946684800000000LL
 #define STANDBY_STATUS_MS 1000
 #define BACKOFF_MIN_MS 100
@@ -127,7 +122,7 @@ static void read_topic_rules(void);
 static int kafka_start(void);
 static int stream_loop(void);
 static int handle_message(const unsigned char *buf, int len);
-static int handle_record(const unsigned char *p, int len);
+static int handle_record(const decmsg *m);
 static part *find_part(const char *topic, int32_t partition, bool create);
 static int dedup_init(part *p);
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque);
@@ -138,8 +133,6 @@ static void status_report(void);
 static void drain(int timeout_ms);
 static int64_t lag_quantile(double q);
 static void cleanup(void);
-static uint64_t be64(const unsigned char *p);
-static uint32_t be32(const unsigned char *p);
 static void put_be64(unsigned char *p, uint64_t v);
 
 int main(int argc, char **argv)
@@ -403,13 +396,18 @@ static int stream_loop(void)
 
 static int handle_message(const unsigned char *buf, int len)
 {
-	if (len < 2 || buf[0] != DEC_VERSION) {
+	decmsg m;
+	int rc = decmsg_parse(buf, (size_t)len, &m);
+
+	if (rc == DECMSG_BAD_VERSION) {
 		shadow_log("ERROR", "decoder message of unknown version");
 		S.fatal = true;
 		return -1;
 	}
-	switch (buf[1]) {
-	case DEC_BEGIN: {
+	if (rc != DECMSG_OK)
+		goto bad;
+	switch (m.type) {
+	case DECMSG_BEGIN: {
 		txn *t = calloc(1, sizeof(*t));
 		if (!t)
 			return -1;
@@ -421,60 +419,43 @@ static int handle_message(const unsigned char *buf, int len)
 		S.open = t;
 		return 0;
 	}
-	case DEC_COMMIT:
-		if (!S.open || len < DEC_COMMIT_LEN) {
+	case DECMSG_COMMIT:
+		if (!S.open) {
 			shadow_log("ERROR", "commit marker without a begin");
 			S.fatal = true;
 			return -1;
 		}
-		S.open->end_lsn = be64(buf + 14);
-		S.open->commit_ms = (int64_t)be64(buf + 22);
+		S.open->end_lsn = m.end_lsn;
+		S.open->commit_ms = m.timestamp;
 		S.open->committed = true;
 		S.open = NULL;
 		return 0;
-	case DEC_RECORD:
-		return handle_record(buf, len);
+	case DECMSG_RECORD:
+		if (!(m.flags & DECMSG_FLAG_PAYLOAD) || !S.open || m.topic.len > 255)
+			goto bad;
+		return handle_record(&m);
 	default:
 		return 0; /* unknown types are skipped */
 	}
+bad:
+	shadow_log("ERROR", "malformed record message in the stream");
+	S.fatal = true;
+	return -1;
 }
 
-static int get_bytes(const unsigned char **p, const unsigned char *end, const unsigned char **out,
-		     int32_t *len)
+static int handle_record(const decmsg *m)
 {
-	if (end - *p < 4)
-		return -1;
-	*len = (int32_t)be32(*p);
-	*p += 4;
-	if (*len < 0) {
-		*out = NULL;
-		return 0;
-	}
-	if (end - *p < *len)
-		return -1;
-	*out = *p;
-	*p += *len;
-	return 0;
-}
-
-static int handle_record(const unsigned char *buf, int len)
-{
-	const unsigned char *end = buf + len, *p, *topic, *key, *value, *hdrs;
-	int32_t tlen, klen, vlen, hlen;
-
-	if (len < DEC_RECORD_FIXED || !(buf[2] & 1) || !S.open)
-		goto bad;
-	int32_t partition = (int32_t)be32(buf + 11);
-	int64_t offset = (int64_t)be64(buf + 15);
-	int64_t ts = (int64_t)be64(buf + 23);
-	p = buf + 31;
-	if (get_bytes(&p, end, &topic, &tlen) < 0 || !topic || tlen > 255 ||
-	    get_bytes(&p, end, &key, &klen) < 0 || get_bytes(&p, end, &value, &vlen) < 0 ||
-	    get_bytes(&p, end, &hdrs, &hlen) < 0)
-		goto bad;
+	const unsigned char *key = (const unsigned char *)m->key.ptr;
+	const unsigned char *value = (const unsigned char *)m->value.ptr;
+	const unsigned char *hdrs = (const unsigned char *)m->headers.ptr;
+	int32_t klen = m->key.len, vlen = m->value.len, hlen = m->headers.len;
+	int32_t partition = m->partition;
+	int64_t offset = m->offset;
+	int64_t ts = m->timestamp;
 	char tname[256];
-	memcpy(tname, topic, (size_t)tlen);
-	tname[tlen] = '\0';
+
+	memcpy(tname, m->topic.ptr, (size_t)m->topic.len);
+	tname[m->topic.len] = '\0';
 	if (!shadow_topic_selected(tname))
 		return 0;
 	part *pt = find_part(tname, partition, true);
@@ -532,10 +513,6 @@ static int handle_record(const unsigned char *buf, int len)
 	pt->inflight++;
 	pt->inflight_bytes += ref->bytes;
 	return 0;
-bad:
-	shadow_log("ERROR", "malformed record message from the decoder");
-	S.fatal = true;
-	return -1;
 }
 
 static part *find_part(const char *topic, int32_t partition, bool create)
@@ -991,19 +968,6 @@ static int64_t now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static uint64_t be64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-static uint32_t be32(const unsigned char *p)
-{
-	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
 static void put_be64(unsigned char *p, uint64_t v)

@@ -151,6 +151,9 @@ PGK_SCHEMA(offset_delete_resp, OFFSET_DELETE_RESP)
  * and the Java 3.x client. Fetch stops at 12: v13+ addresses topics by id only.
  * docs/PROTOCOL.md mirrors this table (a test keeps them equal).
  */
+PGK_SCHEMA(init_producer_id_req, INIT_PRODUCER_ID_REQ)
+PGK_SCHEMA(init_producer_id_resp, INIT_PRODUCER_ID_RESP)
+
 const api_def api_table[] = {
 	{API_PRODUCE, "Produce", 3, 9, 9, &produce_req_schema, &produce_resp_schema},
 	{API_FETCH, "Fetch", 4, 12, 12, &fetch_req_schema, &fetch_resp_schema},
@@ -189,6 +192,9 @@ const api_def api_table[] = {
 	 &delete_groups_resp_schema},
 	{API_OFFSET_DELETE, "OffsetDelete", 0, 0, VMAX, &offset_delete_req_schema,
 	 &offset_delete_resp_schema},
+	/* Idempotent producers only; v5 belongs to KIP-890 transactions. */
+	{API_INIT_PRODUCER_ID, "InitProducerId", 0, 4, 2, &init_producer_id_req_schema,
+	 &init_producer_id_resp_schema},
 };
 const int api_count = (int)(sizeof(api_table) / sizeof(api_table[0]));
 

@@ -612,6 +612,20 @@ PGK_MESSAGE(offset_delete_resp_partition, OFFSET_DELETE_RESP_PARTITION)
 PGK_MESSAGE(offset_delete_resp_topic, OFFSET_DELETE_RESP_TOPIC)
 PGK_MESSAGE(offset_delete_resp, OFFSET_DELETE_RESP)
 
+/* ---- InitProducerId (22) ---- */
+#define INIT_PRODUCER_ID_REQ(X, S)                                                                 \
+	X(S, STR, transactional_id, 0, VMAX, 0, 0, _)                                              \
+	X(S, I32, transaction_timeout_ms, 0, VMAX, NN, 0, _)                                       \
+	X(S, I64, producer_id, 3, VMAX, NN, -1, _)                                                 \
+	X(S, I16, producer_epoch, 3, VMAX, NN, -1, _)
+#define INIT_PRODUCER_ID_RESP(X, S)                                                                \
+	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, I64, producer_id, 0, VMAX, NN, -1, _)                                                 \
+	X(S, I16, producer_epoch, 0, VMAX, NN, 0, _)
+PGK_MESSAGE(init_producer_id_req, INIT_PRODUCER_ID_REQ)
+PGK_MESSAGE(init_producer_id_resp, INIT_PRODUCER_ID_RESP)
+
 /* API keys, as in the Kafka protocol. */
 enum api_key {
 	API_PRODUCE = 0,
@@ -634,6 +648,7 @@ enum api_key {
 	API_LIST_GROUPS = 16,
 	API_DELETE_GROUPS = 42,
 	API_OFFSET_DELETE = 47,
+	API_INIT_PRODUCER_ID = 22,
 };
 
 #endif

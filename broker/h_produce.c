@@ -5,6 +5,11 @@
  *
  * Partitions are written in (topic, partition) order so that concurrent
  * requests touching several partitions lock partition rows in one order.
+ *
+ * A batch with a producer id (an idempotent producer) goes through
+ * kafka.produce_idempotent() instead, which checks its sequence numbers under
+ * the same partition row lock and answers a retried batch with its first
+ * offset (docs/IDEMPOTENCE.md).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +118,9 @@ static int16_t pp_decode(request *req, const produce_req_partition *in, pp_write
 		return KERR_INVALID_RECORD;
 	if (batches[0].attributes & ATTR_CONTROL)
 		return KERR_INVALID_RECORD;
+	if (batches[0].producer_id >= 0 &&
+	    (batches[0].producer_epoch < 0 || batches[0].base_sequence < 0))
+		return KERR_INVALID_RECORD;
 	w->batch = &batches[0];
 	w->batch_size = in->records.len;
 	return KERR_NONE;
@@ -164,7 +172,14 @@ static void pp_submit(pp_ctx *c)
 		}
 		params_int(p, req->arena, w->batch_size);
 		params_int(p, req->arena, g_config.message_max_bytes);
-		stmts[i] = params_stmt(Q_PRODUCE, p, 0);
+		if (b->producer_id < 0) {
+			stmts[i] = params_stmt(Q_PRODUCE, p, 0);
+			continue;
+		}
+		params_int(p, req->arena, b->producer_id);
+		params_int(p, req->arena, b->producer_epoch);
+		params_int(p, req->arena, b->base_sequence);
+		stmts[i] = params_stmt(Q_PRODUCE_IDEMPOTENT, p, 0);
 	}
 	db_submit(req->db, stmts, c->nwrites, pp_done, c);
 	for (int i = 0; i < 4 * c->nwrites; i++)
@@ -195,6 +210,12 @@ static void pp_done(void *arg, PGresult **res, int n, const char *err, const cha
 	for (int i = 0; i < c->nwrites; i++) {
 		pp_write *w = &c->writes[i];
 		const PGresult *r = res[i];
+		/* kafka.produce_idempotent() adds a Kafka error code column. */
+		if (PQntuples(r) == 1 && PQnfields(r) > 5 && pgtext_i64(r, 0, 5, 0) != KERR_NONE) {
+			w->out->error_code =
+				(int16_t)pgtext_i64(r, 0, 5, KERR_UNKNOWN_SERVER_ERROR);
+			continue;
+		}
 		if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0)) {
 			int64_t maxb = PQntuples(r) == 1 ? pgtext_i64(r, 0, 4, INT32_MAX) : INT32_MAX;
 			w->out->error_code = w->batch_size > maxb ? KERR_MESSAGE_TOO_LARGE

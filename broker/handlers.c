@@ -51,6 +51,8 @@ handler_fn handler_lookup(int16_t api_key)
 		return handle_delete_groups;
 	case API_OFFSET_DELETE:
 		return handle_offset_delete;
+	case API_INIT_PRODUCER_ID:
+		return handle_init_producer_id;
 	default:
 		return NULL;
 	}

@@ -31,6 +31,7 @@ void handle_describe_groups(request *req);
 void handle_list_groups(request *req);
 void handle_delete_groups(request *req);
 void handle_offset_delete(request *req);
+void handle_init_producer_id(request *req);
 
 /* Called once at start-up and shutdown (caches, timers). */
 void handlers_init(struct event_base *base);

@@ -166,4 +166,17 @@ const query_def queries[Q_QUERY_COUNT] = {
 			     "  WHERE q.topic = i.t AND q.partition = i.p)"
 			     " FROM i ORDER BY i.n",
 			     3},
+	/*
+	 * Produce of an idempotent batch (producer_id >= 0): the sequence
+	 * checks and the append happen in one function call, under the
+	 * partition row lock (sql/pg_kafka--0.4--0.5.sql). Same columns as
+	 * Q_PRODUCE, then a Kafka error code.
+	 */
+	[Q_PRODUCE_IDEMPOTENT] = {"pgk_produce_idempotent",
+				  "SELECT * FROM kafka.produce_idempotent($1::text, $2::int, $3::int,"
+				  " $4::timestamptz[], $5::bytea[], $6::bytea[], $7::bytea[], $8::int,"
+				  " $9::int, $10::int8, $11::int2, $12::int)",
+				  12},
+	[Q_INIT_PRODUCER_ID] = {"pgk_init_producer_id",
+				"SELECT * FROM kafka.init_producer_id($1::int8, $2::int2)", 2},
 };

@@ -28,6 +28,8 @@ typedef enum query_id {
 	Q_GROUP_HAS_OFFSETS,   /* (group) -> bool */
 	Q_GROUP_DELETE,        /* (group) -> offsets deleted */
 	Q_OFFSET_DELETE,       /* (group, topics[], partitions[]) -> partition exists, per input */
+	Q_PRODUCE_IDEMPOTENT,  /* Q_PRODUCE's, then (producer_id, epoch, base_sequence); + error */
+	Q_INIT_PRODUCER_ID,    /* (producer_id, epoch) -> producer_id, epoch, error */
 	Q_QUERY_COUNT
 } query_id;
 

@@ -139,6 +139,17 @@ def produce_sql(pg, topic, first, last):
            "FROM generate_series(%d, %d) i" % (topic, NPARTS, first, last))
 
 
+def mirrored_topic(pg, mock, prefix, partitions, ext=None):
+    """A new local topic, its external twin (named ext, or the same) and the
+    forwarder's checkpoint topic on the mock cluster; returns (topic, slot)."""
+    topic = unique(prefix)
+    slot = prefix + "_" + topic.split("-")[1]
+    pg.sql("SELECT kafka.create_topic('%s', %d)" % (topic, partitions))
+    mock.command("topic %s %d" % (ext(topic) if ext else topic, partitions))
+    mock.command("topic __pg_kafka_shadow 1")
+    return topic, slot
+
+
 @pytest.fixture
 def mock():
     m = MockCluster()
@@ -148,12 +159,8 @@ def mock():
 
 @pytest.mark.e2e_timeout(240)
 def test_mirror_survives_kills_and_outage(pg, mock, workdir):
-    topic = unique("shadow")
-    slot = "shadow_" + topic.split("-")[1]
+    topic, slot = mirrored_topic(pg, mock, "shadow", NPARTS, ext=lambda t: t + ".ext")
     ext = topic + ".ext"
-    pg.sql("SELECT kafka.create_topic('%s', %d)" % (topic, NPARTS))
-    mock.command("topic %s %d" % (ext, NPARTS))
-    mock.command("topic __pg_kafka_shadow 1")
 
     metrics_port = free_port()
     shadow = Shadow(pg, mock, workdir, slot, "--topic-map", "%s:%s" % (topic, ext),
@@ -267,12 +274,8 @@ def test_cutover_consumer_group(kafka, mock, workdir):
     coming; after --cutover the same group on the external cluster resumes
     exactly at the next record: no gap, no duplicate."""
     pg = kafka.pg
-    topic = unique("cut")
-    slot = "cut_" + topic.split("-")[1]
+    topic, slot = mirrored_topic(pg, mock, "cut", 2)
     group = unique("cutgroup")
-    pg.sql("SELECT kafka.create_topic('%s', 2)" % topic)
-    mock.command("topic %s 2" % topic)
-    mock.command("topic __pg_kafka_shadow 1")
 
     def produce(first, last):
         pg.sql("SELECT count(kafka.produce('%s', NULL::bytea, convert_to('c' || i, 'UTF8'), "
@@ -333,11 +336,7 @@ def test_replay_history_then_mirror(pg, mock, workdir):
     """Records written before shadow mode are copied with --replay; the
     forwarder started afterwards mirrors the rest; the external topic ends
     with every record once, in offset order, with the same timestamps."""
-    topic = unique("hist")
-    slot = "hist_" + topic.split("-")[1]
-    pg.sql("SELECT kafka.create_topic('%s', 2)" % topic)
-    mock.command("topic %s 2" % topic)
-    mock.command("topic __pg_kafka_shadow 1")
+    topic, slot = mirrored_topic(pg, mock, "hist", 2)
 
     def produce(first, last):
         pg.sql("SELECT count(kafka.produce('%s', convert_to('k' || i, 'UTF8'), "
@@ -385,11 +384,7 @@ def test_postgres_restart(fresh_pg, mock, workdir):
     """PostgreSQL restarts under the forwarder: it reconnects, resumes from
     its slot, and the external topic has every record once."""
     pg = fresh_pg
-    topic = unique("pgr")
-    slot = "pgr_" + topic.split("-")[1]
-    pg.sql("SELECT kafka.create_topic('%s', 3)" % topic)
-    mock.command("topic %s 3" % topic)
-    mock.command("topic __pg_kafka_shadow 1")
+    topic, slot = mirrored_topic(pg, mock, "pgr", 3)
 
     def produce(first, last):
         pg.sql("SELECT count(kafka.produce('%s', NULL::bytea, convert_to('r' || i, 'UTF8'), "

@@ -375,10 +375,12 @@ class Kafka:
 
     def admin(self):
         """One AdminClient per helper, kept alive here: librdkafka fails the
-        pending futures of a client that is garbage-collected."""
+        pending futures of a client that is garbage-collected. It must not
+        auto-create topics: list_topics(topic=...) leaves the client
+        refreshing that topic, which would bring a deleted topic back."""
         from confluent_kafka.admin import AdminClient
         if self._admin is None:
-            self._admin = AdminClient(self.conf())
+            self._admin = AdminClient(self.conf(allow_auto_create_topics=False))
         return self._admin
 
     def new_topic_name(self, prefix="t"):

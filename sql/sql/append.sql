@@ -1,0 +1,93 @@
+--
+-- kafka.append_records(): the broker's bulk insert of a produced batch. It
+-- writes rows like COPY, at the offsets the caller reserved, and falls back
+-- to a plain INSERT when kafka.records has insert triggers, rules or
+-- row-level security.
+--
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS pg_kafka;
+RESET client_min_messages;
+
+SELECT kafka.create_topic('append-t', 2) IS NOT NULL AS created;
+
+-- Three records: null key, null value, headers; the base offset comes back.
+SELECT kafka.append_records('append-t', 0, 0, false,
+	ARRAY['2024-05-01 12:00:00+00', '2024-05-01 12:00:01+00', '2024-05-01 12:00:02+00']::timestamptz[],
+	ARRAY[NULL, 'k1', 'k2']::bytea[], ARRAY['v0', NULL, '']::bytea[],
+	ARRAY[NULL, NULL, '\x0206680261']::bytea[]) AS base;
+SELECT partition, "offset", "timestamp" AT TIME ZONE 'UTC' AS ts, key, value, headers
+FROM kafka.records WHERE topic = 'append-t' ORDER BY partition, "offset";
+
+-- LogAppendTime: every row gets the transaction's time, even with NULL timestamps.
+BEGIN;
+SELECT kafka.append_records('append-t', 1, 10, true, ARRAY[NULL, NULL]::timestamptz[],
+	ARRAY[NULL, NULL]::bytea[], ARRAY['a', 'b']::bytea[], ARRAY[NULL, NULL]::bytea[]) AS base;
+SELECT count(*) AS rows_at_now FROM kafka.records
+WHERE topic = 'append-t' AND partition = 1 AND "timestamp" = now();
+COMMIT;
+
+-- Strict: a NULL base (no partition row in the broker's statement) writes nothing.
+SELECT kafka.append_records('append-t', 0, NULL, false, ARRAY[now()],
+	ARRAY[NULL]::bytea[], ARRAY['x']::bytea[], ARRAY[NULL]::bytea[]) IS NULL AS no_call;
+-- Empty arrays write nothing.
+SELECT kafka.append_records('append-t', 0, 99, false, '{}', '{}', '{}', '{}') AS base;
+
+-- Bad input.
+SELECT kafka.append_records('append-t', 0, 50, false, ARRAY[now(), now()],
+	ARRAY[NULL]::bytea[], ARRAY['x']::bytea[], ARRAY[NULL]::bytea[]);
+SELECT kafka.append_records('append-t', 0, 50, false, ARRAY[NULL]::timestamptz[],
+	ARRAY[NULL]::bytea[], ARRAY['x']::bytea[], ARRAY[NULL]::bytea[]);
+SELECT kafka.append_records('append-t', 0, 50, false, ARRAY[[now()]],
+	ARRAY[[NULL]]::bytea[], ARRAY[['x']]::bytea[], ARRAY[[NULL]]::bytea[]);
+-- An offset that is taken violates the primary key, as COPY would.
+SELECT kafka.append_records('append-t', 0, 2, false, ARRAY[now()],
+	ARRAY[NULL]::bytea[], ARRAY['dup']::bytea[], ARRAY[NULL]::bytea[]);
+
+-- A large batch: more rows than one bulk write holds, and values that are
+-- toasted; every row lands once, in order.
+SELECT kafka.append_records('append-t', 1, 100, false, array_agg(now()), array_agg(NULL::bytea),
+	array_agg(CASE WHEN n % 500 = 0 THEN convert_to(repeat(md5(n::text), 4000), 'UTF8')
+		       ELSE convert_to(n::text, 'UTF8') END),
+	array_agg(NULL::bytea)) AS base
+FROM generate_series(1, 2500) n;
+SELECT count(*) AS rows, min("offset"), max("offset"),
+       count(*) FILTER (WHERE length(value) > 100000) AS large,
+       bool_and(value = convert_to(("offset" - 99)::text, 'UTF8') OR length(value) > 100000) AS in_order
+FROM kafka.records WHERE topic = 'append-t' AND partition = 1 AND "offset" >= 100;
+
+-- A DBA's insert trigger on kafka.records still fires: the plain path is taken.
+CREATE TABLE append_audit (topic text, "offset" bigint);
+CREATE FUNCTION append_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	INSERT INTO append_audit VALUES (NEW.topic, NEW."offset");
+	RETURN NEW;
+END $$;
+CREATE TRIGGER append_audit AFTER INSERT ON kafka.records
+	FOR EACH ROW EXECUTE FUNCTION append_audit();
+SELECT kafka.append_records('append-t', 0, 3, false, ARRAY[now(), now()],
+	ARRAY[NULL, NULL]::bytea[], ARRAY['t3', 't4']::bytea[], ARRAY[NULL, NULL]::bytea[]) AS base;
+SELECT * FROM append_audit ORDER BY "offset";
+DROP TRIGGER append_audit ON kafka.records;
+DROP FUNCTION append_audit();
+DROP TABLE append_audit;
+
+-- Inserting needs the INSERT privilege on kafka.records.
+CREATE ROLE append_reader;
+GRANT USAGE ON SCHEMA kafka TO append_reader;
+SET ROLE append_reader;
+SELECT kafka.append_records('append-t', 0, 5, false, ARRAY[now()],
+	ARRAY[NULL]::bytea[], ARRAY['no']::bytea[], ARRAY[NULL]::bytea[]);
+RESET ROLE;
+REVOKE USAGE ON SCHEMA kafka FROM append_reader;
+DROP ROLE append_reader;
+
+-- The output plugin sees bulk-written rows like any others.
+SELECT 'init' FROM pg_create_logical_replication_slot('pgk_append', 'pg_kafka');
+SELECT kafka.append_records('append-t', 0, 5, false, ARRAY[now(), now(), now()],
+	ARRAY[NULL, NULL, NULL]::bytea[], ARRAY['s5', 's6', 's7']::bytea[],
+	ARRAY[NULL, NULL, NULL]::bytea[]) AS base;
+SELECT data::jsonb ->> 'offset' AS "offset", data::jsonb ->> 'value' AS value
+FROM pg_logical_slot_get_changes('pgk_append', NULL, NULL);
+SELECT pg_drop_replication_slot('pgk_append');
+
+SELECT kafka.delete_topic('append-t');

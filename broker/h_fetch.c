@@ -6,6 +6,11 @@
  * pipelined job. If the round found fewer than min_bytes, the fetch waits
  * (wake.h) until one of its partitions advances or max_wait_ms passes, then
  * runs another round. The response is built from the last round.
+ *
+ * Transactions (docs/TRANSACTIONS.md): the same statement returns the last
+ * stable offset, the transactional ranges and markers of kafka.txn_batches
+ * and, for read_committed, the aborted transactions; txnbatch.c cuts the
+ * records into plain, transactional and control batches.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +26,7 @@
 #include "pgbin.h"
 #include "pool.h"
 #include "records.h"
+#include "txnbatch.h"
 #include "wake.h"
 
 /* Rows read per partition and round never exceed this. */
@@ -29,6 +35,23 @@
  * the first read of a partition with 1 MB records stays small. */
 #define FETCH_SIZE_GUESS 65536
 #define EST_SLOTS 1024
+#define ISOLATION_READ_COMMITTED 1
+
+/* Q_FETCH columns */
+enum {
+	COL_HIGH_WATERMARK,
+	COL_LOG_START_OFFSET,
+	COL_OFFSET,
+	COL_TIMESTAMP,
+	COL_KEY,
+	COL_VALUE,
+	COL_HEADERS,
+	COL_COMPRESSION_TYPE,
+	COL_TIMESTAMP_TYPE,
+	COL_LAST_STABLE_OFFSET,
+	COL_TXN_RANGES,
+	COL_ABORTED_TXNS,
+};
 
 typedef struct fetch_part {
 	kstr topic;
@@ -37,6 +60,7 @@ typedef struct fetch_part {
 	waiter *waiter;
 	struct fetch_ctx *ctx;
 	bool queried; /* part of the current round's job */
+	int32_t limit; /* rows the current round asked for */
 } fetch_part;
 
 typedef struct fetch_ctx {
@@ -63,6 +87,8 @@ static void fetch_rows(void *arg, PGresult **res, int n, const char *err, const 
 		       bool retriable);
 static size_t fetch_partition(fetch_ctx *c, fetch_part *fp, const PGresult *r, size_t budget,
 			      bool must_return_one);
+static bool fetch_ranges(request *req, const PGresult *r, txn_range **ranges, int *n);
+static bool fetch_aborted(fetch_ctx *c, fetch_part *fp, const PGresult *r, int64_t upto);
 static void fetch_arm(fetch_ctx *c);
 static void fetch_wait(fetch_ctx *c);
 static void fetch_unwait(fetch_ctx *c);
@@ -175,7 +201,9 @@ static void fetch_round(fetch_ctx *c)
 		params_str(p, req->arena, fp->topic);
 		params_int(p, req->arena, fp->in->partition);
 		params_int(p, req->arena, fp->in->fetch_offset);
-		params_int(p, req->arena, fetch_limit(fp, pbudget));
+		fp->limit = fetch_limit(fp, pbudget);
+		params_int(p, req->arena, fp->limit);
+		params_int(p, req->arena, body->isolation_level);
 		stmts[n++] = params_stmt(Q_FETCH, p, 1);
 	}
 	if (n == 0) {
@@ -252,112 +280,191 @@ static int32_t header_count(kstr headers)
 /*
  * Turn one partition's rows into RecordBatches within budget bytes.
  * must_return_one: the response is still empty, so return the first record
- * even if it is larger than the budget (KIP-74), or consumers would stall.
- * Returns the bytes added.
+ * (or marker) even if it is larger than the budget (KIP-74), or consumers
+ * would stall. Returns the bytes added.
  */
 static size_t fetch_partition(fetch_ctx *c, fetch_part *fp, const PGresult *r, size_t budget,
 			      bool must_return_one)
 {
 	request *req = c->req;
+	const fetch_req *body = req->body;
 	int nrows = PQntuples(r);
+	txn_range *ranges;
+	int nranges;
 
 	if (nrows == 0) {
 		fp->out->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 		return 0;
 	}
-	int64_t hw = pgbin_i64(r, 0, 0, 0);
-	int64_t lso = pgbin_i64(r, 0, 1, 0);
+	int64_t hw = pgbin_i64(r, 0, COL_HIGH_WATERMARK, 0);
+	int64_t lso = pgbin_i64(r, 0, COL_LOG_START_OFFSET, 0);
 	fp->out->high_watermark = hw;
-	fp->out->last_stable_offset = hw;
+	fp->out->last_stable_offset = pgbin_i64(r, 0, COL_LAST_STABLE_OFFSET, hw);
 	fp->out->log_start_offset = lso;
 	fp->out->error_code = KERR_NONE;
 	fp->out->records = (kstr){"", 0};
+	if (body->isolation_level == ISOLATION_READ_COMMITTED)
+		fp->out->aborted_transactions = karray_of(NULL, 0);
 	if (fp->in->fetch_offset < lso || fp->in->fetch_offset > hw) {
 		fp->out->error_code = KERR_OFFSET_OUT_OF_RANGE;
 		return 0;
 	}
-	if (PQgetisnull(r, 0, 2))
+	if (!fetch_ranges(req, r, &ranges, &nranges)) {
+		log_error("fetch: bad transactional ranges from SQL for %.*s-%d", fp->topic.len,
+			  fp->topic.ptr, fp->in->partition);
+		fp->out->error_code = KERR_UNKNOWN_SERVER_ERROR;
+		return 0;
+	}
+	/* No record: one row whose record columns are NULL. */
+	if (PQgetisnull(r, 0, COL_OFFSET))
+		nrows = 0;
+	if (nrows == 0 && nranges == 0)
 		return 0;
 
-	char *ctype = PQgetisnull(r, 0, 7) ? NULL : arena_cstr(req->arena, pgbin_bytes(r, 0, 7));
+	char *ctype = PQgetisnull(r, 0, COL_COMPRESSION_TYPE)
+			      ? NULL
+			      : arena_cstr(req->arena, pgbin_bytes(r, 0, COL_COMPRESSION_TYPE));
 	int codec = ctype ? codec_from_name(ctype) : CODEC_NONE;
 	if (codec < 0)
 		codec = CODEC_NONE;
-	bool log_append = !PQgetisnull(r, 0, 8) && kstr_eq(pgbin_bytes(r, 0, 8), "LogAppendTime");
+	bool log_append = !PQgetisnull(r, 0, COL_TIMESTAMP_TYPE) &&
+			  kstr_eq(pgbin_bytes(r, 0, COL_TIMESTAMP_TYPE), "LogAppendTime");
 
 	size_t pbudget = (size_t)(fp->in->partition_max_bytes > 0 ? fp->in->partition_max_bytes : 0);
 	if (pbudget > budget)
 		pbudget = budget;
 
-	record *recs = ARENA_NEW_ARRAY(req->arena, record, nrows);
-	int64_t *offsets = ARENA_NEW_ARRAY(req->arena, int64_t, nrows);
-	int n = 0;
-	size_t used = 0, stored = 0;
-	for (int i = 0; i < nrows; i++)
-		stored += 24 + (size_t)PQgetlength(r, i, 4) + (size_t)PQgetlength(r, i, 5) +
-			  (size_t)PQgetlength(r, i, 6);
-	uint32_t h = part_hash(fp->topic, fp->in->partition);
-	size_est[h % EST_SLOTS].hash = h;
-	size_est[h % EST_SLOTS].avg = (uint32_t)(stored / (size_t)nrows) + 1;
-
+	record *recs = ARENA_NEW_ARRAY(req->arena, record, nrows > 0 ? nrows : 1);
+	int64_t *offsets = ARENA_NEW_ARRAY(req->arena, int64_t, nrows > 0 ? nrows : 1);
+	size_t stored = 0;
 	for (int i = 0; i < nrows; i++) {
-		record *rec = &recs[n];
-		rec->key = pgbin_bytes(r, i, 4);
-		rec->value = pgbin_bytes(r, i, 5);
-		rec->headers = pgbin_bytes(r, i, 6);
+		record *rec = &recs[i];
+		rec->key = pgbin_bytes(r, i, COL_KEY);
+		rec->value = pgbin_bytes(r, i, COL_VALUE);
+		rec->headers = pgbin_bytes(r, i, COL_HEADERS);
 		if (rec->headers.len < 0)
 			rec->headers = (kstr){NULL, 0};
 		rec->header_count = header_count(rec->headers);
-		size_t size = 24 + (size_t)(rec->key.len > 0 ? rec->key.len : 0) +
-			      (size_t)(rec->value.len > 0 ? rec->value.len : 0) +
-			      (size_t)rec->headers.len;
-		if (used + size > pbudget && !(n == 0 && must_return_one))
-			break;
-		used += size;
-		offsets[n] = pgbin_i64(r, i, 2, 0);
-		rec->timestamp = pgbin_timestamp_ms(r, i, 3, -1);
-		n++;
+		rec->timestamp = pgbin_timestamp_ms(r, i, COL_TIMESTAMP, -1);
+		offsets[i] = pgbin_i64(r, i, COL_OFFSET, 0);
+		stored += 24 + (size_t)(rec->key.len > 0 ? rec->key.len : 0) +
+			  (size_t)(rec->value.len > 0 ? rec->value.len : 0) + (size_t)rec->headers.len;
 	}
-	if (n == 0)
-		return 0;
+	if (nrows > 0) {
+		uint32_t h = part_hash(fp->topic, fp->in->partition);
+		size_est[h % EST_SLOTS].hash = h;
+		size_est[h % EST_SLOTS].avg = (uint32_t)(stored / (size_t)nrows) + 1;
+	}
 
-	/* One batch, or with LogAppendTime one batch per distinct append time
-	 * (the batch carries the timestamp for all its records). */
+	txnbatch_in in = {
+		.recs = recs,
+		.offsets = offsets,
+		.nrecs = nrows,
+		.recs_complete = nrows < fp->limit,
+		.ranges = ranges,
+		.nranges = nranges,
+		/* Q_FETCH reads at most 2 * limit + 1 ranges. */
+		.ranges_complete = (int64_t)nranges < 2 * (int64_t)fp->limit + 1,
+		.log_append = log_append,
+		.codec = codec,
+		.budget = pbudget,
+		.must_return_one = must_return_one,
+	};
+	txnbatch_out out;
 	kwriter w;
-	kw_init(&w, used + 128);
-	for (int start = 0; start < n;) {
-		int end = start + 1;
-		if (log_append)
-			while (end < n && recs[end].timestamp == recs[start].timestamp)
-				end++;
-		else
-			end = n;
-		record_batch hdr = {0};
-		hdr.base_offset = offsets[start];
-		hdr.magic = 2;
-		hdr.attributes = log_append ? ATTR_TIMESTAMP_LOG_APPEND : 0;
-		hdr.base_timestamp = -1;
-		hdr.producer_id = -1;
-		hdr.producer_epoch = -1;
-		hdr.base_sequence = -1;
-		for (int i = start; i < end; i++)
-			recs[i].offset_delta = offsets[i] - offsets[start];
-		if (records_encode_batch(&w, &hdr, &recs[start], end - start, codec) != 0 &&
-		    codec != CODEC_NONE) {
-			log_warn("fetch: %s compression failed, sending uncompressed",
-				 codec_name(codec));
-			w.len = 0;
-			codec = CODEC_NONE;
-			start = 0; /* restart this partition uncompressed */
-			continue;
-		}
-		start = end;
+	kw_init(&w, (stored < pbudget ? stored : pbudget) + 128);
+	int rc = txnbatch_build(&w, &in, &out);
+	if (rc != 0 && codec != CODEC_NONE) {
+		log_warn("fetch: %s compression failed, sending uncompressed", codec_name(codec));
+		w.len = 0;
+		in.codec = CODEC_NONE;
+		rc = txnbatch_build(&w, &in, &out);
+	}
+	if (rc != 0) {
+		log_error("fetch: could not encode %.*s-%d", fp->topic.len, fp->topic.ptr,
+			  fp->in->partition);
+		kw_free(&w);
+		fp->out->error_code = KERR_UNKNOWN_SERVER_ERROR;
+		return 0;
+	}
+	/* Records without their aborted transactions would show a
+	 * read_committed consumer what was rolled back: fail instead. */
+	if (body->isolation_level == ISOLATION_READ_COMMITTED &&
+	    !fetch_aborted(c, fp, r, out.last_offset)) {
+		kw_free(&w);
+		fp->out->error_code = KERR_UNKNOWN_SERVER_ERROR;
+		return 0;
+	}
+	if (w.len == 0) {
+		kw_free(&w);
+		return 0;
 	}
 	size_t len;
 	uint8_t *buf = kw_steal(&w, &len);
 	arena_adopt(req->arena, buf);
 	fp->out->records = (kstr){(const char *)buf, (int32_t)len};
 	return len;
+}
+
+/*
+ * The kafka.txn_batches rows of the result, checked: a range the walk in
+ * txnbatch.c cannot trust (out of order, overlapping) fails the fetch
+ * rather than misplacing records.
+ */
+static bool fetch_ranges(request *req, const PGresult *r, txn_range **ranges, int *n)
+{
+	kstr v = pgbin_bytes(r, 0, COL_TXN_RANGES);
+	int rows = pgbin_i64_rows(v, TXN_RANGE_NCOLS, NULL, 0);
+
+	*ranges = NULL;
+	*n = 0;
+	if (rows <= 0)
+		return rows == 0;
+	int64_t *cells = ARENA_NEW_ARRAY(req->arena, int64_t, (size_t)rows * TXN_RANGE_NCOLS);
+	txn_range *out = ARENA_NEW_ARRAY(req->arena, txn_range, rows);
+	pgbin_i64_rows(v, TXN_RANGE_NCOLS, cells, rows);
+	for (int i = 0; i < rows; i++) {
+		if (!txn_range_from_row(&cells[(size_t)i * TXN_RANGE_NCOLS], &out[i]))
+			return false;
+		if (i > 0 && out[i].base_offset <= out[i - 1].last_offset)
+			return false;
+	}
+	*ranges = out;
+	*n = rows;
+	return true;
+}
+
+/*
+ * read_committed: the aborted transactions the client needs to drop the
+ * records it got, those that started at or before the last offset returned
+ * (SQL already left out those whose marker is before the fetch offset).
+ */
+static bool fetch_aborted(fetch_ctx *c, fetch_part *fp, const PGresult *r, int64_t upto)
+{
+	request *req = c->req;
+	kstr v = pgbin_bytes(r, 0, COL_ABORTED_TXNS);
+	int rows = pgbin_i64_rows(v, 2, NULL, 0);
+
+	if (rows < 0) {
+		log_error("fetch: bad aborted transactions from SQL for %.*s-%d", fp->topic.len,
+			  fp->topic.ptr, fp->in->partition);
+		return false;
+	}
+	if (rows == 0 || upto < 0)
+		return true;
+	int64_t *cells = ARENA_NEW_ARRAY(req->arena, int64_t, (size_t)rows * 2);
+	fetch_resp_aborted *list = ARENA_NEW_ARRAY(req->arena, fetch_resp_aborted, rows);
+	int n = 0;
+	pgbin_i64_rows(v, 2, cells, rows);
+	for (int i = 0; i < rows; i++) {
+		if (cells[2 * i + 1] > upto)
+			continue;
+		list[n].producer_id = cells[2 * i];
+		list[n].first_offset = cells[2 * i + 1];
+		n++;
+	}
+	fp->out->aborted_transactions = karray_of(list, n);
+	return true;
 }
 
 /* A waiter on every partition this round reads (one-shot; re-armed per round). */

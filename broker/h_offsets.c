@@ -1,6 +1,10 @@
 /*
  * ListOffsets: earliest (-2), latest (-1), max timestamp (-3) and first
  * offset at or after a timestamp, per partition, in one pipelined job.
+ *
+ * read_committed (isolation_level 1, v2+) sees the log up to the last
+ * stable offset, as in Kafka: LATEST is the LSO, and a record found by
+ * timestamp at or after it is not found.
  */
 #include "config.h"
 #include "handlers.h"
@@ -13,6 +17,7 @@
 #define TS_LATEST -1
 #define TS_EARLIEST -2
 #define TS_MAX_TIMESTAMP -3
+#define ISOLATION_READ_COMMITTED 1
 
 typedef struct lo_part {
 	kstr topic;
@@ -107,15 +112,22 @@ static void lo_done(void *arg, PGresult **res, int n, const char *err, const cha
 			continue;
 		}
 		int64_t hw = pgtext_i64(r, 0, 0, 0), lso = pgtext_i64(r, 0, 1, 0);
+		const list_offsets_req *body = c->req->body;
+		/* The last offset a consumer of this isolation level may read up to. */
+		int64_t fetchable = body->isolation_level == ISOLATION_READ_COMMITTED
+					    ? pgtext_i64(r, 0, 4, hw)
+					    : hw;
 		switch (lp->in->timestamp) {
 		case TS_LATEST:
-			lp->out->offset = hw;
+			lp->out->offset = fetchable;
 			break;
 		case TS_EARLIEST:
 			lp->out->offset = lso;
 			break;
 		default:
 			/* No record at or after the time: offset -1, as Kafka. */
+			if (pgtext_i64(r, 0, 2, -1) >= fetchable)
+				break;
 			lp->out->offset = pgtext_i64(r, 0, 2, -1);
 			lp->out->timestamp = pgtext_i64(r, 0, 3, -1);
 			break;

@@ -9,7 +9,10 @@
  * A batch with a producer id (an idempotent producer) goes through
  * kafka.produce_idempotent() instead, which checks its sequence numbers under
  * the same partition row lock and answers a retried batch with its first
- * offset (docs/IDEMPOTENCE.md).
+ * offset (docs/IDEMPOTENCE.md). A transactional batch goes through
+ * kafka.produce_transactional(), which also checks that the partition is in
+ * the producer's ongoing transaction and records the batch's offset range
+ * (docs/TRANSACTIONS.md).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +42,8 @@ typedef struct pp_ctx {
 } pp_ctx;
 
 static int16_t pp_decode(request *req, const produce_req_partition *in, pp_write *w);
+static bool pp_has_transactional(const pp_ctx *c);
+static void pp_fail_all(request *req, int16_t error_code);
 static int pp_cmp(const void *a, const void *b);
 static void pp_submit(pp_ctx *c);
 static void pp_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
@@ -98,6 +103,13 @@ void handle_produce(request *req)
 		request_complete(req);
 		return;
 	}
+	/* Transactional batches without a transactional id: the Java broker
+	 * fails the whole request, as authorization of the missing id. */
+	if (body->transactional_id.len < 0 && pp_has_transactional(c)) {
+		pp_fail_all(req, KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+		request_complete(req);
+		return;
+	}
 	qsort(c->writes, (size_t)c->nwrites, sizeof(pp_write), pp_cmp);
 	pp_submit(c);
 }
@@ -121,9 +133,34 @@ static int16_t pp_decode(request *req, const produce_req_partition *in, pp_write
 	if (batches[0].producer_id >= 0 &&
 	    (batches[0].producer_epoch < 0 || batches[0].base_sequence < 0))
 		return KERR_INVALID_RECORD;
+	/* A transaction without a producer id could never be ended. */
+	if ((batches[0].attributes & ATTR_TRANSACTIONAL) && batches[0].producer_id < 0)
+		return KERR_INVALID_RECORD;
 	w->batch = &batches[0];
 	w->batch_size = in->records.len;
 	return KERR_NONE;
+}
+
+static bool pp_has_transactional(const pp_ctx *c)
+{
+	for (int i = 0; i < c->nwrites; i++)
+		if (c->writes[i].batch->attributes & ATTR_TRANSACTIONAL)
+			return true;
+	return false;
+}
+
+/* The whole request fails, as the Java broker fails it before looking at
+ * any partition. */
+static void pp_fail_all(request *req, int16_t error_code)
+{
+	produce_resp *resp = req->resp;
+	produce_resp_topic *rt = resp->responses.items;
+
+	for (int32_t t = 0; t < resp->responses.count; t++) {
+		produce_resp_partition *rp = rt[t].partition_responses.items;
+		for (int32_t p = 0; p < rt[t].partition_responses.count; p++)
+			rp[p].error_code = error_code;
+	}
 }
 
 static int pp_cmp(const void *a, const void *b)
@@ -179,6 +216,12 @@ static void pp_submit(pp_ctx *c)
 		params_int(p, req->arena, b->producer_id);
 		params_int(p, req->arena, b->producer_epoch);
 		params_int(p, req->arena, b->base_sequence);
+		if (b->attributes & ATTR_TRANSACTIONAL) {
+			const produce_req *body = req->body;
+			params_str(p, req->arena, body->transactional_id);
+			stmts[i] = params_stmt(Q_PRODUCE_TRANSACTIONAL, p, 0);
+			continue;
+		}
 		stmts[i] = params_stmt(Q_PRODUCE_IDEMPOTENT, p, 0);
 	}
 	db_submit(req->db, stmts, c->nwrites, pp_done, c);
@@ -210,7 +253,8 @@ static void pp_done(void *arg, PGresult **res, int n, const char *err, const cha
 	for (int i = 0; i < c->nwrites; i++) {
 		pp_write *w = &c->writes[i];
 		const PGresult *r = res[i];
-		/* kafka.produce_idempotent() adds a Kafka error code column. */
+		/* kafka.produce_idempotent() and kafka.produce_transactional()
+		 * add a Kafka error code column. */
 		if (PQntuples(r) == 1 && PQnfields(r) > 5 && pgtext_i64(r, 0, 5, 0) != KERR_NONE) {
 			w->out->error_code =
 				(int16_t)pgtext_i64(r, 0, 5, KERR_UNKNOWN_SERVER_ERROR);

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "hutil.h"
+#include "log.h"
 
 char *arena_cstr(arena *a, kstr s)
 {
@@ -37,28 +38,38 @@ char *arena_printf(arena *a, const char *fmt, ...)
 	return buf;
 }
 
+/* More parameters than a statement holds is a programming error. */
+static int params_next(params *p)
+{
+	if (p->n >= PARAMS_MAX) {
+		log_error("statement with more than %d parameters", PARAMS_MAX);
+		abort();
+	}
+	return p->n++;
+}
+
 void params_str(params *p, arena *a, kstr s)
 {
-	p->values[p->n] = s.len < 0 ? NULL : arena_cstr(a, s);
-	p->lengths[p->n] = 0;
-	p->formats[p->n] = 0;
-	p->n++;
+	int i = params_next(p);
+	p->values[i] = s.len < 0 ? NULL : arena_cstr(a, s);
+	p->lengths[i] = 0;
+	p->formats[i] = 0;
 }
 
 void params_int(params *p, arena *a, int64_t v)
 {
-	p->values[p->n] = arena_printf(a, "%" PRId64, v);
-	p->lengths[p->n] = 0;
-	p->formats[p->n] = 0;
-	p->n++;
+	int i = params_next(p);
+	p->values[i] = arena_printf(a, "%" PRId64, v);
+	p->lengths[i] = 0;
+	p->formats[i] = 0;
 }
 
 void params_bin(params *p, const void *data, int len)
 {
-	p->values[p->n] = data;
-	p->lengths[p->n] = len;
-	p->formats[p->n] = 1;
-	p->n++;
+	int i = params_next(p);
+	p->values[i] = data;
+	p->lengths[i] = len;
+	p->formats[i] = 1;
 }
 
 db_stmt params_stmt(query_id q, const params *p, int result_format)

@@ -27,7 +27,7 @@ static inline kstr kstr_a(const char *s) { return kstr_c(s); }
 
 /* Parameters of one statement; values are NUL-terminated text unless
  * added with params_bin. */
-#define PARAMS_MAX 12
+#define PARAMS_MAX 16
 typedef struct params {
 	const char *values[PARAMS_MAX];
 	int lengths[PARAMS_MAX];

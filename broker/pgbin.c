@@ -30,6 +30,13 @@ void pgarray_add(pgarray *a, kstr v)
 	kw_raw(&a->w, v.ptr, (size_t)v.len);
 }
 
+void pgarray_add_i32(pgarray *a, int32_t v)
+{
+	a->n++;
+	kw_i32(&a->w, 4);
+	kw_i32(&a->w, v);
+}
+
 void pgarray_add_i64(pgarray *a, int64_t v)
 {
 	a->n++;
@@ -77,6 +84,44 @@ kstr pgbin_bytes(const PGresult *res, int row, int col)
 	if (PQgetisnull(res, row, col))
 		return KSTR_NULL;
 	return (kstr){PQgetvalue(res, row, col), PQgetlength(res, row, col)};
+}
+
+int pgbin_i64_rows(kstr v, int ncols, int64_t *out, int max_rows)
+{
+	kreader r;
+
+	if (v.len < 0)
+		return 0;
+	kr_init(&r, v.ptr, (size_t)v.len);
+	int32_t ndim = kr_i32(&r);
+	(void)kr_i32(&r); /* has-nulls flag: each element is checked instead */
+	uint32_t oid = kr_u32(&r);
+	if (!kr_ok(&r) || ndim < 0)
+		return -1;
+	if (ndim == 0)
+		return kr_remaining(&r) == 0 ? 0 : -1;
+	int32_t nrows = kr_i32(&r);
+	(void)kr_i32(&r); /* lower bound */
+	int32_t width = kr_i32(&r);
+	(void)kr_i32(&r);
+	if (!kr_ok(&r) || ndim != 2 || oid != OID_INT8 || width != ncols || nrows < 0 ||
+	    ncols <= 0)
+		return -1;
+	/* Every element takes 12 bytes: refuse a count the data cannot hold
+	 * before looping over it. */
+	if ((uint64_t)nrows * (uint64_t)ncols * 12 != kr_remaining(&r))
+		return -1;
+	for (int32_t i = 0; i < nrows; i++) {
+		for (int c = 0; c < ncols; c++) {
+			int32_t len = kr_i32(&r);
+			int64_t x = kr_i64(&r);
+			if (!kr_ok(&r) || len != 8)
+				return -1;
+			if (out && i < max_rows)
+				out[(size_t)i * (size_t)ncols + (size_t)c] = x;
+		}
+	}
+	return nrows;
 }
 
 int64_t pgtext_i64(const PGresult *res, int row, int col, int64_t dflt)

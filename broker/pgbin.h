@@ -13,6 +13,7 @@
 
 #define OID_BYTEA 17
 #define OID_INT8 20
+#define OID_INT4 23
 #define OID_TEXT 25
 #define OID_TIMESTAMPTZ 1184
 
@@ -30,6 +31,7 @@ typedef struct pgarray {
 
 void pgarray_begin(pgarray *a, uint32_t elem_oid, size_t cap);
 void pgarray_add(pgarray *a, kstr v); /* len -1: NULL */
+void pgarray_add_i32(pgarray *a, int32_t v);
 void pgarray_add_i64(pgarray *a, int64_t v);
 void pgarray_add_timestamp_ms(pgarray *a, int64_t ms);
 void pgarray_end(pgarray *a);
@@ -39,6 +41,15 @@ void pgarray_free(pgarray *a);
 int64_t pgbin_i64(const PGresult *res, int row, int col, int64_t dflt);
 int64_t pgbin_timestamp_ms(const PGresult *res, int row, int col, int64_t dflt);
 kstr pgbin_bytes(const PGresult *res, int row, int col); /* NULL -> len -1 */
+
+/*
+ * A binary int8 array of rows of ncols values (a two-dimensional array
+ * [n][ncols], as array_agg(ARRAY[...]) returns it). A NULL or empty array
+ * has no rows. Returns the number of rows and copies at most max_rows of
+ * them to out (row after row); -1 if v is not such an array (other element
+ * type or shape, a NULL element, a short buffer).
+ */
+int pgbin_i64_rows(kstr v, int ncols, int64_t *out, int max_rows);
 
 /* Text result helpers. */
 int64_t pgtext_i64(const PGresult *res, int row, int col, int64_t dflt);

@@ -154,6 +154,34 @@ PGK_SCHEMA(offset_delete_resp, OFFSET_DELETE_RESP)
 PGK_SCHEMA(init_producer_id_req, INIT_PRODUCER_ID_REQ)
 PGK_SCHEMA(init_producer_id_resp, INIT_PRODUCER_ID_RESP)
 
+PGK_SCHEMA(add_partitions_to_txn_topic, ADD_PARTITIONS_TO_TXN_TOPIC)
+PGK_SCHEMA(add_partitions_to_txn_req, ADD_PARTITIONS_TO_TXN_REQ)
+PGK_SCHEMA(add_partitions_to_txn_partition_result, ADD_PARTITIONS_TO_TXN_PARTITION_RESULT)
+PGK_SCHEMA(add_partitions_to_txn_topic_result, ADD_PARTITIONS_TO_TXN_TOPIC_RESULT)
+PGK_SCHEMA(add_partitions_to_txn_resp, ADD_PARTITIONS_TO_TXN_RESP)
+
+PGK_SCHEMA(add_offsets_to_txn_req, ADD_OFFSETS_TO_TXN_REQ)
+PGK_SCHEMA(add_offsets_to_txn_resp, ADD_OFFSETS_TO_TXN_RESP)
+
+PGK_SCHEMA(end_txn_req, END_TXN_REQ)
+PGK_SCHEMA(end_txn_resp, END_TXN_RESP)
+
+PGK_SCHEMA(txn_offset_commit_req_partition, TXN_OFFSET_COMMIT_REQ_PARTITION)
+PGK_SCHEMA(txn_offset_commit_req_topic, TXN_OFFSET_COMMIT_REQ_TOPIC)
+PGK_SCHEMA(txn_offset_commit_req, TXN_OFFSET_COMMIT_REQ)
+PGK_SCHEMA(txn_offset_commit_resp_partition, TXN_OFFSET_COMMIT_RESP_PARTITION)
+PGK_SCHEMA(txn_offset_commit_resp_topic, TXN_OFFSET_COMMIT_RESP_TOPIC)
+PGK_SCHEMA(txn_offset_commit_resp, TXN_OFFSET_COMMIT_RESP)
+
+PGK_SCHEMA(describe_transactions_req, DESCRIBE_TRANSACTIONS_REQ)
+PGK_SCHEMA(describe_transactions_resp_topic, DESCRIBE_TRANSACTIONS_RESP_TOPIC)
+PGK_SCHEMA(describe_transactions_resp_state, DESCRIBE_TRANSACTIONS_RESP_STATE)
+PGK_SCHEMA(describe_transactions_resp, DESCRIBE_TRANSACTIONS_RESP)
+
+PGK_SCHEMA(list_transactions_req, LIST_TRANSACTIONS_REQ)
+PGK_SCHEMA(list_transactions_resp_state, LIST_TRANSACTIONS_RESP_STATE)
+PGK_SCHEMA(list_transactions_resp, LIST_TRANSACTIONS_RESP)
+
 const api_def api_table[] = {
 	{API_PRODUCE, "Produce", 3, 9, 9, &produce_req_schema, &produce_resp_schema},
 	{API_FETCH, "Fetch", 4, 12, 12, &fetch_req_schema, &fetch_resp_schema},
@@ -192,9 +220,24 @@ const api_def api_table[] = {
 	 &delete_groups_resp_schema},
 	{API_OFFSET_DELETE, "OffsetDelete", 0, 0, VMAX, &offset_delete_req_schema,
 	 &offset_delete_resp_schema},
-	/* Idempotent producers only; v5 belongs to KIP-890 transactions. */
+	/* InitProducerId v5 belongs to KIP-890 (transactions verified by
+	 * the partition leader), as do v4+ of AddPartitionsToTxn,
+	 * AddOffsetsToTxn, EndTxn and TxnOffsetCommit; clients negotiate
+	 * down from them. */
 	{API_INIT_PRODUCER_ID, "InitProducerId", 0, 4, 2, &init_producer_id_req_schema,
 	 &init_producer_id_resp_schema},
+	/* Transactions (docs/TRANSACTIONS.md). */
+	{API_ADD_PARTITIONS_TO_TXN, "AddPartitionsToTxn", 0, 3, 3,
+	 &add_partitions_to_txn_req_schema, &add_partitions_to_txn_resp_schema},
+	{API_ADD_OFFSETS_TO_TXN, "AddOffsetsToTxn", 0, 3, 3, &add_offsets_to_txn_req_schema,
+	 &add_offsets_to_txn_resp_schema},
+	{API_END_TXN, "EndTxn", 0, 3, 3, &end_txn_req_schema, &end_txn_resp_schema},
+	{API_TXN_OFFSET_COMMIT, "TxnOffsetCommit", 0, 3, 3, &txn_offset_commit_req_schema,
+	 &txn_offset_commit_resp_schema},
+	{API_DESCRIBE_TRANSACTIONS, "DescribeTransactions", 0, 0, 0,
+	 &describe_transactions_req_schema, &describe_transactions_resp_schema},
+	{API_LIST_TRANSACTIONS, "ListTransactions", 0, 1, 0, &list_transactions_req_schema,
+	 &list_transactions_resp_schema},
 };
 const int api_count = (int)(sizeof(api_table) / sizeof(api_table[0]));
 

@@ -626,6 +626,132 @@ PGK_MESSAGE(offset_delete_resp, OFFSET_DELETE_RESP)
 PGK_MESSAGE(init_producer_id_req, INIT_PRODUCER_ID_REQ)
 PGK_MESSAGE(init_producer_id_resp, INIT_PRODUCER_ID_RESP)
 
+/* ---- Transactions (docs/TRANSACTIONS.md) ---- */
+
+/* ---- AddPartitionsToTxn (24): v4+ (a batch of transactions, sent by
+ * brokers) is not implemented, so only the v3-and-below fields exist. ---- */
+#define ADD_PARTITIONS_TO_TXN_TOPIC(X, S)                                                          \
+	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, ARRI32, partitions, 0, VMAX, NN, 0, _)
+#define ADD_PARTITIONS_TO_TXN_REQ(X, S)                                                            \
+	X(S, STR, v3_and_below_transactional_id, 0, 3, NN, 0, _)                                   \
+	X(S, I64, v3_and_below_producer_id, 0, 3, NN, 0, _)                                        \
+	X(S, I16, v3_and_below_producer_epoch, 0, 3, NN, 0, _)                                     \
+	X(S, ARRS, v3_and_below_topics, 0, 3, NN, 0, add_partitions_to_txn_topic)
+#define ADD_PARTITIONS_TO_TXN_PARTITION_RESULT(X, S)                                               \
+	X(S, I32, partition_index, 0, VMAX, NN, 0, _)                                              \
+	X(S, I16, partition_error_code, 0, VMAX, NN, 0, _)
+#define ADD_PARTITIONS_TO_TXN_TOPIC_RESULT(X, S)                                                   \
+	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, ARRS, results_by_partition, 0, VMAX, NN, 0, add_partitions_to_txn_partition_result)
+#define ADD_PARTITIONS_TO_TXN_RESP(X, S)                                                           \
+	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
+	X(S, ARRS, results_by_topic_v3_and_below, 0, 3, NN, 0, add_partitions_to_txn_topic_result)
+PGK_MESSAGE(add_partitions_to_txn_topic, ADD_PARTITIONS_TO_TXN_TOPIC)
+PGK_MESSAGE(add_partitions_to_txn_req, ADD_PARTITIONS_TO_TXN_REQ)
+PGK_MESSAGE(add_partitions_to_txn_partition_result, ADD_PARTITIONS_TO_TXN_PARTITION_RESULT)
+PGK_MESSAGE(add_partitions_to_txn_topic_result, ADD_PARTITIONS_TO_TXN_TOPIC_RESULT)
+PGK_MESSAGE(add_partitions_to_txn_resp, ADD_PARTITIONS_TO_TXN_RESP)
+
+/* ---- AddOffsetsToTxn (25) ---- */
+#define ADD_OFFSETS_TO_TXN_REQ(X, S)                                                               \
+	X(S, STR, transactional_id, 0, VMAX, NN, 0, _)                                             \
+	X(S, I64, producer_id, 0, VMAX, NN, 0, _)                                                  \
+	X(S, I16, producer_epoch, 0, VMAX, NN, 0, _)                                               \
+	X(S, STR, group_id, 0, VMAX, NN, 0, _)
+#define ADD_OFFSETS_TO_TXN_RESP(X, S)                                                              \
+	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)
+PGK_MESSAGE(add_offsets_to_txn_req, ADD_OFFSETS_TO_TXN_REQ)
+PGK_MESSAGE(add_offsets_to_txn_resp, ADD_OFFSETS_TO_TXN_RESP)
+
+/* ---- EndTxn (26): v5 (KIP-890) answers with the producer id and epoch;
+ * not implemented. ---- */
+#define END_TXN_REQ(X, S)                                                                          \
+	X(S, STR, transactional_id, 0, VMAX, NN, 0, _)                                             \
+	X(S, I64, producer_id, 0, VMAX, NN, 0, _)                                                  \
+	X(S, I16, producer_epoch, 0, VMAX, NN, 0, _)                                               \
+	X(S, BOOL, committed, 0, VMAX, NN, 0, _)
+#define END_TXN_RESP(X, S)                                                                         \
+	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)
+PGK_MESSAGE(end_txn_req, END_TXN_REQ)
+PGK_MESSAGE(end_txn_resp, END_TXN_RESP)
+
+/* ---- TxnOffsetCommit (28) ---- */
+#define TXN_OFFSET_COMMIT_REQ_PARTITION(X, S)                                                      \
+	X(S, I32, partition_index, 0, VMAX, NN, 0, _)                                              \
+	X(S, I64, committed_offset, 0, VMAX, NN, 0, _)                                             \
+	X(S, I32, committed_leader_epoch, 2, VMAX, NN, -1, _)                                      \
+	X(S, STR, committed_metadata, 0, VMAX, 0, 0, _)
+#define TXN_OFFSET_COMMIT_REQ_TOPIC(X, S)                                                          \
+	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, ARRS, partitions, 0, VMAX, NN, 0, txn_offset_commit_req_partition)
+#define TXN_OFFSET_COMMIT_REQ(X, S)                                                                \
+	X(S, STR, transactional_id, 0, VMAX, NN, 0, _)                                             \
+	X(S, STR, group_id, 0, VMAX, NN, 0, _)                                                     \
+	X(S, I64, producer_id, 0, VMAX, NN, 0, _)                                                  \
+	X(S, I16, producer_epoch, 0, VMAX, NN, 0, _)                                               \
+	X(S, I32, generation_id, 3, VMAX, NN, -1, _)                                               \
+	X(S, STR, member_id, 3, VMAX, NN, 0, _)                                                    \
+	X(S, STR, group_instance_id, 3, VMAX, 3, 0, _)                                             \
+	X(S, ARRS, topics, 0, VMAX, NN, 0, txn_offset_commit_req_topic)
+#define TXN_OFFSET_COMMIT_RESP_PARTITION(X, S)                                                     \
+	X(S, I32, partition_index, 0, VMAX, NN, 0, _)                                              \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)
+#define TXN_OFFSET_COMMIT_RESP_TOPIC(X, S)                                                         \
+	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, ARRS, partitions, 0, VMAX, NN, 0, txn_offset_commit_resp_partition)
+#define TXN_OFFSET_COMMIT_RESP(X, S)                                                               \
+	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
+	X(S, ARRS, topics, 0, VMAX, NN, 0, txn_offset_commit_resp_topic)
+PGK_MESSAGE(txn_offset_commit_req_partition, TXN_OFFSET_COMMIT_REQ_PARTITION)
+PGK_MESSAGE(txn_offset_commit_req_topic, TXN_OFFSET_COMMIT_REQ_TOPIC)
+PGK_MESSAGE(txn_offset_commit_req, TXN_OFFSET_COMMIT_REQ)
+PGK_MESSAGE(txn_offset_commit_resp_partition, TXN_OFFSET_COMMIT_RESP_PARTITION)
+PGK_MESSAGE(txn_offset_commit_resp_topic, TXN_OFFSET_COMMIT_RESP_TOPIC)
+PGK_MESSAGE(txn_offset_commit_resp, TXN_OFFSET_COMMIT_RESP)
+
+/* ---- DescribeTransactions (65) ---- */
+#define DESCRIBE_TRANSACTIONS_REQ(X, S) X(S, ARRSTR, transactional_ids, 0, VMAX, NN, 0, _)
+#define DESCRIBE_TRANSACTIONS_RESP_TOPIC(X, S)                                                     \
+	X(S, STR, topic, 0, VMAX, NN, 0, _)                                                        \
+	X(S, ARRI32, partitions, 0, VMAX, NN, 0, _)
+#define DESCRIBE_TRANSACTIONS_RESP_STATE(X, S)                                                     \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, STR, transactional_id, 0, VMAX, NN, 0, _)                                             \
+	X(S, STR, transaction_state, 0, VMAX, NN, 0, _)                                            \
+	X(S, I32, transaction_timeout_ms, 0, VMAX, NN, 0, _)                                       \
+	X(S, I64, transaction_start_time_ms, 0, VMAX, NN, -1, _)                                   \
+	X(S, I64, producer_id, 0, VMAX, NN, -1, _)                                                 \
+	X(S, I16, producer_epoch, 0, VMAX, NN, -1, _)                                              \
+	X(S, ARRS, topics, 0, VMAX, NN, 0, describe_transactions_resp_topic)
+#define DESCRIBE_TRANSACTIONS_RESP(X, S)                                                           \
+	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
+	X(S, ARRS, transaction_states, 0, VMAX, NN, 0, describe_transactions_resp_state)
+PGK_MESSAGE(describe_transactions_req, DESCRIBE_TRANSACTIONS_REQ)
+PGK_MESSAGE(describe_transactions_resp_topic, DESCRIBE_TRANSACTIONS_RESP_TOPIC)
+PGK_MESSAGE(describe_transactions_resp_state, DESCRIBE_TRANSACTIONS_RESP_STATE)
+PGK_MESSAGE(describe_transactions_resp, DESCRIBE_TRANSACTIONS_RESP)
+
+/* ---- ListTransactions (66) ---- */
+#define LIST_TRANSACTIONS_REQ(X, S)                                                                \
+	X(S, ARRSTR, state_filters, 0, VMAX, NN, 0, _)                                             \
+	X(S, ARRI64, producer_id_filters, 0, VMAX, NN, 0, _)                                       \
+	X(S, I64, duration_filter, 1, VMAX, NN, -1, _)
+#define LIST_TRANSACTIONS_RESP_STATE(X, S)                                                         \
+	X(S, STR, transactional_id, 0, VMAX, NN, 0, _)                                             \
+	X(S, I64, producer_id, 0, VMAX, NN, 0, _)                                                  \
+	X(S, STR, transaction_state, 0, VMAX, NN, 0, _)
+#define LIST_TRANSACTIONS_RESP(X, S)                                                               \
+	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, ARRSTR, unknown_state_filters, 0, VMAX, NN, 0, _)                                     \
+	X(S, ARRS, transaction_states, 0, VMAX, NN, 0, list_transactions_resp_state)
+PGK_MESSAGE(list_transactions_req, LIST_TRANSACTIONS_REQ)
+PGK_MESSAGE(list_transactions_resp_state, LIST_TRANSACTIONS_RESP_STATE)
+PGK_MESSAGE(list_transactions_resp, LIST_TRANSACTIONS_RESP)
+
 /* API keys, as in the Kafka protocol. */
 enum api_key {
 	API_PRODUCE = 0,
@@ -649,6 +775,12 @@ enum api_key {
 	API_DELETE_GROUPS = 42,
 	API_OFFSET_DELETE = 47,
 	API_INIT_PRODUCER_ID = 22,
+	API_ADD_PARTITIONS_TO_TXN = 24,
+	API_ADD_OFFSETS_TO_TXN = 25,
+	API_END_TXN = 26,
+	API_TXN_OFFSET_COMMIT = 28,
+	API_DESCRIBE_TRANSACTIONS = 65,
+	API_LIST_TRANSACTIONS = 66,
 };
 
 #endif

@@ -40,6 +40,8 @@
 #define DEF_FETCH_MAX_BYTES 52428800
 #define DEF_LOG_LEVEL LOG_INFO
 #define DEF_GROUP_INITIAL_REBALANCE_DELAY_MS 100
+#define DEF_TRANSACTION_MAX_TIMEOUT_MS 900000
+#define DEF_TXN_ABORT_CLEANUP_INTERVAL_MS 10000
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -55,6 +57,8 @@ config g_config = {
 	.fetch_max_bytes_cap = DEF_FETCH_MAX_BYTES,
 	.log_level = DEF_LOG_LEVEL,
 	.group_initial_rebalance_delay_ms = DEF_GROUP_INITIAL_REBALANCE_DELAY_MS,
+	.transaction_max_timeout_ms = DEF_TRANSACTION_MAX_TIMEOUT_MS,
+	.txn_abort_timed_out_cleanup_interval_ms = DEF_TXN_ABORT_CLEANUP_INTERVAL_MS,
 	.stream_enabled = true,
 };
 
@@ -93,6 +97,8 @@ static int set_message_max_bytes(const char *v, char *why, size_t whylen);
 static int set_fetch_max_bytes(const char *v, char *why, size_t whylen);
 static int set_log_level(const char *v, char *why, size_t whylen);
 static int set_group_initial_rebalance_delay(const char *v, char *why, size_t whylen);
+static int set_transaction_max_timeout(const char *v, char *why, size_t whylen);
+static int set_txn_abort_cleanup_interval(const char *v, char *why, size_t whylen);
 static int set_stream_enabled(const char *v, char *why, size_t whylen);
 
 static const setting settings[] = {
@@ -135,6 +141,15 @@ static const setting settings[] = {
 	 "group-initial-rebalance-delay-ms", "MS", STR(DEF_GROUP_INITIAL_REBALANCE_DELAY_MS),
 	 "how long a new consumer group waits for more members before its first rebalance",
 	 set_group_initial_rebalance_delay},
+	{"transaction.max.timeout.ms", "PGK_TRANSACTION_MAX_TIMEOUT_MS",
+	 "transaction-max-timeout-ms", "MS", STR(DEF_TRANSACTION_MAX_TIMEOUT_MS),
+	 "longest transaction timeout a transactional producer may ask for",
+	 set_transaction_max_timeout},
+	{"transaction.abort.timed.out.transaction.cleanup.interval.ms",
+	 "PGK_TRANSACTION_ABORT_TIMED_OUT_TRANSACTION_CLEANUP_INTERVAL_MS",
+	 "transaction-abort-cleanup-interval-ms", "MS", STR(DEF_TXN_ABORT_CLEANUP_INTERVAL_MS),
+	 "how often transactions past their timeout are looked for and aborted",
+	 set_txn_abort_cleanup_interval},
 	{"stream.enabled", "PGK_STREAM_ENABLED", "stream-enabled", "true|false", "true",
 	 "wake long-polling fetches from a logical decoding stream (records written by any "
 	 "broker or by SQL)",
@@ -297,6 +312,8 @@ static void set_defaults(void)
 	g_config.fetch_max_bytes_cap = DEF_FETCH_MAX_BYTES;
 	g_config.log_level = DEF_LOG_LEVEL;
 	g_config.group_initial_rebalance_delay_ms = DEF_GROUP_INITIAL_REBALANCE_DELAY_MS;
+	g_config.transaction_max_timeout_ms = DEF_TRANSACTION_MAX_TIMEOUT_MS;
+	g_config.txn_abort_timed_out_cleanup_interval_ms = DEF_TXN_ABORT_CLEANUP_INTERVAL_MS;
 	g_config.stream_enabled = true;
 }
 
@@ -649,6 +666,24 @@ static int set_group_initial_rebalance_delay(const char *v, char *why, size_t wh
 	if (parse_long(v, 0, 300000, &n, why, whylen) < 0)
 		return -1;
 	g_config.group_initial_rebalance_delay_ms = (int32_t)n;
+	return 0;
+}
+
+static int set_transaction_max_timeout(const char *v, char *why, size_t whylen)
+{
+	long n;
+	if (parse_long(v, 1, INT32_MAX, &n, why, whylen) < 0)
+		return -1;
+	g_config.transaction_max_timeout_ms = (int32_t)n;
+	return 0;
+}
+
+static int set_txn_abort_cleanup_interval(const char *v, char *why, size_t whylen)
+{
+	long n;
+	if (parse_long(v, 1, INT32_MAX, &n, why, whylen) < 0)
+		return -1;
+	g_config.txn_abort_timed_out_cleanup_interval_ms = (int32_t)n;
 	return 0;
 }
 

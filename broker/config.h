@@ -25,6 +25,9 @@ typedef struct config {
 	int32_t fetch_max_bytes_cap; /* upper bound on one fetch response */
 	int log_level;              /* 0 error, 1 warn, 2 info, 3 debug */
 	int32_t group_initial_rebalance_delay_ms; /* group.initial.rebalance.delay.ms */
+	int32_t transaction_max_timeout_ms;       /* transaction.max.timeout.ms */
+	/* transaction.abort.timed.out.transaction.cleanup.interval.ms */
+	int32_t txn_abort_timed_out_cleanup_interval_ms;
 	bool stream_enabled;        /* stream.enabled: wake fetches from the decoding stream */
 	char *config_file;
 } config;

@@ -711,6 +711,10 @@ static void of_done(void *arg, PGresult **res, int n, const char *err, const cha
 {
 	of_ctx *c = arg;
 	request *req = c->req;
+	const offset_fetch_req *b = req->body;
+	/* v7+: a consumer that reads committed data asks not to be given an
+	 * offset that an ongoing transaction is about to replace; it retries. */
+	bool require_stable = req->api_version >= 7 && b->require_stable;
 	(void)n;
 
 	int16_t e = err ? db_group_error("offset fetch", err, sqlstate, retriable) : KERR_NONE;
@@ -736,6 +740,11 @@ static void of_done(void *arg, PGresult **res, int n, const char *err, const cha
 		}
 		for (int k = 0; k < g->nparts && k < PQntuples(rows); k++) {
 			offset_fetch_resp_partition *out = g->parts[k].out;
+			if (require_stable && PQnfields(rows) > 4 &&
+			    strcmp(PQgetvalue(rows, k, 4), "t") == 0) {
+				out->error_code = KERR_UNSTABLE_OFFSET_COMMIT;
+				continue;
+			}
 			if (!PQgetisnull(rows, k, 0)) {
 				out->committed_offset = pgtext_i64(rows, k, 0, -1);
 				out->committed_leader_epoch = (int32_t)pgtext_i64(rows, k, 1, -1);

@@ -1,12 +1,21 @@
 /*
- * InitProducerId: producer ids for idempotent producers (docs/IDEMPOTENCE.md).
+ * InitProducerId: producer ids for idempotent and transactional producers
+ * (docs/IDEMPOTENCE.md, docs/TRANSACTIONS.md).
  *
  * Without a transactional id the producer gets a new id at epoch 0 from
  * kafka.init_producer_id(); from v3 a producer that already has an id and
- * epoch (KIP-360) gets the next epoch of that id instead. Transactions are
- * not implemented: a transactional id is answered COORDINATOR_NOT_AVAILABLE,
- * what a Java broker answers while no transaction coordinator can serve it.
+ * epoch (KIP-360) gets the next epoch of that id instead.
+ *
+ * With a transactional id, kafka.init_producer_id_txn() is the transaction
+ * coordinator's InitProducerId: it checks the timeout against
+ * transaction.max.timeout.ms, aborts a transaction the id left open and
+ * bumps the epoch, which fences the id's previous producer. The partitions
+ * where that abort wrote markers are woken, so read_committed fetches
+ * waiting on them see the last stable offset move.
  */
+#include <string.h>
+
+#include "config.h"
 #include "handlers.h"
 #include "hutil.h"
 #include "kerr.h"
@@ -21,12 +30,15 @@ void handle_init_producer_id(request *req)
 {
 	const init_producer_id_req *body = req->body;
 	init_producer_id_resp *resp = arena_alloc(req->arena, sizeof(*resp));
+	kstr txn_id = body->transactional_id;
 
 	req->resp = resp;
 	resp->producer_id = -1;
 	resp->producer_epoch = -1;
-	if (body->transactional_id.len >= 0) {
-		resp->error_code = KERR_COORDINATOR_NOT_AVAILABLE;
+	/* "" is refused as the Java coordinator does (the Java client never
+	 * sends it); a NUL byte would cut the id short as a text parameter. */
+	if (txn_id.len == 0 || (txn_id.len > 0 && memchr(txn_id.ptr, 0, (size_t)txn_id.len))) {
+		resp->error_code = KERR_INVALID_REQUEST;
 		request_complete(req);
 		return;
 	}
@@ -36,13 +48,25 @@ void handle_init_producer_id(request *req)
 		return;
 	}
 	params *p = arena_alloc(req->arena, sizeof(*p));
+	db_stmt *st = arena_alloc(req->arena, sizeof(*st));
+	if (txn_id.len > 0) {
+		params_str(p, req->arena, txn_id);
+		params_int(p, req->arena, body->transaction_timeout_ms);
+	}
 	params_int(p, req->arena, body->producer_id < 0 ? -1 : body->producer_id);
 	params_int(p, req->arena, body->producer_epoch < 0 ? -1 : body->producer_epoch);
-	db_stmt *st = arena_alloc(req->arena, sizeof(*st));
-	*st = params_stmt(Q_INIT_PRODUCER_ID, p, 0);
+	if (txn_id.len > 0) {
+		params_int(p, req->arena, g_config.transaction_max_timeout_ms);
+		*st = params_stmt(Q_INIT_PRODUCER_ID_TXN, p, 0);
+	} else {
+		*st = params_stmt(Q_INIT_PRODUCER_ID, p, 0);
+	}
 	db_submit(req->db, st, 1, ip_done, req);
 }
 
+/* Both functions answer producer_id, producer_epoch, error_code; the
+ * transactional one then the topics and partitions where it wrote abort
+ * markers. */
 static void ip_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		    bool retriable)
 {
@@ -52,10 +76,14 @@ static void ip_done(void *arg, PGresult **res, int n, const char *err, const cha
 
 	if (err) {
 		bool again = db_error_retriable(sqlstate, retriable);
-		if (!again)
+		if (again)
+			resp->error_code = KERR_COORDINATOR_NOT_AVAILABLE;
+		else if (sqlstate && strncmp(sqlstate, "22", 2) == 0)
+			resp->error_code = KERR_INVALID_REQUEST; /* not UTF-8 */
+		else
+			resp->error_code = KERR_UNKNOWN_SERVER_ERROR;
+		if (resp->error_code == KERR_UNKNOWN_SERVER_ERROR)
 			log_error("InitProducerId failed: %s", err);
-		resp->error_code =
-			again ? KERR_COORDINATOR_NOT_AVAILABLE : KERR_UNKNOWN_SERVER_ERROR;
 		request_complete(req);
 		return;
 	}
@@ -73,5 +101,10 @@ static void ip_done(void *arg, PGresult **res, int n, const char *err, const cha
 		resp->producer_id = pgtext_i64(r, 0, 0, -1);
 		resp->producer_epoch = (int16_t)pgtext_i64(r, 0, 1, -1);
 	}
+	/* An error changes nothing, so only a success can have written
+	 * markers. */
+	if (resp->error_code == KERR_NONE && PQnfields(r) >= 5 && !PQgetisnull(r, 0, 3) &&
+	    !PQgetisnull(r, 0, 4))
+		txn_wake_markers(PQgetvalue(r, 0, 3), PQgetvalue(r, 0, 4));
 	request_complete(req);
 }

@@ -53,6 +53,18 @@ handler_fn handler_lookup(int16_t api_key)
 		return handle_offset_delete;
 	case API_INIT_PRODUCER_ID:
 		return handle_init_producer_id;
+	case API_ADD_PARTITIONS_TO_TXN:
+		return handle_add_partitions_to_txn;
+	case API_ADD_OFFSETS_TO_TXN:
+		return handle_add_offsets_to_txn;
+	case API_END_TXN:
+		return handle_end_txn;
+	case API_TXN_OFFSET_COMMIT:
+		return handle_txn_offset_commit;
+	case API_DESCRIBE_TRANSACTIONS:
+		return handle_describe_transactions;
+	case API_LIST_TRANSACTIONS:
+		return handle_list_transactions;
 	default:
 		return NULL;
 	}
@@ -62,10 +74,12 @@ void handlers_init(struct event_base *base)
 {
 	handler_base = base;
 	group_coordinator_init(base);
+	txn_coordinator_init(base);
 }
 
 void handlers_shutdown(void)
 {
 	fetch_shutdown();
 	group_coordinator_shutdown();
+	txn_coordinator_shutdown();
 }

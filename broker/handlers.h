@@ -32,6 +32,12 @@ void handle_list_groups(request *req);
 void handle_delete_groups(request *req);
 void handle_offset_delete(request *req);
 void handle_init_producer_id(request *req);
+void handle_add_partitions_to_txn(request *req);
+void handle_add_offsets_to_txn(request *req);
+void handle_end_txn(request *req);
+void handle_txn_offset_commit(request *req);
+void handle_describe_transactions(request *req);
+void handle_list_transactions(request *req);
 
 /* Called once at start-up and shutdown (caches, timers). */
 void handlers_init(struct event_base *base);
@@ -44,5 +50,15 @@ void fetch_shutdown(void);
  * answers every held JoinGroup and SyncGroup; it runs before the pool's. */
 void group_coordinator_init(struct event_base *base);
 void group_coordinator_shutdown(void);
+
+/* Internal: the transaction coordinator's timer that aborts transactions
+ * past their timeout (h_txn.c). */
+void txn_coordinator_init(struct event_base *base);
+void txn_coordinator_shutdown(void);
+
+/* Internal: wake the fetches waiting on every (topic, partition) of two
+ * parallel arrays in PostgreSQL's text output (where markers were
+ * written); a malformed pair is logged and skipped (h_txn.c). */
+void txn_wake_markers(const char *topics, const char *partitions);
 
 #endif

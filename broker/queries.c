@@ -39,7 +39,9 @@ const query_def queries[Q_QUERY_COUNT] = {
 	/*
 	 * Append one batch to one partition, in one statement: take the
 	 * partition row lock while reserving $3 offsets, insert the records
-	 * with those offsets, and report the base offset. No row in p means
+	 * with those offsets (kafka.append_records(), a bulk insert like
+	 * COPY's, which returns the base offset; it is strict, so no
+	 * partition row means no call and a NULL base). No row in p means
 	 * no such partition; a batch larger than the topic's
 	 * max.message.bytes ($8 > maxb) inserts nothing.
 	 * $1 topic, $2 partition, $3 record count, $4 timestamptz[],
@@ -55,42 +57,80 @@ const query_def queries[Q_QUERY_COUNT] = {
 		       " FROM kafka.topic_configs WHERE topic = $1::text),"
 		       " p AS (UPDATE kafka.partitions SET next_offset = next_offset + $3::int"
 		       "  FROM cfg WHERE topic = $1::text AND partition = $2::int AND $8::int <= cfg.maxb"
-		       "  RETURNING next_offset - $3::int AS base, log_start_offset),"
-		       " ins AS (INSERT INTO kafka.records"
-		       "  (topic, partition, \"offset\", \"timestamp\", key, value, headers)"
-		       "  SELECT $1::text, $2::int, p.base + r.n - 1,"
-		       "   CASE WHEN cfg.lat THEN now() ELSE r.ts END, r.k, r.v, r.h"
-		       "  FROM p, cfg, unnest($4::timestamptz[], $5::bytea[], $6::bytea[], $7::bytea[])"
-		       "   WITH ORDINALITY AS r(ts, k, v, h, n))"
-		       " SELECT p.base, p.log_start_offset, cfg.lat,"
-		       "  (extract(epoch FROM now()) * 1000)::int8, cfg.maxb"
+		       "  RETURNING next_offset - $3::int AS base, log_start_offset)"
+		       " SELECT kafka.append_records($1::text, $2::int, p.base, cfg.lat,"
+		       "   $4::timestamptz[], $5::bytea[], $6::bytea[], $7::bytea[]),"
+		       "  p.log_start_offset, cfg.lat, (extract(epoch FROM now()) * 1000)::int8, cfg.maxb"
 		       " FROM cfg LEFT JOIN p ON true",
 		       9},
 	/*
 	 * Read from one partition: its watermarks and up to $4 records from
 	 * offset $3, in one snapshot, plus the topic settings that shape the
 	 * batches (compression.type, message.timestamp.type). Binary results.
+	 * Transactions (docs/TRANSACTIONS.md, "Fetch"), $5 the isolation
+	 * level: the last stable offset (o: the first offset of the oldest
+	 * ongoing transaction, NULL if none), below which read_committed ($5
+	 * = 1) reads stop; the kafka.txn_batches ranges that end at or after
+	 * $3 and below that bound, as a [n][7] int8 array (control -1 for
+	 * data); for read_committed the aborted transactions as [n][2]
+	 * (producer_id, first_offset) that a client may need, that is those
+	 * starting before the bound, and before the last range when the
+	 * range list was cut by its LIMIT. Each of these is computed once
+	 * (InitPlans over $1/$2, CTEs b and tb) and sent in the first row
+	 * only (f: the first record's offset), so that the rows of a large
+	 * read do not each carry them.
 	 */
 	[Q_FETCH] = {"pgk_fetch",
-		     "SELECT p.next_offset, p.log_start_offset, r.\"offset\", r.\"timestamp\","
+		     "WITH b AS (SELECT m.o, CASE WHEN $5::int = 1 THEN coalesce(m.o,"
+		     "  9223372036854775807) ELSE 9223372036854775807 END AS bound"
+		     "  FROM (SELECT min(first_offset) AS o FROM kafka.txn_partitions"
+		     "   WHERE topic = $1::text AND partition = $2::int) m),"
+		     " tb AS (SELECT * FROM kafka.txn_batches"
+		     "  WHERE topic = $1::text AND partition = $2::int AND last_offset >= $3::int8"
+		     "  AND last_offset < (SELECT bound FROM b)"
+		     "  ORDER BY last_offset LIMIT 2 * $4::int + 1),"
+		     " f AS (SELECT \"offset\" AS o FROM kafka.records"
+		     "  WHERE topic = $1::text AND partition = $2::int AND \"offset\" >= $3::int8"
+		     "  AND \"offset\" < (SELECT bound FROM b) ORDER BY \"offset\" LIMIT 1)"
+		     " SELECT p.next_offset, p.log_start_offset, r.\"offset\", r.\"timestamp\","
 		     " r.key, r.value, r.headers,"
 		     " (SELECT value FROM kafka.topic_configs c WHERE c.topic = $1::text"
 		     "   AND c.name = 'compression.type'),"
 		     " (SELECT value FROM kafka.topic_configs c WHERE c.topic = $1::text"
-		     "   AND c.name = 'message.timestamp.type')"
+		     "   AND c.name = 'message.timestamp.type'),"
+		     " CASE WHEN r.\"offset\" IS NOT DISTINCT FROM (SELECT o FROM f) THEN"
+		     "  coalesce((SELECT o FROM b), p.next_offset) END,"
+		     " CASE WHEN r.\"offset\" IS NOT DISTINCT FROM (SELECT o FROM f) THEN"
+		     "  (SELECT array_agg(ARRAY[base_offset, last_offset, producer_id, producer_epoch,"
+		     "   coalesce(control, -1), coordinator_epoch,"
+		     "   (extract(epoch FROM \"timestamp\") * 1000)::int8] ORDER BY last_offset) FROM tb)"
+		     " END,"
+		     " CASE WHEN r.\"offset\" IS NOT DISTINCT FROM (SELECT o FROM f) AND $5::int = 1 THEN"
+		     "  (SELECT array_agg(ARRAY[a.producer_id, a.first_offset] ORDER BY a.first_offset)"
+		     "   FROM kafka.aborted_txns a"
+		     "   WHERE a.topic = $1::text AND a.partition = $2::int AND a.last_offset >= $3::int8"
+		     "   AND a.first_offset < (SELECT bound FROM b)"
+		     "   AND a.first_offset <= (SELECT CASE WHEN count(*) > 2 * $4::int"
+		     "    THEN max(last_offset) ELSE 9223372036854775807 END FROM tb))"
+		     " END"
 		     " FROM kafka.partitions p LEFT JOIN LATERAL ("
 		     "  SELECT \"offset\", \"timestamp\", key, value, headers FROM kafka.records"
 		     "  WHERE topic = p.topic AND partition = p.partition AND \"offset\" >= $3::int8"
+		     "  AND \"offset\" < (SELECT bound FROM b)"
 		     "  ORDER BY \"offset\" LIMIT $4::int) r ON true"
 		     " WHERE p.topic = $1::text AND p.partition = $2::int",
-		     4},
+		     5},
 	/*
 	 * ListOffsets: watermarks, and for $3 >= 0 the first record at or
 	 * after that time, for $3 = -3 the record with the largest timestamp.
+	 * Last column: the last stable offset (docs/TRANSACTIONS.md), the
+	 * LATEST of read_committed.
 	 */
 	[Q_LIST_OFFSETS] = {"pgk_list_offsets",
 			    "SELECT p.next_offset, p.log_start_offset, m.\"offset\","
-			    " (extract(epoch FROM m.\"timestamp\") * 1000)::int8"
+			    " (extract(epoch FROM m.\"timestamp\") * 1000)::int8,"
+			    " coalesce((SELECT min(first_offset) FROM kafka.txn_partitions"
+			    "  WHERE topic = $1::text AND partition = $2::int), p.next_offset)"
 			    " FROM kafka.partitions p LEFT JOIN LATERAL ("
 			    "  (SELECT \"offset\", \"timestamp\" FROM kafka.records r"
 			    "   WHERE $3::int8 >= 0 AND r.topic = p.topic AND r.partition = p.partition"
@@ -124,10 +164,14 @@ const query_def queries[Q_QUERY_COUNT] = {
 			     " RETURNING c.topic, c.partition",
 			     6},
 	/* OffsetFetch of listed partitions: one row per input, in order;
-	 * NULL offset when nothing is committed. */
+	 * NULL offset when nothing is committed. The last column says whether
+	 * an ongoing transaction holds an offset for the partition
+	 * (require_stable answers UNSTABLE_OFFSET_COMMIT then). */
 	[Q_OFFSET_FETCH] = {"pgk_offset_fetch",
 			    "SELECT o.committed_offset, o.leader_epoch, o.metadata,"
-			    " q.partition IS NOT NULL"
+			    " q.partition IS NOT NULL,"
+			    " EXISTS (SELECT 1 FROM kafka.txn_offsets x WHERE x.group_id = $1::text"
+			    "  AND x.topic = i.t AND x.partition = i.p)"
 			    " FROM unnest($2::text[], $3::int8[]) WITH ORDINALITY AS i(t, p, n)"
 			    " LEFT JOIN kafka.consumer_offsets o"
 			    "  ON o.group_id = $1::text AND o.topic = i.t AND o.partition = i.p"
@@ -179,4 +223,62 @@ const query_def queries[Q_QUERY_COUNT] = {
 				  12},
 	[Q_INIT_PRODUCER_ID] = {"pgk_init_producer_id",
 				"SELECT * FROM kafka.init_producer_id($1::int8, $2::int2)", 2},
+	/* Transactions: each API is one function call (sql/pg_kafka--0.5--0.6.sql). */
+	[Q_PRODUCE_TRANSACTIONAL] = {"pgk_produce_transactional",
+				     "SELECT * FROM kafka.produce_transactional($1::text, $2::int,"
+				     " $3::int, $4::timestamptz[], $5::bytea[], $6::bytea[],"
+				     " $7::bytea[], $8::int, $9::int, $10::int8, $11::int2, $12::int,"
+				     " $13::text)",
+				     13},
+	[Q_INIT_PRODUCER_ID_TXN] = {"pgk_init_producer_id_txn",
+				    "SELECT * FROM kafka.init_producer_id_txn($1::text, $2::int,"
+				    " $3::int8, $4::int2, $5::int)",
+				    5},
+	[Q_ADD_PARTITIONS_TO_TXN] = {"pgk_add_partitions_to_txn",
+				     "SELECT * FROM kafka.add_partitions_to_txn($1::text, $2::int8,"
+				     " $3::int2, $4::text[], $5::int[])",
+				     5},
+	[Q_ADD_OFFSETS_TO_TXN] = {"pgk_add_offsets_to_txn",
+				  "SELECT * FROM kafka.add_offsets_to_txn($1::text, $2::int8,"
+				  " $3::int2, $4::text)",
+				  4},
+	[Q_TXN_OFFSET_COMMIT] = {"pgk_txn_offset_commit",
+				 "SELECT * FROM kafka.txn_offset_commit($1::text, $2::text, $3::int8,"
+				 " $4::int2, $5::text[], $6::int[], $7::int8[], $8::int[], $9::text[])",
+				 9},
+	[Q_END_TXN] = {"pgk_end_txn",
+		       "SELECT * FROM kafka.end_txn($1::text, $2::int8, $3::int2, $4::bool)", 4},
+	[Q_ABORT_EXPIRED_TXNS] = {"pgk_abort_expired_txns",
+				  "SELECT * FROM kafka.abort_expired_transactions()", 0},
+	/*
+	 * DescribeTransactions: one row per input id, in order; NULL state
+	 * for an unknown id. The start time is Kafka's only while a
+	 * transaction is Ongoing. Partitions of the ongoing transaction come
+	 * as two parallel arrays sorted by topic and partition.
+	 */
+	[Q_DESCRIBE_TXNS] = {"pgk_describe_txns",
+			     "SELECT t.state, t.producer_id, t.producer_epoch, t.timeout_ms,"
+			     " (extract(epoch FROM t.started) * 1000)::int8,"
+			     " p.topics, p.partitions"
+			     " FROM unnest($1::text[]) WITH ORDINALITY AS i(id, n)"
+			     " LEFT JOIN kafka.transactions t ON t.transactional_id = i.id"
+			     " LEFT JOIN LATERAL ("
+			     "  SELECT array_agg(x.topic ORDER BY x.topic, x.partition) AS topics,"
+			     "   array_agg(x.partition ORDER BY x.topic, x.partition) AS partitions"
+			     "  FROM kafka.txn_partitions x WHERE x.transactional_id = t.transactional_id"
+			     " ) p ON true"
+			     " ORDER BY i.n",
+			     1},
+	/*
+	 * ListTransactions: a NULL filter lets everything through; the
+	 * duration filter ($3 >= 0) keeps transactions that have been
+	 * Ongoing for longer than $3 ms.
+	 */
+	[Q_LIST_TXNS] = {"pgk_list_txns",
+			 "SELECT transactional_id, producer_id, state FROM kafka.transactions"
+			 " WHERE ($1::text[] IS NULL OR state = ANY($1::text[]))"
+			 " AND ($2::int8[] IS NULL OR producer_id = ANY($2::int8[]))"
+			 " AND ($3::int8 < 0 OR started < now() - $3::int8 * interval '1 millisecond')"
+			 " ORDER BY transactional_id",
+			 3},
 };

@@ -19,10 +19,11 @@ typedef enum query_id {
 	Q_TOPIC_ADD_PARTITIONS,/* (name, total) */
 	Q_TOPIC_CONFIGS,       /* (name) -> config name, value (one row with NULLs if none) */
 	Q_PRODUCE,             /* see queries.c */
-	Q_FETCH,               /* (topic, partition, offset, limit) binary rows */
-	Q_LIST_OFFSETS,        /* (topic, partition, timestamp) */
+	Q_FETCH,               /* (topic, partition, offset, limit, isolation_level) binary rows */
+	Q_LIST_OFFSETS,        /* (topic, partition, timestamp) -> ..., last stable offset */
 	Q_OFFSET_COMMIT,       /* (group, topics[], partitions[], offsets[], epochs[], metadata[]) */
-	Q_OFFSET_FETCH,        /* (group, topics[], partitions[]) -> one row per input */
+	Q_OFFSET_FETCH,        /* (group, topics[], partitions[]) -> one row per input,
+				* with whether a transactional offset is pending */
 	Q_OFFSET_FETCH_ALL,    /* (group) -> topic, partition, offset, epoch, metadata */
 	Q_GROUPS_WITH_OFFSETS, /* (groups[] or NULL) -> group_id */
 	Q_GROUP_HAS_OFFSETS,   /* (group) -> bool */
@@ -30,6 +31,22 @@ typedef enum query_id {
 	Q_OFFSET_DELETE,       /* (group, topics[], partitions[]) -> partition exists, per input */
 	Q_PRODUCE_IDEMPOTENT,  /* Q_PRODUCE's, then (producer_id, epoch, base_sequence); + error */
 	Q_INIT_PRODUCER_ID,    /* (producer_id, epoch) -> producer_id, epoch, error */
+	/* Transactions (docs/TRANSACTIONS.md) */
+	Q_PRODUCE_TRANSACTIONAL,  /* Q_PRODUCE_IDEMPOTENT's, then transactional_id */
+	Q_INIT_PRODUCER_ID_TXN,   /* (txn_id, timeout, pid, epoch, max timeout)
+				   * -> pid, epoch, error, topics[], partitions[] */
+	Q_ADD_PARTITIONS_TO_TXN,  /* (txn_id, pid, epoch, topics[], partitions[])
+				   * -> topic, partition, error per input */
+	Q_ADD_OFFSETS_TO_TXN,     /* (txn_id, pid, epoch, group) -> error */
+	Q_TXN_OFFSET_COMMIT,      /* (txn_id, group, pid, epoch, topics[], partitions[],
+				   * offsets[], leader_epochs[], metadata[])
+				   * -> topic, partition, error per input */
+	Q_END_TXN,                /* (txn_id, pid, epoch, commit) -> error, topics[], partitions[] */
+	Q_ABORT_EXPIRED_TXNS,     /* () -> txn_id, topics[], partitions[] */
+	Q_DESCRIBE_TXNS,          /* (txn_ids[]) -> state, pid, epoch, timeout, start ms,
+				   * topics[], partitions[]; one row per input */
+	Q_LIST_TXNS,              /* (states[] or NULL, pids[] or NULL, duration ms)
+				   * -> txn_id, pid, state */
 	Q_QUERY_COUNT
 } query_id;
 

@@ -383,6 +383,244 @@ static void test_response_framing(void **state)
 	arena_free(a);
 }
 
+/* ---- transactions (docs/TRANSACTIONS.md) ---- */
+
+static void test_transaction_apis_advertised(void **state)
+{
+	(void)state;
+	/* What test_every_api_every_version round-trips for transactions. */
+	static const struct {
+		int16_t key, lo, hi, flex;
+	} want[] = {
+		{24, 0, 3, 3}, {25, 0, 3, 3}, {26, 0, 3, 3}, {28, 0, 3, 3}, {65, 0, 0, 0}, {66, 0, 1, 0},
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const api_def *api = api_lookup(want[i].key);
+		assert_non_null(api);
+		assert_int_equal(api->min_ver, want[i].lo);
+		assert_int_equal(api->max_ver, want[i].hi);
+		assert_int_equal(api->flex_min, want[i].flex);
+	}
+}
+
+static void test_known_end_txn_v0(void **state)
+{
+	(void)state;
+	/* EndTxn v0: transactional id "tx", producer id 1000, epoch 5, commit. */
+	const uint8_t frame[] = {0x00, 0x1a, 0x00, 0x00, 0x00, 0x00, 0x00, 0x09, 0x00, 0x01, 'c',
+				 0x00, 0x02, 't',  'x',			       /* transactional_id */
+				 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xe8, /* producer_id */
+				 0x00, 0x05,				       /* producer_epoch */
+				 0x01};					       /* committed */
+	request req;
+	arena *a;
+	assert_int_equal(parse(frame, sizeof(frame), &req, &a), PROTO_OK);
+	const end_txn_req *body = req.body;
+	assert_int_equal(req.api_key, 26);
+	assert_true(kstr_eq(body->transactional_id, "tx"));
+	assert_int_equal(body->producer_id, 1000);
+	assert_int_equal(body->producer_epoch, 5);
+	assert_true(body->committed);
+	arena_free(a);
+}
+
+static void test_known_end_txn_v3_flexible(void **state)
+{
+	(void)state;
+	/* EndTxn v3: header v2, compact string, abort; then the response. */
+	const uint8_t frame[] = {0x00, 0x1a, 0x00, 0x03, 0x00, 0x00, 0x00, 0x0a, 0xff, 0xff,
+				 0x00,					       /* header tags */
+				 0x03, 't',  'x',			       /* "tx" compact */
+				 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07, /* producer_id 7 */
+				 0x7f, 0xfe,				       /* epoch 32766 */
+				 0x00,					       /* abort */
+				 0x00};					       /* body tags */
+	request req;
+	arena *a;
+	assert_int_equal(parse(frame, sizeof(frame), &req, &a), PROTO_OK);
+	const end_txn_req *body = req.body;
+	assert_true(kstr_eq(body->transactional_id, "tx"));
+	assert_int_equal(body->producer_id, 7);
+	assert_int_equal(body->producer_epoch, 32766);
+	assert_false(body->committed);
+
+	/* Response v3: size, correlation id, header tags, throttle, error, tags. */
+	end_txn_resp resp = {.throttle_time_ms = 0, .error_code = KERR_INVALID_TXN_STATE};
+	const uint8_t want[] = {0x00, 0x00, 0x00, 0x0c, 0x00, 0x00, 0x00, 0x0a,
+				0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x30, 0x00};
+	kwriter w;
+	req.resp = &resp;
+	kw_init(&w, 64);
+	proto_encode_response(&req, &w);
+	assert_int_equal(w.len, sizeof(want));
+	assert_memory_equal(w.buf, want, sizeof(want));
+	kw_free(&w);
+	arena_free(a);
+}
+
+static void test_known_add_partitions_to_txn_v0(void **state)
+{
+	(void)state;
+	/* AddPartitionsToTxn v0: "tx", producer 42 epoch 1, topic "t" with
+	 * partitions 0 and 3; then its response. */
+	const uint8_t frame[] = {0x00, 0x18, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0b, 0xff, 0xff,
+				 0x00, 0x02, 't',  'x',
+				 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2a, /* producer_id */
+				 0x00, 0x01,				       /* epoch */
+				 0x00, 0x00, 0x00, 0x01,		       /* 1 topic */
+				 0x00, 0x01, 't',			       /* name */
+				 0x00, 0x00, 0x00, 0x02,		       /* 2 partitions */
+				 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03};
+	request req;
+	arena *a;
+	assert_int_equal(parse(frame, sizeof(frame), &req, &a), PROTO_OK);
+	const add_partitions_to_txn_req *body = req.body;
+	assert_true(kstr_eq(body->v3_and_below_transactional_id, "tx"));
+	assert_int_equal(body->v3_and_below_producer_id, 42);
+	assert_int_equal(body->v3_and_below_producer_epoch, 1);
+	assert_int_equal(body->v3_and_below_topics.count, 1);
+	const add_partitions_to_txn_topic *t = body->v3_and_below_topics.items;
+	assert_true(kstr_eq(t->name, "t"));
+	assert_int_equal(t->partitions.count, 2);
+	assert_int_equal(((const int32_t *)t->partitions.items)[1], 3);
+
+	add_partitions_to_txn_partition_result pr[2] = {
+		{.partition_index = 0, .partition_error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION},
+		{.partition_index = 3, .partition_error_code = KERR_OPERATION_NOT_ATTEMPTED},
+	};
+	add_partitions_to_txn_topic_result tr = {.name = KSTR_LIT("t"),
+						 .results_by_partition = {2, pr}};
+	add_partitions_to_txn_resp resp = {.results_by_topic_v3_and_below = {1, &tr}};
+	const uint8_t want[] = {0x00, 0x00, 0x00, 0x1f, 0x00, 0x00, 0x00, 0x0b, /* size, corr */
+				0x00, 0x00, 0x00, 0x00,				/* throttle */
+				0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 't',	/* 1 topic "t" */
+				0x00, 0x00, 0x00, 0x02,				/* 2 partitions */
+				0x00, 0x00, 0x00, 0x00, 0x00, 0x03,		/* 0: error 3 */
+				0x00, 0x00, 0x00, 0x03, 0x00, 0x37};		/* 3: error 55 */
+	kwriter w;
+	req.resp = &resp;
+	kw_init(&w, 64);
+	proto_encode_response(&req, &w);
+	assert_int_equal(w.len, sizeof(want));
+	assert_memory_equal(w.buf, want, sizeof(want));
+	kw_free(&w);
+	arena_free(a);
+}
+
+static void test_known_add_partitions_to_txn_v3_flexible(void **state)
+{
+	(void)state;
+	const uint8_t frame[] = {0x00, 0x18, 0x00, 0x03, 0x00, 0x00, 0x00, 0x0c, 0xff, 0xff, 0x00,
+				 0x03, 't',  'x',
+				 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2a, /* producer_id */
+				 0x00, 0x02,				       /* epoch */
+				 0x02,					       /* 1 topic */
+				 0x02, 'u',				       /* "u" */
+				 0x02, 0x00, 0x00, 0x00, 0x05,		       /* [5] */
+				 0x00,					       /* topic tags */
+				 0x00};					       /* body tags */
+	request req;
+	arena *a;
+	assert_int_equal(parse(frame, sizeof(frame), &req, &a), PROTO_OK);
+	const add_partitions_to_txn_req *body = req.body;
+	const add_partitions_to_txn_topic *t = body->v3_and_below_topics.items;
+	assert_int_equal(body->v3_and_below_producer_epoch, 2);
+	assert_true(kstr_eq(t->name, "u"));
+	assert_int_equal(t->partitions.count, 1);
+	assert_int_equal(((const int32_t *)t->partitions.items)[0], 5);
+	arena_free(a);
+}
+
+static void test_known_txn_offset_commit_v3(void **state)
+{
+	(void)state;
+	/* TxnOffsetCommit v3: group "g", generation 4, member "m", null
+	 * instance id, topic "t" partition 1 at offset 10, leader epoch -1,
+	 * null metadata. */
+	const uint8_t frame[] = {0x00, 0x1c, 0x00, 0x03, 0x00, 0x00, 0x00, 0x0d, 0xff, 0xff, 0x00,
+				 0x03, 't',  'x',  0x02, 'g',
+				 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2a, /* producer_id */
+				 0x00, 0x00,				       /* epoch */
+				 0x00, 0x00, 0x00, 0x04,		       /* generation */
+				 0x02, 'm',				       /* member */
+				 0x00,					       /* instance null */
+				 0x02, 0x02, 't',			       /* 1 topic "t" */
+				 0x02, 0x00, 0x00, 0x00, 0x01,		       /* 1 partition: 1 */
+				 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0a, /* offset 10 */
+				 0xff, 0xff, 0xff, 0xff,		       /* leader epoch */
+				 0x00,					       /* metadata null */
+				 0x00, 0x00, 0x00};			       /* tags */
+	request req;
+	arena *a;
+	assert_int_equal(parse(frame, sizeof(frame), &req, &a), PROTO_OK);
+	const txn_offset_commit_req *body = req.body;
+	assert_true(kstr_eq(body->group_id, "g"));
+	assert_int_equal(body->generation_id, 4);
+	assert_true(kstr_eq(body->member_id, "m"));
+	assert_int_equal(body->group_instance_id.len, -1);
+	const txn_offset_commit_req_topic *t = body->topics.items;
+	const txn_offset_commit_req_partition *p = t->partitions.items;
+	assert_int_equal(p->partition_index, 1);
+	assert_int_equal(p->committed_offset, 10);
+	assert_int_equal(p->committed_leader_epoch, -1);
+	assert_int_equal(p->committed_metadata.len, -1);
+	arena_free(a);
+
+	/* v0 has no generation: it decodes as -1. */
+	const uint8_t v0[] = {0x00, 0x1c, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0e, 0xff, 0xff,
+			      0x00, 0x02, 't',  'x',  0x00, 0x01, 'g',
+			      0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2a, 0x00, 0x00,
+			      0x00, 0x00, 0x00, 0x00};
+	assert_int_equal(parse(v0, sizeof(v0), &req, &a), PROTO_OK);
+	body = req.body;
+	assert_int_equal(body->generation_id, -1);
+	assert_int_equal(body->topics.count, 0);
+	arena_free(a);
+}
+
+static void test_known_list_transactions_v1(void **state)
+{
+	(void)state;
+	/* ListTransactions v1 (flexible from v0): states ["Ongoing"],
+	 * producer ids [7], duration 60000. */
+	const uint8_t frame[] = {0x00, 0x42, 0x00, 0x01, 0x00, 0x00, 0x00, 0x0f, 0xff, 0xff, 0x00,
+				 0x02, 0x08, 'O',  'n',  'g',  'o',  'i',  'n',  'g',
+				 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07,
+				 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xea, 0x60,
+				 0x00};
+	request req;
+	arena *a;
+	assert_int_equal(parse(frame, sizeof(frame), &req, &a), PROTO_OK);
+	const list_transactions_req *body = req.body;
+	assert_int_equal(body->state_filters.count, 1);
+	assert_true(kstr_eq(((const kstr *)body->state_filters.items)[0], "Ongoing"));
+	assert_int_equal(((const int64_t *)body->producer_id_filters.items)[0], 7);
+	assert_int_equal(body->duration_filter, 60000);
+	arena_free(a);
+
+	/* v0 has no duration filter: -1, everything. */
+	const uint8_t v0[] = {0x00, 0x42, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0xff, 0xff, 0x00,
+			      0x01, 0x01, 0x00};
+	assert_int_equal(parse(v0, sizeof(v0), &req, &a), PROTO_OK);
+	body = req.body;
+	assert_int_equal(body->duration_filter, -1);
+	arena_free(a);
+}
+
+static void test_known_describe_transactions_v0(void **state)
+{
+	(void)state;
+	const uint8_t frame[] = {0x00, 0x41, 0x00, 0x00, 0x00, 0x00, 0x00, 0x11, 0xff, 0xff, 0x00,
+				 0x03, 0x02, 'a',  0x03, 'b',  'c',  0x00};
+	request req;
+	arena *a;
+	assert_int_equal(parse(frame, sizeof(frame), &req, &a), PROTO_OK);
+	const describe_transactions_req *body = req.body;
+	assert_int_equal(body->transactional_ids.count, 2);
+	assert_true(kstr_eq(((const kstr *)body->transactional_ids.items)[1], "bc"));
+	arena_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -395,6 +633,14 @@ int main(void)
 		cmocka_unit_test(test_unknown_tags_are_skipped),
 		cmocka_unit_test(test_unsupported_and_malformed),
 		cmocka_unit_test(test_response_framing),
+		cmocka_unit_test(test_transaction_apis_advertised),
+		cmocka_unit_test(test_known_end_txn_v0),
+		cmocka_unit_test(test_known_end_txn_v3_flexible),
+		cmocka_unit_test(test_known_add_partitions_to_txn_v0),
+		cmocka_unit_test(test_known_add_partitions_to_txn_v3_flexible),
+		cmocka_unit_test(test_known_txn_offset_commit_v3),
+		cmocka_unit_test(test_known_list_transactions_v1),
+		cmocka_unit_test(test_known_describe_transactions_v0),
 	};
 	return cmocka_run_group_tests_name("proto", tests, NULL, NULL);
 }

@@ -1,0 +1,789 @@
+/*
+ * The transaction coordinator: AddPartitionsToTxn, AddOffsetsToTxn, EndTxn,
+ * TxnOffsetCommit, DescribeTransactions and ListTransactions, and the timer
+ * that aborts transactions past their timeout (docs/TRANSACTIONS.md).
+ *
+ * The coordinator's state is PostgreSQL's: each API is one call of a
+ * kafka.* function that checks the producer id and epoch and changes the
+ * state under the transaction's row lock, so every broker of a database
+ * coordinates every transactional id, as FindCoordinator tells clients.
+ * What is left here: refuse what PostgreSQL text cannot hold, answer older
+ * clients with the error codes they know, and wake the fetches waiting on
+ * the partitions where markers were written (read_committed fetches see
+ * the last stable offset move).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "coordinator.h"
+#include "handlers.h"
+#include "hutil.h"
+#include "kerr.h"
+#include "log.h"
+#include "pgbin.h"
+#include "pool.h"
+#include "wake.h"
+
+/* offset.metadata.max.bytes, Kafka's default (as for OffsetCommit). */
+#define OFFSET_METADATA_MAX_BYTES 4096
+
+/* The coordinator states of the Java broker, by the names ListTransactions
+ * filters on. pg_kafka's transactions are only ever in the first four; the
+ * others are known names that match nothing. */
+static const char *const txn_state_names[] = {
+	"Empty",         "Ongoing",      "CompleteCommit",    "CompleteAbort",
+	"PrepareCommit", "PrepareAbort", "PrepareEpochFence", "Dead",
+};
+
+/* One partition of an AddPartitionsToTxn or TxnOffsetCommit. */
+typedef struct txn_part {
+	kstr topic;
+	int32_t partition;
+	int16_t *error_code; /* where its answer goes */
+} txn_part;
+
+typedef struct parts_ctx {
+	request *req;
+	txn_part *parts; /* sent to PostgreSQL, in this order */
+	int nparts;
+} parts_ctx;
+
+static struct {
+	struct event *reaper; /* NULL once shut down */
+} T;
+
+static bool text_ok(kstr s);
+static int16_t txn_db_error(const char *what, const char *err, const char *sqlstate,
+			    bool retriable);
+static int16_t fenced_for(const request *req, int16_t error_code);
+static int text_array(arena *a, const char *s, kstr **out);
+static void parts_arrays(const txn_part *parts, int n, pgarray *topics, pgarray *partitions);
+static void parts_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+		       bool retriable);
+static bool ap_prepare(request *req, parts_ctx *c);
+static void aot_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+		     bool retriable);
+static void end_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+		     bool retriable);
+static int16_t toc_group_check(const request *req);
+static void dt_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+		    bool retriable);
+static void dt_fill(request *req, describe_transactions_resp_state *out, const PGresult *r,
+		    int row);
+static void lt_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+		    bool retriable);
+static void reaper_arm(void);
+static void on_reap(evutil_socket_t fd, short what, void *arg);
+static void reap_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+		      bool retriable);
+
+/* ---- shared helpers ---- */
+
+/* A transactional id or group id sent as a text parameter: a NUL byte
+ * would silently cut it short. (Invalid UTF-8 is PostgreSQL's to refuse.) */
+static bool text_ok(kstr s)
+{
+	return s.len >= 0 && (s.len == 0 || !memchr(s.ptr, 0, (size_t)s.len));
+}
+
+/* A failed coordinator statement. Retriable trouble sends the client
+ * looking for the coordinator again, as when a Kafka coordinator moves; a
+ * value PostgreSQL refused (invalid UTF-8: class 22) is the request's fault. */
+static int16_t txn_db_error(const char *what, const char *err, const char *sqlstate, bool retriable)
+{
+	if (db_error_retriable(sqlstate, retriable)) {
+		log_warn("%s: %s", what, err);
+		return KERR_COORDINATOR_NOT_AVAILABLE;
+	}
+	if (sqlstate && strncmp(sqlstate, "22", 2) == 0)
+		return KERR_INVALID_REQUEST;
+	log_error("%s: %s", what, err);
+	return KERR_UNKNOWN_SERVER_ERROR;
+}
+
+/* Clients before v2 of these APIs do not know PRODUCER_FENCED; the Java
+ * broker's KafkaApis tells them INVALID_PRODUCER_EPOCH, which they treat
+ * the same way. */
+static int16_t fenced_for(const request *req, int16_t error_code)
+{
+	if (error_code == KERR_PRODUCER_FENCED && req->api_version < 2)
+		return KERR_INVALID_PRODUCER_EPOCH;
+	return error_code;
+}
+
+/*
+ * The elements of a one-dimensional array in PostgreSQL's text output
+ * ({a,"b c",NULL}, possibly after a [lo:hi]= decoration), unquoted and
+ * copied into the arena, each NUL-terminated; a NULL element becomes a
+ * null kstr. Returns the count, or -1 if s is not such an array.
+ */
+static int text_array(arena *a, const char *s, kstr **out)
+{
+	size_t len = strlen(s);
+	int max = 1;
+	char *buf = arena_alloc(a, len + 1);
+	int n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		max += s[i] == ',';
+	*out = ARENA_NEW_ARRAY(a, kstr, max);
+	if (*s == '[') {
+		s = strchr(s, '=');
+		if (!s)
+			return -1;
+		s++;
+	}
+	if (*s++ != '{')
+		return -1;
+	if (*s == '}')
+		return s[1] == '\0' ? 0 : -1;
+	for (;;) {
+		char *start = buf;
+		bool quoted = *s == '"';
+		if (quoted) {
+			s++;
+			while (*s && *s != '"') {
+				if (*s == '\\' && !*++s)
+					return -1;
+				*buf++ = *s++;
+			}
+			if (*s++ != '"')
+				return -1;
+		} else {
+			while (*s && *s != ',' && *s != '}')
+				*buf++ = *s++;
+		}
+		if (n >= max)
+			return -1;
+		(*out)[n] = (kstr){start, (int32_t)(buf - start)};
+		*buf++ = '\0'; /* fits: each element lost a separator or quotes */
+		if (!quoted && buf - start == 4 && strncasecmp(start, "NULL", 4) == 0)
+			(*out)[n] = KSTR_NULL;
+		n++;
+		if (*s == ',') {
+			s++;
+			continue;
+		}
+		if (*s == '}' && s[1] == '\0')
+			return n;
+		return -1;
+	}
+}
+
+void txn_wake_markers(const char *topics, const char *partitions)
+{
+	arena *a = arena_new();
+	kstr *t, *p;
+	int nt = text_array(a, topics, &t);
+	int np = text_array(a, partitions, &p);
+
+	if (nt < 0 || nt != np) {
+		log_warn("transaction markers: cannot read topics %s and partitions %s", topics,
+			 partitions);
+		arena_free(a);
+		return;
+	}
+	for (int i = 0; i < nt; i++) {
+		char *end;
+		long partition;
+		if (t[i].len < 0 || p[i].len <= 0)
+			continue;
+		partition = strtol(p[i].ptr, &end, 10);
+		if (end != p[i].ptr + p[i].len || partition < 0 || partition > INT32_MAX)
+			continue;
+		wake_notify(t[i], (int32_t)partition);
+	}
+	arena_free(a);
+}
+
+static void parts_arrays(const txn_part *parts, int n, pgarray *topics, pgarray *partitions)
+{
+	pgarray_begin(topics, OID_TEXT, 32 * (size_t)n + 16);
+	pgarray_begin(partitions, OID_INT4, 8 * (size_t)n + 16);
+	for (int i = 0; i < n; i++) {
+		pgarray_add(topics, parts[i].topic);
+		pgarray_add_i32(partitions, parts[i].partition);
+	}
+	pgarray_end(topics);
+	pgarray_end(partitions);
+}
+
+/* AddPartitionsToTxn and TxnOffsetCommit: one row per partition sent, in
+ * the order sent, whose third column is its error code. */
+static void parts_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+		       bool retriable)
+{
+	parts_ctx *c = arg;
+	request *req = c->req;
+	int16_t e = KERR_NONE;
+	(void)n;
+
+	if (err)
+		e = txn_db_error(req->api_key == API_TXN_OFFSET_COMMIT ? "TxnOffsetCommit"
+								       : "AddPartitionsToTxn",
+				 err, sqlstate, retriable);
+	else if (PQntuples(res[0]) != c->nparts)
+		e = KERR_UNKNOWN_SERVER_ERROR;
+	for (int i = 0; i < c->nparts; i++)
+		*c->parts[i].error_code =
+			e ? e
+			  : fenced_for(req, (int16_t)pgtext_i64(res[0], i, 2,
+								KERR_UNKNOWN_SERVER_ERROR));
+	request_complete(req);
+}
+
+/* ---- AddPartitionsToTxn ---- */
+
+/*
+ * Builds the response (every partition of the request, in order) and
+ * c->parts. Returns false when the answer is known without PostgreSQL:
+ * no transactional id, nothing to add, or a partition that cannot exist,
+ * which fails the whole request as in the Java broker (it gets
+ * UNKNOWN_TOPIC_OR_PARTITION, the others OPERATION_NOT_ATTEMPTED).
+ */
+static bool ap_prepare(request *req, parts_ctx *c)
+{
+	const add_partitions_to_txn_req *b = req->body;
+	add_partitions_to_txn_resp *resp = req->resp;
+	const add_partitions_to_txn_topic *in = b->v3_and_below_topics.items;
+	int32_t nt = b->v3_and_below_topics.count > 0 ? b->v3_and_below_topics.count : 0;
+	kstr id = b->v3_and_below_transactional_id;
+	int16_t all_error = text_ok(id) && id.len > 0 ? KERR_NONE : KERR_INVALID_REQUEST;
+	bool missing = false;
+	int total = 0;
+
+	for (int32_t t = 0; t < nt; t++)
+		total += in[t].partitions.count > 0 ? in[t].partitions.count : 0;
+	c->parts = ARENA_NEW_ARRAY(req->arena, txn_part, total);
+	add_partitions_to_txn_topic_result *rt =
+		ARENA_NEW_ARRAY(req->arena, add_partitions_to_txn_topic_result, nt);
+	resp->results_by_topic_v3_and_below = karray_of(rt, nt);
+	for (int32_t t = 0; t < nt; t++) {
+		const int32_t *idx = in[t].partitions.items;
+		int32_t np = in[t].partitions.count > 0 ? in[t].partitions.count : 0;
+		add_partitions_to_txn_partition_result *rp =
+			ARENA_NEW_ARRAY(req->arena, add_partitions_to_txn_partition_result, np);
+		rt[t].name = in[t].name;
+		rt[t].results_by_partition = karray_of(rp, np);
+		for (int32_t p = 0; p < np; p++) {
+			txn_part *ref = &c->parts[c->nparts++];
+			rp[p].partition_index = idx[p];
+			rp[p].partition_error_code = all_error;
+			ref->topic = in[t].name;
+			ref->partition = idx[p];
+			ref->error_code = &rp[p].partition_error_code;
+			if (!all_error && (!topic_name_valid(in[t].name) || idx[p] < 0)) {
+				rp[p].partition_error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+				missing = true;
+			}
+		}
+	}
+	if (missing)
+		for (int i = 0; i < c->nparts; i++)
+			if (*c->parts[i].error_code == KERR_NONE)
+				*c->parts[i].error_code = KERR_OPERATION_NOT_ATTEMPTED;
+	return !all_error && !missing && c->nparts > 0;
+}
+
+void handle_add_partitions_to_txn(request *req)
+{
+	const add_partitions_to_txn_req *b = req->body;
+	add_partitions_to_txn_resp *resp = arena_alloc(req->arena, sizeof(*resp));
+	parts_ctx *c = arena_alloc(req->arena, sizeof(*c));
+
+	c->req = req;
+	req->resp = resp;
+	if (!ap_prepare(req, c)) {
+		request_complete(req);
+		return;
+	}
+	pgarray topics, partitions;
+	parts_arrays(c->parts, c->nparts, &topics, &partitions);
+	params p = {0};
+	params_str(&p, req->arena, b->v3_and_below_transactional_id);
+	params_int(&p, req->arena, b->v3_and_below_producer_id);
+	params_int(&p, req->arena, b->v3_and_below_producer_epoch);
+	params_bin(&p, topics.w.buf, (int)topics.w.len);
+	params_bin(&p, partitions.w.buf, (int)partitions.w.len);
+	db_stmt st = params_stmt(Q_ADD_PARTITIONS_TO_TXN, &p, 0);
+	db_submit(req->db, &st, 1, parts_done, c);
+	pgarray_free(&topics);
+	pgarray_free(&partitions);
+}
+
+/* ---- AddOffsetsToTxn ---- */
+
+void handle_add_offsets_to_txn(request *req)
+{
+	const add_offsets_to_txn_req *b = req->body;
+	add_offsets_to_txn_resp *resp = arena_alloc(req->arena, sizeof(*resp));
+
+	req->resp = resp;
+	if (!text_ok(b->transactional_id) || b->transactional_id.len == 0) {
+		resp->error_code = KERR_INVALID_REQUEST;
+		request_complete(req);
+		return;
+	}
+	if (!text_ok(b->group_id)) {
+		resp->error_code = KERR_INVALID_GROUP_ID;
+		request_complete(req);
+		return;
+	}
+	params p = {0};
+	params_str(&p, req->arena, b->transactional_id);
+	params_int(&p, req->arena, b->producer_id);
+	params_int(&p, req->arena, b->producer_epoch);
+	params_str(&p, req->arena, b->group_id);
+	db_stmt st = params_stmt(Q_ADD_OFFSETS_TO_TXN, &p, 0);
+	db_submit(req->db, &st, 1, aot_done, req);
+}
+
+static void aot_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+		     bool retriable)
+{
+	request *req = arg;
+	add_offsets_to_txn_resp *resp = req->resp;
+	(void)n;
+
+	if (err)
+		resp->error_code = txn_db_error("AddOffsetsToTxn", err, sqlstate, retriable);
+	else if (PQntuples(res[0]) != 1)
+		resp->error_code = KERR_UNKNOWN_SERVER_ERROR;
+	else
+		resp->error_code = fenced_for(
+			req, (int16_t)pgtext_i64(res[0], 0, 0, KERR_UNKNOWN_SERVER_ERROR));
+	request_complete(req);
+}
+
+/* ---- EndTxn ---- */
+
+void handle_end_txn(request *req)
+{
+	const end_txn_req *b = req->body;
+	end_txn_resp *resp = arena_alloc(req->arena, sizeof(*resp));
+
+	req->resp = resp;
+	if (!text_ok(b->transactional_id) || b->transactional_id.len == 0) {
+		resp->error_code = KERR_INVALID_REQUEST;
+		request_complete(req);
+		return;
+	}
+	params p = {0};
+	params_str(&p, req->arena, b->transactional_id);
+	params_int(&p, req->arena, b->producer_id);
+	params_int(&p, req->arena, b->producer_epoch);
+	params_str(&p, req->arena, kstr_c(b->committed ? "true" : "false"));
+	db_stmt st = params_stmt(Q_END_TXN, &p, 0);
+	db_submit(req->db, &st, 1, end_done, req);
+}
+
+static void end_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+		     bool retriable)
+{
+	request *req = arg;
+	end_txn_resp *resp = req->resp;
+	(void)n;
+
+	if (err) {
+		resp->error_code = txn_db_error("EndTxn", err, sqlstate, retriable);
+		request_complete(req);
+		return;
+	}
+	if (PQntuples(res[0]) != 1) {
+		resp->error_code = KERR_UNKNOWN_SERVER_ERROR;
+		request_complete(req);
+		return;
+	}
+	resp->error_code =
+		fenced_for(req, (int16_t)pgtext_i64(res[0], 0, 0, KERR_UNKNOWN_SERVER_ERROR));
+	if (resp->error_code == KERR_NONE && !PQgetisnull(res[0], 0, 1) &&
+	    !PQgetisnull(res[0], 0, 2))
+		txn_wake_markers(PQgetvalue(res[0], 0, 1), PQgetvalue(res[0], 0, 2));
+	request_complete(req);
+}
+
+/* ---- TxnOffsetCommit ---- */
+
+/*
+ * v3 names the consumer's generation and member. A group this broker's
+ * coordinator has in memory must agree, as for OffsetCommit
+ * (coord_commit_check). A commit without generation and member is not
+ * checked, and a rebalance in progress does not stop a transactional
+ * commit: both as in the Java coordinator. A group not in memory (idle, or
+ * whose members talk to another broker of the database) is not checked.
+ */
+static int16_t toc_group_check(const request *req)
+{
+	const txn_offset_commit_req *b = req->body;
+	bool known = false;
+
+	if (req->api_version < 3 ||
+	    (b->generation_id < 0 && b->member_id.len <= 0 && b->group_instance_id.len < 0))
+		return KERR_NONE;
+	(void)coord_offsets_in_use(b->group_id, &known);
+	if (!known)
+		return KERR_NONE;
+	int16_t e =
+		coord_commit_check(b->group_id, b->member_id.len < 0 ? KSTR_LIT("") : b->member_id,
+				   b->group_instance_id, b->generation_id);
+	return e == KERR_REBALANCE_IN_PROGRESS ? KERR_NONE : e;
+}
+
+void handle_txn_offset_commit(request *req)
+{
+	const txn_offset_commit_req *b = req->body;
+	txn_offset_commit_resp *resp = arena_alloc(req->arena, sizeof(*resp));
+	parts_ctx *c = arena_alloc(req->arena, sizeof(*c));
+	const txn_offset_commit_req_topic *topics = b->topics.items;
+	int32_t ntopics = b->topics.count > 0 ? b->topics.count : 0;
+	int total = 0;
+
+	c->req = req;
+	req->resp = resp;
+	for (int32_t t = 0; t < ntopics; t++)
+		total += topics[t].partitions.count > 0 ? topics[t].partitions.count : 0;
+	c->parts = ARENA_NEW_ARRAY(req->arena, txn_part, total);
+	txn_offset_commit_resp_topic *rt =
+		ARENA_NEW_ARRAY(req->arena, txn_offset_commit_resp_topic, ntopics);
+	resp->topics = karray_of(rt, ntopics);
+
+	int16_t all_error = KERR_NONE;
+	if (!text_ok(b->transactional_id) || b->transactional_id.len == 0)
+		all_error = KERR_INVALID_REQUEST;
+	else if (!text_ok(b->group_id))
+		all_error = KERR_INVALID_GROUP_ID;
+	else if (total > 0)
+		all_error = toc_group_check(req);
+
+	pgarray offsets, epochs, metadata;
+	pgarray_begin(&offsets, OID_INT8, 12 * (size_t)total + 16);
+	pgarray_begin(&epochs, OID_INT4, 8 * (size_t)total + 16);
+	pgarray_begin(&metadata, OID_TEXT, 16 * (size_t)total + 16);
+	for (int32_t t = 0; t < ntopics; t++) {
+		const txn_offset_commit_req_partition *in = topics[t].partitions.items;
+		int32_t np = topics[t].partitions.count > 0 ? topics[t].partitions.count : 0;
+		txn_offset_commit_resp_partition *rp =
+			ARENA_NEW_ARRAY(req->arena, txn_offset_commit_resp_partition, np);
+		rt[t].name = topics[t].name;
+		rt[t].partitions = karray_of(rp, np);
+		for (int32_t p = 0; p < np; p++) {
+			kstr md = in[p].committed_metadata;
+			rp[p].partition_index = in[p].partition_index;
+			if (all_error) {
+				rp[p].error_code = all_error;
+				continue;
+			}
+			if (!topic_name_valid(topics[t].name) || in[p].partition_index < 0) {
+				rp[p].error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+				continue;
+			}
+			if (md.len > OFFSET_METADATA_MAX_BYTES) {
+				rp[p].error_code = KERR_OFFSET_METADATA_TOO_LARGE;
+				continue;
+			}
+			if (md.len > 0 && memchr(md.ptr, 0, (size_t)md.len)) {
+				rp[p].error_code = KERR_INVALID_REQUEST;
+				continue;
+			}
+			txn_part *ref = &c->parts[c->nparts++];
+			ref->topic = topics[t].name;
+			ref->partition = in[p].partition_index;
+			ref->error_code = &rp[p].error_code;
+			pgarray_add_i64(&offsets, in[p].committed_offset);
+			pgarray_add_i32(&epochs, in[p].committed_leader_epoch);
+			/* Kafka stores null metadata as "". */
+			pgarray_add(&metadata, md.len < 0 ? KSTR_LIT("") : md);
+		}
+	}
+	pgarray_end(&offsets);
+	pgarray_end(&epochs);
+	pgarray_end(&metadata);
+	if (c->nparts == 0) {
+		pgarray_free(&offsets);
+		pgarray_free(&epochs);
+		pgarray_free(&metadata);
+		request_complete(req);
+		return;
+	}
+	pgarray tnames, tparts;
+	parts_arrays(c->parts, c->nparts, &tnames, &tparts);
+	params p = {0};
+	params_str(&p, req->arena, b->transactional_id);
+	params_str(&p, req->arena, b->group_id);
+	params_int(&p, req->arena, b->producer_id);
+	params_int(&p, req->arena, b->producer_epoch);
+	params_bin(&p, tnames.w.buf, (int)tnames.w.len);
+	params_bin(&p, tparts.w.buf, (int)tparts.w.len);
+	params_bin(&p, offsets.w.buf, (int)offsets.w.len);
+	params_bin(&p, epochs.w.buf, (int)epochs.w.len);
+	params_bin(&p, metadata.w.buf, (int)metadata.w.len);
+	db_stmt st = params_stmt(Q_TXN_OFFSET_COMMIT, &p, 0);
+	db_submit(req->db, &st, 1, parts_done, c);
+	pgarray_free(&tnames);
+	pgarray_free(&tparts);
+	pgarray_free(&offsets);
+	pgarray_free(&epochs);
+	pgarray_free(&metadata);
+}
+
+/* ---- DescribeTransactions ---- */
+
+void handle_describe_transactions(request *req)
+{
+	const describe_transactions_req *b = req->body;
+	describe_transactions_resp *resp = arena_alloc(req->arena, sizeof(*resp));
+	const kstr *ids = b->transactional_ids.items;
+	int32_t n = b->transactional_ids.count > 0 ? b->transactional_ids.count : 0;
+	describe_transactions_resp_state *out =
+		ARENA_NEW_ARRAY(req->arena, describe_transactions_resp_state, n);
+	int asked = 0;
+
+	req->resp = resp;
+	resp->transaction_states = karray_of(out, n);
+	pgarray arr;
+	pgarray_begin(&arr, OID_TEXT, 32 * (size_t)n + 16);
+	for (int32_t i = 0; i < n; i++) {
+		out[i].transactional_id = ids[i];
+		out[i].transaction_state = KSTR_LIT("");
+		out[i].transaction_start_time_ms = -1;
+		out[i].producer_id = -1;
+		out[i].producer_epoch = -1;
+		out[i].topics = karray_of(NULL, 0);
+		/* An id PostgreSQL cannot hold has no transaction; "" is
+		 * refused as the Java coordinator does. */
+		if (ids[i].len == 0)
+			out[i].error_code = KERR_INVALID_REQUEST;
+		else if (!text_ok(ids[i]))
+			out[i].error_code = KERR_TRANSACTIONAL_ID_NOT_FOUND;
+		else
+			asked++;
+		pgarray_add(&arr, out[i].error_code ? KSTR_NULL : ids[i]);
+	}
+	pgarray_end(&arr);
+	if (asked == 0) {
+		pgarray_free(&arr);
+		request_complete(req);
+		return;
+	}
+	params p = {0};
+	params_bin(&p, arr.w.buf, (int)arr.w.len);
+	db_stmt st = params_stmt(Q_DESCRIBE_TXNS, &p, 0);
+	db_submit(req->db, &st, 1, dt_done, req);
+	pgarray_free(&arr);
+}
+
+static void dt_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+		    bool retriable)
+{
+	request *req = arg;
+	describe_transactions_resp *resp = req->resp;
+	describe_transactions_resp_state *out = resp->transaction_states.items;
+	int count = resp->transaction_states.count;
+	int16_t e = KERR_NONE;
+	(void)n;
+
+	if (err)
+		e = txn_db_error("DescribeTransactions", err, sqlstate, retriable);
+	else if (PQntuples(res[0]) != count)
+		e = KERR_UNKNOWN_SERVER_ERROR;
+	for (int i = 0; i < count; i++) {
+		if (out[i].error_code)
+			continue;
+		if (e)
+			out[i].error_code = e;
+		else
+			dt_fill(req, &out[i], res[0], i);
+	}
+	request_complete(req);
+}
+
+/* Q_DESCRIBE_TXNS columns: state (NULL: no such id), producer id, epoch,
+ * timeout, start ms (NULL unless Ongoing), topics[], partitions[] sorted by
+ * topic and partition. */
+static void dt_fill(request *req, describe_transactions_resp_state *out, const PGresult *r, int row)
+{
+	if (PQgetisnull(r, row, 0)) {
+		out->error_code = KERR_TRANSACTIONAL_ID_NOT_FOUND;
+		return;
+	}
+	out->transaction_state = arena_kstrdup(req->arena, pgtext_str(r, row, 0));
+	out->producer_id = pgtext_i64(r, row, 1, -1);
+	out->producer_epoch = (int16_t)pgtext_i64(r, row, 2, -1);
+	out->transaction_timeout_ms = (int32_t)pgtext_i64(r, row, 3, 0);
+	out->transaction_start_time_ms = pgtext_i64(r, row, 4, -1);
+
+	kstr *topics, *parts;
+	int nt =
+		PQgetisnull(r, row, 5) ? 0 : text_array(req->arena, PQgetvalue(r, row, 5), &topics);
+	int np = PQgetisnull(r, row, 6) ? 0 : text_array(req->arena, PQgetvalue(r, row, 6), &parts);
+	if (nt < 0 || nt != np) {
+		out->error_code = KERR_UNKNOWN_SERVER_ERROR;
+		return;
+	}
+	describe_transactions_resp_topic *td =
+		ARENA_NEW_ARRAY(req->arena, describe_transactions_resp_topic, nt);
+	int ntd = 0;
+	for (int i = 0; i < nt;) {
+		int end = i;
+		while (end < nt && kstr_eqk(topics[end], topics[i]))
+			end++;
+		int32_t *pi = ARENA_NEW_ARRAY(req->arena, int32_t, end - i);
+		for (int k = i; k < end; k++)
+			pi[k - i] = parts[k].len > 0 ? (int32_t)strtol(parts[k].ptr, NULL, 10) : -1;
+		td[ntd].topic = topics[i].len < 0 ? KSTR_LIT("") : topics[i];
+		td[ntd].partitions = karray_of(pi, end - i);
+		ntd++;
+		i = end;
+	}
+	out->topics = karray_of(td, ntd);
+}
+
+/* ---- ListTransactions ---- */
+
+void handle_list_transactions(request *req)
+{
+	const list_transactions_req *b = req->body;
+	list_transactions_resp *resp = arena_alloc(req->arena, sizeof(*resp));
+	const kstr *states = b->state_filters.items;
+	int32_t ns = b->state_filters.count > 0 ? b->state_filters.count : 0;
+	const int64_t *pids = b->producer_id_filters.items;
+	int32_t npids = b->producer_id_filters.count > 0 ? b->producer_id_filters.count : 0;
+	kstr *unknown = ARENA_NEW_ARRAY(req->arena, kstr, ns);
+	int nunknown = 0;
+	pgarray known, ids;
+
+	req->resp = resp;
+	/* Filters by state name: unknown names are reported, and match
+	 * nothing (an all-unknown filter lists nothing, as in Java). */
+	pgarray_begin(&known, OID_TEXT, 16 * (size_t)ns + 16);
+	for (int32_t i = 0; i < ns; i++) {
+		bool found = false;
+		for (size_t k = 0; k < sizeof(txn_state_names) / sizeof(txn_state_names[0]); k++)
+			found = found || kstr_eq(states[i], txn_state_names[k]);
+		if (found)
+			pgarray_add(&known, states[i]);
+		else
+			unknown[nunknown++] = states[i];
+	}
+	pgarray_end(&known);
+	resp->unknown_state_filters = karray_of(unknown, nunknown);
+	resp->transaction_states = karray_of(NULL, 0);
+	pgarray_begin(&ids, OID_INT8, 12 * (size_t)npids + 16);
+	for (int32_t i = 0; i < npids; i++)
+		pgarray_add_i64(&ids, pids[i]);
+	pgarray_end(&ids);
+
+	params p = {0};
+	if (ns > 0)
+		params_bin(&p, known.w.buf, (int)known.w.len);
+	else
+		params_str(&p, req->arena, KSTR_NULL);
+	if (npids > 0)
+		params_bin(&p, ids.w.buf, (int)ids.w.len);
+	else
+		params_str(&p, req->arena, KSTR_NULL);
+	params_int(&p, req->arena, req->api_version >= 1 ? b->duration_filter : -1);
+	db_stmt st = params_stmt(Q_LIST_TXNS, &p, 0);
+	db_submit(req->db, &st, 1, lt_done, req);
+	pgarray_free(&known);
+	pgarray_free(&ids);
+}
+
+static void lt_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+		    bool retriable)
+{
+	request *req = arg;
+	list_transactions_resp *resp = req->resp;
+	(void)n;
+
+	if (err) {
+		resp->error_code = txn_db_error("ListTransactions", err, sqlstate, retriable);
+		request_complete(req);
+		return;
+	}
+	int rows = PQntuples(res[0]);
+	list_transactions_resp_state *out =
+		ARENA_NEW_ARRAY(req->arena, list_transactions_resp_state, rows);
+	for (int i = 0; i < rows; i++) {
+		out[i].transactional_id = arena_kstrdup(req->arena, pgtext_str(res[0], i, 0));
+		out[i].producer_id = pgtext_i64(res[0], i, 1, -1);
+		out[i].transaction_state = arena_kstrdup(req->arena, pgtext_str(res[0], i, 2));
+	}
+	resp->transaction_states = karray_of(out, rows);
+	request_complete(req);
+}
+
+/* ---- the timeout reaper ---- */
+
+void txn_coordinator_init(struct event_base *base)
+{
+	T.reaper = evtimer_new(base, on_reap, NULL);
+	if (!T.reaper) {
+		log_error("cannot create the transaction coordinator's timer");
+		abort();
+	}
+	reaper_arm();
+}
+
+/* The reaper's statement may still be in the pool: its callback sees the
+ * timer gone and does not re-arm it. */
+void txn_coordinator_shutdown(void)
+{
+	if (T.reaper)
+		event_free(T.reaper);
+	T.reaper = NULL;
+}
+
+static void reaper_arm(void)
+{
+	int32_t ms = g_config.txn_abort_timed_out_cleanup_interval_ms;
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+	if (T.reaper)
+		evtimer_add(T.reaper, &tv);
+}
+
+/* One sweep at a time: the timer is re-armed when the sweep's statement
+ * has answered, so a slow database never piles sweeps up. */
+static void on_reap(evutil_socket_t fd, short what, void *arg)
+{
+	pgconn *c = pool_pick();
+	(void)fd;
+	(void)what;
+	(void)arg;
+
+	if (!c) {
+		reaper_arm();
+		return;
+	}
+	db_stmt st = {Q_ABORT_EXPIRED_TXNS, 0, NULL, NULL, NULL, 0};
+	db_submit(c, &st, 1, reap_done, NULL);
+}
+
+static void reap_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+		      bool retriable)
+{
+	(void)arg;
+	(void)n;
+
+	if (err) {
+		/* The pool logs its own connection trouble. */
+		if (db_error_retriable(sqlstate, retriable))
+			log_debug("aborting timed-out transactions: %s", err);
+		else
+			log_error("aborting timed-out transactions: %s", err);
+		reaper_arm();
+		return;
+	}
+	for (int i = 0; i < PQntuples(res[0]); i++) {
+		log_info("transaction %s timed out: aborted, producer fenced",
+			 PQgetvalue(res[0], i, 0));
+		if (!PQgetisnull(res[0], i, 1) && !PQgetisnull(res[0], i, 2))
+			txn_wake_markers(PQgetvalue(res[0], i, 1), PQgetvalue(res[0], i, 2));
+	}
+	reaper_arm();
+}

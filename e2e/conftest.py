@@ -21,6 +21,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -334,6 +335,181 @@ class Broker:
 
 
 # --------------------------------------------------------------------------
+# A TCP proxy for fault injection.
+
+class TcpProxy:
+    """A proxy on loopback in front of a broker that forwards whole Kafka
+    frames both ways and can cut every connection it carries on demand.
+
+    Start the broker with --advertised proxy.address so that clients reach
+    the broker (and reconnect after a cut) only through the proxy. The cut
+    that matters for idempotence is cut_on_produce_answer(): the proxy lets
+    a Produce request through, waits for the broker's answer, drops it and
+    cuts: the batch is written but the client cannot know, so it must send
+    it again. Each client connection is served by two threads, one per
+    direction; a cut closes the sockets under them."""
+
+    def __init__(self):
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.address = "127.0.0.1:%d" % self.listener.getsockname()[1]
+        self.target = None
+        self.lock = threading.Lock()
+        self.pairs = []          # [client socket, broker socket] per connection
+        self.produce_seen = 0    # Produce requests forwarded, in total
+        self.cut_at = []         # produce_seen values whose answers trigger a cut
+        self.doomed = set()      # (pair id, correlation id) of those requests
+        self.cuts = 0            # connection cuts made so far
+        self.dropped_answers = 0
+        self.accepted = 0
+        self.closed = False
+        self.thread = None
+
+    def start(self, target):
+        """Forward to target ("host:port") from now on."""
+        host, port = target.rsplit(":", 1)
+        self.target = (host, int(port))
+        self.thread = threading.Thread(target=self._accept_loop, daemon=True,
+                                       name="proxy-accept")
+        self.thread.start()
+        return self
+
+    def cut_on_produce_answer(self, *nth):
+        """Cut when the broker answers the n-th Produce request counted
+        from now, for each n given (1 = the next one)."""
+        with self.lock:
+            self.cut_at = sorted(self.produce_seen + n for n in nth)
+
+    def cut_now(self):
+        with self.lock:
+            self._cut_locked()
+
+    def close(self):
+        with self.lock:
+            self.closed = True
+            self._cut_locked()
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes accept()
+        except OSError:
+            pass
+        self.listener.close()
+        if self.thread is not None:
+            self.thread.join(5)
+
+    def _cut_locked(self):
+        for pair in self.pairs:
+            for s in pair:
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                s.close()
+        if self.pairs:
+            self.cuts += 1
+        self.pairs = []
+        self.doomed.clear()
+
+    def _accept_loop(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            try:
+                upstream = socket.create_connection(self.target, timeout=10)
+            except OSError:
+                client.close()
+                continue
+            for s in (client, upstream):
+                s.settimeout(None)
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            pair = [client, upstream]
+            with self.lock:
+                if self.closed:
+                    client.close()
+                    upstream.close()
+                    return
+                self.pairs.append(pair)
+                self.accepted += 1
+            for fn in (self._client_to_broker, self._broker_to_client):
+                threading.Thread(target=fn, args=(pair,), daemon=True,
+                                 name="proxy-pump").start()
+
+    @staticmethod
+    def _recv_exact(sock, n):
+        buf = bytearray()
+        while len(buf) < n:
+            try:
+                chunk = sock.recv(min(n - len(buf), 1 << 20))
+            except OSError:
+                return None
+            if not chunk:
+                return None
+            buf += chunk
+        return bytes(buf)
+
+    @classmethod
+    def _read_frame(cls, sock):
+        """One length-prefixed frame (prefix included), or None when the
+        socket is closed or cut."""
+        head = cls._recv_exact(sock, 4)
+        if head is None:
+            return None
+        size = int.from_bytes(head, "big", signed=True)
+        if size < 0:
+            return None
+        body = cls._recv_exact(sock, size)
+        return None if body is None else head + body
+
+    def _pump(self, pair, src, dst, inspect):
+        while True:
+            frame = self._read_frame(pair[src])
+            if frame is None:
+                break
+            with self.lock:
+                if pair not in self.pairs:
+                    break
+                if not inspect(pair, frame):
+                    break  # the connections were cut
+            try:
+                pair[dst].sendall(frame)
+            except OSError:
+                break
+        with self.lock:
+            if pair in self.pairs:
+                self.pairs.remove(pair)
+        for s in pair:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+    def _client_to_broker(self, pair):
+        def inspect(pair, frame):
+            # Request header: api_key, api_version, correlation_id.
+            if len(frame) >= 12 and int.from_bytes(frame[4:6], "big") == kafkaproto.PRODUCE:
+                self.produce_seen += 1
+                if self.cut_at and self.cut_at[0] == self.produce_seen:
+                    self.cut_at.pop(0)
+                    self.doomed.add((id(pair), frame[8:12]))
+            return True
+        self._pump(pair, 0, 1, inspect)
+
+    def _broker_to_client(self, pair):
+        def inspect(pair, frame):
+            # Response header: correlation_id. A doomed answer never arrives.
+            if (id(pair), frame[4:8]) in self.doomed:
+                self.dropped_answers += 1
+                self._cut_locked()
+                return False
+            return True
+        self._pump(pair, 1, 0, inspect)
+
+
+# --------------------------------------------------------------------------
 # Client helpers (confluent-kafka), bound to one broker.
 
 class Rec(NamedTuple):
@@ -351,8 +527,11 @@ class Kafka:
     """Helpers that the tests use to set up and check state through a
     well-known client (confluent-kafka / librdkafka)."""
 
-    def __init__(self, broker):
+    def __init__(self, broker, bootstrap=None):
+        """bootstrap: where clients connect, when not the broker's own
+        address (a TcpProxy in front of it)."""
         self.broker = broker
+        self._bootstrap = bootstrap
         self._admin = None
 
     def close(self):
@@ -361,7 +540,7 @@ class Kafka:
 
     @property
     def bootstrap(self):
-        return self.broker.bootstrap
+        return self._bootstrap or self.broker.bootstrap
 
     @property
     def pg(self):
@@ -580,6 +759,35 @@ def make_broker(workdir):
         problems += b.stop()
     if problems:
         pytest.fail("\n".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def proxied_broker(make_broker):
+    """Factory for private brokers behind a TcpProxy:
+    proxied_broker(pg, *extra_args) -> (broker, proxy). The broker
+    advertises the proxy's address, so clients that bootstrap from
+    proxy.address only ever talk to it through the proxy. The proxies are
+    closed when the test ends, before their brokers stop."""
+    proxies = []
+
+    def factory(pg, *extra_args):
+        proxy = TcpProxy()
+        proxies.append(proxy)
+        b = make_broker(pg, *extra_args, "--advertised", proxy.address)
+        proxy.start(b.bootstrap)
+        return b, proxy
+
+    yield factory
+    for p in proxies:
+        p.close()
+
+
+def config_file(workdir, settings):
+    """A broker config file ("key = value" lines) in workdir, for settings
+    that are easiest to pass by their Kafka names: pass it with --config."""
+    path = Path(workdir) / ("%s.conf" % unique("broker"))
+    path.write_text("".join("%s = %s\n" % kv for kv in settings.items()))
+    return str(path)
 
 
 @pytest.fixture(autouse=True)

@@ -1,8 +1,10 @@
 """
 Idempotent producers (docs/IDEMPOTENCE.md): InitProducerId, and the sequence
 checks that make a retried batch land once. A librdkafka producer with
-enable.idempotence=true, raw-protocol batches with producer ids, and a
-stream of 10,000 records through two broker crashes.
+enable.idempotence=true, raw-protocol batches with producer ids, a
+stream of 10,000 records through two broker crashes, and confluent-kafka
+and KafkaJS producers whose connections a proxy cuts right after the broker
+wrote a batch, so that the batch comes again.
 """
 
 import signal
@@ -11,12 +13,12 @@ import time
 import pytest
 
 import kafkaproto as kp
-from conftest import Broker, Kafka
+from conftest import Broker, Kafka, unique
+from test_kafkajs import node, node_ready  # noqa: F401 (node_ready is a fixture)
 
 INIT_PRODUCER_ID = 22
 OUT_OF_ORDER_SEQUENCE_NUMBER = 45
 INVALID_PRODUCER_EPOCH = 47
-COORDINATOR_NOT_AVAILABLE = 15
 PRODUCER_FENCED = 90
 
 
@@ -79,8 +81,12 @@ def test_init_producer_id(kafka):
         assert init_producer_id(c, 4, producer_id=a, epoch=0) == (0, a, 1)
         assert init_producer_id(c, 4, producer_id=a, epoch=0) == (PRODUCER_FENCED, -1, -1)
         assert init_producer_id(c, 3, producer_id=a, epoch=0) == (INVALID_PRODUCER_EPOCH, -1, -1)
-        # Transactions are not served.
-        assert init_producer_id(c, 4, transactional_id="tx")[0] == COORDINATOR_NOT_AVAILABLE
+        # A transactional id gets a producer id of its own at epoch 0
+        # (docs/TRANSACTIONS.md); asking again bumps the epoch.
+        tx = unique("tx")
+        err, tpid, tepoch = init_producer_id(c, 4, transactional_id=tx)
+        assert (err, tepoch) == (0, 0) and tpid >= 0 and tpid not in (a, b)
+        assert init_producer_id(c, 4, transactional_id=tx) == (0, tpid, 1)
 
 
 def test_raw_duplicates_gaps_and_epochs(kafka, topic):
@@ -172,4 +178,69 @@ def test_every_record_once_through_broker_crashes(pg, make_broker):
     values = stored_values(kafka, topic)
     assert len(values) == n
     assert values == [str(i) for i in range(n)]
+    kafka.close()
+
+
+# --------------------------------------------------------------------------
+# Connections cut under an idempotent producer. The proxy drops the broker's
+# answer to chosen Produce requests and cuts every connection: each of those
+# batches is stored, and the producer, which never heard so, sends it again
+# (with whatever else was in flight) on a new connection through the proxy.
+
+CUTS = (3, 12, 25)  # the Produce requests whose answers are dropped
+
+
+@pytest.mark.e2e_timeout(120)
+def test_confluent_idempotent_through_cut_connections(pg, proxied_broker):
+    b, proxy = proxied_broker(pg)
+    kafka = Kafka(b, bootstrap=proxy.address)
+    topic = kafka.create_topic()
+    n = 3000
+    p = kafka.producer(**{"enable.idempotence": True, "linger.ms": 2,
+                          "batch.num.messages": 40, "max.in.flight": 5,
+                          "message.timeout.ms": 60000, "retry.backoff.ms": 50,
+                          "reconnect.backoff.ms": 20})
+    errors = []
+
+    def cb(err, msg):
+        if err is not None:
+            errors.append(str(err))
+
+    proxy.cut_on_produce_answer(*CUTS)
+    for i in range(n):
+        while True:
+            try:
+                p.produce(topic, value=b"%d" % i, partition=0, on_delivery=cb)
+                break
+            except BufferError:
+                p.poll(0.05)
+        if i % 50 == 0:
+            p.poll(0.01)  # let a few requests go at a time
+    assert p.flush(90) == 0
+    assert not errors, errors[:5]
+    # Every planned cut happened while records were in flight ...
+    assert proxy.dropped_answers == len(CUTS), (proxy.dropped_answers, proxy.produce_seen)
+    assert proxy.accepted > len(CUTS)  # ... and the producer came back through the proxy
+    # ... and yet each value is stored once, in order, at offsets 0 .. n-1.
+    assert stored_values(kafka, topic) == [str(i) for i in range(n)]
+    assert kafka.watermarks(topic) == (0, n)
+    kafka.close()
+
+
+@pytest.mark.e2e_timeout(120)
+@pytest.mark.parametrize("in_flight", [1, 5])
+def test_kafkajs_idempotent_through_cut_connections(pg, proxied_broker, node_ready, in_flight):
+    b, proxy = proxied_broker(pg)
+    kafka = Kafka(b, bootstrap=proxy.address)
+    topic = kafka.create_topic()
+    n, per_send = 400, 10
+    proxy.cut_on_produce_answer(*CUTS)
+    res = node("idempotent_produce.js", {"bootstrap": proxy.address, "topic": topic,
+                                         "count": n, "perSend": per_send,
+                                         "maxInFlightRequests": in_flight})
+    assert proxy.dropped_answers == len(CUTS), (proxy.dropped_answers, proxy.produce_seen)
+    # A send whose answer was dropped learns its offsets from the retry,
+    # which the broker answers as a duplicate: where the batch already is.
+    assert res["firstOffsets"] == list(range(0, n, per_send))
+    assert stored_values(kafka, topic) == [str(i) for i in range(n)]
     kafka.close()

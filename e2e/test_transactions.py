@@ -554,6 +554,26 @@ def test_second_producer_fences_the_first(kafka):
     assert sorted(uncommitted) == ["from-2", "open-1", "open-1"]
 
 
+@pytest.mark.e2e_timeout(90)
+def test_kafkajs_second_producer_fences_the_first(kafka, node_ready):
+    topic = kafka.create_topic(partitions=2)
+    txn_id = unique("js-fence")
+    res = node("txn_fence.js", {"bootstrap": kafka.bootstrap, "topic": topic,
+                                "transactionalId": txn_id})
+    # KafkaJS's EndTxn is older than v2: the fence reads INVALID_PRODUCER_EPOCH
+    # there, PRODUCER_FENCED from v2 on.
+    fenced = res["fenced"]
+    assert fenced is not None, "the fenced producer's commit succeeded"
+    types = {fenced.get("type")} | {e.get("type") for e in [fenced.get("originalError") or {}]}
+    assert types & {"INVALID_PRODUCER_EPOCH", "PRODUCER_FENCED"}, fenced
+    # The open transaction was aborted in both partitions; only the second
+    # producer's record is committed.
+    assert sorted(c for cs in markers(kafka.pg, topic).values() for _, c in cs) == [0, 0, 1]
+    ends = high_watermarks(kafka, topic, (0, 1))
+    got = read_to_end(kafka, topic, ends, "read_committed")
+    assert [v for _, _, v in got] == ["from-2"]
+
+
 # --------------------------------------------------------------------------
 # 5. The broker aborts a transaction that outlived its timeout.
 

@@ -584,12 +584,13 @@ def test_timed_out_transaction_is_aborted(pg, make_broker, workdir):
     kafka = Kafka(b)
     topic = kafka.create_topic(partitions=2)
     txn_id = unique("slow")
-    p = txn_producer(kafka, txn_id, transaction_timeout_ms=2000, message_timeout_ms=2000,
+    # 4 s: long enough that a slow CI machine still sees it Ongoing below.
+    p = txn_producer(kafka, txn_id, transaction_timeout_ms=4000, message_timeout_ms=4000,
                      socket_timeout_ms=2000)
     p.begin_transaction()
     produce_all(p, topic, [(0, "never-0"), (1, "never-1")])
     assert txn_state(pg, txn_id)[0] == "Ongoing"
-    wait_for(lambda: txn_state(pg, txn_id)[0] == "CompleteAbort", 15,
+    wait_for(lambda: txn_state(pg, txn_id)[0] == "CompleteAbort", 20,
              "the broker to abort the transaction")
     _, pid, epoch = txn_state(pg, txn_id)
     assert int(epoch) == 1  # bumped: the late producer is fenced

@@ -38,6 +38,7 @@
 #define DEF_NUM_PARTITIONS 1
 #define DEF_MESSAGE_MAX_BYTES 1048588
 #define DEF_FETCH_MAX_BYTES 52428800
+#define DEF_FETCH_READAHEAD_MAX_BYTES 67108864
 #define DEF_LOG_LEVEL LOG_INFO
 #define DEF_GROUP_INITIAL_REBALANCE_DELAY_MS 100
 #define DEF_TRANSACTION_MAX_TIMEOUT_MS 900000
@@ -55,6 +56,7 @@ config g_config = {
 	.auto_create_topics = true,
 	.message_max_bytes = DEF_MESSAGE_MAX_BYTES,
 	.fetch_max_bytes_cap = DEF_FETCH_MAX_BYTES,
+	.fetch_readahead_max_bytes = DEF_FETCH_READAHEAD_MAX_BYTES,
 	.log_level = DEF_LOG_LEVEL,
 	.group_initial_rebalance_delay_ms = DEF_GROUP_INITIAL_REBALANCE_DELAY_MS,
 	.transaction_max_timeout_ms = DEF_TRANSACTION_MAX_TIMEOUT_MS,
@@ -95,6 +97,7 @@ static int set_num_partitions(const char *v, char *why, size_t whylen);
 static int set_auto_create_topics(const char *v, char *why, size_t whylen);
 static int set_message_max_bytes(const char *v, char *why, size_t whylen);
 static int set_fetch_max_bytes(const char *v, char *why, size_t whylen);
+static int set_fetch_readahead_max_bytes(const char *v, char *why, size_t whylen);
 static int set_log_level(const char *v, char *why, size_t whylen);
 static int set_group_initial_rebalance_delay(const char *v, char *why, size_t whylen);
 static int set_transaction_max_timeout(const char *v, char *why, size_t whylen);
@@ -135,6 +138,10 @@ static const setting settings[] = {
 	 set_message_max_bytes},
 	{"fetch.max.bytes", "PGK_FETCH_MAX_BYTES", "fetch-max-bytes", "N", STR(DEF_FETCH_MAX_BYTES),
 	 "upper bound on the size of one Fetch response", set_fetch_max_bytes},
+	{"fetch.readahead.max.bytes", "PGK_FETCH_READAHEAD_MAX_BYTES", "fetch-readahead-max-bytes",
+	 "N", STR(DEF_FETCH_READAHEAD_MAX_BYTES),
+	 "memory for reading ahead of consumers that are catching up; 0 turns it off",
+	 set_fetch_readahead_max_bytes},
 	{"log.level", "PGK_LOG_LEVEL", "log-level", "error|warn|info|debug", "info",
 	 "least severe level logged", set_log_level},
 	{"group.initial.rebalance.delay.ms", "PGK_GROUP_INITIAL_REBALANCE_DELAY_MS",
@@ -310,6 +317,7 @@ static void set_defaults(void)
 	g_config.auto_create_topics = true;
 	g_config.message_max_bytes = DEF_MESSAGE_MAX_BYTES;
 	g_config.fetch_max_bytes_cap = DEF_FETCH_MAX_BYTES;
+	g_config.fetch_readahead_max_bytes = DEF_FETCH_READAHEAD_MAX_BYTES;
 	g_config.log_level = DEF_LOG_LEVEL;
 	g_config.group_initial_rebalance_delay_ms = DEF_GROUP_INITIAL_REBALANCE_DELAY_MS;
 	g_config.transaction_max_timeout_ms = DEF_TRANSACTION_MAX_TIMEOUT_MS;
@@ -721,6 +729,15 @@ static int set_fetch_max_bytes(const char *v, char *why, size_t whylen)
 	if (parse_long(v, 1024, INT32_MAX, &n, why, whylen) < 0)
 		return -1;
 	g_config.fetch_max_bytes_cap = (int32_t)n;
+	return 0;
+}
+
+static int set_fetch_readahead_max_bytes(const char *v, char *why, size_t whylen)
+{
+	long n;
+	if (parse_long(v, 0, INT32_MAX, &n, why, whylen) < 0)
+		return -1;
+	g_config.fetch_readahead_max_bytes = (int32_t)n;
 	return 0;
 }
 

@@ -23,6 +23,7 @@ typedef struct config {
 	bool auto_create_topics;    /* auto.create.topics.enable */
 	int32_t message_max_bytes;  /* message.max.bytes, default batch size limit */
 	int32_t fetch_max_bytes_cap; /* upper bound on one fetch response */
+	int32_t fetch_readahead_max_bytes; /* fetch.readahead.max.bytes, 0: no read-ahead */
 	int log_level;              /* 0 error, 1 warn, 2 info, 3 debug */
 	int32_t group_initial_rebalance_delay_ms; /* group.initial.rebalance.delay.ms */
 	int32_t transaction_max_timeout_ms;       /* transaction.max.timeout.ms */

@@ -388,6 +388,8 @@ static void dt_done(void *arg, PGresult **res, int n, const char *err, const cha
 		uuid_parse(PQgetvalue(res[0], 0, 1), &o->topic_id);
 		log_info("deleted topic %.*s", o->name.len, o->name.ptr);
 	}
+	/* Even on error: the delete may have committed before it failed. */
+	fetch_readahead_forget();
 	admin_item_done(it);
 }
 

@@ -7,6 +7,11 @@
  * (wake.h) until one of its partitions advances or max_wait_ms passes, then
  * runs another round. The response is built from the last round.
  *
+ * Read-ahead: after answering a Fetch whose partitions had more to read, the
+ * same statement is started at once from the offsets the client will ask for
+ * next, and its results are kept for the client's next Fetch (see "read-ahead"
+ * below).
+ *
  * Transactions (docs/TRANSACTIONS.md): the same statement returns the last
  * stable offset, the transactional ranges and markers of kafka.txn_batches
  * and, for read_committed, the aborted transactions; txnbatch.c cuts the
@@ -14,6 +19,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 
@@ -36,6 +42,8 @@
 #define FETCH_SIZE_GUESS 65536
 #define EST_SLOTS 1024
 #define ISOLATION_READ_COMMITTED 1
+/* Read-ahead results older than this are not served: read again. */
+#define READAHEAD_MAX_AGE_MS 250
 
 /* Q_FETCH columns */
 enum {
@@ -61,6 +69,8 @@ typedef struct fetch_part {
 	struct fetch_ctx *ctx;
 	bool queried; /* part of the current round's job */
 	int32_t limit; /* rows the current round asked for */
+	int64_t next_offset; /* where the client will fetch next */
+	bool more;     /* the round stopped at its row limit or byte budget */
 } fetch_part;
 
 typedef struct fetch_ctx {
@@ -71,6 +81,8 @@ typedef struct fetch_ctx {
 	bool expired;   /* max_wait_ms passed: the next round is the last */
 	bool waiting;
 	bool woken;     /* a waiter fired while a round was in flight */
+	bool started;   /* the first round ran (or read-ahead answered it) */
+	bool from_readahead; /* the results being handled are read-ahead's */
 	struct fetch_ctx *prev, *next; /* fetches waiting, for shutdown */
 } fetch_ctx;
 
@@ -96,6 +108,8 @@ static void fetch_woken(void *arg);
 static void fetch_timeout(evutil_socket_t fd, short what, void *arg);
 static void fetch_finish(fetch_ctx *c);
 static uint32_t part_hash(kstr topic, int32_t partition);
+static bool readahead_take(fetch_ctx *c);
+static void readahead_start(fetch_ctx *c);
 
 void handle_fetch(request *req)
 {
@@ -184,9 +198,16 @@ static void fetch_round(fetch_ctx *c)
 {
 	request *req = c->req;
 	const fetch_req *body = req->body;
-	db_stmt *stmts = ARENA_NEW_ARRAY(req->arena, db_stmt, c->nparts);
+	db_stmt *stmts;
 	int n = 0;
 	size_t budget = fetch_budget(req);
+
+	if (!c->started) {
+		c->started = true;
+		if (readahead_take(c))
+			return;
+	}
+	stmts = ARENA_NEW_ARRAY(req->arena, db_stmt, c->nparts);
 
 	for (int i = 0; i < c->nparts; i++) {
 		fetch_part *fp = &c->parts[i];
@@ -255,8 +276,22 @@ static void fetch_rows(void *arg, PGresult **res, int n, const char *err, const 
 			log_error("fetch failed: %s", err);
 	}
 
-	if (any_error || c->expired || body->max_wait_ms <= 0 ||
-	    total >= (size_t)(body->min_bytes > 0 ? body->min_bytes : 1) || req->client_gone) {
+	bool enough = total >= (size_t)(body->min_bytes > 0 ? body->min_bytes : 1);
+	if (c->from_readahead) {
+		/* Read-ahead results answer a fetch only when they are enough
+		 * and clean; otherwise read afresh (and wait as usual). */
+		c->from_readahead = false;
+		if (any_error || !enough) {
+			for (int i = 0; i < c->nparts; i++)
+				if (c->parts[i].queried)
+					c->parts[i].out->error_code = KERR_NONE;
+			fetch_round(c);
+			return;
+		}
+	}
+	if (any_error || c->expired || body->max_wait_ms <= 0 || enough || req->client_gone) {
+		if (!any_error && !err && enough)
+			readahead_start(c);
 		fetch_finish(c);
 		return;
 	}
@@ -303,6 +338,8 @@ static size_t fetch_partition(fetch_ctx *c, fetch_part *fp, const PGresult *r, s
 	fp->out->log_start_offset = lso;
 	fp->out->error_code = KERR_NONE;
 	fp->out->records = (kstr){"", 0};
+	fp->next_offset = fp->in->fetch_offset;
+	fp->more = false;
 	if (body->isolation_level == ISOLATION_READ_COMMITTED)
 		fp->out->aborted_transactions = karray_of(NULL, 0);
 	if (fp->in->fetch_offset < lso || fp->in->fetch_offset > hw) {
@@ -399,6 +436,8 @@ static size_t fetch_partition(fetch_ctx *c, fetch_part *fp, const PGresult *r, s
 		kw_free(&w);
 		return 0;
 	}
+	fp->next_offset = out.last_offset + 1;
+	fp->more = nrows >= fp->limit || (nrows > 0 && out.last_offset < offsets[nrows - 1]);
 	size_t len;
 	uint8_t *buf = kw_steal(&w, &len);
 	arena_adopt(req->arena, buf);
@@ -566,4 +605,262 @@ void fetch_shutdown(void)
 		}
 		fetch_finish(c);
 	}
+}
+
+/* ---- read-ahead ----
+ *
+ * A consumer that is behind sends Fetch after Fetch, each starting where the
+ * previous answer ended, and librdkafka keeps one Fetch in flight per broker.
+ * Read one at a time, PostgreSQL idles while the broker encodes an answer and
+ * the client parses it. So when an answer stopped at a row limit or byte
+ * budget (there is more to read), the same statement is started at once from
+ * the offsets the client will ask for next, on the client's own PostgreSQL
+ * connection, and the results are kept with the client. A Fetch that asks
+ * for exactly those partitions and offsets, at the same isolation level, is
+ * answered from them, or waits for them while they are being read. Anything
+ * else -- another offset, results older than READAHEAD_MAX_AGE_MS, a read
+ * that failed, results that fall short of min_bytes (the consumer caught up)
+ * -- throws them away and reads afresh, so a consumer never sees data older
+ * than that age, and long polls start from a fresh read. Deleting a topic
+ * through this broker also throws away everything read before, so that no
+ * deleted record is served. The results of all clients together stay under
+ * fetch.readahead.max.bytes.
+ */
+
+typedef struct ra_part {
+	char *topic;
+	int32_t topic_len;
+	int32_t partition;
+	int64_t offset;
+	int32_t limit;
+} ra_part;
+
+typedef struct readahead {
+	int isolation;
+	int nparts;
+	ra_part *parts;
+	PGresult **res;    /* once read: one per part, owned here */
+	size_t bytes;      /* charged to ra_bytes */
+	bool inflight;
+	bool failed;
+	bool orphan;       /* nobody will use it: the callback frees it */
+	int64_t ready_ms;
+	uint64_t generation; /* ra_generation when the read started */
+	fetch_ctx *waiter; /* a fetch waiting for the read to end */
+} readahead;
+
+static size_t ra_bytes;
+static uint64_t ra_generation;
+
+void fetch_readahead_forget(void)
+{
+	ra_generation++;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void ra_free(readahead *ra)
+{
+	for (int i = 0; ra->res && i < ra->nparts; i++)
+		PQclear(ra->res[i]);
+	for (int i = 0; i < ra->nparts; i++)
+		free(ra->parts[i].topic);
+	ra_bytes -= ra->bytes;
+	free(ra->res);
+	free(ra->parts);
+	free(ra);
+}
+
+/* Let go of a read-ahead: now, or when its read ends. */
+static void ra_drop(readahead *ra)
+{
+	if (ra->inflight)
+		ra->orphan = true;
+	else
+		ra_free(ra);
+}
+
+void fetch_readahead_release(void *ra)
+{
+	if (ra)
+		ra_drop(ra);
+}
+
+static bool ra_matches(const readahead *ra, const fetch_ctx *c)
+{
+	const fetch_req *body = c->req->body;
+	int k = 0;
+
+	if (ra->isolation != body->isolation_level)
+		return false;
+	for (int i = 0; i < c->nparts; i++) {
+		const fetch_part *fp = &c->parts[i];
+		if (fp->out->error_code != KERR_NONE)
+			continue;
+		if (k == ra->nparts)
+			return false;
+		const ra_part *rp = &ra->parts[k++];
+		if (rp->partition != fp->in->partition || rp->offset != fp->in->fetch_offset ||
+		    rp->topic_len != fp->topic.len || memcmp(rp->topic, fp->topic.ptr, (size_t)rp->topic_len))
+			return false;
+	}
+	return k == ra->nparts;
+}
+
+/* Answer fetch c from read-ahead results (detached from the client). */
+static void ra_use(fetch_ctx *c, readahead *ra)
+{
+	*c->req->readahead = NULL;
+	if (ra->failed || ra->generation != ra_generation ||
+	    mono_ms() - ra->ready_ms > READAHEAD_MAX_AGE_MS) {
+		ra_free(ra);
+		fetch_round(c);
+		return;
+	}
+	for (int i = 0, k = 0; i < c->nparts; i++) {
+		fetch_part *fp = &c->parts[i];
+		fp->queried = fp->out->error_code == KERR_NONE;
+		if (fp->queried)
+			fp->limit = ra->parts[k++].limit;
+	}
+	c->woken = false;
+	c->from_readahead = true;
+	/* c may be freed by this call; ra is no longer reachable from it */
+	fetch_rows(c, ra->res, ra->nparts, NULL, NULL, false);
+	ra_free(ra);
+}
+
+/* First round of a fetch: true if read-ahead answers it (now or later). */
+static bool readahead_take(fetch_ctx *c)
+{
+	readahead *ra = c->req->readahead ? *c->req->readahead : NULL;
+
+	if (!ra)
+		return false;
+	if (!ra_matches(ra, c)) {
+		*c->req->readahead = NULL;
+		ra_drop(ra);
+		return false;
+	}
+	if (ra->inflight) {
+		if (ra->waiter) /* a second identical fetch in flight: read it afresh */
+			return false;
+		ra->waiter = c;
+		return true;
+	}
+	ra_use(c, ra);
+	return true;
+}
+
+static void readahead_done(void *arg, PGresult **res, int n, const char *err,
+			   const char *sqlstate, bool retriable)
+{
+	readahead *ra = arg;
+	(void)sqlstate;
+	(void)retriable;
+
+	ra->inflight = false;
+	if (ra->orphan) {
+		ra_free(ra);
+		return;
+	}
+	if (err || n != ra->nparts) {
+		ra->failed = true;
+	} else {
+		size_t bytes = 0;
+		ra->res = calloc((size_t)n, sizeof(*ra->res));
+		if (!ra->res) {
+			ra->failed = true;
+		} else {
+			for (int i = 0; i < n; i++) {
+				ra->res[i] = res[i]; /* kept: the pool must not free it */
+				res[i] = NULL;
+				bytes += PQresultMemorySize(ra->res[i]);
+			}
+			ra_bytes += bytes - ra->bytes;
+			ra->bytes = bytes;
+		}
+	}
+	ra->ready_ms = mono_ms();
+	if (ra->waiter) {
+		fetch_ctx *c = ra->waiter;
+		ra->waiter = NULL;
+		ra_use(c, ra);
+	}
+}
+
+/* After answering c: read its next range ahead if it is likely wanted. */
+static void readahead_start(fetch_ctx *c)
+{
+	request *req = c->req;
+	const fetch_req *body = req->body;
+	size_t budget = fetch_budget(req), estimate = 0;
+	int n = 0;
+	bool more = false;
+
+	if (g_config.fetch_readahead_max_bytes <= 0 || !req->readahead || req->client_gone)
+		return;
+	if (*req->readahead) { /* not asked for: stale by now */
+		ra_drop(*req->readahead);
+		*req->readahead = NULL;
+	}
+	for (int i = 0; i < c->nparts; i++) {
+		if (!c->parts[i].queried)
+			continue;
+		n++;
+		more |= c->parts[i].more;
+		estimate += (size_t)(c->parts[i].out->records.len > 0 ? c->parts[i].out->records.len : 0);
+	}
+	if (!more || n == 0 ||
+	    ra_bytes + estimate > (size_t)g_config.fetch_readahead_max_bytes)
+		return;
+
+	readahead *ra = calloc(1, sizeof(*ra));
+	db_stmt *stmts = ARENA_NEW_ARRAY(req->arena, db_stmt, n);
+	if (!ra || !(ra->parts = calloc((size_t)n, sizeof(*ra->parts)))) {
+		free(ra);
+		return;
+	}
+	ra->isolation = body->isolation_level;
+	ra->generation = ra_generation;
+	for (int i = 0; i < c->nparts; i++) {
+		fetch_part *fp = &c->parts[i];
+		if (!fp->queried)
+			continue;
+		ra_part *rp = &ra->parts[ra->nparts];
+		size_t pbudget = fp->in->partition_max_bytes > 0 ? (size_t)fp->in->partition_max_bytes
+								 : 1;
+		if (pbudget > budget)
+			pbudget = budget;
+		rp->topic = malloc((size_t)fp->topic.len + 1);
+		if (!rp->topic) {
+			ra_free(ra);
+			return;
+		}
+		memcpy(rp->topic, fp->topic.ptr, (size_t)fp->topic.len);
+		rp->topic[fp->topic.len] = '\0';
+		rp->topic_len = fp->topic.len;
+		rp->partition = fp->in->partition;
+		rp->offset = fp->next_offset;
+		rp->limit = fetch_limit(fp, pbudget);
+		ra->nparts++;
+
+		params *p = arena_alloc(req->arena, sizeof(*p));
+		params_str(p, req->arena, fp->topic);
+		params_int(p, req->arena, rp->partition);
+		params_int(p, req->arena, rp->offset);
+		params_int(p, req->arena, rp->limit);
+		params_int(p, req->arena, ra->isolation);
+		stmts[ra->nparts - 1] = params_stmt(Q_FETCH, p, 1);
+	}
+	ra->inflight = true;
+	ra->bytes = estimate;
+	ra_bytes += estimate;
+	*req->readahead = ra;
+	db_submit(req->db, stmts, n, readahead_done, ra);
 }

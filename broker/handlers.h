@@ -45,6 +45,10 @@ void handlers_shutdown(void);
 
 /* Internal: answers fetches still waiting for data (h_fetch.c). */
 void fetch_shutdown(void);
+/* A client connection is freed: let go of its fetch read-ahead. */
+void fetch_readahead_release(void *readahead);
+/* Records were deleted: read-ahead results read before now are not served. */
+void fetch_readahead_forget(void);
 
 /* Internal: the group coordinator (h_group.c, coordinator.c). Shutdown
  * answers every held JoinGroup and SyncGroup; it runs before the pool's. */

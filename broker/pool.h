@@ -36,7 +36,8 @@ typedef struct db_stmt {
  * "connection lost"), res entries may be NULL, sqlstate is the SQLSTATE if
  * the server reported one, and retriable tells whether the job may succeed if
  * retried (connection trouble) or not (a constraint, a bad value).
- * The results are freed when the callback returns.
+ * The results are freed when the callback returns, except those the
+ * callback takes by setting res[i] to NULL (it must PQclear them).
  */
 typedef void (*db_done_fn)(void *arg, PGresult **res, int n, const char *err,
 			   const char *sqlstate, bool retriable);

@@ -24,6 +24,7 @@ struct client;
 typedef struct request {
 	struct client *client; /* opaque to handlers */
 	struct pgconn *db;     /* the pool connection of this client */
+	void **readahead;      /* the client's fetch read-ahead (h_fetch.c) */
 	arena *arena;
 	const struct api_def *api;
 	int16_t api_key;

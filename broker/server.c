@@ -58,6 +58,7 @@ typedef struct client {
 	struct client *prev, *next; /* S.clients */
 	struct bufferevent *bev;    /* NULL once gone */
 	pgconn *db;
+	void *readahead;            /* h_fetch.c's, released with the client */
 	request *head, *tail; /* in arrival order; the head answers first */
 	int nreq;
 	size_t inflight_bytes;            /* frame bytes of the requests in the FIFO */
@@ -359,6 +360,7 @@ static void handle_frame(client *c, struct evbuffer *in, int32_t size)
 	req->arena = a;
 	req->client = c;
 	req->db = c->db;
+	req->readahead = &c->readahead;
 	req->frame_len = (size_t)size;
 	S.requests++;
 
@@ -584,6 +586,7 @@ static void client_maybe_free(client *c)
 
 static void client_free(client *c)
 {
+	fetch_readahead_release(c->readahead);
 	if (c->bev)
 		bufferevent_free(c->bev);
 	if (c->prev)

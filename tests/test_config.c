@@ -93,6 +93,7 @@ static void test_defaults(void **state)
 	assert_true(g_config.auto_create_topics);
 	assert_int_equal(g_config.message_max_bytes, 1048588);
 	assert_int_equal(g_config.fetch_max_bytes_cap, 52428800);
+	assert_int_equal(g_config.fetch_readahead_max_bytes, 67108864);
 	assert_int_equal(g_config.log_level, 2);
 	assert_null(g_config.config_file);
 }
@@ -112,6 +113,7 @@ static void test_file(void **state)
 				      "auto.create.topics.enable = false\n"
 				      "message.max.bytes = 2000000\n"
 				      "fetch.max.bytes = 3000000\n"
+				      "fetch.readahead.max.bytes = 0\n"
 				      "log.level = debug\n");
 
 	assert_int_equal(LOAD("--config", (char *)path), 0);
@@ -129,6 +131,7 @@ static void test_file(void **state)
 	assert_false(g_config.auto_create_topics);
 	assert_int_equal(g_config.message_max_bytes, 2000000);
 	assert_int_equal(g_config.fetch_max_bytes_cap, 3000000);
+	assert_int_equal(g_config.fetch_readahead_max_bytes, 0);
 	assert_int_equal(g_config.log_level, 3);
 	assert_string_equal(g_config.config_file, path);
 }

@@ -70,6 +70,10 @@ rm -rf "$pgdir"
 "$ROOT/deploy/pgcluster.sh" start "$pgdir" "$pgport" >&2
 pg_pid=$(head -n 1 "$pgdir/postmaster.pid")
 conninfo="host=127.0.0.1 port=$pgport dbname=pg_kafka user=postgres"
+# Autovacuum runs on kafka.records during the produce scenarios and takes a
+# core of two: log every run so that a slow scenario can be explained.
+"$PG_BINDIR/psql" -X -q -d "$conninfo" \
+	-c "ALTER SYSTEM SET log_autovacuum_min_duration = 0" -c "SELECT pg_reload_conf()" >/dev/null
 
 mkdir -p "$(dirname "$brokerlog")" "$results"
 "$broker" --pg "$conninfo" --listen "127.0.0.1:$port" --advertised "127.0.0.1:$port" \

@@ -616,6 +616,11 @@ static void run_latency(PGconn *c)
 
 	create_topic(c, st.topic, 1);
 	wait_stream(c, NULL, NULL);
+	/* Every sample waits for an fsync: start with nothing for the disk to
+	 * write back from the throughput runs (dirty table and WAL pages) that
+	 * those fsyncs would queue behind. */
+	pg_exec(c, "CHECKPOINT");
+	sync();
 	st.sent_ns = calloc((size_t)st.n, sizeof(int64_t));
 	st.e2e_ms = malloc((size_t)st.n * sizeof(double));
 	st.ack_ms = malloc((size_t)st.n * sizeof(double));

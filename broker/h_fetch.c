@@ -176,13 +176,30 @@ static uint32_t part_hash(kstr topic, int32_t partition)
 	return h | 1; /* 0 marks an empty slot */
 }
 
+/* Rows to ask for in partition fp, within the request's byte budget. */
 static int32_t fetch_limit(const fetch_part *fp, size_t budget)
 {
 	uint32_t h = part_hash(fp->topic, fp->in->partition);
 	uint32_t avg = size_est[h % EST_SLOTS].hash == h ? size_est[h % EST_SLOTS].avg
 							 : FETCH_SIZE_GUESS;
-	size_t rows = budget / (avg ? avg : 1) + 1;
+	size_t pbudget = fp->in->partition_max_bytes > 0 ? (size_t)fp->in->partition_max_bytes : 1;
+	if (pbudget > budget)
+		pbudget = budget;
+	size_t rows = pbudget / (avg ? avg : 1) + 1;
 	return rows > FETCH_ROW_CAP ? FETCH_ROW_CAP : (int32_t)rows;
+}
+
+/* Q_FETCH for one partition, parameters in the request's arena. */
+static db_stmt fetch_stmt(request *req, const fetch_part *fp, int64_t offset, int32_t limit)
+{
+	const fetch_req *body = req->body;
+	params *p = arena_alloc(req->arena, sizeof(*p));
+	params_str(p, req->arena, fp->topic);
+	params_int(p, req->arena, fp->in->partition);
+	params_int(p, req->arena, offset);
+	params_int(p, req->arena, limit);
+	params_int(p, req->arena, body->isolation_level);
+	return params_stmt(Q_FETCH, p, 1);
 }
 
 static size_t fetch_budget(const request *req)
@@ -214,18 +231,8 @@ static void fetch_round(fetch_ctx *c)
 		fp->queried = fp->out->error_code == KERR_NONE;
 		if (!fp->queried)
 			continue;
-		size_t pbudget = fp->in->partition_max_bytes > 0 ? (size_t)fp->in->partition_max_bytes
-								 : 1;
-		if (pbudget > budget)
-			pbudget = budget;
-		params *p = arena_alloc(req->arena, sizeof(*p));
-		params_str(p, req->arena, fp->topic);
-		params_int(p, req->arena, fp->in->partition);
-		params_int(p, req->arena, fp->in->fetch_offset);
-		fp->limit = fetch_limit(fp, pbudget);
-		params_int(p, req->arena, fp->limit);
-		params_int(p, req->arena, body->isolation_level);
-		stmts[n++] = params_stmt(Q_FETCH, p, 1);
+		fp->limit = fetch_limit(fp, budget);
+		stmts[n++] = fetch_stmt(req, fp, fp->in->fetch_offset, fp->limit);
 	}
 	if (n == 0) {
 		fetch_finish(c);
@@ -833,30 +840,17 @@ static void readahead_start(fetch_ctx *c)
 		if (!fp->queried)
 			continue;
 		ra_part *rp = &ra->parts[ra->nparts];
-		size_t pbudget = fp->in->partition_max_bytes > 0 ? (size_t)fp->in->partition_max_bytes
-								 : 1;
-		if (pbudget > budget)
-			pbudget = budget;
-		rp->topic = malloc((size_t)fp->topic.len + 1);
+		/* valid topic names hold no NUL */
+		rp->topic = strndup(fp->topic.ptr, (size_t)fp->topic.len);
 		if (!rp->topic) {
 			ra_free(ra);
 			return;
 		}
-		memcpy(rp->topic, fp->topic.ptr, (size_t)fp->topic.len);
-		rp->topic[fp->topic.len] = '\0';
 		rp->topic_len = fp->topic.len;
 		rp->partition = fp->in->partition;
 		rp->offset = fp->next_offset;
-		rp->limit = fetch_limit(fp, pbudget);
-		ra->nparts++;
-
-		params *p = arena_alloc(req->arena, sizeof(*p));
-		params_str(p, req->arena, fp->topic);
-		params_int(p, req->arena, rp->partition);
-		params_int(p, req->arena, rp->offset);
-		params_int(p, req->arena, rp->limit);
-		params_int(p, req->arena, ra->isolation);
-		stmts[ra->nparts - 1] = params_stmt(Q_FETCH, p, 1);
+		rp->limit = fetch_limit(fp, budget);
+		stmts[ra->nparts++] = fetch_stmt(req, fp, rp->offset, rp->limit);
 	}
 	ra->inflight = true;
 	ra->bytes = estimate;

@@ -76,12 +76,20 @@ class Run:
             pytest.fail("run.sh did not exit within %ss:\n%s" % (timeout, tail(self.logpath)))
 
     def kill(self):
+        """SIGKILL what is left: the script's group and the broker, which
+        runs in a session of its own."""
+        pid = _broker_pid(self)
         if self.proc.poll() is None:
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
             self.proc.wait(10)
+        if pid:
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 def cluster_running(datadir):
@@ -114,7 +122,7 @@ def rundir():
     stopped (a failing test may leave one running)."""
     d = make_tmpdir("pgk-e2e-run-")
     yield d
-    for data in d.glob("*/PG_VERSION"):
+    for data in d.glob("*/data/PG_VERSION"):
         subprocess.run([str(PGCLUSTER), "stop", str(data.parent)], timeout=120,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     if not os.environ.get("PGK_E2E_KEEP"):
@@ -201,7 +209,11 @@ def test_a_later_second_signal_kills_the_broker(rundir, runs):
 
 
 def _broker_pid(r):
-    text = (r.datadir.parent / (r.datadir.name + ".run")).read_text()
+    """The broker's pid as run.sh wrote it in its lock file, or None."""
+    try:
+        text = (r.datadir.parent / (r.datadir.name + ".run")).read_text()
+    except OSError:
+        return None
     if "broker pid" not in text:
         return None
     return text.split("broker pid ")[1].split(",")[0]

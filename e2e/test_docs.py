@@ -41,6 +41,10 @@ NOT_YET = {
 
 COMMAND_TIMEOUT = 60  # seconds, per command
 
+# PGK_DOCS_SHOW=1 (with pytest -s) prints what every command printed: the
+# real output to paste when a page should show it.
+SHOW = bool(os.environ.get("PGK_DOCS_SHOW"))
+
 # Commands that must never run from a test (they install system-wide, serve
 # until stopped, or run this very suite): a block with one needs a skip
 # marker, so an unmarked one fails instead of taking over the machine.
@@ -168,6 +172,8 @@ class Page:
         return out
 
     def check(self, where, out, expected):
+        if SHOW:
+            print("--- %s ---\n%s" % (where, out))
         if expected is None:
             return
         expected = self.sub(expected)

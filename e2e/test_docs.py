@@ -105,6 +105,31 @@ def test_sql_md_names_the_installed_version(pg):
     assert pg.sql("SELECT extversion FROM pg_extension WHERE extname = 'pg_kafka'") == stated
 
 
+def test_operations_settings_match_the_broker_help():
+    # The settings table of OPERATIONS.md against `pg_kafka --help`: every
+    # setting it names exists, with the default the page says.
+    help_text = subprocess.run([str(BROKER_BIN), "--help"], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, timeout=30).stdout.decode()
+    defaults = {}
+    for m in re.finditer(r"default: (.*)\n\s+env \S+, file key (\S+)", help_text):
+        defaults[m.group(2)] = m.group(1).strip()
+    page = (REPO / "docs" / "OPERATIONS.md").read_text()
+    table = page.split("### Settings", 1)[1].split("\n\n### ", 1)[0]
+    checked = 0
+    for row in table.split("\n"):
+        cells = [c.strip() for c in row.strip().strip("|").split("|")]
+        if len(cells) < 3 or not cells[0].startswith("`"):
+            continue
+        keys = re.findall(r"`([^`]+)`", cells[0])
+        values = [v.strip().strip("`") for v in cells[1].split(",")]
+        for i, key in enumerate(keys):
+            assert key in defaults, "OPERATIONS.md names %s, which --help does not know" % key
+            if i < len(values) and " " not in values[i]:
+                assert values[i] == defaults[key], (key, values[i], defaults[key])
+                checked += 1
+    assert checked >= 10
+
+
 class Page:
     """Runs the blocks of one page in order against one cluster and broker."""
 

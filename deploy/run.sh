@@ -11,8 +11,8 @@
 # and the script exits with the broker's status (0 after a clean stop). A
 # signal sent to the whole process group (Ctrl-C, `timeout`, CI runners,
 # service managers) may reach this script twice within a moment: make relays
-# SIGTERM to its children as well. Repeats within ESCALATE_AFTER seconds
-# (default 2) of the first signal are therefore the same request and are
+# SIGTERM to its children as well. Repeats within ESCALATE_AFTER whole
+# seconds (default 2) of the first signal are therefore the same request and are
 # ignored; a signal that comes later means "now": the broker gets SIGKILL.
 #
 # One run per data directory and port: a second run while one is going
@@ -24,6 +24,10 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ESCALATE_AFTER=${ESCALATE_AFTER:-2}
+[[ $ESCALATE_AFTER =~ ^[0-9]+$ ]] || {
+	echo "$0: ESCALATE_AFTER must be whole seconds, not '$ESCALATE_AFTER'" >&2
+	exit 2
+}
 [[ $# -ge 3 ]] || {
 	echo "usage: $0 DATADIR PGPORT BROKER [broker flags...]" >&2
 	exit 2

@@ -170,15 +170,17 @@ def test_one_sigterm_to_the_group_stops_cleanly(rundir, runs):
     assert_clean_stop(r2.log())
 
 
-def test_one_sigterm_to_make_run(rundir, runs):
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
+def test_one_signal_to_make_run(rundir, runs, sig):
     # The real relay: make forwards SIGTERM to the script, which also got it
-    # from the group. make then re-raises the signal on itself, so make's own
-    # status is "killed by SIGTERM"; the script's work shows in the log.
-    r = start_run(runs, new_datadir(rundir, "make"), via_make=True)
+    # from the group (SIGINT, a terminal's Ctrl-C, it does not forward). make
+    # then re-raises the signal on itself, so make's own status is "killed
+    # by the signal"; the script's work shows in the log.
+    r = start_run(runs, new_datadir(rundir, "make-%s" % sig.name), via_make=True)
     r.wait_serving()
-    r.signal_group(signal.SIGTERM)
+    r.signal_group(sig)
     status = r.wait()
-    assert status == -signal.SIGTERM, (status, r.log())
+    assert status == -sig, (status, r.log())
     assert_clean_stop(r.log())
     assert not cluster_running(r.datadir)
 

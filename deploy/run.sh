@@ -12,8 +12,9 @@
 # signal sent to the whole process group (Ctrl-C, `timeout`, CI runners,
 # service managers) may reach this script twice within a moment: make relays
 # SIGTERM to its children as well. Repeats within ESCALATE_AFTER whole
-# seconds (default 2) of the first signal are therefore the same request and are
-# ignored; a signal that comes later means "now": the broker gets SIGKILL.
+# seconds (default 2) of the first signal are therefore the same request
+# and are ignored; a signal that comes later means "now": the broker gets
+# SIGKILL.
 #
 # One run per data directory and port: a second run while one is going
 # refuses at once, naming the running one, and touches nothing. DATADIR.run

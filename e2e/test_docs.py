@@ -133,9 +133,10 @@ def test_operations_settings_match_the_broker_help():
 class Page:
     """Runs the blocks of one page in order against one cluster and broker."""
 
-    def __init__(self, path, pg, broker):
+    def __init__(self, path, pg, broker, tmpdir):
         self.path = path
         self.pg = pg
+        self.tmpdir = tmpdir
         self.env = {"kafka": broker.bootstrap, "pgport": pg.port, "pgbin": str(PGBIN),
                     "broker": str(BROKER_BIN)}
         self.shell_env = dict(os.environ, PGCONNECT_TIMEOUT="10")
@@ -214,7 +215,7 @@ class Page:
         if NEVER_RUN_RE.search(script):
             self.fail(b.where, "a command a test must not run", script, "")
         expected = self.sub(expected)
-        outpath = self.pg.dir / ("stream-%d.out" % b.line)
+        outpath = self.tmpdir / ("stream-%d.out" % b.line)
         with open(outpath, "wb") as out:
             proc = subprocess.Popen(["bash", "-euo", "pipefail", "-c", "exec " + script.strip()],
                                     cwd=str(REPO), stdin=subprocess.DEVNULL, stdout=out,
@@ -269,9 +270,9 @@ class Page:
 
 @pytest.mark.e2e_timeout(300)
 @pytest.mark.parametrize("page", COVERED)
-def test_page(page, fresh_pg, make_broker):
+def test_page(page, fresh_pg, make_broker, tmp_path):
     broker = make_broker(fresh_pg)
-    p = Page(page, fresh_pg, broker)
+    p = Page(page, fresh_pg, broker, tmp_path)
     p.run()
     bs = db.blocks(page, REPO)
     assert p.ran == sum(1 for b in bs if b.runs and b.lang != "console") + sum(

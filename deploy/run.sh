@@ -114,18 +114,26 @@ trap 'on_signal TERM' TERM
 
 # ---- PostgreSQL ----------------------------------------------------------------
 
+# pgcluster.sh in a session of its own, like the broker: a signal to this
+# process group must not cut initdb, pg_ctl start or stop in half. The
+# script handles the signal once the step is done.
+pgcluster() { setsid "$HERE/pgcluster.sh" "$@" 9>&-; }
+
 our_cluster=
 stop_cluster() {
 	[[ -n $our_cluster ]] || return 0
 	our_cluster=
-	"$HERE/pgcluster.sh" stop "$datadir" 9>&-
+	pgcluster stop "$datadir"
 }
 on_exit() {
 	local rc=$?
 	if [[ -n $broker_pid ]] && kill -0 "$broker_pid" 2>/dev/null; then
 		kill -KILL "$broker_pid" 2>/dev/null || true
 	fi
-	stop_cluster || true
+	# Stopped during start-up: a clean stop of what did start is a clean stop.
+	if stop_cluster && [[ -n $pending ]]; then
+		rc=0
+	fi
 	: >"$lockfile"
 	exit "$rc"
 }
@@ -140,9 +148,10 @@ if [[ -f $datadir/PG_VERSION ]] && "$HERE/pgcluster.sh" status "$datadir" >/dev/
 else
 	owner=$(port_owner "$pgport")
 	[[ -z $owner ]] || refuse "PostgreSQL port $pgport is in use by $owner; pick another: make run PGPORT=PORT"
-	[[ -f $datadir/PG_VERSION ]] || "$HERE/pgcluster.sh" init "$datadir" "$pgport" 9>&-
+	[[ -f $datadir/PG_VERSION ]] || pgcluster init "$datadir" "$pgport"
+	[[ -z $pending ]] || exit 0
 	our_cluster=1
-	"$HERE/pgcluster.sh" start "$datadir" "$pgport" 9>&-
+	pgcluster start "$datadir" "$pgport"
 fi
 [[ -z $pending ]] || exit 0
 

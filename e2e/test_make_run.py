@@ -185,6 +185,27 @@ def test_one_signal_to_make_run(rundir, runs, sig):
     assert not cluster_running(r.datadir)
 
 
+@pytest.mark.parametrize("step", ["pgcluster: initdb", "pgcluster: starting"])
+def test_sigterm_during_start_up(rundir, runs, step):
+    # initdb and pg_ctl run in a session of their own, so the signal does
+    # not cut them in half; the script stops once the step is done.
+    r = start_run(runs, new_datadir(rundir, "early-%s" % step.split()[1]))
+    wait_for(lambda: step in r.log(), 120, "run.sh to reach %r" % step, 0.01)
+    r.signal_group(signal.SIGTERM)
+    r.signal_group(signal.SIGTERM)
+    assert r.wait() == 0, r.log()
+    text = r.log()
+    assert "killing" not in text, text
+    assert not cluster_running(r.datadir)
+    assert not SANITIZER_RE.search(text), text
+    # What init left is a usable cluster: the next run serves.
+    r2 = start_run(runs, r.datadir)
+    r2.wait_serving()
+    r2.signal_group(signal.SIGTERM)
+    assert r2.wait() == 0, r2.log()
+    assert_clean_stop(r2.log())
+
+
 def test_a_later_second_signal_kills_the_broker(rundir, runs):
     # A broker that does not stop: SIGSTOP it, so SIGTERM stays pending.
     r = start_run(runs, new_datadir(rundir, "kill"))

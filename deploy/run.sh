@@ -120,6 +120,7 @@ trap 'on_signal TERM' TERM
 pgcluster() { setsid "$HERE/pgcluster.sh" "$@" 9>&-; }
 
 our_cluster=
+statedir=
 stop_cluster() {
 	[[ -n $our_cluster ]] || return 0
 	our_cluster=
@@ -130,10 +131,12 @@ on_exit() {
 	if [[ -n $broker_pid ]] && kill -0 "$broker_pid" 2>/dev/null; then
 		kill -KILL "$broker_pid" 2>/dev/null || true
 	fi
-	# Stopped during start-up: a clean stop of what did start is a clean stop.
-	if stop_cluster && [[ -n $pending ]]; then
+	# Stopped before the broker started: a clean stop of what did start is a
+	# clean stop.
+	if stop_cluster && [[ -n $pending && -z $statedir ]]; then
 		rc=0
 	fi
+	[[ -z $statedir ]] || rm -rf "$statedir"
 	: >"$lockfile"
 	exit "$rc"
 }
@@ -159,21 +162,36 @@ fi
 
 conninfo="host=127.0.0.1 port=$pgport dbname=pg_kafka user=postgres"
 say "$broker --pg \"$conninfo\" $*"
-# The broker gets its own session so that a signal to this process group
-# reaches only this script, which then sends the broker exactly one.
-setsid "$broker" --pg "$conninfo" "$@" 9>&- &
-broker_pid=$!
+# The broker runs in a session of its own, so that a signal to this process
+# group reaches only this script, which then sends the broker exactly one.
+# Its parent there is a small shell that records its exit status: this
+# script cannot take it from its own `wait`, which a trapped signal
+# interrupts, after which bash may report the signal's status instead.
+statedir=$(mktemp -d "${TMPDIR:-/tmp}/pg_kafka-run.XXXXXX")
+PGK_RUN_STATE=$statedir setsid bash -c \
+	'"$@" & echo $! >"$PGK_RUN_STATE/pid"; wait $!; echo $? >"$PGK_RUN_STATE/status"' \
+	run.sh "$broker" --pg "$conninfo" "$@" 9>&- &
+parent_pid=$!
+set +e
+until [[ -s $statedir/pid ]] || ! kill -0 "$parent_pid" 2>/dev/null; do
+	sleep 0.01
+done
+broker_pid=$(<"$statedir/pid")
 printf 'pid %s, broker pid %s, Kafka on %s, PostgreSQL on 127.0.0.1:%s\n' \
 	"$$" "$broker_pid" "$listen" "$pgport" >"$lockfile"
+# A signal that came while the broker was being started.
+if [[ -n $pending ]]; then
+	say "stopping the broker (pid $broker_pid)"
+	kill -"$pending" "$broker_pid" 2>/dev/null
+fi
 
-# wait returns early when a trapped signal arrives: keep waiting for the exit.
-set +e
-wait "$broker_pid"
-rc=$?
-while kill -0 "$broker_pid" 2>/dev/null; do
-	wait "$broker_pid"
-	rc=$?
+# wait returns early when a trapped signal arrives: wait until the parent,
+# which outlives the broker, is gone.
+while kill -0 "$parent_pid" 2>/dev/null; do
+	wait "$parent_pid"
 done
+rc=$(cat "$statedir/status" 2>/dev/null)
+[[ -n $rc ]] || rc=1
 say "broker exited with status $rc"
 broker_pid=
 if ! stop_cluster; then

@@ -10,7 +10,8 @@
  *
  * A job is a list of prepared statements followed by one Sync; it is sent as
  * soon as it is submitted and its results are collected, in order, by the
- * read callback. Preparing every statement of queries[] is itself a job,
+ * read callback. Preparing every statement of the table given to pool_init
+ * is itself a job,
  * the first one of each connection, so one result reader serves both.
  *
  * Callbacks never run inside db_submit(): a job that cannot be sent (the
@@ -90,6 +91,8 @@ static struct {
 	pgconn *conns;
 	int size;
 	int next_pick;
+	const pool_statement *stmts; /* prepared on every connection */
+	int nstmts;
 	char *prepare_error_logged; /* the last prepare failure logged */
 } P;
 
@@ -123,7 +126,8 @@ static bool sqlstate_retriable(const char *state);
 static char *clean_message(const char *msg);
 static double seconds_since(const struct timespec *t);
 
-int pool_init(struct event_base *base, const char *conninfo, int size)
+int pool_init(struct event_base *base, const char *conninfo, int size,
+	      const pool_statement *stmts, int nstmts)
 {
 	char *errmsg = NULL;
 	PQconninfoOption *opts;
@@ -143,6 +147,8 @@ int pool_init(struct event_base *base, const char *conninfo, int size)
 	memset(&P, 0, sizeof(P));
 	P.base = base;
 	P.size = size;
+	P.stmts = stmts;
+	P.nstmts = nstmts > 0 ? nstmts : 0;
 	P.conninfo = strdup(conninfo);
 	P.conns = calloc((size_t)size, sizeof(*P.conns));
 	if (!P.conninfo || !P.conns) {
@@ -380,10 +386,10 @@ static void conn_connected(pgconn *c)
 		return;
 	}
 
-	for (int q = 0; q < Q_QUERY_COUNT; q++) {
-		if (!queries[q].name || !queries[q].sql)
+	for (int q = 0; q < P.nstmts; q++) {
+		if (!P.stmts[q].name || !P.stmts[q].sql)
 			continue;
-		if (!PQsendPrepare(c->pg, queries[q].name, queries[q].sql, 0, NULL)) {
+		if (!PQsendPrepare(c->pg, P.stmts[q].name, P.stmts[q].sql, 0, NULL)) {
 			conn_fail(c, PQerrorMessage(c->pg), false);
 			return;
 		}
@@ -415,11 +421,11 @@ static void prepare_done(void *arg, PGresult **res, int n, const char *err, cons
 	if (err) {
 		/* Name the statement that failed: the n-th defined one. */
 		int k = 0;
-		for (int q = 0; q < Q_QUERY_COUNT; q++) {
-			if (!queries[q].name || !queries[q].sql)
+		for (int q = 0; q < P.nstmts; q++) {
+			if (!P.stmts[q].name || !P.stmts[q].sql)
 				continue;
 			if (k < n && res[k] && PQresultStatus(res[k]) == PGRES_FATAL_ERROR) {
-				failed = queries[q].name;
+				failed = P.stmts[q].name;
 				break;
 			}
 			k++;
@@ -669,7 +675,7 @@ static size_t align8(size_t n) { return (n + 7) & ~(size_t)7; }
 /*
  * Copy a job into one allocation: the job, its result slots, its statements,
  * their parameter arrays and the parameter bytes. A statement that does not
- * match queries[] makes the job invalid (it fails without being sent).
+ * match the statement table makes the job invalid (it fails without being sent).
  */
 static job *job_new(const db_stmt *stmts, int n, db_done_fn cb, void *arg)
 {
@@ -684,11 +690,11 @@ static job *job_new(const db_stmt *stmts, int n, db_done_fn cb, void *arg)
 	}
 	for (int i = 0; i < n && !invalid; i++) {
 		const db_stmt *s = &stmts[i];
-		if ((int)s->q < 0 || s->q >= Q_QUERY_COUNT || !queries[s->q].sql) {
+		if (s->q < 0 || s->q >= P.nstmts || !P.stmts[s->q].sql) {
 			invalid = "unknown statement";
 			break;
 		}
-		if (s->nparams != queries[s->q].nparams || (s->nparams > 0 && !s->values)) {
+		if (s->nparams != P.stmts[s->q].nparams || (s->nparams > 0 && !s->values)) {
 			invalid = "wrong number of parameters";
 			break;
 		}
@@ -794,7 +800,7 @@ static bool job_send(pgconn *c, job *j)
 {
 	for (int i = 0; i < j->n; i++) {
 		const db_stmt *s = &j->stmts[i];
-		if (!PQsendQueryPrepared(c->pg, queries[s->q].name, s->nparams, s->values,
+		if (!PQsendQueryPrepared(c->pg, P.stmts[s->q].name, s->nparams, s->values,
 					 s->lengths, s->formats, s->result_format))
 			return false;
 	}

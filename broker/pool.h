@@ -17,13 +17,18 @@
 #include <event2/event.h>
 #include <libpq-fe.h>
 
-#include "queries.h"
-
 typedef struct pgconn pgconn;
 
+/* One statement of the table the pool prepares on every connection. */
+typedef struct pool_statement {
+	const char *name; /* prepared statement name; NULL: an unused entry */
+	const char *sql;
+	int nparams;
+} pool_statement;
+
 typedef struct db_stmt {
-	query_id q;            /* which prepared statement */
-	int nparams;           /* must match queries[q].nparams */
+	int q;                 /* index of the statement in the pool's table */
+	int nparams;           /* must match its nparams */
 	const char *const *values;
 	const int *lengths;
 	const int *formats;    /* NULL: all text */
@@ -42,7 +47,11 @@ typedef struct db_stmt {
 typedef void (*db_done_fn)(void *arg, PGresult **res, int n, const char *err,
 			   const char *sqlstate, bool retriable);
 
-int pool_init(struct event_base *base, const char *conninfo, int size);
+/* Start size connections to conninfo, each preparing the nstmts statements
+ * of stmts (which must outlive the pool). Returns 0, or -1 (logged) if
+ * conninfo cannot be parsed. */
+int pool_init(struct event_base *base, const char *conninfo, int size,
+	      const pool_statement *stmts, int nstmts);
 void pool_shutdown(void);
 /* The connection a new client connection should use (least loaded). */
 pgconn *pool_pick(void);

@@ -1,8 +1,7 @@
 /*
  * Tests of pool.c against a real PostgreSQL, named by the PGK_TEST_PG
  * conninfo (skipped when it is unset). Needs pool.c, log.c and config.c;
- * pool_queries_stub.c, included below, stands in for queries.c (defining
- * queries[] here keeps the linker from taking the broker's queries.o).
+ * the pool prepares the test's own statement table (stmts below).
  *
  * Checked: many jobs complete in submission order with the right results;
  * an SQL error reports its SQLSTATE, aborts the rest of its job only, and is
@@ -24,13 +23,15 @@
 
 #include "pool.h"
 
-#include "pool_queries_stub.c"
-
-/* The statements of pool_queries_stub.c. */
-#define STUB_ADD ((query_id)0)    /* SELECT $1::int + 1 */
-#define STUB_DIVIDE ((query_id)1) /* SELECT 100 / length($1::text); '' raises 22012 */
-#define STUB_SLEEP ((query_id)2)  /* SELECT pg_sleep($1::float8) */
-#define STUB_PID ((query_id)3)    /* SELECT pg_backend_pid() */
+/* The statements this test has the pool prepare. */
+enum { STUB_ADD, STUB_DIVIDE, STUB_SLEEP, STUB_PID, STUB_COUNT };
+static const pool_statement stmts[STUB_COUNT] = {
+	[STUB_ADD] = {"pgk_test_add", "SELECT $1::int + 1", 1},
+	/* '' raises 22012 */
+	[STUB_DIVIDE] = {"pgk_test_divide", "SELECT 100 / length($1::text)", 1},
+	[STUB_SLEEP] = {"pgk_test_sleep", "SELECT pg_sleep($1::float8)", 1},
+	[STUB_PID] = {"pgk_test_pid", "SELECT pg_backend_pid()", 0},
+};
 
 #define NJOBS 2000
 
@@ -92,7 +93,7 @@ static void submit(pgconn *c, const db_stmt *stmts, int n, outcome *o)
 }
 
 /* A one-statement job with at most one text parameter. */
-static void submit1(pgconn *c, query_id q, const char *param, outcome *o)
+static void submit1(pgconn *c, int q, const char *param, outcome *o)
 {
 	const char *values[1] = {param};
 	db_stmt s = {.q = q, .nparams = q == STUB_PID ? 0 : 1, .values = values};
@@ -153,7 +154,7 @@ static int setup(void **state)
 	assert_non_null(base);
 	completions = 0;
 	callback_in_submit = false;
-	assert_int_equal(pool_init(base, conninfo, 2), 0);
+	assert_int_equal(pool_init(base, conninfo, 2, stmts, STUB_COUNT), 0);
 	run_until(cond_available, NULL, 20);
 	return 0;
 }
@@ -406,7 +407,7 @@ static void test_shutdown_fails_pending(void **state)
 	assert_true(sleeping.has_err);
 	assert_true(sleeping.retriable);
 	/* teardown's pool_shutdown is a no-op now; start a fresh pool for it */
-	assert_int_equal(pool_init(base, conninfo, 1), 0);
+	assert_int_equal(pool_init(base, conninfo, 1, stmts, STUB_COUNT), 0);
 }
 
 static void test_unreachable_server(void **state)
@@ -417,7 +418,8 @@ static void test_unreachable_server(void **state)
 
 	/* replace the fixture's pool with one that cannot connect */
 	pool_shutdown();
-	assert_int_equal(pool_init(base, "host=127.0.0.1 port=1 connect_timeout=2", 1), 0);
+	assert_int_equal(
+		pool_init(base, "host=127.0.0.1 port=1 connect_timeout=2", 1, stmts, STUB_COUNT), 0);
 	submit1(pool_pick(), STUB_ADD, "1", &o);
 	run_until(cond_done, &o, 5);
 	assert_true(o.has_err);
@@ -430,8 +432,8 @@ static void test_bad_conninfo(void **state)
 	(void)state;
 	REQUIRE_PG();
 	pool_shutdown();
-	assert_int_equal(pool_init(base, "this is not a conninfo", 1), -1);
-	assert_int_equal(pool_init(base, conninfo, 1), 0);
+	assert_int_equal(pool_init(base, "this is not a conninfo", 1, stmts, STUB_COUNT), -1);
+	assert_int_equal(pool_init(base, conninfo, 1, stmts, STUB_COUNT), 0);
 }
 
 int main(void)

@@ -20,8 +20,10 @@
 #include "hutil.h"
 #include "kerr.h"
 #include "log.h"
+#include "params.h"
 #include "pgbin.h"
 #include "pool.h"
+#include "txn_markers.h"
 
 static void ip_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		    bool retriable);

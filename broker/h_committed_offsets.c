@@ -8,11 +8,9 @@
 #include <string.h>
 
 #include "arena_str.h"
-#include "config.h"
 #include "coordinator.h"
 #include "group_coord.h"
 #include "handlers.h"
-#include "hutil.h"
 #include "kerr.h"
 #include "log.h"
 #include "params.h"

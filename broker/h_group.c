@@ -17,7 +17,6 @@
 #include "coordinator.h"
 #include "group_coord.h"
 #include "handlers.h"
-#include "hutil.h"
 #include "kerr.h"
 #include "log.h"
 #include "params.h"

@@ -7,7 +7,6 @@
  * timestamp at or after it is not found.
  */
 #include "arena_str.h"
-#include "config.h"
 #include "handlers.h"
 #include "hutil.h"
 #include "kerr.h"

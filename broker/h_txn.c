@@ -15,12 +15,8 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-
-#include <event2/event.h>
 
 #include "arena_str.h"
-#include "config.h"
 #include "coordinator.h"
 #include "handlers.h"
 #include "hutil.h"

@@ -183,7 +183,13 @@ static void ra_done(void *arg, PGresult **res, int n, const char *err, const cha
 
 	ra->inflight = false;
 	if (ra->orphan) {
+		/* Dropped while read (a later Fetch of the connection moved
+		 * on): a fetch waiting for it reads afresh. */
+		void *fetch = ra->waiter;
+		readahead_use_fn use = ra->use;
 		ra_free(ra);
+		if (fetch)
+			use(fetch, NULL, NULL, 0);
 		return;
 	}
 	if (err || n != ra->nparts) {

@@ -413,6 +413,41 @@ static void test_fetch_read_ahead_continues_where_answer_stopped(void **state)
 	g_config.fetch_readahead_max_bytes = saved;
 }
 
+/* A Fetch waiting for read-ahead still being read must be answered even
+ * when a later Fetch of the connection (pipelined, for other partitions)
+ * throws that read-ahead away. */
+static void test_fetch_waiting_on_read_ahead_survives_a_later_fetch(void **state)
+{
+	(void)state;
+	HX_NEED_PG();
+	int32_t saved = g_config.fetch_readahead_max_bytes;
+	g_config.fetch_readahead_max_bytes = 1 << 20;
+	assert_int_equal(hx_create_topic("pipelined", 1), KERR_NONE);
+	produce_n("pipelined", 0, 100, 0);
+
+	fetch_out a = fetch1("pipelined", 0, 0, 600); /* short: read-ahead starts */
+	assert_true(a.nrecords > 0 && a.last_offset < 99);
+	assert_non_null(HX.slots[CONN_SLOT_FETCH_READAHEAD].data);
+
+	fetch_req_partition bp = fetch_part(0, a.last_offset + 1, 600);
+	fetch_req_topic bt = {.topic = KS("pipelined"), .partitions = ARR(&bp, 1)};
+	fetch_req bb = fetch_body(&bt, 0, 1);
+	request *b = hx_new(API_FETCH, 12, &bb, sizeof(bb));
+	handler_lookup(API_FETCH)(b); /* waits for the read-ahead */
+	assert_false(b->done);
+
+	fetch_out c = fetch1("bad name!", 0, 0, 600);
+	assert_int_equal(c.error, KERR_UNKNOWN_TOPIC_OR_PARTITION);
+
+	hx_wait(b);
+	fetch_out o;
+	fetch_result(b, &o);
+	assert_int_equal(o.error, KERR_NONE);
+	assert_int_equal(o.first_offset, a.last_offset + 1);
+	hx_free(b);
+	g_config.fetch_readahead_max_bytes = saved;
+}
+
 /* ---- ListOffsets ---- */
 
 static void test_list_offsets(void **state)
@@ -466,6 +501,7 @@ int main(void)
 		cmocka_unit_test(test_fetch_long_poll_woken_by_produce),
 		cmocka_unit_test(test_fetch_max_wait_expires_empty),
 		cmocka_unit_test(test_fetch_read_ahead_continues_where_answer_stopped),
+		cmocka_unit_test(test_fetch_waiting_on_read_ahead_survives_a_later_fetch),
 		cmocka_unit_test(test_list_offsets),
 		cmocka_unit_test(test_list_offsets_errors),
 	};

@@ -19,7 +19,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/event.h>
 
@@ -111,6 +110,7 @@ static void fetch_woken(void *arg);
 static void fetch_timeout(evutil_socket_t fd, short what, void *arg);
 static void fetch_finish(fetch_ctx *c);
 static uint32_t part_hash(kstr topic, int32_t partition);
+static readahead_part *fetch_wanted(fetch_ctx *c, int *n);
 static bool readahead_try(fetch_ctx *c);
 static void readahead_use(void *arg, PGresult **res, const int32_t *limits, int n);
 static void readahead_next(fetch_ctx *c);

@@ -8,9 +8,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "config.h"
 #include "hutil.h"
 #include "log.h"
+#include "sqlstate.h"
 
 char *arena_cstr(arena *a, kstr s)
 {
@@ -205,17 +207,10 @@ bool uuid_is_zero(const kuuid *u)
 
 bool db_error_retriable(const char *sqlstate, bool retriable)
 {
-	if (retriable || !sqlstate)
-		return true;
-	/* 08: connection exception, 57: operator intervention (shutdown,
-	 * cancel), 53: insufficient resources, 40: serialization/deadlock. */
-	return strncmp(sqlstate, "08", 2) == 0 || strncmp(sqlstate, "57", 2) == 0 ||
-	       strncmp(sqlstate, "53", 2) == 0 || strncmp(sqlstate, "40", 2) == 0;
+	return retriable || sqlstate_retriable(sqlstate); /* common/sqlstate.c */
 }
 
 int64_t now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clock_wall_ms();
 }

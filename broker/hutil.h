@@ -64,7 +64,7 @@ bool uuid_parse(const char *s, kuuid *out);
 char *uuid_format(arena *a, const kuuid *u);
 bool uuid_is_zero(const kuuid *u);
 
-/* SQLSTATE classes that mean "PostgreSQL is unavailable": try again later. */
+/* Retriable (the pool said so, or sqlstate_retriable()): try again later. */
 bool db_error_retriable(const char *sqlstate, bool retriable);
 
 /* Wall clock in milliseconds since the Unix epoch. */

@@ -42,11 +42,14 @@
 #include <libpq-fe.h>
 #include <librdkafka/rdkafka.h>
 
+#include "clock.h"
 #include "config.h"
 #include "decmsg.h"
+#include "kbuf.h"
+#include "log.h"
+#include "replproto.h"
 #include "shadow.h"
 
-#define PG_EPOCH_OFFSET_US 946684800000000LL
 #define STANDBY_STATUS_MS 1000
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
@@ -115,13 +118,12 @@ static struct {
 static volatile sig_atomic_t stopping;
 
 static void on_signal(int sig);
-static int64_t now_ms(void);
 static int run_once(void);
 static int pg_connect(void);
 static void read_topic_rules(void);
 static int kafka_start(void);
 static int stream_loop(void);
-static int handle_message(const unsigned char *buf, int len);
+static int handle_message(const uint8_t *buf, int len);
 static int handle_record(const decmsg *m);
 static part *find_part(const char *topic, int32_t partition, bool create);
 static int dedup_init(part *p);
@@ -133,10 +135,10 @@ static void status_report(void);
 static void drain(int timeout_ms);
 static int64_t lag_quantile(double q);
 static void cleanup(void);
-static void put_be64(unsigned char *p, uint64_t v);
 
 int main(int argc, char **argv)
 {
+	log_setup(LOG_INFO, "shadow");
 	int rc = shadow_config_load(argc, argv);
 	if (rc != 0) {
 		shadow_config_free();
@@ -170,13 +172,13 @@ int main(int argc, char **argv)
 	int backoff = BACKOFF_MIN_MS;
 	rc = 0;
 	while (!stopping) {
-		int64_t began = now_ms();
+		int64_t began = clock_mono_ms();
 		rc = run_once();
 		if (stopping || S.fatal)
 			break;
-		if (now_ms() - began > 30000)
+		if (clock_mono_ms() - began > 30000)
 			backoff = BACKOFF_MIN_MS; /* it worked for a while: start over */
-		shadow_log("WARN", "reconnecting in %d ms", backoff);
+		log_warn("reconnecting in %d ms", backoff);
 		for (int slept = 0; slept < backoff && !stopping; slept += 50) {
 			metrics_poll();
 			usleep(50 * 1000);
@@ -186,7 +188,7 @@ int main(int argc, char **argv)
 	metrics_stop();
 	shadow_config_free();
 	free(S.lag_hist);
-	shadow_log("INFO", "stopped");
+	log_info("stopped");
 	return S.fatal ? 1 : (rc < 0 && !stopping ? 1 : 0);
 }
 
@@ -203,7 +205,7 @@ static int run_once(void)
 	if (g_shadow.dedup) {
 		if (checkpoint_load(S.rk, &S.cps, &S.ncps, &stopping) < 0)
 			goto out;
-		shadow_log("INFO", "read %d checkpoint entries", S.ncps);
+		log_info("read %d checkpoint entries", S.ncps);
 	}
 	rc = stream_loop();
 	if (stopping && !S.fatal) {
@@ -215,7 +217,7 @@ static int run_once(void)
 		status_report();
 		if (S.pg)
 			send_standby(false);
-		shadow_log("INFO", "stopped at %X/%X, %" PRId64 " records forwarded",
+		log_info("stopped at %X/%X, %" PRId64 " records forwarded",
 			   (unsigned)(S.confirmed_lsn >> 32), (unsigned)S.confirmed_lsn,
 			   S.total_forwarded);
 	}
@@ -235,7 +237,7 @@ static int kafka_start(void)
 	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
 	S.rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
 	if (!S.rk) {
-		shadow_log("ERROR", "librdkafka: %s", errstr);
+		log_error("librdkafka: %s", errstr);
 		S.fatal = true;
 		return -1;
 	}
@@ -250,17 +252,17 @@ static int pg_connect(void)
 
 	S.pg = PQconnectdbParams(keys, vals, 1);
 	if (PQstatus(S.pg) != CONNECTION_OK) {
-		shadow_log("ERROR", "PostgreSQL: %s", PQerrorMessage(S.pg));
+		log_error("PostgreSQL: %s", PQerrorMessage(S.pg));
 		return -1;
 	}
 	snprintf(sql, sizeof(sql), "CREATE_REPLICATION_SLOT %s LOGICAL pg_kafka", g_shadow.slot);
 	PGresult *res = PQexec(S.pg, sql);
 	if (PQresultStatus(res) == PGRES_TUPLES_OK) {
-		shadow_log("INFO", "created slot %s at %s", g_shadow.slot, PQgetvalue(res, 0, 1));
+		log_info("created slot %s at %s", g_shadow.slot, PQgetvalue(res, 0, 1));
 	} else {
 		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 		if (!state || strcmp(state, "42710") != 0) { /* duplicate_object */
-			shadow_log("ERROR", "creating slot %s: %s", g_shadow.slot,
+			log_error("creating slot %s: %s", g_shadow.slot,
 				   PQerrorMessage(S.pg));
 			PQclear(res);
 			return -1;
@@ -291,12 +293,12 @@ static int pg_connect(void)
 		 g_shadow.slot, topics);
 	res = PQexec(S.pg, sql);
 	if (PQresultStatus(res) != PGRES_COPY_BOTH) {
-		shadow_log("ERROR", "START_REPLICATION: %s", PQerrorMessage(S.pg));
+		log_error("START_REPLICATION: %s", PQerrorMessage(S.pg));
 		PQclear(res);
 		return -1;
 	}
 	PQclear(res);
-	shadow_log("INFO", "streaming slot %s", g_shadow.slot);
+	log_info("streaming slot %s", g_shadow.slot);
 	return 0;
 }
 
@@ -322,7 +324,7 @@ static void read_topic_rules(void)
 			shadow_topic_rule(PQgetvalue(res, i, 0),
 					  PQgetisnull(res, i, 1) ? NULL : PQgetvalue(res, i, 1),
 					  PQgetvalue(res, i, 2)[0] == 't');
-			shadow_log("INFO", "kafka.shadow_topics: %s %s%s", PQgetvalue(res, i, 0),
+			log_info("kafka.shadow_topics: %s %s%s", PQgetvalue(res, i, 0),
 				   PQgetvalue(res, i, 2)[0] == 't' ? "mirrored as "
 								   : "not mirrored",
 				   PQgetvalue(res, i, 2)[0] == 't'
@@ -336,13 +338,13 @@ static void read_topic_rules(void)
 
 static int stream_loop(void)
 {
-	S.last_confirm_ms = S.last_standby_ms = S.last_status_ms = now_ms();
+	S.last_confirm_ms = S.last_standby_ms = S.last_status_ms = clock_mono_ms();
 	while (!stopping && !S.fatal) {
 		struct pollfd pfd = {.fd = PQsocket(S.pg), .events = POLLIN};
 		if (poll(&pfd, 1, 20) < 0 && errno != EINTR)
 			return -1;
 		if (!PQconsumeInput(S.pg)) {
-			shadow_log("ERROR", "PostgreSQL: %s", PQerrorMessage(S.pg));
+			log_error("PostgreSQL: %s", PQerrorMessage(S.pg));
 			return -1;
 		}
 		/* bound the records in flight so memory stays flat */
@@ -353,22 +355,23 @@ static int stream_loop(void)
 				break;
 			if (len < 0) {
 				PGresult *res = PQgetResult(S.pg);
-				shadow_log("ERROR", "replication stream ended: %s",
+				log_error("replication stream ended: %s",
 					   PQerrorMessage(S.pg));
 				PQclear(res);
 				return -1;
 			}
 			int rc = 0;
-			if (buf[0] == 'w' && len >= 25) {
-				uint64_t start = be64((unsigned char *)buf + 1);
-				rc = handle_message((unsigned char *)buf + 25, len - 25);
-				if (start > S.received_lsn)
-					S.received_lsn = start;
-			} else if (buf[0] == 'k' && len >= 18) {
-				uint64_t end = be64((unsigned char *)buf + 1);
-				if (end > S.received_lsn && !S.head && !S.open)
-					S.received_lsn = end;
-				if (buf[17])
+			repl_msg rm;
+			if (repl_parse((const uint8_t *)buf, (size_t)len, &rm) < 0) {
+				/* neither XLogData nor keepalive: nothing to act on */
+			} else if (rm.type == REPL_XLOGDATA) {
+				rc = handle_message(rm.data, (int)rm.len);
+				if (rm.wal_start > S.received_lsn)
+					S.received_lsn = rm.wal_start;
+			} else {
+				if (rm.wal_end > S.received_lsn && !S.head && !S.open)
+					S.received_lsn = rm.wal_end;
+				if (rm.reply_requested)
 					rc = send_standby(false);
 			}
 			PQfreemem(buf);
@@ -379,7 +382,7 @@ static int stream_loop(void)
 		rd_kafka_poll(S.rk, 0);
 		advance();
 		metrics_poll();
-		int64_t now = now_ms();
+		int64_t now = clock_mono_ms();
 		if (now - S.last_confirm_ms >= g_shadow.confirm_interval_ms) {
 			maybe_checkpoint(false);
 			S.last_confirm_ms = now;
@@ -394,13 +397,13 @@ static int stream_loop(void)
 	return 0;
 }
 
-static int handle_message(const unsigned char *buf, int len)
+static int handle_message(const uint8_t *buf, int len)
 {
 	decmsg m;
 	int rc = decmsg_parse(buf, (size_t)len, &m);
 
 	if (rc == DECMSG_BAD_VERSION) {
-		shadow_log("ERROR", "decoder message of unknown version");
+		log_error("decoder message of unknown version");
 		S.fatal = true;
 		return -1;
 	}
@@ -421,7 +424,7 @@ static int handle_message(const unsigned char *buf, int len)
 	}
 	case DECMSG_COMMIT:
 		if (!S.open) {
-			shadow_log("ERROR", "commit marker without a begin");
+			log_error("commit marker without a begin");
 			S.fatal = true;
 			return -1;
 		}
@@ -438,7 +441,7 @@ static int handle_message(const unsigned char *buf, int len)
 		return 0; /* unknown types are skipped */
 	}
 bad:
-	shadow_log("ERROR", "malformed record message in the stream");
+	log_error("malformed record message in the stream");
 	S.fatal = true;
 	return -1;
 }
@@ -501,7 +504,7 @@ static int handle_record(const decmsg *m)
 			continue;
 		}
 		snprintf(pt->last_error, sizeof(pt->last_error), "%s", rd_kafka_err2str(err));
-		shadow_log("ERROR", "producing %s[%d]: %s", pt->ext, partition,
+		log_error("producing %s[%d]: %s", pt->ext, partition,
 			   rd_kafka_err2str(err));
 		if (h)
 			rd_kafka_headers_destroy(h);
@@ -555,7 +558,7 @@ static int dedup_init(part *p)
 	while ((err = rd_kafka_query_watermark_offsets(S.rk, p->ext, p->partition, &lo, &hi,
 						       5000)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		snprintf(p->last_error, sizeof(p->last_error), "%s", rd_kafka_err2str(err));
-		shadow_log("WARN", "watermarks of %s[%d]: %s (retrying)", p->ext, p->partition,
+		log_warn("watermarks of %s[%d]: %s (retrying)", p->ext, p->partition,
 			   rd_kafka_err2str(err));
 		if (stopping)
 			return -1;
@@ -568,14 +571,14 @@ static int dedup_init(part *p)
 	p->delivered_ext = ce >= 0 ? ce : hi - 1 - (hi - lo);
 	p->skip_count = hi - 1 - (ce >= 0 ? ce : lo - 1);
 	if (p->skip_count < 0) {
-		shadow_log("WARN",
+		log_warn(
 			   "%s[%d]: external high watermark %" PRId64
 			   " is below the checkpoint; forwarding everything after it",
 			   p->ext, p->partition, hi);
 		p->skip_count = 0;
 	}
 	if (cl >= 0 || p->skip_count > 0)
-		shadow_log("INFO",
+		log_info(
 			   "%s[%d]: external has up to local offset %" PRId64 " plus %" PRId64
 			   " more records (high watermark %" PRId64 ")",
 			   p->ext, p->partition, cl, p->skip_count, hi);
@@ -583,41 +586,29 @@ static int dedup_init(part *p)
 }
 
 /* Kafka record headers: varint count, then (varint key length, key, varint
- * value length, value) each, zigzag varints, -1 for a null value. */
-static int read_varint(const unsigned char **p, const unsigned char *end, int64_t *out)
-{
-	uint64_t v = 0;
-	for (int shift = 0; shift < 64; shift += 7) {
-		if (*p >= end)
-			return -1;
-		unsigned char b = *(*p)++;
-		v |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80)) {
-			*out = (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
-			return 0;
-		}
-	}
-	return -1;
-}
-
+ * value length, value) each, zigzag varints, -1 for a null value. A
+ * malformed tail ends the list where it went wrong. */
 rd_kafka_headers_t *shadow_headers(const unsigned char *h, int32_t len)
 {
-	const unsigned char *p = h, *end = h + len;
-	int64_t n, kl, vl;
-	if (read_varint(&p, end, &n) < 0 || n <= 0 || n > len)
+	kreader r;
+	kr_init(&r, h, (size_t)len);
+	int32_t n = kr_varint(&r);
+	if (!kr_ok(&r) || n <= 0 || n > len)
 		return NULL;
 	rd_kafka_headers_t *hs = rd_kafka_headers_new((size_t)n);
-	for (int64_t i = 0; i < n; i++) {
-		if (read_varint(&p, end, &kl) < 0 || kl < 0 || end - p < kl)
+	for (int32_t i = 0; i < n; i++) {
+		int32_t klen = kr_varint(&r);
+		if (!kr_ok(&r) || klen < 0)
 			break;
-		const unsigned char *k = p;
-		p += kl;
-		if (read_varint(&p, end, &vl) < 0 || vl < -1 || end - p < (vl < 0 ? 0 : vl))
+		const uint8_t *k = kr_bytes(&r, (size_t)klen);
+		int32_t vlen = kr_varint(&r);
+		if (!kr_ok(&r) || vlen < -1)
 			break;
-		rd_kafka_header_add(hs, (const char *)k, (ssize_t)kl, vl < 0 ? NULL : p,
-				    vl < 0 ? 0 : (ssize_t)vl);
-		if (vl > 0)
-			p += vl;
+		const uint8_t *v = kr_bytes(&r, vlen < 0 ? 0 : (size_t)vlen);
+		if (!kr_ok(&r))
+			break;
+		rd_kafka_header_add(hs, (const char *)k, (ssize_t)klen, vlen < 0 ? NULL : v,
+				    vlen < 0 ? 0 : (ssize_t)vlen);
 	}
 	return hs;
 }
@@ -647,7 +638,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 		/* message.timeout.ms = 0: only a permanent error gets here. The
 		 * record is not confirmed; stop, and a restart replays it. */
 		snprintf(p->last_error, sizeof(p->last_error), "%s", rd_kafka_err2str(m->err));
-		shadow_log("ERROR", "delivery to %s[%d] failed: %s; stopping without confirming",
+		log_error("delivery to %s[%d] failed: %s; stopping without confirming",
 			   p->ext, p->partition, rd_kafka_err2str(m->err));
 		S.fatal = true;
 	} else {
@@ -657,7 +648,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 		p->forwarded++;
 		p->dirty = true;
 		S.total_forwarded++;
-		S.last_forward_ms = now_ms();
+		S.last_forward_ms = clock_mono_ms();
 		if (!S.first_forward_ms)
 			S.first_forward_ms = S.last_forward_ms;
 		ref->t->pending--;
@@ -672,9 +663,7 @@ static void advance(void)
 		txn *t = S.head;
 		S.deliverable_lsn = t->end_lsn;
 		if (S.lag_hist && t->commit_ms > 0) {
-			struct timeval tv;
-			gettimeofday(&tv, NULL);
-			int64_t lag = (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000 - t->commit_ms;
+			int64_t lag = clock_wall_ms() - t->commit_ms;
 			S.lag_hist[lag < 0 ? 0 : lag >= LAG_BUCKETS ? LAG_BUCKETS - 1 : lag]++;
 			S.lag_count++;
 		}
@@ -749,19 +738,11 @@ static void maybe_checkpoint(bool force)
 
 static int send_standby(bool reply)
 {
-	unsigned char msg[34];
-	msg[0] = 'r';
-	put_be64(msg + 1, S.received_lsn);
-	put_be64(msg + 9, S.confirmed_lsn);
-	put_be64(msg + 17, S.confirmed_lsn);
-	struct timeval tv;
-	gettimeofday(&tv, NULL);
-	put_be64(msg + 25,
-		 (uint64_t)((int64_t)tv.tv_sec * 1000000 + tv.tv_usec - PG_EPOCH_OFFSET_US));
-	msg[33] = reply ? 1 : 0;
-	S.last_standby_ms = now_ms();
+	unsigned char msg[REPL_STATUS_LEN];
+	repl_status(msg, S.received_lsn, S.confirmed_lsn, S.confirmed_lsn, reply);
+	S.last_standby_ms = clock_mono_ms();
 	if (PQputCopyData(S.pg, (char *)msg, sizeof(msg)) != 1 || PQflush(S.pg) < 0) {
-		shadow_log("ERROR", "standby status update: %s", PQerrorMessage(S.pg));
+		log_error("standby status update: %s", PQerrorMessage(S.pg));
 		return -1;
 	}
 	return 0;
@@ -772,7 +753,7 @@ static void status_report(void)
 {
 	for (int i = 0; i < S.nparts; i++) {
 		part *p = S.parts[i];
-		shadow_log("INFO",
+		log_info(
 			   "status %s[%d] -> %s: local_offset=%" PRId64 " external_offset=%" PRId64
 			   " lag_records=%" PRId64 " lag_bytes=%" PRId64 " forwarded=%" PRId64
 			   "%s%s",
@@ -781,7 +762,7 @@ static void status_report(void)
 			   p->last_error[0] ? " error=" : "", p->last_error);
 	}
 	int64_t span = S.last_forward_ms - S.first_forward_ms;
-	shadow_log("INFO",
+	log_info(
 		   "status confirmed_lsn=%X/%X received_lsn=%X/%X forwarded=%" PRId64
 		   " skipped=%" PRId64 " rate=%" PRId64 "/s txn_lag_ms_p50=%" PRId64
 		   " txn_lag_ms_p99=%" PRId64 " txns=%" PRId64,
@@ -824,7 +805,7 @@ static void status_report(void)
 		PQclear(res);
 		if (!ok) {
 			/* the extension may predate 0.4: no SQL status, say so once */
-			shadow_log("WARN", "no SQL status: %s", PQerrorMessage(S.status_pg));
+			log_warn("no SQL status: %s", PQerrorMessage(S.status_pg));
 			PQfinish(S.status_pg);
 			S.status_pg = NULL;
 			return;
@@ -887,8 +868,8 @@ void shadow_metrics_text(struct evbuffer *out)
 /* Serve delivery reports until nothing is in flight or the time is up. */
 static void drain(int timeout_ms)
 {
-	int64_t deadline = now_ms() + timeout_ms;
-	while (S.rk && rd_kafka_outq_len(S.rk) > 0 && now_ms() < deadline && !S.fatal)
+	int64_t deadline = clock_mono_ms() + timeout_ms;
+	while (S.rk && rd_kafka_outq_len(S.rk) > 0 && clock_mono_ms() < deadline && !S.fatal)
 		rd_kafka_poll(S.rk, 50);
 	advance();
 }
@@ -963,17 +944,4 @@ static void on_signal(int sig)
 	stopping = 1;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
-static void put_be64(unsigned char *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--) {
-		p[i] = (unsigned char)v;
-		v >>= 8;
-	}
-}

@@ -137,8 +137,7 @@ static int alter_offsets(rd_kafka_t *rk, const char *group,
 	if (!ev) {
 		log_error("AlterConsumerGroupOffsets: no answer in 30 s");
 	} else if (rd_kafka_event_error(ev)) {
-		log_error("AlterConsumerGroupOffsets: %s",
-			   rd_kafka_event_error_string(ev));
+		log_error("AlterConsumerGroupOffsets: %s", rd_kafka_event_error_string(ev));
 	} else {
 		const rd_kafka_AlterConsumerGroupOffsets_result_t *r =
 			rd_kafka_event_AlterConsumerGroupOffsets_result(ev);
@@ -150,7 +149,7 @@ static int alter_offsets(rd_kafka_t *rk, const char *group,
 			const rd_kafka_error_t *gerr = rd_kafka_group_result_error(groups[i]);
 			if (gerr) {
 				log_error("AlterConsumerGroupOffsets: %s",
-					   rd_kafka_error_string(gerr));
+					  rd_kafka_error_string(gerr));
 				rc = -1;
 			}
 			const rd_kafka_topic_partition_list_t *parts =
@@ -158,8 +157,8 @@ static int alter_offsets(rd_kafka_t *rk, const char *group,
 			for (int j = 0; parts && j < parts->cnt; j++)
 				if (parts->elems[j].err) {
 					log_error("AlterConsumerGroupOffsets %s[%d]: %s",
-						   parts->elems[j].topic, parts->elems[j].partition,
-						   rd_kafka_err2str(parts->elems[j].err));
+						  parts->elems[j].topic, parts->elems[j].partition,
+						  rd_kafka_err2str(parts->elems[j].err));
 					rc = -1;
 				}
 		}

@@ -108,8 +108,7 @@ int replay_run(const char *topic, const char *from)
 		rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
 			rk, ext_name, rp->partition, &lo, &hi, 10000);
 		if (err) {
-			log_error("%s[%d]: %s", ext_name, rp->partition,
-				   rd_kafka_err2str(err));
+			log_error("%s[%d]: %s", ext_name, rp->partition, rd_kafka_err2str(err));
 			rc = 1;
 			break;
 		}
@@ -121,10 +120,9 @@ int replay_run(const char *topic, const char *from)
 				start = cp->local + 1;
 			skip = hi - 1 - cp->ext;
 		} else if (hi > lo) {
-			log_error(
-				   "%s[%d] has %" PRId64 " records but no checkpoint: "
-				   "replaying would duplicate them",
-				   ext_name, rp->partition, hi - lo);
+			log_error("%s[%d] has %" PRId64 " records but no checkpoint: "
+				  "replaying would duplicate them",
+				  ext_name, rp->partition, hi - lo);
 			rc = 1;
 			break;
 		}
@@ -192,8 +190,7 @@ static int replay_partition(PGconn *pg, rd_kafka_t *rk, const char *topic, const
 					     "LIMIT 5000",
 					     4, NULL, params, NULL, NULL, 1);
 		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-			log_error("reading %s[%d]: %s", topic, rp->partition,
-				   PQerrorMessage(pg));
+			log_error("reading %s[%d]: %s", topic, rp->partition, PQerrorMessage(pg));
 			PQclear(res);
 			return 1;
 		}
@@ -254,7 +251,7 @@ static int replay_partition(PGconn *pg, rd_kafka_t *rk, const char *topic, const
 					continue;
 				}
 				log_error("producing %s[%d]: %s", ext, rp->partition,
-					   rd_kafka_err2str(err));
+					  rd_kafka_err2str(err));
 				if (h)
 					rd_kafka_headers_destroy(h);
 				free(ref);
@@ -280,7 +277,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 	if (m->err) {
 		ref->p->failed = true;
 		log_error("delivery to partition %d failed: %s", ref->p->partition,
-			   rd_kafka_err2str(m->err));
+			  rd_kafka_err2str(m->err));
 	} else if (!ref->p->failed) {
 		ref->p->acked_local = ref->local;
 		ref->p->acked_ext = m->offset;

@@ -176,6 +176,12 @@ build/san/pg_kafka_shadow: $(SHADOW_SRCS:shadow/%.c=build/san/shadow/%.o) build/
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(SHADOW_LIBS)
 
+# The forwarder's objects but main.o, for unit tests (tests/test_config.c
+# loads the forwarder's settings table).
+build/san/libpgkshadow.a: $(filter-out build/san/shadow/main.o,$(SHADOW_SRCS:shadow/%.c=build/san/shadow/%.o))
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
 build/rel/shadow/%.o: shadow/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) -O2 -g $(SHADOW_CFLAGS) -c -o $@ $<
@@ -196,10 +202,11 @@ build/san/mock_cluster: shadow/mock_cluster.c | build/san/obj
 
 unit-tests: $(UNIT_BINS)
 
-build/san/tests/test_%: tests/test_%.c build/san/libpgk.a build/san/libpgkcommon.a | build/san/tests
+build/san/tests/test_%: tests/test_%.c build/san/libpgk.a build/san/libpgkshadow.a \
+		build/san/libpgkcommon.a | build/san/tests
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(SAN_CFLAGS) $(CMOCKA_CFLAGS) -o $@ $< build/san/libpgk.a \
-		build/san/libpgkcommon.a $(CMOCKA_LIBS) $(LIBS)
+		build/san/libpgkshadow.a build/san/libpgkcommon.a $(CMOCKA_LIBS) $(LIBS)
 
 # ---- fuzz targets (clang, libFuzzer) -------------------------------------------
 

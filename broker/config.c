@@ -79,7 +79,8 @@ static const cfg_name log_levels[] = {
 
 static const cfg_setting settings[] = {
 	{"pg.conninfo", "PGK_PG", "pg", "CONNINFO", DEF_CONNINFO, NULL,
-	 "libpq connection string of the PostgreSQL database", CFG_STR, .target = &g_config.pg_conninfo},
+	 "libpq connection string of the PostgreSQL database", CFG_STR,
+	 .target = &g_config.pg_conninfo},
 	{"listen", "PGK_LISTEN", "listen", "HOST:PORT", DEF_LISTEN_HOST ":" STR(DEF_LISTEN_PORT),
 	 NULL, "address to accept Kafka clients on ([ADDR]:PORT for IPv6)", CFG_CUSTOM,
 	 .set = set_listen},
@@ -154,7 +155,6 @@ const cfg_program config_program = {
 };
 
 static void finish(void);
-static int parse_long(const char *v, long min, long max, long *out, char *why, size_t whylen);
 static int parse_hostport(const char *v, char **host, int *port, bool *port_given, char *why,
 			  size_t whylen);
 static void replace_str(char **dst, const char *src);
@@ -261,7 +261,7 @@ static int set_advertised_host(const char *v, char *why, size_t whylen)
 static int set_advertised_port(const char *v, char *why, size_t whylen)
 {
 	long n;
-	if (parse_long(v, 1, 65535, &n, why, whylen) < 0)
+	if (cfg_parse_long(v, 1, 65535, &n, why, whylen) < 0)
 		return -1;
 	g_config.advertised_port = (int)n;
 	advertised_port_set = true;
@@ -288,22 +288,6 @@ static int set_cluster_id(const char *v, char *why, size_t whylen)
 }
 
 /* ---- helpers ---- */
-
-static int parse_long(const char *v, long min, long max, long *out, char *why, size_t whylen)
-{
-	char *end;
-	long n;
-
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (end == v || *end != '\0' || errno == ERANGE || n < min || n > max ||
-	    isspace((unsigned char)*v)) {
-		snprintf(why, whylen, "expected an integer from %ld to %ld", min, max);
-		return -1;
-	}
-	*out = n;
-	return 0;
-}
 
 /*
  * "host:port", "[ipv6]:port", ":port" (host left empty) or "host" (port not
@@ -347,7 +331,7 @@ static int parse_hostport(const char *v, char **host, int *port, bool *port_give
 		}
 	}
 	if (port_str) {
-		if (parse_long(port_str, 1, 65535, &n, why, whylen) < 0) {
+		if (cfg_parse_long(port_str, 1, 65535, &n, why, whylen) < 0) {
 			snprintf(why, whylen, "expected HOST:PORT with a port from 1 to 65535");
 			return -1;
 		}

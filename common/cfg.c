@@ -21,7 +21,6 @@ static int load_file(const cfg_program *p, const char *path);
 static int load_env(const cfg_program *p);
 static const cfg_setting *find_key(const cfg_program *p, const char *key);
 static int set_value(const cfg_setting *s, const char *v, char *why, size_t whylen);
-static int parse_long(const char *v, long min, long max, long *out, char *why, size_t whylen);
 static int parse_bool(const char *v, bool *out);
 static const char *setting_name(const cfg_setting *s, char *buf, size_t size);
 
@@ -375,7 +374,7 @@ static int set_value(const cfg_setting *s, const char *v, char *why, size_t whyl
 		return 0;
 	}
 	case CFG_INT:
-		if (parse_long(v, s->min, s->max, &n, why, whylen) < 0)
+		if (cfg_parse_long(v, s->min, s->max, &n, why, whylen) < 0)
 			return -1;
 		*(int *)s->target = (int)n;
 		return 0;
@@ -405,7 +404,7 @@ static int set_value(const cfg_setting *s, const char *v, char *why, size_t whyl
 	return -1;
 }
 
-static int parse_long(const char *v, long min, long max, long *out, char *why, size_t whylen)
+int cfg_parse_long(const char *v, long min, long max, long *out, char *why, size_t whylen)
 {
 	char *end;
 	long n;

@@ -87,6 +87,10 @@ void cfg_print_help(const cfg_program *p, FILE *out);
  * comment line gives key NULL. 0, or -1 with *err set. */
 int cfg_parse_line(char *line, char **key, char **value, const char **err);
 
+/* A base-10 integer within [min, max], as CFG_INT reads it, for custom
+ * setters; -1 with the range written to why. */
+int cfg_parse_long(const char *v, long min, long max, long *out, char *why, size_t whylen);
+
 /* One value for one setting, as the file, environment and options apply
  * it; source says where it came from in the error line. */
 int cfg_apply(const cfg_program *p, const cfg_setting *s, const char *value, const char *source);

@@ -281,66 +281,13 @@ test:
 	@deploy/setup.sh
 	@$(MAKE) --no-print-directory test-steps
 
-# Every step runs even when an earlier one failed; each check (a unit test
-# binary, a pg_regress suite, a fuzz target, the e2e suite) counts once in
-# the summary, and the exit status is non-zero if any failed.
-REGRESS_PG := $(CURDIR)/build/regress-pg
+# The steps live in tests/run-steps.sh: every step runs even when an earlier
+# one failed, each check counts once in the summary, and the exit status is
+# non-zero if any failed.
 test-steps:
-	@set -u; results=$(CURDIR)/build/test-results; mkdir -p build; : >$$results; \
-	pass() { echo "PASS $$1" | tee -a $$results; }; \
-	fail() { echo "FAIL $$1$${2:+ ($$2)}" | tee -a $$results; }; \
-	step() { printf '\n>>> %s\n' "$$*"; }; \
-	uptodate() { $(MAKE) --no-print-directory -q "$$1" 2>/dev/null; }; \
-	step "build: rel, san, unit tests, fuzz targets, decoder, extension"; \
-	if $(MAKE) --no-print-directory -k -j$(NPROC) rel san unit-tests fuzz-build decoder extension; \
-		then pass build; else fail build; fi; \
-	if $(MAKE) --no-print-directory install >build/install.log 2>&1; then pass install; \
-		else cat build/install.log; fail install; fi; \
-	step "throwaway cluster for unit and pg_regress tests (build/regress-pg, port $(REGRESS_PORT))"; \
-	trap 'deploy/pgcluster.sh stop $(REGRESS_PG); exit 130' INT TERM; \
-	deploy/pgcluster.sh stop $(REGRESS_PG) >/dev/null; rm -rf $(REGRESS_PG); \
-	if deploy/pgcluster.sh init $(REGRESS_PG) $(REGRESS_PORT) && \
-	   deploy/pgcluster.sh start $(REGRESS_PG) $(REGRESS_PORT); then cluster=up; \
-	else cluster=; fail regress "cluster did not start"; fi; \
-	step "unit tests (build/san/tests)"; \
-	for t in $(UNIT_BINS); do \
-		name=unit:$${t##*/}; \
-		if ! uptodate $$t; then fail $$name "not built"; continue; fi; \
-		if PGK_TEST_PG="$${cluster:+host=127.0.0.1 port=$(REGRESS_PORT) user=postgres dbname=postgres}" \
-			$$t >$$t.log 2>&1; then pass $$name; else tail -n 100 $$t.log; fail $$name "log $$t.log"; fi; \
-	done; \
-	step "pg_regress"; \
-	if [ -n "$$cluster" ]; then \
-		for dir in sql decoder; do \
-			[ -n "$$(ls $$dir/sql/*.sql 2>/dev/null)" ] || continue; \
-			if PGHOST=127.0.0.1 PGPORT=$(REGRESS_PORT) PGUSER=postgres \
-				$(MAKE) --no-print-directory -C $$dir PG_CONFIG=$(PG_CONFIG) installcheck; then \
-				pass regress:$$dir; \
-			else \
-				head -n 200 $$dir/regression.diffs 2>/dev/null; fail regress:$$dir "$$dir/regression.diffs"; \
-			fi; \
-		done; \
-	fi; \
-	deploy/pgcluster.sh stop $(REGRESS_PG); trap - INT TERM; \
-	step "fuzz smoke (15 s per target)"; \
-	for name in $(FUZZ_NAMES); do \
-		if ! uptodate build/fuzz/fuzz_$$name; then fail fuzz:$$name "not built"; continue; fi; \
-		if $(MAKE) --no-print-directory fuzz FUZZ_NAMES=$$name FUZZ_SECONDS=15; \
-			then pass fuzz:$$name; else fail fuzz:$$name; fi; \
-	done; \
-	step "e2e: pytest e2e with build/san/pg_kafka"; \
-	if ! uptodate build/san/pg_kafka; then fail e2e "build/san/pg_kafka not built"; \
-	else \
-		PGK_BROKER=$(CURDIR)/build/san/pg_kafka PGK_PG_BINDIR=$(PG_BINDIR) PGK_PGBIN=$(PG_BINDIR) \
-			$(PYTHON) -m pytest e2e -v; rc=$$?; \
-		if [ $$rc -eq 0 ]; then pass e2e; \
-		elif [ $$rc -eq 5 ]; then echo "SKIP e2e (no tests collected)"; \
-		else fail e2e "pytest exit $$rc"; fi; \
-	fi; \
-	step "summary"; grep '^FAIL' $$results || true; \
-	npass=$$(grep -c '^PASS' $$results); nfail=$$(grep -c '^FAIL' $$results); \
-	echo "$$npass passed, $$nfail failed"; \
-	[ $$nfail -eq 0 ]
+	@MAKE="$(MAKE)" PG_BINDIR="$(PG_BINDIR)" PG_CONFIG="$(PG_CONFIG)" PYTHON="$(PYTHON)" \
+		REGRESS_PORT="$(REGRESS_PORT)" NPROC="$(NPROC)" \
+		UNIT_BINS="$(UNIT_BINS)" FUZZ_NAMES="$(FUZZ_NAMES)" tests/run-steps.sh
 
 # ---- make bench (not part of make test) ----------------------------------------
 

@@ -27,7 +27,8 @@
  *   - a lane with nothing in flight, or a job without a lane, goes to the
  *     connection with the fewest jobs among those that are moving: fewer
  *     than PIPELINE_MAX jobs, and the one running (the head) started less
- *     than STALL_MS ago; an idle connection always qualifies;
+ *     than STALL_MS ago; an idle connection always qualifies; on a tie, the
+ *     one whose head started last;
  *   - when none qualifies the job waits in the pool's pending queue (lane
  *     order kept) and is sent as soon as one does: when a job finishes or a
  *     connection comes up. Jobs fail at once only when no connection is up
@@ -59,7 +60,7 @@
 #define SHUTDOWN_ROUNDS 100
 /* Dispatch (see the top of the file): a connection takes jobs of new lanes
  * while it has fewer than PIPELINE_MAX and its head has run < STALL_MS. */
-#define PIPELINE_MAX 8
+#define PIPELINE_MAX 4
 #define STALL_MS 20
 
 typedef enum conn_state {
@@ -422,7 +423,13 @@ static pgconn *pick_conn(void)
 			if (c->sent.n >= PIPELINE_MAX || ran_ms >= STALL_MS)
 				continue;
 		}
-		if (!best || c->sent.n < best->sent.n)
+		/* Fewest jobs; on a tie, the head that started last: an older
+		 * one is likelier to be waiting for something. */
+		if (!best || c->sent.n < best->sent.n ||
+		    (c->sent.n == best->sent.n && c->sent.n > 0 &&
+		     (c->head_since.tv_sec > best->head_since.tv_sec ||
+		      (c->head_since.tv_sec == best->head_since.tv_sec &&
+		       c->head_since.tv_nsec > best->head_since.tv_nsec))))
 			best = c;
 	}
 	/* rotate the starting point so ties spread over the pool */

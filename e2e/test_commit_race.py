@@ -90,9 +90,27 @@ def hold_partition_lock(pg, topic):
     return s
 
 
-def broker_statements_waiting_for_locks(pg):
+# docs/SQL.md, "Long transactions": broker statements waiting for a lock,
+# and who holds it.
+WAITING_BROKER_STATEMENTS = """
+SELECT w.pid, now() - w.query_start AS waiting_for, w.query AS broker_statement,
+       b.pid AS blocker, b.application_name, now() - b.xact_start AS blocker_open_for,
+       b.state AS blocker_state, b.query AS blocker_last_statement
+FROM pg_stat_activity w
+CROSS JOIN LATERAL unnest(pg_blocking_pids(w.pid)) AS blocking(pid)
+JOIN pg_stat_activity b ON b.pid = blocking.pid
+WHERE w.application_name = 'pg_kafka' AND w.wait_event_type = 'Lock'
+ORDER BY waiting_for DESC
+"""
+
+
+def broker_statements_waiting_for_locks(pg, for_ms=0):
+    """How many broker statements have waited for a lock at least for_ms.
+    The pool sends no new client's job behind a statement that has run for
+    20 ms; the tests start their other clients after that."""
     return int(pg.sql("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
-                      "'pg_kafka' AND wait_event_type = 'Lock'"))
+                      "'pg_kafka' AND wait_event_type = 'Lock' AND "
+                      "now() - query_start >= interval '%d ms'" % for_ms))
 
 
 def answered(conn):
@@ -304,15 +322,19 @@ def test_locked_partition_does_not_stall_other_clients(kafka):
             kp.api_versions(c, 0)
         lock = hold_partition_lock(pg, y)
         y_corr = send_produce(y_conn, y, b"waits")
-        wait_for(lambda: broker_statements_waiting_for_locks(pg) >= 1, 10,
+        wait_for(lambda: broker_statements_waiting_for_locks(pg, 100) >= 1, 10,
                  "the Produce to Y to wait for the partition lock")
         # Every producer to X is answered while Y's lock is held.
         for rnd in range(5):
             corrs = [send_produce(c, x, b"x-%d" % rnd) for c in x_conns]
             for c, corr in zip(x_conns, corrs):
                 assert read_produce(c, corr, x, timeout=8)["error_code"] == NONE
-        assert broker_statements_waiting_for_locks(pg) >= 1
         assert not answered(y_conn)
+        # The query of SQL.md names the waiting broker statement and the
+        # application transaction that blocks it.
+        rows = pg.rows(WAITING_BROKER_STATEMENTS)
+        assert len(rows) == 1 and rows[0][4] == "psql" and rows[0][6] == "idle in transaction"
+        assert "kafka.produce" in rows[0][7]
         lock.run("ROLLBACK;")
         assert read_produce(y_conn, y_corr, y)["error_code"] == NONE
         assert len(pg.records(x)) == 5 * len(x_conns)

@@ -121,6 +121,7 @@ struct cgroup {
 	ctimer join_timer;
 	ctimer sync_timer;
 	ctimer empty_timer; /* forget an Empty group after a while */
+
 	int commits_unwritten; /* commits allowed, their SQL write not finished */
 	bool join_deferred;    /* complete_join waits for commits_unwritten == 0 */
 };

@@ -75,8 +75,8 @@ typedef struct pgconn pgconn;
 
 typedef struct job {
 	struct job *next;
-	pool_lane *lane;       /* NULL: unordered */
-	struct pgconn *conn;   /* where it was sent; NULL while pending */
+	pool_lane *lane;     /* NULL: unordered */
+	struct pgconn *conn; /* where it was sent; NULL while pending */
 	db_done_fn cb;
 	void *arg;
 	int n;
@@ -114,7 +114,6 @@ struct pgconn {
 	struct event *ev_timer; /* reconnect backoff, or connect timeout */
 	struct event *ev_fail;  /* empties failq from the loop */
 	jobq sent;              /* in the pipeline, in submission order */
-	struct timespec head_since; /* when sent.head started running */
 	jobq failq;             /* to be failed from the loop */
 	jobq waitq;             /* submitted while connecting: sent once up */
 	bool broken;            /* a send failed: tear down from the loop */
@@ -124,6 +123,7 @@ struct pgconn {
 	bool ever_up;
 	bool outage_logged; /* one line per outage, not per attempt */
 	struct timespec down_since;
+	struct timespec head_since; /* when sent.head started running */
 };
 
 static struct {
@@ -362,7 +362,8 @@ void db_submit(pool_lane *l, const db_stmt *stmts, int n, db_done_fn cb, void *a
 		l->queued++;
 	if (j->invalid || !P.conns) {
 		if (!j->invalid)
-			job_set_error(j, "no connection to PostgreSQL: pool not started", NULL, true);
+			job_set_error(j, "no connection to PostgreSQL: pool not started", NULL,
+				      true);
 		j->invalid = true; /* keep that error */
 		jobq_push(&P.failq, j);
 		if (P.ev_fail)

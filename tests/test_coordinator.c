@@ -990,7 +990,8 @@ static void test_commit_hold_keeps_empty_group(void **st)
 			 KERR_NONE);
 	assert_int_equal(coord_commit_hold(KSTR_LIT("simple"), false, &held), KERR_NONE);
 	assert_true(held);
-	assert_int_equal(coord_delete(KSTR_LIT("simple"), &known), KERR_COORDINATOR_LOAD_IN_PROGRESS);
+	assert_int_equal(coord_delete(KSTR_LIT("simple"), &known),
+			 KERR_COORDINATOR_LOAD_IN_PROGRESS);
 	assert_true(known);
 	advance(600000 + 1); /* the default empty_group_retention_ms */
 	assert_true(coord_describe(KSTR_LIT("simple"), ar, &gi));
@@ -1256,7 +1257,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_commit_in_flight_holds_next_generation, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_commit_holds_count, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_commit_hold_keeps_empty_group, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commit_hold_keeps_empty_group, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

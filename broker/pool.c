@@ -365,11 +365,12 @@ void db_submit(pool_lane *l, const db_stmt *stmts, int n, db_done_fn cb, void *a
 			job_set_error(j, "no connection to PostgreSQL: pool not started", NULL,
 				      true);
 		j->invalid = true; /* keep that error */
-		jobq_push(&P.failq, j);
-		if (P.ev_fail)
-			event_active(P.ev_fail, EV_TIMEOUT, 0);
-		else
+		if (!P.ev_fail) {
 			job_finish(j); /* no pool, no loop: nothing else can run it */
+			return;
+		}
+		jobq_push(&P.failq, j);
+		event_active(P.ev_fail, EV_TIMEOUT, 0);
 		return;
 	}
 	route(j);

@@ -10,13 +10,19 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "arena_str.h"
 #include "config.h"
+#include "fetch_readahead.h"
 #include "handlers.h"
 #include "hutil.h"
 #include "kerr.h"
 #include "log.h"
+#include "params.h"
 #include "pgbin.h"
 #include "pool.h"
+#include "topic_config.h"
+#include "uuid.h"
+#include "validate.h"
 
 /* Config sources and types of DescribeConfigs v1+/v3+. */
 #define SOURCE_DYNAMIC_TOPIC 1

@@ -9,8 +9,8 @@
  *
  * Read-ahead: after answering a Fetch whose partitions had more to read, the
  * same statement is started at once from the offsets the client will ask for
- * next, and its results are kept for the client's next Fetch (see "read-ahead"
- * below).
+ * next, and its results are kept for the client's next Fetch
+ * (fetch_readahead.c holds them and says when they are served).
  *
  * Transactions (docs/TRANSACTIONS.md): the same statement returns the last
  * stable offset, the transactional ranges and markers of kafka.txn_batches
@@ -19,20 +19,24 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/event.h>
 
+#include "arena_str.h"
 #include "compress.h"
 #include "config.h"
+#include "fetch_readahead.h"
+#include "h_fetch.h"
 #include "handlers.h"
 #include "hutil.h"
 #include "kerr.h"
 #include "log.h"
+#include "params.h"
 #include "pgbin.h"
 #include "pool.h"
 #include "records.h"
 #include "txnbatch.h"
+#include "validate.h"
 #include "wake.h"
 
 /* Rows read per partition and round never exceed this. */
@@ -42,8 +46,6 @@
 #define FETCH_SIZE_GUESS 65536
 #define EST_SLOTS 1024
 #define ISOLATION_READ_COMMITTED 1
-/* Read-ahead results older than this are not served: read again. */
-#define READAHEAD_MAX_AGE_MS 250
 
 /* Q_FETCH columns */
 enum {
@@ -108,8 +110,10 @@ static void fetch_woken(void *arg);
 static void fetch_timeout(evutil_socket_t fd, short what, void *arg);
 static void fetch_finish(fetch_ctx *c);
 static uint32_t part_hash(kstr topic, int32_t partition);
-static bool readahead_take(fetch_ctx *c);
-static void readahead_start(fetch_ctx *c);
+static readahead_part *fetch_wanted(fetch_ctx *c, int *n);
+static bool readahead_try(fetch_ctx *c);
+static void readahead_use(void *arg, PGresult **res, const int32_t *limits, int n);
+static void readahead_next(fetch_ctx *c);
 
 void handle_fetch(request *req)
 {
@@ -221,7 +225,7 @@ static void fetch_round(fetch_ctx *c)
 
 	if (!c->started) {
 		c->started = true;
-		if (readahead_take(c))
+		if (readahead_try(c))
 			return;
 	}
 	stmts = ARENA_NEW_ARRAY(req->arena, db_stmt, c->nparts);
@@ -298,7 +302,7 @@ static void fetch_rows(void *arg, PGresult **res, int n, const char *err, const 
 	}
 	if (any_error || c->expired || body->max_wait_ms <= 0 || enough || req->client_gone) {
 		if (!any_error && !err && enough)
-			readahead_start(c);
+			readahead_next(c);
 		fetch_finish(c);
 		return;
 	}
@@ -614,118 +618,45 @@ void fetch_shutdown(void)
 	}
 }
 
-/* ---- read-ahead ----
- *
- * A consumer that is behind sends Fetch after Fetch, each starting where the
- * previous answer ended, and librdkafka keeps one Fetch in flight per broker.
- * Read one at a time, PostgreSQL idles while the broker encodes an answer and
- * the client parses it. So when an answer stopped at a row limit or byte
- * budget (there is more to read), the same statement is started at once from
- * the offsets the client will ask for next, on the client's own PostgreSQL
- * connection, and the results are kept with the client. A Fetch that asks
- * for exactly those partitions and offsets, at the same isolation level, is
- * answered from them, or waits for them while they are being read. Anything
- * else -- another offset, results older than READAHEAD_MAX_AGE_MS, a read
- * that failed, results that fall short of min_bytes (the consumer caught up)
- * -- throws them away and reads afresh, so a consumer never sees data older
- * than that age, and long polls start from a fresh read. Deleting a topic
- * through this broker also throws away everything read before, so that no
- * deleted record is served. The results of all clients together stay under
- * fetch.readahead.max.bytes.
- */
+/* ---- read-ahead (fetch_readahead.c keeps the results) ---- */
 
-typedef struct ra_part {
-	char *topic;
-	int32_t topic_len;
-	int32_t partition;
-	int64_t offset;
-	int32_t limit;
-} ra_part;
-
-typedef struct readahead {
-	int isolation;
-	int nparts;
-	ra_part *parts;
-	PGresult **res;    /* once read: one per part, owned here */
-	size_t bytes;      /* charged to ra_bytes */
-	bool inflight;
-	bool failed;
-	bool orphan;       /* nobody will use it: the callback frees it */
-	int64_t ready_ms;
-	uint64_t generation; /* ra_generation when the read started */
-	fetch_ctx *waiter; /* a fetch waiting for the read to end */
-} readahead;
-
-static size_t ra_bytes;
-static uint64_t ra_generation;
-
-void fetch_readahead_forget(void)
+/* The partitions a round would read, as read-ahead names them. */
+static readahead_part *fetch_wanted(fetch_ctx *c, int *n)
 {
-	ra_generation++;
-}
+	readahead_part *want = ARENA_NEW_ARRAY(c->req->arena, readahead_part, c->nparts);
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void ra_free(readahead *ra)
-{
-	for (int i = 0; ra->res && i < ra->nparts; i++)
-		PQclear(ra->res[i]);
-	for (int i = 0; i < ra->nparts; i++)
-		free(ra->parts[i].topic);
-	ra_bytes -= ra->bytes;
-	free(ra->res);
-	free(ra->parts);
-	free(ra);
-}
-
-/* Let go of a read-ahead: now, or when its read ends. */
-static void ra_drop(readahead *ra)
-{
-	if (ra->inflight)
-		ra->orphan = true;
-	else
-		ra_free(ra);
-}
-
-void fetch_readahead_release(void *ra)
-{
-	if (ra)
-		ra_drop(ra);
-}
-
-static bool ra_matches(const readahead *ra, const fetch_ctx *c)
-{
-	const fetch_req *body = c->req->body;
-	int k = 0;
-
-	if (ra->isolation != body->isolation_level)
-		return false;
+	*n = 0;
 	for (int i = 0; i < c->nparts; i++) {
 		const fetch_part *fp = &c->parts[i];
 		if (fp->out->error_code != KERR_NONE)
 			continue;
-		if (k == ra->nparts)
-			return false;
-		const ra_part *rp = &ra->parts[k++];
-		if (rp->partition != fp->in->partition || rp->offset != fp->in->fetch_offset ||
-		    rp->topic_len != fp->topic.len || memcmp(rp->topic, fp->topic.ptr, (size_t)rp->topic_len))
-			return false;
+		want[*n].topic = fp->topic;
+		want[*n].partition = fp->in->partition;
+		want[*n].offset = fp->in->fetch_offset;
+		(*n)++;
 	}
-	return k == ra->nparts;
+	return want;
 }
 
-/* Answer fetch c from read-ahead results (detached from the client). */
-static void ra_use(fetch_ctx *c, readahead *ra)
+/* First round of a fetch: true if read-ahead answers it (now or later). */
+static bool readahead_try(fetch_ctx *c)
 {
-	*c->req->readahead = NULL;
-	if (ra->failed || ra->generation != ra_generation ||
-	    mono_ms() - ra->ready_ms > READAHEAD_MAX_AGE_MS) {
-		ra_free(ra);
+	const fetch_req *body = c->req->body;
+	conn_slot *slot = request_slot(c->req, CONN_SLOT_FETCH_READAHEAD);
+	int n;
+
+	if (!slot || !slot->data)
+		return false;
+	readahead_part *want = fetch_wanted(c, &n);
+	return readahead_take(slot, body->isolation_level, want, n, readahead_use, c);
+}
+
+/* Read-ahead results for fetch c, or NULL: read afresh. */
+static void readahead_use(void *arg, PGresult **res, const int32_t *limits, int n)
+{
+	fetch_ctx *c = arg;
+
+	if (!res) {
 		fetch_round(c);
 		return;
 	}
@@ -733,89 +664,26 @@ static void ra_use(fetch_ctx *c, readahead *ra)
 		fetch_part *fp = &c->parts[i];
 		fp->queried = fp->out->error_code == KERR_NONE;
 		if (fp->queried)
-			fp->limit = ra->parts[k++].limit;
+			fp->limit = limits[k++];
 	}
 	c->woken = false;
 	c->from_readahead = true;
-	/* c may be freed by this call; ra is no longer reachable from it */
-	fetch_rows(c, ra->res, ra->nparts, NULL, NULL, false);
-	ra_free(ra);
-}
-
-/* First round of a fetch: true if read-ahead answers it (now or later). */
-static bool readahead_take(fetch_ctx *c)
-{
-	readahead *ra = c->req->readahead ? *c->req->readahead : NULL;
-
-	if (!ra)
-		return false;
-	if (!ra_matches(ra, c)) {
-		*c->req->readahead = NULL;
-		ra_drop(ra);
-		return false;
-	}
-	if (ra->inflight) {
-		if (ra->waiter) /* a second identical fetch in flight: read it afresh */
-			return false;
-		ra->waiter = c;
-		return true;
-	}
-	ra_use(c, ra);
-	return true;
-}
-
-static void readahead_done(void *arg, PGresult **res, int n, const char *err,
-			   const char *sqlstate, bool retriable)
-{
-	readahead *ra = arg;
-	(void)sqlstate;
-	(void)retriable;
-
-	ra->inflight = false;
-	if (ra->orphan) {
-		ra_free(ra);
-		return;
-	}
-	if (err || n != ra->nparts) {
-		ra->failed = true;
-	} else {
-		size_t bytes = 0;
-		ra->res = calloc((size_t)n, sizeof(*ra->res));
-		if (!ra->res) {
-			ra->failed = true;
-		} else {
-			for (int i = 0; i < n; i++) {
-				ra->res[i] = res[i]; /* kept: the pool must not free it */
-				res[i] = NULL;
-				bytes += PQresultMemorySize(ra->res[i]);
-			}
-			ra_bytes += bytes - ra->bytes;
-			ra->bytes = bytes;
-		}
-	}
-	ra->ready_ms = mono_ms();
-	if (ra->waiter) {
-		fetch_ctx *c = ra->waiter;
-		ra->waiter = NULL;
-		ra_use(c, ra);
-	}
+	fetch_rows(c, res, n, NULL, NULL, false);
 }
 
 /* After answering c: read its next range ahead if it is likely wanted. */
-static void readahead_start(fetch_ctx *c)
+static void readahead_next(fetch_ctx *c)
 {
 	request *req = c->req;
 	const fetch_req *body = req->body;
+	conn_slot *slot = request_slot(req, CONN_SLOT_FETCH_READAHEAD);
 	size_t budget = fetch_budget(req), estimate = 0;
 	int n = 0;
 	bool more = false;
 
-	if (g_config.fetch_readahead_max_bytes <= 0 || !req->readahead || req->client_gone)
+	if (g_config.fetch_readahead_max_bytes <= 0 || !slot || req->client_gone)
 		return;
-	if (*req->readahead) { /* not asked for: stale by now */
-		ra_drop(*req->readahead);
-		*req->readahead = NULL;
-	}
+	readahead_clear(slot); /* not asked for: stale by now */
 	for (int i = 0; i < c->nparts; i++) {
 		if (!c->parts[i].queried)
 			continue;
@@ -823,38 +691,22 @@ static void readahead_start(fetch_ctx *c)
 		more |= c->parts[i].more;
 		estimate += (size_t)(c->parts[i].out->records.len > 0 ? c->parts[i].out->records.len : 0);
 	}
-	if (!more || n == 0 ||
-	    ra_bytes + estimate > (size_t)g_config.fetch_readahead_max_bytes)
+	if (!more || n == 0 || !readahead_room(estimate))
 		return;
 
-	readahead *ra = calloc(1, sizeof(*ra));
+	readahead_part *parts = ARENA_NEW_ARRAY(req->arena, readahead_part, n);
 	db_stmt *stmts = ARENA_NEW_ARRAY(req->arena, db_stmt, n);
-	if (!ra || !(ra->parts = calloc((size_t)n, sizeof(*ra->parts)))) {
-		free(ra);
-		return;
-	}
-	ra->isolation = body->isolation_level;
-	ra->generation = ra_generation;
+	int k = 0;
 	for (int i = 0; i < c->nparts; i++) {
 		fetch_part *fp = &c->parts[i];
 		if (!fp->queried)
 			continue;
-		ra_part *rp = &ra->parts[ra->nparts];
-		/* valid topic names hold no NUL */
-		rp->topic = strndup(fp->topic.ptr, (size_t)fp->topic.len);
-		if (!rp->topic) {
-			ra_free(ra);
-			return;
-		}
-		rp->topic_len = fp->topic.len;
-		rp->partition = fp->in->partition;
-		rp->offset = fp->next_offset;
-		rp->limit = fetch_limit(fp, budget);
-		stmts[ra->nparts++] = fetch_stmt(req, fp, rp->offset, rp->limit);
+		parts[k].topic = fp->topic;
+		parts[k].partition = fp->in->partition;
+		parts[k].offset = fp->next_offset;
+		parts[k].limit = fetch_limit(fp, budget);
+		stmts[k] = fetch_stmt(req, fp, parts[k].offset, parts[k].limit);
+		k++;
 	}
-	ra->inflight = true;
-	ra->bytes = estimate;
-	ra_bytes += estimate;
-	*req->readahead = ra;
-	db_submit(req->db, stmts, n, readahead_done, ra);
+	readahead_start(slot, req->db, body->isolation_level, parts, stmts, n, estimate);
 }

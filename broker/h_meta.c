@@ -7,13 +7,16 @@
  */
 #include <string.h>
 
+#include "arena_str.h"
 #include "config.h"
 #include "handlers.h"
-#include "hutil.h"
 #include "kerr.h"
 #include "log.h"
+#include "params.h"
 #include "pgbin.h"
 #include "pool.h"
+#include "uuid.h"
+#include "validate.h"
 
 typedef struct md_ctx {
 	request *req;

@@ -17,14 +17,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena_str.h"
 #include "config.h"
 #include "handlers.h"
 #include "hutil.h"
 #include "kerr.h"
 #include "log.h"
+#include "params.h"
 #include "pgbin.h"
 #include "pool.h"
 #include "records.h"
+#include "validate.h"
 #include "wake.h"
 
 /* One partition of the request that is to be written. */

@@ -1,7 +1,8 @@
 /*
  * The transaction coordinator: AddPartitionsToTxn, AddOffsetsToTxn, EndTxn,
- * TxnOffsetCommit, DescribeTransactions and ListTransactions, and the timer
- * that aborts transactions past their timeout (docs/TRANSACTIONS.md).
+ * TxnOffsetCommit, DescribeTransactions and ListTransactions
+ * (docs/TRANSACTIONS.md; the timer that aborts transactions past their
+ * timeout is txn_reaper.c).
  *
  * The coordinator's state is PostgreSQL's: each API is one call of a
  * kafka.* function that checks the producer id and epoch and changes the
@@ -14,22 +15,19 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#include <event2/event.h>
-
-#include "config.h"
+#include "arena_str.h"
 #include "coordinator.h"
 #include "handlers.h"
 #include "hutil.h"
 #include "kerr.h"
 #include "log.h"
+#include "params.h"
 #include "pgbin.h"
 #include "pool.h"
+#include "txn_markers.h"
+#include "validate.h"
 #include "wake.h"
-
-/* offset.metadata.max.bytes, Kafka's default (as for OffsetCommit). */
-#define OFFSET_METADATA_MAX_BYTES 4096
 
 /* The coordinator states of the Java broker, by the names ListTransactions
  * filters on. pg_kafka's transactions are only ever in the first four; the
@@ -50,17 +48,12 @@ typedef struct parts_ctx {
 	request *req;
 	txn_part *parts; /* sent to PostgreSQL, in this order */
 	int nparts;
+	bool held; /* TxnOffsetCommit: coord_commit_hold() until written */
 } parts_ctx;
 
-static struct {
-	struct event *reaper; /* NULL once shut down */
-} T;
-
-static bool text_ok(kstr s);
 static int16_t txn_db_error(const char *what, const char *err, const char *sqlstate,
 			    bool retriable);
 static int16_t fenced_for(const request *req, int16_t error_code);
-static int text_array(arena *a, const char *s, kstr **out);
 static void parts_arrays(const txn_part *parts, int n, pgarray *topics, pgarray *partitions);
 static void parts_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		       bool retriable);
@@ -76,19 +69,8 @@ static void dt_fill(request *req, describe_transactions_resp_state *out, const P
 		    int row);
 static void lt_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		    bool retriable);
-static void reaper_arm(void);
-static void on_reap(evutil_socket_t fd, short what, void *arg);
-static void reap_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
-		      bool retriable);
 
 /* ---- shared helpers ---- */
-
-/* A transactional id or group id sent as a text parameter: a NUL byte
- * would silently cut it short. (Invalid UTF-8 is PostgreSQL's to refuse.) */
-static bool text_ok(kstr s)
-{
-	return s.len >= 0 && (s.len == 0 || !memchr(s.ptr, 0, (size_t)s.len));
-}
 
 /* A failed coordinator statement. Retriable trouble sends the client
  * looking for the coordinator again, as when a Kafka coordinator moves; a
@@ -115,91 +97,6 @@ static int16_t fenced_for(const request *req, int16_t error_code)
 	return error_code;
 }
 
-/*
- * The elements of a one-dimensional array in PostgreSQL's text output
- * ({a,"b c",NULL}, possibly after a [lo:hi]= decoration), unquoted and
- * copied into the arena, each NUL-terminated; a NULL element becomes a
- * null kstr. Returns the count, or -1 if s is not such an array.
- */
-static int text_array(arena *a, const char *s, kstr **out)
-{
-	size_t len = strlen(s);
-	int max = 1;
-	char *buf = arena_alloc(a, len + 1);
-	int n = 0;
-
-	for (size_t i = 0; i < len; i++)
-		max += s[i] == ',';
-	*out = ARENA_NEW_ARRAY(a, kstr, max);
-	if (*s == '[') {
-		s = strchr(s, '=');
-		if (!s)
-			return -1;
-		s++;
-	}
-	if (*s++ != '{')
-		return -1;
-	if (*s == '}')
-		return s[1] == '\0' ? 0 : -1;
-	for (;;) {
-		char *start = buf;
-		bool quoted = *s == '"';
-		if (quoted) {
-			s++;
-			while (*s && *s != '"') {
-				if (*s == '\\' && !*++s)
-					return -1;
-				*buf++ = *s++;
-			}
-			if (*s++ != '"')
-				return -1;
-		} else {
-			while (*s && *s != ',' && *s != '}')
-				*buf++ = *s++;
-		}
-		if (n >= max)
-			return -1;
-		(*out)[n] = (kstr){start, (int32_t)(buf - start)};
-		*buf++ = '\0'; /* fits: each element lost a separator or quotes */
-		if (!quoted && buf - start == 4 && strncasecmp(start, "NULL", 4) == 0)
-			(*out)[n] = KSTR_NULL;
-		n++;
-		if (*s == ',') {
-			s++;
-			continue;
-		}
-		if (*s == '}' && s[1] == '\0')
-			return n;
-		return -1;
-	}
-}
-
-void txn_wake_markers(const char *topics, const char *partitions)
-{
-	arena *a = arena_new();
-	kstr *t, *p;
-	int nt = text_array(a, topics, &t);
-	int np = text_array(a, partitions, &p);
-
-	if (nt < 0 || nt != np) {
-		log_warn("transaction markers: cannot read topics %s and partitions %s", topics,
-			 partitions);
-		arena_free(a);
-		return;
-	}
-	for (int i = 0; i < nt; i++) {
-		char *end;
-		long partition;
-		if (t[i].len < 0 || p[i].len <= 0)
-			continue;
-		partition = strtol(p[i].ptr, &end, 10);
-		if (end != p[i].ptr + p[i].len || partition < 0 || partition > INT32_MAX)
-			continue;
-		wake_notify(t[i], (int32_t)partition);
-	}
-	arena_free(a);
-}
-
 static void parts_arrays(const txn_part *parts, int n, pgarray *topics, pgarray *partitions)
 {
 	pgarray_begin(topics, OID_TEXT, 32 * (size_t)n + 16);
@@ -222,6 +119,8 @@ static void parts_done(void *arg, PGresult **res, int n, const char *err, const 
 	int16_t e = KERR_NONE;
 	(void)n;
 
+	if (c->held)
+		coord_commit_release(((const txn_offset_commit_req *)req->body)->group_id);
 	if (err)
 		e = txn_db_error(req->api_key == API_TXN_OFFSET_COMMIT ? "TxnOffsetCommit"
 								       : "AddPartitionsToTxn",
@@ -252,7 +151,7 @@ static bool ap_prepare(request *req, parts_ctx *c)
 	const add_partitions_to_txn_topic *in = b->v3_and_below_topics.items;
 	int32_t nt = b->v3_and_below_topics.count > 0 ? b->v3_and_below_topics.count : 0;
 	kstr id = b->v3_and_below_transactional_id;
-	int16_t all_error = text_ok(id) && id.len > 0 ? KERR_NONE : KERR_INVALID_REQUEST;
+	int16_t all_error = pgtext_valid(id) && id.len > 0 ? KERR_NONE : KERR_INVALID_REQUEST;
 	bool missing = false;
 	int total = 0;
 
@@ -323,12 +222,12 @@ void handle_add_offsets_to_txn(request *req)
 	add_offsets_to_txn_resp *resp = arena_alloc(req->arena, sizeof(*resp));
 
 	req->resp = resp;
-	if (!text_ok(b->transactional_id) || b->transactional_id.len == 0) {
+	if (!pgtext_valid(b->transactional_id) || b->transactional_id.len == 0) {
 		resp->error_code = KERR_INVALID_REQUEST;
 		request_complete(req);
 		return;
 	}
-	if (!text_ok(b->group_id)) {
+	if (!pgtext_valid(b->group_id)) {
 		resp->error_code = KERR_INVALID_GROUP_ID;
 		request_complete(req);
 		return;
@@ -367,7 +266,7 @@ void handle_end_txn(request *req)
 	end_txn_resp *resp = arena_alloc(req->arena, sizeof(*resp));
 
 	req->resp = resp;
-	if (!text_ok(b->transactional_id) || b->transactional_id.len == 0) {
+	if (!pgtext_valid(b->transactional_id) || b->transactional_id.len == 0) {
 		resp->error_code = KERR_INVALID_REQUEST;
 		request_complete(req);
 		return;
@@ -452,9 +351,9 @@ void handle_txn_offset_commit(request *req)
 	resp->topics = karray_of(rt, ntopics);
 
 	int16_t all_error = KERR_NONE;
-	if (!text_ok(b->transactional_id) || b->transactional_id.len == 0)
+	if (!pgtext_valid(b->transactional_id) || b->transactional_id.len == 0)
 		all_error = KERR_INVALID_REQUEST;
-	else if (!text_ok(b->group_id))
+	else if (!pgtext_valid(b->group_id))
 		all_error = KERR_INVALID_GROUP_ID;
 	else if (total > 0)
 		all_error = toc_group_check(req);
@@ -485,7 +384,7 @@ void handle_txn_offset_commit(request *req)
 				rp[p].error_code = KERR_OFFSET_METADATA_TOO_LARGE;
 				continue;
 			}
-			if (md.len > 0 && memchr(md.ptr, 0, (size_t)md.len)) {
+			if (md.len >= 0 && !pgtext_valid(md)) {
 				rp[p].error_code = KERR_INVALID_REQUEST;
 				continue;
 			}
@@ -502,7 +401,12 @@ void handle_txn_offset_commit(request *req)
 	pgarray_end(&offsets);
 	pgarray_end(&epochs);
 	pgarray_end(&metadata);
-	if (c->nparts == 0) {
+	/* The pending offset must be written before the group's next
+	 * generation can read offsets (coordinator.h). */
+	if (c->nparts > 0 && (all_error = coord_commit_hold(b->group_id, true, &c->held)))
+		for (int i = 0; i < c->nparts; i++)
+			*c->parts[i].error_code = all_error;
+	if (c->nparts == 0 || all_error) {
 		pgarray_free(&offsets);
 		pgarray_free(&epochs);
 		pgarray_free(&metadata);
@@ -557,7 +461,7 @@ void handle_describe_transactions(request *req)
 		 * refused as the Java coordinator does. */
 		if (ids[i].len == 0)
 			out[i].error_code = KERR_INVALID_REQUEST;
-		else if (!text_ok(ids[i]))
+		else if (!pgtext_valid(ids[i]))
 			out[i].error_code = KERR_TRANSACTIONAL_ID_NOT_FOUND;
 		else
 			asked++;
@@ -618,8 +522,8 @@ static void dt_fill(request *req, describe_transactions_resp_state *out, const P
 
 	kstr *topics, *parts;
 	int nt =
-		PQgetisnull(r, row, 5) ? 0 : text_array(req->arena, PQgetvalue(r, row, 5), &topics);
-	int np = PQgetisnull(r, row, 6) ? 0 : text_array(req->arena, PQgetvalue(r, row, 6), &parts);
+		PQgetisnull(r, row, 5) ? 0 : pgtext_array(req->arena, PQgetvalue(r, row, 5), &topics);
+	int np = PQgetisnull(r, row, 6) ? 0 : pgtext_array(req->arena, PQgetvalue(r, row, 6), &parts);
 	if (nt < 0 || nt != np) {
 		out->error_code = KERR_UNKNOWN_SERVER_ERROR;
 		return;
@@ -717,73 +621,3 @@ static void lt_done(void *arg, PGresult **res, int n, const char *err, const cha
 	request_complete(req);
 }
 
-/* ---- the timeout reaper ---- */
-
-void txn_coordinator_init(struct event_base *base)
-{
-	T.reaper = evtimer_new(base, on_reap, NULL);
-	if (!T.reaper) {
-		log_error("cannot create the transaction coordinator's timer");
-		abort();
-	}
-	reaper_arm();
-}
-
-/* The reaper's statement may still be in the pool: its callback sees the
- * timer gone and does not re-arm it. */
-void txn_coordinator_shutdown(void)
-{
-	if (T.reaper)
-		event_free(T.reaper);
-	T.reaper = NULL;
-}
-
-static void reaper_arm(void)
-{
-	int32_t ms = g_config.txn_abort_timed_out_cleanup_interval_ms;
-	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-
-	if (T.reaper)
-		evtimer_add(T.reaper, &tv);
-}
-
-/* One sweep at a time: the timer is re-armed when the sweep's statement
- * has answered, so a slow database never piles sweeps up. */
-static void on_reap(evutil_socket_t fd, short what, void *arg)
-{
-	pgconn *c = pool_pick();
-	(void)fd;
-	(void)what;
-	(void)arg;
-
-	if (!c) {
-		reaper_arm();
-		return;
-	}
-	db_stmt st = {Q_ABORT_EXPIRED_TXNS, 0, NULL, NULL, NULL, 0};
-	db_submit(c, &st, 1, reap_done, NULL);
-}
-
-static void reap_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
-		      bool retriable)
-{
-	(void)arg;
-	(void)n;
-
-	if (err) {
-		/* The pool logs its own connection trouble. */
-		if (db_error_retriable(sqlstate, retriable))
-			log_debug("aborting timed-out transactions: %s", err);
-		else
-			log_error("aborting timed-out transactions: %s", err);
-		reaper_arm();
-		return;
-	}
-	for (int i = 0; i < PQntuples(res[0]); i++) {
-		log_info("transaction %s timed out: aborted, producer fenced",
-			 PQgetvalue(res[0], i, 0));
-		if (!PQgetisnull(res[0], i, 1) && !PQgetisnull(res[0], i, 2))
-			txn_wake_markers(PQgetvalue(res[0], i, 1), PQgetvalue(res[0], i, 2));
-	}
-	reaper_arm();
-}

@@ -3,8 +3,10 @@
  * start-up and shutdown.
  */
 #include "apis.h"
+#include "group_coord.h"
+#include "h_fetch.h"
 #include "handlers.h"
-#include "hutil.h"
+#include "txn_reaper.h"
 
 struct event_base *handler_base;
 
@@ -73,13 +75,13 @@ handler_fn handler_lookup(int16_t api_key)
 void handlers_init(struct event_base *base)
 {
 	handler_base = base;
-	group_coordinator_init(base);
-	txn_coordinator_init(base);
+	group_coord_init(base);
+	txn_reaper_init(base);
 }
 
 void handlers_shutdown(void)
 {
 	fetch_shutdown();
-	group_coordinator_shutdown();
-	txn_coordinator_shutdown();
+	group_coord_shutdown();
+	txn_reaper_shutdown();
 }

@@ -7,6 +7,7 @@
 
 #include <event2/event.h>
 
+#include "apis.h"
 #include "request.h"
 
 handler_fn handler_lookup(int16_t api_key);
@@ -39,30 +40,13 @@ void handle_txn_offset_commit(request *req);
 void handle_describe_transactions(request *req);
 void handle_list_transactions(request *req);
 
-/* Called once at start-up and shutdown (caches, timers). */
+/* Called once at start-up and shutdown: the group coordinator, the
+ * transaction timeout timer, fetches waiting for data. Shutdown runs before
+ * the pool's. */
 void handlers_init(struct event_base *base);
 void handlers_shutdown(void);
 
-/* Internal: answers fetches still waiting for data (h_fetch.c). */
-void fetch_shutdown(void);
-/* A client connection is freed: let go of its fetch read-ahead. */
-void fetch_readahead_release(void *readahead);
-/* Records were deleted: read-ahead results read before now are not served. */
-void fetch_readahead_forget(void);
-
-/* Internal: the group coordinator (h_group.c, coordinator.c). Shutdown
- * answers every held JoinGroup and SyncGroup; it runs before the pool's. */
-void group_coordinator_init(struct event_base *base);
-void group_coordinator_shutdown(void);
-
-/* Internal: the transaction coordinator's timer that aborts transactions
- * past their timeout (h_txn.c). */
-void txn_coordinator_init(struct event_base *base);
-void txn_coordinator_shutdown(void);
-
-/* Internal: wake the fetches waiting on every (topic, partition) of two
- * parallel arrays in PostgreSQL's text output (where markers were
- * written); a malformed pair is logged and skipped (h_txn.c). */
-void txn_wake_markers(const char *topics, const char *partitions);
+/* The broker's event loop, for handler timers (set by handlers_init). */
+extern struct event_base *handler_base;
 
 #endif

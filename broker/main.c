@@ -18,6 +18,7 @@
 #include "handlers.h"
 #include "log.h"
 #include "pool.h"
+#include "queries.h"
 #include "server.h"
 #include "stream.h"
 #include "wake.h"
@@ -51,6 +52,7 @@ int main(int argc, char **argv)
 		config_free();
 		return rc > 0 ? 0 : 2;
 	}
+	log_setup(g_config.log_level, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	M.base = event_base_new();
@@ -65,7 +67,7 @@ int main(int argc, char **argv)
 		 g_config.listen_port, g_config.advertised_host, g_config.advertised_port,
 		 g_config.pool_size);
 
-	if (pool_init(M.base, g_config.pg_conninfo, g_config.pool_size) < 0) {
+	if (pool_init(M.base, g_config.pg_conninfo, g_config.pool_size, queries, Q_QUERY_COUNT) < 0) {
 		event_base_free(M.base);
 		config_free();
 		return 1;

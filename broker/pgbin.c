@@ -1,9 +1,12 @@
 /*
  * PostgreSQL binary array building and binary/text result parsing.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "arena_str.h"
 #include "pgbin.h"
 
 void pgarray_begin(pgarray *a, uint32_t elem_oid, size_t cap)
@@ -136,4 +139,63 @@ kstr pgtext_str(const PGresult *res, int row, int col)
 	if (PQgetisnull(res, row, col))
 		return KSTR_NULL;
 	return (kstr){PQgetvalue(res, row, col), PQgetlength(res, row, col)};
+}
+
+/*
+ * The elements of a one-dimensional array in PostgreSQL's text output
+ * ({a,"b c",NULL}, possibly after a [lo:hi]= decoration), unquoted and
+ * copied into the arena, each NUL-terminated; a NULL element becomes a
+ * null kstr. Returns the count, or -1 if s is not such an array.
+ */
+int pgtext_array(arena *a, const char *s, kstr **out)
+{
+	size_t len = strlen(s);
+	int max = 1;
+	char *buf = arena_alloc(a, len + 1);
+	int n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		max += s[i] == ',';
+	*out = ARENA_NEW_ARRAY(a, kstr, max);
+	if (*s == '[') {
+		s = strchr(s, '=');
+		if (!s)
+			return -1;
+		s++;
+	}
+	if (*s++ != '{')
+		return -1;
+	if (*s == '}')
+		return s[1] == '\0' ? 0 : -1;
+	for (;;) {
+		char *start = buf;
+		bool quoted = *s == '"';
+		if (quoted) {
+			s++;
+			while (*s && *s != '"') {
+				if (*s == '\\' && !*++s)
+					return -1;
+				*buf++ = *s++;
+			}
+			if (*s++ != '"')
+				return -1;
+		} else {
+			while (*s && *s != ',' && *s != '}')
+				*buf++ = *s++;
+		}
+		if (n >= max)
+			return -1;
+		(*out)[n] = (kstr){start, (int32_t)(buf - start)};
+		*buf++ = '\0'; /* fits: each element lost a separator or quotes */
+		if (!quoted && buf - start == 4 && strncasecmp(start, "NULL", 4) == 0)
+			(*out)[n] = KSTR_NULL;
+		n++;
+		if (*s == ',') {
+			s++;
+			continue;
+		}
+		if (*s == '}' && s[1] == '\0')
+			return n;
+		return -1;
+	}
 }

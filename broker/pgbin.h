@@ -9,6 +9,7 @@
 
 #include <libpq-fe.h>
 
+#include "arena.h"
 #include "kbuf.h"
 
 #define OID_BYTEA 17
@@ -54,5 +55,13 @@ int pgbin_i64_rows(kstr v, int ncols, int64_t *out, int max_rows);
 /* Text result helpers. */
 int64_t pgtext_i64(const PGresult *res, int row, int col, int64_t dflt);
 kstr pgtext_str(const PGresult *res, int row, int col); /* NULL -> len -1 */
+
+/*
+ * The elements of a one-dimensional array in PostgreSQL's text output
+ * ({a,"b c",NULL}, possibly after a [lo:hi]= decoration), unquoted and
+ * copied into the arena, each NUL-terminated; a NULL element becomes a
+ * null kstr. Returns the count, or -1 if s is not such an array.
+ */
+int pgtext_array(arena *a, const char *s, kstr **out);
 
 #endif

@@ -3,7 +3,7 @@
  */
 #include "queries.h"
 
-const query_def queries[Q_QUERY_COUNT] = {
+const pool_statement queries[Q_QUERY_COUNT] = {
 	[Q_TOPICS_ALL] = {"pgk_topics_all",
 			  "SELECT name, topic_id::text, partitions FROM kafka.topics ORDER BY name", 0},
 	[Q_TOPICS_BY_NAME] = {"pgk_topics_by_name",

@@ -8,6 +8,8 @@
 #ifndef PGK_QUERIES_H
 #define PGK_QUERIES_H
 
+#include "pool.h"
+
 typedef enum query_id {
 	Q_TOPICS_ALL,          /* () -> name, topic_id, partitions */
 	Q_TOPICS_BY_NAME,      /* (text[]) -> name, topic_id, partitions */
@@ -50,12 +52,7 @@ typedef enum query_id {
 	Q_QUERY_COUNT
 } query_id;
 
-typedef struct query_def {
-	const char *name; /* prepared statement name */
-	const char *sql;
-	int nparams;
-} query_def;
-
-extern const query_def queries[Q_QUERY_COUNT];
+/* The table given to pool_init; db_stmt.q is a query_id. */
+extern const pool_statement queries[Q_QUERY_COUNT];
 
 #endif

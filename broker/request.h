@@ -2,11 +2,18 @@
  * A request in flight: the decoded header and body, the arena that owns every
  * allocation made for it, and the response the handler builds.
  *
- * Flow: server.c reads a frame, proto decodes it into a request, dispatch
- * calls the API's handler. The handler (possibly after asynchronous SQL work)
- * fills req->resp and calls request_complete(); the server encodes the
- * response and writes responses of one connection in request order.
- * Handlers never touch sockets.
+ * Flow: whoever creates a request (server.c for a client connection, a unit
+ * test for a request it built) decodes it, sets on_complete and calls the
+ * API's handler. The handler (possibly after asynchronous SQL work) fills
+ * req->resp and calls request_complete(), which calls on_complete; the
+ * server encodes the response and writes the responses of one connection in
+ * request order. Handlers never touch sockets and know nothing of who
+ * created the request.
+ *
+ * State that a handler keeps for a connection between its requests (the
+ * fetch read-ahead) lives in the connection's slots: the handler stores a
+ * pointer and the function that frees it, and the connection's owner calls
+ * that function when the connection is freed.
  */
 #ifndef PGK_REQUEST_H
 #define PGK_REQUEST_H
@@ -18,13 +25,30 @@
 #include "kbuf.h"
 
 struct api_def;
-struct pgconn;
-struct client;
+struct pool_lane;
+struct request;
+
+/* Per-connection state slots, one per handler that keeps any. */
+typedef enum conn_slot_id {
+	CONN_SLOT_FETCH_READAHEAD, /* fetch_readahead.c */
+	CONN_SLOTS
+} conn_slot_id;
+
+typedef struct conn_slot {
+	void *data;                  /* NULL: empty */
+	void (*release)(void *data); /* frees data; called when the connection is freed */
+} conn_slot;
+
+/* Called once per request when its response is ready (or no_response is
+ * set). The request may be freed by it. */
+typedef void (*request_done_fn)(struct request *req);
 
 typedef struct request {
-	struct client *client; /* opaque to handlers */
-	struct pgconn *db;     /* the pool connection of this client */
-	void **readahead;      /* the client's fetch read-ahead (h_fetch.c) */
+	request_done_fn on_complete; /* set by the creator */
+	void *owner;                 /* the creator's, opaque to handlers */
+	conn_slot *slots;            /* the connection's CONN_SLOTS slots, or NULL */
+	kstr client_host;            /* "/host", as Kafka shows clients */
+	struct pool_lane *db;        /* this client's lane of the pool (pool.h) */
 	arena *arena;
 	const struct api_def *api;
 	int16_t api_key;
@@ -44,7 +68,13 @@ typedef struct request {
 } request;
 
 /* Called by handlers when req->resp is ready (or no_response is set). */
-void request_complete(request *req);
+static inline void request_complete(request *req) { req->on_complete(req); }
+
+/* The slot of the request's connection, or NULL if it has none. */
+static inline conn_slot *request_slot(request *req, conn_slot_id id)
+{
+	return req->slots ? &req->slots[id] : NULL;
+}
 
 typedef void (*handler_fn)(request *req);
 

@@ -4,8 +4,8 @@
  * A client connection is a bufferevent plus a FIFO of its requests. Frames
  * (a 4-byte big-endian size, then the request) are cut from the input, each
  * becomes a request with its own arena, and the API's handler runs. Handlers
- * finish in any order (their SQL runs on the pool); request_complete()
- * encodes the response and the FIFO releases responses strictly in request
+ * finish in any order (their SQL runs on the pool); on_request_done(), the
+ * completion callback of every request made here, encodes the response and the FIFO releases responses strictly in request
  * order, as Kafka clients require.
  *
  * Back-pressure: a connection with too many requests in flight or too much
@@ -57,8 +57,8 @@
 typedef struct client {
 	struct client *prev, *next; /* S.clients */
 	struct bufferevent *bev;    /* NULL once gone */
-	pgconn *db;
-	void *readahead;            /* h_fetch.c's, released with the client */
+	pool_lane *db;
+	conn_slot slots[CONN_SLOTS]; /* handlers' per-connection state (request.h) */
 	request *head, *tail; /* in arrival order; the head answers first */
 	int nreq;
 	size_t inflight_bytes;            /* frame bytes of the requests in the FIFO */
@@ -100,6 +100,7 @@ static void client_start_closing(client *c);
 static void client_close(client *c);
 static void client_maybe_free(client *c);
 static void client_free(client *c);
+static void on_request_done(request *req);
 static void request_free(request *req);
 static void free_output(const void *data, size_t len, void *extra);
 static void format_addr(const struct sockaddr *sa, socklen_t len, char *buf, size_t size);
@@ -247,7 +248,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		return;
 	}
 	c->bev = bev;
-	c->db = pool_pick();
+	c->db = pool_lane_new();
 	format_addr(sa, (socklen_t)salen, c->peer, sizeof(c->peer));
 	{
 		/* "/host" from "host:port" or "[v6]:port" */
@@ -358,9 +359,11 @@ static void handle_frame(client *c, struct evbuffer *in, int32_t size)
 	evbuffer_drain(in, 4);
 	evbuffer_remove(in, frame, (size_t)size);
 	req->arena = a;
-	req->client = c;
+	req->on_complete = on_request_done;
+	req->owner = c;
+	req->slots = c->slots;
+	req->client_host = kstr_c(c->host);
 	req->db = c->db;
-	req->readahead = &c->readahead;
 	req->frame_len = (size_t)size;
 	S.requests++;
 
@@ -413,9 +416,9 @@ static void handle_frame(client *c, struct evbuffer *in, int32_t size)
 
 /* ---- responses ---- */
 
-void request_complete(request *req)
+static void on_request_done(request *req)
 {
-	client *c = req->client;
+	client *c = req->owner;
 
 	if (req->done) {
 		log_error("%s request (correlation id %d) completed twice; ignored", api_name(req),
@@ -586,7 +589,10 @@ static void client_maybe_free(client *c)
 
 static void client_free(client *c)
 {
-	fetch_readahead_release(c->readahead);
+	for (int i = 0; i < CONN_SLOTS; i++)
+		if (c->slots[i].data && c->slots[i].release)
+			c->slots[i].release(c->slots[i].data);
+	pool_lane_free(c->db);
 	if (c->bev)
 		bufferevent_free(c->bev);
 	if (c->prev)
@@ -635,9 +641,4 @@ static const char *api_name(const request *req)
 	if (req->api && req->api->name)
 		return req->api->name;
 	return "unknown API";
-}
-
-kstr request_client_host(const request *req)
-{
-	return kstr_c(req->client ? req->client->host : "");
 }

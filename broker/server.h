@@ -1,7 +1,6 @@
 /*
  * The Kafka listener and its client connections: framing, dispatch to the
- * handlers, in-order responses and back-pressure. request_complete() (see
- * request.h) is implemented here.
+ * handlers, in-order responses and back-pressure.
  */
 #ifndef PGK_SERVER_H
 #define PGK_SERVER_H
@@ -23,9 +22,5 @@ void server_stop(void);
 size_t server_requests_in_flight(void);
 /* Free what is left; after the handlers and the pool have shut down. */
 void server_free(void);
-
-/* The client's address as Kafka reports it in DescribeGroups ("/host");
- * valid while the request is. */
-kstr request_client_host(const struct request *req);
 
 #endif

@@ -6,13 +6,15 @@
  * stable offset, as in Kafka: LATEST is the LSO, and a record found by
  * timestamp at or after it is not found.
  */
-#include "config.h"
+#include "arena_str.h"
 #include "handlers.h"
 #include "hutil.h"
 #include "kerr.h"
 #include "log.h"
+#include "params.h"
 #include "pgbin.h"
 #include "pool.h"
+#include "validate.h"
 
 #define TS_LATEST -1
 #define TS_EARLIEST -2

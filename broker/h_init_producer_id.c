@@ -20,8 +20,11 @@
 #include "hutil.h"
 #include "kerr.h"
 #include "log.h"
+#include "params.h"
 #include "pgbin.h"
 #include "pool.h"
+#include "txn_markers.h"
+#include "validate.h"
 
 static void ip_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		    bool retriable);
@@ -36,8 +39,8 @@ void handle_init_producer_id(request *req)
 	resp->producer_id = -1;
 	resp->producer_epoch = -1;
 	/* "" is refused as the Java coordinator does (the Java client never
-	 * sends it); a NUL byte would cut the id short as a text parameter. */
-	if (txn_id.len == 0 || (txn_id.len > 0 && memchr(txn_id.ptr, 0, (size_t)txn_id.len))) {
+	 * sends it), and so is an id PostgreSQL text cannot hold. */
+	if (txn_id.len == 0 || (txn_id.len > 0 && !pgtext_valid(txn_id))) {
 		resp->error_code = KERR_INVALID_REQUEST;
 		request_complete(req);
 		return;

@@ -1,0 +1,27 @@
+/*
+ * The topic configurations the broker knows (CreateTopics, DescribeConfigs),
+ * with their defaults and the check of a value a client sets.
+ */
+#ifndef PGK_TOPIC_CONFIG_H
+#define PGK_TOPIC_CONFIG_H
+
+#include "arena.h"
+#include "kbuf.h"
+
+typedef enum config_kind { CK_STRING, CK_INT, CK_LONG, CK_BOOL, CK_LIST } config_kind;
+typedef struct topic_config_def {
+	const char *name;
+	const char *dflt; /* NULL: taken from the broker config (see topic_config.c) */
+	config_kind kind;
+	const char *const *allowed; /* NULL-terminated list of legal values, or NULL */
+} topic_config_def;
+
+extern const topic_config_def topic_config_defs[];
+extern const int topic_config_count;
+const topic_config_def *topic_config_lookup(kstr name);
+/* The default value of a topic config, as text (arena-owned if computed). */
+const char *topic_config_default(arena *a, const topic_config_def *d);
+/* NULL if value is legal for d, else a message (static). */
+const char *topic_config_check(const topic_config_def *d, kstr value);
+
+#endif

@@ -152,6 +152,26 @@ static void rss_watch_stop(const char *scenario)
 		   -1);
 }
 
+/* The broker's RSS once it has been idle for a while after a scenario:
+ * what it keeps, as opposed to its peak. Memory the broker holds on to
+ * after a burst counts against every other process on the machine. The
+ * target is 64 MB plus the default read-ahead budget (64 MiB), which only
+ * consumers fill. */
+#define IDLE_RSS_WAIT_S 3
+#define IDLE_RSS_TARGET_MB 128
+
+static void add_idle_rss(const char *scenario)
+{
+	if (opt.broker_pid <= 0)
+		return;
+	sleep(IDLE_RSS_WAIT_S);
+	long kb = proc_rss_kb(opt.broker_pid);
+	if (kb < 0)
+		return;
+	add_result(scenario, "broker RSS once idle, MB", (double)kb / 1024, NAN, "<= 128 MB",
+		   kb <= IDLE_RSS_TARGET_MB * 1024);
+}
+
 /* Report CPU seconds per million records since mark. */
 static void add_cpu(const char *scenario, cpu_mark mark, long records)
 {
@@ -417,6 +437,7 @@ static void run_produce(PGconn *c, const tput_case *tc)
 	add_cpu(label, mark, tc->n);
 	rss_watch_stop(label);
 	wait_stream(c, label, "the broker");
+	add_idle_rss(label);
 	pg_exec(c, "CHECKPOINT");
 
 	note("%s: COPY FROM STDIN of the same rows", tc->name);
@@ -458,6 +479,7 @@ static void run_consume(PGconn *c, const tput_case *tc)
 		if (round == 0) {
 			add_cpu(label, mark, tc->n);
 			rss_watch_stop(label);
+			add_idle_rss(label);
 		}
 		fsecs[round] = copy_records_out(c, tc->floor_topic, 0, &rows, &copy_bytes);
 		if (rows != tc->n)
@@ -894,6 +916,7 @@ static void run_idle(PGconn *c)
 		   st.failed == 0);
 	add_result("then 100 concurrent producers", "broker RSS after, MB", (double)rss2 / 1024,
 		   NAN, NULL, -1);
+	add_idle_rss("then 100 concurrent producers");
 	pthread_barrier_destroy(&st.go);
 	pthread_mutex_destroy(&st.lock);
 }

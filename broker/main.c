@@ -17,6 +17,7 @@
 #include "config.h"
 #include "handlers.h"
 #include "log.h"
+#include "memtrim.h"
 #include "pool.h"
 #include "queries.h"
 #include "server.h"
@@ -79,6 +80,7 @@ int main(int argc, char **argv)
 		rc = 1;
 		goto shutdown;
 	}
+	memtrim_start(M.base, server_requests_in_flight);
 
 	M.ev_sigint = evsignal_new(M.base, SIGINT, on_signal, NULL);
 	M.ev_sigterm = evsignal_new(M.base, SIGTERM, on_signal, NULL);
@@ -98,6 +100,7 @@ shutdown:
 	handlers_shutdown();
 	pool_shutdown();
 	wake_shutdown();
+	memtrim_stop();
 	server_free();
 	if (M.ev_sigint)
 		event_free(M.ev_sigint);

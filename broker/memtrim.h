@@ -1,0 +1,19 @@
+/*
+ * Giving memory back after a burst: fixed glibc malloc thresholds, and
+ * malloc_trim(0) when the broker is idle. See memtrim.c.
+ */
+#ifndef PGK_MEMTRIM_H
+#define PGK_MEMTRIM_H
+
+#include <stddef.h>
+
+struct event_base;
+
+/* Set the malloc thresholds and start the idle check; in_flight tells
+ * whether requests are running (the broker is idle when it returns 0). */
+void memtrim_start(struct event_base *base, size_t (*in_flight)(void));
+void memtrim_stop(void);
+/* How many idle trims have run. */
+unsigned long memtrim_count(void);
+
+#endif

@@ -44,6 +44,7 @@ static struct {
 static void on_signal(evutil_socket_t sig, short what, void *arg);
 static void on_drain(evutil_socket_t fd, short what, void *arg);
 static void arm_drain(void);
+static void on_idle(void);
 
 int main(int argc, char **argv)
 {
@@ -80,7 +81,7 @@ int main(int argc, char **argv)
 		rc = 1;
 		goto shutdown;
 	}
-	memtrim_start(M.base, server_requests_in_flight);
+	memtrim_start(M.base, server_requests_in_flight, on_idle);
 
 	M.ev_sigint = evsignal_new(M.base, SIGINT, on_signal, NULL);
 	M.ev_sigterm = evsignal_new(M.base, SIGTERM, on_signal, NULL);
@@ -161,4 +162,14 @@ static void arm_drain(void)
 		return;
 	}
 	evtimer_add(M.ev_drain, &tv);
+}
+
+/* No request in flight: let the pool reopen connections whose libpq
+ * buffers grew during the last burst. */
+static void on_idle(void)
+{
+	int n = pool_shed_buffers();
+
+	if (n > 0)
+		log_debug("idle: reopened %d PostgreSQL connections to free their buffers", n);
 }

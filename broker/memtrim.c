@@ -14,19 +14,29 @@
  *     use near the top (a connection's buffers, a cached statement) pins
  *     every freed byte below it.
  *
+ * Memory held by libraries is out of malloc_trim's reach: libpq keeps each
+ * connection's buffers at their largest size. The caller's on_idle hook,
+ * run at every idle check before the trim, lets the pool reopen those
+ * connections (pool_shed_buffers).
+ *
  * memtrim_start fixes both thresholds, which turns the dynamic adjustment
  * off: blocks of MMAP_THRESHOLD bytes or more are mmap'd and unmapped as
  * soon as they are freed. What the heap still holds free after a burst is
  * given back by malloc_trim(0), which also releases the whole free pages
  * inside the heap, once the broker is idle: no request in flight at a check
- * (every CHECK_MS) and more than TRIM_SLACK bytes free in the heap. The
- * trim costs a walk of the heap's free lists, which is why it waits for
- * idleness rather than running during a burst, whose memory would be
- * faulted straight back in.
+ * (every CHECK_MS), more than TRIM_SLACK bytes free in the heap, and more
+ * than TRIM_SLACK bytes of pages faulted in since the last trim (without
+ * that, a heap whose free pages are already given back would be walked
+ * again at every check). The trim costs a walk of the heap's free lists,
+ * which is why it waits for idleness rather than running during a burst,
+ * whose memory would be faulted straight back in.
  *
  * Without glibc, memtrim_start does nothing.
  */
 #include "memtrim.h"
+
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -44,12 +54,14 @@
 static struct {
 	struct event *ev_check;
 	size_t (*in_flight)(void);
+	void (*on_idle)(void);
 	unsigned long trims;
+	long minflt_at_trim; /* minor page faults when the last trim ran */
 } T;
 
 static void on_check(evutil_socket_t fd, short what, void *arg);
 
-void memtrim_start(struct event_base *base, size_t (*in_flight)(void))
+void memtrim_start(struct event_base *base, size_t (*in_flight)(void), void (*on_idle)(void))
 {
 #ifdef __GLIBC__
 	struct timeval tv = {CHECK_MS / 1000, (CHECK_MS % 1000) * 1000};
@@ -59,12 +71,14 @@ void memtrim_start(struct event_base *base, size_t (*in_flight)(void))
 		log_warn("mallopt refused the mmap and trim thresholds; memory freed after a "
 			 "burst may stay resident");
 	T.in_flight = in_flight;
+	T.on_idle = on_idle;
 	T.ev_check = event_new(base, -1, EV_PERSIST, on_check, NULL);
 	if (!T.ev_check || event_add(T.ev_check, &tv) < 0)
 		log_warn("cannot start the idle memory trim");
 #else
 	(void)base;
 	(void)in_flight;
+	(void)on_idle;
 #endif
 }
 
@@ -75,10 +89,7 @@ void memtrim_stop(void)
 	T.ev_check = NULL;
 }
 
-unsigned long memtrim_count(void)
-{
-	return T.trims;
-}
+unsigned long memtrim_count(void) { return T.trims; }
 
 static void on_check(evutil_socket_t fd, short what, void *arg)
 {
@@ -88,11 +99,19 @@ static void on_check(evutil_socket_t fd, short what, void *arg)
 #ifdef __GLIBC__
 	if (T.in_flight && T.in_flight() > 0)
 		return;
+	if (T.on_idle)
+		T.on_idle();
+	struct rusage ru;
+	long page = sysconf(_SC_PAGESIZE);
+	if (getrusage(RUSAGE_SELF, &ru) != 0 || page <= 0 ||
+	    ru.ru_minflt - T.minflt_at_trim <= TRIM_SLACK / page)
+		return;
 	struct mallinfo2 mi = mallinfo2();
 	if (mi.fordblks <= TRIM_SLACK)
 		return;
 	malloc_trim(0);
 	T.trims++;
+	T.minflt_at_trim = ru.ru_minflt;
 	log_debug("idle: gave back the heap's free memory (%zu bytes free in %zu)", mi.fordblks,
 		  mi.arena);
 #endif

@@ -10,8 +10,10 @@
 struct event_base;
 
 /* Set the malloc thresholds and start the idle check; in_flight tells
- * whether requests are running (the broker is idle when it returns 0). */
-void memtrim_start(struct event_base *base, size_t (*in_flight)(void));
+ * whether requests are running (the broker is idle when it returns 0);
+ * on_idle (may be NULL) runs at every check that finds the broker idle,
+ * before the heap is trimmed. */
+void memtrim_start(struct event_base *base, size_t (*in_flight)(void), void (*on_idle)(void));
 void memtrim_stop(void);
 /* How many idle trims have run. */
 unsigned long memtrim_count(void);

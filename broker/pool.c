@@ -40,6 +40,15 @@
  * pipelines all its jobs on one connection, and under load each connection
  * keeps up to PIPELINE_MAX jobs queued, so PostgreSQL never idles between
  * them.
+ *
+ * Buffers. libpq grows a connection's input and output buffers to the
+ * largest message received and the most bytes queued for sending, and only
+ * frees them with the connection: a lane that pipelined 16 MiB of produce
+ * requests leaves a 16 MiB output buffer behind for good, on each connection
+ * it has used. A connection whose jobs in flight held more than BUF_BOUND
+ * bytes of parameters at once, or that received a row larger than
+ * BUF_BOUND, is marked; pool_shed_buffers, called when the broker is idle,
+ * closes and reopens every marked connection that has nothing in flight.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +71,8 @@
  * while it has fewer than PIPELINE_MAX and its head has run < STALL_MS. */
 #define PIPELINE_MAX 4
 #define STALL_MS 20
+/* See "Buffers" at the top of the file. */
+#define BUF_BOUND (4u << 20)
 
 typedef enum conn_state {
 	PC_WAITING,    /* down; the reconnect timer is armed */
@@ -80,6 +91,7 @@ typedef struct job {
 	db_done_fn cb;
 	void *arg;
 	int n;
+	size_t bytes;   /* parameter bytes, for BUF_BOUND */
 	db_stmt *stmts; /* copies, in the same allocation */
 	PGresult **res; /* res[i]: first result of stmts[i] */
 	int cur;        /* statement whose results are arriving */
@@ -118,6 +130,9 @@ struct pgconn {
 	jobq waitq;             /* submitted while connecting: sent once up */
 	bool broken;            /* a send failed: tear down from the loop */
 	bool flush_pending;     /* PQflush returned 1 */
+	size_t sent_bytes;      /* parameter bytes of the jobs in sent */
+	bool buffers_grown;     /* libpq's buffers may exceed BUF_BOUND */
+	bool reopening;         /* closed by pool_shed_buffers, not by a failure */
 	int backoff_ms;
 	char *last_error; /* why the connection is down */
 	bool ever_up;
@@ -179,6 +194,7 @@ static void jobq_take(jobq *dst, jobq *src);
 static bool sqlstate_retriable(const char *state);
 static char *clean_message(const char *msg);
 static double seconds_since(const struct timespec *t);
+static void note_result_size(pgconn *c, const PGresult *res);
 
 int pool_init(struct event_base *base, const char *conninfo, int size,
 	      const pool_statement *stmts, int nstmts)
@@ -570,6 +586,9 @@ static void sent_push(pgconn *c, job *j)
 	if (!c->sent.head)
 		clock_gettime(CLOCK_MONOTONIC, &c->head_since);
 	jobq_push(&c->sent, j);
+	c->sent_bytes += j->bytes;
+	if (c->sent_bytes > BUF_BOUND)
+		c->buffers_grown = true;
 }
 
 /* Send the jobs that waited for the connection to come up. */
@@ -730,13 +749,17 @@ static void prepare_done(void *arg, PGresult **res, int n, const char *err, cons
 	c->state = PC_UP;
 	event_del(c->ev_timer);
 	c->backoff_ms = BACKOFF_MIN_MS;
-	if (c->ever_up)
+	if (c->reopening)
+		log_debug("pool[%d]: reopened to free its buffers (backend pid %d)", c->id,
+			  PQbackendPID(c->pg));
+	else if (c->ever_up)
 		log_info("pool[%d]: connection to PostgreSQL back after %.1f s", c->id,
 			 seconds_since(&c->down_since));
 	else
 		log_info("pool[%d]: connected to PostgreSQL (server version %d, backend pid %d)",
 			 c->id, PQserverVersion(c->pg), PQbackendPID(c->pg));
 	c->ever_up = true;
+	c->reopening = false;
 	c->outage_logged = false;
 	free(c->last_error);
 	c->last_error = NULL;
@@ -821,6 +844,7 @@ static void conn_drain(pgconn *c)
 		case PGRES_PIPELINE_SYNC:
 			PQclear(res);
 			jobq_pop(&c->sent);
+			c->sent_bytes -= j->bytes;
 			clock_gettime(CLOCK_MONOTONIC, &c->head_since); /* the next one starts */
 			job_finish(j);
 			if (c->gen != gen)
@@ -840,6 +864,7 @@ static void conn_drain(pgconn *c)
 		default:
 			break;
 		}
+		note_result_size(c, res);
 		if (j->cur < j->n && !j->res[j->cur])
 			j->res[j->cur] = res;
 		else
@@ -847,6 +872,52 @@ static void conn_drain(pgconn *c)
 	}
 	if (c->pg && PQstatus(c->pg) == CONNECTION_BAD)
 		conn_fail(c, PQerrorMessage(c->pg), false);
+}
+
+/* ---- giving libpq's buffers back ---- */
+
+/* Mark c if res holds a row larger than BUF_BOUND: libpq's input buffer
+ * had to hold that row's whole message. */
+static void note_result_size(pgconn *c, const PGresult *res)
+{
+	int rows, cols;
+
+	if (c->buffers_grown || PQresultStatus(res) != PGRES_TUPLES_OK ||
+	    PQresultMemorySize(res) <= BUF_BOUND)
+		return;
+	rows = PQntuples(res);
+	cols = PQnfields(res);
+	for (int r = 0; r < rows; r++) {
+		size_t row = 0;
+		for (int f = 0; f < cols; f++)
+			row += (size_t)PQgetlength(res, r, f);
+		if (row > BUF_BOUND) {
+			c->buffers_grown = true;
+			return;
+		}
+	}
+}
+
+int pool_shed_buffers(void)
+{
+	int reopened = 0;
+
+	for (int i = 0; i < P.size; i++) {
+		pgconn *c = &P.conns[i];
+
+		if (c->state != PC_UP || c->broken || !c->buffers_grown || c->sent.head ||
+		    c->waitq.head || c->failq.head)
+			continue;
+		/* No lane points here: a lane keeps a connection only while it
+		 * has jobs on it. */
+		conn_teardown(c);
+		c->state = PC_WAITING;
+		c->reopening = true;
+		clock_gettime(CLOCK_MONOTONIC, &c->down_since);
+		conn_start(c);
+		reopened++;
+	}
+	return reopened;
 }
 
 /* ---- failure and reconnection ---- */
@@ -912,6 +983,7 @@ static void conn_fail(pgconn *c, const char *why, bool quiet)
 	}
 	free(c->last_error);
 	c->last_error = reason;
+	c->reopening = false;
 
 	jobq_take(&dead, &c->sent);
 	jobq_take(&dead, &c->waitq);
@@ -951,6 +1023,8 @@ static void conn_teardown(pgconn *c)
 	c->gen++;
 	c->broken = false;
 	c->flush_pending = false;
+	c->sent_bytes = 0;
+	c->buffers_grown = false;
 }
 
 static void arm_timer(pgconn *c, int ms)
@@ -1026,6 +1100,7 @@ static job *job_new(const db_stmt *stmts, int n, db_done_fn cb, void *arg)
 	j->cb = cb;
 	j->arg = arg;
 	j->n = n;
+	j->bytes = bytes;
 	for (int i = 0; i < n; i++) {
 		const db_stmt *s = &stmts[i];
 		db_stmt *d = &j->stmts[i];

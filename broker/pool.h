@@ -70,5 +70,11 @@ bool pool_available(void);
  * never runs inside db_submit.
  */
 void db_submit(pool_lane *l, const db_stmt *stmts, int n, db_done_fn cb, void *arg);
+/*
+ * Close and reopen, at once, every connection with nothing in flight whose
+ * libpq buffers may have grown past a bound (see pool.c): libpq never
+ * shrinks them. Meant for when the broker is idle. Returns how many.
+ */
+int pool_shed_buffers(void);
 
 #endif

@@ -9,7 +9,9 @@
  * db_submit; a backend terminated by the server fails its jobs as
  * retriable, the other connection takes the work and the pool reconnects;
  * a job that waits holds up its own lane only; jobs wait in the pool when
- * every connection is stalled; pool_shutdown fails pending jobs.
+ * every connection is stalled; pool_shutdown fails pending jobs;
+ * pool_shed_buffers reopens exactly the idle connections that carried more
+ * than its bound, and jobs keep running meanwhile.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,13 +28,14 @@
 #include "pool.h"
 
 /* The statements this test has the pool prepare. */
-enum { STUB_ADD, STUB_DIVIDE, STUB_SLEEP, STUB_PID, STUB_COUNT };
+enum { STUB_ADD, STUB_DIVIDE, STUB_SLEEP, STUB_PID, STUB_REPEAT, STUB_COUNT };
 static const pool_statement stmts[STUB_COUNT] = {
 	[STUB_ADD] = {"pgk_test_add", "SELECT $1::int + 1", 1},
 	/* '' raises 22012 */
 	[STUB_DIVIDE] = {"pgk_test_divide", "SELECT 100 / length($1::text)", 1},
 	[STUB_SLEEP] = {"pgk_test_sleep", "SELECT pg_sleep($1::float8)", 1},
 	[STUB_PID] = {"pgk_test_pid", "SELECT pg_backend_pid()", 0},
+	[STUB_REPEAT] = {"pgk_test_repeat", "SELECT repeat('x', $1::int)", 1},
 };
 
 #define NJOBS 2000
@@ -417,6 +420,60 @@ static void test_backend_terminated(void **state)
 	both_up(pid);
 }
 
+/*
+ * A connection that carried a large parameter, and one that received a
+ * large row, are reopened by pool_shed_buffers (new backends); one that
+ * carried only small jobs is not.
+ */
+static void test_shed_buffers(void **state)
+{
+	(void)state;
+	REQUIRE_PG();
+	enum { BIG = 5 << 20 }; /* above the pool's 4 MiB bound */
+	pool_lane *c = lane();
+	outcome before, big, after, again;
+	char *param = malloc(BIG + 1);
+	int pid;
+
+	assert_non_null(param);
+	submit1(c, STUB_PID, NULL, &before);
+	run_until(cond_done, &before, 10);
+	assert_false(before.has_err);
+	assert_int_equal(pool_shed_buffers(), 0);
+
+	/* One lane, submitted together: all three on one connection. */
+	memset(param, 'a', BIG);
+	param[BIG] = '\0';
+	submit1(c, STUB_PID, NULL, &before);
+	submit1(c, STUB_DIVIDE, param, &big);
+	submit1(c, STUB_PID, NULL, &after);
+	free(param);
+	run_until(cond_done, &after, 30);
+	assert_false(big.has_err);
+	assert_string_equal(big.value[0], "0");
+	pid = atoi(before.value[0]);
+	assert_int_equal(atoi(after.value[0]), pid);
+
+	assert_int_equal(pool_shed_buffers(), 1);
+	assert_int_equal(pool_shed_buffers(), 0);
+	/* A job right away goes to the other connection or waits. */
+	submit1(c, STUB_PID, NULL, &again);
+	run_until(cond_done, &again, 10);
+	assert_false(again.has_err);
+	both_up(pid);
+
+	/* A large row received: the same. */
+	submit1(c, STUB_PID, NULL, &before);
+	submit1(c, STUB_REPEAT, "5242880", &big);
+	run_until(cond_done, &big, 30);
+	assert_false(big.has_err);
+	assert_int_equal(strspn(big.value[0], "x"), strlen(big.value[0]));
+	assert_true(strlen(big.value[0]) > 0);
+	pid = atoi(before.value[0]);
+	assert_int_equal(pool_shed_buffers(), 1);
+	both_up(pid);
+}
+
 /* Completion count of outcomes[0..n). */
 typedef struct batch {
 	outcome *o;
@@ -562,6 +619,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_large_params, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_statement, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backend_terminated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shed_buffers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_head_of_line_blocking, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pending_when_all_stalled, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown_fails_pending, setup, teardown),

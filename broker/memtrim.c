@@ -68,8 +68,9 @@ void memtrim_start(struct event_base *base, size_t (*in_flight)(void), void (*on
 
 	if (mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) != 1 ||
 	    mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD) != 1)
-		log_warn("mallopt refused the mmap and trim thresholds; memory freed after a "
-			 "burst may stay resident");
+		/* A sanitizer's allocator takes no options: expected there. */
+		log_debug("mallopt refused the mmap and trim thresholds (not glibc's "
+			  "allocator?); memory freed after a burst may stay resident");
 	T.in_flight = in_flight;
 	T.on_idle = on_idle;
 	T.ev_check = event_new(base, -1, EV_PERSIST, on_check, NULL);

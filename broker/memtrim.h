@@ -1,6 +1,6 @@
 /*
- * Giving memory back after a burst: fixed glibc malloc thresholds, and
- * malloc_trim(0) when the broker is idle. See memtrim.c.
+ * Giving memory back after a burst: malloc_trim(0), and a hook for what
+ * malloc_trim cannot reach, when the broker is idle. See memtrim.c.
  */
 #ifndef PGK_MEMTRIM_H
 #define PGK_MEMTRIM_H
@@ -9,7 +9,7 @@
 
 struct event_base;
 
-/* Set the malloc thresholds and start the idle check; in_flight tells
+/* Start the idle check (every second); in_flight tells
  * whether requests are running (the broker is idle when it returns 0);
  * on_idle (may be NULL) runs at every check that finds the broker idle,
  * before the heap is trimmed. */

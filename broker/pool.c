@@ -94,6 +94,7 @@ static struct {
 	const pool_statement *stmts; /* prepared on every connection */
 	int nstmts;
 	char *prepare_error_logged; /* the last prepare failure logged */
+	unsigned long failures;     /* conn_fail calls, for pool_get_stats */
 } P;
 
 static void conn_start(pgconn *c);
@@ -257,6 +258,15 @@ bool pool_available(void)
 			return true;
 	}
 	return false;
+}
+
+void pool_get_stats(pool_stats *out)
+{
+	*out = (pool_stats){.total = P.size, .failures = P.failures};
+	for (int i = 0; i < P.size; i++) {
+		out->up += P.conns[i].state == PC_UP && !P.conns[i].broken;
+		out->queued += P.conns[i].sent.n + P.conns[i].waitq.n;
+	}
 }
 
 void db_submit(pgconn *c, const db_stmt *stmts, int n, db_done_fn cb, void *arg)
@@ -607,6 +617,7 @@ static void conn_fail(pgconn *c, const char *why, bool quiet)
 	jobq dead = {0};
 	job *j;
 
+	P.failures++;
 	if (c->state == PC_UP) {
 		if (!quiet)
 			log_warn("pool[%d]: connection to PostgreSQL lost: %s; reconnecting", c->id,

@@ -57,6 +57,15 @@ void pool_shutdown(void);
 pgconn *pool_pick(void);
 /* True if at least one pool connection is up. */
 bool pool_available(void);
+/* For the metrics: connections up and in total, jobs queued (sent and not
+ * yet answered, or waiting for a connection), and connection failures
+ * (lost or failed attempts, each followed by a reconnect). */
+typedef struct pool_stats {
+	int up, total;
+	long queued;
+	unsigned long failures;
+} pool_stats;
+void pool_get_stats(pool_stats *out);
 /*
  * Queue a job. The parameter arrays are copied, so the caller may free them
  * after this returns. The callback never runs inside db_submit.

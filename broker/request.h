@@ -63,6 +63,7 @@ typedef struct request {
 	struct request *next;  /* server's in-order queue */
 	bool done;
 	size_t frame_len; /* request frame size (server back-pressure) */
+	int64_t started_us; /* monotonic, when handed to the handler (metrics) */
 	uint8_t *out;     /* encoded response frame (server) */
 	size_t out_len;
 } request;

@@ -27,6 +27,7 @@
 #include "queries.h"
 
 #define TXN_SAMPLE_MS 10000
+#define TXN_FIRST_SAMPLE_MS 1000
 /* An HTTP request of more than this is refused by evhttp. */
 #define MAX_HEADERS_BYTES 8192
 #define MAX_BODY_BYTES 1024
@@ -42,7 +43,7 @@ static void on_request(struct evhttp_request *req, void *arg);
 static void reply_text(struct evhttp_request *req, int code, const char *reason,
 		       struct evbuffer *body);
 static void on_txn_timer(evutil_socket_t fd, short what, void *arg);
-static void txn_arm(void);
+static void txn_arm(int ms);
 static void txn_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		     bool retriable);
 
@@ -70,7 +71,7 @@ int metrics_http_start(struct event_base *base, const char *host, int port)
 	}
 	log_info("metrics and health on http://%s%s%s:%d/metrics, /healthz, /readyz",
 		 strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", port);
-	txn_arm();
+	txn_arm(TXN_FIRST_SAMPLE_MS);
 	return 0;
 }
 
@@ -92,7 +93,7 @@ metrics_route metrics_http_route(const char *uri)
 
 	if (!uri)
 		return ROUTE_NOT_FOUND;
-	u = evhttp_uri_parse_with_flags(uri, 0);
+	u = evhttp_uri_parse_with_flags(uri, EVHTTP_URI_NONCONFORMANT);
 	if (!u)
 		return ROUTE_NOT_FOUND;
 	path = evhttp_uri_get_path(u);
@@ -154,9 +155,9 @@ static void reply_text(struct evhttp_request *req, int code, const char *reason,
 
 /* ---- open transactions, sampled ---- */
 
-static void txn_arm(void)
+static void txn_arm(int ms)
 {
-	struct timeval tv = {TXN_SAMPLE_MS / 1000, (TXN_SAMPLE_MS % 1000) * 1000};
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
 
 	if (H.txn_timer)
 		evtimer_add(H.txn_timer, &tv);
@@ -171,7 +172,7 @@ static void on_txn_timer(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	(void)arg;
 	if (H.txn_pending || !pool_available()) {
-		txn_arm();
+		txn_arm(TXN_SAMPLE_MS);
 		return;
 	}
 	H.txn_pending = true;
@@ -190,5 +191,5 @@ static void txn_done(void *arg, PGresult **res, int n, const char *err, const ch
 	H.txn_pending = false;
 	if (!err && res[0])
 		metrics_set_transactions_open(PQntuples(res[0]));
-	txn_arm();
+	txn_arm(TXN_SAMPLE_MS);
 }

@@ -7,6 +7,7 @@ following PostgreSQL down and back up.
 import re
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -170,3 +171,19 @@ def test_health_and_readiness_follow_postgres(fresh_pg, make_broker):
 def test_listen_off_by_default(broker):
     """The shared broker runs without --metrics-listen: nothing listens."""
     assert "metrics and health on" not in broker.all_logs()
+
+
+def test_deploy_files_name_served_metrics(metrics_broker):
+    """Every pg_kafka_* name in the sample alert rules and the Grafana
+    dashboard is one the broker serves."""
+    status, body = http_get(metrics_broker.metrics_port, "/metrics")
+    assert status == 200
+    types = parse_metrics(body)[1]
+    deploy = Path(__file__).resolve().parent.parent / "deploy"
+    for name in ("prometheus-alerts.yml", "grafana-dashboard.json"):
+        text = (deploy / name).read_text()
+        used = set(re.findall(r"\bpg_kafka_[a-z0-9_]+", text))
+        assert used, name
+        for metric in used:
+            family = re.sub(r"_(bucket|sum|count)$", "", metric)
+            assert family in types, "%s names %s, which the broker does not serve" % (name, metric)

@@ -324,8 +324,8 @@ static void render_pool(struct evbuffer *out)
 	     "PostgreSQL connections lost or failed to connect (each is retried with backoff).");
 	evbuffer_add_printf(out, "pg_kafka_pg_pool_connection_failures_total %lu\n", ps.failures);
 	head(out, "pg_kafka_transactions_open", "gauge",
-	     "Ongoing Kafka transactions in PostgreSQL (all brokers of the database), sampled every "
-	     "10 s; absent until the first sample.");
+	     "Ongoing Kafka transactions in PostgreSQL (all brokers of the database), as last "
+	     "counted (every 10 s, and at most every second when scraped); absent until counted.");
 	if (M.txn_open >= 0)
 		evbuffer_add_printf(out, "pg_kafka_transactions_open %" PRId64 "\n", M.txn_open);
 }

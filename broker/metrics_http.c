@@ -8,9 +8,10 @@
  *                  is connected, else 503 with the reason
  *
  * evhttp parses the request; metrics_http_route() only compares the path
- * it extracted (tests/fuzz_http_route.c). A timer counts the open
- * transactions in PostgreSQL every TXN_SAMPLE_MS for the metrics, one
- * statement at a time.
+ * it extracted (tests/fuzz_http_route.c). The open transactions are
+ * counted in PostgreSQL every TXN_SAMPLE_MS, and when /metrics is asked
+ * (at most every TXN_MIN_GAP_MS), one statement at a time; a scrape shows
+ * the last count that answered.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "clock.h"
 #include "log.h"
 #include "metrics.h"
 #include "metrics_http.h"
@@ -28,6 +30,7 @@
 
 #define TXN_SAMPLE_MS 10000
 #define TXN_FIRST_SAMPLE_MS 1000
+#define TXN_MIN_GAP_MS 1000
 /* An HTTP request of more than this is refused by evhttp. */
 #define MAX_HEADERS_BYTES 8192
 #define MAX_BODY_BYTES 1024
@@ -36,7 +39,8 @@
 static struct {
 	struct evhttp *http;
 	struct event *txn_timer;
-	bool txn_pending; /* a sample's statement is in the pool */
+	bool txn_pending;       /* a sample's statement is in the pool */
+	int64_t txn_started_ms; /* monotonic, when the last sample was sent */
 } H;
 
 static void on_request(struct evhttp_request *req, void *arg);
@@ -44,6 +48,7 @@ static void reply_text(struct evhttp_request *req, int code, const char *reason,
 		       struct evbuffer *body);
 static void on_txn_timer(evutil_socket_t fd, short what, void *arg);
 static void txn_arm(int ms);
+static void txn_sample(void);
 static void txn_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		     bool retriable);
 
@@ -119,6 +124,8 @@ static void on_request(struct evhttp_request *req, void *arg)
 	}
 	switch (metrics_http_route(evhttp_request_get_uri(req))) {
 	case ROUTE_METRICS:
+		if (clock_mono_ms() - H.txn_started_ms >= TXN_MIN_GAP_MS)
+			txn_sample();
 		metrics_render(body);
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 				  "text/plain; version=0.0.4; charset=utf-8");
@@ -165,17 +172,22 @@ static void txn_arm(int ms)
 
 static void on_txn_timer(evutil_socket_t fd, short what, void *arg)
 {
-	static const char *const values[3] = {"{Ongoing}", NULL, "-1"};
-	db_stmt st = {Q_LIST_TXNS, 3, values, NULL, NULL, 0};
-
 	(void)fd;
 	(void)what;
 	(void)arg;
-	if (H.txn_pending || !pool_available()) {
-		txn_arm(TXN_SAMPLE_MS);
+	txn_sample();
+	txn_arm(TXN_SAMPLE_MS);
+}
+
+static void txn_sample(void)
+{
+	static const char *const values[3] = {"{Ongoing}", NULL, "-1"};
+	db_stmt st = {Q_LIST_TXNS, 3, values, NULL, NULL, 0};
+
+	if (H.txn_pending || !pool_available())
 		return;
-	}
 	H.txn_pending = true;
+	H.txn_started_ms = clock_mono_ms();
 	db_submit(pool_pick(), &st, 1, txn_done, NULL);
 }
 
@@ -191,5 +203,4 @@ static void txn_done(void *arg, PGresult **res, int n, const char *err, const ch
 	H.txn_pending = false;
 	if (!err && res[0])
 		metrics_set_transactions_open(PQntuples(res[0]));
-	txn_arm(TXN_SAMPLE_MS);
 }

@@ -168,6 +168,31 @@ def test_health_and_readiness_follow_postgres(fresh_pg, make_broker):
     assert value(samples, "pg_kafka_stream_reconnects_total") >= 1
 
 
+@pytest.mark.e2e_timeout(90)
+def test_open_transactions_are_sampled(fresh_pg, make_broker):
+    """pg_kafka_transactions_open follows kafka.transactions (sampled every
+    10 s): 1 while a transaction is open, 0 after its commit."""
+    port = free_port()
+    b = make_broker(fresh_pg, "--metrics-listen", "127.0.0.1:%d" % port)
+    kafka = Kafka(b)
+    try:
+        topic = kafka.create_topic(kafka.new_topic_name("txn"))
+        wait_for(lambda: value(scrape(port), "pg_kafka_transactions_open") == 0, 30,
+                 "the first sample of open transactions")
+        p = kafka.producer(transactional_id="metrics-txn")
+        p.init_transactions(30)
+        p.begin_transaction()
+        p.produce(topic, b"in a transaction")
+        assert p.flush(30) == 0
+        wait_for(lambda: value(scrape(port), "pg_kafka_transactions_open") == 1, 30,
+                 "the open transaction in pg_kafka_transactions_open")
+        p.commit_transaction(30)
+        wait_for(lambda: value(scrape(port), "pg_kafka_transactions_open") == 0, 30,
+                 "pg_kafka_transactions_open back to 0 after the commit")
+    finally:
+        kafka.close()
+
+
 def test_listen_off_by_default(broker):
     """The shared broker runs without --metrics-listen: nothing listens."""
     assert "metrics and health on" not in broker.all_logs()

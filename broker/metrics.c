@@ -38,8 +38,7 @@
 #define NB METRICS_LATENCY_BUCKETS
 
 const double metrics_latency_bounds[NB] = {
-	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-	0.25,   0.5,   1,      2.5,   5,    10,    30,    60,
+	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
 };
 
 /* One (API, version, error code) triple seen in a response. */
@@ -141,7 +140,8 @@ static void count_errors(const schema_def *s, int16_t ver, const void *msg, int1
 			const karray *arr = (const karray *)p;
 			for (int32_t j = 0; arr->items && j < arr->count; j++)
 				count_errors(f->sub, ver,
-					     (const char *)arr->items + f->sub->size * (size_t)j, key);
+					     (const char *)arr->items + f->sub->size * (size_t)j,
+					     key);
 		}
 	}
 }
@@ -232,9 +232,10 @@ static void render_requests(struct evbuffer *out)
 	for (int k = 0; k < MAX_API_KEY; k++)
 		for (int v = 0; v < MAX_API_VERSION; v++)
 			if (M.requests[k][v])
-				evbuffer_add_printf(
-				    out, "pg_kafka_requests_total{api=\"%s\",version=\"%d\"} %" PRIu64 "\n",
-				    api_label((int16_t)k), v, M.requests[k][v]);
+				evbuffer_add_printf(out,
+						    "pg_kafka_requests_total{api=\"%s\",version=\"%"
+						    "d\"} %" PRIu64 "\n",
+						    api_label((int16_t)k), v, M.requests[k][v]);
 
 	head(out, "pg_kafka_request_errors_total", "counter",
 	     "Non-zero error codes in responses, top level and per topic, partition or member, "
@@ -250,7 +251,8 @@ static void render_requests(struct evbuffer *out)
 	head(out, "pg_kafka_requests_rejected_total", "counter",
 	     "Request frames that closed the connection instead of reaching a handler.");
 	for (int r = 0; r < REJECT_REASONS; r++)
-		evbuffer_add_printf(out, "pg_kafka_requests_rejected_total{reason=\"%s\"} %" PRIu64 "\n",
+		evbuffer_add_printf(out,
+				    "pg_kafka_requests_rejected_total{reason=\"%s\"} %" PRIu64 "\n",
 				    reasons[r], M.rejected[r]);
 
 	head(out, "pg_kafka_requests_in_flight", "gauge",
@@ -258,7 +260,8 @@ static void render_requests(struct evbuffer *out)
 	     "included).");
 	for (int k = 0; k < MAX_API_KEY; k++)
 		if (M.in_flight[k] || M.lat[k].count)
-			evbuffer_add_printf(out, "pg_kafka_requests_in_flight{api=\"%s\"} %" PRId64 "\n",
+			evbuffer_add_printf(out,
+					    "pg_kafka_requests_in_flight{api=\"%s\"} %" PRId64 "\n",
 					    api_label((int16_t)k), M.in_flight[k]);
 
 	head(out, "pg_kafka_request_duration_seconds", "histogram",
@@ -276,13 +279,14 @@ static void render_requests(struct evbuffer *out)
 					    api_label((int16_t)k), metrics_latency_bounds[b], cum);
 		}
 		cum += l->buckets[NB];
-		evbuffer_add_printf(out,
-				    "pg_kafka_request_duration_seconds_bucket{api=\"%s\",le=\"+Inf\"} "
-				    "%" PRIu64 "\n"
-				    "pg_kafka_request_duration_seconds_sum{api=\"%s\"} %.6f\n"
-				    "pg_kafka_request_duration_seconds_count{api=\"%s\"} %" PRIu64 "\n",
-				    api_label((int16_t)k), cum, api_label((int16_t)k),
-				    (double)l->sum_us / 1e6, api_label((int16_t)k), l->count);
+		evbuffer_add_printf(
+			out,
+			"pg_kafka_request_duration_seconds_bucket{api=\"%s\",le=\"+Inf\"} "
+			"%" PRIu64 "\n"
+			"pg_kafka_request_duration_seconds_sum{api=\"%s\"} %.6f\n"
+			"pg_kafka_request_duration_seconds_count{api=\"%s\"} %" PRIu64 "\n",
+			api_label((int16_t)k), cum, api_label((int16_t)k), (double)l->sum_us / 1e6,
+			api_label((int16_t)k), l->count);
 	}
 }
 
@@ -296,10 +300,12 @@ static void render_connections(struct evbuffer *out)
 	evbuffer_add_printf(out, "pg_kafka_sent_bytes_total %" PRIu64 "\n", M.bytes_out);
 	head(out, "pg_kafka_connections", "gauge", "Open Kafka client connections.");
 	evbuffer_add_printf(out, "pg_kafka_connections %zu\n", server_connections());
-	head(out, "pg_kafka_connections_opened_total", "counter", "Kafka client connections accepted.");
+	head(out, "pg_kafka_connections_opened_total", "counter",
+	     "Kafka client connections accepted.");
 	evbuffer_add_printf(out, "pg_kafka_connections_opened_total %" PRIu64 "\n",
 			    M.connections_opened);
-	head(out, "pg_kafka_connections_closed_total", "counter", "Kafka client connections closed.");
+	head(out, "pg_kafka_connections_closed_total", "counter",
+	     "Kafka client connections closed.");
 	evbuffer_add_printf(out, "pg_kafka_connections_closed_total %" PRIu64 "\n",
 			    M.connections_closed);
 }
@@ -315,7 +321,8 @@ static void render_pool(struct evbuffer *out)
 			    "pg_kafka_pg_pool_connections{state=\"up\"} %d\n"
 			    "pg_kafka_pg_pool_connections{state=\"down\"} %d\n",
 			    ps.up, ps.total - ps.up);
-	head(out, "pg_kafka_pg_pool_size", "gauge", "PostgreSQL connections configured (pg.pool.size).");
+	head(out, "pg_kafka_pg_pool_size", "gauge",
+	     "PostgreSQL connections configured (pg.pool.size).");
 	evbuffer_add_printf(out, "pg_kafka_pg_pool_size %d\n", ps.total);
 	head(out, "pg_kafka_pg_pool_queued_jobs", "gauge",
 	     "Statement jobs sent and not yet answered, or waiting for a connection.");
@@ -342,7 +349,8 @@ static void render_stream(struct evbuffer *out)
 	evbuffer_add_printf(out, "pg_kafka_stream_up %d\n", strcmp(ss.state, "streaming") == 0);
 	head(out, "pg_kafka_stream_enabled", "gauge", "1 if stream.enabled is on.");
 	evbuffer_add_printf(out, "pg_kafka_stream_enabled %d\n", ss.enabled);
-	head(out, "pg_kafka_stream_state", "gauge", "The wake-up stream's state (1 for the current one).");
+	head(out, "pg_kafka_stream_state", "gauge",
+	     "The wake-up stream's state (1 for the current one).");
 	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)
 		evbuffer_add_printf(out, "pg_kafka_stream_state{state=\"%s\"} %d\n", states[i],
 				    strcmp(ss.state, states[i]) == 0);
@@ -351,9 +359,9 @@ static void render_stream(struct evbuffer *out)
 	evbuffer_add_printf(out, "pg_kafka_stream_reconnects_total %lu\n", ss.reconnects);
 	head(out, "pg_kafka_stream_lag_bytes", "gauge",
 	     "WAL the server had and the stream had not yet delivered, as of its last message.");
-	evbuffer_add_printf(out, "pg_kafka_stream_lag_bytes %" PRIu64 "\n",
-			    ss.server_wal_end > ss.received_lsn ? ss.server_wal_end - ss.received_lsn
-								: 0);
+	evbuffer_add_printf(
+		out, "pg_kafka_stream_lag_bytes %" PRIu64 "\n",
+		ss.server_wal_end > ss.received_lsn ? ss.server_wal_end - ss.received_lsn : 0);
 	head(out, "pg_kafka_stream_received_lsn", "gauge",
 	     "Highest WAL position received on the wake-up stream (and confirmed back).");
 	evbuffer_add_printf(out, "pg_kafka_stream_received_lsn %" PRIu64 "\n", ss.received_lsn);

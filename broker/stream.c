@@ -82,11 +82,11 @@ static struct {
 	int backoff_ms;
 	unsigned attempts;
 	char slot[64];
-	uint64_t received; /* highest WAL position received, confirmed back */
-	uint64_t wal_end;  /* the server's end of WAL in its last message */
-	int64_t last_message_ms;  /* monotonic; for stream_get_stats */
-	unsigned long failures;   /* conn_fail calls */
-	char *last_error;  /* the last failure logged, to log repeats quietly */
+	uint64_t received;       /* highest WAL position received, confirmed back */
+	uint64_t wal_end;        /* the server's end of WAL in its last message */
+	int64_t last_message_ms; /* monotonic; for stream_get_stats */
+	unsigned long failures;  /* conn_fail calls */
+	char *last_error;        /* the last failure logged, to log repeats quietly */
 } S;
 
 static void conn_start(void);
@@ -156,8 +156,9 @@ bool stream_up(void) { return S.state == ST_STREAMING; }
 void stream_get_stats(stream_stats *out)
 {
 	static const char *const names[] = {
-		[ST_STOPPED] = "stopped",   [ST_WAITING] = "waiting",   [ST_CONNECTING] = "connecting",
-		[ST_CREATING] = "creating", [ST_STARTING] = "starting", [ST_STREAMING] = "streaming",
+		[ST_STOPPED] = "stopped",       [ST_WAITING] = "waiting",
+		[ST_CONNECTING] = "connecting", [ST_CREATING] = "creating",
+		[ST_STARTING] = "starting",     [ST_STREAMING] = "streaming",
 	};
 
 	out->state = names[S.state];

@@ -137,8 +137,8 @@ static void test_metrics_listen(void **state)
 	assert_string_equal(g_config.metrics_host, "0.0.0.0");
 	assert_int_equal(g_config.metrics_port, 9999);
 	unsetenv("PGK_METRICS_LISTEN");
-	assert_int_equal(LOAD("--metrics-listen", "localhost"), -1);  /* no port */
-	assert_int_equal(LOAD("--metrics-listen", ":9404"), -1);      /* no host */
+	assert_int_equal(LOAD("--metrics-listen", "localhost"), -1); /* no port */
+	assert_int_equal(LOAD("--metrics-listen", ":9404"), -1);     /* no host */
 	assert_int_equal(LOAD("--metrics-listen", "localhost:0"), -1);
 	assert_int_equal(LOAD("--metrics-listen", "::1:9404"), -1);
 }

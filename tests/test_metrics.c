@@ -30,12 +30,12 @@ static void test_latency_buckets(void **state)
 {
 	(void)state;
 	assert_int_equal(metrics_latency_bucket(0), 0);
-	assert_int_equal(metrics_latency_bucket(500), 0);        /* le 0.0005, inclusive */
-	assert_int_equal(metrics_latency_bucket(501), 1);        /* le 0.001 */
+	assert_int_equal(metrics_latency_bucket(500), 0); /* le 0.0005, inclusive */
+	assert_int_equal(metrics_latency_bucket(501), 1); /* le 0.001 */
 	assert_int_equal(metrics_latency_bucket(1000), 1);
-	assert_int_equal(metrics_latency_bucket(99999), 7);      /* le 0.1 */
+	assert_int_equal(metrics_latency_bucket(99999), 7); /* le 0.1 */
 	assert_int_equal(metrics_latency_bucket(100000), 7);
-	assert_int_equal(metrics_latency_bucket(60000000), 15);  /* le 60 */
+	assert_int_equal(metrics_latency_bucket(60000000), 15);                      /* le 60 */
 	assert_int_equal(metrics_latency_bucket(60000001), METRICS_LATENCY_BUCKETS); /* +Inf */
 	assert_int_equal(metrics_latency_bucket(INT64_MAX), METRICS_LATENCY_BUCKETS);
 	for (int i = 1; i < METRICS_LATENCY_BUCKETS; i++)
@@ -69,14 +69,16 @@ static void test_errors_counted_at_every_depth(void **state)
 	done_request(a, 1, 4, f, 10);
 
 	char *text = render();
-	assert_int_equal(sample(text, "pg_kafka_request_errors_total{api=\"ListOffsets\",version=\"7\","
-				      "error_code=\"3\"}"),
+	assert_int_equal(sample(text,
+				"pg_kafka_request_errors_total{api=\"ListOffsets\",version=\"7\","
+				"error_code=\"3\"}"),
 			 2);
 	assert_int_equal(sample(text, "pg_kafka_request_errors_total{api=\"Fetch\",version=\"12\","
 				      "error_code=\"-1\"}"),
 			 1);
 	assert_null(strstr(text, "api=\"Fetch\",version=\"4\",error_code"));
-	assert_int_equal(sample(text, "pg_kafka_requests_total{api=\"ListOffsets\",version=\"7\"}"), 1);
+	assert_int_equal(sample(text, "pg_kafka_requests_total{api=\"ListOffsets\",version=\"7\"}"),
+			 1);
 	assert_int_equal(sample(text, "pg_kafka_requests_total{api=\"Fetch\",version=\"12\"}"), 1);
 	assert_int_equal(sample(text, "pg_kafka_requests_total{api=\"Fetch\",version=\"4\"}"), 1);
 	free(text);
@@ -92,8 +94,8 @@ static void test_histogram_text(void **state)
 	(void)state;
 
 	metrics_reset();
-	done_request(a, 3, 12, NULL, 400);     /* <= 0.0005 */
-	done_request(a, 3, 12, NULL, 3000);    /* <= 0.005 */
+	done_request(a, 3, 12, NULL, 400);      /* <= 0.0005 */
+	done_request(a, 3, 12, NULL, 3000);     /* <= 0.005 */
 	done_request(a, 3, 12, NULL, 90000000); /* +Inf */
 	char *text = render();
 	assert_int_equal(sample(text, "pg_kafka_request_duration_seconds_bucket{api=\"Metadata\","
@@ -111,7 +113,8 @@ static void test_histogram_text(void **state)
 	assert_int_equal(sample(text, "pg_kafka_request_duration_seconds_bucket{api=\"Metadata\","
 				      "le=\"+Inf\"}"),
 			 3);
-	assert_int_equal(sample(text, "pg_kafka_request_duration_seconds_count{api=\"Metadata\"}"), 3);
+	assert_int_equal(sample(text, "pg_kafka_request_duration_seconds_count{api=\"Metadata\"}"),
+			 3);
 	double sum = sample(text, "pg_kafka_request_duration_seconds_sum{api=\"Metadata\"}");
 	assert_true(sum > 90.003 && sum < 90.0035);
 	/* An API never asked shows no series. */

@@ -134,6 +134,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	M.stopping = true;
 	log_info("received %s; shutting down (%zu requests in flight)", name,
 		 server_requests_in_flight());
+	/* Probes see the broker go at once, not after the drain. */
+	metrics_http_stop();
 	server_stop();
 	M.drain_left_ms = DRAIN_MS;
 	arm_drain();

@@ -217,7 +217,7 @@ static void ra_done(void *arg, PGresult **res, int n, const char *err, const cha
 	}
 }
 
-void readahead_start(conn_slot *slot, struct pgconn *db, int isolation,
+void readahead_start(conn_slot *slot, struct pool_lane *db, int isolation,
 		     const readahead_part *parts, const db_stmt *stmts, int n, size_t estimate)
 {
 	readahead *ra = calloc(1, sizeof(*ra));

@@ -188,7 +188,7 @@ static void txn_sample(void)
 		return;
 	H.txn_pending = true;
 	H.txn_started_ms = clock_mono_ms();
-	db_submit(pool_pick(), &st, 1, txn_done, NULL);
+	db_submit(NULL, &st, 1, txn_done, NULL);
 }
 
 /* Failures leave the last sample in place: the pool's own metrics say

@@ -58,7 +58,7 @@
 typedef struct client {
 	struct client *prev, *next; /* S.clients */
 	struct bufferevent *bev;    /* NULL once gone */
-	pgconn *db;
+	pool_lane *db;
 	conn_slot slots[CONN_SLOTS]; /* handlers' per-connection state (request.h) */
 	request *head, *tail; /* in arrival order; the head answers first */
 	int nreq;
@@ -251,7 +251,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		return;
 	}
 	c->bev = bev;
-	c->db = pool_pick();
+	c->db = pool_lane_new();
 	format_addr(sa, (socklen_t)salen, c->peer, sizeof(c->peer));
 	{
 		/* "/host" from "host:port" or "[v6]:port" */
@@ -604,6 +604,7 @@ static void client_free(client *c)
 	for (int i = 0; i < CONN_SLOTS; i++)
 		if (c->slots[i].data && c->slots[i].release)
 			c->slots[i].release(c->slots[i].data);
+	pool_lane_free(c->db);
 	if (c->bev)
 		bufferevent_free(c->bev);
 	if (c->prev)

@@ -65,8 +65,9 @@ void pool_lane_free(pool_lane *l);
 /* True if at least one pool connection is up. */
 bool pool_available(void);
 /* For the metrics: connections up and in total, jobs queued (sent and not
- * yet answered, or waiting for a connection), and connection failures
- * (lost or failed attempts, each followed by a reconnect). */
+ * yet answered, waiting for their connection to come up, or pending until
+ * a connection can take them), and connection failures (lost or failed
+ * attempts, each followed by a reconnect). */
 typedef struct pool_stats {
 	int up, total;
 	long queued;

@@ -7,10 +7,15 @@
  * timestamp at or after it is not found.
  *
  * Timestamps are range-checked before they reach SQL, which cannot turn
- * every int64 into a time: past TS_SEARCH_MAX (beyond year 292 million;
- * Java's offsetsForTimes callers send Long.MAX_VALUE) no record can be at
- * or after it, so the answer is offset -1, timestamp -1, no error, as
- * Kafka's when nothing matches. Kafka's other special values are answered
+ * every int64 into a time. Past TS_STORED_MAX, the last time a record can
+ * have (a timestamptz, year 294276; Java's offsetsForTimes callers send
+ * Long.MAX_VALUE), no record matches: offset -1, timestamp -1, no error,
+ * as Kafka answers when nothing does. Between TS_SEARCH_MAX, the largest
+ * time the statement can express, and TS_STORED_MAX the statement searches
+ * from TS_SEARCH_MAX and a record found before the time asked for counts
+ * as none (so with several records past year 292 million in a partition,
+ * a search between their times can miss; the statement, not this check,
+ * would have to change). Kafka's other special values are answered
  * as Kafka does without tiered storage: EARLIEST_LOCAL (-4) is EARLIEST,
  * LATEST_TIERED (-5) is offset -1. Any other negative timestamp is a
  * search that every record matches (the broker stores no negative
@@ -35,6 +40,8 @@
  * with a margin for PostgreSQL's float arithmetic on it (the limit is
  * INT64_MAX microseconds). */
 #define TS_SEARCH_MAX 9223372036854000LL
+/* The last millisecond of PostgreSQL's timestamptz range, in Unix time. */
+#define TS_STORED_MAX 9224318015999999LL
 #define ISOLATION_READ_COMMITTED 1
 
 /* What the answer for a partition is made of. */
@@ -50,6 +57,7 @@ typedef struct lo_part {
 	const list_offsets_req_partition *in;
 	list_offsets_resp_partition *out;
 	lo_mode mode;
+	int64_t at_least; /* LO_SEARCH: a record found earlier than this is none */
 } lo_part;
 
 typedef struct lo_ctx {
@@ -60,7 +68,7 @@ typedef struct lo_ctx {
 
 static void lo_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		    bool retriable);
-static int64_t lo_query_timestamp(int64_t ts, lo_mode *mode);
+static int64_t lo_query_timestamp(int64_t ts, lo_mode *mode, int64_t *at_least);
 
 void handle_list_offsets(request *req)
 {
@@ -105,7 +113,8 @@ void handle_list_offsets(request *req)
 			lp->topic = in->name;
 			lp->in = &parts[p];
 			lp->out = &rp[p];
-			int64_t ts = lo_query_timestamp(parts[p].timestamp, &lp->mode);
+			int64_t ts =
+				lo_query_timestamp(parts[p].timestamp, &lp->mode, &lp->at_least);
 			params *pr = arena_alloc(req->arena, sizeof(*pr));
 			params_str(pr, req->arena, in->name);
 			params_int(pr, req->arena, parts[p].partition_index);
@@ -122,8 +131,9 @@ void handle_list_offsets(request *req)
 
 /* The timestamp Q_LIST_OFFSETS is asked with (always one it can turn into
  * a time, or a special value it knows), and what the answer is. */
-static int64_t lo_query_timestamp(int64_t ts, lo_mode *mode)
+static int64_t lo_query_timestamp(int64_t ts, lo_mode *mode, int64_t *at_least)
 {
+	*at_least = INT64_MIN;
 	switch (ts) {
 	case TS_LATEST:
 		*mode = LO_LATEST;
@@ -139,12 +149,13 @@ static int64_t lo_query_timestamp(int64_t ts, lo_mode *mode)
 		*mode = LO_NO_MATCH;
 		return TS_LATEST;
 	}
-	if (ts > TS_SEARCH_MAX) {
+	if (ts > TS_STORED_MAX) {
 		*mode = LO_NO_MATCH;
 		return TS_LATEST;
 	}
 	*mode = LO_SEARCH;
-	return ts < 0 ? 0 : ts;
+	*at_least = ts;
+	return ts < 0 ? 0 : ts > TS_SEARCH_MAX ? TS_SEARCH_MAX : ts;
 }
 
 static void lo_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
@@ -161,7 +172,8 @@ static void lo_done(void *arg, PGresult **res, int n, const char *err, const cha
 	for (int i = 0; i < c->nparts; i++) {
 		lo_part *lp = &c->parts[i];
 		if (err) {
-			lp->out->error_code = retry ? KERR_KAFKA_STORAGE_ERROR : KERR_UNKNOWN_SERVER_ERROR;
+			lp->out->error_code =
+				retry ? KERR_KAFKA_STORAGE_ERROR : KERR_UNKNOWN_SERVER_ERROR;
 			continue;
 		}
 		const PGresult *r = res[i];
@@ -186,7 +198,8 @@ static void lo_done(void *arg, PGresult **res, int n, const char *err, const cha
 			break;
 		case LO_SEARCH:
 			/* No record at or after the time: offset -1, as Kafka. */
-			if (pgtext_i64(r, 0, 2, -1) >= fetchable)
+			if (pgtext_i64(r, 0, 2, -1) >= fetchable ||
+			    pgtext_i64(r, 0, 3, -1) < lp->at_least)
 				break;
 			lp->out->offset = pgtext_i64(r, 0, 2, -1);
 			lp->out->timestamp = pgtext_i64(r, 0, 3, -1);

@@ -139,6 +139,7 @@ static struct {
 	jobq failq;                 /* jobs failed before reaching a connection */
 	struct event *ev_fail;      /* empties failq from the loop */
 	unsigned pass;              /* dispatch_pending passes */
+	unsigned long failures;     /* conn_fail calls, for pool_get_stats */
 } P;
 
 static void conn_start(pgconn *c);
@@ -351,6 +352,15 @@ bool pool_available(void)
 			return true;
 	}
 	return false;
+}
+
+void pool_get_stats(pool_stats *out)
+{
+	*out = (pool_stats){.total = P.size, .queued = P.pending.n, .failures = P.failures};
+	for (int i = 0; i < P.size; i++) {
+		out->up += P.conns[i].state == PC_UP && !P.conns[i].broken;
+		out->queued += P.conns[i].sent.n + P.conns[i].waitq.n;
+	}
 }
 
 void db_submit(pool_lane *l, const db_stmt *stmts, int n, db_done_fn cb, void *arg)
@@ -896,6 +906,7 @@ static void conn_fail(pgconn *c, const char *why, bool quiet)
 	jobq dead = {0};
 	job *j;
 
+	P.failures++;
 	if (c->state == PC_UP) {
 		if (!quiet)
 			log_warn("pool[%d]: connection to PostgreSQL lost: %s; reconnecting", c->id,

@@ -51,6 +51,7 @@
 
 #include "log.h"
 #include "pool.h"
+#include "sqlstate.h"
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
@@ -177,7 +178,6 @@ static void job_fail(job *j, const char *msg, bool retriable);
 static void jobq_push(jobq *q, job *j);
 static job *jobq_pop(jobq *q);
 static void jobq_take(jobq *dst, jobq *src);
-static bool sqlstate_retriable(const char *state);
 static char *clean_message(const char *msg);
 static double seconds_since(const struct timespec *t);
 
@@ -844,7 +844,7 @@ static void conn_drain(pgconn *c)
 				const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 				const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 				job_set_error(j, msg ? msg : PQresultErrorMessage(res), state,
-					      sqlstate_retriable(state));
+					      state && sqlstate_retriable(state));
 			}
 			break;
 		default:
@@ -1192,21 +1192,6 @@ static void jobq_take(jobq *dst, jobq *src)
 	dst->n += src->n;
 	src->head = src->tail = NULL;
 	src->n = 0;
-}
-
-/*
- * Errors worth retrying: connection trouble (08), transaction rollbacks such
- * as serialization failures and deadlocks (40), insufficient resources (53),
- * operator intervention such as a shutdown or a cancelled statement (57),
- * and lock timeouts (55P03).
- */
-static bool sqlstate_retriable(const char *state)
-{
-	if (!state || strlen(state) != 5)
-		return false;
-	return strncmp(state, "08", 2) == 0 || strncmp(state, "40", 2) == 0 ||
-	       strncmp(state, "53", 2) == 0 || strncmp(state, "57", 2) == 0 ||
-	       strcmp(state, "55P03") == 0;
 }
 
 /* A copy of a libpq message on one line: whitespace runs (libpq messages

@@ -85,8 +85,11 @@ int cutover_run(const char *group, bool commit)
 
 		if (!shadow_topic_selected(topic))
 			why = "topic not mirrored";
+		else if (strcmp(lag, "unknown") == 0)
+			why = "the forwarder has not reported this partition (is it running on this "
+			      "slot?)";
 		else if (!cp)
-			why = "nothing forwarded yet";
+			why = "no checkpoint for this partition yet";
 		else if (committed > cp->local + 1)
 			why = "committed offset not forwarded yet";
 		else if (strcmp(lag, "0") != 0)

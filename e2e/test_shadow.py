@@ -163,7 +163,8 @@ def test_mirror_survives_kills_and_outage(pg, mock, workdir):
     ext = topic + ".ext"
 
     metrics_port = free_port()
-    shadow = Shadow(pg, mock, workdir, slot, "--topic-map", "%s:%s" % (topic, ext),
+    shadow = Shadow(pg, mock, workdir, slot, "--include", topic,
+                    "--topic-map", "%s:%s" % (topic, ext),
                     "--metrics-listen", "127.0.0.1:%d" % metrics_port)
     shadow.start()
     try:
@@ -281,7 +282,7 @@ def test_cutover_consumer_group(kafka, mock, workdir):
         pg.sql("SELECT count(kafka.produce('%s', NULL::bytea, convert_to('c' || i, 'UTF8'), "
                "NULL, i %% 2)) FROM generate_series(%d, %d) i" % (topic, first, last))
 
-    shadow = Shadow(pg, mock, workdir, slot)
+    shadow = Shadow(pg, mock, workdir, slot, "--include", topic)
     shadow.start()
     try:
         wait_for(lambda: "streaming slot" in shadow.log(), 30, "the forwarder to stream")
@@ -332,10 +333,11 @@ def test_cutover_consumer_group(kafka, mock, workdir):
 
 
 @pytest.mark.e2e_timeout(120)
-def test_replay_history_then_mirror(pg, mock, workdir):
-    """Records written before shadow mode are copied with --replay; the
-    forwarder started afterwards mirrors the rest; the external topic ends
-    with every record once, in offset order, with the same timestamps."""
+def test_history_then_mirror_then_replay(pg, mock, workdir):
+    """Records written before shadow mode are copied by the forwarder's
+    first start, then it mirrors the rest; the external topic ends with
+    every record once, in offset order, with the same timestamps and
+    headers. --replay, run afterwards, finds everything there."""
     topic, slot = mirrored_topic(pg, mock, "hist", 2)
 
     def produce(first, last):
@@ -347,16 +349,7 @@ def test_replay_history_then_mirror(pg, mock, workdir):
 
     produce(0, 299)  # history
     base = [str(SHADOW_BIN), "--pg", pg.conninfo, "--slot", slot, "--bootstrap", mock.bootstrap]
-    r = subprocess.run(base + ["--replay", topic], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       env=dict(os.environ, **ENV), timeout=60)
-    assert r.returncode == 0 and b"replay done" in r.stdout, r.stdout + r.stderr
-    assert not SANITIZER_RE.search(r.stderr.decode(errors="replace"))
-    # a second run finds everything there and sends nothing
-    r = subprocess.run(base + ["--replay", topic], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       env=dict(os.environ, **ENV), timeout=60)
-    assert r.returncode == 0 and b"0 records sent" in r.stderr, r.stdout + r.stderr
-
-    shadow = Shadow(pg, mock, workdir, slot)
+    shadow = Shadow(pg, mock, workdir, slot, "--include", topic)
     shadow.start()
     try:
         wait_for(lambda: "streaming slot" in shadow.log(), 30, "the forwarder to stream")
@@ -365,13 +358,20 @@ def test_replay_history_then_mirror(pg, mock, workdir):
         expect = {p: len(local[p]) for p in range(2)}
         got = external_records(mock.bootstrap, topic, 2, expect)
         for p in range(2):
-            assert [(k, v, ts) for _, k, v, ts in local[p]] == \
-                [(k, v, ts) for _, k, v, _h, ts in got[p]]
+            assert [(o, k, v, ts) for o, k, v, ts in local[p]] == \
+                [(o, k, v, ts) for o, k, v, _h, ts in got[p]]
             for (_, _k, v, h, _ts) in got[p]:
                 i = int(v[1:])
                 assert h == ([("n", str(i).encode())] if i % 3 == 0 else [])
         shadow.stop()
         shadow.check_sanitizer()
+        for start in ("earliest", "@2023-06-01 00:02:00+00"):
+            r = subprocess.run(base + ["--replay", topic, "--replay-from", start],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env=dict(os.environ, **ENV), timeout=60)
+            assert r.returncode == 0 and b"replay done" in r.stdout, r.stdout + r.stderr
+            assert r.stderr.count(b" 0 records sent") == 2, r.stderr
+            assert not SANITIZER_RE.search(r.stderr.decode(errors="replace"))
     finally:
         if shadow.proc.poll() is None:
             shadow.kill()
@@ -390,7 +390,7 @@ def test_postgres_restart(fresh_pg, mock, workdir):
         pg.sql("SELECT count(kafka.produce('%s', NULL::bytea, convert_to('r' || i, 'UTF8'), "
                "NULL, i %% 3)) FROM generate_series(%d, %d) i" % (topic, first, last))
 
-    shadow = Shadow(pg, mock, workdir, slot)
+    shadow = Shadow(pg, mock, workdir, slot, "--include", topic)
     shadow.start()
     try:
         wait_for(lambda: "streaming slot" in shadow.log(), 30, "the forwarder to stream")

@@ -223,8 +223,14 @@ static int dedup_init(part *p)
 	while ((err = rd_kafka_query_watermark_offsets(S.rk, p->ext, p->partition, &lo, &hi,
 						       5000)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		snprintf(p->last_error, sizeof(p->last_error), "%s", rd_kafka_err2str(err));
-		log_warn("watermarks of %s[%d]: %s (retrying)", p->ext, p->partition,
-			 rd_kafka_err2str(err));
+		bool missing = err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
+			       err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+			       err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+		log_warn("watermarks of %s[%d]: %s (retrying%s)", p->ext, p->partition,
+			 rd_kafka_err2str(err),
+			 missing ? "; create the topic on the external cluster with at least as "
+				   "many partitions as locally"
+				 : "");
 		if (stopping)
 			return -1;
 		slot_send_status(false);

@@ -407,3 +407,49 @@ def test_try_it_locally(fresh_pg, workdir):
         mock.send_signal(signal.SIGTERM)
         mock.wait(30)
         mock_log.close()
+
+
+@pytest.mark.e2e_timeout(180)
+def test_history_ending_with_transaction_marker(kafka, mock, workdir):
+    """A partition whose last offset is a transaction's commit marker (an
+    offset without a record): after the history copy the lag is zero and
+    the group that read to the end is ready for cutover."""
+    pg = kafka.pg
+    topic, slot = new_topic(pg, mock, "txnhist", 1)
+    p = kafka.producer(**{"transactional.id": unique("txnhist")})
+    p.init_transactions(30)
+    p.begin_transaction()
+    for i in range(10):
+        p.produce(topic, value=b"t%d" % i, partition=0)
+    p.commit_transaction(30)
+    assert pg.sql("SELECT next_offset FROM kafka.partitions WHERE topic = '%s'" % topic) == "11"
+    group = unique("txnhist")
+    c = kafka.consumer(**{"group.id": group, "enable.auto.offset.store": True,
+                          "isolation.level": "read_committed"})
+    c.subscribe([topic])
+    got = []
+
+    def consumed():
+        got.extend(m for m in c.consume(10, 0.5) if not m.error())
+        return len(got) >= 10
+    wait_for(consumed, 60, "the 10 records on pg_kafka", interval=0)
+    c.commit(asynchronous=False)
+    c.close()
+    committed = pg.sql("SELECT committed_offset FROM kafka.consumer_offsets WHERE group_id = '%s'"
+                       % group)
+
+    shadow = Shadow(pg, mock, workdir, slot, "--include", topic)
+    try:
+        shadow.start()
+        wait_for(lambda: pg.sql("SELECT kafka.shadow_ready('%s', '%s')" % (slot, topic)) == "t",
+                 60, "the topic to be ready for cutover")
+        r = run_shadow(pg, mock, slot, "--cutover-status", group)
+        out = r.stdout.decode()
+        assert r.returncode == 0, out + r.stderr.decode()
+        assert "%s[0] committed=%s -> %s[0] 10 lag=0 ready" % (topic, committed, topic) in out, out
+        shadow.stop()
+        shadow.check_sanitizer()
+    finally:
+        if shadow.proc and shadow.proc.poll() is None:
+            shadow.kill()
+        drop_slot(pg, slot)

@@ -140,6 +140,17 @@ int history_run(void)
 	}
 	if (stopping || S.fatal || wait_delivered() < 0)
 		goto out;
+	/* Every record below stream_from is on the external cluster now (or,
+	 * latest, is not to be). An offset between the last record and H is a
+	 * transaction marker, which has no record: the positions say H - 1, so
+	 * the lag is zero and cutover translates a committed offset of H. */
+	for (int i = 0; i < S.nparts; i++) {
+		part *p = S.parts[i];
+		if (p->stream_from > 0 && p->delivered_local < p->stream_from - 1) {
+			p->delivered_local = p->stream_from - 1;
+			p->dirty = true;
+		}
+	}
 	/* positions (and start.position = latest marks) before streaming */
 	checkpoint_write(true);
 	while (S.cp_inflight > 0 && !stopping && !S.fatal) {

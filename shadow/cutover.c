@@ -90,8 +90,8 @@ int cutover_run(const char *group, bool commit)
 		if (!shadow_topic_selected(topic))
 			why = "topic not mirrored";
 		else if (strcmp(lag, "unknown") == 0)
-			why = "the forwarder has not reported this partition (is it running on this "
-			      "slot?)";
+			why = "the forwarder has not reported this partition "
+			      "(is it running on this slot?)";
 		else if (!cp)
 			why = "no checkpoint for this partition yet";
 		else if (committed > cp->local + 1)

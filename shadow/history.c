@@ -214,7 +214,8 @@ static int copy_partition(PGconn *c, part *p, int64_t from, int64_t end, int64_t
 				continue;
 			}
 			bool knull = PQgetisnull(res, i, 2), vnull = PQgetisnull(res, i, 3);
-			if (forward_produce(p, &history_txn, off, knull ? NULL : PQgetvalue(res, i, 2),
+			if (forward_produce(p, &history_txn, off,
+					    knull ? NULL : PQgetvalue(res, i, 2),
 					    knull ? -1 : PQgetlength(res, i, 2),
 					    vnull ? NULL : PQgetvalue(res, i, 3),
 					    vnull ? -1 : PQgetlength(res, i, 3),

@@ -50,13 +50,13 @@ typedef struct part {
 	int64_t cp_local;        /* what the checkpoint topic says */
 	long inflight;
 	int64_t inflight_bytes;
-	int64_t forwarded;  /* records delivered this run */
-	int64_t skip_upto;  /* dedup: local offsets <= this are already there */
-	int64_t skip_count; /* dedup: then this many more are */
-	int64_t stream_from; /* history.c copied everything below this offset */
+	int64_t forwarded;         /* records delivered this run */
+	int64_t skip_upto;         /* dedup: local offsets <= this are already there */
+	int64_t skip_count;        /* dedup: then this many more are */
+	int64_t stream_from;       /* history.c copied everything below this offset */
 	int64_t ext_low, ext_high; /* external watermarks when first met */
 	bool has_checkpoint;       /* the checkpoint topic knows this partition */
-	bool dirty;         /* delivered since the last checkpoint */
+	bool dirty;                /* delivered since the last checkpoint */
 	char last_error[256];
 } part;
 

@@ -2,9 +2,9 @@
  * The forwarder's replication connection: create the permanent slot if it
  * is missing, read kafka.shadow_topics (slot_connect), then, once
  * history.c has copied what the tables hold, START_REPLICATION with the
- * binary format (slot_stream), then read CopyData (common/replproto.h) and hand each decoder
- * message to forward.c, and send standby status updates that confirm
- * only what checkpoint.c has made safe (S.confirmed_lsn).
+ * binary format (slot_stream); then read CopyData (common/replproto.h),
+ * hand each decoder message to forward.c, and send standby status updates
+ * that confirm only what checkpoint.c has made safe (S.confirmed_lsn).
  */
 #include <stdbool.h>
 #include <stdint.h>

@@ -43,7 +43,7 @@ class Writer:
         self.pg, self.topic, self.nparts, self.next, self.batch = pg, topic, nparts, first, batch
         self.errors = []
         self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self.run)
+        self.thread = threading.Thread(target=self.run, daemon=True)
         self.thread.start()
 
     def run(self):
@@ -177,41 +177,51 @@ def test_sigkill_during_history_copy(pg, mock, workdir):
         drop_slot(pg, slot)
 
 
-@pytest.mark.e2e_timeout(180)
-def test_topic_added_to_include_list(pg, mock, workdir):
+@pytest.mark.e2e_timeout(300)
+@pytest.mark.parametrize("kill", [False, True], ids=["plain", "sigkill-mid-copy"])
+def test_topic_added_to_include_list(pg, mock, workdir, kill):
     nparts = 3
+    history = 90_000 if kill else 5000
     first, slot = new_topic(pg, mock, "inca", nparts)
     later = unique("incb")
     pg.sql("SELECT kafka.create_topic('%s', %d)" % (later, nparts))
     mock.command("topic %s %d" % (later, nparts))
-    shadow = Shadow(pg, mock, workdir, slot, "--include", first)
-    writer = None
+    port = free_port()
+    shadow = Shadow(pg, mock, workdir, slot, "--include", first,
+                    "--metrics-listen", "127.0.0.1:%d" % port)
+    writers = []
     try:
         shadow.start()
         wait_for(lambda: "streaming slot" in shadow.log(), 60, "the forwarder to stream")
         produce(pg, first, nparts, 0, 2999)
-        produce(pg, later, nparts, 0, 4999)  # not mirrored yet
+        for i in range(0, history, 30_000):  # not mirrored yet
+            produce(pg, later, nparts, i, min(i + 30_000, history) - 1)
         assert_mirror_equal(pg, mock, first, nparts, shadow)
         shadow.stop()
 
         # the second topic joins while both keep being written
-        writer = Writer(pg, later, nparts, 5000)
-        writer_a = Writer(pg, first, nparts, 3000)
-        wait_for(lambda: writer.written_since(5000) >= 400, 30, "records before the restart")
+        writers = [Writer(pg, later, nparts, history), Writer(pg, first, nparts, 3000)]
+        wait_for(lambda: writers[0].written_since(history) >= 400, 30, "records before the restart")
         shadow.args[shadow.args.index(first)] = "%s,%s" % (first, later)
         shadow.start()
-        wait_for(lambda: shadow.log().count("streaming slot") >= 2, 60, "the forwarder to stream")
-        mark = writer.next
-        wait_for(lambda: writer.written_since(mark) >= 1000, 30, "records after the switch")
-        writer.stop()
-        writer_a.stop()
+        if kill:
+            wait_for(lambda: (metric(metrics(port), "pg_kafka_shadow_forwarded_total") or 0)
+                     >= 1000, 120, "part of the history to be forwarded", interval=0.02)
+            shadow.kill()
+            assert shadow.log().count("streaming slot") == 1, "the copy finished before the kill"
+            shadow.start()
+        wait_for(lambda: shadow.log().count("streaming slot") == 2, 120, "the forwarder to stream")
+        mark = writers[0].next
+        wait_for(lambda: writers[0].written_since(mark) >= 1000, 30, "records after the switch")
+        for w in writers:
+            w.stop()
         assert_mirror_equal(pg, mock, later, nparts, shadow)
         assert_mirror_equal(pg, mock, first, nparts, shadow)
         shadow.stop()
         shadow.check_sanitizer()
     finally:
-        if writer:
-            writer.stopping.set()
+        for w in writers:
+            w.stopping.set()
         if shadow.proc and shadow.proc.poll() is None:
             shadow.kill()
         drop_slot(pg, slot)

@@ -142,7 +142,10 @@ void shadow_metrics_text(struct evbuffer *out)
 	} gauges[] = {
 		{"local_offset", "last local offset the external cluster acknowledged", 0},
 		{"external_offset", "its external offset", 1},
-		{"lag_records", "records read from the slot, not yet acknowledged", 2},
+		{"lag_records",
+		 "local records (up to the high watermark seen at start, then read from the slot) "
+		 "not yet acknowledged",
+		 2},
 		{"lag_bytes", "their key, value and header bytes", 3},
 		{"forwarded_records", "records forwarded by this session", 4},
 	};

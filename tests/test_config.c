@@ -361,7 +361,10 @@ static void test_shadow_defaults(void **state)
 	assert_int_equal(g_shadow.confirm_interval_ms, 200);
 	assert_int_equal(g_shadow.status_interval_ms, 5000);
 	assert_string_equal(g_shadow.replay_from, "earliest");
+	assert_int_equal(g_shadow.start_position, START_EARLIEST);
 	assert_int_equal(g_shadow.nkafka, 0);
+	assert_int_equal(SLOAD("--bootstrap", "ext:9092", "--start-position", "LATEST"), 0);
+	assert_int_equal(g_shadow.start_position, START_LATEST);
 }
 
 /* Quoted values and trailing comments, as in the broker's file. */
@@ -420,6 +423,7 @@ static void test_shadow_errors(void **state)
 	assert_int_equal(SLOAD("--bootstrap", "x:1", "--confirm-interval-ms", "0"), -1);
 	assert_int_equal(SLOAD("--bootstrap", "x:1", "--status-interval-ms", "9999999999"), -1);
 	assert_int_equal(SLOAD("--bootstrap", "x:1", "--dedup", "maybe"), -1);
+	assert_int_equal(SLOAD("--bootstrap", "x:1", "--start-position", "end"), -1);
 	setenv("SHADOW_DEDUP", "perhaps", 1);
 	assert_int_equal(SLOAD("--bootstrap", "x:1"), -1);
 	unsetenv("SHADOW_DEDUP");

@@ -350,6 +350,70 @@ static void test_txn_offset_commit_generation(void **state)
 	hx_leave("tx-live-group", &m);
 }
 
+/* TxnOffsetCommit checks each partition as OffsetCommit does; the valid
+ * partitions of the same request are still committed. */
+static void test_txn_offset_commit_partition_checks(void **state)
+{
+	(void)state;
+	HX_NEED_PG();
+	producer p = begin_producer("tx-part-checks");
+	assert_int_equal(add_offsets(KS(p.txn_id), p.pid, p.epoch, KS("tx-checks-group")),
+			 KERR_NONE);
+	char big[4097];
+	memset(big, 'm', sizeof(big));
+	txn_offset_commit_req_partition parts[4] = {
+		{.partition_index = 0,
+		 .committed_offset = 5,
+		 .committed_leader_epoch = -1,
+		 .committed_metadata = (kstr){big, 4097}},
+		{.partition_index = 0,
+		 .committed_offset = 6,
+		 .committed_leader_epoch = -1,
+		 .committed_metadata = KS("\xc0\x80")},
+		{.partition_index = -1,
+		 .committed_offset = 7,
+		 .committed_leader_epoch = -1,
+		 .committed_metadata = KSTR_NULL},
+		{.partition_index = 1,
+		 .committed_offset = 8,
+		 .committed_leader_epoch = 2,
+		 .committed_metadata = (kstr){big, 4096}},
+	};
+	txn_offset_commit_req_partition other = {.partition_index = 0,
+						 .committed_offset = 9,
+						 .committed_leader_epoch = -1,
+						 .committed_metadata = KSTR_NULL};
+	txn_offset_commit_req_topic t[2] = {
+		{.name = KS(TOPIC), .partitions = ARR(parts, 4)},
+		{.name = KS("bad name!"), .partitions = ARR(&other, 1)}};
+	txn_offset_commit_req b = {.transactional_id = KS(p.txn_id),
+				   .group_id = KS("tx-checks-group"),
+				   .producer_id = p.pid,
+				   .producer_epoch = p.epoch,
+				   .generation_id = -1,
+				   .member_id = KS(""),
+				   .group_instance_id = KSTR_NULL,
+				   .topics = ARR(t, 2)};
+	request *req = hx_call(API_TXN_OFFSET_COMMIT, 3, b);
+	txn_offset_commit_resp_topic *rt = ((txn_offset_commit_resp *)req->resp)->topics.items;
+	txn_offset_commit_resp_partition *rp = rt[0].partitions.items;
+	assert_int_equal(rp[0].error_code, KERR_OFFSET_METADATA_TOO_LARGE);
+	assert_int_equal(rp[1].error_code, KERR_INVALID_REQUEST);
+	assert_int_equal(rp[2].error_code, KERR_UNKNOWN_TOPIC_OR_PARTITION);
+	assert_int_equal(rp[3].error_code, KERR_NONE);
+	assert_int_equal(rp[3].partition_index, 1);
+	rp = rt[1].partitions.items;
+	assert_int_equal(rp[0].error_code, KERR_UNKNOWN_TOPIC_OR_PARTITION);
+	hx_free(req);
+
+	assert_int_equal(end_txn(3, &p, p.epoch, true), KERR_NONE);
+	int64_t off;
+	assert_int_equal(fetch_committed("tx-checks-group", 1, &off), KERR_NONE);
+	assert_int_equal(off, 8);
+	assert_int_equal(fetch_committed("tx-checks-group", 0, &off), KERR_NONE);
+	assert_int_equal(off, -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -360,6 +424,7 @@ int main(void)
 		cmocka_unit_test(test_add_partitions_errors),
 		cmocka_unit_test(test_group_id_checks_agree),
 		cmocka_unit_test(test_txn_offset_commit_generation),
+		cmocka_unit_test(test_txn_offset_commit_partition_checks),
 	};
 	return cmocka_run_group_tests(tests, setup, hx_teardown);
 }

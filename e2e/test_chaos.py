@@ -51,7 +51,7 @@ FULL = bool(os.environ.get("PGK_CHAOS"))
 full_only = pytest.mark.skipif(not FULL, reason="fault injection suite: run it with make chaos")
 
 PROGRESS = 30       # records each producer gets acknowledged before and after a fault
-FAULT_DEADLINE = 60  # seconds a fault may take to be felt, or to heal
+FAULT_DEADLINE = 45  # seconds a fault may take to be felt, or to heal
 
 # --------------------------------------------------------------------------
 # A byte-stream proxy between the broker and PostgreSQL.
@@ -396,19 +396,23 @@ def wait_progress(producers, more, what):
     wait_for(progressed, FAULT_DEADLINE + 60, what, 0.1)
 
 
-def wait_felt_by_producers(producers, what):
-    """Wait until every producer has records it sent since now and that are
-    not acknowledged: the fault holds their traffic up."""
-    since = {p.name: p.counts()[0] for p in producers}
+def outstanding(p):
+    """Records of p sent and neither acknowledged nor failed."""
+    with p.lock:
+        return len(p.sent) - len(p.acks) - len(p.failed)
 
-    def felt():
-        for p in producers:
-            with p.lock:
-                later = p.sent[since[p.name]:]
-                if not later or all(v in p.acks for v in later):
-                    return False
-        return True
-    wait_for(felt, FAULT_DEADLINE, what, 0.05)
+
+def wait_held_up(producers, what, extra=lambda: True):
+    """Wait until every producer has records waiting for an answer (and
+    extra() holds): the fault holds their traffic up."""
+    wait_for(lambda: all(outstanding(p) > 0 for p in producers) and extra(),
+             FAULT_DEADLINE, what, 0.05)
+
+
+def refused_produces(broker):
+    """Produce requests the broker answered with a retriable error because
+    PostgreSQL failed it."""
+    return broker.log_text().count(" produce failed")
 
 
 def check(pg, topic, producers, fault):
@@ -507,8 +511,6 @@ def kill_broker(b):
 def kill_and_restart_broker(broker):
     def inject(producers):
         kill_broker(broker)
-        wait_felt_by_producers(producers, "the producers to have records waiting on the "
-                               "restarted broker")
     return inject
 
 
@@ -542,9 +544,13 @@ def test_postgres_immediate_stop(fresh_pg, make_broker, node_ready):
     def inject(producers):
         before = pool_warnings(broker)
         fresh_pg.stop("immediate")
-        wait_broker_noticed(broker, before, "the broker to notice PostgreSQL stopped")
-        wait_felt_by_producers(producers, "the producers to have records held up")
-        fresh_pg.start()
+        try:
+            wait_broker_noticed(broker, before, "the broker to notice PostgreSQL stopped")
+            refused = refused_produces(broker)
+            wait_held_up(producers, "produces to be refused and every producer held up",
+                         lambda: refused_produces(broker) >= refused + len(producers))
+        finally:
+            fresh_pg.start()
     run_fault(fresh_pg, broker, "PostgreSQL pg_ctl -m immediate + start", inject)
 
 
@@ -557,15 +563,32 @@ def test_postmaster_sigkill(fresh_pg, make_broker, node_ready):
         before = pool_warnings(broker)
         pid = int((fresh_pg.data / "postmaster.pid").read_text().split()[0])
         os.kill(pid, signal.SIGKILL)
-        wait_broker_noticed(broker, before, "the broker to notice the postmaster died")
-        wait_felt_by_producers(producers, "the producers to have records held up")
-        # The orphaned backends exit when they notice the postmaster is
-        # gone; until then a new postmaster refuses to start.
-        wait_for(lambda: not backends_of(fresh_pg.data), FAULT_DEADLINE,
-                 "the orphaned backends to exit")
-        fresh_pg.running = False
-        fresh_pg.start()
+        try:
+            wait_broker_noticed(broker, before, "the broker to notice the postmaster died")
+            refused = refused_produces(broker)
+            wait_held_up(producers, "produces to be refused and every producer held up",
+                         lambda: refused_produces(broker) >= refused + len(producers))
+        finally:
+            # The orphaned backends exit when they notice the postmaster is
+            # gone; until then a new postmaster refuses to start.
+            wait_for(lambda: not backends_of(fresh_pg.data), FAULT_DEADLINE,
+                     "the orphaned backends to exit")
+            # A postmaster nobody reaps stays a zombie (this machine's init
+            # does not reap), which pg_ctl and PostgreSQL take for a live one:
+            # its lock file is stale once no process uses the directory.
+            if is_zombie(pid):
+                (fresh_pg.data / "postmaster.pid").unlink()
+            fresh_pg.running = False
+            fresh_pg.start()
     run_fault(fresh_pg, broker, "postmaster SIGKILL + start", inject)
+
+
+def is_zombie(pid):
+    try:
+        stat = Path("/proc/%d/stat" % pid).read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] == "Z"
 
 
 def backends_of(datadir):
@@ -597,11 +620,13 @@ def test_network_stall(fresh_pg, pg_proxy, make_broker, node_ready):
 
     def inject(producers):
         pg_proxy.stall()
-        # Held up: statements are stuck in the proxy and every producer has
-        # records waiting.
-        wait_for(lambda: pg_proxy.held > 0, FAULT_DEADLINE, "a statement held in the proxy")
-        wait_felt_by_producers(producers, "the producers to have records held up")
-        pg_proxy.resume()
+        try:
+            # Held up: statements are stuck in the proxy and every producer
+            # has records waiting.
+            wait_held_up(producers, "statements held in the proxy and every producer held up",
+                         lambda: pg_proxy.held > 0)
+        finally:
+            pg_proxy.resume()
     run_fault(fresh_pg, broker, "broker-PostgreSQL network stalled", inject)
 
 
@@ -614,8 +639,8 @@ def test_network_cut(fresh_pg, pg_proxy, make_broker, node_ready):
         before = pool_warnings(broker)
         pg_proxy.cut()
         wait_broker_noticed(broker, before, "the broker to notice the cut")
-        # And a second cut while it reconnects and producers retry.
-        wait_felt_by_producers(producers, "the producers to have records held up")
+        # And a second cut while it reconnects and the producers retry.
+        wait_held_up(producers, "every producer held up")
         pg_proxy.cut()
     run_fault(fresh_pg, broker, "broker-PostgreSQL connections cut", inject)
 
@@ -673,12 +698,13 @@ def test_disk_full(fresh_pg, small_tablespace, make_broker, node_ready):
     filler = small_tablespace / "filler"
 
     def inject(producers):
-        log_before = len(tail(fresh_pg.logfile, 1 << 30))
+        refused = refused_produces(broker)
         fill(filler)
-        wait_for(lambda: "No space left on device" in tail(fresh_pg.logfile, 1 << 30)[log_before:],
-                 FAULT_DEADLINE, "PostgreSQL to run out of space for kafka.records")
-        wait_felt_by_producers(producers, "the producers to have records held up")
-        filler.unlink()
+        try:
+            wait_held_up(producers, "produces to fail for want of space and every producer "
+                         "held up", lambda: refused_produces(broker) >= refused + len(producers))
+        finally:
+            filler.unlink()
     run_fault(fresh_pg, broker, "PostgreSQL tablespace full", inject)
 
 

@@ -257,13 +257,22 @@ class ConfluentProducer(Producer):
     def __init__(self, name, bootstrap, topic, partition, idempotent):
         super().__init__(name, bootstrap, topic, partition)
         self.idempotent = idempotent
+        self.req_timeouts = 0  # requests librdkafka gave up waiting for (its statistics)
+
+    def _stats(self, text):
+        stats = json.loads(text)
+        self.req_timeouts = sum(b.get("req_timeouts", 0) for b in stats["brokers"].values())
 
     def run(self):
         from confluent_kafka import Producer as CProducer
+        # A 5 s request timeout, so that a stall makes librdkafka give up on
+        # requests whose outcome it cannot know, and send them again.
         p = CProducer({"bootstrap.servers": self.bootstrap, "broker.address.family": "v4",
                        "acks": "all", "enable.idempotence": self.idempotent,
                        "linger.ms": 5, "message.timeout.ms": 120000,
-                       "socket.timeout.ms": 30000, "retry.backoff.ms": 200})
+                       "request.timeout.ms": 5000, "socket.timeout.ms": 30000,
+                       "retry.backoff.ms": 200, "statistics.interval.ms": 200,
+                       "stats_cb": self._stats})
 
         def on_delivery(err, msg):
             v = msg.value().decode()
@@ -351,6 +360,14 @@ class KafkaJSProducer(Producer):
     def state(self):
         return "%s; KafkaJS log %s:\n%s" % (super().state(), self.stderr_path,
                                              tail(self.stderr_path, 2000))
+
+    def stop(self, timeout=90):
+        problems = super().stop(timeout)
+        proc = getattr(self, "proc", None)
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        return problems
 
     def _close_stdin_when_stopping(self, proc):
         self.stopping.wait()
@@ -471,8 +488,8 @@ def run_fault(pg, broker, fault, inject, families=ALL_FAMILIES):
         inject(producers)
         wait_progress(producers, PROGRESS, "every producer to get records acknowledged "
                       "after the fault (%s)" % fault)
-    except AssertionError as e:
-        failure = "%s\n%s" % (e, "\n".join("  %s: %s" % (p.name, p.state())
+    except Exception as e:
+        failure = "%r\n%s" % (e, "\n".join("  %s: %s" % (p.name, p.state())
                                             for p in producers))
     finally:
         for p in producers:
@@ -620,11 +637,14 @@ def test_network_stall(fresh_pg, pg_proxy, make_broker, node_ready):
 
     def inject(producers):
         pg_proxy.stall()
+        librdkafka = [p for p in producers if isinstance(p, ConfluentProducer)]
         try:
-            # Held up: statements are stuck in the proxy and every producer
-            # has records waiting.
-            wait_held_up(producers, "statements held in the proxy and every producer held up",
-                         lambda: pg_proxy.held > 0)
+            # Held up: statements are stuck in the proxy, every producer has
+            # records waiting, and the stall outlasted the librdkafka
+            # producers' request timeout (they will send those batches again).
+            wait_held_up(producers, "statements held in the proxy, every producer held up and "
+                         "librdkafka requests timed out",
+                         lambda: pg_proxy.held > 0 and all(p.req_timeouts for p in librdkafka))
         finally:
             pg_proxy.resume()
     run_fault(fresh_pg, broker, "broker-PostgreSQL network stalled", inject)

@@ -330,7 +330,7 @@ class KafkaJSProducer(Producer):
     def run(self):
         job = {"bootstrap": self.bootstrap, "topic": self.topic, "partition": self.partition,
                "prefix": self.name, "perSend": 5, "clientId": self.name}
-        self.stderr_path = Path(make_tmpdir("pgk-e2e-kafkajs-")) / "stderr"
+        self.stderr_path = self.logdir / ("kafkajs-%s.log" % self.topic)
         with open(self.stderr_path, "wb") as err:
             proc = subprocess.Popen(["node", str(JS / "chaos_produce.js"), json.dumps(job)],
                                     cwd=JS, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -377,7 +377,8 @@ class KafkaJSProducer(Producer):
             pass
 
 
-def start_producers(bootstrap, topic, families):
+def start_producers(bootstrap, topic, families, logdir):
+    """logdir: where the KafkaJS producer's log goes."""
     made = []
     for i, family in enumerate(families):
         if family == "confluent-idem":
@@ -388,6 +389,7 @@ def start_producers(bootstrap, topic, families):
             p = KafkaPythonProducer(family, bootstrap, topic, i)
         elif family == "kafkajs-idem":
             p = KafkaJSProducer(family, bootstrap, topic, i)
+            p.logdir = Path(logdir)
         else:
             raise ValueError(family)
         made.append(p.start())
@@ -481,7 +483,7 @@ def run_fault(pg, broker, fault, inject, families=ALL_FAMILIES):
     k = Kafka(broker)
     topic = k.create_topic(k.new_topic_name("chaos"), partitions=len(families))
     k.close()
-    producers = start_producers(broker.bootstrap, topic, families)
+    producers = start_producers(broker.bootstrap, topic, families, broker.workdir)
     failure = None
     try:
         wait_progress(producers, PROGRESS, "every producer to get records acknowledged")

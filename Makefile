@@ -22,6 +22,8 @@ PGPORT ?= 25432
 REGRESS_PORT ?= 25433
 LISTEN ?= 0.0.0.0:9092
 ADVERTISED ?=
+# The broker's /metrics, /healthz and /readyz under make run (empty: off).
+METRICS_LISTEN ?= 127.0.0.1:9404
 RUN_ARGS ?=
 FUZZ_SECONDS ?= 60
 NPROC := $(shell nproc 2>/dev/null || echo 2)
@@ -93,7 +95,8 @@ help:
 	@echo 'make fuzz          run every fuzz target FUZZ_SECONDS (default 60) seconds'
 	@echo 'make fuzz-smoke    run every fuzz target 15 seconds'
 	@echo 'make install       install the extension and the output plugin (root)'
-	@echo 'make run           PostgreSQL in .pgdata on PGPORT ($(PGPORT)) + broker on LISTEN ($(LISTEN))'
+	@echo 'make run           PostgreSQL in .pgdata on PGPORT ($(PGPORT)) + broker on LISTEN ($(LISTEN)),'
+	@echo '                   metrics on METRICS_LISTEN ($(METRICS_LISTEN))'
 	@echo 'make psql          psql on the make-run database'
 	@echo 'make test          everything CI runs: unit, pg_regress, fuzz smoke, e2e'
 	@echo 'make chaos         fault injection (e2e/test_chaos.py) and its table'
@@ -269,7 +272,8 @@ run:
 	@deploy/setup.sh
 	@$(MAKE) --no-print-directory rel install >/dev/null
 	@deploy/run.sh $(CURDIR)/.pgdata $(PGPORT) $(CURDIR)/build/rel/pg_kafka \
-		--listen $(LISTEN) $(if $(ADVERTISED),--advertised $(ADVERTISED)) $(RUN_ARGS)
+		--listen $(LISTEN) $(if $(ADVERTISED),--advertised $(ADVERTISED)) \
+		$(if $(METRICS_LISTEN),--metrics-listen $(METRICS_LISTEN)) $(RUN_ARGS)
 
 psql:
 	@deploy/pgcluster.sh psql $(CURDIR)/.pgdata $(PGPORT)

@@ -30,6 +30,7 @@ typedef struct oc_ctx {
 	request *req;
 	tp_ref *parts; /* sent to PostgreSQL */
 	int nparts;
+	bool held; /* coord_commit_hold() until the write is over */
 } oc_ctx;
 
 typedef struct of_group {
@@ -159,7 +160,11 @@ void handle_offset_commit(request *req)
 	pgarray_end(&offsets);
 	pgarray_end(&epochs);
 	pgarray_end(&metadata);
-	if (c->nparts == 0) {
+	/* Checked above; the group now waits for this write (coordinator.h). */
+	if (c->nparts > 0 && (group_error = coord_commit_hold(b->group_id, false, &c->held)))
+		for (int i = 0; i < c->nparts; i++)
+			*c->parts[i].error_code = group_error;
+	if (c->nparts == 0 || group_error) {
 		pgarray_free(&offsets);
 		pgarray_free(&epochs);
 		pgarray_free(&metadata);
@@ -190,6 +195,8 @@ static void oc_done(void *arg, PGresult **res, int n, const char *err, const cha
 	oc_ctx *c = arg;
 	(void)n;
 
+	if (c->held)
+		coord_commit_release(((const offset_commit_req *)c->req->body)->group_id);
 	if (err) {
 		/* A topic deleted while we committed to it. */
 		int16_t e = sqlstate && strcmp(sqlstate, "23503") == 0

@@ -628,6 +628,14 @@ void fetch_shutdown(void)
 	}
 }
 
+size_t fetch_waiting_count(void)
+{
+	size_t n = 0;
+	for (const fetch_ctx *c = waiting_fetches; c; c = c->next)
+		n += c->waiting;
+	return n;
+}
+
 /* ---- read-ahead (fetch_readahead.c keeps the results) ---- */
 
 /* The partitions a round would read, as read-ahead names them. */

@@ -48,6 +48,7 @@ typedef struct parts_ctx {
 	request *req;
 	txn_part *parts; /* sent to PostgreSQL, in this order */
 	int nparts;
+	bool held; /* TxnOffsetCommit: coord_commit_hold() until written */
 } parts_ctx;
 
 static int16_t txn_db_error(const char *what, const char *err, const char *sqlstate,
@@ -118,6 +119,8 @@ static void parts_done(void *arg, PGresult **res, int n, const char *err, const 
 	int16_t e = KERR_NONE;
 	(void)n;
 
+	if (c->held)
+		coord_commit_release(((const txn_offset_commit_req *)req->body)->group_id);
 	if (err)
 		e = txn_db_error(req->api_key == API_TXN_OFFSET_COMMIT ? "TxnOffsetCommit"
 								       : "AddPartitionsToTxn",
@@ -398,7 +401,12 @@ void handle_txn_offset_commit(request *req)
 	pgarray_end(&offsets);
 	pgarray_end(&epochs);
 	pgarray_end(&metadata);
-	if (c->nparts == 0) {
+	/* The pending offset must be written before the group's next
+	 * generation can read offsets (coordinator.h). */
+	if (c->nparts > 0 && (all_error = coord_commit_hold(b->group_id, true, &c->held)))
+		for (int i = 0; i < c->nparts; i++)
+			*c->parts[i].error_code = all_error;
+	if (c->nparts == 0 || all_error) {
 		pgarray_free(&offsets);
 		pgarray_free(&epochs);
 		pgarray_free(&metadata);

@@ -34,6 +34,7 @@ import errno
 import json
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -683,7 +684,6 @@ def small_tablespace(fresh_pg):
     try:
         ts = root / "ts"
         ts.mkdir()
-        import shutil
         shutil.chown(ts, "postgres", "postgres")
         fresh_pg.sql("CREATE TABLESPACE chaos_small LOCATION '%s'" % ts)
         fresh_pg.sql("ALTER TABLE kafka.records SET TABLESPACE chaos_small")

@@ -99,6 +99,7 @@ help:
 	@echo '                   metrics on METRICS_LISTEN ($(METRICS_LISTEN))'
 	@echo 'make psql          psql on the make-run database'
 	@echo 'make test          everything CI runs: unit, pg_regress, fuzz smoke, e2e'
+	@echo 'make chaos         fault injection (e2e/test_chaos.py) and its table'
 	@echo 'make setup         install missing Debian/npm packages (deploy/setup.sh)'
 	@echo 'make clean'
 
@@ -292,6 +293,19 @@ test-steps:
 	@MAKE="$(MAKE)" PG_BINDIR="$(PG_BINDIR)" PG_CONFIG="$(PG_CONFIG)" PYTHON="$(PYTHON)" \
 		REGRESS_PORT="$(REGRESS_PORT)" NPROC="$(NPROC)" \
 		UNIT_BINS="$(UNIT_BINS)" FUZZ_NAMES="$(FUZZ_NAMES)" tests/run-steps.sh
+
+# ---- make chaos (not part of make test) ----------------------------------------
+
+# Fault injection (e2e/test_chaos.py) against the sanitizer build, then the
+# table of records sent, acknowledged and found per fault. `make test` runs
+# only its smoke test. Needs the extension installed (make install).
+CHAOS_REPORT := build/chaos-report.jsonl
+.PHONY: chaos
+chaos: build/san/pg_kafka
+	@rm -f $(CHAOS_REPORT)
+	@PGK_CHAOS=1 PGK_CHAOS_REPORT=$(CURDIR)/$(CHAOS_REPORT) PGK_BROKER=$(CURDIR)/build/san/pg_kafka \
+		PGK_PGBIN=$(PG_BINDIR) $(PYTHON) -m pytest e2e/test_chaos.py -v; rc=$$?; \
+		echo; $(PYTHON) e2e/chaos_table.py $(CHAOS_REPORT) || rc=1; exit $$rc
 
 # ---- make bench (not part of make test) ----------------------------------------
 

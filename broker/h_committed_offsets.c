@@ -83,9 +83,9 @@ void handle_offset_commit(request *req)
 
 	/* v0 has neither generation nor member: a "simple" commit. Kafka
 	 * does not consult the coordinator for a commit of nothing. A group
-	 * id that PostgreSQL text cannot hold cannot have offsets. */
+	 * id that PostgreSQL cannot store (validate.h) cannot have offsets. */
 	int16_t group_error = KERR_NONE;
-	if (total > 0 && !pgtext_valid(b->group_id))
+	if (total > 0 && !pgid_valid(b->group_id))
 		group_error = KERR_INVALID_GROUP_ID;
 	else if (total > 0)
 		group_error = coord_commit_check(

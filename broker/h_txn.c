@@ -208,7 +208,7 @@ void handle_add_offsets_to_txn(request *req)
 		request_complete(req);
 		return;
 	}
-	if (!pgtext_valid(b->group_id)) {
+	if (!pgid_valid(b->group_id)) {
 		resp->error_code = KERR_INVALID_GROUP_ID;
 		request_complete(req);
 		return;
@@ -333,7 +333,7 @@ void handle_txn_offset_commit(request *req)
 	int16_t all_error = KERR_NONE;
 	if (!pgtext_valid(b->transactional_id) || b->transactional_id.len == 0)
 		all_error = KERR_INVALID_REQUEST;
-	else if (!pgtext_valid(b->group_id))
+	else if (!pgid_valid(b->group_id))
 		all_error = KERR_INVALID_GROUP_ID;
 	else if (total > 0)
 		all_error = toc_group_check(req);
@@ -503,7 +503,14 @@ void handle_list_transactions(request *req)
 	kstr *unknown = ARENA_NEW_ARRAY(req->arena, kstr, ns);
 	int nunknown = 0;
 	pgarray known, ids;
+	/* v1: transactions ongoing for at least this long. None started
+	 * before the Unix epoch, so a longer duration than now_ms() keeps the
+	 * same nothing, and PostgreSQL's intervals and times cannot take
+	 * every int64 of milliseconds. */
+	int64_t duration = req->api_version >= 1 ? b->duration_filter : -1;
 
+	if (duration > now_ms())
+		duration = now_ms();
 	req->resp = resp;
 	/* Filters by state name: unknown names are reported, and match
 	 * nothing (an all-unknown filter lists nothing, as in Java). */
@@ -534,7 +541,7 @@ void handle_list_transactions(request *req)
 		params_bin(&p, ids.w.buf, (int)ids.w.len);
 	else
 		params_str(&p, req->arena, KSTR_NULL);
-	params_int(&p, req->arena, req->api_version >= 1 ? b->duration_filter : -1);
+	params_int(&p, req->arena, duration);
 	db_stmt st = params_stmt(Q_LIST_TXNS, &p, 0);
 	db_submit(req->db, &st, 1, lt_done, req);
 	pgarray_free(&known);

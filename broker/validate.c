@@ -63,3 +63,5 @@ bool pgtext_valid(kstr s)
 	}
 	return true;
 }
+
+bool pgid_valid(kstr s) { return s.len <= ID_MAX_BYTES && pgtext_valid(s); }

@@ -10,6 +10,7 @@
  * Empty group and refuses those of a topic the group consumes.
  */
 #include "handler_harness.h"
+#include "validate.h"
 
 #define TOPIC "events"
 
@@ -163,6 +164,16 @@ static void test_commit_refuses_bad_input(void **state)
 	assert_int_equal(((offset_commit_resp_partition *)rt[0].partitions.items)[0].error_code,
 			 KERR_INVALID_GROUP_ID);
 	hx_free(req);
+
+	/* Longer than a group id PostgreSQL can index; at the bound it is
+	 * stored. */
+	static char long_id[ID_MAX_BYTES + 2];
+	memset(long_id, 'g', sizeof(long_id));
+	long_id[ID_MAX_BYTES + 1] = 0;
+	assert_int_equal(commit(long_id, "", -1, TOPIC, 0, 1, KSTR_NULL), KERR_INVALID_GROUP_ID);
+	long_id[ID_MAX_BYTES] = 0;
+	assert_int_equal(commit(long_id, "", -1, TOPIC, 0, 1, KSTR_NULL), KERR_NONE);
+	assert_int_equal(committed(long_id, 0), 1);
 
 	char big[4097];
 	memset(big, 'm', sizeof(big));

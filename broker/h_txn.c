@@ -67,15 +67,17 @@ static void lt_done(void *arg, PGresult **res, int n, const char *err, const cha
 
 /* A failed coordinator statement. Retriable trouble sends the client
  * looking for the coordinator again, as when a Kafka coordinator moves; a
- * value PostgreSQL refused (invalid UTF-8: class 22) is the request's fault. */
+ * value PostgreSQL refused is the request's fault (validate.h). */
 static int16_t txn_db_error(const char *what, const char *err, const char *sqlstate, bool retriable)
 {
 	if (db_error_retriable(sqlstate, retriable)) {
 		log_warn("%s: %s", what, err);
 		return KERR_COORDINATOR_NOT_AVAILABLE;
 	}
-	if (sqlstate && strncmp(sqlstate, "22", 2) == 0)
+	if (sqlstate_bad_input(sqlstate)) {
+		log_warn("%s: refused a value of the request: %s", what, err);
 		return KERR_INVALID_REQUEST;
+	}
 	log_error("%s: %s", what, err);
 	return KERR_UNKNOWN_SERVER_ERROR;
 }

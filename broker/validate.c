@@ -2,6 +2,7 @@
  * Name and text validation (see validate.h).
  */
 #include <stdint.h>
+#include <string.h>
 
 #include "validate.h"
 
@@ -65,3 +66,8 @@ bool pgtext_valid(kstr s)
 }
 
 bool pgid_valid(kstr s) { return s.len <= ID_MAX_BYTES && pgtext_valid(s); }
+
+bool sqlstate_bad_input(const char *sqlstate)
+{
+	return sqlstate && (strncmp(sqlstate, "22", 2) == 0 || strncmp(sqlstate, "54", 2) == 0);
+}

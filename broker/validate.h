@@ -34,4 +34,12 @@ bool pgtext_valid(kstr s);
  * looked up needs just pgtext_valid: a longer one is simply not found. */
 bool pgid_valid(kstr s);
 
+/* True if a statement failed on a value it was given rather than on the
+ * database: a data exception (class 22: a number or time out of range, a
+ * byte sequence that is not UTF-8) or a program limit (class 54: an index
+ * entry too large). The values are checked before they reach a statement;
+ * a failure that still gets through is the request's fault, answered with
+ * a non-retriable Kafka error, not the server's. */
+bool sqlstate_bad_input(const char *sqlstate);
+
 #endif

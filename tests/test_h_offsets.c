@@ -9,8 +9,8 @@
  * only while the group has no members; OffsetDelete forgets offsets of an
  * Empty group and refuses those of a topic the group consumes.
  */
-#include "handler_harness.h"
 #include "group_coord.h"
+#include "handler_harness.h"
 #include "validate.h"
 
 #define TOPIC "events"

@@ -314,7 +314,8 @@ static void test_group_id_checks_agree(void **state)
 	static char long_id[ID_MAX_BYTES + 1];
 	memset(long_id, 'g', sizeof(long_id));
 	kstr too_long = {long_id, ID_MAX_BYTES + 1};
-	assert_int_equal(add_offsets(KS(p.txn_id), p.pid, p.epoch, too_long), KERR_INVALID_GROUP_ID);
+	assert_int_equal(add_offsets(KS(p.txn_id), p.pid, p.epoch, too_long),
+			 KERR_INVALID_GROUP_ID);
 	assert_int_equal(txn_commit(&p, too_long, -1, "", 0, 1), KERR_INVALID_GROUP_ID);
 	assert_int_equal(add_offsets(KS(p.txn_id), p.pid, p.epoch, bad_utf8), KERR_INVALID_GROUP_ID);
 	assert_int_equal(add_offsets(KS(p.txn_id), p.pid, p.epoch, with_nul), KERR_INVALID_GROUP_ID);

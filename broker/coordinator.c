@@ -48,6 +48,7 @@
 #include "coordinator.h"
 #include "kerr.h"
 #include "log.h"
+#include "validate.h"
 
 #define CONSUMER_PROTOCOL_TYPE "consumer"
 
@@ -930,7 +931,9 @@ void coord_join(const coord_join_req *r, void *waiter)
 {
 	kstr member_id = kempty_if_null(r->member_id);
 
-	if (r->group_id.len <= 0) {
+	/* A group whose offsets PostgreSQL could not store is refused at
+	 * once rather than at its first commit. */
+	if (r->group_id.len <= 0 || !pgid_valid(r->group_id)) {
 		reply_join_error(waiter, member_id, KERR_INVALID_GROUP_ID);
 		return;
 	}

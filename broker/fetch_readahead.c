@@ -254,3 +254,5 @@ void readahead_start(conn_slot *slot, struct pool_lane *db, int isolation,
 	slot->release = ra_release;
 	db_submit(db, stmts, n, ra_done, ra);
 }
+
+size_t readahead_bytes(void) { return ra_bytes; }

@@ -60,6 +60,7 @@
 
 #include "log.h"
 #include "pool.h"
+#include "sqlstate.h"
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
@@ -154,6 +155,7 @@ static struct {
 	jobq failq;                 /* jobs failed before reaching a connection */
 	struct event *ev_fail;      /* empties failq from the loop */
 	unsigned pass;              /* dispatch_pending passes */
+	unsigned long failures;     /* conn_fail calls, for pool_get_stats */
 } P;
 
 static void conn_start(pgconn *c);
@@ -191,7 +193,6 @@ static void job_fail(job *j, const char *msg, bool retriable);
 static void jobq_push(jobq *q, job *j);
 static job *jobq_pop(jobq *q);
 static void jobq_take(jobq *dst, jobq *src);
-static bool sqlstate_retriable(const char *state);
 static char *clean_message(const char *msg);
 static double seconds_since(const struct timespec *t);
 static void note_result_size(pgconn *c, const PGresult *res);
@@ -367,6 +368,15 @@ bool pool_available(void)
 			return true;
 	}
 	return false;
+}
+
+void pool_get_stats(pool_stats *out)
+{
+	*out = (pool_stats){.total = P.size, .queued = P.pending.n, .failures = P.failures};
+	for (int i = 0; i < P.size; i++) {
+		out->up += P.conns[i].state == PC_UP && !P.conns[i].broken;
+		out->queued += P.conns[i].sent.n + P.conns[i].waitq.n;
+	}
 }
 
 void db_submit(pool_lane *l, const db_stmt *stmts, int n, db_done_fn cb, void *arg)
@@ -858,7 +868,7 @@ static void conn_drain(pgconn *c)
 				const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 				const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 				job_set_error(j, msg ? msg : PQresultErrorMessage(res), state,
-					      sqlstate_retriable(state));
+					      state && sqlstate_retriable(state));
 			}
 			break;
 		default:
@@ -967,6 +977,7 @@ static void conn_fail(pgconn *c, const char *why, bool quiet)
 	jobq dead = {0};
 	job *j;
 
+	P.failures++;
 	if (c->state == PC_UP) {
 		if (!quiet)
 			log_warn("pool[%d]: connection to PostgreSQL lost: %s; reconnecting", c->id,
@@ -1256,21 +1267,6 @@ static void jobq_take(jobq *dst, jobq *src)
 	dst->n += src->n;
 	src->head = src->tail = NULL;
 	src->n = 0;
-}
-
-/*
- * Errors worth retrying: connection trouble (08), transaction rollbacks such
- * as serialization failures and deadlocks (40), insufficient resources (53),
- * operator intervention such as a shutdown or a cancelled statement (57),
- * and lock timeouts (55P03).
- */
-static bool sqlstate_retriable(const char *state)
-{
-	if (!state || strlen(state) != 5)
-		return false;
-	return strncmp(state, "08", 2) == 0 || strncmp(state, "40", 2) == 0 ||
-	       strncmp(state, "53", 2) == 0 || strncmp(state, "57", 2) == 0 ||
-	       strcmp(state, "55P03") == 0;
 }
 
 /* A copy of a libpq message on one line: whitespace runs (libpq messages

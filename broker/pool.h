@@ -64,6 +64,16 @@ pool_lane *pool_lane_new(void);
 void pool_lane_free(pool_lane *l);
 /* True if at least one pool connection is up. */
 bool pool_available(void);
+/* For the metrics: connections up and in total, jobs queued (sent and not
+ * yet answered, waiting for their connection to come up, or pending until
+ * a connection can take them), and connection failures (lost or failed
+ * attempts, each followed by a reconnect). */
+typedef struct pool_stats {
+	int up, total;
+	long queued;
+	unsigned long failures;
+} pool_stats;
+void pool_get_stats(pool_stats *out);
 /*
  * Queue a job on lane l (NULL: no ordering). The parameter arrays are
  * copied, so the caller may free them after this returns. The callback

@@ -62,8 +62,9 @@ typedef struct request {
 	bool client_gone;      /* the connection closed while we worked */
 	struct request *next;  /* server's in-order queue */
 	bool done;
-	size_t frame_len; /* request frame size (server back-pressure) */
-	uint8_t *out;     /* encoded response frame (server) */
+	size_t frame_len;   /* request frame size (server back-pressure) */
+	int64_t started_us; /* monotonic, when handed to the handler (metrics) */
+	uint8_t *out;       /* encoded response frame (server) */
 	size_t out_len;
 } request;
 

@@ -1,6 +1,10 @@
 /*
  * The libpq pool: a fixed set of asynchronous PostgreSQL connections in
- * pipeline mode, driven by libevent.
+ * pipeline mode, driven by libevent. (Jobs themselves, their one-allocation
+ * copies and queues, are pool_job.c. What stays here, about 1,100 lines, is
+ * one state machine: the connection states, the pipeline's result reader and
+ * dispatch all move jobs between the same per-connection queues, and each
+ * reads the others' invariants.)
  *
  * Each connection walks an explicit state machine:
  *
@@ -60,6 +64,7 @@
 
 #include "log.h"
 #include "pool.h"
+#include "pool_job.h"
 #include "sqlstate.h"
 
 #define BACKOFF_MIN_MS 100
@@ -84,28 +89,6 @@ typedef enum conn_state {
 } conn_state;
 
 typedef struct pgconn pgconn;
-
-typedef struct job {
-	struct job *next;
-	pool_lane *lane;     /* NULL: unordered */
-	struct pgconn *conn; /* where it was sent; NULL while pending */
-	db_done_fn cb;
-	void *arg;
-	int n;
-	size_t bytes;   /* parameter bytes, for BUF_BOUND */
-	db_stmt *stmts; /* copies, in the same allocation */
-	PGresult **res; /* res[i]: first result of stmts[i] */
-	int cur;        /* statement whose results are arriving */
-	char *err;      /* first error, malloc'd; NULL on success */
-	char sqlstate[6];
-	bool retriable;
-	bool invalid; /* rejected by db_submit; err says why */
-} job;
-
-typedef struct jobq {
-	job *head, *tail;
-	int n;
-} jobq;
 
 struct pool_lane {
 	struct pgconn *conn; /* where its jobs are, while on_conn > 0 */
@@ -183,17 +166,10 @@ static void conn_fail(pgconn *c, const char *why, bool quiet);
 static void conn_send_waiting(pgconn *c);
 static void conn_teardown(pgconn *c);
 static void arm_timer(pgconn *c, int ms);
-static job *job_new(const db_stmt *stmts, int n, db_done_fn cb, void *arg);
 static job *job_new_prepare(int n, pgconn *c);
 static bool job_send(pgconn *c, job *j);
-static void job_set_error(job *j, const char *msg, const char *sqlstate, bool retriable);
 static void job_finish(job *j);
-static void job_free(job *j);
 static void job_fail(job *j, const char *msg, bool retriable);
-static void jobq_push(jobq *q, job *j);
-static job *jobq_pop(jobq *q);
-static void jobq_take(jobq *dst, jobq *src);
-static char *clean_message(const char *msg);
 static double seconds_since(const struct timespec *t);
 static void note_result_size(pgconn *c, const PGresult *res);
 
@@ -205,7 +181,7 @@ int pool_init(struct event_base *base, const char *conninfo, int size,
 
 	opts = PQconninfoParse(conninfo, &errmsg);
 	if (!opts) {
-		char *why = clean_message(errmsg ? errmsg : "out of memory");
+		char *why = pool_clean_message(errmsg ? errmsg : "out of memory");
 		log_error("invalid pg.conninfo: %s", why);
 		free(why);
 		PQfreemem(errmsg);
@@ -381,7 +357,7 @@ void pool_get_stats(pool_stats *out)
 
 void db_submit(pool_lane *l, const db_stmt *stmts, int n, db_done_fn cb, void *arg)
 {
-	job *j = job_new(stmts, n, cb, arg);
+	job *j = job_new(P.stmts, P.nstmts, stmts, n, cb, arg);
 
 	j->lane = l;
 	if (l)
@@ -972,7 +948,7 @@ static void on_fail_queue(evutil_socket_t fd, short what, void *arg)
  */
 static void conn_fail(pgconn *c, const char *why, bool quiet)
 {
-	char *reason = clean_message(why && *why ? why : "unknown error");
+	char *reason = pool_clean_message(why && *why ? why : "unknown error");
 	char msg[600];
 	jobq dead = {0};
 	job *j;
@@ -1046,126 +1022,16 @@ static void arm_timer(pgconn *c, int ms)
 
 /* ---- jobs ---- */
 
-static size_t align8(size_t n) { return (n + 7) & ~(size_t)7; }
-
-/*
- * Copy a job into one allocation: the job, its result slots, its statements,
- * their parameter arrays and the parameter bytes. A statement that does not
- * match the statement table makes the job invalid (it fails without being sent).
- */
-static job *job_new(const db_stmt *stmts, int n, db_done_fn cb, void *arg)
-{
-	const char *invalid = NULL;
-	size_t size, params_size = 0, bytes = 0;
-	char *p, *data;
-	job *j;
-
-	if (n < 0) {
-		invalid = "negative statement count";
-		n = 0;
-	}
-	for (int i = 0; i < n && !invalid; i++) {
-		const db_stmt *s = &stmts[i];
-		if (s->q < 0 || s->q >= P.nstmts || !P.stmts[s->q].sql) {
-			invalid = "unknown statement";
-			break;
-		}
-		if (s->nparams != P.stmts[s->q].nparams || (s->nparams > 0 && !s->values)) {
-			invalid = "wrong number of parameters";
-			break;
-		}
-		params_size += align8((size_t)s->nparams * sizeof(char *)) +
-			       2 * align8((size_t)s->nparams * sizeof(int));
-		for (int k = 0; k < s->nparams; k++) {
-			bool binary = s->formats && s->formats[k] == 1;
-			if (!s->values[k])
-				continue;
-			if (binary && (!s->lengths || s->lengths[k] < 0)) {
-				invalid = "binary parameter without a length";
-				break;
-			}
-			bytes += (binary ? (size_t)s->lengths[k] : strlen(s->values[k])) + 1;
-		}
-	}
-	if (invalid) {
-		n = 0;
-		params_size = 0;
-		bytes = 0;
-	}
-
-	size = align8(sizeof(job)) + align8((size_t)n * sizeof(PGresult *)) +
-	       align8((size_t)n * sizeof(db_stmt)) + params_size + bytes;
-	p = calloc(1, size);
-	if (!p) {
-		log_error("pool: out of memory");
-		abort();
-	}
-	j = (job *)p;
-	p += align8(sizeof(job));
-	j->res = (PGresult **)p;
-	p += align8((size_t)n * sizeof(PGresult *));
-	j->stmts = (db_stmt *)p;
-	p += align8((size_t)n * sizeof(db_stmt));
-	data = p + params_size;
-
-	j->cb = cb;
-	j->arg = arg;
-	j->n = n;
-	j->bytes = bytes;
-	for (int i = 0; i < n; i++) {
-		const db_stmt *s = &stmts[i];
-		db_stmt *d = &j->stmts[i];
-		const char **values = (const char **)p;
-		int *lengths, *formats;
-
-		p += align8((size_t)s->nparams * sizeof(char *));
-		lengths = (int *)p;
-		p += align8((size_t)s->nparams * sizeof(int));
-		formats = (int *)p;
-		p += align8((size_t)s->nparams * sizeof(int));
-
-		*d = *s;
-		for (int k = 0; k < s->nparams; k++) {
-			bool binary = s->formats && s->formats[k] == 1;
-			size_t len;
-
-			formats[k] = binary ? 1 : 0;
-			if (!s->values[k]) {
-				values[k] = NULL;
-				lengths[k] = 0;
-				continue;
-			}
-			len = binary ? (size_t)s->lengths[k] : strlen(s->values[k]);
-			memcpy(data, s->values[k], len);
-			data[len] = '\0';
-			values[k] = data;
-			lengths[k] = (int)len;
-			data += len + 1;
-		}
-		d->values = values;
-		d->lengths = lengths;
-		d->formats = s->formats ? formats : NULL;
-	}
-	if (invalid) {
-		char msg[128];
-		snprintf(msg, sizeof(msg), "internal error: %s in a database job", invalid);
-		log_error("pool: %s", msg);
-		job_set_error(j, msg, NULL, false);
-		j->invalid = true;
-	}
-	return j;
-}
-
 /* The prepare job of a connection: n result slots, nothing to send. */
 static job *job_new_prepare(int n, pgconn *c)
 {
-	job *j = calloc(1, align8(sizeof(job)) + (size_t)n * sizeof(PGresult *));
+	job *j = calloc(1, JOB_HEADER_SIZE + (size_t)n * sizeof(PGresult *));
 
 	if (!j) {
 		log_error("pool: out of memory");
 		abort();
 	}
-	j->res = (PGresult **)((char *)j + align8(sizeof(job)));
+	j->res = (PGresult **)((char *)j + JOB_HEADER_SIZE);
 	j->n = n;
 	j->cb = prepare_done;
 	j->arg = c;
@@ -1182,16 +1048,6 @@ static bool job_send(pgconn *c, job *j)
 			return false;
 	}
 	return PQpipelineSync(c->pg) == 1;
-}
-
-static void job_set_error(job *j, const char *msg, const char *sqlstate, bool retriable)
-{
-	free(j->err);
-	j->err = clean_message(msg);
-	j->sqlstate[0] = '\0';
-	if (sqlstate)
-		snprintf(j->sqlstate, sizeof(j->sqlstate), "%s", sqlstate);
-	j->retriable = retriable;
 }
 
 /*
@@ -1215,87 +1071,11 @@ static void job_finish(job *j)
 	}
 }
 
-static void job_free(job *j)
-{
-	for (int i = 0; i < j->n; i++)
-		PQclear(j->res[i]);
-	free(j->err);
-	free(j);
-}
-
 static void job_fail(job *j, const char *msg, bool retriable)
 {
 	if (!j->invalid)
 		job_set_error(j, msg, NULL, retriable);
 	job_finish(j);
-}
-
-static void jobq_push(jobq *q, job *j)
-{
-	j->next = NULL;
-	if (q->tail)
-		q->tail->next = j;
-	else
-		q->head = j;
-	q->tail = j;
-	q->n++;
-}
-
-static job *jobq_pop(jobq *q)
-{
-	job *j = q->head;
-	if (!j)
-		return NULL;
-	q->head = j->next;
-	if (!q->head)
-		q->tail = NULL;
-	q->n--;
-	j->next = NULL;
-	return j;
-}
-
-/* Append all of src to dst, leaving src empty. */
-static void jobq_take(jobq *dst, jobq *src)
-{
-	if (!src->head)
-		return;
-	if (dst->tail)
-		dst->tail->next = src->head;
-	else
-		dst->head = src->head;
-	dst->tail = src->tail;
-	dst->n += src->n;
-	src->head = src->tail = NULL;
-	src->n = 0;
-}
-
-/* A copy of a libpq message on one line: whitespace runs (libpq messages
- * span lines) become one space, with none at either end. */
-static char *clean_message(const char *msg)
-{
-	char *s, *out;
-	bool space = false;
-
-	if (!msg)
-		msg = "";
-	s = malloc(strlen(msg) + 1);
-	if (!s) {
-		log_error("pool: out of memory");
-		abort();
-	}
-	out = s;
-	for (const char *p = msg; *p; p++) {
-		if (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t') {
-			space = out != s;
-			continue;
-		}
-		if (space)
-			*out++ = ' ';
-		space = false;
-		*out++ = *p;
-	}
-	*out = '\0';
-	return s;
 }
 
 static double seconds_since(const struct timespec *t)

@@ -26,9 +26,4 @@ void *group_coord_hold(request *req);
  * went away are answered soon. */
 void group_coord_sweep_arm(void);
 
-/* A failed statement about groups or their offsets as a Kafka error:
- * retriable trouble makes clients look for the coordinator again and
- * retry, as when a Kafka coordinator moves. Logs it. */
-int16_t group_db_error(const char *what, const char *err, const char *sqlstate, bool retriable);
-
 #endif

@@ -11,6 +11,7 @@
 #include "coordinator.h"
 #include "group_coord.h"
 #include "handlers.h"
+#include "hutil.h"
 #include "kerr.h"
 #include "log.h"
 #include "offset_rows.h"
@@ -142,7 +143,7 @@ static void oc_done(void *arg, PGresult **res, int n, const char *err, const cha
 		/* A topic deleted while we committed to it. */
 		int16_t e = sqlstate && strcmp(sqlstate, "23503") == 0
 				    ? KERR_UNKNOWN_TOPIC_OR_PARTITION
-				    : group_db_error("offset commit", err, sqlstate, retriable);
+				    : coordinator_db_error("offset commit", err, sqlstate, retriable);
 		for (int i = 0; i < c->nparts; i++)
 			*c->parts[i].error_code = e;
 		request_complete(c->req);
@@ -282,7 +283,7 @@ static void of_done(void *arg, PGresult **res, int n, const char *err, const cha
 	bool require_stable = req->api_version >= 7 && b->require_stable;
 	(void)n;
 
-	int16_t e = err ? group_db_error("offset fetch", err, sqlstate, retriable) : KERR_NONE;
+	int16_t e = err ? coordinator_db_error("offset fetch", err, sqlstate, retriable) : KERR_NONE;
 	for (int i = 0; i < c->ngroups; i++) {
 		of_group *g = &c->groups[i];
 		if (g->stmt < 0)
@@ -433,7 +434,7 @@ static void od_done(void *arg, PGresult **res, int n, const char *err, const cha
 	offset_delete_resp *resp = c->req->resp;
 
 	if (err) {
-		resp->error_code = group_db_error("offset delete", err, sqlstate, retriable);
+		resp->error_code = coordinator_db_error("offset delete", err, sqlstate, retriable);
 		resp->topics = karray_of(NULL, 0);
 		request_complete(c->req);
 		return;

@@ -17,6 +17,7 @@
 #include "coordinator.h"
 #include "group_coord.h"
 #include "handlers.h"
+#include "hutil.h"
 #include "kerr.h"
 #include "log.h"
 #include "params.h"
@@ -264,7 +265,7 @@ static void dg_done(void *arg, PGresult **res, int n, const char *err, const cha
 	(void)n;
 
 	if (err) {
-		int16_t e = group_db_error("describe groups", err, sqlstate, retriable);
+		int16_t e = coordinator_db_error("describe groups", err, sqlstate, retriable);
 		for (int i = 0; i < c->nmissing; i++)
 			c->missing[i]->error_code = e;
 		request_complete(c->req);
@@ -335,7 +336,7 @@ static void lg_done(void *arg, PGresult **res, int n, const char *err, const cha
 	(void)n;
 
 	if (err)
-		resp->error_code = group_db_error("list groups", err, sqlstate, retriable);
+		resp->error_code = coordinator_db_error("list groups", err, sqlstate, retriable);
 	bool types_ok = lg_type_wanted(b, req->api_version);
 	for (int i = 0; i < nmem && types_ok; i++) {
 		if (!lg_state_wanted(b, req->api_version, mem[i].state))
@@ -417,7 +418,7 @@ static void del_done(void *arg, PGresult **res, int n, const char *err, const ch
 	del_ctx *c = arg;
 	(void)n;
 
-	int16_t e = err ? group_db_error("delete groups", err, sqlstate, retriable) : KERR_NONE;
+	int16_t e = err ? coordinator_db_error("delete groups", err, sqlstate, retriable) : KERR_NONE;
 	for (int i = 0; i < c->n; i++) {
 		if (e) {
 			c->results[i]->error_code = e;

@@ -45,8 +45,6 @@ typedef struct parts_ctx {
 	bool held; /* TxnOffsetCommit: coord_commit_hold() until written */
 } parts_ctx;
 
-static int16_t txn_db_error(const char *what, const char *err, const char *sqlstate,
-			    bool retriable);
 static int16_t fenced_for(const request *req, int16_t error_code);
 static void parts_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		       bool retriable);
@@ -65,22 +63,6 @@ static void lt_done(void *arg, PGresult **res, int n, const char *err, const cha
 
 /* ---- shared helpers ---- */
 
-/* A failed coordinator statement. Retriable trouble sends the client
- * looking for the coordinator again, as when a Kafka coordinator moves; a
- * value PostgreSQL refused is the request's fault (validate.h). */
-static int16_t txn_db_error(const char *what, const char *err, const char *sqlstate, bool retriable)
-{
-	if (db_error_retriable(sqlstate, retriable)) {
-		log_warn("%s: %s", what, err);
-		return KERR_COORDINATOR_NOT_AVAILABLE;
-	}
-	if (sqlstate_bad_input(sqlstate)) {
-		log_warn("%s: refused a value of the request: %s", what, err);
-		return KERR_INVALID_REQUEST;
-	}
-	log_error("%s: %s", what, err);
-	return KERR_UNKNOWN_SERVER_ERROR;
-}
 
 /* Clients before v2 of these APIs do not know PRODUCER_FENCED; the Java
  * broker's KafkaApis tells them INVALID_PRODUCER_EPOCH, which they treat
@@ -105,7 +87,7 @@ static void parts_done(void *arg, PGresult **res, int n, const char *err, const 
 	if (c->held)
 		coord_commit_release(((const txn_offset_commit_req *)req->body)->group_id);
 	if (err)
-		e = txn_db_error(req->api_key == API_TXN_OFFSET_COMMIT ? "TxnOffsetCommit"
+		e = coordinator_db_error(req->api_key == API_TXN_OFFSET_COMMIT ? "TxnOffsetCommit"
 								       : "AddPartitionsToTxn",
 				 err, sqlstate, retriable);
 	else if (PQntuples(res[0]) != c->nparts)
@@ -232,7 +214,7 @@ static void aot_done(void *arg, PGresult **res, int n, const char *err, const ch
 	(void)n;
 
 	if (err)
-		resp->error_code = txn_db_error("AddOffsetsToTxn", err, sqlstate, retriable);
+		resp->error_code = coordinator_db_error("AddOffsetsToTxn", err, sqlstate, retriable);
 	else if (PQntuples(res[0]) != 1)
 		resp->error_code = KERR_UNKNOWN_SERVER_ERROR;
 	else
@@ -271,7 +253,7 @@ static void end_done(void *arg, PGresult **res, int n, const char *err, const ch
 	(void)n;
 
 	if (err) {
-		resp->error_code = txn_db_error("EndTxn", err, sqlstate, retriable);
+		resp->error_code = coordinator_db_error("EndTxn", err, sqlstate, retriable);
 		request_complete(req);
 		return;
 	}
@@ -437,7 +419,7 @@ static void dt_done(void *arg, PGresult **res, int n, const char *err, const cha
 	(void)n;
 
 	if (err)
-		e = txn_db_error("DescribeTransactions", err, sqlstate, retriable);
+		e = coordinator_db_error("DescribeTransactions", err, sqlstate, retriable);
 	else if (PQntuples(res[0]) != count)
 		e = KERR_UNKNOWN_SERVER_ERROR;
 	for (int i = 0; i < count; i++) {
@@ -558,7 +540,7 @@ static void lt_done(void *arg, PGresult **res, int n, const char *err, const cha
 	(void)n;
 
 	if (err) {
-		resp->error_code = txn_db_error("ListTransactions", err, sqlstate, retriable);
+		resp->error_code = coordinator_db_error("ListTransactions", err, sqlstate, retriable);
 		request_complete(req);
 		return;
 	}

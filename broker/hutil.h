@@ -1,6 +1,6 @@
 /*
  * What every handler needs beside its own API: whether a PostgreSQL failure
- * is worth retrying, and the wall clock Kafka timestamps use. (Arena
+ * is worth retrying, what a coordinator answers for one, and the wall clock Kafka timestamps use. (Arena
  * strings, statement parameters, validation, topic configs and UUIDs have
  * modules of their own: arena_str.h, params.h, validate.h, topic_config.h,
  * uuid.h.)
@@ -13,6 +13,14 @@
 
 /* Retriable (the pool said so, or sqlstate_retriable()): try again later. */
 bool db_error_retriable(const char *sqlstate, bool retriable);
+
+/* A failed statement of the group or transaction coordinator as a Kafka
+ * error, logged: retriable trouble sends clients looking for the
+ * coordinator again (as when a Kafka coordinator moves), a value
+ * PostgreSQL refused is the request's fault (INVALID_REQUEST, see
+ * validate.h), anything else is the broker's. */
+int16_t coordinator_db_error(const char *what, const char *err, const char *sqlstate,
+			     bool retriable);
 
 /* Wall clock in milliseconds since the Unix epoch. */
 int64_t now_ms(void);

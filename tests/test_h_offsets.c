@@ -10,6 +10,7 @@
  * Empty group and refuses those of a topic the group consumes.
  */
 #include "group_coord.h"
+#include "hutil.h"
 #include "handler_harness.h"
 #include "validate.h"
 
@@ -240,20 +241,20 @@ static void test_offset_delete(void **state)
 static void test_statement_errors(void **state)
 {
 	(void)state;
-	assert_int_equal(group_db_error("t", "connection lost", "08006", false),
+	assert_int_equal(coordinator_db_error("t", "connection lost", "08006", false),
 			 KERR_COORDINATOR_NOT_AVAILABLE);
-	assert_int_equal(group_db_error("t", "serialization", "40001", false),
+	assert_int_equal(coordinator_db_error("t", "serialization", "40001", false),
 			 KERR_COORDINATOR_NOT_AVAILABLE);
-	assert_int_equal(group_db_error("t", "no result", NULL, true),
+	assert_int_equal(coordinator_db_error("t", "no result", NULL, true),
 			 KERR_COORDINATOR_NOT_AVAILABLE);
-	assert_int_equal(group_db_error("t", "bigint out of range", "22003", false),
+	assert_int_equal(coordinator_db_error("t", "bigint out of range", "22003", false),
 			 KERR_INVALID_REQUEST);
-	assert_int_equal(group_db_error("t", "not UTF-8", "22021", false), KERR_INVALID_REQUEST);
-	assert_int_equal(group_db_error("t", "index row size", "54000", false),
+	assert_int_equal(coordinator_db_error("t", "not UTF-8", "22021", false), KERR_INVALID_REQUEST);
+	assert_int_equal(coordinator_db_error("t", "index row size", "54000", false),
 			 KERR_INVALID_REQUEST);
-	assert_int_equal(group_db_error("t", "duplicate key", "23505", false),
+	assert_int_equal(coordinator_db_error("t", "duplicate key", "23505", false),
 			 KERR_UNKNOWN_SERVER_ERROR);
-	assert_int_equal(group_db_error("t", "no such column", "42703", false),
+	assert_int_equal(coordinator_db_error("t", "no such column", "42703", false),
 			 KERR_UNKNOWN_SERVER_ERROR);
 }
 

@@ -51,6 +51,7 @@ static int16_t admin_db_error(request *req, const char *what, const char *err,
 static bool duplicate_name(const kstr *names, int n, int i);
 static bool replicas_are_this_broker(karray broker_ids);
 static char *configs_json(request *req, const create_topics_req_topic *t, int16_t *ec, kstr *msg);
+static karray effective_configs(request *req, const create_topics_req_topic *t);
 
 static void ct_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		    bool retriable);
@@ -193,6 +194,39 @@ static char *configs_json(request *req, const create_topics_req_topic *t, int16_
 	return s;
 }
 
+/*
+ * The configs a topic created with t's configs has, as CreateTopics v5+
+ * answers them: every topic config the broker knows, by name, with the value
+ * given or the default, and the source DescribeConfigs would report. Topic
+ * configs are neither read-only nor sensitive.
+ */
+static karray effective_configs(request *req, const create_topics_req_topic *t)
+{
+	const create_topics_req_config *cfg = t->configs.items;
+	create_topics_resp_config *out =
+		ARENA_NEW_ARRAY(req->arena, create_topics_resp_config, topic_config_count);
+
+	for (int i = 0; i < topic_config_count; i++) {
+		const topic_config_def *d = &topic_config_defs[i];
+		create_topics_resp_config *o = &out[i];
+		int given = -1;
+		for (int32_t k = 0; k < t->configs.count; k++)
+			if (kstr_eq(cfg[k].name, d->name))
+				given = k; /* the last one wins, as in Kafka's map */
+		o->name = kstr_c(d->name);
+		if (given >= 0) {
+			o->value = cfg[given].value;
+			o->config_source = SOURCE_DYNAMIC_TOPIC;
+		} else {
+			o->value = kstr_c(topic_config_default(req->arena, d));
+			o->config_source = SOURCE_DEFAULT;
+		}
+		o->read_only = false;
+		o->is_sensitive = false;
+	}
+	return karray_of(out, topic_config_count);
+}
+
 /* ---- CreateTopics ---- */
 
 void handle_create_topics(request *req)
@@ -222,7 +256,7 @@ void handle_create_topics(request *req)
 		o->error_message = KSTR_NULL;
 		o->num_partitions = -1;
 		o->replication_factor = -1;
-		o->configs = karray_of(NULL, -1);
+		o->configs = karray_of(NULL, 0); /* Kafka's default: an empty list */
 		if (duplicate_name(names, n, i)) {
 			o->error_code = KERR_INVALID_REQUEST;
 			o->error_message = kstr_c("duplicate topic in request");
@@ -274,6 +308,7 @@ void handle_create_topics(request *req)
 			continue;
 		o->num_partitions = partitions;
 		o->replication_factor = rf;
+		o->configs = effective_configs(req, t);
 
 		admin_item *it = admin_item_new(c, o);
 		params *p = arena_alloc(req->arena, sizeof(*p));
@@ -306,6 +341,7 @@ static void ct_done(void *arg, PGresult **res, int n, const char *err, const cha
 					       retriable, &o->error_message);
 		o->num_partitions = -1;
 		o->replication_factor = -1;
+		o->configs = karray_of(NULL, 0);
 	} else {
 		uuid_parse(PQgetvalue(res[0], 0, 0), &o->topic_id);
 		log_info("created topic %.*s (%d partitions)", o->name.len, o->name.ptr,
@@ -327,6 +363,11 @@ static void ct_validated(void *arg, PGresult **res, int n, const char *err, cons
 	else if (PQntuples(res[0]) > 0) {
 		o->error_code = KERR_TOPIC_ALREADY_EXISTS;
 		o->error_message = kstr_c("topic already exists");
+	}
+	if (o->error_code) {
+		o->num_partitions = -1;
+		o->replication_factor = -1;
+		o->configs = karray_of(NULL, 0);
 	}
 	admin_item_done(it);
 }

@@ -1,9 +1,12 @@
 # pg_kafka: top-level build. `make help` lists the targets.
 #
-# Three builds of the broker sources (broker/*.c), each in its own directory:
-#   build/rel   gcc -O2, the daemon you run
+# Three builds of the C sources, each in its own directory:
+#   build/rel   gcc -O2, the daemons you run
 #   build/san   gcc with ASan + UBSan, for unit tests (tests/test_*.c) and e2e
 #   build/fuzz  clang with libFuzzer + ASan + UBSan, for tests/fuzz_*.c
+# common/*.c (what the broker and the forwarder share) is archived once per
+# build as libpgkcommon.a and linked into pg_kafka, pg_kafka_shadow, the unit
+# tests and the fuzz targets; broker/ and shadow/ never compile each other.
 # The PostgreSQL side (sql/ extension, decoder/ output plugin) builds with PGXS.
 
 PG_BINDIR ?= /usr/lib/postgresql/15/bin
@@ -43,7 +46,8 @@ CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
 WARN := -Wall -Wextra -Werror
-BASE_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -Ibroker $(PQ_CFLAGS) $(PKG_CFLAGS) -MMD -MP
+CORE_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -Icommon $(PQ_CFLAGS) $(PKG_CFLAGS) -MMD -MP
+BASE_CFLAGS := $(CORE_CFLAGS) -Ibroker
 LIBS := $(PKG_LIBS) -lpq -lsnappy -lm
 
 REL_CFLAGS := -O2 -g $(BASE_CFLAGS)
@@ -60,6 +64,7 @@ export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 
 BROKER_SRCS := $(sort $(wildcard broker/*.c))
 LIB_SRCS := $(filter-out broker/main.c,$(BROKER_SRCS))
+COMMON_SRCS := $(sort $(wildcard common/*.c))
 UNIT_SRCS := $(sort $(wildcard tests/test_*.c))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz_*.c))
 
@@ -67,6 +72,7 @@ REL_OBJS := $(BROKER_SRCS:broker/%.c=build/rel/obj/%.o)
 SAN_OBJS := $(BROKER_SRCS:broker/%.c=build/san/obj/%.o)
 SAN_LIB_OBJS := $(LIB_SRCS:broker/%.c=build/san/obj/%.o)
 FUZZ_LIB_OBJS := $(LIB_SRCS:broker/%.c=build/fuzz/obj/%.o)
+COMMON_LIBS := build/rel/libpgkcommon.a build/san/libpgkcommon.a build/fuzz/libpgkcommon.a
 
 UNIT_BINS := $(UNIT_SRCS:tests/%.c=build/san/tests/%)
 FUZZ_NAMES := $(FUZZ_SRCS:tests/fuzz_%.c=%)
@@ -101,7 +107,7 @@ setup:
 rel: build/rel/pg_kafka build/rel/pg_kafka_shadow build/rel/mock_cluster
 san: build/san/pg_kafka build/san/pg_kafka_shadow build/san/mock_cluster
 
-build/rel/pg_kafka: $(REL_OBJS)
+build/rel/pg_kafka: $(REL_OBJS) build/rel/libpgkcommon.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(REL_CFLAGS) -o $@ $^ $(LIBS)
 
@@ -109,7 +115,7 @@ build/rel/obj/%.o: broker/%.c | build/rel/obj
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(REL_CFLAGS) -c -o $@ $<
 
-build/san/pg_kafka: $(SAN_OBJS)
+build/san/pg_kafka: $(SAN_OBJS) build/san/libpgkcommon.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(LIBS)
 
@@ -131,22 +137,58 @@ build/fuzz/libpgk.a: $(FUZZ_LIB_OBJS)
 build/rel/obj build/san/obj build/san/tests build/fuzz/obj:
 	$(Q)mkdir -p $@
 
+# ---- common/: one archive per build ---------------------------------------------
+
+build/rel/libpgkcommon.a: $(COMMON_SRCS:common/%.c=build/rel/common/%.o)
+build/san/libpgkcommon.a: $(COMMON_SRCS:common/%.c=build/san/common/%.o)
+build/fuzz/libpgkcommon.a: $(COMMON_SRCS:common/%.c=build/fuzz/common/%.o)
+$(COMMON_LIBS):
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+build/rel/common/%.o: common/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) -O2 -g $(CORE_CFLAGS) -c -o $@ $<
+
+build/san/common/%.o: common/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) -O1 -g -fno-omit-frame-pointer $(SAN_FLAGS) $(CORE_CFLAGS) -c -o $@ $<
+
+build/fuzz/common/%.o: common/%.c
+	$(call msg,CLANG,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=undefined \
+		$(CORE_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
+
 # ---- the shadow forwarder (shadow/, docs/SHADOW.md) and the mock cluster -------
 
-SHADOW_SRCS := shadow/shadow.c shadow/config.c shadow/checkpoint.c shadow/cutover.c shadow/replay.c shadow/metrics.c shadow/log.c \
-	broker/decmsg.c broker/kbuf.c
+SHADOW_SRCS := $(filter-out shadow/mock_cluster.c,$(sort $(wildcard shadow/*.c)))
 SHADOW_LIBS := -lrdkafka -lpq -levent
+SHADOW_CFLAGS := $(CORE_CFLAGS) -Ishadow
 
 .PHONY: shadow
 shadow: build/rel/pg_kafka_shadow build/rel/mock_cluster build/san/pg_kafka_shadow build/san/mock_cluster
 
-build/rel/pg_kafka_shadow: $(SHADOW_SRCS) shadow/config.h shadow/shadow.h broker/decmsg.h | build/rel/obj
+build/rel/pg_kafka_shadow: $(SHADOW_SRCS:shadow/%.c=build/rel/shadow/%.o) build/rel/libpgkcommon.a
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(REL_CFLAGS) -o $@ $(SHADOW_SRCS) $(SHADOW_LIBS)
+	$(Q)$(CC) $(REL_CFLAGS) -o $@ $^ $(SHADOW_LIBS)
 
-build/san/pg_kafka_shadow: $(SHADOW_SRCS) shadow/config.h shadow/shadow.h broker/decmsg.h | build/san/obj
+build/san/pg_kafka_shadow: $(SHADOW_SRCS:shadow/%.c=build/san/shadow/%.o) build/san/libpgkcommon.a
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $(SHADOW_SRCS) $(SHADOW_LIBS)
+	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(SHADOW_LIBS)
+
+# The forwarder's objects but main.o, for unit tests (tests/test_config.c
+# loads the forwarder's settings table).
+build/san/libpgkshadow.a: $(filter-out build/san/shadow/main.o,$(SHADOW_SRCS:shadow/%.c=build/san/shadow/%.o))
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+build/rel/shadow/%.o: shadow/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) -O2 -g $(SHADOW_CFLAGS) -c -o $@ $<
+
+build/san/shadow/%.o: shadow/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) -O1 -g -fno-omit-frame-pointer $(SAN_FLAGS) $(SHADOW_CFLAGS) -c -o $@ $<
 
 build/rel/mock_cluster: shadow/mock_cluster.c | build/rel/obj
 	$(call msg,LINK,$@)
@@ -160,9 +202,11 @@ build/san/mock_cluster: shadow/mock_cluster.c | build/san/obj
 
 unit-tests: $(UNIT_BINS)
 
-build/san/tests/test_%: tests/test_%.c build/san/libpgk.a | build/san/tests
+build/san/tests/test_%: tests/test_%.c build/san/libpgk.a build/san/libpgkshadow.a \
+		build/san/libpgkcommon.a | build/san/tests
 	$(call msg,TEST,$@)
-	$(Q)$(CC) $(SAN_CFLAGS) $(CMOCKA_CFLAGS) -o $@ $< build/san/libpgk.a $(CMOCKA_LIBS) $(LIBS)
+	$(Q)$(CC) $(SAN_CFLAGS) $(CMOCKA_CFLAGS) -o $@ $< build/san/libpgk.a \
+		build/san/libpgkshadow.a build/san/libpgkcommon.a $(CMOCKA_LIBS) $(LIBS)
 
 # ---- fuzz targets (clang, libFuzzer) -------------------------------------------
 
@@ -172,9 +216,10 @@ build/fuzz/obj/%.o: broker/%.c | build/fuzz/obj
 	$(call msg,CLANG,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
 
-build/fuzz/fuzz_%: tests/fuzz_%.c build/fuzz/libpgk.a | build/fuzz/obj
+build/fuzz/fuzz_%: tests/fuzz_%.c build/fuzz/libpgk.a build/fuzz/libpgkcommon.a | build/fuzz/obj
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< build/fuzz/libpgk.a $(LIBS)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< build/fuzz/libpgk.a \
+		build/fuzz/libpgkcommon.a $(LIBS)
 
 # Each target runs FUZZ_SECONDS on its corpus build/fuzz/corpus/NAME, seeded
 # from tests/corpus/NAME/ and with tests/fuzz_NAME.dict if they exist. Crash
@@ -236,66 +281,13 @@ test:
 	@deploy/setup.sh
 	@$(MAKE) --no-print-directory test-steps
 
-# Every step runs even when an earlier one failed; each check (a unit test
-# binary, a pg_regress suite, a fuzz target, the e2e suite) counts once in
-# the summary, and the exit status is non-zero if any failed.
-REGRESS_PG := $(CURDIR)/build/regress-pg
+# The steps live in tests/run-steps.sh: every step runs even when an earlier
+# one failed, each check counts once in the summary, and the exit status is
+# non-zero if any failed.
 test-steps:
-	@set -u; results=$(CURDIR)/build/test-results; mkdir -p build; : >$$results; \
-	pass() { echo "PASS $$1" | tee -a $$results; }; \
-	fail() { echo "FAIL $$1$${2:+ ($$2)}" | tee -a $$results; }; \
-	step() { printf '\n>>> %s\n' "$$*"; }; \
-	uptodate() { $(MAKE) --no-print-directory -q "$$1" 2>/dev/null; }; \
-	step "build: rel, san, unit tests, fuzz targets, decoder, extension"; \
-	if $(MAKE) --no-print-directory -k -j$(NPROC) rel san unit-tests fuzz-build decoder extension; \
-		then pass build; else fail build; fi; \
-	if $(MAKE) --no-print-directory install >build/install.log 2>&1; then pass install; \
-		else cat build/install.log; fail install; fi; \
-	step "throwaway cluster for unit and pg_regress tests (build/regress-pg, port $(REGRESS_PORT))"; \
-	trap 'deploy/pgcluster.sh stop $(REGRESS_PG); exit 130' INT TERM; \
-	deploy/pgcluster.sh stop $(REGRESS_PG) >/dev/null; rm -rf $(REGRESS_PG); \
-	if deploy/pgcluster.sh init $(REGRESS_PG) $(REGRESS_PORT) && \
-	   deploy/pgcluster.sh start $(REGRESS_PG) $(REGRESS_PORT); then cluster=up; \
-	else cluster=; fail regress "cluster did not start"; fi; \
-	step "unit tests (build/san/tests)"; \
-	for t in $(UNIT_BINS); do \
-		name=unit:$${t##*/}; \
-		if ! uptodate $$t; then fail $$name "not built"; continue; fi; \
-		if PGK_TEST_PG="$${cluster:+host=127.0.0.1 port=$(REGRESS_PORT) user=postgres dbname=postgres}" \
-			$$t >$$t.log 2>&1; then pass $$name; else tail -n 100 $$t.log; fail $$name "log $$t.log"; fi; \
-	done; \
-	step "pg_regress"; \
-	if [ -n "$$cluster" ]; then \
-		for dir in sql decoder; do \
-			[ -n "$$(ls $$dir/sql/*.sql 2>/dev/null)" ] || continue; \
-			if PGHOST=127.0.0.1 PGPORT=$(REGRESS_PORT) PGUSER=postgres \
-				$(MAKE) --no-print-directory -C $$dir PG_CONFIG=$(PG_CONFIG) installcheck; then \
-				pass regress:$$dir; \
-			else \
-				head -n 200 $$dir/regression.diffs 2>/dev/null; fail regress:$$dir "$$dir/regression.diffs"; \
-			fi; \
-		done; \
-	fi; \
-	deploy/pgcluster.sh stop $(REGRESS_PG); trap - INT TERM; \
-	step "fuzz smoke (15 s per target)"; \
-	for name in $(FUZZ_NAMES); do \
-		if ! uptodate build/fuzz/fuzz_$$name; then fail fuzz:$$name "not built"; continue; fi; \
-		if $(MAKE) --no-print-directory fuzz FUZZ_NAMES=$$name FUZZ_SECONDS=15; \
-			then pass fuzz:$$name; else fail fuzz:$$name; fi; \
-	done; \
-	step "e2e: pytest e2e with build/san/pg_kafka"; \
-	if ! uptodate build/san/pg_kafka; then fail e2e "build/san/pg_kafka not built"; \
-	else \
-		PGK_BROKER=$(CURDIR)/build/san/pg_kafka PGK_PG_BINDIR=$(PG_BINDIR) PGK_PGBIN=$(PG_BINDIR) \
-			$(PYTHON) -m pytest e2e -v; rc=$$?; \
-		if [ $$rc -eq 0 ]; then pass e2e; \
-		elif [ $$rc -eq 5 ]; then echo "SKIP e2e (no tests collected)"; \
-		else fail e2e "pytest exit $$rc"; fi; \
-	fi; \
-	step "summary"; grep '^FAIL' $$results || true; \
-	npass=$$(grep -c '^PASS' $$results); nfail=$$(grep -c '^FAIL' $$results); \
-	echo "$$npass passed, $$nfail failed"; \
-	[ $$nfail -eq 0 ]
+	@MAKE="$(MAKE)" PG_BINDIR="$(PG_BINDIR)" PG_CONFIG="$(PG_CONFIG)" PYTHON="$(PYTHON)" \
+		REGRESS_PORT="$(REGRESS_PORT)" NPROC="$(NPROC)" \
+		UNIT_BINS="$(UNIT_BINS)" FUZZ_NAMES="$(FUZZ_NAMES)" tests/run-steps.sh
 
 # ---- make bench (not part of make test) ----------------------------------------
 
@@ -317,4 +309,4 @@ clean:
 	$(MAKE) --no-print-directory -C sql PG_CONFIG=$(PG_CONFIG) clean
 	$(MAKE) --no-print-directory -C decoder PG_CONFIG=$(PG_CONFIG) clean
 
--include $(wildcard build/*/obj/*.d build/san/tests/*.d build/fuzz/*.d)
+-include $(wildcard build/*/obj/*.d build/*/common/*.d build/*/shadow/*.d build/san/tests/*.d build/fuzz/*.d)

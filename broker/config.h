@@ -35,6 +35,10 @@ typedef struct config {
 
 extern config g_config;
 
+/* The settings table, for common/cfg.c (and the tests). */
+struct cfg_program;
+extern const struct cfg_program config_program;
+
 /* Fill g_config. Returns 0, 1 when --help/--version was printed, -1 on error. */
 int config_load(int argc, char **argv);
 void config_free(void);

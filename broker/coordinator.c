@@ -36,6 +36,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "coordinator.h"
 #include "kerr.h"
 #include "log.h"
@@ -285,12 +286,9 @@ static kstr member_id_new(kstr prefix)
 
 static int64_t clock_ms(void)
 {
-	struct timespec ts;
-
 	if (!C.base)
 		return C.now;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clock_mono_ms();
 }
 
 int64_t coord_now(void) { return clock_ms(); }

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* SQLSTATE classes that mean "PostgreSQL is unavailable": try again later. */
+/* Retriable (the pool said so, or sqlstate_retriable()): try again later. */
 bool db_error_retriable(const char *sqlstate, bool retriable);
 
 /* Wall clock in milliseconds since the Unix epoch. */

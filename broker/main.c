@@ -52,6 +52,7 @@ int main(int argc, char **argv)
 		config_free();
 		return rc > 0 ? 0 : 2;
 	}
+	log_setup(g_config.log_level, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	M.base = event_base_new();

@@ -29,7 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -39,6 +38,7 @@
 #include "decmsg.h"
 #include "kbuf.h"
 #include "log.h"
+#include "replproto.h"
 #include "stream.h"
 #include "wake.h"
 
@@ -49,9 +49,6 @@
 #define RENOTIFY_MS 10
 /* Wake-ups remembered for the second round; more are dropped (best effort). */
 #define RENOTIFY_MAX 4096
-
-/* Microseconds from the Unix epoch to PostgreSQL's (2000-01-01). */
-#define PG_EPOCH_OFFSET_US 946684800000000LL
 
 /* A partition woken recently, to wake again (the topic is copied). */
 typedef struct renotify {
@@ -109,8 +106,6 @@ static int conn_flush(void);
 static void conn_fail(const char *why);
 static void conn_teardown(void);
 static void arm_timer(int ms);
-static void put_be64(unsigned char *p, uint64_t v);
-static int64_t pg_now_us(void);
 static char *one_line(const char *msg);
 
 void stream_start(struct event_base *base)
@@ -346,32 +341,27 @@ static int read_copy_data(void)
 	}
 }
 
-/*
- * One CopyData message of the replication protocol:
- *   'w' XLogData:  start lsn, end lsn, send time (8 bytes each), then data
- *   'k' keepalive: end lsn, send time (8 bytes each), reply requested (1)
- */
+/* One CopyData message of the replication protocol (common/replproto.h). */
 static int handle_message(const unsigned char *buf, int len)
 {
-	if (len >= 1 + 24 && buf[0] == 'w') {
-		uint64_t start = be64(buf + 1);
-		if (start > S.received)
-			S.received = start;
-		handle_record(buf + 25, len - 25);
+	repl_msg m;
+
+	if (repl_parse(buf, (size_t)len, &m) < 0) {
+		conn_fail("malformed message in the replication stream");
+		return -1;
+	}
+	if (m.type == REPL_XLOGDATA) {
+		if (m.wal_start > S.received)
+			S.received = m.wal_start;
+		handle_record(m.data, (int)m.len);
 		return 0;
 	}
-	if (len >= 1 + 17 && buf[0] == 'k') {
-		uint64_t end = be64(buf + 1);
-		/* Everything up to end has been decoded and sent: confirm it, so
-		 * that this slot holds back no WAL while nothing is written. */
-		if (end > S.received)
-			S.received = end;
-		if (buf[17])
-			return send_status();
-		return 0;
-	}
-	conn_fail("malformed message in the replication stream");
-	return -1;
+	/* Keepalive: everything up to its end has been decoded and sent:
+	 * confirm it, so that this slot holds back no WAL while nothing is
+	 * written. */
+	if (m.wal_end > S.received)
+		S.received = m.wal_end;
+	return m.reply_requested ? send_status() : 0;
 }
 
 /* A decoder message: records wake their partition; markers are ignored. */
@@ -451,14 +441,9 @@ static int send_command(const char *sql)
 /* Standby status update: written, flushed and applied up to what arrived. */
 static int send_status(void)
 {
-	unsigned char msg[1 + 8 + 8 + 8 + 8 + 1];
+	unsigned char msg[REPL_STATUS_LEN];
 
-	msg[0] = 'r';
-	put_be64(msg + 1, S.received);
-	put_be64(msg + 9, S.received);
-	put_be64(msg + 17, S.received);
-	put_be64(msg + 25, (uint64_t)pg_now_us());
-	msg[33] = 0;
+	repl_status(msg, S.received, S.received, S.received, false);
 	if (PQputCopyData(S.pg, (const char *)msg, (int)sizeof(msg)) != 1) {
 		conn_fail(PQerrorMessage(S.pg));
 		return -1;
@@ -565,22 +550,6 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 }
 
 /* ---- helpers ---- */
-
-static void put_be64(unsigned char *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--) {
-		p[i] = (unsigned char)(v & 0xff);
-		v >>= 8;
-	}
-}
-
-static int64_t pg_now_us(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec - PG_EPOCH_OFFSET_US;
-}
 
 /* A server message on one line: newlines become spaces, trailing ones go. */
 static char *one_line(const char *msg)

@@ -45,6 +45,7 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
+#include "decwire.h" /* common/: the binary format shared with its readers */
 #include "kbytes.h"
 
 PG_MODULE_MAGIC;
@@ -52,14 +53,6 @@ PG_MODULE_MAGIC;
 /* The table whose inserted rows are Kafka records (sql/pg_kafka--0.1.sql). */
 #define RECORDS_SCHEMA "kafka"
 #define RECORDS_TABLE "records"
-
-/* Binary format: the version byte every message starts with, and types. */
-#define BIN_VERSION 1
-#define BIN_RECORD 'R'
-#define BIN_BEGIN 'B'
-#define BIN_COMMIT 'C'
-#define BIN_FLAG_PAYLOAD 0x01
-#define BIN_FLAG_SUMMARY 0x02
 
 /* A held-back message larger than this has its buffer freed once written. */
 #define PENDING_KEEP_BYTES (8 * 1024 * 1024)
@@ -505,8 +498,8 @@ static void render_begin(decoder_state *state, ReorderBufferTXN *txn, StringInfo
 	int64 ts = kafka_timestamp_ms(txn->xact_time.commit_time);
 
 	if (state->opt.format == FORMAT_BINARY) {
-		pq_sendbyte(out, BIN_VERSION);
-		pq_sendbyte(out, BIN_BEGIN);
+		pq_sendbyte(out, DECMSG_VERSION);
+		pq_sendbyte(out, DECMSG_BEGIN);
 		pq_sendint32(out, txn->xid);
 		pq_sendint64(out, txn->final_lsn);
 		pq_sendint64(out, (uint64)ts);
@@ -522,8 +515,8 @@ static void render_commit(decoder_state *state, ReorderBufferTXN *txn, StringInf
 	int64 ts = kafka_timestamp_ms(txn->xact_time.commit_time);
 
 	if (state->opt.format == FORMAT_BINARY) {
-		pq_sendbyte(out, BIN_VERSION);
-		pq_sendbyte(out, BIN_COMMIT);
+		pq_sendbyte(out, DECMSG_VERSION);
+		pq_sendbyte(out, DECMSG_COMMIT);
 		pq_sendint32(out, txn->xid);
 		pq_sendint64(out, txn->final_lsn);
 		pq_sendint64(out, txn->end_lsn);
@@ -577,9 +570,9 @@ static void render_message(decoder_state *state, ReorderBufferTXN *txn, const ch
 	int topic_len = (int)strlen(topic);
 
 	if (state->opt.format == FORMAT_BINARY) {
-		pq_sendbyte(out, BIN_VERSION);
-		pq_sendbyte(out, BIN_RECORD);
-		pq_sendbyte(out, (payload ? BIN_FLAG_PAYLOAD : 0) | (summary ? BIN_FLAG_SUMMARY : 0));
+		pq_sendbyte(out, DECMSG_VERSION);
+		pq_sendbyte(out, DECMSG_RECORD);
+		pq_sendbyte(out, (payload ? DECMSG_FLAG_PAYLOAD : 0) | (summary ? DECMSG_FLAG_SUMMARY : 0));
 		pq_sendint64(out, txn->final_lsn);
 		pq_sendint32(out, (uint32)partition);
 		pq_sendint64(out, (uint64)offset);

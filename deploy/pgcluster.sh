@@ -2,15 +2,22 @@
 #
 # A self-contained PostgreSQL 15 cluster for development and tests.
 #
-#   pgcluster.sh init   DIR PORT     initdb DIR (the data directory) for PORT
-#   pgcluster.sh start  DIR PORT     start it, create database pg_kafka and the extension
-#   pgcluster.sh stop   DIR          fast shutdown
-#   pgcluster.sh status DIR          exit 0 if running, 3 if not, 4 if DIR is no cluster
+#   pgcluster.sh init [OPTIONS] DIR PORT   initdb DIR (the data directory) for PORT
+#   pgcluster.sh start  DIR PORT           start it, create database pg_kafka and the extension
+#   pgcluster.sh stop   [--immediate] DIR  fast (or immediate) shutdown
+#   pgcluster.sh status DIR                exit 0 if running, 3 if not, 4 if DIR is no cluster
 #   pgcluster.sh psql   DIR PORT [psql args]
 #
-# The server listens on 127.0.0.1:PORT only (no Unix socket, so long paths do
-# not matter) with trust authentication for the user postgres, and writes its
-# log to DIR/log. It runs as the postgres OS user because initdb and postgres
+# init options, for clusters that only tests use:
+#   --set NAME=VALUE  a setting after deploy/postgresql.conf's (repeatable);
+#                     it overrides the same setting there
+#   --no-sync         initdb --no-sync: do not wait for the files to be on disk
+#
+# Every cluster gets the settings of deploy/postgresql.conf, then the port,
+# then the --set overrides, each block marked in DIR/postgresql.conf. The
+# server listens on 127.0.0.1:PORT only (no Unix socket, so long paths do not
+# matter) with trust authentication for the user postgres, and writes its log
+# to DIR/log. It runs as the postgres OS user because initdb and postgres
 # refuse to run as root. PG_BINDIR overrides /usr/lib/postgresql/15/bin.
 set -euo pipefail
 
@@ -26,7 +33,7 @@ die() {
 }
 
 usage() {
-	sed -n '3,9s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+	sed -n '3,14s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
 	exit 2
 }
 
@@ -83,7 +90,23 @@ psql_cmd() {
 }
 
 cmd_init() {
-	local dir port
+	local dir port sync=() overrides=()
+	while [[ $# -gt 0 && $1 == --* ]]; do
+		case $1 in
+		--set)
+			[[ $# -ge 2 && $2 =~ ^[A-Za-z_][A-Za-z0-9_.]*=.*$ ]] ||
+				die "--set wants NAME=VALUE, not: ${2:-nothing}"
+			overrides+=("${2%%=*} = ${2#*=}")
+			shift 2
+			;;
+		--no-sync)
+			sync=(--no-sync)
+			shift
+			;;
+		*) usage ;;
+		esac
+	done
+	[[ $# -eq 2 ]] || usage
 	dir=$(absdir "$1")
 	port=$2
 	check_port "$port"
@@ -102,7 +125,7 @@ cmd_init() {
 	chmod 700 "$dir"
 	say "initdb $dir"
 	as_pg "$PG_BINDIR/initdb" -D "$dir" -U "$PG_USER" -A trust -E UTF8 --locale=C.UTF-8 \
-		>"$dir.initdb.log" 2>&1 || {
+		"${sync[@]}" >"$dir.initdb.log" 2>&1 || {
 		cat "$dir.initdb.log" >&2
 		die "initdb failed"
 	}
@@ -115,8 +138,12 @@ cmd_init() {
 		printf '\n# ---- pg_kafka (deploy/postgresql.conf) ----\n'
 		sed -e "$drop" "$HERE/postgresql.conf"
 		printf '\nport = %s\n' "$port"
+		if ((${#overrides[@]} > 0)); then
+			printf '\n# ---- overrides (pgcluster.sh init --set) ----\n'
+			printf '%s\n' "${overrides[@]}"
+		fi
 	} >>"$dir/postgresql.conf"
-	say "initialized $dir for port $port"
+	say "initialized $dir for port $port${overrides:+ (${#overrides[@]} overrides)}"
 }
 
 cmd_start() {
@@ -152,7 +179,12 @@ cmd_start() {
 }
 
 cmd_stop() {
-	local dir
+	local dir mode=fast
+	if [[ $1 == --immediate ]]; then
+		mode=immediate
+		shift
+	fi
+	[[ $# -eq 1 ]] || usage
 	dir=$(absdir "$1")
 	if [[ ! -f $dir/PG_VERSION ]]; then
 		say "$dir is not a cluster, nothing to stop"
@@ -162,7 +194,7 @@ cmd_stop() {
 		say "not running ($dir)"
 		return 0
 	fi
-	as_pg "$PG_BINDIR/pg_ctl" -D "$dir" -m fast -w -t 60 stop >/dev/null
+	as_pg "$PG_BINDIR/pg_ctl" -D "$dir" -m "$mode" -w -t 60 stop >/dev/null
 	say "stopped ($dir)"
 }
 
@@ -188,13 +220,15 @@ cmd_psql() {
 cmd=$1
 shift
 case $cmd in
-init | start)
+init) cmd_init "$@" ;;
+start)
 	[[ $# -eq 2 ]] || usage
-	"cmd_$cmd" "$@"
+	cmd_start "$@"
 	;;
-stop | status)
+stop) cmd_stop "$@" ;;
+status)
 	[[ $# -eq 1 ]] || usage
-	"cmd_$cmd" "$@"
+	cmd_status "$@"
 	;;
 psql)
 	[[ $# -ge 2 ]] || usage

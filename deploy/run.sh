@@ -47,13 +47,15 @@ trap 'forward INT' INT
 trap 'forward TERM' TERM
 trap stop_cluster EXIT
 
-# wait returns early when a trapped signal arrives: keep waiting for the exit.
+# wait returns early (128 + the signal) when a trapped signal arrives: keep
+# waiting until the broker is gone, then take its own exit status, which the
+# shell keeps for a child that has exited.
 set +e
 wait "$broker_pid"
-rc=$?
 while kill -0 "$broker_pid" 2>/dev/null; do
 	wait "$broker_pid"
-	rc=$?
 done
+wait "$broker_pid"
+rc=$?
 echo "run: broker exited with status $rc"
 exit "$rc"

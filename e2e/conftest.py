@@ -3,8 +3,10 @@ Fixtures for the pg_kafka end-to-end tests: a throw-away PostgreSQL 15
 cluster, the pg_kafka broker in front of it, and small helpers for the
 confluent-kafka clients the tests use to check what they did.
 
-Everything runs on loopback. PostgreSQL runs as the `postgres` OS user
-(initdb and postgres refuse root). The broker runs as built (by default the
+Everything runs on loopback. deploy/pgcluster.sh makes, starts and stops
+the PostgreSQL clusters, with the settings of deploy/postgresql.conf and the
+test-only overrides in TEST_SETTINGS below; they run as the `postgres` OS
+user (initdb and postgres refuse root). The broker runs as built (by default the
 sanitizer build) and is checked after every test: it must still be alive,
 and its log must be free of sanitizer reports; on shutdown it must exit 0.
 
@@ -91,14 +93,27 @@ def make_tmpdir(prefix):
 # --------------------------------------------------------------------------
 # PostgreSQL.
 
+# The e2e clusters are made and started by deploy/pgcluster.sh, as `make run`
+# and `make test` make theirs, with deploy/postgresql.conf; these are the
+# only settings that differ, appended with `pgcluster.sh init --set`:
+TEST_SETTINGS = {
+    # Test speed: the suite commits thousands of small transactions and no
+    # test checks durability across an OS crash. (A PostgreSQL restart or
+    # immediate shutdown keeps committed data with fsync off.)
+    "fsync": "off",
+}
+PGCLUSTER = REPO / "deploy" / "pgcluster.sh"
+
+
 class PgCluster:
     """A PostgreSQL 15 cluster in a temporary directory, with database
-    pg_kafka and the pg_kafka extension created."""
+    pg_kafka and the pg_kafka extension created, made, started and stopped
+    by deploy/pgcluster.sh."""
 
     def __init__(self):
         self.dir = make_tmpdir("pgk-e2e-pg-")
         self.data = self.dir / "data"
-        self.logfile = self.dir / "postgresql.log"
+        self.logfile = self.data / "log"  # where pgcluster.sh has the server log
         self.port = free_port()
         self.running = False
 
@@ -106,55 +121,42 @@ class PgCluster:
     def conninfo(self):
         return "host=127.0.0.1 port=%d dbname=pg_kafka user=postgres" % self.port
 
-    def _as_postgres(self, *args, timeout=120):
-        res = subprocess.run(["runuser", "-u", "postgres", "--", *map(str, args)],
+    def _pgcluster(self, *args, timeout=120):
+        env = dict(os.environ, PG_BINDIR=str(PGBIN))
+        res = subprocess.run([str(PGCLUSTER), *map(str, args)],
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             timeout=timeout, cwd=str(self.dir))
+                             timeout=timeout, cwd=str(self.dir), env=env)
         if res.returncode != 0:
-            raise RuntimeError("%s failed (%d):\n%s\n--- server log ---\n%s" % (
+            raise RuntimeError("pgcluster.sh %s failed (%d):\n%s\n--- server log ---\n%s" % (
                 " ".join(map(str, args)), res.returncode,
                 res.stdout.decode(errors="replace"), tail(self.logfile)))
         return res.stdout.decode(errors="replace")
 
     def init(self):
-        self._as_postgres(PGBIN / "initdb", "-D", self.data, "-A", "trust",
-                          "-U", "postgres", "-E", "UTF8", "--no-sync")
-        with open(self.data / "postgresql.conf", "a") as f:
-            f.write("\n# pg_kafka e2e\n"
-                    "port = %d\n"
-                    "listen_addresses = '127.0.0.1'\n"
-                    "unix_socket_directories = ''\n"
-                    "wal_level = logical\n"
-                    "output_plugin_libraries = 'pgoutput, test_decoding, pg_kafka'\n"
-                    "max_wal_senders = 10\n"
-                    "max_replication_slots = 10\n"
-                    "fsync = off\n"
-                    "max_connections = 100\n"
-                    "log_line_prefix = '%%m [%%p] '\n" % self.port)
+        overrides = []
+        for name, value in TEST_SETTINGS.items():
+            overrides += ["--set", "%s=%s" % (name, value)]
+        self._pgcluster("init", "--no-sync", *overrides, self.data, self.port)
         self.start()
-        self.sql("CREATE DATABASE pg_kafka", dbname="postgres")
-        self.sql("CREATE EXTENSION pg_kafka CASCADE")
+        # pgcluster.sh leaves the database without the extension when it is
+        # not installed: the tests cannot run then.
+        if not self.sql("SELECT extversion FROM pg_extension WHERE extname = 'pg_kafka'"):
+            raise RuntimeError("extension pg_kafka is not installed (make install)")
 
     def start(self):
-        self._as_postgres(PGBIN / "pg_ctl", "-D", self.data, "-l", self.logfile,
-                          "-w", "-t", "60", "start")
+        """Start the server; the first start also creates database pg_kafka
+        and the extension."""
+        self._pgcluster("start", self.data, self.port)
         self.running = True
-        wait_for(self._accepts, 30, "PostgreSQL to accept connections")
 
     def stop(self, mode="fast"):
         if self.running:
-            self._as_postgres(PGBIN / "pg_ctl", "-D", self.data, "-m", mode,
-                              "-w", "-t", "60", "stop")
+            self._pgcluster("stop", *(["--immediate"] if mode == "immediate" else []), self.data)
             self.running = False
 
     def restart(self):
         self.stop()
         self.start()
-
-    def _accepts(self):
-        res = subprocess.run([PGBIN / "pg_isready", "-h", "127.0.0.1", "-p", str(self.port)],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
-        return res.returncode == 0
 
     def sql(self, query, dbname="pg_kafka"):
         """Run one SQL command with psql; return its unaligned, tuples-only

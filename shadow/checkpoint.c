@@ -13,10 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "config.h"
-#include "shadow.h"
+#include "log.h"
+#include "session.h"
 
-static int64_t mono_ms(void);
 static int remember(cpent **out, int *n, const char *key, size_t klen, int64_t l, int64_t e);
 
 rd_kafka_conf_t *shadow_kafka_conf(bool producer)
@@ -40,14 +41,13 @@ rd_kafka_conf_t *shadow_kafka_conf(bool producer)
 	for (int i = 0; i < g_shadow.nkafka; i++)
 		if (rd_kafka_conf_set(conf, g_shadow.kafka[i].key, g_shadow.kafka[i].value, errstr,
 				      sizeof(errstr)) != RD_KAFKA_CONF_OK) {
-			shadow_log("ERROR", "librdkafka property %s: %s", g_shadow.kafka[i].key,
-				   errstr);
+			log_error("librdkafka property %s: %s", g_shadow.kafka[i].key, errstr);
 			rd_kafka_conf_destroy(conf);
 			return NULL;
 		}
 	if (*g_shadow.bootstrap && rd_kafka_conf_set(conf, "bootstrap.servers", g_shadow.bootstrap,
 						     errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
-		shadow_log("ERROR", "bootstrap.servers: %s", errstr);
+		log_error("bootstrap.servers: %s", errstr);
 		rd_kafka_conf_destroy(conf);
 		return NULL;
 	}
@@ -65,8 +65,8 @@ int checkpoint_load(rd_kafka_t *rk, cpent **out, int *n, volatile sig_atomic_t *
 	*n = 0;
 	while ((err = rd_kafka_query_watermark_offsets(rk, g_shadow.checkpoint_topic, 0, &lo, &hi,
 						       5000)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-		shadow_log("WARN", "checkpoint topic %s: %s (retrying)", g_shadow.checkpoint_topic,
-			   rd_kafka_err2str(err));
+		log_warn("checkpoint topic %s: %s (retrying)", g_shadow.checkpoint_topic,
+			 rd_kafka_err2str(err));
 		if ((stop && *stop) || ++tries > 60)
 			return -1;
 		sleep(1);
@@ -82,7 +82,7 @@ int checkpoint_load(rd_kafka_t *rk, cpent **out, int *n, volatile sig_atomic_t *
 			  sizeof(errstr));
 	rd_kafka_t *c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
 	if (!c) {
-		shadow_log("ERROR", "checkpoint reader: %s", errstr);
+		log_error("checkpoint reader: %s", errstr);
 		return -1;
 	}
 	rd_kafka_topic_partition_list_t *tp = rd_kafka_topic_partition_list_new(1);
@@ -93,10 +93,10 @@ int checkpoint_load(rd_kafka_t *rk, cpent **out, int *n, volatile sig_atomic_t *
 	size_t slen = strlen(g_shadow.slot);
 	int64_t next = lo;
 	int rc = 0;
-	int64_t deadline = mono_ms() + 120000;
+	int64_t deadline = clock_mono_ms() + 120000;
 	while (next < hi && !(stop && *stop)) {
-		if (mono_ms() > deadline) {
-			shadow_log("ERROR", "timed out reading the checkpoint topic");
+		if (clock_mono_ms() > deadline) {
+			log_error("timed out reading the checkpoint topic");
 			rc = -1;
 			break;
 		}
@@ -105,8 +105,7 @@ int checkpoint_load(rd_kafka_t *rk, cpent **out, int *n, volatile sig_atomic_t *
 			continue;
 		if (m->err) {
 			if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-				shadow_log("WARN", "checkpoint reader: %s",
-					   rd_kafka_message_errstr(m));
+				log_warn("checkpoint reader: %s", rd_kafka_message_errstr(m));
 			rd_kafka_message_destroy(m);
 			continue;
 		}
@@ -169,9 +168,53 @@ static int remember(cpent **out, int *n, const char *key, size_t klen, int64_t l
 	return 0;
 }
 
-static int64_t mono_ms(void)
+/*
+ * Write the per-partition positions to the checkpoint topic; once they are
+ * delivered, forward_advance() confirms the LSN that was deliverable when they were
+ * taken. Without dedup, confirm directly.
+ */
+void checkpoint_write(bool force)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	forward_advance();
+	if (S.cp_inflight > 0 || S.fatal)
+		return;
+	if (S.deliverable_lsn <= S.confirmed_lsn && !force)
+		return;
+	uint64_t lsn = S.deliverable_lsn;
+	if (!g_shadow.dedup) {
+		S.confirmed_lsn = lsn;
+		return;
+	}
+	for (int i = 0; i < S.nparts; i++) {
+		part *p = S.parts[i];
+		if (!p->dirty || p->delivered_local < 0)
+			continue;
+		char key[300], val[64];
+		int kl = snprintf(key, sizeof(key), "%s/%s/%d", g_shadow.slot, p->topic,
+				  p->partition);
+		int vl = snprintf(val, sizeof(val), "%" PRId64 " %" PRId64, p->delivered_local,
+				  p->delivered_ext);
+		msgref *ref = calloc(1, sizeof(*ref));
+		if (!ref)
+			return;
+		rd_kafka_resp_err_t err = rd_kafka_producev(
+			S.rk, RD_KAFKA_V_TOPIC(g_shadow.checkpoint_topic), RD_KAFKA_V_PARTITION(0),
+			RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, (size_t)kl),
+			RD_KAFKA_V_VALUE(val, (size_t)vl), RD_KAFKA_V_OPAQUE(ref), RD_KAFKA_V_END);
+		if (err) {
+			free(ref);
+			S.cp_failed = true;
+			continue;
+		}
+		p->dirty = false;
+		p->cp_local = p->delivered_local;
+		S.cp_inflight++;
+	}
+	if (S.cp_inflight == 0) {
+		if (!S.cp_failed && lsn > S.confirmed_lsn)
+			S.confirmed_lsn = lsn;
+		S.cp_failed = false;
+	} else {
+		S.cp_lsn = lsn;
+	}
 }

@@ -1,86 +1,94 @@
 /*
- * Forwarder configuration: one table of settings. Each has a config file
- * key, an environment variable and a long option; values are applied from
- * defaults, then the file (--config or SHADOW_CONFIG), then the environment,
- * then the flags. librdkafka properties are "kafka.<property> = value" in
- * the file, SHADOW_KAFKA_<PROPERTY> is not offered (names have dots), and
- * "--kafka-prop property=value" on the command line.
+ * Forwarder configuration: the settings[] table below describes every
+ * setting once (config file key, environment variable, option, default,
+ * help, type and range); common/cfg.c loads it (defaults, config file from
+ * --config or SHADOW_CONFIG, environment, options) and prints --help and
+ * --version, the same way as for the broker. librdkafka properties are
+ * "kafka.<property> = value" in the file and "--kafka-prop property=value"
+ * on the command line (SHADOW_KAFKA_<PROPERTY> is not offered: names have
+ * dots). This file adds the checks across settings and topic selection.
  */
 #include <ctype.h>
-#include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cfg.h"
 #include "config.h"
 
 #define PROG "pg_kafka_shadow"
 
 shadow_config g_shadow;
 
-typedef enum kind { K_STR, K_INT, K_BOOL } kind;
+static int set_kafka_prop(const char *v, char *why, size_t whylen);
+static int add_kafka_prop(const char *key, const char *value, char *why, size_t whylen);
 
-typedef struct setting {
-	const char *key;     /* config file key */
-	const char *env;     /* environment variable */
-	const char *flag;    /* long option without "--" */
-	const char *metavar; /* argument name in --help */
-	const char *dflt;
-	const char *help;
-	kind kind;
-	void *target;
-} setting;
+#define POSITIVE_INT(target_) .type = CFG_INT, .target = (target_), .min = 1, .max = INT_MAX
 
-static const setting settings[] = {
-	{"pg.conninfo", "SHADOW_PG", "pg", "CONNINFO", "dbname=pg_kafka",
-	 "libpq connection string of the pg_kafka database", K_STR, &g_shadow.pg_conninfo},
-	{"slot", "SHADOW_SLOT", "slot", "NAME", "pg_kafka_shadow",
-	 "permanent logical replication slot (created with plugin pg_kafka if missing)", K_STR,
-	 &g_shadow.slot},
-	{"bootstrap.servers", "SHADOW_BOOTSTRAP", "bootstrap", "HOST:PORT,...", "",
-	 "external Kafka cluster (same as kafka.bootstrap.servers)", K_STR, &g_shadow.bootstrap},
-	{"topics.include", "SHADOW_TOPICS_INCLUDE", "include", "T1,T2", "",
-	 "mirror only these topics (empty: every topic)", K_STR, &g_shadow.topics_include},
-	{"topics.exclude", "SHADOW_TOPICS_EXCLUDE", "exclude", "T1,T2", "",
-	 "never mirror these topics", K_STR, &g_shadow.topics_exclude},
-	{"topic.map", "SHADOW_TOPIC_MAP", "topic-map", "LOCAL:EXT,...", "",
-	 "external topic names (default: the same name)", K_STR, &g_shadow.topic_map},
+static const cfg_setting settings[] = {
+	{"pg.conninfo", "SHADOW_PG", "pg", "CONNINFO", "dbname=pg_kafka", NULL,
+	 "libpq connection string of the pg_kafka database", CFG_STR,
+	 .target = &g_shadow.pg_conninfo},
+	{"slot", "SHADOW_SLOT", "slot", "NAME", "pg_kafka_shadow", NULL,
+	 "permanent logical replication slot (created with plugin pg_kafka if missing)", CFG_STR,
+	 .target = &g_shadow.slot},
+	{"bootstrap.servers", "SHADOW_BOOTSTRAP", "bootstrap", "HOST:PORT,...", "", NULL,
+	 "external Kafka cluster (same as kafka.bootstrap.servers)", CFG_STR,
+	 .target = &g_shadow.bootstrap},
+	{"topics.include", "SHADOW_TOPICS_INCLUDE", "include", "T1,T2", "", NULL,
+	 "mirror only these topics (empty: every topic)", CFG_STR,
+	 .target = &g_shadow.topics_include},
+	{"topics.exclude", "SHADOW_TOPICS_EXCLUDE", "exclude", "T1,T2", "", NULL,
+	 "never mirror these topics", CFG_STR, .target = &g_shadow.topics_exclude},
+	{"topic.map", "SHADOW_TOPIC_MAP", "topic-map", "LOCAL:EXT,...", "", NULL,
+	 "external topic names (default: the same name)", CFG_STR, .target = &g_shadow.topic_map},
 	{"checkpoint.topic", "SHADOW_CHECKPOINT_TOPIC", "checkpoint-topic", "NAME",
-	 "__pg_kafka_shadow", "external topic (partition 0) holding forwarded positions", K_STR,
-	 &g_shadow.checkpoint_topic},
-	{"dedup", "SHADOW_DEDUP", "dedup", "true|false", "true",
-	 "after a restart, skip records the external cluster already has (docs/SHADOW.md)", K_BOOL,
-	 &g_shadow.dedup},
+	 "__pg_kafka_shadow", NULL, "external topic (partition 0) holding forwarded positions",
+	 CFG_STR, .target = &g_shadow.checkpoint_topic},
+	{"dedup", "SHADOW_DEDUP", "dedup", "true|false", "true", NULL,
+	 "after a restart, skip records the external cluster already has (docs/SHADOW.md)",
+	 CFG_BOOL, .target = &g_shadow.dedup},
 	{"confirm.interval.ms", "SHADOW_CONFIRM_INTERVAL_MS", "confirm-interval-ms", "MS", "200",
-	 "how often to checkpoint and confirm the slot position", K_INT,
-	 &g_shadow.confirm_interval_ms},
+	 NULL, "how often to checkpoint and confirm the slot position",
+	 POSITIVE_INT(&g_shadow.confirm_interval_ms)},
 	{"status.interval.ms", "SHADOW_STATUS_INTERVAL_MS", "status-interval-ms", "MS", "5000",
-	 "how often to log the status line and update kafka.shadow_partitions", K_INT,
-	 &g_shadow.status_interval_ms},
-	{"sql.status", "SHADOW_SQL_STATUS", "sql-status", "true|false", "true",
-	 "write per-partition status to kafka.shadow_partitions (if the table exists)", K_BOOL,
-	 &g_shadow.sql_status},
-	{"metrics.listen", "SHADOW_METRICS_LISTEN", "metrics-listen", "HOST:PORT", "",
-	 "serve Prometheus text on http://HOST:PORT/metrics (empty: off)", K_STR,
-	 &g_shadow.metrics_listen},
-	{"cutover.group", "SHADOW_CUTOVER", "cutover", "GROUP", "",
+	 NULL, "how often to log the status line and update kafka.shadow_partitions",
+	 POSITIVE_INT(&g_shadow.status_interval_ms)},
+	{"sql.status", "SHADOW_SQL_STATUS", "sql-status", "true|false", "true", NULL,
+	 "write per-partition status to kafka.shadow_partitions (if the table exists)", CFG_BOOL,
+	 .target = &g_shadow.sql_status},
+	{"metrics.listen", "SHADOW_METRICS_LISTEN", "metrics-listen", "HOST:PORT", "", NULL,
+	 "serve Prometheus text on http://HOST:PORT/metrics (empty: off)", CFG_STR,
+	 .target = &g_shadow.metrics_listen},
+	{"cutover.group", "SHADOW_CUTOVER", "cutover", "GROUP", "", NULL,
 	 "translate GROUP's committed offsets and commit them on the external cluster, then exit",
-	 K_STR, &g_shadow.cutover_group},
-	{"cutover.status", "SHADOW_CUTOVER_STATUS", "cutover-status", "GROUP", "",
-	 "report whether GROUP is ready for cutover (offsets, lag), then exit", K_STR,
-	 &g_shadow.cutover_status},
-	{"replay.topic", "SHADOW_REPLAY", "replay", "TOPIC", "",
+	 CFG_STR, .target = &g_shadow.cutover_group},
+	{"cutover.status", "SHADOW_CUTOVER_STATUS", "cutover-status", "GROUP", "", NULL,
+	 "report whether GROUP is ready for cutover (offsets, lag), then exit", CFG_STR,
+	 .target = &g_shadow.cutover_status},
+	{"replay.topic", "SHADOW_REPLAY", "replay", "TOPIC", "", NULL,
 	 "copy TOPIC's stored records to the external cluster (forwarder stopped), then exit",
-	 K_STR, &g_shadow.replay_topic},
+	 CFG_STR, .target = &g_shadow.replay_topic},
 	{"replay.from", "SHADOW_REPLAY_FROM", "replay-from", "earliest|OFFSET|@TIME", "earliest",
-	 "where --replay starts in each partition (@TIME: any PostgreSQL timestamptz)", K_STR,
-	 &g_shadow.replay_from},
+	 NULL, "where --replay starts in each partition (@TIME: any PostgreSQL timestamptz)",
+	 CFG_STR, .target = &g_shadow.replay_from},
+	{NULL, NULL, "kafka-prop", "PROPERTY=VALUE", NULL, NULL,
+	 "any librdkafka producer property (SASL, TLS, compression, ...); repeatable; in the "
+	 "config file: kafka.PROPERTY = VALUE",
+	 CFG_CUSTOM, .set = set_kafka_prop},
 };
-#define NSETTINGS ((int)(sizeof(settings) / sizeof(settings[0])))
 
-enum { OPT_HELP = 1000, OPT_CONFIG, OPT_KAFKA_PROP, OPT_SETTING_BASE };
+const cfg_program shadow_config_program = {
+	.name = PROG,
+	.version = PGK_VERSION,
+	.summary = "Mirror every record of pg_kafka to an external Kafka cluster (docs/SHADOW.md).",
+	.config_env = "SHADOW_CONFIG",
+	.settings = settings,
+	.nsettings = (int)(sizeof(settings) / sizeof(settings[0])),
+	.prefix = "kafka.",
+	.set_prefixed = add_kafka_prop,
+};
 
 typedef struct rule {
 	char *topic;
@@ -92,102 +100,15 @@ static rule *rules;
 static int nrules;
 static bool any_mirrored_rule;
 
-static int apply(const setting *s, const char *value, const char *source);
-static int add_kafka_prop(const char *key, const char *value, const char *source);
-static int load_file(const char *path);
 static char *trim(char *s);
 static bool in_list(const char *list, const char *name);
-static void print_help(void);
 
 int shadow_config_load(int argc, char **argv)
 {
-	struct option longopts[NSETTINGS + 4];
-	const char *config_path = NULL;
-	int nopts = 0, rc = 0;
-	int *flag_setting = calloc((size_t)argc + 1, sizeof(int));
-	char **flag_value = calloc((size_t)argc + 1, sizeof(char *));
-	int nflags = 0;
-
-	if (!flag_setting || !flag_value) {
-		free(flag_setting);
-		free(flag_value);
-		return -1;
-	}
-	for (int i = 0; i < NSETTINGS; i++) {
-		if (apply(&settings[i], settings[i].dflt, "default") < 0)
-			return -1;
-		longopts[nopts++] = (struct option){settings[i].flag, required_argument, NULL,
-						    OPT_SETTING_BASE + i};
-	}
-	longopts[nopts++] = (struct option){"config", required_argument, NULL, OPT_CONFIG};
-	longopts[nopts++] = (struct option){"kafka-prop", required_argument, NULL, OPT_KAFKA_PROP};
-	longopts[nopts++] = (struct option){"help", no_argument, NULL, OPT_HELP};
-	longopts[nopts] = (struct option){NULL, 0, NULL, 0};
-
-	/* flags are collected first and applied last; --config names the file */
-	optind = 0;
-	for (;;) {
-		int c = getopt_long(argc, argv, "h", longopts, NULL);
-		if (c == -1)
-			break;
-		if (c == OPT_HELP || c == 'h') {
-			print_help();
-			rc = 1;
-			goto out;
-		} else if (c == OPT_CONFIG) {
-			config_path = optarg;
-		} else if (c == OPT_KAFKA_PROP ||
-			   (c >= OPT_SETTING_BASE && c < OPT_SETTING_BASE + NSETTINGS)) {
-			flag_setting[nflags] = c;
-			flag_value[nflags] = optarg;
-			nflags++;
-		} else {
-			fprintf(stderr, "Try '" PROG " --help' for the list of options.\n");
-			rc = -1;
-			goto out;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, PROG ": unexpected argument \"%s\"\n", argv[optind]);
-		rc = -1;
-		goto out;
-	}
-	if (!config_path && getenv("SHADOW_CONFIG") && *getenv("SHADOW_CONFIG"))
-		config_path = getenv("SHADOW_CONFIG");
-	if (config_path && load_file(config_path) < 0) {
-		rc = -1;
-		goto out;
-	}
-	for (int i = 0; i < NSETTINGS; i++) {
-		const char *v = getenv(settings[i].env);
-		if (v && apply(&settings[i], v, settings[i].env) < 0) {
-			rc = -1;
-			goto out;
-		}
-	}
-	for (int i = 0; i < nflags; i++) {
-		if (flag_setting[i] == OPT_KAFKA_PROP) {
-			char *eq = strchr(flag_value[i], '=');
-			if (!eq || eq == flag_value[i]) {
-				fprintf(stderr,
-					PROG ": --kafka-prop wants PROPERTY=VALUE, not \"%s\"\n",
-					flag_value[i]);
-				rc = -1;
-				goto out;
-			}
-			*eq = '\0';
-			rc = add_kafka_prop(flag_value[i], eq + 1, "--kafka-prop");
-			*eq = '=';
-			if (rc < 0)
-				goto out;
-		} else {
-			const setting *s = &settings[flag_setting[i] - OPT_SETTING_BASE];
-			if (apply(s, flag_value[i], "command line") < 0) {
-				rc = -1;
-				goto out;
-			}
-		}
-	}
+	shadow_config_free();
+	int rc = cfg_load(&shadow_config_program, argc, argv, NULL);
+	if (rc != 0)
+		return rc;
 	if (!*g_shadow.bootstrap) {
 		bool found = false;
 		for (int i = 0; i < g_shadow.nkafka; i++)
@@ -195,28 +116,20 @@ int shadow_config_load(int argc, char **argv)
 		if (!found) {
 			fprintf(stderr, PROG
 				": no external cluster: set bootstrap.servers (--bootstrap)\n");
-			rc = -1;
-			goto out;
+			return -1;
 		}
 	}
 	if (!*g_shadow.slot || strspn(g_shadow.slot, "abcdefghijklmnopqrstuvwxyz0123456789_") !=
 				       strlen(g_shadow.slot)) {
 		fprintf(stderr, PROG ": slot names are lower case letters, digits and _\n");
-		rc = -1;
+		return -1;
 	}
-out:
-	free(flag_setting);
-	free(flag_value);
-	return rc;
+	return 0;
 }
 
 void shadow_config_free(void)
 {
-	for (int i = 0; i < NSETTINGS; i++)
-		if (settings[i].kind == K_STR) {
-			free(*(char **)settings[i].target);
-			*(char **)settings[i].target = NULL;
-		}
+	cfg_free(&shadow_config_program);
 	for (int i = 0; i < g_shadow.nkafka; i++) {
 		free(g_shadow.kafka[i].key);
 		free(g_shadow.kafka[i].value);
@@ -300,111 +213,47 @@ const char *shadow_topic_external(const char *topic)
 
 /* ---- helpers ---- */
 
-static int apply(const setting *s, const char *value, const char *source)
+/* --kafka-prop PROPERTY=VALUE */
+static int set_kafka_prop(const char *v, char *why, size_t whylen)
 {
-	char *end;
-	switch (s->kind) {
-	case K_STR: {
-		char *copy = strdup(value);
-		if (!copy)
-			return -1;
-		free(*(char **)s->target);
-		*(char **)s->target = copy;
-		return 0;
-	}
-	case K_INT: {
-		errno = 0;
-		long v = strtol(value, &end, 10);
-		if (errno || end == value || *end || v < 1 || v > INT_MAX) {
-			fprintf(stderr, PROG ": %s: %s must be a positive integer, not \"%s\"\n",
-				source, s->key, value);
-			return -1;
-		}
-		*(int *)s->target = (int)v;
-		return 0;
-	}
-	case K_BOOL:
-		if (!strcasecmp(value, "true") || !strcasecmp(value, "on") ||
-		    !strcasecmp(value, "yes") || !strcmp(value, "1")) {
-			*(bool *)s->target = true;
-			return 0;
-		}
-		if (!strcasecmp(value, "false") || !strcasecmp(value, "off") ||
-		    !strcasecmp(value, "no") || !strcmp(value, "0")) {
-			*(bool *)s->target = false;
-			return 0;
-		}
-		fprintf(stderr, PROG ": %s: %s must be true or false, not \"%s\"\n", source, s->key,
-			value);
+	const char *eq = strchr(v, '=');
+	if (!eq || eq == v) {
+		snprintf(why, whylen, "expected PROPERTY=VALUE");
 		return -1;
 	}
-	return -1;
+	char *key = strndup(v, (size_t)(eq - v));
+	if (!key) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	int rc = add_kafka_prop(key, eq + 1, why, whylen);
+	free(key);
+	return rc;
 }
 
-static int add_kafka_prop(const char *key, const char *value, const char *source)
+/* A librdkafka property; a later value of the same one replaces it. */
+static int add_kafka_prop(const char *key, const char *value, char *why, size_t whylen)
 {
 	for (int i = 0; i < g_shadow.nkafka; i++)
 		if (strcmp(g_shadow.kafka[i].key, key) == 0) {
 			char *v = strdup(value);
 			if (!v)
-				return -1;
+				goto oom;
 			free(g_shadow.kafka[i].value);
 			g_shadow.kafka[i].value = v;
 			return 0;
 		}
 	shadow_kv *n = realloc(g_shadow.kafka, sizeof(*n) * (size_t)(g_shadow.nkafka + 1));
-	if (!n) {
-		fprintf(stderr, PROG ": %s: out of memory\n", source);
-		return -1;
-	}
+	if (!n)
+		goto oom;
 	g_shadow.kafka = n;
 	n[g_shadow.nkafka].key = strdup(key);
 	n[g_shadow.nkafka].value = strdup(value);
 	g_shadow.nkafka++;
 	return 0;
-}
-
-static int load_file(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char line[4096], source[512];
-	int lineno = 0, rc = 0;
-
-	if (!f) {
-		fprintf(stderr, PROG ": cannot read %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	while (rc == 0 && fgets(line, sizeof(line), f)) {
-		lineno++;
-		char *s = trim(line);
-		if (*s == '\0' || *s == '#')
-			continue;
-		char *eq = strchr(s, '=');
-		snprintf(source, sizeof(source), "%s:%d", path, lineno);
-		if (!eq) {
-			fprintf(stderr, PROG ": %s: expected key = value\n", source);
-			rc = -1;
-			break;
-		}
-		*eq = '\0';
-		char *key = trim(s), *value = trim(eq + 1);
-		if (strncmp(key, "kafka.", 6) == 0 && key[6]) {
-			rc = add_kafka_prop(key + 6, value, source);
-			continue;
-		}
-		int i;
-		for (i = 0; i < NSETTINGS; i++)
-			if (strcmp(settings[i].key, key) == 0)
-				break;
-		if (i == NSETTINGS) {
-			fprintf(stderr, PROG ": %s: unknown setting \"%s\"\n", source, key);
-			rc = -1;
-		} else {
-			rc = apply(&settings[i], value, source);
-		}
-	}
-	fclose(f);
-	return rc;
+oom:
+	snprintf(why, whylen, "out of memory");
+	return -1;
 }
 
 static char *trim(char *s)
@@ -433,21 +282,4 @@ static bool in_list(const char *list, const char *name)
 		p = end;
 	}
 	return false;
-}
-
-static void print_help(void)
-{
-	printf("Usage: " PROG " [OPTIONS]\n\n"
-	       "Mirror every record of pg_kafka to an external Kafka cluster (docs/SHADOW.md).\n\n"
-	       "Options (config file key, environment variable, default):\n");
-	for (int i = 0; i < NSETTINGS; i++) {
-		const setting *s = &settings[i];
-		printf("  --%s=%s\n      %s\n      [%s, %s, default \"%s\"]\n", s->flag, s->metavar,
-		       s->help, s->key, s->env, s->dflt);
-	}
-	printf("  --kafka-prop=PROPERTY=VALUE\n"
-	       "      any librdkafka producer property (SASL, TLS, compression, ...);\n"
-	       "      in the config file: kafka.PROPERTY = VALUE\n"
-	       "  --config=FILE\n      config file of key = value lines [SHADOW_CONFIG]\n"
-	       "  --help\n      this text\n");
 }

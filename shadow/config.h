@@ -1,6 +1,7 @@
 /*
- * Forwarder configuration: one struct, filled from defaults, a config file
- * (key = value), SHADOW_* environment variables and --flags, in that order.
+ * Forwarder configuration: one struct, filled by common/cfg.c from
+ * defaults, a config file (key = value), SHADOW_* environment variables and
+ * --flags, in that order.
  * Keys starting with "kafka." go to librdkafka unchanged (without the prefix).
  */
 #ifndef SHADOW_CONFIG_H
@@ -36,7 +37,12 @@ typedef struct shadow_config {
 
 extern shadow_config g_shadow;
 
-/* 0: run; 1: exit 0 (--help); -1: exit 2 (bad configuration, said why). */
+/* The settings table, for common/cfg.c (and the tests). */
+struct cfg_program;
+extern const struct cfg_program shadow_config_program;
+
+/* 0: run; 1: exit 0 (--help, --version); -1: exit 2 (bad configuration,
+ * said why). */
 int shadow_config_load(int argc, char **argv);
 void shadow_config_free(void);
 

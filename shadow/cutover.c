@@ -20,6 +20,7 @@
 #include <libpq-fe.h>
 
 #include "config.h"
+#include "log.h"
 #include "shadow.h"
 
 static int alter_offsets(rd_kafka_t *rk, const char *group,
@@ -37,7 +38,7 @@ int cutover_run(const char *group, bool commit)
 
 	PGconn *pg = PQconnectdb(g_shadow.pg_conninfo);
 	if (PQstatus(pg) != CONNECTION_OK) {
-		shadow_log("ERROR", "PostgreSQL: %s", PQerrorMessage(pg));
+		log_error("PostgreSQL: %s", PQerrorMessage(pg));
 		PQfinish(pg);
 		return 1;
 	}
@@ -46,7 +47,7 @@ int cutover_run(const char *group, bool commit)
 		conf ? rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr)) : NULL;
 	if (!rk) {
 		if (conf) {
-			shadow_log("ERROR", "librdkafka: %s", errstr);
+			log_error("librdkafka: %s", errstr);
 			rd_kafka_conf_destroy(conf);
 		}
 		goto out;
@@ -64,7 +65,7 @@ int cutover_run(const char *group, bool commit)
 			   "WHERE o.group_id = $1 ORDER BY 1, 2",
 			   2, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		shadow_log("ERROR", "reading the group's offsets: %s", PQerrorMessage(pg));
+		log_error("reading the group's offsets: %s", PQerrorMessage(pg));
 		goto out;
 	}
 	if (PQntuples(res) == 0) {
@@ -134,10 +135,9 @@ static int alter_offsets(rd_kafka_t *rk, const char *group,
 	rd_kafka_AlterConsumerGroupOffsets(rk, &req, 1, NULL, q);
 	rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 30000);
 	if (!ev) {
-		shadow_log("ERROR", "AlterConsumerGroupOffsets: no answer in 30 s");
+		log_error("AlterConsumerGroupOffsets: no answer in 30 s");
 	} else if (rd_kafka_event_error(ev)) {
-		shadow_log("ERROR", "AlterConsumerGroupOffsets: %s",
-			   rd_kafka_event_error_string(ev));
+		log_error("AlterConsumerGroupOffsets: %s", rd_kafka_event_error_string(ev));
 	} else {
 		const rd_kafka_AlterConsumerGroupOffsets_result_t *r =
 			rd_kafka_event_AlterConsumerGroupOffsets_result(ev);
@@ -148,17 +148,17 @@ static int alter_offsets(rd_kafka_t *rk, const char *group,
 		for (size_t i = 0; i < n; i++) {
 			const rd_kafka_error_t *gerr = rd_kafka_group_result_error(groups[i]);
 			if (gerr) {
-				shadow_log("ERROR", "AlterConsumerGroupOffsets: %s",
-					   rd_kafka_error_string(gerr));
+				log_error("AlterConsumerGroupOffsets: %s",
+					  rd_kafka_error_string(gerr));
 				rc = -1;
 			}
 			const rd_kafka_topic_partition_list_t *parts =
 				rd_kafka_group_result_partitions(groups[i]);
 			for (int j = 0; parts && j < parts->cnt; j++)
 				if (parts->elems[j].err) {
-					shadow_log("ERROR", "AlterConsumerGroupOffsets %s[%d]: %s",
-						   parts->elems[j].topic, parts->elems[j].partition,
-						   rd_kafka_err2str(parts->elems[j].err));
+					log_error("AlterConsumerGroupOffsets %s[%d]: %s",
+						  parts->elems[j].topic, parts->elems[j].partition,
+						  rd_kafka_err2str(parts->elems[j].err));
 					rc = -1;
 				}
 		}

@@ -11,6 +11,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
+#include "log.h"
 #include "shadow.h"
 
 static struct event_base *base;
@@ -23,7 +24,7 @@ int metrics_start(const char *listen)
 	char host[256];
 	const char *colon = strrchr(listen, ':');
 	if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof(host)) {
-		shadow_log("ERROR", "metrics.listen wants HOST:PORT, not \"%s\"", listen);
+		log_error("metrics.listen wants HOST:PORT, not \"%s\"", listen);
 		return -1;
 	}
 	memcpy(host, listen, (size_t)(colon - listen));
@@ -32,12 +33,12 @@ int metrics_start(const char *listen)
 	base = event_base_new();
 	http = base ? evhttp_new(base) : NULL;
 	if (!http || evhttp_bind_socket(http, host, (ev_uint16_t)port) < 0) {
-		shadow_log("ERROR", "metrics: cannot listen on %s", listen);
+		log_error("metrics: cannot listen on %s", listen);
 		metrics_stop();
 		return -1;
 	}
 	evhttp_set_gencb(http, on_request, NULL);
-	shadow_log("INFO", "metrics on http://%s/metrics", listen);
+	log_info("metrics on http://%s/metrics", listen);
 	return 0;
 }
 

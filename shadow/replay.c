@@ -19,6 +19,7 @@
 #include <libpq-fe.h>
 
 #include "config.h"
+#include "log.h"
 #include "shadow.h"
 
 /* Per partition: what the external cluster acknowledged. */
@@ -53,7 +54,7 @@ int replay_run(const char *topic, const char *from)
 	snprintf(ext_name, sizeof(ext_name), "%s", ext);
 	PGconn *pg = PQconnectdb(g_shadow.pg_conninfo);
 	if (PQstatus(pg) != CONNECTION_OK) {
-		shadow_log("ERROR", "PostgreSQL: %s", PQerrorMessage(pg));
+		log_error("PostgreSQL: %s", PQerrorMessage(pg));
 		goto out;
 	}
 	rd_kafka_conf_t *conf = shadow_kafka_conf(true);
@@ -62,7 +63,7 @@ int replay_run(const char *topic, const char *from)
 	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
 	rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
 	if (!rk) {
-		shadow_log("ERROR", "librdkafka: %s", errstr);
+		log_error("librdkafka: %s", errstr);
 		rd_kafka_conf_destroy(conf);
 		goto out;
 	}
@@ -86,12 +87,12 @@ int replay_run(const char *topic, const char *from)
 			  "FROM kafka.partitions p WHERE p.topic = $1 ORDER BY 1",
 		2, NULL, p1, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		shadow_log("ERROR", "reading partitions of %s: %s", topic, PQerrorMessage(pg));
+		log_error("reading partitions of %s: %s", topic, PQerrorMessage(pg));
 		goto out;
 	}
 	int n = PQntuples(res);
 	if (n == 0) {
-		shadow_log("ERROR", "topic %s does not exist", topic);
+		log_error("topic %s does not exist", topic);
 		goto out;
 	}
 	parts = calloc((size_t)n, sizeof(*parts));
@@ -107,8 +108,7 @@ int replay_run(const char *topic, const char *from)
 		rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
 			rk, ext_name, rp->partition, &lo, &hi, 10000);
 		if (err) {
-			shadow_log("ERROR", "%s[%d]: %s", ext_name, rp->partition,
-				   rd_kafka_err2str(err));
+			log_error("%s[%d]: %s", ext_name, rp->partition, rd_kafka_err2str(err));
 			rc = 1;
 			break;
 		}
@@ -120,10 +120,9 @@ int replay_run(const char *topic, const char *from)
 				start = cp->local + 1;
 			skip = hi - 1 - cp->ext;
 		} else if (hi > lo) {
-			shadow_log("ERROR",
-				   "%s[%d] has %" PRId64 " records but no checkpoint: "
-				   "replaying would duplicate them",
-				   ext_name, rp->partition, hi - lo);
+			log_error("%s[%d] has %" PRId64 " records but no checkpoint: "
+				  "replaying would duplicate them",
+				  ext_name, rp->partition, hi - lo);
 			rc = 1;
 			break;
 		}
@@ -191,8 +190,7 @@ static int replay_partition(PGconn *pg, rd_kafka_t *rk, const char *topic, const
 					     "LIMIT 5000",
 					     4, NULL, params, NULL, NULL, 1);
 		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-			shadow_log("ERROR", "reading %s[%d]: %s", topic, rp->partition,
-				   PQerrorMessage(pg));
+			log_error("reading %s[%d]: %s", topic, rp->partition, PQerrorMessage(pg));
 			PQclear(res);
 			return 1;
 		}
@@ -252,8 +250,8 @@ static int replay_partition(PGconn *pg, rd_kafka_t *rk, const char *topic, const
 					rd_kafka_poll(rk, 100);
 					continue;
 				}
-				shadow_log("ERROR", "producing %s[%d]: %s", ext, rp->partition,
-					   rd_kafka_err2str(err));
+				log_error("producing %s[%d]: %s", ext, rp->partition,
+					  rd_kafka_err2str(err));
 				if (h)
 					rd_kafka_headers_destroy(h);
 				free(ref);
@@ -265,7 +263,7 @@ static int replay_partition(PGconn *pg, rd_kafka_t *rk, const char *topic, const
 		}
 		PQclear(res);
 	}
-	shadow_log("INFO", "%s[%d]: %" PRId64 " records sent", topic, rp->partition, sent);
+	log_info("%s[%d]: %" PRId64 " records sent", topic, rp->partition, sent);
 	return 0;
 }
 
@@ -278,8 +276,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 		return; /* a checkpoint */
 	if (m->err) {
 		ref->p->failed = true;
-		shadow_log("ERROR", "delivery to partition %d failed: %s", ref->p->partition,
-			   rd_kafka_err2str(m->err));
+		log_error("delivery to partition %d failed: %s", ref->p->partition,
+			  rd_kafka_err2str(m->err));
 	} else if (!ref->p->failed) {
 		ref->p->acked_local = ref->local;
 		ref->p->acked_ext = m->offset;

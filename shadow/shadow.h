@@ -1,5 +1,5 @@
 /*
- * What the forwarder's files share: the log line, the checkpoint topic
+ * What the forwarder's files share: the checkpoint topic
  * (per partition: last forwarded local offset and its external offset),
  * and the cutover command.
  */
@@ -17,8 +17,6 @@ typedef struct cpent {
 	char *key;
 	int64_t local, ext;
 } cpent;
-
-void shadow_log(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* A librdkafka configuration: for a producer, the forwarder's defaults
  * (idempotence, acks=all, no message timeout), then the user's properties

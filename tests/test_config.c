@@ -1,7 +1,9 @@
 /*
- * Unit tests for config.c: defaults, the file < environment < flags
- * precedence, derived advertised address, and rejection of bad values.
- * Links against config.c and log.c only.
+ * Unit tests for the config engine (common/cfg.c) through both programs'
+ * tables: the broker's (broker/config.c: defaults, the file < environment
+ * < flags precedence, derived advertised address, rejection of bad values)
+ * and the forwarder's (shadow/config.c: the same rules, librdkafka
+ * properties, its own checks), and --help listing every setting of each.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include "../shadow/config.h"
+#include "cfg.h"
 #include "config.h"
 
 static const char *const env_vars[] = {
@@ -30,6 +34,13 @@ static const char *const env_vars[] = {
 	"PGK_AUTO_CREATE_TOPICS",
 	"PGK_MESSAGE_MAX_BYTES",
 	"PGK_FETCH_MAX_BYTES",
+	"SHADOW_CONFIG",
+	"SHADOW_PG",
+	"SHADOW_SLOT",
+	"SHADOW_BOOTSTRAP",
+	"SHADOW_TOPICS_INCLUDE",
+	"SHADOW_DEDUP",
+	"SHADOW_CONFIRM_INTERVAL_MS",
 };
 
 /* config_load with a NULL-terminated argument list after the program name. */
@@ -37,6 +48,13 @@ static const char *const env_vars[] = {
 	({                                                                                         \
 		char *argv_[] = {"pg_kafka", __VA_ARGS__, NULL};                                   \
 		config_load((int)(sizeof(argv_) / sizeof(argv_[0])) - 1, argv_);                   \
+	})
+
+/* The same for the forwarder. */
+#define SLOAD(...)                                                                                 \
+	({                                                                                         \
+		char *argv_[] = {"pg_kafka_shadow", __VA_ARGS__, NULL};                            \
+		shadow_config_load((int)(sizeof(argv_) / sizeof(argv_[0])) - 1, argv_);            \
 	})
 
 static char tmp_path[64];
@@ -56,6 +74,7 @@ static int teardown(void **state)
 	if (tmp_path[0])
 		unlink(tmp_path);
 	config_free();
+	shadow_config_free();
 	return 0;
 }
 
@@ -64,6 +83,8 @@ static const char *write_file(const char *text)
 	int fd;
 	FILE *f;
 
+	if (tmp_path[0])
+		unlink(tmp_path); /* one file at a time */
 	strcpy(tmp_path, "/tmp/pgk_test_config_XXXXXX");
 	fd = mkstemp(tmp_path);
 	assert_true(fd >= 0);
@@ -291,6 +312,165 @@ static void test_bad_file(void **state)
 	assert_int_equal(LOAD("--config", (char *)write_file(" = 5\n")), -1);
 }
 
+/* ---- the forwarder's table ---- */
+
+static const char *kafka_prop(const char *key)
+{
+	for (int i = 0; i < g_shadow.nkafka; i++)
+		if (strcmp(g_shadow.kafka[i].key, key) == 0)
+			return g_shadow.kafka[i].value;
+	return NULL;
+}
+
+static void test_shadow_defaults(void **state)
+{
+	(void)state;
+
+	assert_int_equal(SLOAD("--bootstrap", "ext:9092"), 0);
+	assert_string_equal(g_shadow.pg_conninfo, "dbname=pg_kafka");
+	assert_string_equal(g_shadow.slot, "pg_kafka_shadow");
+	assert_string_equal(g_shadow.bootstrap, "ext:9092");
+	assert_string_equal(g_shadow.topics_include, "");
+	assert_string_equal(g_shadow.checkpoint_topic, "__pg_kafka_shadow");
+	assert_true(g_shadow.dedup);
+	assert_true(g_shadow.sql_status);
+	assert_int_equal(g_shadow.confirm_interval_ms, 200);
+	assert_int_equal(g_shadow.status_interval_ms, 5000);
+	assert_string_equal(g_shadow.replay_from, "earliest");
+	assert_int_equal(g_shadow.nkafka, 0);
+}
+
+/* Quoted values and trailing comments, as in the broker's file. */
+static void test_shadow_file(void **state)
+{
+	(void)state;
+	const char *path = write_file("# forwarder\n"
+				      "pg.conninfo = \"host=db password=a#b\"\n"
+				      "slot = file_slot   # trailing comment\n"
+				      "topics.include = t1,t2\n"
+				      "dedup = off\n"
+				      "confirm.interval.ms = 50 # ms\n"
+				      "kafka.bootstrap.servers = ext:1 # from the file\n"
+				      "kafka.linger.ms = \"5\"\n");
+
+	assert_int_equal(SLOAD("--config", (char *)path), 0);
+	assert_string_equal(g_shadow.pg_conninfo, "host=db password=a#b");
+	assert_string_equal(g_shadow.slot, "file_slot");
+	assert_string_equal(g_shadow.topics_include, "t1,t2");
+	assert_false(g_shadow.dedup);
+	assert_int_equal(g_shadow.confirm_interval_ms, 50);
+	assert_string_equal(kafka_prop("bootstrap.servers"), "ext:1");
+	assert_string_equal(kafka_prop("linger.ms"), "5");
+}
+
+/* file < environment < flags; an empty variable counts as unset. */
+static void test_shadow_precedence(void **state)
+{
+	(void)state;
+	const char *path = write_file("slot = file_slot\n"
+				      "bootstrap.servers = file:1\n"
+				      "topics.include = file_topic\n"
+				      "confirm.interval.ms = 10\n");
+
+	setenv("SHADOW_CONFIG", path, 1);
+	setenv("SHADOW_SLOT", "env_slot", 1);
+	setenv("SHADOW_BOOTSTRAP", "env:1", 1);
+	setenv("SHADOW_TOPICS_INCLUDE", "", 1);
+	setenv("SHADOW_CONFIRM_INTERVAL_MS", "20", 1);
+	assert_int_equal(SLOAD("--bootstrap", "flag:1", "--kafka-prop", "acks=1", "--kafka-prop",
+			       "acks=all"),
+			 0);
+	assert_string_equal(g_shadow.slot, "env_slot");             /* env beats file */
+	assert_string_equal(g_shadow.bootstrap, "flag:1");          /* flag beats env */
+	assert_string_equal(g_shadow.topics_include, "file_topic"); /* empty env: unset */
+	assert_int_equal(g_shadow.confirm_interval_ms, 20);
+	assert_string_equal(kafka_prop("acks"), "all"); /* the last one wins */
+	assert_int_equal(g_shadow.nkafka, 1);
+}
+
+static void test_shadow_errors(void **state)
+{
+	(void)state;
+
+	/* ranges and types, wherever the value comes from */
+	assert_int_equal(SLOAD("--bootstrap", "x:1", "--confirm-interval-ms", "0"), -1);
+	assert_int_equal(SLOAD("--bootstrap", "x:1", "--status-interval-ms", "9999999999"), -1);
+	assert_int_equal(SLOAD("--bootstrap", "x:1", "--dedup", "maybe"), -1);
+	setenv("SHADOW_DEDUP", "perhaps", 1);
+	assert_int_equal(SLOAD("--bootstrap", "x:1"), -1);
+	unsetenv("SHADOW_DEDUP");
+	assert_int_equal(SLOAD("--bootstrap", "x:1", "--kafka-prop", "no-equals-sign"), -1);
+	assert_int_equal(SLOAD("--bootstrap", "x:1", "--kafka-prop", "=v"), -1);
+	assert_int_equal(SLOAD("--config", (char *)write_file("status.interval.ms = -5\n"),
+			       "--bootstrap", "x:1"),
+			 -1);
+	assert_int_equal(SLOAD("--config", (char *)write_file("no.such.key = 1\n")), -1);
+	assert_int_equal(SLOAD("--config", (char *)write_file("slot = \"open\n")), -1);
+	/* the forwarder's own checks after loading */
+	assert_int_equal(SLOAD("--slot", "x"), -1); /* no external cluster */
+	assert_int_equal(SLOAD("--bootstrap", "x:1", "--slot", "Bad-Name"), -1);
+	assert_int_equal(SLOAD("--bootstrap", "x:1", "stray"), -1);
+	/* --help and --version answer before any check */
+	assert_int_equal(SLOAD("--help"), 1);
+	assert_int_equal(SLOAD("--version"), 1);
+	assert_int_equal(SLOAD("-V"), 1);
+}
+
+/* --help names every option, variable and file key of a table. */
+static void check_help_lists_all(const cfg_program *p)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	assert_non_null(f);
+	cfg_print_help(p, f);
+	fclose(f);
+	for (int i = 0; i < p->nsettings; i++) {
+		const cfg_setting *s = &p->settings[i];
+		char flag[80];
+		if (s->flag) {
+			snprintf(flag, sizeof(flag), "--%s ", s->flag);
+			assert_non_null(strstr(text, flag));
+		}
+		if (s->env)
+			assert_non_null(strstr(text, s->env));
+		if (s->key)
+			assert_non_null(strstr(text, s->key));
+	}
+	assert_non_null(strstr(text, p->config_env));
+	assert_non_null(strstr(text, "--version"));
+	free(text);
+}
+
+static void test_help_lists_every_setting(void **state)
+{
+	(void)state;
+	check_help_lists_all(&config_program);
+	check_help_lists_all(&shadow_config_program);
+}
+
+/* The file syntax both programs share. */
+static void test_parse_line(void **state)
+{
+	(void)state;
+	char *key, *value;
+	const char *err;
+	char l1[] = "  a.b =  \"x # y\"  # c\n", l2[] = "k = v#not-a-comment # comment",
+	     l3[] = "   # only a comment", l4[] = "k = \"say \\\"hi\\\"\"", l5[] = "k = \"x\" y";
+
+	assert_int_equal(cfg_parse_line(l1, &key, &value, &err), 0);
+	assert_string_equal(key, "a.b");
+	assert_string_equal(value, "x # y");
+	assert_int_equal(cfg_parse_line(l2, &key, &value, &err), 0);
+	assert_string_equal(value, "v#not-a-comment");
+	assert_int_equal(cfg_parse_line(l3, &key, &value, &err), 0);
+	assert_null(key);
+	assert_int_equal(cfg_parse_line(l4, &key, &value, &err), 0);
+	assert_string_equal(value, "say \"hi\"");
+	assert_int_equal(cfg_parse_line(l5, &key, &value, &err), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -305,6 +485,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_flags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_env, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shadow_defaults, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shadow_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shadow_precedence, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shadow_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_help_lists_every_setting, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_parse_line, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,20 +1,23 @@
 /*
- * One-line logging: "2026-11-23T10:00:00.123Z INFO message" on stderr.
+ * One-line logging: "2026-11-23T10:00:00.123Z INFO message" on stderr, or
+ * "... INFO shadow: message" for a program that set a tag.
  *
  * Every message becomes exactly one line, written with a single write(2) so
  * that lines never interleave: embedded newlines (PostgreSQL error messages
  * often carry some) are folded into spaces, and trailing ones are dropped.
- * Messages above g_config.log_level are discarded before formatting.
+ * Messages above the level given to log_setup() are discarded before
+ * formatting.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "clock.h"
 #include "log.h"
 
 /* Long lines are cut here; nothing the broker logs should come close. */
@@ -22,8 +25,35 @@
 
 static const char *const level_names[] = {"ERROR", "WARN", "INFO", "DEBUG"};
 
+static int log_level = LOG_INFO;
+static const char *log_tag;
+
 static size_t format_timestamp(char *buf, size_t size);
 static void write_all(int fd, const char *p, size_t n);
+
+void log_setup(int level, const char *tag)
+{
+	log_level = level;
+	log_tag = tag && *tag ? tag : NULL;
+}
+
+int log_level_parse(const char *name)
+{
+	static const struct {
+		const char *name;
+		int level;
+	} levels[] = {
+		{"error", LOG_ERROR}, {"warn", LOG_WARN},   {"warning", LOG_WARN},
+		{"info", LOG_INFO},   {"debug", LOG_DEBUG}, {"0", LOG_ERROR},
+		{"1", LOG_WARN},      {"2", LOG_INFO},      {"3", LOG_DEBUG},
+	};
+
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+		if (strcasecmp(name, levels[i].name) == 0)
+			return levels[i].level;
+	}
+	return -1;
+}
 
 void log_msg(int level, const char *fmt, ...)
 {
@@ -32,7 +62,7 @@ void log_msg(int level, const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	if (level > g_config.log_level)
+	if (level > log_level)
 		return;
 	if (level < LOG_ERROR)
 		level = LOG_ERROR;
@@ -40,7 +70,8 @@ void log_msg(int level, const char *fmt, ...)
 		level = LOG_DEBUG;
 
 	len = format_timestamp(line, sizeof(line));
-	n = snprintf(line + len, sizeof(line) - len, " %s ", level_names[level]);
+	n = snprintf(line + len, sizeof(line) - len, " %s %s%s", level_names[level],
+		     log_tag ? log_tag : "", log_tag ? ": " : "");
 	len += (size_t)n;
 	head = len;
 
@@ -70,14 +101,14 @@ void log_msg(int level, const char *fmt, ...)
 
 static size_t format_timestamp(char *buf, size_t size)
 {
-	struct timespec ts;
+	int64_t ms = clock_wall_ms();
+	time_t sec = (time_t)(ms / 1000);
 	struct tm tm;
 	size_t len;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
+	gmtime_r(&sec, &tm);
 	len = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
-	len += (size_t)snprintf(buf + len, size - len, ".%03ldZ", ts.tv_nsec / 1000000L);
+	len += (size_t)snprintf(buf + len, size - len, ".%03dZ", (int)(ms % 1000));
 	return len;
 }
 

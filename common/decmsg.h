@@ -9,14 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "decwire.h"
 #include "kbuf.h"
-
-#define DECMSG_VERSION 1
-#define DECMSG_RECORD 'R'
-#define DECMSG_BEGIN 'B'
-#define DECMSG_COMMIT 'C'
-#define DECMSG_FLAG_PAYLOAD 0x01
-#define DECMSG_FLAG_SUMMARY 0x02
 
 typedef struct decmsg {
 	uint8_t type;             /* DECMSG_*; other values: a type this reader skips */

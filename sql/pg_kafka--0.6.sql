@@ -1,0 +1,1560 @@
+/*
+ * pg_kafka 0.6: the whole extension, as a fresh CREATE EXTENSION installs it.
+ *
+ * This file is the one place to read the current definition of every table,
+ * view, type and function. One row of kafka.records is one Kafka record; the
+ * broker and any SQL session may read and write these tables, and the
+ * pg_kafka logical decoding output plugin streams the inserted record rows in
+ * commit order.
+ *
+ * A database made with an earlier version reaches the same catalog through
+ * pg_kafka--0.1.sql and the upgrade scripts pg_kafka--0.1--0.2.sql ...
+ * pg_kafka--0.5--0.6.sql; the regression test sql/upgrade.sql checks that
+ * both ways end in the same objects. A change to the extension is a new
+ * version: a new complete script pg_kafka--X.sql (this file, renamed and
+ * edited), an upgrade script pg_kafka--0.6--X.sql that makes the same change,
+ * and default_version in pg_kafka.control.
+ *
+ * Sections, in the order the features came:
+ *   topics, partitions and records   (0.1)
+ *   consumer group offsets           (0.2)
+ *   the SQL API                      (0.3)
+ *   shadow mode                      (0.4)
+ *   idempotent producers             (0.5)
+ *   transactions                     (0.6)
+ */
+
+\echo Use "CREATE EXTENSION pg_kafka" to load this file. \quit
+
+/*
+ * ---- Topics, partitions and records ----
+ *
+ * The tables behind a Kafka broker, and the SQL API to manage topics.
+ */
+
+-- Topic names as Kafka accepts them: 1 to 249 characters of [A-Za-z0-9._-],
+-- and neither "." nor "..".
+CREATE FUNCTION kafka.is_valid_topic_name(name text)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+	SELECT name ~ '^[A-Za-z0-9._-]{1,249}$' AND name NOT IN ('.', '..')
+$$;
+
+COMMENT ON FUNCTION kafka.is_valid_topic_name(text) IS
+	'True if the text is a legal Kafka topic name: 1 to 249 characters of [A-Za-z0-9._-], not "." or "..".';
+
+CREATE TABLE kafka.topics (
+	name text COLLATE "C" PRIMARY KEY
+		CONSTRAINT topics_name_valid CHECK (kafka.is_valid_topic_name(name)),
+	topic_id uuid NOT NULL UNIQUE DEFAULT gen_random_uuid(),
+	partitions int NOT NULL CHECK (partitions > 0),
+	replication_factor smallint NOT NULL DEFAULT 1,
+	created_at timestamptz NOT NULL DEFAULT now()
+);
+
+COMMENT ON TABLE kafka.topics IS
+	'Kafka topics. Deleting a row deletes the topic: its configs, partitions and records go with it.';
+COMMENT ON COLUMN kafka.topics.name IS 'Topic name (Kafka rules, compared byte-wise).';
+COMMENT ON COLUMN kafka.topics.topic_id IS 'Topic id, as returned in Metadata and used by Fetch v13+.';
+COMMENT ON COLUMN kafka.topics.partitions IS
+	'Number of partitions; kafka.partitions has one row for each of 0 .. partitions - 1.';
+COMMENT ON COLUMN kafka.topics.replication_factor IS
+	'Replication factor clients asked for; PostgreSQL does the replicating, the broker reports it.';
+COMMENT ON COLUMN kafka.topics.created_at IS 'When the topic was created.';
+
+CREATE TABLE kafka.topic_configs (
+	topic text COLLATE "C" REFERENCES kafka.topics (name) ON DELETE CASCADE,
+	name text NOT NULL,
+	value text,
+	PRIMARY KEY (topic, name)
+);
+
+COMMENT ON TABLE kafka.topic_configs IS
+	'Per-topic configuration overrides (cleanup.policy, retention.ms, ...); absent keys take the broker default.';
+COMMENT ON COLUMN kafka.topic_configs.topic IS 'The topic.';
+COMMENT ON COLUMN kafka.topic_configs.name IS 'Kafka configuration key.';
+COMMENT ON COLUMN kafka.topic_configs.value IS 'Its value as text; NULL for a key explicitly set to null.';
+
+CREATE TABLE kafka.partitions (
+	topic text COLLATE "C" REFERENCES kafka.topics (name) ON DELETE CASCADE,
+	partition int NOT NULL CHECK (partition >= 0),
+	next_offset bigint NOT NULL DEFAULT 0,
+	log_start_offset bigint NOT NULL DEFAULT 0,
+	PRIMARY KEY (topic, partition),
+	CONSTRAINT partitions_offsets_valid CHECK (0 <= log_start_offset AND log_start_offset <= next_offset)
+);
+
+COMMENT ON TABLE kafka.partitions IS
+	'One row per topic partition. Producers allocate offsets by updating next_offset under this row''s lock, in the transaction that inserts the records.';
+COMMENT ON COLUMN kafka.partitions.topic IS 'The topic.';
+COMMENT ON COLUMN kafka.partitions.partition IS 'Partition number, 0 .. topic partitions - 1.';
+COMMENT ON COLUMN kafka.partitions.next_offset IS
+	'Offset the next record gets: the high watermark (records below it are committed).';
+COMMENT ON COLUMN kafka.partitions.log_start_offset IS
+	'First offset still readable; records below it are deleted or about to be.';
+
+-- No foreign key to kafka.partitions: it would cost every insert a lookup,
+-- and offsets are only allocated under the partition's row lock anyway.
+CREATE TABLE kafka.records (
+	topic text COLLATE "C" NOT NULL,
+	partition int NOT NULL,
+	"offset" bigint NOT NULL,
+	"timestamp" timestamptz NOT NULL,
+	key bytea,
+	value bytea,
+	headers bytea,
+	PRIMARY KEY (topic, partition, "offset")
+);
+
+COMMENT ON TABLE kafka.records IS
+	'Kafka records, one row each. Inserts are streamed by the pg_kafka output plugin in commit order.';
+COMMENT ON COLUMN kafka.records.topic IS 'The topic.';
+COMMENT ON COLUMN kafka.records.partition IS 'The partition.';
+COMMENT ON COLUMN kafka.records."offset" IS 'The record''s offset in its partition.';
+COMMENT ON COLUMN kafka.records."timestamp" IS
+	'Record timestamp (create time from the producer, or log append time).';
+COMMENT ON COLUMN kafka.records.key IS 'Record key; NULL for a null key.';
+COMMENT ON COLUMN kafka.records.value IS 'Record value; NULL for a null value (a tombstone).';
+COMMENT ON COLUMN kafka.records.headers IS
+	'The record''s header section in Kafka wire encoding (varint count, then each header); NULL when it has none.';
+
+/*
+ * kafka.append_records(): the broker's insert of a produced batch
+ * (decoder/append.c). It writes the rows as COPY does -- one WAL record
+ * per heap page, no executor in between -- at the offsets the caller
+ * reserved under the partition row lock; with insert triggers, rules or
+ * row-level security on kafka.records it falls back to a plain INSERT.
+ */
+CREATE FUNCTION kafka.append_records(p_topic text, p_partition int, p_base bigint,
+	p_log_append_time boolean, p_timestamps timestamptz[], p_keys bytea[],
+	p_values bytea[], p_headers bytea[])
+RETURNS bigint
+LANGUAGE C STRICT VOLATILE
+AS 'MODULE_PATHNAME', 'pgk_append_records';
+
+COMMENT ON FUNCTION kafka.append_records(text, int, bigint, boolean, timestamptz[], bytea[],
+	bytea[], bytea[]) IS
+	'Insert records at offsets p_base, p_base + 1, ... as one bulk write and return p_base; the caller must hold the partition row lock and have advanced next_offset past them.';
+
+-- Records have no foreign key, so deleting topics cleans them up here; this
+-- also covers a plain DELETE FROM kafka.topics by hand.
+CREATE FUNCTION kafka.topics_delete_records()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY INVOKER
+AS $$
+BEGIN
+	DELETE FROM kafka.records r USING deleted_topics d WHERE r.topic = d.name;
+	RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER topics_delete_records
+	AFTER DELETE ON kafka.topics
+	REFERENCING OLD TABLE AS deleted_topics
+	FOR EACH STATEMENT EXECUTE FUNCTION kafka.topics_delete_records();
+
+CREATE FUNCTION kafka.topics_truncate_records()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY INVOKER
+AS $$
+BEGIN
+	TRUNCATE kafka.records;
+	RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER topics_truncate_records
+	AFTER TRUNCATE ON kafka.topics
+	FOR EACH STATEMENT EXECUTE FUNCTION kafka.topics_truncate_records();
+
+CREATE FUNCTION kafka.create_topic(name text, partitions int, configs jsonb DEFAULT '{}')
+RETURNS uuid
+LANGUAGE plpgsql SECURITY INVOKER
+AS $$
+DECLARE
+	new_topic_id uuid;
+	bad_key text;
+BEGIN
+	-- Checked here, before the table's CHECK constraint would, to raise
+	-- invalid_name with a message that says what is wrong.
+	IF name IS NULL OR NOT kafka.is_valid_topic_name(name) THEN
+		RAISE EXCEPTION '%', CASE
+			WHEN name IS NULL THEN 'topic name must not be null'
+			WHEN name = '' THEN 'topic name must not be empty'
+			WHEN name IN ('.', '..') THEN 'topic name cannot be "." or ".."'
+			WHEN length(name) > 249 THEN
+				format('topic name is %s characters long; the maximum is 249', length(name))
+			ELSE format('topic name "%s" contains characters other than ASCII letters, digits, ".", "_" and "-"', name)
+			END
+			USING ERRCODE = 'invalid_name',
+			      HINT = 'A topic name is 1 to 249 characters of [A-Za-z0-9._-], and not "." or "..".';
+	END IF;
+	IF partitions IS NULL OR partitions <= 0 THEN
+		RAISE EXCEPTION 'number of partitions must be positive, not %', coalesce(partitions::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	configs := coalesce(configs, '{}');
+	IF jsonb_typeof(configs) <> 'object' THEN
+		RAISE EXCEPTION 'topic configs must be a JSON object, not %', jsonb_typeof(configs)
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT c.key INTO bad_key
+	FROM jsonb_each(configs) c
+	WHERE jsonb_typeof(c.value) IN ('object', 'array')
+	ORDER BY c.key
+	LIMIT 1;
+	IF bad_key IS NOT NULL THEN
+		RAISE EXCEPTION 'value of topic config "%" must be a string, number, boolean or null', bad_key
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+
+	INSERT INTO kafka.topics AS t (name, partitions)
+	VALUES (create_topic.name, create_topic.partitions)
+	ON CONFLICT ON CONSTRAINT topics_pkey DO NOTHING
+	RETURNING t.topic_id INTO new_topic_id;
+	IF new_topic_id IS NULL THEN
+		RAISE EXCEPTION 'topic "%" already exists', name
+			USING ERRCODE = 'unique_violation';
+	END IF;
+
+	INSERT INTO kafka.partitions (topic, partition)
+	SELECT create_topic.name, p
+	FROM generate_series(0, create_topic.partitions - 1) p;
+
+	INSERT INTO kafka.topic_configs (topic, name, value)
+	SELECT create_topic.name, c.key, c.value #>> '{}'
+	FROM jsonb_each(configs) c;
+
+	RETURN new_topic_id;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.create_topic(text, int, jsonb) IS
+	'Create a topic with partitions 0 .. partitions - 1 and the given config overrides (a JSON object of scalars); returns its topic id.';
+
+CREATE FUNCTION kafka.create_partitions(name text, total int)
+RETURNS void
+LANGUAGE plpgsql SECURITY INVOKER
+AS $$
+DECLARE
+	current_count int;
+BEGIN
+	SELECT t.partitions INTO current_count
+	FROM kafka.topics t
+	WHERE t.name = create_partitions.name
+	FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'topic "%" does not exist', name
+			USING ERRCODE = 'undefined_object';
+	END IF;
+	IF total IS NULL OR total <= current_count THEN
+		RAISE EXCEPTION 'topic "%" has % partitions; the new total must be greater, not %',
+				name, current_count, coalesce(total::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+
+	INSERT INTO kafka.partitions (topic, partition)
+	SELECT create_partitions.name, p
+	FROM generate_series(current_count, total - 1) p;
+
+	UPDATE kafka.topics t
+	SET partitions = total
+	WHERE t.name = create_partitions.name;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.create_partitions(text, int) IS
+	'Grow a topic to total partitions; existing partitions keep their records and offsets.';
+
+CREATE FUNCTION kafka.delete_topic(name text)
+RETURNS boolean
+LANGUAGE plpgsql SECURITY INVOKER
+AS $$
+DECLARE
+	deleted int;
+BEGIN
+	-- Configs and partitions cascade; the trigger deletes the records.
+	DELETE FROM kafka.topics t WHERE t.name = delete_topic.name;
+	GET DIAGNOSTICS deleted = ROW_COUNT;
+	RETURN deleted > 0;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.delete_topic(text) IS
+	'Delete a topic with its configs, partitions and records; false if there was no such topic.';
+
+-- The tables hold user data: pg_dump must dump their rows, not just the
+-- CREATE EXTENSION.
+SELECT pg_catalog.pg_extension_config_dump('kafka.topics', '');
+SELECT pg_catalog.pg_extension_config_dump('kafka.topic_configs', '');
+SELECT pg_catalog.pg_extension_config_dump('kafka.partitions', '');
+SELECT pg_catalog.pg_extension_config_dump('kafka.records', '');
+
+/*
+ * ---- Consumer group offsets ----
+ *
+ * Committed offsets are rows of kafka.consumer_offsets, one per group, topic
+ * and partition, written by the broker's OffsetCommit and read by
+ * OffsetFetch. Group membership itself lives in the broker's memory: members
+ * rejoin after a broker restart, and find their committed offsets here.
+ */
+
+-- The foreign key makes offsets of a deleted topic go away with its
+-- partitions, and keeps offsets of partitions that never existed out.
+CREATE TABLE kafka.consumer_offsets (
+	group_id text COLLATE "C",
+	topic text COLLATE "C",
+	partition int,
+	committed_offset bigint NOT NULL,
+	leader_epoch int NOT NULL DEFAULT -1,
+	metadata text,
+	commit_timestamp timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (group_id, topic, partition),
+	CONSTRAINT consumer_offsets_partition_fkey FOREIGN KEY (topic, partition)
+		REFERENCES kafka.partitions (topic, partition) ON DELETE CASCADE
+);
+
+-- For the cascade when a topic is deleted, and for lag by topic.
+CREATE INDEX consumer_offsets_topic_partition ON kafka.consumer_offsets (topic, partition);
+
+COMMENT ON TABLE kafka.consumer_offsets IS
+	'Committed offsets of consumer groups (Kafka''s __consumer_offsets). Rows of a topic go when the topic is deleted.';
+COMMENT ON COLUMN kafka.consumer_offsets.group_id IS 'The consumer group (group.id).';
+COMMENT ON COLUMN kafka.consumer_offsets.topic IS 'The topic.';
+COMMENT ON COLUMN kafka.consumer_offsets.partition IS 'The partition.';
+COMMENT ON COLUMN kafka.consumer_offsets.committed_offset IS
+	'The committed offset: the next record the group will read from this partition.';
+COMMENT ON COLUMN kafka.consumer_offsets.leader_epoch IS
+	'Leader epoch the client committed with, -1 if it gave none.';
+COMMENT ON COLUMN kafka.consumer_offsets.metadata IS
+	'Metadata the client committed with the offset (NULL when it sent null).';
+COMMENT ON COLUMN kafka.consumer_offsets.commit_timestamp IS 'When the offset was committed.';
+
+-- How far behind each group is, per partition.
+CREATE VIEW kafka.consumer_lag AS
+SELECT o.group_id, o.topic, o.partition, o.committed_offset,
+       p.next_offset AS high_watermark,
+       greatest(p.next_offset - o.committed_offset, 0) AS lag,
+       o.commit_timestamp
+FROM kafka.consumer_offsets o
+JOIN kafka.partitions p USING (topic, partition);
+
+COMMENT ON VIEW kafka.consumer_lag IS
+	'Per group and partition: committed offset, high watermark and the number of records not yet consumed.';
+
+SELECT pg_catalog.pg_extension_config_dump('kafka.consumer_offsets', '');
+
+/*
+ * ---- The SQL API for applications and operators ----
+ *
+ *  - kafka.produce(...): write a record from SQL, inside the caller's own
+ *    transaction (the transactional outbox). Offsets are allocated exactly
+ *    as the broker allocates them, so consumers see the record when, and
+ *    only if, the transaction commits.
+ *  - kafka.records_decoded: kafka.records with keys, values and headers
+ *    shown as text where they are text.
+ *  - replay slots: named logical replication slots with the pg_kafka output
+ *    plugin, to create, inspect, peek at, advance and drop.
+ *
+ * docs/SQL.md documents every function with examples.
+ */
+
+-- ---- C helpers (decoder/sqlfuncs.c, in the output plugin's library) ----
+
+CREATE FUNCTION kafka.murmur2(data bytea)
+RETURNS int
+AS 'MODULE_PATHNAME', 'pgk_murmur2'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION kafka.murmur2(bytea) IS
+	'Kafka''s murmur2 hash of the bytes, as the Java client computes it (a signed 32-bit value).';
+
+CREATE FUNCTION kafka.key_partition(key bytea, partitions int)
+RETURNS int
+AS 'MODULE_PATHNAME', 'pgk_key_partition'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION kafka.key_partition(bytea, int) IS
+	'The partition the Java client''s default partitioner picks for a non-null key: (murmur2(key) & 0x7fffffff) % partitions.';
+
+CREATE FUNCTION kafka.encode_headers(keys text[], "values" bytea[])
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'pgk_encode_headers'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION kafka.encode_headers(text[], bytea[]) IS
+	'Headers in Kafka wire encoding, as kafka.records.headers stores them; NULL for no headers. values[i] may be NULL.';
+
+CREATE FUNCTION kafka.decode_headers(headers bytea)
+RETURNS TABLE (key text, value bytea)
+AS 'MODULE_PATHNAME', 'pgk_decode_headers'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 4;
+
+COMMENT ON FUNCTION kafka.decode_headers(bytea) IS
+	'One row per header of a kafka.records.headers value, in order; an error if the bytes are not a header section.';
+
+CREATE FUNCTION kafka.headers_jsonb(headers bytea)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'pgk_headers_jsonb'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION kafka.headers_jsonb(bytea) IS
+	'Headers as a JSON array of {"key", "value"}; values are text when valid UTF-8, else {"base64": ...}.';
+
+CREATE FUNCTION kafka.bytes_text(data bytea)
+RETURNS text
+AS 'MODULE_PATHNAME', 'pgk_bytes_text'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION kafka.bytes_text(bytea) IS
+	'The bytes as text if they are valid UTF-8 (without NUL characters), else NULL.';
+
+-- ---- producing from SQL ----
+
+CREATE TYPE kafka.produced AS (
+	topic text,
+	partition int,
+	"offset" bigint,
+	"timestamp" timestamptz
+);
+
+COMMENT ON TYPE kafka.produced IS 'Where kafka.produce put a record.';
+
+-- Headers given as JSON, in Kafka wire encoding. Accepted forms:
+--   {"name": "value", ...}                 (an object; keys in jsonb order)
+--   [["name", "value"], ...]               (pairs, in order, duplicates kept)
+--   [{"key": "name", "value": "v"}, ...]   (what kafka.headers_jsonb returns)
+-- A JSON null value is a null header value; other non-strings are stored as
+-- their JSON text.
+CREATE FUNCTION kafka.headers_from_jsonb(headers jsonb)
+RETURNS bytea
+LANGUAGE plpgsql IMMUTABLE
+AS $$
+DECLARE
+	names text[];
+	vals bytea[];
+BEGIN
+	IF headers IS NULL OR headers = 'null'::jsonb THEN
+		RETURN NULL;
+	END IF;
+	IF jsonb_typeof(headers) = 'object' THEN
+		SELECT coalesce(array_agg(h.key ORDER BY h.key), '{}'),
+		       coalesce(array_agg(convert_to(h.value #>> '{}', 'UTF8') ORDER BY h.key), '{}')
+		  INTO names, vals
+		  FROM jsonb_each(headers) h;
+	ELSIF jsonb_typeof(headers) = 'array' THEN
+		IF EXISTS (SELECT 1 FROM jsonb_array_elements(headers) e
+			    WHERE NOT ((jsonb_typeof(e) = 'array' AND jsonb_array_length(e) = 2
+					AND jsonb_typeof(e -> 0) = 'string')
+				       OR (jsonb_typeof(e) = 'object' AND jsonb_typeof(e -> 'key') = 'string'))) THEN
+			RAISE EXCEPTION 'invalid headers: %', headers
+				USING ERRCODE = 'invalid_parameter_value',
+				      HINT = 'Give headers as {"name": "value"}, [["name", "value"], ...] or [{"key": "name", "value": "value"}, ...].';
+		END IF;
+		SELECT coalesce(array_agg(CASE jsonb_typeof(e) WHEN 'array' THEN e ->> 0 ELSE e ->> 'key' END
+					  ORDER BY n), '{}'),
+		       coalesce(array_agg(convert_to(CASE jsonb_typeof(e) WHEN 'array' THEN e -> 1 ELSE e -> 'value' END
+						     #>> '{}', 'UTF8') ORDER BY n), '{}')
+		  INTO names, vals
+		  FROM jsonb_array_elements(headers) WITH ORDINALITY AS a(e, n);
+	ELSE
+		RAISE EXCEPTION 'invalid headers: %', headers
+			USING ERRCODE = 'invalid_parameter_value',
+			      HINT = 'Give headers as {"name": "value"}, [["name", "value"], ...] or [{"key": "name", "value": "value"}, ...].';
+	END IF;
+	RETURN kafka.encode_headers(names, vals);
+END
+$$;
+
+COMMENT ON FUNCTION kafka.headers_from_jsonb(jsonb) IS
+	'Headers given as JSON ({"k": "v"}, [["k", "v"], ...] or [{"key": "k", "value": "v"}, ...]) in Kafka wire encoding.';
+
+CREATE FUNCTION kafka.produce(
+	topic text,
+	key bytea,
+	value bytea,
+	headers jsonb DEFAULT NULL,
+	partition int DEFAULT NULL,
+	"timestamp" timestamptz DEFAULT NULL)
+RETURNS kafka.produced
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+AS $$
+DECLARE
+	npartitions int;
+	ts_type text;
+	result kafka.produced;
+BEGIN
+	SELECT t.partitions INTO npartitions FROM kafka.topics t WHERE t.name = produce.topic;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'topic "%" does not exist', produce.topic
+			USING ERRCODE = 'undefined_object',
+			      HINT = 'Create it with kafka.create_topic(name, partitions).';
+	END IF;
+
+	result.topic := produce.topic;
+	IF produce.partition IS NOT NULL THEN
+		IF produce.partition < 0 OR produce.partition >= npartitions THEN
+			RAISE EXCEPTION 'topic "%" has partitions 0 to %, not %',
+					produce.topic, npartitions - 1, produce.partition
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		result.partition := produce.partition;
+	ELSIF produce.key IS NOT NULL THEN
+		-- where the Java client's default partitioner puts this key
+		result.partition := kafka.key_partition(produce.key, npartitions);
+	ELSE
+		result.partition := floor(random() * npartitions)::int;
+	END IF;
+
+	SELECT c.value INTO ts_type FROM kafka.topic_configs c
+	 WHERE c.topic = produce.topic AND c.name = 'message.timestamp.type';
+	IF ts_type = 'LogAppendTime' OR produce."timestamp" IS NULL THEN
+		result."timestamp" := date_trunc('milliseconds', clock_timestamp());
+	ELSE
+		result."timestamp" := date_trunc('milliseconds', produce."timestamp");
+	END IF;
+
+	-- Exactly the broker's allocation (Q_PRODUCE): the partition row lock,
+	-- held until this transaction ends, orders writers, so commit order is
+	-- offset order.
+	UPDATE kafka.partitions p
+	   SET next_offset = p.next_offset + 1
+	 WHERE p.topic = produce.topic AND p.partition = result.partition
+	RETURNING p.next_offset - 1 INTO result."offset";
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'partition % of topic "%" does not exist', result.partition, produce.topic
+			USING ERRCODE = 'undefined_object';
+	END IF;
+
+	INSERT INTO kafka.records (topic, partition, "offset", "timestamp", key, value, headers)
+	VALUES (produce.topic, result.partition, result."offset", result."timestamp",
+		produce.key, produce.value, kafka.headers_from_jsonb(produce.headers));
+	RETURN result;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.produce(text, bytea, bytea, jsonb, int, timestamptz) IS
+	'Write one record in the current transaction; consumers see it when the transaction commits, never if it rolls back. Without a partition, a keyed record goes where the Java client would put it.';
+
+CREATE FUNCTION kafka.produce(
+	topic text,
+	key text,
+	value text,
+	headers jsonb DEFAULT NULL,
+	partition int DEFAULT NULL,
+	"timestamp" timestamptz DEFAULT NULL)
+RETURNS kafka.produced
+LANGUAGE sql VOLATILE SECURITY INVOKER
+AS $$
+	SELECT kafka.produce(topic, convert_to(key, 'UTF8'), convert_to(value, 'UTF8'),
+			     headers, partition, "timestamp")
+$$;
+
+COMMENT ON FUNCTION kafka.produce(text, text, text, jsonb, int, timestamptz) IS
+	'kafka.produce with a text key and value, stored as UTF-8.';
+
+-- ---- reading ----
+
+CREATE VIEW kafka.records_decoded AS
+SELECT r.topic, r.partition, r."offset", r."timestamp",
+       kafka.bytes_text(r.key) AS key_text,
+       kafka.bytes_text(r.value) AS value_text,
+       kafka.headers_jsonb(r.headers) AS headers,
+       r.key, r.value, r.headers AS headers_raw
+  FROM kafka.records r;
+
+COMMENT ON VIEW kafka.records_decoded IS
+	'kafka.records for people: key and value as text when they are UTF-8, headers as a JSON array of {"key", "value"}.';
+
+-- ---- replay slots ----
+
+CREATE VIEW kafka.replay_slots AS
+SELECT s.slot_name::text AS slot_name,
+       s.temporary,
+       s.active,
+       s.active_pid,
+       s.restart_lsn,
+       s.confirmed_flush_lsn,
+       pg_wal_lsn_diff(pg_current_wal_lsn(), s.confirmed_flush_lsn)::bigint AS lag_bytes,
+       s.wal_status
+  FROM pg_catalog.pg_replication_slots s
+ WHERE s.plugin = 'pg_kafka' AND s.database = current_database();
+
+COMMENT ON VIEW kafka.replay_slots IS
+	'Logical replication slots of this database that use the pg_kafka output plugin (replay slots, the shadow forwarder''s, brokers'' temporary wake-up slots).';
+
+CREATE FUNCTION kafka.create_replay_slot(slot_name name)
+RETURNS pg_lsn
+LANGUAGE sql VOLATILE
+AS $$
+	SELECT s.lsn FROM pg_catalog.pg_create_logical_replication_slot(slot_name, 'pg_kafka') s
+$$;
+
+COMMENT ON FUNCTION kafka.create_replay_slot(name) IS
+	'Create a permanent slot with the pg_kafka output plugin; it holds every record committed from now on until consumed, advanced or dropped. Returns its start LSN.';
+
+CREATE FUNCTION kafka.peek_replay_slot(slot_name name, max_records int DEFAULT NULL)
+RETURNS TABLE (lsn pg_lsn, record jsonb)
+LANGUAGE sql VOLATILE
+AS $$
+	SELECT c.lsn, c.data::jsonb
+	  FROM pg_catalog.pg_logical_slot_peek_changes(slot_name, NULL, max_records,
+						       'format', 'json', 'bytes', 'text') c
+$$;
+
+COMMENT ON FUNCTION kafka.peek_replay_slot(name, int) IS
+	'The records a replay slot would deliver next, as JSON, without consuming them.';
+
+CREATE FUNCTION kafka.advance_replay_slot(slot_name name, upto pg_lsn DEFAULT NULL)
+RETURNS pg_lsn
+LANGUAGE sql VOLATILE
+AS $$
+	SELECT a.end_lsn
+	  FROM pg_catalog.pg_replication_slot_advance(slot_name,
+						      coalesce(upto, pg_catalog.pg_current_wal_lsn())) a
+$$;
+
+COMMENT ON FUNCTION kafka.advance_replay_slot(name, pg_lsn) IS
+	'Skip a replay slot forward to an LSN (default: now), dropping the records before it from its stream. Returns the new position.';
+
+CREATE FUNCTION kafka.drop_replay_slot(slot_name name)
+RETURNS void
+LANGUAGE sql VOLATILE
+AS $$
+	SELECT pg_catalog.pg_drop_replication_slot(slot_name)
+$$;
+
+COMMENT ON FUNCTION kafka.drop_replay_slot(name) IS 'Drop a replay slot.';
+
+/*
+ * ---- Shadow mode status and configuration (docs/SHADOW.md) ----
+ *
+ *  - kafka.shadow_topics: per forwarder slot, which topics are mirrored and
+ *    under which external name (the forwarder reads it when it starts; its
+ *    own configuration file can say the same).
+ *  - kafka.shadow_partitions: what the forwarder reports, per partition:
+ *    the last local offset the external cluster has, its external offset,
+ *    the lag it sees and the last error. The forwarder upserts these rows.
+ *  - kafka.shadow_status: the same rows next to the local high watermark,
+ *    with lag in records and bytes counted from kafka.records.
+ */
+
+CREATE TABLE kafka.shadow_topics (
+	slot name NOT NULL,
+	topic text COLLATE "C" NOT NULL,
+	external_topic text COLLATE "C",
+	mirrored boolean NOT NULL DEFAULT true,
+	PRIMARY KEY (slot, topic)
+);
+
+COMMENT ON TABLE kafka.shadow_topics IS
+	'Shadow mode: per forwarder slot, topics to mirror or skip and their external names.';
+COMMENT ON COLUMN kafka.shadow_topics.slot IS 'The forwarder''s replication slot.';
+COMMENT ON COLUMN kafka.shadow_topics.topic IS 'The local topic.';
+COMMENT ON COLUMN kafka.shadow_topics.external_topic IS
+	'Topic name on the external cluster; NULL for the same name.';
+COMMENT ON COLUMN kafka.shadow_topics.mirrored IS
+	'false: never forward this topic. When a slot has a row with true, only such topics are forwarded.';
+
+SELECT pg_catalog.pg_extension_config_dump('kafka.shadow_topics', '');
+
+CREATE TABLE kafka.shadow_partitions (
+	slot name NOT NULL,
+	topic text COLLATE "C" NOT NULL,
+	partition int NOT NULL,
+	external_topic text COLLATE "C" NOT NULL,
+	local_offset bigint NOT NULL,
+	external_offset bigint NOT NULL,
+	lag_records bigint NOT NULL,
+	lag_bytes bigint NOT NULL,
+	last_error text,
+	updated_at timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (slot, topic, partition)
+);
+
+COMMENT ON TABLE kafka.shadow_partitions IS
+	'Shadow mode status, one row per forwarded partition, written by pg_kafka_shadow.';
+COMMENT ON COLUMN kafka.shadow_partitions.slot IS 'The forwarder''s replication slot.';
+COMMENT ON COLUMN kafka.shadow_partitions.topic IS 'The local topic.';
+COMMENT ON COLUMN kafka.shadow_partitions.partition IS 'The partition (the same number outside).';
+COMMENT ON COLUMN kafka.shadow_partitions.external_topic IS 'The topic on the external cluster.';
+COMMENT ON COLUMN kafka.shadow_partitions.local_offset IS
+	'Last local offset the external cluster acknowledged; -1 for none.';
+COMMENT ON COLUMN kafka.shadow_partitions.external_offset IS
+	'Its offset on the external cluster; -1 for none.';
+COMMENT ON COLUMN kafka.shadow_partitions.lag_records IS
+	'Records the forwarder has read from the slot but the external cluster has not acknowledged.';
+COMMENT ON COLUMN kafka.shadow_partitions.lag_bytes IS
+	'Key, value and header bytes of those records.';
+COMMENT ON COLUMN kafka.shadow_partitions.last_error IS
+	'The last produce or delivery error, NULL once a record went through again.';
+COMMENT ON COLUMN kafka.shadow_partitions.updated_at IS 'When the forwarder last wrote this row.';
+
+CREATE VIEW kafka.shadow_status AS
+SELECT s.slot, s.topic, s.partition, s.external_topic,
+       p.next_offset AS local_high_watermark,
+       s.local_offset, s.external_offset,
+       greatest(p.next_offset - 1 - s.local_offset, 0) AS lag_records,
+       coalesce((SELECT sum(coalesce(octet_length(r.key), 0) + coalesce(octet_length(r.value), 0)
+                            + coalesce(octet_length(r.headers), 0))
+                 FROM kafka.records r
+                 WHERE r.topic = s.topic AND r.partition = s.partition
+                   AND r."offset" > s.local_offset), 0)::bigint AS lag_bytes,
+       s.last_error, s.updated_at
+FROM kafka.shadow_partitions s
+JOIN kafka.partitions p ON p.topic = s.topic AND p.partition = s.partition;
+
+COMMENT ON VIEW kafka.shadow_status IS
+	'Shadow mode per partition: what the forwarder reported next to the local high watermark; lag counted from kafka.records.';
+
+CREATE FUNCTION kafka.shadow_ready(slot name, topic text)
+RETURNS boolean
+LANGUAGE sql STABLE
+AS $$
+	-- every partition of the topic reported, and nothing left to forward
+	SELECT count(s.*) = count(*) AND coalesce(bool_and(s.lag_records = 0), false)
+	FROM kafka.partitions p
+	LEFT JOIN kafka.shadow_status s
+	       ON s.slot = shadow_ready.slot AND s.topic = p.topic AND s.partition = p.partition
+	WHERE p.topic = shadow_ready.topic;
+$$;
+
+COMMENT ON FUNCTION kafka.shadow_ready(name, text) IS
+	'true when the forwarder on slot has acknowledged every record of topic (records lag zero on every partition).';
+
+/*
+ * ---- Idempotent producers (docs/IDEMPOTENCE.md) ----
+ *
+ *  - kafka.producer_ids: the sequence InitProducerId draws new ids from.
+ *  - kafka.producers: every producer id handed out and its current epoch.
+ *  - kafka.producer_state: per producer and partition, the epoch and the
+ *    sequence numbers and base offsets of its last five batches, which is
+ *    what a Kafka broker keeps to recognise a retried batch.
+ *  - kafka.produce_idempotent(): checks a batch's sequence against that
+ *    state and appends it, in one statement, under the partition row lock.
+ *  - kafka.init_producer_id(): a new id at epoch 0, or an epoch bump.
+ */
+
+CREATE SEQUENCE kafka.producer_ids AS bigint MINVALUE 0 START 0;
+
+CREATE TABLE kafka.producers (
+	producer_id bigint PRIMARY KEY,
+	producer_epoch smallint NOT NULL CHECK (producer_epoch >= 0),
+	updated timestamptz NOT NULL DEFAULT now()
+);
+
+COMMENT ON TABLE kafka.producers IS
+	'Producer ids handed out by InitProducerId and their current epochs.';
+COMMENT ON COLUMN kafka.producers.producer_id IS 'The producer id.';
+COMMENT ON COLUMN kafka.producers.producer_epoch IS 'Its current epoch.';
+COMMENT ON COLUMN kafka.producers.updated IS 'When the id was handed out or its epoch bumped.';
+
+CREATE TABLE kafka.producer_state (
+	topic text COLLATE "C" NOT NULL,
+	partition int NOT NULL,
+	producer_id bigint NOT NULL,
+	producer_epoch smallint NOT NULL,
+	first_seqs int[] NOT NULL,
+	last_seqs int[] NOT NULL,
+	base_offsets bigint[] NOT NULL,
+	updated timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (topic, partition, producer_id),
+	FOREIGN KEY (topic, partition) REFERENCES kafka.partitions (topic, partition)
+		ON DELETE CASCADE
+);
+
+COMMENT ON TABLE kafka.producer_state IS
+	'Per idempotent producer and partition: its epoch and its last five batches (oldest first), to detect retried and out-of-order batches.';
+COMMENT ON COLUMN kafka.producer_state.topic IS 'The topic.';
+COMMENT ON COLUMN kafka.producer_state.partition IS 'The partition.';
+COMMENT ON COLUMN kafka.producer_state.producer_id IS 'The producer id.';
+COMMENT ON COLUMN kafka.producer_state.producer_epoch IS 'The epoch of the batches below.';
+COMMENT ON COLUMN kafka.producer_state.first_seqs IS 'First sequence number of each remembered batch.';
+COMMENT ON COLUMN kafka.producer_state.last_seqs IS 'Last sequence number of each remembered batch.';
+COMMENT ON COLUMN kafka.producer_state.base_offsets IS 'Offset of the first record of each remembered batch.';
+COMMENT ON COLUMN kafka.producer_state.updated IS 'When the last batch was appended.';
+
+SELECT pg_catalog.pg_extension_config_dump('kafka.producers', '');
+SELECT pg_catalog.pg_extension_config_dump('kafka.producer_state', '');
+SELECT pg_catalog.pg_extension_config_dump('kafka.producer_ids', '');
+
+/*
+ * Append one idempotent batch: the same arguments and result columns as the
+ * broker's plain produce statement, plus the producer id, epoch and base
+ * sequence, and a Kafka error code as the last column (0, 45 or 47). A
+ * retried batch (same epoch, first and last sequence as one of the last five)
+ * is not written again: its original base offset is returned.
+ * No row from the partition (unknown partition, batch too large) returns a
+ * NULL base, as the plain statement does.
+ */
+CREATE FUNCTION kafka.produce_idempotent(
+	p_topic text, p_partition int, p_count int, p_ts timestamptz[], p_keys bytea[],
+	p_values bytea[], p_headers bytea[], p_batch_bytes int, p_default_max int,
+	p_producer_id bigint, p_epoch smallint, p_base_seq int,
+	OUT base bigint, OUT log_start bigint, OUT lat boolean, OUT now_ms bigint,
+	OUT maxb int, OUT error_code int)
+LANGUAGE plpgsql AS $$
+DECLARE
+	part record;
+	st kafka.producer_state;
+	last_seq int := ((p_base_seq::bigint + p_count - 1) % 2147483648)::int;
+	nb int;
+BEGIN
+	SELECT coalesce(max(value) FILTER (WHERE name = 'message.timestamp.type'),
+			'CreateTime') = 'LogAppendTime',
+	       coalesce(max(value) FILTER (WHERE name = 'max.message.bytes')::int, p_default_max)
+	INTO lat, maxb
+	FROM kafka.topic_configs WHERE topic = p_topic;
+	now_ms := (extract(epoch FROM now()) * 1000)::int8;
+	error_code := 0;
+	IF p_batch_bytes > maxb THEN
+		RETURN;
+	END IF;
+	SELECT p.next_offset, p.log_start_offset INTO part
+	FROM kafka.partitions p WHERE p.topic = p_topic AND p.partition = p_partition
+	FOR UPDATE;
+	IF NOT FOUND THEN
+		RETURN;
+	END IF;
+	log_start := part.log_start_offset;
+
+	SELECT * INTO st FROM kafka.producer_state s
+	WHERE s.topic = p_topic AND s.partition = p_partition AND s.producer_id = p_producer_id;
+	IF FOUND THEN
+		IF p_epoch < st.producer_epoch THEN
+			error_code := 47; -- INVALID_PRODUCER_EPOCH
+			RETURN;
+		ELSIF p_epoch = st.producer_epoch THEN
+			nb := array_length(st.last_seqs, 1);
+			FOR i IN 1 .. nb LOOP
+				IF st.first_seqs[i] = p_base_seq AND st.last_seqs[i] = last_seq THEN
+					base := st.base_offsets[i];
+					RETURN;
+				END IF;
+			END LOOP;
+			IF NOT (p_base_seq::bigint = st.last_seqs[nb]::bigint + 1
+				OR (p_base_seq = 0 AND st.last_seqs[nb] = 2147483647)) THEN
+				error_code := 45; -- OUT_OF_ORDER_SEQUENCE_NUMBER
+				RETURN;
+			END IF;
+		ELSIF p_base_seq <> 0 THEN
+			error_code := 45; -- a new epoch starts at sequence 0
+			RETURN;
+		END IF;
+	END IF;
+	-- No state for this producer here: any sequence starts it, as in Kafka.
+
+	base := part.next_offset;
+	UPDATE kafka.partitions SET next_offset = next_offset + p_count
+	WHERE topic = p_topic AND partition = p_partition;
+	PERFORM kafka.append_records(p_topic, p_partition, base, lat, p_ts, p_keys, p_values,
+		p_headers);
+
+	IF st.producer_id IS NULL THEN
+		INSERT INTO kafka.producer_state
+			(topic, partition, producer_id, producer_epoch, first_seqs, last_seqs, base_offsets)
+		VALUES (p_topic, p_partition, p_producer_id, p_epoch,
+			ARRAY[p_base_seq], ARRAY[last_seq], ARRAY[base]);
+	ELSIF p_epoch <> st.producer_epoch THEN
+		UPDATE kafka.producer_state s
+		SET producer_epoch = p_epoch, first_seqs = ARRAY[p_base_seq],
+		    last_seqs = ARRAY[last_seq], base_offsets = ARRAY[base], updated = now()
+		WHERE s.topic = p_topic AND s.partition = p_partition
+		  AND s.producer_id = p_producer_id;
+	ELSE
+		UPDATE kafka.producer_state s
+		SET first_seqs = (s.first_seqs || p_base_seq)[greatest(1, nb - 3):],
+		    last_seqs = (s.last_seqs || last_seq)[greatest(1, nb - 3):],
+		    base_offsets = (s.base_offsets || base)[greatest(1, nb - 3):],
+		    updated = now()
+		WHERE s.topic = p_topic AND s.partition = p_partition
+		  AND s.producer_id = p_producer_id;
+	END IF;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.produce_idempotent(text, int, int, timestamptz[], bytea[], bytea[],
+	bytea[], int, int, bigint, smallint, int) IS
+	'Append one idempotent batch after checking its sequence; a retried batch returns its first base offset.';
+
+/*
+ * InitProducerId without a transactional id. p_producer_id = -1: a new id at
+ * epoch 0. Otherwise (KIP-360, a producer recovering from an error) the epoch
+ * is bumped if p_epoch is the current one; at the largest epoch the producer
+ * gets a new id instead. error_code 90 (PRODUCER_FENCED) when the id is
+ * unknown or the epoch is not the current one; the broker answers 47 to v3.
+ */
+CREATE FUNCTION kafka.init_producer_id(p_producer_id bigint, p_epoch smallint,
+	OUT producer_id bigint, OUT producer_epoch smallint, OUT error_code int)
+LANGUAGE plpgsql AS $$
+DECLARE
+	cur smallint;
+BEGIN
+	error_code := 0;
+	IF p_producer_id >= 0 THEN
+		SELECT p.producer_epoch INTO cur FROM kafka.producers p
+		WHERE p.producer_id = p_producer_id FOR UPDATE;
+		IF NOT FOUND OR cur <> p_epoch THEN
+			producer_id := -1;
+			producer_epoch := -1;
+			error_code := 90;
+			RETURN;
+		END IF;
+		IF cur < 32766 THEN
+			UPDATE kafka.producers p SET producer_epoch = cur + 1, updated = now()
+			WHERE p.producer_id = p_producer_id;
+			producer_id := p_producer_id;
+			producer_epoch := cur + 1;
+			RETURN;
+		END IF;
+	END IF;
+	producer_id := nextval('kafka.producer_ids');
+	producer_epoch := 0;
+	INSERT INTO kafka.producers (producer_id, producer_epoch) VALUES (producer_id, 0);
+END
+$$;
+
+COMMENT ON FUNCTION kafka.init_producer_id(bigint, smallint) IS
+	'InitProducerId for idempotent producers: a new producer id, or the next epoch of an existing one.';
+
+/*
+ * ---- Transactions (docs/TRANSACTIONS.md) ----
+ *
+ *  - kafka.transactions: the transaction coordinator's state, one row per
+ *    transactional id: its producer id and epoch, state and timeout.
+ *  - kafka.txn_partitions, kafka.txn_groups, kafka.txn_offsets: what the
+ *    ongoing transaction of an id has added (partitions, consumer groups)
+ *    and the consumer offsets it will commit.
+ *  - kafka.txn_batches: the offset ranges of transactional batches and the
+ *    transaction markers; a marker takes an offset but is no row of
+ *    kafka.records.
+ *  - kafka.aborted_txns: per partition, the aborted transactions that wrote
+ *    there, for the aborted-transactions list of read_committed fetches.
+ *  - One function per coordinator API (InitProducerId with a transactional
+ *    id, AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit, EndTxn), the
+ *    abort of timed-out transactions, and kafka.produce_transactional(), the
+ *    append of a transactional batch.
+ *
+ * Every function locks the kafka.transactions row first and partition rows
+ * after, in (topic, partition) order, so that they never deadlock with each
+ * other or with producers. A transaction ends in one PostgreSQL transaction:
+ * markers, consumer offsets and state commit together or not at all, so the
+ * Java broker's prepare states are never visible.
+ */
+
+CREATE TABLE kafka.transactions (
+	transactional_id text COLLATE "C" PRIMARY KEY,
+	producer_id bigint NOT NULL UNIQUE,
+	producer_epoch smallint NOT NULL CHECK (producer_epoch >= 0),
+	state text NOT NULL DEFAULT 'Empty'
+		CHECK (state IN ('Empty', 'Ongoing', 'CompleteCommit', 'CompleteAbort')),
+	timeout_ms int NOT NULL CHECK (timeout_ms > 0),
+	started timestamptz,
+	updated timestamptz NOT NULL DEFAULT now(),
+	CONSTRAINT transactions_started_iff_ongoing CHECK ((started IS NOT NULL) = (state = 'Ongoing'))
+);
+
+-- The reaper of timed-out transactions looks only at ongoing ones.
+CREATE INDEX transactions_ongoing ON kafka.transactions (started) WHERE state = 'Ongoing';
+
+COMMENT ON TABLE kafka.transactions IS
+	'Transaction coordinator state: one row per transactional.id (Kafka''s __transaction_state).';
+COMMENT ON COLUMN kafka.transactions.transactional_id IS 'The producer''s transactional.id.';
+COMMENT ON COLUMN kafka.transactions.producer_id IS 'The producer id the transactional id currently has.';
+COMMENT ON COLUMN kafka.transactions.producer_epoch IS
+	'Its current epoch; a producer with an older one is fenced.';
+COMMENT ON COLUMN kafka.transactions.state IS
+	'Empty (no transaction since InitProducerId), Ongoing, CompleteCommit or CompleteAbort.';
+COMMENT ON COLUMN kafka.transactions.timeout_ms IS
+	'transaction.timeout.ms of the producer: an Ongoing transaction older than this is aborted.';
+COMMENT ON COLUMN kafka.transactions.started IS
+	'When the ongoing transaction added its first partition or group; NULL unless Ongoing.';
+COMMENT ON COLUMN kafka.transactions.updated IS 'When the row last changed.';
+
+CREATE TABLE kafka.txn_partitions (
+	transactional_id text COLLATE "C" NOT NULL
+		REFERENCES kafka.transactions (transactional_id) ON DELETE CASCADE,
+	topic text COLLATE "C" NOT NULL,
+	partition int NOT NULL,
+	first_offset bigint,
+	PRIMARY KEY (transactional_id, topic, partition),
+	FOREIGN KEY (topic, partition) REFERENCES kafka.partitions (topic, partition)
+		ON DELETE CASCADE
+);
+
+-- The last stable offset of a partition is the smallest first_offset here;
+-- the index also serves the cascade when a topic is deleted.
+CREATE INDEX txn_partitions_lso ON kafka.txn_partitions (topic, partition, first_offset);
+
+COMMENT ON TABLE kafka.txn_partitions IS
+	'Partitions of ongoing transactions (AddPartitionsToTxn). The smallest first_offset of a partition is its last stable offset.';
+COMMENT ON COLUMN kafka.txn_partitions.transactional_id IS 'The transaction.';
+COMMENT ON COLUMN kafka.txn_partitions.topic IS 'The topic.';
+COMMENT ON COLUMN kafka.txn_partitions.partition IS 'The partition.';
+COMMENT ON COLUMN kafka.txn_partitions.first_offset IS
+	'Offset of the transaction''s first record in the partition; NULL until it writes there.';
+
+CREATE TABLE kafka.txn_groups (
+	transactional_id text COLLATE "C" NOT NULL
+		REFERENCES kafka.transactions (transactional_id) ON DELETE CASCADE,
+	group_id text COLLATE "C" NOT NULL,
+	PRIMARY KEY (transactional_id, group_id)
+);
+
+COMMENT ON TABLE kafka.txn_groups IS
+	'Consumer groups added to ongoing transactions (AddOffsetsToTxn): the groups TxnOffsetCommit accepts.';
+COMMENT ON COLUMN kafka.txn_groups.transactional_id IS 'The transaction.';
+COMMENT ON COLUMN kafka.txn_groups.group_id IS 'The consumer group.';
+
+-- The foreign key to kafka.txn_groups keeps offsets of groups that were not
+-- added out, and drops pending offsets with their group.
+CREATE TABLE kafka.txn_offsets (
+	transactional_id text COLLATE "C" NOT NULL,
+	group_id text COLLATE "C" NOT NULL,
+	topic text COLLATE "C" NOT NULL,
+	partition int NOT NULL,
+	committed_offset bigint NOT NULL,
+	leader_epoch int NOT NULL DEFAULT -1,
+	metadata text,
+	PRIMARY KEY (transactional_id, group_id, topic, partition),
+	FOREIGN KEY (transactional_id, group_id) REFERENCES kafka.txn_groups (transactional_id, group_id)
+		ON DELETE CASCADE,
+	FOREIGN KEY (topic, partition) REFERENCES kafka.partitions (topic, partition)
+		ON DELETE CASCADE
+);
+
+-- OffsetFetch with require_stable asks whether an offset is pending for a
+-- group and partition.
+CREATE INDEX txn_offsets_group ON kafka.txn_offsets (group_id, topic, partition);
+
+COMMENT ON TABLE kafka.txn_offsets IS
+	'Consumer offsets committed in ongoing transactions (TxnOffsetCommit): moved into kafka.consumer_offsets on commit, dropped on abort.';
+COMMENT ON COLUMN kafka.txn_offsets.transactional_id IS 'The transaction.';
+COMMENT ON COLUMN kafka.txn_offsets.group_id IS 'The consumer group.';
+COMMENT ON COLUMN kafka.txn_offsets.topic IS 'The topic.';
+COMMENT ON COLUMN kafka.txn_offsets.partition IS 'The partition.';
+COMMENT ON COLUMN kafka.txn_offsets.committed_offset IS 'The offset to commit.';
+COMMENT ON COLUMN kafka.txn_offsets.leader_epoch IS
+	'Leader epoch the client committed with, -1 if it gave none.';
+COMMENT ON COLUMN kafka.txn_offsets.metadata IS
+	'Metadata the client committed with the offset (NULL when it sent null).';
+
+-- Ranges never overlap within a partition, so a fetch from offset X reads
+-- "last_offset >= X ORDER BY last_offset" on the primary key.
+CREATE TABLE kafka.txn_batches (
+	topic text COLLATE "C" NOT NULL,
+	partition int NOT NULL,
+	base_offset bigint NOT NULL,
+	last_offset bigint NOT NULL,
+	producer_id bigint NOT NULL,
+	producer_epoch smallint NOT NULL,
+	control smallint CHECK (control IN (0, 1)),
+	coordinator_epoch int NOT NULL DEFAULT 0,
+	"timestamp" timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (topic, partition, last_offset),
+	FOREIGN KEY (topic, partition) REFERENCES kafka.partitions (topic, partition)
+		ON DELETE CASCADE,
+	CONSTRAINT txn_batches_range_valid CHECK (base_offset <= last_offset),
+	CONSTRAINT txn_batches_marker_one_offset CHECK (control IS NULL OR base_offset = last_offset)
+);
+
+COMMENT ON TABLE kafka.txn_batches IS
+	'Transactional batches and transaction markers, by offset range; markers have an offset but no row in kafka.records.';
+COMMENT ON COLUMN kafka.txn_batches.topic IS 'The topic.';
+COMMENT ON COLUMN kafka.txn_batches.partition IS 'The partition.';
+COMMENT ON COLUMN kafka.txn_batches.base_offset IS 'Offset of the first record of the batch (of the marker).';
+COMMENT ON COLUMN kafka.txn_batches.last_offset IS 'Offset of the last record of the batch (of the marker).';
+COMMENT ON COLUMN kafka.txn_batches.producer_id IS 'The producer id that wrote it.';
+COMMENT ON COLUMN kafka.txn_batches.producer_epoch IS 'Its epoch.';
+COMMENT ON COLUMN kafka.txn_batches.control IS
+	'NULL for a batch of records, 0 for an abort marker, 1 for a commit marker.';
+COMMENT ON COLUMN kafka.txn_batches.coordinator_epoch IS
+	'Coordinator epoch written in a marker''s control record (0: there is one coordinator).';
+COMMENT ON COLUMN kafka.txn_batches."timestamp" IS 'When the batch or marker was written.';
+
+CREATE TABLE kafka.aborted_txns (
+	topic text COLLATE "C" NOT NULL,
+	partition int NOT NULL,
+	producer_id bigint NOT NULL,
+	first_offset bigint NOT NULL,
+	last_offset bigint NOT NULL,
+	PRIMARY KEY (topic, partition, last_offset),
+	FOREIGN KEY (topic, partition) REFERENCES kafka.partitions (topic, partition)
+		ON DELETE CASCADE
+);
+
+COMMENT ON TABLE kafka.aborted_txns IS
+	'Aborted transactions per partition where they wrote records: the aborted-transactions list of read_committed fetches.';
+COMMENT ON COLUMN kafka.aborted_txns.topic IS 'The topic.';
+COMMENT ON COLUMN kafka.aborted_txns.partition IS 'The partition.';
+COMMENT ON COLUMN kafka.aborted_txns.producer_id IS 'Producer id of the aborted transaction.';
+COMMENT ON COLUMN kafka.aborted_txns.first_offset IS 'Offset of its first record in the partition.';
+COMMENT ON COLUMN kafka.aborted_txns.last_offset IS 'Offset of its abort marker.';
+
+SELECT pg_catalog.pg_extension_config_dump('kafka.transactions', '');
+SELECT pg_catalog.pg_extension_config_dump('kafka.txn_partitions', '');
+SELECT pg_catalog.pg_extension_config_dump('kafka.txn_groups', '');
+SELECT pg_catalog.pg_extension_config_dump('kafka.txn_offsets', '');
+SELECT pg_catalog.pg_extension_config_dump('kafka.txn_batches', '');
+SELECT pg_catalog.pg_extension_config_dump('kafka.aborted_txns', '');
+
+/*
+ * End the ongoing transaction of p_transactional_id, whose row the caller has
+ * locked FOR UPDATE and which is Ongoing: a marker in every partition of the
+ * transaction (in (topic, partition) order, locking each partition row), on
+ * abort an aborted_txns row where it wrote, on commit its pending offsets
+ * become consumer offsets; then its partitions, groups and offsets are
+ * cleared. The markers carry the producer id and epoch the transaction's
+ * records were written with, which is what read_committed clients match.
+ * Returns the partitions that got a marker.
+ */
+CREATE FUNCTION kafka.txn_complete(p_transactional_id text, p_commit boolean,
+	OUT topics text[], OUT partitions int[])
+LANGUAGE plpgsql AS $$
+DECLARE
+	t record;
+	tp record;
+	marker bigint;
+BEGIN
+	topics := '{}';
+	partitions := '{}';
+	SELECT x.producer_id, x.producer_epoch INTO t FROM kafka.transactions x
+	WHERE x.transactional_id = p_transactional_id;
+	FOR tp IN
+		SELECT p.topic, p.partition, p.first_offset FROM kafka.txn_partitions p
+		WHERE p.transactional_id = p_transactional_id
+		ORDER BY p.topic, p.partition
+	LOOP
+		UPDATE kafka.partitions p SET next_offset = p.next_offset + 1
+		WHERE p.topic = tp.topic AND p.partition = tp.partition
+		RETURNING p.next_offset - 1 INTO marker;
+		INSERT INTO kafka.txn_batches
+			(topic, partition, base_offset, last_offset, producer_id, producer_epoch, control)
+		VALUES (tp.topic, tp.partition, marker, marker, t.producer_id, t.producer_epoch,
+			CASE WHEN p_commit THEN 1 ELSE 0 END);
+		IF NOT p_commit AND tp.first_offset IS NOT NULL THEN
+			INSERT INTO kafka.aborted_txns (topic, partition, producer_id, first_offset, last_offset)
+			VALUES (tp.topic, tp.partition, t.producer_id, tp.first_offset, marker);
+		END IF;
+		topics := topics || tp.topic;
+		partitions := partitions || tp.partition;
+	END LOOP;
+
+	IF p_commit THEN
+		INSERT INTO kafka.consumer_offsets AS c
+			(group_id, topic, partition, committed_offset, leader_epoch, metadata, commit_timestamp)
+		SELECT o.group_id, o.topic, o.partition, o.committed_offset, o.leader_epoch, o.metadata, now()
+		FROM kafka.txn_offsets o WHERE o.transactional_id = p_transactional_id
+		ON CONFLICT (group_id, topic, partition) DO UPDATE
+		SET committed_offset = excluded.committed_offset, leader_epoch = excluded.leader_epoch,
+		    metadata = excluded.metadata, commit_timestamp = excluded.commit_timestamp;
+	END IF;
+	DELETE FROM kafka.txn_offsets o WHERE o.transactional_id = p_transactional_id;
+	DELETE FROM kafka.txn_groups g WHERE g.transactional_id = p_transactional_id;
+	DELETE FROM kafka.txn_partitions p WHERE p.transactional_id = p_transactional_id;
+	UPDATE kafka.transactions x
+	SET state = CASE WHEN p_commit THEN 'CompleteCommit' ELSE 'CompleteAbort' END,
+	    started = NULL, updated = now()
+	WHERE x.transactional_id = p_transactional_id;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.txn_complete(text, boolean) IS
+	'Internal (the caller holds the transaction row lock): write the markers of an ongoing transaction and complete it.';
+
+/*
+ * Fence the current producer of p_transactional_id (row locked by the
+ * caller): the next epoch, or at epoch 32766 and above a new producer id at
+ * epoch 0, as kafka.init_producer_id() does. kafka.producers follows.
+ */
+CREATE FUNCTION kafka.txn_bump_epoch(p_transactional_id text,
+	OUT producer_id bigint, OUT producer_epoch smallint)
+LANGUAGE plpgsql AS $$
+BEGIN
+	SELECT x.producer_id, x.producer_epoch INTO producer_id, producer_epoch
+	FROM kafka.transactions x WHERE x.transactional_id = p_transactional_id;
+	IF producer_epoch < 32766 THEN
+		producer_epoch := producer_epoch + 1;
+	ELSE
+		producer_id := nextval('kafka.producer_ids');
+		producer_epoch := 0;
+	END IF;
+	INSERT INTO kafka.producers AS p (producer_id, producer_epoch)
+	VALUES (txn_bump_epoch.producer_id, txn_bump_epoch.producer_epoch)
+	ON CONFLICT ON CONSTRAINT producers_pkey DO UPDATE
+	SET producer_epoch = excluded.producer_epoch, updated = now();
+	UPDATE kafka.transactions x
+	SET producer_id = txn_bump_epoch.producer_id, producer_epoch = txn_bump_epoch.producer_epoch,
+	    updated = now()
+	WHERE x.transactional_id = p_transactional_id;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.txn_bump_epoch(text) IS
+	'Internal (the caller holds the transaction row lock): the next epoch of a transactional id, or a new producer id when epochs run out.';
+
+/*
+ * InitProducerId with a transactional id. A new id gets a producer id at
+ * epoch 0 in state Empty. A known one (KIP-360: p_producer_id >= 0 must be its
+ * current id and epoch, else 90) has its ongoing transaction aborted and its
+ * epoch bumped, which fences the previous producer; the state is then Empty.
+ * topics/partitions: where abort markers were written.
+ */
+CREATE FUNCTION kafka.init_producer_id_txn(p_transactional_id text, p_timeout_ms int,
+	p_producer_id bigint, p_epoch smallint, p_max_timeout_ms int,
+	OUT producer_id bigint, OUT producer_epoch smallint, OUT error_code int,
+	OUT topics text[], OUT partitions int[])
+LANGUAGE plpgsql AS $$
+DECLARE
+	t record;
+BEGIN
+	producer_id := -1;
+	producer_epoch := -1;
+	error_code := 0;
+	topics := '{}';
+	partitions := '{}';
+	IF p_transactional_id IS NULL THEN
+		error_code := 49; -- INVALID_PRODUCER_ID_MAPPING: not a transactional producer
+		RETURN;
+	END IF;
+	IF p_timeout_ms IS NULL OR p_timeout_ms < 1 OR p_timeout_ms > p_max_timeout_ms THEN
+		error_code := 50; -- INVALID_TRANSACTION_TIMEOUT
+		RETURN;
+	END IF;
+
+	SELECT x.producer_id, x.producer_epoch, x.state INTO t FROM kafka.transactions x
+	WHERE x.transactional_id = p_transactional_id FOR UPDATE;
+	IF NOT FOUND THEN
+		-- Two producers starting the same new id at once: one inserts, the
+		-- other waits for it and takes the known-id path below.
+		INSERT INTO kafka.transactions AS x (transactional_id, producer_id, producer_epoch, timeout_ms)
+		VALUES (p_transactional_id, nextval('kafka.producer_ids'), 0, p_timeout_ms)
+		ON CONFLICT (transactional_id) DO NOTHING
+		RETURNING x.producer_id INTO init_producer_id_txn.producer_id;
+		IF FOUND THEN
+			producer_epoch := 0;
+			INSERT INTO kafka.producers (producer_id, producer_epoch)
+			VALUES (init_producer_id_txn.producer_id, 0);
+			RETURN;
+		END IF;
+		SELECT x.producer_id, x.producer_epoch, x.state INTO t FROM kafka.transactions x
+		WHERE x.transactional_id = p_transactional_id FOR UPDATE;
+	END IF;
+
+	IF p_producer_id >= 0 AND (p_producer_id <> t.producer_id OR p_epoch IS DISTINCT FROM t.producer_epoch) THEN
+		error_code := 90; -- PRODUCER_FENCED
+		RETURN;
+	END IF;
+	IF t.state = 'Ongoing' THEN
+		SELECT c.topics, c.partitions INTO topics, partitions
+		FROM kafka.txn_complete(p_transactional_id, false) c;
+	END IF;
+	SELECT b.producer_id, b.producer_epoch INTO producer_id, producer_epoch
+	FROM kafka.txn_bump_epoch(p_transactional_id) b;
+	UPDATE kafka.transactions x SET state = 'Empty', started = NULL, timeout_ms = p_timeout_ms
+	WHERE x.transactional_id = p_transactional_id;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.init_producer_id_txn(text, int, bigint, smallint, int) IS
+	'InitProducerId for a transactional id: a new producer id, or the next epoch after aborting the ongoing transaction.';
+
+/*
+ * The checks every coordinator API makes once it holds the transaction row:
+ * 49 (INVALID_PRODUCER_ID_MAPPING) for an unknown transactional id or another
+ * producer id, 90 (PRODUCER_FENCED) for another epoch, else 0.
+ */
+CREATE FUNCTION kafka.txn_check_producer(p_transactional_id text, p_producer_id bigint,
+	p_epoch smallint, OUT error_code int, OUT state text)
+LANGUAGE plpgsql AS $$
+DECLARE
+	t record;
+BEGIN
+	SELECT x.producer_id, x.producer_epoch, x.state INTO t FROM kafka.transactions x
+	WHERE x.transactional_id = p_transactional_id FOR UPDATE;
+	IF NOT FOUND OR t.producer_id IS DISTINCT FROM p_producer_id THEN
+		error_code := 49;
+	ELSIF t.producer_epoch IS DISTINCT FROM p_epoch THEN
+		error_code := 90;
+	ELSE
+		error_code := 0;
+		state := t.state;
+	END IF;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.txn_check_producer(text, bigint, smallint) IS
+	'Internal: lock a transaction row and check the producer id (49) and epoch (90) of a request.';
+
+-- Ongoing from now on; the timeout runs from the first partition or group.
+CREATE FUNCTION kafka.txn_set_ongoing(p_transactional_id text)
+RETURNS void
+LANGUAGE sql AS $$
+	UPDATE kafka.transactions x
+	SET state = 'Ongoing', started = coalesce(x.started, now()), updated = now()
+	WHERE x.transactional_id = p_transactional_id
+$$;
+
+COMMENT ON FUNCTION kafka.txn_set_ongoing(text) IS
+	'Internal: mark a transaction Ongoing, starting its timeout if it was not.';
+
+
+/*
+ * AddPartitionsToTxn: one row per input partition, in input order. All or
+ * nothing: if a partition does not exist, it gets 3 and the others 55
+ * (OPERATION_NOT_ATTEMPTED). Adding a partition again is fine. The
+ * partitions are only added: their rows are not locked until a marker is
+ * written, so this never waits for producers.
+ */
+CREATE FUNCTION kafka.add_partitions_to_txn(p_transactional_id text, p_producer_id bigint,
+	p_epoch smallint, p_topics text[], p_partitions int[])
+RETURNS TABLE (topic text, partition int, error_code int)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+	err int;
+	missing boolean;
+BEGIN
+	SELECT c.error_code INTO err
+	FROM kafka.txn_check_producer(p_transactional_id, p_producer_id, p_epoch) c;
+	IF err = 0 THEN
+		SELECT bool_or(p.topic IS NULL) INTO missing
+		FROM unnest(p_topics, p_partitions) u(t, p)
+		LEFT JOIN kafka.partitions p ON p.topic = u.t AND p.partition = u.p;
+	END IF;
+	IF err = 0 AND missing THEN
+		RETURN QUERY
+		SELECT u.t, u.p,
+		       CASE WHEN EXISTS (SELECT 1 FROM kafka.partitions p
+					 WHERE p.topic = u.t AND p.partition = u.p) THEN 55 ELSE 3 END
+		FROM unnest(p_topics, p_partitions) WITH ORDINALITY u(t, p, n) ORDER BY u.n;
+		RETURN;
+	END IF;
+	IF err = 0 AND cardinality(p_topics) > 0 THEN
+		INSERT INTO kafka.txn_partitions AS x (transactional_id, topic, partition)
+		SELECT DISTINCT p_transactional_id, u.t, u.p FROM unnest(p_topics, p_partitions) u(t, p)
+		ON CONFLICT DO NOTHING;
+		PERFORM kafka.txn_set_ongoing(p_transactional_id);
+	END IF;
+	RETURN QUERY
+	SELECT u.t, u.p, err FROM unnest(p_topics, p_partitions) WITH ORDINALITY u(t, p, n) ORDER BY u.n;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.add_partitions_to_txn(text, bigint, smallint, text[], int[]) IS
+	'AddPartitionsToTxn: add partitions to the ongoing transaction (all or none); an error code per partition.';
+
+-- AddOffsetsToTxn: the group may then take TxnOffsetCommit in this transaction.
+CREATE FUNCTION kafka.add_offsets_to_txn(p_transactional_id text, p_producer_id bigint,
+	p_epoch smallint, p_group_id text, OUT error_code int)
+LANGUAGE plpgsql AS $$
+BEGIN
+	SELECT c.error_code INTO error_code
+	FROM kafka.txn_check_producer(p_transactional_id, p_producer_id, p_epoch) c;
+	IF error_code <> 0 THEN
+		RETURN;
+	END IF;
+	INSERT INTO kafka.txn_groups (transactional_id, group_id)
+	VALUES (p_transactional_id, coalesce(p_group_id, ''))
+	ON CONFLICT DO NOTHING;
+	PERFORM kafka.txn_set_ongoing(p_transactional_id);
+END
+$$;
+
+COMMENT ON FUNCTION kafka.add_offsets_to_txn(text, bigint, smallint, text) IS
+	'AddOffsetsToTxn: add a consumer group to the ongoing transaction.';
+
+/*
+ * TxnOffsetCommit: one row per input partition, in input order. The offsets
+ * wait in kafka.txn_offsets until the transaction ends; for a partition given
+ * twice the last one wins. A partition that does not exist (or a NULL entry,
+ * which the broker never sends) gets 3, the others are stored.
+ */
+CREATE FUNCTION kafka.txn_offset_commit(p_transactional_id text, p_group_id text,
+	p_producer_id bigint, p_epoch smallint, p_topics text[], p_partitions int[],
+	p_offsets bigint[], p_leader_epochs int[], p_metadata text[])
+RETURNS TABLE (topic text, partition int, error_code int)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+	chk record;
+	err int;
+BEGIN
+	SELECT * INTO chk FROM kafka.txn_check_producer(p_transactional_id, p_producer_id, p_epoch);
+	err := chk.error_code;
+	IF err = 0 AND (chk.state <> 'Ongoing' OR NOT EXISTS (
+			SELECT 1 FROM kafka.txn_groups g
+			WHERE g.transactional_id = p_transactional_id AND g.group_id = p_group_id)) THEN
+		err := 48; -- INVALID_TXN_STATE
+	END IF;
+	IF err <> 0 THEN
+		RETURN QUERY
+		SELECT u.t, u.p, err FROM unnest(p_topics, p_partitions) WITH ORDINALITY u(t, p, n)
+		ORDER BY u.n;
+		RETURN;
+	END IF;
+
+	INSERT INTO kafka.txn_offsets AS x
+		(transactional_id, group_id, topic, partition, committed_offset, leader_epoch, metadata)
+	SELECT DISTINCT ON (u.t, u.p) p_transactional_id, p_group_id, u.t, u.p, u.o,
+	       coalesce(u.e, -1), u.m
+	FROM unnest(p_topics, p_partitions, p_offsets, p_leader_epochs, p_metadata)
+		WITH ORDINALITY u(t, p, o, e, m, n)
+	JOIN kafka.partitions p ON p.topic = u.t AND p.partition = u.p
+	WHERE u.o IS NOT NULL
+	ORDER BY u.t, u.p, u.n DESC
+	ON CONFLICT ON CONSTRAINT txn_offsets_pkey DO UPDATE
+	SET committed_offset = excluded.committed_offset, leader_epoch = excluded.leader_epoch,
+	    metadata = excluded.metadata;
+
+	RETURN QUERY
+	SELECT u.t, u.p,
+	       CASE WHEN u.o IS NOT NULL AND EXISTS (SELECT 1 FROM kafka.partitions p
+			WHERE p.topic = u.t AND p.partition = u.p) THEN 0 ELSE 3 END
+	FROM unnest(p_topics, p_partitions, p_offsets) WITH ORDINALITY u(t, p, o, n)
+	ORDER BY u.n;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.txn_offset_commit(text, text, bigint, smallint, text[], int[], bigint[],
+	int[], text[]) IS
+	'TxnOffsetCommit: store consumer offsets to be committed with the ongoing transaction; an error code per partition.';
+
+/*
+ * EndTxn: commit or abort the ongoing transaction. A retry of the outcome
+ * already reached (CompleteCommit and commit, CompleteAbort and abort) is 0
+ * and writes nothing; any other state is 48 (INVALID_TXN_STATE).
+ * topics/partitions: where markers were written.
+ */
+CREATE FUNCTION kafka.end_txn(p_transactional_id text, p_producer_id bigint, p_epoch smallint,
+	p_commit boolean, OUT error_code int, OUT topics text[], OUT partitions int[])
+LANGUAGE plpgsql AS $$
+DECLARE
+	chk record;
+BEGIN
+	topics := '{}';
+	partitions := '{}';
+	SELECT * INTO chk FROM kafka.txn_check_producer(p_transactional_id, p_producer_id, p_epoch);
+	error_code := chk.error_code;
+	IF error_code <> 0 THEN
+		RETURN;
+	END IF;
+	IF p_commit IS NULL THEN
+		error_code := 48;
+	ELSIF chk.state = 'Ongoing' THEN
+		SELECT c.topics, c.partitions INTO topics, partitions
+		FROM kafka.txn_complete(p_transactional_id, p_commit) c;
+	ELSIF (p_commit AND chk.state <> 'CompleteCommit')
+	   OR (NOT p_commit AND chk.state <> 'CompleteAbort') THEN
+		error_code := 48;
+	END IF;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.end_txn(text, bigint, smallint, boolean) IS
+	'EndTxn: write commit or abort markers, commit the pending offsets, complete the transaction.';
+
+/*
+ * Abort every Ongoing transaction older than its timeout, and bump its epoch
+ * so that its late producer is fenced. A transaction whose row is locked (a
+ * producer or coordinator request is at work on it) is left for the next
+ * round. One row per aborted transaction, with the partitions that got a
+ * marker.
+ */
+CREATE FUNCTION kafka.abort_expired_transactions()
+RETURNS TABLE (transactional_id text, topics text[], partitions int[])
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+	x record;
+	c record;
+BEGIN
+	FOR x IN
+		SELECT t.transactional_id FROM kafka.transactions t
+		WHERE t.state = 'Ongoing' AND t.started + t.timeout_ms * interval '1 millisecond' < now()
+		ORDER BY t.transactional_id
+		FOR UPDATE SKIP LOCKED
+	LOOP
+		SELECT * INTO c FROM kafka.txn_complete(x.transactional_id, false);
+		PERFORM kafka.txn_bump_epoch(x.transactional_id);
+		transactional_id := x.transactional_id;
+		topics := c.topics;
+		partitions := c.partitions;
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.abort_expired_transactions() IS
+	'Abort the ongoing transactions that outlived their timeout and fence their producers.';
+
+/*
+ * Append one transactional batch: the arguments and result columns of
+ * kafka.produce_idempotent(), plus the transactional id. The transactional id
+ * must have this producer id, be Ongoing and hold the partition, else 48
+ * (INVALID_TXN_STATE); another epoch is 47 (INVALID_PRODUCER_EPOCH), which is
+ * what a fenced producer gets. produce_idempotent() then checks the sequence
+ * and appends; a batch it wrote (not a retried duplicate: that one returns an
+ * offset below the partition's next offset as it was before) records its
+ * range in kafka.txn_batches and, if it is the transaction's first there, its
+ * first offset in kafka.txn_partitions. An unknown partition returns a NULL
+ * base as produce_idempotent() does.
+ */
+CREATE FUNCTION kafka.produce_transactional(
+	p_topic text, p_partition int, p_count int, p_ts timestamptz[], p_keys bytea[],
+	p_values bytea[], p_headers bytea[], p_batch_bytes int, p_default_max int,
+	p_producer_id bigint, p_epoch smallint, p_base_seq int, p_transactional_id text,
+	OUT base bigint, OUT log_start bigint, OUT lat boolean, OUT now_ms bigint,
+	OUT maxb int, OUT error_code int)
+LANGUAGE plpgsql AS $$
+DECLARE
+	t record;
+	next_before bigint;
+BEGIN
+	error_code := 0;
+	-- FOR SHARE: producers of one transaction do not wait for each other,
+	-- but EndTxn (FOR UPDATE) waits for them, and they for it.
+	SELECT x.producer_id, x.producer_epoch, x.state INTO t FROM kafka.transactions x
+	WHERE x.transactional_id = p_transactional_id FOR SHARE;
+	IF NOT FOUND OR t.producer_id IS DISTINCT FROM p_producer_id THEN
+		error_code := 48;
+		RETURN;
+	ELSIF t.producer_epoch IS DISTINCT FROM p_epoch THEN
+		error_code := 47;
+		RETURN;
+	END IF;
+	IF t.state <> 'Ongoing' OR NOT EXISTS (
+			SELECT 1 FROM kafka.txn_partitions tp
+			WHERE tp.transactional_id = p_transactional_id
+			  AND tp.topic = p_topic AND tp.partition = p_partition) THEN
+		IF EXISTS (SELECT 1 FROM kafka.partitions p
+			   WHERE p.topic = p_topic AND p.partition = p_partition) THEN
+			error_code := 48;
+		END IF;
+		RETURN;
+	END IF;
+
+	-- Locked here already (produce_idempotent locks it again), to know
+	-- whether the batch it returns was written now.
+	SELECT p.next_offset INTO next_before FROM kafka.partitions p
+	WHERE p.topic = p_topic AND p.partition = p_partition FOR UPDATE;
+	SELECT * INTO base, log_start, lat, now_ms, maxb, error_code
+	FROM kafka.produce_idempotent(p_topic, p_partition, p_count, p_ts, p_keys, p_values,
+		p_headers, p_batch_bytes, p_default_max, p_producer_id, p_epoch, p_base_seq);
+	IF error_code <> 0 OR base IS DISTINCT FROM next_before THEN
+		RETURN;
+	END IF;
+	INSERT INTO kafka.txn_batches
+		(topic, partition, base_offset, last_offset, producer_id, producer_epoch)
+	VALUES (p_topic, p_partition, base, base + p_count - 1, p_producer_id, p_epoch)
+	ON CONFLICT DO NOTHING;
+	UPDATE kafka.txn_partitions tp SET first_offset = base
+	WHERE tp.transactional_id = p_transactional_id
+	  AND tp.topic = p_topic AND tp.partition = p_partition AND tp.first_offset IS NULL;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.produce_transactional(text, int, int, timestamptz[], bytea[], bytea[],
+	bytea[], int, int, bigint, smallint, int, text) IS
+	'Append one transactional batch: the transaction checks, then kafka.produce_idempotent(), then its range in kafka.txn_batches.';

@@ -393,7 +393,7 @@ static size_t fetch_partition(fetch_ctx *c, fetch_part *fp, const PGresult *r, s
 		if (rec->headers.len < 0)
 			rec->headers = (kstr){NULL, 0};
 		rec->header_count = header_count(rec->headers);
-		rec->timestamp = pgbin_timestamp_ms(r, i, COL_TIMESTAMP, -1);
+		rec->timestamp = pgbin_i64(r, i, COL_TIMESTAMP, -1);
 		offsets[i] = pgbin_i64(r, i, COL_OFFSET, 0);
 		stored += 24 + (size_t)(rec->key.len > 0 ? rec->key.len : 0) +
 			  (size_t)(rec->value.len > 0 ? rec->value.len : 0) + (size_t)rec->headers.len;

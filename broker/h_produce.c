@@ -183,21 +183,19 @@ static void pp_submit(pp_ctx *c)
 	request *req = c->req;
 	db_stmt *stmts = ARENA_NEW_ARRAY(req->arena, db_stmt, c->nwrites);
 	pgarray *arrays = ARENA_NEW_ARRAY(req->arena, pgarray, 4 * c->nwrites);
-	int64_t now = now_ms();
-
 	for (int i = 0; i < c->nwrites; i++) {
 		pp_write *w = &c->writes[i];
 		const record_batch *b = w->batch;
 		pgarray *ts = &arrays[4 * i], *keys = ts + 1, *vals = ts + 2, *hdrs = ts + 3;
 
-		pgarray_begin(ts, OID_TIMESTAMPTZ, 12 * (size_t)b->record_count);
+		pgarray_begin(ts, OID_INT8, 12 * (size_t)b->record_count);
 		pgarray_begin(keys, OID_BYTEA, (size_t)w->batch_size);
 		pgarray_begin(vals, OID_BYTEA, (size_t)w->batch_size);
 		pgarray_begin(hdrs, OID_BYTEA, 4 * (size_t)b->record_count);
 		for (int32_t r = 0; r < b->record_count; r++) {
 			const record *rec = &b->records[r];
-			/* A record without a timestamp (-1) gets the broker's time. */
-			pgarray_add_timestamp_ms(ts, rec->timestamp >= 0 ? rec->timestamp : now);
+			/* Stored as sent, -1 (none) included, as Kafka stores CreateTime. */
+			pgarray_add_i64(ts, rec->timestamp);
 			pgarray_add(keys, rec->key);
 			pgarray_add(vals, rec->value);
 			pgarray_add(hdrs, rec->header_count > 0 ? rec->headers : KSTR_NULL);
@@ -261,6 +259,9 @@ static void pp_done(void *arg, PGresult **res, int n, const char *err, const cha
 		if (PQntuples(r) == 1 && PQnfields(r) > 5 && pgtext_i64(r, 0, 5, 0) != KERR_NONE) {
 			w->out->error_code =
 				(int16_t)pgtext_i64(r, 0, 5, KERR_UNKNOWN_SERVER_ERROR);
+			if (w->out->error_code == KERR_INVALID_TIMESTAMP)
+				w->out->error_message = kstr_c("One or more records have been rejected "
+							       "due to invalid timestamp");
 			continue;
 		}
 		if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0)) {

@@ -43,24 +43,32 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 	 * COPY's, which returns the base offset; it is strict, so no
 	 * partition row means no call and a NULL base). No row in p means
 	 * no such partition; a batch larger than the topic's
-	 * max.message.bytes ($8 > maxb) inserts nothing.
-	 * $1 topic, $2 partition, $3 record count, $4 timestamptz[],
-	 * $5 keys bytea[], $6 values bytea[], $7 headers bytea[],
-	 * $8 batch size, $9 broker default max.message.bytes.
+	 * max.message.bytes ($8 > maxb) inserts nothing, and so does one
+	 * with a timestamp out of the topic's limits (error 32,
+	 * INVALID_TIMESTAMP, in the last column as the idempotent form has it).
+	 * $1 topic, $2 partition, $3 record count, $4 timestamps int8[]
+	 * (Kafka's milliseconds), $5 keys bytea[], $6 values bytea[],
+	 * $7 headers bytea[], $8 batch size, $9 broker default
+	 * max.message.bytes.
 	 */
 	[Q_PRODUCE] = {"pgk_produce",
 		       "WITH cfg AS ("
 		       " SELECT coalesce(max(value) FILTER (WHERE name = 'message.timestamp.type'),"
 		       "  'CreateTime') = 'LogAppendTime' AS lat,"
 		       "  coalesce(max(value) FILTER (WHERE name = 'max.message.bytes')::int,"
-		       "  $9::int) AS maxb"
+		       "  $9::int) AS maxb,"
+		       "  kafka.timestamps_in_range($1::text, $4::int8[]) AS ts_ok"
 		       " FROM kafka.topic_configs WHERE topic = $1::text),"
 		       " p AS (UPDATE kafka.partitions SET next_offset = next_offset + $3::int"
 		       "  FROM cfg WHERE topic = $1::text AND partition = $2::int AND $8::int <= cfg.maxb"
+		       "  AND cfg.ts_ok"
 		       "  RETURNING next_offset - $3::int AS base, log_start_offset)"
 		       " SELECT kafka.append_records($1::text, $2::int, p.base, cfg.lat,"
-		       "   $4::timestamptz[], $5::bytea[], $6::bytea[], $7::bytea[]),"
-		       "  p.log_start_offset, cfg.lat, (extract(epoch FROM now()) * 1000)::int8, cfg.maxb"
+		       "   $4::int8[], $5::bytea[], $6::bytea[], $7::bytea[]),"
+		       "  p.log_start_offset, cfg.lat, (extract(epoch FROM now()) * 1000)::int8, cfg.maxb,"
+		       "  CASE WHEN cfg.ts_ok OR $8::int > cfg.maxb"
+		       "   OR NOT EXISTS (SELECT 1 FROM kafka.partitions q"
+		       "    WHERE q.topic = $1::text AND q.partition = $2::int) THEN 0 ELSE 32 END"
 		       " FROM cfg LEFT JOIN p ON true",
 		       9},
 	/*
@@ -98,7 +106,7 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 		     "  THEN p.next_offset END,"
 		     " CASE WHEN r.\"offset\" IS NOT DISTINCT FROM (SELECT o FROM f)"
 		     "  THEN p.log_start_offset END,"
-		     " r.\"offset\", r.\"timestamp\", r.key, r.value, r.headers,"
+		     " r.\"offset\", r.ts, r.key, r.value, r.headers,"
 		     " CASE WHEN r.\"offset\" IS NOT DISTINCT FROM (SELECT o FROM f) THEN"
 		     "  (SELECT value FROM kafka.topic_configs c WHERE c.topic = $1::text"
 		     "   AND c.name = 'compression.type') END,"
@@ -121,7 +129,9 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 		     "    THEN max(last_offset) ELSE 9223372036854775807 END FROM tb))"
 		     " END"
 		     " FROM kafka.partitions p LEFT JOIN LATERAL ("
-		     "  SELECT \"offset\", \"timestamp\", key, value, headers FROM kafka.records"
+		     "  SELECT \"offset\", coalesce(timestamp_ms,"
+		     "   floor(extract(epoch FROM \"timestamp\") * 1000)::int8) AS ts,"
+		     "   key, value, headers FROM kafka.records"
 		     "  WHERE topic = p.topic AND partition = p.partition AND \"offset\" >= $3::int8"
 		     "  AND \"offset\" < (SELECT bound FROM b)"
 		     "  ORDER BY \"offset\" LIMIT $4::int) r ON true"
@@ -134,19 +144,22 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 	 * LATEST of read_committed.
 	 */
 	[Q_LIST_OFFSETS] = {"pgk_list_offsets",
-			    "SELECT p.next_offset, p.log_start_offset, m.\"offset\","
-			    " (extract(epoch FROM m.\"timestamp\") * 1000)::int8,"
+			    "SELECT p.next_offset, p.log_start_offset, m.\"offset\", m.ts,"
 			    " coalesce((SELECT min(first_offset) FROM kafka.txn_partitions"
 			    "  WHERE topic = $1::text AND partition = $2::int), p.next_offset)"
 			    " FROM kafka.partitions p LEFT JOIN LATERAL ("
-			    "  (SELECT \"offset\", \"timestamp\" FROM kafka.records r"
+			    "  (SELECT \"offset\", ts FROM kafka.records r,"
+			    "   LATERAL (SELECT coalesce(r.timestamp_ms,"
+			    "    floor(extract(epoch FROM r.\"timestamp\") * 1000)::int8) AS ts) t"
 			    "   WHERE $3::int8 >= 0 AND r.topic = p.topic AND r.partition = p.partition"
-			    "   AND r.\"timestamp\" >= 'epoch'::timestamptz + $3::int8 * interval '1 millisecond'"
+			    "   AND t.ts >= $3::int8"
 			    "   ORDER BY \"offset\" LIMIT 1)"
 			    "  UNION ALL"
-			    "  (SELECT \"offset\", \"timestamp\" FROM kafka.records r"
+			    "  (SELECT \"offset\", ts FROM kafka.records r,"
+			    "   LATERAL (SELECT coalesce(r.timestamp_ms,"
+			    "    floor(extract(epoch FROM r.\"timestamp\") * 1000)::int8) AS ts) t"
 			    "   WHERE $3::int8 = -3 AND r.topic = p.topic AND r.partition = p.partition"
-			    "   ORDER BY \"timestamp\" DESC, \"offset\" LIMIT 1)) m ON true"
+			    "   ORDER BY ts DESC, \"offset\" LIMIT 1)) m ON true"
 			    " WHERE p.topic = $1::text AND p.partition = $2::int",
 			    3},
 	/*
@@ -225,7 +238,7 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 	 */
 	[Q_PRODUCE_IDEMPOTENT] = {"pgk_produce_idempotent",
 				  "SELECT * FROM kafka.produce_idempotent($1::text, $2::int, $3::int,"
-				  " $4::timestamptz[], $5::bytea[], $6::bytea[], $7::bytea[], $8::int,"
+				  " $4::int8[], $5::bytea[], $6::bytea[], $7::bytea[], $8::int,"
 				  " $9::int, $10::int8, $11::int2, $12::int)",
 				  12},
 	[Q_INIT_PRODUCER_ID] = {"pgk_init_producer_id",
@@ -233,7 +246,7 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 	/* Transactions: each API is one function call (sql/pg_kafka--0.5--0.6.sql). */
 	[Q_PRODUCE_TRANSACTIONAL] = {"pgk_produce_transactional",
 				     "SELECT * FROM kafka.produce_transactional($1::text, $2::int,"
-				     " $3::int, $4::timestamptz[], $5::bytea[], $6::bytea[],"
+				     " $3::int, $4::int8[], $5::bytea[], $6::bytea[],"
 				     " $7::bytea[], $8::int, $9::int, $10::int8, $11::int2, $12::int,"
 				     " $13::text)",
 				     13},

@@ -131,3 +131,75 @@ def test_create_topics_error_has_empty_configs(kafka, conn):
     t = create_one(conn, name=name, partitions=1, rf=1)
     assert t["error_code"] == kp.TOPIC_ALREADY_EXISTS
     assert t["configs"] == [] and t["num_partitions"] == -1 and t["replication_factor"] == -1
+
+
+# --------------------------------------------------------------------------
+# Record timestamps (LogValidator): CreateTime stored as sent.
+
+def batch_timestamps(data):
+    """(offset, timestamp) of every record of the uncompressed v2 batches in
+    data, each timestamp base + delta with Java's long wrap-around."""
+    out = []
+    r = kp.Reader(data or b"")
+    while r.remaining() >= 12:
+        base = r.i64()
+        length = r.i32()
+        if length > r.remaining():
+            break
+        b = kp.Reader(r.take(length))
+        b.take(4 + 1 + 4 + 2 + 4)     # leader epoch, magic, crc, attributes, last delta
+        base_ts = b.i64()
+        b.take(8 + 8 + 2 + 4)         # max timestamp, producer id/epoch, sequence
+        for _ in range(b.i32()):
+            rec = kp.Reader(b.take(b.varint()))
+            rec.i8()
+            ts = base_ts + rec.varint()
+            ts = (ts + 2**63) % 2**64 - 2**63
+            out.append((base + rec.varint(), ts))
+    return out
+
+
+STAMPS_EXACT = [-1, 0, -86_400_001, -62_135_596_800_000, 1_714_564_800_123,
+                2**62 + 123456, 2**63 - 1, -2**63, 9_224_318_016_000_000]
+
+
+def test_produce_timestamps_stored_exactly(kafka, conn):
+    topic = kafka.create_topic()
+    for i, ts in enumerate(STAMPS_EXACT):
+        res = kp.produce(conn, topic, 0, kp.record_batch([(None, b"v%d" % i, [])],
+                                                         first_timestamp=ts))
+        assert res["error_code"] == 0 and res["base_offset"] == i, (ts, res)
+    got = kp.fetch(conn, 11, topic, 0, 0)
+    assert got["error_code"] == 0, got
+    assert batch_timestamps(got["records"]) == list(enumerate(STAMPS_EXACT))
+    # SQL keeps a timestamptz: the same instant, or -infinity/infinity.
+    rows = kafka.pg.rows("SELECT timestamp_ms, \"timestamp\" AT TIME ZONE 'UTC' FROM kafka.records"
+                         " WHERE topic = '%s' ORDER BY \"offset\"" % topic)
+    assert [int(r[0]) for r in rows] == STAMPS_EXACT
+    assert rows[1][1] == "1970-01-01 00:00:00"
+    assert rows[5][1] == "infinity" and rows[7][1] == "-infinity"
+
+
+def test_list_offsets_by_exact_timestamp(kafka, conn):
+    topic = kafka.create_topic()
+    for ts in (5, 2**62 + 1, 2**62 + 2):
+        kp.produce(conn, topic, 0, kp.record_batch([(None, b"x", [])], first_timestamp=ts))
+    assert kp.list_offsets(conn, topic, 0, 2**62 + 2)["offset"] == 2
+    assert kp.list_offsets(conn, topic, 0, 2**62)["offset"] == 1
+    top = kp.list_offsets(conn, topic, 0, kp.MAX_TIMESTAMP)
+    assert (top["offset"], top["timestamp"]) == (2, 2**62 + 2)
+
+
+@pytest.mark.parametrize("config,stamp", [
+    ("message.timestamp.before.max.ms", 0),
+    ("message.timestamp.after.max.ms", 2**62),
+])
+def test_produce_timestamp_out_of_topic_limits(kafka, conn, config, stamp):
+    topic = kafka.create_topic(config={config: "3600000"})
+    res = kp.produce(conn, topic, 0, kp.record_batch([(None, b"x", [])], first_timestamp=stamp))
+    assert res["error_code"] == INVALID_TIMESTAMP, res
+    # No timestamp (-1) and a current one are within any limit.
+    for ts in (-1, None):
+        res = kp.produce(conn, topic, 0, kp.record_batch([(None, b"y", [])], first_timestamp=ts))
+        assert res["error_code"] == 0, res
+    assert [r["value"] for r in kafka.pg.records(topic)] == [b"y", b"y"]

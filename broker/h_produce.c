@@ -47,6 +47,7 @@ typedef struct pp_ctx {
 static int16_t pp_decode(request *req, const produce_req_partition *in, pp_write *w);
 static bool pp_has_transactional(const pp_ctx *c);
 static void pp_fail_all(request *req, int16_t error_code);
+static void pp_finish(request *req);
 static int pp_cmp(const void *a, const void *b);
 static void pp_submit(pp_ctx *c);
 static void pp_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
@@ -103,14 +104,14 @@ void handle_produce(request *req)
 		}
 	}
 	if (c->nwrites == 0) {
-		request_complete(req);
+		pp_finish(req);
 		return;
 	}
 	/* Transactional batches without a transactional id: the Java broker
 	 * fails the whole request, as authorization of the missing id. */
 	if (body->transactional_id.len < 0 && pp_has_transactional(c)) {
 		pp_fail_all(req, KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
-		request_complete(req);
+		pp_finish(req);
 		return;
 	}
 	qsort(c->writes, (size_t)c->nwrites, sizeof(pp_write), pp_cmp);
@@ -248,7 +249,7 @@ static void pp_done(void *arg, PGresult **res, int n, const char *err, const cha
 			c->writes[i].out->error_message = kstr_c(
 				again ? "PostgreSQL unavailable" : "storage error, see broker log");
 		}
-		request_complete(c->req);
+		pp_finish(c->req);
 		return;
 	}
 	for (int i = 0; i < c->nwrites; i++) {
@@ -276,5 +277,33 @@ static void pp_done(void *arg, PGresult **res, int n, const char *err, const cha
 			w->out->log_append_time_ms = pgtext_i64(r, 0, 3, -1);
 		wake_notify(w->topic, w->out->index);
 	}
-	request_complete(c->req);
+	pp_finish(c->req);
+}
+
+/*
+ * Answer the request. With acks=0 there is no answer, so a partition that
+ * failed closes the connection instead, as Kafka's broker does: the
+ * producer sees the connection drop and refreshes its metadata.
+ */
+static void pp_finish(request *req)
+{
+	const produce_resp *resp = req->resp;
+	const produce_resp_topic *rt = resp->responses.items;
+
+	for (int32_t t = 0; req->no_response && t < resp->responses.count; t++) {
+		const produce_resp_partition *rp = rt[t].partition_responses.items;
+		for (int32_t p = 0; p < rt[t].partition_responses.count; p++) {
+			if (rp[p].error_code == KERR_NONE)
+				continue;
+			log_info("closing connection of client %.*s: acks=0 produce to %.*s-%d failed "
+				 "with error %d",
+				 req->client_id.len > 0 ? req->client_id.len : 0,
+				 req->client_id.ptr ? req->client_id.ptr : "", rt[t].name.len,
+				 rt[t].name.ptr, rp[p].index, rp[p].error_code);
+			req->close_connection = true;
+			request_complete(req);
+			return;
+		}
+	}
+	request_complete(req);
 }

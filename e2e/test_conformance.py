@@ -8,6 +8,7 @@ of the validation tables in docs/PROTOCOL.md.
 import pytest
 
 import kafkaproto as kp
+from conftest import wait_for
 
 DELETE_TOPICS = 20
 CREATE_PARTITIONS = 37
@@ -203,3 +204,24 @@ def test_produce_timestamp_out_of_topic_limits(kafka, conn, config, stamp):
         res = kp.produce(conn, topic, 0, kp.record_batch([(None, b"y", [])], first_timestamp=ts))
         assert res["error_code"] == 0, res
     assert [r["value"] for r in kafka.pg.records(topic)] == [b"y", b"y"]
+
+
+# --------------------------------------------------------------------------
+# Produce with acks=0 (KafkaApis.handleProduceRequest).
+
+def test_acks0_failure_closes_connection(kafka, conn):
+    topic = kafka.create_topic()
+    batch = kp.record_batch([(None, b"x", [])])
+    conn.send(kp.PRODUCE, 3, kp.produce_body(3, topic, 7, batch, acks=0))
+    assert conn.wait_closed(), "connection left open after a failed acks=0 produce"
+    wait_for(lambda: "acks=0 produce to %s-7 failed" % topic in kafka.broker.log_text(), 10,
+             "the log line of the closed connection")
+
+
+def test_acks0_success_answers_nothing_and_keeps_connection(kafka, conn):
+    topic = kafka.create_topic()
+    conn.send(kp.PRODUCE, 3, kp.produce_body(3, topic, 0, kp.record_batch([(None, b"x", [])]),
+                                             acks=0))
+    # The next request's answer is the first frame: nothing came for acks=0.
+    assert kp.api_versions(conn, 0)[0] == 0
+    assert [r["value"] for r in kafka.pg.records(topic)] == [b"x"]

@@ -225,3 +225,77 @@ def test_acks0_success_answers_nothing_and_keeps_connection(kafka, conn):
     # The next request's answer is the first frame: nothing came for acks=0.
     assert kp.api_versions(conn, 0)[0] == 0
     assert [r["value"] for r in kafka.pg.records(topic)] == [b"x"]
+
+
+# --------------------------------------------------------------------------
+# Produce: batch checks and partitions named twice (ProduceRequest,
+# LogValidator, KafkaApis keys partitions by topic and partition).
+
+def produce_raw(conn, version, topics, acks=-1):
+    """topics: [(name, [(partition, records bytes)])], sent as given (names
+    and partitions may repeat). -> [(name, [(partition, error_code)])]."""
+    def part(w, pr):
+        w.i32(pr[0]).bytes_(pr[1])
+
+    def top(w, t):
+        w.string(t[0]).array(t[1], part)
+
+    body = kp.Writer().string(None).i16(acks).i32(10000).array(topics, top).getvalue()
+    r = conn.request(kp.PRODUCE, version, body, timeout=20)
+
+    def rpart(rr):
+        p = (rr.i32(), rr.i16())
+        rr.i64()
+        rr.i64()
+        if version >= 5:
+            rr.i64()
+        return p
+
+    return r.array(lambda rr: (rr.string(), rr.array(rpart)))
+
+
+def zstd_batch(value):
+    import zstandard
+    rec = kp.encode_record(0, None, value)
+    raw = kp.record_batch([(None, value, [])], attributes=4)
+    # Same header, records replaced by their zstd frame; CRC recomputed.
+    head = bytearray(raw[:kp.RECORD_BATCH_HEADER_SIZE])
+    body = bytes(head[21:]) + zstandard.ZstdCompressor().compress(rec)
+    length = 4 + 1 + 4 + len(body)
+    return (kp.Writer().i64(0).i32(length).i32(-1).i8(2).u32(kp.crc32c(body)).raw(body)
+            .getvalue())
+
+
+@pytest.mark.parametrize("version,error", [(3, UNSUPPORTED_COMPRESSION_TYPE), (6, UNSUPPORTED_COMPRESSION_TYPE),
+                                           (7, 0)])
+def test_produce_zstd_needs_v7(kafka, conn, version, error):
+    topic = kafka.create_topic()
+    assert produce_raw(conn, version, [(topic, [(0, zstd_batch(b"z"))])]) == [(topic, [(0, error)])]
+
+
+@pytest.mark.parametrize("delta", [0, 2, -1])
+def test_produce_last_offset_delta_must_match_count(kafka, conn, delta):
+    topic = kafka.create_topic()
+    batch = bytearray(kp.record_batch([(None, b"a", []), (None, b"b", [])]))
+    batch[23:27] = delta.to_bytes(4, "big", signed=True)       # last_offset_delta
+    batch[17:21] = kp.crc32c(bytes(batch[21:])).to_bytes(4, "big")
+    assert kp.produce(conn, topic, 0, bytes(batch))["error_code"] == kp.INVALID_RECORD
+    assert kafka.pg.records(topic) == []
+
+
+def test_produce_same_partition_twice_keeps_last_batch(kafka, conn):
+    topic = kafka.create_topic(partitions=2)
+    first = kp.record_batch([(None, b"first", [])])
+    last = kp.record_batch([(None, b"last", [])])
+    res = produce_raw(conn, 3, [(topic, [(0, first), (1, first), (0, last)])])
+    # One answer per partition (Kafka's order is its map's: not checked).
+    assert [(name, sorted(parts)) for name, parts in res] == [(topic, [(0, 0), (1, 0)])]
+    assert [(r["partition"], r["value"]) for r in kafka.pg.records(topic)] == \
+        [(0, b"last"), (1, b"first")]
+
+
+def test_produce_topic_listed_twice_answered_once(kafka, conn):
+    topic = kafka.create_topic(partitions=2)
+    batch = kp.record_batch([(None, b"v", [])])
+    res = produce_raw(conn, 3, [(topic, [(1, batch)]), (topic, [(0, batch)])])
+    assert [(name, sorted(parts)) for name, parts in res] == [(topic, [(0, 0), (1, 0)])]

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "params.h"
 #include "pgbin.h"
+#include "tp_dup.h"
 #include "pool.h"
 #include "validate.h"
 
@@ -41,51 +42,74 @@ void handle_list_offsets(request *req)
 	const list_offsets_req *body = req->body;
 	list_offsets_resp *resp = arena_alloc(req->arena, sizeof(*resp));
 	lo_ctx *c = arena_alloc(req->arena, sizeof(*c));
-	int total = 0;
+	int32_t total = 0, k = 0;
 
 	c->req = req;
 	req->resp = resp;
 	const list_offsets_req_topic *topics = body->topics.items;
 	for (int32_t t = 0; t < body->topics.count; t++)
 		total += topics[t].partitions.count;
-	c->parts = ARENA_NEW_ARRAY(req->arena, lo_part, total);
-	db_stmt *stmts = ARENA_NEW_ARRAY(req->arena, db_stmt, total);
+	c->parts = ARENA_NEW_ARRAY(req->arena, lo_part, total + 1);
+	db_stmt *stmts = ARENA_NEW_ARRAY(req->arena, db_stmt, total + 1);
+
+	/* A partition named twice: Kafka answers it once, INVALID_REQUEST. */
+	kstr *names = ARENA_NEW_ARRAY(req->arena, kstr, total + 1);
+	int32_t *indexes = ARENA_NEW_ARRAY(req->arena, int32_t, total + 1);
+	int32_t *first = ARENA_NEW_ARRAY(req->arena, int32_t, total + 1);
+	int32_t *last = ARENA_NEW_ARRAY(req->arena, int32_t, total + 1);
+	for (int32_t t = 0; t < body->topics.count; t++) {
+		const list_offsets_req_partition *parts = topics[t].partitions.items;
+		for (int32_t p = 0; p < topics[t].partitions.count; p++, k++) {
+			names[k] = topics[t].name;
+			indexes[k] = parts[p].partition_index;
+		}
+	}
+	tp_dup_find(req->arena, names, indexes, total, first, last);
 
 	list_offsets_resp_topic *rt =
 		ARENA_NEW_ARRAY(req->arena, list_offsets_resp_topic, body->topics.count);
 	resp->topics = karray_of(rt, body->topics.count);
+	k = 0;
 	for (int32_t t = 0; t < body->topics.count; t++) {
 		const list_offsets_req_topic *in = &topics[t];
 		const list_offsets_req_partition *parts = in->partitions.items;
 		list_offsets_resp_partition *rp = ARENA_NEW_ARRAY(req->arena, list_offsets_resp_partition,
 								 in->partitions.count);
+		int32_t np = 0;
 		rt[t].name = in->name;
-		rt[t].partitions = karray_of(rp, in->partitions.count);
-		for (int32_t p = 0; p < in->partitions.count; p++) {
-			rp[p].partition_index = parts[p].partition_index;
-			rp[p].timestamp = -1;
-			rp[p].offset = -1;
-			rp[p].leader_epoch = 0;
-			rp[p].old_style_offsets = karray_of(NULL, 0);
+		for (int32_t p = 0; p < in->partitions.count; p++, k++) {
+			if (first[k] != k)
+				continue;
+			list_offsets_resp_partition *o = &rp[np++];
+			o->partition_index = parts[p].partition_index;
+			o->timestamp = -1;
+			o->offset = -1;
+			o->leader_epoch = -1;
+			o->old_style_offsets = karray_of(NULL, 0);
+			if (last[k] != k) {
+				o->error_code = KERR_INVALID_REQUEST;
+				continue;
+			}
 			if (!topic_name_valid(in->name) || parts[p].partition_index < 0) {
-				rp[p].error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+				o->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 				continue;
 			}
 			if (parts[p].timestamp < TS_MAX_TIMESTAMP ||
 			    (parts[p].timestamp == TS_MAX_TIMESTAMP && req->api_version < 7)) {
-				rp[p].error_code = KERR_UNSUPPORTED_VERSION;
+				o->error_code = KERR_UNSUPPORTED_VERSION;
 				continue;
 			}
 			lo_part *lp = &c->parts[c->nparts];
 			lp->topic = in->name;
 			lp->in = &parts[p];
-			lp->out = &rp[p];
+			lp->out = o;
 			params *pr = arena_alloc(req->arena, sizeof(*pr));
 			params_str(pr, req->arena, in->name);
 			params_int(pr, req->arena, parts[p].partition_index);
 			params_int(pr, req->arena, parts[p].timestamp);
 			stmts[c->nparts++] = params_stmt(Q_LIST_OFFSETS, pr, 0);
 		}
+		rt[t].partitions = karray_of(rp, np);
 	}
 	if (c->nparts == 0) {
 		request_complete(req);
@@ -113,25 +137,42 @@ static void lo_done(void *arg, PGresult **res, int n, const char *err, const cha
 			lp->out->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 			continue;
 		}
+		/* Every partition has leader epoch 0 (Metadata says so): an
+		 * older one is fenced, a newer one unknown, as Partition
+		 * checks the current leader epoch in Kafka. */
+		if (lp->in->current_leader_epoch != -1 && c->req->api_version >= 4) {
+			lp->out->error_code = lp->in->current_leader_epoch < 0
+						      ? KERR_FENCED_LEADER_EPOCH
+						      : lp->in->current_leader_epoch > 0
+								? KERR_UNKNOWN_LEADER_EPOCH
+								: KERR_NONE;
+			if (lp->out->error_code)
+				continue;
+		}
 		int64_t hw = pgtext_i64(r, 0, 0, 0), lso = pgtext_i64(r, 0, 1, 0);
 		const list_offsets_req *body = c->req->body;
 		/* The last offset a consumer of this isolation level may read up to. */
 		int64_t fetchable = body->isolation_level == ISOLATION_READ_COMMITTED
 					    ? pgtext_i64(r, 0, 4, hw)
 					    : hw;
+		/* Leader epoch 0 where Kafka's epoch cache has an entry (a
+		 * record was ever written), -1 where it has none. */
 		switch (lp->in->timestamp) {
 		case TS_LATEST:
 			lp->out->offset = fetchable;
+			lp->out->leader_epoch = hw > 0 ? 0 : -1;
 			break;
 		case TS_EARLIEST:
 			lp->out->offset = lso;
+			lp->out->leader_epoch = hw > 0 ? 0 : -1;
 			break;
 		default:
 			/* No record at or after the time: offset -1, as Kafka. */
-			if (pgtext_i64(r, 0, 2, -1) >= fetchable)
+			if (pgtext_i64(r, 0, 2, -1) < 0 || pgtext_i64(r, 0, 2, -1) >= fetchable)
 				break;
 			lp->out->offset = pgtext_i64(r, 0, 2, -1);
 			lp->out->timestamp = pgtext_i64(r, 0, 3, -1);
+			lp->out->leader_epoch = 0;
 			break;
 		}
 	}

@@ -299,3 +299,72 @@ def test_produce_topic_listed_twice_answered_once(kafka, conn):
     batch = kp.record_batch([(None, b"v", [])])
     res = produce_raw(conn, 3, [(topic, [(1, batch)]), (topic, [(0, batch)])])
     assert [(name, sorted(parts)) for name, parts in res] == [(topic, [(0, 0), (1, 0)])]
+
+
+# --------------------------------------------------------------------------
+# ListOffsets (KafkaApis.handleListOffsetRequest, ReplicaManager.fetchOffset).
+
+def list_offsets_raw(conn, topics, version=7):
+    """topics: [(name, [(partition, timestamp, current_leader_epoch)])]
+    -> [(name, [(partition, error, timestamp, offset, leader_epoch)])]"""
+    flex = version >= 6
+
+    def part(w, p):
+        w.i32(p[0])
+        if version >= 4:
+            w.i32(p[2])
+        w.i64(p[1])
+        if flex:
+            w.tags()
+
+    def top(w, t):
+        w.string(t[0], flex).array(t[1], part, flex)
+        if flex:
+            w.tags()
+
+    w = kp.Writer().i32(-1).i8(0).array(topics, top, flex)
+    if flex:
+        w.tags()
+    r = conn.request(kp.LIST_OFFSETS, version, w.getvalue(), header_version=2 if flex else 1,
+                     response_header_version=1 if flex else 0)
+    r.i32()
+
+    def rpart(rr):
+        p = (rr.i32(), rr.i16(), rr.i64(), rr.i64(), rr.i32())
+        if flex:
+            rr.tags()
+        return p
+
+    def rtop(rr):
+        t = (rr.string(flex), rr.array(rpart, flex))
+        if flex:
+            rr.tags()
+        return t
+
+    return r.array(rtop, flex)
+
+
+def test_list_offsets_partition_twice_is_invalid_request(kafka, conn):
+    topic = kafka.create_topic(partitions=2)
+    res = list_offsets_raw(conn, [(topic, [(0, kp.LATEST, -1), (1, kp.LATEST, -1),
+                                           (0, kp.EARLIEST, -1)])])
+    assert res == [(topic, [(0, INVALID_REQUEST, -1, -1, -1), (1, 0, -1, 0, -1)])]
+
+
+def test_list_offsets_leader_epoch_none_where_kafka_has_none(kafka, conn):
+    topic = kafka.create_topic()
+    (_, [(_, err, _, offset, epoch)]), = list_offsets_raw(conn, [(topic, [(0, kp.LATEST, -1)])])
+    assert (err, offset, epoch) == (0, 0, -1)
+    kp.produce(conn, topic, 0, kp.record_batch([(None, b"x", [])]))
+    (_, [(_, err, _, offset, epoch)]), = list_offsets_raw(conn, [(topic, [(0, kp.LATEST, -1)])])
+    assert (err, offset, epoch) == (0, 1, 0)
+    # No record at or after the time: Kafka's error response, epoch -1.
+    (_, [(_, err, _, offset, epoch)]), = list_offsets_raw(conn, [(topic, [(0, 2**62, -1)])])
+    assert (err, offset, epoch) == (0, -1, -1)
+
+
+@pytest.mark.parametrize("epoch,error", [(0, 0), (1, 75), (-2, 74)])
+def test_list_offsets_current_leader_epoch(kafka, conn, epoch, error):
+    topic = kafka.create_topic()
+    (_, [(_, err, _, _, _)]), = list_offsets_raw(conn, [(topic, [(0, kp.LATEST, epoch)])])
+    assert err == error

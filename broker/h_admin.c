@@ -21,6 +21,7 @@
 #include "pgbin.h"
 #include "pool.h"
 #include "topic_config.h"
+#include "tp_dup.h"
 #include "uuid.h"
 #include "validate.h"
 
@@ -374,6 +375,12 @@ static void ct_validated(void *arg, PGresult **res, int n, const char *err, cons
 
 /* ---- DeleteTopics ---- */
 
+/*
+ * DeleteTopics as Kafka's controller takes it (ControllerApis.deleteTopics):
+ * a topic given by both name and id, or by neither, is INVALID_REQUEST; a
+ * name or an id given twice is INVALID_REQUEST, answered once, and that
+ * topic is not deleted.
+ */
 void handle_delete_topics(request *req)
 {
 	const delete_topics_req *body = req->body;
@@ -381,38 +388,75 @@ void handle_delete_topics(request *req)
 	admin_ctx *c = arena_alloc(req->arena, sizeof(*c));
 	bool v6 = req->api_version >= 6;
 	int32_t n = v6 ? body->topics.count : body->topic_names.count;
-	delete_topics_resp_topic *out = ARENA_NEW_ARRAY(req->arena, delete_topics_resp_topic, n);
+	delete_topics_resp_topic *out = ARENA_NEW_ARRAY(req->arena, delete_topics_resp_topic, n + 1);
+	kstr *keys = ARENA_NEW_ARRAY(req->arena, kstr, n + 1);
+	int32_t *kinds = ARENA_NEW_ARRAY(req->arena, int32_t, n + 1);
+	int32_t *first = ARENA_NEW_ARRAY(req->arena, int32_t, n + 1);
+	int32_t *last = ARENA_NEW_ARRAY(req->arena, int32_t, n + 1);
+	int32_t nout = 0;
 
 	c->req = req;
 	c->pending = 1;
 	req->resp = resp;
-	resp->responses = karray_of(out, n);
+	/* Names and ids (as text) in one list, told apart by kind: 0 a name,
+	 * 1 an id, 2 both, 3 neither. */
 	for (int32_t i = 0; i < n; i++) {
-		delete_topics_resp_topic *o = &out[i];
-		params *p = arena_alloc(req->arena, sizeof(*p));
+		if (!v6) {
+			keys[i] = ((kstr *)body->topic_names.items)[i];
+			kinds[i] = 0;
+			continue;
+		}
+		const delete_topics_req_topic *t = &((delete_topics_req_topic *)body->topics.items)[i];
+		bool has_id = !uuid_is_zero(&t->topic_id);
+		keys[i] = t->name.len >= 0 ? t->name
+			  : has_id         ? kstr_c(uuid_format(req->arena, &t->topic_id))
+					   : KSTR_NULL;
+		kinds[i] = t->name.len >= 0 ? (has_id ? 2 : 0) : (has_id ? 1 : 3);
+	}
+	tp_dup_find(req->arena, keys, kinds, n, first, last);
+
+	for (int32_t i = 0; i < n; i++) {
+		delete_topics_resp_topic *o = &out[nout];
 		o->error_message = KSTR_NULL;
+		o->error_code = KERR_NONE;
+		memset(&o->topic_id, 0, sizeof(o->topic_id));
 		if (v6) {
 			const delete_topics_req_topic *t = &((delete_topics_req_topic *)body->topics.items)[i];
 			o->name = t->name;
 			o->topic_id = t->topic_id;
-			params_str(p, req->arena, t->name);
-			if (t->name.len < 0)
-				params_str(p, req->arena, kstr_c(uuid_format(req->arena, &t->topic_id)));
-			else
-				params_str(p, req->arena, KSTR_NULL);
 		} else {
-			o->name = ((kstr *)body->topic_names.items)[i];
-			params_str(p, req->arena, o->name);
-			params_str(p, req->arena, KSTR_NULL);
+			o->name = keys[i];
 		}
-		if (o->name.len >= 0 && !topic_name_valid(o->name)) {
+		if (kinds[i] == 3 || kinds[i] == 2) {
+			o->error_code = KERR_INVALID_REQUEST;
+			o->error_message =
+				kstr_c(kinds[i] == 3 ? "Neither topic name nor id were specified."
+						     : "You may not specify both topic name and topic id.");
+			nout++;
+			continue;
+		}
+		if (first[i] != last[i]) {
+			if (first[i] != i)
+				continue; /* answered at its first mention */
+			o->error_code = KERR_INVALID_REQUEST;
+			o->error_message =
+				kstr_c(kinds[i] == 0 ? "Duplicate topic name." : "Duplicate topic id.");
+			nout++;
+			continue;
+		}
+		nout++;
+		if (kinds[i] == 0 && !topic_name_valid(o->name)) {
 			o->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 			continue;
 		}
+		params *p = arena_alloc(req->arena, sizeof(*p));
+		params_str(p, req->arena, kinds[i] == 0 ? o->name : KSTR_NULL);
+		params_str(p, req->arena, kinds[i] == 1 ? keys[i] : KSTR_NULL);
 		admin_item *it = admin_item_new(c, o);
 		db_stmt st = params_stmt(Q_TOPIC_DELETE, p, 0);
 		admin_submit(it, &st, 1, dt_done);
 	}
+	resp->responses = karray_of(out, nout);
 	admin_start(c);
 }
 

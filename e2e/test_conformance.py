@@ -368,3 +368,73 @@ def test_list_offsets_current_leader_epoch(kafka, conn, epoch, error):
     topic = kafka.create_topic()
     (_, [(_, err, _, _, _)]), = list_offsets_raw(conn, [(topic, [(0, kp.LATEST, epoch)])])
     assert err == error
+
+
+# --------------------------------------------------------------------------
+# DeleteTopics (ControllerApis.deleteTopics).
+
+ZERO_ID = bytes(16)
+
+
+def delete_topics_raw(conn, topics, version=6):
+    """v6: topics [(name or None, id bytes)]; v1: topics [name].
+    -> [(name, id or None, error_code)]"""
+    flex = version >= 4
+    if version >= 6:
+        def top(w, t):
+            w.string(t[0], True).raw(t[1]).tags()
+        w = kp.Writer().array(topics, top, True)
+    else:
+        w = kp.Writer().array(topics, lambda ww, n: ww.string(n, flex), flex)
+    w.i32(10000)
+    if flex:
+        w.tags()
+    r = conn.request(DELETE_TOPICS, version, w.getvalue(), header_version=2 if flex else 1,
+                     response_header_version=1 if flex else 0, timeout=20)
+    r.i32()
+
+    def rtop(rr):
+        name = rr.string(flex)
+        tid = rr.take(16) if version >= 6 else None
+        err = rr.i16()
+        if version >= 5:
+            rr.string(flex)
+        if flex:
+            rr.tags()
+        return (name, tid, err)
+
+    return r.array(rtop, flex)
+
+
+def topic_id(kafka, name):
+    return bytes.fromhex(kafka.pg.sql("SELECT replace(topic_id::text, '-', '') FROM kafka.topics"
+                                      " WHERE name = '%s'" % name))
+
+
+def test_delete_topics_name_and_id_both_given(kafka, conn):
+    topic = kafka.create_topic()
+    tid = topic_id(kafka, topic)
+    for given in (tid, b"\x01" * 16):   # its own id, or another one
+        assert delete_topics_raw(conn, [(topic, given)]) == [(topic, given, INVALID_REQUEST)]
+    assert topic in kafka.topic_names()
+
+
+def test_delete_topics_neither_name_nor_id(kafka, conn):
+    assert delete_topics_raw(conn, [(None, ZERO_ID)]) == [(None, ZERO_ID, INVALID_REQUEST)]
+
+
+@pytest.mark.parametrize("version", [1, 6])
+def test_delete_topics_same_name_twice(kafka, conn, version):
+    topic = kafka.create_topic()
+    entry = (topic, ZERO_ID) if version >= 6 else topic
+    res = delete_topics_raw(conn, [entry, entry], version)
+    assert [(n, e) for n, _, e in res] == [(topic, INVALID_REQUEST)]
+    assert topic in kafka.topic_names()
+
+
+def test_delete_topics_same_id_twice(kafka, conn):
+    topic = kafka.create_topic()
+    tid = topic_id(kafka, topic)
+    assert delete_topics_raw(conn, [(None, tid), (None, tid)]) == [(None, tid, INVALID_REQUEST)]
+    assert topic in kafka.topic_names()
+    assert delete_topics_raw(conn, [(None, tid)]) == [(topic, tid, 0)]

@@ -14,10 +14,28 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 	 * is not an error. */
 	[Q_TOPIC_AUTO_CREATE] = {"pgk_topic_auto_create",
 				 "SELECT kafka.create_topic($1::text, $2::int) "
-				 "WHERE NOT EXISTS (SELECT 1 FROM kafka.topics WHERE name = $1::text)",
+				 "WHERE NOT EXISTS (SELECT 1 FROM kafka.topics"
+				 "  WHERE translate(name, '.', '_') = translate($1::text, '.', '_'))",
 				 2},
+	/*
+	 * Create a topic unless its name collides with another once '.' and
+	 * '_' are equated (as Kafka refuses it): the topic id, or NULL and the
+	 * colliding name.
+	 */
 	[Q_TOPIC_CREATE] = {"pgk_topic_create",
-			    "SELECT kafka.create_topic($1::text, $2::int, $3::jsonb)::text", 3},
+			    "WITH c AS (SELECT name FROM kafka.topics"
+			    "  WHERE translate(name, '.', '_') = translate($1::text, '.', '_')"
+			    "  AND name <> $1::text LIMIT 1)"
+			    " SELECT kafka.create_topic($1::text, $2::int, $3::jsonb)::text, NULL::text"
+			    " WHERE NOT EXISTS (SELECT 1 FROM c)"
+			    " UNION ALL SELECT NULL, name FROM c",
+			    3},
+	/* The topic of that name, else one whose name collides with it. */
+	[Q_TOPIC_NAME_TAKEN] = {"pgk_topic_name_taken",
+				"SELECT name FROM kafka.topics"
+				" WHERE translate(name, '.', '_') = translate($1::text, '.', '_')"
+				" ORDER BY name <> $1::text, name LIMIT 1",
+				1},
 	/* Run after Q_TOPIC_CREATE in the same job (one transaction). */
 	[Q_TOPIC_SET_RF] = {"pgk_topic_set_rf",
 			    "UPDATE kafka.topics SET replication_factor = $2::smallint WHERE name = $1::text",

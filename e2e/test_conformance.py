@@ -438,3 +438,98 @@ def test_delete_topics_same_id_twice(kafka, conn):
     assert delete_topics_raw(conn, [(None, tid), (None, tid)]) == [(None, tid, INVALID_REQUEST)]
     assert topic in kafka.topic_names()
     assert delete_topics_raw(conn, [(None, tid)]) == [(topic, tid, 0)]
+
+
+# --------------------------------------------------------------------------
+# CreateTopics checks (ControllerApis.createTopics,
+# ReplicationControlManager.createTopics, LogConfig).
+
+def test_create_topics_replication_factor_above_brokers(kafka, conn):
+    name = kafka.new_topic_name()
+    t = create_one(conn, name=name, partitions=1, rf=3)
+    assert t["error_code"] == INVALID_REPLICATION_FACTOR, t
+    assert name not in kafka.topic_names()
+
+
+@pytest.mark.parametrize("existing,new", [("a.b", "a_b"), ("a_b", "a.b"), ("x.y_z", "x_y.z")])
+def test_create_topics_name_collision(kafka, conn, existing, new):
+    prefix = kafka.new_topic_name("col")
+    existing, new = prefix + existing, prefix + new
+    assert create_one(conn, name=existing, partitions=1, rf=1)["error_code"] == 0
+    for validate_only in (True, False):
+        t = create_one(conn, name=new, partitions=1, rf=1, validate_only=validate_only)
+        assert t["error_code"] == kp.INVALID_TOPIC_EXCEPTION, t
+        assert existing in t["error_message"]
+    assert new not in kafka.topic_names()
+
+
+def test_auto_create_does_not_create_a_colliding_name(kafka):
+    prefix = kafka.new_topic_name("col")
+    kafka.create_topic(prefix + "a.b")
+    from confluent_kafka.admin import AdminClient
+    admin = AdminClient(kafka.conf(allow_auto_create_topics=True))
+    md = admin.list_topics(topic=prefix + "a_b", timeout=10)
+    assert md.topics[prefix + "a_b"].error is not None
+    assert kafka.pg.sql("SELECT count(*) FROM kafka.topics WHERE name = '%sa_b'" % prefix) == "0"
+
+
+def test_create_topics_null_config_value(kafka, conn):
+    t = create_one(conn, name=kafka.new_topic_name(), partitions=1, rf=1,
+                   configs=[("retention.ms", None)])
+    assert t["error_code"] == INVALID_CONFIG, t
+
+
+@pytest.mark.parametrize("config,value", [
+    ("min.insync.replicas", "0"), ("segment.ms", "0"), ("segment.bytes", "13"),
+    ("retention.ms", "-2"), ("max.message.bytes", "-1"), ("delete.retention.ms", "-1"),
+    ("message.timestamp.before.max.ms", "-1"), ("cleanup.policy", "compact,,delete"),
+    ("min.insync.replicas", "2147483648"),
+])
+def test_create_topics_config_out_of_range(kafka, conn, config, value):
+    t = create_one(conn, name=kafka.new_topic_name(), partitions=1, rf=1,
+                   configs=[(config, value)])
+    assert t["error_code"] == INVALID_CONFIG, t
+
+
+@pytest.mark.parametrize("config,value", [
+    ("message.timestamp.before.max.ms", "3600000"), ("message.timestamp.after.max.ms", "0"),
+    ("delete.retention.ms", "0"), ("min.compaction.lag.ms", "1000"),
+    ("cleanup.policy", "compact, delete"), ("cleanup.policy", "delete ,compact"),
+])
+def test_create_topics_valid_configs_accepted(kafka, conn, config, value):
+    t = create_one(conn, name=kafka.new_topic_name(), partitions=1, rf=1,
+                   configs=[(config, value)])
+    assert t["error_code"] == 0, t
+    assert {c["name"]: c["value"] for c in t["configs"]}[config] == value
+
+
+def test_create_topics_cluster_metadata_is_invalid_request(kafka, conn):
+    t = create_one(conn, name="__cluster_metadata", partitions=1, rf=1)
+    assert t["error_code"] == INVALID_REQUEST, t
+
+
+def test_create_topics_same_name_twice_answered_once(kafka, conn):
+    name = kafka.new_topic_name()
+    res = create_topics_raw(conn, 7, [{"name": name, "partitions": 1, "rf": 1}] * 2)
+    assert [(t["name"], t["error_code"]) for t in res] == [(name, INVALID_REQUEST)]
+    assert name not in kafka.topic_names()
+
+
+@pytest.mark.parametrize("assignments", [
+    [(0, [1]), (0, [1])],          # a partition twice
+    [(0, [1, 1])],                 # a broker twice
+    [(0, [])],                     # no replica
+    [(0, [1]), (2, [1])],          # not 0 .. n-1
+    [(0, [7])],                    # no such broker
+])
+def test_create_topics_bad_replica_assignment(kafka, conn, assignments):
+    name = kafka.new_topic_name()
+    t = create_one(conn, name=name, assignments=assignments)
+    assert t["error_code"] == INVALID_REPLICA_ASSIGNMENT, t
+    assert name not in kafka.topic_names()
+
+
+def test_create_topics_replica_assignment(kafka, conn):
+    name = kafka.new_topic_name()
+    t = create_one(conn, name=name, assignments=[(1, [1]), (0, [1])])
+    assert t["error_code"] == 0 and t["num_partitions"] == 2, t

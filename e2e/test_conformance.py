@@ -533,3 +533,79 @@ def test_create_topics_replica_assignment(kafka, conn):
     name = kafka.new_topic_name()
     t = create_one(conn, name=name, assignments=[(1, [1]), (0, [1])])
     assert t["error_code"] == 0 and t["num_partitions"] == 2, t
+
+
+# --------------------------------------------------------------------------
+# ApiVersions (ApiVersionsRequest.isValid) and Metadata (KafkaApis).
+
+@pytest.mark.parametrize("name,version,valid", [
+    ("librdkafka", "2.3.0", True), ("a", "1", True), ("my-client.x", "1.0-SNAPSHOT", True),
+    ("", "1.0", False), ("bad name", "1.0", False), ("-x", "1.0", False),
+    ("x.", "1.0", False), ("client", "1.0+build", False), ("client", "", False),
+])
+def test_api_versions_v3_client_software(conn, name, version, valid):
+    body = kp.Writer().string(name, True).string(version, True).tags().getvalue()
+    r = conn.request(kp.API_VERSIONS, 3, body, header_version=2)
+    error, apis = kp.decode_api_versions(r, 3)
+    if valid:
+        assert error == 0 and apis
+    else:
+        assert (error, apis) == (INVALID_REQUEST, {})
+
+
+def metadata_raw(conn, names, version=9, include_cluster_ops=False):
+    """-> (cluster_authorized_operations, [(name, error_code)])"""
+    flex = version >= 9
+
+    def top(w, n):
+        w.string(n, flex)
+        if flex:
+            w.tags()
+
+    w = kp.Writer().array(names, top, flex).boolean(False).boolean(include_cluster_ops).boolean(False)
+    if flex:
+        w.tags()
+    r = conn.request(kp.METADATA, version, w.getvalue(), header_version=2 if flex else 1,
+                     response_header_version=1 if flex else 0)
+    r.i32()
+
+    def broker(rr):
+        rr.i32(), rr.string(flex), rr.i32(), rr.string(flex)
+        if flex:
+            rr.tags()
+
+    r.array(broker, flex)
+    r.string(flex)
+    r.i32()
+
+    def part(rr):
+        rr.i16(), rr.i32(), rr.i32(), rr.i32()
+        for _ in range(3):
+            rr.array(lambda r3: r3.i32(), flex)
+        if flex:
+            rr.tags()
+
+    def topic(rr):
+        err, name = rr.i16(), rr.string(flex)
+        rr.boolean()
+        rr.array(part, flex)
+        rr.i32()
+        if flex:
+            rr.tags()
+        return (name, err)
+
+    topics = r.array(topic, flex)
+    cluster_ops = r.i32()
+    return cluster_ops, topics
+
+
+@pytest.mark.parametrize("include,expected", [(True, 8096), (False, -2**31)])
+def test_metadata_cluster_authorized_operations(kafka, conn, include, expected):
+    ops, _ = metadata_raw(conn, [], include_cluster_ops=include)
+    assert ops == expected
+
+
+def test_metadata_topic_named_twice_answered_once(kafka, conn):
+    topic = kafka.create_topic()
+    _, topics = metadata_raw(conn, [topic, topic])
+    assert topics == [(topic, 0)]

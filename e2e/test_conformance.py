@@ -609,3 +609,116 @@ def test_metadata_topic_named_twice_answered_once(kafka, conn):
     topic = kafka.create_topic()
     _, topics = metadata_raw(conn, [topic, topic])
     assert topics == [(topic, 0)]
+
+
+# --------------------------------------------------------------------------
+# Fetch (KafkaApis.handleFetchRequest, FetchManager, Partition).
+
+def fetch_raw(conn, parts, version=12, replica_id=-1, max_bytes=52428800, isolation=0,
+              session=(0, -1), max_wait_ms=0):
+    """parts: [(topic, partition, offset, current_leader_epoch)], one topic
+    entry each. -> (top error, [(topic, partition, error, records)])"""
+    flex = version >= 12
+    w = kp.Writer().i32(replica_id).i32(max_wait_ms).i32(1).i32(max_bytes).i8(isolation)
+    w.i32(session[0]).i32(session[1])
+
+    def part(ww, p):
+        ww.i32(p[1]).i32(p[3]).i64(p[2])
+        if version >= 12:
+            ww.i32(-1)
+        ww.i64(-1).i32(1048576)
+        if flex:
+            ww.tags()
+
+    def top(ww, p):
+        ww.string(p[0], flex).array([p], part, flex)
+        if flex:
+            ww.tags()
+
+    w.array(parts, top, flex).array([], None, flex).string("", flex)
+    if flex:
+        w.tags()
+    r = conn.request(kp.FETCH, version, w.getvalue(), header_version=2 if flex else 1,
+                     response_header_version=1 if flex else 0)
+    r.i32()
+    top_error = r.i16()
+    r.i32()
+
+    def aborted(rr):
+        rr.i64(), rr.i64()
+        if flex:
+            rr.tags()
+
+    def rpart(rr):
+        p = [rr.i32(), rr.i16()]
+        rr.i64(), rr.i64(), rr.i64()
+        rr.array(aborted, flex)
+        rr.i32()
+        p.append(rr.bytes_(flex))
+        if flex:
+            rr.tags()
+        return p
+
+    out = []
+
+    def rtop(rr):
+        name = rr.string(flex)
+        ps = rr.array(rpart, flex)
+        assert ps, "a topic answered without partitions"
+        for p in ps:
+            out.append((name, p[0], p[1], p[2]))
+        if flex:
+            rr.tags()
+
+    r.array(rtop, flex)
+    return top_error, out
+
+
+@pytest.fixture
+def three_records(kafka, conn):
+    topic = kafka.create_topic()
+    for i in range(3):
+        kp.produce(conn, topic, 0, kp.record_batch([(None, b"r%d" % i, [])]))
+    return topic
+
+
+@pytest.mark.parametrize("max_bytes", [0, -1])
+def test_fetch_max_bytes_zero_returns_first_batch(conn, three_records, max_bytes):
+    err, parts = fetch_raw(conn, [(three_records, 0, 0, -1)], max_bytes=max_bytes)
+    assert err == 0 and parts[0][2] == 0
+    assert [o for o, _, _ in kp.decode_batches(parts[0][3])] == [0]
+
+
+@pytest.mark.parametrize("session,error", [
+    ((0, -1), 0), ((0, 0), 0), ((12345, 0), 0), ((12345, -1), 0),
+    ((0, 1), 70), ((12345, 3), 70), ((0, -2), 70),
+])
+def test_fetch_session_rules(conn, three_records, session, error):
+    err, parts = fetch_raw(conn, [(three_records, 0, 0, -1)], session=session)
+    assert err == error
+    if error == 0:
+        assert parts[0][2] == 0 and parts[0][3]
+    else:
+        assert parts == []
+
+
+def test_fetch_isolation_level_2(conn, three_records):
+    assert fetch_raw(conn, [(three_records, 0, 0, -1)], isolation=2) == (-1, [])
+
+
+@pytest.mark.parametrize("epoch,error", [(-1, 6), (0, 75)])
+def test_fetch_from_a_follower(conn, three_records, epoch, error):
+    err, parts = fetch_raw(conn, [(three_records, 0, 0, epoch)], replica_id=1)
+    assert err == 0 and parts[0][2] == error and not parts[0][3]
+
+
+@pytest.mark.parametrize("epoch,error", [(0, 0), (-5, 0), (1, 75)])
+def test_fetch_current_leader_epoch(conn, three_records, epoch, error):
+    _, parts = fetch_raw(conn, [(three_records, 0, 0, epoch)])
+    assert parts[0][2] == error
+
+
+def test_fetch_same_partition_twice_read_once(conn, three_records):
+    err, parts = fetch_raw(conn, [(three_records, 0, 0, -1), (three_records, 0, 2, -1)])
+    assert err == 0 and len(parts) == 1
+    assert [o for o, _, _ in kp.decode_batches(parts[0][3])] == [2]

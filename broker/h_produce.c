@@ -306,7 +306,12 @@ static void pp_submit(pp_ctx *c)
 		}
 		params_int(p, req->arena, w->batch_size);
 		params_int(p, req->arena, g_config.message_max_bytes);
+		/* Last parameter of each statement: whether the batch claims
+		 * LogAppendTime, which Kafka refuses on a LogAppendTime topic
+		 * and without timestamps (kafka.timestamps_in_range()). */
+		kstr lat = kstr_c(b->attributes & ATTR_TIMESTAMP_LOG_APPEND ? "true" : "false");
 		if (b->producer_id < 0) {
+			params_str(p, req->arena, lat);
 			stmts[i] = params_stmt(Q_PRODUCE, p, 0);
 			continue;
 		}
@@ -316,9 +321,11 @@ static void pp_submit(pp_ctx *c)
 		if (b->attributes & ATTR_TRANSACTIONAL) {
 			const produce_req *body = req->body;
 			params_str(p, req->arena, body->transactional_id);
+			params_str(p, req->arena, lat);
 			stmts[i] = params_stmt(Q_PRODUCE_TRANSACTIONAL, p, 0);
 			continue;
 		}
+		params_str(p, req->arena, lat);
 		stmts[i] = params_stmt(Q_PRODUCE_IDEMPOTENT, p, 0);
 	}
 	db_submit(req->db, stmts, c->nwrites, pp_done, c);

@@ -67,7 +67,7 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 	 * $1 topic, $2 partition, $3 record count, $4 timestamps int8[]
 	 * (Kafka's milliseconds), $5 keys bytea[], $6 values bytea[],
 	 * $7 headers bytea[], $8 batch size, $9 broker default
-	 * max.message.bytes.
+	 * max.message.bytes, $10 whether the batch claims LogAppendTime.
 	 */
 	[Q_PRODUCE] = {"pgk_produce",
 		       "WITH cfg AS ("
@@ -75,7 +75,7 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 		       "  'CreateTime') = 'LogAppendTime' AS lat,"
 		       "  coalesce(max(value) FILTER (WHERE name = 'max.message.bytes')::int,"
 		       "  $9::int) AS maxb,"
-		       "  kafka.timestamps_in_range($1::text, $4::int8[]) AS ts_ok"
+		       "  kafka.timestamps_in_range($1::text, $4::int8[], $10::bool) AS ts_ok"
 		       " FROM kafka.topic_configs WHERE topic = $1::text),"
 		       " p AS (UPDATE kafka.partitions SET next_offset = next_offset + $3::int"
 		       "  FROM cfg WHERE topic = $1::text AND partition = $2::int AND $8::int <= cfg.maxb"
@@ -88,7 +88,7 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 		       "   OR NOT EXISTS (SELECT 1 FROM kafka.partitions q"
 		       "    WHERE q.topic = $1::text AND q.partition = $2::int) THEN 0 ELSE 32 END"
 		       " FROM cfg LEFT JOIN p ON true",
-		       9},
+		       10},
 	/*
 	 * Read from one partition: its watermarks and up to $4 records from
 	 * offset $3, in one snapshot, plus the topic settings that shape the
@@ -257,8 +257,8 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 	[Q_PRODUCE_IDEMPOTENT] = {"pgk_produce_idempotent",
 				  "SELECT * FROM kafka.produce_idempotent($1::text, $2::int, $3::int,"
 				  " $4::int8[], $5::bytea[], $6::bytea[], $7::bytea[], $8::int,"
-				  " $9::int, $10::int8, $11::int2, $12::int)",
-				  12},
+				  " $9::int, $10::int8, $11::int2, $12::int, $13::bool)",
+				  13},
 	[Q_INIT_PRODUCER_ID] = {"pgk_init_producer_id",
 				"SELECT * FROM kafka.init_producer_id($1::int8, $2::int2)", 2},
 	/* Transactions: each API is one function call (sql/pg_kafka--0.5--0.6.sql). */
@@ -266,8 +266,8 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 				     "SELECT * FROM kafka.produce_transactional($1::text, $2::int,"
 				     " $3::int, $4::int8[], $5::bytea[], $6::bytea[],"
 				     " $7::bytea[], $8::int, $9::int, $10::int8, $11::int2, $12::int,"
-				     " $13::text)",
-				     13},
+				     " $13::text, $14::bool)",
+				     14},
 	[Q_INIT_PRODUCER_ID_TXN] = {"pgk_init_producer_id_txn",
 				    "SELECT * FROM kafka.init_producer_id_txn($1::text, $2::int,"
 				    " $3::int8, $4::int2, $5::int)",

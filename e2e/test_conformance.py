@@ -722,3 +722,18 @@ def test_fetch_same_partition_twice_read_once(conn, three_records):
     err, parts = fetch_raw(conn, [(three_records, 0, 0, -1), (three_records, 0, 2, -1)])
     assert err == 0 and len(parts) == 1
     assert [o for o, _, _ in kp.decode_batches(parts[0][3])] == [2]
+
+
+# --------------------------------------------------------------------------
+# A batch that claims LogAppendTime (LogValidator.validateTimestamp).
+
+@pytest.mark.parametrize("topic_type,stamp,error", [
+    ("LogAppendTime", None, INVALID_TIMESTAMP),
+    ("CreateTime", -1, INVALID_TIMESTAMP),
+    ("CreateTime", None, 0),
+])
+def test_produce_log_append_time_batch(kafka, conn, topic_type, stamp, error):
+    topic = kafka.create_topic(config={"message.timestamp.type": topic_type})
+    batch = kp.record_batch([(None, b"x", [])], first_timestamp=stamp, attributes=0x08)
+    assert kp.produce(conn, topic, 0, batch)["error_code"] == error
+    assert len(kafka.pg.records(topic)) == (0 if error else 1)

@@ -24,12 +24,14 @@ COMMENT ON COLUMN kafka.records.timestamp_ms IS
  * the functions below stay for brokers older than 0.7.
  */
 
-/* Whether the CreateTime timestamps p_ts of a batch for p_topic are within
- * the topic's message.timestamp.before.max.ms / after.max.ms of now, as
- * Kafka's LogValidator checks them: -1 (no timestamp) and LogAppendTime
- * topics are never out of range, and without either config set nothing
- * is. */
-CREATE FUNCTION kafka.timestamps_in_range(p_topic text, p_ts bigint[])
+/* Whether the timestamps p_ts of a batch for p_topic pass Kafka's
+ * LogValidator: on a CreateTime topic, each one other than -1 (none) within
+ * the topic's message.timestamp.before.max.ms / after.max.ms of now (no
+ * limit without them); and a batch that claims LogAppendTime
+ * (p_log_append_batch, its attribute) only on a CreateTime topic and with
+ * every timestamp set. */
+CREATE FUNCTION kafka.timestamps_in_range(p_topic text, p_ts bigint[],
+	p_log_append_batch boolean DEFAULT false)
 RETURNS boolean
 LANGUAGE sql STABLE
 AS $$
@@ -42,14 +44,17 @@ AS $$
 			AS after_max,
 		       floor(extract(epoch FROM now()) * 1000) AS now_ms
 		FROM kafka.topic_configs WHERE topic = p_topic)
-	SELECT l.lat OR (l.before_max IS NULL AND l.after_max IS NULL) OR NOT EXISTS (
-		SELECT 1 FROM unnest(p_ts) AS t(ms)
-		WHERE t.ms <> -1 AND (l.now_ms - t.ms > l.before_max OR t.ms - l.now_ms > l.after_max))
+	SELECT CASE WHEN p_log_append_batch AND (l.lat OR -1 = ANY(p_ts)) THEN false
+		ELSE l.lat OR (l.before_max IS NULL AND l.after_max IS NULL) OR NOT EXISTS (
+			SELECT 1 FROM unnest(p_ts) AS t(ms)
+			WHERE t.ms <> -1
+			  AND (l.now_ms - t.ms > l.before_max OR t.ms - l.now_ms > l.after_max))
+		END
 	FROM l
 $$;
 
-COMMENT ON FUNCTION kafka.timestamps_in_range(text, bigint[]) IS
-	'Whether a batch''s CreateTime timestamps are within the topic''s message.timestamp.before.max.ms and message.timestamp.after.max.ms of now (INVALID_TIMESTAMP otherwise).';
+COMMENT ON FUNCTION kafka.timestamps_in_range(text, bigint[], boolean) IS
+	'Whether a batch''s timestamps pass Kafka''s checks: CreateTime within the topic''s message.timestamp.before.max.ms and message.timestamp.after.max.ms of now, a LogAppendTime batch only on a CreateTime topic with every timestamp set (INVALID_TIMESTAMP otherwise).';
 
 CREATE FUNCTION kafka.append_records(p_topic text, p_partition int, p_base bigint,
 	p_log_append_time boolean, p_timestamps bigint[], p_keys bytea[],
@@ -68,7 +73,7 @@ CREATE FUNCTION kafka.produce_idempotent(
 	p_topic text, p_partition int, p_count int, p_ts bigint[], p_keys bytea[],
 	p_values bytea[], p_headers bytea[], p_batch_bytes int, p_default_max int,
 	p_producer_id bigint, p_epoch smallint, p_base_seq int,
-	OUT base bigint, OUT log_start bigint, OUT lat boolean, OUT now_ms bigint,
+	p_log_append_batch boolean DEFAULT false, OUT base bigint, OUT log_start bigint, OUT lat boolean, OUT now_ms bigint,
 	OUT maxb int, OUT error_code int)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -94,7 +99,7 @@ BEGIN
 		RETURN;
 	END IF;
 	log_start := part.log_start_offset;
-	IF NOT kafka.timestamps_in_range(p_topic, p_ts) THEN
+	IF NOT kafka.timestamps_in_range(p_topic, p_ts, p_log_append_batch) THEN
 		error_code := 32; -- INVALID_TIMESTAMP
 		RETURN;
 	END IF;
@@ -155,7 +160,7 @@ END
 $$;
 
 COMMENT ON FUNCTION kafka.produce_idempotent(text, int, int, bigint[], bytea[], bytea[],
-	bytea[], int, int, bigint, smallint, int) IS
+	bytea[], int, int, bigint, smallint, int, boolean) IS
 	'Append one idempotent batch (Kafka timestamps) after checking its timestamps and sequence; a retried batch returns its first base offset.';
 
 /* kafka.produce_transactional() with Kafka timestamps. */
@@ -163,7 +168,7 @@ CREATE FUNCTION kafka.produce_transactional(
 	p_topic text, p_partition int, p_count int, p_ts bigint[], p_keys bytea[],
 	p_values bytea[], p_headers bytea[], p_batch_bytes int, p_default_max int,
 	p_producer_id bigint, p_epoch smallint, p_base_seq int, p_transactional_id text,
-	OUT base bigint, OUT log_start bigint, OUT lat boolean, OUT now_ms bigint,
+	p_log_append_batch boolean DEFAULT false, OUT base bigint, OUT log_start bigint, OUT lat boolean, OUT now_ms bigint,
 	OUT maxb int, OUT error_code int)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -199,7 +204,8 @@ BEGIN
 	WHERE p.topic = p_topic AND p.partition = p_partition FOR UPDATE;
 	SELECT * INTO base, log_start, lat, now_ms, maxb, error_code
 	FROM kafka.produce_idempotent(p_topic, p_partition, p_count, p_ts, p_keys, p_values,
-		p_headers, p_batch_bytes, p_default_max, p_producer_id, p_epoch, p_base_seq);
+		p_headers, p_batch_bytes, p_default_max, p_producer_id, p_epoch, p_base_seq,
+		p_log_append_batch);
 	IF error_code <> 0 OR base IS DISTINCT FROM next_before THEN
 		RETURN;
 	END IF;
@@ -214,5 +220,5 @@ END
 $$;
 
 COMMENT ON FUNCTION kafka.produce_transactional(text, int, int, bigint[], bytea[], bytea[],
-	bytea[], int, int, bigint, smallint, int, text) IS
+	bytea[], int, int, bigint, smallint, int, text, boolean) IS
 	'Append one transactional batch (Kafka timestamps): the transaction checks, then kafka.produce_idempotent(), then its range in kafka.txn_batches.';

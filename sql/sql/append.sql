@@ -96,8 +96,13 @@ INSERT INTO kafka.topic_configs VALUES ('append-t', 'message.timestamp.after.max
 SELECT kafka.timestamps_in_range('append-t', ARRAY[9223372036854775807]) AS future,
        kafka.timestamps_in_range('append-t', ARRAY[(extract(epoch FROM now()) * 1000)::bigint + 1000])
 	AS soon;
+-- A batch that claims LogAppendTime: only with every timestamp set, and
+-- only on a CreateTime topic.
+SELECT kafka.timestamps_in_range('append-t', ARRAY[(extract(epoch FROM now()) * 1000)::bigint], true)
+	AS lat_batch, kafka.timestamps_in_range('append-t', ARRAY[-1], true) AS lat_batch_unset;
 INSERT INTO kafka.topic_configs VALUES ('append-t', 'message.timestamp.type', 'LogAppendTime');
-SELECT kafka.timestamps_in_range('append-t', ARRAY[0]) AS log_append_time;
+SELECT kafka.timestamps_in_range('append-t', ARRAY[0]) AS log_append_time,
+       kafka.timestamps_in_range('append-t', ARRAY[0], true) AS lat_batch_on_lat_topic;
 DELETE FROM kafka.topic_configs WHERE topic = 'append-t';
 
 -- A DBA's insert trigger on kafka.records still fires: the plain path is taken.

@@ -737,3 +737,56 @@ def test_produce_log_append_time_batch(kafka, conn, topic_type, stamp, error):
     batch = kp.record_batch([(None, b"x", [])], first_timestamp=stamp, attributes=0x08)
     assert kp.produce(conn, topic, 0, batch)["error_code"] == error
     assert len(kafka.pg.records(topic)) == (0 if error else 1)
+
+
+# --------------------------------------------------------------------------
+# More Produce batch checks, CreatePartitions.
+
+def two_batches():
+    return kp.record_batch([(None, b"a", [])]) + kp.record_batch([(None, b"b", [])])
+
+
+def control_batch():
+    return kp.record_batch([(None, b"c", [])], attributes=0x20)
+
+
+def idempotent_negative_sequence():
+    batch = bytearray(kp.record_batch([(None, b"i", [])]))
+    batch[43:51] = (5).to_bytes(8, "big")                       # producer_id
+    batch[51:53] = (0).to_bytes(2, "big")                       # producer_epoch
+    batch[53:57] = (-1).to_bytes(4, "big", signed=True)         # base_sequence
+    batch[17:21] = kp.crc32c(bytes(batch[21:])).to_bytes(4, "big")
+    return bytes(batch)
+
+
+@pytest.mark.parametrize("make", [two_batches, control_batch, idempotent_negative_sequence],
+                         ids=["two_batches", "control", "negative_sequence"])
+def test_produce_invalid_batches(kafka, conn, make):
+    topic = kafka.create_topic()
+    assert kp.produce(conn, topic, 0, make())["error_code"] == kp.INVALID_RECORD
+    assert kafka.pg.records(topic) == []
+
+
+def test_create_topics_assignment_with_counts_is_invalid_request(kafka, conn):
+    t = create_one(conn, name=kafka.new_topic_name(), rf=1, assignments=[(0, [1])])
+    assert t["error_code"] == INVALID_REQUEST, t
+
+
+def create_partitions_raw(conn, name, count, assignments, version=1):
+    def assignment(w, brokers):
+        w.array(brokers, lambda ww, b: ww.i32(b))
+
+    w = kp.Writer().array([None], lambda ww, _: (ww.string(name).i32(count),
+                                                 ww.array(assignments, assignment)))
+    w.i32(10000).boolean(False)
+    r = conn.request(CREATE_PARTITIONS, version, w.getvalue(), timeout=20)
+    r.i32()
+    return r.array(lambda rr: (rr.string(), rr.i16(), rr.string()))
+
+
+@pytest.mark.parametrize("assignments", [[[7]], [[1, 1]], [[]]])
+def test_create_partitions_bad_assignment(kafka, conn, assignments):
+    topic = kafka.create_topic()
+    (name, err, _), = create_partitions_raw(conn, topic, 2, assignments)
+    assert err == INVALID_REPLICA_ASSIGNMENT
+    assert kafka.partitions(topic) == [0]

@@ -41,6 +41,7 @@ typedef struct admin_ctx {
 typedef struct admin_item {
 	admin_ctx *ctx;
 	int32_t requested;        /* CreatePartitions: requested count */
+	int32_t assignments;      /* CreatePartitions: assignments given, -1 for none */
 	void *out;                /* the API's per-topic result */
 } admin_item;
 
@@ -608,9 +609,12 @@ void handle_create_partitions(request *req)
 		}
 		admin_item *it = admin_item_new(c, o);
 		it->requested = in[i].count;
+		it->assignments = in[i].assignments.count;
 		params *p = arena_alloc(req->arena, sizeof(*p));
 		params_str(p, req->arena, in[i].name);
-		if (body->validate_only) {
+		/* With assignments, their number is checked against the
+		 * partitions added first, as Kafka does. */
+		if (body->validate_only || in[i].assignments.count >= 0) {
 			db_stmt st = params_stmt(Q_TOPIC_EXISTS, p, 0);
 			admin_submit(it, &st, 1, cp_validated);
 			continue;
@@ -658,7 +662,23 @@ static void cp_validated(void *arg, PGresult **res, int n, const char *err, cons
 			o->error_message = kstr_c(arena_printf(
 				req->arena, "topic has %" PRId64 " partitions, which is not fewer than "
 				"the requested %d", current, it->requested));
+		} else if (it->assignments >= 0 && it->assignments != it->requested - current) {
+			o->error_code = KERR_INVALID_REPLICA_ASSIGNMENT;
+			o->error_message = kstr_c(arena_printf(
+				req->arena, "Attempted to add %" PRId64 " additional partition(s), but "
+				"only %d assignment(s) were specified.", it->requested - current,
+				it->assignments));
 		}
+	}
+	const create_partitions_req *body = req->body;
+	if (!err && o->error_code == KERR_NONE && !body->validate_only) {
+		/* Checked: now add them (the same job, still pending). */
+		params *p = arena_alloc(req->arena, sizeof(*p));
+		params_str(p, req->arena, o->name);
+		params_int(p, req->arena, it->requested);
+		db_stmt st = params_stmt(Q_TOPIC_ADD_PARTITIONS, p, 0);
+		db_submit(req->db, &st, 1, cp_done, it);
+		return;
 	}
 	admin_item_done(it);
 }

@@ -790,3 +790,18 @@ def test_create_partitions_bad_assignment(kafka, conn, assignments):
     (name, err, _), = create_partitions_raw(conn, topic, 2, assignments)
     assert err == INVALID_REPLICA_ASSIGNMENT
     assert kafka.partitions(topic) == [0]
+
+
+@pytest.mark.parametrize("count,assignments,error", [
+    (3, [[1]], INVALID_REPLICA_ASSIGNMENT),          # two added, one assignment
+    (2, [[1], [1]], INVALID_REPLICA_ASSIGNMENT),     # one added, two assignments
+    (2, [], INVALID_REPLICA_ASSIGNMENT),             # an empty list is not "none"
+    (3, [[1], [1]], 0),
+    (2, None, 0),
+])
+def test_create_partitions_assignment_count(kafka, conn, count, assignments, error):
+    topic = kafka.create_topic()
+    (name, err, _), = create_partitions_raw(conn, topic, count, assignments)
+    assert err == error
+    expected = list(range(count)) if error == 0 else [0]
+    wait_for(lambda: kafka.partitions(topic) == expected, 10, "partitions %s" % expected)

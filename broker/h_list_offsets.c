@@ -90,6 +90,13 @@ void handle_list_offsets(request *req)
 				o->error_code = KERR_INVALID_REQUEST;
 				continue;
 			}
+			/* Kafka's IsolationLevel.forId throws on anything else:
+			 * an unexpected error for every partition. */
+			if (req->api_version >= 2 && body->isolation_level != 0 &&
+			    body->isolation_level != 1) {
+				o->error_code = KERR_UNKNOWN_SERVER_ERROR;
+				continue;
+			}
 			if (!topic_name_valid(in->name) || parts[p].partition_index < 0) {
 				o->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 				continue;

@@ -805,3 +805,16 @@ def test_create_partitions_assignment_count(kafka, conn, count, assignments, err
     assert err == error
     expected = list(range(count)) if error == 0 else [0]
     wait_for(lambda: kafka.partitions(topic) == expected, 10, "partitions %s" % expected)
+
+
+def test_list_offsets_isolation_level_2(kafka, conn):
+    topic = kafka.create_topic()
+    w = kp.Writer().i32(-1).i8(2)
+    w.array([None], lambda ww, _: ww.string(topic, True).array(
+        [None], lambda w3, _: w3.i32(0).i32(-1).i64(kp.LATEST).tags(), True).tags(), True).tags()
+    r = conn.request(kp.LIST_OFFSETS, 7, w.getvalue(), header_version=2, response_header_version=1)
+    r.i32()
+    r.uvarint()                     # one topic
+    assert r.string(True) == topic
+    r.uvarint()                     # one partition
+    assert (r.i32(), r.i16()) == (0, -1)

@@ -308,7 +308,7 @@ static void pp_submit(pp_ctx *c)
 		params_int(p, req->arena, g_config.message_max_bytes);
 		/* Last parameter of each statement: whether the batch claims
 		 * LogAppendTime, which Kafka refuses on a LogAppendTime topic
-		 * and without timestamps (kafka.timestamps_in_range()). */
+		 * and without timestamps (kafka.batch_error()). */
 		kstr lat = kstr_c(b->attributes & ATTR_TIMESTAMP_LOG_APPEND ? "true" : "false");
 		if (b->producer_id < 0) {
 			params_str(p, req->arena, lat);

@@ -62,8 +62,8 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 	 * partition row means no call and a NULL base). No row in p means
 	 * no such partition; a batch larger than the topic's
 	 * max.message.bytes ($8 > maxb) inserts nothing, and so does one
-	 * with a timestamp out of the topic's limits (error 32,
-	 * INVALID_TIMESTAMP, in the last column as the idempotent form has it).
+	 * that kafka.batch_error() refuses (its error, 32 or 87, in the last
+	 * column as the idempotent form has it).
 	 * $1 topic, $2 partition, $3 record count, $4 timestamps int8[]
 	 * (Kafka's milliseconds), $5 keys bytea[], $6 values bytea[],
 	 * $7 headers bytea[], $8 batch size, $9 broker default
@@ -75,18 +75,19 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 		       "  'CreateTime') = 'LogAppendTime' AS lat,"
 		       "  coalesce(max(value) FILTER (WHERE name = 'max.message.bytes')::int,"
 		       "  $9::int) AS maxb,"
-		       "  kafka.timestamps_in_range($1::text, $4::int8[], $10::bool) AS ts_ok"
+		       "  kafka.batch_error($1::text, $4::int8[], $5::bytea[], $10::bool) AS batch_err"
 		       " FROM kafka.topic_configs WHERE topic = $1::text),"
 		       " p AS (UPDATE kafka.partitions SET next_offset = next_offset + $3::int"
 		       "  FROM cfg WHERE topic = $1::text AND partition = $2::int AND $8::int <= cfg.maxb"
-		       "  AND cfg.ts_ok"
+		       "  AND cfg.batch_err = 0"
 		       "  RETURNING next_offset - $3::int AS base, log_start_offset)"
 		       " SELECT kafka.append_records($1::text, $2::int, p.base, cfg.lat,"
 		       "   $4::int8[], $5::bytea[], $6::bytea[], $7::bytea[]),"
 		       "  p.log_start_offset, cfg.lat, (extract(epoch FROM now()) * 1000)::int8, cfg.maxb,"
-		       "  CASE WHEN cfg.ts_ok OR $8::int > cfg.maxb"
+		       "  CASE WHEN cfg.batch_err = 0 OR $8::int > cfg.maxb"
 		       "   OR NOT EXISTS (SELECT 1 FROM kafka.partitions q"
-		       "    WHERE q.topic = $1::text AND q.partition = $2::int) THEN 0 ELSE 32 END"
+		       "    WHERE q.topic = $1::text AND q.partition = $2::int) THEN 0"
+		       "   ELSE cfg.batch_err END"
 		       " FROM cfg LEFT JOIN p ON true",
 		       10},
 	/*

@@ -818,3 +818,14 @@ def test_list_offsets_isolation_level_2(kafka, conn):
     assert r.string(True) == topic
     r.uvarint()                     # one partition
     assert (r.i32(), r.i16()) == (0, -1)
+
+
+@pytest.mark.parametrize("policy,key,error", [
+    ("compact", None, kp.INVALID_RECORD), ("compact, delete", None, kp.INVALID_RECORD),
+    ("compact", b"", 0), ("delete", None, 0),
+])
+def test_produce_keyless_record_to_compacted_topic(kafka, conn, policy, key, error):
+    topic = kafka.create_topic(config={"cleanup.policy": policy})
+    res = kp.produce(conn, topic, 0, kp.record_batch([(b"k", b"a", []), (key, b"b", [])]))
+    assert res["error_code"] == error
+    assert len(kafka.pg.records(topic)) == (0 if error else 2)

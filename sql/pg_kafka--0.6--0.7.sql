@@ -24,15 +24,18 @@ COMMENT ON COLUMN kafka.records.timestamp_ms IS
  * the functions below stay for brokers older than 0.7.
  */
 
-/* Whether the timestamps p_ts of a batch for p_topic pass Kafka's
- * LogValidator: on a CreateTime topic, each one other than -1 (none) within
- * the topic's message.timestamp.before.max.ms / after.max.ms of now (no
- * limit without them); and a batch that claims LogAppendTime
- * (p_log_append_batch, its attribute) only on a CreateTime topic and with
- * every timestamp set. */
-CREATE FUNCTION kafka.timestamps_in_range(p_topic text, p_ts bigint[],
+/*
+ * The error Kafka's LogValidator finds in a batch for p_topic, 0 if none:
+ * 32 (INVALID_TIMESTAMP) for a CreateTime timestamp other than -1 (none)
+ * beyond the topic's message.timestamp.before.max.ms / after.max.ms of now
+ * (no limit without them), or a batch that claims LogAppendTime
+ * (p_log_append_batch, its attribute) on a LogAppendTime topic or with a
+ * record without timestamp; else 87 (INVALID_RECORD) for a record without
+ * key on a topic whose cleanup.policy includes compact.
+ */
+CREATE FUNCTION kafka.batch_error(p_topic text, p_ts bigint[], p_keys bytea[],
 	p_log_append_batch boolean DEFAULT false)
-RETURNS boolean
+RETURNS int
 LANGUAGE sql STABLE
 AS $$
 	WITH l AS (
@@ -42,19 +45,24 @@ AS $$
 			AS before_max,
 		       max(value) FILTER (WHERE name = 'message.timestamp.after.max.ms')::numeric
 			AS after_max,
+		       coalesce('compact' = ANY(string_to_array(replace(
+				max(value) FILTER (WHERE name = 'cleanup.policy'), ' ', ''), ',')),
+				false) AS compact,
 		       floor(extract(epoch FROM now()) * 1000) AS now_ms
 		FROM kafka.topic_configs WHERE topic = p_topic)
-	SELECT CASE WHEN p_log_append_batch AND (l.lat OR -1 = ANY(p_ts)) THEN false
-		ELSE l.lat OR (l.before_max IS NULL AND l.after_max IS NULL) OR NOT EXISTS (
-			SELECT 1 FROM unnest(p_ts) AS t(ms)
-			WHERE t.ms <> -1
-			  AND (l.now_ms - t.ms > l.before_max OR t.ms - l.now_ms > l.after_max))
-		END
+	SELECT CASE
+		WHEN p_log_append_batch AND (l.lat OR -1 = ANY(p_ts)) THEN 32
+		WHEN NOT l.lat AND (l.before_max IS NOT NULL OR l.after_max IS NOT NULL)
+		     AND EXISTS (SELECT 1 FROM unnest(p_ts) AS t(ms)
+				 WHERE t.ms <> -1 AND (l.now_ms - t.ms > l.before_max
+						       OR t.ms - l.now_ms > l.after_max)) THEN 32
+		WHEN l.compact AND array_position(p_keys, NULL) IS NOT NULL THEN 87
+		ELSE 0 END
 	FROM l
 $$;
 
-COMMENT ON FUNCTION kafka.timestamps_in_range(text, bigint[], boolean) IS
-	'Whether a batch''s timestamps pass Kafka''s checks: CreateTime within the topic''s message.timestamp.before.max.ms and message.timestamp.after.max.ms of now, a LogAppendTime batch only on a CreateTime topic with every timestamp set (INVALID_TIMESTAMP otherwise).';
+COMMENT ON FUNCTION kafka.batch_error(text, bigint[], bytea[], boolean) IS
+	'The error Kafka''s LogValidator finds in a batch: 32 (INVALID_TIMESTAMP) for a timestamp beyond the topic''s message.timestamp.before/after.max.ms or a LogAppendTime batch Kafka refuses, 87 (INVALID_RECORD) for a keyless record on a compacted topic, else 0.';
 
 CREATE FUNCTION kafka.append_records(p_topic text, p_partition int, p_base bigint,
 	p_log_append_time boolean, p_timestamps bigint[], p_keys bytea[],
@@ -68,7 +76,7 @@ COMMENT ON FUNCTION kafka.append_records(text, int, bigint, boolean, bigint[], b
 	'Insert records at offsets p_base, p_base + 1, ... as one bulk write and return p_base; the timestamps are Kafka''s milliseconds, kept exactly in timestamp_ms. The caller must hold the partition row lock and have advanced next_offset past them.';
 
 /* kafka.produce_idempotent() with Kafka timestamps, checked against the
- * topic's timestamp limits (error 32, INVALID_TIMESTAMP). */
+ * batch checks of kafka.batch_error() (error 32 or 87). */
 CREATE FUNCTION kafka.produce_idempotent(
 	p_topic text, p_partition int, p_count int, p_ts bigint[], p_keys bytea[],
 	p_values bytea[], p_headers bytea[], p_batch_bytes int, p_default_max int,
@@ -99,8 +107,8 @@ BEGIN
 		RETURN;
 	END IF;
 	log_start := part.log_start_offset;
-	IF NOT kafka.timestamps_in_range(p_topic, p_ts, p_log_append_batch) THEN
-		error_code := 32; -- INVALID_TIMESTAMP
+	error_code := kafka.batch_error(p_topic, p_ts, p_keys, p_log_append_batch);
+	IF error_code <> 0 THEN
 		RETURN;
 	END IF;
 
@@ -161,7 +169,7 @@ $$;
 
 COMMENT ON FUNCTION kafka.produce_idempotent(text, int, int, bigint[], bytea[], bytea[],
 	bytea[], int, int, bigint, smallint, int, boolean) IS
-	'Append one idempotent batch (Kafka timestamps) after checking its timestamps and sequence; a retried batch returns its first base offset.';
+	'Append one idempotent batch (Kafka timestamps) after checking it (kafka.batch_error()) and its sequence; a retried batch returns its first base offset.';
 
 /* kafka.produce_transactional() with Kafka timestamps. */
 CREATE FUNCTION kafka.produce_transactional(

@@ -84,25 +84,36 @@ SELECT "timestamp" = now() AS ts_now,
 FROM kafka.records WHERE topic = 'append-t' AND partition = 1 AND "offset" = 20;
 COMMIT;
 
--- The topic's message.timestamp.before.max.ms / after.max.ms (Kafka's
--- LogValidator): -1 is never out of range, nothing is without the configs
--- or on a LogAppendTime topic.
-SELECT kafka.timestamps_in_range('append-t', ARRAY[-9223372036854775808, 9223372036854775807]);
+-- kafka.batch_error(): what Kafka's LogValidator refuses. Timestamps
+-- (32) against message.timestamp.before.max.ms / after.max.ms: -1 is never
+-- out of range, nothing is without the configs or on a LogAppendTime topic.
+SELECT kafka.batch_error('append-t', ARRAY[-9223372036854775808, 9223372036854775807],
+	ARRAY[NULL, NULL]::bytea[]) AS no_limits;
 INSERT INTO kafka.topic_configs VALUES ('append-t', 'message.timestamp.before.max.ms', '60000');
-SELECT kafka.timestamps_in_range('append-t', ARRAY[-1, (extract(epoch FROM now()) * 1000)::bigint]) AS recent,
-       kafka.timestamps_in_range('append-t', ARRAY[-1, 0]) AS old,
-       kafka.timestamps_in_range('append-t', ARRAY[9223372036854775807]) AS future;
+SELECT kafka.batch_error('append-t', ARRAY[-1, (extract(epoch FROM now()) * 1000)::bigint],
+	ARRAY['k', 'k']::bytea[]) AS recent,
+       kafka.batch_error('append-t', ARRAY[-1, 0], ARRAY['k', 'k']::bytea[]) AS old,
+       kafka.batch_error('append-t', ARRAY[9223372036854775807], ARRAY['k']::bytea[]) AS future;
 INSERT INTO kafka.topic_configs VALUES ('append-t', 'message.timestamp.after.max.ms', '60000');
-SELECT kafka.timestamps_in_range('append-t', ARRAY[9223372036854775807]) AS future,
-       kafka.timestamps_in_range('append-t', ARRAY[(extract(epoch FROM now()) * 1000)::bigint + 1000])
-	AS soon;
+SELECT kafka.batch_error('append-t', ARRAY[9223372036854775807], ARRAY['k']::bytea[]) AS future,
+       kafka.batch_error('append-t', ARRAY[(extract(epoch FROM now()) * 1000)::bigint + 1000],
+	ARRAY['k']::bytea[]) AS soon;
 -- A batch that claims LogAppendTime: only with every timestamp set, and
 -- only on a CreateTime topic.
-SELECT kafka.timestamps_in_range('append-t', ARRAY[(extract(epoch FROM now()) * 1000)::bigint], true)
-	AS lat_batch, kafka.timestamps_in_range('append-t', ARRAY[-1], true) AS lat_batch_unset;
+SELECT kafka.batch_error('append-t', ARRAY[(extract(epoch FROM now()) * 1000)::bigint],
+	ARRAY['k']::bytea[], true) AS lat_batch,
+       kafka.batch_error('append-t', ARRAY[-1], ARRAY['k']::bytea[], true) AS lat_batch_unset;
 INSERT INTO kafka.topic_configs VALUES ('append-t', 'message.timestamp.type', 'LogAppendTime');
-SELECT kafka.timestamps_in_range('append-t', ARRAY[0]) AS log_append_time,
-       kafka.timestamps_in_range('append-t', ARRAY[0], true) AS lat_batch_on_lat_topic;
+SELECT kafka.batch_error('append-t', ARRAY[0], ARRAY['k']::bytea[]) AS log_append_time,
+       kafka.batch_error('append-t', ARRAY[0], ARRAY['k']::bytea[], true) AS lat_batch_on_lat_topic;
+DELETE FROM kafka.topic_configs WHERE topic = 'append-t';
+-- A record without key (87) on a compacted topic only; a timestamp error
+-- comes first.
+SELECT kafka.batch_error('append-t', ARRAY[5, 6], ARRAY['k', NULL]::bytea[]) AS not_compacted;
+INSERT INTO kafka.topic_configs VALUES ('append-t', 'cleanup.policy', 'delete, compact');
+SELECT kafka.batch_error('append-t', ARRAY[5, 6], ARRAY['k', NULL]::bytea[]) AS keyless,
+       kafka.batch_error('append-t', ARRAY[5, 6], ARRAY['k', '']::bytea[]) AS empty_key,
+       kafka.batch_error('append-t', ARRAY[-1], ARRAY[NULL]::bytea[], true) AS both;
 DELETE FROM kafka.topic_configs WHERE topic = 'append-t';
 
 -- A DBA's insert trigger on kafka.records still fires: the plain path is taken.

@@ -26,8 +26,8 @@ static int tp_key_cmp(const void *a, const void *b)
 	return (x->pos > y->pos) - (x->pos < y->pos);
 }
 
-void tp_dup_find(arena *a, const kstr *topics, const int32_t *partitions, int32_t n,
-		 int32_t *first, int32_t *last)
+void tp_dup_find(arena *a, const kstr *topics, const int32_t *partitions, int32_t n, int32_t *first,
+		 int32_t *last)
 {
 	if (n <= 0)
 		return;

@@ -17,7 +17,7 @@
  * the first and the last pair equal to pair i (both i when it is named
  * once). O(n log n); the arrays are the caller's.
  */
-void tp_dup_find(arena *a, const kstr *topics, const int32_t *partitions, int32_t n,
-		 int32_t *first, int32_t *last);
+void tp_dup_find(arena *a, const kstr *topics, const int32_t *partitions, int32_t n, int32_t *first,
+		 int32_t *last);
 
 #endif

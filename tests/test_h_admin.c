@@ -7,15 +7,12 @@
  * neither, or twice, and deletes nothing then. And tp_dup_find(), which
  * the handlers use to find a topic partition named twice.
  */
-#include "handler_harness.h"
 #include "arena_str.h"
+#include "handler_harness.h"
 #include "tp_dup.h"
 #include "uuid.h"
 
-static int setup(void **state)
-{
-	return hx_setup(state);
-}
+static int setup(void **state) { return hx_setup(state); }
 
 /* CreateTopics v7 of one topic: the answer's error (and the answer). */
 static int16_t create(const create_topics_req_topic *t, create_topics_resp_topic *out)
@@ -37,7 +34,8 @@ static int16_t create(const create_topics_req_topic *t, create_topics_resp_topic
 		/* Sorted by name, as Kafka answers them. */
 		const create_topics_resp_config *c = rt[0].configs.items;
 		for (int32_t i = 1; i < rt[0].configs.count; i++) {
-			int32_t n = c[i].name.len < c[i - 1].name.len ? c[i].name.len : c[i - 1].name.len;
+			int32_t n = c[i].name.len < c[i - 1].name.len ? c[i].name.len
+								      : c[i - 1].name.len;
 			int cmp = memcmp(c[i - 1].name.ptr, c[i].name.ptr, (size_t)n);
 			assert_true(cmp < 0 || (cmp == 0 && c[i - 1].name.len < c[i].name.len));
 		}
@@ -49,8 +47,10 @@ static int16_t create(const create_topics_req_topic *t, create_topics_resp_topic
 static bool topic_exists(const char *name)
 {
 	char sql[300];
-	snprintf(sql, sizeof(sql), "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM kafka.topics WHERE name = '%s') "
-		 "THEN RAISE EXCEPTION 'no topic'; END IF; END $$", name);
+	snprintf(sql, sizeof(sql),
+		 "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM kafka.topics WHERE name = '%s') "
+		 "THEN RAISE EXCEPTION 'no topic'; END IF; END $$",
+		 name);
 	PGconn *pg = PQconnectdb(HX.conninfo);
 	PGresult *r = PQexec(pg, sql);
 	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
@@ -64,8 +64,11 @@ static void test_create_topics_answers_effective_configs(void **state)
 	(void)state;
 	HX_NEED_PG();
 	create_topics_req_config cfg[1] = {{.name = KS("retention.ms"), .value = KS("1000")}};
-	create_topics_req_topic t = {.name = KS("cfg"), .num_partitions = 2, .replication_factor = 1,
-				     .assignments = ARR(NULL, 0), .configs = ARR(cfg, 1)};
+	create_topics_req_topic t = {.name = KS("cfg"),
+				     .num_partitions = 2,
+				     .replication_factor = 1,
+				     .assignments = ARR(NULL, 0),
+				     .configs = ARR(cfg, 1)};
 	create_topics_resp_topic out;
 	assert_int_equal(create(&t, &out), KERR_NONE);
 	assert_int_equal(out.num_partitions, 2);
@@ -80,13 +83,18 @@ static void test_create_topics_refusals(void **state)
 {
 	(void)state;
 	HX_NEED_PG();
-	create_topics_req_topic t = {.name = KS("rf3"), .num_partitions = 1, .replication_factor = 3,
-				     .assignments = ARR(NULL, 0), .configs = ARR(NULL, 0)};
+	create_topics_req_topic t = {.name = KS("rf3"),
+				     .num_partitions = 1,
+				     .replication_factor = 3,
+				     .assignments = ARR(NULL, 0),
+				     .configs = ARR(NULL, 0)};
 	assert_int_equal(create(&t, NULL), KERR_INVALID_REPLICATION_FACTOR);
 	assert_false(topic_exists("rf3"));
 
-	t = (create_topics_req_topic){.name = KS("dot.name"), .num_partitions = 1,
-				      .replication_factor = 1, .assignments = ARR(NULL, 0),
+	t = (create_topics_req_topic){.name = KS("dot.name"),
+				      .num_partitions = 1,
+				      .replication_factor = 1,
+				      .assignments = ARR(NULL, 0),
 				      .configs = ARR(NULL, 0)};
 	assert_int_equal(create(&t, NULL), KERR_NONE);
 	t.name = KS("dot_name");
@@ -94,15 +102,19 @@ static void test_create_topics_refusals(void **state)
 	assert_false(topic_exists("dot_name"));
 
 	create_topics_req_config nullcfg[1] = {{.name = KS("retention.ms"), .value = KSTR_NULL}};
-	t = (create_topics_req_topic){.name = KS("nullcfg"), .num_partitions = 1,
-				      .replication_factor = 1, .assignments = ARR(NULL, 0),
+	t = (create_topics_req_topic){.name = KS("nullcfg"),
+				      .num_partitions = 1,
+				      .replication_factor = 1,
+				      .assignments = ARR(NULL, 0),
 				      .configs = ARR(nullcfg, 1)};
 	assert_int_equal(create(&t, NULL), KERR_INVALID_CONFIG);
 
 	int32_t twice[2] = {1, 1};
 	create_topics_req_assignment a[1] = {{.partition_index = 0, .broker_ids = ARR(twice, 2)}};
-	t = (create_topics_req_topic){.name = KS("assigned"), .num_partitions = -1,
-				      .replication_factor = -1, .assignments = ARR(a, 1),
+	t = (create_topics_req_topic){.name = KS("assigned"),
+				      .num_partitions = -1,
+				      .replication_factor = -1,
+				      .assignments = ARR(a, 1),
 				      .configs = ARR(NULL, 0)};
 	assert_int_equal(create(&t, NULL), KERR_INVALID_REPLICA_ASSIGNMENT);
 	assert_false(topic_exists("assigned"));
@@ -112,8 +124,8 @@ static void test_create_topics_refusals(void **state)
  * first one's error. */
 static int16_t delete_v6(delete_topics_req_topic *topics, int32_t n, int32_t *answers)
 {
-	delete_topics_req b = {.topic_names = ARR(NULL, 0), .topics = ARR(topics, n),
-			       .timeout_ms = 10000};
+	delete_topics_req b = {
+		.topic_names = ARR(NULL, 0), .topics = ARR(topics, n), .timeout_ms = 10000};
 	request *req = hx_call(API_DELETE_TOPICS, 6, b);
 	delete_topics_resp *r = req->resp;
 	*answers = r->responses.count;

@@ -22,6 +22,8 @@ PGPORT ?= 25432
 REGRESS_PORT ?= 25433
 LISTEN ?= 0.0.0.0:9092
 ADVERTISED ?=
+# The broker's /metrics, /healthz and /readyz under make run (empty: off).
+METRICS_LISTEN ?= 127.0.0.1:9404
 RUN_ARGS ?=
 FUZZ_SECONDS ?= 60
 NPROC := $(shell nproc 2>/dev/null || echo 2)
@@ -93,9 +95,11 @@ help:
 	@echo 'make fuzz          run every fuzz target FUZZ_SECONDS (default 60) seconds'
 	@echo 'make fuzz-smoke    run every fuzz target 15 seconds'
 	@echo 'make install       install the extension and the output plugin (root)'
-	@echo 'make run           PostgreSQL in .pgdata on PGPORT ($(PGPORT)) + broker on LISTEN ($(LISTEN))'
+	@echo 'make run           PostgreSQL in .pgdata on PGPORT ($(PGPORT)) + broker on LISTEN ($(LISTEN)),'
+	@echo '                   metrics on METRICS_LISTEN ($(METRICS_LISTEN))'
 	@echo 'make psql          psql on the make-run database'
 	@echo 'make test          everything CI runs: unit, pg_regress, fuzz smoke, e2e'
+	@echo 'make chaos         fault injection (e2e/test_chaos.py) and its table'
 	@echo 'make setup         install missing Debian/npm packages (deploy/setup.sh)'
 	@echo 'make clean'
 
@@ -268,7 +272,8 @@ run:
 	@deploy/setup.sh
 	@$(MAKE) --no-print-directory rel install >/dev/null
 	@deploy/run.sh $(CURDIR)/.pgdata $(PGPORT) $(CURDIR)/build/rel/pg_kafka \
-		--listen $(LISTEN) $(if $(ADVERTISED),--advertised $(ADVERTISED)) $(RUN_ARGS)
+		--listen $(LISTEN) $(if $(ADVERTISED),--advertised $(ADVERTISED)) \
+		$(if $(METRICS_LISTEN),--metrics-listen $(METRICS_LISTEN)) $(RUN_ARGS)
 
 psql:
 	@deploy/pgcluster.sh psql $(CURDIR)/.pgdata $(PGPORT)
@@ -288,6 +293,19 @@ test-steps:
 	@MAKE="$(MAKE)" PG_BINDIR="$(PG_BINDIR)" PG_CONFIG="$(PG_CONFIG)" PYTHON="$(PYTHON)" \
 		REGRESS_PORT="$(REGRESS_PORT)" NPROC="$(NPROC)" \
 		UNIT_BINS="$(UNIT_BINS)" FUZZ_NAMES="$(FUZZ_NAMES)" tests/run-steps.sh
+
+# ---- make chaos (not part of make test) ----------------------------------------
+
+# Fault injection (e2e/test_chaos.py) against the sanitizer build, then the
+# table of records sent, acknowledged and found per fault. `make test` runs
+# only its smoke test. Needs the extension installed (make install).
+CHAOS_REPORT := build/chaos-report.jsonl
+.PHONY: chaos
+chaos: build/san/pg_kafka
+	@rm -f $(CHAOS_REPORT)
+	@PGK_CHAOS=1 PGK_CHAOS_REPORT=$(CURDIR)/$(CHAOS_REPORT) PGK_BROKER=$(CURDIR)/build/san/pg_kafka \
+		PGK_PGBIN=$(PG_BINDIR) $(PYTHON) -m pytest e2e/test_chaos.py -v; rc=$$?; \
+		echo; $(PYTHON) e2e/chaos_table.py $(CHAOS_REPORT) || rc=1; exit $$rc
 
 # ---- make bench (not part of make test) ----------------------------------------
 

@@ -67,6 +67,7 @@ static int set_advertised(const char *v, char *why, size_t whylen);
 static int set_advertised_host(const char *v, char *why, size_t whylen);
 static int set_advertised_port(const char *v, char *why, size_t whylen);
 static int set_cluster_id(const char *v, char *why, size_t whylen);
+static int set_metrics_listen(const char *v, char *why, size_t whylen);
 
 static const cfg_name log_levels[] = {
 	{"error", LOG_ERROR}, {"warn", LOG_WARN}, {"warning", LOG_WARN}, {"info", LOG_INFO},
@@ -141,6 +142,10 @@ static const cfg_setting settings[] = {
 	 "wake long-polling fetches from a logical decoding stream (records written by any "
 	 "broker or by SQL)",
 	 CFG_BOOL, .target = &g_config.stream_enabled},
+	{"metrics.listen", "PGK_METRICS_LISTEN", "metrics-listen", "HOST:PORT", "", "off",
+	 "serve Prometheus /metrics, /healthz and /readyz over HTTP on this address "
+	 "(make run: 127.0.0.1:9404); empty: off",
+	 CFG_CUSTOM, .set = set_metrics_listen},
 };
 
 const cfg_program config_program = {
@@ -180,10 +185,12 @@ void config_free(void)
 	free(g_config.listen_host);
 	free(g_config.advertised_host);
 	free(g_config.cluster_id);
+	free(g_config.metrics_host);
 	free(g_config.config_file);
 	g_config.listen_host = NULL;
 	g_config.advertised_host = NULL;
 	g_config.cluster_id = NULL;
+	g_config.metrics_host = NULL;
 	g_config.config_file = NULL;
 }
 
@@ -284,6 +291,30 @@ static int set_cluster_id(const char *v, char *why, size_t whylen)
 		}
 	}
 	replace_str(&g_config.cluster_id, v);
+	return 0;
+}
+
+static int set_metrics_listen(const char *v, char *why, size_t whylen)
+{
+	char *host;
+	int port;
+	bool port_given;
+
+	if (!*v) {
+		free(g_config.metrics_host);
+		g_config.metrics_host = NULL;
+		return 0;
+	}
+	if (parse_hostport(v, &host, &port, &port_given, why, whylen) < 0)
+		return -1;
+	if (!port_given || !*host) {
+		free(host);
+		snprintf(why, whylen, "expected HOST:PORT, such as 127.0.0.1:9404");
+		return -1;
+	}
+	free(g_config.metrics_host);
+	g_config.metrics_host = host;
+	g_config.metrics_port = port;
 	return 0;
 }
 

@@ -30,6 +30,8 @@ typedef struct config {
 	/* transaction.abort.timed.out.transaction.cleanup.interval.ms */
 	int32_t txn_abort_timed_out_cleanup_interval_ms;
 	bool stream_enabled;        /* stream.enabled: wake fetches from the decoding stream */
+	char *metrics_host;         /* metrics.listen host; NULL: no metrics listener */
+	int metrics_port;
 	char *config_file;
 } config;
 

@@ -17,6 +17,14 @@
  *   deadline (the group's rebalance timeout), or it is removed.
  * - Every waiter gets exactly one callback. A waiter whose member leaves,
  *   is fenced or is replaced is answered on the spot.
+ * - A commit is valid when it is written, not only when it arrives:
+ *   commits_unwritten counts the commits coord_commit_hold() let through and
+ *   whose write has not finished (coord_commit_release()). While it is not
+ *   zero no new generation is handed out (complete_join waits, join_deferred)
+ *   and the group is not forgotten, so a commit checked against generation N
+ *   is in PostgreSQL before any member of generation N+1 can read offsets.
+ *   While a rebalance waits so, new commits are refused, so that a stream of
+ *   commits cannot hold the rebalance back forever.
  *
  * Why one file of ~1,650 lines: it is one state machine. Every transition
  * (JoinGroup, SyncGroup, Heartbeat, LeaveGroup, expiry, deletion) reads and
@@ -40,6 +48,7 @@
 #include "coordinator.h"
 #include "kerr.h"
 #include "log.h"
+#include "validate.h"
 
 #define CONSUMER_PROTOCOL_TYPE "consumer"
 
@@ -113,6 +122,9 @@ struct cgroup {
 	ctimer join_timer;
 	ctimer sync_timer;
 	ctimer empty_timer; /* forget an Empty group after a while */
+
+	int commits_unwritten; /* commits allowed, their SQL write not finished */
+	bool join_deferred;    /* complete_join waits for commits_unwritten == 0 */
 };
 
 static struct {
@@ -919,7 +931,9 @@ void coord_join(const coord_join_req *r, void *waiter)
 {
 	kstr member_id = kempty_if_null(r->member_id);
 
-	if (r->group_id.len <= 0) {
+	/* A group whose offsets PostgreSQL could not store is refused at
+	 * once rather than at its first commit. */
+	if (r->group_id.len <= 0 || !pgid_valid(r->group_id)) {
 		reply_join_error(waiter, member_id, KERR_INVALID_GROUP_ID);
 		return;
 	}
@@ -1191,8 +1205,15 @@ static void on_join_deadline(void *owner)
 
 static void complete_join(cgroup *g)
 {
-	g->join = JOIN_NONE;
 	timer_disarm(&g->join_timer);
+	if (g->commits_unwritten > 0) {
+		/* Commits checked against this generation are still being
+		 * written: hand out the next one when they are (invariants). */
+		g->join_deferred = true;
+		return;
+	}
+	g->join_deferred = false;
+	g->join = JOIN_NONE;
 
 	/* Dynamic members that did not rejoin in time are gone; static ones
 	 * stay until their session expires. */
@@ -1485,7 +1506,7 @@ static void on_empty_expiry(void *owner)
 
 	if (g->state != GROUP_EMPTY)
 		return;
-	if (g->pending) {
+	if (g->pending || g->commits_unwritten > 0) {
 		timer_arm(&g->empty_timer, C.opt.empty_group_retention_ms);
 		return;
 	}
@@ -1537,6 +1558,38 @@ int16_t coord_commit_check(kstr group_id, kstr member_id, kstr group_instance_id
 		break;
 	}
 	return KERR_NONE;
+}
+
+int16_t coord_commit_hold(kstr group_id, bool transactional, bool *held)
+{
+	cgroup *g = group_find(group_id);
+
+	*held = false;
+	if (!g)
+		return KERR_NONE; /* nothing in memory to protect */
+	if (g->join_deferred) {
+		/* The next generation is due: this commit's generation is
+		 * over. Producers retry COORDINATOR_LOAD_IN_PROGRESS and then
+		 * learn the outcome; consumers rejoin on REBALANCE_IN_PROGRESS. */
+		return transactional ? KERR_COORDINATOR_LOAD_IN_PROGRESS
+				     : KERR_REBALANCE_IN_PROGRESS;
+	}
+	g->commits_unwritten++;
+	*held = true;
+	return KERR_NONE;
+}
+
+void coord_commit_release(kstr group_id)
+{
+	cgroup *g = group_find(group_id);
+
+	if (!g || g->commits_unwritten <= 0)
+		return; /* the coordinator was shut down since */
+	if (--g->commits_unwritten > 0 || !g->join_deferred)
+		return;
+	g->join_deferred = false;
+	if (g->state == GROUP_PREPARING_REBALANCE)
+		complete_join(g);
 }
 
 /* ---- DescribeGroups, ListGroups, DeleteGroups, OffsetDelete ---- */
@@ -1601,6 +1654,8 @@ int16_t coord_delete(kstr group_id, bool *known)
 		return KERR_NONE;
 	if (g->state != GROUP_EMPTY)
 		return KERR_NON_EMPTY_GROUP;
+	if (g->commits_unwritten > 0)
+		return KERR_COORDINATOR_LOAD_IN_PROGRESS; /* retriable: a commit is landing */
 	log_info("group %s deleted", g->group_id.ptr);
 	group_forget(g);
 	return KERR_NONE;

@@ -174,6 +174,20 @@ int16_t coord_leave(kstr group_id, coord_leave_member *members, int n);
 int16_t coord_commit_check(kstr group_id, kstr member_id, kstr group_instance_id,
 			   int32_t generation_id);
 
+/*
+ * A commit that passed its check is about to be written: until
+ * coord_commit_release() says the write finished (committed or failed), the
+ * group hands out no new generation and is not forgotten, so the commit
+ * cannot land after its member was replaced. *held says whether the group
+ * was held (it is not when not in memory); release exactly once per hold,
+ * with the same group id, when the write is over. Returns
+ * REBALANCE_IN_PROGRESS (COORDINATOR_LOAD_IN_PROGRESS for a transactional
+ * commit) when a new generation is already waiting for earlier commits; the
+ * caller then writes nothing. A group not in memory is not held (NONE).
+ */
+int16_t coord_commit_hold(kstr group_id, bool transactional, bool *held);
+void coord_commit_release(kstr group_id);
+
 /* ---- DescribeGroups, ListGroups, DeleteGroups, OffsetDelete ---- */
 
 typedef struct coord_member_info {

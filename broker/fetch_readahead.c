@@ -217,7 +217,7 @@ static void ra_done(void *arg, PGresult **res, int n, const char *err, const cha
 	}
 }
 
-void readahead_start(conn_slot *slot, struct pgconn *db, int isolation,
+void readahead_start(conn_slot *slot, struct pool_lane *db, int isolation,
 		     const readahead_part *parts, const db_stmt *stmts, int n, size_t estimate)
 {
 	readahead *ra = calloc(1, sizeof(*ra));
@@ -254,3 +254,5 @@ void readahead_start(conn_slot *slot, struct pgconn *db, int isolation,
 	slot->release = ra_release;
 	db_submit(db, stmts, n, ra_done, ra);
 }
+
+size_t readahead_bytes(void) { return ra_bytes; }

@@ -52,8 +52,11 @@ bool readahead_room(size_t estimate);
 
 /* Run stmts[i] (reading parts[i]) on db and keep the results in the slot,
  * which must be empty. */
-void readahead_start(conn_slot *slot, struct pgconn *db, int isolation,
+void readahead_start(conn_slot *slot, struct pool_lane *db, int isolation,
 		     const readahead_part *parts, const db_stmt *stmts, int n, size_t estimate);
+
+/* Bytes of read-ahead results held over all clients, for the metrics. */
+size_t readahead_bytes(void);
 
 /* Records were deleted: results read before now are never served. */
 void fetch_readahead_forget(void);

@@ -18,6 +18,7 @@
 #include "hutil.h"
 #include "kerr.h"
 #include "log.h"
+#include "validate.h"
 
 #define HELD_SWEEP_MS 100
 
@@ -166,12 +167,17 @@ static void on_sync_done(void *waiter, const coord_sync_result *r)
 }
 
 /* A failed group or offsets statement: retriable trouble makes clients look for the
- * coordinator again and retry, as when a Kafka coordinator moves. */
+ * coordinator again and retry, as when a Kafka coordinator moves; a value
+ * PostgreSQL refused is the request's fault (validate.h). */
 int16_t group_db_error(const char *what, const char *err, const char *sqlstate, bool retriable)
 {
 	if (db_error_retriable(sqlstate, retriable)) {
 		log_warn("%s: %s", what, err);
 		return KERR_COORDINATOR_NOT_AVAILABLE;
+	}
+	if (sqlstate_bad_input(sqlstate)) {
+		log_warn("%s: refused a value of the request: %s", what, err);
+		return KERR_INVALID_REQUEST;
 	}
 	log_error("%s: %s", what, err);
 	return KERR_UNKNOWN_SERVER_ERROR;

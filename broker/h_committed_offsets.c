@@ -13,30 +13,24 @@
 #include "handlers.h"
 #include "kerr.h"
 #include "log.h"
+#include "offset_rows.h"
 #include "params.h"
 #include "pgbin.h"
 #include "pool.h"
 #include "validate.h"
 
-/* One partition of an OffsetCommit, OffsetFetch or OffsetDelete. */
-typedef struct tp_ref {
-	kstr topic;
-	int32_t partition;
-	int16_t *error_code; /* where its answer goes */
-	void *out;           /* the API's per-partition result */
-} tp_ref;
-
 typedef struct oc_ctx {
 	request *req;
-	tp_ref *parts; /* sent to PostgreSQL */
+	part_ref *parts; /* sent to PostgreSQL */
 	int nparts;
+	bool held; /* coord_commit_hold() until the write is over */
 } oc_ctx;
 
 typedef struct of_group {
 	kstr group_id;
 	bool all;         /* null topics: every committed offset */
 	karray in_topics; /* offset_fetch_req_topic */
-	tp_ref *parts;    /* listed partitions, in request order */
+	part_ref *parts;  /* listed partitions, in request order */
 	int nparts;
 	int stmt;       /* index of its statement in the job, -1 if none */
 	karray *topics; /* response topics (filled for "all") */
@@ -52,12 +46,11 @@ typedef struct of_ctx {
 typedef struct od_ctx {
 	request *req;
 	bool known;
-	tp_ref *parts;
+	part_ref *parts;
 	int nparts;
 } od_ctx;
 
 static kstr kempty(kstr s);
-static void tp_arrays(const tp_ref *parts, int n, pgarray *topics, pgarray *partitions);
 static void oc_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		    bool retriable);
 static void of_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
@@ -68,18 +61,6 @@ static void od_done(void *arg, PGresult **res, int n, const char *err, const cha
 
 /* Metadata written as NULL with SQL reads as Kafka's "no metadata", "". */
 static kstr kempty(kstr s) { return s.len < 0 ? KSTR_LIT("") : s; }
-
-static void tp_arrays(const tp_ref *parts, int n, pgarray *topics, pgarray *partitions)
-{
-	pgarray_begin(topics, OID_TEXT, 32 * (size_t)n + 16);
-	pgarray_begin(partitions, OID_INT8, 12 * (size_t)n + 16);
-	for (int i = 0; i < n; i++) {
-		pgarray_add(topics, parts[i].topic);
-		pgarray_add_i64(partitions, parts[i].partition);
-	}
-	pgarray_end(topics);
-	pgarray_end(partitions);
-}
 
 /* ---- OffsetCommit ---- */
 
@@ -96,16 +77,15 @@ void handle_offset_commit(request *req)
 	req->resp = resp;
 	for (int32_t t = 0; t < ntopics; t++)
 		total += topics[t].partitions.count > 0 ? topics[t].partitions.count : 0;
-	c->parts = ARENA_NEW_ARRAY(req->arena, tp_ref, total);
 	offset_commit_resp_topic *rt =
 		ARENA_NEW_ARRAY(req->arena, offset_commit_resp_topic, ntopics);
 	resp->topics = karray_of(rt, ntopics);
 
 	/* v0 has neither generation nor member: a "simple" commit. Kafka
 	 * does not consult the coordinator for a commit of nothing. A group
-	 * id that PostgreSQL text cannot hold cannot have offsets. */
+	 * id that PostgreSQL cannot store (validate.h) cannot have offsets. */
 	int16_t group_error = KERR_NONE;
-	if (total > 0 && !pgtext_valid(b->group_id))
+	if (total > 0 && !pgid_valid(b->group_id))
 		group_error = KERR_INVALID_GROUP_ID;
 	else if (total > 0)
 		group_error = coord_commit_check(
@@ -113,10 +93,8 @@ void handle_offset_commit(request *req)
 			b->group_instance_id,
 			req->api_version >= 1 ? b->generation_id_or_member_epoch : -1);
 
-	pgarray offsets, epochs, metadata;
-	pgarray_begin(&offsets, OID_INT8, 12 * (size_t)total + 16);
-	pgarray_begin(&epochs, OID_INT8, 12 * (size_t)total + 16);
-	pgarray_begin(&metadata, OID_TEXT, 16 * (size_t)total + 16);
+	offset_rows rows;
+	offset_rows_begin(&rows, req->arena, total, OID_INT8);
 	for (int32_t t = 0; t < ntopics; t++) {
 		const offset_commit_req_partition *in = topics[t].partitions.items;
 		int32_t np = topics[t].partitions.count > 0 ? topics[t].partitions.count : 0;
@@ -126,62 +104,30 @@ void handle_offset_commit(request *req)
 		rt[t].partitions = karray_of(rp, np);
 		for (int32_t p = 0; p < np; p++) {
 			rp[p].partition_index = in[p].partition_index;
-			if (group_error) {
+			if (group_error)
 				rp[p].error_code = group_error;
-				continue;
-			}
-			if (!topic_name_valid(topics[t].name) || in[p].partition_index < 0) {
-				rp[p].error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
-				continue;
-			}
-			if (in[p].committed_metadata.len > OFFSET_METADATA_MAX_BYTES) {
-				rp[p].error_code = KERR_OFFSET_METADATA_TOO_LARGE;
-				continue;
-			}
-			if (in[p].committed_metadata.len >= 0 &&
-			    !pgtext_valid(in[p].committed_metadata)) {
-				rp[p].error_code = KERR_INVALID_REQUEST;
-				continue;
-			}
-			tp_ref *ref = &c->parts[c->nparts++];
-			ref->topic = topics[t].name;
-			ref->partition = in[p].partition_index;
-			ref->error_code = &rp[p].error_code;
-			pgarray_add_i64(&offsets, in[p].committed_offset);
-			pgarray_add_i64(&epochs,
-					req->api_version >= 6 ? in[p].committed_leader_epoch : -1);
-			/* Kafka stores null metadata as "". */
-			pgarray_add(&metadata, in[p].committed_metadata.len < 0
-						       ? KSTR_LIT("")
-						       : in[p].committed_metadata);
+			else
+				rp[p].error_code = offset_rows_add(
+					&rows, topics[t].name, in[p].partition_index,
+					in[p].committed_offset,
+					req->api_version >= 6 ? in[p].committed_leader_epoch : -1,
+					in[p].committed_metadata, &rp[p].error_code);
 		}
 	}
-	pgarray_end(&offsets);
-	pgarray_end(&epochs);
-	pgarray_end(&metadata);
-	if (c->nparts == 0) {
-		pgarray_free(&offsets);
-		pgarray_free(&epochs);
-		pgarray_free(&metadata);
+	/* Checked above; the group now waits for this write (coordinator.h). */
+	if (!offset_rows_end(&rows, b->group_id, false, &c->held)) {
+		offset_rows_free(&rows);
 		request_complete(req);
 		return;
 	}
-	pgarray tnames, tparts;
-	tp_arrays(c->parts, c->nparts, &tnames, &tparts);
+	c->parts = rows.parts;
+	c->nparts = rows.nparts;
 	params p = {0};
 	params_str(&p, req->arena, b->group_id);
-	params_bin(&p, tnames.w.buf, (int)tnames.w.len);
-	params_bin(&p, tparts.w.buf, (int)tparts.w.len);
-	params_bin(&p, offsets.w.buf, (int)offsets.w.len);
-	params_bin(&p, epochs.w.buf, (int)epochs.w.len);
-	params_bin(&p, metadata.w.buf, (int)metadata.w.len);
+	offset_rows_params(&rows, &p);
 	db_stmt st = params_stmt(Q_OFFSET_COMMIT, &p, 0);
 	db_submit(req->db, &st, 1, oc_done, c);
-	pgarray_free(&tnames);
-	pgarray_free(&tparts);
-	pgarray_free(&offsets);
-	pgarray_free(&epochs);
-	pgarray_free(&metadata);
+	offset_rows_free(&rows);
 }
 
 static void oc_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
@@ -190,6 +136,8 @@ static void oc_done(void *arg, PGresult **res, int n, const char *err, const cha
 	oc_ctx *c = arg;
 	(void)n;
 
+	if (c->held)
+		coord_commit_release(((const offset_commit_req *)c->req->body)->group_id);
 	if (err) {
 		/* A topic deleted while we committed to it. */
 		int16_t e = sqlstate && strcmp(sqlstate, "23503") == 0
@@ -277,7 +225,7 @@ void handle_offset_fetch(request *req)
 		for (int32_t t = 0; t < nt; t++)
 			total += in[t].partition_indexes.count > 0 ? in[t].partition_indexes.count
 								   : 0;
-		g->parts = ARENA_NEW_ARRAY(req->arena, tp_ref, total);
+		g->parts = ARENA_NEW_ARRAY(req->arena, part_ref, total);
 		for (int32_t t = 0; t < nt; t++) {
 			const int32_t *idx = in[t].partition_indexes.items;
 			int32_t np = in[t].partition_indexes.count > 0
@@ -306,7 +254,8 @@ void handle_offset_fetch(request *req)
 		for (int k = 0; k < g->nparts; k++)
 			if (!pgtext_valid(g->parts[k].topic))
 				g->parts[k].topic = KSTR_LIT("");
-		tp_arrays(g->parts, g->nparts, &arrays[narrays], &arrays[narrays + 1]);
+		part_ref_arrays(g->parts, g->nparts, OID_INT8, &arrays[narrays],
+				&arrays[narrays + 1]);
 		params_bin(p, arrays[narrays].w.buf, (int)arrays[narrays].w.len);
 		params_bin(p, arrays[narrays + 1].w.buf, (int)arrays[narrays + 1].w.len);
 		narrays += 2;
@@ -433,7 +382,7 @@ void handle_offset_delete(request *req)
 	}
 	for (int32_t t = 0; t < ntopics; t++)
 		total += topics[t].partitions.count > 0 ? topics[t].partitions.count : 0;
-	c->parts = ARENA_NEW_ARRAY(req->arena, tp_ref, total);
+	c->parts = ARENA_NEW_ARRAY(req->arena, part_ref, total);
 	offset_delete_resp_topic *rt =
 		ARENA_NEW_ARRAY(req->arena, offset_delete_resp_topic, ntopics);
 	resp->topics = karray_of(rt, ntopics);
@@ -456,7 +405,7 @@ void handle_offset_delete(request *req)
 				rp[p].error_code = KERR_GROUP_SUBSCRIBED_TO_TOPIC;
 				continue;
 			}
-			tp_ref *ref = &c->parts[c->nparts++];
+			part_ref *ref = &c->parts[c->nparts++];
 			ref->topic = topics[t].name;
 			ref->partition = in[p].partition_index;
 			ref->error_code = &rp[p].error_code;
@@ -466,7 +415,7 @@ void handle_offset_delete(request *req)
 	params_str(p1, req->arena, b->group_id);
 	db_stmt stmts[2] = {params_stmt(Q_GROUP_HAS_OFFSETS, p1, 0)};
 	pgarray tnames, tparts;
-	tp_arrays(c->parts, c->nparts, &tnames, &tparts);
+	part_ref_arrays(c->parts, c->nparts, OID_INT8, &tnames, &tparts);
 	params *p2 = arena_alloc(req->arena, sizeof(*p2));
 	params_str(p2, req->arena, b->group_id);
 	params_bin(p2, tnames.w.buf, (int)tnames.w.len);

@@ -590,6 +590,13 @@ static void fetch_wait(fetch_ctx *c)
 	fetch_arm(c);
 	if (!c->timer) {
 		struct timeval tv = {body->max_wait_ms / 1000, (body->max_wait_ms % 1000) * 1000};
+		kstr cid = c->req->client_id;
+		/* The e2e tests wait for this line to know a consumer is parked. */
+		log_debug("fetch: client %.*s waits up to %d ms on %d partitions, first %.*s-%d",
+			  cid.len > 0 ? cid.len : 0, cid.len > 0 ? cid.ptr : "", body->max_wait_ms,
+			  c->nparts, c->nparts ? c->parts[0].topic.len : 0,
+			  c->nparts ? c->parts[0].topic.ptr : "",
+			  c->nparts ? c->parts[0].in->partition : -1);
 		c->timer = evtimer_new(handler_base, fetch_timeout, c);
 		evtimer_add(c->timer, &tv);
 		c->prev = NULL;
@@ -634,6 +641,9 @@ static void fetch_timeout(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 
 	c->expired = true;
+	kstr cid = c->req->client_id;
+	log_debug("fetch: client %.*s: max_wait_ms passed", cid.len > 0 ? cid.len : 0,
+		  cid.len > 0 ? cid.ptr : "");
 	if (!c->waiting)
 		return; /* a round is running; it sees expired and finishes */
 	fetch_unwait(c);
@@ -672,6 +682,14 @@ void fetch_shutdown(void)
 		}
 		fetch_finish(c);
 	}
+}
+
+size_t fetch_waiting_count(void)
+{
+	size_t n = 0;
+	for (const fetch_ctx *c = waiting_fetches; c; c = c->next)
+		n += c->waiting;
+	return n;
 }
 
 /* ---- read-ahead (fetch_readahead.c keeps the results) ---- */

@@ -13,7 +13,6 @@
  * where that abort wrote markers are woken, so read_committed fetches
  * waiting on them see the last stable offset move.
  */
-#include <string.h>
 
 #include "config.h"
 #include "handlers.h"
@@ -39,8 +38,8 @@ void handle_init_producer_id(request *req)
 	resp->producer_id = -1;
 	resp->producer_epoch = -1;
 	/* "" is refused as the Java coordinator does (the Java client never
-	 * sends it), and so is an id PostgreSQL text cannot hold. */
-	if (txn_id.len == 0 || (txn_id.len > 0 && !pgtext_valid(txn_id))) {
+	 * sends it), and so is an id PostgreSQL cannot store (validate.h). */
+	if (txn_id.len == 0 || (txn_id.len > 0 && !pgid_valid(txn_id))) {
 		resp->error_code = KERR_INVALID_REQUEST;
 		request_complete(req);
 		return;
@@ -81,12 +80,14 @@ static void ip_done(void *arg, PGresult **res, int n, const char *err, const cha
 		bool again = db_error_retriable(sqlstate, retriable);
 		if (again)
 			resp->error_code = KERR_COORDINATOR_NOT_AVAILABLE;
-		else if (sqlstate && strncmp(sqlstate, "22", 2) == 0)
-			resp->error_code = KERR_INVALID_REQUEST; /* not UTF-8 */
+		else if (sqlstate_bad_input(sqlstate))
+			resp->error_code = KERR_INVALID_REQUEST; /* validate.h */
 		else
 			resp->error_code = KERR_UNKNOWN_SERVER_ERROR;
 		if (resp->error_code == KERR_UNKNOWN_SERVER_ERROR)
 			log_error("InitProducerId failed: %s", err);
+		else if (resp->error_code == KERR_INVALID_REQUEST)
+			log_warn("InitProducerId: refused a value of the request: %s", err);
 		request_complete(req);
 		return;
 	}

@@ -5,6 +5,13 @@
  * read_committed (isolation_level 1, v2+) sees the log up to the last
  * stable offset, as in Kafka: LATEST is the LSO, and a record found by
  * timestamp at or after it is not found.
+ *
+ * A search compares Kafka's int64 timestamps (kafka.records.timestamp_ms),
+ * so any timestamp works, Long.MAX_VALUE (what Java's offsetsForTimes
+ * callers send) included. Negative timestamps other than Kafka's special
+ * values, and the special values of later versions (-4 EARLIEST_LOCAL from
+ * v8, -5 LATEST_TIERED from v9), are UNSUPPORTED_VERSION, as
+ * ReplicaManager.isListOffsetsTimestampUnsupported answers them.
  */
 #include "arena_str.h"
 #include "handlers.h"
@@ -129,14 +136,18 @@ static void lo_done(void *arg, PGresult **res, int n, const char *err, const cha
 		    bool retriable)
 {
 	lo_ctx *c = arg;
+	/* A failure that a retry cannot fix must not be answered with a
+	 * retriable error: a client would retry forever. */
+	bool retry = err && db_error_retriable(sqlstate, retriable);
 	(void)n;
 
+	if (err && !retry)
+		log_error("list offsets failed: %s", err);
 	for (int i = 0; i < c->nparts; i++) {
 		lo_part *lp = &c->parts[i];
 		if (err) {
-			if (!db_error_retriable(sqlstate, retriable))
-				log_error("list offsets failed: %s", err);
-			lp->out->error_code = KERR_KAFKA_STORAGE_ERROR;
+			lp->out->error_code =
+				retry ? KERR_KAFKA_STORAGE_ERROR : KERR_UNKNOWN_SERVER_ERROR;
 			continue;
 		}
 		const PGresult *r = res[i];
@@ -183,7 +194,7 @@ static void lo_done(void *arg, PGresult **res, int n, const char *err, const cha
 			break;
 		}
 	}
-	if (err)
+	if (retry)
 		log_warn("list offsets failed: %s", err);
 	request_complete(c->req);
 }

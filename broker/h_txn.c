@@ -22,6 +22,7 @@
 #include "hutil.h"
 #include "kerr.h"
 #include "log.h"
+#include "offset_rows.h"
 #include "params.h"
 #include "pgbin.h"
 #include "pool.h"
@@ -37,23 +38,16 @@ static const char *const txn_state_names[] = {
 	"PrepareCommit", "PrepareAbort", "PrepareEpochFence", "Dead",
 };
 
-/* One partition of an AddPartitionsToTxn or TxnOffsetCommit. */
-typedef struct txn_part {
-	kstr topic;
-	int32_t partition;
-	int16_t *error_code; /* where its answer goes */
-} txn_part;
-
 typedef struct parts_ctx {
 	request *req;
-	txn_part *parts; /* sent to PostgreSQL, in this order */
+	part_ref *parts; /* sent to PostgreSQL, in this order */
 	int nparts;
+	bool held; /* TxnOffsetCommit: coord_commit_hold() until written */
 } parts_ctx;
 
 static int16_t txn_db_error(const char *what, const char *err, const char *sqlstate,
 			    bool retriable);
 static int16_t fenced_for(const request *req, int16_t error_code);
-static void parts_arrays(const txn_part *parts, int n, pgarray *topics, pgarray *partitions);
 static void parts_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		       bool retriable);
 static bool ap_prepare(request *req, parts_ctx *c);
@@ -73,15 +67,17 @@ static void lt_done(void *arg, PGresult **res, int n, const char *err, const cha
 
 /* A failed coordinator statement. Retriable trouble sends the client
  * looking for the coordinator again, as when a Kafka coordinator moves; a
- * value PostgreSQL refused (invalid UTF-8: class 22) is the request's fault. */
+ * value PostgreSQL refused is the request's fault (validate.h). */
 static int16_t txn_db_error(const char *what, const char *err, const char *sqlstate, bool retriable)
 {
 	if (db_error_retriable(sqlstate, retriable)) {
 		log_warn("%s: %s", what, err);
 		return KERR_COORDINATOR_NOT_AVAILABLE;
 	}
-	if (sqlstate && strncmp(sqlstate, "22", 2) == 0)
+	if (sqlstate_bad_input(sqlstate)) {
+		log_warn("%s: refused a value of the request: %s", what, err);
 		return KERR_INVALID_REQUEST;
+	}
 	log_error("%s: %s", what, err);
 	return KERR_UNKNOWN_SERVER_ERROR;
 }
@@ -96,18 +92,6 @@ static int16_t fenced_for(const request *req, int16_t error_code)
 	return error_code;
 }
 
-static void parts_arrays(const txn_part *parts, int n, pgarray *topics, pgarray *partitions)
-{
-	pgarray_begin(topics, OID_TEXT, 32 * (size_t)n + 16);
-	pgarray_begin(partitions, OID_INT4, 8 * (size_t)n + 16);
-	for (int i = 0; i < n; i++) {
-		pgarray_add(topics, parts[i].topic);
-		pgarray_add_i32(partitions, parts[i].partition);
-	}
-	pgarray_end(topics);
-	pgarray_end(partitions);
-}
-
 /* AddPartitionsToTxn and TxnOffsetCommit: one row per partition sent, in
  * the order sent, whose third column is its error code. */
 static void parts_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
@@ -118,6 +102,8 @@ static void parts_done(void *arg, PGresult **res, int n, const char *err, const 
 	int16_t e = KERR_NONE;
 	(void)n;
 
+	if (c->held)
+		coord_commit_release(((const txn_offset_commit_req *)req->body)->group_id);
 	if (err)
 		e = txn_db_error(req->api_key == API_TXN_OFFSET_COMMIT ? "TxnOffsetCommit"
 								       : "AddPartitionsToTxn",
@@ -154,7 +140,7 @@ static bool ap_prepare(request *req, parts_ctx *c)
 
 	for (int32_t t = 0; t < nt; t++)
 		total += in[t].partitions.count > 0 ? in[t].partitions.count : 0;
-	c->parts = ARENA_NEW_ARRAY(req->arena, txn_part, total);
+	c->parts = ARENA_NEW_ARRAY(req->arena, part_ref, total);
 	add_partitions_to_txn_topic_result *rt =
 		ARENA_NEW_ARRAY(req->arena, add_partitions_to_txn_topic_result, nt);
 	resp->results_by_topic_v3_and_below = karray_of(rt, nt);
@@ -166,7 +152,7 @@ static bool ap_prepare(request *req, parts_ctx *c)
 		rt[t].name = in[t].name;
 		rt[t].results_by_partition = karray_of(rp, np);
 		for (int32_t p = 0; p < np; p++) {
-			txn_part *ref = &c->parts[c->nparts++];
+			part_ref *ref = &c->parts[c->nparts++];
 			rp[p].partition_index = idx[p];
 			rp[p].partition_error_code = all_error;
 			ref->topic = in[t].name;
@@ -198,7 +184,7 @@ void handle_add_partitions_to_txn(request *req)
 		return;
 	}
 	pgarray topics, partitions;
-	parts_arrays(c->parts, c->nparts, &topics, &partitions);
+	part_ref_arrays(c->parts, c->nparts, OID_INT4, &topics, &partitions);
 	params p = {0};
 	params_str(&p, req->arena, b->v3_and_below_transactional_id);
 	params_int(&p, req->arena, b->v3_and_below_producer_id);
@@ -224,7 +210,7 @@ void handle_add_offsets_to_txn(request *req)
 		request_complete(req);
 		return;
 	}
-	if (!pgtext_valid(b->group_id)) {
+	if (!pgid_valid(b->group_id)) {
 		resp->error_code = KERR_INVALID_GROUP_ID;
 		request_complete(req);
 		return;
@@ -342,7 +328,6 @@ void handle_txn_offset_commit(request *req)
 	req->resp = resp;
 	for (int32_t t = 0; t < ntopics; t++)
 		total += topics[t].partitions.count > 0 ? topics[t].partitions.count : 0;
-	c->parts = ARENA_NEW_ARRAY(req->arena, txn_part, total);
 	txn_offset_commit_resp_topic *rt =
 		ARENA_NEW_ARRAY(req->arena, txn_offset_commit_resp_topic, ntopics);
 	resp->topics = karray_of(rt, ntopics);
@@ -350,15 +335,13 @@ void handle_txn_offset_commit(request *req)
 	int16_t all_error = KERR_NONE;
 	if (!pgtext_valid(b->transactional_id) || b->transactional_id.len == 0)
 		all_error = KERR_INVALID_REQUEST;
-	else if (!pgtext_valid(b->group_id))
+	else if (!pgid_valid(b->group_id))
 		all_error = KERR_INVALID_GROUP_ID;
 	else if (total > 0)
 		all_error = toc_group_check(req);
 
-	pgarray offsets, epochs, metadata;
-	pgarray_begin(&offsets, OID_INT8, 12 * (size_t)total + 16);
-	pgarray_begin(&epochs, OID_INT4, 8 * (size_t)total + 16);
-	pgarray_begin(&metadata, OID_TEXT, 16 * (size_t)total + 16);
+	offset_rows rows;
+	offset_rows_begin(&rows, req->arena, total, OID_INT4);
 	for (int32_t t = 0; t < ntopics; t++) {
 		const txn_offset_commit_req_partition *in = topics[t].partitions.items;
 		int32_t np = topics[t].partitions.count > 0 ? topics[t].partitions.count : 0;
@@ -367,63 +350,34 @@ void handle_txn_offset_commit(request *req)
 		rt[t].name = topics[t].name;
 		rt[t].partitions = karray_of(rp, np);
 		for (int32_t p = 0; p < np; p++) {
-			kstr md = in[p].committed_metadata;
 			rp[p].partition_index = in[p].partition_index;
-			if (all_error) {
+			if (all_error)
 				rp[p].error_code = all_error;
-				continue;
-			}
-			if (!topic_name_valid(topics[t].name) || in[p].partition_index < 0) {
-				rp[p].error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
-				continue;
-			}
-			if (md.len > OFFSET_METADATA_MAX_BYTES) {
-				rp[p].error_code = KERR_OFFSET_METADATA_TOO_LARGE;
-				continue;
-			}
-			if (md.len >= 0 && !pgtext_valid(md)) {
-				rp[p].error_code = KERR_INVALID_REQUEST;
-				continue;
-			}
-			txn_part *ref = &c->parts[c->nparts++];
-			ref->topic = topics[t].name;
-			ref->partition = in[p].partition_index;
-			ref->error_code = &rp[p].error_code;
-			pgarray_add_i64(&offsets, in[p].committed_offset);
-			pgarray_add_i32(&epochs, in[p].committed_leader_epoch);
-			/* Kafka stores null metadata as "". */
-			pgarray_add(&metadata, md.len < 0 ? KSTR_LIT("") : md);
+			else
+				rp[p].error_code = offset_rows_add(
+					&rows, topics[t].name, in[p].partition_index,
+					in[p].committed_offset, in[p].committed_leader_epoch,
+					in[p].committed_metadata, &rp[p].error_code);
 		}
 	}
-	pgarray_end(&offsets);
-	pgarray_end(&epochs);
-	pgarray_end(&metadata);
-	if (c->nparts == 0) {
-		pgarray_free(&offsets);
-		pgarray_free(&epochs);
-		pgarray_free(&metadata);
+	/* The pending offset must be written before the group's next
+	 * generation can read offsets (coordinator.h). */
+	if (!offset_rows_end(&rows, b->group_id, true, &c->held)) {
+		offset_rows_free(&rows);
 		request_complete(req);
 		return;
 	}
-	pgarray tnames, tparts;
-	parts_arrays(c->parts, c->nparts, &tnames, &tparts);
+	c->parts = rows.parts;
+	c->nparts = rows.nparts;
 	params p = {0};
 	params_str(&p, req->arena, b->transactional_id);
 	params_str(&p, req->arena, b->group_id);
 	params_int(&p, req->arena, b->producer_id);
 	params_int(&p, req->arena, b->producer_epoch);
-	params_bin(&p, tnames.w.buf, (int)tnames.w.len);
-	params_bin(&p, tparts.w.buf, (int)tparts.w.len);
-	params_bin(&p, offsets.w.buf, (int)offsets.w.len);
-	params_bin(&p, epochs.w.buf, (int)epochs.w.len);
-	params_bin(&p, metadata.w.buf, (int)metadata.w.len);
+	offset_rows_params(&rows, &p);
 	db_stmt st = params_stmt(Q_TXN_OFFSET_COMMIT, &p, 0);
 	db_submit(req->db, &st, 1, parts_done, c);
-	pgarray_free(&tnames);
-	pgarray_free(&tparts);
-	pgarray_free(&offsets);
-	pgarray_free(&epochs);
-	pgarray_free(&metadata);
+	offset_rows_free(&rows);
 }
 
 /* ---- DescribeTransactions ---- */
@@ -551,7 +505,14 @@ void handle_list_transactions(request *req)
 	kstr *unknown = ARENA_NEW_ARRAY(req->arena, kstr, ns);
 	int nunknown = 0;
 	pgarray known, ids;
+	/* v1: transactions ongoing for at least this long. None started
+	 * before the Unix epoch, so a longer duration than now_ms() keeps the
+	 * same nothing, and PostgreSQL's intervals and times cannot take
+	 * every int64 of milliseconds. */
+	int64_t duration = req->api_version >= 1 ? b->duration_filter : -1;
 
+	if (duration > now_ms())
+		duration = now_ms();
 	req->resp = resp;
 	/* Filters by state name: unknown names are reported, and match
 	 * nothing (an all-unknown filter lists nothing, as in Java). */
@@ -582,7 +543,7 @@ void handle_list_transactions(request *req)
 		params_bin(&p, ids.w.buf, (int)ids.w.len);
 	else
 		params_str(&p, req->arena, KSTR_NULL);
-	params_int(&p, req->arena, req->api_version >= 1 ? b->duration_filter : -1);
+	params_int(&p, req->arena, duration);
 	db_stmt st = params_stmt(Q_LIST_TXNS, &p, 0);
 	db_submit(req->db, &st, 1, lt_done, req);
 	pgarray_free(&known);

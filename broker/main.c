@@ -17,6 +17,7 @@
 #include "config.h"
 #include "handlers.h"
 #include "log.h"
+#include "metrics_http.h"
 #include "pool.h"
 #include "queries.h"
 #include "server.h"
@@ -79,6 +80,11 @@ int main(int argc, char **argv)
 		rc = 1;
 		goto shutdown;
 	}
+	if (g_config.metrics_host &&
+	    metrics_http_start(M.base, g_config.metrics_host, g_config.metrics_port) < 0) {
+		rc = 1;
+		goto shutdown;
+	}
 
 	M.ev_sigint = evsignal_new(M.base, SIGINT, on_signal, NULL);
 	M.ev_sigterm = evsignal_new(M.base, SIGTERM, on_signal, NULL);
@@ -93,6 +99,7 @@ int main(int argc, char **argv)
 	event_base_dispatch(M.base);
 
 shutdown:
+	metrics_http_stop();
 	server_stop();
 	stream_stop();
 	handlers_shutdown();
@@ -127,6 +134,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	M.stopping = true;
 	log_info("received %s; shutting down (%zu requests in flight)", name,
 		 server_requests_in_flight());
+	/* Probes see the broker go at once, not after the drain. */
+	metrics_http_stop();
 	server_stop();
 	M.drain_left_ms = DRAIN_MS;
 	arm_drain();

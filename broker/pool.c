@@ -17,6 +17,29 @@
  * Callbacks never run inside db_submit(): a job that cannot be sent (the
  * connection is not up, or the send failed) goes to the connection's fail
  * queue, which a zero-timeout event empties from the event loop.
+ *
+ * Dispatch. PostgreSQL runs the jobs of one connection one after another,
+ * so a job waiting for a lock holds up every job sent behind it on that
+ * connection. Jobs therefore are not pinned to a connection per client:
+ *
+ *   - a lane (a client connection) with jobs on a connection sends its next
+ *     job to the same connection, behind them: a lane's jobs run in order;
+ *   - a lane with nothing in flight, or a job without a lane, goes to the
+ *     connection with the fewest jobs among those that are moving: fewer
+ *     than PIPELINE_MAX jobs, and the one running (the head) started less
+ *     than STALL_MS ago; an idle connection always qualifies; on a tie, the
+ *     one whose head started last;
+ *   - when none qualifies the job waits in the pool's pending queue (lane
+ *     order kept) and is sent as soon as one does: when a job finishes or a
+ *     connection comes up. Jobs fail at once only when no connection is up
+ *     or coming up.
+ *
+ * So a job stuck on a lock delays its own lane, and at most the
+ * PIPELINE_MAX - 1 jobs of other lanes sent behind it in its first STALL_MS;
+ * everything else goes to the other connections. A single client still
+ * pipelines all its jobs on one connection, and under load each connection
+ * keeps up to PIPELINE_MAX jobs queued, so PostgreSQL never idles between
+ * them.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +51,7 @@
 
 #include "log.h"
 #include "pool.h"
+#include "sqlstate.h"
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
@@ -35,6 +59,10 @@
 #define CONNECT_TIMEOUT_MS 10000
 /* Bounds the rounds of resubmission by callbacks during pool_shutdown. */
 #define SHUTDOWN_ROUNDS 100
+/* Dispatch (see the top of the file): a connection takes jobs of new lanes
+ * while it has fewer than PIPELINE_MAX and its head has run < STALL_MS. */
+#define PIPELINE_MAX 4
+#define STALL_MS 20
 
 typedef enum conn_state {
 	PC_WAITING,    /* down; the reconnect timer is armed */
@@ -44,8 +72,12 @@ typedef enum conn_state {
 	PC_CLOSED, /* pool_shutdown */
 } conn_state;
 
+typedef struct pgconn pgconn;
+
 typedef struct job {
 	struct job *next;
+	pool_lane *lane;     /* NULL: unordered */
+	struct pgconn *conn; /* where it was sent; NULL while pending */
 	db_done_fn cb;
 	void *arg;
 	int n;
@@ -62,6 +94,15 @@ typedef struct jobq {
 	job *head, *tail;
 	int n;
 } jobq;
+
+struct pool_lane {
+	struct pgconn *conn; /* where its jobs are, while on_conn > 0 */
+	int on_conn;         /* jobs sent to conn, not finished */
+	int npending;        /* jobs in P.pending */
+	int queued;          /* jobs submitted, not finished */
+	unsigned blocked;    /* dispatch_pending pass that kept one of its jobs */
+	bool freed;          /* its owner is done: free when queued == 0 */
+};
 
 struct pgconn {
 	int id;
@@ -83,6 +124,7 @@ struct pgconn {
 	bool ever_up;
 	bool outage_logged; /* one line per outage, not per attempt */
 	struct timespec down_since;
+	struct timespec head_since; /* when sent.head started running */
 };
 
 static struct {
@@ -94,6 +136,11 @@ static struct {
 	const pool_statement *stmts; /* prepared on every connection */
 	int nstmts;
 	char *prepare_error_logged; /* the last prepare failure logged */
+	jobq pending;               /* no connection could take them yet */
+	jobq failq;                 /* jobs failed before reaching a connection */
+	struct event *ev_fail;      /* empties failq from the loop */
+	unsigned pass;              /* dispatch_pending passes */
+	unsigned long failures;     /* conn_fail calls, for pool_get_stats */
 } P;
 
 static void conn_start(pgconn *c);
@@ -106,6 +153,15 @@ static void on_read(evutil_socket_t fd, short what, void *arg);
 static void on_write(evutil_socket_t fd, short what, void *arg);
 static void on_timer(evutil_socket_t fd, short what, void *arg);
 static void on_fail_queue(evutil_socket_t fd, short what, void *arg);
+static void on_pool_fail_queue(evutil_socket_t fd, short what, void *arg);
+static void route(job *j);
+static void conn_submit(pgconn *c, job *j);
+static pgconn *pick_conn(void);
+static bool pool_may_come_up(void);
+static void dispatch_pending(void);
+static void fail_pending_if_down(void);
+static void sent_push(pgconn *c, job *j);
+static void lane_maybe_free(pool_lane *l);
 static void conn_drain(pgconn *c);
 static int conn_flush(pgconn *c);
 static void conn_fail(pgconn *c, const char *why, bool quiet);
@@ -122,7 +178,6 @@ static void job_fail(job *j, const char *msg, bool retriable);
 static void jobq_push(jobq *q, job *j);
 static job *jobq_pop(jobq *q);
 static void jobq_take(jobq *dst, jobq *src);
-static bool sqlstate_retriable(const char *state);
 static char *clean_message(const char *msg);
 static double seconds_since(const struct timespec *t);
 
@@ -151,10 +206,13 @@ int pool_init(struct event_base *base, const char *conninfo, int size,
 	P.nstmts = nstmts > 0 ? nstmts : 0;
 	P.conninfo = strdup(conninfo);
 	P.conns = calloc((size_t)size, sizeof(*P.conns));
-	if (!P.conninfo || !P.conns) {
+	P.ev_fail = event_new(base, -1, 0, on_pool_fail_queue, NULL);
+	if (!P.conninfo || !P.conns || !P.ev_fail) {
 		log_error("pool: out of memory");
 		free(P.conninfo);
 		free(P.conns);
+		if (P.ev_fail)
+			event_free(P.ev_fail);
 		memset(&P, 0, sizeof(P));
 		return -1;
 	}
@@ -191,6 +249,19 @@ void pool_shutdown(void)
 	 */
 	for (int round = 0; round < SHUTDOWN_ROUNDS; round++) {
 		bool any = false;
+		jobq early = {0};
+		job *e;
+
+		while ((e = jobq_pop(&P.pending))) {
+			if (e->lane)
+				e->lane->npending--;
+			jobq_push(&early, e);
+		}
+		jobq_take(&early, &P.failq);
+		while ((e = jobq_pop(&early))) {
+			any = true;
+			job_fail(e, "broker shutting down", true);
+		}
 		for (int i = 0; i < P.size; i++) {
 			pgconn *c = &P.conns[i];
 			jobq dead = {0};
@@ -226,28 +297,52 @@ void pool_shutdown(void)
 			event_free(c->ev_fail);
 		free(c->last_error);
 	}
+	{
+		job *j;
+		if (P.pending.n + P.failq.n > 0)
+			log_error("pool: dropping %d jobs resubmitted during shutdown",
+				  P.pending.n + P.failq.n);
+		jobq_take(&P.failq, &P.pending);
+		while ((j = jobq_pop(&P.failq))) {
+			pool_lane *l = j->lane;
+			job_free(j);
+			if (l) {
+				l->queued--;
+				lane_maybe_free(l);
+			}
+		}
+	}
+	if (P.ev_fail)
+		event_free(P.ev_fail);
 	free(P.conns);
 	free(P.conninfo);
 	free(P.prepare_error_logged);
 	memset(&P, 0, sizeof(P));
 }
 
-pgconn *pool_pick(void)
+pool_lane *pool_lane_new(void)
 {
-	pgconn *best = NULL;
+	pool_lane *l = calloc(1, sizeof(*l));
 
-	if (!P.conns)
-		return NULL;
-	for (int i = 0; i < P.size; i++) {
-		pgconn *c = &P.conns[(P.next_pick + i) % P.size];
-		if (c->state == PC_UP && !c->broken && (!best || c->sent.n < best->sent.n))
-			best = c;
+	if (!l) {
+		log_error("pool: out of memory");
+		abort();
 	}
-	if (!best)
-		best = &P.conns[P.next_pick % P.size];
-	/* rotate the starting point so ties spread over the pool */
-	P.next_pick = (P.next_pick + 1) % P.size;
-	return best;
+	return l;
+}
+
+void pool_lane_free(pool_lane *l)
+{
+	if (!l)
+		return;
+	l->freed = true;
+	lane_maybe_free(l);
+}
+
+static void lane_maybe_free(pool_lane *l)
+{
+	if (l->freed && l->queued == 0)
+		free(l);
 }
 
 bool pool_available(void)
@@ -259,13 +354,206 @@ bool pool_available(void)
 	return false;
 }
 
-void db_submit(pgconn *c, const db_stmt *stmts, int n, db_done_fn cb, void *arg)
+void pool_get_stats(pool_stats *out)
+{
+	*out = (pool_stats){.total = P.size, .queued = P.pending.n, .failures = P.failures};
+	for (int i = 0; i < P.size; i++) {
+		out->up += P.conns[i].state == PC_UP && !P.conns[i].broken;
+		out->queued += P.conns[i].sent.n + P.conns[i].waitq.n;
+	}
+}
+
+void db_submit(pool_lane *l, const db_stmt *stmts, int n, db_done_fn cb, void *arg)
 {
 	job *j = job_new(stmts, n, cb, arg);
 
-	if (!j->invalid && c->state == PC_UP && !c->broken) {
+	j->lane = l;
+	if (l)
+		l->queued++;
+	if (j->invalid || !P.conns) {
+		if (!j->invalid)
+			job_set_error(j, "no connection to PostgreSQL: pool not started", NULL,
+				      true);
+		j->invalid = true; /* keep that error */
+		if (!P.ev_fail) {
+			job_finish(j); /* no pool, no loop: nothing else can run it */
+			return;
+		}
+		jobq_push(&P.failq, j);
+		event_active(P.ev_fail, EV_TIMEOUT, 0);
+		return;
+	}
+	route(j);
+}
+
+/* Send j where the dispatch rules (top of file) say, or keep it pending. */
+static void route(job *j)
+{
+	pool_lane *l = j->lane;
+	pgconn *c;
+
+	if (l && l->npending == 0 && l->on_conn > 0) {
+		conn_submit(l->conn, j);
+		return;
+	}
+	if ((!l || l->npending == 0) && (c = pick_conn())) {
+		conn_submit(c, j);
+		return;
+	}
+	if (!pool_may_come_up()) {
+		char msg[512];
+		const char *why = NULL;
+		for (int i = 0; i < P.size && !why; i++)
+			why = P.conns[i].last_error;
+		snprintf(msg, sizeof(msg), "no connection to PostgreSQL: %s",
+			 why ? why : "connecting");
+		job_set_error(j, msg, NULL, true);
+		j->invalid = true; /* keep that error */
+		jobq_push(&P.failq, j);
+		event_active(P.ev_fail, EV_TIMEOUT, 0);
+		return;
+	}
+	jobq_push(&P.pending, j);
+	if (l)
+		l->npending++;
+}
+
+/* The least loaded connection that is moving (top of file), or NULL. */
+static pgconn *pick_conn(void)
+{
+	pgconn *best = NULL;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	for (int i = 0; i < P.size; i++) {
+		pgconn *c = &P.conns[(P.next_pick + i) % P.size];
+		if (c->state != PC_UP || c->broken)
+			continue;
+		if (c->sent.n > 0) {
+			double ran_ms = (double)(now.tv_sec - c->head_since.tv_sec) * 1e3 +
+					(double)(now.tv_nsec - c->head_since.tv_nsec) / 1e6;
+			if (c->sent.n >= PIPELINE_MAX || ran_ms >= STALL_MS)
+				continue;
+		}
+		/* Fewest jobs; on a tie, the head that started last: an older
+		 * one is likelier to be waiting for something. */
+		if (!best || c->sent.n < best->sent.n ||
+		    (c->sent.n == best->sent.n && c->sent.n > 0 &&
+		     (c->head_since.tv_sec > best->head_since.tv_sec ||
+		      (c->head_since.tv_sec == best->head_since.tv_sec &&
+		       c->head_since.tv_nsec > best->head_since.tv_nsec))))
+			best = c;
+	}
+	/* rotate the starting point so ties spread over the pool */
+	if (best)
+		P.next_pick = (P.next_pick + 1) % P.size;
+	return best;
+}
+
+/* Whether a pending job can still be sent: some connection is up or on
+ * its way up. */
+static bool pool_may_come_up(void)
+{
+	for (int i = 0; i < P.size; i++) {
+		conn_state st = P.conns[i].state;
+		if (st == PC_UP || st == PC_CONNECTING || st == PC_PREPARING)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Send the pending jobs that a connection can take now, in order. A job
+ * kept back keeps every later job of its lane back with it (P.pass marks
+ * the lane), so lane order holds.
+ */
+static void dispatch_pending(void)
+{
+	jobq kept = {0};
+	bool none_free = false;
+	unsigned pass = ++P.pass;
+	job *j;
+
+	if (!P.pending.head)
+		return;
+	jobq_take(&kept, &P.pending);
+	{
+		jobq todo = kept;
+		kept = (jobq){0};
+		while ((j = jobq_pop(&todo))) {
+			pool_lane *l = j->lane;
+			pgconn *c = NULL;
+
+			if (l && l->blocked == pass)
+				c = NULL;
+			else if (l && l->on_conn > 0)
+				c = l->conn;
+			else if (!none_free && !(c = pick_conn()))
+				none_free = true;
+			if (!c) {
+				if (l)
+					l->blocked = pass;
+				jobq_push(&kept, j);
+				continue;
+			}
+			if (l)
+				l->npending--;
+			conn_submit(c, j);
+		}
+	}
+	jobq_take(&P.pending, &kept);
+}
+
+/* No connection is up or coming up: fail what is pending (retriable). */
+static void fail_pending_if_down(void)
+{
+	job *j;
+
+	if (!P.pending.head || pool_may_come_up())
+		return;
+	while ((j = jobq_pop(&P.pending))) {
+		char msg[512];
+		const char *why = NULL;
+		for (int i = 0; i < P.size && !why; i++)
+			why = P.conns[i].last_error;
+		snprintf(msg, sizeof(msg), "no connection to PostgreSQL: %s",
+			 why ? why : "connecting");
+		if (j->lane)
+			j->lane->npending--;
+		job_set_error(j, msg, NULL, true);
+		j->invalid = true; /* keep that error */
+		jobq_push(&P.failq, j);
+	}
+	event_active(P.ev_fail, EV_TIMEOUT, 0);
+}
+
+static void on_pool_fail_queue(evutil_socket_t fd, short what, void *arg)
+{
+	jobq dead = {0};
+	job *j;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	/* Jobs submitted by these callbacks wait for the next round. */
+	jobq_take(&dead, &P.failq);
+	while ((j = jobq_pop(&dead)))
+		job_fail(j, "no connection to PostgreSQL", true);
+}
+
+/* Append j to c's pipeline (or its wait or fail queue): one connection. */
+static void conn_submit(pgconn *c, job *j)
+{
+	pool_lane *l = j->lane;
+
+	j->conn = c;
+	if (l) {
+		l->conn = c;
+		l->on_conn++;
+	}
+	if (c->state == PC_UP && !c->broken) {
 		if (job_send(c, j)) {
-			jobq_push(&c->sent, j);
+			sent_push(c, j);
 			if (conn_flush(c) < 0) {
 				c->broken = true;
 				event_active(c->ev_fail, EV_TIMEOUT, 0);
@@ -276,16 +564,22 @@ void db_submit(pgconn *c, const db_stmt *stmts, int n, db_done_fn cb, void *arg)
 		 * unusable. Tear it down from the loop. */
 		c->broken = true;
 	}
-	/* A connection still being set up holds the job until it knows: a
-	 * broker that just started must not fail its first requests. One that
-	 * is down and waiting to retry fails it at once (retriable). */
-	if (!j->invalid && !c->broken &&
-	    (c->state == PC_CONNECTING || c->state == PC_PREPARING)) {
+	/* A connection still being set up holds the job until it knows. One
+	 * that is down and waiting to retry fails it at once (retriable). */
+	if (!c->broken && (c->state == PC_CONNECTING || c->state == PC_PREPARING)) {
 		jobq_push(&c->waitq, j);
 		return;
 	}
 	jobq_push(&c->failq, j);
 	event_active(c->ev_fail, EV_TIMEOUT, 0);
+}
+
+/* The job that starts running when it becomes the head of the pipeline. */
+static void sent_push(pgconn *c, job *j)
+{
+	if (!c->sent.head)
+		clock_gettime(CLOCK_MONOTONIC, &c->head_since);
+	jobq_push(&c->sent, j);
 }
 
 /* Send the jobs that waited for the connection to come up. */
@@ -300,7 +594,7 @@ static void conn_send_waiting(pgconn *c)
 			event_active(c->ev_fail, EV_TIMEOUT, 0);
 			return;
 		}
-		jobq_push(&c->sent, j);
+		sent_push(c, j);
 	}
 	if (conn_flush(c) < 0) {
 		c->broken = true;
@@ -400,7 +694,7 @@ static void conn_connected(pgconn *c)
 		return;
 	}
 	prep = job_new_prepare(n, c);
-	jobq_push(&c->sent, prep);
+	sent_push(c, prep);
 	c->state = PC_PREPARING;
 	if (conn_flush(c) < 0)
 		conn_fail(c, PQerrorMessage(c->pg), false);
@@ -459,6 +753,7 @@ static void prepare_done(void *arg, PGresult **res, int n, const char *err, cons
 	free(P.prepare_error_logged);
 	P.prepare_error_logged = NULL;
 	conn_send_waiting(c);
+	dispatch_pending();
 }
 
 /* ---- I/O on a connected connection ---- */
@@ -536,16 +831,20 @@ static void conn_drain(pgconn *c)
 		case PGRES_PIPELINE_SYNC:
 			PQclear(res);
 			jobq_pop(&c->sent);
+			clock_gettime(CLOCK_MONOTONIC, &c->head_since); /* the next one starts */
 			job_finish(j);
 			if (c->gen != gen)
 				return; /* a callback's failure tore the connection down */
+			dispatch_pending();
+			if (c->gen != gen)
+				return;
 			continue;
 		case PGRES_FATAL_ERROR:
 			if (!j->err) {
 				const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 				const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 				job_set_error(j, msg ? msg : PQresultErrorMessage(res), state,
-					      sqlstate_retriable(state));
+					      state && sqlstate_retriable(state));
 			}
 			break;
 		default:
@@ -607,6 +906,7 @@ static void conn_fail(pgconn *c, const char *why, bool quiet)
 	jobq dead = {0};
 	job *j;
 
+	P.failures++;
 	if (c->state == PC_UP) {
 		if (!quiet)
 			log_warn("pool[%d]: connection to PostgreSQL lost: %s; reconnecting", c->id,
@@ -635,6 +935,8 @@ static void conn_fail(pgconn *c, const char *why, bool quiet)
 	snprintf(msg, sizeof(msg), "connection to PostgreSQL lost: %s", reason);
 	while ((j = jobq_pop(&dead)))
 		job_fail(j, msg, true);
+	fail_pending_if_down();
+	dispatch_pending(); /* what waited for room may go to the others */
 }
 
 static void conn_teardown(pgconn *c)
@@ -817,13 +1119,25 @@ static void job_set_error(job *j, const char *msg, const char *sqlstate, bool re
 	j->retriable = retriable;
 }
 
-/* Run the callback, then free the results and the job. */
+/*
+ * Run the callback, then free the results and the job. The lane lets go of
+ * the connection first, so that a job the callback submits on the lane can
+ * go to any connection when nothing else of the lane is left on this one.
+ */
 static void job_finish(job *j)
 {
+	pool_lane *l = j->lane;
+
+	if (l && j->conn && --l->on_conn == 0)
+		l->conn = NULL;
 	if (j->cb)
 		j->cb(j->arg, j->res, j->n, j->err, j->sqlstate[0] ? j->sqlstate : NULL,
 		      j->err ? j->retriable : false);
 	job_free(j);
+	if (l) {
+		l->queued--;
+		lane_maybe_free(l);
+	}
 }
 
 static void job_free(job *j)
@@ -878,21 +1192,6 @@ static void jobq_take(jobq *dst, jobq *src)
 	dst->n += src->n;
 	src->head = src->tail = NULL;
 	src->n = 0;
-}
-
-/*
- * Errors worth retrying: connection trouble (08), transaction rollbacks such
- * as serialization failures and deadlocks (40), insufficient resources (53),
- * operator intervention such as a shutdown or a cancelled statement (57),
- * and lock timeouts (55P03).
- */
-static bool sqlstate_retriable(const char *state)
-{
-	if (!state || strlen(state) != 5)
-		return false;
-	return strncmp(state, "08", 2) == 0 || strncmp(state, "40", 2) == 0 ||
-	       strncmp(state, "53", 2) == 0 || strncmp(state, "57", 2) == 0 ||
-	       strcmp(state, "55P03") == 0;
 }
 
 /* A copy of a libpq message on one line: whitespace runs (libpq messages

@@ -3,8 +3,13 @@
  * by libevent, each in pipeline mode. A job is a list of prepared statements
  * sent back to back and ended by one Sync, so the statements of one job run in
  * one (implicit) transaction that has committed when the callback runs.
- * Jobs on one connection complete in submission order, so all work of one
- * client connection (which is pinned to one pool connection) stays in order.
+ *
+ * Jobs are submitted on a lane: one per client connection. The jobs of one
+ * lane run one after another in submission order; jobs of different lanes
+ * are independent, and a job that waits (a lock, I/O) holds up only the jobs
+ * of its own lane and at most a few others that were sent behind it before
+ * it was seen to stall (pool.c says how). A job without a lane is ordered
+ * with nothing.
  *
  * A connection that breaks fails its pending jobs with retriable = true and
  * reconnects by itself with backoff.
@@ -17,7 +22,7 @@
 #include <event2/event.h>
 #include <libpq-fe.h>
 
-typedef struct pgconn pgconn;
+typedef struct pool_lane pool_lane;
 
 /* One statement of the table the pool prepares on every connection. */
 typedef struct pool_statement {
@@ -53,14 +58,27 @@ typedef void (*db_done_fn)(void *arg, PGresult **res, int n, const char *err,
 int pool_init(struct event_base *base, const char *conninfo, int size,
 	      const pool_statement *stmts, int nstmts);
 void pool_shutdown(void);
-/* The connection a new client connection should use (least loaded). */
-pgconn *pool_pick(void);
+/* A new lane (never NULL). */
+pool_lane *pool_lane_new(void);
+/* The lane's owner is done with it; jobs already submitted still run. */
+void pool_lane_free(pool_lane *l);
 /* True if at least one pool connection is up. */
 bool pool_available(void);
+/* For the metrics: connections up and in total, jobs queued (sent and not
+ * yet answered, waiting for their connection to come up, or pending until
+ * a connection can take them), and connection failures (lost or failed
+ * attempts, each followed by a reconnect). */
+typedef struct pool_stats {
+	int up, total;
+	long queued;
+	unsigned long failures;
+} pool_stats;
+void pool_get_stats(pool_stats *out);
 /*
- * Queue a job. The parameter arrays are copied, so the caller may free them
- * after this returns. The callback never runs inside db_submit.
+ * Queue a job on lane l (NULL: no ordering). The parameter arrays are
+ * copied, so the caller may free them after this returns. The callback
+ * never runs inside db_submit.
  */
-void db_submit(pgconn *c, const db_stmt *stmts, int n, db_done_fn cb, void *arg);
+void db_submit(pool_lane *l, const db_stmt *stmts, int n, db_done_fn cb, void *arg);
 
 #endif

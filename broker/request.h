@@ -25,7 +25,7 @@
 #include "kbuf.h"
 
 struct api_def;
-struct pgconn;
+struct pool_lane;
 struct request;
 
 /* Per-connection state slots, one per handler that keeps any. */
@@ -48,7 +48,7 @@ typedef struct request {
 	void *owner;                 /* the creator's, opaque to handlers */
 	conn_slot *slots;            /* the connection's CONN_SLOTS slots, or NULL */
 	kstr client_host;            /* "/host", as Kafka shows clients */
-	struct pgconn *db;           /* the pool connection of this client */
+	struct pool_lane *db;        /* this client's lane of the pool (pool.h) */
 	arena *arena;
 	const struct api_def *api;
 	int16_t api_key;
@@ -62,8 +62,9 @@ typedef struct request {
 	bool client_gone;      /* the connection closed while we worked */
 	struct request *next;  /* server's in-order queue */
 	bool done;
-	size_t frame_len; /* request frame size (server back-pressure) */
-	uint8_t *out;     /* encoded response frame (server) */
+	size_t frame_len;   /* request frame size (server back-pressure) */
+	int64_t started_us; /* monotonic, when handed to the handler (metrics) */
+	uint8_t *out;       /* encoded response frame (server) */
 	size_t out_len;
 } request;
 

@@ -36,6 +36,7 @@
 #include "handlers.h"
 #include "kbuf.h"
 #include "log.h"
+#include "metrics.h"
 #include "pool.h"
 #include "proto.h"
 #include "request.h"
@@ -57,7 +58,7 @@
 typedef struct client {
 	struct client *prev, *next; /* S.clients */
 	struct bufferevent *bev;    /* NULL once gone */
-	pgconn *db;
+	pool_lane *db;
 	conn_slot slots[CONN_SLOTS]; /* handlers' per-connection state (request.h) */
 	request *head, *tail; /* in arrival order; the head answers first */
 	int nreq;
@@ -175,6 +176,8 @@ void server_stop(void)
 
 size_t server_requests_in_flight(void) { return S.requests; }
 
+size_t server_connections(void) { return S.nclients; }
+
 void server_free(void)
 {
 	server_stop();
@@ -248,7 +251,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		return;
 	}
 	c->bev = bev;
-	c->db = pool_pick();
+	c->db = pool_lane_new();
 	format_addr(sa, (socklen_t)salen, c->peer, sizeof(c->peer));
 	{
 		/* "/host" from "host:port" or "[v6]:port" */
@@ -265,6 +268,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		S.clients->prev = c;
 	S.clients = c;
 	S.nclients++;
+	metrics_connection_opened();
 
 	bufferevent_setcb(bev, on_read, on_write, on_event, c);
 	bufferevent_setwatermark(bev, EV_WRITE, OUTPUT_LOW_WATERMARK, 0);
@@ -331,6 +335,7 @@ static void read_frames(client *c)
 			log_warn("closing connection from %s: request size %d is outside 0..%d "
 				 "(socket.request.max.bytes)",
 				 c->peer, size, g_config.max_request_bytes);
+			metrics_request_rejected(REJECT_TOO_LARGE);
 			client_close(c);
 			return;
 		}
@@ -358,6 +363,7 @@ static void handle_frame(client *c, struct evbuffer *in, int32_t size)
 	arena_adopt(a, frame);
 	evbuffer_drain(in, 4);
 	evbuffer_remove(in, frame, (size_t)size);
+	metrics_bytes_in((size_t)size + 4);
 	req->arena = a;
 	req->on_complete = on_request_done;
 	req->owner = c;
@@ -376,12 +382,14 @@ static void handle_frame(client *c, struct evbuffer *in, int32_t size)
 			log_warn("closing connection from %s: malformed %s request (api key %d, "
 				 "version %d, %d bytes)",
 				 c->peer, api_name(req), req->api_key, req->api_version, size);
+		metrics_request_rejected(REJECT_MALFORMED);
 		request_free(req);
 		client_close(c);
 		return;
 	}
 	if (rc == PROTO_UNSUPPORTED) {
 		if (req->api_key == API_VERSIONS_KEY) {
+			metrics_request_rejected(REJECT_UNSUPPORTED);
 			/* Tell the client which versions exist so it can retry. */
 			kwriter w;
 			kw_init(&w, 256);
@@ -395,6 +403,7 @@ static void handle_frame(client *c, struct evbuffer *in, int32_t size)
 		log_warn("closing connection from %s: unsupported %s request (api key %d, "
 			 "version %d)",
 			 c->peer, api_name(req), req->api_key, req->api_version);
+		metrics_request_rejected(REJECT_UNSUPPORTED);
 		request_free(req);
 		client_close(c);
 		return;
@@ -410,6 +419,7 @@ static void handle_frame(client *c, struct evbuffer *in, int32_t size)
 	log_debug("%s: %s v%d correlation id %d, %d bytes", c->peer, api_name(req),
 		  req->api_version, req->correlation_id, size);
 	client_push(c, req);
+	metrics_request_start(req);
 	/* The handler may complete (and so free) req before it returns. */
 	handler(req);
 }
@@ -431,6 +441,7 @@ static void on_request_done(request *req)
 		proto_encode_response(req, &w);
 		req->out = kw_steal(&w, &req->out_len);
 	}
+	metrics_request_done(req);
 	req->done = true;
 	client_flush(c);
 	client_maybe_free(c);
@@ -463,6 +474,7 @@ static void client_flush(client *c)
 		c->inflight_bytes -= r->frame_len;
 		if (!c->gone && !c->closing && r->out && r->out_len > 0) {
 			struct evbuffer *out = bufferevent_get_output(c->bev);
+			metrics_bytes_out(r->out_len);
 			/* Hand the buffer over instead of copying it: fetch
 			 * responses can be large. */
 			if (evbuffer_add_reference(out, r->out, r->out_len, free_output, NULL) == 0)
@@ -592,6 +604,7 @@ static void client_free(client *c)
 	for (int i = 0; i < CONN_SLOTS; i++)
 		if (c->slots[i].data && c->slots[i].release)
 			c->slots[i].release(c->slots[i].data);
+	pool_lane_free(c->db);
 	if (c->bev)
 		bufferevent_free(c->bev);
 	if (c->prev)
@@ -601,6 +614,7 @@ static void client_free(client *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	S.nclients--;
+	metrics_connection_closed();
 	free(c);
 }
 

@@ -18,6 +18,8 @@ int server_start(struct event_base *base);
 /* Stop accepting and close every client connection. Requests in flight
  * keep running (with client_gone set) and are freed when they complete. */
 void server_stop(void);
+/* Open client connections. */
+size_t server_connections(void);
 /* Requests decoded but not yet freed, over all connections. */
 size_t server_requests_in_flight(void);
 /* Free what is left; after the handlers and the pool have shut down. */

@@ -34,6 +34,7 @@
 #include <event2/event.h>
 #include <libpq-fe.h>
 
+#include "clock.h"
 #include "config.h"
 #include "decmsg.h"
 #include "kbuf.h"
@@ -81,8 +82,11 @@ static struct {
 	int backoff_ms;
 	unsigned attempts;
 	char slot[64];
-	uint64_t received; /* highest WAL position received, confirmed back */
-	char *last_error;  /* the last failure logged, to log repeats quietly */
+	uint64_t received;       /* highest WAL position received, confirmed back */
+	uint64_t wal_end;        /* the server's end of WAL in its last message */
+	int64_t last_message_ms; /* monotonic; for stream_get_stats */
+	unsigned long failures;  /* conn_fail calls */
+	char *last_error;        /* the last failure logged, to log repeats quietly */
 } S;
 
 static void conn_start(void);
@@ -149,6 +153,22 @@ void stream_stop(void)
 
 bool stream_up(void) { return S.state == ST_STREAMING; }
 
+void stream_get_stats(stream_stats *out)
+{
+	static const char *const names[] = {
+		[ST_STOPPED] = "stopped",       [ST_WAITING] = "waiting",
+		[ST_CONNECTING] = "connecting", [ST_CREATING] = "creating",
+		[ST_STARTING] = "starting",     [ST_STREAMING] = "streaming",
+	};
+
+	out->state = names[S.state];
+	out->enabled = g_config.stream_enabled;
+	out->reconnects = S.failures;
+	out->received_lsn = S.received;
+	out->server_wal_end = S.wal_end;
+	out->last_message_ms = S.last_message_ms;
+}
+
 /* ---- connecting ---- */
 
 static void conn_start(void)
@@ -160,6 +180,7 @@ static void conn_start(void)
 
 	S.attempts++;
 	S.received = 0;
+	S.wal_end = 0;
 	S.pg = PQconnectStartParams(keywords, values, 1);
 	if (!S.pg) {
 		conn_fail("out of memory");
@@ -350,6 +371,9 @@ static int handle_message(const unsigned char *buf, int len)
 		conn_fail("malformed message in the replication stream");
 		return -1;
 	}
+	S.last_message_ms = clock_mono_ms();
+	if (m.wal_end > S.wal_end)
+		S.wal_end = m.wal_end;
 	if (m.type == REPL_XLOGDATA) {
 		if (m.wal_start > S.received)
 			S.received = m.wal_start;
@@ -492,6 +516,7 @@ static void conn_fail(const char *why)
 {
 	char *line = one_line(why ? why : (S.pg ? PQerrorMessage(S.pg) : "unknown error"));
 
+	S.failures++;
 	if (!S.last_error || strcmp(S.last_error, line) != 0) {
 		log_warn("stream: %s%s; retrying in %d ms (fetches meanwhile end at max_wait_ms)",
 			 S.state == ST_STREAMING ? "lost: " : "", line, S.backoff_ms);

@@ -13,6 +13,7 @@
 #define PGK_STREAM_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct event_base;
 
@@ -25,5 +26,17 @@ void stream_start(struct event_base *base);
 void stream_stop(void);
 /* True while records are streaming. */
 bool stream_up(void);
+
+/* For the metrics. LSNs are as last reported by the server; lag_bytes is
+ * the server's end of WAL minus what has arrived, as of the last message. */
+typedef struct stream_stats {
+	const char *state;        /* "stopped", "waiting", ..., "streaming" */
+	bool enabled;             /* stream.enabled */
+	unsigned long reconnects; /* connection failures, each followed by a retry */
+	uint64_t received_lsn;
+	uint64_t server_wal_end;
+	int64_t last_message_ms; /* monotonic clock; 0: none yet */
+} stream_stats;
+void stream_get_stats(stream_stats *out);
 
 #endif

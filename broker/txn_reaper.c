@@ -58,17 +58,16 @@ static void reaper_arm(void)
  * has answered, so a slow database never piles sweeps up. */
 static void on_reap(evutil_socket_t fd, short what, void *arg)
 {
-	pgconn *c = pool_pick();
 	(void)fd;
 	(void)what;
 	(void)arg;
 
-	if (!c) {
+	if (!pool_available()) {
 		reaper_arm();
 		return;
 	}
 	db_stmt st = {Q_ABORT_EXPIRED_TXNS, 0, NULL, NULL, NULL, 0};
-	db_submit(c, &st, 1, reap_done, NULL);
+	db_submit(NULL, &st, 1, reap_done, NULL);
 }
 
 static void reap_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,

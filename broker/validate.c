@@ -2,6 +2,7 @@
  * Name and text validation (see validate.h).
  */
 #include <stdint.h>
+#include <string.h>
 
 #include "validate.h"
 
@@ -62,4 +63,11 @@ bool pgtext_valid(kstr s)
 		i += need + 1;
 	}
 	return true;
+}
+
+bool pgid_valid(kstr s) { return s.len <= ID_MAX_BYTES && pgtext_valid(s); }
+
+bool sqlstate_bad_input(const char *sqlstate)
+{
+	return sqlstate && (strncmp(sqlstate, "22", 2) == 0 || strncmp(sqlstate, "54", 2) == 0);
 }

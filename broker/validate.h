@@ -22,4 +22,24 @@ bool topic_name_valid(kstr name);
  * U+10FFFF) without NUL bytes. */
 bool pgtext_valid(kstr s);
 
+/* The longest group id or transactional id stored. They are primary key
+ * columns, and a btree entry holds at most 2704 bytes: the widest key,
+ * kafka.txn_offsets' (transactional id, group id, topic, partition), fits
+ * with both ids at this bound and a 249-byte topic name, however poorly
+ * the ids compress. Kafka sets no bound; longer ids are refused. */
+#define ID_MAX_BYTES 1024
+
+/* True if s can be stored as a group id or transactional id: PostgreSQL
+ * text (pgtext_valid) of at most ID_MAX_BYTES bytes. An id that is only
+ * looked up needs just pgtext_valid: a longer one is simply not found. */
+bool pgid_valid(kstr s);
+
+/* True if a statement failed on a value it was given rather than on the
+ * database: a data exception (class 22: a number or time out of range, a
+ * byte sequence that is not UTF-8) or a program limit (class 54: an index
+ * entry too large). The values are checked before they reach a statement;
+ * a failure that still gets through is the request's fault, answered with
+ * a non-retriable Kafka error, not the server's. */
+bool sqlstate_bad_input(const char *sqlstate);
+
 #endif

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 int64_t clock_mono_ms(void);
+int64_t clock_mono_us(void);
 int64_t clock_wall_ms(void);
 int64_t clock_wall_us(void);
 

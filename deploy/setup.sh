@@ -18,7 +18,7 @@ PACKAGES=(
 	libcmocka-dev kcat
 	python3 python3-pytest python3-confluent-kafka python3-kafka
 	python3-snappy python3-lz4 python3-zstandard
-	nodejs npm util-linux
+	nodejs npm util-linux iproute2
 )
 
 # Packages that count as present when their command is on PATH: a Node.js

@@ -817,6 +817,7 @@ class DeadlineExceeded(Exception):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "e2e_timeout(seconds): per-test deadline")
+    config.addinivalue_line("markers", "chaos: fault injection (test_chaos.py, make chaos)")
 
 
 @pytest.hookimpl(hookwrapper=True)

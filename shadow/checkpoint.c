@@ -187,7 +187,7 @@ void checkpoint_write(bool force)
 	}
 	for (int i = 0; i < S.nparts; i++) {
 		part *p = S.parts[i];
-		if (!p->dirty || p->delivered_local < 0)
+		if (!p->dirty)
 			continue;
 		char key[300], val[64];
 		int kl = snprintf(key, sizeof(key), "%s/%s/%d", g_shadow.slot, p->topic,

@@ -24,6 +24,9 @@ shadow_config g_shadow;
 static int set_kafka_prop(const char *v, char *why, size_t whylen);
 static int add_kafka_prop(const char *key, const char *value, char *why, size_t whylen);
 
+static const cfg_name start_positions[] = {
+	{"earliest", START_EARLIEST}, {"latest", START_LATEST}, {NULL, 0}};
+
 #define POSITIVE_INT(target_) .type = CFG_INT, .target = (target_), .min = 1, .max = INT_MAX
 
 static const cfg_setting settings[] = {
@@ -46,6 +49,11 @@ static const cfg_setting settings[] = {
 	{"checkpoint.topic", "SHADOW_CHECKPOINT_TOPIC", "checkpoint-topic", "NAME",
 	 "__pg_kafka_shadow", NULL, "external topic (partition 0) holding forwarded positions",
 	 CFG_STR, .target = &g_shadow.checkpoint_topic},
+	{"start.position", "SHADOW_START_POSITION", "start-position", "earliest|latest", "earliest",
+	 NULL,
+	 "a partition never mirrored before: copy its stored history first (earliest), or start "
+	 "at its current end (latest)",
+	 CFG_ENUM, .target = &g_shadow.start_position, .names = start_positions},
 	{"dedup", "SHADOW_DEDUP", "dedup", "true|false", "true", NULL,
 	 "after a restart, skip records the external cluster already has (docs/SHADOW.md)",
 	 CFG_BOOL, .target = &g_shadow.dedup},
@@ -68,7 +76,8 @@ static const cfg_setting settings[] = {
 	 "report whether GROUP is ready for cutover (offsets, lag), then exit", CFG_STR,
 	 .target = &g_shadow.cutover_status},
 	{"replay.topic", "SHADOW_REPLAY", "replay", "TOPIC", "", NULL,
-	 "copy TOPIC's stored records to the external cluster (forwarder stopped), then exit",
+	 "copy TOPIC's stored records again (a range, with --replay-from; the slot must exist), "
+	 "then exit",
 	 CFG_STR, .target = &g_shadow.replay_topic},
 	{"replay.from", "SHADOW_REPLAY_FROM", "replay-from", "earliest|OFFSET|@TIME", "earliest",
 	 NULL, "where --replay starts in each partition (@TIME: any PostgreSQL timestamptz)",

@@ -31,9 +31,13 @@ typedef struct shadow_config {
 	char *cutover_status;    /* --cutover-status: only report */
 	char *replay_topic;      /* --replay: copy a topic's history, then exit */
 	char *replay_from;       /* earliest, an offset, or @timestamp */
+	int start_position;      /* START_EARLIEST or START_LATEST */
 	shadow_kv *kafka;        /* librdkafka properties */
 	int nkafka;
 } shadow_config;
+
+/* start.position: where a partition the forwarder never mirrored starts. */
+enum { START_EARLIEST = 0, START_LATEST = 1 };
 
 extern shadow_config g_shadow;
 

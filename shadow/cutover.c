@@ -3,11 +3,13 @@
  *
  * The group's committed offsets (kafka.consumer_offsets) are local offsets:
  * "the next record to read". The checkpoint topic maps, per partition, the
- * last forwarded local offset L to its external offset E; both sides number
- * records without gaps (local offsets are allocated under the partition
- * lock, the external partition is written only by the forwarder, once per
- * record), so a committed local offset C <= L + 1 is external offset
- * C + (E - L). A partition is ready when it has a checkpoint that covers C
+ * last forwarded local offset L to its external offset E. The external
+ * partition is written only by the forwarder, once per record, in local
+ * offset order, without gaps; local offsets have gaps where a Kafka
+ * transaction's marker took one. So a committed local offset C <= L + 1 is
+ * external offset E + 1 - (records with C <= offset <= L), counted in
+ * kafka.records (C + (E - L) when there is no marker between). A partition
+ * is ready when it has a checkpoint that covers C
  * and the forwarder has nothing left to send (kafka.shadow_status lag 0);
  * --cutover commits the translated offsets of ready partitions with
  * AlterConsumerGroupOffsets, --cutover-status only reports.
@@ -25,6 +27,8 @@
 
 static int alter_offsets(rd_kafka_t *rk, const char *group,
 			 rd_kafka_topic_partition_list_t *offsets);
+static int64_t translate(PGconn *pg, const char *topic, int32_t partition, int64_t committed,
+			 const cpent *cp);
 
 int cutover_run(const char *group, bool commit)
 {
@@ -85,13 +89,19 @@ int cutover_run(const char *group, bool commit)
 
 		if (!shadow_topic_selected(topic))
 			why = "topic not mirrored";
+		else if (strcmp(lag, "unknown") == 0)
+			why = "the forwarder has not reported this partition "
+			      "(is it running on this slot?)";
 		else if (!cp)
-			why = "nothing forwarded yet";
+			why = "no checkpoint for this partition yet";
 		else if (committed > cp->local + 1)
 			why = "committed offset not forwarded yet";
 		else if (strcmp(lag, "0") != 0)
 			why = "forwarder lag not zero";
-		else if (committed + (cp->ext - cp->local) < 0)
+		int64_t translated = why ? 0 : translate(pg, topic, partition, committed, cp);
+		if (!why && translated == INT64_MIN)
+			why = "cannot count its records in kafka.records";
+		else if (!why && translated < 0)
 			why = "records before the committed offset were never forwarded (--replay)";
 		if (why) {
 			printf("%s[%d] committed=%" PRId64 " lag=%s NOT READY: %s\n", topic,
@@ -99,7 +109,6 @@ int cutover_run(const char *group, bool commit)
 			notready++;
 			continue;
 		}
-		int64_t translated = committed + (cp->ext - cp->local);
 		printf("%s[%d] committed=%" PRId64 " -> %s[%d] %" PRId64 " lag=%s ready\n", topic,
 		       partition, committed, ext, partition, translated, lag);
 		rd_kafka_topic_partition_list_add(offsets, ext, partition)->offset = translated;
@@ -122,6 +131,29 @@ out:
 	if (rk)
 		rd_kafka_destroy(rk);
 	return rc;
+}
+
+/* E + 1 - (records with committed <= offset <= L); INT64_MIN on error. */
+static int64_t translate(PGconn *pg, const char *topic, int32_t partition, int64_t committed,
+			 const cpent *cp)
+{
+	char sp[16], sc[32], sl[32];
+	snprintf(sp, sizeof(sp), "%d", partition);
+	snprintf(sc, sizeof(sc), "%" PRId64, committed);
+	snprintf(sl, sizeof(sl), "%" PRId64, cp->local);
+	const char *params[4] = {topic, sp, sc, sl};
+	PGresult *res = PQexecParams(pg,
+				     "SELECT count(*) FROM kafka.records WHERE topic = $1 AND "
+				     "partition = $2::int AND \"offset\" >= $3::bigint AND "
+				     "\"offset\" <= $4::bigint",
+				     4, NULL, params, NULL, NULL, 0);
+	int64_t out = INT64_MIN;
+	if (PQresultStatus(res) == PGRES_TUPLES_OK)
+		out = cp->ext + 1 - strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	else
+		log_error("counting records of %s[%d]: %s", topic, partition, PQerrorMessage(pg));
+	PQclear(res);
+	return out;
 }
 
 static int alter_offsets(rd_kafka_t *rk, const char *group,

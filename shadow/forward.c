@@ -97,24 +97,24 @@ bad:
 
 static int handle_record(const decmsg *m)
 {
-	const unsigned char *key = (const unsigned char *)m->key.ptr;
-	const unsigned char *value = (const unsigned char *)m->value.ptr;
-	const unsigned char *hdrs = (const unsigned char *)m->headers.ptr;
-	int32_t klen = m->key.len, vlen = m->value.len, hlen = m->headers.len;
-	int32_t partition = m->partition;
-	int64_t offset = m->offset;
-	int64_t ts = m->timestamp;
 	char tname[256];
 
 	memcpy(tname, m->topic.ptr, (size_t)m->topic.len);
 	tname[m->topic.len] = '\0';
 	if (!shadow_topic_selected(tname))
 		return 0;
-	part *pt = find_part(tname, partition, true);
+	part *pt = find_part(tname, m->partition, true);
 	if (!pt)
 		return -1;
-	pt->received = offset;
+	int64_t offset = m->offset;
+	if (offset > pt->received)
+		pt->received = offset;
 
+	/* history.c sent everything below stream_from from kafka.records */
+	if (offset < pt->stream_from) {
+		S.total_skipped++;
+		return 0;
+	}
 	/* dedup: the external cluster already has this one */
 	if (offset <= pt->skip_upto) {
 		S.total_skipped++;
@@ -128,19 +128,30 @@ static int handle_record(const decmsg *m)
 		S.total_skipped++;
 		return 0;
 	}
+	return forward_produce(pt, S.open, offset, m->key.ptr, m->key.len, m->value.ptr,
+			       m->value.len, (const unsigned char *)m->headers.ptr, m->headers.len,
+			       m->timestamp);
+}
 
+/* Produce one record to pt's external partition; t counts it as pending
+ * (a stream transaction, or history.c's copy). Waits while librdkafka's
+ * queue is full. */
+int forward_produce(part *pt, txn *t, int64_t offset, const void *key, int32_t klen,
+		    const void *value, int32_t vlen, const unsigned char *hdrs, int32_t hlen,
+		    int64_t ts)
+{
 	msgref *ref = malloc(sizeof(*ref));
 	if (!ref)
 		return -1;
-	ref->t = S.open;
+	ref->t = t;
 	ref->p = pt;
 	ref->local = offset;
 	ref->bytes = (klen > 0 ? klen : 0) + (vlen > 0 ? vlen : 0) + (hlen > 0 ? hlen : 0);
-	rd_kafka_headers_t *h = hdrs ? shadow_headers(hdrs, hlen) : NULL;
+	rd_kafka_headers_t *h = hdrs && hlen > 0 ? shadow_headers(hdrs, hlen) : NULL;
 
 	for (;;) {
 		rd_kafka_resp_err_t err = rd_kafka_producev(
-			S.rk, RD_KAFKA_V_TOPIC(pt->ext), RD_KAFKA_V_PARTITION(partition),
+			S.rk, RD_KAFKA_V_TOPIC(pt->ext), RD_KAFKA_V_PARTITION(pt->partition),
 			RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 			RD_KAFKA_V_KEY(key, key ? (size_t)klen : 0),
 			RD_KAFKA_V_VALUE((void *)value, value ? (size_t)vlen : 0),
@@ -153,17 +164,22 @@ static int handle_record(const decmsg *m)
 			continue;
 		}
 		snprintf(pt->last_error, sizeof(pt->last_error), "%s", rd_kafka_err2str(err));
-		log_error("producing %s[%d]: %s", pt->ext, partition, rd_kafka_err2str(err));
+		log_error("producing %s[%d]: %s", pt->ext, pt->partition, rd_kafka_err2str(err));
 		if (h)
 			rd_kafka_headers_destroy(h);
 		free(ref);
 		S.fatal = err != RD_KAFKA_RESP_ERR__QUEUE_FULL;
 		return -1;
 	}
-	S.open->pending++;
+	t->pending++;
 	pt->inflight++;
 	pt->inflight_bytes += ref->bytes;
 	return 0;
+}
+
+part *forward_part(const char *topic, int32_t partition)
+{
+	return find_part(topic, partition, true);
 }
 
 static part *find_part(const char *topic, int32_t partition, bool create)
@@ -185,6 +201,7 @@ static part *find_part(const char *topic, int32_t partition, bool create)
 	p->partition = partition;
 	p->received = p->delivered_local = p->delivered_ext = p->cp_local = -1;
 	p->skip_upto = -1;
+	p->stream_from = -1;
 	S.parts[S.nparts++] = p;
 	if (g_shadow.dedup && dedup_init(p) < 0)
 		return NULL;
@@ -206,13 +223,22 @@ static int dedup_init(part *p)
 	while ((err = rd_kafka_query_watermark_offsets(S.rk, p->ext, p->partition, &lo, &hi,
 						       5000)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		snprintf(p->last_error, sizeof(p->last_error), "%s", rd_kafka_err2str(err));
-		log_warn("watermarks of %s[%d]: %s (retrying)", p->ext, p->partition,
-			 rd_kafka_err2str(err));
+		bool missing = err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
+			       err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+			       err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+		log_warn("watermarks of %s[%d]: %s (retrying%s)", p->ext, p->partition,
+			 rd_kafka_err2str(err),
+			 missing ? "; create the topic on the external cluster with at least as "
+				   "many partitions as locally"
+				 : "");
 		if (stopping)
 			return -1;
 		slot_send_status(false);
 		sleep(1);
 	}
+	p->has_checkpoint = cp != NULL;
+	p->ext_low = lo;
+	p->ext_high = hi;
 	p->skip_upto = cl;
 	p->cp_local = cl;
 	p->delivered_local = cl;

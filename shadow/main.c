@@ -16,10 +16,13 @@
  *   produced to the checkpoint topic; once delivered → confirm the
  *   deliverable LSN to PostgreSQL (standby status update, flush LSN)
  *
- * A crash anywhere replays from the confirmed LSN. On start, per partition,
- * the checkpoint and the external high watermark tell how many replayed
- * records the external cluster already has; those are skipped
- * (docs/SHADOW.md explains why this is exact).
+ * Before streaming, history.c brings every mirrored partition up to its
+ * local high watermark from kafka.records (what the slot cannot have on a
+ * first start, and what it would replay after a restart); the stream then
+ * skips what that copy covered. A crash anywhere replays from the
+ * confirmed LSN. Per partition, the checkpoint and the external high
+ * watermark tell how many records the external cluster already has; those
+ * are skipped (docs/SHADOW.md explains why this is exact).
  *
  * One thread: poll() on the replication socket with a short timeout, then
  * rd_kafka_poll() for delivery reports, then timers. This file holds that
@@ -125,6 +128,8 @@ static int run_once(void)
 			goto out;
 		log_info("read %d checkpoint entries", S.ncps);
 	}
+	if (history_run() < 0 || slot_stream() < 0)
+		goto out;
 	rc = session_loop();
 	if (stopping && !S.fatal) {
 		/* graceful: wait for what is in flight, checkpoint, confirm */

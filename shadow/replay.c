@@ -1,12 +1,15 @@
 /*
- * History replay: copy the records a topic already had before shadow mode
- * started (from the oldest, an offset, or a time) to the external cluster,
- * then write checkpoints so that the forwarder skips them when the slot
- * brings them again.
+ * Replay: copy a range of a topic's stored records (from the oldest, an
+ * offset, or a time) to the external cluster, then write checkpoints so
+ * that the forwarder skips them when the slot brings them again. The
+ * forwarder copies every topic's history itself (history.c); replay is for
+ * a range again, for example into a rebuilt external topic.
  *
- * Run it while the forwarder is not forwarding that topic (before shadow
- * mode starts, or with the topic excluded): per partition, the external
- * order must be local offset order. It refuses an external partition that
+ * It refuses to run before the forwarder's slot exists: a record written
+ * between the replay and the slot's creation would be in neither copy.
+ * Run it while the forwarder is not forwarding that topic (stopped, or
+ * with the topic excluded): per partition, the external order must be
+ * local offset order. It refuses an external partition that
  * has records but no checkpoint (they would come twice), and resumes an
  * interrupted replay after what the checkpoint and the high watermark say
  * is already there, as the forwarder does.
@@ -57,6 +60,26 @@ int replay_run(const char *topic, const char *from)
 		log_error("PostgreSQL: %s", PQerrorMessage(pg));
 		goto out;
 	}
+	const char *slot_param[1] = {g_shadow.slot};
+	res = PQexecParams(pg, "SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", 1, NULL,
+			   slot_param, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		log_error("reading pg_replication_slots: %s", PQerrorMessage(pg));
+		goto out;
+	}
+	if (PQntuples(res) == 0) {
+		fprintf(stderr,
+			"pg_kafka_shadow: slot %s does not exist, so records written after this "
+			"replay would be in neither copy.\n"
+			"Start the forwarder instead (pg_kafka_shadow with the same --pg, --slot "
+			"and --bootstrap, without --replay):\n"
+			"it creates the slot and copies every mirrored topic's history first "
+			"(start.position = earliest), then streams.\n",
+			g_shadow.slot);
+		goto out;
+	}
+	PQclear(res);
+	res = NULL;
 	rd_kafka_conf_t *conf = shadow_kafka_conf(true);
 	if (!conf)
 		goto out;

@@ -4,6 +4,9 @@
  *
  *   slot.c        the replication connection: slot, START_REPLICATION,
  *                 CopyData in, standby status updates out
+ *   history.c     before streaming: every mirrored partition brought up to
+ *                 its high watermark from kafka.records (first start,
+ *                 restarts, topics added later)
  *   forward.c     decoder messages to produced records, delivery reports,
  *                 the transaction queue that makes an LSN deliverable
  *   checkpoint.c  writing (and reading) the checkpoint topic; a written
@@ -41,16 +44,19 @@ typedef struct part {
 	char *topic; /* local name */
 	char *ext;   /* external name */
 	int32_t partition;
-	int64_t received;        /* last local offset read from the stream */
+	int64_t received;        /* last local offset known to exist (table or stream) */
 	int64_t delivered_local; /* last local offset the external cluster has */
 	int64_t delivered_ext;   /* its external offset */
 	int64_t cp_local;        /* what the checkpoint topic says */
 	long inflight;
 	int64_t inflight_bytes;
-	int64_t forwarded;  /* records delivered this run */
-	int64_t skip_upto;  /* dedup: local offsets <= this are already there */
-	int64_t skip_count; /* dedup: then this many more are */
-	bool dirty;         /* delivered since the last checkpoint */
+	int64_t forwarded;         /* records delivered this run */
+	int64_t skip_upto;         /* dedup: local offsets <= this are already there */
+	int64_t skip_count;        /* dedup: then this many more are */
+	int64_t stream_from;       /* history.c copied everything below this offset */
+	int64_t ext_low, ext_high; /* external watermarks when first met */
+	bool has_checkpoint;       /* the checkpoint topic knows this partition */
+	bool dirty;                /* delivered since the last checkpoint */
 	char last_error[256];
 } part;
 
@@ -83,6 +89,9 @@ typedef struct session {
 	uint32_t *lag_hist; /* per transaction, over the process lifetime */
 	int64_t lag_count;
 	int64_t started_ms, first_forward_ms, last_forward_ms;
+	bool slot_created; /* this session created the slot */
+	char snapshot[64]; /* the snapshot it exported (history.c reads in it) */
+	bool streaming;    /* START_REPLICATION done */
 	bool fatal;
 	bool closing; /* purging: delivery reports only free their state */
 	int64_t total_forwarded, total_skipped;
@@ -94,21 +103,30 @@ extern volatile sig_atomic_t stopping;
 
 /* slot.c */
 int slot_connect(void);
+int slot_stream(void);
 int slot_read(void);
 int slot_send_status(bool reply);
 bool slot_error_permanent(void);
 
 /* forward.c */
 int forward_start(void);
+part *forward_part(const char *topic, int32_t partition);
+int forward_produce(part *pt, txn *t, int64_t offset, const void *key, int32_t klen,
+		    const void *value, int32_t vlen, const unsigned char *hdrs, int32_t hlen,
+		    int64_t ts);
 int forward_message(const uint8_t *buf, int len);
 void forward_advance(void);
 void forward_drain(int timeout_ms);
+
+/* history.c */
+int history_run(void);
 
 /* checkpoint.c */
 void checkpoint_write(bool force);
 
 /* status.c */
 void status_report(void);
+void status_forget_others(void);
 int64_t status_lag_quantile(double q);
 
 #endif

@@ -1,9 +1,10 @@
 /*
  * The forwarder's replication connection: create the permanent slot if it
- * is missing, read kafka.shadow_topics, START_REPLICATION with the binary
- * format, then read CopyData (common/replproto.h) and hand each decoder
- * message to forward.c, and send standby status updates that confirm
- * only what checkpoint.c has made safe (S.confirmed_lsn).
+ * is missing, read kafka.shadow_topics (slot_connect), then, once
+ * history.c has copied what the tables hold, START_REPLICATION with the
+ * binary format (slot_stream); then read CopyData (common/replproto.h),
+ * hand each decoder message to forward.c, and send standby status updates
+ * that confirm only what checkpoint.c has made safe (S.confirmed_lsn).
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -43,6 +44,12 @@ int slot_connect(void)
 	snprintf(sql, sizeof(sql), "CREATE_REPLICATION_SLOT %s LOGICAL pg_kafka", g_shadow.slot);
 	PGresult *res = PQexec(S.pg, sql);
 	if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+		/* consistent from here: every transaction committed later is in
+		 * the slot, every one committed before is in any snapshot taken
+		 * from now on (history.c relies on both) */
+		S.slot_created = true;
+		if (!PQgetisnull(res, 0, 2))
+			snprintf(S.snapshot, sizeof(S.snapshot), "%s", PQgetvalue(res, 0, 2));
 		log_info("created slot %s at %s", g_shadow.slot, PQgetvalue(res, 0, 1));
 	} else {
 		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
@@ -66,6 +73,12 @@ int slot_connect(void)
 	}
 
 	read_topic_rules();
+	return 0;
+}
+
+int slot_stream(void)
+{
+	char sql[1024];
 
 	/* the decoder filters topics when the include list is given */
 	char topics[600] = "";
@@ -76,13 +89,14 @@ int slot_connect(void)
 		 "START_REPLICATION SLOT %s LOGICAL 0/0 (\"format\" 'binary', \"payload\" 'true', "
 		 "\"markers\" 'true'%s)",
 		 g_shadow.slot, topics);
-	res = PQexec(S.pg, sql);
+	PGresult *res = PQexec(S.pg, sql);
 	if (PQresultStatus(res) != PGRES_COPY_BOTH) {
 		command_failed(res, "START_REPLICATION");
 		PQclear(res);
 		return -1;
 	}
 	PQclear(res);
+	S.streaming = true;
 	log_info("streaming slot %s", g_shadow.slot);
 	return 0;
 }
@@ -96,7 +110,7 @@ static void command_failed(PGresult *res, const char *what)
 		  permanent ? " (not a transient error)" : "");
 }
 
-/* kafka.shadow_topics rows of this slot (pg_kafka 0.4), if the table exists. */
+/* kafka.shadow_topics rows of this slot, if the table exists. */
 static void read_topic_rules(void)
 {
 	const char *k[] = {"dbname", "fallback_application_name", NULL};
@@ -176,6 +190,8 @@ int slot_read(void)
 int slot_send_status(bool reply)
 {
 	unsigned char msg[REPL_STATUS_LEN];
+	if (!S.streaming)
+		return 0; /* before START_REPLICATION there is no stream to answer */
 	repl_status(msg, S.received_lsn, S.confirmed_lsn, S.confirmed_lsn, reply);
 	S.last_standby_ms = clock_mono_ms();
 	if (PQputCopyData(S.pg, (char *)msg, sizeof(msg)) != 1 || PQflush(S.pg) < 0) {

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <event2/buffer.h>
 #include <libpq-fe.h>
@@ -70,13 +72,64 @@ void status_report(void)
 		bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 		PQclear(res);
 		if (!ok) {
-			/* the extension may predate 0.4: no SQL status, say so once */
+			/* an extension without the table: no SQL status, say so once */
 			log_warn("no SQL status: %s", PQerrorMessage(S.status_pg));
 			PQfinish(S.status_pg);
 			S.status_pg = NULL;
 			return;
 		}
 	}
+}
+
+/*
+ * Rows of kafka.shadow_partitions for this slot that no part stands for
+ * (a topic no longer mirrored, or dropped) would keep an old lag forever:
+ * delete them, once the parts of the start are known (history.c).
+ */
+void status_forget_others(void)
+{
+	if (!S.status_pg)
+		return;
+	/* array literals: topic names are [a-zA-Z0-9._-], quoted anyway */
+	size_t cap = 64, tl = 0, pl = 0;
+	for (int i = 0; i < S.nparts; i++)
+		cap += 2 * strlen(S.parts[i]->topic) + 16;
+	char *topics = malloc(cap), *parts = malloc(cap);
+	if (!topics || !parts) {
+		free(topics);
+		free(parts);
+		return;
+	}
+	tl += (size_t)snprintf(topics + tl, cap - tl, "{");
+	pl += (size_t)snprintf(parts + pl, cap - pl, "{");
+	for (int i = 0; i < S.nparts; i++) {
+		tl += (size_t)snprintf(topics + tl, cap - tl, "%s\"", i ? "," : "");
+		for (const char *c = S.parts[i]->topic; *c && tl + 4 < cap; c++) {
+			if (*c == '"' || *c == '\\')
+				topics[tl++] = '\\';
+			topics[tl++] = *c;
+		}
+		tl += (size_t)snprintf(topics + tl, cap - tl, "\"");
+		pl += (size_t)snprintf(parts + pl, cap - pl, "%s%d", i ? "," : "",
+				       S.parts[i]->partition);
+	}
+	snprintf(topics + tl, cap - tl, "}");
+	snprintf(parts + pl, cap - pl, "}");
+	const char *params[3] = {g_shadow.slot, topics, parts};
+	PGresult *res = PQexecParams(
+		S.status_pg,
+		"DELETE FROM kafka.shadow_partitions s WHERE s.slot = $1 AND NOT EXISTS "
+		"(SELECT 1 FROM unnest($2::text[], $3::int[]) u(topic, partition) "
+		"WHERE u.topic = s.topic AND u.partition = s.partition)",
+		3, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		log_warn("removing stale status rows: %s", PQerrorMessage(S.status_pg));
+	else if (atoi(PQcmdTuples(res)) > 0)
+		log_info("removed %s status rows of partitions no longer mirrored",
+			 PQcmdTuples(res));
+	PQclear(res);
+	free(topics);
+	free(parts);
 }
 
 /* The status numbers as Prometheus text. Between sessions the partition
@@ -89,7 +142,10 @@ void shadow_metrics_text(struct evbuffer *out)
 	} gauges[] = {
 		{"local_offset", "last local offset the external cluster acknowledged", 0},
 		{"external_offset", "its external offset", 1},
-		{"lag_records", "records read from the slot, not yet acknowledged", 2},
+		{"lag_records",
+		 "local records (up to the high watermark seen at start, then read from the slot) "
+		 "not yet acknowledged",
+		 2},
 		{"lag_bytes", "their key, value and header bytes", 3},
 		{"forwarded_records", "records forwarded by this session", 4},
 	};

@@ -53,7 +53,7 @@ static struct {
 	struct event_base *base;
 	struct event *deadline;
 	bool timed_out;
-	pgconn *db;
+	pool_lane *db;
 	conn_slot slots[CONN_SLOTS]; /* one client connection's */
 	int completions;
 } HX;
@@ -124,7 +124,7 @@ static inline int hx_setup(void **state)
 		return -1;
 	wake_init(HX.base);
 	handlers_init(HX.base);
-	HX.db = pool_pick();
+	HX.db = pool_lane_new();
 	return 0;
 }
 
@@ -144,6 +144,8 @@ static inline int hx_teardown(void **state)
 	wake_shutdown();
 	/* Callbacks of jobs failed by the shutdown free what they hold. */
 	event_base_loop(HX.base, EVLOOP_NONBLOCK);
+	pool_lane_free(HX.db);
+	HX.db = NULL;
 	event_free(HX.deadline);
 	event_base_free(HX.base);
 	HX.base = NULL;

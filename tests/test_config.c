@@ -116,7 +116,31 @@ static void test_defaults(void **state)
 	assert_int_equal(g_config.fetch_max_bytes_cap, 52428800);
 	assert_int_equal(g_config.fetch_readahead_max_bytes, 67108864);
 	assert_int_equal(g_config.log_level, 2);
+	assert_null(g_config.metrics_host); /* metrics.listen: off */
 	assert_null(g_config.config_file);
+}
+
+static void test_metrics_listen(void **state)
+{
+	(void)state;
+
+	assert_int_equal(LOAD("--metrics-listen", "127.0.0.1:9404"), 0);
+	assert_string_equal(g_config.metrics_host, "127.0.0.1");
+	assert_int_equal(g_config.metrics_port, 9404);
+	assert_int_equal(LOAD("--metrics-listen", "[::1]:9405"), 0);
+	assert_string_equal(g_config.metrics_host, "::1");
+	assert_int_equal(g_config.metrics_port, 9405);
+	assert_int_equal(LOAD("--metrics-listen", ""), 0);
+	assert_null(g_config.metrics_host);
+	setenv("PGK_METRICS_LISTEN", "0.0.0.0:9999", 1);
+	assert_int_equal(LOAD("--pg", "dbname=x"), 0);
+	assert_string_equal(g_config.metrics_host, "0.0.0.0");
+	assert_int_equal(g_config.metrics_port, 9999);
+	unsetenv("PGK_METRICS_LISTEN");
+	assert_int_equal(LOAD("--metrics-listen", "localhost"), -1); /* no port */
+	assert_int_equal(LOAD("--metrics-listen", ":9404"), -1);     /* no host */
+	assert_int_equal(LOAD("--metrics-listen", "localhost:0"), -1);
+	assert_int_equal(LOAD("--metrics-listen", "::1:9404"), -1);
 }
 
 static void test_file(void **state)
@@ -337,7 +361,10 @@ static void test_shadow_defaults(void **state)
 	assert_int_equal(g_shadow.confirm_interval_ms, 200);
 	assert_int_equal(g_shadow.status_interval_ms, 5000);
 	assert_string_equal(g_shadow.replay_from, "earliest");
+	assert_int_equal(g_shadow.start_position, START_EARLIEST);
 	assert_int_equal(g_shadow.nkafka, 0);
+	assert_int_equal(SLOAD("--bootstrap", "ext:9092", "--start-position", "LATEST"), 0);
+	assert_int_equal(g_shadow.start_position, START_LATEST);
 }
 
 /* Quoted values and trailing comments, as in the broker's file. */
@@ -396,6 +423,7 @@ static void test_shadow_errors(void **state)
 	assert_int_equal(SLOAD("--bootstrap", "x:1", "--confirm-interval-ms", "0"), -1);
 	assert_int_equal(SLOAD("--bootstrap", "x:1", "--status-interval-ms", "9999999999"), -1);
 	assert_int_equal(SLOAD("--bootstrap", "x:1", "--dedup", "maybe"), -1);
+	assert_int_equal(SLOAD("--bootstrap", "x:1", "--start-position", "end"), -1);
 	setenv("SHADOW_DEDUP", "perhaps", 1);
 	assert_int_equal(SLOAD("--bootstrap", "x:1"), -1);
 	unsetenv("SHADOW_DEDUP");
@@ -483,6 +511,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reload_resets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_help_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_flags, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_metrics_listen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_env, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shadow_defaults, setup, teardown),

@@ -889,6 +889,118 @@ static void test_commit_checks(void **st)
 	assert_int_equal(state(), GROUP_STABLE);
 }
 
+/*
+ * The race of a commit that arrives under generation 1, waits for its SQL
+ * write, and would land after its member was expelled and the next
+ * generation had read offsets: the next generation waits for the write.
+ */
+static void test_commit_in_flight_holds_next_generation(void **st)
+{
+	char a[128], b[128];
+	waiter jb, jb2;
+	bool held;
+	(void)st;
+
+	stable_pair(a, b, sizeof(a));
+	assert_int_equal(coord_commit_check(KSTR_LIT(GROUP), kstr_c(a), KSTR_NULL, 1), KERR_NONE);
+	assert_int_equal(coord_commit_hold(KSTR_LIT(GROUP), false, &held), KERR_NONE);
+	assert_true(held);
+	/* a stops heartbeating and is expelled; b keeps its session. */
+	for (int i = 0; i < 4; i++) {
+		advance(SESSION_MS / 4 + 1);
+		hb(b, 1);
+	}
+	assert_int_equal(state(), GROUP_PREPARING_REBALANCE);
+	/* b rejoins: the rebalance could complete, but a's commit is unwritten. */
+	join(&jb, b, 4);
+	assert_int_equal(jb.join_calls, 0);
+	assert_int_equal(generation(), 1);
+	/* Nor does the join deadline hand out generation 2. */
+	advance(REBALANCE_MS + 1);
+	assert_int_equal(jb.join_calls, 0);
+	assert_int_equal(generation(), 1);
+	/* New commits of generation 1 are refused now, plain and transactional. */
+	assert_int_equal(coord_commit_check(KSTR_LIT(GROUP), kstr_c(b), KSTR_NULL, 1), KERR_NONE);
+	assert_int_equal(coord_commit_hold(KSTR_LIT(GROUP), false, &held),
+			 KERR_REBALANCE_IN_PROGRESS);
+	assert_false(held);
+	assert_int_equal(coord_commit_hold(KSTR_LIT(GROUP), true, &held),
+			 KERR_COORDINATOR_LOAD_IN_PROGRESS);
+	assert_false(held);
+	/* The write is over: generation 2 goes out, without a. */
+	coord_commit_release(KSTR_LIT(GROUP));
+	assert_int_equal(jb.join_calls, 1);
+	assert_int_equal(jb.error, KERR_NONE);
+	assert_int_equal(jb.generation, 2);
+	assert_int_equal(jb.nmembers, 1);
+	assert_int_equal(coord_commit_check(KSTR_LIT(GROUP), kstr_c(a), KSTR_NULL, 1),
+			 KERR_UNKNOWN_MEMBER_ID);
+	/* Commits of the new generation are held and released as usual. */
+	waiter sb;
+	sync_(&sb, b, 2);
+	assert_int_equal(coord_commit_hold(KSTR_LIT(GROUP), false, &held), KERR_NONE);
+	assert_true(held);
+	coord_commit_release(KSTR_LIT(GROUP));
+	join(&jb2, b, 4);
+	assert_int_equal(jb2.join_calls, 1);
+	assert_int_equal(jb2.generation, 3);
+}
+
+/* Several commits in flight: the generation waits for the last one. */
+static void test_commit_holds_count(void **st)
+{
+	char a[128], b[128];
+	waiter ja, jb;
+	bool h1, h2, h3;
+	(void)st;
+
+	stable_pair(a, b, sizeof(a));
+	assert_int_equal(coord_commit_hold(KSTR_LIT(GROUP), false, &h1), KERR_NONE);
+	assert_int_equal(coord_commit_hold(KSTR_LIT(GROUP), true, &h2), KERR_NONE);
+	/* A rebalance in progress does not stop commits until it is due. */
+	join(&ja, a, 4);
+	assert_int_equal(coord_commit_hold(KSTR_LIT(GROUP), false, &h3), KERR_NONE);
+	assert_true(h1 && h2 && h3);
+	join(&jb, b, 4);
+	assert_int_equal(ja.join_calls + jb.join_calls, 0);
+	coord_commit_release(KSTR_LIT(GROUP));
+	coord_commit_release(KSTR_LIT(GROUP));
+	assert_int_equal(ja.join_calls + jb.join_calls, 0);
+	coord_commit_release(KSTR_LIT(GROUP));
+	assert_int_equal(ja.join_calls, 1);
+	assert_int_equal(jb.join_calls, 1);
+	assert_int_equal(ja.generation, 2);
+	/* An extra release (none held) changes nothing. */
+	coord_commit_release(KSTR_LIT(GROUP));
+	assert_int_equal(generation(), 2);
+}
+
+/* An Empty group with a commit in flight is neither deleted nor forgotten;
+ * a group not in memory is not held. */
+static void test_commit_hold_keeps_empty_group(void **st)
+{
+	bool known, held;
+	coord_group_info gi;
+	arena *ar = arena_new();
+	(void)st;
+
+	assert_int_equal(coord_commit_hold(KSTR_LIT("nowhere"), false, &held), KERR_NONE);
+	assert_false(held);
+	assert_int_equal(coord_commit_check(KSTR_LIT("simple"), KSTR_LIT(""), KSTR_NULL, -1),
+			 KERR_NONE);
+	assert_int_equal(coord_commit_hold(KSTR_LIT("simple"), false, &held), KERR_NONE);
+	assert_true(held);
+	assert_int_equal(coord_delete(KSTR_LIT("simple"), &known),
+			 KERR_COORDINATOR_LOAD_IN_PROGRESS);
+	assert_true(known);
+	advance(600000 + 1); /* the default empty_group_retention_ms */
+	assert_true(coord_describe(KSTR_LIT("simple"), ar, &gi));
+	coord_commit_release(KSTR_LIT("simple"));
+	assert_int_equal(coord_delete(KSTR_LIT("simple"), &known), KERR_NONE);
+	assert_false(coord_describe(KSTR_LIT("simple"), ar, &gi));
+	arena_free(ar);
+}
+
 static void test_cancelled_waiter_gets_no_callback(void **st)
 {
 	char a[128], b[128];
@@ -1142,6 +1254,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_describe_list_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_group_forgotten, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_offsets_in_use, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commit_in_flight_holds_next_generation, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_commit_holds_count, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commit_hold_keeps_empty_group, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,7 +9,9 @@
  * only while the group has no members; OffsetDelete forgets offsets of an
  * Empty group and refuses those of a topic the group consumes.
  */
+#include "group_coord.h"
 #include "handler_harness.h"
+#include "validate.h"
 
 #define TOPIC "events"
 
@@ -164,6 +166,16 @@ static void test_commit_refuses_bad_input(void **state)
 			 KERR_INVALID_GROUP_ID);
 	hx_free(req);
 
+	/* Longer than a group id PostgreSQL can index; at the bound it is
+	 * stored. */
+	static char long_id[ID_MAX_BYTES + 2];
+	memset(long_id, 'g', sizeof(long_id));
+	long_id[ID_MAX_BYTES + 1] = 0;
+	assert_int_equal(commit(long_id, "", -1, TOPIC, 0, 1, KSTR_NULL), KERR_INVALID_GROUP_ID);
+	long_id[ID_MAX_BYTES] = 0;
+	assert_int_equal(commit(long_id, "", -1, TOPIC, 0, 1, KSTR_NULL), KERR_NONE);
+	assert_int_equal(committed(long_id, 0), 1);
+
 	char big[4097];
 	memset(big, 'm', sizeof(big));
 	assert_int_equal(commit("g-bad", "", -1, TOPIC, 0, 1, (kstr){big, 4097}),
@@ -222,6 +234,29 @@ static void test_offset_delete(void **state)
 	assert_int_equal(top, KERR_GROUP_ID_NOT_FOUND);
 }
 
+/* How a failed statement is answered: PostgreSQL away or busy is
+ * retriable, a value it refused is the request's fault, anything else the
+ * server's. */
+static void test_statement_errors(void **state)
+{
+	(void)state;
+	assert_int_equal(group_db_error("t", "connection lost", "08006", false),
+			 KERR_COORDINATOR_NOT_AVAILABLE);
+	assert_int_equal(group_db_error("t", "serialization", "40001", false),
+			 KERR_COORDINATOR_NOT_AVAILABLE);
+	assert_int_equal(group_db_error("t", "no result", NULL, true),
+			 KERR_COORDINATOR_NOT_AVAILABLE);
+	assert_int_equal(group_db_error("t", "bigint out of range", "22003", false),
+			 KERR_INVALID_REQUEST);
+	assert_int_equal(group_db_error("t", "not UTF-8", "22021", false), KERR_INVALID_REQUEST);
+	assert_int_equal(group_db_error("t", "index row size", "54000", false),
+			 KERR_INVALID_REQUEST);
+	assert_int_equal(group_db_error("t", "duplicate key", "23505", false),
+			 KERR_UNKNOWN_SERVER_ERROR);
+	assert_int_equal(group_db_error("t", "no such column", "42703", false),
+			 KERR_UNKNOWN_SERVER_ERROR);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -229,6 +264,7 @@ int main(void)
 		cmocka_unit_test(test_commit_generation_and_member_checks),
 		cmocka_unit_test(test_commit_refuses_bad_input),
 		cmocka_unit_test(test_offset_delete),
+		cmocka_unit_test(test_statement_errors),
 	};
 	return cmocka_run_group_tests(tests, setup, hx_teardown);
 }

@@ -8,6 +8,7 @@
  * invalid ids and timeouts, unknown partitions, a stale group generation.
  */
 #include "handler_harness.h"
+#include "validate.h"
 
 #define TOPIC "txn-data"
 
@@ -237,6 +238,13 @@ static void test_init_producer_id_errors(void **state)
 	assert_int_equal(init_pid(4, KS(""), 60000, NULL), KERR_INVALID_REQUEST);
 	assert_int_equal(init_pid(4, (kstr){"t\0x", 3}, 60000, NULL), KERR_INVALID_REQUEST);
 	assert_int_equal(init_pid(4, KS("tx-\xff"), 60000, NULL), KERR_INVALID_REQUEST);
+	/* Longer than an id PostgreSQL can index; at the bound it is stored. */
+	static char id[ID_MAX_BYTES + 1];
+	for (size_t i = 0; i < sizeof(id); i++)
+		id[i] = (char)('a' + (i * 7 + i / 26) % 26);
+	assert_int_equal(init_pid(4, (kstr){id, ID_MAX_BYTES + 1}, 60000, NULL),
+			 KERR_INVALID_REQUEST);
+	assert_int_equal(init_pid(4, (kstr){id, ID_MAX_BYTES}, 60000, NULL), KERR_NONE);
 	assert_int_equal(init_pid(4, KS("tx-timeout"), g_config.transaction_max_timeout_ms + 1,
 				  NULL),
 			 KERR_INVALID_TRANSACTION_TIMEOUT);
@@ -303,6 +311,12 @@ static void test_group_id_checks_agree(void **state)
 	producer p = begin_producer("tx-groups");
 	kstr bad_utf8 = KS("g-\xff\xfe");
 	kstr with_nul = {"g\0x", 3};
+	static char long_id[ID_MAX_BYTES + 1];
+	memset(long_id, 'g', sizeof(long_id));
+	kstr too_long = {long_id, ID_MAX_BYTES + 1};
+	assert_int_equal(add_offsets(KS(p.txn_id), p.pid, p.epoch, too_long),
+			 KERR_INVALID_GROUP_ID);
+	assert_int_equal(txn_commit(&p, too_long, -1, "", 0, 1), KERR_INVALID_GROUP_ID);
 	assert_int_equal(add_offsets(KS(p.txn_id), p.pid, p.epoch, bad_utf8), KERR_INVALID_GROUP_ID);
 	assert_int_equal(add_offsets(KS(p.txn_id), p.pid, p.epoch, with_nul), KERR_INVALID_GROUP_ID);
 	assert_int_equal(add_offsets(KS(""), p.pid, p.epoch, KS("g")), KERR_INVALID_REQUEST);
@@ -313,8 +327,8 @@ static void test_group_id_checks_agree(void **state)
 					  .committed_leader_epoch = -1, .commit_timestamp = -1,
 					  .committed_metadata = KSTR_NULL};
 	offset_commit_req_topic ot = {.name = KS(TOPIC), .partitions = ARR(&op, 1)};
-	kstr ids[2] = {bad_utf8, with_nul};
-	for (int i = 0; i < 2; i++) {
+	kstr ids[3] = {bad_utf8, with_nul, too_long};
+	for (int i = 0; i < 3; i++) {
 		offset_commit_req ob = {.group_id = ids[i], .generation_id_or_member_epoch = -1,
 					.member_id = KS(""), .group_instance_id = KSTR_NULL,
 					.retention_time_ms = -1, .topics = ARR(&ot, 1)};
@@ -350,6 +364,96 @@ static void test_txn_offset_commit_generation(void **state)
 	hx_leave("tx-live-group", &m);
 }
 
+/* TxnOffsetCommit checks each partition as OffsetCommit does; the valid
+ * partitions of the same request are still committed. */
+static void test_txn_offset_commit_partition_checks(void **state)
+{
+	(void)state;
+	HX_NEED_PG();
+	producer p = begin_producer("tx-part-checks");
+	assert_int_equal(add_offsets(KS(p.txn_id), p.pid, p.epoch, KS("tx-checks-group")),
+			 KERR_NONE);
+	char big[4097];
+	memset(big, 'm', sizeof(big));
+	txn_offset_commit_req_partition parts[4] = {
+		{.partition_index = 0,
+		 .committed_offset = 5,
+		 .committed_leader_epoch = -1,
+		 .committed_metadata = (kstr){big, 4097}},
+		{.partition_index = 0,
+		 .committed_offset = 6,
+		 .committed_leader_epoch = -1,
+		 .committed_metadata = KS("\xc0\x80")},
+		{.partition_index = -1,
+		 .committed_offset = 7,
+		 .committed_leader_epoch = -1,
+		 .committed_metadata = KSTR_NULL},
+		{.partition_index = 1,
+		 .committed_offset = 8,
+		 .committed_leader_epoch = 2,
+		 .committed_metadata = (kstr){big, 4096}},
+	};
+	txn_offset_commit_req_partition other = {.partition_index = 0,
+						 .committed_offset = 9,
+						 .committed_leader_epoch = -1,
+						 .committed_metadata = KSTR_NULL};
+	txn_offset_commit_req_topic t[2] = {
+		{.name = KS(TOPIC), .partitions = ARR(parts, 4)},
+		{.name = KS("bad name!"), .partitions = ARR(&other, 1)}};
+	txn_offset_commit_req b = {.transactional_id = KS(p.txn_id),
+				   .group_id = KS("tx-checks-group"),
+				   .producer_id = p.pid,
+				   .producer_epoch = p.epoch,
+				   .generation_id = -1,
+				   .member_id = KS(""),
+				   .group_instance_id = KSTR_NULL,
+				   .topics = ARR(t, 2)};
+	request *req = hx_call(API_TXN_OFFSET_COMMIT, 3, b);
+	txn_offset_commit_resp_topic *rt = ((txn_offset_commit_resp *)req->resp)->topics.items;
+	txn_offset_commit_resp_partition *rp = rt[0].partitions.items;
+	assert_int_equal(rp[0].error_code, KERR_OFFSET_METADATA_TOO_LARGE);
+	assert_int_equal(rp[1].error_code, KERR_INVALID_REQUEST);
+	assert_int_equal(rp[2].error_code, KERR_UNKNOWN_TOPIC_OR_PARTITION);
+	assert_int_equal(rp[3].error_code, KERR_NONE);
+	assert_int_equal(rp[3].partition_index, 1);
+	rp = rt[1].partitions.items;
+	assert_int_equal(rp[0].error_code, KERR_UNKNOWN_TOPIC_OR_PARTITION);
+	hx_free(req);
+
+	assert_int_equal(end_txn(3, &p, p.epoch, true), KERR_NONE);
+	int64_t off;
+	assert_int_equal(fetch_committed("tx-checks-group", 1, &off), KERR_NONE);
+	assert_int_equal(off, 8);
+	assert_int_equal(fetch_committed("tx-checks-group", 0, &off), KERR_NONE);
+	assert_int_equal(off, -1);
+}
+
+/* ListTransactions' duration filter at any int64: what has been ongoing
+ * for longer than the Unix epoch is old is nothing. */
+static void test_list_transactions_duration(void **state)
+{
+	(void)state;
+	HX_NEED_PG();
+	producer p = begin_producer("tx-duration");
+	assert_int_equal(add_partition(3, &p, p.pid, p.epoch, TOPIC, 0), KERR_NONE);
+	kstr ongoing = KS("Ongoing");
+	const int64_t durations[] = {-1, 0, INT32_MAX, 1000000000000000LL, INT64_MAX};
+	for (size_t i = 0; i < sizeof(durations) / sizeof(durations[0]); i++) {
+		list_transactions_req b = {.state_filters = ARR(&ongoing, 1),
+					   .duration_filter = durations[i]};
+		request *req = hx_call(API_LIST_TRANSACTIONS, 1, b);
+		list_transactions_resp *r = req->resp;
+		assert_int_equal(r->error_code, KERR_NONE);
+		bool listed = false;
+		list_transactions_resp_state *s = r->transaction_states.items;
+		for (int32_t k = 0; k < r->transaction_states.count; k++)
+			listed = listed || kstr_eq(s[k].transactional_id, p.txn_id);
+		assert_int_equal(listed, durations[i] <= 0);
+		hx_free(req);
+	}
+	assert_int_equal(end_txn(3, &p, p.epoch, false), KERR_NONE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -360,6 +464,8 @@ int main(void)
 		cmocka_unit_test(test_add_partitions_errors),
 		cmocka_unit_test(test_group_id_checks_agree),
 		cmocka_unit_test(test_txn_offset_commit_generation),
+		cmocka_unit_test(test_txn_offset_commit_partition_checks),
+		cmocka_unit_test(test_list_transactions_duration),
 	};
 	return cmocka_run_group_tests(tests, setup, hx_teardown);
 }

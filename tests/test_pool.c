@@ -7,7 +7,9 @@
  * an SQL error reports its SQLSTATE, aborts the rest of its job only, and is
  * not retriable; parameters are copied; callbacks never run inside
  * db_submit; a backend terminated by the server fails its jobs as
- * retriable and the pool reconnects; pool_shutdown fails pending jobs.
+ * retriable, the other connection takes the work and the pool reconnects;
+ * a job that waits holds up its own lane only; jobs wait in the pool when
+ * every connection is stalled; pool_shutdown fails pending jobs.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -56,6 +58,15 @@ typedef struct outcome {
 } outcome;
 
 static int completions;
+static pool_lane *lanes[64]; /* freed by teardown */
+static int nlanes;
+
+/* A lane that teardown frees. */
+static pool_lane *lane(void)
+{
+	assert_true(nlanes < (int)(sizeof(lanes) / sizeof(lanes[0])));
+	return lanes[nlanes++] = pool_lane_new();
+}
 
 static void record(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		   bool retriable)
@@ -83,7 +94,7 @@ static void record(void *arg, PGresult **res, int n, const char *err, const char
 	o->retriable = retriable;
 }
 
-static void submit(pgconn *c, const db_stmt *stmts, int n, outcome *o)
+static void submit(pool_lane *c, const db_stmt *stmts, int n, outcome *o)
 {
 	memset(o, 0, sizeof(*o));
 	in_submit = true;
@@ -93,7 +104,7 @@ static void submit(pgconn *c, const db_stmt *stmts, int n, outcome *o)
 }
 
 /* A one-statement job with at most one text parameter. */
-static void submit1(pgconn *c, int q, const char *param, outcome *o)
+static void submit1(pool_lane *c, int q, const char *param, outcome *o)
 {
 	const char *values[1] = {param};
 	db_stmt s = {.q = q, .nparams = q == STUB_PID ? 0 : 1, .values = values};
@@ -167,6 +178,8 @@ static int teardown(void **state)
 	pool_shutdown();
 	event_base_free(base);
 	base = NULL;
+	while (nlanes > 0)
+		pool_lane_free(lanes[--nlanes]);
 	assert_false(callback_in_submit);
 	return 0;
 }
@@ -182,7 +195,7 @@ static void test_results_in_order(void **state)
 	(void)state;
 	REQUIRE_PG();
 	static outcome out[NJOBS];
-	pgconn *c[2] = {pool_pick(), pool_pick()};
+	pool_lane *c[2] = {lane(), lane()};
 	int target = NJOBS;
 
 	for (int i = 0; i < NJOBS; i++) {
@@ -213,7 +226,7 @@ static void test_results_in_order(void **state)
 			snprintf(want, sizeof(want), "%d", -i + 1);
 			assert_string_equal(out[i].value[1], want);
 		}
-		/* in submission order on each connection */
+		/* in submission order on each lane */
 		assert_true(out[i].seq > last_seq[i % 2]);
 		last_seq[i % 2] = out[i].seq;
 	}
@@ -223,7 +236,7 @@ static void test_sql_error(void **state)
 {
 	(void)state;
 	REQUIRE_PG();
-	pgconn *c = pool_pick();
+	pool_lane *c = lane();
 	const char *one[1] = {"1"}, *empty[1] = {""}, *two[1] = {"2"};
 	db_stmt s[3] = {
 		{.q = STUB_ADD, .nparams = 1, .values = one},
@@ -260,7 +273,7 @@ static void test_null_and_binary_params(void **state)
 {
 	(void)state;
 	REQUIRE_PG();
-	pgconn *c = pool_pick();
+	pool_lane *c = lane();
 	outcome null_out, bin_out, empty_out;
 	const char *nullv[1] = {NULL};
 	/* int4 7 in binary */
@@ -290,7 +303,7 @@ static void test_large_params(void **state)
 	REQUIRE_PG();
 	enum { N = 40, SIZE = 1 << 20 };
 	static outcome out[N];
-	pgconn *c = pool_pick();
+	pool_lane *c = lane();
 	char *big = malloc(SIZE + 1);
 	int target;
 
@@ -319,7 +332,7 @@ static void test_bad_statement(void **state)
 {
 	(void)state;
 	REQUIRE_PG();
-	pgconn *c = pool_pick();
+	pool_lane *c = lane();
 	outcome o;
 	db_stmt s = {.q = STUB_ADD, .nparams = 2, .values = NULL};
 
@@ -330,37 +343,50 @@ static void test_bad_statement(void **state)
 	assert_non_null(strstr(o.err, "internal error"));
 }
 
-/* Ask conn c for its backend pid until that succeeds. */
-static int backend_pid(pgconn *c)
+/*
+ * Wait until two distinct backends (neither of them `gone`) serve the pool:
+ * one holds a lane's short sleep while another lane asks for its pid.
+ */
+static void both_up(int gone)
 {
-	outcome o;
+	pool_lane *x = lane(), *y = lane();
+	outcome px, sx, py;
 
-	for (int attempt = 0; attempt < 200; attempt++) {
-		submit1(c, STUB_PID, NULL, &o);
-		run_until(cond_done, &o, 20);
-		if (!o.has_err)
-			return atoi(o.value[0]);
-		assert_true(o.retriable);
+	for (int attempt = 0;; attempt++) {
+		assert_true(attempt < 100);
+		submit1(x, STUB_PID, NULL, &px);
+		submit1(x, STUB_SLEEP, "0.3", &sx);
+		run_until(cond_done, &px, 10);
+		run_for(0.05); /* past STALL_MS: the sleeping connection takes no new lane */
+		submit1(y, STUB_PID, NULL, &py);
+		run_until(cond_done, &sx, 10);
+		run_until(cond_done, &py, 10);
+		if (!px.has_err && !py.has_err && atoi(px.value[0]) != atoi(py.value[0]) &&
+		    atoi(px.value[0]) != gone && atoi(py.value[0]) != gone)
+			return;
 		run_for(0.1);
 	}
-	fail_msg("connection never came back");
-	return -1;
 }
 
 static void test_backend_terminated(void **state)
 {
 	(void)state;
 	REQUIRE_PG();
-	pgconn *c = pool_pick();
-	outcome sleeping, queued, while_down;
-	int pid = backend_pid(c), new_pid;
+	pool_lane *c = lane();
+	outcome pidq, sleeping, queued, elsewhere;
+	int pid;
 	PGconn *admin;
 	PGresult *r;
 	char sql[64];
 
+	both_up(-1);
+	/* One lane: all three on one connection, in order. */
+	submit1(c, STUB_PID, NULL, &pidq);
 	submit1(c, STUB_SLEEP, "30", &sleeping);
 	submit1(c, STUB_ADD, "1", &queued);
-	run_for(0.3); /* the sleep is running now */
+	run_until(cond_done, &pidq, 10);
+	assert_false(pidq.has_err);
+	pid = atoi(pidq.value[0]);
 	assert_false(sleeping.done);
 
 	admin = PQconnectdb(conninfo);
@@ -381,23 +407,114 @@ static void test_backend_terminated(void **state)
 	assert_true(queued.retriable);
 	assert_true(sleeping.seq < queued.seq);
 
-	/* down now: a job fails at once, retriable, from the loop */
-	submit1(c, STUB_ADD, "1", &while_down);
-	run_until(cond_done, &while_down, 5);
-	assert_true(while_down.has_err);
-	assert_true(while_down.retriable);
+	/* While that one is down the lane's next job goes to the other one. */
+	submit1(c, STUB_PID, NULL, &elsewhere);
+	run_until(cond_done, &elsewhere, 5);
+	assert_false(elsewhere.has_err);
+	assert_int_not_equal(atoi(elsewhere.value[0]), pid);
 
-	/* and the connection comes back by itself */
-	new_pid = backend_pid(c);
-	assert_true(new_pid > 0);
-	assert_int_not_equal(new_pid, pid);
+	/* And the connection comes back by itself. */
+	both_up(pid);
+}
+
+/* Completion count of outcomes[0..n). */
+typedef struct batch {
+	outcome *o;
+	int n;
+} batch;
+
+static bool cond_batch(void *arg)
+{
+	batch *b = arg;
+	for (int i = 0; i < b->n; i++)
+		if (!b->o[i].done)
+			return false;
+	return true;
+}
+
+/*
+ * One lane's job waits (a 3 s sleep stands in for a lock): the jobs of
+ * other lanes, more lanes than connections, finish meanwhile, and the
+ * waiting lane's own next job waits behind it.
+ */
+static void test_no_head_of_line_blocking(void **state)
+{
+	(void)state;
+	REQUIRE_PG();
+	pool_lane *slow = lane();
+	outcome sleeping, behind, others[12];
+	batch b = {others, 12};
+
+	both_up(-1);
+	submit1(slow, STUB_SLEEP, "3", &sleeping);
+	submit1(slow, STUB_ADD, "7", &behind);
+	run_for(0.1); /* the sleep has run past STALL_MS */
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < 12; i++) {
+			pool_lane *l = pool_lane_new();
+			submit1(l, STUB_ADD, "1", &others[i]);
+			pool_lane_free(l); /* its job still runs */
+		}
+		run_until(cond_batch, &b, 2.5);
+		for (int i = 0; i < 12; i++)
+			assert_false(others[i].has_err);
+		assert_false(sleeping.done);
+		assert_false(behind.done);
+	}
+	run_until(cond_done, &behind, 10);
+	assert_false(sleeping.has_err);
+	assert_false(behind.has_err);
+	assert_string_equal(behind.value[0], "8");
+	assert_true(sleeping.seq < behind.seq);
+}
+
+/*
+ * One connection, stalled: jobs of other lanes wait in the pool (not on
+ * the connection) and run afterwards, each lane's in order; a lane freed
+ * with jobs pending still gets its callbacks.
+ */
+static void test_pending_when_all_stalled(void **state)
+{
+	(void)state;
+	REQUIRE_PG();
+	pool_lane *slow, *a, *b;
+	outcome sleeping, fa[3], fb[3];
+	batch all = {fb, 3};
+
+	pool_shutdown();
+	assert_int_equal(pool_init(base, conninfo, 1, stmts, STUB_COUNT), 0);
+	run_until(cond_available, NULL, 20);
+	slow = lane();
+	a = pool_lane_new(); /* freed below, jobs still pending */
+	b = lane();
+	submit1(slow, STUB_SLEEP, "0.5", &sleeping);
+	run_for(0.1);
+	for (int i = 0; i < 3; i++) {
+		char v[16];
+		snprintf(v, sizeof(v), "%d", i);
+		submit1(a, STUB_ADD, v, &fa[i]);
+		submit1(b, STUB_ADD, v, &fb[i]);
+	}
+	pool_lane_free(a);
+	run_until(cond_batch, &all, 10);
+	assert_true(sleeping.done);
+	for (int i = 0; i < 3; i++) {
+		assert_true(fa[i].done);
+		assert_false(fa[i].has_err);
+		assert_false(fb[i].has_err);
+		assert_true(fa[i].seq > sleeping.seq);
+		if (i > 0) {
+			assert_true(fa[i].seq > fa[i - 1].seq);
+			assert_true(fb[i].seq > fb[i - 1].seq);
+		}
+	}
 }
 
 static void test_shutdown_fails_pending(void **state)
 {
 	(void)state;
 	REQUIRE_PG();
-	pgconn *c = pool_pick();
+	pool_lane *c = lane();
 	outcome sleeping;
 
 	submit1(c, STUB_SLEEP, "30", &sleeping);
@@ -420,7 +537,7 @@ static void test_unreachable_server(void **state)
 	pool_shutdown();
 	assert_int_equal(
 		pool_init(base, "host=127.0.0.1 port=1 connect_timeout=2", 1, stmts, STUB_COUNT), 0);
-	submit1(pool_pick(), STUB_ADD, "1", &o);
+	submit1(lane(), STUB_ADD, "1", &o);
 	run_until(cond_done, &o, 5);
 	assert_true(o.has_err);
 	assert_true(o.retriable);
@@ -445,6 +562,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_large_params, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_statement, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backend_terminated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_head_of_line_blocking, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pending_when_all_stalled, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown_fails_pending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreachable_server, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_conninfo, setup, teardown),

@@ -118,15 +118,3 @@ def test_negative_timestamp_is_unsupported_version(kafka, stamped_topic, ts):
         res = kp.list_offsets(c, stamped_topic, 0, ts, version=7)
     assert res["error_code"] == kp.UNSUPPORTED_VERSION, res
     assert (res["offset"], res["timestamp"]) == (-1, -1)
-
-
-def test_earliest_local_and_latest_tiered(kafka, stamped_topic):
-    """Without tiered storage every record is local: EARLIEST_LOCAL (-4) is
-    EARLIEST, and LATEST_TIERED (-5) finds nothing."""
-    with kp.Conn.to(kafka.bootstrap) as c:
-        res = kp.list_offsets(c, stamped_topic, 0, -4, version=7)
-        assert res["error_code"] == 0, res
-        assert res["offset"] == 0
-        res = kp.list_offsets(c, stamped_topic, 0, -5, version=7)
-        assert res["error_code"] == 0, res
-        assert (res["offset"], res["timestamp"]) == (-1, -1)

@@ -21,6 +21,7 @@
 #include "pgbin.h"
 #include "pool.h"
 #include "topic_config.h"
+#include "tp_dup.h"
 #include "uuid.h"
 #include "validate.h"
 
@@ -40,6 +41,7 @@ typedef struct admin_ctx {
 typedef struct admin_item {
 	admin_ctx *ctx;
 	int32_t requested;        /* CreatePartitions: requested count */
+	int32_t assignments;      /* CreatePartitions: assignments given, -1 for none */
 	void *out;                /* the API's per-topic result */
 } admin_item;
 
@@ -50,7 +52,10 @@ static int16_t admin_db_error(request *req, const char *what, const char *err,
 			      const char *sqlstate, bool retriable, kstr *msg);
 static bool duplicate_name(const kstr *names, int n, int i);
 static bool replicas_are_this_broker(karray broker_ids);
+static const char *assignments_check(request *req, karray assignments);
+static void name_collides(request *req, create_topics_resp_topic *o, const char *existing);
 static char *configs_json(request *req, const create_topics_req_topic *t, int16_t *ec, kstr *msg);
+static karray effective_configs(request *req, const create_topics_req_topic *t);
 
 static void ct_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		    bool retriable);
@@ -193,7 +198,85 @@ static char *configs_json(request *req, const create_topics_req_topic *t, int16_
 	return s;
 }
 
+/*
+ * The configs a topic created with t's configs has, as CreateTopics v5+
+ * answers them: every topic config the broker knows, by name, with the value
+ * given or the default, and the source DescribeConfigs would report. Topic
+ * configs are neither read-only nor sensitive.
+ */
+static karray effective_configs(request *req, const create_topics_req_topic *t)
+{
+	const create_topics_req_config *cfg = t->configs.items;
+	create_topics_resp_config *out =
+		ARENA_NEW_ARRAY(req->arena, create_topics_resp_config, topic_config_count);
+
+	for (int i = 0; i < topic_config_count; i++) {
+		const topic_config_def *d = &topic_config_defs[i];
+		create_topics_resp_config *o = &out[i];
+		int given = -1;
+		for (int32_t k = 0; k < t->configs.count; k++)
+			if (kstr_eq(cfg[k].name, d->name))
+				given = k; /* the last one wins, as in Kafka's map */
+		o->name = kstr_c(d->name);
+		if (given >= 0) {
+			o->value = cfg[given].value;
+			o->config_source = SOURCE_DYNAMIC_TOPIC;
+		} else {
+			o->value = kstr_c(topic_config_default(req->arena, d));
+			o->config_source = SOURCE_DEFAULT;
+		}
+		o->read_only = false;
+		o->is_sensitive = false;
+	}
+	return karray_of(out, topic_config_count);
+}
+
 /* ---- CreateTopics ---- */
+
+/*
+ * A manual assignment as Kafka's controller checks it, for a cluster of
+ * one broker: partitions 0 .. n-1 once each, every replica list this
+ * broker alone. NULL if it is good, else Kafka's message.
+ */
+static const char *assignments_check(request *req, karray assignments)
+{
+	const create_topics_req_assignment *a = assignments.items;
+	bool *seen = ARENA_NEW_ARRAY(req->arena, bool, assignments.count + 1);
+
+	for (int32_t k = 0; k < assignments.count; k++) {
+		const int32_t *ids = a[k].broker_ids.items;
+		int32_t p = a[k].partition_index;
+		if (p >= 0 && p < assignments.count && seen[p])
+			return arena_printf(req->arena, "Found multiple manual partition assignments "
+					    "for partition %d", p);
+		if (p >= 0 && p < assignments.count)
+			seen[p] = true;
+		if (a[k].broker_ids.count <= 0)
+			return "The manual partition assignment includes an empty replica list.";
+		for (int32_t b = 0; b < a[k].broker_ids.count; b++) {
+			if (ids[b] != g_config.node_id)
+				return arena_printf(req->arena, "The manual partition assignment "
+						    "includes broker %d, but no such broker is "
+						    "registered.", ids[b]);
+			if (b > 0)
+				return arena_printf(req->arena, "The manual partition assignment "
+						    "includes the broker %d more than once.", ids[b]);
+		}
+	}
+	for (int32_t p = 0; p < assignments.count; p++)
+		if (!seen[p])
+			return "partitions should be a consecutive 0-based integer sequence";
+	return NULL;
+}
+
+/* Kafka refuses a name that differs from an existing one only in '.' vs
+ * '_' (both become '_' in metric names). */
+static void name_collides(request *req, create_topics_resp_topic *o, const char *existing)
+{
+	o->error_code = KERR_INVALID_TOPIC_EXCEPTION;
+	o->error_message = kstr_c(arena_printf(req->arena, "Topic '%.*s' collides with existing "
+					       "topic: %s", o->name.len, o->name.ptr, existing));
+}
 
 void handle_create_topics(request *req)
 {
@@ -202,30 +285,45 @@ void handle_create_topics(request *req)
 	admin_ctx *c = arena_alloc(req->arena, sizeof(*c));
 	const create_topics_req_topic *in = body->topics.items;
 	int32_t n = body->topics.count;
-	create_topics_resp_topic *out = ARENA_NEW_ARRAY(req->arena, create_topics_resp_topic, n);
-	kstr *names = ARENA_NEW_ARRAY(req->arena, kstr, n);
+	create_topics_resp_topic *out = ARENA_NEW_ARRAY(req->arena, create_topics_resp_topic, n + 1);
+	kstr *names = ARENA_NEW_ARRAY(req->arena, kstr, n + 1);
+	int32_t *zero = ARENA_NEW_ARRAY(req->arena, int32_t, n + 1);
+	int32_t *first = ARENA_NEW_ARRAY(req->arena, int32_t, n + 1);
+	int32_t *last = ARENA_NEW_ARRAY(req->arena, int32_t, n + 1);
+	int32_t nout = 0;
 
 	c->req = req;
 	c->pending = 1;
 	req->resp = resp;
-	resp->topics = karray_of(out, n);
 	for (int32_t i = 0; i < n; i++)
 		names[i] = in[i].name;
+	tp_dup_find(req->arena, names, zero, n, first, last);
 
 	for (int32_t i = 0; i < n; i++) {
 		const create_topics_req_topic *t = &in[i];
-		create_topics_resp_topic *o = &out[i];
+		create_topics_resp_topic *o;
 		int32_t partitions = t->num_partitions;
 		int16_t rf = t->replication_factor;
 
+		/* A name given twice is answered once (ControllerApis). */
+		if (first[i] != i)
+			continue;
+		o = &out[nout++];
+		memset(o, 0, sizeof(*o));
 		o->name = t->name;
 		o->error_message = KSTR_NULL;
 		o->num_partitions = -1;
 		o->replication_factor = -1;
-		o->configs = karray_of(NULL, -1);
-		if (duplicate_name(names, n, i)) {
+		o->configs = karray_of(NULL, 0); /* Kafka's default: an empty list */
+		if (last[i] != i) {
 			o->error_code = KERR_INVALID_REQUEST;
-			o->error_message = kstr_c("duplicate topic in request");
+			o->error_message = kstr_c("Duplicate topic name.");
+			continue;
+		}
+		if (kstr_eq(t->name, "__cluster_metadata")) {
+			o->error_code = KERR_INVALID_REQUEST;
+			o->error_message =
+				kstr_c("Creation of internal topic __cluster_metadata is prohibited.");
 			continue;
 		}
 		if (!topic_name_valid(t->name)) {
@@ -234,52 +332,67 @@ void handle_create_topics(request *req)
 						  "[a-zA-Z0-9._-], and not '.' or '..'");
 			continue;
 		}
+		/* Kafka checks the configs before the partitions. */
+		char *json = configs_json(req, t, &o->error_code, &o->error_message);
+		if (!json)
+			continue;
 		if (t->assignments.count > 0) {
-			const create_topics_req_assignment *a = t->assignments.items;
-			if (partitions != -1 || rf != -1) {
+			if (rf != -1 || partitions != -1) {
 				o->error_code = KERR_INVALID_REQUEST;
-				o->error_message = kstr_c("both partitions/replication factor and "
-							  "replica assignments given");
+				o->error_message = kstr_c(rf != -1 ? "A manual partition assignment was "
+								     "specified, but replication factor "
+								     "was not set to -1."
+								   : "A manual partition assignment was "
+								     "specified, but numPartitions was not "
+								     "set to -1.");
+				continue;
+			}
+			const char *why = assignments_check(req, t->assignments);
+			if (why) {
+				o->error_code = KERR_INVALID_REPLICA_ASSIGNMENT;
+				o->error_message = kstr_c(why);
 				continue;
 			}
 			partitions = t->assignments.count;
 			rf = 1;
-			for (int32_t k = 0; k < t->assignments.count; k++)
-				if (a[k].partition_index < 0 || a[k].partition_index >= partitions ||
-				    !replicas_are_this_broker(a[k].broker_ids))
-					o->error_code = KERR_INVALID_REPLICA_ASSIGNMENT;
-			if (o->error_code) {
-				o->error_message = kstr_c("replicas must name this broker only");
-				continue;
-			}
 		}
 		/* -1 asks for the broker default (KIP-464). The Java broker
 		 * takes it in every version, and KafkaJS sends it at v3. */
+		if (rf < -1 || rf == 0) {
+			o->error_code = KERR_INVALID_REPLICATION_FACTOR;
+			o->error_message = kstr_c("Replication factor must be larger than 0, or -1 to "
+						  "use the default value.");
+			continue;
+		}
+		if (partitions < -1 || partitions == 0) {
+			o->error_code = KERR_INVALID_PARTITIONS;
+			o->error_message = kstr_c("Number of partitions was set to an invalid "
+						  "non-positive value.");
+			continue;
+		}
 		if (partitions == -1)
 			partitions = g_config.num_partitions;
 		if (rf == -1)
 			rf = 1;
-		if (partitions <= 0) {
-			o->error_code = KERR_INVALID_PARTITIONS;
-			o->error_message = kstr_c("number of partitions must be larger than 0");
-			continue;
-		}
-		if (rf <= 0) {
+		/* Every broker of the database serves every partition, and each
+		 * one tells clients it is the only broker: one replica. */
+		if (rf > 1) {
 			o->error_code = KERR_INVALID_REPLICATION_FACTOR;
-			o->error_message = kstr_c("replication factor must be larger than 0");
+			o->error_message = kstr_c(arena_printf(
+				req->arena, "Unable to replicate the partition %d time(s): The target "
+				"replication factor of %d cannot be reached because only 1 broker(s) "
+				"are registered.", rf, rf));
 			continue;
 		}
-		char *json = configs_json(req, t, &o->error_code, &o->error_message);
-		if (!json)
-			continue;
 		o->num_partitions = partitions;
 		o->replication_factor = rf;
+		o->configs = effective_configs(req, t);
 
 		admin_item *it = admin_item_new(c, o);
 		params *p = arena_alloc(req->arena, sizeof(*p));
 		params_str(p, req->arena, t->name);
 		if (body->validate_only) {
-			db_stmt st = params_stmt(Q_TOPIC_EXISTS, p, 0);
+			db_stmt st = params_stmt(Q_TOPIC_NAME_TAKEN, p, 0);
 			admin_submit(it, &st, 1, ct_validated);
 			continue;
 		}
@@ -291,6 +404,7 @@ void handle_create_topics(request *req)
 		db_stmt st[2] = {params_stmt(Q_TOPIC_CREATE, p, 0), params_stmt(Q_TOPIC_SET_RF, p2, 0)};
 		admin_submit(it, st, 2, ct_done);
 	}
+	resp->topics = karray_of(out, nout);
 	admin_start(c);
 }
 
@@ -306,6 +420,9 @@ static void ct_done(void *arg, PGresult **res, int n, const char *err, const cha
 					       retriable, &o->error_message);
 		o->num_partitions = -1;
 		o->replication_factor = -1;
+		o->configs = karray_of(NULL, 0);
+	} else if (PQntuples(res[0]) == 1 && PQgetisnull(res[0], 0, 0)) {
+		name_collides(it->ctx->req, o, PQgetvalue(res[0], 0, 1));
 	} else {
 		uuid_parse(PQgetvalue(res[0], 0, 0), &o->topic_id);
 		log_info("created topic %.*s (%d partitions)", o->name.len, o->name.ptr,
@@ -324,15 +441,28 @@ static void ct_validated(void *arg, PGresult **res, int n, const char *err, cons
 	if (err)
 		o->error_code = admin_db_error(it->ctx->req, "create topic (validate only)", err,
 					       sqlstate, retriable, &o->error_message);
-	else if (PQntuples(res[0]) > 0) {
+	else if (PQntuples(res[0]) > 0 && kstr_eqk(pgtext_str(res[0], 0, 0), o->name)) {
 		o->error_code = KERR_TOPIC_ALREADY_EXISTS;
 		o->error_message = kstr_c("topic already exists");
+	} else if (PQntuples(res[0]) > 0) {
+		name_collides(it->ctx->req, o, PQgetvalue(res[0], 0, 0));
+	}
+	if (o->error_code) {
+		o->num_partitions = -1;
+		o->replication_factor = -1;
+		o->configs = karray_of(NULL, 0);
 	}
 	admin_item_done(it);
 }
 
 /* ---- DeleteTopics ---- */
 
+/*
+ * DeleteTopics as Kafka's controller takes it (ControllerApis.deleteTopics):
+ * a topic given by both name and id, or by neither, is INVALID_REQUEST; a
+ * name or an id given twice is INVALID_REQUEST, answered once, and that
+ * topic is not deleted.
+ */
 void handle_delete_topics(request *req)
 {
 	const delete_topics_req *body = req->body;
@@ -340,38 +470,75 @@ void handle_delete_topics(request *req)
 	admin_ctx *c = arena_alloc(req->arena, sizeof(*c));
 	bool v6 = req->api_version >= 6;
 	int32_t n = v6 ? body->topics.count : body->topic_names.count;
-	delete_topics_resp_topic *out = ARENA_NEW_ARRAY(req->arena, delete_topics_resp_topic, n);
+	delete_topics_resp_topic *out = ARENA_NEW_ARRAY(req->arena, delete_topics_resp_topic, n + 1);
+	kstr *keys = ARENA_NEW_ARRAY(req->arena, kstr, n + 1);
+	int32_t *kinds = ARENA_NEW_ARRAY(req->arena, int32_t, n + 1);
+	int32_t *first = ARENA_NEW_ARRAY(req->arena, int32_t, n + 1);
+	int32_t *last = ARENA_NEW_ARRAY(req->arena, int32_t, n + 1);
+	int32_t nout = 0;
 
 	c->req = req;
 	c->pending = 1;
 	req->resp = resp;
-	resp->responses = karray_of(out, n);
+	/* Names and ids (as text) in one list, told apart by kind: 0 a name,
+	 * 1 an id, 2 both, 3 neither. */
 	for (int32_t i = 0; i < n; i++) {
-		delete_topics_resp_topic *o = &out[i];
-		params *p = arena_alloc(req->arena, sizeof(*p));
+		if (!v6) {
+			keys[i] = ((kstr *)body->topic_names.items)[i];
+			kinds[i] = 0;
+			continue;
+		}
+		const delete_topics_req_topic *t = &((delete_topics_req_topic *)body->topics.items)[i];
+		bool has_id = !uuid_is_zero(&t->topic_id);
+		keys[i] = t->name.len >= 0 ? t->name
+			  : has_id         ? kstr_c(uuid_format(req->arena, &t->topic_id))
+					   : KSTR_NULL;
+		kinds[i] = t->name.len >= 0 ? (has_id ? 2 : 0) : (has_id ? 1 : 3);
+	}
+	tp_dup_find(req->arena, keys, kinds, n, first, last);
+
+	for (int32_t i = 0; i < n; i++) {
+		delete_topics_resp_topic *o = &out[nout];
 		o->error_message = KSTR_NULL;
+		o->error_code = KERR_NONE;
+		memset(&o->topic_id, 0, sizeof(o->topic_id));
 		if (v6) {
 			const delete_topics_req_topic *t = &((delete_topics_req_topic *)body->topics.items)[i];
 			o->name = t->name;
 			o->topic_id = t->topic_id;
-			params_str(p, req->arena, t->name);
-			if (t->name.len < 0)
-				params_str(p, req->arena, kstr_c(uuid_format(req->arena, &t->topic_id)));
-			else
-				params_str(p, req->arena, KSTR_NULL);
 		} else {
-			o->name = ((kstr *)body->topic_names.items)[i];
-			params_str(p, req->arena, o->name);
-			params_str(p, req->arena, KSTR_NULL);
+			o->name = keys[i];
 		}
-		if (o->name.len >= 0 && !topic_name_valid(o->name)) {
+		if (kinds[i] == 3 || kinds[i] == 2) {
+			o->error_code = KERR_INVALID_REQUEST;
+			o->error_message =
+				kstr_c(kinds[i] == 3 ? "Neither topic name nor id were specified."
+						     : "You may not specify both topic name and topic id.");
+			nout++;
+			continue;
+		}
+		if (first[i] != last[i]) {
+			if (first[i] != i)
+				continue; /* answered at its first mention */
+			o->error_code = KERR_INVALID_REQUEST;
+			o->error_message =
+				kstr_c(kinds[i] == 0 ? "Duplicate topic name." : "Duplicate topic id.");
+			nout++;
+			continue;
+		}
+		nout++;
+		if (kinds[i] == 0 && !topic_name_valid(o->name)) {
 			o->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 			continue;
 		}
+		params *p = arena_alloc(req->arena, sizeof(*p));
+		params_str(p, req->arena, kinds[i] == 0 ? o->name : KSTR_NULL);
+		params_str(p, req->arena, kinds[i] == 1 ? keys[i] : KSTR_NULL);
 		admin_item *it = admin_item_new(c, o);
 		db_stmt st = params_stmt(Q_TOPIC_DELETE, p, 0);
 		admin_submit(it, &st, 1, dt_done);
 	}
+	resp->responses = karray_of(out, nout);
 	admin_start(c);
 }
 
@@ -433,7 +600,7 @@ void handle_create_partitions(request *req)
 		if (in[i].assignments.count > 0) {
 			const create_partitions_req_assignment *a = in[i].assignments.items;
 			for (int32_t k = 0; k < in[i].assignments.count; k++)
-				if (!replicas_are_this_broker(a[k].broker_ids))
+				if (a[k].broker_ids.count != 1 || !replicas_are_this_broker(a[k].broker_ids))
 					o->error_code = KERR_INVALID_REPLICA_ASSIGNMENT;
 			if (o->error_code) {
 				o->error_message = kstr_c("replicas must name this broker only");
@@ -442,9 +609,12 @@ void handle_create_partitions(request *req)
 		}
 		admin_item *it = admin_item_new(c, o);
 		it->requested = in[i].count;
+		it->assignments = in[i].assignments.count;
 		params *p = arena_alloc(req->arena, sizeof(*p));
 		params_str(p, req->arena, in[i].name);
-		if (body->validate_only) {
+		/* With assignments, their number is checked against the
+		 * partitions added first, as Kafka does. */
+		if (body->validate_only || in[i].assignments.count >= 0) {
 			db_stmt st = params_stmt(Q_TOPIC_EXISTS, p, 0);
 			admin_submit(it, &st, 1, cp_validated);
 			continue;
@@ -492,7 +662,23 @@ static void cp_validated(void *arg, PGresult **res, int n, const char *err, cons
 			o->error_message = kstr_c(arena_printf(
 				req->arena, "topic has %" PRId64 " partitions, which is not fewer than "
 				"the requested %d", current, it->requested));
+		} else if (it->assignments >= 0 && it->assignments != it->requested - current) {
+			o->error_code = KERR_INVALID_REPLICA_ASSIGNMENT;
+			o->error_message = kstr_c(arena_printf(
+				req->arena, "Attempted to add %" PRId64 " additional partition(s), but "
+				"only %d assignment(s) were specified.", it->requested - current,
+				it->assignments));
 		}
+	}
+	const create_partitions_req *body = req->body;
+	if (!err && o->error_code == KERR_NONE && !body->validate_only) {
+		/* Checked: now add them (the same job, still pending). */
+		params *p = arena_alloc(req->arena, sizeof(*p));
+		params_str(p, req->arena, o->name);
+		params_int(p, req->arena, it->requested);
+		db_stmt st = params_stmt(Q_TOPIC_ADD_PARTITIONS, p, 0);
+		db_submit(req->db, &st, 1, cp_done, it);
+		return;
 	}
 	admin_item_done(it);
 }

@@ -33,6 +33,7 @@
 #include "log.h"
 #include "params.h"
 #include "pgbin.h"
+#include "tp_dup.h"
 #include "pool.h"
 #include "records.h"
 #include "txnbatch.h"
@@ -125,11 +126,21 @@ void handle_fetch(request *req)
 	c->req = req;
 	req->resp = resp;
 	/* No fetch sessions: answering session_id 0 tells clients to keep
-	 * sending full fetch requests, which is always allowed (KIP-227). */
+	 * sending full fetch requests, which is always allowed (KIP-227). A
+	 * full request (epoch 0 or -1) is served whatever its session id, as
+	 * Kafka closes that session and serves it; any other epoch names a
+	 * session this broker does not have. */
 	resp->session_id = 0;
-	if (body->session_id != 0) {
+	resp->responses = karray_of(NULL, 0);
+	if (req->api_version >= 7 && body->session_epoch != 0 && body->session_epoch != -1) {
 		resp->error_code = KERR_FETCH_SESSION_ID_NOT_FOUND;
-		resp->responses = karray_of(NULL, 0);
+		request_complete(req);
+		return;
+	}
+	/* Kafka's IsolationLevel.forId throws on anything else, which it
+	 * answers as an unexpected error. */
+	if (body->isolation_level != 0 && body->isolation_level != 1) {
+		resp->error_code = KERR_UNKNOWN_SERVER_ERROR;
 		request_complete(req);
 		return;
 	}
@@ -137,25 +148,47 @@ void handle_fetch(request *req)
 	const fetch_req_topic *topics = body->topics.items;
 	for (int32_t t = 0; t < body->topics.count; t++)
 		total += topics[t].partitions.count;
-	c->parts = ARENA_NEW_ARRAY(req->arena, fetch_part, total);
+	c->parts = ARENA_NEW_ARRAY(req->arena, fetch_part, total + 1);
+
+	/* Kafka keys the partitions of a fetch: one named twice is read once,
+	 * at its first place, with what its last mention asks. */
+	kstr *names = ARENA_NEW_ARRAY(req->arena, kstr, total + 1);
+	int32_t *indexes = ARENA_NEW_ARRAY(req->arena, int32_t, total + 1);
+	const fetch_req_partition **ins = ARENA_NEW_ARRAY(req->arena, const fetch_req_partition *,
+							  total + 1);
+	int32_t *first = ARENA_NEW_ARRAY(req->arena, int32_t, total + 1);
+	int32_t *last = ARENA_NEW_ARRAY(req->arena, int32_t, total + 1);
+	int32_t k = 0;
+	for (int32_t t = 0; t < body->topics.count; t++) {
+		const fetch_req_partition *parts = topics[t].partitions.items;
+		for (int32_t p = 0; p < topics[t].partitions.count; p++, k++) {
+			names[k] = topics[t].topic;
+			indexes[k] = parts[p].partition;
+			ins[k] = &parts[p];
+		}
+	}
+	tp_dup_find(req->arena, names, indexes, total, first, last);
+	k = 0;
 
 	fetch_resp_topic *rt = ARENA_NEW_ARRAY(req->arena, fetch_resp_topic, body->topics.count);
-	resp->responses = karray_of(rt, body->topics.count);
+	int32_t nt = 0;
 	for (int32_t t = 0; t < body->topics.count; t++) {
 		const fetch_req_topic *in = &topics[t];
 		const fetch_req_partition *parts = in->partitions.items;
 		fetch_resp_partition *rp =
 			ARENA_NEW_ARRAY(req->arena, fetch_resp_partition, in->partitions.count);
 
-		rt[t].topic = in->topic;
-		rt[t].topic_id = in->topic_id;
-		rt[t].partitions = karray_of(rp, in->partitions.count);
-		for (int32_t p = 0; p < in->partitions.count; p++) {
+		int32_t np = 0;
+		rt[nt].topic = in->topic;
+		rt[nt].topic_id = in->topic_id;
+		for (int32_t p = 0; p < in->partitions.count; p++, k++) {
+			if (first[k] != k)
+				continue;
 			fetch_part *fp = &c->parts[c->nparts++];
 			fp->ctx = c;
 			fp->topic = in->topic;
-			fp->in = &parts[p];
-			fp->out = &rp[p];
+			fp->in = ins[last[k]];
+			fp->out = &rp[np++];
 			fp->out->partition_index = parts[p].partition;
 			fp->out->high_watermark = -1;
 			fp->out->last_stable_offset = -1;
@@ -167,7 +200,13 @@ void handle_fetch(request *req)
 			if (!topic_name_valid(in->topic) || parts[p].partition < 0)
 				fp->out->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 		}
+		/* A topic left without partitions is not answered (Kafka
+		 * answers partitions, grouped by topic). */
+		rt[nt].partitions = karray_of(rp, np);
+		if (np > 0)
+			nt++;
 	}
+	resp->responses = karray_of(rt, nt);
 	fetch_round(c);
 }
 
@@ -210,7 +249,10 @@ static size_t fetch_budget(const request *req)
 {
 	const fetch_req *body = req->body;
 	size_t cap = (size_t)g_config.fetch_max_bytes_cap;
-	if (body->max_bytes > 0 && (size_t)body->max_bytes < cap)
+	/* 0 or less: the first batch only (KIP-74 returns one regardless). */
+	if (body->max_bytes <= 0)
+		return 0;
+	if ((size_t)body->max_bytes < cap)
 		cap = (size_t)body->max_bytes;
 	return cap;
 }
@@ -342,6 +384,20 @@ static size_t fetch_partition(fetch_ctx *c, fetch_part *fp, const PGresult *r, s
 		fp->out->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 		return 0;
 	}
+	/* Every partition has leader epoch 0 (Metadata says so); Kafka
+	 * ignores a negative current epoch in Fetch. */
+	if (req->api_version >= 9 && fp->in->current_leader_epoch > 0) {
+		fp->out->error_code = KERR_UNKNOWN_LEADER_EPOCH;
+		return 0;
+	}
+	/* A follower: this broker's partitions have no replica but itself,
+	 * so Kafka's leader does not know it (Partition.followerReplicaOrThrow). */
+	if (body->replica_id >= 0) {
+		fp->out->error_code = req->api_version >= 9 && fp->in->current_leader_epoch >= 0
+					      ? KERR_UNKNOWN_LEADER_EPOCH
+					      : KERR_NOT_LEADER_OR_FOLLOWER;
+		return 0;
+	}
 	int64_t hw = pgbin_i64(r, 0, COL_HIGH_WATERMARK, 0);
 	int64_t lso = pgbin_i64(r, 0, COL_LOG_START_OFFSET, 0);
 	fp->out->high_watermark = hw;
@@ -393,7 +449,7 @@ static size_t fetch_partition(fetch_ctx *c, fetch_part *fp, const PGresult *r, s
 		if (rec->headers.len < 0)
 			rec->headers = (kstr){NULL, 0};
 		rec->header_count = header_count(rec->headers);
-		rec->timestamp = pgbin_timestamp_ms(r, i, COL_TIMESTAMP, -1);
+		rec->timestamp = pgbin_i64(r, i, COL_TIMESTAMP, -1);
 		offsets[i] = pgbin_i64(r, i, COL_OFFSET, 0);
 		stored += 24 + (size_t)(rec->key.len > 0 ? rec->key.len : 0) +
 			  (size_t)(rec->value.len > 0 ? rec->value.len : 0) + (size_t)rec->headers.len;

@@ -6,20 +6,12 @@
  * stable offset, as in Kafka: LATEST is the LSO, and a record found by
  * timestamp at or after it is not found.
  *
- * Timestamps are range-checked before they reach SQL, which cannot turn
- * every int64 into a time. Past TS_STORED_MAX, the last time a record can
- * have (a timestamptz, year 294276; Java's offsetsForTimes callers send
- * Long.MAX_VALUE), no record matches: offset -1, timestamp -1, no error,
- * as Kafka answers when nothing does. Between TS_SEARCH_MAX, the largest
- * time the statement can express, and TS_STORED_MAX the statement searches
- * from TS_SEARCH_MAX and a record found before the time asked for counts
- * as none (so with several records past year 292 million in a partition,
- * a search between their times can miss; the statement, not this check,
- * would have to change). Kafka's other special values are answered
- * as Kafka does without tiered storage: EARLIEST_LOCAL (-4) is EARLIEST,
- * LATEST_TIERED (-5) is offset -1. Any other negative timestamp is a
- * search that every record matches (the broker stores no negative
- * timestamps), so it searches from 0.
+ * A search compares Kafka's int64 timestamps (kafka.records.timestamp_ms),
+ * so any timestamp works, Long.MAX_VALUE (what Java's offsetsForTimes
+ * callers send) included. Negative timestamps other than Kafka's special
+ * values, and the special values of later versions (-4 EARLIEST_LOCAL from
+ * v8, -5 LATEST_TIERED from v9), are UNSUPPORTED_VERSION, as
+ * ReplicaManager.isListOffsetsTimestampUnsupported answers them.
  */
 #include "arena_str.h"
 #include "handlers.h"
@@ -28,36 +20,19 @@
 #include "log.h"
 #include "params.h"
 #include "pgbin.h"
+#include "tp_dup.h"
 #include "pool.h"
 #include "validate.h"
 
 #define TS_LATEST -1
 #define TS_EARLIEST -2
 #define TS_MAX_TIMESTAMP -3
-#define TS_EARLIEST_LOCAL -4
-#define TS_LATEST_TIERED -5
-/* The largest timestamp Q_LIST_OFFSETS's millisecond interval can hold,
- * with a margin for PostgreSQL's float arithmetic on it (the limit is
- * INT64_MAX microseconds). */
-#define TS_SEARCH_MAX 9223372036854000LL
-/* The last millisecond of PostgreSQL's timestamptz range, in Unix time. */
-#define TS_STORED_MAX 9224318015999999LL
 #define ISOLATION_READ_COMMITTED 1
-
-/* What the answer for a partition is made of. */
-typedef enum lo_mode {
-	LO_LATEST,
-	LO_EARLIEST,
-	LO_SEARCH,   /* the first record at or after a time, or the max timestamp */
-	LO_NO_MATCH, /* offset -1: only whether the partition exists is asked */
-} lo_mode;
 
 typedef struct lo_part {
 	kstr topic;
 	const list_offsets_req_partition *in;
 	list_offsets_resp_partition *out;
-	lo_mode mode;
-	int64_t at_least; /* LO_SEARCH: a record found earlier than this is none */
 } lo_part;
 
 typedef struct lo_ctx {
@@ -68,94 +43,93 @@ typedef struct lo_ctx {
 
 static void lo_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		    bool retriable);
-static int64_t lo_query_timestamp(int64_t ts, lo_mode *mode, int64_t *at_least);
 
 void handle_list_offsets(request *req)
 {
 	const list_offsets_req *body = req->body;
 	list_offsets_resp *resp = arena_alloc(req->arena, sizeof(*resp));
 	lo_ctx *c = arena_alloc(req->arena, sizeof(*c));
-	int total = 0;
+	int32_t total = 0, k = 0;
 
 	c->req = req;
 	req->resp = resp;
 	const list_offsets_req_topic *topics = body->topics.items;
 	for (int32_t t = 0; t < body->topics.count; t++)
 		total += topics[t].partitions.count;
-	c->parts = ARENA_NEW_ARRAY(req->arena, lo_part, total);
-	db_stmt *stmts = ARENA_NEW_ARRAY(req->arena, db_stmt, total);
+	c->parts = ARENA_NEW_ARRAY(req->arena, lo_part, total + 1);
+	db_stmt *stmts = ARENA_NEW_ARRAY(req->arena, db_stmt, total + 1);
+
+	/* A partition named twice: Kafka answers it once, INVALID_REQUEST. */
+	kstr *names = ARENA_NEW_ARRAY(req->arena, kstr, total + 1);
+	int32_t *indexes = ARENA_NEW_ARRAY(req->arena, int32_t, total + 1);
+	int32_t *first = ARENA_NEW_ARRAY(req->arena, int32_t, total + 1);
+	int32_t *last = ARENA_NEW_ARRAY(req->arena, int32_t, total + 1);
+	for (int32_t t = 0; t < body->topics.count; t++) {
+		const list_offsets_req_partition *parts = topics[t].partitions.items;
+		for (int32_t p = 0; p < topics[t].partitions.count; p++, k++) {
+			names[k] = topics[t].name;
+			indexes[k] = parts[p].partition_index;
+		}
+	}
+	tp_dup_find(req->arena, names, indexes, total, first, last);
 
 	list_offsets_resp_topic *rt =
 		ARENA_NEW_ARRAY(req->arena, list_offsets_resp_topic, body->topics.count);
 	resp->topics = karray_of(rt, body->topics.count);
+	k = 0;
 	for (int32_t t = 0; t < body->topics.count; t++) {
 		const list_offsets_req_topic *in = &topics[t];
 		const list_offsets_req_partition *parts = in->partitions.items;
 		list_offsets_resp_partition *rp = ARENA_NEW_ARRAY(req->arena, list_offsets_resp_partition,
 								 in->partitions.count);
+		int32_t np = 0;
 		rt[t].name = in->name;
-		rt[t].partitions = karray_of(rp, in->partitions.count);
-		for (int32_t p = 0; p < in->partitions.count; p++) {
-			rp[p].partition_index = parts[p].partition_index;
-			rp[p].timestamp = -1;
-			rp[p].offset = -1;
-			rp[p].leader_epoch = 0;
-			rp[p].old_style_offsets = karray_of(NULL, 0);
-			if (!topic_name_valid(in->name) || parts[p].partition_index < 0) {
-				rp[p].error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+		for (int32_t p = 0; p < in->partitions.count; p++, k++) {
+			if (first[k] != k)
+				continue;
+			list_offsets_resp_partition *o = &rp[np++];
+			o->partition_index = parts[p].partition_index;
+			o->timestamp = -1;
+			o->offset = -1;
+			o->leader_epoch = -1;
+			o->old_style_offsets = karray_of(NULL, 0);
+			if (last[k] != k) {
+				o->error_code = KERR_INVALID_REQUEST;
 				continue;
 			}
-			if (parts[p].timestamp == TS_MAX_TIMESTAMP && req->api_version < 7) {
-				rp[p].error_code = KERR_UNSUPPORTED_VERSION;
+			/* Kafka's IsolationLevel.forId throws on anything else:
+			 * an unexpected error for every partition. */
+			if (req->api_version >= 2 && body->isolation_level != 0 &&
+			    body->isolation_level != 1) {
+				o->error_code = KERR_UNKNOWN_SERVER_ERROR;
+				continue;
+			}
+			if (!topic_name_valid(in->name) || parts[p].partition_index < 0) {
+				o->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+				continue;
+			}
+			if (parts[p].timestamp < TS_MAX_TIMESTAMP ||
+			    (parts[p].timestamp == TS_MAX_TIMESTAMP && req->api_version < 7)) {
+				o->error_code = KERR_UNSUPPORTED_VERSION;
 				continue;
 			}
 			lo_part *lp = &c->parts[c->nparts];
 			lp->topic = in->name;
 			lp->in = &parts[p];
-			lp->out = &rp[p];
-			int64_t ts =
-				lo_query_timestamp(parts[p].timestamp, &lp->mode, &lp->at_least);
+			lp->out = o;
 			params *pr = arena_alloc(req->arena, sizeof(*pr));
 			params_str(pr, req->arena, in->name);
 			params_int(pr, req->arena, parts[p].partition_index);
-			params_int(pr, req->arena, ts);
+			params_int(pr, req->arena, parts[p].timestamp);
 			stmts[c->nparts++] = params_stmt(Q_LIST_OFFSETS, pr, 0);
 		}
+		rt[t].partitions = karray_of(rp, np);
 	}
 	if (c->nparts == 0) {
 		request_complete(req);
 		return;
 	}
 	db_submit(req->db, stmts, c->nparts, lo_done, c);
-}
-
-/* The timestamp Q_LIST_OFFSETS is asked with (always one it can turn into
- * a time, or a special value it knows), and what the answer is. */
-static int64_t lo_query_timestamp(int64_t ts, lo_mode *mode, int64_t *at_least)
-{
-	*at_least = INT64_MIN;
-	switch (ts) {
-	case TS_LATEST:
-		*mode = LO_LATEST;
-		return TS_LATEST;
-	case TS_EARLIEST:
-	case TS_EARLIEST_LOCAL:
-		*mode = LO_EARLIEST;
-		return TS_EARLIEST;
-	case TS_MAX_TIMESTAMP:
-		*mode = LO_SEARCH;
-		return TS_MAX_TIMESTAMP;
-	case TS_LATEST_TIERED:
-		*mode = LO_NO_MATCH;
-		return TS_LATEST;
-	}
-	if (ts > TS_STORED_MAX) {
-		*mode = LO_NO_MATCH;
-		return TS_LATEST;
-	}
-	*mode = LO_SEARCH;
-	*at_least = ts;
-	return ts < 0 ? 0 : ts > TS_SEARCH_MAX ? TS_SEARCH_MAX : ts;
 }
 
 static void lo_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
@@ -181,28 +155,42 @@ static void lo_done(void *arg, PGresult **res, int n, const char *err, const cha
 			lp->out->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 			continue;
 		}
+		/* Every partition has leader epoch 0 (Metadata says so): an
+		 * older one is fenced, a newer one unknown, as Partition
+		 * checks the current leader epoch in Kafka. */
+		if (lp->in->current_leader_epoch != -1 && c->req->api_version >= 4) {
+			lp->out->error_code = lp->in->current_leader_epoch < 0
+						      ? KERR_FENCED_LEADER_EPOCH
+						      : lp->in->current_leader_epoch > 0
+								? KERR_UNKNOWN_LEADER_EPOCH
+								: KERR_NONE;
+			if (lp->out->error_code)
+				continue;
+		}
 		int64_t hw = pgtext_i64(r, 0, 0, 0), lso = pgtext_i64(r, 0, 1, 0);
 		const list_offsets_req *body = c->req->body;
 		/* The last offset a consumer of this isolation level may read up to. */
 		int64_t fetchable = body->isolation_level == ISOLATION_READ_COMMITTED
 					    ? pgtext_i64(r, 0, 4, hw)
 					    : hw;
-		switch (lp->mode) {
-		case LO_LATEST:
+		/* Leader epoch 0 where Kafka's epoch cache has an entry (a
+		 * record was ever written), -1 where it has none. */
+		switch (lp->in->timestamp) {
+		case TS_LATEST:
 			lp->out->offset = fetchable;
+			lp->out->leader_epoch = hw > 0 ? 0 : -1;
 			break;
-		case LO_EARLIEST:
+		case TS_EARLIEST:
 			lp->out->offset = lso;
+			lp->out->leader_epoch = hw > 0 ? 0 : -1;
 			break;
-		case LO_NO_MATCH:
-			break;
-		case LO_SEARCH:
+		default:
 			/* No record at or after the time: offset -1, as Kafka. */
-			if (pgtext_i64(r, 0, 2, -1) >= fetchable ||
-			    pgtext_i64(r, 0, 3, -1) < lp->at_least)
+			if (pgtext_i64(r, 0, 2, -1) < 0 || pgtext_i64(r, 0, 2, -1) >= fetchable)
 				break;
 			lp->out->offset = pgtext_i64(r, 0, 2, -1);
 			lp->out->timestamp = pgtext_i64(r, 0, 3, -1);
+			lp->out->leader_epoch = 0;
 			break;
 		}
 	}

@@ -15,6 +15,7 @@
 #include "params.h"
 #include "pgbin.h"
 #include "pool.h"
+#include "tp_dup.h"
 #include "uuid.h"
 #include "validate.h"
 
@@ -24,6 +25,12 @@ typedef struct md_ctx {
 	bool created;      /* auto-creation ran; this is the second look */
 	int pending;       /* auto-create jobs still running */
 } md_ctx;
+
+/* All cluster operations (CREATE, ALTER, DESCRIBE, CLUSTER_ACTION,
+ * DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE), for
+ * include_cluster_authorized_operations. */
+#define CLUSTER_ALL_OPERATIONS                                                                     \
+	((1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12))
 
 /* All topic operations, for include_topic_authorized_operations. */
 #define TOPIC_ALL_OPERATIONS                                                                       \
@@ -37,10 +44,38 @@ static void md_created(void *arg, PGresult **res, int n, const char *err, const 
 static void md_respond(md_ctx *c, const PGresult *rows, int16_t db_error);
 static bool md_all_topics(const request *req);
 
+/* Kafka's pattern for client software names and versions (KIP-511):
+ * letters, digits, '-' and '.', starting and ending with a letter or digit. */
+static bool software_name_valid(kstr s)
+{
+	if (s.len <= 0)
+		return false;
+	for (int32_t i = 0; i < s.len; i++) {
+		char ch = s.ptr[i];
+		bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			     (ch >= '0' && ch <= '9');
+		if (!alnum && ((ch != '-' && ch != '.') || i == 0 || i == s.len - 1))
+			return false;
+	}
+	return true;
+}
+
 void handle_api_versions(request *req)
 {
+	const api_versions_req *body = req->body;
 	api_versions_resp *resp = arena_alloc(req->arena, sizeof(*resp));
 	api_versions_resp_key *keys = ARENA_NEW_ARRAY(req->arena, api_versions_resp_key, api_count);
+
+	/* ApiVersionsRequest.isValid: Kafka answers INVALID_REQUEST and no
+	 * keys. */
+	if (req->api_version >= 3 && (!software_name_valid(body->client_software_name) ||
+				      !software_name_valid(body->client_software_version))) {
+		resp->error_code = KERR_INVALID_REQUEST;
+		resp->api_keys = karray_of(keys, 0);
+		req->resp = resp;
+		request_complete(req);
+		return;
+	}
 
 	for (int i = 0; i < api_count; i++) {
 		keys[i].api_key = api_table[i].key;
@@ -203,7 +238,10 @@ static void md_respond(md_ctx *c, const PGresult *rows, int16_t db_error)
 	resp->brokers = karray_of(b, 1);
 	resp->cluster_id = kstr_c(g_config.cluster_id);
 	resp->controller_id = g_config.node_id;
-	resp->cluster_authorized_operations = INT32_MIN;
+	/* Without an authorizer Kafka grants every cluster operation, and
+	 * reports them when asked (v8-v10). */
+	resp->cluster_authorized_operations =
+		body->include_cluster_authorized_operations ? CLUSTER_ALL_OPERATIONS : INT32_MIN;
 
 	metadata_resp_topic *topics;
 	int32_t ntopics = 0;
@@ -214,8 +252,23 @@ static void md_respond(md_ctx *c, const PGresult *rows, int16_t db_error)
 			md_fill_topic(req, &topics[ntopics++], rows, r);
 	} else {
 		const metadata_req_topic *t = body->topics.items;
-		topics = ARENA_NEW_ARRAY(req->arena, metadata_resp_topic, body->topics.count);
-		for (int32_t i = 0; i < body->topics.count; i++) {
+		int32_t n = body->topics.count;
+		kstr *keys = ARENA_NEW_ARRAY(req->arena, kstr, n + 1);
+		int32_t *kinds = ARENA_NEW_ARRAY(req->arena, int32_t, n + 1);
+		int32_t *first = ARENA_NEW_ARRAY(req->arena, int32_t, n + 1);
+		int32_t *last = ARENA_NEW_ARRAY(req->arena, int32_t, n + 1);
+		/* Kafka answers each topic once, however often it is named. */
+		for (int32_t i = 0; i < n; i++) {
+			kinds[i] = t[i].name.len < 0;
+			keys[i] = t[i].name.len >= 0
+					  ? t[i].name
+					  : kstr_c(uuid_format(req->arena, &t[i].topic_id));
+		}
+		tp_dup_find(req->arena, keys, kinds, n, first, last);
+		topics = ARENA_NEW_ARRAY(req->arena, metadata_resp_topic, n);
+		for (int32_t i = 0; i < n; i++) {
+			if (first[i] != i)
+				continue;
 			metadata_resp_topic *out = &topics[ntopics++];
 			int found = -1;
 			for (int r = 0; rows && r < PQntuples(rows) && found < 0; r++) {

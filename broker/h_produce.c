@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "arena_str.h"
+#include "compress.h"
 #include "config.h"
 #include "handlers.h"
 #include "hutil.h"
@@ -47,10 +48,94 @@ typedef struct pp_ctx {
 static int16_t pp_decode(request *req, const produce_req_partition *in, pp_write *w);
 static bool pp_has_transactional(const pp_ctx *c);
 static void pp_fail_all(request *req, int16_t error_code);
+static void pp_finish(request *req);
 static int pp_cmp(const void *a, const void *b);
 static void pp_submit(pp_ctx *c);
 static void pp_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		    bool retriable);
+
+/* Byte order of two names, shorter first on a common prefix. */
+static int kstr_cmp(kstr a, kstr b)
+{
+	int32_t n = a.len < b.len ? a.len : b.len;
+	int c = n > 0 ? memcmp(a.ptr, b.ptr, (size_t)n) : 0;
+	if (c)
+		return c;
+	return (a.len > b.len) - (a.len < b.len);
+}
+
+/* One partition of the request, where it was in the request. */
+typedef struct pp_entry {
+	kstr topic;
+	int32_t index;
+	int32_t t;       /* its topic's position in the request */
+	int32_t seq;     /* its position among all partitions of the request */
+	const produce_req_partition *in;
+} pp_entry;
+
+static int pp_entry_cmp(const void *a, const void *b)
+{
+	const pp_entry *x = a, *y = b;
+	int c = kstr_cmp(x->topic, y->topic);
+	if (c)
+		return c;
+	if (x->index != y->index)
+		return x->index < y->index ? -1 : 1;
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/*
+ * The partitions Kafka's broker answers: it keys a request's partitions by
+ * topic and partition, so a partition named twice is written once, with its
+ * last batch, and answered once, and a topic named twice is answered as one
+ * topic. Returns the entries in request order with superseded ones removed,
+ * and for each topic of the request the topic it is answered under (the
+ * first of that name).
+ */
+static pp_entry *pp_unique(request *req, int32_t *n_out, int32_t **first_topic)
+{
+	const produce_req *body = req->body;
+	const produce_req_topic *topics = body->topic_data.items;
+	int32_t n = 0;
+	for (int32_t t = 0; t < body->topic_data.count; t++)
+		n += topics[t].partition_data.count;
+	pp_entry *e = ARENA_NEW_ARRAY(req->arena, pp_entry, n > 0 ? n : 1);
+	int32_t *first = ARENA_NEW_ARRAY(req->arena, int32_t, body->topic_data.count + 1);
+	bool *dropped = ARENA_NEW_ARRAY(req->arena, bool, n > 0 ? n : 1);
+	int32_t k = 0;
+
+	for (int32_t t = 0; t < body->topic_data.count; t++) {
+		const produce_req_partition *parts = topics[t].partition_data.items;
+		first[t] = t;
+		for (int32_t p = 0; p < topics[t].partition_data.count; p++, k++)
+			e[k] = (pp_entry){topics[t].name, parts[p].index, t, k, &parts[p]};
+	}
+	pp_entry *sorted = ARENA_NEW_ARRAY(req->arena, pp_entry, n > 0 ? n : 1);
+	memcpy(sorted, e, sizeof(pp_entry) * (size_t)n);
+	qsort(sorted, (size_t)n, sizeof(pp_entry), pp_entry_cmp);
+	for (int32_t i = 0; i < n; i++) {
+		/* sorted by name then position: the run's first entry has the
+		 * first topic of that name among topics with partitions */
+		if (i > 0 && kstr_cmp(sorted[i].topic, sorted[i - 1].topic) == 0) {
+			first[sorted[i].t] = first[sorted[i - 1].t];
+			if (sorted[i].index == sorted[i - 1].index)
+				dropped[sorted[i - 1].seq] = true;
+		} else {
+			int32_t lowest = sorted[i].t;
+			for (int32_t j = i; j < n && kstr_cmp(sorted[j].topic, sorted[i].topic) == 0; j++)
+				if (sorted[j].t < lowest)
+					lowest = sorted[j].t;
+			first[sorted[i].t] = lowest;
+		}
+	}
+	int32_t m = 0;
+	for (int32_t i = 0; i < n; i++)
+		if (!dropped[i])
+			e[m++] = e[i];
+	*n_out = m;
+	*first_topic = first;
+	return e;
+}
 
 void handle_produce(request *req)
 {
@@ -58,59 +143,67 @@ void handle_produce(request *req)
 	produce_resp *resp = arena_alloc(req->arena, sizeof(*resp));
 	pp_ctx *c = arena_alloc(req->arena, sizeof(*c));
 	bool acks_ok = body->acks == 0 || body->acks == 1 || body->acks == -1;
-	int total = 0;
+	int32_t total, *first;
+	pp_entry *e;
 
 	c->req = req;
 	req->resp = resp;
 	req->no_response = body->acks == 0;
+	e = pp_unique(req, &total, &first);
+	c->writes = ARENA_NEW_ARRAY(req->arena, pp_write, total > 0 ? total : 1);
 
+	/* One answer per topic (the first of its name), its partitions in
+	 * request order. */
 	const produce_req_topic *topics = body->topic_data.items;
+	int32_t ntopics = 0;
+	int32_t *slot = ARENA_NEW_ARRAY(req->arena, int32_t, body->topic_data.count + 1);
+	int32_t *count = ARENA_NEW_ARRAY(req->arena, int32_t, body->topic_data.count + 1);
+	for (int32_t i = 0; i < total; i++)
+		count[first[e[i].t]]++;
 	for (int32_t t = 0; t < body->topic_data.count; t++)
-		total += topics[t].partition_data.count;
-	c->writes = ARENA_NEW_ARRAY(req->arena, pp_write, total);
-
-	produce_resp_topic *rt = ARENA_NEW_ARRAY(req->arena, produce_resp_topic, body->topic_data.count);
-	resp->responses = karray_of(rt, body->topic_data.count);
+		slot[t] = first[t] == t && count[t] > 0 ? ntopics++ : -1;
+	produce_resp_topic *rt = ARENA_NEW_ARRAY(req->arena, produce_resp_topic, ntopics + 1);
+	resp->responses = karray_of(rt, ntopics);
 	for (int32_t t = 0; t < body->topic_data.count; t++) {
-		const produce_req_topic *in = &topics[t];
-		const produce_req_partition *parts = in->partition_data.items;
-		produce_resp_partition *rp =
-			ARENA_NEW_ARRAY(req->arena, produce_resp_partition, in->partition_data.count);
-
-		rt[t].name = in->name;
-		rt[t].partition_responses = karray_of(rp, in->partition_data.count);
-		for (int32_t p = 0; p < in->partition_data.count; p++) {
-			produce_resp_partition *out = &rp[p];
-			out->index = parts[p].index;
-			out->base_offset = -1;
-			out->log_append_time_ms = -1;
-			out->log_start_offset = -1;
-			out->error_message = KSTR_NULL;
-			if (!acks_ok) {
-				out->error_code = KERR_INVALID_REQUIRED_ACKS;
-				continue;
-			}
-			if (!topic_name_valid(in->name)) {
-				out->error_code = KERR_INVALID_TOPIC_EXCEPTION;
-				continue;
-			}
-			pp_write *w = &c->writes[c->nwrites];
-			w->topic = in->name;
-			w->out = out;
-			out->error_code = pp_decode(req, &parts[p], w);
-			if (out->error_code == KERR_NONE)
-				c->nwrites++;
+		if (slot[t] < 0)
+			continue;
+		rt[slot[t]].name = topics[t].name;
+		rt[slot[t]].partition_responses =
+			karray_of(ARENA_NEW_ARRAY(req->arena, produce_resp_partition, count[t]), 0);
+	}
+	for (int32_t i = 0; i < total; i++) {
+		produce_resp_topic *to = &rt[slot[first[e[i].t]]];
+		produce_resp_partition *out =
+			&((produce_resp_partition *)to->partition_responses.items)[to->partition_responses.count++];
+		out->index = e[i].index;
+		out->base_offset = -1;
+		out->log_append_time_ms = -1;
+		out->log_start_offset = -1;
+		out->error_message = KSTR_NULL;
+		if (!acks_ok) {
+			out->error_code = KERR_INVALID_REQUIRED_ACKS;
+			continue;
 		}
+		if (!topic_name_valid(e[i].topic)) {
+			out->error_code = KERR_INVALID_TOPIC_EXCEPTION;
+			continue;
+		}
+		pp_write *w = &c->writes[c->nwrites];
+		w->topic = e[i].topic;
+		w->out = out;
+		out->error_code = pp_decode(req, e[i].in, w);
+		if (out->error_code == KERR_NONE)
+			c->nwrites++;
 	}
 	if (c->nwrites == 0) {
-		request_complete(req);
+		pp_finish(req);
 		return;
 	}
 	/* Transactional batches without a transactional id: the Java broker
 	 * fails the whole request, as authorization of the missing id. */
 	if (body->transactional_id.len < 0 && pp_has_transactional(c)) {
 		pp_fail_all(req, KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
-		request_complete(req);
+		pp_finish(req);
 		return;
 	}
 	qsort(c->writes, (size_t)c->nwrites, sizeof(pp_write), pp_cmp);
@@ -130,6 +223,12 @@ static int16_t pp_decode(request *req, const produce_req_partition *in, pp_write
 	if (rc != 0)
 		return (int16_t)rc;
 	if (nbatches != 1 || batches[0].record_count <= 0)
+		return KERR_INVALID_RECORD;
+	/* ProduceRequest.validateRecords: zstd needs v7 (KIP-110). */
+	if ((batches[0].attributes & ATTR_CODEC_MASK) == CODEC_ZSTD && req->api_version < 7)
+		return KERR_UNSUPPORTED_COMPRESSION_TYPE;
+	/* LogValidator: the offset range must match the count. */
+	if ((int64_t)batches[0].last_offset_delta + 1 != batches[0].record_count)
 		return KERR_INVALID_RECORD;
 	if (batches[0].attributes & ATTR_CONTROL)
 		return KERR_INVALID_RECORD;
@@ -169,12 +268,9 @@ static void pp_fail_all(request *req, int16_t error_code)
 static int pp_cmp(const void *a, const void *b)
 {
 	const pp_write *x = a, *y = b;
-	int32_t n = x->topic.len < y->topic.len ? x->topic.len : y->topic.len;
-	int c = memcmp(x->topic.ptr, y->topic.ptr, (size_t)n);
+	int c = kstr_cmp(x->topic, y->topic);
 	if (c)
 		return c;
-	if (x->topic.len != y->topic.len)
-		return x->topic.len < y->topic.len ? -1 : 1;
 	return (x->out->index > y->out->index) - (x->out->index < y->out->index);
 }
 
@@ -183,21 +279,19 @@ static void pp_submit(pp_ctx *c)
 	request *req = c->req;
 	db_stmt *stmts = ARENA_NEW_ARRAY(req->arena, db_stmt, c->nwrites);
 	pgarray *arrays = ARENA_NEW_ARRAY(req->arena, pgarray, 4 * c->nwrites);
-	int64_t now = now_ms();
-
 	for (int i = 0; i < c->nwrites; i++) {
 		pp_write *w = &c->writes[i];
 		const record_batch *b = w->batch;
 		pgarray *ts = &arrays[4 * i], *keys = ts + 1, *vals = ts + 2, *hdrs = ts + 3;
 
-		pgarray_begin(ts, OID_TIMESTAMPTZ, 12 * (size_t)b->record_count);
+		pgarray_begin(ts, OID_INT8, 12 * (size_t)b->record_count);
 		pgarray_begin(keys, OID_BYTEA, (size_t)w->batch_size);
 		pgarray_begin(vals, OID_BYTEA, (size_t)w->batch_size);
 		pgarray_begin(hdrs, OID_BYTEA, 4 * (size_t)b->record_count);
 		for (int32_t r = 0; r < b->record_count; r++) {
 			const record *rec = &b->records[r];
-			/* A record without a timestamp (-1) gets the broker's time. */
-			pgarray_add_timestamp_ms(ts, rec->timestamp >= 0 ? rec->timestamp : now);
+			/* Stored as sent, -1 (none) included, as Kafka stores CreateTime. */
+			pgarray_add_i64(ts, rec->timestamp);
 			pgarray_add(keys, rec->key);
 			pgarray_add(vals, rec->value);
 			pgarray_add(hdrs, rec->header_count > 0 ? rec->headers : KSTR_NULL);
@@ -212,7 +306,12 @@ static void pp_submit(pp_ctx *c)
 		}
 		params_int(p, req->arena, w->batch_size);
 		params_int(p, req->arena, g_config.message_max_bytes);
+		/* Last parameter of each statement: whether the batch claims
+		 * LogAppendTime, which Kafka refuses on a LogAppendTime topic
+		 * and without timestamps (kafka.batch_error()). */
+		kstr lat = kstr_c(b->attributes & ATTR_TIMESTAMP_LOG_APPEND ? "true" : "false");
 		if (b->producer_id < 0) {
+			params_str(p, req->arena, lat);
 			stmts[i] = params_stmt(Q_PRODUCE, p, 0);
 			continue;
 		}
@@ -222,9 +321,11 @@ static void pp_submit(pp_ctx *c)
 		if (b->attributes & ATTR_TRANSACTIONAL) {
 			const produce_req *body = req->body;
 			params_str(p, req->arena, body->transactional_id);
+			params_str(p, req->arena, lat);
 			stmts[i] = params_stmt(Q_PRODUCE_TRANSACTIONAL, p, 0);
 			continue;
 		}
+		params_str(p, req->arena, lat);
 		stmts[i] = params_stmt(Q_PRODUCE_IDEMPOTENT, p, 0);
 	}
 	db_submit(req->db, stmts, c->nwrites, pp_done, c);
@@ -250,7 +351,7 @@ static void pp_done(void *arg, PGresult **res, int n, const char *err, const cha
 			c->writes[i].out->error_message = kstr_c(
 				again ? "PostgreSQL unavailable" : "storage error, see broker log");
 		}
-		request_complete(c->req);
+		pp_finish(c->req);
 		return;
 	}
 	for (int i = 0; i < c->nwrites; i++) {
@@ -261,6 +362,9 @@ static void pp_done(void *arg, PGresult **res, int n, const char *err, const cha
 		if (PQntuples(r) == 1 && PQnfields(r) > 5 && pgtext_i64(r, 0, 5, 0) != KERR_NONE) {
 			w->out->error_code =
 				(int16_t)pgtext_i64(r, 0, 5, KERR_UNKNOWN_SERVER_ERROR);
+			if (w->out->error_code == KERR_INVALID_TIMESTAMP)
+				w->out->error_message = kstr_c("One or more records have been rejected "
+							       "due to invalid timestamp");
 			continue;
 		}
 		if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0)) {
@@ -275,5 +379,33 @@ static void pp_done(void *arg, PGresult **res, int n, const char *err, const cha
 			w->out->log_append_time_ms = pgtext_i64(r, 0, 3, -1);
 		wake_notify(w->topic, w->out->index);
 	}
-	request_complete(c->req);
+	pp_finish(c->req);
+}
+
+/*
+ * Answer the request. With acks=0 there is no answer, so a partition that
+ * failed closes the connection instead, as Kafka's broker does: the
+ * producer sees the connection drop and refreshes its metadata.
+ */
+static void pp_finish(request *req)
+{
+	const produce_resp *resp = req->resp;
+	const produce_resp_topic *rt = resp->responses.items;
+
+	for (int32_t t = 0; req->no_response && t < resp->responses.count; t++) {
+		const produce_resp_partition *rp = rt[t].partition_responses.items;
+		for (int32_t p = 0; p < rt[t].partition_responses.count; p++) {
+			if (rp[p].error_code == KERR_NONE)
+				continue;
+			log_info("closing connection of client %.*s: acks=0 produce to %.*s-%d failed "
+				 "with error %d",
+				 req->client_id.len > 0 ? req->client_id.len : 0,
+				 req->client_id.ptr ? req->client_id.ptr : "", rt[t].name.len,
+				 rt[t].name.ptr, rp[p].index, rp[p].error_code);
+			req->close_connection = true;
+			request_complete(req);
+			return;
+		}
+	}
+	request_complete(req);
 }

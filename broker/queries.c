@@ -14,10 +14,28 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 	 * is not an error. */
 	[Q_TOPIC_AUTO_CREATE] = {"pgk_topic_auto_create",
 				 "SELECT kafka.create_topic($1::text, $2::int) "
-				 "WHERE NOT EXISTS (SELECT 1 FROM kafka.topics WHERE name = $1::text)",
+				 "WHERE NOT EXISTS (SELECT 1 FROM kafka.topics"
+				 "  WHERE translate(name, '.', '_') = translate($1::text, '.', '_'))",
 				 2},
+	/*
+	 * Create a topic unless its name collides with another once '.' and
+	 * '_' are equated (as Kafka refuses it): the topic id, or NULL and the
+	 * colliding name.
+	 */
 	[Q_TOPIC_CREATE] = {"pgk_topic_create",
-			    "SELECT kafka.create_topic($1::text, $2::int, $3::jsonb)::text", 3},
+			    "WITH c AS (SELECT name FROM kafka.topics"
+			    "  WHERE translate(name, '.', '_') = translate($1::text, '.', '_')"
+			    "  AND name <> $1::text LIMIT 1)"
+			    " SELECT kafka.create_topic($1::text, $2::int, $3::jsonb)::text, NULL::text"
+			    " WHERE NOT EXISTS (SELECT 1 FROM c)"
+			    " UNION ALL SELECT NULL, name FROM c",
+			    3},
+	/* The topic of that name, else one whose name collides with it. */
+	[Q_TOPIC_NAME_TAKEN] = {"pgk_topic_name_taken",
+				"SELECT name FROM kafka.topics"
+				" WHERE translate(name, '.', '_') = translate($1::text, '.', '_')"
+				" ORDER BY name <> $1::text, name LIMIT 1",
+				1},
 	/* Run after Q_TOPIC_CREATE in the same job (one transaction). */
 	[Q_TOPIC_SET_RF] = {"pgk_topic_set_rf",
 			    "UPDATE kafka.topics SET replication_factor = $2::smallint WHERE name = $1::text",
@@ -43,26 +61,35 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 	 * COPY's, which returns the base offset; it is strict, so no
 	 * partition row means no call and a NULL base). No row in p means
 	 * no such partition; a batch larger than the topic's
-	 * max.message.bytes ($8 > maxb) inserts nothing.
-	 * $1 topic, $2 partition, $3 record count, $4 timestamptz[],
-	 * $5 keys bytea[], $6 values bytea[], $7 headers bytea[],
-	 * $8 batch size, $9 broker default max.message.bytes.
+	 * max.message.bytes ($8 > maxb) inserts nothing, and so does one
+	 * that kafka.batch_error() refuses (its error, 32 or 87, in the last
+	 * column as the idempotent form has it).
+	 * $1 topic, $2 partition, $3 record count, $4 timestamps int8[]
+	 * (Kafka's milliseconds), $5 keys bytea[], $6 values bytea[],
+	 * $7 headers bytea[], $8 batch size, $9 broker default
+	 * max.message.bytes, $10 whether the batch claims LogAppendTime.
 	 */
 	[Q_PRODUCE] = {"pgk_produce",
 		       "WITH cfg AS ("
 		       " SELECT coalesce(max(value) FILTER (WHERE name = 'message.timestamp.type'),"
 		       "  'CreateTime') = 'LogAppendTime' AS lat,"
 		       "  coalesce(max(value) FILTER (WHERE name = 'max.message.bytes')::int,"
-		       "  $9::int) AS maxb"
+		       "  $9::int) AS maxb,"
+		       "  kafka.batch_error($1::text, $4::int8[], $5::bytea[], $10::bool) AS batch_err"
 		       " FROM kafka.topic_configs WHERE topic = $1::text),"
 		       " p AS (UPDATE kafka.partitions SET next_offset = next_offset + $3::int"
 		       "  FROM cfg WHERE topic = $1::text AND partition = $2::int AND $8::int <= cfg.maxb"
+		       "  AND cfg.batch_err = 0"
 		       "  RETURNING next_offset - $3::int AS base, log_start_offset)"
 		       " SELECT kafka.append_records($1::text, $2::int, p.base, cfg.lat,"
-		       "   $4::timestamptz[], $5::bytea[], $6::bytea[], $7::bytea[]),"
-		       "  p.log_start_offset, cfg.lat, (extract(epoch FROM now()) * 1000)::int8, cfg.maxb"
+		       "   $4::int8[], $5::bytea[], $6::bytea[], $7::bytea[]),"
+		       "  p.log_start_offset, cfg.lat, (extract(epoch FROM now()) * 1000)::int8, cfg.maxb,"
+		       "  CASE WHEN cfg.batch_err = 0 OR $8::int > cfg.maxb"
+		       "   OR NOT EXISTS (SELECT 1 FROM kafka.partitions q"
+		       "    WHERE q.topic = $1::text AND q.partition = $2::int) THEN 0"
+		       "   ELSE cfg.batch_err END"
 		       " FROM cfg LEFT JOIN p ON true",
-		       9},
+		       10},
 	/*
 	 * Read from one partition: its watermarks and up to $4 records from
 	 * offset $3, in one snapshot, plus the topic settings that shape the
@@ -98,7 +125,7 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 		     "  THEN p.next_offset END,"
 		     " CASE WHEN r.\"offset\" IS NOT DISTINCT FROM (SELECT o FROM f)"
 		     "  THEN p.log_start_offset END,"
-		     " r.\"offset\", r.\"timestamp\", r.key, r.value, r.headers,"
+		     " r.\"offset\", r.ts, r.key, r.value, r.headers,"
 		     " CASE WHEN r.\"offset\" IS NOT DISTINCT FROM (SELECT o FROM f) THEN"
 		     "  (SELECT value FROM kafka.topic_configs c WHERE c.topic = $1::text"
 		     "   AND c.name = 'compression.type') END,"
@@ -121,7 +148,9 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 		     "    THEN max(last_offset) ELSE 9223372036854775807 END FROM tb))"
 		     " END"
 		     " FROM kafka.partitions p LEFT JOIN LATERAL ("
-		     "  SELECT \"offset\", \"timestamp\", key, value, headers FROM kafka.records"
+		     "  SELECT \"offset\", coalesce(timestamp_ms,"
+		     "   floor(extract(epoch FROM \"timestamp\") * 1000)::int8) AS ts,"
+		     "   key, value, headers FROM kafka.records"
 		     "  WHERE topic = p.topic AND partition = p.partition AND \"offset\" >= $3::int8"
 		     "  AND \"offset\" < (SELECT bound FROM b)"
 		     "  ORDER BY \"offset\" LIMIT $4::int) r ON true"
@@ -134,19 +163,22 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 	 * LATEST of read_committed.
 	 */
 	[Q_LIST_OFFSETS] = {"pgk_list_offsets",
-			    "SELECT p.next_offset, p.log_start_offset, m.\"offset\","
-			    " (extract(epoch FROM m.\"timestamp\") * 1000)::int8,"
+			    "SELECT p.next_offset, p.log_start_offset, m.\"offset\", m.ts,"
 			    " coalesce((SELECT min(first_offset) FROM kafka.txn_partitions"
 			    "  WHERE topic = $1::text AND partition = $2::int), p.next_offset)"
 			    " FROM kafka.partitions p LEFT JOIN LATERAL ("
-			    "  (SELECT \"offset\", \"timestamp\" FROM kafka.records r"
+			    "  (SELECT \"offset\", ts FROM kafka.records r,"
+			    "   LATERAL (SELECT coalesce(r.timestamp_ms,"
+			    "    floor(extract(epoch FROM r.\"timestamp\") * 1000)::int8) AS ts) t"
 			    "   WHERE $3::int8 >= 0 AND r.topic = p.topic AND r.partition = p.partition"
-			    "   AND r.\"timestamp\" >= 'epoch'::timestamptz + $3::int8 * interval '1 millisecond'"
+			    "   AND t.ts >= $3::int8"
 			    "   ORDER BY \"offset\" LIMIT 1)"
 			    "  UNION ALL"
-			    "  (SELECT \"offset\", \"timestamp\" FROM kafka.records r"
+			    "  (SELECT \"offset\", ts FROM kafka.records r,"
+			    "   LATERAL (SELECT coalesce(r.timestamp_ms,"
+			    "    floor(extract(epoch FROM r.\"timestamp\") * 1000)::int8) AS ts) t"
 			    "   WHERE $3::int8 = -3 AND r.topic = p.topic AND r.partition = p.partition"
-			    "   ORDER BY \"timestamp\" DESC, \"offset\" LIMIT 1)) m ON true"
+			    "   ORDER BY ts DESC, \"offset\" LIMIT 1)) m ON true"
 			    " WHERE p.topic = $1::text AND p.partition = $2::int",
 			    3},
 	/*
@@ -225,18 +257,18 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 	 */
 	[Q_PRODUCE_IDEMPOTENT] = {"pgk_produce_idempotent",
 				  "SELECT * FROM kafka.produce_idempotent($1::text, $2::int, $3::int,"
-				  " $4::timestamptz[], $5::bytea[], $6::bytea[], $7::bytea[], $8::int,"
-				  " $9::int, $10::int8, $11::int2, $12::int)",
-				  12},
+				  " $4::int8[], $5::bytea[], $6::bytea[], $7::bytea[], $8::int,"
+				  " $9::int, $10::int8, $11::int2, $12::int, $13::bool)",
+				  13},
 	[Q_INIT_PRODUCER_ID] = {"pgk_init_producer_id",
 				"SELECT * FROM kafka.init_producer_id($1::int8, $2::int2)", 2},
 	/* Transactions: each API is one function call (sql/pg_kafka--0.5--0.6.sql). */
 	[Q_PRODUCE_TRANSACTIONAL] = {"pgk_produce_transactional",
 				     "SELECT * FROM kafka.produce_transactional($1::text, $2::int,"
-				     " $3::int, $4::timestamptz[], $5::bytea[], $6::bytea[],"
+				     " $3::int, $4::int8[], $5::bytea[], $6::bytea[],"
 				     " $7::bytea[], $8::int, $9::int, $10::int8, $11::int2, $12::int,"
-				     " $13::text)",
-				     13},
+				     " $13::text, $14::bool)",
+				     14},
 	[Q_INIT_PRODUCER_ID_TXN] = {"pgk_init_producer_id_txn",
 				    "SELECT * FROM kafka.init_producer_id_txn($1::text, $2::int,"
 				    " $3::int8, $4::int2, $5::int)",

@@ -14,7 +14,9 @@ typedef enum query_id {
 	Q_TOPICS_ALL,          /* () -> name, topic_id, partitions */
 	Q_TOPICS_BY_NAME,      /* (text[]) -> name, topic_id, partitions */
 	Q_TOPIC_AUTO_CREATE,   /* (name, partitions) -> topic_id or no row */
-	Q_TOPIC_CREATE,        /* (name, partitions, configs jsonb) -> topic_id */
+	Q_TOPIC_NAME_TAKEN,    /* (name) -> it, or a name colliding with it, or no row */
+	Q_TOPIC_CREATE,        /* (name, partitions, configs jsonb) -> topic_id, or NULL
+				* and a colliding name */
 	Q_TOPIC_SET_RF,        /* (name, replication_factor) */
 	Q_TOPIC_EXISTS,        /* (name) -> partitions or no row */
 	Q_TOPIC_DELETE,        /* (name or NULL, topic_id or NULL) -> name, topic_id */

@@ -1,7 +1,9 @@
 /*
  * Topic configurations (see topic_config.h).
  */
+#include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,26 +15,34 @@
 static const char *const compression_types[] = {"producer", "uncompressed", "gzip", "snappy",
 						"lz4",      "zstd",         NULL};
 static const char *const timestamp_types[] = {"CreateTime", "LogAppendTime", NULL};
-static const char *const cleanup_policies[] = {"delete", "compact", "compact,delete",
-					       "delete,compact", NULL};
+static const char *const cleanup_policies[] = {"delete", "compact", NULL};
 static const char *const booleans[] = {"true", "false", NULL};
 
+#define NO_MIN INT64_MIN
+
 /*
- * compression.type, max.message.bytes and message.timestamp.type change what
- * the broker does; the others are kept and reported so tools that set them
- * work, and are documented as not enforced (retention is PostgreSQL's job).
+ * Kafka's topic configs (LogConfig), with its defaults and lower bounds,
+ * sorted by name (CreateTopics answers them in this order).
+ * compression.type, max.message.bytes, message.timestamp.type and the two
+ * message.timestamp.*.max.ms change what the broker does; the others are
+ * kept and reported so tools that set them work, and are documented as not
+ * enforced (retention and compaction are PostgreSQL's job).
  */
 const topic_config_def topic_config_defs[] = {
-	{"cleanup.policy", "delete", CK_LIST, cleanup_policies},
-	{"compression.type", "producer", CK_STRING, compression_types},
-	{"max.message.bytes", NULL, CK_INT, NULL},
-	{"message.timestamp.type", "CreateTime", CK_STRING, timestamp_types},
-	{"min.insync.replicas", "1", CK_INT, NULL},
-	{"retention.bytes", "-1", CK_LONG, NULL},
-	{"retention.ms", "604800000", CK_LONG, NULL},
-	{"segment.bytes", "1073741824", CK_INT, NULL},
-	{"segment.ms", "604800000", CK_LONG, NULL},
-	{"unclean.leader.election.enable", "false", CK_BOOL, booleans},
+	{"cleanup.policy", "delete", CK_LIST, cleanup_policies, NO_MIN},
+	{"compression.type", "producer", CK_STRING, compression_types, NO_MIN},
+	{"delete.retention.ms", "86400000", CK_LONG, NULL, 0},
+	{"max.message.bytes", NULL, CK_INT, NULL, 0},
+	{"message.timestamp.after.max.ms", "9223372036854775807", CK_LONG, NULL, 0},
+	{"message.timestamp.before.max.ms", "9223372036854775807", CK_LONG, NULL, 0},
+	{"message.timestamp.type", "CreateTime", CK_STRING, timestamp_types, NO_MIN},
+	{"min.compaction.lag.ms", "0", CK_LONG, NULL, 0},
+	{"min.insync.replicas", "1", CK_INT, NULL, 1},
+	{"retention.bytes", "-1", CK_LONG, NULL, NO_MIN},
+	{"retention.ms", "604800000", CK_LONG, NULL, -1},
+	{"segment.bytes", "1073741824", CK_INT, NULL, 14},
+	{"segment.ms", "604800000", CK_LONG, NULL, 1},
+	{"unclean.leader.election.enable", "false", CK_BOOL, booleans, NO_MIN},
 };
 const int topic_config_count = (int)(sizeof(topic_config_defs) / sizeof(topic_config_defs[0]));
 
@@ -51,16 +61,42 @@ const char *topic_config_default(arena *a, const topic_config_def *d)
 	return arena_printf(a, "%" PRId32, g_config.message_max_bytes);
 }
 
+static bool allowed(const char *const *list, const char *p, size_t n)
+{
+	for (int i = 0; list[i]; i++)
+		if (strlen(list[i]) == n && memcmp(list[i], p, n) == 0)
+			return true;
+	return false;
+}
+
+/* Kafka's list type: elements split at commas, blanks around them ignored. */
+static bool list_allowed(const char *const *list, kstr value)
+{
+	const char *p = value.ptr, *end = value.ptr + value.len;
+	for (;;) {
+		const char *comma = memchr(p, ',', (size_t)(end - p));
+		const char *e = comma ? comma : end;
+		while (p < e && (*p == ' ' || *p == '\t'))
+			p++;
+		const char *q = e;
+		while (q > p && (q[-1] == ' ' || q[-1] == '\t'))
+			q--;
+		if (!allowed(list, p, (size_t)(q - p)))
+			return false;
+		if (!comma)
+			return true;
+		p = comma + 1;
+	}
+}
+
 const char *topic_config_check(const topic_config_def *d, kstr value)
 {
 	if (value.len < 0)
-		return NULL; /* null: back to the default */
-	if (d->allowed) {
-		for (int i = 0; d->allowed[i]; i++)
-			if (kstr_eq(value, d->allowed[i]))
-				return NULL;
-		return "invalid value";
-	}
+		return "null value not supported for topic configs";
+	if (d->kind == CK_LIST)
+		return list_allowed(d->allowed, value) ? NULL : "invalid value";
+	if (d->allowed)
+		return allowed(d->allowed, value.ptr, (size_t)value.len) ? NULL : "invalid value";
 	if (d->kind == CK_INT || d->kind == CK_LONG) {
 		char buf[32];
 		if (value.len == 0 || value.len >= (int32_t)sizeof(buf))
@@ -68,13 +104,16 @@ const char *topic_config_check(const topic_config_def *d, kstr value)
 		memcpy(buf, value.ptr, (size_t)value.len);
 		buf[value.len] = 0;
 		char *end;
+		errno = 0;
 		long long v = strtoll(buf, &end, 10);
-		if (*end)
+		while (*end == ' ')
+			end++;
+		if (*end || errno == ERANGE)
 			return "not a number";
-		if (d->kind == CK_INT && (v < -1 || v > INT32_MAX))
-			return "out of range";
-		if (v < -1)
-			return "out of range";
+		if (d->kind == CK_INT && (v < INT32_MIN || v > INT32_MAX))
+			return "not a number";
+		if (v < d->min)
+			return "value out of range";
 	}
 	return NULL;
 }

@@ -13,7 +13,9 @@ typedef struct topic_config_def {
 	const char *name;
 	const char *dflt; /* NULL: taken from the broker config (see topic_config.c) */
 	config_kind kind;
-	const char *const *allowed; /* NULL-terminated list of legal values, or NULL */
+	const char *const *allowed; /* NULL-terminated list of legal values (for CK_LIST:
+				     * of each comma-separated element), or NULL */
+	int64_t min;                /* CK_INT, CK_LONG: smallest legal value */
 } topic_config_def;
 
 extern const topic_config_def topic_config_defs[];
@@ -21,7 +23,8 @@ extern const int topic_config_count;
 const topic_config_def *topic_config_lookup(kstr name);
 /* The default value of a topic config, as text (arena-owned if computed). */
 const char *topic_config_default(arena *a, const topic_config_def *d);
-/* NULL if value is legal for d, else a message (static). */
+/* NULL if value is legal for d, else a message (static). A null value is
+ * not legal: Kafka refuses it when a topic is created. */
 const char *topic_config_check(const topic_config_def *d, kstr value);
 
 #endif

@@ -36,6 +36,8 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
+#include "kbytes.h"
+
 PG_FUNCTION_INFO_V1(pgk_append_records);
 
 /* Rows handed to table_multi_insert at once, and the bytes that flush
@@ -43,8 +45,9 @@ PG_FUNCTION_INFO_V1(pgk_append_records);
 #define APPEND_BATCH_ROWS 1000
 #define APPEND_BATCH_BYTES 65535
 
+/* COL_TIMESTAMP_MS exists from extension 0.7 on; the others always. */
 enum { COL_TOPIC, COL_PARTITION, COL_OFFSET, COL_TIMESTAMP, COL_KEY, COL_VALUE, COL_HEADERS,
-       NCOLS };
+       COL_TIMESTAMP_MS, NCOLS };
 
 static const struct {
 	const char *name;
@@ -57,6 +60,7 @@ static const struct {
 	[COL_KEY] = {"key", BYTEAOID},
 	[COL_VALUE] = {"value", BYTEAOID},
 	[COL_HEADERS] = {"headers", BYTEAOID},
+	[COL_TIMESTAMP_MS] = {"timestamp_ms", INT8OID},
 };
 
 typedef struct batch_input {
@@ -65,8 +69,10 @@ typedef struct batch_input {
 	int64 base;
 	bool log_append;
 	int n;
-	Datum *ts, *keys, *values, *headers;
-	bool *ts_null, *key_null, *value_null, *header_null;
+	Datum *keys, *values, *headers;
+	bool *key_null, *value_null, *header_null;
+	Datum *ts;    /* timestamptz, -infinity/infinity beyond its range */
+	Datum *ts_ms; /* int8: the Kafka timestamp itself */
 } batch_input;
 
 static int deconstruct(ArrayType *a, Oid type, Datum **d, bool **nulls);
@@ -74,15 +80,18 @@ static bool fast_path_ok(Relation rel, AttrNumber *attnums);
 static void insert_fast(Relation rel, const AttrNumber *attnums, const batch_input *in);
 static void flush(Relation rel, ResultRelInfo *rri, EState *estate, MemoryContext tmp,
 		  TupleTableSlot **slots, int nslots, CommandId cid);
-static void insert_plain(FunctionCallInfo fcinfo);
+static void timestamps(ArrayType *a, bool log_append, batch_input *in);
+static void insert_plain(const batch_input *in, bool with_ms);
 
 /*
  * kafka.append_records(topic text, partition int, base bigint,
- *     log_append_time boolean, timestamps timestamptz[], keys bytea[],
- *     "values" bytea[], headers bytea[]) -> bigint
+ *     log_append_time boolean, timestamps int8[] or timestamptz[],
+ *     keys bytea[], "values" bytea[], headers bytea[]) -> bigint
  * Row i gets offset base + i - 1; with log_append_time every row gets the
  * transaction's timestamp, now(). Returns base, so that the broker's
  * statement can read the offset it reserved from the call that used it.
+ * Timestamps are Kafka's milliseconds (int8, any value, from 0.7 on) or
+ * timestamptz (brokers before 0.7); both columns get each.
  */
 Datum pgk_append_records(PG_FUNCTION_ARGS)
 {
@@ -96,16 +105,14 @@ Datum pgk_append_records(PG_FUNCTION_ARGS)
 	in.partition = PG_GETARG_INT32(1);
 	in.base = PG_GETARG_INT64(2);
 	in.log_append = PG_GETARG_BOOL(3);
-	in.n = deconstruct(PG_GETARG_ARRAYTYPE_P(4), TIMESTAMPTZOID, &in.ts, &in.ts_null);
+	in.n = ArrayGetNItems(ARR_NDIM(PG_GETARG_ARRAYTYPE_P(4)),
+			      ARR_DIMS(PG_GETARG_ARRAYTYPE_P(4)));
 	if (deconstruct(PG_GETARG_ARRAYTYPE_P(5), BYTEAOID, &in.keys, &in.key_null) != in.n ||
 	    deconstruct(PG_GETARG_ARRAYTYPE_P(6), BYTEAOID, &in.values, &in.value_null) != in.n ||
 	    deconstruct(PG_GETARG_ARRAYTYPE_P(7), BYTEAOID, &in.headers, &in.header_null) != in.n)
 		ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				errmsg("timestamps, keys, values and headers must have the same length")));
-	for (int i = 0; i < in.n; i++)
-		if (in.ts_null[i] && !in.log_append)
-			ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					errmsg("record timestamp must not be null")));
+	timestamps(PG_GETARG_ARRAYTYPE_P(4), in.log_append, &in);
 	if (in.n == 0)
 		PG_RETURN_INT64(in.base);
 
@@ -122,8 +129,9 @@ Datum pgk_append_records(PG_FUNCTION_ARGS)
 		insert_fast(rel, attnums, &in);
 		table_close(rel, NoLock);
 	} else {
+		bool with_ms = get_attnum(relid, "timestamp_ms") != InvalidAttrNumber;
 		table_close(rel, NoLock);
-		insert_plain(fcinfo);
+		insert_plain(&in, with_ms);
 	}
 	PG_RETURN_INT64(in.base);
 }
@@ -144,10 +152,47 @@ static int deconstruct(ArrayType *a, Oid type, Datum **d, bool **nulls)
 }
 
 /*
- * The fast path writes the seven columns of sql/pg_kafka--0.1.sql and
- * nothing else: the table must be a plain table with exactly those columns
- * (by name and type, any order), no insert triggers, no rules and no
- * row-level security.
+ * Both timestamp columns of every row: from Kafka's milliseconds (int8[])
+ * or from timestamptz[]; with log_append_time, the transaction's start.
+ */
+static void timestamps(ArrayType *a, bool log_append, batch_input *in)
+{
+	Oid type = ARR_ELEMTYPE(a);
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	Datum *d;
+	bool *nulls;
+
+	if (type != INT8OID && type != TIMESTAMPTZOID)
+		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+				errmsg("timestamps must be int8[] or timestamptz[]")));
+	if (deconstruct(a, type, &d, &nulls) != in->n)
+		ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				errmsg("timestamps, keys, values and headers must have the same length")));
+	in->ts = palloc(sizeof(Datum) * (in->n + 1));
+	in->ts_ms = palloc(sizeof(Datum) * (in->n + 1));
+	for (int i = 0; i < in->n; i++) {
+		int64 ms;
+		if (log_append)
+			ms = kafka_timestamp_ms(now);
+		else if (nulls[i])
+			ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					errmsg("record timestamp must not be null")));
+		else if (type == INT8OID)
+			ms = DatumGetInt64(d[i]);
+		else
+			ms = kafka_timestamp_ms(DatumGetTimestampTz(d[i]));
+		in->ts_ms[i] = Int64GetDatum(ms);
+		in->ts[i] = TimestampTzGetDatum(log_append ? now
+					       : type == TIMESTAMPTZOID ? DatumGetTimestampTz(d[i])
+								       : kafka_ms_to_timestamp(ms));
+	}
+}
+
+/*
+ * The fast path writes the seven columns of sql/pg_kafka--0.1.sql, plus
+ * timestamp_ms from 0.7 on, and nothing else: the table must be a plain
+ * table with exactly those columns (by name and type, any order), no
+ * insert triggers, no rules and no row-level security.
  */
 static bool fast_path_ok(Relation rel, AttrNumber *attnums)
 {
@@ -176,7 +221,7 @@ static bool fast_path_ok(Relation rel, AttrNumber *attnums)
 			return false;
 		attnums[c] = att->attnum;
 	}
-	return live == NCOLS;
+	return live == NCOLS || (live == NCOLS - 1 && attnums[COL_TIMESTAMP_MS] == InvalidAttrNumber);
 }
 
 static void insert_fast(Relation rel, const AttrNumber *attnums, const batch_input *in)
@@ -189,7 +234,6 @@ static void insert_fast(Relation rel, const AttrNumber *attnums, const batch_inp
 	MemoryContext tmp = AllocSetContextCreate(CurrentMemoryContext, "pg_kafka append",
 						  ALLOCSET_DEFAULT_SIZES);
 	Datum topic = PointerGetDatum(in->topic);
-	Datum now = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
 	int nslots = 0, used = 0;
 	size_t bytes = 0;
 
@@ -219,7 +263,7 @@ static void insert_fast(Relation rel, const AttrNumber *attnums, const batch_inp
 		v[attnums[COL_TOPIC] - 1] = topic;
 		v[attnums[COL_PARTITION] - 1] = Int32GetDatum(in->partition);
 		v[attnums[COL_OFFSET] - 1] = Int64GetDatum(in->base + i);
-		v[attnums[COL_TIMESTAMP] - 1] = in->log_append ? now : in->ts[i];
+		v[attnums[COL_TIMESTAMP] - 1] = in->ts[i];
 		v[attnums[COL_KEY] - 1] = in->keys[i];
 		v[attnums[COL_VALUE] - 1] = in->values[i];
 		v[attnums[COL_HEADERS] - 1] = in->headers[i];
@@ -230,6 +274,10 @@ static void insert_fast(Relation rel, const AttrNumber *attnums, const batch_inp
 		isnull[attnums[COL_KEY] - 1] = in->key_null[i];
 		isnull[attnums[COL_VALUE] - 1] = in->value_null[i];
 		isnull[attnums[COL_HEADERS] - 1] = in->header_null[i];
+		if (attnums[COL_TIMESTAMP_MS] != InvalidAttrNumber) {
+			v[attnums[COL_TIMESTAMP_MS] - 1] = in->ts_ms[i];
+			isnull[attnums[COL_TIMESTAMP_MS] - 1] = false;
+		}
 		ExecStoreVirtualTuple(slot);
 
 		bytes += 64;
@@ -269,22 +317,38 @@ static void flush(Relation rel, ResultRelInfo *rri, EState *estate, MemoryContex
 }
 
 /* The same rows through the executor: what the fast path stands in for. */
-static void insert_plain(FunctionCallInfo fcinfo)
+static void insert_plain(const batch_input *in, bool with_ms)
 {
+	static const char *sql_ms =
+		"INSERT INTO kafka.records (topic, partition, \"offset\", \"timestamp\", timestamp_ms, "
+		"key, value, headers) SELECT $1, $2, $3 + r.n - 1, r.ts, r.ms, r.k, r.v, r.h "
+		"FROM unnest($4, $5, $6, $7, $8) WITH ORDINALITY AS r(ts, ms, k, v, h, n)";
 	static const char *sql =
-		"INSERT INTO kafka.records (topic, partition, \"offset\", \"timestamp\", key, value, "
-		"headers) SELECT $1, $2, $3 + r.n - 1, CASE WHEN $4 THEN now() ELSE r.ts END, "
-		"r.k, r.v, r.h FROM unnest($5, $6, $7, $8) WITH ORDINALITY AS r(ts, k, v, h, n)";
-	Oid types[8] = {TEXTOID, INT4OID, INT8OID, BOOLOID,
-			TIMESTAMPTZARRAYOID, BYTEAARRAYOID, BYTEAARRAYOID, BYTEAARRAYOID};
+		"INSERT INTO kafka.records (topic, partition, \"offset\", \"timestamp\", "
+		"key, value, headers) SELECT $1, $2, $3 + r.n - 1, r.ts, r.k, r.v, r.h "
+		"FROM unnest($4, $5, $6, $7, $8) WITH ORDINALITY AS r(ts, ms, k, v, h, n)";
+	Oid types[8] = {TEXTOID, INT4OID, INT8OID, TIMESTAMPTZARRAYOID,
+			INT8ARRAYOID, BYTEAARRAYOID, BYTEAARRAYOID, BYTEAARRAYOID};
+	int dims[1] = {in->n}, lbs[1] = {1};
 	Datum values[8];
 	int rc;
 
-	for (int i = 0; i < 8; i++)
-		values[i] = PG_GETARG_DATUM(i);
+	values[0] = PointerGetDatum(in->topic);
+	values[1] = Int32GetDatum(in->partition);
+	values[2] = Int64GetDatum(in->base);
+	values[3] = PointerGetDatum(construct_array(in->ts, in->n, TIMESTAMPTZOID, 8,
+						    FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[4] = PointerGetDatum(construct_array(in->ts_ms, in->n, INT8OID, 8,
+						    FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[5] = PointerGetDatum(construct_md_array(in->keys, in->key_null, 1, dims, lbs,
+						       BYTEAOID, -1, false, TYPALIGN_INT));
+	values[6] = PointerGetDatum(construct_md_array(in->values, in->value_null, 1, dims, lbs,
+						       BYTEAOID, -1, false, TYPALIGN_INT));
+	values[7] = PointerGetDatum(construct_md_array(in->headers, in->header_null, 1, dims, lbs,
+						       BYTEAOID, -1, false, TYPALIGN_INT));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	rc = SPI_execute_with_args(sql, 8, types, values, NULL, false, 0);
+	rc = SPI_execute_with_args(with_ms ? sql_ms : sql, 8, types, values, NULL, false, 0);
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "inserting records failed: %s", SPI_result_code_string(rc));
 	SPI_finish();

@@ -313,7 +313,28 @@ int64 kafka_timestamp_ms(int64 pg_timestamp)
 {
 	int64 ms = pg_timestamp / 1000;
 
+	if (TIMESTAMP_IS_NOBEGIN(pg_timestamp))
+		return PG_INT64_MIN;
+	if (TIMESTAMP_IS_NOEND(pg_timestamp))
+		return PG_INT64_MAX;
+
 	if (pg_timestamp % 1000 < 0)
 		ms--; /* round towards minus infinity, like Kafka's millisecond clock */
 	return ms + PG_UNIX_EPOCH_DIFF_MS;
+}
+
+int64 kafka_ms_to_timestamp(int64 ms)
+{
+	/* MIN_TIMESTAMP and END_TIMESTAMP are whole milliseconds. */
+	if (ms < MIN_TIMESTAMP / 1000 + PG_UNIX_EPOCH_DIFF_MS) {
+		int64 t;
+		TIMESTAMP_NOBEGIN(t);
+		return t;
+	}
+	if (ms >= END_TIMESTAMP / 1000 + PG_UNIX_EPOCH_DIFF_MS) {
+		int64 t;
+		TIMESTAMP_NOEND(t);
+		return t;
+	}
+	return (ms - PG_UNIX_EPOCH_DIFF_MS) * 1000;
 }

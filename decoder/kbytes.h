@@ -62,7 +62,13 @@ extern void kjson_bytes(StringInfo out, const char *data, int len, kjson_bytes_m
  * their base64 object form). */
 extern void kjson_headers(StringInfo out, const char *data, int len, kjson_bytes_mode mode);
 
-/* Milliseconds since the Unix epoch of a PostgreSQL timestamp. */
+/* Milliseconds since the Unix epoch of a PostgreSQL timestamp; -infinity
+ * and infinity are INT64_MIN and INT64_MAX. */
 extern int64 kafka_timestamp_ms(int64 pg_timestamp);
+
+/* The PostgreSQL timestamp of a Kafka timestamp (milliseconds since the
+ * Unix epoch, any int64): exact where timestamptz can hold it, -infinity
+ * or infinity beyond its range. */
+extern int64 kafka_ms_to_timestamp(int64 ms);
 
 #endif

@@ -71,6 +71,7 @@ typedef struct decoder_options {
 /* Column numbers of kafka.records, looked up by name. */
 typedef struct record_columns {
 	AttrNumber topic, partition, offset, timestamp, key, value, headers;
+	AttrNumber timestamp_ms; /* 0.7 on; InvalidAttrNumber before */
 } record_columns;
 
 /* summary: what one transaction wrote to one partition. */
@@ -105,6 +106,7 @@ static void parse_options(List *options, decoder_options *opt);
 static bool option_bool(DefElem *elem);
 static List *option_topics(DefElem *elem);
 static bool is_records_table(decoder_state *state, Relation rel);
+static int64 record_timestamp(HeapTuple tuple, TupleDesc desc, const record_columns *cols);
 static void find_columns(TupleDesc desc, record_columns *cols);
 static AttrNumber column_number(TupleDesc desc, const char *name);
 static bool topic_wanted(const decoder_options *opt, const char *topic);
@@ -354,15 +356,13 @@ static void pgk_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, Relat
 	topic_datum = heap_getattr(tuple, cols.topic, desc, &isnull);
 	topic = isnull ? "" : TextDatumGetCString(topic_datum);
 	if (topic_wanted(&state->opt, topic) && state->opt.summary) {
-		bool null_p, null_o, null_t;
+		bool null_p, null_o;
 		Datum p = heap_getattr(tuple, cols.partition, desc, &null_p);
 		Datum o = heap_getattr(tuple, cols.offset, desc, &null_o);
-		Datum t = heap_getattr(tuple, cols.timestamp, desc, &null_t);
 
 		state->txn_started = true;
 		summary_add(state, topic, null_p ? -1 : DatumGetInt32(p),
-			    null_o ? -1 : DatumGetInt64(o),
-			    null_t ? -1 : kafka_timestamp_ms(DatumGetTimestampTz(t)));
+			    null_o ? -1 : DatumGetInt64(o), record_timestamp(tuple, desc, &cols));
 	} else if (topic_wanted(&state->opt, topic)) {
 		/* The previous message is not the transaction's last: out with it. */
 		flush_pending(ctx, false);
@@ -437,6 +437,24 @@ static bool topic_wanted(const decoder_options *opt, const char *topic)
 	return false;
 }
 
+/*
+ * A row's Kafka timestamp: timestamp_ms (0.7 on: exact for any int64),
+ * else the timestamptz column (rows written before 0.7), -1 if neither.
+ */
+static int64 record_timestamp(HeapTuple tuple, TupleDesc desc, const record_columns *cols)
+{
+	bool isnull = true;
+	Datum d;
+
+	if (cols->timestamp_ms != InvalidAttrNumber) {
+		d = heap_getattr(tuple, cols->timestamp_ms, desc, &isnull);
+		if (!isnull)
+			return DatumGetInt64(d);
+	}
+	d = heap_getattr(tuple, cols->timestamp, desc, &isnull);
+	return isnull ? -1 : kafka_timestamp_ms(DatumGetTimestampTz(d));
+}
+
 static void find_columns(TupleDesc desc, record_columns *cols)
 {
 	cols->topic = column_number(desc, "topic");
@@ -446,6 +464,12 @@ static void find_columns(TupleDesc desc, record_columns *cols)
 	cols->key = column_number(desc, "key");
 	cols->value = column_number(desc, "value");
 	cols->headers = column_number(desc, "headers");
+	cols->timestamp_ms = InvalidAttrNumber;
+	for (int i = 0; i < desc->natts; i++) {
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		if (!att->attisdropped && strcmp(NameStr(att->attname), "timestamp_ms") == 0)
+			cols->timestamp_ms = att->attnum;
+	}
 }
 
 /*
@@ -524,8 +548,7 @@ static void render_record(decoder_state *state, ReorderBufferTXN *txn, TupleDesc
 	partition = isnull ? -1 : DatumGetInt32(d);
 	d = heap_getattr(tuple, cols->offset, desc, &isnull);
 	offset = isnull ? -1 : DatumGetInt64(d);
-	d = heap_getattr(tuple, cols->timestamp, desc, &isnull);
-	ts = isnull ? -1 : kafka_timestamp_ms(DatumGetTimestampTz(d));
+	ts = record_timestamp(tuple, desc, cols);
 	if (state->opt.payload) {
 		get_bytes(tuple, desc, cols->key, &bytes[0], &lens[0]);
 		get_bytes(tuple, desc, cols->value, &bytes[1], &lens[1]);

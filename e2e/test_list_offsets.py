@@ -109,23 +109,12 @@ def test_timestamp_beyond_every_record_unknown_partition(kafka, stamped_topic):
     assert res["error_code"] == 3, res   # UNKNOWN_TOPIC_OR_PARTITION
 
 
-@pytest.mark.parametrize("ts", [-6, -100, -(2**62), -(2**63)])
-def test_negative_timestamp_finds_the_first_record(kafka, stamped_topic, ts):
-    """Kafka searches for the first record at or after any timestamp that
-    is not one of its special values: every record is."""
+@pytest.mark.parametrize("ts", [-4, -5, -6, -100, -(2**62), -(2**63)])
+def test_negative_timestamp_is_unsupported_version(kafka, stamped_topic, ts):
+    """A negative timestamp that is not one of Kafka's special values for
+    the version (-4 needs v8, -5 v9) is UNSUPPORTED_VERSION
+    (ReplicaManager.isListOffsetsTimestampUnsupported)."""
     with kp.Conn.to(kafka.bootstrap) as c:
         res = kp.list_offsets(c, stamped_topic, 0, ts, version=7)
-    assert res["error_code"] == 0, res
-    assert (res["offset"], res["timestamp"]) == (0, BASE)
-
-
-def test_earliest_local_and_latest_tiered(kafka, stamped_topic):
-    """Without tiered storage every record is local: EARLIEST_LOCAL (-4) is
-    EARLIEST, and LATEST_TIERED (-5) finds nothing."""
-    with kp.Conn.to(kafka.bootstrap) as c:
-        res = kp.list_offsets(c, stamped_topic, 0, -4, version=7)
-        assert res["error_code"] == 0, res
-        assert res["offset"] == 0
-        res = kp.list_offsets(c, stamped_topic, 0, -5, version=7)
-        assert res["error_code"] == 0, res
-        assert (res["offset"], res["timestamp"]) == (-1, -1)
+    assert res["error_code"] == kp.UNSUPPORTED_VERSION, res
+    assert (res["offset"], res["timestamp"]) == (-1, -1)

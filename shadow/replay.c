@@ -204,8 +204,9 @@ static int replay_partition(PGconn *pg, rd_kafka_t *rk, const char *topic, const
 		const char *params[4] = {topic, sp, s1, s2};
 		/* binary results: bytea comes as raw bytes */
 		PGresult *res = PQexecParams(pg,
-					     "SELECT \"offset\", (extract(epoch FROM "
-					     "\"timestamp\") * 1000)::bigint::text, key, "
+					     "SELECT \"offset\", coalesce(timestamp_ms, "
+					     "floor(extract(epoch FROM \"timestamp\") * 1000)"
+					     "::bigint)::text, key, "
 					     "value, headers FROM kafka.records WHERE topic = $1 "
 					     "AND partition = $2::int "
 					     "AND \"offset\" >= $3::bigint AND \"offset\" < "

@@ -30,7 +30,7 @@ COMMIT;
 SELECT kafka.append_records('append-t', 0, NULL, false, ARRAY[now()],
 	ARRAY[NULL]::bytea[], ARRAY['x']::bytea[], ARRAY[NULL]::bytea[]) IS NULL AS no_call;
 -- Empty arrays write nothing.
-SELECT kafka.append_records('append-t', 0, 99, false, '{}', '{}', '{}', '{}') AS base;
+SELECT kafka.append_records('append-t', 0, 99, false, '{}'::timestamptz[], '{}', '{}', '{}') AS base;
 
 -- Bad input.
 SELECT kafka.append_records('append-t', 0, 50, false, ARRAY[now(), now()],
@@ -55,6 +55,67 @@ SELECT count(*) AS rows, min("offset"), max("offset"),
        bool_and(value = convert_to(("offset" - 99)::text, 'UTF8') OR length(value) > 100000) AS in_order
 FROM kafka.records WHERE topic = 'append-t' AND partition = 1 AND "offset" >= 100;
 
+-- Kafka timestamps (bigint[], 0.7): any int64 is kept exactly in
+-- timestamp_ms; "timestamp" holds the same instant where timestamptz can,
+-- and -infinity/infinity beyond (PostgreSQL's range ends before 4714 BC and
+-- after 294276 AD).
+SELECT kafka.append_records('append-t', 0, 200, false,
+	ARRAY[-1, 0, -86400001, 1714564800123, 4611686018427511360,
+	      9223372036854775807, -9223372036854775808,
+	      -210866803200000, -210866803200001, 9224318015999999, 9224318016000000]::bigint[],
+	array_fill(NULL::bytea, ARRAY[11]), array_fill('ts'::bytea, ARRAY[11]),
+	array_fill(NULL::bytea, ARRAY[11])) AS base;
+SELECT "offset", timestamp_ms, "timestamp" AT TIME ZONE 'UTC' AS ts
+FROM kafka.records WHERE topic = 'append-t' AND partition = 0 AND "offset" >= 200
+ORDER BY "offset";
+-- timestamptz[] (brokers before 0.7) fills timestamp_ms too.
+SELECT kafka.append_records('append-t', 0, 220, false,
+	ARRAY['1969-12-31 23:59:59.999+00', '-infinity']::timestamptz[],
+	ARRAY[NULL, NULL]::bytea[], ARRAY['a', 'b']::bytea[], ARRAY[NULL, NULL]::bytea[]) AS base;
+SELECT "offset", timestamp_ms, "timestamp" AT TIME ZONE 'UTC' AS ts
+FROM kafka.records WHERE topic = 'append-t' AND partition = 0 AND "offset" >= 220
+ORDER BY "offset";
+-- LogAppendTime: both columns are the transaction's time.
+BEGIN;
+SELECT kafka.append_records('append-t', 1, 20, true, ARRAY[5]::bigint[],
+	ARRAY[NULL]::bytea[], ARRAY['l']::bytea[], ARRAY[NULL]::bytea[]) AS base;
+SELECT "timestamp" = now() AS ts_now,
+       timestamp_ms = floor(extract(epoch FROM now()) * 1000) AS ms_now
+FROM kafka.records WHERE topic = 'append-t' AND partition = 1 AND "offset" = 20;
+COMMIT;
+
+-- kafka.batch_error(): what Kafka's LogValidator refuses. Timestamps
+-- (32) against message.timestamp.before.max.ms / after.max.ms: -1 is never
+-- out of range, nothing is without the configs or on a LogAppendTime topic.
+SELECT kafka.batch_error('append-t', ARRAY[-9223372036854775808, 9223372036854775807],
+	ARRAY[NULL, NULL]::bytea[]) AS no_limits;
+INSERT INTO kafka.topic_configs VALUES ('append-t', 'message.timestamp.before.max.ms', '60000');
+SELECT kafka.batch_error('append-t', ARRAY[-1, (extract(epoch FROM now()) * 1000)::bigint],
+	ARRAY['k', 'k']::bytea[]) AS recent,
+       kafka.batch_error('append-t', ARRAY[-1, 0], ARRAY['k', 'k']::bytea[]) AS old,
+       kafka.batch_error('append-t', ARRAY[9223372036854775807], ARRAY['k']::bytea[]) AS future;
+INSERT INTO kafka.topic_configs VALUES ('append-t', 'message.timestamp.after.max.ms', '60000');
+SELECT kafka.batch_error('append-t', ARRAY[9223372036854775807], ARRAY['k']::bytea[]) AS future,
+       kafka.batch_error('append-t', ARRAY[(extract(epoch FROM now()) * 1000)::bigint + 1000],
+	ARRAY['k']::bytea[]) AS soon;
+-- A batch that claims LogAppendTime: only with every timestamp set, and
+-- only on a CreateTime topic.
+SELECT kafka.batch_error('append-t', ARRAY[(extract(epoch FROM now()) * 1000)::bigint],
+	ARRAY['k']::bytea[], true) AS lat_batch,
+       kafka.batch_error('append-t', ARRAY[-1], ARRAY['k']::bytea[], true) AS lat_batch_unset;
+INSERT INTO kafka.topic_configs VALUES ('append-t', 'message.timestamp.type', 'LogAppendTime');
+SELECT kafka.batch_error('append-t', ARRAY[0], ARRAY['k']::bytea[]) AS log_append_time,
+       kafka.batch_error('append-t', ARRAY[0], ARRAY['k']::bytea[], true) AS lat_batch_on_lat_topic;
+DELETE FROM kafka.topic_configs WHERE topic = 'append-t';
+-- A record without key (87) on a compacted topic only; a timestamp error
+-- comes first.
+SELECT kafka.batch_error('append-t', ARRAY[5, 6], ARRAY['k', NULL]::bytea[]) AS not_compacted;
+INSERT INTO kafka.topic_configs VALUES ('append-t', 'cleanup.policy', 'delete, compact');
+SELECT kafka.batch_error('append-t', ARRAY[5, 6], ARRAY['k', NULL]::bytea[]) AS keyless,
+       kafka.batch_error('append-t', ARRAY[5, 6], ARRAY['k', '']::bytea[]) AS empty_key,
+       kafka.batch_error('append-t', ARRAY[-1], ARRAY[NULL]::bytea[], true) AS both;
+DELETE FROM kafka.topic_configs WHERE topic = 'append-t';
+
 -- A DBA's insert trigger on kafka.records still fires: the plain path is taken.
 CREATE TABLE append_audit (topic text, "offset" bigint);
 CREATE FUNCTION append_audit() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -66,7 +127,11 @@ CREATE TRIGGER append_audit AFTER INSERT ON kafka.records
 	FOR EACH ROW EXECUTE FUNCTION append_audit();
 SELECT kafka.append_records('append-t', 0, 3, false, ARRAY[now(), now()],
 	ARRAY[NULL, NULL]::bytea[], ARRAY['t3', 't4']::bytea[], ARRAY[NULL, NULL]::bytea[]) AS base;
+SELECT kafka.append_records('append-t', 0, 230, false, ARRAY[-5, 9223372036854775807]::bigint[],
+	ARRAY[NULL, NULL]::bytea[], ARRAY['t5', 't6']::bytea[], ARRAY[NULL, NULL]::bytea[]) AS base;
 SELECT * FROM append_audit ORDER BY "offset";
+SELECT "offset", timestamp_ms, "timestamp" AT TIME ZONE 'UTC' AS ts FROM kafka.records
+WHERE topic = 'append-t' AND partition = 0 AND "offset" >= 230 ORDER BY "offset";
 DROP TRIGGER append_audit ON kafka.records;
 DROP FUNCTION append_audit();
 DROP TABLE append_audit;
@@ -87,6 +152,13 @@ SELECT kafka.append_records('append-t', 0, 5, false, ARRAY[now(), now(), now()],
 	ARRAY[NULL, NULL, NULL]::bytea[], ARRAY['s5', 's6', 's7']::bytea[],
 	ARRAY[NULL, NULL, NULL]::bytea[]) AS base;
 SELECT data::jsonb ->> 'offset' AS "offset", data::jsonb ->> 'value' AS value
+FROM pg_logical_slot_get_changes('pgk_append', NULL, NULL);
+-- ... with their exact Kafka timestamps.
+SELECT kafka.append_records('append-t', 0, 240, false,
+	ARRAY[-1, 4611686018427511360, -9223372036854775808]::bigint[],
+	ARRAY[NULL, NULL, NULL]::bytea[], ARRAY['e1', 'e2', 'e3']::bytea[],
+	ARRAY[NULL, NULL, NULL]::bytea[]) AS base;
+SELECT data::jsonb ->> 'offset' AS "offset", data::jsonb ->> 'timestamp' AS "timestamp"
 FROM pg_logical_slot_get_changes('pgk_append', NULL, NULL);
 SELECT pg_drop_replication_slot('pgk_append');
 

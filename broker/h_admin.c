@@ -31,6 +31,11 @@
 #define SOURCE_DEFAULT 5
 #define RESOURCE_TOPIC 2
 #define RESOURCE_BROKER 4
+/* Kafka's controller refuses to create more partitions than this in one
+ * request (ReplicationControlManager), so one request cannot make the
+ * database insert millions of partition rows. */
+#define MAX_PARTITIONS_PER_REQUEST 10000
+#define TOO_MANY_PARTITIONS "Excessively large number of partitions per request."
 
 typedef struct admin_ctx {
 	request *req;
@@ -299,6 +304,7 @@ void handle_create_topics(request *req)
 		names[i] = in[i].name;
 	tp_dup_find(req->arena, names, zero, n, first, last);
 
+	int64_t partitions_in_request = 0;
 	for (int32_t i = 0; i < n; i++) {
 		const create_topics_req_topic *t = &in[i];
 		create_topics_resp_topic *o;
@@ -374,6 +380,12 @@ void handle_create_topics(request *req)
 			partitions = g_config.num_partitions;
 		if (rf == -1)
 			rf = 1;
+		partitions_in_request += partitions;
+		if (partitions_in_request > MAX_PARTITIONS_PER_REQUEST) {
+			o->error_code = KERR_POLICY_VIOLATION;
+			o->error_message = kstr_c(TOO_MANY_PARTITIONS);
+			continue;
+		}
 		/* Every broker of the database serves every partition, and each
 		 * one tells clients it is the only broker: one replica. */
 		if (rf > 1) {
@@ -612,16 +624,11 @@ void handle_create_partitions(request *req)
 		it->assignments = in[i].assignments.count;
 		params *p = arena_alloc(req->arena, sizeof(*p));
 		params_str(p, req->arena, in[i].name);
-		/* With assignments, their number is checked against the
-		 * partitions added first, as Kafka does. */
-		if (body->validate_only || in[i].assignments.count >= 0) {
-			db_stmt st = params_stmt(Q_TOPIC_EXISTS, p, 0);
-			admin_submit(it, &st, 1, cp_validated);
-			continue;
-		}
-		params_int(p, req->arena, in[i].count);
-		db_stmt st = params_stmt(Q_TOPIC_ADD_PARTITIONS, p, 0);
-		admin_submit(it, &st, 1, cp_done);
+		/* The partitions added (and the assignments, if any) are
+		 * checked against the current count first, as Kafka does;
+		 * cp_validated then adds them. */
+		db_stmt st = params_stmt(Q_TOPIC_EXISTS, p, 0);
+		admin_submit(it, &st, 1, cp_validated);
 	}
 	admin_start(c);
 }
@@ -662,6 +669,9 @@ static void cp_validated(void *arg, PGresult **res, int n, const char *err, cons
 			o->error_message = kstr_c(arena_printf(
 				req->arena, "topic has %" PRId64 " partitions, which is not fewer than "
 				"the requested %d", current, it->requested));
+		} else if (it->requested - current > MAX_PARTITIONS_PER_REQUEST) {
+			o->error_code = KERR_POLICY_VIOLATION;
+			o->error_message = kstr_c(TOO_MANY_PARTITIONS);
 		} else if (it->assignments >= 0 && it->assignments != it->requested - current) {
 			o->error_code = KERR_INVALID_REPLICA_ASSIGNMENT;
 			o->error_message = kstr_c(arena_printf(

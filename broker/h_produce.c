@@ -206,6 +206,13 @@ void handle_produce(request *req)
 		pp_finish(req);
 		return;
 	}
+	/* An id PostgreSQL text cannot hold has no transaction: answered as
+	 * any id without an ongoing one, before it reaches a statement. */
+	if (pp_has_transactional(c) && !pgtext_valid(body->transactional_id)) {
+		pp_fail_all(req, KERR_INVALID_TXN_STATE);
+		pp_finish(req);
+		return;
+	}
 	qsort(c->writes, (size_t)c->nwrites, sizeof(pp_write), pp_cmp);
 	pp_submit(c);
 }

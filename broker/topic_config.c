@@ -108,7 +108,8 @@ const char *topic_config_check(const topic_config_def *d, kstr value)
 		long long v = strtoll(buf, &end, 10);
 		while (*end == ' ')
 			end++;
-		if (*end || errno == ERANGE)
+		/* The whole value: a NUL byte inside it ends strtoll early. */
+		if (end != buf + value.len || errno == ERANGE)
 			return "not a number";
 		if (d->kind == CK_INT && (v < INT32_MIN || v > INT32_MAX))
 			return "not a number";

@@ -8,7 +8,7 @@ of the validation tables in docs/PROTOCOL.md.
 import pytest
 
 import kafkaproto as kp
-from conftest import wait_for
+from conftest import sql_literal, wait_for
 
 DELETE_TOPICS = 20
 CREATE_PARTITIONS = 37
@@ -20,6 +20,8 @@ INVALID_REPLICA_ASSIGNMENT = 39
 INVALID_TIMESTAMP = 32
 UNSUPPORTED_COMPRESSION_TYPE = 76
 UNKNOWN_TOPIC_OR_PARTITION = 3
+POLICY_VIOLATION = 44
+INVALID_TXN_STATE = 48
 
 SOURCE_DYNAMIC_TOPIC = 1
 SOURCE_DEFAULT = 5
@@ -829,3 +831,57 @@ def test_produce_keyless_record_to_compacted_topic(kafka, conn, policy, key, err
     res = kp.produce(conn, topic, 0, kp.record_batch([(b"k", b"a", []), (key, b"b", [])]))
     assert res["error_code"] == error
     assert len(kafka.pg.records(topic)) == (0 if error else 2)
+
+
+# --------------------------------------------------------------------------
+# Values that must be refused before they reach a statement: Kafka's answer,
+# no partition rows or records written, and no ERROR in the broker log.
+
+def test_create_topics_too_many_partitions_in_one_request(kafka, broker, conn):
+    mark = len(broker.log_text())
+    small, big = kafka.new_topic_name(), kafka.new_topic_name()
+    res = create_topics_raw(conn, 7, [{"name": small, "partitions": 2, "rf": 1},
+                                      {"name": big, "partitions": 9999, "rf": 1}])
+    assert [t["error_code"] for t in res] == [0, POLICY_VIOLATION], res
+    assert kafka.partitions(small) == [0, 1]
+    assert kafka.pg.sql("SELECT count(*) FROM kafka.partitions WHERE topic = %s"
+                        % sql_literal(big)) == "0"
+    assert " ERROR " not in broker.log_text()[mark:]
+
+
+def test_create_partitions_too_many_added_in_one_request(kafka, broker, conn):
+    topic = kafka.create_topic()
+    mark = len(broker.log_text())
+    (_, err, msg), = create_partitions_raw(conn, topic, 10002, None)
+    assert err == POLICY_VIOLATION, msg
+    assert kafka.partitions(topic) == [0]
+    assert " ERROR " not in broker.log_text()[mark:]
+
+
+def test_create_topics_number_config_with_nul_byte(kafka, broker, conn):
+    mark = len(broker.log_text())
+    t = create_one(conn, name=kafka.new_topic_name(), partitions=1, rf=1,
+                   configs=[("retention.ms", "5\x00x")])
+    assert t["error_code"] == INVALID_CONFIG, t
+    assert " ERROR " not in broker.log_text()[mark:]
+
+
+def test_produce_transactional_id_not_text(kafka, broker, conn):
+    topic = kafka.create_topic()
+    batch = bytearray(kp.record_batch([(None, b"t", [])], attributes=0x10))
+    batch[43:51] = (5).to_bytes(8, "big")                       # producer_id
+    batch[51:53] = (0).to_bytes(2, "big")                       # producer_epoch
+    batch[53:57] = (0).to_bytes(4, "big")                       # base_sequence
+    batch[17:21] = kp.crc32c(bytes(batch[21:])).to_bytes(4, "big")
+    mark = len(broker.log_text())
+    for txn_id in (b"\xff\xfe", b"a\x00b"):
+        body = (kp.Writer().string(txn_id).i16(-1).i32(10000)
+                .array([None], lambda w, _: w.string(topic).array(
+                    [None], lambda ww, __: ww.i32(0).bytes_(bytes(batch)))).getvalue())
+        r = conn.request(kp.PRODUCE, 8, body, timeout=20)
+        (name, parts), = r.array(lambda rr: (rr.string(), rr.array(
+            lambda p: (p.i32(), p.i16(), p.i64(), p.i64(), p.i64(),
+                       p.array(lambda e: (e.i32(), e.string())), p.string()))))
+        assert parts[0][1] == INVALID_TXN_STATE, parts
+    assert kafka.pg.records(topic) == []
+    assert " ERROR " not in broker.log_text()[mark:]

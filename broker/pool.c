@@ -158,6 +158,7 @@ static pgconn *pick_conn(void);
 static bool pool_may_come_up(void);
 static void dispatch_pending(void);
 static void fail_pending_if_down(void);
+static void fail_down(job *j);
 static void sent_push(pgconn *c, job *j);
 static void lane_maybe_free(pool_lane *l);
 static void conn_drain(pgconn *c);
@@ -393,15 +394,7 @@ static void route(job *j)
 		return;
 	}
 	if (!pool_may_come_up()) {
-		char msg[512];
-		const char *why = NULL;
-		for (int i = 0; i < P.size && !why; i++)
-			why = P.conns[i].last_error;
-		snprintf(msg, sizeof(msg), "no connection to PostgreSQL: %s",
-			 why ? why : "connecting");
-		job_set_error(j, msg, NULL, true);
-		j->invalid = true; /* keep that error */
-		jobq_push(&P.failq, j);
+		fail_down(j);
 		event_active(P.ev_fail, EV_TIMEOUT, 0);
 		return;
 	}
@@ -497,6 +490,21 @@ static void dispatch_pending(void)
 }
 
 /* No connection is up or coming up: fail what is pending (retriable). */
+/* No connection is up or coming up: the job fails (retriable) with why the
+ * first of them is down, from the pool's fail queue. */
+static void fail_down(job *j)
+{
+	char msg[512];
+	const char *why = NULL;
+
+	for (int i = 0; i < P.size && !why; i++)
+		why = P.conns[i].last_error;
+	snprintf(msg, sizeof(msg), "no connection to PostgreSQL: %s", why ? why : "connecting");
+	job_set_error(j, msg, NULL, true);
+	j->invalid = true; /* keep that error */
+	jobq_push(&P.failq, j);
+}
+
 static void fail_pending_if_down(void)
 {
 	job *j;
@@ -504,17 +512,9 @@ static void fail_pending_if_down(void)
 	if (!P.pending.head || pool_may_come_up())
 		return;
 	while ((j = jobq_pop(&P.pending))) {
-		char msg[512];
-		const char *why = NULL;
-		for (int i = 0; i < P.size && !why; i++)
-			why = P.conns[i].last_error;
-		snprintf(msg, sizeof(msg), "no connection to PostgreSQL: %s",
-			 why ? why : "connecting");
 		if (j->lane)
 			j->lane->npending--;
-		job_set_error(j, msg, NULL, true);
-		j->invalid = true; /* keep that error */
-		jobq_push(&P.failq, j);
+		fail_down(j);
 	}
 	event_active(P.ev_fail, EV_TIMEOUT, 0);
 }

@@ -24,6 +24,7 @@ COVERED = [
     "docs/ARCHITECTURE.md",
     "docs/BENCHMARKS.md",
     "docs/DECODER.md",
+    "docs/FUZZING.md",
     "docs/GROUPS.md",
     "docs/IDEMPOTENCE.md",
     "docs/OPERATIONS.md",

@@ -1588,8 +1588,14 @@ COMMENT ON FUNCTION kafka.produce_transactional(text, int, int, timestamptz[], b
 CREATE FUNCTION kafka.batch_error(p_topic text, p_ts bigint[], p_keys bytea[],
 	p_log_append_batch boolean DEFAULT false)
 RETURNS int
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 AS $$
+DECLARE
+	err int;
+BEGIN
+	-- plpgsql, not sql: a sql function called from a prepared statement is
+	-- planned again at every call; plpgsql keeps its plan for the session,
+	-- and every produce calls this.
 	WITH l AS (
 		SELECT coalesce(max(value) FILTER (WHERE name = 'message.timestamp.type'),
 				'CreateTime') = 'LogAppendTime' AS lat,
@@ -1609,8 +1615,10 @@ AS $$
 				 WHERE t.ms <> -1 AND (l.now_ms - t.ms > l.before_max
 						       OR t.ms - l.now_ms > l.after_max)) THEN 32
 		WHEN l.compact AND array_position(p_keys, NULL) IS NOT NULL THEN 87
-		ELSE 0 END
-	FROM l
+		ELSE 0 END INTO err
+	FROM l;
+	RETURN err;
+END
 $$;
 
 COMMENT ON FUNCTION kafka.batch_error(text, bigint[], bytea[], boolean) IS

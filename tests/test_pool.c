@@ -526,6 +526,36 @@ static void test_no_head_of_line_blocking(void **state)
 }
 
 /*
+ * A lane whose jobs come one at a time goes back to the backend that ran
+ * its last job while that one is idle, though another idle connection
+ * comes first in the pool: its caches are warm there (without this, a
+ * client sending one request per millisecond cost PostgreSQL a sixth more
+ * CPU, and its acknowledgements took twice as long).
+ */
+static void test_lane_keeps_its_backend(void **state)
+{
+	(void)state;
+	REQUIRE_PG();
+	pool_lane *a = lane(), *s = lane();
+	outcome sleeping, first, next;
+
+	both_up(-1);
+	/* The sleep takes one connection, so a's job goes to the other. */
+	submit1(s, STUB_SLEEP, "0.3", &sleeping);
+	submit1(a, STUB_PID, NULL, &first);
+	run_until(cond_done, &first, 10);
+	assert_false(first.has_err);
+	run_until(cond_done, &sleeping, 10);
+	/* Both idle now: a stays where it was, every time. */
+	for (int i = 0; i < 6; i++) {
+		submit1(a, STUB_PID, NULL, &next);
+		run_until(cond_done, &next, 10);
+		assert_false(next.has_err);
+		assert_string_equal(next.value[0], first.value[0]);
+	}
+}
+
+/*
  * One connection, stalled: jobs of other lanes wait in the pool (not on
  * the connection) and run afterwards, each lane's in order; a lane freed
  * with jobs pending still gets its callbacks.
@@ -621,6 +651,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_backend_terminated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shed_buffers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_head_of_line_blocking, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lane_keeps_its_backend, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pending_when_all_stalled, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown_fails_pending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreachable_server, setup, teardown),

@@ -87,7 +87,7 @@ int main(int argc, char **argv)
 		rc = 1;
 		goto shutdown;
 	}
-	memtrim_start(M.base, server_requests_in_flight, on_idle);
+	memtrim_start(M.base, server_bytes_moved, on_idle);
 
 	M.ev_sigint = evsignal_new(M.base, SIGINT, on_signal, NULL);
 	M.ev_sigterm = evsignal_new(M.base, SIGTERM, on_signal, NULL);
@@ -173,8 +173,8 @@ static void arm_drain(void)
 	evtimer_add(M.ev_drain, &tv);
 }
 
-/* No request in flight: let the pool reopen connections whose libpq
- * buffers grew during the last burst. */
+/* A quiet second: let the pool reopen connections whose libpq buffers
+ * grew during the last burst (it leaves those with jobs in flight). */
 static void on_idle(void)
 {
 	int n = pool_shed_buffers();

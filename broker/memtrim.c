@@ -20,14 +20,18 @@
  * record and 1.3 times per produced 1 KB record. The heap's reuse of those
  * blocks during a burst is worth keeping; what it holds afterwards is given
  * back instead by malloc_trim(0), which also releases the whole free pages
- * inside the heap, once the broker is idle: no request in flight at a check
- * (every CHECK_MS), more than TRIM_SLACK bytes free in the heap, and more
+ * inside the heap, once the broker is idle: fewer than QUIET_BYTES received
+ * and sent since the last check (every CHECK_MS), more than TRIM_SLACK
+ * bytes free in the heap, and more
  * than TRIM_SLACK bytes of pages faulted in since the last trim (without
  * that, a heap whose free pages are already given back would be walked
  * again at every check, as the free byte count does not change). The trim
  * walks the heap's free lists, which is why it waits for idleness rather
  * than running during a burst, whose memory would be faulted straight back
- * in.
+ * in. Idle is measured by traffic, not by requests in flight: consumers
+ * long-polling an empty topic always have a fetch waiting, and a broker
+ * serving only them is idle; and a pause between two fetches of a burst
+ * is not.
  *
  * Memory held by libraries is out of malloc_trim's reach: libpq keeps each
  * connection's buffers at their largest size. The caller's on_idle hook,
@@ -51,10 +55,12 @@
 
 #define TRIM_SLACK (4 * 1024 * 1024)
 #define CHECK_MS 1000
+#define QUIET_BYTES (256 * 1024)
 
 static struct {
 	struct event *ev_check;
-	size_t (*in_flight)(void);
+	uint64_t (*traffic)(void);
+	uint64_t traffic_at_check; /* what traffic returned at the last check */
 	void (*on_idle)(void);
 	unsigned long trims;
 	long minflt_at_trim; /* minor page faults when the last trim ran */
@@ -62,11 +68,12 @@ static struct {
 
 static void on_check(evutil_socket_t fd, short what, void *arg);
 
-void memtrim_start(struct event_base *base, size_t (*in_flight)(void), void (*on_idle)(void))
+void memtrim_start(struct event_base *base, uint64_t (*traffic)(void), void (*on_idle)(void))
 {
 	struct timeval tv = {CHECK_MS / 1000, (CHECK_MS % 1000) * 1000};
 
-	T.in_flight = in_flight;
+	T.traffic = traffic;
+	T.traffic_at_check = traffic ? traffic() : 0;
 	T.on_idle = on_idle;
 	T.ev_check = event_new(base, -1, EV_PERSIST, on_check, NULL);
 	if (!T.ev_check || event_add(T.ev_check, &tv) < 0)
@@ -87,8 +94,12 @@ static void on_check(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
-	if (T.in_flight && T.in_flight() > 0)
-		return;
+	if (T.traffic) {
+		uint64_t now = T.traffic(), moved = now - T.traffic_at_check;
+		T.traffic_at_check = now;
+		if (moved >= QUIET_BYTES)
+			return;
+	}
 	if (T.on_idle)
 		T.on_idle();
 #ifdef __GLIBC__

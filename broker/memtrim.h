@@ -6,14 +6,15 @@
 #define PGK_MEMTRIM_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct event_base;
 
-/* Start the idle check (every second); in_flight tells
- * whether requests are running (the broker is idle when it returns 0);
- * on_idle (may be NULL) runs at every check that finds the broker idle,
- * before the heap is trimmed. */
-void memtrim_start(struct event_base *base, size_t (*in_flight)(void), void (*on_idle)(void));
+/* Start the idle check (every second); traffic counts the bytes the
+ * broker has received and sent (it is idle when fewer than 256 KiB moved
+ * since the last check); on_idle (may be NULL) runs at every check that
+ * finds it idle, before the heap is trimmed. */
+void memtrim_start(struct event_base *base, uint64_t (*traffic)(void), void (*on_idle)(void));
 void memtrim_stop(void);
 /* How many idle trims have run. */
 unsigned long memtrim_count(void);

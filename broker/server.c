@@ -80,6 +80,7 @@ static struct {
 	client *clients;
 	size_t nclients;
 	size_t requests; /* decoded and not yet freed */
+	uint64_t bytes_moved; /* requests received and responses sent */
 } S;
 
 static int listen_on(const struct addrinfo *ai, bool v6only);
@@ -175,6 +176,8 @@ void server_stop(void)
 }
 
 size_t server_requests_in_flight(void) { return S.requests; }
+
+uint64_t server_bytes_moved(void) { return S.bytes_moved; }
 
 size_t server_connections(void) { return S.nclients; }
 
@@ -364,6 +367,7 @@ static void handle_frame(client *c, struct evbuffer *in, int32_t size)
 	evbuffer_drain(in, 4);
 	evbuffer_remove(in, frame, (size_t)size);
 	metrics_bytes_in((size_t)size + 4);
+	S.bytes_moved += (uint64_t)size + 4;
 	req->arena = a;
 	req->on_complete = on_request_done;
 	req->owner = c;
@@ -475,6 +479,7 @@ static void client_flush(client *c)
 		if (!c->gone && !c->closing && r->out && r->out_len > 0) {
 			struct evbuffer *out = bufferevent_get_output(c->bev);
 			metrics_bytes_out(r->out_len);
+			S.bytes_moved += r->out_len;
 			/* Hand the buffer over instead of copying it: fetch
 			 * responses can be large. */
 			if (evbuffer_add_reference(out, r->out, r->out_len, free_output, NULL) == 0)

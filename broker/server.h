@@ -6,6 +6,7 @@
 #define PGK_SERVER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "kbuf.h"
 
@@ -22,6 +23,8 @@ void server_stop(void);
 size_t server_connections(void);
 /* Requests decoded but not yet freed, over all connections. */
 size_t server_requests_in_flight(void);
+/* Bytes of requests received and responses sent, since start. */
+uint64_t server_bytes_moved(void);
 /* Free what is left; after the handlers and the pool have shut down. */
 void server_free(void);
 

@@ -23,9 +23,12 @@
  * inside the heap, once the broker is idle: fewer than QUIET_BYTES received
  * and sent since the last check (every CHECK_MS), more than TRIM_SLACK
  * bytes free in the heap, and more
- * than TRIM_SLACK bytes of pages faulted in since the last trim (without
- * that, a heap whose free pages are already given back would be walked
- * again at every check, as the free byte count does not change). The trim
+ * than TRIM_SLACK bytes of pages faulted in or of heap freed since the last
+ * trim (without that, a heap whose free pages are already given back would
+ * be walked again at every check, as the free byte count does not change;
+ * the second condition catches memory freed without new faults, such as
+ * the buffers of a hundred clients that were in use at the last trim and
+ * are freed when they disconnect). The trim
  * walks the heap's free lists, which is why it waits for idleness rather
  * than running during a burst, whose memory would be faulted straight back
  * in. Idle is measured by traffic, not by requests in flight: consumers
@@ -64,6 +67,7 @@ static struct {
 	void (*on_idle)(void);
 	unsigned long trims;
 	long minflt_at_trim; /* minor page faults when the last trim ran */
+	size_t free_at_trim;  /* bytes free in the heap just after it */
 } T;
 
 static void on_check(evutil_socket_t fd, short what, void *arg);
@@ -105,15 +109,18 @@ static void on_check(evutil_socket_t fd, short what, void *arg)
 #ifdef __GLIBC__
 	struct rusage ru;
 	long page = sysconf(_SC_PAGESIZE);
-	if (getrusage(RUSAGE_SELF, &ru) != 0 || page <= 0 ||
-	    ru.ru_minflt - T.minflt_at_trim <= TRIM_SLACK / page)
+	if (getrusage(RUSAGE_SELF, &ru) != 0 || page <= 0)
 		return;
 	struct mallinfo2 mi = mallinfo2();
 	if (mi.fordblks <= TRIM_SLACK)
 		return;
+	if (ru.ru_minflt - T.minflt_at_trim <= TRIM_SLACK / page &&
+	    mi.fordblks <= T.free_at_trim + TRIM_SLACK)
+		return;
 	malloc_trim(0);
 	T.trims++;
 	T.minflt_at_trim = ru.ru_minflt;
+	T.free_at_trim = mallinfo2().fordblks;
 	log_debug("idle: gave back the heap's free memory (%zu bytes free in %zu)", mi.fordblks,
 		  mi.arena);
 #endif

@@ -170,17 +170,19 @@ void handle_fetch(request *req)
 	tp_dup_find(req->arena, names, indexes, total, first, last);
 	k = 0;
 
+	/* The answer groups the partitions by topic the way Kafka's does: an
+	 * entry per run of consecutive partitions of one topic, so a topic
+	 * whose partitions come in two consecutive request entries is
+	 * answered as one. One array holds every answered partition, in
+	 * order, and a topic entry is a slice of it. */
 	fetch_resp_topic *rt = ARENA_NEW_ARRAY(req->arena, fetch_resp_topic, body->topics.count);
-	int32_t nt = 0;
+	fetch_resp_partition *rp = ARENA_NEW_ARRAY(req->arena, fetch_resp_partition, total + 1);
+	int32_t nt = 0, np = 0;
 	for (int32_t t = 0; t < body->topics.count; t++) {
 		const fetch_req_topic *in = &topics[t];
 		const fetch_req_partition *parts = in->partitions.items;
-		fetch_resp_partition *rp =
-			ARENA_NEW_ARRAY(req->arena, fetch_resp_partition, in->partitions.count);
+		int32_t from = np;
 
-		int32_t np = 0;
-		rt[nt].topic = in->topic;
-		rt[nt].topic_id = in->topic_id;
 		for (int32_t p = 0; p < in->partitions.count; p++, k++) {
 			if (first[k] != k)
 				continue;
@@ -202,9 +204,17 @@ void handle_fetch(request *req)
 		}
 		/* A topic left without partitions is not answered (Kafka
 		 * answers partitions, grouped by topic). */
-		rt[nt].partitions = karray_of(rp, np);
-		if (np > 0)
-			nt++;
+		if (np == from)
+			continue;
+		if (nt > 0 && kstr_eqk(rt[nt - 1].topic, in->topic) &&
+		    memcmp(rt[nt - 1].topic_id.b, in->topic_id.b, sizeof(in->topic_id.b)) == 0) {
+			rt[nt - 1].partitions.count += np - from;
+			continue;
+		}
+		rt[nt].topic = in->topic;
+		rt[nt].topic_id = in->topic_id;
+		rt[nt].partitions = karray_of(&rp[from], np - from);
+		nt++;
 	}
 	resp->responses = karray_of(rt, nt);
 	fetch_round(c);

@@ -617,9 +617,10 @@ def test_metadata_topic_named_twice_answered_once(kafka, conn):
 # Fetch (KafkaApis.handleFetchRequest, FetchManager, Partition).
 
 def fetch_raw(conn, parts, version=12, replica_id=-1, max_bytes=52428800, isolation=0,
-              session=(0, -1), max_wait_ms=0):
+              session=(0, -1), max_wait_ms=0, entries=None):
     """parts: [(topic, partition, offset, current_leader_epoch)], one topic
-    entry each. -> (top error, [(topic, partition, error, records)])"""
+    entry each. -> (top error, [(topic, partition, error, records)]); the
+    answer's topic entries, as names, are appended to `entries` if given."""
     flex = version >= 12
     w = kp.Writer().i32(replica_id).i32(max_wait_ms).i32(1).i32(max_bytes).i8(isolation)
     w.i32(session[0]).i32(session[1])
@@ -665,6 +666,8 @@ def fetch_raw(conn, parts, version=12, replica_id=-1, max_bytes=52428800, isolat
 
     def rtop(rr):
         name = rr.string(flex)
+        if entries is not None:
+            entries.append(name)
         ps = rr.array(rpart, flex)
         assert ps, "a topic answered without partitions"
         for p in ps:
@@ -724,6 +727,22 @@ def test_fetch_same_partition_twice_read_once(conn, three_records):
     err, parts = fetch_raw(conn, [(three_records, 0, 0, -1), (three_records, 0, 2, -1)])
     assert err == 0 and len(parts) == 1
     assert [o for o, _, _ in kp.decode_batches(parts[0][3])] == [2]
+
+
+def test_fetch_topic_in_consecutive_entries_answered_once(kafka, conn):
+    # FetchResponse groups its partitions by runs of one topic: two
+    # consecutive request entries of a topic make one answer entry, a topic
+    # that comes back after another makes a second one.
+    a = kafka.create_topic(partitions=2)
+    b = kafka.create_topic()
+    entries = []
+    err, parts = fetch_raw(conn, [(a, 0, 0, -1), (a, 1, 0, -1)], entries=entries)
+    assert err == 0 and entries == [a]
+    assert [(t, p, e) for t, p, e, _ in parts] == [(a, 0, 0), (a, 1, 0)]
+    entries = []
+    err, parts = fetch_raw(conn, [(a, 0, 0, -1), (b, 0, 0, -1), (a, 1, 0, -1)], entries=entries)
+    assert err == 0 and entries == [a, b, a]
+    assert [(t, p) for t, p, _, _ in parts] == [(a, 0), (b, 0), (a, 1)]
 
 
 # --------------------------------------------------------------------------

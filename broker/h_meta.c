@@ -292,6 +292,13 @@ static void md_respond(md_ctx *c, const PGresult *rows, int16_t db_error)
 				out->error_code = KERR_UNKNOWN_TOPIC_ID;
 			else if (!topic_name_valid(t[i].name))
 				out->error_code = KERR_INVALID_TOPIC_EXCEPTION;
+			else if (c->created)
+				/* Auto-creation was tried and did not make it (a name
+				 * that collides once '.' and '_' are equated): Kafka
+				 * hands the creation to its controller and answers
+				 * LEADER_NOT_AVAILABLE, whatever the controller then
+				 * decides; clients retry until their timeout. */
+				out->error_code = KERR_LEADER_NOT_AVAILABLE;
 			else
 				out->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 		}

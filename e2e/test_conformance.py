@@ -20,6 +20,7 @@ INVALID_REPLICA_ASSIGNMENT = 39
 INVALID_TIMESTAMP = 32
 UNSUPPORTED_COMPRESSION_TYPE = 76
 UNKNOWN_TOPIC_OR_PARTITION = 3
+LEADER_NOT_AVAILABLE = 5
 POLICY_VIOLATION = 44
 INVALID_TXN_STATE = 48
 
@@ -475,6 +476,19 @@ def test_auto_create_does_not_create_a_colliding_name(kafka):
     assert kafka.pg.sql("SELECT count(*) FROM kafka.topics WHERE name = '%sa_b'" % prefix) == "0"
 
 
+def test_auto_create_of_a_colliding_name_answers_leader_not_available(kafka, conn):
+    # KRaft brokers hand auto-creation to the controller and answer
+    # LEADER_NOT_AVAILABLE meanwhile; the controller then refuses the name.
+    prefix = kafka.new_topic_name("col")
+    kafka.create_topic(prefix + "x.y")
+    for _ in range(2):
+        _, topics = metadata_raw(conn, [prefix + "x_y"], allow_auto_create=True)
+        assert topics == [(prefix + "x_y", LEADER_NOT_AVAILABLE)]
+    _, topics = metadata_raw(conn, [prefix + "x_y"])
+    assert topics == [(prefix + "x_y", UNKNOWN_TOPIC_OR_PARTITION)]
+    assert kafka.pg.sql("SELECT count(*) FROM kafka.topics WHERE name = '%sx_y'" % prefix) == "0"
+
+
 def test_create_topics_null_config_value(kafka, conn):
     t = create_one(conn, name=kafka.new_topic_name(), partitions=1, rf=1,
                    configs=[("retention.ms", None)])
@@ -555,7 +569,7 @@ def test_api_versions_v3_client_software(conn, name, version, valid):
         assert (error, apis) == (INVALID_REQUEST, {})
 
 
-def metadata_raw(conn, names, version=9, include_cluster_ops=False):
+def metadata_raw(conn, names, version=9, include_cluster_ops=False, allow_auto_create=False):
     """-> (cluster_authorized_operations, [(name, error_code)])"""
     flex = version >= 9
 
@@ -564,7 +578,8 @@ def metadata_raw(conn, names, version=9, include_cluster_ops=False):
         if flex:
             w.tags()
 
-    w = kp.Writer().array(names, top, flex).boolean(False).boolean(include_cluster_ops).boolean(False)
+    w = kp.Writer().array(names, top, flex).boolean(allow_auto_create)
+    w.boolean(include_cluster_ops).boolean(False)
     if flex:
         w.tags()
     r = conn.request(kp.METADATA, version, w.getvalue(), header_version=2 if flex else 1,

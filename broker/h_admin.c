@@ -304,6 +304,22 @@ void handle_create_topics(request *req)
 		names[i] = in[i].name;
 	tp_dup_find(req->arena, names, zero, n, first, last);
 
+	/* ControllerApis answers in two parts: what its controller created or
+	 * refused, in request order, then the names given twice and
+	 * __cluster_metadata, which it keeps from the controller. Slots are
+	 * given out in that order, as items keep pointers to them. */
+	int32_t nunique = 0, ndup = 0, nheld = 0;
+	for (int32_t i = 0; i < n; i++) {
+		if (first[i] != i)
+			continue;
+		nunique++;
+		if (last[i] != i)
+			ndup++;
+		else if (kstr_eq(in[i].name, "__cluster_metadata"))
+			nheld++;
+	}
+	int32_t next_dup = nunique - ndup - nheld, next_held = nunique - nheld;
+
 	int64_t partitions_in_request = 0;
 	for (int32_t i = 0; i < n; i++) {
 		const create_topics_req_topic *t = &in[i];
@@ -314,7 +330,12 @@ void handle_create_topics(request *req)
 		/* A name given twice is answered once (ControllerApis). */
 		if (first[i] != i)
 			continue;
-		o = &out[nout++];
+		if (last[i] != i)
+			o = &out[next_dup++];
+		else if (kstr_eq(t->name, "__cluster_metadata"))
+			o = &out[next_held++];
+		else
+			o = &out[nout++];
 		memset(o, 0, sizeof(*o));
 		o->name = t->name;
 		o->error_message = KSTR_NULL;
@@ -416,7 +437,7 @@ void handle_create_topics(request *req)
 		db_stmt st[2] = {params_stmt(Q_TOPIC_CREATE, p, 0), params_stmt(Q_TOPIC_SET_RF, p2, 0)};
 		admin_submit(it, st, 2, ct_done);
 	}
-	resp->topics = karray_of(out, nout);
+	resp->topics = karray_of(out, nunique);
 	admin_start(c);
 }
 

@@ -531,6 +531,23 @@ def test_create_topics_same_name_twice_answered_once(kafka, conn):
     assert name not in kafka.topic_names()
 
 
+def test_create_topics_answer_order(kafka, conn):
+    # ControllerApis: the controller's answers (created or refused) in
+    # request order, then the names given twice, then __cluster_metadata.
+    dup, a, b = (kafka.new_topic_name() for _ in range(3))
+    res = create_topics_raw(conn, 7, [
+        {"name": "__cluster_metadata", "partitions": 1, "rf": 1},
+        {"name": dup, "partitions": 1, "rf": 1},
+        {"name": a, "partitions": 1, "rf": 1},
+        {"name": dup, "partitions": 1, "rf": 1},
+        {"name": b, "partitions": 1, "rf": 3},
+    ])
+    assert [(t["name"], t["error_code"]) for t in res] == [
+        (a, 0), (b, INVALID_REPLICATION_FACTOR), (dup, INVALID_REQUEST),
+        ("__cluster_metadata", INVALID_REQUEST)]
+    assert a in kafka.topic_names() and b not in kafka.topic_names()
+
+
 @pytest.mark.parametrize("assignments", [
     [(0, [1]), (0, [1])],          # a partition twice
     [(0, [1, 1])],                 # a broker twice

@@ -340,6 +340,48 @@ static void pp_submit(pp_ctx *c)
 		pgarray_free(&arrays[i]);
 }
 
+/*
+ * INVALID_RECORD from the produce statement is a keyless record on a
+ * compacted topic: list every such record of the batch as Kafka's
+ * LogValidator does, with its messages (only at v8+, where the answer has
+ * room for them).
+ */
+static void pp_keyless_errors(request *req, pp_write *w)
+{
+	const record_batch *b = w->batch;
+	produce_resp_record_error *errs;
+	int32_t n = 0;
+	char tp[300];
+	const char *shown = "";
+
+	if (req->api_version < 8 || !b)
+		return;
+	errs = ARENA_NEW_ARRAY(req->arena, produce_resp_record_error, b->record_count + 1);
+	snprintf(tp, sizeof(tp), "%.*s-%d", w->topic.len, w->topic.ptr, w->out->index);
+	const char *one = arena_printf(req->arena,
+				       "Compacted topic cannot accept message without key in "
+				       "topic partition %s.",
+				       tp);
+	for (int32_t i = 0; i < b->record_count; i++) {
+		if (b->records[i].key.len >= 0)
+			continue;
+		errs[n].batch_index = i;
+		errs[n].batch_index_error_message = kstr_c(one);
+		if (n < 3)
+			shown = arena_printf(req->arena, "%s%sRecordError(batchIndex=%d, message='%s')",
+					     shown, n ? ", " : "", i, one);
+		n++;
+	}
+	if (n == 0)
+		return;
+	w->out->record_errors = karray_of(errs, n);
+	w->out->error_message = kstr_c(arena_printf(
+		req->arena,
+		"One or more records have been rejected due to %d record errors in total, and "
+		"only showing the first three errors at most: [%s]",
+		n, shown));
+}
+
 static void pp_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		    bool retriable)
 {
@@ -372,6 +414,8 @@ static void pp_done(void *arg, PGresult **res, int n, const char *err, const cha
 			if (w->out->error_code == KERR_INVALID_TIMESTAMP)
 				w->out->error_message = kstr_c("One or more records have been rejected "
 							       "due to invalid timestamp");
+			else if (w->out->error_code == KERR_INVALID_RECORD)
+				pp_keyless_errors(c->req, w);
 			continue;
 		}
 		if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0)) {

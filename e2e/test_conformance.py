@@ -884,6 +884,23 @@ def test_produce_keyless_record_to_compacted_topic(kafka, conn, policy, key, err
     assert len(kafka.pg.records(topic)) == (0 if error else 2)
 
 
+def test_produce_keyless_records_listed_in_record_errors(kafka, conn):
+    # LogValidator lists every keyless record of the batch, by its index,
+    # and the partition's message shows the first three.
+    topic = kafka.create_topic(config={"cleanup.policy": "compact"})
+    recs = [(b"k", b"a", []), (None, b"b", []), (b"k", b"c", []), (None, b"d", []),
+            (None, b"e", []), (None, b"f", [])]
+    res = kp.produce(conn, topic, 0, kp.record_batch(recs), version=9)
+    one = "Compacted topic cannot accept message without key in topic partition %s-0." % topic
+    assert res["error_code"] == kp.INVALID_RECORD
+    assert res["record_errors"] == [(i, one) for i in (1, 3, 4, 5)]
+    assert res["error_message"] == (
+        "One or more records have been rejected due to 4 record errors in total, and only "
+        "showing the first three errors at most: [%s]" % ", ".join(
+            "RecordError(batchIndex=%d, message='%s')" % (i, one) for i in (1, 3, 4)))
+    assert kafka.pg.records(topic) == []
+
+
 # --------------------------------------------------------------------------
 # Values that must be refused before they reach a statement: Kafka's answer,
 # no partition rows or records written, and no ERROR in the broker log.

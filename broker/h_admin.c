@@ -35,6 +35,9 @@
  * request (ReplicationControlManager), so one request cannot make the
  * database insert millions of partition rows. */
 #define MAX_PARTITIONS_PER_REQUEST 10000
+/* CreatePartitions checks a topic again when a concurrent one changed its
+ * count between the check and the add; this many times at most. */
+#define CP_MAX_CHECKS 8
 #define TOO_MANY_PARTITIONS "Excessively large number of partitions per request."
 
 typedef struct admin_ctx {
@@ -47,6 +50,8 @@ typedef struct admin_item {
 	admin_ctx *ctx;
 	int32_t requested;        /* CreatePartitions: requested count */
 	int32_t assignments;      /* CreatePartitions: assignments given, -1 for none */
+	int32_t current;          /* CreatePartitions: the count it was checked against */
+	int checks;               /* CreatePartitions: times checked (a concurrent one moved it) */
 	void *out;                /* the API's per-topic result */
 } admin_item;
 
@@ -659,14 +664,27 @@ static void cp_done(void *arg, PGresult **res, int n, const char *err, const cha
 {
 	admin_item *it = arg;
 	create_partitions_resp_result *o = it->out;
-	(void)res;
 	(void)n;
 
-	if (err)
+	if (err) {
 		o->error_code = admin_db_error(it->ctx->req, "create partitions", err, sqlstate,
 					       retriable, &o->error_message);
-	else
+	} else if (PQntuples(res[0]) == 0) {
+		/* The topic changed (or went) between the check and the add:
+		 * check again against what it is now, as Kafka's controller,
+		 * which runs one at a time, would have. */
+		if (++it->checks < CP_MAX_CHECKS) {
+			params *p = arena_alloc(it->ctx->req->arena, sizeof(*p));
+			params_str(p, it->ctx->req->arena, o->name);
+			db_stmt st = params_stmt(Q_TOPIC_EXISTS, p, 0);
+			db_submit(it->ctx->req->db, &st, 1, cp_validated, it);
+			return;
+		}
+		o->error_code = KERR_REQUEST_TIMED_OUT;
+		o->error_message = kstr_c("the topic kept changing while partitions were added");
+	} else {
 		log_info("topic %.*s now has %d partitions", o->name.len, o->name.ptr, it->requested);
+	}
 	admin_item_done(it);
 }
 
@@ -685,6 +703,7 @@ static void cp_validated(void *arg, PGresult **res, int n, const char *err, cons
 		o->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 	} else {
 		int64_t current = pgtext_i64(res[0], 0, 0, 0);
+		it->current = (int32_t)current;
 		if (it->requested <= current) {
 			o->error_code = KERR_INVALID_PARTITIONS;
 			o->error_message = kstr_c(arena_printf(
@@ -707,6 +726,7 @@ static void cp_validated(void *arg, PGresult **res, int n, const char *err, cons
 		params *p = arena_alloc(req->arena, sizeof(*p));
 		params_str(p, req->arena, o->name);
 		params_int(p, req->arena, it->requested);
+		params_int(p, req->arena, it->current);
 		db_stmt st = params_stmt(Q_TOPIC_ADD_PARTITIONS, p, 0);
 		db_submit(req->db, &st, 1, cp_done, it);
 		return;

@@ -47,8 +47,16 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 			    "OR ($1::text IS NULL AND topic_id = $2::uuid) "
 			    "RETURNING name, topic_id::text",
 			    2},
+	/* Adds only while the topic still has the $3 partitions the request
+	 * was checked against: the row lock makes a concurrent
+	 * CreatePartitions wait, and no row comes back when it changed the
+	 * count meanwhile (the broker then checks again). */
 	[Q_TOPIC_ADD_PARTITIONS] = {"pgk_topic_add_partitions",
-				    "SELECT kafka.create_partitions($1::text, $2::int)", 2},
+				    "WITH t AS (SELECT partitions FROM kafka.topics "
+				    "WHERE name = $1::text FOR UPDATE) "
+				    "SELECT kafka.create_partitions($1::text, $2::int) FROM t "
+				    "WHERE t.partitions = $3::int",
+				    3},
 	[Q_TOPIC_CONFIGS] = {"pgk_topic_configs",
 			     "SELECT c.name, c.value FROM kafka.topics t "
 			     "LEFT JOIN kafka.topic_configs c ON c.topic = t.name "

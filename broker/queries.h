@@ -20,7 +20,7 @@ typedef enum query_id {
 	Q_TOPIC_SET_RF,        /* (name, replication_factor) */
 	Q_TOPIC_EXISTS,        /* (name) -> partitions or no row */
 	Q_TOPIC_DELETE,        /* (name or NULL, topic_id or NULL) -> name, topic_id */
-	Q_TOPIC_ADD_PARTITIONS,/* (name, total) */
+	Q_TOPIC_ADD_PARTITIONS,/* (name, total, current): a row if added */
 	Q_TOPIC_CONFIGS,       /* (name) -> config name, value (one row with NULLs if none) */
 	Q_PRODUCE,             /* see queries.c */
 	Q_FETCH,               /* (topic, partition, offset, limit, isolation_level) binary rows */

@@ -18,6 +18,7 @@ Environment:
 
 import os
 import re
+import select
 import shutil
 import signal
 import socket
@@ -209,6 +210,46 @@ def sql_literal(s):
 
 # --------------------------------------------------------------------------
 # The broker.
+
+class SqlSession:
+    """One psql process kept open, for an application transaction that
+    spans several commands."""
+
+    def __init__(self, pg):
+        self.proc = subprocess.Popen(
+            [str(PGBIN / "psql"), "-h", "127.0.0.1", "-p", str(pg.port), "-U", "postgres",
+             "-d", "pg_kafka", "-XAtq", "-v", "ON_ERROR_STOP=1"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.buf = b""
+
+    def run(self, sql, timeout=20):
+        """Run sql and return its output lines once psql has finished it."""
+        marker = "__done_%d__" % time.monotonic_ns()
+        self.proc.stdin.write(("%s\n\\echo %s\n" % (sql, marker)).encode())
+        self.proc.stdin.flush()
+        deadline = time.monotonic() + timeout
+        while marker.encode() not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0 or self.proc.poll() is not None:
+                raise AssertionError("psql did not finish %r: %r" % (sql, self.buf))
+            if select.select([self.proc.stdout], [], [], left)[0]:
+                chunk = os.read(self.proc.stdout.fileno(), 65536)
+                if not chunk:
+                    raise AssertionError("psql exited during %r: %r" % (sql, self.buf))
+                self.buf += chunk
+        out, _, self.buf = self.buf.partition(marker.encode() + b"\n")
+        return [line for line in out.decode().split("\n") if line]
+
+    def close(self):
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.write(b"\\q\n")
+                self.proc.stdin.close()
+                self.proc.wait(10)
+            except (OSError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait()
+
 
 class Broker:
     """One pg_kafka broker process in front of a PgCluster."""

@@ -5,15 +5,18 @@ ReplicationControlManager, ControllerApis, LogValidator). One test per row
 of the validation tables in docs/PROTOCOL.md.
 """
 
+import threading
+
 import pytest
 
 import kafkaproto as kp
-from conftest import sql_literal, wait_for
+from conftest import SqlSession, sql_literal, wait_for
 
 DELETE_TOPICS = 20
 CREATE_PARTITIONS = 37
 
 INVALID_REQUEST = 42
+INVALID_PARTITIONS = 37
 INVALID_CONFIG = 40
 INVALID_REPLICATION_FACTOR = 38
 INVALID_REPLICA_ASSIGNMENT = 39
@@ -858,6 +861,45 @@ def test_create_partitions_assignment_count(kafka, conn, count, assignments, err
     assert err == error
     expected = list(range(count)) if error == 0 else [0]
     wait_for(lambda: kafka.partitions(topic) == expected, 10, "partitions %s" % expected)
+
+
+def test_create_partitions_concurrent_checked_against_the_count_they_add_to(kafka, pg):
+    # Kafka's controller runs CreatePartitions one at a time, so the second
+    # of two is checked against the count the first left. Both requests are
+    # checked while a transaction holds the topic's row, so both pass their
+    # first check against one partition; whichever adds second must be
+    # checked again: 1 -> 3 with two assignments, 1 -> 4 with three.
+    topic = kafka.create_topic()
+    lock = SqlSession(pg)
+    try:
+        assert lock.run("BEGIN; SELECT partitions FROM kafka.topics WHERE name = %s FOR UPDATE;"
+                        % sql_literal(topic)) == ["1"]
+        a, b = kp.Conn.to(kafka.bootstrap), kp.Conn.to(kafka.bootstrap)
+        results = {}
+
+        def ask(c, key, count, assignments):
+            results[key] = create_partitions_raw(c, topic, count, assignments)[0][1]
+
+        ts = [threading.Thread(target=ask, args=(a, 3, 3, [[1], [1]])),
+              threading.Thread(target=ask, args=(b, 4, 4, [[1], [1], [1]]))]
+        for t in ts:
+            t.start()
+        wait_for(lambda: pg.sql(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pg_kafka' "
+            "AND wait_event_type = 'Lock' AND query LIKE '%%create_partitions%%'") == "2",
+            20, "both additions waiting for the topic's row")
+        lock.run("COMMIT;")
+        for t in ts:
+            t.join(20)
+        a.close()
+        b.close()
+    finally:
+        lock.close()
+    assert sorted(results.values()).count(0) == 1, results
+    winner = 3 if results[3] == 0 else 4
+    loser_error = INVALID_PARTITIONS if winner == 4 else INVALID_REPLICA_ASSIGNMENT
+    assert results[7 - winner] == loser_error, results
+    assert kafka.partitions(topic) == list(range(winner))
 
 
 def test_list_offsets_isolation_level_2(kafka, conn):

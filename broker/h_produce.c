@@ -14,10 +14,12 @@
  * the producer's ongoing transaction and records the batch's offset range
  * (docs/TRANSACTIONS.md).
  */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "arena_str.h"
+#include "clock.h"
 #include "compress.h"
 #include "config.h"
 #include "handlers.h"
@@ -49,6 +51,9 @@ static int16_t pp_decode(request *req, const produce_req_partition *in, pp_write
 static bool pp_has_transactional(const pp_ctx *c);
 static void pp_fail_all(request *req, int16_t error_code);
 static void pp_finish(request *req);
+static void pp_timestamp_lookup(pp_ctx *c, int nts);
+static void pp_timestamp_rows(void *arg, PGresult **res, int n, const char *err,
+			      const char *sqlstate, bool retriable);
 static int pp_cmp(const void *a, const void *b);
 static void pp_submit(pp_ctx *c);
 static void pp_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
@@ -386,6 +391,7 @@ static void pp_done(void *arg, PGresult **res, int n, const char *err, const cha
 		    bool retriable)
 {
 	pp_ctx *c = arg;
+	int nts = 0; /* writes refused for their timestamps */
 	(void)n;
 
 	if (err) {
@@ -411,10 +417,11 @@ static void pp_done(void *arg, PGresult **res, int n, const char *err, const cha
 		if (PQntuples(r) == 1 && PQnfields(r) > 5 && pgtext_i64(r, 0, 5, 0) != KERR_NONE) {
 			w->out->error_code =
 				(int16_t)pgtext_i64(r, 0, 5, KERR_UNKNOWN_SERVER_ERROR);
-			if (w->out->error_code == KERR_INVALID_TIMESTAMP)
+			if (w->out->error_code == KERR_INVALID_TIMESTAMP) {
 				w->out->error_message = kstr_c("One or more records have been rejected "
 							       "due to invalid timestamp");
-			else if (w->out->error_code == KERR_INVALID_RECORD)
+				nts++;
+			} else if (w->out->error_code == KERR_INVALID_RECORD)
 				pp_keyless_errors(c->req, w);
 			continue;
 		}
@@ -430,7 +437,109 @@ static void pp_done(void *arg, PGresult **res, int n, const char *err, const cha
 			w->out->log_append_time_ms = pgtext_i64(r, 0, 3, -1);
 		wake_notify(w->topic, w->out->index);
 	}
+	if (nts > 0 && c->req->api_version >= 8) {
+		pp_timestamp_lookup(c, nts);
+		return;
+	}
 	pp_finish(c->req);
+}
+
+/*
+ * The records a batch refused with INVALID_TIMESTAMP is refused for, for
+ * record_errors (v8+). The produce statement checked the batch and
+ * returned only the code; the topic's timestamp configs are read here and
+ * LogValidator's rule applied again with the broker's clock: on a
+ * LogAppendTime topic, or to a record without a timestamp, a LogAppendTime
+ * batch is refused record by record; a CreateTime record is refused when
+ * it is more than message.timestamp.before.max.ms before now or
+ * after.max.ms after it. (A record at the very edge may be judged apart
+ * from the statement's by the clocks' difference; the error code is the
+ * statement's either way.)
+ */
+static void pp_timestamp_lookup(pp_ctx *c, int nts)
+{
+	request *req = c->req;
+	db_stmt *st = ARENA_NEW_ARRAY(req->arena, db_stmt, nts);
+	int k = 0;
+
+	for (int i = 0; i < c->nwrites; i++) {
+		if (c->writes[i].out->error_code != KERR_INVALID_TIMESTAMP)
+			continue;
+		params *p = arena_alloc(req->arena, sizeof(*p));
+		params_str(p, req->arena, c->writes[i].topic);
+		st[k++] = params_stmt(Q_TOPIC_CONFIGS, p, 0);
+	}
+	db_submit(req->db, st, k, pp_timestamp_rows, c);
+}
+
+/* Java's long arithmetic, which wraps (LogValidator's comparisons and the
+ * bounds in its message). */
+static int64_t wrap_add(int64_t a, int64_t b) { return (int64_t)((uint64_t)a + (uint64_t)b); }
+static int64_t wrap_sub(int64_t a, int64_t b) { return (int64_t)((uint64_t)a - (uint64_t)b); }
+
+static void pp_timestamp_rows(void *arg, PGresult **res, int n, const char *err,
+			      const char *sqlstate, bool retriable)
+{
+	pp_ctx *c = arg;
+	request *req = c->req;
+	int64_t now = clock_wall_ms();
+	int k = 0;
+	(void)sqlstate;
+	(void)retriable;
+
+	for (int i = 0; !err && i < c->nwrites && k < n; i++) {
+		pp_write *w = &c->writes[i];
+		const PGresult *r = res[k];
+		if (w->out->error_code != KERR_INVALID_TIMESTAMP)
+			continue;
+		k++;
+		bool topic_lat = false;
+		int64_t before = INT64_MAX, after = INT64_MAX;
+		for (int row = 0; row < PQntuples(r); row++) {
+			if (PQgetisnull(r, row, 0) || PQgetisnull(r, row, 1))
+				continue;
+			const char *name = PQgetvalue(r, row, 0), *value = PQgetvalue(r, row, 1);
+			if (strcmp(name, "message.timestamp.type") == 0)
+				topic_lat = strcmp(value, "LogAppendTime") == 0;
+			else if (strcmp(name, "message.timestamp.before.max.ms") == 0)
+				before = strtoll(value, NULL, 10);
+			else if (strcmp(name, "message.timestamp.after.max.ms") == 0)
+				after = strtoll(value, NULL, 10);
+		}
+		const record_batch *b = w->batch;
+		bool batch_lat = b && (b->attributes & 0x08);
+		produce_resp_record_error *errs =
+			ARENA_NEW_ARRAY(req->arena, produce_resp_record_error, b ? b->record_count + 1 : 1);
+		int32_t ne = 0;
+		for (int32_t j = 0; b && j < b->record_count; j++) {
+			const record *rec = &b->records[j];
+			const char *msg = NULL;
+			if (!topic_lat && rec->timestamp != -1) {
+				int64_t diff = wrap_sub(now, rec->timestamp);
+				if (diff > before || wrap_sub(0, diff) > after)
+					msg = arena_printf(
+						req->arena,
+						"Timestamp %" PRId64 " of message with offset %" PRId64
+						" is out of range. The timestamp should be within [%" PRId64
+						", %" PRId64 "]",
+						rec->timestamp, rec->offset_delta, wrap_sub(now, before),
+						wrap_add(now, after));
+			} else if (batch_lat) {
+				msg = arena_printf(req->arena,
+						   "Invalid timestamp type in message with offset %" PRId64
+						   ". Producer should not set timestamp type to "
+						   "LogAppendTime.",
+						   rec->offset_delta);
+			}
+			if (!msg)
+				continue;
+			errs[ne].batch_index = j;
+			errs[ne].batch_index_error_message = kstr_c(msg);
+			ne++;
+		}
+		w->out->record_errors = karray_of(errs, ne);
+	}
+	pp_finish(req);
 }
 
 /*

@@ -408,10 +408,11 @@ def encode_record(offset_delta, key, value, headers=(), timestamp_delta=0):
 
 def record_batch(records, first_timestamp=None, attributes=0):
     """A v2 record batch (uncompressed) with a correct CRC-32C.
-    records: list of (key, value, headers) tuples."""
+    records: list of (key, value, headers) tuples, or (key, value, headers,
+    timestamp_delta) for a record whose timestamp is not the first one."""
     if first_timestamp is None:
         first_timestamp = int(time.time() * 1000)
-    recs = b"".join(encode_record(i, k, v, h) for i, (k, v, h) in enumerate(records))
+    recs = b"".join(encode_record(i, *r) for i, r in enumerate(records))
     # Everything after the crc field: the bytes the CRC covers.
     after_crc = (Writer()
                  .i16(attributes)

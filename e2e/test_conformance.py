@@ -6,6 +6,7 @@ of the validation tables in docs/PROTOCOL.md.
 """
 
 import threading
+import time
 
 import pytest
 
@@ -210,6 +211,34 @@ def test_produce_timestamp_out_of_topic_limits(kafka, conn, config, stamp):
         res = kp.produce(conn, topic, 0, kp.record_batch([(None, b"y", [])], first_timestamp=ts))
         assert res["error_code"] == 0, res
     assert [r["value"] for r in kafka.pg.records(topic)] == [b"y", b"y"]
+
+
+def test_produce_timestamps_out_of_limits_listed_in_record_errors(kafka, conn):
+    # LogValidator lists every record out of the topic's limits, by index,
+    # with its timestamp and the window; the partition's message is generic.
+    topic = kafka.create_topic(config={"message.timestamp.before.max.ms": "3600000"})
+    now = int(time.time() * 1000)
+    day = 86400000
+    recs = [(None, b"old", [], 0), (None, b"new", [], day), (None, b"older", [], -day),
+            (None, b"new", [], day + 5)]
+    res = kp.produce(conn, topic, 0, kp.record_batch(recs, first_timestamp=now - day), version=9)
+    assert res["error_code"] == INVALID_TIMESTAMP
+    assert res["error_message"] == "One or more records have been rejected due to invalid timestamp"
+    assert [i for i, _ in res["record_errors"]] == [0, 2]
+    for (i, msg), ts in zip(res["record_errors"], (now - day, now - 2 * day)):
+        assert msg.startswith("Timestamp %d of message with offset %d is out of range. "
+                              "The timestamp should be within [" % (ts, i)), msg
+    assert kafka.pg.records(topic) == []
+
+
+def test_produce_log_append_time_batch_listed_in_record_errors(kafka, conn):
+    # To a LogAppendTime topic every record of a LogAppendTime batch is refused.
+    topic = kafka.create_topic(config={"message.timestamp.type": "LogAppendTime"})
+    batch = kp.record_batch([(None, b"a", []), (None, b"b", [])], attributes=0x08)
+    res = kp.produce(conn, topic, 0, batch, version=9)
+    assert res["error_code"] == INVALID_TIMESTAMP
+    assert [i for i, _ in res["record_errors"]] == [0, 1]
+    assert all("LogAppendTime" in m for _, m in res["record_errors"])
 
 
 # --------------------------------------------------------------------------

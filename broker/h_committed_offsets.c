@@ -54,6 +54,9 @@ typedef struct od_ctx {
 static kstr kempty(kstr s);
 static void oc_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		    bool retriable);
+static void oc_refuse(oc_ctx *c);
+static void oc_refuse_done(void *arg, PGresult **res, int n, const char *err,
+			   const char *sqlstate, bool retriable);
 static void of_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		    bool retriable);
 static void of_fill_all(request *req, of_group *g, const PGresult *rows);
@@ -96,6 +99,7 @@ void handle_offset_commit(request *req)
 
 	offset_rows rows;
 	offset_rows_begin(&rows, req->arena, total, OID_INT8);
+	c->parts = ARENA_NEW_ARRAY(req->arena, part_ref, total);
 	for (int32_t t = 0; t < ntopics; t++) {
 		const offset_commit_req_partition *in = topics[t].partitions.items;
 		int32_t np = topics[t].partitions.count > 0 ? topics[t].partitions.count : 0;
@@ -105,15 +109,28 @@ void handle_offset_commit(request *req)
 		rt[t].partitions = karray_of(rp, np);
 		for (int32_t p = 0; p < np; p++) {
 			rp[p].partition_index = in[p].partition_index;
-			if (group_error)
+			if (group_error && (!topic_name_valid(topics[t].name) ||
+					    in[p].partition_index < 0)) {
+				rp[p].error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+			} else if (group_error) {
+				/* Unless its partition does not exist (below). */
 				rp[p].error_code = group_error;
-			else
+				part_ref *ref = &c->parts[c->nparts++];
+				ref->topic = topics[t].name;
+				ref->partition = in[p].partition_index;
+				ref->error_code = &rp[p].error_code;
+			} else
 				rp[p].error_code = offset_rows_add(
 					&rows, topics[t].name, in[p].partition_index,
 					in[p].committed_offset,
 					req->api_version >= 6 ? in[p].committed_leader_epoch : -1,
 					in[p].committed_metadata, &rp[p].error_code);
 		}
+	}
+	if (group_error) {
+		offset_rows_free(&rows);
+		oc_refuse(c);
+		return;
 	}
 	/* Checked above; the group now waits for this write (coordinator.h). */
 	if (!offset_rows_end(&rows, b->group_id, false, &c->held)) {
@@ -129,6 +146,47 @@ void handle_offset_commit(request *req)
 	db_stmt st = params_stmt(Q_OFFSET_COMMIT, &p, 0);
 	db_submit(req->db, &st, 1, oc_done, c);
 	offset_rows_free(&rows);
+}
+
+/*
+ * The group refused the commit. Kafka looks for the partitions before it
+ * asks the group: one that does not exist is UNKNOWN_TOPIC_OR_PARTITION
+ * whatever the group says. Nothing is written.
+ */
+static void oc_refuse(oc_ctx *c)
+{
+	request *req = c->req;
+
+	if (c->nparts == 0) {
+		request_complete(req);
+		return;
+	}
+	pgarray tnames, tparts;
+	part_ref_arrays(c->parts, c->nparts, OID_INT8, &tnames, &tparts);
+	params p = {0};
+	params_str(&p, req->arena, KSTR_LIT(""));
+	params_bin(&p, tnames.w.buf, (int)tnames.w.len);
+	params_bin(&p, tparts.w.buf, (int)tparts.w.len);
+	db_stmt st = params_stmt(Q_OFFSET_FETCH, &p, 0);
+	db_submit(req->db, &st, 1, oc_refuse_done, c);
+	pgarray_free(&tnames);
+	pgarray_free(&tparts);
+}
+
+/* Q_OFFSET_FETCH's fourth column says whether the partition exists. If
+ * PostgreSQL cannot tell, the group's refusal stands. */
+static void oc_refuse_done(void *arg, PGresult **res, int n, const char *err,
+			   const char *sqlstate, bool retriable)
+{
+	oc_ctx *c = arg;
+	(void)n;
+	(void)sqlstate;
+	(void)retriable;
+
+	for (int i = 0; !err && i < c->nparts && i < PQntuples(res[0]); i++)
+		if (strcmp(PQgetvalue(res[0], i, 3), "t") != 0)
+			*c->parts[i].error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+	request_complete(c->req);
 }
 
 static void oc_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,

@@ -47,8 +47,10 @@ typedef struct of_ctx {
 typedef struct od_ctx {
 	request *req;
 	bool known;
-	part_ref *parts;
+	part_ref *parts; /* to delete */
 	int nparts;
+	part_ref *subscribed; /* GROUP_SUBSCRIBED_TO_TOPIC if they exist */
+	int nsubscribed;
 } od_ctx;
 
 static kstr kempty(kstr s);
@@ -442,6 +444,7 @@ void handle_offset_delete(request *req)
 	for (int32_t t = 0; t < ntopics; t++)
 		total += topics[t].partitions.count > 0 ? topics[t].partitions.count : 0;
 	c->parts = ARENA_NEW_ARRAY(req->arena, part_ref, total);
+	c->subscribed = ARENA_NEW_ARRAY(req->arena, part_ref, total);
 	offset_delete_resp_topic *rt =
 		ARENA_NEW_ARRAY(req->arena, offset_delete_resp_topic, ntopics);
 	resp->topics = karray_of(rt, ntopics);
@@ -460,11 +463,10 @@ void handle_offset_delete(request *req)
 				rp[p].error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 				continue;
 			}
-			if (subscribed) {
-				rp[p].error_code = KERR_GROUP_SUBSCRIBED_TO_TOPIC;
-				continue;
-			}
-			part_ref *ref = &c->parts[c->nparts++];
+			/* Kafka drops unknown partitions before it asks the
+			 * group: a subscribed one must exist (od_done). */
+			part_ref *ref = subscribed ? &c->subscribed[c->nsubscribed++]
+						   : &c->parts[c->nparts++];
 			ref->topic = topics[t].name;
 			ref->partition = in[p].partition_index;
 			ref->error_code = &rp[p].error_code;
@@ -472,17 +474,31 @@ void handle_offset_delete(request *req)
 	}
 	params *p1 = arena_alloc(req->arena, sizeof(*p1));
 	params_str(p1, req->arena, b->group_id);
-	db_stmt stmts[2] = {params_stmt(Q_GROUP_HAS_OFFSETS, p1, 0)};
-	pgarray tnames, tparts;
+	db_stmt stmts[3] = {params_stmt(Q_GROUP_HAS_OFFSETS, p1, 0)};
+	int nstmts = 1;
+	pgarray tnames, tparts, snames, sparts;
 	part_ref_arrays(c->parts, c->nparts, OID_INT8, &tnames, &tparts);
-	params *p2 = arena_alloc(req->arena, sizeof(*p2));
-	params_str(p2, req->arena, b->group_id);
-	params_bin(p2, tnames.w.buf, (int)tnames.w.len);
-	params_bin(p2, tparts.w.buf, (int)tparts.w.len);
-	stmts[1] = params_stmt(Q_OFFSET_DELETE, p2, 0);
-	db_submit(req->db, stmts, c->nparts > 0 ? 2 : 1, od_done, c);
+	part_ref_arrays(c->subscribed, c->nsubscribed, OID_INT8, &snames, &sparts);
+	if (c->nparts > 0) {
+		params *p2 = arena_alloc(req->arena, sizeof(*p2));
+		params_str(p2, req->arena, b->group_id);
+		params_bin(p2, tnames.w.buf, (int)tnames.w.len);
+		params_bin(p2, tparts.w.buf, (int)tparts.w.len);
+		stmts[nstmts++] = params_stmt(Q_OFFSET_DELETE, p2, 0);
+	}
+	if (c->nsubscribed > 0) {
+		/* Read only: its fourth column says whether the partition exists. */
+		params *p3 = arena_alloc(req->arena, sizeof(*p3));
+		params_str(p3, req->arena, b->group_id);
+		params_bin(p3, snames.w.buf, (int)snames.w.len);
+		params_bin(p3, sparts.w.buf, (int)sparts.w.len);
+		stmts[nstmts++] = params_stmt(Q_OFFSET_FETCH, p3, 0);
+	}
+	db_submit(req->db, stmts, nstmts, od_done, c);
 	pgarray_free(&tnames);
 	pgarray_free(&tparts);
+	pgarray_free(&snames);
+	pgarray_free(&sparts);
 }
 
 static void od_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
@@ -490,6 +506,7 @@ static void od_done(void *arg, PGresult **res, int n, const char *err, const cha
 {
 	od_ctx *c = arg;
 	offset_delete_resp *resp = c->req->resp;
+	(void)n;
 
 	if (err) {
 		resp->error_code = coordinator_db_error("offset delete", err, sqlstate, retriable);
@@ -504,9 +521,20 @@ static void od_done(void *arg, PGresult **res, int n, const char *err, const cha
 		request_complete(c->req);
 		return;
 	}
-	for (int i = 0; i < c->nparts && n > 1 && i < PQntuples(res[1]); i++)
-		*c->parts[i].error_code = strcmp(PQgetvalue(res[1], i, 0), "t") == 0
-						  ? KERR_NONE
-						  : KERR_UNKNOWN_TOPIC_OR_PARTITION;
+	int next = 1;
+	if (c->nparts > 0) {
+		const PGresult *del = res[next++];
+		for (int i = 0; i < c->nparts && i < PQntuples(del); i++)
+			*c->parts[i].error_code = strcmp(PQgetvalue(del, i, 0), "t") == 0
+							  ? KERR_NONE
+							  : KERR_UNKNOWN_TOPIC_OR_PARTITION;
+	}
+	if (c->nsubscribed > 0) {
+		const PGresult *ex = res[next];
+		for (int i = 0; i < c->nsubscribed && i < PQntuples(ex); i++)
+			*c->subscribed[i].error_code = strcmp(PQgetvalue(ex, i, 3), "t") == 0
+							       ? KERR_GROUP_SUBSCRIBED_TO_TOPIC
+							       : KERR_UNKNOWN_TOPIC_OR_PARTITION;
+	}
 	request_complete(c->req);
 }

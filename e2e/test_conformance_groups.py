@@ -10,7 +10,7 @@ import pytest
 
 import kafkaproto as kp
 from conftest import unique, wait_for
-from test_groups import (DELETE_GROUPS, FENCED_INSTANCE_ID, GROUP_ID_NOT_FOUND,
+from test_groups import (DELETE_GROUPS, DESCRIBE_GROUPS, FENCED_INSTANCE_ID, GROUP_ID_NOT_FOUND,
                          GROUP_SUBSCRIBED_TO_TOPIC, ILLEGAL_GENERATION,
                          INCONSISTENT_GROUP_PROTOCOL, INVALID_GROUP_ID, INVALID_REQUEST,
                          JOIN_GROUP, MEMBER_ID_REQUIRED, NON_EMPTY_GROUP, NONE,
@@ -110,6 +110,17 @@ def test_find_coordinator_batched_keys(conn, broker):
 
 def test_join_group_empty_group_id(conn):
     assert join_group(conn, "", "", 4)["error"] == INVALID_GROUP_ID
+
+
+@pytest.mark.parametrize("group", [b"g\x00nul", b"g\xff\xfe", b"g" * 1025])
+def test_join_group_id_postgresql_cannot_store(kafka, conn, group):
+    """Kafka takes any string; a group id that kafka.consumer_offsets cannot
+    hold (a NUL byte, not UTF-8, over 1024 bytes) is refused up front, in
+    Kafka's terms, rather than at its first commit."""
+    assert join_group(conn, group, "", 4)["error"] == INVALID_GROUP_ID
+    topic = kafka.create_topic()
+    assert offset_commit(conn, group, {topic: [(0, 1, "")]}, version=8) == \
+        {(topic, 0): INVALID_GROUP_ID}
 
 
 @pytest.mark.parametrize("session_ms", [5999, 1800001])
@@ -278,6 +289,21 @@ def test_leave_group_unknown_group(conn):
     assert r.i16() == UNKNOWN_MEMBER_ID
 
 
+def test_leave_group_empty_member_list(conn):
+    group = unique("grp-leave")
+    stable_group(conn, group)
+    assert leave_group(conn, group, []) == (NONE, [])
+
+
+def test_leave_group_pending_member(conn):
+    """A member id handed out with MEMBER_ID_REQUIRED may leave before it
+    joins with it."""
+    group = unique("grp-leave")
+    mid = join_group(conn, group, "", 4)["member_id"]
+    assert leave_group(conn, group, [(mid, None)]) == (NONE, [(mid, None, NONE)])
+    assert join_group(conn, group, mid, 4)["error"] == UNKNOWN_MEMBER_ID
+
+
 def test_leave_group_fenced_static_member(conn):
     group = unique("grp-leave")
     stable_group(conn, group, instance="i-1")
@@ -368,6 +394,29 @@ def test_describe_groups_unknown_group_is_dead(conn):
         assert (g["error"], g["group"], g["state"], g["protocol_type"], g["members"]) == \
             (NONE, group, "Dead", "", [])
         assert g["ops"] == GROUP_OPERATIONS
+
+
+def test_describe_groups_authorized_operations_not_asked(conn):
+    """Without include_authorized_operations: INT32_MIN, Kafka's default."""
+    group = unique("grp-desc")
+    stable_group(conn, group)
+
+    def fill(w):
+        w.array([group], lambda ww, g: ww.string(g, True), True)
+        w.boolean(False)
+    r = flexible_request(conn, DESCRIBE_GROUPS, 5, fill, True)
+    r.i32()
+    r.uvarint()  # one group
+    assert (r.i16(), r.string(True), r.string(True)) == (NONE, group, "Stable")
+    r.string(True)
+    r.string(True)
+    for _ in range(r.uvarint() - 1):  # members
+        for _ in range(4):
+            r.string(True)
+        r.bytes_(True)
+        r.bytes_(True)
+        r.tags()
+    assert r.i32() == -2**31
 
 
 def test_describe_groups_authorized_operations(conn):

@@ -229,6 +229,16 @@ def test_sync_group_during_preparing_rebalance(broker, conn):
         newcomer.close()
 
 
+def test_sync_group_and_heartbeat_to_an_empty_group(conn):
+    """Every member left: the group is Empty, nobody is a member."""
+    group = unique("grp-empty")
+    mid = stable_group(conn, group)
+    assert leave_group(conn, group, [(mid, None)])[1][0][2] == NONE
+    assert describe_group(conn, group)["state"] == "Empty"
+    assert sync_group(conn, group, 1, mid)[0] == UNKNOWN_MEMBER_ID
+    assert heartbeat(conn, group, 1, mid) == UNKNOWN_MEMBER_ID
+
+
 def test_sync_group_fenced_static_member(conn):
     group = unique("grp-sync")
     stable_group(conn, group, instance="i-1")
@@ -336,6 +346,46 @@ def test_offset_commit_during_completing_rebalance(kafka, conn):
     assert join_group(conn, group, mid, 4)["generation"] == 1  # not synced yet
     assert offset_commit(conn, group, {topic: [(0, 1, "")]}, version=8, generation=1,
                          member_id=mid) == {(topic, 0): REBALANCE_IN_PROGRESS}
+
+
+def test_offset_commit_during_preparing_rebalance(broker, kafka, conn):
+    """A member of the current generation may still commit while the group
+    waits for its members to rejoin."""
+    topic = kafka.create_topic()
+    group = unique("grp-oc")
+    mid, newcomer = preparing_rebalance(broker, conn, group)
+    try:
+        assert offset_commit(conn, group, {topic: [(0, 4, "")]}, version=8, generation=1,
+                             member_id=mid) == {(topic, 0): NONE}
+    finally:
+        newcomer.close()
+
+
+def commit_v8_static(conn, group, generation, member_id, instance, topic):
+    def fill(w):
+        w.string(group, True).i32(generation).string(member_id, True).string(instance, True)
+
+        def topic_(ww, name):
+            ww.string(name, True)
+            ww.array([0], lambda x, p: x.i32(p).i64(1).i32(-1).string("", True).tags(), True)
+            ww.tags()
+        w.array([topic], topic_, True)
+    r = flexible_request(conn, 8, 8, fill, True)
+    r.i32()
+    r.uvarint()
+    r.string(True)
+    r.uvarint()
+    r.i32()
+    return r.i16()
+
+
+def test_offset_commit_fenced_static_member(kafka, conn):
+    topic = kafka.create_topic()
+    group = unique("grp-oc")
+    mid = stable_group(conn, group, instance="i-1")
+    assert commit_v8_static(conn, group, 1, "i-1-old", "i-1", topic) == FENCED_INSTANCE_ID
+    assert commit_v8_static(conn, group, 1, mid, "i-2", topic) == UNKNOWN_MEMBER_ID
+    assert commit_v8_static(conn, group, 1, mid, "i-1", topic) == NONE
 
 
 def test_offset_commit_metadata_length_in_utf16_units(kafka, conn):

@@ -24,6 +24,8 @@ typedef struct oc_ctx {
 	request *req;
 	part_ref *parts; /* sent to PostgreSQL */
 	int nparts;
+	part_ref *refused; /* refused, unless the partition does not exist */
+	int nrefused;
 	bool held; /* coord_commit_hold() until the write is over */
 } oc_ctx;
 
@@ -57,6 +59,9 @@ static kstr kempty(kstr s);
 static void oc_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		    bool retriable);
 static void oc_refuse(oc_ctx *c);
+static void oc_refused_stmt(oc_ctx *c, db_stmt *st, params *p, pgarray *tnames,
+			    pgarray *tparts);
+static void oc_refused_answer(oc_ctx *c, const PGresult *exists);
 static void oc_refuse_done(void *arg, PGresult **res, int n, const char *err,
 			   const char *sqlstate, bool retriable);
 static void of_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
@@ -101,7 +106,7 @@ void handle_offset_commit(request *req)
 
 	offset_rows rows;
 	offset_rows_begin(&rows, req->arena, total, OID_INT8);
-	c->parts = ARENA_NEW_ARRAY(req->arena, part_ref, total);
+	c->refused = ARENA_NEW_ARRAY(req->arena, part_ref, total);
 	for (int32_t t = 0; t < ntopics; t++) {
 		const offset_commit_req_partition *in = topics[t].partitions.items;
 		int32_t np = topics[t].partitions.count > 0 ? topics[t].partitions.count : 0;
@@ -111,72 +116,91 @@ void handle_offset_commit(request *req)
 		rt[t].partitions = karray_of(rp, np);
 		for (int32_t p = 0; p < np; p++) {
 			rp[p].partition_index = in[p].partition_index;
-			if (group_error && (!topic_name_valid(topics[t].name) ||
-					    in[p].partition_index < 0)) {
+			if (!topic_name_valid(topics[t].name) || in[p].partition_index < 0) {
 				rp[p].error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
-			} else if (group_error) {
-				/* Unless its partition does not exist (below). */
-				rp[p].error_code = group_error;
-				part_ref *ref = &c->parts[c->nparts++];
+				continue;
+			}
+			rp[p].error_code =
+				group_error ? group_error
+					    : offset_rows_add(&rows, topics[t].name,
+							      in[p].partition_index,
+							      in[p].committed_offset,
+							      req->api_version >= 6
+								      ? in[p].committed_leader_epoch
+								      : -1,
+							      in[p].committed_metadata,
+							      &rp[p].error_code);
+			if (rp[p].error_code) {
+				/* Kafka checks that the partition exists first. */
+				part_ref *ref = &c->refused[c->nrefused++];
 				ref->topic = topics[t].name;
 				ref->partition = in[p].partition_index;
 				ref->error_code = &rp[p].error_code;
-			} else
-				rp[p].error_code = offset_rows_add(
-					&rows, topics[t].name, in[p].partition_index,
-					in[p].committed_offset,
-					req->api_version >= 6 ? in[p].committed_leader_epoch : -1,
-					in[p].committed_metadata, &rp[p].error_code);
+			}
 		}
 	}
-	if (group_error) {
+	/* Checked above; the group now waits for this write (coordinator.h). */
+	if (group_error || !offset_rows_end(&rows, b->group_id, false, &c->held)) {
 		offset_rows_free(&rows);
 		oc_refuse(c);
 		return;
 	}
-	/* Checked above; the group now waits for this write (coordinator.h). */
-	if (!offset_rows_end(&rows, b->group_id, false, &c->held)) {
-		offset_rows_free(&rows);
-		request_complete(req);
-		return;
-	}
 	c->parts = rows.parts;
 	c->nparts = rows.nparts;
+	db_stmt st[2];
 	params p = {0};
 	params_str(&p, req->arena, b->group_id);
 	offset_rows_params(&rows, &p);
-	db_stmt st = params_stmt(Q_OFFSET_COMMIT, &p, 0);
-	db_submit(req->db, &st, 1, oc_done, c);
-	offset_rows_free(&rows);
-}
-
-/*
- * The group refused the commit. Kafka looks for the partitions before it
- * asks the group: one that does not exist is UNKNOWN_TOPIC_OR_PARTITION
- * whatever the group says. Nothing is written.
- */
-static void oc_refuse(oc_ctx *c)
-{
-	request *req = c->req;
-
-	if (c->nparts == 0) {
-		request_complete(req);
-		return;
-	}
+	st[0] = params_stmt(Q_OFFSET_COMMIT, &p, 0);
 	pgarray tnames, tparts;
-	part_ref_arrays(c->parts, c->nparts, OID_INT8, &tnames, &tparts);
-	params p = {0};
-	params_str(&p, req->arena, KSTR_LIT(""));
-	params_bin(&p, tnames.w.buf, (int)tnames.w.len);
-	params_bin(&p, tparts.w.buf, (int)tparts.w.len);
-	db_stmt st = params_stmt(Q_OFFSET_FETCH, &p, 0);
-	db_submit(req->db, &st, 1, oc_refuse_done, c);
+	params p2 = {0};
+	oc_refused_stmt(c, &st[1], &p2, &tnames, &tparts);
+	db_submit(req->db, st, c->nrefused > 0 ? 2 : 1, oc_done, c);
+	offset_rows_free(&rows);
 	pgarray_free(&tnames);
 	pgarray_free(&tparts);
 }
 
-/* Q_OFFSET_FETCH's fourth column says whether the partition exists. If
- * PostgreSQL cannot tell, the group's refusal stands. */
+/* The statement that tells which refused partitions exist: Q_OFFSET_FETCH,
+ * read only, whose fourth column says so. Free both arrays after submit. */
+static void oc_refused_stmt(oc_ctx *c, db_stmt *st, params *p, pgarray *tnames, pgarray *tparts)
+{
+	part_ref_arrays(c->refused, c->nrefused, OID_INT8, tnames, tparts);
+	params_str(p, c->req->arena, KSTR_LIT(""));
+	params_bin(p, tnames->w.buf, (int)tnames->w.len);
+	params_bin(p, tparts->w.buf, (int)tparts->w.len);
+	*st = params_stmt(Q_OFFSET_FETCH, p, 0);
+}
+
+/* An unknown partition is UNKNOWN_TOPIC_OR_PARTITION, whatever else was
+ * wrong with it; if PostgreSQL cannot tell, the refusal stands. */
+static void oc_refused_answer(oc_ctx *c, const PGresult *exists)
+{
+	for (int i = 0; i < c->nrefused && i < PQntuples(exists); i++)
+		if (strcmp(PQgetvalue(exists, i, 3), "t") != 0)
+			*c->refused[i].error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+}
+
+/*
+ * Nothing to write: the group refused the commit, or every partition was
+ * refused. Kafka looks for the partitions before anything else: one that
+ * does not exist is UNKNOWN_TOPIC_OR_PARTITION.
+ */
+static void oc_refuse(oc_ctx *c)
+{
+	if (c->nrefused == 0) {
+		request_complete(c->req);
+		return;
+	}
+	db_stmt st;
+	params p = {0};
+	pgarray tnames, tparts;
+	oc_refused_stmt(c, &st, &p, &tnames, &tparts);
+	db_submit(c->req->db, &st, 1, oc_refuse_done, c);
+	pgarray_free(&tnames);
+	pgarray_free(&tparts);
+}
+
 static void oc_refuse_done(void *arg, PGresult **res, int n, const char *err,
 			   const char *sqlstate, bool retriable)
 {
@@ -185,9 +209,8 @@ static void oc_refuse_done(void *arg, PGresult **res, int n, const char *err,
 	(void)sqlstate;
 	(void)retriable;
 
-	for (int i = 0; !err && i < c->nparts && i < PQntuples(res[0]); i++)
-		if (strcmp(PQgetvalue(res[0], i, 3), "t") != 0)
-			*c->parts[i].error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+	if (!err)
+		oc_refused_answer(c, res[0]);
 	request_complete(c->req);
 }
 
@@ -195,7 +218,6 @@ static void oc_done(void *arg, PGresult **res, int n, const char *err, const cha
 		    bool retriable)
 {
 	oc_ctx *c = arg;
-	(void)n;
 
 	if (c->held)
 		coord_commit_release(((const offset_commit_req *)c->req->body)->group_id);
@@ -209,6 +231,8 @@ static void oc_done(void *arg, PGresult **res, int n, const char *err, const cha
 		request_complete(c->req);
 		return;
 	}
+	if (c->nrefused > 0 && n > 1)
+		oc_refused_answer(c, res[1]);
 	/* What came back was stored; the rest does not exist. */
 	for (int i = 0; i < c->nparts; i++)
 		*c->parts[i].error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;

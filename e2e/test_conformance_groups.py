@@ -416,6 +416,32 @@ def test_offset_commit_unknown_partition_before_group_error(kafka, conn):
                    ("bad/name", 0): UNKNOWN_TOPIC_OR_PARTITION}
 
 
+def test_offset_commit_unknown_partition_before_metadata_length(kafka, conn):
+    topic = kafka.create_topic()
+    group = unique("grp-oc")
+    long = "x" * 4097
+    # With a partition to write, and without.
+    res = offset_commit(conn, group, {topic: [(0, 2, ""), (1, 1, long)],
+                                      "no-such-topic": [(0, 1, long)]}, version=8)
+    assert res == {(topic, 0): NONE, (topic, 1): UNKNOWN_TOPIC_OR_PARTITION,
+                   ("no-such-topic", 0): UNKNOWN_TOPIC_OR_PARTITION}
+    res = offset_commit(conn, group, {topic: [(0, 3, long), (2, 1, long)]}, version=8)
+    assert res == {(topic, 0): OFFSET_METADATA_TOO_LARGE, (topic, 2): UNKNOWN_TOPIC_OR_PARTITION}
+    assert offset_fetch_v1(conn, group, {topic: [0]}) == {(topic, 0): (2, "", NONE)}
+
+
+@pytest.mark.parametrize("metadata", [b"a\x00b", b"a\xffb"])
+def test_offset_commit_metadata_postgresql_cannot_store(kafka, conn, metadata):
+    """Kafka stores any Java string (bytes that are not UTF-8 decode to
+    U+FFFD); PostgreSQL text holds no NUL byte and only UTF-8, and pg_kafka
+    will not change what was sent: it refuses the partition."""
+    topic = kafka.create_topic()
+    group = unique("grp-oc")
+    res = offset_commit(conn, group, {topic: [(0, 1, metadata)],
+                                      "no-such-topic": [(0, 1, metadata)]}, version=8)
+    assert res == {(topic, 0): INVALID_REQUEST, ("no-such-topic", 0): UNKNOWN_TOPIC_OR_PARTITION}
+
+
 def test_offset_commit_empty_group_id_is_a_group(kafka, conn):
     """Only a null group id is refused; "" is a group like any other."""
     topic = kafka.create_topic()

@@ -24,6 +24,8 @@ typedef struct oc_ctx {
 	request *req;
 	part_ref *parts; /* sent to PostgreSQL */
 	int nparts;
+	part_ref *refused; /* refused, unless the partition does not exist */
+	int nrefused;
 	bool held; /* coord_commit_hold() until the write is over */
 } oc_ctx;
 
@@ -47,13 +49,21 @@ typedef struct of_ctx {
 typedef struct od_ctx {
 	request *req;
 	bool known;
-	part_ref *parts;
+	part_ref *parts; /* to delete */
 	int nparts;
+	part_ref *subscribed; /* GROUP_SUBSCRIBED_TO_TOPIC if they exist */
+	int nsubscribed;
 } od_ctx;
 
 static kstr kempty(kstr s);
 static void oc_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		    bool retriable);
+static void oc_refuse(oc_ctx *c);
+static void oc_refused_stmt(oc_ctx *c, db_stmt *st, params *p, pgarray *tnames,
+			    pgarray *tparts);
+static void oc_refused_answer(oc_ctx *c, const PGresult *exists);
+static void oc_refuse_done(void *arg, PGresult **res, int n, const char *err,
+			   const char *sqlstate, bool retriable);
 static void of_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		    bool retriable);
 static void of_fill_all(request *req, of_group *g, const PGresult *rows);
@@ -96,6 +106,7 @@ void handle_offset_commit(request *req)
 
 	offset_rows rows;
 	offset_rows_begin(&rows, req->arena, total, OID_INT8);
+	c->refused = ARENA_NEW_ARRAY(req->arena, part_ref, total);
 	for (int32_t t = 0; t < ntopics; t++) {
 		const offset_commit_req_partition *in = topics[t].partitions.items;
 		int32_t np = topics[t].partitions.count > 0 ? topics[t].partitions.count : 0;
@@ -105,37 +116,108 @@ void handle_offset_commit(request *req)
 		rt[t].partitions = karray_of(rp, np);
 		for (int32_t p = 0; p < np; p++) {
 			rp[p].partition_index = in[p].partition_index;
-			if (group_error)
-				rp[p].error_code = group_error;
-			else
-				rp[p].error_code = offset_rows_add(
-					&rows, topics[t].name, in[p].partition_index,
-					in[p].committed_offset,
-					req->api_version >= 6 ? in[p].committed_leader_epoch : -1,
-					in[p].committed_metadata, &rp[p].error_code);
+			if (!topic_name_valid(topics[t].name) || in[p].partition_index < 0) {
+				rp[p].error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+				continue;
+			}
+			rp[p].error_code =
+				group_error ? group_error
+					    : offset_rows_add(&rows, topics[t].name,
+							      in[p].partition_index,
+							      in[p].committed_offset,
+							      req->api_version >= 6
+								      ? in[p].committed_leader_epoch
+								      : -1,
+							      in[p].committed_metadata,
+							      &rp[p].error_code);
+			if (rp[p].error_code) {
+				/* Kafka checks that the partition exists first. */
+				part_ref *ref = &c->refused[c->nrefused++];
+				ref->topic = topics[t].name;
+				ref->partition = in[p].partition_index;
+				ref->error_code = &rp[p].error_code;
+			}
 		}
 	}
 	/* Checked above; the group now waits for this write (coordinator.h). */
-	if (!offset_rows_end(&rows, b->group_id, false, &c->held)) {
+	if (group_error || !offset_rows_end(&rows, b->group_id, false, &c->held)) {
 		offset_rows_free(&rows);
-		request_complete(req);
+		oc_refuse(c);
 		return;
 	}
 	c->parts = rows.parts;
 	c->nparts = rows.nparts;
+	db_stmt st[2];
 	params p = {0};
 	params_str(&p, req->arena, b->group_id);
 	offset_rows_params(&rows, &p);
-	db_stmt st = params_stmt(Q_OFFSET_COMMIT, &p, 0);
-	db_submit(req->db, &st, 1, oc_done, c);
+	st[0] = params_stmt(Q_OFFSET_COMMIT, &p, 0);
+	pgarray tnames, tparts;
+	params p2 = {0};
+	oc_refused_stmt(c, &st[1], &p2, &tnames, &tparts);
+	db_submit(req->db, st, c->nrefused > 0 ? 2 : 1, oc_done, c);
 	offset_rows_free(&rows);
+	pgarray_free(&tnames);
+	pgarray_free(&tparts);
+}
+
+/* The statement that tells which refused partitions exist: Q_OFFSET_FETCH,
+ * read only, whose fourth column says so. Free both arrays after submit. */
+static void oc_refused_stmt(oc_ctx *c, db_stmt *st, params *p, pgarray *tnames, pgarray *tparts)
+{
+	part_ref_arrays(c->refused, c->nrefused, OID_INT8, tnames, tparts);
+	params_str(p, c->req->arena, KSTR_LIT(""));
+	params_bin(p, tnames->w.buf, (int)tnames->w.len);
+	params_bin(p, tparts->w.buf, (int)tparts->w.len);
+	*st = params_stmt(Q_OFFSET_FETCH, p, 0);
+}
+
+/* An unknown partition is UNKNOWN_TOPIC_OR_PARTITION, whatever else was
+ * wrong with it; if PostgreSQL cannot tell, the refusal stands. */
+static void oc_refused_answer(oc_ctx *c, const PGresult *exists)
+{
+	for (int i = 0; i < c->nrefused && i < PQntuples(exists); i++)
+		if (strcmp(PQgetvalue(exists, i, 3), "t") != 0)
+			*c->refused[i].error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+}
+
+/*
+ * Nothing to write: the group refused the commit, or every partition was
+ * refused. Kafka looks for the partitions before anything else: one that
+ * does not exist is UNKNOWN_TOPIC_OR_PARTITION.
+ */
+static void oc_refuse(oc_ctx *c)
+{
+	if (c->nrefused == 0) {
+		request_complete(c->req);
+		return;
+	}
+	db_stmt st;
+	params p = {0};
+	pgarray tnames, tparts;
+	oc_refused_stmt(c, &st, &p, &tnames, &tparts);
+	db_submit(c->req->db, &st, 1, oc_refuse_done, c);
+	pgarray_free(&tnames);
+	pgarray_free(&tparts);
+}
+
+static void oc_refuse_done(void *arg, PGresult **res, int n, const char *err,
+			   const char *sqlstate, bool retriable)
+{
+	oc_ctx *c = arg;
+	(void)n;
+	(void)sqlstate;
+	(void)retriable;
+
+	if (!err)
+		oc_refused_answer(c, res[0]);
+	request_complete(c->req);
 }
 
 static void oc_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		    bool retriable)
 {
 	oc_ctx *c = arg;
-	(void)n;
 
 	if (c->held)
 		coord_commit_release(((const offset_commit_req *)c->req->body)->group_id);
@@ -149,6 +231,8 @@ static void oc_done(void *arg, PGresult **res, int n, const char *err, const cha
 		request_complete(c->req);
 		return;
 	}
+	if (c->nrefused > 0 && n > 1)
+		oc_refused_answer(c, res[1]);
 	/* What came back was stored; the rest does not exist. */
 	for (int i = 0; i < c->nparts; i++)
 		*c->parts[i].error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
@@ -384,6 +468,7 @@ void handle_offset_delete(request *req)
 	for (int32_t t = 0; t < ntopics; t++)
 		total += topics[t].partitions.count > 0 ? topics[t].partitions.count : 0;
 	c->parts = ARENA_NEW_ARRAY(req->arena, part_ref, total);
+	c->subscribed = ARENA_NEW_ARRAY(req->arena, part_ref, total);
 	offset_delete_resp_topic *rt =
 		ARENA_NEW_ARRAY(req->arena, offset_delete_resp_topic, ntopics);
 	resp->topics = karray_of(rt, ntopics);
@@ -402,11 +487,10 @@ void handle_offset_delete(request *req)
 				rp[p].error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 				continue;
 			}
-			if (subscribed) {
-				rp[p].error_code = KERR_GROUP_SUBSCRIBED_TO_TOPIC;
-				continue;
-			}
-			part_ref *ref = &c->parts[c->nparts++];
+			/* Kafka drops unknown partitions before it asks the
+			 * group: a subscribed one must exist (od_done). */
+			part_ref *ref = subscribed ? &c->subscribed[c->nsubscribed++]
+						   : &c->parts[c->nparts++];
 			ref->topic = topics[t].name;
 			ref->partition = in[p].partition_index;
 			ref->error_code = &rp[p].error_code;
@@ -414,17 +498,31 @@ void handle_offset_delete(request *req)
 	}
 	params *p1 = arena_alloc(req->arena, sizeof(*p1));
 	params_str(p1, req->arena, b->group_id);
-	db_stmt stmts[2] = {params_stmt(Q_GROUP_HAS_OFFSETS, p1, 0)};
-	pgarray tnames, tparts;
+	db_stmt stmts[3] = {params_stmt(Q_GROUP_HAS_OFFSETS, p1, 0)};
+	int nstmts = 1;
+	pgarray tnames, tparts, snames, sparts;
 	part_ref_arrays(c->parts, c->nparts, OID_INT8, &tnames, &tparts);
-	params *p2 = arena_alloc(req->arena, sizeof(*p2));
-	params_str(p2, req->arena, b->group_id);
-	params_bin(p2, tnames.w.buf, (int)tnames.w.len);
-	params_bin(p2, tparts.w.buf, (int)tparts.w.len);
-	stmts[1] = params_stmt(Q_OFFSET_DELETE, p2, 0);
-	db_submit(req->db, stmts, c->nparts > 0 ? 2 : 1, od_done, c);
+	part_ref_arrays(c->subscribed, c->nsubscribed, OID_INT8, &snames, &sparts);
+	if (c->nparts > 0) {
+		params *p2 = arena_alloc(req->arena, sizeof(*p2));
+		params_str(p2, req->arena, b->group_id);
+		params_bin(p2, tnames.w.buf, (int)tnames.w.len);
+		params_bin(p2, tparts.w.buf, (int)tparts.w.len);
+		stmts[nstmts++] = params_stmt(Q_OFFSET_DELETE, p2, 0);
+	}
+	if (c->nsubscribed > 0) {
+		/* Read only: its fourth column says whether the partition exists. */
+		params *p3 = arena_alloc(req->arena, sizeof(*p3));
+		params_str(p3, req->arena, b->group_id);
+		params_bin(p3, snames.w.buf, (int)snames.w.len);
+		params_bin(p3, sparts.w.buf, (int)sparts.w.len);
+		stmts[nstmts++] = params_stmt(Q_OFFSET_FETCH, p3, 0);
+	}
+	db_submit(req->db, stmts, nstmts, od_done, c);
 	pgarray_free(&tnames);
 	pgarray_free(&tparts);
+	pgarray_free(&snames);
+	pgarray_free(&sparts);
 }
 
 static void od_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
@@ -432,6 +530,7 @@ static void od_done(void *arg, PGresult **res, int n, const char *err, const cha
 {
 	od_ctx *c = arg;
 	offset_delete_resp *resp = c->req->resp;
+	(void)n;
 
 	if (err) {
 		resp->error_code = coordinator_db_error("offset delete", err, sqlstate, retriable);
@@ -446,9 +545,20 @@ static void od_done(void *arg, PGresult **res, int n, const char *err, const cha
 		request_complete(c->req);
 		return;
 	}
-	for (int i = 0; i < c->nparts && n > 1 && i < PQntuples(res[1]); i++)
-		*c->parts[i].error_code = strcmp(PQgetvalue(res[1], i, 0), "t") == 0
-						  ? KERR_NONE
-						  : KERR_UNKNOWN_TOPIC_OR_PARTITION;
+	int next = 1;
+	if (c->nparts > 0) {
+		const PGresult *del = res[next++];
+		for (int i = 0; i < c->nparts && i < PQntuples(del); i++)
+			*c->parts[i].error_code = strcmp(PQgetvalue(del, i, 0), "t") == 0
+							  ? KERR_NONE
+							  : KERR_UNKNOWN_TOPIC_OR_PARTITION;
+	}
+	if (c->nsubscribed > 0) {
+		const PGresult *ex = res[next];
+		for (int i = 0; i < c->nsubscribed && i < PQntuples(ex); i++)
+			*c->subscribed[i].error_code = strcmp(PQgetvalue(ex, i, 3), "t") == 0
+							       ? KERR_GROUP_SUBSCRIBED_TO_TOPIC
+							       : KERR_UNKNOWN_TOPIC_OR_PARTITION;
+	}
 	request_complete(c->req);
 }

@@ -29,8 +29,9 @@
 #define KEY_TYPE_GROUP 0
 #define KEY_TYPE_TRANSACTION 1
 
-/* Group ACL operations (READ, DELETE, DESCRIBE) for DescribeGroups v3+. */
-#define GROUP_ALL_OPERATIONS ((1 << 3) | (1 << 6) | (1 << 8))
+/* DescribeGroups v3+ without an authorizer: every operation Kafka's ACLs
+ * know for a group (READ, DELETE, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS). */
+#define GROUP_ALL_OPERATIONS ((1 << 3) | (1 << 6) | (1 << 8) | (1 << 10) | (1 << 11))
 
 typedef struct dg_ctx {
 	request *req;
@@ -49,6 +50,7 @@ static void dg_done(void *arg, PGresult **res, int n, const char *err, const cha
 		    bool retriable);
 static void lg_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		    bool retriable);
+static kstr java_trim(kstr s);
 static bool lg_state_wanted(const list_groups_req *b, int16_t ver, group_state s);
 static bool lg_type_wanted(const list_groups_req *b, int16_t ver);
 static void del_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
@@ -131,6 +133,17 @@ void handle_sync_group(request *req)
 	int n = b->assignments.count > 0 ? b->assignments.count : 0;
 	coord_assignment *assignments = ARENA_NEW_ARRAY(req->arena, coord_assignment, n);
 
+	if (req->api_version >= 5 && (b->protocol_type.len < 0 || b->protocol_name.len < 0)) {
+		/* v5+ must name both (KafkaApis refuses before the coordinator). */
+		sync_group_resp *resp = arena_alloc(req->arena, sizeof(*resp));
+		resp->error_code = KERR_INCONSISTENT_GROUP_PROTOCOL;
+		resp->protocol_type = KSTR_NULL;
+		resp->protocol_name = KSTR_NULL;
+		resp->assignment = KSTR_LIT("");
+		req->resp = resp;
+		request_complete(req);
+		return;
+	}
 	for (int i = 0; i < n; i++) {
 		assignments[i].member_id = in[i].member_id;
 		assignments[i].assignment = in[i].assignment;
@@ -293,18 +306,33 @@ void handle_list_groups(request *req)
 	db_submit(req->db, &st, 1, lg_done, req);
 }
 
-/* KIP-518: states compare case-insensitively; an empty filter takes all. */
+/* Java's String.trim(): without leading and trailing bytes <= ' '. */
+static kstr java_trim(kstr s)
+{
+	while (s.len > 0 && (uint8_t)s.ptr[0] <= ' ') {
+		s.ptr++;
+		s.len--;
+	}
+	while (s.len > 0 && (uint8_t)s.ptr[s.len - 1] <= ' ')
+		s.len--;
+	return s;
+}
+
+/* KIP-518: states compare case-insensitively and, as Kafka trims each
+ * filter, without surrounding white space; an empty filter takes all. */
 static bool lg_state_wanted(const list_groups_req *b, int16_t ver, group_state s)
 {
 	const kstr *states = b->states_filter.items;
 	const char *name = group_state_name(s);
+	size_t len = strlen(name);
 
 	if (ver < 4 || b->states_filter.count <= 0)
 		return true;
-	for (int32_t i = 0; i < b->states_filter.count; i++)
-		if ((size_t)states[i].len == strlen(name) &&
-		    strncasecmp(states[i].ptr, name, strlen(name)) == 0)
+	for (int32_t i = 0; i < b->states_filter.count; i++) {
+		kstr f = java_trim(states[i]);
+		if ((size_t)f.len == len && strncasecmp(f.ptr, name, len) == 0)
 			return true;
+	}
 	return false;
 }
 

@@ -10,9 +10,29 @@
 
 static size_t int_size(uint32_t int_oid);
 static void add_int(pgarray *a, uint32_t int_oid, int64_t v);
+static bool metadata_too_large(kstr m);
 
 /* Room for one element in a binary array: its length word and value. */
 static size_t int_size(uint32_t int_oid) { return int_oid == OID_INT4 ? 8 : 12; }
+
+/*
+ * Kafka measures offset.metadata.max.bytes on the Java string: in UTF-16
+ * code units, not bytes. Every UTF-8 sequence is one unit, a 4-byte one
+ * (outside the BMP) two; no string has more units than bytes.
+ */
+static bool metadata_too_large(kstr m)
+{
+	int64_t units = 0;
+
+	if (m.len <= OFFSET_METADATA_MAX_BYTES)
+		return false;
+	for (int32_t i = 0; i < m.len; i++) {
+		uint8_t c = (uint8_t)m.ptr[i];
+		if ((c & 0xC0) != 0x80)
+			units += c >= 0xF0 ? 2 : 1;
+	}
+	return units > OFFSET_METADATA_MAX_BYTES;
+}
 
 static void add_int(pgarray *a, uint32_t int_oid, int64_t v)
 {
@@ -52,7 +72,7 @@ int16_t offset_rows_add(offset_rows *r, kstr topic, int32_t partition, int64_t o
 {
 	if (!topic_name_valid(topic) || partition < 0)
 		return KERR_UNKNOWN_TOPIC_OR_PARTITION;
-	if (metadata.len > OFFSET_METADATA_MAX_BYTES)
+	if (metadata_too_large(metadata))
 		return KERR_OFFSET_METADATA_TOO_LARGE;
 	if (metadata.len >= 0 && !pgtext_valid(metadata))
 		return KERR_INVALID_REQUEST;

@@ -11,7 +11,8 @@
 #include "kbuf.h"
 
 /* offset.metadata.max.bytes, Kafka's default: the longest metadata an
- * OffsetCommit or TxnOffsetCommit may store. */
+ * OffsetCommit or TxnOffsetCommit may store, in UTF-16 code units as Kafka
+ * counts it (offset_rows.c). */
 #define OFFSET_METADATA_MAX_BYTES 4096
 
 /* Kafka's legal topic names: 1..249 of [a-zA-Z0-9._-], not "." or "..". */

@@ -982,7 +982,7 @@ def test_join_sync_heartbeat_leave_on_the_wire(broker):
             (NONE, "Stable", "consumer", "range")
         assert sorted((m["member_id"], m["client_id"], m["assignment"]) for m in g["members"]) == \
             sorted([(m1, "pgk-e2e", b"a1"), (m2, "pgk-e2e", b"a2")])
-        assert g["ops"] == (1 << 3) | (1 << 6) | (1 << 8)
+        assert g["ops"] == (1 << 3) | (1 << 6) | (1 << 8) | (1 << 10) | (1 << 11)
 
         # LeaveGroup v3: several members at once, each with its own answer.
         top, res = leave_group(c1, group, [(m2, None), ("stranger", None), ("", "no-instance")])

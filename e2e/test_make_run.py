@@ -27,6 +27,16 @@ PGCLUSTER = REPO / "deploy" / "pgcluster.sh"
 pytestmark = pytest.mark.e2e_timeout(240)
 
 
+def default_signals():
+    """SIGINT and SIGTERM as a terminal gives them to what it starts. A suite
+    started in the background of a non-interactive shell (`make test &`,
+    nohup) has SIGINT ignored, its children inherit that, and bash cannot
+    trap a signal that was ignored when it started: run.sh would never see
+    the Ctrl-C these tests send."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 class Run:
     """One deploy/run.sh in its own process group, as a terminal or a service
     manager starts it; its stdout and stderr go to a log file."""
@@ -45,7 +55,8 @@ class Run:
         env = dict(os.environ, **BROKER_ENV)
         with open(self.logpath, "ab") as log:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                         env=env, cwd=str(REPO), start_new_session=True)
+                                         env=env, cwd=str(REPO), start_new_session=True,
+                                         preexec_fn=default_signals)
 
     def log(self):
         return self.logpath.read_bytes().decode("utf-8", "replace")

@@ -46,6 +46,8 @@ typedef struct pp_ctx {
 } pp_ctx;
 
 static int16_t pp_decode(request *req, const produce_req_partition *in, pp_write *w);
+static bool pp_raw_transactional(kstr records);
+static int16_t pp_validate_records(const request *req, kstr records);
 static bool pp_has_transactional(const pp_ctx *c);
 static void pp_fail_all(request *req, int16_t error_code);
 static void pp_finish(request *req);
@@ -144,12 +146,15 @@ void handle_produce(request *req)
 	pp_ctx *c = arena_alloc(req->arena, sizeof(*c));
 	bool acks_ok = body->acks == 0 || body->acks == 1 || body->acks == -1;
 	int32_t total, *first;
+	bool has_transactional = false;
 	pp_entry *e;
 
 	c->req = req;
 	req->resp = resp;
 	req->no_response = body->acks == 0;
 	e = pp_unique(req, &total, &first);
+	for (int32_t i = 0; i < total; i++)
+		has_transactional = has_transactional || pp_raw_transactional(e[i].in->records);
 	c->writes = ARENA_NEW_ARRAY(req->arena, pp_write, total > 0 ? total : 1);
 
 	/* One answer per topic (the first of its name), its partitions in
@@ -180,12 +185,17 @@ void handle_produce(request *req)
 		out->log_append_time_ms = -1;
 		out->log_start_offset = -1;
 		out->error_message = KSTR_NULL;
-		if (!acks_ok) {
-			out->error_code = KERR_INVALID_REQUIRED_ACKS;
+		/* KafkaApis: a topic not in the metadata (no valid name is),
+		 * then ProduceRequest.validateRecords; ReplicaManager checks
+		 * acks only for the partitions that passed both. */
+		if (!topic_name_valid(e[i].topic)) {
+			out->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 			continue;
 		}
-		if (!topic_name_valid(e[i].topic)) {
-			out->error_code = KERR_INVALID_TOPIC_EXCEPTION;
+		if (!acks_ok) {
+			out->error_code = pp_validate_records(req, e[i].in->records);
+			if (out->error_code == KERR_NONE)
+				out->error_code = KERR_INVALID_REQUIRED_ACKS;
 			continue;
 		}
 		pp_write *w = &c->writes[c->nwrites];
@@ -195,14 +205,16 @@ void handle_produce(request *req)
 		if (out->error_code == KERR_NONE)
 			c->nwrites++;
 	}
-	if (c->nwrites == 0) {
+	/* Transactional batches without a transactional id: the Java broker
+	 * fails the whole request, as authorization of the missing id, before
+	 * it looks at any partition (RequestUtils.hasTransactionalRecords
+	 * reads every partition's batches, whatever their topic). */
+	if (body->transactional_id.len < 0 && has_transactional) {
+		pp_fail_all(req, KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
 		pp_finish(req);
 		return;
 	}
-	/* Transactional batches without a transactional id: the Java broker
-	 * fails the whole request, as authorization of the missing id. */
-	if (body->transactional_id.len < 0 && pp_has_transactional(c)) {
-		pp_fail_all(req, KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+	if (c->nwrites == 0) {
 		pp_finish(req);
 		return;
 	}
@@ -215,6 +227,78 @@ void handle_produce(request *req)
 	}
 	qsort(c->writes, (size_t)c->nwrites, sizeof(pp_write), pp_cmp);
 	pp_submit(c);
+}
+
+/*
+ * The batch headers of a partition's records, as Kafka's batch iterator
+ * walks them: 12 bytes of offset and length, then the batch; a batch that
+ * does not fit ends the walk. Calls fn on each; stops when it returns true.
+ * Returns the number of batches seen, or -1 for a length Kafka's iterator
+ * refuses as corrupt (below a v0 record's overhead, 14 bytes).
+ */
+static int pp_walk_batches(kstr records, bool (*fn)(const uint8_t *batch, int32_t size, void *arg),
+			   void *arg)
+{
+	const uint8_t *p = (const uint8_t *)records.ptr;
+	int64_t left = records.len > 0 ? records.len : 0;
+	int n = 0;
+	while (left >= 12) {
+		int32_t size = (int32_t)be32(p + 8);
+		if (size < 14)
+			return -1;
+		if ((int64_t)size + 12 > left)
+			break;
+		n++;
+		if (fn && fn(p, size + 12, arg))
+			break;
+		p += (int64_t)size + 12;
+		left -= (int64_t)size + 12;
+	}
+	return n;
+}
+
+static bool batch_is_transactional(const uint8_t *b, int32_t size, void *arg)
+{
+	bool *found = arg;
+	/* magic 2 and the attributes after the CRC */
+	if (size >= 23 && b[16] == 2 && (be16(b + 21) & ATTR_TRANSACTIONAL))
+		*found = true;
+	return *found;
+}
+
+static bool pp_raw_transactional(kstr records)
+{
+	bool found = false;
+	pp_walk_batches(records, batch_is_transactional, &found);
+	return found;
+}
+
+static bool first_batch(const uint8_t *b, int32_t size, void *arg)
+{
+	const uint8_t **out = arg;
+	(void)size;
+	*out = b;
+	return true;
+}
+
+/* ProduceRequest.validateRecords (v3+): one batch, magic 2, no zstd
+ * before v7. The other checks of a batch come later, with the append. */
+static int16_t pp_validate_records(const request *req, kstr records)
+{
+	const uint8_t *b = NULL;
+	if (pp_walk_batches(records, NULL, NULL) < 0)
+		return KERR_CORRUPT_MESSAGE;
+	pp_walk_batches(records, first_batch, &b);
+	if (!b)
+		return KERR_INVALID_RECORD;
+	if (b[16] != 2)
+		return KERR_INVALID_RECORD;
+	if ((be16(b + 21) & ATTR_CODEC_MASK) == CODEC_ZSTD &&
+	    req->api_version < 7)
+		return KERR_UNSUPPORTED_COMPRESSION_TYPE;
+	if (pp_walk_batches(records, NULL, NULL) > 1)
+		return KERR_INVALID_RECORD;
+	return KERR_NONE;
 }
 
 /* Validate one partition's records the way the Java broker does for v3+. */

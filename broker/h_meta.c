@@ -44,7 +44,6 @@ static void md_created(void *arg, PGresult **res, int n, const char *err, const 
 static void md_respond(md_ctx *c, const PGresult *rows, int16_t db_error);
 static bool md_all_topics(const request *req);
 static void md_fail_request(request *req, int16_t error_code);
-static bool topic_is_internal(kstr name);
 
 /* Kafka's pattern for client software names and versions (KIP-511):
  * letters, digits, '-' and '.', starting and ending with a letter or digit. */
@@ -151,12 +150,6 @@ static void md_fail_request(request *req, int16_t error_code)
 	request_complete(req);
 }
 
-/* Topic.isInternal: Kafka marks these names internal in every answer. */
-static bool topic_is_internal(kstr name)
-{
-	return kstr_eq(name, "__consumer_offsets") || kstr_eq(name, "__transaction_state") ||
-	       kstr_eq(name, "__share_group_state");
-}
 
 static void md_query(md_ctx *c)
 {

@@ -198,6 +198,16 @@ void handle_produce(request *req)
 				out->error_code = KERR_INVALID_REQUIRED_ACKS;
 			continue;
 		}
+		/* ReplicaManager.appendToLocalLog: only the admin client may
+		 * append to Kafka's internal topics. Kafka looks for the topic
+		 * first (UNKNOWN_TOPIC_OR_PARTITION when it does not exist);
+		 * here the name alone decides (docs/PROTOCOL.md). */
+		if (topic_is_internal(e[i].topic) && !kstr_eq(req->client_id, "__admin_client")) {
+			out->error_code = pp_validate_records(req, e[i].in->records);
+			if (out->error_code == KERR_NONE)
+				out->error_code = KERR_INVALID_TOPIC_EXCEPTION;
+			continue;
+		}
 		pp_write *w = &c->writes[c->nwrites];
 		w->topic = e[i].topic;
 		w->out = out;

@@ -239,74 +239,32 @@ void handle_produce(request *req)
 	pp_submit(c);
 }
 
-/*
- * The batch headers of a partition's records, as Kafka's batch iterator
- * walks them: 12 bytes of offset and length, then the batch; a batch that
- * does not fit ends the walk. Calls fn on each; stops when it returns true.
- * Returns the number of batches seen, or -1 for a length Kafka's iterator
- * refuses as corrupt (below a v0 record's overhead, 14 bytes).
- */
-static int pp_walk_batches(kstr records, bool (*fn)(const uint8_t *batch, int32_t size, void *arg),
-			   void *arg)
-{
-	const uint8_t *p = (const uint8_t *)records.ptr;
-	int64_t left = records.len > 0 ? records.len : 0;
-	int n = 0;
-	while (left >= 12) {
-		int32_t size = (int32_t)be32(p + 8);
-		if (size < 14)
-			return -1;
-		if ((int64_t)size + 12 > left)
-			break;
-		n++;
-		if (fn && fn(p, size + 12, arg))
-			break;
-		p += (int64_t)size + 12;
-		left -= (int64_t)size + 12;
-	}
-	return n;
-}
-
-static bool batch_is_transactional(const uint8_t *b, int32_t size, void *arg)
-{
-	bool *found = arg;
-	/* magic 2 and the attributes after the CRC */
-	if (size >= 23 && b[16] == 2 && (be16(b + 21) & ATTR_TRANSACTIONAL))
-		*found = true;
-	return *found;
-}
-
 static bool pp_raw_transactional(kstr records)
 {
-	bool found = false;
-	pp_walk_batches(records, batch_is_transactional, &found);
-	return found;
-}
-
-static bool first_batch(const uint8_t *b, int32_t size, void *arg)
-{
-	const uint8_t **out = arg;
-	(void)size;
-	*out = b;
-	return true;
+	records_outline o;
+	records_outline_of((const uint8_t *)records.ptr, records.len > 0 ? (size_t)records.len : 0,
+			   &o);
+	return o.any_transactional;
 }
 
 /* ProduceRequest.validateRecords (v3+): one batch, magic 2, no zstd
  * before v7. The other checks of a batch come later, with the append. */
 static int16_t pp_validate_records(const request *req, kstr records)
 {
-	const uint8_t *b = NULL;
-	if (pp_walk_batches(records, NULL, NULL) < 0)
-		return KERR_CORRUPT_MESSAGE;
-	pp_walk_batches(records, first_batch, &b);
-	if (!b)
+	records_outline o;
+	records_outline_of((const uint8_t *)records.ptr, records.len > 0 ? (size_t)records.len : 0,
+			   &o);
+	/* In Kafka's order: a corrupt length stops its iterator where it is
+	 * met, before or after the first batch's checks. */
+	if (o.nbatches == 0)
+		return o.corrupt ? KERR_CORRUPT_MESSAGE : KERR_INVALID_RECORD;
+	if (o.first_magic != 2)
 		return KERR_INVALID_RECORD;
-	if (b[16] != 2)
-		return KERR_INVALID_RECORD;
-	if ((be16(b + 21) & ATTR_CODEC_MASK) == CODEC_ZSTD &&
-	    req->api_version < 7)
+	if ((o.first_attributes & ATTR_CODEC_MASK) == CODEC_ZSTD && req->api_version < 7)
 		return KERR_UNSUPPORTED_COMPRESSION_TYPE;
-	if (pp_walk_batches(records, NULL, NULL) > 1)
+	if (o.corrupt)
+		return KERR_CORRUPT_MESSAGE;
+	if (o.nbatches > 1)
 		return KERR_INVALID_RECORD;
 	return KERR_NONE;
 }

@@ -261,6 +261,7 @@ def test_describe_configs_group(conn):
 # ReplicaManager.appendToLocalLog)
 
 INVALID_RECORD = 87
+CORRUPT_MESSAGE = 2
 INVALID_REQUIRED_ACKS = 21
 TRANSACTIONAL_ID_AUTHORIZATION_FAILED = 53
 RECORD_LIST_TOO_LARGE = 18
@@ -391,13 +392,16 @@ def test_produce_batch_above_segment_bytes(kafka, conn):
 
 @pytest.mark.parametrize("acks", [2, -2])
 def test_produce_bad_acks_after_topic_and_batch_checks(kafka, conn, acks):
-    topic = kafka.create_topic(partitions=3)
+    topic = kafka.create_topic(partitions=4)
+    short_length = kp.Writer().i64(0).i32(5).raw(bytes(5)).getvalue()
     res = produce_req(conn, [(topic, 0, one_batch()), ("not valid", 0, one_batch()),
-                             (topic, 1, b""), (topic, 2, one_batch() + one_batch())],
+                             (topic, 1, b""), (topic, 2, one_batch() + one_batch()),
+                             (topic, 3, short_length)],
                       acks=acks)
     assert sorted(res) == sorted([(topic, 0, INVALID_REQUIRED_ACKS),
                                   ("not valid", 0, UNKNOWN_TOPIC_OR_PARTITION),
-                                  (topic, 1, INVALID_RECORD), (topic, 2, INVALID_RECORD)])
+                                  (topic, 1, INVALID_RECORD), (topic, 2, INVALID_RECORD),
+                                  (topic, 3, CORRUPT_MESSAGE)])
     assert kafka.pg.records(topic) == []
 
 

@@ -39,7 +39,7 @@
 /* Errors.INVALID_REQUEST's message, which Kafka sends when a request fails
  * as a whole. */
 #define INVALID_REQUEST_MESSAGE                                                                    \
-	"This most likely occurs because of a request being malformed by the client library or "  \
+	"This most likely occurs because of a request being malformed by the client library or "   \
 	"the message was sent to an incompatible broker. See the broker logs for more details."
 /* Kafka's controller refuses to create more partitions than this in one
  * request (ReplicationControlManager), so one request cannot make the
@@ -818,14 +818,16 @@ static const char *topic_name_problem(request *req, kstr name)
 	if (kstr_eq(name, ".."))
 		return "Topic name is invalid: '..' is not allowed";
 	if (units > 249)
-		return arena_printf(req->arena,
-				    "Topic name is invalid: the length of '%s' is longer than the max "
-				    "allowed length 249",
-				    shown);
-	return arena_printf(req->arena,
-			    "Topic name is invalid: '%s' contains one or more characters other than "
-			    "ASCII alphanumerics, '.', '_' and '-'",
-			    shown);
+		return arena_printf(
+			req->arena,
+			"Topic name is invalid: the length of '%s' is longer than the max "
+			"allowed length 249",
+			shown);
+	return arena_printf(
+		req->arena,
+		"Topic name is invalid: '%s' contains one or more characters other than "
+		"ASCII alphanumerics, '.', '_' and '-'",
+		shown);
 }
 
 static int8_t config_type_of(config_kind k)
@@ -1007,9 +1009,9 @@ static void dc_topic_done(void *arg, PGresult **res, int n, const char *err, con
 		for (int k = 0; k < rows && found < 0; k++)
 			if (!PQgetisnull(r, k, 0) && strcmp(PQgetvalue(r, k, 0), d->name) == 0)
 				found = k;
-		const char *value = found >= 0 ? (PQgetisnull(r, found, 1) ? NULL
-									    : PQgetvalue(r, found, 1))
-					       : topic_config_default(req->arena, d);
+		const char *value =
+			found >= 0 ? (PQgetisnull(r, found, 1) ? NULL : PQgetvalue(r, found, 1))
+				   : topic_config_default(req->arena, d);
 		dc_add(req, cfg, &nc, d->name, value, found < 0,
 		       found >= 0 ? SOURCE_DYNAMIC_TOPIC : SOURCE_DEFAULT, config_type_of(d->kind),
 		       false);
@@ -1064,21 +1066,24 @@ static void dc_broker(request *req, describe_configs_resp_result *o,
 	}
 	if (asked != g_config.node_id) {
 		dc_fail(o, KERR_INVALID_REQUEST,
-			arena_printf(req->arena, "Unexpected broker id, expected %s%s but received %.*s",
-				     id, logger ? "" : " or empty string,", (int)in->resource_name.len,
+			arena_printf(req->arena,
+				     "Unexpected broker id, expected %s%s but received %.*s", id,
+				     logger ? "" : " or empty string,", (int)in->resource_name.len,
 				     in->resource_name.ptr));
 		return;
 	}
 	if (logger) {
 		/* One logger, the root one, at log4j's name of the level. */
 		static const char *const levels[] = {"ERROR", "WARN", "INFO", "DEBUG"};
-		int lv = g_config.log_level < 0 ? 0 : g_config.log_level > 3 ? 3 : g_config.log_level;
+		int lv = g_config.log_level < 0   ? 0
+			 : g_config.log_level > 3 ? 3
+						  : g_config.log_level;
 		describe_configs_resp_config *cfg =
 			ARENA_NEW_ARRAY(req->arena, describe_configs_resp_config, 1);
 		int nc = 0;
 		if (key_wanted(in, "root"))
-			dc_add(req, cfg, &nc, "root", levels[lv], false, SOURCE_DYNAMIC_BROKER_LOGGER,
-			       0, false);
+			dc_add(req, cfg, &nc, "root", levels[lv], false,
+			       SOURCE_DYNAMIC_BROKER_LOGGER, 0, false);
 		o->configs = karray_of(cfg, nc);
 		return;
 	}
@@ -1144,7 +1149,8 @@ static void dc_group(request *req, describe_configs_resp_result *o,
 		dc_fail(o, KERR_INVALID_REQUEST, "Group name must not be empty");
 		return;
 	}
-	describe_configs_resp_config *cfg = ARENA_NEW_ARRAY(req->arena, describe_configs_resp_config, count);
+	describe_configs_resp_config *cfg =
+		ARENA_NEW_ARRAY(req->arena, describe_configs_resp_config, count);
 	int nc = 0;
 	for (int i = 0; i < count; i++) {
 		if (!key_wanted(in, items[i].name))
@@ -1152,7 +1158,8 @@ static void dc_group(request *req, describe_configs_resp_result *o,
 		dc_add(req, cfg, &nc, items[i].name, items[i].value, true, SOURCE_DEFAULT,
 		       CONFIG_TYPE_INT, false);
 		if (body->include_synonyms)
-			dc_synonym(req, &cfg[nc - 1], items[i].name, items[i].value, SOURCE_DEFAULT);
+			dc_synonym(req, &cfg[nc - 1], items[i].name, items[i].value,
+				   SOURCE_DEFAULT);
 	}
 	o->configs = karray_of(cfg, nc);
 }

@@ -150,7 +150,6 @@ static void md_fail_request(request *req, int16_t error_code)
 	request_complete(req);
 }
 
-
 static void md_query(md_ctx *c)
 {
 	request *req = c->req;

@@ -70,11 +70,11 @@ int records_decode(arena *a, const uint8_t *buf, size_t len, size_t max_bytes,
  * overhead (14) is corrupt.
  */
 typedef struct records_outline {
-	int nbatches;            /* complete batches before the walk ended */
-	bool corrupt;            /* the walk met a length below 14 */
-	int8_t first_magic;      /* -1 without a batch */
+	int nbatches;             /* complete batches before the walk ended */
+	bool corrupt;             /* the walk met a length below 14 */
+	int8_t first_magic;       /* -1 without a batch */
 	int16_t first_attributes; /* -1 without a batch or when it ends before them */
-	bool any_transactional;  /* a magic 2 batch with the transactional bit */
+	bool any_transactional;   /* a magic 2 batch with the transactional bit */
 } records_outline;
 
 void records_outline_of(const uint8_t *buf, size_t len, records_outline *out);

@@ -115,7 +115,8 @@ static void check(const uint8_t *buf, size_t len)
 	/* Any input: the walk stays inside it and agrees with itself. */
 	records_outline_of(buf, len, &o);
 	if (o.nbatches < 0 ||
-	    (o.nbatches == 0 && (o.first_magic != -1 || o.first_attributes != -1 || o.any_transactional)))
+	    (o.nbatches == 0 &&
+	     (o.first_magic != -1 || o.first_attributes != -1 || o.any_transactional)))
 		die("outline of no batch is not empty");
 	rc = records_decode(a, buf, len, FUZZ_MAX_BYTES, &bs, &n);
 	switch (rc) {

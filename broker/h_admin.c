@@ -29,8 +29,18 @@
 #define SOURCE_DYNAMIC_TOPIC 1
 #define SOURCE_STATIC_BROKER 4
 #define SOURCE_DEFAULT 5
+#define SOURCE_DYNAMIC_BROKER_LOGGER 6
 #define RESOURCE_TOPIC 2
 #define RESOURCE_BROKER 4
+#define RESOURCE_BROKER_LOGGER 8
+#define RESOURCE_CLIENT_METRICS 16
+#define RESOURCE_GROUP 32
+#define CONFIG_TYPE_INT 3
+/* Errors.INVALID_REQUEST's message, which Kafka sends when a request fails
+ * as a whole. */
+#define INVALID_REQUEST_MESSAGE                                                                    \
+	"This most likely occurs because of a request being malformed by the client library or "   \
+	"the message was sent to an incompatible broker. See the broker logs for more details."
 /* Kafka's controller refuses to create more partitions than this in one
  * request (ReplicationControlManager), so one request cannot make the
  * database insert millions of partition rows. */
@@ -81,6 +91,8 @@ static void dc_topic_done(void *arg, PGresult **res, int n, const char *err, con
 			  bool retriable);
 static void dc_broker(request *req, describe_configs_resp_result *out,
 		      const describe_configs_req_resource *in);
+static void dc_group(request *req, describe_configs_resp_result *out,
+		     const describe_configs_req_resource *in);
 
 static admin_item *admin_item_new(admin_ctx *c, void *out)
 {
@@ -734,17 +746,88 @@ static void cp_validated(void *arg, PGresult **res, int n, const char *err, cons
 	admin_item_done(it);
 }
 
-/* ---- DescribeConfigs ---- */
+/* ---- DescribeConfigs ----
+ *
+ * As ConfigHelper.describeConfigs answers: a resource type Kafka does not
+ * know fails the whole request; each resource is then answered on its own,
+ * in request order (the same resource twice is answered twice). Null or
+ * empty configuration_keys list every config; unknown keys are left out. */
 
 static bool key_wanted(const describe_configs_req_resource *in, const char *name)
 {
 	const kstr *keys = in->configuration_keys.items;
-	if (in->configuration_keys.count < 0)
+	if (in->configuration_keys.count <= 0)
 		return true;
 	for (int32_t i = 0; i < in->configuration_keys.count; i++)
 		if (kstr_eq(keys[i], name))
 			return true;
 	return false;
+}
+
+static bool resource_type_known(int8_t t)
+{
+	return t == RESOURCE_TOPIC || t == RESOURCE_BROKER || t == RESOURCE_BROKER_LOGGER ||
+	       t == RESOURCE_CLIENT_METRICS || t == RESOURCE_GROUP;
+}
+
+/* Java's Integer.parseInt, which Kafka applies to a broker resource's name:
+ * an optional sign and decimal digits, within int32. */
+static bool java_parse_int(kstr s, int32_t *out)
+{
+	int32_t i = 0;
+	bool neg = false;
+	int64_t v = 0;
+	if (s.len <= 0)
+		return false;
+	if (s.ptr[0] == '-' || s.ptr[0] == '+') {
+		neg = s.ptr[0] == '-';
+		i = 1;
+		if (s.len == 1)
+			return false;
+	}
+	for (; i < s.len; i++) {
+		if (s.ptr[i] < '0' || s.ptr[i] > '9')
+			return false;
+		v = v * 10 + (s.ptr[i] - '0');
+		if (v > (int64_t)INT32_MAX + 1)
+			return false;
+	}
+	if (neg)
+		v = -v;
+	if (v > INT32_MAX || v < INT32_MIN)
+		return false;
+	*out = (int32_t)v;
+	return true;
+}
+
+/* Topic.validate's message for an illegal name (topic_name_valid() false).
+ * Lengths count UTF-16 units, as Java's String.length() does. */
+static const char *topic_name_problem(request *req, kstr name)
+{
+	char *shown = arena_printf(req->arena, "%.*s", (int)name.len, name.ptr);
+	int32_t units = 0;
+	for (int32_t i = 0; i < name.len; i++) {
+		unsigned char ch = (unsigned char)name.ptr[i];
+		if ((ch & 0xC0) != 0x80)
+			units += ch >= 0xF0 ? 2 : 1;
+	}
+	if (name.len == 0)
+		return "Topic name is invalid: the empty string is not allowed";
+	if (kstr_eq(name, "."))
+		return "Topic name is invalid: '.' is not allowed";
+	if (kstr_eq(name, ".."))
+		return "Topic name is invalid: '..' is not allowed";
+	if (units > 249)
+		return arena_printf(
+			req->arena,
+			"Topic name is invalid: the length of '%s' is longer than the max "
+			"allowed length 249",
+			shown);
+	return arena_printf(
+		req->arena,
+		"Topic name is invalid: '%s' contains one or more characters other than "
+		"ASCII alphanumerics, '.', '_' and '-'",
+		shown);
 }
 
 static int8_t config_type_of(config_kind k)
@@ -778,6 +861,59 @@ static void dc_add(request *req, describe_configs_resp_config *c, int *n, const 
 	o->documentation = KSTR_NULL;
 }
 
+/* Append a synonym to a config answered by dc_add. */
+static void dc_synonym(request *req, describe_configs_resp_config *o, const char *name,
+		       const char *value, int8_t source)
+{
+	int32_t n = o->synonyms.count;
+	describe_configs_resp_synonym *s =
+		ARENA_NEW_ARRAY(req->arena, describe_configs_resp_synonym, n + 1);
+	if (n > 0)
+		memcpy(s, o->synonyms.items, (size_t)n * sizeof(*s));
+	s[n].name = kstr_c(arena_printf(req->arena, "%s", name));
+	s[n].value = value ? kstr_c(arena_printf(req->arena, "%s", value)) : KSTR_NULL;
+	s[n].source = source;
+	o->synonyms = karray_of(s, n + 1);
+}
+
+/*
+ * The broker config Kafka lists as a topic config's synonym when it is
+ * not set on the topic (ServerTopicConfigSynonyms, then the broker's
+ * defaults): NULL for retention.ms and segment.ms, whose first broker
+ * names (log.retention.ms, log.roll.ms) have no default, so Kafka lists
+ * none.
+ */
+static const char *broker_synonym(const char *topic_config)
+{
+	static const struct {
+		const char *topic, *broker;
+	} map[] = {
+		{"cleanup.policy", "log.cleanup.policy"},
+		{"compression.type", "compression.type"},
+		{"delete.retention.ms", "log.cleaner.delete.retention.ms"},
+		{"max.message.bytes", "message.max.bytes"},
+		{"message.timestamp.after.max.ms", "log.message.timestamp.after.max.ms"},
+		{"message.timestamp.before.max.ms", "log.message.timestamp.before.max.ms"},
+		{"message.timestamp.type", "log.message.timestamp.type"},
+		{"min.compaction.lag.ms", "log.cleaner.min.compaction.lag.ms"},
+		{"min.insync.replicas", "min.insync.replicas"},
+		{"retention.bytes", "log.retention.bytes"},
+		{"segment.bytes", "log.segment.bytes"},
+		{"unclean.leader.election.enable", "unclean.leader.election.enable"},
+	};
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(map[i].topic, topic_config) == 0)
+			return map[i].broker;
+	return NULL;
+}
+
+static void dc_fail(describe_configs_resp_result *o, int16_t error, const char *message)
+{
+	o->error_code = error;
+	o->error_message = kstr_c(message);
+	o->configs = karray_of(NULL, 0);
+}
+
 void handle_describe_configs(request *req)
 {
 	const describe_configs_req *body = req->body;
@@ -786,28 +922,46 @@ void handle_describe_configs(request *req)
 	const describe_configs_req_resource *in = body->resources.items;
 	int32_t n = body->resources.count;
 	describe_configs_resp_result *out = ARENA_NEW_ARRAY(req->arena, describe_configs_resp_result, n);
+	bool types_known = true;
 
 	c->req = req;
 	c->pending = 1;
 	req->resp = resp;
 	resp->results = karray_of(out, n);
+	for (int32_t i = 0; i < n; i++)
+		types_known = types_known && resource_type_known(in[i].resource_type);
 	for (int32_t i = 0; i < n; i++) {
 		describe_configs_resp_result *o = &out[i];
 		o->resource_type = in[i].resource_type;
 		o->resource_name = in[i].resource_name;
 		o->error_message = KSTR_NULL;
 		o->configs = karray_of(NULL, 0);
-		if (in[i].resource_type == RESOURCE_BROKER) {
+		/* Kafka throws while sorting resources for authorization: the
+		 * request's error answer, every resource INVALID_REQUEST. */
+		if (!types_known) {
+			dc_fail(o, KERR_INVALID_REQUEST, INVALID_REQUEST_MESSAGE);
+			continue;
+		}
+		if (in[i].resource_type == RESOURCE_BROKER ||
+		    in[i].resource_type == RESOURCE_BROKER_LOGGER) {
 			dc_broker(req, o, &in[i]);
 			continue;
 		}
-		if (in[i].resource_type != RESOURCE_TOPIC) {
-			o->error_code = KERR_INVALID_REQUEST;
-			o->error_message = kstr_c("only topic and broker resources are supported");
+		if (in[i].resource_type == RESOURCE_CLIENT_METRICS) {
+			/* No subscriptions exist: an empty list, as Kafka answers
+			 * for a name it has no configs for. */
+			if (in[i].resource_name.len <= 0)
+				dc_fail(o, KERR_INVALID_REQUEST,
+					"Client metrics subscription name must not be empty");
+			continue;
+		}
+		if (in[i].resource_type == RESOURCE_GROUP) {
+			dc_group(req, o, &in[i]);
 			continue;
 		}
 		if (!topic_name_valid(in[i].resource_name)) {
-			o->error_code = KERR_INVALID_TOPIC_EXCEPTION;
+			dc_fail(o, KERR_INVALID_TOPIC_EXCEPTION,
+				topic_name_problem(req, in[i].resource_name));
 			continue;
 		}
 		admin_item *it = admin_item_new(c, o);
@@ -841,7 +995,6 @@ static void dc_topic_done(void *arg, PGresult **res, int n, const char *err, con
 	int rows = PQntuples(r);
 	if (rows == 0) {
 		o->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
-		o->error_message = kstr_c("unknown topic");
 		admin_item_done(it);
 		return;
 	}
@@ -856,34 +1009,82 @@ static void dc_topic_done(void *arg, PGresult **res, int n, const char *err, con
 		for (int k = 0; k < rows && found < 0; k++)
 			if (!PQgetisnull(r, k, 0) && strcmp(PQgetvalue(r, k, 0), d->name) == 0)
 				found = k;
+		const char *value =
+			found >= 0 ? (PQgetisnull(r, found, 1) ? NULL : PQgetvalue(r, found, 1))
+				   : topic_config_default(req->arena, d);
+		dc_add(req, cfg, &nc, d->name, value, found < 0,
+		       found >= 0 ? SOURCE_DYNAMIC_TOPIC : SOURCE_DEFAULT, config_type_of(d->kind),
+		       false);
+		/* The topic's own setting first, then the broker default it
+		 * would otherwise take. */
+		if (!body->include_synonyms)
+			continue;
 		if (found >= 0)
-			dc_add(req, cfg, &nc, d->name,
-			       PQgetisnull(r, found, 1) ? NULL : PQgetvalue(r, found, 1), false,
-			       SOURCE_DYNAMIC_TOPIC, config_type_of(d->kind), false);
-		else
-			dc_add(req, cfg, &nc, d->name, topic_config_default(req->arena, d), true,
-			       SOURCE_DEFAULT, config_type_of(d->kind), false);
+			dc_synonym(req, &cfg[nc - 1], d->name, value, SOURCE_DYNAMIC_TOPIC);
+		if (broker_synonym(d->name))
+			dc_synonym(req, &cfg[nc - 1], broker_synonym(d->name),
+				   topic_config_default(req->arena, d), SOURCE_DEFAULT);
 	}
 	/* Settings stored by hand that the broker does not know about. */
 	for (int k = 0; k < rows; k++) {
 		if (PQgetisnull(r, k, 0) || topic_config_lookup(pgtext_str(r, k, 0)) ||
 		    !key_wanted(in, PQgetvalue(r, k, 0)))
 			continue;
-		dc_add(req, cfg, &nc, PQgetvalue(r, k, 0),
-		       PQgetisnull(r, k, 1) ? NULL : PQgetvalue(r, k, 1), false, SOURCE_DYNAMIC_TOPIC,
-		       2, false);
+		const char *value = PQgetisnull(r, k, 1) ? NULL : PQgetvalue(r, k, 1);
+		dc_add(req, cfg, &nc, PQgetvalue(r, k, 0), value, false, SOURCE_DYNAMIC_TOPIC, 0,
+		       false);
+		if (body->include_synonyms)
+			dc_synonym(req, &cfg[nc - 1], PQgetvalue(r, k, 0), value,
+				   SOURCE_DYNAMIC_TOPIC);
 	}
 	o->configs = karray_of(cfg, nc);
 	admin_item_done(it);
 }
 
+/*
+ * A broker or broker-logger resource. An empty broker name asks for the
+ * cluster-wide dynamic defaults, which pg_kafka has none of; any other
+ * name must be this broker's id as Java parses an int.
+ */
 static void dc_broker(request *req, describe_configs_resp_result *o,
 		      const describe_configs_req_resource *in)
 {
+	const describe_configs_req *body = req->body;
 	char *id = arena_printf(req->arena, "%" PRId32, g_config.node_id);
-	if (in->resource_name.len > 0 && !kstr_eq(in->resource_name, id)) {
-		o->error_code = KERR_INVALID_REQUEST;
-		o->error_message = kstr_c(arena_printf(req->arena, "this is broker %s", id));
+	bool logger = in->resource_type == RESOURCE_BROKER_LOGGER;
+	int32_t asked;
+	if (in->resource_name.len <= 0) {
+		if (logger)
+			dc_fail(o, KERR_INVALID_REQUEST, "Broker id must not be empty");
+		return;
+	}
+	if (!java_parse_int(in->resource_name, &asked)) {
+		dc_fail(o, KERR_INVALID_REQUEST,
+			arena_printf(req->arena, "Broker id must be an integer, but it is: %.*s",
+				     (int)in->resource_name.len, in->resource_name.ptr));
+		return;
+	}
+	if (asked != g_config.node_id) {
+		dc_fail(o, KERR_INVALID_REQUEST,
+			arena_printf(req->arena,
+				     "Unexpected broker id, expected %s%s but received %.*s", id,
+				     logger ? "" : " or empty string,", (int)in->resource_name.len,
+				     in->resource_name.ptr));
+		return;
+	}
+	if (logger) {
+		/* One logger, the root one, at log4j's name of the level. */
+		static const char *const levels[] = {"ERROR", "WARN", "INFO", "DEBUG"};
+		int lv = g_config.log_level < 0   ? 0
+			 : g_config.log_level > 3 ? 3
+						  : g_config.log_level;
+		describe_configs_resp_config *cfg =
+			ARENA_NEW_ARRAY(req->arena, describe_configs_resp_config, 1);
+		int nc = 0;
+		if (key_wanted(in, "root"))
+			dc_add(req, cfg, &nc, "root", levels[lv], false,
+			       SOURCE_DYNAMIC_BROKER_LOGGER, 0, false);
+		o->configs = karray_of(cfg, nc);
 		return;
 	}
 	char *listener = arena_printf(req->arena, "PLAINTEXT://%s:%d", g_config.listen_host,
@@ -912,9 +1113,53 @@ static void dc_broker(request *req, describe_configs_resp_result *o,
 	int count = (int)(sizeof(items) / sizeof(items[0]));
 	describe_configs_resp_config *cfg = ARENA_NEW_ARRAY(req->arena, describe_configs_resp_config, count);
 	int nc = 0;
-	for (int i = 0; i < count; i++)
-		if (key_wanted(in, items[i].name))
-			dc_add(req, cfg, &nc, items[i].name, items[i].value, false,
-			       SOURCE_STATIC_BROKER, items[i].type, true);
+	for (int i = 0; i < count; i++) {
+		if (!key_wanted(in, items[i].name))
+			continue;
+		dc_add(req, cfg, &nc, items[i].name, items[i].value, false, SOURCE_STATIC_BROKER,
+		       items[i].type, true);
+		if (body->include_synonyms)
+			dc_synonym(req, &cfg[nc - 1], items[i].name, items[i].value,
+				   SOURCE_STATIC_BROKER);
+	}
+	o->configs = karray_of(cfg, nc);
+}
+
+/*
+ * A group resource: GroupConfig's configs at the broker's defaults (no
+ * group has its own), listed for any group name as Kafka does. pg_kafka
+ * serves classic groups only; these govern the consumer and share
+ * protocols.
+ */
+static void dc_group(request *req, describe_configs_resp_result *o,
+		     const describe_configs_req_resource *in)
+{
+	static const struct {
+		const char *name, *value;
+	} items[] = {
+		{"consumer.heartbeat.interval.ms", "5000"},
+		{"consumer.session.timeout.ms", "45000"},
+		{"share.heartbeat.interval.ms", "5000"},
+		{"share.record.lock.duration.ms", "30000"},
+		{"share.session.timeout.ms", "45000"},
+	};
+	const describe_configs_req *body = req->body;
+	int count = (int)(sizeof(items) / sizeof(items[0]));
+	if (in->resource_name.len <= 0) {
+		dc_fail(o, KERR_INVALID_REQUEST, "Group name must not be empty");
+		return;
+	}
+	describe_configs_resp_config *cfg =
+		ARENA_NEW_ARRAY(req->arena, describe_configs_resp_config, count);
+	int nc = 0;
+	for (int i = 0; i < count; i++) {
+		if (!key_wanted(in, items[i].name))
+			continue;
+		dc_add(req, cfg, &nc, items[i].name, items[i].value, true, SOURCE_DEFAULT,
+		       CONFIG_TYPE_INT, false);
+		if (body->include_synonyms)
+			dc_synonym(req, &cfg[nc - 1], items[i].name, items[i].value,
+				   SOURCE_DEFAULT);
+	}
 	o->configs = karray_of(cfg, nc);
 }

@@ -21,7 +21,7 @@
 
 typedef struct md_ctx {
 	request *req;
-	bool by_id;        /* some requested topics are given by id only */
+	bool by_id;        /* v12 with a topic id: topics are looked up by id only */
 	bool created;      /* auto-creation ran; this is the second look */
 	int pending;       /* auto-create jobs still running */
 } md_ctx;
@@ -43,6 +43,7 @@ static void md_created(void *arg, PGresult **res, int n, const char *err, const 
 		       bool retriable);
 static void md_respond(md_ctx *c, const PGresult *rows, int16_t db_error);
 static bool md_all_topics(const request *req);
+static void md_fail_request(request *req, int16_t error_code);
 
 /* Kafka's pattern for client software names and versions (KIP-511):
  * letters, digits, '-' and '.', starting and ending with a letter or digit. */
@@ -105,11 +106,48 @@ void handle_metadata(request *req)
 		md_respond(c, NULL, KERR_NONE);
 		return;
 	}
+	/* KafkaApis: before v12 every topic is named and none has an id,
+	 * else the whole request fails. From v12, once any topic has an id,
+	 * topics are looked up by their ids and names are not read (a topic
+	 * named without an id is not answered). */
 	const metadata_req_topic *t = body->topics.items;
-	for (int32_t i = 0; i < body->topics.count; i++)
-		if (t[i].name.len < 0)
+	for (int32_t i = 0; i < body->topics.count; i++) {
+		bool has_id = !uuid_is_zero(&t[i].topic_id);
+		if (req->api_version < 12 && (t[i].name.len < 0 || has_id)) {
+			md_fail_request(req, KERR_INVALID_REQUEST);
+			return;
+		}
+		if (has_id)
 			c->by_id = true;
+	}
 	md_query(c);
+}
+
+/* MetadataRequest.getErrorResponse: each requested topic with the error,
+ * a null name as "", and nothing else (no brokers, no cluster id). */
+static void md_fail_request(request *req, int16_t error_code)
+{
+	const metadata_req *body = req->body;
+	metadata_resp *resp = arena_alloc(req->arena, sizeof(*resp));
+	const metadata_req_topic *t = body->topics.items;
+	int32_t n = body->topics.count > 0 ? body->topics.count : 0;
+	metadata_resp_topic *topics = ARENA_NEW_ARRAY(req->arena, metadata_resp_topic, n + 1);
+
+	resp->brokers = karray_of(NULL, 0);
+	resp->cluster_id = KSTR_NULL;
+	resp->controller_id = -1;
+	resp->cluster_authorized_operations = INT32_MIN;
+	for (int32_t i = 0; i < n; i++) {
+		topics[i].error_code = error_code;
+		topics[i].name = t[i].name.len < 0 ? kstr_c("") : t[i].name;
+		topics[i].topic_id = t[i].topic_id;
+		topics[i].is_internal = false;
+		topics[i].partitions = karray_of(NULL, 0);
+		topics[i].topic_authorized_operations = INT32_MIN;
+	}
+	resp->topics = karray_of(topics, n);
+	req->resp = resp;
+	request_complete(req);
 }
 
 static void md_query(md_ctx *c)
@@ -159,7 +197,7 @@ static void md_rows(void *arg, PGresult **res, int n, const char *err, const cha
 		return;
 	}
 	bool may_create = g_config.auto_create_topics && !c->created && !md_all_topics(req) &&
-			  (req->api_version < 4 || body->allow_auto_topic_creation);
+			  !c->by_id && (req->api_version < 4 || body->allow_auto_topic_creation);
 	if (may_create) {
 		const metadata_req_topic *t = body->topics.items;
 		for (int32_t i = 0; i < body->topics.count; i++) {
@@ -210,6 +248,7 @@ static void md_fill_topic(request *req, metadata_resp_topic *out, const PGresult
 	self[0] = g_config.node_id;
 	out->error_code = KERR_NONE;
 	out->name = kstr_c(arena_cstr(req->arena, pgtext_str(rows, r, 0)));
+	out->is_internal = topic_is_internal(out->name);
 	uuid_parse(PQgetvalue(rows, r, 1), &out->topic_id);
 	out->topic_authorized_operations =
 		body->include_topic_authorized_operations ? TOPIC_ALL_OPERATIONS : INT32_MIN;
@@ -259,36 +298,36 @@ static void md_respond(md_ctx *c, const PGresult *rows, int16_t db_error)
 		int32_t *last = ARENA_NEW_ARRAY(req->arena, int32_t, n + 1);
 		/* Kafka answers each topic once, however often it is named. */
 		for (int32_t i = 0; i < n; i++) {
-			kinds[i] = t[i].name.len < 0;
-			keys[i] = t[i].name.len >= 0
-					  ? t[i].name
-					  : kstr_c(uuid_format(req->arena, &t[i].topic_id));
+			kinds[i] = c->by_id || t[i].name.len < 0;
+			keys[i] = !kinds[i] ? t[i].name
+					    : kstr_c(uuid_format(req->arena, &t[i].topic_id));
 		}
 		tp_dup_find(req->arena, keys, kinds, n, first, last);
 		topics = ARENA_NEW_ARRAY(req->arena, metadata_resp_topic, n);
 		for (int32_t i = 0; i < n; i++) {
-			if (first[i] != i)
+			if (first[i] != i || (c->by_id && uuid_is_zero(&t[i].topic_id)))
 				continue;
 			metadata_resp_topic *out = &topics[ntopics++];
 			int found = -1;
 			for (int r = 0; rows && r < PQntuples(rows) && found < 0; r++) {
 				kuuid id;
-				if (t[i].name.len >= 0 ? kstr_eqk(pgtext_str(rows, r, 0), t[i].name)
-						       : (uuid_parse(PQgetvalue(rows, r, 1), &id) &&
-							  memcmp(id.b, t[i].topic_id.b, 16) == 0))
+				if (!kinds[i] ? kstr_eqk(pgtext_str(rows, r, 0), t[i].name)
+					      : (uuid_parse(PQgetvalue(rows, r, 1), &id) &&
+						 memcmp(id.b, t[i].topic_id.b, 16) == 0))
 					found = r;
 			}
 			if (found >= 0) {
 				md_fill_topic(req, out, rows, found);
 				continue;
 			}
-			out->name = t[i].name;
+			out->name = kinds[i] ? KSTR_NULL : t[i].name;
+			out->is_internal = !kinds[i] && topic_is_internal(t[i].name);
 			out->topic_id = t[i].topic_id;
 			out->partitions = karray_of(NULL, 0);
 			out->topic_authorized_operations = INT32_MIN;
 			if (db_error)
 				out->error_code = db_error;
-			else if (t[i].name.len < 0)
+			else if (kinds[i])
 				out->error_code = KERR_UNKNOWN_TOPIC_ID;
 			else if (!topic_name_valid(t[i].name))
 				out->error_code = KERR_INVALID_TOPIC_EXCEPTION;

@@ -48,6 +48,8 @@ typedef struct pp_ctx {
 } pp_ctx;
 
 static int16_t pp_decode(request *req, const produce_req_partition *in, pp_write *w);
+static bool pp_raw_transactional(kstr records);
+static int16_t pp_validate_records(const request *req, kstr records);
 static bool pp_has_transactional(const pp_ctx *c);
 static void pp_fail_all(request *req, int16_t error_code);
 static void pp_finish(request *req);
@@ -149,12 +151,15 @@ void handle_produce(request *req)
 	pp_ctx *c = arena_alloc(req->arena, sizeof(*c));
 	bool acks_ok = body->acks == 0 || body->acks == 1 || body->acks == -1;
 	int32_t total, *first;
+	bool has_transactional = false;
 	pp_entry *e;
 
 	c->req = req;
 	req->resp = resp;
 	req->no_response = body->acks == 0;
 	e = pp_unique(req, &total, &first);
+	for (int32_t i = 0; i < total; i++)
+		has_transactional = has_transactional || pp_raw_transactional(e[i].in->records);
 	c->writes = ARENA_NEW_ARRAY(req->arena, pp_write, total > 0 ? total : 1);
 
 	/* One answer per topic (the first of its name), its partitions in
@@ -185,12 +190,27 @@ void handle_produce(request *req)
 		out->log_append_time_ms = -1;
 		out->log_start_offset = -1;
 		out->error_message = KSTR_NULL;
-		if (!acks_ok) {
-			out->error_code = KERR_INVALID_REQUIRED_ACKS;
+		/* KafkaApis: a topic not in the metadata (no valid name is),
+		 * then ProduceRequest.validateRecords; ReplicaManager checks
+		 * acks only for the partitions that passed both. */
+		if (!topic_name_valid(e[i].topic)) {
+			out->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 			continue;
 		}
-		if (!topic_name_valid(e[i].topic)) {
-			out->error_code = KERR_INVALID_TOPIC_EXCEPTION;
+		if (!acks_ok) {
+			out->error_code = pp_validate_records(req, e[i].in->records);
+			if (out->error_code == KERR_NONE)
+				out->error_code = KERR_INVALID_REQUIRED_ACKS;
+			continue;
+		}
+		/* ReplicaManager.appendToLocalLog: only the admin client may
+		 * append to Kafka's internal topics. Kafka looks for the topic
+		 * first (UNKNOWN_TOPIC_OR_PARTITION when it does not exist);
+		 * here the name alone decides (docs/PROTOCOL.md). */
+		if (topic_is_internal(e[i].topic) && !kstr_eq(req->client_id, "__admin_client")) {
+			out->error_code = pp_validate_records(req, e[i].in->records);
+			if (out->error_code == KERR_NONE)
+				out->error_code = KERR_INVALID_TOPIC_EXCEPTION;
 			continue;
 		}
 		pp_write *w = &c->writes[c->nwrites];
@@ -200,14 +220,16 @@ void handle_produce(request *req)
 		if (out->error_code == KERR_NONE)
 			c->nwrites++;
 	}
-	if (c->nwrites == 0) {
+	/* Transactional batches without a transactional id: the Java broker
+	 * fails the whole request, as authorization of the missing id, before
+	 * it looks at any partition (RequestUtils.hasTransactionalRecords
+	 * reads every partition's batches, whatever their topic). */
+	if (body->transactional_id.len < 0 && has_transactional) {
+		pp_fail_all(req, KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
 		pp_finish(req);
 		return;
 	}
-	/* Transactional batches without a transactional id: the Java broker
-	 * fails the whole request, as authorization of the missing id. */
-	if (body->transactional_id.len < 0 && pp_has_transactional(c)) {
-		pp_fail_all(req, KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+	if (c->nwrites == 0) {
 		pp_finish(req);
 		return;
 	}
@@ -220,6 +242,36 @@ void handle_produce(request *req)
 	}
 	qsort(c->writes, (size_t)c->nwrites, sizeof(pp_write), pp_cmp);
 	pp_submit(c);
+}
+
+static bool pp_raw_transactional(kstr records)
+{
+	records_outline o;
+	records_outline_of((const uint8_t *)records.ptr, records.len > 0 ? (size_t)records.len : 0,
+			   &o);
+	return o.any_transactional;
+}
+
+/* ProduceRequest.validateRecords (v3+): one batch, magic 2, no zstd
+ * before v7. The other checks of a batch come later, with the append. */
+static int16_t pp_validate_records(const request *req, kstr records)
+{
+	records_outline o;
+	records_outline_of((const uint8_t *)records.ptr, records.len > 0 ? (size_t)records.len : 0,
+			   &o);
+	/* In Kafka's order: a corrupt length stops its iterator where it is
+	 * met, before or after the first batch's checks. */
+	if (o.nbatches == 0)
+		return o.corrupt ? KERR_CORRUPT_MESSAGE : KERR_INVALID_RECORD;
+	if (o.first_magic != 2)
+		return KERR_INVALID_RECORD;
+	if ((o.first_attributes & ATTR_CODEC_MASK) == CODEC_ZSTD && req->api_version < 7)
+		return KERR_UNSUPPORTED_COMPRESSION_TYPE;
+	if (o.corrupt)
+		return KERR_CORRUPT_MESSAGE;
+	if (o.nbatches > 1)
+		return KERR_INVALID_RECORD;
+	return KERR_NONE;
 }
 
 /* Validate one partition's records the way the Java broker does for v3+. */

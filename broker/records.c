@@ -364,3 +364,30 @@ int records_encode_batch(kwriter *w, const record_batch *hdr, const record *recs
 		      crc32c(0, w->buf + start + OFF_ATTRIBUTES, total - OFF_ATTRIBUTES));
 	return 0;
 }
+
+void records_outline_of(const uint8_t *buf, size_t len, records_outline *out)
+{
+	size_t pos = 0;
+
+	*out = (records_outline){0, false, -1, -1, false};
+	while (len - pos >= 12) {
+		int32_t size = (int32_t)be32(buf + pos + 8);
+		if (size < 14) {
+			out->corrupt = true;
+			return;
+		}
+		if ((size_t)size > len - pos - 12)
+			return;
+		/* 12 + size >= 26 bytes: the magic (16) and attributes (21)
+		 * are inside the batch. */
+		int8_t magic = (int8_t)buf[pos + 16];
+		int16_t attributes = (int16_t)be16(buf + pos + 21);
+		if (out->nbatches++ == 0) {
+			out->first_magic = magic;
+			out->first_attributes = attributes;
+		}
+		if (magic == 2 && (attributes & ATTR_TRANSACTIONAL))
+			out->any_transactional = true;
+		pos += 12 + (size_t)size;
+	}
+}

@@ -62,6 +62,24 @@ int records_decode(arena *a, const uint8_t *buf, size_t len, size_t max_bytes,
 		   record_batch **batches, int *nbatches);
 
 /*
+ * What Kafka's broker sees of a produce partition's records before it
+ * decodes them (ProduceRequest.validateRecords,
+ * RequestUtils.hasTransactionalRecords): the batch headers as its batch
+ * iterator walks them -- 12 bytes of offset and length, then the batch; a
+ * batch that does not fit ends the walk, and a length below a v0 record's
+ * overhead (14) is corrupt.
+ */
+typedef struct records_outline {
+	int nbatches;             /* complete batches before the walk ended */
+	bool corrupt;             /* the walk met a length below 14 */
+	int8_t first_magic;       /* -1 without a batch */
+	int16_t first_attributes; /* -1 without a batch or when it ends before them */
+	bool any_transactional;   /* a magic 2 batch with the transactional bit */
+} records_outline;
+
+void records_outline_of(const uint8_t *buf, size_t len, records_outline *out);
+
+/*
  * Append one complete RecordBatch (header, CRC, records, compressed with codec)
  * to w. hdr supplies base_offset, timestamps, attributes (timestamp type and
  * flags; the codec bits are set from codec), producer fields. Record

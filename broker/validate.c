@@ -22,6 +22,12 @@ bool topic_name_valid(kstr name)
 	return true;
 }
 
+bool topic_is_internal(kstr name)
+{
+	return kstr_eq(name, "__consumer_offsets") || kstr_eq(name, "__transaction_state") ||
+	       kstr_eq(name, "__share_group_state");
+}
+
 bool pgtext_valid(kstr s)
 {
 	const uint8_t *p = (const uint8_t *)s.ptr;

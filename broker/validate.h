@@ -18,6 +18,9 @@
 /* Kafka's legal topic names: 1..249 of [a-zA-Z0-9._-], not "." or "..". */
 bool topic_name_valid(kstr name);
 
+/* Topic.isInternal: the names Kafka keeps for its own topics. */
+bool topic_is_internal(kstr name);
+
 /* True if s (not null) can be PostgreSQL text in a UTF-8 database:
  * well-formed UTF-8 (no overlong forms, surrogates or code points past
  * U+10FFFF) without NUL bytes. */

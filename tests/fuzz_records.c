@@ -88,16 +88,40 @@ static void compare_batches(const record_batch *a, const record_batch *b)
 	}
 }
 
+/* The outline of records that decode: the same batches, none corrupt. */
+static void check_outline(const uint8_t *buf, size_t len, const record_batch *bs, int n)
+{
+	records_outline o;
+	bool transactional = false;
+
+	records_outline_of(buf, len, &o);
+	for (int i = 0; i < n; i++)
+		if (bs[i].attributes & ATTR_TRANSACTIONAL)
+			transactional = true;
+	if (o.corrupt || o.nbatches != n || o.any_transactional != transactional)
+		die("outline disagrees with decoded batches");
+	if (n > 0 && (o.first_magic != 2 || o.first_attributes != bs[0].attributes))
+		die("outline's first batch differs from the decoded one");
+}
+
 static void check(const uint8_t *buf, size_t len)
 {
 	arena *a = arena_new(), *a2;
 	record_batch *bs, *bs2;
 	int n, n2, i, rc;
 	kwriter w;
+	records_outline o;
 
+	/* Any input: the walk stays inside it and agrees with itself. */
+	records_outline_of(buf, len, &o);
+	if (o.nbatches < 0 ||
+	    (o.nbatches == 0 &&
+	     (o.first_magic != -1 || o.first_attributes != -1 || o.any_transactional)))
+		die("outline of no batch is not empty");
 	rc = records_decode(a, buf, len, FUZZ_MAX_BYTES, &bs, &n);
 	switch (rc) {
 	case 0:
+		check_outline(buf, len, bs, n);
 		break;
 	case KERR_CORRUPT_MESSAGE:
 	case KERR_INVALID_RECORD:

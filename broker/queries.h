@@ -51,6 +51,7 @@ typedef enum query_id {
 				   * topics[], partitions[]; one row per input */
 	Q_LIST_TXNS,              /* (states[] or NULL, pids[] or NULL, duration ms)
 				   * -> txn_id, pid, state */
+	Q_PARTITIONS_EXIST,       /* (topics[], partitions[]) -> exists, per input */
 	Q_QUERY_COUNT
 } query_id;
 

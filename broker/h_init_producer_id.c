@@ -3,8 +3,10 @@
  * (docs/IDEMPOTENCE.md, docs/TRANSACTIONS.md).
  *
  * Without a transactional id the producer gets a new id at epoch 0 from
- * kafka.init_producer_id(); from v3 a producer that already has an id and
- * epoch (KIP-360) gets the next epoch of that id instead.
+ * kafka.init_producer_id(), whatever id and epoch it sends (v3+), as the
+ * Java coordinator answers: an idempotent producer recovering from an
+ * error (KIP-360) bumps its epoch itself, and asks for a new id only when
+ * it needs one.
  *
  * With a transactional id, kafka.init_producer_id_txn() is the transaction
  * coordinator's InitProducerId: it checks the timeout against
@@ -55,12 +57,14 @@ void handle_init_producer_id(request *req)
 		params_str(p, req->arena, txn_id);
 		params_int(p, req->arena, body->transaction_timeout_ms);
 	}
-	params_int(p, req->arena, body->producer_id < 0 ? -1 : body->producer_id);
-	params_int(p, req->arena, body->producer_epoch < 0 ? -1 : body->producer_epoch);
 	if (txn_id.len > 0) {
+		params_int(p, req->arena, body->producer_id < 0 ? -1 : body->producer_id);
+		params_int(p, req->arena, body->producer_epoch < 0 ? -1 : body->producer_epoch);
 		params_int(p, req->arena, g_config.transaction_max_timeout_ms);
 		*st = params_stmt(Q_INIT_PRODUCER_ID_TXN, p, 0);
 	} else {
+		params_int(p, req->arena, -1);
+		params_int(p, req->arena, -1);
 		*st = params_stmt(Q_INIT_PRODUCER_ID, p, 0);
 	}
 	db_submit(req->db, st, 1, ip_done, req);

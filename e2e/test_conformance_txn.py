@@ -183,6 +183,23 @@ def test_init_producer_id_transaction_timeout(conn, timeout):
     assert init_producer_id(conn, txn_id, timeout_ms=900000)[0] == 0
 
 
+def test_init_producer_id_transactional_id_not_text(conn):
+    # Kafka would keep any id; one PostgreSQL cannot store is refused.
+    for txn_id in (NOT_TEXT, b"tx\x00id"):
+        assert init_producer_id(conn, txn_id) == (INVALID_REQUEST, -1, -1)
+
+
+@pytest.mark.parametrize("version", [3, 4])
+def test_init_producer_id_idempotent_ignores_given_producer(conn, version):
+    # Without a transactional id the coordinator hands out a new id at
+    # epoch 0 whatever id, epoch and timeout are sent.
+    _, known, _ = init_producer_id(conn)
+    for pid, epoch in [(known, 0), (known, 0), (987654321, 4)]:
+        err, new, new_epoch = init_producer_id(conn, None, timeout_ms=-1, producer_id=pid,
+                                               epoch=epoch, version=version)
+        assert (err, new_epoch) == (0, 0) and new not in (-1, known, pid)
+
+
 def test_init_producer_id_other_producer_or_epoch_is_fenced(conn):
     txn_id, pid, epoch = new_txn(conn)
     assert init_producer_id(conn, txn_id, producer_id=pid + 1, epoch=epoch) == \
@@ -370,6 +387,25 @@ def test_txn_offset_commit_producer_checks(kafka, conn, version, fenced):
         {(topic, 0): fenced}
     assert txn_offset_commit(conn, "", group, pid, epoch, parts, version) == \
         {(topic, 0): INVALID_REQUEST}
+
+
+def test_txn_offset_commit_unknown_partition_checked_first(kafka, conn):
+    # KafkaApis answers the partitions that do not exist and sends the
+    # others on; they get the coordinator's answer.
+    topic = kafka.create_topic(partitions=1)
+    txn_id, pid, epoch = new_txn(conn)
+    group = unique("g")
+    parts = [(topic, [(0, 5), (9, 5)]), ("no-such-" + topic, [(0, 5)])]
+    missing = {(topic, 9): UNKNOWN_TOPIC_OR_PARTITION,
+               ("no-such-" + topic, 0): UNKNOWN_TOPIC_OR_PARTITION}
+    for tid, grp, error in [(unique("none"), group, INVALID_PRODUCER_ID_MAPPING),
+                            (txn_id, "", INVALID_GROUP_ID),
+                            (txn_id, group, INVALID_TXN_STATE)]:
+        assert txn_offset_commit(conn, tid, grp, pid, epoch, parts) == \
+            {**missing, (topic, 0): error}
+    assert add_offsets(conn, txn_id, pid, epoch, group) == 0
+    assert txn_offset_commit(conn, txn_id, group, pid, epoch, parts) == \
+        {**missing, (topic, 0): 0}
 
 
 def test_txn_offset_commit_empty_group_id_checked_first(kafka, conn):

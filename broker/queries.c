@@ -340,4 +340,10 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 				" LEFT JOIN kafka.partitions q ON q.topic = i.t AND q.partition = i.p"
 				" ORDER BY i.n",
 				2},
+	/* Read without a lock before InitProducerId: the answer only decides
+	 * whether the producer is told to retry (h_init_producer_id.c). */
+	[Q_TXN_ONGOING] = {"pgk_txn_ongoing",
+			   "SELECT EXISTS (SELECT 1 FROM kafka.transactions"
+			   " WHERE transactional_id = $1::text AND state = 'Ongoing')",
+			   1},
 };

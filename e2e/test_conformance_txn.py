@@ -27,6 +27,7 @@ INVALID_PRODUCER_EPOCH = 47
 INVALID_TXN_STATE = 48
 INVALID_PRODUCER_ID_MAPPING = 49
 INVALID_TRANSACTION_TIMEOUT = 50
+CONCURRENT_TRANSACTIONS = 51
 OPERATION_NOT_ATTEMPTED = 55
 INVALID_GROUP_ID = 24
 PRODUCER_FENCED = 90
@@ -219,16 +220,24 @@ def test_init_producer_id_new_transactional_id_with_producer_id(conn):
     assert (err, epoch) == (0, 0) and pid not in (-1, 123456789)
 
 
-def test_init_producer_id_ongoing_transaction_is_aborted(kafka, conn):
+@pytest.mark.parametrize("with_partition", [True, False])
+def test_init_producer_id_ongoing_transaction_is_aborted(kafka, conn, with_partition):
     # Kafka fences the epoch, aborts and answers CONCURRENT_TRANSACTIONS;
-    # the client's retry bumps the epoch again. pg_kafka aborts and bumps
-    # in one step and answers with the new epoch (differs, see PROTOCOL.md).
+    # the client's retry bumps the epoch again.
     topic = kafka.create_topic(partitions=1)
     txn_id, pid, epoch = new_txn(conn)
-    assert add_partitions(conn, txn_id, pid, epoch, [(topic, [0])]) == {(topic, 0): 0}
-    assert init_producer_id(conn, txn_id) == (0, pid, epoch + 1)
+    if with_partition:
+        assert add_partitions(conn, txn_id, pid, epoch, [(topic, [0])]) == {(topic, 0): 0}
+    else:
+        assert add_offsets(conn, txn_id, pid, epoch, unique("g")) == 0
+    assert init_producer_id(conn, txn_id) == (CONCURRENT_TRANSACTIONS, -1, -1)
+    # Kafka shows CompleteAbort here; kafka.init_producer_id_txn() leaves
+    # Empty (PROTOCOL.md).
     d = describe_transactions(conn, [txn_id])[txn_id]
     assert (d["state"], d["producer_epoch"], d["topics"]) == ("Empty", epoch + 1, {})
+    # The old producer is fenced already.
+    assert end_txn(conn, txn_id, pid, epoch, True) == PRODUCER_FENCED
+    assert init_producer_id(conn, txn_id) == (0, pid, epoch + 2)
 
 
 # --------------------------------------------------------------------------

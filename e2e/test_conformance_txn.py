@@ -19,6 +19,7 @@ ADD_PARTITIONS_TO_TXN = 24
 ADD_OFFSETS_TO_TXN = 25
 END_TXN = 26
 TXN_OFFSET_COMMIT = 28
+DESCRIBE_TRANSACTIONS = 65
 
 UNKNOWN_TOPIC_OR_PARTITION = 3
 TOPIC_AUTHORIZATION_FAILED = 29
@@ -434,6 +435,28 @@ def test_describe_transactions_empty_and_unknown_ids(conn):
     d = describe_transactions(conn, ["", missing])
     assert d[""]["error_code"] == INVALID_REQUEST
     assert d[missing]["error_code"] == TRANSACTIONAL_ID_NOT_FOUND
+
+
+def test_describe_transactions_id_not_text_and_repeated(conn):
+    # Every id asked is answered, in order, a repeated one as often as
+    # asked; one PostgreSQL cannot hold is not found.
+    txn_id, pid, _ = new_txn(conn)
+    w = kp.Writer().array([txn_id, NOT_TEXT, txn_id], lambda ww, i: ww.string(i, True), True)
+    r = call(conn, DESCRIBE_TRANSACTIONS, 0, w, 0)
+
+    def state(rr):
+        err, tid = rr.i16(), rr.string(True)
+        rr.string(True), rr.i32(), rr.i64()
+        got_pid = rr.i64()
+        rr.i16()
+        rr.array(lambda t: (t.string(True), t.array(lambda x: x.i32(), True), t.tags()), True)
+        rr.tags()
+        return err, tid, got_pid
+
+    assert r.array(state, True) == [
+        (0, txn_id, pid),
+        (TRANSACTIONAL_ID_NOT_FOUND, NOT_TEXT.decode("utf-8", "replace"), -1),
+        (0, txn_id, pid)]
 
 
 def test_describe_transactions_empty_state(conn):

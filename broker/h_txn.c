@@ -49,14 +49,17 @@ typedef struct parts_ctx {
 	part_ref *parts; /* sent to PostgreSQL, in this order */
 	int nparts;
 	int16_t all_error; /* the answer of every partition that exists */
-	bool failed;       /* AddPartitionsToTxn: a partition failed before PostgreSQL */
+	/* TxnOffsetCommit: the group's refusal of the generation or member,
+	 * the answer unless Q_TXN_VERIFY finds the transaction at fault. */
+	int16_t group_error;
+	bool failed; /* AddPartitionsToTxn: a partition failed before PostgreSQL */
 	bool held;         /* TxnOffsetCommit: coord_commit_hold() until written */
 } parts_ctx;
 
 static int16_t fenced_for(const request *req, int16_t error_code);
 static int16_t txn_id_error(kstr transactional_id);
 static bool topic_internal(kstr topic);
-static void parts_submit(parts_ctx *c, const params *coordinator);
+static void parts_submit(parts_ctx *c, int query, const params *p);
 static void parts_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		       bool retriable);
 static bool ap_prepare(request *req, parts_ctx *c);
@@ -108,23 +111,21 @@ static bool topic_internal(kstr topic)
 	       kstr_eq(topic, "__share_group_state");
 }
 
-/* Q_PARTITIONS_EXIST over c->parts, then the coordinator's statement when
- * it is given. */
-static void parts_submit(parts_ctx *c, const params *coordinator)
+/* Q_PARTITIONS_EXIST over c->parts, then the statement query with
+ * parameters p, when given. */
+static void parts_submit(parts_ctx *c, int query, const params *p)
 {
 	request *req = c->req;
 	pgarray topics, partitions;
 	part_ref_arrays(c->parts, c->nparts, OID_INT4, &topics, &partitions);
-	params p = {0};
-	params_bin(&p, topics.w.buf, (int)topics.w.len);
-	params_bin(&p, partitions.w.buf, (int)partitions.w.len);
+	params exist = {0};
+	params_bin(&exist, topics.w.buf, (int)topics.w.len);
+	params_bin(&exist, partitions.w.buf, (int)partitions.w.len);
 	db_stmt st[2];
-	st[0] = params_stmt(Q_PARTITIONS_EXIST, &p, 0);
-	if (coordinator)
-		st[1] = params_stmt(c->req->api_key == API_TXN_OFFSET_COMMIT ? Q_TXN_OFFSET_COMMIT
-									     : Q_ADD_PARTITIONS_TO_TXN,
-				    coordinator, 0);
-	db_submit(req->db, st, coordinator ? 2 : 1, parts_done, c);
+	st[0] = params_stmt(Q_PARTITIONS_EXIST, &exist, 0);
+	if (p)
+		st[1] = params_stmt((query_id)query, p, 0);
+	db_submit(req->db, st, p ? 2 : 1, parts_done, c);
 	pgarray_free(&topics);
 	pgarray_free(&partitions);
 }
@@ -132,7 +133,8 @@ static void parts_submit(parts_ctx *c, const params *coordinator)
 /*
  * res[0]: whether each partition sent exists; res[1], when sent: the
  * coordinator's rows, one per partition in the order sent, whose third
- * column is its error code. A partition that does not exist is
+ * column is its error code, or (group_error) Q_TXN_VERIFY's one row. A
+ * partition that does not exist is
  * UNKNOWN_TOPIC_OR_PARTITION; in AddPartitionsToTxn it fails the whole
  * request, and the others are OPERATION_NOT_ATTEMPTED.
  */
@@ -150,10 +152,14 @@ static void parts_done(void *arg, PGresult **res, int n, const char *err, const 
 	if (err)
 		e = coordinator_db_error(txn_offsets ? "TxnOffsetCommit" : "AddPartitionsToTxn", err,
 					 sqlstate, retriable);
-	else if (PQntuples(res[0]) != c->nparts || (n > 1 && PQntuples(res[1]) != c->nparts))
+	else if (PQntuples(res[0]) != c->nparts ||
+		 (n > 1 && PQntuples(res[1]) != (c->group_error ? 1 : c->nparts)))
 		e = KERR_UNKNOWN_SERVER_ERROR;
 	for (int i = 0; i < c->nparts && !e; i++)
 		missing = missing || strcmp(PQgetvalue(res[0], i, 0), "t") != 0;
+	int16_t verify = KERR_NONE;
+	if (!e && c->group_error && n > 1)
+		verify = fenced_for(req, (int16_t)pgtext_i64(res[1], 0, 0, KERR_UNKNOWN_SERVER_ERROR));
 	for (int i = 0; i < c->nparts; i++) {
 		int16_t *out = c->parts[i].error_code;
 		if (e)
@@ -164,6 +170,8 @@ static void parts_done(void *arg, PGresult **res, int n, const char *err, const 
 			*out = KERR_OPERATION_NOT_ATTEMPTED;
 		else if (n < 2)
 			*out = c->all_error ? c->all_error : KERR_UNKNOWN_SERVER_ERROR;
+		else if (c->group_error)
+			*out = verify ? verify : c->group_error;
 		else
 			*out = fenced_for(req, (int16_t)pgtext_i64(res[1], i, 2,
 								   KERR_UNKNOWN_SERVER_ERROR));
@@ -238,7 +246,7 @@ void handle_add_partitions_to_txn(request *req)
 		return;
 	}
 	if (c->failed || c->all_error) {
-		parts_submit(c, NULL);
+		parts_submit(c, 0, NULL);
 		return;
 	}
 	pgarray topics, partitions;
@@ -249,7 +257,7 @@ void handle_add_partitions_to_txn(request *req)
 	params_int(&p, req->arena, b->v3_and_below_producer_epoch);
 	params_bin(&p, topics.w.buf, (int)topics.w.len);
 	params_bin(&p, partitions.w.buf, (int)partitions.w.len);
-	parts_submit(c, &p);
+	parts_submit(c, Q_ADD_PARTITIONS_TO_TXN, &p);
 	pgarray_free(&topics);
 	pgarray_free(&partitions);
 }
@@ -403,7 +411,7 @@ void handle_txn_offset_commit(request *req)
 	if (b->group_id.len <= 0 || !pgid_valid(b->group_id))
 		c->all_error = KERR_INVALID_GROUP_ID;
 	else if ((c->all_error = txn_id_error(b->transactional_id)) == KERR_NONE && total > 0)
-		c->all_error = toc_group_check(req);
+		c->group_error = toc_group_check(req);
 
 	offset_rows rows;
 	offset_rows_begin(&rows, req->arena, total, OID_INT4);
@@ -437,9 +445,20 @@ void handle_txn_offset_commit(request *req)
 	if (c->all_error) {
 		offset_rows_free(&rows);
 		if (c->nparts > 0)
-			parts_submit(c, NULL);
+			parts_submit(c, 0, NULL);
 		else
 			request_complete(req);
+		return;
+	}
+	if (c->group_error) {
+		/* Nothing is written: the transaction is only checked. */
+		offset_rows_free(&rows);
+		params v = {0};
+		params_str(&v, req->arena, b->transactional_id);
+		params_int(&v, req->arena, b->producer_id);
+		params_int(&v, req->arena, b->producer_epoch);
+		params_str(&v, req->arena, b->group_id);
+		parts_submit(c, Q_TXN_VERIFY, &v);
 		return;
 	}
 	/* The pending offset must be written before the group's next
@@ -455,7 +474,7 @@ void handle_txn_offset_commit(request *req)
 	params_int(&p, req->arena, b->producer_id);
 	params_int(&p, req->arena, b->producer_epoch);
 	offset_rows_params(&rows, &p);
-	parts_submit(c, &p);
+	parts_submit(c, Q_TXN_OFFSET_COMMIT, &p);
 	offset_rows_free(&rows);
 }
 

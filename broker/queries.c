@@ -346,4 +346,20 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 			   "SELECT EXISTS (SELECT 1 FROM kafka.transactions"
 			   " WHERE transactional_id = $1::text AND state = 'Ongoing')",
 			   1},
+	/*
+	 * TxnOffsetCommit whose generation or member the group refuses: the
+	 * transaction is verified first, as Kafka does, with the checks of
+	 * kafka.txn_offset_commit() (49, 90, then 48 unless Ongoing with the
+	 * group added), and nothing is written. One row; 0: the group's
+	 * refusal is the answer.
+	 */
+	[Q_TXN_VERIFY] = {"pgk_txn_verify",
+			  "SELECT CASE WHEN t.producer_id IS DISTINCT FROM $2::int8 THEN 49"
+			  " WHEN t.producer_epoch IS DISTINCT FROM $3::int2 THEN 90"
+			  " WHEN t.state <> 'Ongoing' OR NOT EXISTS (SELECT 1 FROM kafka.txn_groups g"
+			  "  WHERE g.transactional_id = $1::text AND g.group_id = $4::text) THEN 48"
+			  " ELSE 0 END"
+			  " FROM (SELECT 1) AS one"
+			  " LEFT JOIN kafka.transactions t ON t.transactional_id = $1::text",
+			  4},
 };

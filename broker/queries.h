@@ -53,6 +53,7 @@ typedef enum query_id {
 				   * -> txn_id, pid, state */
 	Q_PARTITIONS_EXIST,       /* (topics[], partitions[]) -> exists, per input */
 	Q_TXN_ONGOING,            /* (txn_id) -> whether its transaction is Ongoing */
+	Q_TXN_VERIFY,             /* (txn_id, pid, epoch, group) -> error */
 	Q_QUERY_COUNT
 } query_id;
 

@@ -346,7 +346,8 @@ static void test_group_id_checks_agree(void **state)
 }
 
 /* TxnOffsetCommit v3 carries the consumer's generation: a stale one is
- * refused, as in OffsetCommit. */
+ * refused, as in OffsetCommit, once the transaction is verified (Kafka
+ * verifies it first). */
 static void test_txn_offset_commit_generation(void **state)
 {
 	(void)state;
@@ -354,7 +355,17 @@ static void test_txn_offset_commit_generation(void **state)
 	hx_member m;
 	hx_join_stable("tx-live-group", TOPIC, &m);
 	producer p = begin_producer("tx-gen");
+	assert_int_equal(txn_commit(&p, KS("tx-live-group"), m.generation + 1, m.member_id, 0, 3),
+			 KERR_INVALID_TXN_STATE);
 	assert_int_equal(add_offsets(KS(p.txn_id), p.pid, p.epoch, KS("tx-live-group")), KERR_NONE);
+	producer stale = p;
+	stale.epoch = (int16_t)(p.epoch + 1);
+	assert_int_equal(txn_commit(&stale, KS("tx-live-group"), m.generation + 1, m.member_id, 0, 3),
+			 KERR_PRODUCER_FENCED);
+	stale = p;
+	stale.pid = p.pid + 1000;
+	assert_int_equal(txn_commit(&stale, KS("tx-live-group"), m.generation, "not-a-member", 0, 3),
+			 KERR_INVALID_PRODUCER_ID_MAPPING);
 	assert_int_equal(txn_commit(&p, KS("tx-live-group"), m.generation + 1, m.member_id, 0, 3),
 			 KERR_ILLEGAL_GENERATION);
 	assert_int_equal(txn_commit(&p, KS("tx-live-group"), m.generation, "not-a-member", 0, 3),

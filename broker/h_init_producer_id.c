@@ -107,8 +107,8 @@ static void ip_done(void *arg, PGresult **res, int n, const char *err, const cha
 		return;
 	}
 	const PGresult *r = res[n - 1];
-	bool was_ongoing = n == 2 && PQntuples(res[0]) == 1 &&
-			   strcmp(PQgetvalue(res[0], 0, 0), "t") == 0;
+	bool was_ongoing =
+		n == 2 && PQntuples(res[0]) == 1 && strcmp(PQgetvalue(res[0], 0, 0), "t") == 0;
 	if (PQntuples(r) != 1) {
 		resp->error_code = KERR_UNKNOWN_SERVER_ERROR;
 		request_complete(req);

@@ -53,7 +53,7 @@ typedef struct parts_ctx {
 	 * the answer unless Q_TXN_VERIFY finds the transaction at fault. */
 	int16_t group_error;
 	bool failed; /* AddPartitionsToTxn: a partition failed before PostgreSQL */
-	bool held;         /* TxnOffsetCommit: coord_commit_hold() until written */
+	bool held;   /* TxnOffsetCommit: coord_commit_hold() until written */
 } parts_ctx;
 
 static int16_t fenced_for(const request *req, int16_t error_code);
@@ -150,8 +150,8 @@ static void parts_done(void *arg, PGresult **res, int n, const char *err, const 
 	if (c->held)
 		coord_commit_release(((const txn_offset_commit_req *)req->body)->group_id);
 	if (err)
-		e = coordinator_db_error(txn_offsets ? "TxnOffsetCommit" : "AddPartitionsToTxn", err,
-					 sqlstate, retriable);
+		e = coordinator_db_error(txn_offsets ? "TxnOffsetCommit" : "AddPartitionsToTxn",
+					 err, sqlstate, retriable);
 	else if (PQntuples(res[0]) != c->nparts ||
 		 (n > 1 && PQntuples(res[1]) != (c->group_error ? 1 : c->nparts)))
 		e = KERR_UNKNOWN_SERVER_ERROR;
@@ -159,7 +159,8 @@ static void parts_done(void *arg, PGresult **res, int n, const char *err, const 
 		missing = missing || strcmp(PQgetvalue(res[0], i, 0), "t") != 0;
 	int16_t verify = KERR_NONE;
 	if (!e && c->group_error && n > 1)
-		verify = fenced_for(req, (int16_t)pgtext_i64(res[1], 0, 0, KERR_UNKNOWN_SERVER_ERROR));
+		verify = fenced_for(req,
+				    (int16_t)pgtext_i64(res[1], 0, 0, KERR_UNKNOWN_SERVER_ERROR));
 	for (int i = 0; i < c->nparts; i++) {
 		int16_t *out = c->parts[i].error_code;
 		if (e)
@@ -173,8 +174,8 @@ static void parts_done(void *arg, PGresult **res, int n, const char *err, const 
 		else if (c->group_error)
 			*out = verify ? verify : c->group_error;
 		else
-			*out = fenced_for(req, (int16_t)pgtext_i64(res[1], i, 2,
-								   KERR_UNKNOWN_SERVER_ERROR));
+			*out = fenced_for(
+				req, (int16_t)pgtext_i64(res[1], i, 2, KERR_UNKNOWN_SERVER_ERROR));
 	}
 	request_complete(req);
 }

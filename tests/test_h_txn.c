@@ -360,12 +360,14 @@ static void test_txn_offset_commit_generation(void **state)
 	assert_int_equal(add_offsets(KS(p.txn_id), p.pid, p.epoch, KS("tx-live-group")), KERR_NONE);
 	producer stale = p;
 	stale.epoch = (int16_t)(p.epoch + 1);
-	assert_int_equal(txn_commit(&stale, KS("tx-live-group"), m.generation + 1, m.member_id, 0, 3),
-			 KERR_PRODUCER_FENCED);
+	assert_int_equal(
+		txn_commit(&stale, KS("tx-live-group"), m.generation + 1, m.member_id, 0, 3),
+		KERR_PRODUCER_FENCED);
 	stale = p;
 	stale.pid = p.pid + 1000;
-	assert_int_equal(txn_commit(&stale, KS("tx-live-group"), m.generation, "not-a-member", 0, 3),
-			 KERR_INVALID_PRODUCER_ID_MAPPING);
+	assert_int_equal(
+		txn_commit(&stale, KS("tx-live-group"), m.generation, "not-a-member", 0, 3),
+		KERR_INVALID_PRODUCER_ID_MAPPING);
 	assert_int_equal(txn_commit(&p, KS("tx-live-group"), m.generation + 1, m.member_id, 0, 3),
 			 KERR_ILLEGAL_GENERATION);
 	assert_int_equal(txn_commit(&p, KS("tx-live-group"), m.generation, "not-a-member", 0, 3),

@@ -11,7 +11,7 @@ One test per row of the "Transactions" table in docs/PROTOCOL.md.
 import pytest
 
 import kafkaproto as kp
-from conftest import unique
+from conftest import sql_literal, unique
 from test_transactions import describe_transactions, list_transactions
 
 INIT_PRODUCER_ID = 22
@@ -212,6 +212,21 @@ def test_init_producer_id_other_producer_or_epoch_is_fenced(conn):
         (INVALID_PRODUCER_EPOCH, -1, -1)
     # The current producer id and epoch: the next epoch.
     assert init_producer_id(conn, txn_id, producer_id=pid, epoch=epoch) == (0, pid, epoch + 1)
+
+
+@pytest.mark.parametrize("expected", [False, True])
+def test_init_producer_id_epoch_exhausted_rotates_producer_id(kafka, conn, expected):
+    # At epoch 32766 (Short.MaxValue - 1) the epochs are exhausted: the
+    # next InitProducerId gets a new producer id at epoch 0
+    # (TransactionMetadata.prepareProducerIdRotation).
+    txn_id, pid, _ = new_txn(conn)
+    kafka.pg.sql("UPDATE kafka.transactions SET producer_epoch = 32766"
+                 " WHERE transactional_id = %s" % sql_literal(txn_id))
+    given = dict(producer_id=pid, epoch=32766) if expected else {}
+    err, new, epoch = init_producer_id(conn, txn_id, **given)
+    assert (err, epoch) == (0, 0) and new not in (-1, pid)
+    # The old id is fenced.
+    assert end_txn(conn, txn_id, pid, 32766, False) == INVALID_PRODUCER_ID_MAPPING
 
 
 def test_init_producer_id_new_transactional_id_with_producer_id(conn):

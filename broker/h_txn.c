@@ -62,6 +62,7 @@ static bool topic_internal(kstr topic);
 static void parts_submit(parts_ctx *c, int query, const params *p);
 static void parts_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		       bool retriable);
+static void parts_complete(request *req);
 static bool ap_prepare(request *req, parts_ctx *c);
 static void aot_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		     bool retriable);
@@ -176,6 +177,27 @@ static void parts_done(void *arg, PGresult **res, int n, const char *err, const 
 		else
 			*out = fenced_for(
 				req, (int16_t)pgtext_i64(res[1], i, 2, KERR_UNKNOWN_SERVER_ERROR));
+	}
+	parts_complete(req);
+}
+
+/*
+ * TxnOffsetCommit before v2: clients from before Kafka 2.0 may fail on
+ * COORDINATOR_LOAD_IN_PROGRESS (KAFKA-7296), so KafkaApis tells them
+ * COORDINATOR_NOT_AVAILABLE instead; pg_kafka answers it while a group's
+ * next generation waits for earlier commits (coordinator.h).
+ */
+static void parts_complete(request *req)
+{
+	if (req->api_key == API_TXN_OFFSET_COMMIT && req->api_version < 2) {
+		txn_offset_commit_resp *resp = req->resp;
+		txn_offset_commit_resp_topic *rt = resp->topics.items;
+		for (int32_t t = 0; t < resp->topics.count; t++) {
+			txn_offset_commit_resp_partition *rp = rt[t].partitions.items;
+			for (int32_t p = 0; p < rt[t].partitions.count; p++)
+				if (rp[p].error_code == KERR_COORDINATOR_LOAD_IN_PROGRESS)
+					rp[p].error_code = KERR_COORDINATOR_NOT_AVAILABLE;
+		}
 	}
 	request_complete(req);
 }
@@ -448,7 +470,7 @@ void handle_txn_offset_commit(request *req)
 		if (c->nparts > 0)
 			parts_submit(c, 0, NULL);
 		else
-			request_complete(req);
+			parts_complete(req);
 		return;
 	}
 	if (c->group_error) {
@@ -466,7 +488,7 @@ void handle_txn_offset_commit(request *req)
 	 * generation can read offsets (coordinator.h). */
 	if (!offset_rows_end(&rows, b->group_id, true, &c->held)) {
 		offset_rows_free(&rows);
-		request_complete(req);
+		parts_complete(req);
 		return;
 	}
 	params p = {0};

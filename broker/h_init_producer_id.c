@@ -3,8 +3,10 @@
  * (docs/IDEMPOTENCE.md, docs/TRANSACTIONS.md).
  *
  * Without a transactional id the producer gets a new id at epoch 0 from
- * kafka.init_producer_id(); from v3 a producer that already has an id and
- * epoch (KIP-360) gets the next epoch of that id instead.
+ * kafka.init_producer_id(), whatever id and epoch it sends (v3+), as the
+ * Java coordinator answers: an idempotent producer recovering from an
+ * error (KIP-360) bumps its epoch itself, and asks for a new id only when
+ * it needs one.
  *
  * With a transactional id, kafka.init_producer_id_txn() is the transaction
  * coordinator's InitProducerId: it checks the timeout against
@@ -12,7 +14,18 @@
  * bumps the epoch, which fences the id's previous producer. The partitions
  * where that abort wrote markers are woken, so read_committed fetches
  * waiting on them see the last stable offset move.
+ *
+ * The Java coordinator answers CONCURRENT_TRANSACTIONS when it had to
+ * abort an Ongoing transaction (after fencing its epoch), and the client's
+ * retry bumps the epoch once more. The abort and the first bump are one
+ * statement here, so the same answer is given when the transaction was
+ * Ongoing just before it (Q_TXN_ONGOING): the retry then finds it ended
+ * and bumps again, which leaves the producer where Java leaves it. If the
+ * transaction ended between the two statements, the retry costs one more
+ * epoch and nothing else.
  */
+
+#include <string.h>
 
 #include "config.h"
 #include "handlers.h"
@@ -49,32 +62,34 @@ void handle_init_producer_id(request *req)
 		request_complete(req);
 		return;
 	}
-	params *p = arena_alloc(req->arena, sizeof(*p));
-	db_stmt *st = arena_alloc(req->arena, sizeof(*st));
+	params p = {0}, ongoing = {0};
+	db_stmt st[2];
 	if (txn_id.len > 0) {
-		params_str(p, req->arena, txn_id);
-		params_int(p, req->arena, body->transaction_timeout_ms);
-	}
-	params_int(p, req->arena, body->producer_id < 0 ? -1 : body->producer_id);
-	params_int(p, req->arena, body->producer_epoch < 0 ? -1 : body->producer_epoch);
-	if (txn_id.len > 0) {
-		params_int(p, req->arena, g_config.transaction_max_timeout_ms);
-		*st = params_stmt(Q_INIT_PRODUCER_ID_TXN, p, 0);
+		params_str(&ongoing, req->arena, txn_id);
+		st[0] = params_stmt(Q_TXN_ONGOING, &ongoing, 0);
+		params_str(&p, req->arena, txn_id);
+		params_int(&p, req->arena, body->transaction_timeout_ms);
+		params_int(&p, req->arena, body->producer_id < 0 ? -1 : body->producer_id);
+		params_int(&p, req->arena, body->producer_epoch < 0 ? -1 : body->producer_epoch);
+		params_int(&p, req->arena, g_config.transaction_max_timeout_ms);
+		st[1] = params_stmt(Q_INIT_PRODUCER_ID_TXN, &p, 0);
+		db_submit(req->db, st, 2, ip_done, req);
 	} else {
-		*st = params_stmt(Q_INIT_PRODUCER_ID, p, 0);
+		params_int(&p, req->arena, -1);
+		params_int(&p, req->arena, -1);
+		st[0] = params_stmt(Q_INIT_PRODUCER_ID, &p, 0);
+		db_submit(req->db, st, 1, ip_done, req);
 	}
-	db_submit(req->db, st, 1, ip_done, req);
 }
 
 /* Both functions answer producer_id, producer_epoch, error_code; the
- * transactional one then the topics and partitions where it wrote abort
- * markers. */
+ * transactional one (after Q_TXN_ONGOING) then the topics and partitions
+ * where it wrote abort markers. */
 static void ip_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		    bool retriable)
 {
 	request *req = arg;
 	init_producer_id_resp *resp = req->resp;
-	(void)n;
 
 	if (err) {
 		bool again = db_error_retriable(sqlstate, retriable);
@@ -91,7 +106,9 @@ static void ip_done(void *arg, PGresult **res, int n, const char *err, const cha
 		request_complete(req);
 		return;
 	}
-	const PGresult *r = res[0];
+	const PGresult *r = res[n - 1];
+	bool was_ongoing =
+		n == 2 && PQntuples(res[0]) == 1 && strcmp(PQgetvalue(res[0], 0, 0), "t") == 0;
 	if (PQntuples(r) != 1) {
 		resp->error_code = KERR_UNKNOWN_SERVER_ERROR;
 		request_complete(req);
@@ -101,14 +118,16 @@ static void ip_done(void *arg, PGresult **res, int n, const char *err, const cha
 	/* Before v4 a fenced producer is told INVALID_PRODUCER_EPOCH. */
 	if (resp->error_code == KERR_PRODUCER_FENCED && req->api_version < 4)
 		resp->error_code = KERR_INVALID_PRODUCER_EPOCH;
-	if (resp->error_code == KERR_NONE) {
-		resp->producer_id = pgtext_i64(r, 0, 0, -1);
-		resp->producer_epoch = (int16_t)pgtext_i64(r, 0, 1, -1);
-	}
 	/* An error changes nothing, so only a success can have written
 	 * markers. */
 	if (resp->error_code == KERR_NONE && PQnfields(r) >= 5 && !PQgetisnull(r, 0, 3) &&
 	    !PQgetisnull(r, 0, 4))
 		txn_wake_markers(PQgetvalue(r, 0, 3), PQgetvalue(r, 0, 4));
+	if (resp->error_code == KERR_NONE && was_ongoing)
+		resp->error_code = KERR_CONCURRENT_TRANSACTIONS;
+	if (resp->error_code == KERR_NONE) {
+		resp->producer_id = pgtext_i64(r, 0, 0, -1);
+		resp->producer_epoch = (int16_t)pgtext_i64(r, 0, 1, -1);
+	}
 	request_complete(req);
 }

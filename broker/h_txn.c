@@ -38,16 +38,31 @@ static const char *const txn_state_names[] = {
 	"PrepareCommit", "PrepareAbort", "PrepareEpochFence", "Dead",
 };
 
+/*
+ * AddPartitionsToTxn and TxnOffsetCommit. KafkaApis checks that the
+ * partitions exist before the coordinator sees the request, so
+ * Q_PARTITIONS_EXIST goes first, then the coordinator's statement unless
+ * the answer is already known (all_error, failed).
+ */
 typedef struct parts_ctx {
 	request *req;
 	part_ref *parts; /* sent to PostgreSQL, in this order */
 	int nparts;
-	bool held; /* TxnOffsetCommit: coord_commit_hold() until written */
+	int16_t all_error; /* the answer of every partition that exists */
+	/* TxnOffsetCommit: the group's refusal of the generation or member,
+	 * the answer unless Q_TXN_VERIFY finds the transaction at fault. */
+	int16_t group_error;
+	bool failed; /* AddPartitionsToTxn: a partition failed before PostgreSQL */
+	bool held;   /* TxnOffsetCommit: coord_commit_hold() until written */
 } parts_ctx;
 
 static int16_t fenced_for(const request *req, int16_t error_code);
+static int16_t txn_id_error(kstr transactional_id);
+static bool topic_internal(kstr topic);
+static void parts_submit(parts_ctx *c, int query, const params *p);
 static void parts_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		       bool retriable);
+static void parts_complete(request *req);
 static bool ap_prepare(request *req, parts_ctx *c);
 static void aot_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		     bool retriable);
@@ -74,29 +89,116 @@ static int16_t fenced_for(const request *req, int16_t error_code)
 	return error_code;
 }
 
-/* AddPartitionsToTxn and TxnOffsetCommit: one row per partition sent, in
- * the order sent, whose third column is its error code. */
+/*
+ * The coordinator's answer for a transactional id the request cannot have
+ * a transaction under: "" is refused by the Java coordinator, and an id
+ * PostgreSQL text cannot hold has no transaction (so no producer id
+ * mapping). NONE for any other.
+ */
+static int16_t txn_id_error(kstr transactional_id)
+{
+	if (transactional_id.len <= 0)
+		return KERR_INVALID_REQUEST;
+	if (!pgtext_valid(transactional_id))
+		return KERR_INVALID_PRODUCER_ID_MAPPING;
+	return KERR_NONE;
+}
+
+/* Kafka's internal topics (Topic.isInternal), which a client may not add
+ * to a transaction. */
+static bool topic_internal(kstr topic)
+{
+	return kstr_eq(topic, "__consumer_offsets") || kstr_eq(topic, "__transaction_state") ||
+	       kstr_eq(topic, "__share_group_state");
+}
+
+/* Q_PARTITIONS_EXIST over c->parts, then the statement query with
+ * parameters p, when given. */
+static void parts_submit(parts_ctx *c, int query, const params *p)
+{
+	request *req = c->req;
+	pgarray topics, partitions;
+	part_ref_arrays(c->parts, c->nparts, OID_INT4, &topics, &partitions);
+	params exist = {0};
+	params_bin(&exist, topics.w.buf, (int)topics.w.len);
+	params_bin(&exist, partitions.w.buf, (int)partitions.w.len);
+	db_stmt st[2];
+	st[0] = params_stmt(Q_PARTITIONS_EXIST, &exist, 0);
+	if (p)
+		st[1] = params_stmt((query_id)query, p, 0);
+	db_submit(req->db, st, p ? 2 : 1, parts_done, c);
+	pgarray_free(&topics);
+	pgarray_free(&partitions);
+}
+
+/*
+ * res[0]: whether each partition sent exists; res[1], when sent: the
+ * coordinator's rows, one per partition in the order sent, whose third
+ * column is its error code, or (group_error) Q_TXN_VERIFY's one row. A
+ * partition that does not exist is
+ * UNKNOWN_TOPIC_OR_PARTITION; in AddPartitionsToTxn it fails the whole
+ * request, and the others are OPERATION_NOT_ATTEMPTED.
+ */
 static void parts_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		       bool retriable)
 {
 	parts_ctx *c = arg;
 	request *req = c->req;
+	bool txn_offsets = req->api_key == API_TXN_OFFSET_COMMIT;
 	int16_t e = KERR_NONE;
-	(void)n;
+	bool missing = false;
 
 	if (c->held)
 		coord_commit_release(((const txn_offset_commit_req *)req->body)->group_id);
 	if (err)
-		e = coordinator_db_error(req->api_key == API_TXN_OFFSET_COMMIT ? "TxnOffsetCommit"
-								       : "AddPartitionsToTxn",
-				 err, sqlstate, retriable);
-	else if (PQntuples(res[0]) != c->nparts)
+		e = coordinator_db_error(txn_offsets ? "TxnOffsetCommit" : "AddPartitionsToTxn",
+					 err, sqlstate, retriable);
+	else if (PQntuples(res[0]) != c->nparts ||
+		 (n > 1 && PQntuples(res[1]) != (c->group_error ? 1 : c->nparts)))
 		e = KERR_UNKNOWN_SERVER_ERROR;
-	for (int i = 0; i < c->nparts; i++)
-		*c->parts[i].error_code =
-			e ? e
-			  : fenced_for(req, (int16_t)pgtext_i64(res[0], i, 2,
-								KERR_UNKNOWN_SERVER_ERROR));
+	for (int i = 0; i < c->nparts && !e; i++)
+		missing = missing || strcmp(PQgetvalue(res[0], i, 0), "t") != 0;
+	int16_t verify = KERR_NONE;
+	if (!e && c->group_error && n > 1)
+		verify = fenced_for(req,
+				    (int16_t)pgtext_i64(res[1], 0, 0, KERR_UNKNOWN_SERVER_ERROR));
+	for (int i = 0; i < c->nparts; i++) {
+		int16_t *out = c->parts[i].error_code;
+		if (e)
+			*out = e;
+		else if (strcmp(PQgetvalue(res[0], i, 0), "t") != 0)
+			*out = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+		else if (!txn_offsets && (missing || c->failed))
+			*out = KERR_OPERATION_NOT_ATTEMPTED;
+		else if (n < 2)
+			*out = c->all_error ? c->all_error : KERR_UNKNOWN_SERVER_ERROR;
+		else if (c->group_error)
+			*out = verify ? verify : c->group_error;
+		else
+			*out = fenced_for(
+				req, (int16_t)pgtext_i64(res[1], i, 2, KERR_UNKNOWN_SERVER_ERROR));
+	}
+	parts_complete(req);
+}
+
+/*
+ * TxnOffsetCommit before v2: clients from before Kafka 2.0 may fail on
+ * COORDINATOR_LOAD_IN_PROGRESS (KAFKA-7296), so KafkaApis tells them
+ * COORDINATOR_NOT_AVAILABLE instead; pg_kafka answers it while a group's
+ * next generation waits for earlier commits (coordinator.h).
+ */
+static void parts_complete(request *req)
+{
+	if (req->api_key == API_TXN_OFFSET_COMMIT && req->api_version < 2) {
+		txn_offset_commit_resp *resp = req->resp;
+		txn_offset_commit_resp_topic *rt = resp->topics.items;
+		for (int32_t t = 0; t < resp->topics.count; t++) {
+			txn_offset_commit_resp_partition *rp = rt[t].partitions.items;
+			for (int32_t p = 0; p < rt[t].partitions.count; p++)
+				if (rp[p].error_code == KERR_COORDINATOR_LOAD_IN_PROGRESS)
+					rp[p].error_code = KERR_COORDINATOR_NOT_AVAILABLE;
+		}
+	}
 	request_complete(req);
 }
 
@@ -104,10 +206,11 @@ static void parts_done(void *arg, PGresult **res, int n, const char *err, const 
 
 /*
  * Builds the response (every partition of the request, in order) and
- * c->parts. Returns false when the answer is known without PostgreSQL:
- * no transactional id, nothing to add, or a partition that cannot exist,
- * which fails the whole request as in the Java broker (it gets
- * UNKNOWN_TOPIC_OR_PARTITION, the others OPERATION_NOT_ATTEMPTED).
+ * c->parts, the partitions PostgreSQL is asked about. As in KafkaApis, a
+ * partition is checked before the transaction: an internal topic gets
+ * TOPIC_AUTHORIZATION_FAILED and a partition that cannot exist
+ * UNKNOWN_TOPIC_OR_PARTITION, which fails the whole request (the others
+ * get OPERATION_NOT_ATTEMPTED). Returns false when nothing is to be asked.
  */
 static bool ap_prepare(request *req, parts_ctx *c)
 {
@@ -115,9 +218,6 @@ static bool ap_prepare(request *req, parts_ctx *c)
 	add_partitions_to_txn_resp *resp = req->resp;
 	const add_partitions_to_txn_topic *in = b->v3_and_below_topics.items;
 	int32_t nt = b->v3_and_below_topics.count > 0 ? b->v3_and_below_topics.count : 0;
-	kstr id = b->v3_and_below_transactional_id;
-	int16_t all_error = pgtext_valid(id) && id.len > 0 ? KERR_NONE : KERR_INVALID_REQUEST;
-	bool missing = false;
 	int total = 0;
 
 	for (int32_t t = 0; t < nt; t++)
@@ -134,23 +234,26 @@ static bool ap_prepare(request *req, parts_ctx *c)
 		rt[t].name = in[t].name;
 		rt[t].results_by_partition = karray_of(rp, np);
 		for (int32_t p = 0; p < np; p++) {
-			part_ref *ref = &c->parts[c->nparts++];
 			rp[p].partition_index = idx[p];
-			rp[p].partition_error_code = all_error;
+			rp[p].partition_error_code = KERR_NONE;
+			if (topic_internal(in[t].name)) {
+				rp[p].partition_error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
+				c->failed = true;
+				continue;
+			}
+			if (!topic_name_valid(in[t].name) || idx[p] < 0) {
+				rp[p].partition_error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+				c->failed = true;
+				continue;
+			}
+			part_ref *ref = &c->parts[c->nparts++];
 			ref->topic = in[t].name;
 			ref->partition = idx[p];
 			ref->error_code = &rp[p].partition_error_code;
-			if (!all_error && (!topic_name_valid(in[t].name) || idx[p] < 0)) {
-				rp[p].partition_error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
-				missing = true;
-			}
 		}
 	}
-	if (missing)
-		for (int i = 0; i < c->nparts; i++)
-			if (*c->parts[i].error_code == KERR_NONE)
-				*c->parts[i].error_code = KERR_OPERATION_NOT_ATTEMPTED;
-	return !all_error && !missing && c->nparts > 0;
+	c->all_error = txn_id_error(b->v3_and_below_transactional_id);
+	return c->nparts > 0;
 }
 
 void handle_add_partitions_to_txn(request *req)
@@ -165,6 +268,10 @@ void handle_add_partitions_to_txn(request *req)
 		request_complete(req);
 		return;
 	}
+	if (c->failed || c->all_error) {
+		parts_submit(c, 0, NULL);
+		return;
+	}
 	pgarray topics, partitions;
 	part_ref_arrays(c->parts, c->nparts, OID_INT4, &topics, &partitions);
 	params p = {0};
@@ -173,8 +280,7 @@ void handle_add_partitions_to_txn(request *req)
 	params_int(&p, req->arena, b->v3_and_below_producer_epoch);
 	params_bin(&p, topics.w.buf, (int)topics.w.len);
 	params_bin(&p, partitions.w.buf, (int)partitions.w.len);
-	db_stmt st = params_stmt(Q_ADD_PARTITIONS_TO_TXN, &p, 0);
-	db_submit(req->db, &st, 1, parts_done, c);
+	parts_submit(c, Q_ADD_PARTITIONS_TO_TXN, &p);
 	pgarray_free(&topics);
 	pgarray_free(&partitions);
 }
@@ -187,11 +293,13 @@ void handle_add_offsets_to_txn(request *req)
 	add_offsets_to_txn_resp *resp = arena_alloc(req->arena, sizeof(*resp));
 
 	req->resp = resp;
-	if (!pgtext_valid(b->transactional_id) || b->transactional_id.len == 0) {
-		resp->error_code = KERR_INVALID_REQUEST;
+	resp->error_code = txn_id_error(b->transactional_id);
+	if (resp->error_code) {
 		request_complete(req);
 		return;
 	}
+	/* The Java coordinator does not look at the group id; one PostgreSQL
+	 * cannot store is refused as OffsetCommit refuses it. */
 	if (!pgid_valid(b->group_id)) {
 		resp->error_code = KERR_INVALID_GROUP_ID;
 		request_complete(req);
@@ -231,8 +339,8 @@ void handle_end_txn(request *req)
 	end_txn_resp *resp = arena_alloc(req->arena, sizeof(*resp));
 
 	req->resp = resp;
-	if (!pgtext_valid(b->transactional_id) || b->transactional_id.len == 0) {
-		resp->error_code = KERR_INVALID_REQUEST;
+	resp->error_code = txn_id_error(b->transactional_id);
+	if (resp->error_code) {
 		request_complete(req);
 		return;
 	}
@@ -297,6 +405,15 @@ static int16_t toc_group_check(const request *req)
 	return e == KERR_REBALANCE_IN_PROGRESS ? KERR_NONE : e;
 }
 
+/*
+ * The order of the Java broker's checks: KafkaApis answers the partitions
+ * that do not exist, the group coordinator refuses an empty group id, the
+ * transaction is verified (the transactional id, producer id and epoch,
+ * and that the group was added: INVALID_TXN_STATE), then the group's
+ * generation and the metadata of each offset are checked. Here the
+ * generation is checked before the transaction, and a group id PostgreSQL
+ * cannot store is refused with INVALID_GROUP_ID as OffsetCommit refuses it.
+ */
 void handle_txn_offset_commit(request *req)
 {
 	const txn_offset_commit_req *b = req->body;
@@ -314,13 +431,10 @@ void handle_txn_offset_commit(request *req)
 		ARENA_NEW_ARRAY(req->arena, txn_offset_commit_resp_topic, ntopics);
 	resp->topics = karray_of(rt, ntopics);
 
-	int16_t all_error = KERR_NONE;
-	if (!pgtext_valid(b->transactional_id) || b->transactional_id.len == 0)
-		all_error = KERR_INVALID_REQUEST;
-	else if (!pgid_valid(b->group_id))
-		all_error = KERR_INVALID_GROUP_ID;
-	else if (total > 0)
-		all_error = toc_group_check(req);
+	if (b->group_id.len <= 0 || !pgid_valid(b->group_id))
+		c->all_error = KERR_INVALID_GROUP_ID;
+	else if ((c->all_error = txn_id_error(b->transactional_id)) == KERR_NONE && total > 0)
+		c->group_error = toc_group_check(req);
 
 	offset_rows rows;
 	offset_rows_begin(&rows, req->arena, total, OID_INT4);
@@ -333,32 +447,57 @@ void handle_txn_offset_commit(request *req)
 		rt[t].partitions = karray_of(rp, np);
 		for (int32_t p = 0; p < np; p++) {
 			rp[p].partition_index = in[p].partition_index;
-			if (all_error)
-				rp[p].error_code = all_error;
-			else
+			if (!c->all_error) {
 				rp[p].error_code = offset_rows_add(
 					&rows, topics[t].name, in[p].partition_index,
 					in[p].committed_offset, in[p].committed_leader_epoch,
 					in[p].committed_metadata, &rp[p].error_code);
+			} else if (!topic_name_valid(topics[t].name) || in[p].partition_index < 0) {
+				rp[p].error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+			} else {
+				/* Only asked whether it exists. */
+				part_ref *ref = &rows.parts[rows.nparts++];
+				ref->topic = topics[t].name;
+				ref->partition = in[p].partition_index;
+				ref->error_code = &rp[p].error_code;
+			}
 		}
+	}
+	c->parts = rows.parts;
+	c->nparts = rows.nparts;
+	if (c->all_error) {
+		offset_rows_free(&rows);
+		if (c->nparts > 0)
+			parts_submit(c, 0, NULL);
+		else
+			parts_complete(req);
+		return;
+	}
+	if (c->group_error) {
+		/* Nothing is written: the transaction is only checked. */
+		offset_rows_free(&rows);
+		params v = {0};
+		params_str(&v, req->arena, b->transactional_id);
+		params_int(&v, req->arena, b->producer_id);
+		params_int(&v, req->arena, b->producer_epoch);
+		params_str(&v, req->arena, b->group_id);
+		parts_submit(c, Q_TXN_VERIFY, &v);
+		return;
 	}
 	/* The pending offset must be written before the group's next
 	 * generation can read offsets (coordinator.h). */
 	if (!offset_rows_end(&rows, b->group_id, true, &c->held)) {
 		offset_rows_free(&rows);
-		request_complete(req);
+		parts_complete(req);
 		return;
 	}
-	c->parts = rows.parts;
-	c->nparts = rows.nparts;
 	params p = {0};
 	params_str(&p, req->arena, b->transactional_id);
 	params_str(&p, req->arena, b->group_id);
 	params_int(&p, req->arena, b->producer_id);
 	params_int(&p, req->arena, b->producer_epoch);
 	offset_rows_params(&rows, &p);
-	db_stmt st = params_stmt(Q_TXN_OFFSET_COMMIT, &p, 0);
-	db_submit(req->db, &st, 1, parts_done, c);
+	parts_submit(c, Q_TXN_OFFSET_COMMIT, &p);
 	offset_rows_free(&rows);
 }
 
@@ -487,14 +626,13 @@ void handle_list_transactions(request *req)
 	kstr *unknown = ARENA_NEW_ARRAY(req->arena, kstr, ns);
 	int nunknown = 0;
 	pgarray known, ids;
-	/* v1: transactions ongoing for at least this long. None started
-	 * before the Unix epoch, so a longer duration than now_ms() keeps the
-	 * same nothing, and PostgreSQL's intervals and times cannot take
-	 * every int64 of milliseconds. */
+	/* v1: transactions ongoing for longer than this, and Empty ones
+	 * (whose start time is -1 in Kafka). A duration past now_ms() keeps
+	 * nothing at all, as in Java; PostgreSQL's intervals and times could
+	 * not take every int64 of milliseconds anyway. */
 	int64_t duration = req->api_version >= 1 ? b->duration_filter : -1;
+	bool nothing = duration > now_ms();
 
-	if (duration > now_ms())
-		duration = now_ms();
 	req->resp = resp;
 	/* Filters by state name: unknown names are reported, and match
 	 * nothing (an all-unknown filter lists nothing, as in Java). */
@@ -503,9 +641,14 @@ void handle_list_transactions(request *req)
 		bool found = false;
 		for (size_t k = 0; k < sizeof(txn_state_names) / sizeof(txn_state_names[0]); k++)
 			found = found || kstr_eq(states[i], txn_state_names[k]);
+		/* The filters are a set in Java: an unknown name is reported
+		 * once. */
+		bool reported = false;
+		for (int k = 0; k < nunknown && !found; k++)
+			reported = reported || kstr_eqk(unknown[k], states[i]);
 		if (found)
 			pgarray_add(&known, states[i]);
-		else
+		else if (!reported)
 			unknown[nunknown++] = states[i];
 	}
 	pgarray_end(&known);
@@ -515,6 +658,12 @@ void handle_list_transactions(request *req)
 	for (int32_t i = 0; i < npids; i++)
 		pgarray_add_i64(&ids, pids[i]);
 	pgarray_end(&ids);
+	if (nothing) {
+		pgarray_free(&known);
+		pgarray_free(&ids);
+		request_complete(req);
+		return;
+	}
 
 	params p = {0};
 	if (ns > 0)

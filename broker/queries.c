@@ -319,13 +319,47 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 	/*
 	 * ListTransactions: a NULL filter lets everything through; the
 	 * duration filter ($3 >= 0) keeps transactions that have been
-	 * Ongoing for longer than $3 ms.
+	 * Ongoing for longer than $3 ms, and Empty ones, whose start time is
+	 * -1 in Kafka (the caller answers nothing for a duration past the
+	 * current time, which leaves those out too).
 	 */
 	[Q_LIST_TXNS] = {"pgk_list_txns",
 			 "SELECT transactional_id, producer_id, state FROM kafka.transactions"
 			 " WHERE ($1::text[] IS NULL OR state = ANY($1::text[]))"
 			 " AND ($2::int8[] IS NULL OR producer_id = ANY($2::int8[]))"
-			 " AND ($3::int8 < 0 OR started < now() - $3::int8 * interval '1 millisecond')"
+			 " AND ($3::int8 < 0 OR state = 'Empty'"
+			 "  OR started < now() - $3::int8 * interval '1 millisecond')"
 			 " ORDER BY transactional_id",
 			 3},
+	/* Whether each partition exists, one row per input, in order: the
+	 * check KafkaApis makes against its metadata before a transaction
+	 * API reaches the coordinator. */
+	[Q_PARTITIONS_EXIST] = {"pgk_partitions_exist",
+				"SELECT q.partition IS NOT NULL"
+				" FROM unnest($1::text[], $2::int4[]) WITH ORDINALITY AS i(t, p, n)"
+				" LEFT JOIN kafka.partitions q ON q.topic = i.t AND q.partition = i.p"
+				" ORDER BY i.n",
+				2},
+	/* Read without a lock before InitProducerId: the answer only decides
+	 * whether the producer is told to retry (h_init_producer_id.c). */
+	[Q_TXN_ONGOING] = {"pgk_txn_ongoing",
+			   "SELECT EXISTS (SELECT 1 FROM kafka.transactions"
+			   " WHERE transactional_id = $1::text AND state = 'Ongoing')",
+			   1},
+	/*
+	 * TxnOffsetCommit whose generation or member the group refuses: the
+	 * transaction is verified first, as Kafka does, with the checks of
+	 * kafka.txn_offset_commit() (49, 90, then 48 unless Ongoing with the
+	 * group added), and nothing is written. One row; 0: the group's
+	 * refusal is the answer.
+	 */
+	[Q_TXN_VERIFY] = {"pgk_txn_verify",
+			  "SELECT CASE WHEN t.producer_id IS DISTINCT FROM $2::int8 THEN 49"
+			  " WHEN t.producer_epoch IS DISTINCT FROM $3::int2 THEN 90"
+			  " WHEN t.state <> 'Ongoing' OR NOT EXISTS (SELECT 1 FROM kafka.txn_groups g"
+			  "  WHERE g.transactional_id = $1::text AND g.group_id = $4::text) THEN 48"
+			  " ELSE 0 END"
+			  " FROM (SELECT 1) AS one"
+			  " LEFT JOIN kafka.transactions t ON t.transactional_id = $1::text",
+			  4},
 };

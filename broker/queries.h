@@ -51,6 +51,9 @@ typedef enum query_id {
 				   * topics[], partitions[]; one row per input */
 	Q_LIST_TXNS,              /* (states[] or NULL, pids[] or NULL, duration ms)
 				   * -> txn_id, pid, state */
+	Q_PARTITIONS_EXIST,       /* (topics[], partitions[]) -> exists, per input */
+	Q_TXN_ONGOING,            /* (txn_id) -> whether its transaction is Ongoing */
+	Q_TXN_VERIFY,             /* (txn_id, pid, epoch, group) -> error */
 	Q_QUERY_COUNT
 } query_id;
 

@@ -19,7 +19,6 @@ from test_kafkajs import node, node_ready  # noqa: F401 (node_ready is a fixture
 INIT_PRODUCER_ID = 22
 OUT_OF_ORDER_SEQUENCE_NUMBER = 45
 INVALID_PRODUCER_EPOCH = 47
-PRODUCER_FENCED = 90
 
 
 def init_producer_id(conn, version=4, transactional_id=None, producer_id=-1, epoch=-1):
@@ -77,10 +76,11 @@ def test_init_producer_id(kafka):
         a = init_producer_id(c, 4)[1]
         b = init_producer_id(c, 4)[1]
         assert a != b
-        # KIP-360: the current epoch is bumped, an old one is fenced.
-        assert init_producer_id(c, 4, producer_id=a, epoch=0) == (0, a, 1)
-        assert init_producer_id(c, 4, producer_id=a, epoch=0) == (PRODUCER_FENCED, -1, -1)
-        assert init_producer_id(c, 3, producer_id=a, epoch=0) == (INVALID_PRODUCER_EPOCH, -1, -1)
+        # An id and epoch sent without a transactional id are ignored, as
+        # by the Java coordinator: a new id at epoch 0, known or not.
+        for v, pid, epoch in [(4, a, 0), (4, a, 0), (3, a, 0), (4, 987654321, 3)]:
+            err, new, new_epoch = init_producer_id(c, v, producer_id=pid, epoch=epoch)
+            assert (err, new_epoch) == (0, 0) and new not in (-1, a, b, pid)
         # A transactional id gets a producer id of its own at epoch 0
         # (docs/TRANSACTIONS.md); asking again bumps the epoch.
         tx = unique("tx")
@@ -103,8 +103,8 @@ def test_raw_duplicates_gaps_and_epochs(kafka, topic):
         gap = send(c, topic, [b"x"], pid, epoch, 9)
         assert gap["error_code"] == OUT_OF_ORDER_SEQUENCE_NUMBER
 
-        err, pid2, epoch2 = init_producer_id(c, 4, producer_id=pid, epoch=epoch)
-        assert (err, pid2, epoch2) == (0, pid, epoch + 1)
+        # KIP-360: an idempotent producer bumps its epoch itself.
+        epoch2 = epoch + 1
         assert send(c, topic, [b"y"], pid, epoch2, 5)["error_code"] == \
             OUT_OF_ORDER_SEQUENCE_NUMBER
         ok = send(c, topic, [b"e"], pid, epoch2, 0)

@@ -531,10 +531,12 @@ def test_second_producer_fences_the_first(kafka):
 
     p2 = txn_producer(kafka, txn_id)
     # The new producer's InitProducerId aborted the open transaction (an
-    # abort marker in each of its partitions) and bumped the epoch; the id
-    # is then ready for a new transaction, as after a Java broker's fence.
+    # abort marker in each of its partitions), bumped the epoch and told
+    # the producer to retry (CONCURRENT_TRANSACTIONS), whose retry bumped
+    # it again; the id is then ready for a new transaction, as after a
+    # Java broker's fence.
     state, pid2, epoch2 = txn_state(kafka.pg, txn_id)
-    assert (pid2, int(epoch2)) == (pid, int(epoch) + 1)
+    assert (pid2, int(epoch2)) == (pid, int(epoch) + 2)
     assert state == "Empty"
     assert sorted(c for cs in markers(kafka.pg, topic).values() for _, c in cs) == [0, 0]
 

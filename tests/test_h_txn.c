@@ -7,6 +7,7 @@
  * code its API version knows), an unknown producer id, an invalid state,
  * invalid ids and timeouts, unknown partitions, a stale group generation.
  */
+#include "coordinator.h"
 #include "handler_harness.h"
 #include "validate.h"
 
@@ -264,9 +265,13 @@ static void test_fencing(void **state)
 	HX_NEED_PG();
 	producer old = begin_producer("tx-fence");
 	assert_int_equal(add_partition(3, &old, old.pid, old.epoch, TOPIC, 0), KERR_NONE);
-	producer cur = begin_producer("tx-fence");
+	/* The open transaction is aborted and the new producer told to retry,
+	 * as Kafka tells it; the retry bumps the epoch once more. */
+	producer cur = {.txn_id = "tx-fence"};
+	assert_int_equal(init_pid(4, KS(cur.txn_id), 60000, &cur), KERR_CONCURRENT_TRANSACTIONS);
+	assert_int_equal(init_pid(4, KS(cur.txn_id), 60000, &cur), KERR_NONE);
 	assert_int_equal(cur.pid, old.pid);
-	assert_true(cur.epoch > old.epoch);
+	assert_int_equal(cur.epoch, old.epoch + 2);
 
 	assert_int_equal(add_partition(3, &old, old.pid, old.epoch, TOPIC, 1), KERR_PRODUCER_FENCED);
 	assert_int_equal(add_partition(1, &old, old.pid, old.epoch, TOPIC, 1),
@@ -342,7 +347,8 @@ static void test_group_id_checks_agree(void **state)
 }
 
 /* TxnOffsetCommit v3 carries the consumer's generation: a stale one is
- * refused, as in OffsetCommit. */
+ * refused, as in OffsetCommit, once the transaction is verified (Kafka
+ * verifies it first). */
 static void test_txn_offset_commit_generation(void **state)
 {
 	(void)state;
@@ -350,7 +356,19 @@ static void test_txn_offset_commit_generation(void **state)
 	hx_member m;
 	hx_join_stable("tx-live-group", TOPIC, &m);
 	producer p = begin_producer("tx-gen");
+	assert_int_equal(txn_commit(&p, KS("tx-live-group"), m.generation + 1, m.member_id, 0, 3),
+			 KERR_INVALID_TXN_STATE);
 	assert_int_equal(add_offsets(KS(p.txn_id), p.pid, p.epoch, KS("tx-live-group")), KERR_NONE);
+	producer stale = p;
+	stale.epoch = (int16_t)(p.epoch + 1);
+	assert_int_equal(
+		txn_commit(&stale, KS("tx-live-group"), m.generation + 1, m.member_id, 0, 3),
+		KERR_PRODUCER_FENCED);
+	stale = p;
+	stale.pid = p.pid + 1000;
+	assert_int_equal(
+		txn_commit(&stale, KS("tx-live-group"), m.generation, "not-a-member", 0, 3),
+		KERR_INVALID_PRODUCER_ID_MAPPING);
 	assert_int_equal(txn_commit(&p, KS("tx-live-group"), m.generation + 1, m.member_id, 0, 3),
 			 KERR_ILLEGAL_GENERATION);
 	assert_int_equal(txn_commit(&p, KS("tx-live-group"), m.generation, "not-a-member", 0, 3),
@@ -362,6 +380,77 @@ static void test_txn_offset_commit_generation(void **state)
 	assert_int_equal(fetch_committed("tx-live-group", 0, &off), KERR_NONE);
 	assert_int_equal(off, 3);
 	hx_leave("tx-live-group", &m);
+}
+
+/* TxnOffsetCommit while the group's next generation waits for an earlier
+ * commit to be written: COORDINATOR_LOAD_IN_PROGRESS, which clients
+ * before v2 are told as COORDINATOR_NOT_AVAILABLE (KafkaApis). */
+static void test_txn_offset_commit_load_in_progress_by_version(void **state)
+{
+	(void)state;
+	HX_NEED_PG();
+	hx_member m;
+	hx_join_stable("tx-held-group", TOPIC, &m);
+	producer p = begin_producer("tx-held");
+	assert_int_equal(add_offsets(KS(p.txn_id), p.pid, p.epoch, KS("tx-held-group")), KERR_NONE);
+
+	/* A commit being written, then the leader rejoins: the next
+	 * generation waits for it. */
+	bool held = false;
+	assert_int_equal(coord_commit_hold(KS("tx-held-group"), true, &held), KERR_NONE);
+	assert_true(held);
+	arena *a = arena_new();
+	join_group_req_protocol proto = {.name = KS("range"),
+					 .metadata = hx_subscription(a, TOPIC)};
+	join_group_req jb = {.group_id = KS("tx-held-group"),
+			     .session_timeout_ms = 30000,
+			     .rebalance_timeout_ms = 30000,
+			     .member_id = KS(m.member_id),
+			     .group_instance_id = KSTR_NULL,
+			     .protocol_type = KS("consumer"),
+			     .protocols = ARR(&proto, 1),
+			     .reason = KSTR_NULL};
+	request *join = hx_new(API_JOIN_GROUP, 5, &jb, sizeof(jb));
+	handler_lookup(API_JOIN_GROUP)(join);
+	for (int i = 0; i < 100 && !join->done; i++)
+		event_base_loop(HX.base, EVLOOP_NONBLOCK);
+	assert_false(join->done);
+
+	const int16_t expected[4] = {KERR_COORDINATOR_NOT_AVAILABLE, KERR_COORDINATOR_NOT_AVAILABLE,
+				     KERR_COORDINATOR_LOAD_IN_PROGRESS,
+				     KERR_COORDINATOR_LOAD_IN_PROGRESS};
+	for (int16_t v = 0; v <= 3; v++) {
+		txn_offset_commit_req_partition part = {.partition_index = 0,
+							.committed_offset = 4,
+							.committed_leader_epoch = -1,
+							.committed_metadata = KS("")};
+		txn_offset_commit_req_topic t = {.name = KS(TOPIC), .partitions = ARR(&part, 1)};
+		txn_offset_commit_req b = {.transactional_id = KS(p.txn_id),
+					   .group_id = KS("tx-held-group"),
+					   .producer_id = p.pid,
+					   .producer_epoch = p.epoch,
+					   .generation_id = -1,
+					   .member_id = KS(""),
+					   .group_instance_id = KSTR_NULL,
+					   .topics = ARR(&t, 1)};
+		request *req = hx_call(API_TXN_OFFSET_COMMIT, v, b);
+		txn_offset_commit_resp_topic *rt =
+			((txn_offset_commit_resp *)req->resp)->topics.items;
+		assert_int_equal(
+			((txn_offset_commit_resp_partition *)rt[0].partitions.items)[0].error_code,
+			expected[v]);
+		hx_free(req);
+	}
+
+	coord_commit_release(KS("tx-held-group"));
+	hx_wait(join);
+	join_group_resp *jr = join->resp;
+	assert_int_equal(jr->error_code, KERR_NONE);
+	m.generation = jr->generation_id;
+	hx_free(join);
+	arena_free(a);
+	assert_int_equal(end_txn(3, &p, p.epoch, false), KERR_NONE);
+	hx_leave("tx-held-group", &m);
 }
 
 /* TxnOffsetCommit checks each partition as OffsetCommit does; the valid
@@ -465,6 +554,7 @@ int main(void)
 		cmocka_unit_test(test_group_id_checks_agree),
 		cmocka_unit_test(test_txn_offset_commit_generation),
 		cmocka_unit_test(test_txn_offset_commit_partition_checks),
+		cmocka_unit_test(test_txn_offset_commit_load_in_progress_by_version),
 		cmocka_unit_test(test_list_transactions_duration),
 	};
 	return cmocka_run_group_tests(tests, setup, hx_teardown);

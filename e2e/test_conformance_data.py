@@ -419,36 +419,9 @@ def test_produce_bad_acks_to_an_unknown_topic(kafka, conn):
 def fetch_one(conn, topic, partition, offset, version=12, max_wait_ms=0, min_bytes=1):
     """-> (partition error, high watermark, records bytes)"""
     flex = version >= 12
-    w = kp.Writer().i32(-1).i32(max_wait_ms).i32(min_bytes).i32(52428800).i8(0)
-    if version >= 7:
-        w.i32(0).i32(-1)
-
-    def part(ww, _):
-        ww.i32(partition)
-        if version >= 9:
-            ww.i32(-1)
-        ww.i64(offset)
-        if version >= 12:
-            ww.i32(-1)
-        if version >= 5:
-            ww.i64(-1)
-        ww.i32(1048576)
-        if flex:
-            ww.tags()
-
-    def top(ww, _):
-        ww.string(topic, flex).array([None], part, flex)
-        if flex:
-            ww.tags()
-
-    w.array([None], top, flex)
-    if version >= 7:
-        w.array([], None, flex)
-    if version >= 11:
-        w.string("", flex)
-    if flex:
-        w.tags()
-    r = conn.request(kp.FETCH, version, w.getvalue(), header_version=2 if flex else 1,
+    body = kp.fetch_body(version, topic, partition, offset, max_wait_ms=max_wait_ms,
+                         min_bytes=min_bytes)
+    r = conn.request(kp.FETCH, version, body, header_version=2 if flex else 1,
                      response_header_version=1 if flex else 0, timeout=20)
     r.i32()
     if version >= 7:

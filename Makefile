@@ -40,7 +40,7 @@ endif
 
 # ---- flags -------------------------------------------------------------------
 
-PKGS := libevent zlib liblz4 libzstd
+PKGS := libevent libevent_openssl openssl zlib liblz4 libzstd
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 PQ_CFLAGS := -I$(shell $(PG_CONFIG) --includedir 2>/dev/null)

@@ -3,8 +3,9 @@
  * once (config file key, environment variable, option, default, help, type
  * and range); common/cfg.c loads it (defaults, config file from --config
  * or PGK_CONFIG, environment, options) and prints --help and --version.
- * This file adds what is the broker's own: host:port values and the
- * advertised address that follows the listen address unless given.
+ * This file adds what is the broker's own: host:port values, the
+ * listeners (the older listen/advertised pair is one PLAINTEXT listener)
+ * with their advertised endpoints, and the TLS files an SSL listener needs.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -16,6 +17,7 @@
 
 #include "cfg.h"
 #include "config.h"
+#include "listeners.h"
 #include "log.h"
 
 #define PROG "pg_kafka"
@@ -60,9 +62,18 @@ config g_config = {
 /* Whether the advertised address was given, or follows the listen address. */
 static bool advertised_host_set;
 static bool advertised_port_set;
+/* Which of the older and the Kafka-style settings were given. */
+static bool listen_given;
+static bool advertised_given;
+/* advertised.listeners, matched to listeners by name in finish(). */
+static listener_cfg *adv_listeners;
+static int nadv_listeners;
 
 static int set_listen(const char *v, char *why, size_t whylen);
 static int set_listen_host(const char *v, char *why, size_t whylen);
+static int set_listen_port(const char *v, char *why, size_t whylen);
+static int set_listeners(const char *v, char *why, size_t whylen);
+static int set_advertised_listeners(const char *v, char *why, size_t whylen);
 static int set_advertised(const char *v, char *why, size_t whylen);
 static int set_advertised_host(const char *v, char *why, size_t whylen);
 static int set_advertised_port(const char *v, char *why, size_t whylen);
@@ -75,6 +86,13 @@ static const cfg_name log_levels[] = {
 	{"3", LOG_DEBUG},     {NULL, 0},
 };
 
+static const cfg_name client_auth_names[] = {
+	{"none", SSL_CLIENT_AUTH_NONE},
+	{"requested", SSL_CLIENT_AUTH_REQUESTED},
+	{"required", SSL_CLIENT_AUTH_REQUIRED},
+	{NULL, 0},
+};
+
 #define INT_SETTING(target_, min_, max_)                                                           \
 	.type = CFG_INT, .target = (target_), .min = (min_), .max = (max_)
 
@@ -82,13 +100,36 @@ static const cfg_setting settings[] = {
 	{"pg.conninfo", "PGK_PG", "pg", "CONNINFO", DEF_CONNINFO, NULL,
 	 "libpq connection string of the PostgreSQL database", CFG_STR,
 	 .target = &g_config.pg_conninfo},
-	{"listen", "PGK_LISTEN", "listen", "HOST:PORT", DEF_LISTEN_HOST ":" STR(DEF_LISTEN_PORT),
-	 NULL, "address to accept Kafka clients on ([ADDR]:PORT for IPv6)", CFG_CUSTOM,
-	 .set = set_listen},
+	{"listen", "PGK_LISTEN", "listen", "HOST:PORT", NULL,
+	 DEF_LISTEN_HOST ":" STR(DEF_LISTEN_PORT),
+	 "address to accept Kafka clients on ([ADDR]:PORT for IPv6): one PLAINTEXT listener; "
+	 "not with listeners",
+	 CFG_CUSTOM, .set = set_listen},
 	{"listen.host", NULL, NULL, "HOST", NULL, DEF_LISTEN_HOST, "host part of listen",
 	 CFG_CUSTOM, .set = set_listen_host},
 	{"listen.port", NULL, NULL, "PORT", NULL, STR(DEF_LISTEN_PORT), "port part of listen",
-	 INT_SETTING(&g_config.listen_port, 1, 65535)},
+	 CFG_CUSTOM, .set = set_listen_port},
+	{"listeners", "PGK_LISTENERS", "listeners", "PROTO://HOST:PORT,...", "", "see listen",
+	 "listeners as Kafka writes them, e.g. PLAINTEXT://0.0.0.0:9092,SSL://0.0.0.0:9093 "
+	 "(PLAINTEXT and SSL; SASL_PLAINTEXT and SASL_SSL are not yet supported)",
+	 CFG_CUSTOM, .set = set_listeners},
+	{"advertised.listeners", "PGK_ADVERTISED_LISTENERS", "advertised-listeners",
+	 "PROTO://HOST:PORT,...", "", "each listener's address; localhost if that is 0.0.0.0",
+	 "addresses clients are told to connect to, per listener (matched by name)", CFG_CUSTOM,
+	 .set = set_advertised_listeners},
+	{"ssl.certificate.location", "PGK_SSL_CERTIFICATE_LOCATION", "ssl-certificate-location",
+	 "FILE", "", NULL, "PEM server certificate (and chain) of the SSL listeners; re-read on SIGHUP",
+	 CFG_STR, .target = &g_config.ssl_certificate_location},
+	{"ssl.key.location", "PGK_SSL_KEY_LOCATION", "ssl-key-location", "FILE", "", NULL,
+	 "PEM private key of that certificate (unencrypted); re-read on SIGHUP", CFG_STR,
+	 .target = &g_config.ssl_key_location},
+	{"ssl.ca.location", "PGK_SSL_CA_LOCATION", "ssl-ca-location", "FILE", "", NULL,
+	 "PEM CA certificates that client certificates must chain to (ssl.client.auth)", CFG_STR,
+	 .target = &g_config.ssl_ca_location},
+	{"ssl.client.auth", "PGK_SSL_CLIENT_AUTH", "ssl-client-auth", "none|requested|required",
+	 "none", NULL,
+	 "ask SSL clients for a certificate (mTLS); required refuses clients without one", CFG_ENUM,
+	 .target = &g_config.ssl_client_auth, .names = client_auth_names},
 	{"advertised", "PGK_ADVERTISED", "advertised", "HOST:PORT", NULL,
 	 "listen address; localhost if that is 0.0.0.0",
 	 "address clients are told to connect to (Metadata)", CFG_CUSTOM, .set = set_advertised},
@@ -159,11 +200,9 @@ const cfg_program config_program = {
 		  "--listen 0.0.0.0:9092 --advertised broker1.example.com:9092",
 };
 
-static void finish(void);
-static int parse_hostport(const char *v, char **host, int *port, bool *port_given, char *why,
-			  size_t whylen);
+static int finish(void);
+static int resolve_listeners(char *why, size_t whylen);
 static void replace_str(char **dst, const char *src);
-static bool is_wildcard_host(const char *h);
 
 int config_load(int argc, char **argv)
 {
@@ -172,10 +211,16 @@ int config_load(int argc, char **argv)
 	config_free();
 	advertised_host_set = false;
 	advertised_port_set = false;
+	listen_given = false;
+	advertised_given = false;
+	g_config.listen_port = DEF_LISTEN_PORT;
 	g_config.advertised_port = 0;
 	rc = cfg_load(&config_program, argc, argv, &g_config.config_file);
 	if (rc == 0)
-		finish();
+		rc = finish();
+	listeners_free(adv_listeners, nadv_listeners);
+	adv_listeners = NULL;
+	nadv_listeners = 0;
 	return rc;
 }
 
@@ -187,6 +232,12 @@ void config_free(void)
 	free(g_config.cluster_id);
 	free(g_config.metrics_host);
 	free(g_config.config_file);
+	listeners_free(g_config.listeners, g_config.nlisteners);
+	listeners_free(adv_listeners, nadv_listeners);
+	g_config.listeners = NULL;
+	g_config.nlisteners = 0;
+	adv_listeners = NULL;
+	nadv_listeners = 0;
 	g_config.listen_host = NULL;
 	g_config.advertised_host = NULL;
 	g_config.cluster_id = NULL;
@@ -194,9 +245,12 @@ void config_free(void)
 	g_config.config_file = NULL;
 }
 
-/* Settings that depend on others, once every source has been read. */
-static void finish(void)
+/* Settings that depend on others, once every source has been read.
+ * 0, or -1 with one line printed. */
+static int finish(void)
 {
+	char why[256];
+
 	if (!g_config.listen_host || !*g_config.listen_host)
 		replace_str(&g_config.listen_host, DEF_LISTEN_HOST);
 	if (!advertised_host_set || !g_config.advertised_host || !*g_config.advertised_host) {
@@ -207,6 +261,103 @@ static void finish(void)
 	}
 	if (!advertised_port_set)
 		g_config.advertised_port = g_config.listen_port;
+	if (resolve_listeners(why, sizeof(why)) < 0) {
+		fprintf(stderr, PROG ": %s\n", why);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The listeners: those of "listeners", or one PLAINTEXT listener on the
+ * listen address, each with the advertised.listeners entry of its name, or
+ * else its own address (localhost for a wildcard). listen.host/port and
+ * advertised.host/port end up as the first listener's, for what reports
+ * one address.
+ */
+static int resolve_listeners(char *why, size_t whylen)
+{
+	listener_cfg *ls = g_config.listeners;
+	bool any_tls = false;
+
+	if (ls && listen_given) {
+		snprintf(why, whylen, "give either listen or listeners, not both");
+		return -1;
+	}
+	if (ls && advertised_given) {
+		snprintf(why, whylen, "with listeners, give advertised.listeners instead of advertised");
+		return -1;
+	}
+	if (adv_listeners && advertised_given) {
+		snprintf(why, whylen, "give either advertised or advertised.listeners, not both");
+		return -1;
+	}
+	if (!ls) {
+		ls = calloc(1, sizeof(*ls));
+		if (!ls) {
+			snprintf(why, whylen, "out of memory");
+			return -1;
+		}
+		ls->protocol = SEC_PLAINTEXT;
+		replace_str(&ls->host, g_config.listen_host);
+		ls->port = g_config.listen_port;
+		if (!adv_listeners) {
+			replace_str(&ls->adv_host, g_config.advertised_host);
+			ls->adv_port = g_config.advertised_port;
+		}
+		g_config.listeners = ls;
+		g_config.nlisteners = 1;
+	}
+	for (int i = 0; i < nadv_listeners; i++) {
+		int j = 0;
+		while (j < g_config.nlisteners && ls[j].protocol != adv_listeners[i].protocol)
+			j++;
+		if (j == g_config.nlisteners) {
+			snprintf(why, whylen, "advertised.listeners names %s, which is not a listener",
+				 sec_protocol_name(adv_listeners[i].protocol));
+			return -1;
+		}
+		if (is_wildcard_host(adv_listeners[i].host)) {
+			snprintf(why, whylen,
+				 "advertised.listeners %s needs a host clients can connect to, not "
+				 "'%s'",
+				 sec_protocol_name(adv_listeners[i].protocol), adv_listeners[i].host);
+			return -1;
+		}
+		replace_str(&ls[j].adv_host, adv_listeners[i].host);
+		ls[j].adv_port = adv_listeners[i].port;
+	}
+	for (int i = 0; i < g_config.nlisteners; i++) {
+		if (sec_protocol_sasl(ls[i].protocol)) {
+			snprintf(why, whylen,
+				 "listener %s://%s:%d: SASL is not yet supported; use PLAINTEXT or "
+				 "SSL",
+				 sec_protocol_name(ls[i].protocol), ls[i].host, ls[i].port);
+			return -1;
+		}
+		any_tls |= sec_protocol_tls(ls[i].protocol);
+		if (!ls[i].adv_host) {
+			replace_str(&ls[i].adv_host,
+				    is_wildcard_host(ls[i].host) ? "localhost" : ls[i].host);
+			ls[i].adv_port = ls[i].port;
+		}
+	}
+	replace_str(&g_config.listen_host, ls[0].host);
+	g_config.listen_port = ls[0].port;
+	replace_str(&g_config.advertised_host, ls[0].adv_host);
+	g_config.advertised_port = ls[0].adv_port;
+	if (any_tls && (!g_config.ssl_certificate_location || !*g_config.ssl_certificate_location ||
+			!g_config.ssl_key_location || !*g_config.ssl_key_location)) {
+		snprintf(why, whylen,
+			 "an SSL listener needs ssl.certificate.location and ssl.key.location");
+		return -1;
+	}
+	if (any_tls && g_config.ssl_client_auth != SSL_CLIENT_AUTH_NONE &&
+	    (!g_config.ssl_ca_location || !*g_config.ssl_ca_location)) {
+		snprintf(why, whylen, "ssl.client.auth needs ssl.ca.location to verify clients with");
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- setters ---- */
@@ -223,6 +374,7 @@ static int set_listen(const char *v, char *why, size_t whylen)
 	g_config.listen_host = host;
 	if (port_given)
 		g_config.listen_port = port;
+	listen_given = true;
 	return 0;
 }
 
@@ -233,6 +385,43 @@ static int set_listen_host(const char *v, char *why, size_t whylen)
 		return -1;
 	}
 	replace_str(&g_config.listen_host, v);
+	listen_given = true;
+	return 0;
+}
+
+static int set_listen_port(const char *v, char *why, size_t whylen)
+{
+	long n;
+	if (cfg_parse_long(v, 1, 65535, &n, why, whylen) < 0)
+		return -1;
+	g_config.listen_port = (int)n;
+	listen_given = true;
+	return 0;
+}
+
+static int set_listeners(const char *v, char *why, size_t whylen)
+{
+	listener_cfg *ls;
+	int n;
+
+	if (listeners_parse(v, &ls, &n, why, whylen) < 0)
+		return -1;
+	listeners_free(g_config.listeners, g_config.nlisteners);
+	g_config.listeners = ls;
+	g_config.nlisteners = n;
+	return 0;
+}
+
+static int set_advertised_listeners(const char *v, char *why, size_t whylen)
+{
+	listener_cfg *ls;
+	int n;
+
+	if (listeners_parse(v, &ls, &n, why, whylen) < 0)
+		return -1;
+	listeners_free(adv_listeners, nadv_listeners);
+	adv_listeners = ls;
+	nadv_listeners = n;
 	return 0;
 }
 
@@ -247,6 +436,7 @@ static int set_advertised(const char *v, char *why, size_t whylen)
 	free(g_config.advertised_host);
 	g_config.advertised_host = host;
 	advertised_host_set = *host != '\0';
+	advertised_given = true;
 	if (port_given) {
 		g_config.advertised_port = port;
 		advertised_port_set = true;
@@ -262,6 +452,7 @@ static int set_advertised_host(const char *v, char *why, size_t whylen)
 	}
 	replace_str(&g_config.advertised_host, v);
 	advertised_host_set = *v != '\0';
+	advertised_given = true;
 	return 0;
 }
 
@@ -272,6 +463,7 @@ static int set_advertised_port(const char *v, char *why, size_t whylen)
 		return -1;
 	g_config.advertised_port = (int)n;
 	advertised_port_set = true;
+	advertised_given = true;
 	return 0;
 }
 
@@ -320,63 +512,6 @@ static int set_metrics_listen(const char *v, char *why, size_t whylen)
 
 /* ---- helpers ---- */
 
-/*
- * "host:port", "[ipv6]:port", ":port" (host left empty) or "host" (port not
- * given). The host is returned malloc'd, without brackets.
- */
-static int parse_hostport(const char *v, char **host, int *port, bool *port_given, char *why,
-			  size_t whylen)
-{
-	const char *host_start, *host_end, *port_str = NULL;
-	long n;
-
-	*port_given = false;
-	if (v[0] == '[') {
-		host_start = v + 1;
-		host_end = strchr(host_start, ']');
-		if (!host_end) {
-			snprintf(why, whylen, "missing ']' after IPv6 address");
-			return -1;
-		}
-		if (host_end[1] == ':')
-			port_str = host_end + 2;
-		else if (host_end[1] != '\0') {
-			snprintf(why, whylen, "expected [ADDRESS]:PORT");
-			return -1;
-		}
-	} else {
-		const char *colon = strrchr(v, ':');
-		host_start = v;
-		if (colon && strchr(v, ':') != colon) {
-			snprintf(why, whylen, "write IPv6 addresses in brackets: [ADDRESS]:PORT");
-			return -1;
-		}
-		host_end = colon ? colon : v + strlen(v);
-		if (colon)
-			port_str = colon + 1;
-	}
-	for (const char *p = host_start; p < host_end; p++) {
-		if (isspace((unsigned char)*p) || *p == '/' || !isprint((unsigned char)*p)) {
-			snprintf(why, whylen, "invalid character in host name");
-			return -1;
-		}
-	}
-	if (port_str) {
-		if (cfg_parse_long(port_str, 1, 65535, &n, why, whylen) < 0) {
-			snprintf(why, whylen, "expected HOST:PORT with a port from 1 to 65535");
-			return -1;
-		}
-		*port = (int)n;
-		*port_given = true;
-	}
-	*host = strndup(host_start, (size_t)(host_end - host_start));
-	if (!*host) {
-		snprintf(why, whylen, "out of memory");
-		return -1;
-	}
-	return 0;
-}
-
 static void replace_str(char **dst, const char *src)
 {
 	char *copy = strdup(src);
@@ -386,9 +521,4 @@ static void replace_str(char **dst, const char *src)
 	}
 	free(*dst);
 	*dst = copy;
-}
-
-static bool is_wildcard_host(const char *h)
-{
-	return !h || !*h || strcmp(h, "0.0.0.0") == 0 || strcmp(h, "::") == 0;
 }

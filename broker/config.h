@@ -9,12 +9,26 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "listeners.h"
+
+/* ssl.client.auth */
+enum { SSL_CLIENT_AUTH_NONE, SSL_CLIENT_AUTH_REQUESTED, SSL_CLIENT_AUTH_REQUIRED };
+
 typedef struct config {
 	char *pg_conninfo;       /* libpq connection string (pg.conninfo) */
+	/* Every listener with its advertised endpoint: those of "listeners",
+	 * or the one PLAINTEXT listener of "listen"/"advertised". */
+	listener_cfg *listeners;
+	int nlisteners;
+	/* The first listener's addresses (listen.*, advertised.* when given). */
 	char *listen_host;       /* listen.host, default 0.0.0.0 ... see --help */
 	int listen_port;         /* listen.port, default 9092 */
 	char *advertised_host;   /* advertised.host, default: listen host or localhost */
 	int advertised_port;     /* advertised.port, default: listen port */
+	char *ssl_certificate_location; /* PEM files of the SSL listeners */
+	char *ssl_key_location;
+	char *ssl_ca_location;
+	int ssl_client_auth;            /* SSL_CLIENT_AUTH_* */
 	int32_t node_id;         /* node.id, default 1 */
 	char *cluster_id;        /* cluster.id */
 	int pool_size;           /* pg.pool.size, libpq connections */

@@ -65,14 +65,17 @@ void handle_find_coordinator(request *req)
 	/* Transactions have the same answer: every broker coordinates. */
 	bool ok = b->key_type == KEY_TYPE_GROUP || b->key_type == KEY_TYPE_TRANSACTION;
 	kstr why = kstr_c("unknown coordinator key type");
+	/* The coordinator's endpoint on the listener this client came in on. */
+	kstr host = kstr_c(req->listener ? req->listener->adv_host : g_config.advertised_host);
+	int32_t port = req->listener ? req->listener->adv_port : g_config.advertised_port;
 
 	req->resp = resp;
 	if (req->api_version < 4) {
 		resp->error_code = ok ? KERR_NONE : KERR_INVALID_REQUEST;
 		resp->error_message = ok ? KSTR_NULL : why;
 		resp->node_id = ok ? g_config.node_id : -1;
-		resp->host = ok ? kstr_c(g_config.advertised_host) : KSTR_LIT("");
-		resp->port = ok ? g_config.advertised_port : -1;
+		resp->host = ok ? host : KSTR_LIT("");
+		resp->port = ok ? port : -1;
 		request_complete(req);
 		return;
 	}
@@ -85,8 +88,8 @@ void handle_find_coordinator(request *req)
 		out[i].error_code = ok ? KERR_NONE : KERR_INVALID_REQUEST;
 		out[i].error_message = ok ? KSTR_NULL : why;
 		out[i].node_id = ok ? g_config.node_id : -1;
-		out[i].host = ok ? kstr_c(g_config.advertised_host) : KSTR_LIT("");
-		out[i].port = ok ? g_config.advertised_port : -1;
+		out[i].host = ok ? host : KSTR_LIT("");
+		out[i].port = ok ? port : -1;
 	}
 	resp->coordinators = karray_of(out, n);
 	request_complete(req);

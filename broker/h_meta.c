@@ -271,8 +271,9 @@ static void md_respond(md_ctx *c, const PGresult *rows, int16_t db_error)
 	metadata_resp_broker *b = arena_alloc(req->arena, sizeof(*b));
 
 	b->node_id = g_config.node_id;
-	b->host = kstr_c(g_config.advertised_host);
-	b->port = g_config.advertised_port;
+	/* As Kafka: the endpoint of the listener this client came in on. */
+	b->host = kstr_c(req->listener ? req->listener->adv_host : g_config.advertised_host);
+	b->port = req->listener ? req->listener->adv_port : g_config.advertised_port;
 	b->rack = KSTR_NULL;
 	resp->brokers = karray_of(b, 1);
 	resp->cluster_id = kstr_c(g_config.cluster_id);

@@ -37,12 +37,14 @@ static struct {
 	struct event_base *base;
 	struct event *ev_sigint;
 	struct event *ev_sigterm;
+	struct event *ev_sighup;
 	struct event *ev_drain;
 	bool stopping;
 	int drain_left_ms;
 } M;
 
 static void on_signal(evutil_socket_t sig, short what, void *arg);
+static void on_sighup(evutil_socket_t sig, short what, void *arg);
 static void on_drain(evutil_socket_t fd, short what, void *arg);
 static void arm_drain(void);
 static void on_idle(void);
@@ -91,9 +93,11 @@ int main(int argc, char **argv)
 
 	M.ev_sigint = evsignal_new(M.base, SIGINT, on_signal, NULL);
 	M.ev_sigterm = evsignal_new(M.base, SIGTERM, on_signal, NULL);
+	M.ev_sighup = evsignal_new(M.base, SIGHUP, on_sighup, NULL);
 	M.ev_drain = evtimer_new(M.base, on_drain, NULL);
-	if (!M.ev_sigint || !M.ev_sigterm || !M.ev_drain || evsignal_add(M.ev_sigint, NULL) < 0 ||
-	    evsignal_add(M.ev_sigterm, NULL) < 0) {
+	if (!M.ev_sigint || !M.ev_sigterm || !M.ev_sighup || !M.ev_drain ||
+	    evsignal_add(M.ev_sigint, NULL) < 0 || evsignal_add(M.ev_sigterm, NULL) < 0 ||
+	    evsignal_add(M.ev_sighup, NULL) < 0) {
 		log_error("cannot install signal handlers");
 		rc = 1;
 		goto shutdown;
@@ -114,6 +118,8 @@ shutdown:
 		event_free(M.ev_sigint);
 	if (M.ev_sigterm)
 		event_free(M.ev_sigterm);
+	if (M.ev_sighup)
+		event_free(M.ev_sighup);
 	if (M.ev_drain)
 		event_free(M.ev_drain);
 	event_base_free(M.base);
@@ -122,6 +128,16 @@ shutdown:
 		log_info("shutdown complete");
 	config_free();
 	return rc;
+}
+
+/* SIGHUP: re-read the TLS certificate, key and CA files. */
+static void on_sighup(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	(void)arg;
+	log_info("received SIGHUP; reloading the TLS certificates");
+	server_reload();
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)

@@ -25,6 +25,7 @@
 #include "kbuf.h"
 
 struct api_def;
+struct listener_cfg;
 struct pool_lane;
 struct request;
 
@@ -48,6 +49,10 @@ typedef struct request {
 	void *owner;                 /* the creator's, opaque to handlers */
 	conn_slot *slots;            /* the connection's CONN_SLOTS slots, or NULL */
 	kstr client_host;            /* "/host", as Kafka shows clients */
+	/* The listener the client connected on (its advertised endpoint is the
+	 * one Metadata gives), or NULL (a request built by a test). */
+	const struct listener_cfg *listener;
+	kstr principal; /* "User:ANONYMOUS", "User:<CN>"; for the authorizer */
 	struct pool_lane *db;        /* this client's lane of the pool (pool.h) */
 	arena *arena;
 	const struct api_def *api;

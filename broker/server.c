@@ -15,6 +15,15 @@
  * A client that goes away while requests are in flight leaves a "gone"
  * client struct behind: its requests are marked client_gone, run to
  * completion and are freed; the struct is freed with the last of them.
+ *
+ * Listeners: one or more (config "listeners"), each with its security
+ * protocol. How a connection's bytes are carried (plain TCP, or TLS through
+ * libevent's OpenSSL bufferevent) is the transports[] table; everything
+ * above the bufferevent is the same. Each request carries its connection's
+ * listener (Metadata answers with that listener's advertised endpoint) and
+ * principal. A connection is "authenticated" from the start on PLAINTEXT
+ * and SSL listeners; client_admits() is where a SASL listener will hold
+ * back every request but ApiVersions and the SASL APIs until it is.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -28,19 +37,23 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/listener.h>
+#include <openssl/ssl.h>
 
 #include "arena.h"
 #include "config.h"
 #include "handlers.h"
 #include "kbuf.h"
+#include "listeners.h"
 #include "log.h"
 #include "metrics.h"
 #include "pool.h"
 #include "proto.h"
 #include "request.h"
 #include "server.h"
+#include "tls.h"
 
 /* Stop reading a connection at this many requests in flight, or this many
  * bytes of request frames in flight (each produce holds its frame and
@@ -68,9 +81,31 @@ typedef struct client {
 	bool closing;                     /* write nothing more; close once drained */
 	bool read_eof;                    /* peer finished sending; close once answered */
 	bool paused;                      /* reading stopped by back-pressure */
+	bool tls_ready;                   /* TLS handshake done (TLS listeners) */
+	bool authenticated;               /* may send any request (client_admits) */
+	bool frames_seen;                 /* a request frame has been read */
+	const listener_cfg *listener;     /* the listener it connected on */
+	char principal[256];              /* "User:ANONYMOUS", or from its certificate */
 	char peer[INET6_ADDRSTRLEN + 16]; /* "[host]:port" */
 	char host[INET6_ADDRSTRLEN + 2];  /* "/host", as Kafka shows clients */
 } client;
+
+/* How a listener's connections carry bytes, by security protocol. */
+typedef struct transport {
+	/* A bufferevent that owns fd, or NULL (logged). */
+	struct bufferevent *(*bev_new)(evutil_socket_t fd);
+	bool tls;
+} transport;
+
+static struct bufferevent *plain_bev_new(evutil_socket_t fd);
+static struct bufferevent *tls_bev_new(evutil_socket_t fd);
+
+static const transport transports[] = {
+	[SEC_PLAINTEXT] = {plain_bev_new, false},
+	[SEC_SSL] = {tls_bev_new, true},
+	[SEC_SASL_PLAINTEXT] = {plain_bev_new, false},
+	[SEC_SASL_SSL] = {tls_bev_new, true},
+};
 
 static struct {
 	struct event_base *base;
@@ -83,7 +118,8 @@ static struct {
 	uint64_t bytes_moved; /* requests received and responses sent */
 } S;
 
-static int listen_on(const struct addrinfo *ai, bool v6only);
+static int start_listener(const listener_cfg *lc);
+static int listen_on(const struct addrinfo *ai, bool v6only, const listener_cfg *lc);
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
 		      void *arg);
 static void on_accept_error(struct evconnlistener *l, void *arg);
@@ -91,7 +127,9 @@ static void on_accept_retry(evutil_socket_t fd, short what, void *arg);
 static void on_read(struct bufferevent *bev, void *arg);
 static void on_write(struct bufferevent *bev, void *arg);
 static void on_event(struct bufferevent *bev, short what, void *arg);
+static void on_tls_event(client *c, short what);
 static void read_frames(client *c);
+static bool client_admits(const client *c, const request *req);
 static void handle_frame(client *c, struct evbuffer *in, int32_t size);
 static void client_push(client *c, request *req);
 static void client_flush(client *c);
@@ -110,9 +148,7 @@ static const char *api_name(const request *req);
 
 int server_start(struct event_base *base)
 {
-	struct addrinfo hints, *res = NULL;
-	char port[16];
-	int families = 0, rc;
+	bool any_tls = false;
 
 	memset(&S, 0, sizeof(S));
 	S.base = base;
@@ -121,41 +157,17 @@ int server_start(struct event_base *base)
 		log_error("cannot create the accept retry timer");
 		return -1;
 	}
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	snprintf(port, sizeof(port), "%d", g_config.listen_port);
-	rc = getaddrinfo(g_config.listen_host, port, &hints, &res);
-	if (rc != 0) {
-		log_error("cannot resolve listen address %s: %s", g_config.listen_host,
-			  gai_strerror(rc));
+	for (int i = 0; i < g_config.nlisteners; i++)
+		any_tls |= transports[g_config.listeners[i].protocol].tls;
+	if (any_tls && tls_init() < 0)
 		return -1;
-	}
-	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-		families |= ai->ai_family == AF_INET6 ? 2 : 1;
-		S.nlisteners++;
-	}
-	S.listeners = calloc((size_t)S.nlisteners, sizeof(*S.listeners));
-	if (!S.listeners) {
-		freeaddrinfo(res);
-		log_error("out of memory");
-		return -1;
-	}
-	S.nlisteners = 0;
-	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-		/* With both families bound, keep IPv6 sockets to IPv6 so the
-		 * binds do not collide. */
-		listen_on(ai, families == 3);
-	}
-	freeaddrinfo(res);
-	if (S.nlisteners == 0) {
-		log_error("cannot listen on %s:%d", g_config.listen_host, g_config.listen_port);
-		return -1;
-	}
+	for (int i = 0; i < g_config.nlisteners; i++)
+		if (start_listener(&g_config.listeners[i]) < 0)
+			return -1;
 	return 0;
 }
+
+int server_reload(void) { return tls_reload(); }
 
 void server_stop(void)
 {
@@ -174,6 +186,7 @@ void server_stop(void)
 		client_maybe_free(c);
 	}
 }
+
 
 size_t server_requests_in_flight(void) { return S.requests; }
 
@@ -197,11 +210,57 @@ void server_free(void)
 		c->nreq = 0;
 		client_free(c);
 	}
+	tls_shutdown();
 }
 
-/* ---- the listener ---- */
+/* ---- the listeners ---- */
 
-static int listen_on(const struct addrinfo *ai, bool v6only)
+/* Bind every address the listener's host resolves to ("" or a wildcard:
+ * every address). 0, or -1 (logged) if none could be bound. */
+static int start_listener(const listener_cfg *lc)
+{
+	struct addrinfo hints, *res = NULL;
+	struct evconnlistener **grown;
+	char port[16];
+	int families = 0, n = 0, bound = S.nlisteners, rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	snprintf(port, sizeof(port), "%d", lc->port);
+	rc = getaddrinfo(*lc->host ? lc->host : NULL, port, &hints, &res);
+	if (rc != 0) {
+		log_error("cannot resolve the address of listener %s://%s:%d: %s",
+			  sec_protocol_name(lc->protocol), lc->host, lc->port, gai_strerror(rc));
+		return -1;
+	}
+	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		families |= ai->ai_family == AF_INET6 ? 2 : 1;
+		n++;
+	}
+	grown = realloc(S.listeners, (size_t)(S.nlisteners + n) * sizeof(*S.listeners));
+	if (!grown) {
+		freeaddrinfo(res);
+		log_error("out of memory");
+		return -1;
+	}
+	S.listeners = grown;
+	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		/* With both families bound, keep IPv6 sockets to IPv6 so the
+		 * binds do not collide. */
+		listen_on(ai, families == 3, lc);
+	}
+	freeaddrinfo(res);
+	if (S.nlisteners == bound) {
+		log_error("cannot listen on %s://%s:%d", sec_protocol_name(lc->protocol), lc->host,
+			  lc->port);
+		return -1;
+	}
+	return 0;
+}
+
+static int listen_on(const struct addrinfo *ai, bool v6only, const listener_cfg *lc)
 {
 	char addr[INET6_ADDRSTRLEN + 16];
 	struct evconnlistener *l;
@@ -222,7 +281,7 @@ static int listen_on(const struct addrinfo *ai, bool v6only)
 		close(fd);
 		return -1;
 	}
-	l = evconnlistener_new(S.base, on_accept, NULL,
+	l = evconnlistener_new(S.base, on_accept, (void *)lc,
 			       LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, LISTEN_BACKLOG, fd);
 	if (!l) {
 		log_warn("cannot listen on %s: %s", addr, strerror(errno));
@@ -231,29 +290,38 @@ static int listen_on(const struct addrinfo *ai, bool v6only)
 	}
 	evconnlistener_set_error_cb(l, on_accept_error);
 	S.listeners[S.nlisteners++] = l;
-	log_info("listening for Kafka clients on %s", addr);
+	log_info("listening for Kafka clients on %s (%s, advertised as %s:%d)", addr,
+		 sec_protocol_name(lc->protocol), lc->adv_host, lc->adv_port);
 	return 0;
 }
 
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
 		      void *arg)
 {
+	const listener_cfg *lc = arg;
+	const transport *t = &transports[lc->protocol];
 	struct bufferevent *bev;
 	client *c;
 	int one = 1;
 
 	(void)l;
-	(void)arg;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c = calloc(1, sizeof(*c));
-	bev = c ? bufferevent_socket_new(S.base, fd, BEV_OPT_CLOSE_ON_FREE) : NULL;
-	if (!bev) {
+	if (!c) {
 		log_error("out of memory accepting a connection");
+		close(fd);
+		return;
+	}
+	bev = t->bev_new(fd);
+	if (!bev) {
 		free(c);
 		close(fd);
 		return;
 	}
 	c->bev = bev;
+	c->listener = lc;
+	c->authenticated = !sec_protocol_sasl(lc->protocol);
+	snprintf(c->principal, sizeof(c->principal), "User:ANONYMOUS");
 	c->db = pool_lane_new();
 	format_addr(sa, (socklen_t)salen, c->peer, sizeof(c->peer));
 	{
@@ -276,7 +344,39 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	bufferevent_setcb(bev, on_read, on_write, on_event, c);
 	bufferevent_setwatermark(bev, EV_WRITE, OUTPUT_LOW_WATERMARK, 0);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
-	log_debug("client %s connected (%zu connections)", c->peer, S.nclients);
+	log_debug("client %s connected on the %s listener (%zu connections)", c->peer,
+		  sec_protocol_name(lc->protocol), S.nclients);
+}
+
+static struct bufferevent *plain_bev_new(evutil_socket_t fd)
+{
+	struct bufferevent *bev = bufferevent_socket_new(S.base, fd, BEV_OPT_CLOSE_ON_FREE);
+
+	if (!bev)
+		log_error("out of memory accepting a connection");
+	return bev;
+}
+
+/* The handshake runs inside the bufferevent; on_event learns its outcome
+ * (BEV_EVENT_CONNECTED, or an error). */
+static struct bufferevent *tls_bev_new(evutil_socket_t fd)
+{
+	struct bufferevent *bev;
+	SSL *ssl = tls_new_ssl();
+
+	if (!ssl)
+		return NULL;
+	bev = bufferevent_openssl_socket_new(S.base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+					     BEV_OPT_CLOSE_ON_FREE);
+	if (!bev) {
+		log_error("out of memory accepting a TLS connection");
+		SSL_free(ssl);
+		return NULL;
+	}
+	/* Clients often close without a TLS close_notify: that is an end of
+	 * stream, not an error. */
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	return bev;
 }
 
 /* accept() failed, typically out of file descriptors: libevent would retry at
@@ -333,6 +433,18 @@ static void read_frames(client *c)
 			return;
 		}
 		evbuffer_copyout(in, hdr, 4);
+		/* A TLS ClientHello record (0x16 0x03 ...) where a size is due:
+		 * a client set up for SSL on a PLAINTEXT listener. */
+		if (!c->frames_seen && !transports[c->listener->protocol].tls && hdr[0] == 0x16 &&
+		    hdr[1] == 0x03) {
+			log_warn("closing connection from %s: it started a TLS handshake on the %s "
+				 "listener (port %d)",
+				 c->peer, sec_protocol_name(c->listener->protocol),
+				 c->listener->port);
+			metrics_request_rejected(REJECT_MALFORMED);
+			client_close(c);
+			return;
+		}
 		size = (int32_t)be32(hdr);
 		if (size < 0 || size > g_config.max_request_bytes) {
 			log_warn("closing connection from %s: request size %d is outside 0..%d "
@@ -366,6 +478,7 @@ static void handle_frame(client *c, struct evbuffer *in, int32_t size)
 	arena_adopt(a, frame);
 	evbuffer_drain(in, 4);
 	evbuffer_remove(in, frame, (size_t)size);
+	c->frames_seen = true;
 	metrics_bytes_in((size_t)size + 4);
 	S.bytes_moved += (uint64_t)size + 4;
 	req->arena = a;
@@ -373,6 +486,8 @@ static void handle_frame(client *c, struct evbuffer *in, int32_t size)
 	req->owner = c;
 	req->slots = c->slots;
 	req->client_host = kstr_c(c->host);
+	req->listener = c->listener;
+	req->principal = kstr_c(c->principal);
 	req->db = c->db;
 	req->frame_len = (size_t)size;
 	S.requests++;
@@ -412,6 +527,13 @@ static void handle_frame(client *c, struct evbuffer *in, int32_t size)
 		client_close(c);
 		return;
 	}
+	if (!client_admits(c, req)) {
+		log_warn("closing connection from %s: %s before authentication on the %s listener",
+			 c->peer, api_name(req), sec_protocol_name(c->listener->protocol));
+		request_free(req);
+		client_close(c);
+		return;
+	}
 	handler = handler_lookup(req->api_key);
 	if (!handler) {
 		log_warn("closing connection from %s: no handler for %s (api key %d, version %d)",
@@ -426,6 +548,17 @@ static void handle_frame(client *c, struct evbuffer *in, int32_t size)
 	metrics_request_start(req);
 	/* The handler may complete (and so free) req before it returns. */
 	handler(req);
+}
+
+/*
+ * Whether this connection may run req now. PLAINTEXT and SSL connections
+ * are authenticated from the start (as whom: c->principal). A SASL listener
+ * will admit ApiVersions and the SASL APIs only, until the client has
+ * authenticated.
+ */
+static bool client_admits(const client *c, const request *req)
+{
+	return c->authenticated || req->api_key == API_VERSIONS_KEY;
 }
 
 /* ---- responses ---- */
@@ -518,6 +651,13 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	client *c = arg;
 
 	(void)bev;
+	if (transports[c->listener->protocol].tls) {
+		on_tls_event(c, what);
+		if (c->gone) {
+			client_maybe_free(c);
+			return;
+		}
+	}
 	if (what & BEV_EVENT_EOF) {
 		if (c->nreq > 0 && !c->closing) {
 			/* The peer may have only shut down its sending side:
@@ -537,6 +677,47 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	}
 	client_close(c);
 	client_maybe_free(c);
+}
+
+/*
+ * The TLS side of a connection's events: a finished handshake (the
+ * principal from the client's certificate), or a failed one (one line, and
+ * the connection closes). Errors after the handshake go on to on_event.
+ */
+static void on_tls_event(client *c, short what)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+	unsigned long err, first = 0;
+	char text[256];
+
+	if (what & BEV_EVENT_CONNECTED) {
+		c->tls_ready = true;
+		tls_peer_principal(ssl, c->principal, sizeof(c->principal));
+		log_debug("client %s: TLS established on the %s listener (%s, %s), principal %s",
+			  c->peer, sec_protocol_name(c->listener->protocol), SSL_get_version(ssl),
+			  SSL_get_cipher_name(ssl), c->principal);
+		return;
+	}
+	if (!(what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)))
+		return;
+	/* Take every error the bufferevent queued, so none is left for
+	 * another connection. */
+	while ((err = bufferevent_get_openssl_error(c->bev)) != 0)
+		if (!first)
+			first = err;
+	tls_last_error(first, text, sizeof(text));
+	if (c->tls_ready) {
+		if (first)
+			log_debug("client %s: TLS error: %s", c->peer, text);
+		return;
+	}
+	log_warn("closing connection from %s: TLS handshake failed on the %s listener (port %d): "
+		 "%s",
+		 c->peer, sec_protocol_name(c->listener->protocol), c->listener->port,
+		 first ? text
+		 : (what & BEV_EVENT_EOF) ? "the client closed the connection"
+					   : evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	client_close(c);
 }
 
 /* ---- back-pressure and closing ---- */

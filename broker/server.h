@@ -14,8 +14,12 @@ struct request;
 
 struct event_base;
 
-/* Listen on g_config.listen_host:listen_port. Returns 0, or -1 (logged). */
+/* Listen on every listener of g_config (and set up TLS if one needs it).
+ * Returns 0, or -1 (logged). */
 int server_start(struct event_base *base);
+/* SIGHUP: re-read the TLS certificates for the connections to come.
+ * 0, or -1 (logged; the previous ones stay). */
+int server_reload(void);
 /* Stop accepting and close every client connection. Requests in flight
  * keep running (with client_gone set) and are freed when they complete. */
 void server_stop(void);

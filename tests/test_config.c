@@ -19,12 +19,19 @@
 #include "../shadow/config.h"
 #include "cfg.h"
 #include "config.h"
+#include "listeners.h"
 
 static const char *const env_vars[] = {
 	"PGK_CONFIG",
 	"PGK_PG",
 	"PGK_LISTEN",
 	"PGK_ADVERTISED",
+	"PGK_LISTENERS",
+	"PGK_ADVERTISED_LISTENERS",
+	"PGK_SSL_CERTIFICATE_LOCATION",
+	"PGK_SSL_KEY_LOCATION",
+	"PGK_SSL_CA_LOCATION",
+	"PGK_SSL_CLIENT_AUTH",
 	"PGK_NODE_ID",
 	"PGK_CLUSTER_ID",
 	"PGK_POOL_SIZE",
@@ -118,6 +125,147 @@ static void test_defaults(void **state)
 	assert_int_equal(g_config.log_level, 2);
 	assert_null(g_config.metrics_host); /* metrics.listen: off */
 	assert_null(g_config.config_file);
+	/* listen is one PLAINTEXT listener */
+	assert_int_equal(g_config.nlisteners, 1);
+	assert_int_equal(g_config.listeners[0].protocol, SEC_PLAINTEXT);
+	assert_string_equal(g_config.listeners[0].host, "0.0.0.0");
+	assert_int_equal(g_config.listeners[0].port, 9092);
+	assert_string_equal(g_config.listeners[0].adv_host, "localhost");
+	assert_int_equal(g_config.listeners[0].adv_port, 9092);
+	assert_int_equal(g_config.ssl_client_auth, SSL_CLIENT_AUTH_NONE);
+}
+
+/* The parser of "listeners" and "advertised.listeners" on its own. */
+static void test_listeners_parse(void **state)
+{
+	listener_cfg *ls;
+	char why[256];
+	int n;
+
+	(void)state;
+	assert_int_equal(listeners_parse("PLAINTEXT://127.0.0.1:9092, ssl://[::1]:9093 ,"
+					 "SASL_SSL://:9094",
+					 &ls, &n, why, sizeof(why)),
+			 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(ls[0].protocol, SEC_PLAINTEXT);
+	assert_string_equal(ls[0].host, "127.0.0.1");
+	assert_int_equal(ls[0].port, 9092);
+	assert_int_equal(ls[1].protocol, SEC_SSL); /* names in any case */
+	assert_string_equal(ls[1].host, "::1");
+	assert_int_equal(ls[1].port, 9093);
+	assert_int_equal(ls[2].protocol, SEC_SASL_SSL);
+	assert_string_equal(ls[2].host, "");
+	assert_int_equal(ls[2].port, 9094);
+	assert_null(ls[0].adv_host);
+	listeners_free(ls, n);
+
+	assert_int_equal(listeners_parse("  ", &ls, &n, why, sizeof(why)), 0);
+	assert_int_equal(n, 0);
+	assert_null(ls);
+
+	static const char *const bad[] = {
+		"PLAINTEXT://:9092,",                 /* empty entry */
+		",PLAINTEXT://:9092",                 /* empty entry */
+		"PLAINTEXT:9092",                     /* no :// */
+		"TLS://:9093",                        /* unknown name */
+		"://:9093",                           /* no name */
+		"PLAINTEXT://localhost",              /* no port */
+		"PLAINTEXT://localhost:0",            /* port out of range */
+		"PLAINTEXT://localhost:65536",        /* port out of range */
+		"PLAINTEXT://localhost:x",            /* port not a number */
+		"PLAINTEXT://::1:9092",               /* IPv6 without brackets */
+		"PLAINTEXT://[::1:9092",              /* missing ] */
+		"PLAINTEXT://a b:9092",               /* blank in host */
+		"PLAINTEXT://:9092,PLAINTEXT://:9093", /* name twice */
+		"PLAINTEXT://:9092,SSL://h:9092",     /* port twice */
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why[0] = '\0';
+		if (listeners_parse(bad[i], &ls, &n, why, sizeof(why)) != -1)
+			fail_msg("accepted \"%s\"", bad[i]);
+		assert_true(why[0] != '\0');
+	}
+	/* more entries than LISTENERS_MAX */
+	char many[2048] = "";
+	for (int i = 0; i <= LISTENERS_MAX; i++)
+		snprintf(many + strlen(many), sizeof(many) - strlen(many), "%sPLAINTEXT://:%d",
+			 i ? "," : "", 1000 + i);
+	assert_int_equal(listeners_parse(many, &ls, &n, why, sizeof(why)), -1);
+}
+
+/* listeners and advertised.listeners through the config, and their checks. */
+static void test_listeners(void **state)
+{
+	(void)state;
+
+	assert_int_equal(LOAD("--listeners", "PLAINTEXT://0.0.0.0:19092,SSL://127.0.0.1:19093",
+			      "--ssl-certificate-location", "c.pem", "--ssl-key-location", "k.pem"),
+			 0);
+	assert_int_equal(g_config.nlisteners, 2);
+	assert_string_equal(g_config.listeners[0].adv_host, "localhost"); /* wildcard */
+	assert_int_equal(g_config.listeners[0].adv_port, 19092);
+	assert_string_equal(g_config.listeners[1].adv_host, "127.0.0.1");
+	assert_int_equal(g_config.listeners[1].adv_port, 19093);
+	/* the older settings report the first listener */
+	assert_string_equal(g_config.listen_host, "0.0.0.0");
+	assert_int_equal(g_config.listen_port, 19092);
+	assert_int_equal(g_config.advertised_port, 19092);
+
+	/* advertised.listeners matched by name, in any order; the others default */
+	assert_int_equal(LOAD("--listeners", "PLAINTEXT://:19092,SSL://:19093",
+			      "--advertised-listeners", "SSL://b1.example.com:29093",
+			      "--ssl-certificate-location", "c.pem", "--ssl-key-location", "k.pem",
+			      "--ssl-client-auth", "required", "--ssl-ca-location", "ca.pem"),
+			 0);
+	assert_string_equal(g_config.listeners[0].adv_host, "localhost");
+	assert_int_equal(g_config.listeners[0].adv_port, 19092);
+	assert_string_equal(g_config.listeners[1].adv_host, "b1.example.com");
+	assert_int_equal(g_config.listeners[1].adv_port, 29093);
+	assert_int_equal(g_config.ssl_client_auth, SSL_CLIENT_AUTH_REQUIRED);
+
+	/* advertised.listeners applies to the PLAINTEXT listener of listen too */
+	assert_int_equal(LOAD("--listen", "127.0.0.1:19092", "--advertised-listeners",
+			      "PLAINTEXT://h:1"),
+			 0);
+	assert_int_equal(g_config.nlisteners, 1);
+	assert_string_equal(g_config.listeners[0].host, "127.0.0.1");
+	assert_string_equal(g_config.listeners[0].adv_host, "h");
+	assert_int_equal(g_config.advertised_port, 1);
+
+	/* from the environment and the file as well */
+	setenv("PGK_LISTENERS", "SSL://127.0.0.1:19443", 1);
+	setenv("PGK_SSL_CERTIFICATE_LOCATION", "c.pem", 1);
+	setenv("PGK_SSL_KEY_LOCATION", "k.pem", 1);
+	assert_int_equal(LOAD("--node-id", "2"), 0);
+	assert_int_equal(g_config.nlisteners, 1);
+	assert_int_equal(g_config.listeners[0].protocol, SEC_SSL);
+	assert_int_equal(g_config.listen_port, 19443);
+	unsetenv("PGK_LISTENERS");
+	unsetenv("PGK_SSL_CERTIFICATE_LOCATION");
+	unsetenv("PGK_SSL_KEY_LOCATION");
+
+	/* refused */
+	assert_int_equal(LOAD("--listen", ":1", "--listeners", "PLAINTEXT://:2"), -1);
+	assert_int_equal(LOAD("--listeners", "PLAINTEXT://:2", "--advertised", "h:1"), -1);
+	assert_int_equal(LOAD("--advertised", "h:1", "--advertised-listeners", "PLAINTEXT://h:1"),
+			 -1);
+	assert_int_equal(LOAD("--listeners", "PLAINTEXT://:2", "--advertised-listeners",
+			      "SSL://h:3"),
+			 -1); /* not a listener */
+	assert_int_equal(LOAD("--listeners", "PLAINTEXT://:2", "--advertised-listeners",
+			      "PLAINTEXT://0.0.0.0:2"),
+			 -1); /* not an address to connect to */
+	assert_int_equal(LOAD("--listeners", "SASL_PLAINTEXT://:2"), -1); /* not yet */
+	assert_int_equal(LOAD("--listeners", "SASL_SSL://:2"), -1);
+	assert_int_equal(LOAD("--listeners", "SSL://:2"), -1); /* no certificate */
+	assert_int_equal(LOAD("--listeners", "SSL://:2", "--ssl-certificate-location", "c.pem"),
+			 -1); /* no key */
+	assert_int_equal(LOAD("--listeners", "SSL://:2", "--ssl-certificate-location", "c.pem",
+			      "--ssl-key-location", "k.pem", "--ssl-client-auth", "requested"),
+			 -1); /* no CA to verify clients with */
+	assert_int_equal(LOAD("--ssl-client-auth", "maybe"), -1);
+	assert_int_equal(LOAD("--listeners", "PLAINTEXT://x"), -1);
 }
 
 static void test_metrics_listen(void **state)
@@ -503,6 +651,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_listeners_parse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_listeners, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_from_env, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_precedence, setup, teardown),

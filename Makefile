@@ -24,6 +24,8 @@ LISTEN ?= 0.0.0.0:9092
 ADVERTISED ?=
 # The broker's /metrics, /healthz and /readyz under make run (empty: off).
 METRICS_LISTEN ?= 127.0.0.1:9404
+# make run's SSL listener, with a development CA in .pgdata/tls/ (empty: off).
+TLS_LISTEN ?= localhost:9093
 RUN_ARGS ?=
 FUZZ_SECONDS ?= 60
 NPROC := $(shell nproc 2>/dev/null || echo 2)
@@ -96,6 +98,7 @@ help:
 	@echo 'make fuzz-smoke    run every fuzz target 15 seconds'
 	@echo 'make install       install the extension and the output plugin (root)'
 	@echo 'make run           PostgreSQL in .pgdata on PGPORT ($(PGPORT)) + broker on LISTEN ($(LISTEN)),'
+	@echo '                   SSL on TLS_LISTEN ($(TLS_LISTEN), CA in .pgdata/tls/ca.pem),'
 	@echo '                   metrics on METRICS_LISTEN ($(METRICS_LISTEN))'
 	@echo 'make psql          psql on the make-run database'
 	@echo 'make test          everything CI runs: unit, pg_regress, fuzz smoke, e2e'
@@ -271,7 +274,8 @@ install: decoder extension
 run:
 	@deploy/setup.sh
 	@$(MAKE) --no-print-directory rel install >/dev/null
-	@deploy/run.sh $(CURDIR)/.pgdata $(PGPORT) $(CURDIR)/build/rel/pg_kafka \
+	@PGK_RUN_TLS_LISTEN='$(TLS_LISTEN)' deploy/run.sh $(CURDIR)/.pgdata $(PGPORT) \
+		$(CURDIR)/build/rel/pg_kafka \
 		--listen $(LISTEN) $(if $(ADVERTISED),--advertised $(ADVERTISED)) \
 		$(if $(METRICS_LISTEN),--metrics-listen $(METRICS_LISTEN)) $(RUN_ARGS)
 

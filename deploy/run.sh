@@ -16,6 +16,12 @@
 # and are ignored; a signal that comes later means "now": the broker gets
 # SIGKILL.
 #
+# TLS: with PGK_RUN_TLS_LISTEN=HOST:PORT (make run sets it from TLS_LISTEN),
+# the broker also serves SSL there. A development CA and a server
+# certificate for localhost are made once with the openssl command line in
+# DATADIR/tls/ (ca.pem is what clients trust), and the --listen/--advertised
+# flags become the PLAINTEXT entry of --listeners/--advertised-listeners.
+#
 # One run per data directory and port: a second run while one is going
 # refuses at once, naming the running one, and touches nothing. DATADIR.run
 # is the lock (flock, released when the run ends, however it ends) and says
@@ -60,6 +66,8 @@ for ((i = 0; i < ${#args[@]}; i++)); do
 	esac
 done
 kafka_port=${listen##*:}
+tls_listen=${PGK_RUN_TLS_LISTEN:-}
+tls_port=${tls_listen##*:}
 
 # "pid 123 (pg_kafka)" for whoever listens on a TCP port, empty if nobody.
 port_owner() {
@@ -83,6 +91,10 @@ fi
 : >"$lockfile"
 owner=$(port_owner "$kafka_port")
 [[ -z $owner ]] || refuse "port $kafka_port (listen $listen) is in use by $owner; stop it, or pick another port: make run LISTEN=127.0.0.1:PORT"
+if [[ -n $tls_listen ]]; then
+	owner=$(port_owner "$tls_port")
+	[[ -z $owner ]] || refuse "port $tls_port (TLS listen $tls_listen) is in use by $owner; stop it, or pick another port: make run TLS_LISTEN=localhost:PORT (empty: no TLS)"
+fi
 
 # ---- signals -------------------------------------------------------------------
 
@@ -157,6 +169,53 @@ else
 	pgcluster start "$datadir" "$pgport"
 fi
 [[ -z $pending ]] || exit 0
+
+# ---- TLS -----------------------------------------------------------------------
+
+# The development CA and server certificate, made once: clients trust
+# DATADIR/tls/ca.pem. Not for production (see docs/SECURITY.md).
+make_dev_certs() {
+	local dir=$1
+	[[ -s $dir/ca.pem && -s $dir/server.pem && -s $dir/server.key ]] && return 0
+	say "making a development CA and server certificate in $dir"
+	mkdir -p "$dir"
+	chmod 700 "$dir"
+	(
+		cd "$dir"
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+			-keyout ca.key -out ca.pem -days 3650 -subj "/CN=pg_kafka development CA" 2>/dev/null
+		printf 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nextendedKeyUsage=serverAuth\n' >server.ext
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+			-keyout server.key -out server.csr -subj "/CN=localhost" 2>/dev/null
+		openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+			-out server.pem -days 825 -extfile server.ext 2>/dev/null
+		rm -f server.csr server.ext
+	) || refuse "cannot make the development certificates in $dir (is openssl installed?)"
+}
+
+if [[ -n $tls_listen ]]; then
+	make_dev_certs "$datadir/tls"
+	# --listen/--advertised become the PLAINTEXT listener of --listeners.
+	advertised=
+	rest=()
+	for ((i = 0; i < ${#args[@]}; i++)); do
+		case ${args[i]} in
+		--listen) ((i++)) || true ;;
+		--listen=*) ;;
+		--advertised)
+			((i++)) || true
+			advertised=${args[i]:-}
+			;;
+		--advertised=*) advertised=${args[i]#--advertised=} ;;
+		*) rest+=("${args[i]}") ;;
+		esac
+	done
+	set -- --listeners "PLAINTEXT://$listen,SSL://$tls_listen" \
+		${advertised:+--advertised-listeners "PLAINTEXT://$advertised"} \
+		--ssl-certificate-location "$datadir/tls/server.pem" \
+		--ssl-key-location "$datadir/tls/server.key" "${rest[@]}"
+	listen="$listen, SSL on $tls_listen (trust $datadir/tls/ca.pem)"
+fi
 
 # ---- the broker ----------------------------------------------------------------
 

@@ -15,6 +15,7 @@ PACKAGES=(
 	gcc make pkg-config clang libclang-rt-14-dev
 	postgresql-15 postgresql-server-dev-15 libpq-dev
 	libevent-dev librdkafka-dev zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev
+	libssl-dev libevent-openssl-2.1-7 openssl
 	libcmocka-dev kcat
 	python3 python3-pytest python3-confluent-kafka python3-kafka
 	python3-snappy python3-lz4 python3-zstandard

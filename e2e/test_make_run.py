@@ -9,6 +9,7 @@ what used to make the script kill the broker. `make run` itself also builds
 and installs system-wide, which a test must not do.
 """
 
+import json
 import os
 import signal
 import subprocess
@@ -41,7 +42,7 @@ class Run:
     """One deploy/run.sh in its own process group, as a terminal or a service
     manager starts it; its stdout and stderr go to a log file."""
 
-    def __init__(self, datadir, pgport, kport, via_make=False):
+    def __init__(self, datadir, pgport, kport, via_make=False, env_extra=None):
         self.datadir = Path(datadir)
         self.pgport = pgport
         self.kport = kport
@@ -52,7 +53,7 @@ class Run:
             mk = self.datadir.parent / "Makefile"
             mk.write_text("run:\n\t@%s\n" % " ".join(cmd))
             cmd = ["make", "--no-print-directory", "-f", str(mk), "run"]
-        env = dict(os.environ, **BROKER_ENV)
+        env = dict(os.environ, **BROKER_ENV, **(env_extra or {}))
         with open(self.logpath, "ab") as log:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                          env=env, cwd=str(REPO), start_new_session=True,
@@ -153,9 +154,9 @@ def new_datadir(rundir, name):
     return Path(rundir) / name / "data"
 
 
-def start_run(runs, datadir, pgport=None, kport=None, via_make=False):
+def start_run(runs, datadir, pgport=None, kport=None, via_make=False, env_extra=None):
     datadir.parent.mkdir(exist_ok=True)
-    r = Run(datadir, pgport or free_port(), kport or free_port(), via_make)
+    r = Run(datadir, pgport or free_port(), kport or free_port(), via_make, env_extra)
     runs.append(r)
     return r
 
@@ -303,3 +304,38 @@ def test_a_cluster_started_by_hand_is_left_running(rundir, runs):
     res = subprocess.run([str(PGBIN / "pg_isready"), "-h", "127.0.0.1", "-p", str(pgport)],
                          stdout=subprocess.DEVNULL, timeout=30)
     assert res.returncode == 0
+
+
+def test_tls_listener_with_a_development_ca(rundir, runs):
+    # make run sets PGK_RUN_TLS_LISTEN: SSL next to PLAINTEXT, with a CA made
+    # once in DATADIR/tls/ that clients trust.
+    tport = free_port()
+    env = {"PGK_RUN_TLS_LISTEN": "localhost:%d" % tport}
+    r = start_run(runs, new_datadir(rundir, "tls"), env_extra=env)
+    r.wait_serving()
+    ca = r.datadir / "tls" / "ca.pem"
+    assert ca.exists(), r.log()
+
+    def ssl_metadata():
+        res = subprocess.run(["kcat", "-L", "-J", "-b", "localhost:%d" % tport,
+                              "-X", "security.protocol=ssl", "-X", "ssl.ca.location=%s" % ca],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        assert res.returncode == 0, res.stderr.decode(errors="replace")
+        return [b["name"] for b in json.loads(res.stdout)["brokers"]]
+
+    assert ssl_metadata() == ["localhost:%d" % tport]
+    assert produce_one(r.kport, "over-plaintext") == 0
+    first_ca = ca.read_bytes()
+    r.signal_group(signal.SIGTERM)
+    assert r.wait() == 0, r.log()
+    assert_clean_stop(r.log())
+
+    # A second run keeps the same CA.
+    r2 = start_run(runs, r.datadir, env_extra=env, kport=free_port())
+    r2.wait_serving()
+    assert ca.read_bytes() == first_ca
+    assert ssl_metadata() == ["localhost:%d" % tport]
+    assert "making a development CA" not in r2.log()
+    r2.signal_group(signal.SIGINT)
+    assert r2.wait() == 0, r2.log()
+    assert_clean_stop(r2.log())

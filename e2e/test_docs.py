@@ -30,6 +30,7 @@ COVERED = [
     "docs/OPERATIONS.md",
     "docs/PROTOCOL.md",
     "docs/REPLAY.md",
+    "docs/SECURITY.md",
     "docs/SHADOW.md",
     "docs/SQL.md",
     "docs/TRANSACTIONS.md",

@@ -1087,10 +1087,21 @@ static void dc_broker(request *req, describe_configs_resp_result *o,
 		o->configs = karray_of(cfg, nc);
 		return;
 	}
-	char *listener = arena_printf(req->arena, "PLAINTEXT://%s:%d", g_config.listen_host,
-				      g_config.listen_port);
-	char *advertised = arena_printf(req->arena, "PLAINTEXT://%s:%d", g_config.advertised_host,
-					g_config.advertised_port);
+	/* Set by config_load; a test that builds requests without it gets the
+	 * one PLAINTEXT listener of listen/advertised. */
+	char *listener, *advertised;
+	if (g_config.nlisteners > 0) {
+		size_t cap = (size_t)g_config.nlisteners * 300;
+		listener = arena_alloc(req->arena, cap);
+		advertised = arena_alloc(req->arena, cap);
+		listeners_format(g_config.listeners, g_config.nlisteners, false, listener, cap);
+		listeners_format(g_config.listeners, g_config.nlisteners, true, advertised, cap);
+	} else {
+		listener = arena_printf(req->arena, "PLAINTEXT://%s:%d", g_config.listen_host,
+					g_config.listen_port);
+		advertised = arena_printf(req->arena, "PLAINTEXT://%s:%d",
+					  g_config.advertised_host, g_config.advertised_port);
+	}
 	struct {
 		const char *name;
 		const char *value;

@@ -95,6 +95,25 @@ void listeners_free(listener_cfg *l, int n)
 	free(l);
 }
 
+void listeners_format(const listener_cfg *l, int n, bool advertised, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	for (int i = 0; i < n && used < len; i++) {
+		const char *host = advertised ? l[i].adv_host : l[i].host;
+		bool v6 = host && strchr(host, ':');
+		int w = snprintf(buf + used, len - used, "%s%s://%s%s%s:%d", i ? "," : "",
+				 sec_protocol_name(l[i].protocol), v6 ? "[" : "", host ? host : "",
+				 v6 ? "]" : "", advertised ? l[i].adv_port : l[i].port);
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+}
+
 /* One NAME://HOST:PORT, surrounding blanks allowed. */
 static int parse_entry(const char *s, size_t len, listener_cfg *l, char *why, size_t whylen)
 {

@@ -42,6 +42,10 @@ bool sec_protocol_sasl(sec_protocol p);
 int listeners_parse(const char *v, listener_cfg **out, int *n, char *why, size_t whylen);
 void listeners_free(listener_cfg *l, int n);
 
+/* "NAME://HOST:PORT,..." of the listeners (advertised: their advertised
+ * endpoints), IPv6 hosts in brackets, into buf (truncated to len). */
+void listeners_format(const listener_cfg *l, int n, bool advertised, char *buf, size_t len);
+
 /* "host:port", "[ipv6]:port", ":port" (host left empty) or "host" (no port).
  * The host is returned malloc'd, without brackets. 0, or -1 with why. */
 int parse_hostport(const char *v, char **host, int *port, bool *port_given, char *why,

@@ -274,6 +274,15 @@ def test_metadata_advertises_the_clients_listener(tls_broker, certs):
     # From the SSL port's address too: the answer follows the listener.
     assert metadata_brokers("127.0.0.1:%d" % b.ssl_port, *kcat_ssl(certs)) == [
         "localhost:%d" % b.ssl_port]
+    # DescribeConfigs reports both listeners and their advertised endpoints.
+    from confluent_kafka.admin import AdminClient, ConfigResource
+    admin = AdminClient({"bootstrap.servers": b.bootstrap})
+    res = ConfigResource(ConfigResource.Type.BROKER, "1")
+    configs = admin.describe_configs([res])[res].result(timeout=30)
+    assert configs["listeners"].value == "PLAINTEXT://127.0.0.1:%d,SSL://127.0.0.1:%d" % (
+        b.port, b.ssl_port)
+    assert configs["advertised.listeners"].value == (
+        "PLAINTEXT://127.0.0.1:%d,SSL://localhost:%d" % (b.port, b.ssl_port))
 
 
 # --------------------------------------------------------------------------
@@ -431,3 +440,4 @@ def test_bad_certificate_stops_the_start(pg, workdir, certs):
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
     assert res.returncode == 1
     assert "TLS: ssl.key.location" in res.stderr.decode()
+    assert not conftest.SANITIZER_RE.search(res.stderr.decode()), res.stderr.decode()

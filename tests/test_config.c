@@ -223,6 +223,19 @@ static void test_listeners(void **state)
 	assert_string_equal(g_config.listeners[1].adv_host, "b1.example.com");
 	assert_int_equal(g_config.listeners[1].adv_port, 29093);
 	assert_int_equal(g_config.ssl_client_auth, SSL_CLIENT_AUTH_REQUIRED);
+	char text[256];
+	listeners_format(g_config.listeners, g_config.nlisteners, false, text, sizeof(text));
+	assert_string_equal(text, "PLAINTEXT://:19092,SSL://:19093");
+	listeners_format(g_config.listeners, g_config.nlisteners, true, text, sizeof(text));
+	assert_string_equal(text, "PLAINTEXT://localhost:19092,SSL://b1.example.com:29093");
+	listeners_format(g_config.listeners, g_config.nlisteners, true, text, 12); /* truncated */
+	assert_string_equal(text, "PLAINTEXT:/");
+
+	assert_int_equal(LOAD("--listeners", "SSL://[::1]:19093", "--ssl-certificate-location",
+			      "c.pem", "--ssl-key-location", "k.pem"),
+			 0);
+	listeners_format(g_config.listeners, g_config.nlisteners, true, text, sizeof(text));
+	assert_string_equal(text, "SSL://[::1]:19093");
 
 	/* advertised.listeners applies to the PLAINTEXT listener of listen too */
 	assert_int_equal(LOAD("--listen", "127.0.0.1:19092", "--advertised-listeners",

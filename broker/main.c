@@ -136,7 +136,7 @@ static void on_sighup(evutil_socket_t sig, short what, void *arg)
 	(void)sig;
 	(void)what;
 	(void)arg;
-	log_info("received SIGHUP; reloading the TLS certificates");
+	log_info("received SIGHUP");
 	server_reload();
 }
 

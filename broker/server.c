@@ -711,12 +711,16 @@ static void on_tls_event(client *c, short what)
 			log_debug("client %s: TLS error: %s", c->peer, text);
 		return;
 	}
-	log_warn("closing connection from %s: TLS handshake failed on the %s listener (port %d): "
-		 "%s",
-		 c->peer, sec_protocol_name(c->listener->protocol), c->listener->port,
-		 first ? text
-		 : (what & BEV_EVENT_EOF) ? "the client closed the connection"
-					   : evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	if (!first && (what & BEV_EVENT_EOF)) {
+		/* Connected and left without a word: a port probe, not a
+		 * client speaking the wrong protocol. */
+		log_debug("client %s closed the connection before the TLS handshake", c->peer);
+	} else {
+		log_warn("closing connection from %s: TLS handshake failed on the %s listener "
+			 "(port %d): %s",
+			 c->peer, sec_protocol_name(c->listener->protocol), c->listener->port,
+			 first ? text : evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	}
 	client_close(c);
 }
 

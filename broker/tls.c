@@ -49,8 +49,10 @@ int tls_reload(void)
 	char why[512];
 	SSL_CTX *fresh;
 
-	if (!ctx)
+	if (!ctx) {
+		log_info("TLS: no SSL listener; nothing to reload");
 		return 0;
+	}
 	fresh = build_ctx(why, sizeof(why));
 	if (!fresh) {
 		log_error("TLS: reload failed, keeping the previous certificates: %s", why);

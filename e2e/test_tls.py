@@ -290,6 +290,13 @@ def test_metadata_advertises_the_clients_listener(tls_broker, certs):
 
 def test_plaintext_bytes_on_the_ssl_port(tls_broker, certs):
     b = tls_broker()
+    # A connection that closes without a byte (a port probe) is no warning.
+    since = len(b.log_text())
+    socket.create_connection(("127.0.0.1", b.ssl_port), timeout=10).close()
+    wait_for(lambda: new_lines(b, since, "closed the connection before the TLS handshake"), 10,
+             "the probe's debug line")
+    assert not new_lines(b, since, "closing connection from")
+
     since = len(b.log_text())
     with kafkaproto.Conn("127.0.0.1", b.ssl_port) as c:
         c.send(kafkaproto.API_VERSIONS, 0)

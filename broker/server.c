@@ -711,7 +711,7 @@ static void on_tls_event(client *c, short what)
 			log_debug("client %s: TLS error: %s", c->peer, text);
 		return;
 	}
-	if (!first && (what & BEV_EVENT_EOF)) {
+	if ((!first && (what & BEV_EVENT_EOF)) || tls_error_is_eof(first)) {
 		/* Connected and left without a word: a port probe, not a
 		 * client speaking the wrong protocol. */
 		log_debug("client %s closed the connection before the TLS handshake", c->peer);

@@ -124,6 +124,12 @@ void tls_last_error(unsigned long err, char *buf, size_t len)
 	ERR_clear_error();
 }
 
+bool tls_error_is_eof(unsigned long err)
+{
+	return ERR_GET_LIB(err) == ERR_LIB_SSL &&
+	       ERR_GET_REASON(err) == SSL_R_UNEXPECTED_EOF_WHILE_READING;
+}
+
 /* ---- the context ---- */
 
 static SSL_CTX *build_ctx(char *why, size_t whylen)

@@ -5,6 +5,7 @@
 #ifndef PGK_TLS_H
 #define PGK_TLS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct ssl_st;
@@ -23,6 +24,8 @@ struct ssl_st *tls_new_ssl(void);
 void tls_peer_principal(struct ssl_st *ssl, char *buf, size_t len);
 /* The first queued OpenSSL error as text ("" if none), clearing the queue. */
 void tls_last_error(unsigned long err, char *buf, size_t len);
+/* Whether err says only that the peer closed the connection. */
+bool tls_error_is_eof(unsigned long err);
 void tls_shutdown(void);
 
 #endif

@@ -118,8 +118,9 @@ static const cfg_setting settings[] = {
 	 "addresses clients are told to connect to, per listener (matched by name)", CFG_CUSTOM,
 	 .set = set_advertised_listeners},
 	{"ssl.certificate.location", "PGK_SSL_CERTIFICATE_LOCATION", "ssl-certificate-location",
-	 "FILE", "", NULL, "PEM server certificate (and chain) of the SSL listeners; re-read on SIGHUP",
-	 CFG_STR, .target = &g_config.ssl_certificate_location},
+	 "FILE", "", NULL,
+	 "PEM server certificate (and chain) of the SSL listeners; re-read on SIGHUP", CFG_STR,
+	 .target = &g_config.ssl_certificate_location},
 	{"ssl.key.location", "PGK_SSL_KEY_LOCATION", "ssl-key-location", "FILE", "", NULL,
 	 "PEM private key of that certificate (unencrypted); re-read on SIGHUP", CFG_STR,
 	 .target = &g_config.ssl_key_location},
@@ -285,7 +286,8 @@ static int resolve_listeners(char *why, size_t whylen)
 		return -1;
 	}
 	if (ls && advertised_given) {
-		snprintf(why, whylen, "with listeners, give advertised.listeners instead of advertised");
+		snprintf(why, whylen,
+			 "with listeners, give advertised.listeners instead of advertised");
 		return -1;
 	}
 	if (adv_listeners && advertised_given) {
@@ -313,7 +315,8 @@ static int resolve_listeners(char *why, size_t whylen)
 		while (j < g_config.nlisteners && ls[j].protocol != adv_listeners[i].protocol)
 			j++;
 		if (j == g_config.nlisteners) {
-			snprintf(why, whylen, "advertised.listeners names %s, which is not a listener",
+			snprintf(why, whylen,
+				 "advertised.listeners names %s, which is not a listener",
 				 sec_protocol_name(adv_listeners[i].protocol));
 			return -1;
 		}
@@ -321,7 +324,8 @@ static int resolve_listeners(char *why, size_t whylen)
 			snprintf(why, whylen,
 				 "advertised.listeners %s needs a host clients can connect to, not "
 				 "'%s'",
-				 sec_protocol_name(adv_listeners[i].protocol), adv_listeners[i].host);
+				 sec_protocol_name(adv_listeners[i].protocol),
+				 adv_listeners[i].host);
 			return -1;
 		}
 		replace_str(&ls[j].adv_host, adv_listeners[i].host);
@@ -354,7 +358,8 @@ static int resolve_listeners(char *why, size_t whylen)
 	}
 	if (any_tls && g_config.ssl_client_auth != SSL_CLIENT_AUTH_NONE &&
 	    (!g_config.ssl_ca_location || !*g_config.ssl_ca_location)) {
-		snprintf(why, whylen, "ssl.client.auth needs ssl.ca.location to verify clients with");
+		snprintf(why, whylen,
+			 "ssl.client.auth needs ssl.ca.location to verify clients with");
 		return -1;
 	}
 	return 0;

@@ -61,7 +61,8 @@ int listeners_parse(const char *v, listener_cfg **out, int *n, char *why, size_t
 		count++;
 		for (int i = 0; i < count - 1; i++) {
 			if (ls[i].protocol == ls[count - 1].protocol) {
-				snprintf(why, whylen, "listener %s is given twice; each needs its own name",
+				snprintf(why, whylen,
+					 "listener %s is given twice; each needs its own name",
 					 sec_protocol_name(ls[i].protocol));
 				goto fail;
 			}
@@ -141,7 +142,8 @@ static int parse_entry(const char *s, size_t len, listener_cfg *l, char *why, si
 	buf[len] = '\0';
 	sep = strstr(buf, "://");
 	if (!sep) {
-		snprintf(why, whylen, "expected NAME://HOST:PORT, such as PLAINTEXT://0.0.0.0:9092");
+		snprintf(why, whylen,
+			 "expected NAME://HOST:PORT, such as PLAINTEXT://0.0.0.0:9092");
 		return -1;
 	}
 	start = buf;

@@ -52,8 +52,8 @@ typedef struct request {
 	/* The listener the client connected on (its advertised endpoint is the
 	 * one Metadata gives), or NULL (a request built by a test). */
 	const struct listener_cfg *listener;
-	kstr principal; /* "User:ANONYMOUS", "User:<CN>"; for the authorizer */
-	struct pool_lane *db;        /* this client's lane of the pool (pool.h) */
+	kstr principal;       /* "User:ANONYMOUS", "User:<CN>"; for the authorizer */
+	struct pool_lane *db; /* this client's lane of the pool (pool.h) */
 	arena *arena;
 	const struct api_def *api;
 	int16_t api_key;

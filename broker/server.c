@@ -187,7 +187,6 @@ void server_stop(void)
 	}
 }
 
-
 size_t server_requests_in_flight(void) { return S.requests; }
 
 uint64_t server_bytes_moved(void) { return S.bytes_moved; }

@@ -38,7 +38,7 @@ int tls_init(void)
 		return -1;
 	}
 	log_info("TLS: certificate %s, client certificates %s", g_config.ssl_certificate_location,
-		 g_config.ssl_client_auth == SSL_CLIENT_AUTH_REQUIRED	 ? "required"
+		 g_config.ssl_client_auth == SSL_CLIENT_AUTH_REQUIRED    ? "required"
 		 : g_config.ssl_client_auth == SSL_CLIENT_AUTH_REQUESTED ? "requested"
 									 : "not asked for");
 	return 0;
@@ -165,7 +165,7 @@ static SSL_CTX *build_ctx(char *why, size_t whylen)
 		goto fail;
 	}
 	if (ca && *ca) {
-		STACK_OF(X509_NAME) *names;
+		STACK_OF(X509_NAME) * names;
 
 		if (SSL_CTX_load_verify_locations(c, ca, NULL) != 1) {
 			error_text("ssl.ca.location", ca, why, whylen);

@@ -92,7 +92,7 @@ typedef struct client {
 
 /* How a listener's connections carry bytes, by security protocol. */
 typedef struct transport {
-	/* A bufferevent that owns fd, or NULL (logged). */
+	/* A bufferevent that owns fd, or NULL (logged; fd is taken care of). */
 	struct bufferevent *(*bev_new)(evutil_socket_t fd);
 	bool tls;
 } transport;
@@ -314,7 +314,6 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	bev = t->bev_new(fd);
 	if (!bev) {
 		free(c);
-		close(fd);
 		return;
 	}
 	c->bev = bev;
@@ -351,8 +350,10 @@ static struct bufferevent *plain_bev_new(evutil_socket_t fd)
 {
 	struct bufferevent *bev = bufferevent_socket_new(S.base, fd, BEV_OPT_CLOSE_ON_FREE);
 
-	if (!bev)
+	if (!bev) {
 		log_error("out of memory accepting a connection");
+		close(fd);
+	}
 	return bev;
 }
 
@@ -363,13 +364,17 @@ static struct bufferevent *tls_bev_new(evutil_socket_t fd)
 	struct bufferevent *bev;
 	SSL *ssl = tls_new_ssl();
 
-	if (!ssl)
+	if (!ssl) {
+		close(fd);
 		return NULL;
+	}
 	bev = bufferevent_openssl_socket_new(S.base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
 					     BEV_OPT_CLOSE_ON_FREE);
 	if (!bev) {
+		/* Out of memory. Depending on where libevent failed, it has
+		 * already freed the SSL and closed fd, or not: leaking them is
+		 * the lesser harm than closing someone else's descriptor. */
 		log_error("out of memory accepting a TLS connection");
-		SSL_free(ssl);
 		return NULL;
 	}
 	/* Clients often close without a TLS close_notify: that is an end of

@@ -45,6 +45,12 @@ typedef struct pp_ctx {
 	request *req;
 	pp_write *writes;
 	int nwrites;
+	/* Partitions answered before any statement (bad acks, an internal
+	 * topic, a batch refused): Kafka looks for the partition first, so
+	 * these are looked up, and a missing one is UNKNOWN_TOPIC_OR_PARTITION. */
+	produce_resp_partition **early;
+	kstr *early_topic;
+	int nearly;
 } pp_ctx;
 
 static int16_t pp_decode(request *req, const produce_req_partition *in, pp_write *w);
@@ -53,6 +59,9 @@ static int16_t pp_validate_records(const request *req, kstr records);
 static bool pp_has_transactional(const pp_ctx *c);
 static void pp_fail_all(request *req, int16_t error_code);
 static void pp_finish(request *req);
+static void pp_continue(pp_ctx *c);
+static void pp_early_rows(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+			  bool retriable);
 static void pp_timestamp_lookup(pp_ctx *c, int nts);
 static void pp_timestamp_rows(void *arg, PGresult **res, int n, const char *err,
 			      const char *sqlstate, bool retriable);
@@ -161,6 +170,10 @@ void handle_produce(request *req)
 	for (int32_t i = 0; i < total; i++)
 		has_transactional = has_transactional || pp_raw_transactional(e[i].in->records);
 	c->writes = ARENA_NEW_ARRAY(req->arena, pp_write, total > 0 ? total : 1);
+	c->early = ARENA_NEW_ARRAY(req->arena, produce_resp_partition *, total > 0 ? total : 1);
+	c->early_topic = ARENA_NEW_ARRAY(req->arena, kstr, total > 0 ? total : 1);
+	produce_resp_partition **outs =
+		ARENA_NEW_ARRAY(req->arena, produce_resp_partition *, total > 0 ? total : 1);
 
 	/* One answer per topic (the first of its name), its partitions in
 	 * request order. */
@@ -185,6 +198,7 @@ void handle_produce(request *req)
 		produce_resp_topic *to = &rt[slot[first[e[i].t]]];
 		produce_resp_partition *out =
 			&((produce_resp_partition *)to->partition_responses.items)[to->partition_responses.count++];
+		outs[i] = out;
 		out->index = e[i].index;
 		out->base_offset = -1;
 		out->log_append_time_ms = -1;
@@ -220,6 +234,13 @@ void handle_produce(request *req)
 		if (out->error_code == KERR_NONE)
 			c->nwrites++;
 	}
+	for (int32_t i = 0; i < total; i++) {
+		if (outs[i]->error_code == KERR_NONE ||
+		    outs[i]->error_code == KERR_UNKNOWN_TOPIC_OR_PARTITION)
+			continue;
+		c->early[c->nearly] = outs[i];
+		c->early_topic[c->nearly++] = e[i].topic;
+	}
 	/* Transactional batches without a transactional id: the Java broker
 	 * fails the whole request, as authorization of the missing id, before
 	 * it looks at any partition (RequestUtils.hasTransactionalRecords
@@ -229,6 +250,54 @@ void handle_produce(request *req)
 		pp_finish(req);
 		return;
 	}
+	if (c->nearly > 0) {
+		pgarray topics, partitions;
+		pgarray_begin(&topics, OID_TEXT, 64);
+		pgarray_begin(&partitions, OID_INT4, 64);
+		for (int i = 0; i < c->nearly; i++) {
+			pgarray_add(&topics, c->early_topic[i]);
+			pgarray_add_i32(&partitions, c->early[i]->index);
+		}
+		pgarray_end(&topics);
+		pgarray_end(&partitions);
+		params p = {0};
+		params_bin(&p, topics.w.buf, (int)topics.w.len);
+		params_bin(&p, partitions.w.buf, (int)partitions.w.len);
+		db_stmt st = params_stmt(Q_PARTITIONS_EXIST, &p, 0);
+		db_submit(req->db, &st, 1, pp_early_rows, c);
+		pgarray_free(&topics);
+		pgarray_free(&partitions);
+		return;
+	}
+	pp_continue(c);
+}
+
+/* The early answers of partitions that do not exist become
+ * UNKNOWN_TOPIC_OR_PARTITION; a failed lookup leaves them as they are. */
+static void pp_early_rows(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+			  bool retriable)
+{
+	pp_ctx *c = arg;
+	(void)n;
+	(void)sqlstate;
+	(void)retriable;
+
+	if (!err && PQntuples(res[0]) == c->nearly)
+		for (int i = 0; i < c->nearly; i++)
+			if (PQgetvalue(res[0], i, 0)[0] != 't') {
+				c->early[i]->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+				c->early[i]->error_message = KSTR_NULL;
+				c->early[i]->record_errors = karray_of(NULL, 0);
+			}
+	pp_continue(c);
+}
+
+/* After the early answers: write what is to be written. */
+static void pp_continue(pp_ctx *c)
+{
+	request *req = c->req;
+	const produce_req *body = req->body;
+
 	if (c->nwrites == 0) {
 		pp_finish(req);
 		return;

@@ -58,7 +58,6 @@ typedef struct parts_ctx {
 
 static int16_t fenced_for(const request *req, int16_t error_code);
 static int16_t txn_id_error(kstr transactional_id);
-static bool topic_internal(kstr topic);
 static void parts_submit(parts_ctx *c, int query, const params *p);
 static void parts_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		       bool retriable);
@@ -102,14 +101,6 @@ static int16_t txn_id_error(kstr transactional_id)
 	if (!pgtext_valid(transactional_id))
 		return KERR_INVALID_PRODUCER_ID_MAPPING;
 	return KERR_NONE;
-}
-
-/* Kafka's internal topics (Topic.isInternal), which a client may not add
- * to a transaction. */
-static bool topic_internal(kstr topic)
-{
-	return kstr_eq(topic, "__consumer_offsets") || kstr_eq(topic, "__transaction_state") ||
-	       kstr_eq(topic, "__share_group_state");
 }
 
 /* Q_PARTITIONS_EXIST over c->parts, then the statement query with
@@ -236,7 +227,7 @@ static bool ap_prepare(request *req, parts_ctx *c)
 		for (int32_t p = 0; p < np; p++) {
 			rp[p].partition_index = idx[p];
 			rp[p].partition_error_code = KERR_NONE;
-			if (topic_internal(in[t].name)) {
+			if (topic_is_internal(in[t].name)) {
 				rp[p].partition_error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
 				c->failed = true;
 				continue;

@@ -375,8 +375,6 @@ def test_produce_to_internal_topic(fresh_pg, make_broker):
                 [(name, 0, 0)]
 
 
-@pytest.mark.xfail(strict=True, reason="differs: the name alone decides, before the produce "
-                   "statement that would find the topic missing")
 def test_produce_to_missing_internal_topic(kafka, conn):
     assert produce_req(conn, [("__share_group_state", 0, one_batch())]) == \
         [("__share_group_state", 0, UNKNOWN_TOPIC_OR_PARTITION)]
@@ -405,8 +403,21 @@ def test_produce_bad_acks_after_topic_and_batch_checks(kafka, conn, acks):
     assert kafka.pg.records(topic) == []
 
 
-@pytest.mark.xfail(strict=True, reason="differs: the topic's existence is known only to the "
-                   "produce statement, which a request with bad acks does not run")
+def test_produce_missing_partition_answered_before_its_batch(kafka, conn):
+    # KafkaApis looks the partition up before any check of its batch: a
+    # corrupt batch to a partition that does not exist is
+    # UNKNOWN_TOPIC_OR_PARTITION; to one that exists, CORRUPT_MESSAGE.
+    topic = kafka.create_topic()
+    bad = bytearray(one_batch())
+    bad[-1] ^= 0xFF                                    # the CRC no longer matches
+    missing = kafka.new_topic_name("nosuch")
+    assert produce_req(conn, [(missing, 0, bytes(bad)), (topic, 5, bytes(bad)),
+                              (topic, 0, bytes(bad))]) == [
+        (missing, 0, UNKNOWN_TOPIC_OR_PARTITION), (topic, 5, UNKNOWN_TOPIC_OR_PARTITION),
+        (topic, 0, CORRUPT_MESSAGE)]
+    assert kafka.pg.records(topic) == []
+
+
 def test_produce_bad_acks_to_an_unknown_topic(kafka, conn):
     name = kafka.new_topic_name("nosuch")
     assert produce_req(conn, [(name, 0, one_batch())], acks=2) == \

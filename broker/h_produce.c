@@ -26,6 +26,7 @@
 #include "hutil.h"
 #include "kerr.h"
 #include "log.h"
+#include "offset_rows.h"
 #include "params.h"
 #include "pgbin.h"
 #include "pool.h"
@@ -48,8 +49,7 @@ typedef struct pp_ctx {
 	/* Partitions answered before any statement (bad acks, an internal
 	 * topic, a batch refused): Kafka looks for the partition first, so
 	 * these are looked up, and a missing one is UNKNOWN_TOPIC_OR_PARTITION. */
-	produce_resp_partition **early;
-	kstr *early_topic;
+	part_ref *early; /* .out: the produce_resp_partition */
 	int nearly;
 } pp_ctx;
 
@@ -170,8 +170,7 @@ void handle_produce(request *req)
 	for (int32_t i = 0; i < total; i++)
 		has_transactional = has_transactional || pp_raw_transactional(e[i].in->records);
 	c->writes = ARENA_NEW_ARRAY(req->arena, pp_write, total > 0 ? total : 1);
-	c->early = ARENA_NEW_ARRAY(req->arena, produce_resp_partition *, total > 0 ? total : 1);
-	c->early_topic = ARENA_NEW_ARRAY(req->arena, kstr, total > 0 ? total : 1);
+	c->early = ARENA_NEW_ARRAY(req->arena, part_ref, total > 0 ? total : 1);
 	produce_resp_partition **outs =
 		ARENA_NEW_ARRAY(req->arena, produce_resp_partition *, total > 0 ? total : 1);
 
@@ -238,8 +237,10 @@ void handle_produce(request *req)
 		if (outs[i]->error_code == KERR_NONE ||
 		    outs[i]->error_code == KERR_UNKNOWN_TOPIC_OR_PARTITION)
 			continue;
-		c->early[c->nearly] = outs[i];
-		c->early_topic[c->nearly++] = e[i].topic;
+		c->early[c->nearly++] = (part_ref){.topic = e[i].topic,
+						   .partition = outs[i]->index,
+						   .error_code = &outs[i]->error_code,
+						   .out = outs[i]};
 	}
 	/* Transactional batches without a transactional id: the Java broker
 	 * fails the whole request, as authorization of the missing id, before
@@ -252,14 +253,7 @@ void handle_produce(request *req)
 	}
 	if (c->nearly > 0) {
 		pgarray topics, partitions;
-		pgarray_begin(&topics, OID_TEXT, 64);
-		pgarray_begin(&partitions, OID_INT4, 64);
-		for (int i = 0; i < c->nearly; i++) {
-			pgarray_add(&topics, c->early_topic[i]);
-			pgarray_add_i32(&partitions, c->early[i]->index);
-		}
-		pgarray_end(&topics);
-		pgarray_end(&partitions);
+		part_ref_arrays(c->early, c->nearly, OID_INT4, &topics, &partitions);
 		params p = {0};
 		params_bin(&p, topics.w.buf, (int)topics.w.len);
 		params_bin(&p, partitions.w.buf, (int)partitions.w.len);
@@ -285,9 +279,10 @@ static void pp_early_rows(void *arg, PGresult **res, int n, const char *err, con
 	if (!err && PQntuples(res[0]) == c->nearly)
 		for (int i = 0; i < c->nearly; i++)
 			if (PQgetvalue(res[0], i, 0)[0] != 't') {
-				c->early[i]->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
-				c->early[i]->error_message = KSTR_NULL;
-				c->early[i]->record_errors = karray_of(NULL, 0);
+				produce_resp_partition *out = c->early[i].out;
+				out->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+				out->error_message = KSTR_NULL;
+				out->record_errors = karray_of(NULL, 0);
 			}
 	pp_continue(c);
 }

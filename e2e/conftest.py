@@ -786,12 +786,13 @@ def fresh_pg():
 
 @pytest.fixture
 def make_broker(workdir):
-    """Factory for private brokers: make_broker(pg, *extra_args). They are
-    stopped (and checked) when the test ends."""
+    """Factory for private brokers: make_broker(pg, *extra_args), or
+    make_broker(pg, *extra_args, cls=SubclassOfBroker, **its_own_args).
+    They are stopped (and checked) when the test ends."""
     made = []
 
-    def factory(pg, *extra_args):
-        b = Broker(pg, workdir, extra_args)
+    def factory(pg, *extra_args, cls=None, **kw):
+        b = (cls or Broker)(pg, workdir, extra_args, **kw)
         b.start()
         made.append(b)
         return b

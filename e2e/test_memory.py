@@ -31,11 +31,10 @@ def status_mb(pid, field):
     raise AssertionError("no %s for pid %d" % (field, pid))
 
 
-def test_heap_given_back_while_consumers_long_poll(pg, workdir):
+def test_heap_given_back_while_consumers_long_poll(pg, make_broker):
     if not REL_BIN.exists():
         pytest.fail("%s not built (make rel; make test builds it)" % REL_BIN)
-    b = RelBroker(pg, workdir)
-    b.start()
+    b = make_broker(pg, cls=RelBroker)
     stop = threading.Event()
     poller = None
     try:
@@ -79,5 +78,3 @@ def test_heap_given_back_while_consumers_long_poll(pg, workdir):
         stop.set()
         if poller:
             poller.join(10)
-        problems = b.stop()
-    assert not problems, problems

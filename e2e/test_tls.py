@@ -78,7 +78,7 @@ class TlsBroker(Broker):
     """PLAINTEXT on 127.0.0.1:port (advertised as 127.0.0.1), SSL on
     127.0.0.1:ssl_port (advertised as localhost, the certificate's name)."""
 
-    def __init__(self, pg, workdir, cert, key, extra_args=()):
+    def __init__(self, pg, workdir, extra_args=(), cert=None, key=None):
         super().__init__(pg, workdir, extra_args)
         self.ssl_port = free_port()
         self.ssl_bootstrap = "localhost:%d" % self.ssl_port
@@ -118,28 +118,20 @@ class SslKafka(Kafka):
 
 
 @pytest.fixture
-def tls_broker(pg, workdir, certs):
-    """Factory: tls_broker(*extra_args, cert=, key=) -> a started TlsBroker
+def tls_broker(pg, workdir, certs, make_broker):
+    """Factory: tls_broker(*extra_args, cert=) -> a started TlsBroker
     (copies of the server certificate and key, so a test may replace them).
     Stopped and checked when the test ends."""
-    made = []
 
     def factory(*extra_args, cert="server"):
         own = Path(workdir) / unique("srv")
         own.mkdir()
         shutil.copy(certs / (cert + ".pem"), own / "cert.pem")
         shutil.copy(certs / (cert + ".key"), own / "key.pem")
-        b = TlsBroker(pg, workdir, own / "cert.pem", own / "key.pem", extra_args)
-        b.start()
-        made.append(b)
-        return b
+        return make_broker(pg, *extra_args, cls=TlsBroker, cert=own / "cert.pem",
+                           key=own / "key.pem")
 
-    yield factory
-    problems = []
-    for b in made:
-        problems += b.stop()
-    if problems:
-        pytest.fail("\n".join(problems), pytrace=False)
+    return factory
 
 
 def kcat(*args, input=None, timeout=60, check=True):

@@ -70,8 +70,8 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 	 * partition row means no call and a NULL base). No row in p means
 	 * no such partition; a batch larger than the topic's
 	 * max.message.bytes ($8 > maxb) inserts nothing, and so does one
-	 * that kafka.batch_error() refuses (its error, 32 or 87, in the last
-	 * column as the idempotent form has it).
+	 * that kafka.batch_error() refuses (its error, 32, 87 or 18, in the
+	 * last column as the idempotent form has it).
 	 * $1 topic, $2 partition, $3 record count, $4 timestamps int8[]
 	 * (Kafka's milliseconds), $5 keys bytea[], $6 values bytea[],
 	 * $7 headers bytea[], $8 batch size, $9 broker default
@@ -83,7 +83,7 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 		       "  'CreateTime') = 'LogAppendTime' AS lat,"
 		       "  coalesce(max(value) FILTER (WHERE name = 'max.message.bytes')::int,"
 		       "  $9::int) AS maxb,"
-		       "  kafka.batch_error($1::text, $4::int8[], $5::bytea[], $10::bool) AS batch_err"
+		       "  kafka.batch_error($1::text, $4::int8[], $5::bytea[], $10::bool, $8::int) AS batch_err"
 		       " FROM kafka.topic_configs WHERE topic = $1::text),"
 		       " p AS (UPDATE kafka.partitions SET next_offset = next_offset + $3::int"
 		       "  FROM cfg WHERE topic = $1::text AND partition = $2::int AND $8::int <= cfg.maxb"
@@ -299,8 +299,8 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 				  "SELECT * FROM kafka.abort_expired_transactions()", 0},
 	/*
 	 * DescribeTransactions: one row per input id, in order; NULL state
-	 * for an unknown id. The start time is Kafka's only while a
-	 * transaction is Ongoing. Partitions of the ongoing transaction come
+	 * for an unknown id. The start time is the current or last
+	 * transaction's, NULL (Kafka's -1) when Empty. Partitions of the ongoing transaction come
 	 * as two parallel arrays sorted by topic and partition.
 	 */
 	[Q_DESCRIBE_TXNS] = {"pgk_describe_txns",

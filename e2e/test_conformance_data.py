@@ -189,6 +189,19 @@ def test_describe_configs_config_type(kafka, conn, version):
     assert types["cleanup.policy"] == 7
 
 
+def test_describe_configs_include_documentation(kafka, conn):
+    # Each config's documentation when asked for, none otherwise.
+    topic = kafka.create_topic()
+    for rtype, name in [(TOPIC, topic), (BROKER, str(node_id(kafka)))]:
+        with_docs = describe_one(conn, rtype, name, None, documentation=True)["configs"]
+        assert with_docs and all(c["documentation"] for c in with_docs), with_docs
+        without = describe_one(conn, rtype, name, None)["configs"]
+        assert [c["documentation"] for c in without] == [None] * len(without)
+    docs = {c["name"]: c["documentation"]
+            for c in describe_one(conn, TOPIC, topic, None, documentation=True)["configs"]}
+    assert "batch" in docs["max.message.bytes"]
+
+
 def test_describe_configs_broker_default_resource_is_empty(conn):
     res = describe_one(conn, BROKER, "")
     assert (res["error_code"], res["error_message"], res["configs"]) == (0, None, [])

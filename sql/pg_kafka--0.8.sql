@@ -2252,3 +2252,64 @@ CREATE POLICY records_delete ON kafka.records FOR DELETE
 	USING (kafka.sql_authorized('DELETE', topic));
 CREATE POLICY records_alter ON kafka.records FOR UPDATE
 	USING (kafka.sql_authorized('ALTER', topic));
+
+/*
+ * ---- Deleting records (0.8) ----
+ *
+ * DeleteRecords, and the same from SQL: the partition's log start offset
+ * moves to p_before (-1: the high watermark) and the records, transactional
+ * ranges and aborted transactions wholly below it go. The partition row is
+ * locked as producers lock it, so this waits for writes in flight and never
+ * lets an offset be reused. Kafka's answers: 3 (UNKNOWN_TOPIC_OR_PARTITION)
+ * for no such partition, 1 (OFFSET_OUT_OF_RANGE) for an offset below -1 or
+ * above the high watermark, 44 (POLICY_VIOLATION) for a topic whose
+ * cleanup.policy does not include delete. An offset at or below the log
+ * start offset changes nothing. low_watermark: the log start offset after.
+ */
+CREATE FUNCTION kafka.delete_records(p_topic text, p_partition int, p_before bigint,
+	OUT low_watermark bigint, OUT error_code int)
+LANGUAGE plpgsql SECURITY INVOKER
+AS $$
+DECLARE
+	part record;
+	before bigint := p_before;
+BEGIN
+	low_watermark := -1;
+	SELECT p.next_offset, p.log_start_offset INTO part FROM kafka.partitions p
+	WHERE p.topic = p_topic AND p.partition = p_partition FOR UPDATE;
+	IF NOT FOUND THEN
+		error_code := 3;
+		RETURN;
+	END IF;
+	IF NOT coalesce((SELECT 'delete' = ANY (string_to_array(replace(c.value, ' ', ''), ','))
+			 FROM kafka.topic_configs c
+			 WHERE c.topic = p_topic AND c.name = 'cleanup.policy'), true) THEN
+		error_code := 44;
+		RETURN;
+	END IF;
+	IF before = -1 THEN
+		before := part.next_offset;
+	END IF;
+	IF before < 0 OR before > part.next_offset THEN
+		error_code := 1;
+		RETURN;
+	END IF;
+	error_code := 0;
+	IF before <= part.log_start_offset THEN
+		low_watermark := part.log_start_offset;
+		RETURN;
+	END IF;
+	UPDATE kafka.partitions p SET log_start_offset = before
+	WHERE p.topic = p_topic AND p.partition = p_partition;
+	DELETE FROM kafka.records r
+	WHERE r.topic = p_topic AND r.partition = p_partition AND r."offset" < before;
+	DELETE FROM kafka.txn_batches b
+	WHERE b.topic = p_topic AND b.partition = p_partition AND b.last_offset < before;
+	DELETE FROM kafka.aborted_txns a
+	WHERE a.topic = p_topic AND a.partition = p_partition AND a.last_offset < before;
+	low_watermark := before;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.delete_records(text, int, bigint) IS
+	'DeleteRecords: delete the records of a partition below an offset (-1: all) and move its log start offset there; Kafka''s error code, 0 if none.';

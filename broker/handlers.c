@@ -67,6 +67,12 @@ handler_fn handler_lookup(int16_t api_key)
 		return handle_describe_transactions;
 	case API_LIST_TRANSACTIONS:
 		return handle_list_transactions;
+	case API_DELETE_RECORDS:
+		return handle_delete_records;
+	case API_ALTER_CONFIGS:
+		return handle_alter_configs;
+	case API_INCREMENTAL_ALTER_CONFIGS:
+		return handle_incremental_alter_configs;
 	default:
 		return NULL;
 	}

@@ -63,6 +63,26 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 			     "WHERE t.name = $1::text",
 			     1},
 	/*
+	 * AlterConfigs and IncrementalAlterConfigs: the topic's configs become
+	 * exactly $2 = $3 (the topic row locked, so two changes to one topic
+	 * apply one after the other); no row if the topic does not exist.
+	 */
+	[Q_TOPIC_SET_CONFIGS] = {"pgk_topic_set_configs",
+				 "WITH t AS (SELECT name FROM kafka.topics WHERE name = $1::text"
+				 "  FOR UPDATE),"
+				 " d AS (DELETE FROM kafka.topic_configs c USING t"
+				 "  WHERE c.topic = t.name AND c.name <> ALL($2::text[])),"
+				 " u AS (INSERT INTO kafka.topic_configs (topic, name, value)"
+				 "  SELECT t.name, x.n, x.v FROM t, unnest($2::text[], $3::text[]) AS x(n, v)"
+				 "  ON CONFLICT (topic, name) DO UPDATE SET value = excluded.value)"
+				 " SELECT name FROM t",
+				 3},
+	/* DeleteRecords: kafka.delete_records() (sql/pg_kafka--0.8.sql). */
+	[Q_DELETE_RECORDS] = {"pgk_delete_records",
+			      "SELECT low_watermark, error_code"
+			      " FROM kafka.delete_records($1::text, $2::int, $3::int8)",
+			      3},
+	/*
 	 * Append one batch to one partition, in one statement: take the
 	 * partition row lock while reserving $3 offsets, insert the records
 	 * with those offsets (kafka.append_records(), a bulk insert like

@@ -148,7 +148,7 @@ PGK_SCHEMA(offset_delete_resp, OFFSET_DELETE_RESP)
  * Implemented versions. Lower bounds follow what current Kafka still accepts
  * and what kafka-python 2.0 uses (Produce v3 = first RecordBatch v2 version,
  * Fetch v4, ListOffsets v1); upper bounds cover librdkafka 2.x, KafkaJS 2.2
- * and the Java 3.x client. Fetch stops at 12: v13+ addresses topics by id only.
+ * and the Java 3.x client; Fetch up to Kafka 4's 17 (v13+ names topics by id).
  * docs/PROTOCOL.md mirrors this table (a test keeps them equal).
  */
 PGK_SCHEMA(init_producer_id_req, INIT_PRODUCER_ID_REQ)
@@ -184,7 +184,7 @@ PGK_SCHEMA(list_transactions_resp, LIST_TRANSACTIONS_RESP)
 
 const api_def api_table[] = {
 	{API_PRODUCE, "Produce", 3, 9, 9, &produce_req_schema, &produce_resp_schema},
-	{API_FETCH, "Fetch", 4, 12, 12, &fetch_req_schema, &fetch_resp_schema},
+	{API_FETCH, "Fetch", 4, 17, 12, &fetch_req_schema, &fetch_resp_schema},
 	{API_LIST_OFFSETS, "ListOffsets", 1, 7, 6, &list_offsets_req_schema,
 	 &list_offsets_resp_schema},
 	{API_METADATA, "Metadata", 0, 12, 9, &metadata_req_schema, &metadata_resp_schema},

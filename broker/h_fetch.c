@@ -12,6 +12,11 @@
  * next, and its results are kept for the client's next Fetch
  * (fetch_readahead.c holds them and says when they are served).
  *
+ * Topic ids (KIP-516): from v13 topics are named by id. Ids are turned into
+ * names through topic_ids.c, with one statement for those it does not hold,
+ * before the first round; each read checks the id, so a topic deleted (or
+ * deleted and created again under a new id) answers UNKNOWN_TOPIC_ID.
+ *
  * Transactions (docs/TRANSACTIONS.md): the same statement returns the last
  * stable offset, the transactional ranges and markers of kafka.txn_batches
  * and, for read_committed, the aborted transactions; txnbatch.c cuts the
@@ -36,7 +41,9 @@
 #include "tp_dup.h"
 #include "pool.h"
 #include "records.h"
+#include "topic_ids.h"
 #include "txnbatch.h"
+#include "uuid.h"
 #include "validate.h"
 #include "wake.h"
 
@@ -66,6 +73,7 @@ enum {
 
 typedef struct fetch_part {
 	kstr topic;
+	const kuuid *topic_id; /* v13+: the id the request named it by */
 	const fetch_req_partition *in;
 	fetch_resp_partition *out;
 	waiter *waiter;
@@ -78,6 +86,8 @@ typedef struct fetch_part {
 
 typedef struct fetch_ctx {
 	request *req;
+	kstr *names;    /* v13+: each request topic's name, null if unknown */
+	int16_t *name_errors; /* v13+: why a request topic has no name */
 	fetch_part *parts;
 	int nparts;
 	struct event *timer;
@@ -97,6 +107,10 @@ static struct {
 
 static fetch_ctx *waiting_fetches;
 
+static void fetch_names(fetch_ctx *c);
+static void fetch_names_rows(void *arg, PGresult **res, int n, const char *err,
+			     const char *sqlstate, bool retriable);
+static void fetch_start(fetch_ctx *c);
 static void fetch_round(fetch_ctx *c);
 static void fetch_rows(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		       bool retriable);
@@ -121,7 +135,6 @@ void handle_fetch(request *req)
 	const fetch_req *body = req->body;
 	fetch_resp *resp = arena_alloc(req->arena, sizeof(*resp));
 	fetch_ctx *c = arena_alloc(req->arena, sizeof(*c));
-	int total = 0;
 
 	c->req = req;
 	req->resp = resp;
@@ -144,6 +157,98 @@ void handle_fetch(request *req)
 		request_complete(req);
 		return;
 	}
+	if (req->api_version >= 13) {
+		fetch_names(c);
+		return;
+	}
+	fetch_start(c);
+}
+
+/* v13+: the name of every topic id the request holds, from the cache or,
+ * for those it lacks, from one statement. */
+static void fetch_names(fetch_ctx *c)
+{
+	request *req = c->req;
+	const fetch_req *body = req->body;
+	const fetch_req_topic *topics = body->topics.items;
+	int32_t n = body->topics.count;
+	char *ids = NULL;
+	size_t len = 0;
+
+	c->names = ARENA_NEW_ARRAY(req->arena, kstr, n);
+	c->name_errors = ARENA_NEW_ARRAY(req->arena, int16_t, n);
+	for (int32_t t = 0; t < n; t++) {
+		kstr name;
+		c->names[t] = KSTR_NULL;
+		c->name_errors[t] = KERR_UNKNOWN_TOPIC_ID;
+		if (uuid_is_zero(&topics[t].topic_id))
+			continue;
+		/* A copy: the cache may change while the fetch waits. */
+		if (topic_ids_get(&topics[t].topic_id, &name)) {
+			c->names[t] = kstr_c(arena_cstr(req->arena, name));
+			continue;
+		}
+		if (!ids) {
+			ids = arena_alloc(req->arena, (size_t)n * 37 + 3);
+			ids[len++] = '{';
+		} else {
+			ids[len++] = ',';
+		}
+		memcpy(ids + len, uuid_format(req->arena, &topics[t].topic_id), 36);
+		len += 36;
+	}
+	if (!ids) {
+		fetch_start(c);
+		return;
+	}
+	ids[len++] = '}';
+	ids[len] = '\0';
+	params *p = arena_alloc(req->arena, sizeof(*p));
+	params_str(p, req->arena, (kstr){ids, (int32_t)len});
+	db_stmt st = params_stmt(Q_TOPIC_NAMES_BY_ID, p, 0);
+	db_submit(req->db, &st, 1, fetch_names_rows, c);
+}
+
+static void fetch_names_rows(void *arg, PGresult **res, int n, const char *err,
+			     const char *sqlstate, bool retriable)
+{
+	fetch_ctx *c = arg;
+	request *req = c->req;
+	const fetch_req *body = req->body;
+	const fetch_req_topic *topics = body->topics.items;
+	(void)n;
+
+	if (err) {
+		if (db_error_retriable(sqlstate, retriable))
+			log_warn("fetch: topic ids: %s", err);
+		else
+			log_error("fetch: topic ids: %s", err);
+		for (int32_t t = 0; t < body->topics.count; t++)
+			if (c->names[t].len < 0 && !uuid_is_zero(&topics[t].topic_id))
+				c->name_errors[t] = KERR_KAFKA_STORAGE_ERROR;
+		fetch_start(c);
+		return;
+	}
+	for (int r = 0; r < PQntuples(res[0]); r++) {
+		kuuid id;
+		kstr name = pgtext_str(res[0], r, 1);
+		if (!uuid_parse(PQgetvalue(res[0], r, 0), &id))
+			continue;
+		topic_ids_put(&id, name);
+		for (int32_t t = 0; t < body->topics.count; t++)
+			if (c->names[t].len < 0 && memcmp(topics[t].topic_id.b, id.b, 16) == 0)
+				c->names[t] = kstr_c(arena_cstr(req->arena, name));
+	}
+	fetch_start(c);
+}
+
+/* Lay out the partitions to read and the response, then read. */
+static void fetch_start(fetch_ctx *c)
+{
+	request *req = c->req;
+	const fetch_req *body = req->body;
+	fetch_resp *resp = req->resp;
+	int total = 0;
 
 	const fetch_req_topic *topics = body->topics.items;
 	for (int32_t t = 0; t < body->topics.count; t++)
@@ -161,8 +266,11 @@ void handle_fetch(request *req)
 	int32_t k = 0;
 	for (int32_t t = 0; t < body->topics.count; t++) {
 		const fetch_req_partition *parts = topics[t].partitions.items;
+		/* By id from v13: one id, one topic. */
+		kstr key = c->names ? (kstr){(const char *)topics[t].topic_id.b, 16}
+				    : topics[t].topic;
 		for (int32_t p = 0; p < topics[t].partitions.count; p++, k++) {
-			names[k] = topics[t].topic;
+			names[k] = key;
 			indexes[k] = parts[p].partition;
 			ins[k] = &parts[p];
 		}
@@ -181,6 +289,7 @@ void handle_fetch(request *req)
 	for (int32_t t = 0; t < body->topics.count; t++) {
 		const fetch_req_topic *in = &topics[t];
 		const fetch_req_partition *parts = in->partitions.items;
+		kstr name = c->names ? c->names[t] : in->topic;
 		int32_t from = np;
 
 		for (int32_t p = 0; p < in->partitions.count; p++, k++) {
@@ -188,7 +297,8 @@ void handle_fetch(request *req)
 				continue;
 			fetch_part *fp = &c->parts[c->nparts++];
 			fp->ctx = c;
-			fp->topic = in->topic;
+			fp->topic = name;
+			fp->topic_id = c->names ? &in->topic_id : NULL;
 			fp->in = ins[last[k]];
 			fp->out = &rp[np++];
 			fp->out->partition_index = parts[p].partition;
@@ -199,7 +309,9 @@ void handle_fetch(request *req)
 			fp->out->aborted_transactions =
 				karray_of(NULL, body->isolation_level == 1 ? 0 : -1);
 			fp->out->records = (kstr){"", 0};
-			if (!topic_name_valid(in->topic) || parts[p].partition < 0)
+			if (c->names && name.len < 0)
+				fp->out->error_code = c->name_errors[t];
+			else if (!topic_name_valid(name) || parts[p].partition < 0)
 				fp->out->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 		}
 		/* A topic left without partitions is not answered (Kafka
@@ -252,6 +364,10 @@ static db_stmt fetch_stmt(request *req, const fetch_part *fp, int64_t offset, in
 	params_int(p, req->arena, offset);
 	params_int(p, req->arena, limit);
 	params_int(p, req->arena, body->isolation_level);
+	if (fp->topic_id)
+		params_bin(p, fp->topic_id->b, 16);
+	else
+		params_str(p, req->arena, KSTR_NULL);
 	return params_stmt(Q_FETCH, p, 1);
 }
 
@@ -391,6 +507,14 @@ static size_t fetch_partition(fetch_ctx *c, fetch_part *fp, const PGresult *r, s
 	int nranges;
 
 	if (nrows == 0) {
+		/* No topic of that name, or none with the id any more. */
+		if (fp->topic_id)
+			topic_ids_forget(fp->topic_id);
+		fp->out->error_code =
+			fp->topic_id ? KERR_UNKNOWN_TOPIC_ID : KERR_UNKNOWN_TOPIC_OR_PARTITION;
+		return 0;
+	}
+	if (PQgetisnull(r, 0, COL_HIGH_WATERMARK)) {
 		fp->out->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 		return 0;
 	}

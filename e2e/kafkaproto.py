@@ -609,13 +609,107 @@ def list_offsets(conn, topic, partition, timestamp, version=7, timeout=15.0):
 
 
 # --------------------------------------------------------------------------
-# Fetch (v4 .. v12), single topic-partition, and a decoder for the record
-# batches it returns.
+# Metadata v12 (topic ids).
+
+def metadata(conn, names=None, ids=None, version=12, timeout=15.0):
+    """Topics by name (names) or by id (ids, 16-byte values), or every topic
+    (neither) -> {"error_code", "topics": [{"error_code", "name", "topic_id",
+    "partitions": [index, ...]}]} in answer order. v13 adds the top-level
+    error code (0 before it)."""
+    flex = version >= 9
+    w = Writer()
+
+    def topic(ww, t):
+        if version >= 10:
+            ww.raw(t[0])
+        ww.string(t[1], flex)
+        if flex:
+            ww.tags()
+
+    if names is None and ids is None:
+        w.array(None if version >= 1 else [], topic, flex)
+    else:
+        items = [(b"\0" * 16, n) for n in names or []] + [(i, None) for i in ids or []]
+        w.array(items, topic, flex)
+    if version >= 4:
+        w.boolean(False)     # allow_auto_topic_creation
+    if 8 <= version <= 10:
+        w.boolean(False)     # include_cluster_authorized_operations
+    if version >= 8:
+        w.boolean(False)     # include_topic_authorized_operations
+    if flex:
+        w.tags()
+    r = conn.request(METADATA, version, w.getvalue(), header_version=2 if flex else 1,
+                     response_header_version=1 if flex else 0, timeout=timeout)
+    if version >= 3:
+        r.i32()              # throttle_time_ms
+
+    def broker(rr):
+        rr.i32(), rr.string(flex), rr.i32()
+        if version >= 1:
+            rr.string(flex)
+        if flex:
+            rr.tags()
+
+    r.array(broker, flex)
+    if version >= 2:
+        r.string(flex)       # cluster_id
+    if version >= 1:
+        r.i32()              # controller_id
+
+    def part(rr):
+        rr.i16()
+        index = rr.i32()
+        rr.i32()
+        if version >= 7:
+            rr.i32()
+        rr.array(lambda x: x.i32(), flex)
+        rr.array(lambda x: x.i32(), flex)
+        if version >= 5:
+            rr.array(lambda x: x.i32(), flex)
+        if flex:
+            rr.tags()
+        return index
+
+    def top(rr):
+        t = {"error_code": rr.i16(), "name": rr.string(flex), "topic_id": None}
+        if version >= 10:
+            t["topic_id"] = rr.take(16)
+        if version >= 1:
+            rr.boolean()
+        t["partitions"] = rr.array(part, flex)
+        if version >= 8:
+            rr.i32()
+        if flex:
+            rr.tags()
+        return t
+
+    topics = r.array(top, flex)
+    if 8 <= version <= 10:
+        r.i32()
+    error_code = r.i16() if version >= 13 else 0
+    if flex:
+        r.tags()
+    return {"error_code": error_code, "topics": topics}
+
+
+def topic_id(conn, name):
+    """The id of topic name, or None if there is no such topic."""
+    t = metadata(conn, names=[name])["topics"][0]
+    return t["topic_id"] if t["error_code"] == 0 else None
+
+
+# --------------------------------------------------------------------------
+# Fetch (v4 .. v17), single topic-partition, and a decoder for the record
+# batches it returns. From v13 the topic is its 16-byte id.
 
 def fetch_body(version, topic, partition, offset, max_wait_ms=500, min_bytes=1,
                max_bytes=52428800, partition_max_bytes=1048576):
     flex = version >= 12
-    w = Writer().i32(-1).i32(max_wait_ms).i32(min_bytes).i32(max_bytes).i8(0)
+    w = Writer()
+    if version <= 14:
+        w.i32(-1)                 # replica_id (v15+: the ReplicaState tag)
+    w.i32(max_wait_ms).i32(min_bytes).i32(max_bytes).i8(0)
     if version >= 7:
         w.i32(0).i32(-1)          # session_id, session_epoch: no fetch session
 
@@ -633,7 +727,11 @@ def fetch_body(version, topic, partition, offset, max_wait_ms=500, min_bytes=1,
             ww.tags()
 
     def top(ww, _):
-        ww.string(topic, flex).array([None], part, flex)
+        if version >= 13:
+            ww.raw(topic)
+        else:
+            ww.string(topic, flex)
+        ww.array([None], part, flex)
         if flex:
             ww.tags()
 
@@ -648,7 +746,11 @@ def fetch_body(version, topic, partition, offset, max_wait_ms=500, min_bytes=1,
 
 
 def send_fetch(conn, version, topic, partition, offset, **kw):
-    """Send a Fetch without waiting; read the answer with read_fetch."""
+    """Send a Fetch without waiting; read the answer with read_fetch. From
+    v13 a topic given by name is sent as its id (looked up on conn), an
+    unknown name as an id no topic has."""
+    if version >= 13 and isinstance(topic, str):
+        topic = topic_id(conn, topic) or bytes(range(1, 17))
     return conn.send(FETCH, version, fetch_body(version, topic, partition, offset, **kw),
                      header_version=2 if version >= 12 else 1)
 
@@ -692,8 +794,11 @@ def read_fetch(conn, corr, version, timeout=10.0):
         parts.append(p)
 
     def top(rr):
-        rr.string(flex)
+        topic = rr.take(16) if version >= 13 else rr.string(flex)
+        n = len(parts)
         rr.array(part, flex)
+        for p in parts[n:]:
+            p["topic"] = topic
         if flex:
             rr.tags()
 

@@ -185,9 +185,9 @@ PGK_SCHEMA(list_transactions_resp, LIST_TRANSACTIONS_RESP)
 const api_def api_table[] = {
 	{API_PRODUCE, "Produce", 3, 9, 9, &produce_req_schema, &produce_resp_schema},
 	{API_FETCH, "Fetch", 4, 17, 12, &fetch_req_schema, &fetch_resp_schema},
-	{API_LIST_OFFSETS, "ListOffsets", 1, 7, 6, &list_offsets_req_schema,
+	{API_LIST_OFFSETS, "ListOffsets", 1, 10, 6, &list_offsets_req_schema,
 	 &list_offsets_resp_schema},
-	{API_METADATA, "Metadata", 0, 12, 9, &metadata_req_schema, &metadata_resp_schema},
+	{API_METADATA, "Metadata", 0, 13, 9, &metadata_req_schema, &metadata_resp_schema},
 	{API_API_VERSIONS, "ApiVersions", 0, 3, 3, &api_versions_req_schema,
 	 &api_versions_resp_schema},
 	{API_CREATE_TOPICS, "CreateTopics", 2, 7, 5, &create_topics_req_schema,

@@ -86,7 +86,8 @@ PGK_MESSAGE(api_versions_resp, API_VERSIONS_RESP)
 	X(S, STR, cluster_id, 2, VMAX, 2, 0, _)                                                    \
 	X(S, I32, controller_id, 1, VMAX, NN, -1, _)                                               \
 	X(S, ARRS, topics, 0, VMAX, NN, 0, metadata_resp_topic)                                    \
-	X(S, I32, cluster_authorized_operations, 8, 10, NN, INT32_MIN, _)
+	X(S, I32, cluster_authorized_operations, 8, 10, NN, INT32_MIN, _)                          \
+	X(S, I16, error_code, 13, VMAX, NN, 0, _)
 PGK_MESSAGE(metadata_req_topic, METADATA_REQ_TOPIC)
 PGK_MESSAGE(metadata_req, METADATA_REQ)
 PGK_MESSAGE(metadata_resp_broker, METADATA_RESP_BROKER)

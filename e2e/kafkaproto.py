@@ -559,7 +559,8 @@ LATEST = -1
 MAX_TIMESTAMP = -3
 
 
-def list_offsets(conn, topic, partition, timestamp, version=7, timeout=15.0):
+def list_offsets(conn, topic, partition, timestamp, version=7, timeout=15.0,
+                 timeout_ms=30000):
     """-> {"error_code", "timestamp", "offset"} for one partition."""
     flex = version >= 6
     w = Writer().i32(-1)  # replica_id
@@ -580,6 +581,8 @@ def list_offsets(conn, topic, partition, timestamp, version=7, timeout=15.0):
             ww.tags()
 
     w.array([None], top, flex)
+    if version >= 10:
+        w.i32(timeout_ms)
     if flex:
         w.tags()
     r = conn.request(LIST_OFFSETS, version, w.getvalue(),

@@ -337,6 +337,69 @@ static void test_fetch_errors(void **state)
 	hx_free(req);
 }
 
+/* The id Metadata v12 gives topic. */
+static kuuid topic_id_of(const char *topic)
+{
+	metadata_req_topic t = {.name = KS(topic)};
+	metadata_req b = {.topics = ARR(&t, 1)};
+	request *req = hx_call(API_METADATA, 12, b);
+	metadata_resp *r = req->resp;
+	assert_int_equal(r->topics.count, 1);
+	metadata_resp_topic *rt = r->topics.items;
+	assert_int_equal(rt->error_code, KERR_NONE);
+	kuuid id = rt->topic_id;
+	hx_free(req);
+	return id;
+}
+
+/* One Fetch at version ver (13+) of one partition of the topic with id. */
+static fetch_out fetch_by_id(int16_t ver, kuuid id, int32_t partition, int64_t offset)
+{
+	fetch_req_partition p = fetch_part(partition, offset, 1 << 20);
+	fetch_req_topic t = {.topic = KSTR_NULL, .topic_id = id, .partitions = ARR(&p, 1)};
+	fetch_req b = fetch_body(&t, 0, 1);
+	fetch_out o;
+	request *req = hx_call(API_FETCH, ver, b);
+	fetch_result(req, &o);
+	fetch_resp_topic *rt = ((fetch_resp *)req->resp)->responses.items;
+	assert_memory_equal(rt[0].topic_id.b, id.b, 16);
+	hx_free(req);
+	return o;
+}
+
+static void test_fetch_by_topic_id(void **state)
+{
+	(void)state;
+	HX_NEED_PG();
+	int64_t base = produce_n(TOPIC, 1, 3, 300);
+	kuuid id = topic_id_of(TOPIC);
+	for (int16_t ver = 13; ver <= 17; ver++) {
+		fetch_out o = fetch_by_id(ver, id, 1, base);
+		assert_int_equal(o.error, KERR_NONE);
+		assert_int_equal(o.first_offset, base);
+		assert_int_equal(o.high_watermark, base + 3);
+		assert_string_equal(o.first_value, "v300");
+		o = fetch_by_id(ver, id, 9, 0);
+		assert_int_equal(o.error, KERR_UNKNOWN_TOPIC_OR_PARTITION);
+	}
+	kuuid zero = {{0}}, unknown = {{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}};
+	assert_int_equal(fetch_by_id(13, zero, 0, 0).error, KERR_UNKNOWN_TOPIC_ID);
+	assert_int_equal(fetch_by_id(17, unknown, 0, 0).error, KERR_UNKNOWN_TOPIC_ID);
+
+	/* A topic deleted and created again has a new id; the broker knew
+	 * the old one's name, and now answers it UNKNOWN_TOPIC_ID. */
+	assert_int_equal(hx_create_topic("reborn", 1), KERR_NONE);
+	kuuid old = topic_id_of("reborn");
+	assert_int_equal(fetch_by_id(13, old, 0, 0).error, KERR_NONE);
+	assert_true(hx_sql(HX.conninfo, "SELECT kafka.delete_topic('reborn')"));
+	assert_int_equal(hx_create_topic("reborn", 1), KERR_NONE);
+	kuuid now = topic_id_of("reborn");
+	assert_memory_not_equal(old.b, now.b, 16);
+	assert_int_equal(fetch_by_id(13, old, 0, 0).error, KERR_UNKNOWN_TOPIC_ID);
+	assert_int_equal(fetch_by_id(13, old, 0, 0).error, KERR_UNKNOWN_TOPIC_ID);
+	assert_int_equal(fetch_by_id(13, now, 0, 0).error, KERR_NONE);
+}
+
 /* A long poll on an empty partition is answered when a produce lands,
  * not when max_wait_ms runs out. */
 static void test_fetch_long_poll_woken_by_produce(void **state)
@@ -499,6 +562,7 @@ int main(void)
 		cmocka_unit_test(test_produce_idempotent_sequence),
 		cmocka_unit_test(test_fetch_reads_what_was_produced),
 		cmocka_unit_test(test_fetch_errors),
+		cmocka_unit_test(test_fetch_by_topic_id),
 		cmocka_unit_test(test_fetch_long_poll_woken_by_produce),
 		cmocka_unit_test(test_fetch_max_wait_expires_empty),
 		cmocka_unit_test(test_fetch_read_ahead_continues_where_answer_stopped),

@@ -291,6 +291,170 @@ static void test_known_fetch_v12_compact(void **state)
 	arena_free(a);
 }
 
+static void test_known_fetch_v17_by_topic_id(void **state)
+{
+	(void)state;
+	/* Fetch v17: no replica_id (v15+ carries it in the ReplicaState tag,
+	 * tag 1), the topic is its 16-byte id, and the partition has the
+	 * ReplicaDirectoryId tag (tag 0). */
+	const uint8_t frame[] = {
+		0x00, 0x01, 0x00, 0x11, 0x00, 0x00, 0x00, 0x2a, 0xff, 0xff, 0x00, /* header */
+		0x00, 0x00, 0x01, 0xf4,	/* max_wait 500 */
+		0x00, 0x00, 0x00, 0x01,	/* min_bytes 1 */
+		0x7f, 0xff, 0xff, 0xff,	/* max_bytes */
+		0x00,			/* read_uncommitted */
+		0x00, 0x00, 0x00, 0x00,	/* session id */
+		0xff, 0xff, 0xff, 0xff,	/* session epoch -1 */
+		0x02,			/* 1 topic */
+		0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, /* topic id */
+		0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f,
+		0x02,			/* 1 partition */
+		0x00, 0x00, 0x00, 0x03,	/* partition 3 */
+		0xff, 0xff, 0xff, 0xff,	/* current leader epoch */
+		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07, /* fetch offset 7 */
+		0xff, 0xff, 0xff, 0xff,	/* last fetched epoch */
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* log start offset */
+		0x00, 0x10, 0x00, 0x00,	/* partition max bytes 1 MiB */
+		0x01, 0x00, 0x10,	/* partition tags: tag 0, 16 bytes */
+		0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa,
+		0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa,
+		0x00,			/* topic tags */
+		0x02,			/* 1 forgotten topic */
+		0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, /* its id */
+		0x28, 0x29, 0x2a, 0x2b, 0x2c, 0x2d, 0x2e, 0x2f,
+		0x02, 0x00, 0x00, 0x00, 0x05, /* partitions [5] */
+		0x00,			/* forgotten topic tags */
+		0x01,			/* rack id "" */
+		0x01, 0x01, 0x0c,	/* body tags: tag 1 (ReplicaState), 12 bytes */
+		0xff, 0xff, 0xff, 0xff, /* replica id -1 */
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* replica epoch -1 */
+	};
+	request req;
+	arena *a;
+	assert_int_equal(parse(frame, sizeof(frame), &req, &a), PROTO_OK);
+	const fetch_req *body = req.body;
+	assert_int_equal(body->replica_id, -1); /* the default, absent from v15 */
+	assert_int_equal(body->max_wait_ms, 500);
+	assert_int_equal(body->max_bytes, INT32_MAX);
+	assert_int_equal(body->topics.count, 1);
+	const fetch_req_topic *t = body->topics.items;
+	assert_int_equal(t->topic.len, -1);
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(t->topic_id.b[i], 0x10 + i);
+	const fetch_req_partition *p = t->partitions.items;
+	assert_int_equal(p->partition, 3);
+	assert_int_equal(p->fetch_offset, 7);
+	assert_int_equal(p->partition_max_bytes, 1048576);
+	assert_int_equal(body->forgotten_topics_data.count, 1);
+	const fetch_req_forgotten *f = body->forgotten_topics_data.items;
+	assert_int_equal(f->topic_id.b[0], 0x20);
+	assert_int_equal(f->partitions.count, 1);
+	assert_int_equal(((const int32_t *)f->partitions.items)[0], 5);
+	arena_free(a);
+}
+
+static void test_fetch_v13_response_bytes(void **state)
+{
+	(void)state;
+	/* The answer to the request above at v13: the topic is its id, and
+	 * UNKNOWN_TOPIC_ID (100) for its partition. */
+	fetch_resp_partition part = {.partition_index = 3,
+				     .error_code = KERR_UNKNOWN_TOPIC_ID,
+				     .high_watermark = -1,
+				     .last_stable_offset = -1,
+				     .log_start_offset = -1,
+				     .aborted_transactions = {-1, NULL},
+				     .preferred_read_replica = -1,
+				     .records = {"", 0}};
+	fetch_resp_topic topic = {.topic = KSTR_NULL, .partitions = {1, &part}};
+	for (int i = 0; i < 16; i++)
+		topic.topic_id.b[i] = (uint8_t)(0x10 + i);
+	fetch_resp resp = {.responses = {1, &topic}};
+	const uint8_t want[] = {
+		0x00, 0x00, 0x00, 0x00, /* throttle */
+		0x00, 0x00,		/* error */
+		0x00, 0x00, 0x00, 0x00, /* session id */
+		0x02,			/* 1 topic */
+		0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17,
+		0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f,
+		0x02,			/* 1 partition */
+		0x00, 0x00, 0x00, 0x03, 0x00, 0x64, /* partition 3, error 100 */
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* high watermark */
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* last stable offset */
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* log start offset */
+		0x00,			/* aborted transactions: null */
+		0xff, 0xff, 0xff, 0xff, /* preferred read replica */
+		0x01,			/* records: empty */
+		0x00, 0x00, 0x00,	/* partition, topic, body tags */
+	};
+	kwriter w;
+	kw_init(&w, 64);
+	proto_encode(&fetch_resp_schema, 13, true, &resp, &w);
+	assert_int_equal(w.len, sizeof(want));
+	assert_memory_equal(w.buf, want, sizeof(want));
+	kw_free(&w);
+}
+
+static void test_metadata_v13_top_level_error_code(void **state)
+{
+	(void)state;
+	/* v13 ends the answer with a top-level error code. */
+	metadata_resp md = {.brokers = {0, NULL},
+			    .cluster_id = KSTR_NULL,
+			    .controller_id = 1,
+			    .topics = {0, NULL},
+			    .error_code = 0x0102};
+	const uint8_t want[] = {
+		0x00, 0x00, 0x00, 0x00, /* throttle */
+		0x01,			/* no brokers */
+		0x00,			/* cluster id null */
+		0x00, 0x00, 0x00, 0x01, /* controller */
+		0x01,			/* no topics */
+		0x01, 0x02,		/* error code */
+		0x00,			/* tags */
+	};
+	kwriter w;
+	kw_init(&w, 32);
+	proto_encode(&metadata_resp_schema, 13, true, &md, &w);
+	assert_int_equal(w.len, sizeof(want));
+	assert_memory_equal(w.buf, want, sizeof(want));
+	kw_free(&w);
+	/* v12 has none. */
+	kw_init(&w, 32);
+	proto_encode(&metadata_resp_schema, 12, true, &md, &w);
+	assert_int_equal(w.len, sizeof(want) - 2);
+	kw_free(&w);
+}
+
+static void test_known_list_offsets_v10(void **state)
+{
+	(void)state;
+	const uint8_t frame[] = {
+		0x00, 0x02, 0x00, 0x0a, 0x00, 0x00, 0x00, 0x03, 0xff, 0xff, 0x00, /* header */
+		0xff, 0xff, 0xff, 0xff, /* replica id */
+		0x01,			/* read_committed */
+		0x02, 0x02, 't',	/* 1 topic, "t" */
+		0x02,			/* 1 partition */
+		0x00, 0x00, 0x00, 0x00, /* partition 0 */
+		0xff, 0xff, 0xff, 0xff, /* current leader epoch */
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfc, /* timestamp -4 */
+		0x00, 0x00,		/* partition, topic tags */
+		0x00, 0x00, 0x75, 0x30, /* timeout 30000 ms */
+		0x00,			/* body tags */
+	};
+	request req;
+	arena *a;
+	assert_int_equal(parse(frame, sizeof(frame), &req, &a), PROTO_OK);
+	const list_offsets_req *body = req.body;
+	assert_int_equal(body->isolation_level, 1);
+	assert_int_equal(body->timeout_ms, 30000);
+	const list_offsets_req_topic *t = body->topics.items;
+	assert_true(kstr_eq(t->name, "t"));
+	const list_offsets_req_partition *p = t->partitions.items;
+	assert_int_equal(p->timestamp, -4);
+	arena_free(a);
+}
+
 static void test_unknown_tags_are_skipped(void **state)
 {
 	(void)state;
@@ -630,6 +794,10 @@ int main(void)
 		cmocka_unit_test(test_known_metadata_v1_null_topics),
 		cmocka_unit_test(test_known_produce_v3),
 		cmocka_unit_test(test_known_fetch_v12_compact),
+		cmocka_unit_test(test_known_fetch_v17_by_topic_id),
+		cmocka_unit_test(test_fetch_v13_response_bytes),
+		cmocka_unit_test(test_metadata_v13_top_level_error_code),
+		cmocka_unit_test(test_known_list_offsets_v10),
 		cmocka_unit_test(test_unknown_tags_are_skipped),
 		cmocka_unit_test(test_unsupported_and_malformed),
 		cmocka_unit_test(test_response_framing),

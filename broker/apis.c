@@ -183,7 +183,12 @@ PGK_SCHEMA(list_transactions_resp_state, LIST_TRANSACTIONS_RESP_STATE)
 PGK_SCHEMA(list_transactions_resp, LIST_TRANSACTIONS_RESP)
 
 const api_def api_table[] = {
-	{API_PRODUCE, "Produce", 3, 9, 9, &produce_req_schema, &produce_resp_schema},
+	/* Produce v10-v11 add what a client needs after NOT_LEADER_OR_FOLLOWER
+	 * (tagged fields, never sent: this broker leads every partition) and
+	 * v12 only says the client knows transactions v2, which it uses only
+	 * once the transaction.version feature says so; v13 names topics by
+	 * id. */
+	{API_PRODUCE, "Produce", 3, 13, 9, &produce_req_schema, &produce_resp_schema},
 	{API_FETCH, "Fetch", 4, 17, 12, &fetch_req_schema, &fetch_resp_schema},
 	{API_LIST_OFFSETS, "ListOffsets", 1, 10, 6, &list_offsets_req_schema,
 	 &list_offsets_resp_schema},

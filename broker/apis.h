@@ -100,7 +100,8 @@ PGK_MESSAGE(metadata_resp, METADATA_RESP)
 	X(S, I32, index, 0, VMAX, NN, 0, _)                                                        \
 	X(S, BYTES, records, 0, VMAX, 0, 0, _)
 #define PRODUCE_REQ_TOPIC(X, S)                                                                    \
-	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, STR, name, 0, 12, NN, 0, _)                                                           \
+	X(S, UUID, topic_id, 13, VMAX, NN, 0, _)                                                   \
 	X(S, ARRS, partition_data, 0, VMAX, NN, 0, produce_req_partition)
 #define PRODUCE_REQ(X, S)                                                                          \
 	X(S, STR, transactional_id, 3, VMAX, 3, 0, _)                                              \
@@ -119,7 +120,8 @@ PGK_MESSAGE(metadata_resp, METADATA_RESP)
 	X(S, ARRS, record_errors, 8, VMAX, NN, 0, produce_resp_record_error)                       \
 	X(S, STR, error_message, 8, VMAX, 8, 0, _)
 #define PRODUCE_RESP_TOPIC(X, S)                                                                   \
-	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, STR, name, 0, 12, NN, 0, _)                                                           \
+	X(S, UUID, topic_id, 13, VMAX, NN, 0, _)                                                   \
 	X(S, ARRS, partition_responses, 0, VMAX, NN, 0, produce_resp_partition)
 #define PRODUCE_RESP(X, S)                                                                         \
 	X(S, ARRS, responses, 0, VMAX, NN, 0, produce_resp_topic)                                  \

@@ -13,7 +13,7 @@
  * (fetch_readahead.c holds them and says when they are served).
  *
  * Topic ids (KIP-516): from v13 topics are named by id. Ids are turned into
- * names through topic_ids.c, with one statement for those it does not hold,
+ * names by topic_ids.c (a cache, and one statement for the ids it lacks)
  * before the first round; each read checks the id, so a topic deleted (or
  * deleted and created again under a new id) answers UNKNOWN_TOPIC_ID.
  *
@@ -43,7 +43,6 @@
 #include "records.h"
 #include "topic_ids.h"
 #include "txnbatch.h"
-#include "uuid.h"
 #include "validate.h"
 #include "wake.h"
 
@@ -108,9 +107,7 @@ static struct {
 static fetch_ctx *waiting_fetches;
 
 static void fetch_names(fetch_ctx *c);
-static void fetch_names_rows(void *arg, PGresult **res, int n, const char *err,
-			     const char *sqlstate, bool retriable);
-static void fetch_start(fetch_ctx *c);
+static void fetch_start(void *arg);
 static void fetch_round(fetch_ctx *c);
 static void fetch_rows(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		       bool retriable);
@@ -164,87 +161,26 @@ void handle_fetch(request *req)
 	fetch_start(c);
 }
 
-/* v13+: the name of every topic id the request holds, from the cache or,
- * for those it lacks, from one statement. */
+/* v13+: the name of every topic id the request holds. */
 static void fetch_names(fetch_ctx *c)
 {
 	request *req = c->req;
 	const fetch_req *body = req->body;
 	const fetch_req_topic *topics = body->topics.items;
 	int32_t n = body->topics.count;
-	char *ids = NULL;
-	size_t len = 0;
+	kuuid *ids = ARENA_NEW_ARRAY(req->arena, kuuid, n);
 
+	for (int32_t t = 0; t < n; t++)
+		ids[t] = topics[t].topic_id;
 	c->names = ARENA_NEW_ARRAY(req->arena, kstr, n);
 	c->name_errors = ARENA_NEW_ARRAY(req->arena, int16_t, n);
-	for (int32_t t = 0; t < n; t++) {
-		kstr name;
-		c->names[t] = KSTR_NULL;
-		c->name_errors[t] = KERR_UNKNOWN_TOPIC_ID;
-		if (uuid_is_zero(&topics[t].topic_id))
-			continue;
-		/* A copy: the cache may change while the fetch waits. */
-		if (topic_ids_get(&topics[t].topic_id, &name)) {
-			c->names[t] = kstr_c(arena_cstr(req->arena, name));
-			continue;
-		}
-		if (!ids) {
-			ids = arena_alloc(req->arena, (size_t)n * 37 + 3);
-			ids[len++] = '{';
-		} else {
-			ids[len++] = ',';
-		}
-		memcpy(ids + len, uuid_format(req->arena, &topics[t].topic_id), 36);
-		len += 36;
-	}
-	if (!ids) {
-		fetch_start(c);
-		return;
-	}
-	ids[len++] = '}';
-	ids[len] = '\0';
-	params *p = arena_alloc(req->arena, sizeof(*p));
-	params_str(p, req->arena, (kstr){ids, (int32_t)len});
-	db_stmt st = params_stmt(Q_TOPIC_NAMES_BY_ID, p, 0);
-	db_submit(req->db, &st, 1, fetch_names_rows, c);
-}
-
-static void fetch_names_rows(void *arg, PGresult **res, int n, const char *err,
-			     const char *sqlstate, bool retriable)
-{
-	fetch_ctx *c = arg;
-	request *req = c->req;
-	const fetch_req *body = req->body;
-	const fetch_req_topic *topics = body->topics.items;
-	(void)n;
-
-	if (err) {
-		if (db_error_retriable(sqlstate, retriable))
-			log_warn("fetch: topic ids: %s", err);
-		else
-			log_error("fetch: topic ids: %s", err);
-		for (int32_t t = 0; t < body->topics.count; t++)
-			if (c->names[t].len < 0 && !uuid_is_zero(&topics[t].topic_id))
-				c->name_errors[t] = KERR_KAFKA_STORAGE_ERROR;
-		fetch_start(c);
-		return;
-	}
-	for (int r = 0; r < PQntuples(res[0]); r++) {
-		kuuid id;
-		kstr name = pgtext_str(res[0], r, 1);
-		if (!uuid_parse(PQgetvalue(res[0], r, 0), &id))
-			continue;
-		topic_ids_put(&id, name);
-		for (int32_t t = 0; t < body->topics.count; t++)
-			if (c->names[t].len < 0 && memcmp(topics[t].topic_id.b, id.b, 16) == 0)
-				c->names[t] = kstr_c(arena_cstr(req->arena, name));
-	}
-	fetch_start(c);
+	topic_ids_resolve(req, ids, n, c->names, c->name_errors, fetch_start, c);
 }
 
 /* Lay out the partitions to read and the response, then read. */
-static void fetch_start(fetch_ctx *c)
+static void fetch_start(void *arg)
 {
+	fetch_ctx *c = arg;
 	request *req = c->req;
 	const fetch_req *body = req->body;
 	fetch_resp *resp = req->resp;

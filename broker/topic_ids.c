@@ -1,12 +1,21 @@
 /*
  * Topic id cache (see topic_ids.h): an open-addressing table keyed by the
  * 16 id bytes. It holds at most TOPIC_IDS_MAX topics and starts afresh
- * when full, which costs one lookup statement per id afterwards.
+ * when full, which costs one lookup statement per id afterwards. Ids it
+ * lacks are looked up with Q_TOPIC_NAMES_BY_ID.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena_str.h"
+#include "hutil.h"
+#include "kerr.h"
+#include "log.h"
+#include "params.h"
+#include "pgbin.h"
+#include "pool.h"
 #include "topic_ids.h"
+#include "uuid.h"
 
 #define TOPIC_IDS_SLOTS 16384 /* a power of two */
 #define TOPIC_IDS_MAX (TOPIC_IDS_SLOTS / 2)
@@ -101,4 +110,86 @@ void topic_ids_clear(void)
 	free(slots);
 	slots = NULL;
 	used = 0;
+}
+
+typedef struct resolve_ctx {
+	request *req;
+	const kuuid *ids;
+	int n;
+	kstr *names;
+	int16_t *errors;
+	topic_ids_done_fn done;
+	void *arg;
+} resolve_ctx;
+
+static void resolve_rows(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+			 bool retriable)
+{
+	resolve_ctx *c = arg;
+	(void)n;
+
+	if (err) {
+		if (db_error_retriable(sqlstate, retriable))
+			log_warn("topic ids: %s", err);
+		else
+			log_error("topic ids: %s", err);
+		for (int i = 0; i < c->n; i++)
+			if (c->names[i].len < 0 && !uuid_is_zero(&c->ids[i]))
+				c->errors[i] = KERR_KAFKA_STORAGE_ERROR;
+		c->done(c->arg);
+		return;
+	}
+	for (int r = 0; r < PQntuples(res[0]); r++) {
+		kuuid id;
+		kstr name = pgtext_str(res[0], r, 1);
+		if (!uuid_parse(PQgetvalue(res[0], r, 0), &id))
+			continue;
+		topic_ids_put(&id, name);
+		for (int i = 0; i < c->n; i++)
+			if (c->names[i].len < 0 && memcmp(c->ids[i].b, id.b, 16) == 0) {
+				c->names[i] = kstr_c(arena_cstr(c->req->arena, name));
+				c->errors[i] = KERR_NONE;
+			}
+	}
+	c->done(c->arg);
+}
+
+void topic_ids_resolve(request *req, const kuuid *ids, int n, kstr *names, int16_t *errors,
+		       topic_ids_done_fn done, void *arg)
+{
+	char *list = NULL;
+	size_t len = 0;
+
+	for (int i = 0; i < n; i++) {
+		kstr name;
+		names[i] = KSTR_NULL;
+		errors[i] = KERR_UNKNOWN_TOPIC_ID;
+		if (uuid_is_zero(&ids[i]))
+			continue;
+		/* A copy: the cache may change while the request waits. */
+		if (topic_ids_get(&ids[i], &name)) {
+			names[i] = kstr_c(arena_cstr(req->arena, name));
+			errors[i] = KERR_NONE;
+			continue;
+		}
+		if (!list) {
+			list = arena_alloc(req->arena, (size_t)n * 37 + 2);
+			list[len++] = '{';
+		} else {
+			list[len++] = ',';
+		}
+		memcpy(list + len, uuid_format(req->arena, &ids[i]), 36);
+		len += 36;
+	}
+	if (!list) {
+		done(arg);
+		return;
+	}
+	list[len++] = '}';
+	resolve_ctx *c = arena_alloc(req->arena, sizeof(*c));
+	*c = (resolve_ctx){req, ids, n, names, errors, done, arg};
+	params *p = arena_alloc(req->arena, sizeof(*p));
+	params_str(p, req->arena, (kstr){list, (int32_t)len});
+	db_stmt st = params_stmt(Q_TOPIC_NAMES_BY_ID, p, 0);
+	db_submit(req->db, &st, 1, resolve_rows, c);
 }

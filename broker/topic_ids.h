@@ -1,6 +1,6 @@
 /*
  * Topic ids to topic names, for the requests that name topics by id
- * (KIP-516: Fetch v13+).
+ * (KIP-516: Fetch v13+, Produce v13).
  *
  * A topic id names one topic for ever: kafka.topics gives every topic a
  * fresh id, and a topic is never renamed. So an entry can never become
@@ -14,6 +14,7 @@
 #include <stdbool.h>
 
 #include "proto.h"
+#include "request.h"
 
 /* The name of topic id, pointing into the cache (valid until the next
  * topic_ids_put or topic_ids_forget), or false if the id is not cached. */
@@ -22,5 +23,16 @@ void topic_ids_put(const kuuid *id, kstr name);
 void topic_ids_forget(const kuuid *id);
 /* Drop every entry (shutdown, tests). */
 void topic_ids_clear(void);
+
+/*
+ * The names of ids[0..n-1], then done(arg): names[i] a copy in the
+ * request's arena, or null with errors[i] UNKNOWN_TOPIC_ID (no topic has
+ * the id; the zero id included) or KAFKA_STORAGE_ERROR (the lookup
+ * failed). Ids the cache holds cost nothing; the others one statement on
+ * req->db. done may run before this returns.
+ */
+typedef void (*topic_ids_done_fn)(void *arg);
+void topic_ids_resolve(request *req, const kuuid *ids, int n, kstr *names, int16_t *errors,
+		       topic_ids_done_fn done, void *arg);
 
 #endif

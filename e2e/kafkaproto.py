@@ -462,6 +462,7 @@ def legacy_message_set(key, value, magic=1, timestamp=None):
 # Produce (v3 classic, v9 flexible), single topic-partition.
 
 def produce_body(version, topic, partition, records, acks=-1, timeout_ms=10000):
+    """From v13 topic is the topic's 16-byte id."""
     flex = version >= 9
     w = Writer().string(None, flex).i16(acks).i32(timeout_ms)
 
@@ -471,7 +472,11 @@ def produce_body(version, topic, partition, records, acks=-1, timeout_ms=10000):
             ww.tags()
 
     def top(ww, _):
-        ww.string(topic, flex).array([None], part, flex)
+        if version >= 13:
+            ww.raw(topic)
+        else:
+            ww.string(topic, flex)
+        ww.array([None], part, flex)
         if flex:
             ww.tags()
 
@@ -482,7 +487,8 @@ def produce_body(version, topic, partition, records, acks=-1, timeout_ms=10000):
 
 
 def decode_produce(r, version):
-    """-> {(topic, partition): {"error_code", "base_offset", ...}}"""
+    """-> {(topic, partition): {"error_code", "base_offset", ...}}; from v13
+    topic is the id."""
     flex = version >= 9
     out = {}
 
@@ -505,7 +511,7 @@ def decode_produce(r, version):
         out[(topic, p["partition"])] = p
 
     def top(rr):
-        name = rr.string(flex)
+        name = rr.take(16) if version >= 13 else rr.string(flex)
         rr.array(lambda r3: part(r3, name), flex)
         if flex:
             rr.tags()
@@ -518,6 +524,10 @@ def decode_produce(r, version):
 
 
 def produce(conn, topic, partition, records, version=3, acks=-1, timeout=15.0):
+    """From v13 a topic given by name is sent as its id (looked up on conn),
+    an unknown name as an id no topic has."""
+    if version >= 13 and isinstance(topic, str):
+        topic = topic_id(conn, topic) or bytes(range(1, 17))
     body = produce_body(version, topic, partition, records, acks)
     r = conn.request(PRODUCE, version, body,
                      header_version=2 if version >= 9 else 1,

@@ -56,3 +56,32 @@ def test_delete_topics_by_id(kafka):
         assert delete_topics_raw(c, [(None, old)]) == [(None, old, UNKNOWN_TOPIC_ID)]
         assert topic in kafka.topic_names()
         assert kp.fetch(c, 17, new, 0, 0, max_wait_ms=100)["error_code"] == 0
+
+
+@pytest.mark.parametrize("version", [12, 13])
+def test_produce_v12_v13(kafka, version):
+    """v12 names topics as before; v13 by id, the answer by id too. An id
+    no topic has is UNKNOWN_TOPIC_ID; so is the old id of a topic created
+    again under the same name, and nothing is written to the new topic."""
+    topic = kafka.create_topic(partitions=2)
+    batch = kp.record_batch([(b"k", b"by %d" % version)])
+    with kp.Conn.to(kafka.bootstrap) as c:
+        tid = kp.topic_id(c, topic)
+        res = kp.produce(c, topic, 1, batch, version=version)
+        assert (res["error_code"], res["base_offset"]) == (0, 0), res
+        assert kp.produce(c, topic, 7, batch, version=version)["error_code"] == 3
+        got = kp.fetch(c, 13, tid, 1, 0, max_wait_ms=100)
+        assert kp.decode_batches(got["records"]) == [(0, b"k", b"by %d" % version)]
+        if version < 13:
+            return
+        assert kp.produce(c, UNKNOWN, 0, batch, version=13)["error_code"] == UNKNOWN_TOPIC_ID
+        assert kp.produce(c, bytes(16), 0, batch, version=13)["error_code"] == UNKNOWN_TOPIC_ID
+
+        kafka.admin().delete_topics([topic], operation_timeout=30)[topic].result(30)
+        kafka.create_topic(topic, partitions=2)
+        new = kp.topic_id(c, topic)
+        for _ in range(2):   # the old id's name remembered, then forgotten
+            assert kp.produce(c, tid, 1, batch, version=13)["error_code"] == UNKNOWN_TOPIC_ID
+        got = kp.fetch(c, 13, new, 1, 0, max_wait_ms=100)
+        assert (got["error_code"], got["high_watermark"]) == (0, 0)
+        assert kp.produce(c, new, 1, batch, version=13)["base_offset"] == 0

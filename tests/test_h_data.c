@@ -283,6 +283,72 @@ static void test_produce_idempotent_sequence(void **state)
 	arena_free(a);
 }
 
+/* Produce v13: one batch to (topic id, partition); the partition's error. */
+static int16_t produce_by_id(kuuid id, int32_t partition, kstr records, int64_t *base_offset)
+{
+	produce_req_partition p = {.index = partition, .records = records};
+	produce_req_topic t = {.name = KSTR_NULL, .topic_id = id, .partition_data = ARR(&p, 1)};
+	produce_req b = {.transactional_id = KSTR_NULL,
+			 .acks = -1,
+			 .timeout_ms = 10000,
+			 .topic_data = ARR(&t, 1)};
+	request *req = hx_call(API_PRODUCE, 13, b);
+	produce_resp *r = req->resp;
+	assert_int_equal(r->responses.count, 1);
+	produce_resp_topic *rt = r->responses.items;
+	assert_memory_equal(rt[0].topic_id.b, id.b, 16);
+	produce_resp_partition *rp = rt[0].partition_responses.items;
+	int16_t e = rp[0].error_code;
+	if (base_offset)
+		*base_offset = rp[0].base_offset;
+	hx_free(req);
+	return e;
+}
+
+static kuuid topic_id_of(const char *topic);
+
+static void test_produce_by_topic_id(void **state)
+{
+	(void)state;
+	HX_NEED_PG();
+	arena *a = arena_new();
+	init_producer_id_req ib = {.transactional_id = KSTR_NULL, .transaction_timeout_ms = -1,
+				   .producer_id = -1, .producer_epoch = -1};
+	request *req = hx_call(API_INIT_PRODUCER_ID, 4, ib);
+	int64_t pid = ((init_producer_id_resp *)req->resp)->producer_id;
+	int16_t epoch = ((init_producer_id_resp *)req->resp)->producer_epoch;
+	hx_free(req);
+
+	assert_int_equal(hx_create_topic("by-id", 1), KERR_NONE);
+	kuuid id = topic_id_of("by-id");
+	int64_t base = -1;
+	assert_int_equal(produce_by_id(id, 0, hx_batch(a, 2, 0, -1, -1, -1, false), &base),
+			 KERR_NONE);
+	assert_int_equal(base, 0);
+	assert_int_equal(produce_by_id(id, 0, hx_batch(a, 1, 2, pid, epoch, 0, false), &base),
+			 KERR_NONE);
+	assert_int_equal(base, 2);
+	assert_int_equal(produce_by_id(id, 4, hx_batch(a, 1, 0, -1, -1, -1, false), NULL),
+			 KERR_UNKNOWN_TOPIC_OR_PARTITION);
+	kuuid unknown = {{9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9}};
+	assert_int_equal(produce_by_id(unknown, 0, hx_batch(a, 1, 0, -1, -1, -1, false), NULL),
+			 KERR_UNKNOWN_TOPIC_ID);
+
+	/* Created again: the old id, whose name the broker remembers, writes
+	 * nothing, plain or idempotent. */
+	assert_true(hx_sql(HX.conninfo, "SELECT kafka.delete_topic('by-id')"));
+	assert_int_equal(hx_create_topic("by-id", 1), KERR_NONE);
+	assert_int_equal(produce_by_id(id, 0, hx_batch(a, 1, 3, pid, epoch, 1, false), NULL),
+			 KERR_UNKNOWN_TOPIC_ID);
+	assert_int_equal(produce_by_id(id, 0, hx_batch(a, 1, 0, -1, -1, -1, false), NULL),
+			 KERR_UNKNOWN_TOPIC_ID);
+	assert_int_equal(produce_by_id(topic_id_of("by-id"), 0,
+				       hx_batch(a, 1, 0, -1, -1, -1, false), &base),
+			 KERR_NONE);
+	assert_int_equal(base, 0);
+	arena_free(a);
+}
+
 /* ---- Fetch ---- */
 
 static void test_fetch_reads_what_was_produced(void **state)
@@ -560,6 +626,7 @@ int main(void)
 		cmocka_unit_test(test_produce_message_too_large),
 		cmocka_unit_test(test_produce_bad_acks_and_acks_zero),
 		cmocka_unit_test(test_produce_idempotent_sequence),
+		cmocka_unit_test(test_produce_by_topic_id),
 		cmocka_unit_test(test_fetch_reads_what_was_produced),
 		cmocka_unit_test(test_fetch_errors),
 		cmocka_unit_test(test_fetch_by_topic_id),

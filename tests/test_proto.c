@@ -455,6 +455,70 @@ static void test_known_list_offsets_v10(void **state)
 	arena_free(a);
 }
 
+static void test_known_produce_v13_by_topic_id(void **state)
+{
+	(void)state;
+	const uint8_t frame[] = {
+		0x00, 0x00, 0x00, 0x0d, 0x00, 0x00, 0x00, 0x05, 0xff, 0xff, 0x00, /* header */
+		0x00,			/* transactional id null */
+		0xff, 0xff,		/* acks -1 */
+		0x00, 0x00, 0x27, 0x10, /* timeout 10000 */
+		0x02,			/* 1 topic */
+		0xf0, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, /* topic id */
+		0xf8, 0xf9, 0xfa, 0xfb, 0xfc, 0xfd, 0xfe, 0xff,
+		0x02,			/* 1 partition */
+		0x00, 0x00, 0x00, 0x01, /* index 1 */
+		0x04, 0x01, 0x02, 0x03, /* records: 3 bytes */
+		0x00, 0x00, 0x00,	/* partition, topic, body tags */
+	};
+	request req;
+	arena *a;
+	assert_int_equal(parse(frame, sizeof(frame), &req, &a), PROTO_OK);
+	const produce_req *body = req.body;
+	assert_int_equal(body->acks, -1);
+	const produce_req_topic *t = body->topic_data.items;
+	assert_int_equal(t->name.len, -1);
+	assert_int_equal(t->topic_id.b[0], 0xf0);
+	assert_int_equal(t->topic_id.b[15], 0xff);
+	const produce_req_partition *p = t->partition_data.items;
+	assert_int_equal(p->index, 1);
+	assert_int_equal(p->records.len, 3);
+
+	/* Its answer: the topic by id. */
+	produce_resp_partition rp = {.index = 1,
+				     .error_code = KERR_UNKNOWN_TOPIC_ID,
+				     .base_offset = -1,
+				     .log_append_time_ms = -1,
+				     .log_start_offset = -1,
+				     .record_errors = {0, NULL},
+				     .error_message = KSTR_NULL};
+	produce_resp_topic rt = {.name = KSTR_NULL, .topic_id = t->topic_id,
+				 .partition_responses = {1, &rp}};
+	produce_resp resp = {.responses = {1, &rt}};
+	const uint8_t want[] = {
+		0x02,			/* 1 topic */
+		0xf0, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7,
+		0xf8, 0xf9, 0xfa, 0xfb, 0xfc, 0xfd, 0xfe, 0xff,
+		0x02,			/* 1 partition */
+		0x00, 0x00, 0x00, 0x01, 0x00, 0x64, /* index 1, error 100 */
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* base offset */
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* log append time */
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* log start offset */
+		0x01,			/* no record errors */
+		0x00,			/* error message null */
+		0x00, 0x00,		/* partition, topic tags */
+		0x00, 0x00, 0x00, 0x00, /* throttle */
+		0x00,			/* tags */
+	};
+	kwriter w;
+	kw_init(&w, 64);
+	proto_encode(&produce_resp_schema, 13, true, &resp, &w);
+	assert_int_equal(w.len, sizeof(want));
+	assert_memory_equal(w.buf, want, sizeof(want));
+	kw_free(&w);
+	arena_free(a);
+}
+
 static void test_unknown_tags_are_skipped(void **state)
 {
 	(void)state;
@@ -798,6 +862,7 @@ int main(void)
 		cmocka_unit_test(test_fetch_v13_response_bytes),
 		cmocka_unit_test(test_metadata_v13_top_level_error_code),
 		cmocka_unit_test(test_known_list_offsets_v10),
+		cmocka_unit_test(test_known_produce_v13_by_topic_id),
 		cmocka_unit_test(test_unknown_tags_are_skipped),
 		cmocka_unit_test(test_unsupported_and_malformed),
 		cmocka_unit_test(test_response_framing),

@@ -205,11 +205,14 @@ const api_def api_table[] = {
 	 &create_partitions_resp_schema},
 	/* Groups: every version from 0 (kafka-python 2.0 sends FindCoordinator
 	 * v0, JoinGroup v2, OffsetCommit v2, OffsetFetch v1) up to what the
-	 * Java 3.x client asks for; the v9 OffsetCommit/OffsetFetch and v6
-	 * FindCoordinator belong to the KIP-848 and share group protocols. */
-	{API_OFFSET_COMMIT, "OffsetCommit", 0, 8, 8, &offset_commit_req_schema,
+	 * Java 3.x client asks for; v6 FindCoordinator belongs to share
+	 * groups. OffsetCommit/OffsetFetch v9 carry KIP-848 member epochs,
+	 * which a classic group ignores as Kafka's does (every group here is
+	 * classic); v10 (topic ids) is past the message definitions this
+	 * broker follows. */
+	{API_OFFSET_COMMIT, "OffsetCommit", 0, 9, 8, &offset_commit_req_schema,
 	 &offset_commit_resp_schema},
-	{API_OFFSET_FETCH, "OffsetFetch", 0, 8, 6, &offset_fetch_req_schema,
+	{API_OFFSET_FETCH, "OffsetFetch", 0, 9, 6, &offset_fetch_req_schema,
 	 &offset_fetch_resp_schema},
 	{API_FIND_COORDINATOR, "FindCoordinator", 0, 4, 3, &find_coordinator_req_schema,
 	 &find_coordinator_resp_schema},

@@ -502,6 +502,8 @@ PGK_MESSAGE(offset_commit_resp, OFFSET_COMMIT_RESP)
 	X(S, ARRI32, partition_indexes, 0, VMAX, NN, 0, _)
 #define OFFSET_FETCH_REQ_GROUP(X, S)                                                               \
 	X(S, STR, group_id, 8, VMAX, NN, 0, _)                                                     \
+	X(S, STR, member_id, 9, VMAX, 9, 0, _)                                                     \
+	X(S, I32, member_epoch, 9, VMAX, NN, -1, _)                                                \
 	X(S, ARRS, topics, 8, VMAX, 8, 0, offset_fetch_req_topic)
 #define OFFSET_FETCH_REQ(X, S)                                                                     \
 	X(S, STR, group_id, 0, 7, NN, 0, _)                                                        \

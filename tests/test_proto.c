@@ -519,6 +519,35 @@ static void test_known_produce_v13_by_topic_id(void **state)
 	arena_free(a);
 }
 
+static void test_known_offset_fetch_v9(void **state)
+{
+	(void)state;
+	/* v9 adds the member id and epoch to each group. */
+	const uint8_t frame[] = {
+		0x00, 0x09, 0x00, 0x09, 0x00, 0x00, 0x00, 0x06, 0xff, 0xff, 0x00, /* header */
+		0x02,			/* 1 group */
+		0x02, 'g',		/* "g" */
+		0x03, 'm', '1',		/* member id "m1" */
+		0x00, 0x00, 0x00, 0x05, /* member epoch 5 */
+		0x00,			/* topics null: all */
+		0x00,			/* group tags */
+		0x01,			/* require stable */
+		0x00,			/* body tags */
+	};
+	request req;
+	arena *a;
+	assert_int_equal(parse(frame, sizeof(frame), &req, &a), PROTO_OK);
+	const offset_fetch_req *body = req.body;
+	assert_int_equal(body->groups.count, 1);
+	const offset_fetch_req_group *g = body->groups.items;
+	assert_true(kstr_eq(g->group_id, "g"));
+	assert_true(kstr_eq(g->member_id, "m1"));
+	assert_int_equal(g->member_epoch, 5);
+	assert_int_equal(g->topics.count, -1);
+	assert_true(body->require_stable);
+	arena_free(a);
+}
+
 static void test_unknown_tags_are_skipped(void **state)
 {
 	(void)state;
@@ -863,6 +892,7 @@ int main(void)
 		cmocka_unit_test(test_metadata_v13_top_level_error_code),
 		cmocka_unit_test(test_known_list_offsets_v10),
 		cmocka_unit_test(test_known_produce_v13_by_topic_id),
+		cmocka_unit_test(test_known_offset_fetch_v9),
 		cmocka_unit_test(test_unknown_tags_are_skipped),
 		cmocka_unit_test(test_unsupported_and_malformed),
 		cmocka_unit_test(test_response_framing),

@@ -19,6 +19,8 @@
 #define PGK_SUB_ARRI32(sub) NULL
 #define PGK_SUB_ARRI64(sub) NULL
 #define PGK_SUB_ARRSTR(sub) NULL
+#define PGK_SUB_TSTRUCT(sub) &sub##_schema
+#define PGK_SUB_TARRS(sub) &sub##_schema
 
 #define PGK_FIELD(S, T, n, lo, hi, nul, d, sub)                                                    \
 	{#n, FT_##T, lo, hi, nul, (uint16_t)offsetof(S, n), (int64_t)(d), PGK_SUB_##T(sub)},
@@ -46,11 +48,14 @@ PGK_SCHEMA(produce_resp_partition, PRODUCE_RESP_PARTITION)
 PGK_SCHEMA(produce_resp_topic, PRODUCE_RESP_TOPIC)
 PGK_SCHEMA(produce_resp, PRODUCE_RESP)
 
+PGK_SCHEMA(fetch_req_replica_state, FETCH_REQ_REPLICA_STATE)
 PGK_SCHEMA(fetch_req_partition, FETCH_REQ_PARTITION)
 PGK_SCHEMA(fetch_req_topic, FETCH_REQ_TOPIC)
 PGK_SCHEMA(fetch_req_forgotten, FETCH_REQ_FORGOTTEN)
 PGK_SCHEMA(fetch_req, FETCH_REQ)
 PGK_SCHEMA(fetch_resp_aborted, FETCH_RESP_ABORTED)
+PGK_SCHEMA(fetch_resp_leader, FETCH_RESP_LEADER)
+PGK_SCHEMA(fetch_resp_node_endpoint, FETCH_RESP_NODE_ENDPOINT)
 PGK_SCHEMA(fetch_resp_partition, FETCH_RESP_PARTITION)
 PGK_SCHEMA(fetch_resp_topic, FETCH_RESP_TOPIC)
 PGK_SCHEMA(fetch_resp, FETCH_RESP)

@@ -121,6 +121,8 @@ static void fetch_unwait(fetch_ctx *c);
 static void fetch_woken(void *arg);
 static void fetch_timeout(evutil_socket_t fd, short what, void *arg);
 static void fetch_finish(fetch_ctx *c);
+static int32_t fetch_replica_id(const request *req);
+static void fetch_leader_hints(fetch_ctx *c);
 static uint32_t part_hash(kstr topic, int32_t partition);
 static readahead_part *fetch_wanted(fetch_ctx *c, int *n);
 static bool readahead_try(fetch_ctx *c);
@@ -462,7 +464,7 @@ static size_t fetch_partition(fetch_ctx *c, fetch_part *fp, const PGresult *r, s
 	}
 	/* A follower: this broker's partitions have no replica but itself,
 	 * so Kafka's leader does not know it (Partition.followerReplicaOrThrow). */
-	if (body->replica_id >= 0) {
+	if (fetch_replica_id(req) >= 0) {
 		fp->out->error_code = req->api_version >= 9 && fp->in->current_leader_epoch >= 0
 					      ? KERR_UNKNOWN_LEADER_EPOCH
 					      : KERR_NOT_LEADER_OR_FOLLOWER;
@@ -720,8 +722,51 @@ static void fetch_timeout(evutil_socket_t fd, short what, void *arg)
 	fetch_round(c);
 }
 
+/* The follower asking, or -1 for a consumer: from v15 in ReplicaState. */
+static int32_t fetch_replica_id(const request *req)
+{
+	const fetch_req *body = req->body;
+	if (req->api_version < 15)
+		return body->replica_id;
+	if (body->replica_state.count <= 0)
+		return -1;
+	return ((const fetch_req_replica_state *)body->replica_state.items)->replica_id;
+}
+
+/* From v16 a partition answered NOT_LEADER_OR_FOLLOWER or
+ * FENCED_LEADER_EPOCH names its leader, and the answer the leader's
+ * address (KafkaApis.handleFetchRequest): this broker, epoch 0. */
+static void fetch_leader_hints(fetch_ctx *c)
+{
+	request *req = c->req;
+	fetch_resp *resp = req->resp;
+	bool any = false;
+
+	for (int i = 0; i < c->nparts; i++) {
+		fetch_resp_partition *out = c->parts[i].out;
+		if (out->error_code != KERR_NOT_LEADER_OR_FOLLOWER &&
+		    out->error_code != KERR_FENCED_LEADER_EPOCH)
+			continue;
+		fetch_resp_leader *l = arena_alloc(req->arena, sizeof(*l));
+		l->leader_id = g_config.node_id;
+		l->leader_epoch = 0;
+		out->current_leader = karray_of(l, 1);
+		any = true;
+	}
+	if (!any)
+		return;
+	fetch_resp_node_endpoint *n = arena_alloc(req->arena, sizeof(*n));
+	n->node_id = g_config.node_id;
+	n->host = kstr_c(req->listener ? req->listener->adv_host : g_config.advertised_host);
+	n->port = req->listener ? req->listener->adv_port : g_config.advertised_port;
+	n->rack = KSTR_NULL;
+	resp->node_endpoints = karray_of(n, 1);
+}
+
 static void fetch_finish(fetch_ctx *c)
 {
+	if (c->req->api_version >= 16)
+		fetch_leader_hints(c);
 	fetch_unwait(c);
 	if (c->timer) {
 		event_free(c->timer);

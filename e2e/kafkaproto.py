@@ -626,8 +626,9 @@ def list_offsets(conn, topic, partition, timestamp, version=7, timeout=15.0,
 
 def metadata(conn, names=None, ids=None, version=12, timeout=15.0):
     """Topics by name (names) or by id (ids, 16-byte values), or every topic
-    (neither) -> {"error_code", "topics": [{"error_code", "name", "topic_id",
-    "partitions": [index, ...]}]} in answer order. v13 adds the top-level
+    (neither) -> {"error_code", "brokers": [(node_id, host, port)], "topics":
+    [{"error_code", "name", "topic_id", "partitions": [index, ...]}]} in answer
+    order. v13 adds the top-level
     error code (0 before it)."""
     flex = version >= 9
     w = Writer()
@@ -658,13 +659,14 @@ def metadata(conn, names=None, ids=None, version=12, timeout=15.0):
         r.i32()              # throttle_time_ms
 
     def broker(rr):
-        rr.i32(), rr.string(flex), rr.i32()
+        b = (rr.i32(), rr.string(flex), rr.i32())
         if version >= 1:
             rr.string(flex)
         if flex:
             rr.tags()
+        return b
 
-    r.array(broker, flex)
+    brokers = r.array(broker, flex)
     if version >= 2:
         r.string(flex)       # cluster_id
     if version >= 1:
@@ -703,7 +705,7 @@ def metadata(conn, names=None, ids=None, version=12, timeout=15.0):
     error_code = r.i16() if version >= 13 else 0
     if flex:
         r.tags()
-    return {"error_code": error_code, "topics": topics}
+    return {"error_code": error_code, "topics": topics, "brokers": brokers}
 
 
 def topic_id(conn, name):
@@ -717,11 +719,13 @@ def topic_id(conn, name):
 # batches it returns. From v13 the topic is its 16-byte id.
 
 def fetch_body(version, topic, partition, offset, max_wait_ms=500, min_bytes=1,
-               max_bytes=52428800, partition_max_bytes=1048576):
+               max_bytes=52428800, partition_max_bytes=1048576, replica_id=-1):
+    """replica_id >= 0 asks as that follower (from v15 in the ReplicaState
+    tag)."""
     flex = version >= 12
     w = Writer()
     if version <= 14:
-        w.i32(-1)                 # replica_id (v15+: the ReplicaState tag)
+        w.i32(replica_id)
     w.i32(max_wait_ms).i32(min_bytes).i32(max_bytes).i8(0)
     if version >= 7:
         w.i32(0).i32(-1)          # session_id, session_epoch: no fetch session
@@ -753,7 +757,10 @@ def fetch_body(version, topic, partition, offset, max_wait_ms=500, min_bytes=1,
         w.array([], lambda ww, _: None, flex)   # forgotten_topics_data
     if version >= 11:
         w.string("", flex)                       # rack_id
-    if flex:
+    if version >= 15 and replica_id >= 0:
+        state = Writer().i32(replica_id).i64(-1).tags().getvalue()   # ReplicaState
+        w.uvarint(1).uvarint(1).uvarint(len(state)).raw(state)
+    elif flex:
         w.tags()
     return w.getvalue()
 
@@ -770,7 +777,9 @@ def send_fetch(conn, version, topic, partition, offset, **kw):
 
 def read_fetch(conn, corr, version, timeout=10.0):
     """-> {"error_code", "high_watermark", "last_stable_offset",
-    "log_start_offset", "records": bytes or None, "top_error_code"}"""
+    "log_start_offset", "records": bytes or None, "top_error_code",
+    "current_leader": (id, epoch) or None, "node_endpoints": [(id, host,
+    port, rack)]} (the last two tagged, v12+ and v16+)"""
     flex = version >= 12
     data = conn.recv_frame(timeout)
     if data is None:
@@ -802,8 +811,13 @@ def read_fetch(conn, corr, version, timeout=10.0):
         if version >= 11:
             rr.i32()  # preferred_read_replica
         p["records"] = rr.bytes_(flex)
+        p["current_leader"] = None
         if flex:
-            rr.tags()
+            tags = rr.tags()
+            if 1 in tags:
+                lr = Reader(tags[1])
+                p["current_leader"] = (lr.i32(), lr.i32())
+                lr.tags()
         parts.append(p)
 
     def top(rr):
@@ -816,12 +830,21 @@ def read_fetch(conn, corr, version, timeout=10.0):
             rr.tags()
 
     r.array(top, flex)
+    endpoints = []
     if flex:
-        r.tags()
+        tags = r.tags()
+        if 0 in tags:
+            def endpoint(rr):
+                e = (rr.i32(), rr.string(True), rr.i32(), rr.string(True))
+                rr.tags()
+                return e
+            endpoints = Reader(tags[0]).array(endpoint, True)
     if not parts:
-        return {"top_error_code": top_error, "error_code": None, "records": None}
+        return {"top_error_code": top_error, "error_code": None, "records": None,
+                "node_endpoints": endpoints}
     p = parts[0]
     p["top_error_code"] = top_error
+    p["node_endpoints"] = endpoints
     return p
 
 

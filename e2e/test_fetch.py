@@ -149,3 +149,23 @@ def test_fetch_by_id_unknown_or_recreated(kafka, version):
         res = kp.fetch(c, version, new_id, 0, 0, max_wait_ms=100)
         assert res["error_code"] == 0, res
         assert kp.decode_batches(res["records"]) == [(0, b"new", b"second life")]
+
+
+@pytest.mark.parametrize("version", [12, 14, 15, 16, 17])
+def test_fetch_from_a_follower_names_the_leader(kafka, five, version):
+    """A follower (replica_id, from v15 in the ReplicaState tag) is not a
+    replica of this broker's partitions: NOT_LEADER_OR_FOLLOWER (6). From
+    v16 the answer names the leader, this broker with epoch 0, and its
+    address, as KafkaApis does for that error."""
+    with kp.Conn.to(kafka.bootstrap) as c:
+        (node_id, host, port), = kp.metadata(c, names=[five])["brokers"]
+        res = kp.fetch(c, version, five, 0, 0, max_wait_ms=100, replica_id=7)
+        assert res["error_code"] == 6, res
+        if version < 16:
+            assert res["current_leader"] is None and res["node_endpoints"] == []
+        else:
+            assert res["current_leader"] == (node_id, 0)
+            assert res["node_endpoints"] == [(node_id, host, port, None)]
+        # A consumer (no ReplicaState) is served, without leader hints.
+        res = kp.fetch(c, version, five, 0, 0, max_wait_ms=100)
+        assert (res["error_code"], res["current_leader"], res["node_endpoints"]) == (0, None, [])

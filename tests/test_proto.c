@@ -66,6 +66,18 @@ static void fill(const schema_def *s, int16_t ver, arena *a, void *out, unsigned
 			else
 				*(kstr *)dst = kstr_c(words[r % 5]);
 			break;
+		case FT_TSTRUCT:
+		case FT_TARRS: {
+			/* Absent, or set: one struct, or an array of two. */
+			karray *arr = dst;
+			int32_t n = depth > 3 || r % 2 ? 0 : f->type == FT_TSTRUCT ? 1 : 2;
+			arr->count = n;
+			arr->items = n ? arena_alloc(a, f->sub->size * (size_t)n) : NULL;
+			for (int32_t j = 0; j < n; j++)
+				fill(f->sub, ver, a, (char *)arr->items + f->sub->size * (size_t)j, seed,
+				     depth + 1);
+			break;
+		}
 		default: {
 			karray *arr = dst;
 			if (nullable && r % 4 == 0) {
@@ -325,15 +337,20 @@ static void test_known_fetch_v17_by_topic_id(void **state)
 		0x02, 0x00, 0x00, 0x00, 0x05, /* partitions [5] */
 		0x00,			/* forgotten topic tags */
 		0x01,			/* rack id "" */
-		0x01, 0x01, 0x0c,	/* body tags: tag 1 (ReplicaState), 12 bytes */
-		0xff, 0xff, 0xff, 0xff, /* replica id -1 */
-		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* replica epoch -1 */
+		0x01, 0x01, 0x0d,	/* body tags: tag 1 (ReplicaState), 13 bytes */
+		0x00, 0x00, 0x00, 0x03, /* replica id 3 */
+		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07, /* replica epoch 7 */
+		0x00,			/* its tags */
 	};
 	request req;
 	arena *a;
 	assert_int_equal(parse(frame, sizeof(frame), &req, &a), PROTO_OK);
 	const fetch_req *body = req.body;
 	assert_int_equal(body->replica_id, -1); /* the default, absent from v15 */
+	assert_int_equal(body->replica_state.count, 1);
+	const fetch_req_replica_state *rs = body->replica_state.items;
+	assert_int_equal(rs->replica_id, 3);
+	assert_int_equal(rs->replica_epoch, 7);
 	assert_int_equal(body->max_wait_ms, 500);
 	assert_int_equal(body->max_bytes, INT32_MAX);
 	assert_int_equal(body->topics.count, 1);
@@ -393,6 +410,71 @@ static void test_fetch_v13_response_bytes(void **state)
 	assert_int_equal(w.len, sizeof(want));
 	assert_memory_equal(w.buf, want, sizeof(want));
 	kw_free(&w);
+}
+
+static void test_fetch_v16_leader_hints_bytes(void **state)
+{
+	(void)state;
+	/* v16: a partition's CurrentLeader (tag 1) and the answer's
+	 * NodeEndpoints (tag 0) go in the tag sections, each with its own
+	 * size; they are decoded back. */
+	fetch_resp_leader leader = {.leader_id = 1, .leader_epoch = 0};
+	fetch_resp_partition part = {.partition_index = 0,
+				     .error_code = KERR_NOT_LEADER_OR_FOLLOWER,
+				     .high_watermark = -1,
+				     .last_stable_offset = -1,
+				     .log_start_offset = -1,
+				     .aborted_transactions = {-1, NULL},
+				     .preferred_read_replica = -1,
+				     .records = {"", 0},
+				     .current_leader = {1, &leader}};
+	fetch_resp_topic topic = {.topic = KSTR_NULL, .partitions = {1, &part}};
+	fetch_resp_node_endpoint node = {.node_id = 1, .host = KSTR_LIT("h"), .port = 9092,
+					 .rack = KSTR_NULL};
+	fetch_resp resp = {.responses = {1, &topic}, .node_endpoints = {1, &node}};
+	const uint8_t want[] = {
+		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* throttle, error, session */
+		0x02,			/* 1 topic */
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* topic id */
+		0x02,			/* 1 partition */
+		0x00, 0x00, 0x00, 0x00, 0x00, 0x06, /* partition 0, error 6 */
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0x00,			/* aborted transactions: null */
+		0xff, 0xff, 0xff, 0xff, /* preferred read replica */
+		0x01,			/* records: empty */
+		0x01, 0x01, 0x09,	/* partition tags: tag 1, 9 bytes */
+		0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, /* leader 1, epoch 0, tags */
+		0x00,			/* topic tags */
+		0x01, 0x00, 0x0d,	/* body tags: tag 0, 13 bytes */
+		0x02,			/* 1 node */
+		0x00, 0x00, 0x00, 0x01, 0x02, 'h', 0x00, 0x00, 0x23, 0x84, /* 1, "h", 9092 */
+		0x00, 0x00,		/* rack null, tags */
+	};
+	kwriter w;
+	kw_init(&w, 64);
+	proto_encode(&fetch_resp_schema, 16, true, &resp, &w);
+	assert_int_equal(w.len, sizeof(want));
+	assert_memory_equal(w.buf, want, sizeof(want));
+
+	arena *a = arena_new();
+	fetch_resp back;
+	kreader r;
+	kr_init(&r, w.buf, w.len);
+	assert_int_equal(proto_decode(&fetch_resp_schema, 16, true, &r, a, &back), 0);
+	assert_int_equal(back.node_endpoints.count, 1);
+	assert_int_equal(((fetch_resp_node_endpoint *)back.node_endpoints.items)->port, 9092);
+	fetch_resp_partition *bp = ((fetch_resp_topic *)back.responses.items)->partitions.items;
+	assert_int_equal(bp->current_leader.count, 1);
+	assert_int_equal(((fetch_resp_leader *)bp->current_leader.items)->leader_id, 1);
+	/* v15 has no NodeEndpoints: not written. */
+	kw_free(&w);
+	kw_init(&w, 64);
+	proto_encode(&fetch_resp_schema, 15, true, &resp, &w);
+	assert_int_equal(w.len, sizeof(want) - 15);
+	kw_free(&w);
+	arena_free(a);
 }
 
 static void test_metadata_v13_top_level_error_code(void **state)
@@ -889,6 +971,7 @@ int main(void)
 		cmocka_unit_test(test_known_fetch_v12_compact),
 		cmocka_unit_test(test_known_fetch_v17_by_topic_id),
 		cmocka_unit_test(test_fetch_v13_response_bytes),
+		cmocka_unit_test(test_fetch_v16_leader_hints_bytes),
 		cmocka_unit_test(test_metadata_v13_top_level_error_code),
 		cmocka_unit_test(test_known_list_offsets_v10),
 		cmocka_unit_test(test_known_produce_v13_by_topic_id),

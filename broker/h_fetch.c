@@ -85,7 +85,7 @@ typedef struct fetch_part {
 
 typedef struct fetch_ctx {
 	request *req;
-	kstr *names;    /* v13+: each request topic's name, null if unknown */
+	kstr *names;          /* v13+: each request topic's name, null if unknown */
 	int16_t *name_errors; /* v13+: why a request topic has no name */
 	fetch_part *parts;
 	int nparts;
@@ -205,8 +205,8 @@ static void fetch_start(void *arg)
 	for (int32_t t = 0; t < body->topics.count; t++) {
 		const fetch_req_partition *parts = topics[t].partitions.items;
 		/* By id from v13: one id, one topic. */
-		kstr key = c->names ? (kstr){(const char *)topics[t].topic_id.b, 16}
-				    : topics[t].topic;
+		kstr key =
+			c->names ? (kstr){(const char *)topics[t].topic_id.b, 16} : topics[t].topic;
 		for (int32_t p = 0; p < topics[t].partitions.count; p++, k++) {
 			names[k] = key;
 			indexes[k] = parts[p].partition;

@@ -204,12 +204,13 @@ static void pp_start(void *arg)
 		 * topic can have, its id's, so that each such id is answered
 		 * apart, with its own error. */
 		produce_req_topic *topics = body->topic_data.items;
-		for (int32_t t = 0; t < body->topic_data.count; t++)
-			topics[t].name = c->names[t].len >= 0
-						 ? c->names[t]
-						 : kstr_c(arena_printf(req->arena, "?%s",
-								       uuid_format(req->arena,
-										   &topics[t].topic_id)));
+		for (int32_t t = 0; t < body->topic_data.count; t++) {
+			const kuuid *id = &topics[t].topic_id;
+			topics[t].name = c->names[t];
+			if (c->names[t].len < 0)
+				topics[t].name = kstr_c(arena_printf(req->arena, "?%s",
+								     uuid_format(req->arena, id)));
+		}
 	}
 	e = pp_unique(req, &total, &first);
 	for (int32_t i = 0; i < total; i++)

@@ -357,8 +357,8 @@ static void encode_tags(const schema_def *s, int16_t ver, const void *in, kwrite
 		if (f->type == FT_TARRS)
 			write_array_len(&body, true, n);
 		for (int32_t j = 0; j < n; j++)
-			proto_encode(f->sub, ver, true, (const char *)arr->items + f->sub->size * (size_t)j,
-				     &body);
+			proto_encode(f->sub, ver, true,
+				     (const char *)arr->items + f->sub->size * (size_t)j, &body);
 		kw_uvarint(w, (uint32_t)f->dflt);
 		kw_uvarint(w, (uint32_t)body.len);
 		kw_raw(w, body.buf, body.len);

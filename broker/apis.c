@@ -19,6 +19,8 @@
 #define PGK_SUB_ARRI32(sub) NULL
 #define PGK_SUB_ARRI64(sub) NULL
 #define PGK_SUB_ARRSTR(sub) NULL
+#define PGK_SUB_TSTRUCT(sub) &sub##_schema
+#define PGK_SUB_TARRS(sub) &sub##_schema
 
 #define PGK_FIELD(S, T, n, lo, hi, nul, d, sub)                                                    \
 	{#n, FT_##T, lo, hi, nul, (uint16_t)offsetof(S, n), (int64_t)(d), PGK_SUB_##T(sub)},
@@ -46,11 +48,14 @@ PGK_SCHEMA(produce_resp_partition, PRODUCE_RESP_PARTITION)
 PGK_SCHEMA(produce_resp_topic, PRODUCE_RESP_TOPIC)
 PGK_SCHEMA(produce_resp, PRODUCE_RESP)
 
+PGK_SCHEMA(fetch_req_replica_state, FETCH_REQ_REPLICA_STATE)
 PGK_SCHEMA(fetch_req_partition, FETCH_REQ_PARTITION)
 PGK_SCHEMA(fetch_req_topic, FETCH_REQ_TOPIC)
 PGK_SCHEMA(fetch_req_forgotten, FETCH_REQ_FORGOTTEN)
 PGK_SCHEMA(fetch_req, FETCH_REQ)
 PGK_SCHEMA(fetch_resp_aborted, FETCH_RESP_ABORTED)
+PGK_SCHEMA(fetch_resp_leader, FETCH_RESP_LEADER)
+PGK_SCHEMA(fetch_resp_node_endpoint, FETCH_RESP_NODE_ENDPOINT)
 PGK_SCHEMA(fetch_resp_partition, FETCH_RESP_PARTITION)
 PGK_SCHEMA(fetch_resp_topic, FETCH_RESP_TOPIC)
 PGK_SCHEMA(fetch_resp, FETCH_RESP)
@@ -162,7 +167,7 @@ PGK_SCHEMA(offset_delete_resp, OFFSET_DELETE_RESP)
  * Implemented versions. Lower bounds follow what current Kafka still accepts
  * and what kafka-python 2.0 uses (Produce v3 = first RecordBatch v2 version,
  * Fetch v4, ListOffsets v1); upper bounds cover librdkafka 2.x, KafkaJS 2.2
- * and the Java 3.x client. Fetch stops at 12: v13+ addresses topics by id only.
+ * and the Java 3.x client; Fetch up to Kafka 4's 17 (v13+ names topics by id).
  * docs/PROTOCOL.md mirrors this table (a test keeps them equal).
  */
 PGK_SCHEMA(init_producer_id_req, INIT_PRODUCER_ID_REQ)
@@ -197,11 +202,16 @@ PGK_SCHEMA(list_transactions_resp_state, LIST_TRANSACTIONS_RESP_STATE)
 PGK_SCHEMA(list_transactions_resp, LIST_TRANSACTIONS_RESP)
 
 const api_def api_table[] = {
-	{API_PRODUCE, "Produce", 3, 9, 9, &produce_req_schema, &produce_resp_schema},
-	{API_FETCH, "Fetch", 4, 12, 12, &fetch_req_schema, &fetch_resp_schema},
-	{API_LIST_OFFSETS, "ListOffsets", 1, 7, 6, &list_offsets_req_schema,
+	/* Produce v10-v11 add what a client needs after NOT_LEADER_OR_FOLLOWER
+	 * (tagged fields, never sent: this broker leads every partition) and
+	 * v12 only says the client knows transactions v2, which it uses only
+	 * once the transaction.version feature says so; v13 names topics by
+	 * id. */
+	{API_PRODUCE, "Produce", 3, 13, 9, &produce_req_schema, &produce_resp_schema},
+	{API_FETCH, "Fetch", 4, 17, 12, &fetch_req_schema, &fetch_resp_schema},
+	{API_LIST_OFFSETS, "ListOffsets", 1, 10, 6, &list_offsets_req_schema,
 	 &list_offsets_resp_schema},
-	{API_METADATA, "Metadata", 0, 12, 9, &metadata_req_schema, &metadata_resp_schema},
+	{API_METADATA, "Metadata", 0, 13, 9, &metadata_req_schema, &metadata_resp_schema},
 	{API_API_VERSIONS, "ApiVersions", 0, 3, 3, &api_versions_req_schema,
 	 &api_versions_resp_schema},
 	{API_CREATE_TOPICS, "CreateTopics", 2, 7, 5, &create_topics_req_schema,
@@ -220,11 +230,14 @@ const api_def api_table[] = {
 	 &incremental_alter_configs_req_schema, &alter_configs_resp_schema},
 	/* Groups: every version from 0 (kafka-python 2.0 sends FindCoordinator
 	 * v0, JoinGroup v2, OffsetCommit v2, OffsetFetch v1) up to what the
-	 * Java 3.x client asks for; the v9 OffsetCommit/OffsetFetch and v6
-	 * FindCoordinator belong to the KIP-848 and share group protocols. */
-	{API_OFFSET_COMMIT, "OffsetCommit", 0, 8, 8, &offset_commit_req_schema,
+	 * Java 3.x client asks for; v6 FindCoordinator belongs to share
+	 * groups. OffsetCommit/OffsetFetch v9 carry KIP-848 member epochs,
+	 * which a classic group ignores as Kafka's does (every group here is
+	 * classic); v10 (topic ids) is past the message definitions this
+	 * broker follows. */
+	{API_OFFSET_COMMIT, "OffsetCommit", 0, 9, 8, &offset_commit_req_schema,
 	 &offset_commit_resp_schema},
-	{API_OFFSET_FETCH, "OffsetFetch", 0, 8, 6, &offset_fetch_req_schema,
+	{API_OFFSET_FETCH, "OffsetFetch", 0, 9, 6, &offset_fetch_req_schema,
 	 &offset_fetch_resp_schema},
 	{API_FIND_COORDINATOR, "FindCoordinator", 0, 4, 3, &find_coordinator_req_schema,
 	 &find_coordinator_resp_schema},

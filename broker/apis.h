@@ -6,8 +6,8 @@
  * expanded twice: here into a C struct, and in apis.c into the field table
  * that proto.c walks to decode and encode any version. Field names are the
  * protocol's names in snake_case, so code and spec read alike. Tagged fields
- * are not described: none that the broker needs exists, and proto.c skips
- * unknown tags on input and writes none on output.
+ * are described only where the broker reads or writes them (TSTRUCT, TARRS:
+ * default = the tag); proto.c skips other tags on input.
  */
 #ifndef PGK_APIS_H
 #define PGK_APIS_H
@@ -27,6 +27,8 @@
 #define PGK_CT_ARRI32 karray
 #define PGK_CT_ARRI64 karray
 #define PGK_CT_ARRSTR karray
+#define PGK_CT_TSTRUCT karray
+#define PGK_CT_TARRS karray
 
 #define PGK_MEMBER(S, T, n, lo, hi, nul, d, sub) PGK_CT_##T n;
 #define PGK_MESSAGE(S, LIST)                                                                       \
@@ -86,7 +88,8 @@ PGK_MESSAGE(api_versions_resp, API_VERSIONS_RESP)
 	X(S, STR, cluster_id, 2, VMAX, 2, 0, _)                                                    \
 	X(S, I32, controller_id, 1, VMAX, NN, -1, _)                                               \
 	X(S, ARRS, topics, 0, VMAX, NN, 0, metadata_resp_topic)                                    \
-	X(S, I32, cluster_authorized_operations, 8, 10, NN, INT32_MIN, _)
+	X(S, I32, cluster_authorized_operations, 8, 10, NN, INT32_MIN, _)                          \
+	X(S, I16, error_code, 13, VMAX, NN, 0, _)
 PGK_MESSAGE(metadata_req_topic, METADATA_REQ_TOPIC)
 PGK_MESSAGE(metadata_req, METADATA_REQ)
 PGK_MESSAGE(metadata_resp_broker, METADATA_RESP_BROKER)
@@ -99,7 +102,8 @@ PGK_MESSAGE(metadata_resp, METADATA_RESP)
 	X(S, I32, index, 0, VMAX, NN, 0, _)                                                        \
 	X(S, BYTES, records, 0, VMAX, 0, 0, _)
 #define PRODUCE_REQ_TOPIC(X, S)                                                                    \
-	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, STR, name, 0, 12, NN, 0, _)                                                           \
+	X(S, UUID, topic_id, 13, VMAX, NN, 0, _)                                                   \
 	X(S, ARRS, partition_data, 0, VMAX, NN, 0, produce_req_partition)
 #define PRODUCE_REQ(X, S)                                                                          \
 	X(S, STR, transactional_id, 3, VMAX, 3, 0, _)                                              \
@@ -118,7 +122,8 @@ PGK_MESSAGE(metadata_resp, METADATA_RESP)
 	X(S, ARRS, record_errors, 8, VMAX, NN, 0, produce_resp_record_error)                       \
 	X(S, STR, error_message, 8, VMAX, 8, 0, _)
 #define PRODUCE_RESP_TOPIC(X, S)                                                                   \
-	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, STR, name, 0, 12, NN, 0, _)                                                           \
+	X(S, UUID, topic_id, 13, VMAX, NN, 0, _)                                                   \
 	X(S, ARRS, partition_responses, 0, VMAX, NN, 0, produce_resp_partition)
 #define PRODUCE_RESP(X, S)                                                                         \
 	X(S, ARRS, responses, 0, VMAX, NN, 0, produce_resp_topic)                                  \
@@ -147,8 +152,12 @@ PGK_MESSAGE(produce_resp, PRODUCE_RESP)
 	X(S, STR, topic, 7, 12, NN, 0, _)                                                          \
 	X(S, UUID, topic_id, 13, VMAX, NN, 0, _)                                                   \
 	X(S, ARRI32, partitions, 7, VMAX, NN, 0, _)
+#define FETCH_REQ_REPLICA_STATE(X, S)                                                              \
+	X(S, I32, replica_id, 15, VMAX, NN, -1, _)                                                 \
+	X(S, I64, replica_epoch, 15, VMAX, NN, -1, _)
 #define FETCH_REQ(X, S)                                                                            \
 	X(S, I32, replica_id, 0, 14, NN, -1, _)                                                    \
+	X(S, TSTRUCT, replica_state, 15, VMAX, NN, 1, fetch_req_replica_state)                     \
 	X(S, I32, max_wait_ms, 0, VMAX, NN, 0, _)                                                  \
 	X(S, I32, min_bytes, 0, VMAX, NN, 0, _)                                                    \
 	X(S, I32, max_bytes, 3, VMAX, NN, INT32_MAX, _)                                            \
@@ -161,6 +170,14 @@ PGK_MESSAGE(produce_resp, PRODUCE_RESP)
 #define FETCH_RESP_ABORTED(X, S)                                                                   \
 	X(S, I64, producer_id, 4, VMAX, NN, 0, _)                                                  \
 	X(S, I64, first_offset, 4, VMAX, NN, 0, _)
+#define FETCH_RESP_LEADER(X, S)                                                                    \
+	X(S, I32, leader_id, 12, VMAX, NN, -1, _)                                                  \
+	X(S, I32, leader_epoch, 12, VMAX, NN, -1, _)
+#define FETCH_RESP_NODE_ENDPOINT(X, S)                                                             \
+	X(S, I32, node_id, 16, VMAX, NN, 0, _)                                                     \
+	X(S, STR, host, 16, VMAX, NN, 0, _)                                                        \
+	X(S, I32, port, 16, VMAX, NN, 0, _)                                                        \
+	X(S, STR, rack, 16, VMAX, 16, 0, _)
 #define FETCH_RESP_PARTITION(X, S)                                                                 \
 	X(S, I32, partition_index, 0, VMAX, NN, 0, _)                                              \
 	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
@@ -169,7 +186,8 @@ PGK_MESSAGE(produce_resp, PRODUCE_RESP)
 	X(S, I64, log_start_offset, 5, VMAX, NN, -1, _)                                            \
 	X(S, ARRS, aborted_transactions, 4, VMAX, 4, 0, fetch_resp_aborted)                        \
 	X(S, I32, preferred_read_replica, 11, VMAX, NN, -1, _)                                     \
-	X(S, BYTES, records, 0, VMAX, 0, 0, _)
+	X(S, BYTES, records, 0, VMAX, 0, 0, _)                                                     \
+	X(S, TSTRUCT, current_leader, 12, VMAX, NN, 1, fetch_resp_leader)
 #define FETCH_RESP_TOPIC(X, S)                                                                     \
 	X(S, STR, topic, 0, 12, NN, 0, _)                                                          \
 	X(S, UUID, topic_id, 13, VMAX, NN, 0, _)                                                   \
@@ -178,12 +196,16 @@ PGK_MESSAGE(produce_resp, PRODUCE_RESP)
 	X(S, I32, throttle_time_ms, 1, VMAX, NN, 0, _)                                             \
 	X(S, I16, error_code, 7, VMAX, NN, 0, _)                                                   \
 	X(S, I32, session_id, 7, VMAX, NN, 0, _)                                                   \
-	X(S, ARRS, responses, 0, VMAX, NN, 0, fetch_resp_topic)
+	X(S, ARRS, responses, 0, VMAX, NN, 0, fetch_resp_topic)                                    \
+	X(S, TARRS, node_endpoints, 16, VMAX, NN, 0, fetch_resp_node_endpoint)
+PGK_MESSAGE(fetch_req_replica_state, FETCH_REQ_REPLICA_STATE)
 PGK_MESSAGE(fetch_req_partition, FETCH_REQ_PARTITION)
 PGK_MESSAGE(fetch_req_topic, FETCH_REQ_TOPIC)
 PGK_MESSAGE(fetch_req_forgotten, FETCH_REQ_FORGOTTEN)
 PGK_MESSAGE(fetch_req, FETCH_REQ)
 PGK_MESSAGE(fetch_resp_aborted, FETCH_RESP_ABORTED)
+PGK_MESSAGE(fetch_resp_leader, FETCH_RESP_LEADER)
+PGK_MESSAGE(fetch_resp_node_endpoint, FETCH_RESP_NODE_ENDPOINT)
 PGK_MESSAGE(fetch_resp_partition, FETCH_RESP_PARTITION)
 PGK_MESSAGE(fetch_resp_topic, FETCH_RESP_TOPIC)
 PGK_MESSAGE(fetch_resp, FETCH_RESP)
@@ -499,6 +521,8 @@ PGK_MESSAGE(offset_commit_resp, OFFSET_COMMIT_RESP)
 	X(S, ARRI32, partition_indexes, 0, VMAX, NN, 0, _)
 #define OFFSET_FETCH_REQ_GROUP(X, S)                                                               \
 	X(S, STR, group_id, 8, VMAX, NN, 0, _)                                                     \
+	X(S, STR, member_id, 9, VMAX, 9, 0, _)                                                     \
+	X(S, I32, member_epoch, 9, VMAX, NN, -1, _)                                                \
 	X(S, ARRS, topics, 8, VMAX, 8, 0, offset_fetch_req_topic)
 #define OFFSET_FETCH_REQ(X, S)                                                                     \
 	X(S, STR, group_id, 0, 7, NN, 0, _)                                                        \

@@ -96,8 +96,15 @@ void handle_offset_commit(request *req)
 	 * does not consult the coordinator for a commit of nothing. A group
 	 * id that PostgreSQL cannot store (validate.h) cannot have offsets. */
 	int16_t group_error = KERR_NONE;
+	bool known = true;
 	if (total > 0 && !pgid_valid(b->group_id))
 		group_error = KERR_INVALID_GROUP_ID;
+	/* From v9 a generation for a group that does not exist is
+	 * GROUP_ID_NOT_FOUND (OffsetMetadataManager.validateOffsetCommit),
+	 * before it ILLEGAL_GENERATION (coord_commit_check). */
+	else if (total > 0 && req->api_version >= 9 && b->generation_id_or_member_epoch >= 0 &&
+		 (coord_offsets_in_use(b->group_id, &known), !known))
+		group_error = KERR_GROUP_ID_NOT_FOUND;
 	else if (total > 0)
 		group_error = coord_commit_check(
 			b->group_id, req->api_version >= 1 ? b->member_id : KSTR_LIT(""),

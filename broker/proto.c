@@ -16,6 +16,9 @@ static void write_array_len(kwriter *w, bool flex, int32_t n);
 static int decode_scalar(field_type t, bool flex, bool nullable, kreader *r, void *dst);
 static void encode_scalar(field_type t, bool flex, bool nullable, const void *src, kwriter *w);
 static void set_default(const field_def *f, void *dst);
+static bool field_tagged(const field_def *f);
+static int decode_tags(const schema_def *s, int16_t ver, kreader *r, arena *a, void *out);
+static void encode_tags(const schema_def *s, int16_t ver, const void *in, kwriter *w);
 
 static bool field_present(const field_def *f, int16_t ver)
 {
@@ -27,6 +30,8 @@ static size_t elem_size(const field_def *f)
 {
 	switch (f->type) {
 	case FT_ARRS:
+	case FT_TSTRUCT:
+	case FT_TARRS:
 		return f->sub->size;
 	case FT_ARRI32:
 		return sizeof(int32_t);
@@ -195,6 +200,8 @@ static void set_default(const field_def *f, void *dst)
 	case FT_ARRI32:
 	case FT_ARRI64:
 	case FT_ARRSTR:
+	case FT_TSTRUCT:
+	case FT_TARRS:
 		*(karray *)dst = (karray){0, NULL};
 		break;
 	default:
@@ -209,7 +216,7 @@ int proto_decode(const schema_def *s, int16_t ver, bool flex, kreader *r, arena 
 		void *dst = (char *)out + f->offset;
 		bool nullable = ver >= f->null_min;
 
-		if (!field_present(f, ver)) {
+		if (!field_present(f, ver) || field_tagged(f)) {
 			set_default(f, dst);
 			continue;
 		}
@@ -240,8 +247,8 @@ int proto_decode(const schema_def *s, int16_t ver, bool flex, kreader *r, arena 
 				return -1;
 		}
 	}
-	if (flex)
-		kr_skip_tags(r);
+	if (flex && decode_tags(s, ver, r, a, out) < 0)
+		return -1;
 	return kr_ok(r) ? 0 : -1;
 }
 
@@ -252,7 +259,7 @@ void proto_encode(const schema_def *s, int16_t ver, bool flex, const void *in, k
 		const void *src = (const char *)in + f->offset;
 		bool nullable = ver >= f->null_min;
 
-		if (!field_present(f, ver))
+		if (!field_present(f, ver) || field_tagged(f))
 			continue;
 		if (f->type < FT_ARRS) {
 			encode_scalar(f->type, flex, nullable, src, w);
@@ -276,7 +283,87 @@ void proto_encode(const schema_def *s, int16_t ver, bool flex, const void *in, k
 		}
 	}
 	if (flex)
-		kw_empty_tags(w);
+		encode_tags(s, ver, in, w);
+}
+
+static bool field_tagged(const field_def *f)
+{
+	return f->type == FT_TSTRUCT || f->type == FT_TARRS;
+}
+
+/* The tag section: the tagged fields s describes for ver are decoded from
+ * their bytes (which they must fill exactly), every other tag skipped. */
+static int decode_tags(const schema_def *s, int16_t ver, kreader *r, arena *a, void *out)
+{
+	uint32_t count = kr_uvarint(r);
+
+	/* Each tag takes at least two bytes, so a huge count fails fast. */
+	while (count-- > 0 && kr_ok(r)) {
+		uint32_t tag = kr_uvarint(r);
+		uint32_t size = kr_uvarint(r);
+		const uint8_t *bytes = kr_bytes(r, size);
+		const field_def *f = NULL;
+
+		if (!bytes)
+			return -1;
+		for (int i = 0; i < s->nfields && !f; i++)
+			if (field_tagged(&s->fields[i]) && field_present(&s->fields[i], ver) &&
+			    s->fields[i].dflt == (int64_t)tag)
+				f = &s->fields[i];
+		if (!f)
+			continue;
+		kreader sub;
+		karray *arr = (karray *)((char *)out + f->offset);
+		int32_t n = 1;
+		kr_init(&sub, bytes, size);
+		if (f->type == FT_TARRS) {
+			n = read_array_len(&sub, true);
+			if (n < 0)
+				return -1;
+		}
+		arr->count = n;
+		arr->items = n > 0 ? arena_alloc(a, f->sub->size * (size_t)n) : NULL;
+		for (int32_t j = 0; j < n; j++)
+			if (proto_decode(f->sub, ver, true, &sub, a,
+					 (char *)arr->items + f->sub->size * (size_t)j) < 0)
+				return -1;
+		if (kr_remaining(&sub) != 0)
+			return -1;
+	}
+	return kr_ok(r) ? 0 : -1;
+}
+
+/* The tag section: each tagged field that is set (a struct present, an
+ * array not empty), in the order s lists them, which is the tags' order. */
+static void encode_tags(const schema_def *s, int16_t ver, const void *in, kwriter *w)
+{
+	uint32_t count = 0;
+
+	for (int i = 0; i < s->nfields; i++) {
+		const field_def *f = &s->fields[i];
+		const karray *arr = (const karray *)((const char *)in + f->offset);
+		if (field_tagged(f) && field_present(f, ver) && arr->count > 0 && arr->items)
+			count++;
+	}
+	kw_uvarint(w, count);
+	for (int i = 0; count > 0 && i < s->nfields; i++) {
+		const field_def *f = &s->fields[i];
+		const karray *arr = (const karray *)((const char *)in + f->offset);
+		if (!field_tagged(f) || !field_present(f, ver) || arr->count <= 0 || !arr->items)
+			continue;
+		int32_t n = f->type == FT_TSTRUCT ? 1 : arr->count;
+		kwriter body;
+		kw_init(&body, 64);
+		if (f->type == FT_TARRS)
+			write_array_len(&body, true, n);
+		for (int32_t j = 0; j < n; j++)
+			proto_encode(f->sub, ver, true,
+				     (const char *)arr->items + f->sub->size * (size_t)j, &body);
+		kw_uvarint(w, (uint32_t)f->dflt);
+		kw_uvarint(w, (uint32_t)body.len);
+		kw_raw(w, body.buf, body.len);
+		kw_free(&body);
+	}
 }
 
 int proto_parse_request(const uint8_t *frame, size_t len, request *req)

@@ -95,10 +95,15 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 	 * $1 topic, $2 partition, $3 record count, $4 timestamps int8[]
 	 * (Kafka's milliseconds), $5 keys bytea[], $6 values bytea[],
 	 * $7 headers bytea[], $8 batch size, $9 broker default
-	 * max.message.bytes, $10 whether the batch claims LogAppendTime.
+	 * max.message.bytes, $10 whether the batch claims LogAppendTime,
+	 * $11 the topic id the client named the topic by (Produce v13) or
+	 * NULL. A topic without that id any more writes nothing, and the last
+	 * column (ok) is false.
 	 */
 	[Q_PRODUCE] = {"pgk_produce",
-		       "WITH cfg AS ("
+		       "WITH ok AS (SELECT $11::uuid IS NULL OR EXISTS (SELECT 1 FROM kafka.topics t"
+		       "  WHERE t.name = $1::text AND t.topic_id = $11::uuid) AS ok),"
+		       " cfg AS ("
 		       " SELECT coalesce(max(value) FILTER (WHERE name = 'message.timestamp.type'),"
 		       "  'CreateTime') = 'LogAppendTime' AS lat,"
 		       "  coalesce(max(value) FILTER (WHERE name = 'max.message.bytes')::int,"
@@ -107,7 +112,7 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 		       " FROM kafka.topic_configs WHERE topic = $1::text),"
 		       " p AS (UPDATE kafka.partitions SET next_offset = next_offset + $3::int"
 		       "  FROM cfg WHERE topic = $1::text AND partition = $2::int AND $8::int <= cfg.maxb"
-		       "  AND cfg.batch_err = 0"
+		       "  AND cfg.batch_err = 0 AND (SELECT ok FROM ok)"
 		       "  RETURNING next_offset - $3::int AS base, log_start_offset)"
 		       " SELECT kafka.append_records($1::text, $2::int, p.base, cfg.lat,"
 		       "   $4::int8[], $5::bytea[], $6::bytea[], $7::bytea[]),"
@@ -115,9 +120,9 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 		       "  CASE WHEN cfg.batch_err = 0 OR $8::int > cfg.maxb"
 		       "   OR NOT EXISTS (SELECT 1 FROM kafka.partitions q"
 		       "    WHERE q.topic = $1::text AND q.partition = $2::int) THEN 0"
-		       "   ELSE cfg.batch_err END"
+		       "   ELSE cfg.batch_err END, (SELECT ok FROM ok)"
 		       " FROM cfg LEFT JOIN p ON true",
-		       10},
+		       11},
 	/*
 	 * Read from one partition: its watermarks and up to $4 records from
 	 * offset $3, in one snapshot, plus the topic settings that shape the
@@ -136,6 +141,9 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 	 * read do not each carry them; so are the watermarks and the two
 	 * topic settings (12% less server time for 20,000-row reads than
 	 * repeating them on every row).
+	 * The topic is $1, and must have id $6 when one is given (Fetch v13+
+	 * names topics by id): no row if there is no such topic, one row
+	 * without a high watermark if it has no partition $2.
 	 */
 	[Q_FETCH] = {"pgk_fetch",
 		     "WITH b AS (SELECT m.o, CASE WHEN $5::int = 1 THEN coalesce(m.o,"
@@ -175,15 +183,17 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 		     "   AND a.first_offset <= (SELECT CASE WHEN count(*) > 2 * $4::int"
 		     "    THEN max(last_offset) ELSE 9223372036854775807 END FROM tb))"
 		     " END"
-		     " FROM kafka.partitions p LEFT JOIN LATERAL ("
+		     " FROM kafka.topics t"
+		     " LEFT JOIN kafka.partitions p ON p.topic = t.name AND p.partition = $2::int"
+		     " LEFT JOIN LATERAL ("
 		     "  SELECT \"offset\", coalesce(timestamp_ms,"
 		     "   floor(extract(epoch FROM \"timestamp\") * 1000)::int8) AS ts,"
 		     "   key, value, headers FROM kafka.records"
 		     "  WHERE topic = p.topic AND partition = p.partition AND \"offset\" >= $3::int8"
 		     "  AND \"offset\" < (SELECT bound FROM b)"
 		     "  ORDER BY \"offset\" LIMIT $4::int) r ON true"
-		     " WHERE p.topic = $1::text AND p.partition = $2::int",
-		     5},
+		     " WHERE t.name = $1::text AND ($6::uuid IS NULL OR t.topic_id = $6::uuid)",
+		     6},
 	/*
 	 * ListOffsets: watermarks, and for $3 >= 0 the first record at or
 	 * after that time, for $3 = -3 the record with the largest timestamp.
@@ -281,22 +291,33 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 	 * Produce of an idempotent batch (producer_id >= 0): the sequence
 	 * checks and the append happen in one function call, under the
 	 * partition row lock (sql/pg_kafka--0.4--0.5.sql). Same columns as
-	 * Q_PRODUCE, then a Kafka error code.
+	 * Q_PRODUCE, the Kafka error code among them, and ok. As in Q_PRODUCE,
+	 * the last parameter is the topic id or NULL: when the topic no
+	 * longer has it the function is not called (a one-time filter of the
+	 * lateral subquery) and ok is false.
 	 */
 	[Q_PRODUCE_IDEMPOTENT] = {"pgk_produce_idempotent",
-				  "SELECT * FROM kafka.produce_idempotent($1::text, $2::int, $3::int,"
-				  " $4::int8[], $5::bytea[], $6::bytea[], $7::bytea[], $8::int,"
-				  " $9::int, $10::int8, $11::int2, $12::int, $13::bool)",
-				  13},
+				  "SELECT f.*, g.ok FROM (SELECT $14::uuid IS NULL OR EXISTS"
+				  " (SELECT 1 FROM kafka.topics t WHERE t.name = $1::text"
+				  "  AND t.topic_id = $14::uuid) AS ok) g"
+				  " LEFT JOIN LATERAL (SELECT * FROM kafka.produce_idempotent($1::text,"
+				  " $2::int, $3::int, $4::int8[], $5::bytea[], $6::bytea[], $7::bytea[],"
+				  " $8::int, $9::int, $10::int8, $11::int2, $12::int, $13::bool)"
+				  " WHERE g.ok OFFSET 0) f ON true",
+				  14},
 	[Q_INIT_PRODUCER_ID] = {"pgk_init_producer_id",
 				"SELECT * FROM kafka.init_producer_id($1::int8, $2::int2)", 2},
 	/* Transactions: each API is one function call (sql/pg_kafka--0.5--0.6.sql). */
 	[Q_PRODUCE_TRANSACTIONAL] = {"pgk_produce_transactional",
-				     "SELECT * FROM kafka.produce_transactional($1::text, $2::int,"
+				     "SELECT f.*, g.ok FROM (SELECT $15::uuid IS NULL OR EXISTS"
+				     " (SELECT 1 FROM kafka.topics t WHERE t.name = $1::text"
+				     "  AND t.topic_id = $15::uuid) AS ok) g"
+				     " LEFT JOIN LATERAL (SELECT * FROM"
+				     " kafka.produce_transactional($1::text, $2::int,"
 				     " $3::int, $4::int8[], $5::bytea[], $6::bytea[],"
 				     " $7::bytea[], $8::int, $9::int, $10::int8, $11::int2, $12::int,"
-				     " $13::text, $14::bool)",
-				     14},
+				     " $13::text, $14::bool) WHERE g.ok OFFSET 0) f ON true",
+				     15},
 	[Q_INIT_PRODUCER_ID_TXN] = {"pgk_init_producer_id_txn",
 				    "SELECT * FROM kafka.init_producer_id_txn($1::text, $2::int,"
 				    " $3::int8, $4::int2, $5::int)",
@@ -382,4 +403,8 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 			  " FROM (SELECT 1) AS one"
 			  " LEFT JOIN kafka.transactions t ON t.transactional_id = $1::text",
 			  4},
+	[Q_TOPIC_NAMES_BY_ID] = {"pgk_topic_names_by_id",
+				 "SELECT topic_id::text, name FROM kafka.topics"
+				 " WHERE topic_id = ANY($1::uuid[])",
+				 1},
 };

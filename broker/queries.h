@@ -25,7 +25,8 @@ typedef enum query_id {
 	Q_TOPIC_SET_CONFIGS,   /* (name, names[], values[]) -> a row if the topic exists */
 	Q_DELETE_RECORDS,      /* (topic, partition, before) -> low watermark, error */
 	Q_PRODUCE,             /* see queries.c */
-	Q_FETCH,               /* (topic, partition, offset, limit, isolation_level) binary rows */
+	Q_FETCH,               /* (topic, partition, offset, limit, isolation_level, topic_id or
+				  NULL) binary rows; none if the topic (with that id) is gone */
 	Q_LIST_OFFSETS,        /* (topic, partition, timestamp) -> ..., last stable offset */
 	Q_OFFSET_COMMIT,       /* (group, topics[], partitions[], offsets[], epochs[], metadata[]) */
 	Q_OFFSET_FETCH,        /* (group, topics[], partitions[]) -> one row per input,
@@ -56,6 +57,7 @@ typedef enum query_id {
 	Q_PARTITIONS_EXIST,       /* (topics[], partitions[]) -> exists, per input */
 	Q_TXN_ONGOING,            /* (txn_id) -> whether its transaction is Ongoing */
 	Q_TXN_VERIFY,             /* (txn_id, pid, epoch, group) -> error */
+	Q_TOPIC_NAMES_BY_ID,      /* (topic_ids uuid[]) -> topic_id, name of those that exist */
 	Q_QUERY_COUNT
 } query_id;
 

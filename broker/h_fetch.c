@@ -23,6 +23,7 @@
 #include <event2/event.h>
 
 #include "arena_str.h"
+#include "authorizer.h"
 #include "compress.h"
 #include "config.h"
 #include "fetch_readahead.h"
@@ -116,6 +117,17 @@ static bool readahead_try(fetch_ctx *c);
 static void readahead_use(void *arg, PGresult **res, const int32_t *limits, int n);
 static void readahead_next(fetch_ctx *c);
 
+/* KafkaApis: a follower (replica_id >= 0) needs CLUSTER_ACTION on the
+ * cluster, a consumer READ on each topic. */
+static bool fetch_authorized(const request *req, kstr topic)
+{
+	const fetch_req *body = req->body;
+
+	if (body->replica_id >= 0)
+		return authz_cluster(req, ACL_OP_CLUSTER_ACTION);
+	return authz_topic(req, ACL_OP_READ, topic);
+}
+
 void handle_fetch(request *req)
 {
 	const fetch_req *body = req->body;
@@ -199,7 +211,9 @@ void handle_fetch(request *req)
 			fp->out->aborted_transactions =
 				karray_of(NULL, body->isolation_level == 1 ? 0 : -1);
 			fp->out->records = (kstr){"", 0};
-			if (!topic_name_valid(in->topic) || parts[p].partition < 0)
+			if (!fetch_authorized(req, in->topic))
+				fp->out->error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
+			else if (!topic_name_valid(in->topic) || parts[p].partition < 0)
 				fp->out->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 		}
 		/* A topic left without partitions is not answered (Kafka

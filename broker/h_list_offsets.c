@@ -14,6 +14,7 @@
  * ReplicaManager.isListOffsetsTimestampUnsupported answers them.
  */
 #include "arena_str.h"
+#include "authorizer.h"
 #include "handlers.h"
 #include "hutil.h"
 #include "kerr.h"
@@ -93,6 +94,10 @@ void handle_list_offsets(request *req)
 			o->offset = -1;
 			o->leader_epoch = -1;
 			o->old_style_offsets = karray_of(NULL, 0);
+			if (!authz_topic(req, ACL_OP_DESCRIBE, in->name)) {
+				o->error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
+				continue;
+			}
 			if (last[k] != k) {
 				o->error_code = KERR_INVALID_REQUEST;
 				continue;

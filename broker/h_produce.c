@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "arena_str.h"
+#include "authorizer.h"
 #include "clock.h"
 #include "compress.h"
 #include "config.h"
@@ -206,6 +207,10 @@ void handle_produce(request *req)
 		/* KafkaApis: a topic not in the metadata (no valid name is),
 		 * then ProduceRequest.validateRecords; ReplicaManager checks
 		 * acks only for the partitions that passed both. */
+		if (!authz_topic(req, ACL_OP_WRITE, e[i].topic)) {
+			out->error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
+			continue;
+		}
 		if (!topic_name_valid(e[i].topic)) {
 			out->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 			continue;
@@ -235,7 +240,8 @@ void handle_produce(request *req)
 	}
 	for (int32_t i = 0; i < total; i++) {
 		if (outs[i]->error_code == KERR_NONE ||
-		    outs[i]->error_code == KERR_UNKNOWN_TOPIC_OR_PARTITION)
+		    outs[i]->error_code == KERR_UNKNOWN_TOPIC_OR_PARTITION ||
+		    outs[i]->error_code == KERR_TOPIC_AUTHORIZATION_FAILED)
 			continue;
 		c->early[c->nearly++] = (part_ref){.topic = e[i].topic,
 						   .partition = outs[i]->index,
@@ -245,8 +251,10 @@ void handle_produce(request *req)
 	/* Transactional batches without a transactional id: the Java broker
 	 * fails the whole request, as authorization of the missing id, before
 	 * it looks at any partition (RequestUtils.hasTransactionalRecords
-	 * reads every partition's batches, whatever their topic). */
-	if (body->transactional_id.len < 0 && has_transactional) {
+	 * reads every partition's batches, whatever their topic); so does
+	 * one the principal may not WRITE. */
+	if (has_transactional && (body->transactional_id.len < 0 ||
+				  !authz_txn(req, ACL_OP_WRITE, body->transactional_id))) {
 		pp_fail_all(req, KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
 		pp_finish(req);
 		return;

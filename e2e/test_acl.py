@@ -1,0 +1,207 @@
+"""
+Kafka ACLs (docs/SECURITY.md): a broker with authorizer.enabled, the
+PLAINTEXT client (User:ANONYMOUS) as its super user, and a restricted
+principal, User:alice, who connects over the SSL listener with a client
+certificate (mTLS; the principal is the certificate's CN).
+
+ACLs are managed through the clients' admin APIs (kafka-python's
+create_acls/describe_acls/delete_acls, KafkaJS's createAcls/describeAcls/
+deleteAcls; confluent-kafka 1.7 has no ACL admin API) and enforced on what
+alice does with confluent-kafka and kafka-python: produce to one topic,
+consume with one group, refused elsewhere with Kafka's error codes; prefixed
+and DENY rules; Metadata leaving out what she may not describe; and
+kafka.produce() in SQL as a role without WRITE.
+
+Each test has its own PostgreSQL database cluster: the authorizer's table
+and the row security it turns on are cluster-wide state.
+"""
+
+import json
+import time
+
+import pytest
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import (ACL, ACLFilter, ACLOperation, ACLPermissionType,
+                         ACLResourcePatternType, ResourcePattern, ResourcePatternFilter,
+                         ResourceType)
+from kafka.errors import (ClusterAuthorizationFailedError, GroupAuthorizationFailedError,
+                          SecurityDisabledError, TopicAuthorizationFailedError)
+
+import kafkaproto
+from conftest import Broker, _new_pg, unique, wait_for
+from test_kafkajs import node, node_ready  # noqa: F401 (fixture)
+from test_tls import TlsBroker, certs  # noqa: F401 (fixture)
+
+ALICE = "User:alice"
+
+
+@pytest.fixture
+def acl_pg():
+    cluster = _new_pg()
+    yield cluster
+    cluster.destroy()
+
+
+@pytest.fixture
+def acl_broker(acl_pg, certs, make_broker):  # noqa: F811
+    """Factory: a TlsBroker with the authorizer on, mTLS on its SSL
+    listener, and User:ANONYMOUS (the PLAINTEXT listener) a super user."""
+
+    def factory(*extra):
+        return make_broker(acl_pg, "--authorizer-enabled", "true",
+                           "--super-users", "User:ANONYMOUS;User:nobody-else",
+                           "--ssl-client-auth", "required",
+                           "--ssl-ca-location", str(certs / "ca.pem"), *extra,
+                           cls=TlsBroker, cert=certs / "server.pem", key=certs / "server.key")
+
+    return factory
+
+
+def alice_conf(b, certs, **extra):  # noqa: F811
+    """librdkafka configuration for alice over mTLS."""
+    c = {"bootstrap.servers": b.ssl_bootstrap, "security.protocol": "ssl",
+         "ssl.ca.location": str(certs / "ca.pem"),
+         "ssl.certificate.location": str(certs / "alice.pem"),
+         "ssl.key.location": str(certs / "alice.key"),
+         "broker.address.family": "v4", "socket.timeout.ms": 20000}
+    c.update(extra)
+    return c
+
+
+def alice_kp(b, certs):  # noqa: F811
+    """kafka-python keyword arguments for alice over mTLS."""
+    return dict(bootstrap_servers=b.ssl_bootstrap, security_protocol="SSL",
+                ssl_cafile=str(certs / "ca.pem"), ssl_certfile=str(certs / "alice.pem"),
+                ssl_keyfile=str(certs / "alice.key"), ssl_check_hostname=True)
+
+
+def admin(b):
+    return KafkaAdminClient(bootstrap_servers=b.bootstrap, client_id="acl-admin",
+                            request_timeout_ms=20000)
+
+
+def acl(principal, op, perm, rtype, name, pattern=ACLResourcePatternType.LITERAL, host="*"):
+    return ACL(principal=principal, host=host, operation=op, permission_type=perm,
+               resource_pattern=ResourcePattern(rtype, name, pattern))
+
+
+def allow(principal, op, rtype, name, **kw):
+    return acl(principal, op, ACLPermissionType.ALLOW, rtype, name, **kw)
+
+
+def deny(principal, op, rtype, name, **kw):
+    return acl(principal, op, ACLPermissionType.DENY, rtype, name, **kw)
+
+
+def create(adm, *acls):
+    res = adm.create_acls(list(acls))
+    assert not res["failed"], res["failed"]
+    assert len(res["succeeded"]) == len(acls)
+
+
+def any_filter(principal=None, rtype=ResourceType.ANY, name=None,
+               pattern=ACLResourcePatternType.ANY):
+    return ACLFilter(principal=principal, host=None, operation=ACLOperation.ANY,
+                     permission_type=ACLPermissionType.ANY,
+                     resource_pattern=ResourcePatternFilter(rtype, name, pattern))
+
+
+def described(adm, flt):
+    acls, err = adm.describe_acls(flt)
+    assert err.errno == 0, err
+    return sorted((a.resource_pattern.resource_type.name, a.resource_pattern.resource_name,
+                   a.resource_pattern.pattern_type.name, a.principal, a.host, a.operation.name,
+                   a.permission_type.name) for a in acls)
+
+
+def produce_as(conf, topic, values, timeout=30):
+    """Produce with librdkafka; per record, None (delivered) or the error."""
+    p = Producer(dict(conf, **{"message.timeout.ms": 10000, "retries": 0}))
+    out = {}
+
+    def cb(err, msg, i):
+        out[i] = err
+
+    for i, v in enumerate(values):
+        p.produce(topic, v, on_delivery=lambda err, msg, i=i: cb(err, msg, i))
+    p.flush(timeout)
+    return [out.get(i, "undelivered") for i in range(len(values))]
+
+
+def topic_metadata_error(conf, topic):
+    """The error librdkafka's Metadata answer gives for topic (None if
+    none), without creating it."""
+    from confluent_kafka.admin import AdminClient
+    a = AdminClient(dict(conf, **{"allow.auto.create.topics": False}))
+    md = a.list_topics(topic=topic, timeout=20)
+    t = md.topics.get(topic)
+    return t.error.code() if t is not None and t.error is not None else None
+
+
+def pg_roles(pg, *sql):
+    for s in sql:
+        pg.sql(s)
+
+
+# --------------------------------------------------------------------------
+
+
+def test_acl_admin_apis_need_an_authorizer(broker):
+    """Without authorizer.enabled: SECURITY_DISABLED, as Kafka answers."""
+    adm = admin(broker)
+    try:
+        with pytest.raises(SecurityDisabledError):
+            adm.describe_acls(any_filter())
+        res = adm.create_acls([allow(ALICE, ACLOperation.READ, ResourceType.TOPIC, "x")])
+        assert len(res["failed"]) == 1
+        assert res["failed"][0][1] is SecurityDisabledError
+    finally:
+        adm.close()
+
+
+def test_admin_apis_and_produce_fetch_metadata(acl_broker, certs):  # noqa: F811
+    b = acl_broker()
+    adm = admin(b)
+    mine, other = unique("mine"), unique("other")
+    group = unique("g")
+    try:
+        adm.create_topics([])  # nothing; just proves the super user's admin works
+        for t in (mine, other):
+            b_topic(adm, t)
+        create(adm,
+               allow(ALICE, ACLOperation.WRITE, ResourceType.TOPIC, mine),
+               allow(ALICE, ACLOperation.READ, ResourceType.TOPIC, mine),
+               allow(ALICE, ACLOperation.READ, ResourceType.GROUP, group))
+        # The same binding again is no error (ACLs are a set).
+        create(adm, allow(ALICE, ACLOperation.READ, ResourceType.GROUP, group))
+        assert described(adm, any_filter(principal=ALICE)) == sorted([
+            ("TOPIC", mine, "LITERAL", ALICE, "*", "WRITE", "ALLOW"),
+            ("TOPIC", mine, "LITERAL", ALICE, "*", "READ", "ALLOW"),
+            ("GROUP", group, "LITERAL", ALICE, "*", "READ", "ALLOW"),
+        ])
+        assert described(adm, any_filter(rtype=ResourceType.GROUP)) == [
+            ("GROUP", group, "LITERAL", ALICE, "*", "READ", "ALLOW")]
+
+        conf = alice_conf(b, certs)
+        assert produce_as(conf, mine, [b"a", b"b"]) == [None, None]
+        errs = produce_as(conf, other, [b"x"])
+        assert errs[0] is not None and errs[0].code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
+
+        # Metadata: alice sees only the topic she may describe.
+        from confluent_kafka.admin import AdminClient
+        md = AdminClient(dict(conf, **{"allow.auto.create.topics": False})).list_topics(
+            timeout=20)
+        assert mine in md.topics and other not in md.topics
+        assert topic_metadata_error(conf, other) == KafkaError.TOPIC_AUTHORIZATION_FAILED
+        # Nor is a topic she may not CREATE auto-created for her.
+        ghost = unique("ghost")
+        assert topic_metadata_error(conf, ghost) == KafkaError.TOPIC_AUTHORIZATION_FAILED
+        assert ghost not in adm.list_topics()
+    finally:
+        adm.close()
+
+
+def b_topic(adm, name):
+    from kafka.admin import NewTopic
+    adm.create_topics([NewTopic(name, 1, 1)])

@@ -129,6 +129,28 @@ def produce_as(conf, topic, values, timeout=30):
     return [out.get(i, "undelivered") for i in range(len(values))]
 
 
+def consume_as(conf, topic, count, timeout=30):
+    """Subscribe with librdkafka and return count values; the first
+    error the consumer reports is raised as KafkaException."""
+    c = Consumer(dict(conf, **{"auto.offset.reset": "earliest", "enable.auto.commit": False}))
+    out = []
+    try:
+        c.subscribe([topic])
+        deadline = time.monotonic() + timeout
+        while len(out) < count:
+            assert time.monotonic() < deadline, "consumed %d of %d" % (len(out), count)
+            m = c.poll(0.5)
+            if m is None:
+                continue
+            if m.error():
+                raise KafkaException(m.error())
+            out.append(m.value())
+        c.commit(asynchronous=False)
+    finally:
+        c.close()
+    return out
+
+
 def topic_metadata_error(conf, topic):
     """The error librdkafka's Metadata answer gives for topic (None if
     none), without creating it."""
@@ -187,6 +209,17 @@ def test_admin_apis_and_produce_fetch_metadata(acl_broker, certs):  # noqa: F811
         assert produce_as(conf, mine, [b"a", b"b"]) == [None, None]
         errs = produce_as(conf, other, [b"x"])
         assert errs[0] is not None and errs[0].code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
+
+        # Consume with her group: allowed; with another group: refused.
+        got = consume_as(alice_conf(b, certs, **{"group.id": group}), mine, 2)
+        assert got == [b"a", b"b"]
+        with pytest.raises(KafkaException) as e:
+            consume_as(alice_conf(b, certs, **{"group.id": unique("nope")}), mine, 1)
+        assert e.value.args[0].code() == KafkaError.GROUP_AUTHORIZATION_FAILED
+        # Her group, a topic she may not read: the fetch is refused.
+        with pytest.raises(KafkaException) as e:
+            consume_as(alice_conf(b, certs, **{"group.id": group}), other, 1)
+        assert e.value.args[0].code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
 
         # Metadata: alice sees only the topic she may describe.
         from confluent_kafka.admin import AdminClient

@@ -11,6 +11,8 @@
 
 static bool pattern_matches(const acl_binding *b, kstr name);
 static int8_t binding_result(const acl_binding *b, kstr principal, kstr host, int8_t operation);
+static bool binding_entry_matches(const acl_binding *b, kstr principal, kstr host,
+				  int8_t operation);
 static char *xstrdup(const char *s);
 
 static const char *const resource_type_names[] = {
@@ -191,6 +193,16 @@ static int8_t binding_result(const acl_binding *b, kstr principal, kstr host, in
 						: 0;
 }
 
+/* authorizeByResourceType's test of one binding: principal (or User:*),
+ * host (or '*'), and the operation itself or ALL; no implied operations. */
+static bool binding_entry_matches(const acl_binding *b, kstr principal, kstr host, int8_t operation)
+{
+	return (kstr_eq(principal, b->principal) ||
+		strcmp(b->principal, ACL_WILDCARD_PRINCIPAL) == 0) &&
+	       (strcmp(b->host, ACL_WILDCARD) == 0 || kstr_eq(host, b->host)) &&
+	       (b->operation == operation || b->operation == ACL_OP_ALL);
+}
+
 bool acl_allowed(const acl_rules *rs, kstr principal, kstr host, int8_t operation,
 		 int8_t resource_type, kstr name)
 {
@@ -212,6 +224,58 @@ bool acl_allowed(const acl_rules *rs, kstr principal, kstr host, int8_t operatio
 	if (allowed)
 		return true;
 	return !any_on_resource && rs->allow_if_no_acl;
+}
+
+/* Whether some DENY of the same principal and host covers an allow
+ * pattern: a PREFIXED deny that is a prefix of its name, or (for a
+ * LITERAL allow) a LITERAL deny of the same name. */
+static bool allow_dominated(const acl_rules *rs, const acl_binding *allow, kstr principal,
+			    kstr host, int8_t operation)
+{
+	size_t len = strlen(allow->resource_name);
+
+	for (int i = 0; i < rs->n; i++) {
+		const acl_binding *d = &rs->bindings[i];
+		if (d->resource_type != allow->resource_type || d->permission != ACL_PERM_DENY ||
+		    !binding_entry_matches(d, principal, host, operation))
+			continue;
+		size_t dlen = strlen(d->resource_name);
+		if (d->pattern_type == ACL_PAT_PREFIXED && dlen <= len &&
+		    memcmp(d->resource_name, allow->resource_name, dlen) == 0)
+			return true;
+		if (d->pattern_type == ACL_PAT_LITERAL && allow->pattern_type == ACL_PAT_LITERAL &&
+		    strcmp(d->resource_name, allow->resource_name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Authorizer.authorizeByResourceType's default implementation. */
+bool acl_allowed_by_type(const acl_rules *rs, kstr principal, kstr host, int8_t operation,
+			 int8_t resource_type)
+{
+	if (acl_allowed(rs, principal, host, operation, resource_type, KSTR_LIT("hardcode")))
+		return true;
+	for (int i = 0; i < rs->n; i++) {
+		const acl_binding *b = &rs->bindings[i];
+		if (b->resource_type == resource_type && b->permission == ACL_PERM_DENY &&
+		    b->pattern_type == ACL_PAT_LITERAL &&
+		    strcmp(b->resource_name, ACL_WILDCARD) == 0 &&
+		    binding_entry_matches(b, principal, host, operation))
+			return false;
+	}
+	for (int i = 0; i < rs->n; i++) {
+		const acl_binding *b = &rs->bindings[i];
+		if (b->resource_type != resource_type || b->permission != ACL_PERM_ALLOW ||
+		    !binding_entry_matches(b, principal, host, operation))
+			continue;
+		if (b->pattern_type == ACL_PAT_LITERAL &&
+		    strcmp(b->resource_name, ACL_WILDCARD) == 0)
+			return true;
+		if (!allow_dominated(rs, b, principal, host, operation))
+			return true;
+	}
+	return false;
 }
 
 /* AclEntry.supportedOperations. */

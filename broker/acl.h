@@ -118,6 +118,12 @@ bool acl_is_super_user(const acl_rules *rs, kstr principal);
 /* The decision described at the top. host is the client's address. */
 bool acl_allowed(const acl_rules *rs, kstr principal, kstr host, int8_t operation,
 		 int8_t resource_type, kstr name);
+/* Kafka's authorizeByResourceType: may the principal do op on at least
+ * one resource of the type (InitProducerId without a transactional id:
+ * WRITE on any topic)? Allowed when a name no rule names would be, or when
+ * some ALLOW (without implied operations) is not covered by a DENY. */
+bool acl_allowed_by_type(const acl_rules *rs, kstr principal, kstr host, int8_t operation,
+			 int8_t resource_type);
 /* The operations the resource type supports that are allowed, as Kafka's
  * authorized-operations bit field (1 << operation code). */
 int32_t acl_allowed_operations(const acl_rules *rs, kstr principal, kstr host, int8_t resource_type,

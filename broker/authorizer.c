@@ -268,6 +268,21 @@ bool authz_cluster(const request *req, int8_t op)
 	return authz(req, op, ACL_RES_CLUSTER, kstr_c(ACL_CLUSTER_NAME));
 }
 
+bool authz_any(const request *req, int8_t op, int8_t resource_type)
+{
+	if (!A.on)
+		return true;
+	if (!A.loaded)
+		return acl_is_super_user(&A.rules, req->principal);
+	return acl_allowed_by_type(&A.rules, req->principal, client_address(req), op,
+				   resource_type);
+}
+
+bool authz_super_user(const request *req)
+{
+	return !A.on || acl_is_super_user(&A.rules, req->principal);
+}
+
 int32_t authz_operations(const request *req, int8_t resource_type, kstr name)
 {
 	if (!A.on)

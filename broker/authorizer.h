@@ -49,6 +49,11 @@ static inline bool authz_txn(const request *req, int8_t op, kstr transactional_i
 	return authz(req, op, ACL_RES_TRANSACTIONAL_ID, transactional_id);
 }
 bool authz_cluster(const request *req, int8_t op);
+/* May it do op on at least one resource of the type (acl.h)? */
+bool authz_any(const request *req, int8_t op, int8_t resource_type);
+/* Whether the request's principal is a super user (true with the
+ * authorizer off). */
+bool authz_super_user(const request *req);
 /* Kafka's authorized-operations bit field for the resource; with the
  * authorizer off, every operation the resource type supports. */
 int32_t authz_operations(const request *req, int8_t resource_type, kstr name);

@@ -185,8 +185,8 @@ static const cfg_setting settings[] = {
 	 "wake long-polling fetches from a logical decoding stream (records written by any "
 	 "broker or by SQL)",
 	 CFG_BOOL, .target = &g_config.stream_enabled},
-	{"authorizer.enabled", "PGK_AUTHORIZER_ENABLED", "authorizer-enabled", "true|false", "false",
-	 NULL,
+	{"authorizer.enabled", "PGK_AUTHORIZER_ENABLED", "authorizer-enabled", "true|false",
+	 "false", NULL,
 	 "enforce Kafka ACLs (the table kafka.acls; CreateAcls, DescribeAcls, DeleteAcls); "
 	 "Kafka's authorizer.class.name is also accepted",
 	 CFG_BOOL, .target = &g_config.authorizer_enabled},

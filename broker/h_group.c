@@ -30,7 +30,6 @@
 #define KEY_TYPE_GROUP 0
 #define KEY_TYPE_TRANSACTION 1
 
-
 typedef struct dg_ctx {
 	request *req;
 	describe_groups_resp_group **missing; /* not in memory: Empty or Dead? */
@@ -61,7 +60,7 @@ static int16_t fc_authorized(const request *req, int8_t key_type, kstr key)
 {
 	if (key_type == KEY_TYPE_GROUP)
 		return authz_group(req, ACL_OP_DESCRIBE, key) ? KERR_NONE
-							       : KERR_GROUP_AUTHORIZATION_FAILED;
+							      : KERR_GROUP_AUTHORIZATION_FAILED;
 	return authz_txn(req, ACL_OP_DESCRIBE, key) ? KERR_NONE
 						    : KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
 }
@@ -200,11 +199,10 @@ void handle_heartbeat(request *req)
 	const heartbeat_req *b = req->body;
 	heartbeat_resp *resp = arena_alloc(req->arena, sizeof(*resp));
 
-	resp->error_code =
-		!authz_group(req, ACL_OP_READ, b->group_id)
-			? KERR_GROUP_AUTHORIZATION_FAILED
-			: coord_heartbeat(b->group_id, b->member_id, b->group_instance_id,
-					  b->generation_id);
+	resp->error_code = !authz_group(req, ACL_OP_READ, b->group_id)
+				   ? KERR_GROUP_AUTHORIZATION_FAILED
+				   : coord_heartbeat(b->group_id, b->member_id,
+						     b->group_instance_id, b->generation_id);
 	req->resp = resp;
 	request_complete(req);
 }

@@ -262,10 +262,9 @@ static void md_fill_topic(request *req, metadata_resp_topic *out, const PGresult
 	out->name = kstr_c(arena_cstr(req->arena, pgtext_str(rows, r, 0)));
 	out->is_internal = topic_is_internal(out->name);
 	uuid_parse(PQgetvalue(rows, r, 1), &out->topic_id);
-	out->topic_authorized_operations =
-		body->include_topic_authorized_operations
-			? authz_operations(req, ACL_RES_TOPIC, out->name)
-			: INT32_MIN;
+	out->topic_authorized_operations = body->include_topic_authorized_operations
+						   ? authz_operations(req, ACL_RES_TOPIC, out->name)
+						   : INT32_MIN;
 	for (int32_t p = 0; p < nparts; p++) {
 		parts[p].partition_index = p;
 		parts[p].leader_id = g_config.node_id;
@@ -353,8 +352,9 @@ static void md_respond(md_ctx *c, const PGresult *rows, int16_t db_error)
 			out->topic_id = t[i].topic_id;
 			out->partitions = karray_of(NULL, 0);
 			out->topic_authorized_operations = INT32_MIN;
-			if (!kinds[i] && (!md_may_describe(req, t[i].name) ||
-					  (md_auto_create(req, c) && !md_may_create(req, t[i].name))))
+			if (!kinds[i] &&
+			    (!md_may_describe(req, t[i].name) ||
+			     (md_auto_create(req, c) && !md_may_create(req, t[i].name))))
 				out->error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
 			else if (db_error)
 				out->error_code = db_error;

@@ -401,6 +401,41 @@ static void test_binding_validation(void **state)
 					    ACL_OP_READ, ACL_PERM_ALLOW));
 }
 
+static void test_allowed_by_type(void **state)
+{
+	acl_rules rs;
+	kstr a = kstr_c("User:a"), h = kstr_c("h");
+	(void)state;
+
+	acl_rules_init(&rs);
+	assert_false(acl_allowed_by_type(&rs, a, h, ACL_OP_WRITE, ACL_RES_TOPIC));
+	rs.allow_if_no_acl = true;
+	assert_true(acl_allowed_by_type(&rs, a, h, ACL_OP_WRITE, ACL_RES_TOPIC));
+	rs.allow_if_no_acl = false;
+	acl_rules_add(&rs, ACL_RES_TOPIC, ACL_PAT_LITERAL, "t1", "User:a", "*", ACL_OP_WRITE,
+		      ACL_PERM_ALLOW);
+	assert_true(acl_allowed_by_type(&rs, a, h, ACL_OP_WRITE, ACL_RES_TOPIC));
+	assert_false(acl_allowed_by_type(&rs, kstr_c("User:b"), h, ACL_OP_WRITE, ACL_RES_TOPIC));
+	assert_false(acl_allowed_by_type(&rs, a, h, ACL_OP_READ, ACL_RES_TOPIC));
+	assert_false(acl_allowed_by_type(&rs, a, h, ACL_OP_WRITE, ACL_RES_GROUP));
+	/* a prefixed DENY covering the only ALLOW */
+	acl_rules_add(&rs, ACL_RES_TOPIC, ACL_PAT_PREFIXED, "t", "User:*", "*", ACL_OP_ALL,
+		      ACL_PERM_DENY);
+	assert_false(acl_allowed_by_type(&rs, a, h, ACL_OP_WRITE, ACL_RES_TOPIC));
+	/* an ALLOW the DENY does not cover */
+	acl_rules_add(&rs, ACL_RES_TOPIC, ACL_PAT_PREFIXED, "u", "User:a", "*", ACL_OP_ALL,
+		      ACL_PERM_ALLOW);
+	assert_true(acl_allowed_by_type(&rs, a, h, ACL_OP_WRITE, ACL_RES_TOPIC));
+	/* a wildcard DENY refuses whatever is allowed */
+	acl_rules_add(&rs, ACL_RES_TOPIC, ACL_PAT_LITERAL, "*", "User:a", "*", ACL_OP_WRITE,
+		      ACL_PERM_DENY);
+	assert_false(acl_allowed_by_type(&rs, a, h, ACL_OP_WRITE, ACL_RES_TOPIC));
+	/* super users always */
+	acl_rules_set_super_users(&rs, "User:a");
+	assert_true(acl_allowed_by_type(&rs, a, h, ACL_OP_WRITE, ACL_RES_TOPIC));
+	acl_rules_free(&rs);
+}
+
 static void test_super_users(void **state)
 {
 	acl_rules rs;
@@ -438,9 +473,10 @@ static void test_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rule_table),  cmocka_unit_test(test_allowed_operations),
-		cmocka_unit_test(test_filters),     cmocka_unit_test(test_binding_validation),
-		cmocka_unit_test(test_super_users), cmocka_unit_test(test_names),
+		cmocka_unit_test(test_rule_table),      cmocka_unit_test(test_allowed_operations),
+		cmocka_unit_test(test_filters),         cmocka_unit_test(test_binding_validation),
+		cmocka_unit_test(test_allowed_by_type), cmocka_unit_test(test_super_users),
+		cmocka_unit_test(test_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -238,3 +238,108 @@ def test_admin_apis_and_produce_fetch_metadata(acl_broker, certs):  # noqa: F811
 def b_topic(adm, name):
     from kafka.admin import NewTopic
     adm.create_topics([NewTopic(name, 1, 1)])
+
+
+def test_prefixed_and_deny_rules_through_kafkajs(acl_broker, certs, node_ready):  # noqa: F811
+    b = acl_broker()
+    adm = admin(b)
+    base = unique("pay")
+    eu, secret = base + ".eu", base + ".secret"
+    try:
+        for t in (eu, secret):
+            b_topic(adm, t)
+    finally:
+        adm.close()
+
+    def js(*steps):
+        return node("acl_admin.js", {"bootstrap": b.bootstrap, "steps": list(steps)})
+
+    def binding(pattern, name, op, perm):
+        return {"resourceType": "TOPIC", "resourceName": name, "resourcePatternType": pattern,
+                "principal": ALICE, "host": "*", "operation": op, "permissionType": perm}
+
+    out = js({"op": "createAcls", "args": [{"acl": [
+        binding("PREFIXED", base + ".", "WRITE", "ALLOW"),
+        binding("LITERAL", secret, "WRITE", "DENY")]}]},
+        {"op": "describeAcls", "args": [{
+            "resourceType": "TOPIC", "resourceName": secret, "resourcePatternType": "MATCH",
+            "operation": "ANY", "permissionType": "ANY"}]})
+    assert out[0]["ok"], out[0]
+    assert out[1]["ok"], out[1]
+    found = sorted((r["resourcePatternType"], r["resourceName"], a["operation"],
+                    a["permissionType"])
+                   for r in out[1]["value"]["resources"] for a in r["acls"])
+    assert found == [("LITERAL", secret, "WRITE", "DENY"),
+                     ("PREFIXED", base + ".", "WRITE", "ALLOW")]
+
+    conf = alice_conf(b, certs)
+    assert produce_as(conf, eu, [b"1"]) == [None]
+    errs = produce_as(conf, secret, [b"2"])
+    assert errs[0] is not None and errs[0].code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
+
+    # alice may not manage ACLs: ALTER / DESCRIBE on the cluster.
+    kp = KafkaAdminClient(client_id="alice-admin", request_timeout_ms=20000, **alice_kp(b, certs))
+    try:
+        res = kp.create_acls([allow(ALICE, ACLOperation.ALL, ResourceType.TOPIC, "*")])
+        assert [e for _, e in res["failed"]] == [ClusterAuthorizationFailedError]
+        with pytest.raises(ClusterAuthorizationFailedError):
+            kp.describe_acls(any_filter())
+    finally:
+        kp.close()
+
+    # Deleting the DENY lets her write there.
+    out = js({"op": "deleteAcls", "args": [{"filters": [{
+        "resourceType": "TOPIC", "resourceName": secret, "resourcePatternType": "LITERAL",
+        "principal": ALICE, "host": "*", "operation": "ANY", "permissionType": "DENY"}]}]})
+    assert out[0]["ok"], out[0]
+    [fr] = out[0]["value"]["filterResponses"]
+    assert fr["errorCode"] == 0
+    assert [(m["resourceName"], m["operation"], m["permissionType"])
+            for m in fr["matchingAcls"]] == [(secret, "WRITE", "DENY")]
+    assert produce_as(conf, secret, [b"3"]) == [None]
+
+
+def test_rules_written_in_sql_and_produce_as_a_role(acl_broker, acl_pg, certs):  # noqa: F811
+    b = acl_broker()
+    adm = admin(b)
+    mine, other = unique("sqlmine"), unique("sqlother")
+    try:
+        for t in (mine, other):
+            b_topic(adm, t)
+        conf = alice_conf(b, certs)
+        assert topic_metadata_error(conf, mine) == KafkaError.TOPIC_AUTHORIZATION_FAILED
+
+        # A rule inserted with SQL: the broker sees acl_version move.
+        acl_pg.sql("INSERT INTO kafka.acls (resource_type, pattern_type, resource_name,"
+                   " principal, operation, permission)"
+                   " VALUES ('TOPIC', 'LITERAL', '%s', '%s', 'ALL', 'ALLOW')" % (mine, ALICE))
+        wait_for(lambda: topic_metadata_error(conf, mine) is None, 20,
+                 "the broker to load the rule written in SQL")
+        assert described(adm, any_filter(name=mine)) == [
+            ("TOPIC", mine, "LITERAL", ALICE, "*", "ALL", "ALLOW")]
+        # kafka.authorizer follows the broker's settings.
+        assert acl_pg.sql("SELECT enabled, super_users, allow_everyone_if_no_acl_found"
+                          " FROM kafka.authorizer") == \
+            "t|{User:ANONYMOUS,User:nobody-else}|f"
+
+        # The role alice in SQL: kafka.produce() needs WRITE, rows need READ.
+        acl_pg.sql("CREATE ROLE alice LOGIN IN ROLE kafka_users;"
+                   " GRANT USAGE ON SCHEMA kafka TO alice;"
+                   " GRANT SELECT, INSERT ON kafka.records TO alice;"
+                   " GRANT SELECT, UPDATE ON kafka.partitions TO alice;"
+                   " GRANT SELECT ON kafka.topics, kafka.topic_configs, kafka.authorizer,"
+                   " kafka.acls TO alice")
+        acl_pg.sql("SELECT kafka.produce('%s', 'k', 'by the superuser')" % other)
+
+        def as_alice(query):
+            return acl_pg.sql("SET ROLE alice; " + query).split("\n", 1)[1]
+
+        assert as_alice("SELECT (kafka.produce('%s', 'k', 'v')).offset" % mine) == "0"
+        with pytest.raises(RuntimeError) as e:
+            as_alice("SELECT kafka.produce('%s', 'k', 'v')" % other)
+        assert "TOPIC_AUTHORIZATION_FAILED" in str(e.value)
+        # Row security: she sees the rows of the topic she may read only.
+        assert as_alice("SELECT topic FROM kafka.records WHERE topic IN ('%s', '%s')"
+                        % (mine, other)) == mine
+    finally:
+        adm.close()

@@ -117,7 +117,7 @@ def described(adm, flt):
 
 def produce_as(conf, topic, values, timeout=30):
     """Produce with librdkafka; per record, None (delivered) or the error."""
-    p = Producer(dict(conf, **{"message.timeout.ms": 10000, "retries": 0}))
+    p = Producer(dict({"message.timeout.ms": 10000, "retries": 0}, **conf))
     out = {}
 
     def cb(err, msg, i):
@@ -341,5 +341,105 @@ def test_rules_written_in_sql_and_produce_as_a_role(acl_broker, acl_pg, certs): 
         # Row security: she sees the rows of the topic she may read only.
         assert as_alice("SELECT topic FROM kafka.records WHERE topic IN ('%s', '%s')"
                         % (mine, other)) == mine
+    finally:
+        adm.close()
+
+
+def metadata_v8(conn, topics, auto_create=False):
+    """Metadata v8 asking for cluster and topic authorized operations:
+    (cluster operations, {topic: (error, topic operations)})."""
+    w = kafkaproto.Writer()
+    w.array(topics, lambda ww, t: ww.string(t))
+    w.boolean(auto_create).boolean(True).boolean(True)
+    r = conn.request(3, 8, w.getvalue())
+    r.i32()  # throttle
+    r.array(lambda rr: (rr.i32(), rr.string(), rr.i32(), rr.string()))
+    r.string()
+    r.i32()
+
+    def partition(rr):
+        rr.i16(), rr.i32(), rr.i32(), rr.i32()
+        for _ in range(3):
+            rr.array(lambda x: x.i32())
+
+    def topic(rr):
+        err, name, _ = rr.i16(), rr.string(), rr.boolean()
+        rr.array(partition)
+        return name, (err, rr.i32())
+
+    out = dict(r.array(topic))
+    return r.i32(), out
+
+
+def ops(*names):
+    return sum(1 << ACL_CODES[n] for n in names)
+
+
+ACL_CODES = {"READ": 3, "WRITE": 4, "CREATE": 5, "DELETE": 6, "ALTER": 7, "DESCRIBE": 8,
+             "CLUSTER_ACTION": 9, "DESCRIBE_CONFIGS": 10, "ALTER_CONFIGS": 11,
+             "IDEMPOTENT_WRITE": 12}
+
+
+def test_authorized_operations_and_transactions(acl_broker, certs):  # noqa: F811
+    from test_tls import make_cert, tls_conn
+    b = acl_broker()
+    adm = admin(b)
+    mine, other = unique("opsmine"), unique("opsother")
+    txn = unique("txn")
+    try:
+        for t in (mine, other):
+            b_topic(adm, t)
+        create(adm,
+               allow(ALICE, ACLOperation.WRITE, ResourceType.TOPIC, mine),
+               allow(ALICE, ACLOperation.ALTER_CONFIGS, ResourceType.TOPIC, mine),
+               allow(ALICE, ACLOperation.IDEMPOTENT_WRITE, ResourceType.CLUSTER, "kafka-cluster"),
+               allow(ALICE, ACLOperation.WRITE, ResourceType.TRANSACTIONAL_ID, txn))
+        with tls_conn(b.ssl_port, certs / "ca.pem", certs / "alice.pem",
+                      certs / "alice.key") as c:
+            cluster_ops, topics = metadata_v8(c, [mine, other])
+        assert cluster_ops == ops("IDEMPOTENT_WRITE")
+        assert topics[mine] == (0, ops("WRITE", "DESCRIBE", "ALTER_CONFIGS",
+                                       "DESCRIBE_CONFIGS"))
+        assert topics[other][0] == 29
+        # The super user is allowed every operation.
+        with kafkaproto.Conn.to(b.bootstrap) as c:
+            cluster_ops, topics = metadata_v8(c, [mine])
+        assert cluster_ops == ops("CREATE", "CLUSTER_ACTION", "DESCRIBE_CONFIGS",
+                                  "ALTER_CONFIGS", "IDEMPOTENT_WRITE", "ALTER", "DESCRIBE")
+        assert topics[mine][1] == ops("READ", "WRITE", "CREATE", "DELETE", "ALTER", "DESCRIBE",
+                                      "DESCRIBE_CONFIGS", "ALTER_CONFIGS")
+
+        # An idempotent producer: IDEMPOTENT_WRITE lets it start.
+        conf = alice_conf(b, certs)
+        assert produce_as(dict(conf, **{"enable.idempotence": True, "retries": 3}), mine,
+                          [b"i"]) == [None]
+        # A transactional producer with its id, and with another one.
+        p = Producer(dict(conf, **{"transactional.id": txn}))
+        p.init_transactions(30)
+        p.begin_transaction()
+        p.produce(mine, b"t")
+        p.commit_transaction(30)
+        p = Producer(dict(conf, **{"transactional.id": txn + "-not-hers"}))
+        with pytest.raises(KafkaException) as e:
+            p.init_transactions(30)
+        assert e.value.args[0].code() == KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+
+        # InitProducerId without a transactional id, for bob (no ACL):
+        # refused; once he may WRITE some topic (authorizeByResourceType),
+        # allowed without IDEMPOTENT_WRITE.
+        make_cert(certs, "ca", "bob", "bob", False)
+
+        def bob_init_producer_id():
+            with tls_conn(b.ssl_port, certs / "ca.pem", certs / "bob.pem",
+                          certs / "bob.key") as c:
+                w = kafkaproto.Writer().string(None).i32(60000)
+                r = c.request(22, 0, w.getvalue())
+                r.i32()
+                return r.i16()
+
+        assert bob_init_producer_id() == 31
+        create(adm, allow("User:bob", ACLOperation.WRITE, ResourceType.TOPIC, "bob.",
+                          pattern=ACLResourcePatternType.PREFIXED))
+        assert bob_init_producer_id() == 0
     finally:
         adm.close()

@@ -221,6 +221,41 @@ def test_admin_apis_and_produce_fetch_metadata(acl_broker, certs):  # noqa: F811
             consume_as(alice_conf(b, certs, **{"group.id": group}), other, 1)
         assert e.value.args[0].code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
 
+        # ListGroups: only the groups she may describe; the super user's
+        # group (committed over PLAINTEXT) is left out.
+        theirs = unique("theirs")
+        anon = {"bootstrap.servers": b.bootstrap, "broker.address.family": "v4",
+                "group.id": theirs}
+        assert consume_as(anon, mine, 2) == [b"a", b"b"]
+        kp = KafkaAdminClient(client_id="alice-admin", request_timeout_ms=20000,
+                              **alice_kp(b, certs))
+        try:
+            assert sorted(g for g, _ in kp.list_consumer_groups()) == [group]
+        finally:
+            kp.close()
+        assert {group, theirs} <= {g for g, _ in adm.list_consumer_groups()}
+
+        # kafka-python's producer gets its exception for the other topic.
+        prod = KafkaProducer(retries=0, max_block_ms=20000, **alice_kp(b, certs))
+        try:
+            prod.send(mine, b"c").get(timeout=30)
+            with pytest.raises(TopicAuthorizationFailedError):
+                prod.send(other, b"x").get(timeout=30)
+        finally:
+            prod.close()
+
+        # DeleteAcls through kafka-python: her WRITE on mine goes.
+        res = adm.delete_acls([ACLFilter(
+            principal=ALICE, host="*", operation=ACLOperation.WRITE,
+            permission_type=ACLPermissionType.ALLOW,
+            resource_pattern=ResourcePatternFilter(ResourceType.TOPIC, mine,
+                                                   ACLResourcePatternType.LITERAL))])
+        [(flt, matched, err)] = res
+        assert err.errno == 0
+        assert [(a.principal, a.operation.name) for a, _ in matched] == [(ALICE, "WRITE")]
+        errs = produce_as(conf, mine, [b"d"])
+        assert errs[0] is not None and errs[0].code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
+
         # Metadata: alice sees only the topic she may describe.
         from confluent_kafka.admin import AdminClient
         md = AdminClient(dict(conf, **{"allow.auto.create.topics": False})).list_topics(

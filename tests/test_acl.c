@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "acl.h"
+#include "authorizer.h"
 
 /* A binding written as text, as in kafka.acls. */
 typedef struct rule {
@@ -436,6 +437,47 @@ static void test_allowed_by_type(void **state)
 	acl_rules_free(&rs);
 }
 
+/* The checks handlers make: the request's principal and its client address
+ * without the "/" Kafka prints before it; everything passes when off. */
+static void test_request_checks(void **state)
+{
+	request req;
+	acl_rules rs;
+	(void)state;
+
+	memset(&req, 0, sizeof(req));
+	req.principal = kstr_c("User:alice");
+	req.client_host = kstr_c("/10.1.2.3");
+	authorizer_set_for_test(false, NULL);
+	assert_true(authz_topic(&req, ACL_OP_WRITE, kstr_c("t")));
+	assert_true(authz_super_user(&req));
+	assert_int_equal(authz_operations(&req, ACL_RES_CLUSTER, kstr_c(ACL_CLUSTER_NAME)),
+			 acl_supported_operations(ACL_RES_CLUSTER));
+
+	acl_rules_init(&rs);
+	acl_rules_add(&rs, ACL_RES_TOPIC, ACL_PAT_LITERAL, "t", "User:alice", "10.1.2.3",
+		      ACL_OP_WRITE, ACL_PERM_ALLOW);
+	acl_rules_add(&rs, ACL_RES_GROUP, ACL_PAT_LITERAL, "g", "User:alice", "10.9.9.9",
+		      ACL_OP_READ, ACL_PERM_ALLOW);
+	acl_rules_set_super_users(&rs, "User:admin");
+	authorizer_set_for_test(true, &rs);
+	assert_true(authz_topic(&req, ACL_OP_WRITE, kstr_c("t")));
+	assert_true(authz_topic(&req, ACL_OP_DESCRIBE, kstr_c("t")));
+	assert_false(authz_topic(&req, ACL_OP_READ, kstr_c("t")));
+	assert_false(authz_group(&req, ACL_OP_READ, kstr_c("g")));
+	assert_false(authz_cluster(&req, ACL_OP_CREATE));
+	assert_false(authz_super_user(&req));
+	assert_true(authz_any(&req, ACL_OP_WRITE, ACL_RES_TOPIC));
+	assert_false(authz_any(&req, ACL_OP_WRITE, ACL_RES_GROUP));
+	assert_int_equal(authz_operations(&req, ACL_RES_TOPIC, kstr_c("t")),
+			 (1 << ACL_OP_WRITE) | (1 << ACL_OP_DESCRIBE));
+	req.principal = kstr_c("User:admin");
+	assert_true(authz_cluster(&req, ACL_OP_ALTER));
+	assert_true(authz_super_user(&req));
+	authorizer_set_for_test(false, NULL);
+	authorizer_shutdown();
+}
+
 static void test_super_users(void **state)
 {
 	acl_rules rs;
@@ -476,7 +518,7 @@ int main(void)
 		cmocka_unit_test(test_rule_table),      cmocka_unit_test(test_allowed_operations),
 		cmocka_unit_test(test_filters),         cmocka_unit_test(test_binding_validation),
 		cmocka_unit_test(test_allowed_by_type), cmocka_unit_test(test_super_users),
-		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_request_checks),  cmocka_unit_test(test_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -74,6 +74,12 @@ handler_fn handler_lookup(int16_t api_key)
 		return handle_create_acls;
 	case API_DELETE_ACLS:
 		return handle_delete_acls;
+	case API_DELETE_RECORDS:
+		return handle_delete_records;
+	case API_ALTER_CONFIGS:
+		return handle_alter_configs;
+	case API_INCREMENTAL_ALTER_CONFIGS:
+		return handle_incremental_alter_configs;
 	default:
 		return NULL;
 	}

@@ -256,11 +256,26 @@ static kstr client_address(const request *req)
 
 bool authz(const request *req, int8_t op, int8_t resource_type, kstr name)
 {
+	bool ok;
+
 	if (!A.on)
 		return true;
 	if (!A.loaded)
-		return acl_is_super_user(&A.rules, req->principal);
-	return acl_allowed(&A.rules, req->principal, client_address(req), op, resource_type, name);
+		ok = acl_is_super_user(&A.rules, req->principal);
+	else
+		ok = acl_allowed(&A.rules, req->principal, client_address(req), op, resource_type,
+				 name);
+	/* Kafka's authorizer logs its refusals; at debug here, since a
+	 * Metadata request for every topic asks once per topic. */
+	if (!ok)
+		log_debug("authorizer: %.*s from %.*s may not %s %s %.*s",
+			  req->principal.len > 0 ? req->principal.len : 0,
+			  req->principal.ptr ? req->principal.ptr : "",
+			  req->client_host.len > 0 ? req->client_host.len : 0,
+			  req->client_host.ptr ? req->client_host.ptr : "", acl_operation_name(op),
+			  acl_resource_type_name(resource_type), name.len > 0 ? name.len : 0,
+			  name.ptr ? name.ptr : "");
+	return ok;
 }
 
 bool authz_cluster(const request *req, int8_t op)

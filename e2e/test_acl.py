@@ -209,6 +209,8 @@ def test_admin_apis_and_produce_fetch_metadata(acl_broker, certs):  # noqa: F811
         assert produce_as(conf, mine, [b"a", b"b"]) == [None, None]
         errs = produce_as(conf, other, [b"x"])
         assert errs[0] is not None and errs[0].code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
+        # (librdkafka learns it from Metadata: she may not even DESCRIBE it)
+        assert "User:alice from /127.0.0.1 may not DESCRIBE TOPIC %s" % other in b.log_text()
 
         # Consume with her group: allowed; with another group: refused.
         got = consume_as(alice_conf(b, certs, **{"group.id": group}), mine, 2)
@@ -220,6 +222,17 @@ def test_admin_apis_and_produce_fetch_metadata(acl_broker, certs):  # noqa: F811
         with pytest.raises(KafkaException) as e:
             consume_as(alice_conf(b, certs, **{"group.id": group}), other, 1)
         assert e.value.args[0].code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
+
+        # A topic she may write and so DESCRIBE, but not READ: Fetch
+        # itself refuses.
+        wonly = unique("wonly")
+        b_topic(adm, wonly)
+        create(adm, allow(ALICE, ACLOperation.WRITE, ResourceType.TOPIC, wonly))
+        assert produce_as(conf, wonly, [b"w"]) == [None]
+        with pytest.raises(KafkaException) as e:
+            consume_as(alice_conf(b, certs, **{"group.id": group}), wonly, 1)
+        assert e.value.args[0].code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
+        assert "User:alice from /127.0.0.1 may not READ TOPIC %s" % wonly in b.log_text()
 
         # ListGroups: only the groups she may describe; the super user's
         # group (committed over PLAINTEXT) is left out.
@@ -253,8 +266,10 @@ def test_admin_apis_and_produce_fetch_metadata(acl_broker, certs):  # noqa: F811
         [(flt, matched, err)] = res
         assert err.errno == 0
         assert [(a.principal, a.operation.name) for a, _ in matched] == [(ALICE, "WRITE")]
+        # She may still DESCRIBE it (READ implies it): Produce itself refuses.
         errs = produce_as(conf, mine, [b"d"])
         assert errs[0] is not None and errs[0].code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
+        assert "User:alice from /127.0.0.1 may not WRITE TOPIC %s" % mine in b.log_text()
 
         # Metadata: alice sees only the topic she may describe.
         from confluent_kafka.admin import AdminClient

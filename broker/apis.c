@@ -201,6 +201,22 @@ PGK_SCHEMA(list_transactions_req, LIST_TRANSACTIONS_REQ)
 PGK_SCHEMA(list_transactions_resp_state, LIST_TRANSACTIONS_RESP_STATE)
 PGK_SCHEMA(list_transactions_resp, LIST_TRANSACTIONS_RESP)
 
+PGK_SCHEMA(describe_acls_req, DESCRIBE_ACLS_REQ)
+PGK_SCHEMA(describe_acls_resp_acl, DESCRIBE_ACLS_RESP_ACL)
+PGK_SCHEMA(describe_acls_resp_resource, DESCRIBE_ACLS_RESP_RESOURCE)
+PGK_SCHEMA(describe_acls_resp, DESCRIBE_ACLS_RESP)
+
+PGK_SCHEMA(create_acls_req_creation, CREATE_ACLS_REQ_CREATION)
+PGK_SCHEMA(create_acls_req, CREATE_ACLS_REQ)
+PGK_SCHEMA(create_acls_resp_result, CREATE_ACLS_RESP_RESULT)
+PGK_SCHEMA(create_acls_resp, CREATE_ACLS_RESP)
+
+PGK_SCHEMA(delete_acls_req_filter, DELETE_ACLS_REQ_FILTER)
+PGK_SCHEMA(delete_acls_req, DELETE_ACLS_REQ)
+PGK_SCHEMA(delete_acls_resp_match, DELETE_ACLS_RESP_MATCH)
+PGK_SCHEMA(delete_acls_resp_result, DELETE_ACLS_RESP_RESULT)
+PGK_SCHEMA(delete_acls_resp, DELETE_ACLS_RESP)
+
 const api_def api_table[] = {
 	/* Produce v10-v11 add what a client needs after NOT_LEADER_OR_FOLLOWER
 	 * (tagged fields, never sent: this broker leads every partition) and
@@ -271,6 +287,12 @@ const api_def api_table[] = {
 	 &describe_transactions_req_schema, &describe_transactions_resp_schema},
 	{API_LIST_TRANSACTIONS, "ListTransactions", 0, 1, 0, &list_transactions_req_schema,
 	 &list_transactions_resp_schema},
+	/* ACLs (docs/SECURITY.md): v0 and v1 for kafka-python, librdkafka
+	 * and KafkaJS, up to Kafka 4's v3. */
+	{API_DESCRIBE_ACLS, "DescribeAcls", 0, 3, 2, &describe_acls_req_schema,
+	 &describe_acls_resp_schema},
+	{API_CREATE_ACLS, "CreateAcls", 0, 3, 2, &create_acls_req_schema, &create_acls_resp_schema},
+	{API_DELETE_ACLS, "DeleteAcls", 0, 3, 2, &delete_acls_req_schema, &delete_acls_resp_schema},
 };
 const int api_count = (int)(sizeof(api_table) / sizeof(api_table[0]));
 

@@ -843,6 +843,89 @@ PGK_MESSAGE(list_transactions_req, LIST_TRANSACTIONS_REQ)
 PGK_MESSAGE(list_transactions_resp_state, LIST_TRANSACTIONS_RESP_STATE)
 PGK_MESSAGE(list_transactions_resp, LIST_TRANSACTIONS_RESP)
 
+/* ---- DescribeAcls (29) ---- */
+#define DESCRIBE_ACLS_REQ(X, S)                                                                    \
+	X(S, I8, resource_type_filter, 0, VMAX, NN, 0, _)                                          \
+	X(S, STR, resource_name_filter, 0, VMAX, 0, 0, _)                                          \
+	X(S, I8, pattern_type_filter, 1, VMAX, NN, 3, _)                                           \
+	X(S, STR, principal_filter, 0, VMAX, 0, 0, _)                                              \
+	X(S, STR, host_filter, 0, VMAX, 0, 0, _)                                                   \
+	X(S, I8, operation, 0, VMAX, NN, 0, _)                                                     \
+	X(S, I8, permission_type, 0, VMAX, NN, 0, _)
+#define DESCRIBE_ACLS_RESP_ACL(X, S)                                                               \
+	X(S, STR, principal, 0, VMAX, NN, 0, _)                                                    \
+	X(S, STR, host, 0, VMAX, NN, 0, _)                                                         \
+	X(S, I8, operation, 0, VMAX, NN, 0, _)                                                     \
+	X(S, I8, permission_type, 0, VMAX, NN, 0, _)
+#define DESCRIBE_ACLS_RESP_RESOURCE(X, S)                                                          \
+	X(S, I8, resource_type, 0, VMAX, NN, 0, _)                                                 \
+	X(S, STR, resource_name, 0, VMAX, NN, 0, _)                                                \
+	X(S, I8, pattern_type, 1, VMAX, NN, 3, _)                                                  \
+	X(S, ARRS, acls, 0, VMAX, NN, 0, describe_acls_resp_acl)
+#define DESCRIBE_ACLS_RESP(X, S)                                                                   \
+	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, STR, error_message, 0, VMAX, 0, 0, _)                                                 \
+	X(S, ARRS, resources, 0, VMAX, NN, 0, describe_acls_resp_resource)
+PGK_MESSAGE(describe_acls_req, DESCRIBE_ACLS_REQ)
+PGK_MESSAGE(describe_acls_resp_acl, DESCRIBE_ACLS_RESP_ACL)
+PGK_MESSAGE(describe_acls_resp_resource, DESCRIBE_ACLS_RESP_RESOURCE)
+PGK_MESSAGE(describe_acls_resp, DESCRIBE_ACLS_RESP)
+
+/* ---- CreateAcls (30) ---- */
+#define CREATE_ACLS_REQ_CREATION(X, S)                                                             \
+	X(S, I8, resource_type, 0, VMAX, NN, 0, _)                                                 \
+	X(S, STR, resource_name, 0, VMAX, NN, 0, _)                                                \
+	X(S, I8, resource_pattern_type, 1, VMAX, NN, 3, _)                                         \
+	X(S, STR, principal, 0, VMAX, NN, 0, _)                                                    \
+	X(S, STR, host, 0, VMAX, NN, 0, _)                                                         \
+	X(S, I8, operation, 0, VMAX, NN, 0, _)                                                     \
+	X(S, I8, permission_type, 0, VMAX, NN, 0, _)
+#define CREATE_ACLS_REQ(X, S) X(S, ARRS, creations, 0, VMAX, NN, 0, create_acls_req_creation)
+#define CREATE_ACLS_RESP_RESULT(X, S)                                                              \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, STR, error_message, 0, VMAX, 0, 0, _)
+#define CREATE_ACLS_RESP(X, S)                                                                     \
+	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
+	X(S, ARRS, results, 0, VMAX, NN, 0, create_acls_resp_result)
+PGK_MESSAGE(create_acls_req_creation, CREATE_ACLS_REQ_CREATION)
+PGK_MESSAGE(create_acls_req, CREATE_ACLS_REQ)
+PGK_MESSAGE(create_acls_resp_result, CREATE_ACLS_RESP_RESULT)
+PGK_MESSAGE(create_acls_resp, CREATE_ACLS_RESP)
+
+/* ---- DeleteAcls (31) ---- */
+#define DELETE_ACLS_REQ_FILTER(X, S)                                                               \
+	X(S, I8, resource_type_filter, 0, VMAX, NN, 0, _)                                          \
+	X(S, STR, resource_name_filter, 0, VMAX, 0, 0, _)                                          \
+	X(S, I8, pattern_type_filter, 1, VMAX, NN, 3, _)                                           \
+	X(S, STR, principal_filter, 0, VMAX, 0, 0, _)                                              \
+	X(S, STR, host_filter, 0, VMAX, 0, 0, _)                                                   \
+	X(S, I8, operation, 0, VMAX, NN, 0, _)                                                     \
+	X(S, I8, permission_type, 0, VMAX, NN, 0, _)
+#define DELETE_ACLS_REQ(X, S) X(S, ARRS, filters, 0, VMAX, NN, 0, delete_acls_req_filter)
+#define DELETE_ACLS_RESP_MATCH(X, S)                                                               \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, STR, error_message, 0, VMAX, 0, 0, _)                                                 \
+	X(S, I8, resource_type, 0, VMAX, NN, 0, _)                                                 \
+	X(S, STR, resource_name, 0, VMAX, NN, 0, _)                                                \
+	X(S, I8, pattern_type, 1, VMAX, NN, 3, _)                                                  \
+	X(S, STR, principal, 0, VMAX, NN, 0, _)                                                    \
+	X(S, STR, host, 0, VMAX, NN, 0, _)                                                         \
+	X(S, I8, operation, 0, VMAX, NN, 0, _)                                                     \
+	X(S, I8, permission_type, 0, VMAX, NN, 0, _)
+#define DELETE_ACLS_RESP_RESULT(X, S)                                                              \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, STR, error_message, 0, VMAX, 0, 0, _)                                                 \
+	X(S, ARRS, matching_acls, 0, VMAX, NN, 0, delete_acls_resp_match)
+#define DELETE_ACLS_RESP(X, S)                                                                     \
+	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
+	X(S, ARRS, filter_results, 0, VMAX, NN, 0, delete_acls_resp_result)
+PGK_MESSAGE(delete_acls_req_filter, DELETE_ACLS_REQ_FILTER)
+PGK_MESSAGE(delete_acls_req, DELETE_ACLS_REQ)
+PGK_MESSAGE(delete_acls_resp_match, DELETE_ACLS_RESP_MATCH)
+PGK_MESSAGE(delete_acls_resp_result, DELETE_ACLS_RESP_RESULT)
+PGK_MESSAGE(delete_acls_resp, DELETE_ACLS_RESP)
+
 /* API keys, as in the Kafka protocol. */
 enum api_key {
 	API_PRODUCE = 0,
@@ -875,6 +958,9 @@ enum api_key {
 	API_TXN_OFFSET_COMMIT = 28,
 	API_DESCRIBE_TRANSACTIONS = 65,
 	API_LIST_TRANSACTIONS = 66,
+	API_DESCRIBE_ACLS = 29,
+	API_CREATE_ACLS = 30,
+	API_DELETE_ACLS = 31,
 };
 
 #endif

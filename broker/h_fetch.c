@@ -28,6 +28,7 @@
 #include <event2/event.h>
 
 #include "arena_str.h"
+#include "authorizer.h"
 #include "compress.h"
 #include "config.h"
 #include "fetch_readahead.h"
@@ -128,6 +129,17 @@ static readahead_part *fetch_wanted(fetch_ctx *c, int *n);
 static bool readahead_try(fetch_ctx *c);
 static void readahead_use(void *arg, PGresult **res, const int32_t *limits, int n);
 static void readahead_next(fetch_ctx *c);
+
+/* KafkaApis: a follower (replica_id >= 0) needs CLUSTER_ACTION on the
+ * cluster, a consumer READ on each topic. */
+static bool fetch_authorized(const request *req, kstr topic)
+{
+	const fetch_req *body = req->body;
+
+	if (body->replica_id >= 0)
+		return authz_cluster(req, ACL_OP_CLUSTER_ACTION);
+	return authz_topic(req, ACL_OP_READ, topic);
+}
 
 void handle_fetch(request *req)
 {
@@ -249,6 +261,8 @@ static void fetch_start(void *arg)
 			fp->out->records = (kstr){"", 0};
 			if (c->names && name.len < 0)
 				fp->out->error_code = c->name_errors[t];
+			else if (!fetch_authorized(req, name))
+				fp->out->error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
 			else if (!topic_name_valid(name) || parts[p].partition < 0)
 				fp->out->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 		}

@@ -3,6 +3,7 @@
  * start-up and shutdown.
  */
 #include "apis.h"
+#include "authorizer.h"
 #include "group_coord.h"
 #include "h_fetch.h"
 #include "handlers.h"
@@ -67,6 +68,12 @@ handler_fn handler_lookup(int16_t api_key)
 		return handle_describe_transactions;
 	case API_LIST_TRANSACTIONS:
 		return handle_list_transactions;
+	case API_DESCRIBE_ACLS:
+		return handle_describe_acls;
+	case API_CREATE_ACLS:
+		return handle_create_acls;
+	case API_DELETE_ACLS:
+		return handle_delete_acls;
 	case API_DELETE_RECORDS:
 		return handle_delete_records;
 	case API_ALTER_CONFIGS:
@@ -83,6 +90,7 @@ void handlers_init(struct event_base *base)
 	handler_base = base;
 	group_coord_init(base);
 	txn_reaper_init(base);
+	authorizer_init(base);
 }
 
 void handlers_shutdown(void)
@@ -90,4 +98,5 @@ void handlers_shutdown(void)
 	fetch_shutdown();
 	group_coord_shutdown();
 	txn_reaper_shutdown();
+	authorizer_shutdown();
 }

@@ -42,6 +42,9 @@ void handle_end_txn(request *req);
 void handle_txn_offset_commit(request *req);
 void handle_describe_transactions(request *req);
 void handle_list_transactions(request *req);
+void handle_describe_acls(request *req);
+void handle_create_acls(request *req);
+void handle_delete_acls(request *req);
 
 /* Called once at start-up and shutdown: the group coordinator, the
  * transaction timeout timer, fetches waiting for data. Shutdown runs before

@@ -407,4 +407,48 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 				 "SELECT topic_id::text, name FROM kafka.topics"
 				 " WHERE topic_id = ANY($1::uuid[])",
 				 1},
+	/*
+	 * The ACL rules, read in one snapshot with their version: one row with
+	 * the version and NULLs when it is still $1 (or there is no rule),
+	 * else the version on every rule.
+	 */
+	[Q_ACL_LOAD] = {"pgk_acl_load",
+			"SELECT a.acl_version, r.resource_type, r.pattern_type, r.resource_name,"
+			" r.principal, r.host, r.operation, r.permission"
+			" FROM kafka.authorizer a"
+			" LEFT JOIN kafka.acls r ON a.acl_version <> $1::int8",
+			1},
+	[Q_ACL_SET_AUTHORIZER] = {"pgk_acl_set_authorizer",
+				  "SELECT kafka.set_authorizer($1::boolean, $2::text[], $3::boolean)",
+				  3},
+	/* CreateAcls: an existing binding is no error (Kafka's are a set). */
+	[Q_ACL_CREATE] = {"pgk_acl_create",
+			  "INSERT INTO kafka.acls (resource_type, pattern_type, resource_name,"
+			  " principal, host, operation, permission)"
+			  " VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text)"
+			  " ON CONFLICT DO NOTHING",
+			  7},
+	/*
+	 * DeleteAcls, one filter: Kafka's ResourcePatternFilter and
+	 * AccessControlEntryFilter (acl.c's acl_filter_matches) with NULL for
+	 * ANY and for a null string. $3 is the pattern type filter's name:
+	 * ANY, MATCH, LITERAL or PREFIXED.
+	 */
+	[Q_ACL_DELETE] = {"pgk_acl_delete",
+			  "DELETE FROM kafka.acls"
+			  " WHERE ($1::text IS NULL OR resource_type = $1::text)"
+			  " AND ($3::text IN ('ANY', 'MATCH') OR pattern_type = $3::text)"
+			  " AND ($2::text IS NULL"
+			  "  OR ($3::text <> 'MATCH' AND resource_name = $2::text)"
+			  "  OR ($3::text = 'MATCH' AND ((pattern_type = 'LITERAL'"
+			  "    AND (resource_name = $2::text OR resource_name = '*'))"
+			  "   OR (pattern_type = 'PREFIXED'"
+			  "    AND left($2::text, length(resource_name)) = resource_name))))"
+			  " AND ($4::text IS NULL OR principal = $4::text)"
+			  " AND ($5::text IS NULL OR host = $5::text)"
+			  " AND ($6::text IS NULL OR operation = $6::text)"
+			  " AND ($7::text IS NULL OR permission = $7::text)"
+			  " RETURNING resource_type, pattern_type, resource_name, principal, host,"
+			  " operation, permission",
+			  7},
 };

@@ -58,6 +58,11 @@ typedef enum query_id {
 	Q_TXN_ONGOING,            /* (txn_id) -> whether its transaction is Ongoing */
 	Q_TXN_VERIFY,             /* (txn_id, pid, epoch, group) -> error */
 	Q_TOPIC_NAMES_BY_ID,      /* (topic_ids uuid[]) -> topic_id, name of those that exist */
+	/* ACLs (authorizer.c, h_acl.c) */
+	Q_ACL_LOAD,               /* (loaded version) -> version, then the rules if it moved */
+	Q_ACL_SET_AUTHORIZER,     /* (enabled, super_users[], allow if no acl) */
+	Q_ACL_CREATE,             /* (type, pattern, name, principal, host, op, permission) */
+	Q_ACL_DELETE,             /* (filter; NULL: any) -> the rows deleted */
 	Q_QUERY_COUNT
 } query_id;
 

@@ -54,6 +54,13 @@ typedef enum query_id {
 	Q_PARTITIONS_EXIST,       /* (topics[], partitions[]) -> exists, per input */
 	Q_TXN_ONGOING,            /* (txn_id) -> whether its transaction is Ongoing */
 	Q_TXN_VERIFY,             /* (txn_id, pid, epoch, group) -> error */
+	/* Cluster and replica APIs (h_replicas.c) */
+	Q_PARTITION_ENDS,         /* (topics[], partitions[]) -> next_offset, log_start_offset
+				   * (NULL: no such partition), database; one row per input */
+	Q_LOG_DIR_SIZES,          /* (topics[] or NULL) -> database, topic, partition,
+				   * estimated bytes; topic NULL when there is no partition */
+	Q_DESCRIBE_PRODUCERS,     /* (topics[], partitions[]) -> topic, partition, pid, epoch,
+				   * last sequence, last ms, ongoing txn's first offset */
 	Q_QUERY_COUNT
 } query_id;
 

@@ -66,6 +66,14 @@ static void fill(const schema_def *s, int16_t ver, arena *a, void *out, unsigned
 			else
 				*(kstr *)dst = kstr_c(words[r % 5]);
 			break;
+		case FT_STRUCT:
+			if (nullable && r % 4 == 0) {
+				*(void **)dst = NULL;
+				break;
+			}
+			*(void **)dst = arena_alloc(a, f->sub->size);
+			fill(f->sub, ver, a, *(void **)dst, seed, depth + 1);
+			break;
 		default: {
 			karray *arr = dst;
 			if (nullable && r % 4 == 0) {

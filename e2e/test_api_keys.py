@@ -43,7 +43,7 @@ UNSUPPORTED_ENDPOINT_TYPE = 115
 # receiver): none is advertised, and a request for one closes the
 # connection as Kafka closes it for a disabled API.
 NOT_SERVED = [4, 5, 6, 7, 52, 53, 54, 55, 56, 58, 59, 62, 63, 64, 67, 70, 71, 72, 73,
-              76, 77, 78, 79, 80, 81, 82, 83, 84, 85, 86, 87]
+              76, 77, 78, 79, 80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 90, 91, 92]
 
 
 def advertised(broker):

@@ -463,3 +463,166 @@ api(75, "DescribeTopicPartitions", 0,
              F("offline_replicas", "[]int32")]),
          F("topic_authorized_operations", I32, default=-2147483648)]),
      F("next_cursor", "struct", nullable="0+", fields=_CURSOR)])
+
+
+# ---- requests of the other served APIs -------------------------------------
+# Only their requests are described (with the first flexible version), so
+# a test can send each one well-formed at any version; their answers are
+# read by the tests that own them.
+
+REQUESTS = {}
+
+
+def request_spec(key, flex, fields):
+    REQUESTS[key] = (flex, fields)
+
+
+def send_request(conn, key, version, values=None, timeout=15.0):
+    """Send one request described here or in APIS; return the Reader on its
+    response body (header read) without decoding it."""
+    if key in APIS:
+        flex_from, fields = APIS[key].flex, APIS[key].req
+    else:
+        flex_from, fields = REQUESTS[key]
+    flex = flex_from is not None and version >= flex_from
+    body = encode(fields, version, flex, values or {})
+    rhv = 1 if flex and key != 18 else 0
+    return conn.request(key, version, body, header_version=2 if flex else 1,
+                        response_header_version=rhv, timeout=timeout)
+
+
+_TOPIC_PARTS = [F("name", S), F("partitions", "[]int32")]
+
+request_spec(0, 9, [
+    F("transactional_id", S, "3+", nullable="3+"), F("acks", I16, default=-1),
+    F("timeout_ms", I32, default=1000),
+    F("topic_data", "[]", fields=[
+        F("name", S),
+        F("partition_data", "[]", fields=[F("index", I32),
+                                          F("records", "bytes", nullable="0+")])])])
+request_spec(1, 12, [
+    F("replica_id", I32, "0-14", default=-1), F("max_wait_ms", I32), F("min_bytes", I32),
+    F("max_bytes", I32, "3+", default=0x7fffffff), F("isolation_level", I8, "4+"),
+    F("session_id", I32, "7+"), F("session_epoch", I32, "7+", default=-1),
+    F("topics", "[]", fields=[
+        F("topic", S, "0-12"), F("topic_id", "uuid", "13+"),
+        F("partitions", "[]", fields=[
+            F("partition", I32), F("current_leader_epoch", I32, "9+", default=-1),
+            F("fetch_offset", I64), F("last_fetched_epoch", I32, "12+", default=-1),
+            F("log_start_offset", I64, "5+", default=-1), F("partition_max_bytes", I32)])]),
+    F("forgotten_topics_data", "[]", "7+", fields=[
+        F("topic", S, "7-12"), F("topic_id", "uuid", "13+"), F("partitions", "[]int32", "7+")]),
+    F("rack_id", S, "11+")])
+request_spec(2, 6, [
+    F("replica_id", I32, default=-1), F("isolation_level", I8, "2+"),
+    F("topics", "[]", fields=[
+        F("name", S),
+        F("partitions", "[]", fields=[
+            F("partition_index", I32), F("current_leader_epoch", I32, "4+", default=-1),
+            F("timestamp", I64), F("max_num_offsets", I32, "0", default=1)])]),
+    F("timeout_ms", I32, "10+")])
+request_spec(3, 9, [
+    F("topics", "[]", nullable="1+", default=[],
+      fields=[F("topic_id", "uuid", "10+"), F("name", S, nullable="10+")]),
+    F("allow_auto_topic_creation", B, "4+"),
+    F("include_cluster_authorized_operations", B, "8-10"),
+    F("include_topic_authorized_operations", B, "8+")])
+request_spec(19, 5, [
+    F("topics", "[]", fields=[
+        F("name", S), F("num_partitions", I32), F("replication_factor", I16),
+        F("assignments", "[]", fields=[F("partition_index", I32),
+                                       F("broker_ids", "[]int32")]),
+        F("configs", "[]", fields=[F("name", S), F("value", S, nullable="0+")])]),
+    F("timeout_ms", I32, default=1000), F("validate_only", B, "1+")])
+request_spec(20, 4, [
+    F("topics", "[]", "6+", fields=[F("name", S, "6+", nullable="6+"),
+                                    F("topic_id", "uuid", "6+")]),
+    F("topic_names", "[]string", "0-5"), F("timeout_ms", I32, default=1000)])
+request_spec(32, 4, [
+    F("resources", "[]", fields=[F("resource_type", I8), F("resource_name", S),
+                                 F("configuration_keys", "[]string", nullable="0+")]),
+    F("include_synonyms", B, "1+"), F("include_documentation", B, "3+")])
+request_spec(37, 2, [
+    F("topics", "[]", fields=[
+        F("name", S), F("count", I32),
+        F("assignments", "[]", nullable="0+", fields=[F("broker_ids", "[]int32")])]),
+    F("timeout_ms", I32, default=1000), F("validate_only", B)])
+request_spec(8, 8, [
+    F("group_id", S), F("generation_id_or_member_epoch", I32, "1+", default=-1),
+    F("member_id", S, "1+"), F("group_instance_id", S, "7+", nullable="7+"),
+    F("retention_time_ms", I64, "2-4", default=-1),
+    F("topics", "[]", fields=[
+        F("name", S),
+        F("partitions", "[]", fields=[
+            F("partition_index", I32), F("committed_offset", I64),
+            F("committed_leader_epoch", I32, "6+", default=-1),
+            F("commit_timestamp", I64, "1", default=-1),
+            F("committed_metadata", S, nullable="0+")])])])
+request_spec(9, 6, [
+    F("group_id", S, "0-7"),
+    F("topics", "[]", "0-7", nullable="2-7",
+      fields=[F("name", S, "0-7"), F("partition_indexes", "[]int32", "0-7")]),
+    F("groups", "[]", "8+", fields=[
+        F("group_id", S, "8+"), F("member_id", S, "9+", nullable="9+"),
+        F("member_epoch", I32, "9+", default=-1),
+        F("topics", "[]", "8+", nullable="8+",
+          fields=[F("name", S, "8+"), F("partition_indexes", "[]int32", "8+")])]),
+    F("require_stable", B, "7+")])
+request_spec(10, 3, [F("key", S, "0-3"), F("key_type", I8, "1+"),
+                     F("coordinator_keys", "[]string", "4+")])
+request_spec(11, 6, [
+    F("group_id", S), F("session_timeout_ms", I32, default=10000),
+    F("rebalance_timeout_ms", I32, "1+", default=-1), F("member_id", S),
+    F("group_instance_id", S, "5+", nullable="5+"), F("protocol_type", S, default="consumer"),
+    F("protocols", "[]", fields=[F("name", S), F("metadata", "bytes")]),
+    F("reason", S, "8+", nullable="8+")])
+request_spec(12, 4, [F("group_id", S), F("generation_id", I32), F("member_id", S),
+                     F("group_instance_id", S, "3+", nullable="3+")])
+request_spec(13, 4, [
+    F("group_id", S), F("member_id", S, "0-2"),
+    F("members", "[]", "3+", fields=[F("member_id", S, "3+"),
+                                     F("group_instance_id", S, "3+", nullable="3+"),
+                                     F("reason", S, "5+", nullable="5+")])])
+request_spec(14, 4, [
+    F("group_id", S), F("generation_id", I32), F("member_id", S),
+    F("group_instance_id", S, "3+", nullable="3+"),
+    F("protocol_type", S, "5+", nullable="5+"), F("protocol_name", S, "5+", nullable="5+"),
+    F("assignments", "[]", fields=[F("member_id", S), F("assignment", "bytes")])])
+request_spec(15, 5, [F("groups", "[]string"), F("include_authorized_operations", B, "3+")])
+request_spec(16, 3, [F("states_filter", "[]string", "4+"),
+                     F("types_filter", "[]string", "5+")])
+request_spec(42, 2, [F("groups_names", "[]string")])
+request_spec(47, None, [
+    F("group_id", S),
+    F("topics", "[]", fields=[F("name", S),
+                              F("partitions", "[]", fields=[F("partition_index", I32)])])])
+request_spec(22, 2, [F("transactional_id", S, nullable="0+"),
+                     F("transaction_timeout_ms", I32, default=60000),
+                     F("producer_id", I64, "3+", default=-1),
+                     F("producer_epoch", I16, "3+", default=-1)])
+request_spec(24, 3, [
+    F("transactions", "[]", "4+", fields=[
+        F("transactional_id", S, "4+"), F("producer_id", I64, "4+"),
+        F("producer_epoch", I16, "4+"), F("verify_only", B, "4+"),
+        F("topics", "[]", "4+", fields=_TOPIC_PARTS)]),
+    F("v3_and_below_transactional_id", S, "0-3"),
+    F("v3_and_below_producer_id", I64, "0-3"),
+    F("v3_and_below_producer_epoch", I16, "0-3"),
+    F("v3_and_below_topics", "[]", "0-3", fields=_TOPIC_PARTS)])
+request_spec(25, 3, [F("transactional_id", S), F("producer_id", I64),
+                     F("producer_epoch", I16), F("group_id", S)])
+request_spec(26, 3, [F("transactional_id", S), F("producer_id", I64),
+                     F("producer_epoch", I16), F("committed", B)])
+request_spec(28, 3, [
+    F("transactional_id", S), F("group_id", S), F("producer_id", I64),
+    F("producer_epoch", I16), F("generation_id", I32, "3+", default=-1),
+    F("member_id", S, "3+"), F("group_instance_id", S, "3+", nullable="3+"),
+    F("topics", "[]", fields=[
+        F("name", S),
+        F("partitions", "[]", fields=[
+            F("partition_index", I32), F("committed_offset", I64),
+            F("committed_leader_epoch", I32, "2+", default=-1),
+            F("committed_metadata", S, nullable="0+")])])])
+request_spec(65, 0, [F("transactional_ids", "[]string")])
+request_spec(66, 0, [F("state_filters", "[]string"), F("producer_id_filters", "[]int64"),
+                     F("duration_filter", I64, "1+", default=-1)])

@@ -364,23 +364,25 @@ const api_def api_table[] = {
 	 &describe_transactions_req_schema, &describe_transactions_resp_schema},
 	{API_LIST_TRANSACTIONS, "ListTransactions", 0, 1, 0, &list_transactions_req_schema,
 	 &list_transactions_resp_schema},
-	/* Cluster, replica, quota, token and feature APIs: every version
-	 * Kafka 4.x serves on a broker listener (docs/PROTOCOL.md). */
-	{API_OFFSET_FOR_LEADER_EPOCH, "OffsetForLeaderEpoch", 0, 4, 4,
+	/* Cluster, replica, quota, token and feature APIs: the versions
+	 * Kafka 4.x serves on a broker listener (KIP-896 dropped the oldest
+	 * of OffsetForLeaderEpoch, the log-dir and the token APIs);
+	 * docs/PROTOCOL.md. */
+	{API_OFFSET_FOR_LEADER_EPOCH, "OffsetForLeaderEpoch", 2, 4, 4,
 	 &offset_for_leader_epoch_req_schema, &offset_for_leader_epoch_resp_schema},
 	{API_WRITE_TXN_MARKERS, "WriteTxnMarkers", 0, 1, 1, &write_txn_markers_req_schema,
 	 &write_txn_markers_resp_schema},
-	{API_ALTER_REPLICA_LOG_DIRS, "AlterReplicaLogDirs", 0, 2, 2,
+	{API_ALTER_REPLICA_LOG_DIRS, "AlterReplicaLogDirs", 1, 2, 2,
 	 &alter_replica_log_dirs_req_schema, &alter_replica_log_dirs_resp_schema},
-	{API_DESCRIBE_LOG_DIRS, "DescribeLogDirs", 0, 4, 2, &describe_log_dirs_req_schema,
+	{API_DESCRIBE_LOG_DIRS, "DescribeLogDirs", 1, 4, 2, &describe_log_dirs_req_schema,
 	 &describe_log_dirs_resp_schema},
-	{API_CREATE_DELEGATION_TOKEN, "CreateDelegationToken", 0, 3, 2, &create_token_req_schema,
+	{API_CREATE_DELEGATION_TOKEN, "CreateDelegationToken", 1, 3, 2, &create_token_req_schema,
 	 &create_token_resp_schema},
-	{API_RENEW_DELEGATION_TOKEN, "RenewDelegationToken", 0, 2, 2, &renew_token_req_schema,
+	{API_RENEW_DELEGATION_TOKEN, "RenewDelegationToken", 1, 2, 2, &renew_token_req_schema,
 	 &token_expiry_resp_schema},
-	{API_EXPIRE_DELEGATION_TOKEN, "ExpireDelegationToken", 0, 2, 2, &expire_token_req_schema,
+	{API_EXPIRE_DELEGATION_TOKEN, "ExpireDelegationToken", 1, 2, 2, &expire_token_req_schema,
 	 &token_expiry_resp_schema},
-	{API_DESCRIBE_DELEGATION_TOKEN, "DescribeDelegationToken", 0, 3, 2,
+	{API_DESCRIBE_DELEGATION_TOKEN, "DescribeDelegationToken", 1, 3, 2,
 	 &describe_token_req_schema, &describe_token_resp_schema},
 	{API_ELECT_LEADERS, "ElectLeaders", 0, 2, 2, &elect_leaders_req_schema,
 	 &elect_leaders_resp_schema},

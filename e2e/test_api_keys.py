@@ -131,6 +131,14 @@ def test_api_versions_v3_omits_features_whose_minimum_is_zero(broker):
     assert [f["name"] for f in r["finalized_features"]] == ["metadata.version"]
 
 
+@pytest.mark.parametrize("key,v", [(23, 1), (34, 0), (35, 0), (38, 0), (39, 0), (40, 0), (41, 0)])
+def test_versions_kafka_4_dropped_are_refused(broker, key, v):
+    # KIP-896: Kafka 4.0 no longer serves these versions.
+    with conn(broker) as c:
+        c.send(key, v, b"\x00" * 8)
+        assert c.wait_closed()
+
+
 def test_api_versions_v5_gets_the_v0_fallback(broker):
     with conn(broker) as c:
         r = c.request(18, 5, b"", header_version=2)
@@ -269,7 +277,7 @@ def test_describe_log_dirs_and_alter_replica_log_dirs(broker, kafka):
         sizes = {p["partition_index"]: p["partition_size"] for p in topic["partitions"]}
         assert sorted(sizes) == [0, 1]
         assert sizes[0] + sizes[1] > 0
-        r = call(c, 35, 0, {"topics": None})
+        r = call(c, 35, 1, {"topics": None})
         assert t in [x["name"] for x in r["results"][0]["topics"]]
 
         r = call(c, 34, 2, {"dirs": [
@@ -295,11 +303,8 @@ def test_offset_for_leader_epoch(broker, kafka):
         return p["error_code"], p["leader_epoch"], p["end_offset"]
 
     with conn(broker) as c:
-        for v in (0, 4):
-            err, epoch, end = ask(c, v, 0)
-            assert (err, end) == (NONE, 5)
-            if v >= 1:
-                assert epoch == 0
+        for v in (2, 4):
+            assert ask(c, v, 0) == (NONE, 0, 5)
         assert ask(c, 4, 3) == (NONE, -1, -1)       # an epoch after the only one
         assert ask(c, 4, -1) == (NONE, -1, -1)      # undefined
         assert ask(c, 4, 0, current=0) == (NONE, 0, 5)
@@ -384,7 +389,7 @@ def test_client_quotas(broker):
         assert r["entries"] == []
 
 
-@pytest.mark.parametrize("key,v", [(38, 0), (38, 3), (39, 2), (40, 2), (41, 3)])
+@pytest.mark.parametrize("key,v", [(38, 1), (38, 3), (39, 1), (40, 2), (41, 3)])
 def test_delegation_tokens_not_allowed_over_plaintext(broker, key, v):
     with conn(broker) as c:
         r = call(c, key, v, {"hmac": b"x", "renewers": []})

@@ -418,3 +418,27 @@ def test_list_client_metrics_resources(broker):
     with conn(broker) as c:
         r = call(c, 74, 0)
     assert (r["error_code"], r["client_metrics_resources"]) == (NONE, [])
+
+
+# ---- clients -------------------------------------------------------------
+# None of the clients installed here (librdkafka 2.0, kafka-python 2.0,
+# KafkaJS 2.2) has an admin call for the new APIs: they describe the
+# cluster with Metadata. What they must still do is read ApiVersions with
+# the new keys and the feature tags, and see the same cluster.
+
+def test_clients_read_api_versions_and_see_the_cluster(broker, kafka):
+    from kafka import KafkaAdminClient
+    admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap, client_id="pgk-e2e")
+    try:
+        desc = admin.describe_cluster()
+    finally:
+        admin.close()
+    with conn(broker) as c:
+        dc = call(c, 60, 1)
+    assert desc["cluster_id"] == dc["cluster_id"]
+    assert desc["controller_id"] == dc["controller_id"]
+    assert [b["node_id"] for b in desc["brokers"]] == [b["broker_id"] for b in dc["brokers"]]
+    # librdkafka negotiates with ApiVersions v3 (tags included).
+    md = kafka.admin().list_topics(timeout=10)
+    assert list(md.brokers) == [dc["brokers"][0]["broker_id"]]
+    assert md.cluster_id == dc["cluster_id"]

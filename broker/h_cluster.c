@@ -7,6 +7,7 @@
  * the only broker, the controller, and the leader of every partition, with
  * replication factor 1 and leader epoch 0.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "arena_str.h"
@@ -46,6 +47,7 @@ static void dtp_rows(void *arg, PGresult **res, int n, const char *err, const ch
 		     bool retriable);
 static void dtp_fail(request *req, int16_t error_code);
 static int kstr_cmp(kstr a, kstr b);
+static int kstr_qcmp(const void *a, const void *b);
 
 /* ---- DescribeCluster ---- */
 
@@ -153,6 +155,11 @@ static void dtp_fail(request *req, int16_t error_code)
 	request_complete(req);
 }
 
+static int kstr_qcmp(const void *a, const void *b)
+{
+	return kstr_cmp(*(const kstr *)a, *(const kstr *)b);
+}
+
 /* Requested names, sorted and without duplicates, from the cursor's topic
  * on (as the Java handler's sorted set). */
 static int dtp_names(request *req, kstr from, kstr **out)
@@ -160,34 +167,35 @@ static int dtp_names(request *req, kstr from, kstr **out)
 	const describe_topic_partitions_req *body = req->body;
 	const describe_topic_partitions_req_topic *t = body->topics.items;
 	kstr *names = ARENA_NEW_ARRAY(req->arena, kstr, body->topics.count + 1);
-	int n = 0;
+	int n = 0, kept = 0;
 
-	for (int32_t i = 0; i < body->topics.count; i++) {
-		if (kstr_cmp(t[i].name, from) < 0)
-			continue;
-		int at = n;
-		bool dup = false;
-		for (int j = 0; j < n && !dup; j++) {
-			int c = kstr_cmp(t[i].name, names[j]);
-			dup = c == 0;
-			if (c < 0 && at == n)
-				at = j;
-		}
-		if (dup)
-			continue;
-		memmove(&names[at + 1], &names[at], sizeof(kstr) * (size_t)(n - at));
-		names[at] = t[i].name;
-		n++;
-	}
+	for (int32_t i = 0; i < body->topics.count; i++)
+		if (kstr_cmp(t[i].name, from) >= 0)
+			names[n++] = t[i].name;
+	qsort(names, (size_t)n, sizeof(kstr), kstr_qcmp);
+	for (int i = 0; i < n; i++)
+		if (kept == 0 || kstr_cmp(names[i], names[kept - 1]) != 0)
+			names[kept++] = names[i];
 	*out = names;
-	return n;
+	return kept;
 }
 
+/* The row of that topic: rows are sorted by name in byte order (COLLATE
+ * "C"), the order of kstr_cmp. -1 if none. */
 static int dtp_find(const PGresult *rows, kstr name)
 {
-	for (int r = 0; r < PQntuples(rows); r++)
-		if (kstr_eqk(pgtext_str(rows, r, 0), name))
-			return r;
+	int lo = 0, hi = PQntuples(rows) - 1;
+
+	while (lo <= hi) {
+		int mid = lo + (hi - lo) / 2;
+		int c = kstr_cmp(pgtext_str(rows, mid, 0), name);
+		if (c == 0)
+			return mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
 	return -1;
 }
 
@@ -324,6 +332,22 @@ void handle_update_features(request *req)
 
 	req->resp = resp;
 	resp->error_message = KSTR_NULL;
+	/* KafkaApis: a feature named twice fails the whole request. */
+	kstr *names = ARENA_NEW_ARRAY(req->arena, kstr, n + 1);
+	for (int32_t i = 0; i < n; i++)
+		names[i] = u[i].feature;
+	qsort(names, (size_t)n, sizeof(kstr), kstr_qcmp);
+	for (int32_t i = 1; i < n; i++) {
+		if (kstr_cmp(names[i], names[i - 1]) == 0) {
+			resp->error_code = KERR_INVALID_REQUEST;
+			resp->error_message =
+				kstr_c(arena_printf(req->arena, "Feature %.*s appears more than once",
+						    names[i].len, names[i].ptr));
+			resp->results = karray_of(NULL, 0);
+			request_complete(req);
+			return;
+		}
+	}
 	for (int32_t i = 0; i < n; i++) {
 		update_features_resp_result *r = &results[i];
 		const feature_level *f = feature_find(u[i].feature);
@@ -332,19 +356,6 @@ void handle_update_features(request *req)
 				      : u[i].upgrade_type;
 		r->feature = u[i].feature;
 		r->error_message = KSTR_NULL;
-		for (int32_t j = 0; j < i; j++) {
-			if (kstr_eqk(u[j].feature, u[i].feature)) {
-				/* KafkaApis: a feature named twice fails the
-				 * whole request. */
-				resp->error_code = KERR_INVALID_REQUEST;
-				resp->error_message = kstr_c(arena_printf(
-					req->arena, "Feature %.*s appears more than once",
-					u[i].feature.len, u[i].feature.ptr));
-				resp->results = karray_of(NULL, 0);
-				request_complete(req);
-				return;
-			}
-		}
 		if (u[i].feature.len <= 0 || type < UPGRADE || type > UNSAFE_DOWNGRADE) {
 			r->error_code = KERR_INVALID_REQUEST;
 			r->error_message = kstr_c("Invalid feature name or upgrade type");

@@ -408,6 +408,29 @@ void handle_alter_replica_log_dirs(request *req)
  * directory of the broker is LOG_DIR_NOT_FOUND; a partition it does not
  * host, REPLICA_NOT_AVAILABLE; a partition already in that directory
  * stays there, with success. Results are grouped by topic. */
+static int kstr_cmp(kstr a, kstr b)
+{
+	int32_t n = a.len < b.len ? a.len : b.len;
+	int c = n > 0 ? memcmp(a.ptr, b.ptr, (size_t)n) : 0;
+	if (c != 0)
+		return c;
+	return a.len < b.len ? -1 : a.len > b.len;
+}
+
+/* Order of the flattened partitions by topic, then request order. */
+static const tp_list *sort_list;
+static int by_topic(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	int c = kstr_cmp(sort_list->topics[x], sort_list->topics[y]);
+	return c != 0 ? c : (x > y) - (x < y);
+}
+
+/* ReplicaManager.alterReplicaLogDirs: a directory that is not a log
+ * directory of the broker is LOG_DIR_NOT_FOUND; a partition it does not
+ * host, REPLICA_NOT_AVAILABLE; a partition already in that directory
+ * stays there, with success. Results are grouped by topic (Kafka groups
+ * them in a map; here in topic order). */
 static void alter_dirs_done(void *arg, PGresult **res, int n, const char *err,
 			    const char *sqlstate, bool retriable)
 {
@@ -417,6 +440,8 @@ static void alter_dirs_done(void *arg, PGresult **res, int n, const char *err,
 	alter_replica_log_dirs_resp *resp = arena_alloc(req->arena, sizeof(*resp));
 	alter_replica_log_dirs_resp_topic *out =
 		ARENA_NEW_ARRAY(req->arena, alter_replica_log_dirs_resp_topic, l->n + 1);
+	partition_error *errs = ARENA_NEW_ARRAY(req->arena, partition_error, l->n + 1);
+	int *order = ARENA_NEW_ARRAY(req->arena, int, l->n + 1);
 	int ntopics = 0;
 	int16_t fail = KERR_NONE;
 	(void)n;
@@ -424,18 +449,19 @@ static void alter_dirs_done(void *arg, PGresult **res, int n, const char *err,
 	if (err)
 		fail = db_error("alter replica log dirs", err, sqlstate, retriable,
 				KERR_KAFKA_STORAGE_ERROR);
-	for (int i = 0; i < l->n; i++) {
-		int t = 0;
-		while (t < ntopics && !kstr_eqk(out[t].topic_name, l->topics[i]))
-			t++;
-		if (t == ntopics) {
-			out[t].topic_name = l->topics[i];
-			out[t].partitions =
-				karray_of(ARENA_NEW_ARRAY(req->arena, partition_error, l->n), 0);
+	for (int i = 0; i < l->n; i++)
+		order[i] = i;
+	sort_list = l;
+	qsort(order, (size_t)l->n, sizeof(int), by_topic);
+	for (int k = 0; k < l->n; k++) {
+		int i = order[k];
+		if (ntopics == 0 || kstr_cmp(out[ntopics - 1].topic_name, l->topics[i]) != 0) {
+			out[ntopics].topic_name = l->topics[i];
+			out[ntopics].partitions = karray_of(&errs[k], 0);
 			ntopics++;
 		}
-		partition_error *pe = out[t].partitions.items;
-		partition_error *e = &pe[out[t].partitions.count++];
+		partition_error *e = &errs[k];
+		out[ntopics - 1].partitions.count++;
 		e->partition_index = l->parts[i];
 		if (fail != KERR_NONE)
 			e->error_code = fail;
@@ -453,47 +479,42 @@ static void alter_dirs_done(void *arg, PGresult **res, int n, const char *err,
 
 /* ---- DescribeLogDirs ---- */
 
+/* The partitions asked for go to the statement as (topic, partition)
+ * pairs; null topics, every partition. */
 void handle_describe_log_dirs(request *req)
 {
 	const describe_log_dirs_req *body = req->body;
 	rp_ctx *c = arena_alloc(req->arena, sizeof(*c));
-	params p = {0};
-	pgarray topics;
-	bool all = body->topics.count < 0;
 
 	c->req = req;
-	if (!all) {
-		const topic_partitions_req *t = body->topics.items;
-		pgarray_begin(&topics, OID_TEXT, 256);
-		for (int32_t i = 0; i < body->topics.count; i++)
-			pgarray_add(&topics, t[i].topic);
-		pgarray_end(&topics);
-		params_bin(&p, topics.w.buf, (int)topics.w.len);
-	} else {
+	if (body->topics.count < 0) {
+		params p = {0};
 		params_str(&p, req->arena, KSTR_NULL);
+		params_str(&p, req->arena, KSTR_NULL);
+		db_stmt st = params_stmt(Q_LOG_DIR_SIZES, &p, 0);
+		db_submit(req->db, &st, 1, log_dirs_done, c);
+		return;
 	}
+	const topic_partitions_req *t = body->topics.items;
+	pgarray topics, parts;
+	pgarray_begin(&topics, OID_TEXT, 256);
+	pgarray_begin(&parts, OID_INT4, 64);
+	for (int32_t i = 0; i < body->topics.count; i++) {
+		const int32_t *p = t[i].partitions.items;
+		for (int32_t j = 0; j < t[i].partitions.count; j++) {
+			pgarray_add(&topics, t[i].topic);
+			pgarray_add_i32(&parts, p[j]);
+		}
+	}
+	pgarray_end(&topics);
+	pgarray_end(&parts);
+	params p = {0};
+	params_bin(&p, topics.w.buf, (int)topics.w.len);
+	params_bin(&p, parts.w.buf, (int)parts.w.len);
 	db_stmt st = params_stmt(Q_LOG_DIR_SIZES, &p, 0);
 	db_submit(req->db, &st, 1, log_dirs_done, c);
-	if (!all)
-		pgarray_free(&topics);
-}
-
-/* Whether a listed topic asked for this partition. */
-static bool log_dirs_wanted(const describe_log_dirs_req *body, kstr topic, int32_t partition)
-{
-	const topic_partitions_req *t = body->topics.items;
-
-	if (body->topics.count < 0)
-		return true;
-	for (int32_t i = 0; i < body->topics.count; i++) {
-		if (!kstr_eqk(t[i].topic, topic))
-			continue;
-		const int32_t *p = t[i].partitions.items;
-		for (int32_t j = 0; j < t[i].partitions.count; j++)
-			if (p[j] == partition)
-				return true;
-	}
-	return false;
+	pgarray_free(&topics);
+	pgarray_free(&parts);
 }
 
 static void log_dirs_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
@@ -501,7 +522,6 @@ static void log_dirs_done(void *arg, PGresult **res, int n, const char *err, con
 {
 	rp_ctx *c = arg;
 	request *req = c->req;
-	const describe_log_dirs_req *body = req->body;
 	describe_log_dirs_resp *resp = arena_alloc(req->arena, sizeof(*resp));
 	(void)n;
 
@@ -534,8 +554,6 @@ static void log_dirs_done(void *arg, PGresult **res, int n, const char *err, con
 			continue;
 		kstr topic = pgtext_str(rows, r, 1);
 		int32_t partition = (int32_t)pgtext_i64(rows, r, 2, 0);
-		if (!log_dirs_wanted(body, topic, partition))
-			continue;
 		/* Rows come sorted by topic. */
 		if (ntopics == 0 || !kstr_eqk(topics[ntopics - 1].name, topic)) {
 			topics[ntopics].name = kstr_c(arena_cstr(req->arena, topic));
@@ -665,19 +683,30 @@ void handle_describe_producers(request *req)
 	tps_submit(c, producers_done, Q_DESCRIBE_PRODUCERS);
 }
 
-/* The producer rows of one partition (res sorted by topic, partition). */
+/* The producer rows of one partition: res is sorted by topic (byte
+ * order, COLLATE "C"), partition and producer id. */
 static karray producers_of(request *req, const PGresult *rows, kstr topic, int32_t partition)
 {
-	int nrows = PQntuples(rows), first = -1, count = 0;
+	int lo = 0, hi = PQntuples(rows);
 
-	for (int r = 0; r < nrows; r++) {
-		if (!kstr_eqk(pgtext_str(rows, r, 0), topic) ||
-		    pgtext_i64(rows, r, 1, -1) != partition)
-			continue;
-		if (first < 0)
-			first = r;
-		count++;
+	/* The first row at or after (topic, partition). */
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+		int c = kstr_cmp(pgtext_str(rows, mid, 0), topic);
+		if (c == 0) {
+			int64_t p = pgtext_i64(rows, mid, 1, -1);
+			c = p < partition ? -1 : p > partition;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
+	int first = lo, count = 0;
+	while (first + count < PQntuples(rows) &&
+	       kstr_eqk(pgtext_str(rows, first + count, 0), topic) &&
+	       pgtext_i64(rows, first + count, 1, -1) == partition)
+		count++;
 	describe_producers_resp_producer *out =
 		ARENA_NEW_ARRAY(req->arena, describe_producers_resp_producer, count + 1);
 	for (int k = 0; k < count; k++) {

@@ -383,9 +383,10 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 			     "  pg_total_relation_size('kafka.records') AS bytes,"
 			     "  (SELECT sum(next_offset - log_start_offset) FROM kafka.partitions) AS n) d"
 			     " LEFT JOIN kafka.partitions p"
-			     "  ON $1::text[] IS NULL OR p.topic = ANY($1::text[])"
+			     "  ON $1::text[] IS NULL OR (p.topic, p.partition) IN"
+			     "   (SELECT * FROM unnest($1::text[], $2::int4[]))"
 			     " ORDER BY p.topic, p.partition",
-			     1},
+			     2},
 	[Q_DESCRIBE_PRODUCERS] = {"pgk_describe_producers",
 				  "SELECT s.topic, s.partition, s.producer_id, s.producer_epoch,"
 				  " s.last_seqs[array_upper(s.last_seqs, 1)],"

@@ -57,7 +57,7 @@ typedef enum query_id {
 	/* Cluster and replica APIs (h_replicas.c) */
 	Q_PARTITION_ENDS,         /* (topics[], partitions[]) -> next_offset, log_start_offset
 				   * (NULL: no such partition), database; one row per input */
-	Q_LOG_DIR_SIZES,          /* (topics[] or NULL) -> database, topic, partition,
+	Q_LOG_DIR_SIZES,          /* (topics[] or NULL, partitions[]) -> database, topic, partition,
 				   * estimated bytes; topic NULL when there is no partition */
 	Q_DESCRIBE_PRODUCERS,     /* (topics[], partitions[]) -> topic, partition, pid, epoch,
 				   * last sequence, last ms, ongoing txn's first offset */

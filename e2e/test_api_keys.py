@@ -442,3 +442,20 @@ def test_clients_read_api_versions_and_see_the_cluster(broker, kafka):
     md = kafka.admin().list_topics(timeout=10)
     assert list(md.brokers) == [dc["brokers"][0]["broker_id"]]
     assert md.cluster_id == dc["cluster_id"]
+
+
+def test_large_requests_are_answered(broker, kafka):
+    """Lists a client may make as long as the frame allows are handled in
+    n log n (sorted, binary-searched), not by comparing every pair."""
+    t = kafka.create_topic(kafka.new_topic_name("large"), partitions=1)
+    n = 40000
+    with conn(broker) as c:
+        r = call(c, 75, 0, {"topics": [{"name": "zz%06d" % i} for i in range(n)] +
+                            [{"name": t}]}, timeout=10)
+        assert r["topics"][0]["name"] == t and len(r["topics"]) == n + 1
+        r = call(c, 57, 1, {"feature_updates": [{"feature": "f%06d" % i, "max_version_level": 1}
+                                                for i in range(n)]}, timeout=10)
+        assert len(r["results"]) == n
+        r = call(c, 34, 2, {"dirs": [{"path": "pg_kafka", "topics": [
+            {"name": "x%06d" % i, "partitions": [0]} for i in range(n)]}]}, timeout=10)
+        assert len(r["results"]) == n

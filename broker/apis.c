@@ -62,7 +62,7 @@
 #define PGK_TAG_TAG2_ARRS 2
 
 #define PGK_FIELD(S, T, n, lo, hi, nul, d, sub)                                                    \
-	{#n,     PGK_FT_##T, lo, hi, nul, (uint16_t)offsetof(S, n), (int64_t)(d), PGK_SUB_##T(sub),     \
+	{#n, PGK_FT_##T, lo, hi, nul, (uint16_t)offsetof(S, n), (int64_t)(d), PGK_SUB_##T(sub),    \
 	 PGK_TAG_##T},
 #define PGK_SCHEMA(S, LIST)                                                                        \
 	static const field_def S##_fields[] = {LIST(PGK_FIELD, S)};                                \

@@ -16,7 +16,7 @@ typedef struct feature_level {
 	const char *name;
 	int16_t min_version; /* supported range */
 	int16_t max_version;
-	int16_t finalized;   /* the level in force; 0: disabled, not listed */
+	int16_t finalized; /* the level in force; 0: disabled, not listed */
 } feature_level;
 
 /* The epoch of the finalized levels: constant, since they never change. */

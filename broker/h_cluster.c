@@ -66,8 +66,8 @@ void handle_describe_cluster(request *req)
 	if (body->endpoint_type != ENDPOINT_BROKER && body->endpoint_type != ENDPOINT_CONTROLLER) {
 		resp->error_code = req->api_version == 0 ? KERR_INVALID_REQUEST
 							 : KERR_UNSUPPORTED_ENDPOINT_TYPE;
-		resp->error_message = kstr_c(
-			arena_printf(req->arena, "Unsupported endpoint type %d", body->endpoint_type));
+		resp->error_message = kstr_c(arena_printf(
+			req->arena, "Unsupported endpoint type %d", body->endpoint_type));
 		request_complete(req);
 		return;
 	}
@@ -275,7 +275,8 @@ static void dtp_rows(void *arg, PGresult **res, int n, const char *err, const ch
 		}
 		nout++;
 		int32_t nparts = (int32_t)pgtext_i64(rows, r, 2, 0);
-		int32_t start = cur && kstr_eqk(names[i], cur->topic_name) ? cur->partition_index : 0;
+		int32_t start =
+			cur && kstr_eqk(names[i], cur->topic_name) ? cur->partition_index : 0;
 		int32_t upper = nparts;
 		if ((int64_t)start + remaining < upper)
 			upper = start + remaining;
@@ -340,9 +341,9 @@ void handle_update_features(request *req)
 	for (int32_t i = 1; i < n; i++) {
 		if (kstr_cmp(names[i], names[i - 1]) == 0) {
 			resp->error_code = KERR_INVALID_REQUEST;
-			resp->error_message =
-				kstr_c(arena_printf(req->arena, "Feature %.*s appears more than once",
-						    names[i].len, names[i].ptr));
+			resp->error_message = kstr_c(
+				arena_printf(req->arena, "Feature %.*s appears more than once",
+					     names[i].len, names[i].ptr));
 			resp->results = karray_of(NULL, 0);
 			request_complete(req);
 			return;
@@ -362,15 +363,17 @@ void handle_update_features(request *req)
 		} else if (!f) {
 			r->error_code = KERR_INVALID_UPDATE_VERSION;
 			r->error_message = kstr_c(arena_printf(
-				req->arena, "Invalid update version %d for feature %.*s. "
+				req->arena,
+				"Invalid update version %d for feature %.*s. "
 				"The broker does not support this feature.",
 				u[i].max_version_level, u[i].feature.len, u[i].feature.ptr));
 		} else if (u[i].max_version_level != f->finalized) {
 			r->error_code = KERR_INVALID_UPDATE_VERSION;
-			r->error_message = kstr_c(arena_printf(
-				req->arena, "Invalid update version %d for feature %s. "
-				"pg_kafka supports only level %d.",
-				u[i].max_version_level, f->name, f->finalized));
+			r->error_message =
+				kstr_c(arena_printf(req->arena,
+						    "Invalid update version %d for feature %s. "
+						    "pg_kafka supports only level %d.",
+						    u[i].max_version_level, f->name, f->finalized));
 		} else {
 			r->error_code = KERR_NONE;
 		}

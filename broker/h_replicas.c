@@ -50,16 +50,16 @@ static void elect_all(void *arg, PGresult **res, int n, const char *err, const c
 		      bool retriable);
 static void elect_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		       bool retriable);
-static void reassign_done(void *arg, PGresult **res, int n, const char *err,
-			  const char *sqlstate, bool retriable);
-static void alter_dirs_done(void *arg, PGresult **res, int n, const char *err,
-			    const char *sqlstate, bool retriable);
+static void reassign_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+			  bool retriable);
+static void alter_dirs_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+			    bool retriable);
 static void log_dirs_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 			  bool retriable);
 static void epochs_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 			bool retriable);
-static void producers_done(void *arg, PGresult **res, int n, const char *err,
-			   const char *sqlstate, bool retriable);
+static void producers_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+			   bool retriable);
 
 /* ---- shared ---- */
 
@@ -148,8 +148,8 @@ void handle_elect_leaders(request *req)
 	}
 	const topic_partitions_req *t = body->topic_partitions.items;
 	tps_init(req->arena, &c->tps,
-		 count_parts(&body->topic_partitions, sizeof(*t), offsetof(topic_partitions_req,
-									   partitions)));
+		 count_parts(&body->topic_partitions, sizeof(*t),
+			     offsetof(topic_partitions_req, partitions)));
 	for (int32_t i = 0; i < body->topic_partitions.count; i++) {
 		const int32_t *p = t[i].partitions.items;
 		for (int32_t j = 0; j < t[i].partitions.count; j++)
@@ -168,14 +168,14 @@ static void elect_all(void *arg, PGresult **res, int n, const char *err, const c
 
 	req->resp = resp;
 	if (err) {
-		resp->error_code = db_error("elect leaders", err, sqlstate, retriable,
-					    KERR_REQUEST_TIMED_OUT);
+		resp->error_code =
+			db_error("elect leaders", err, sqlstate, retriable, KERR_REQUEST_TIMED_OUT);
 		request_complete(req);
 		return;
 	}
 	int rows = PQntuples(res[0]);
-	elect_leaders_resp_result *out = ARENA_NEW_ARRAY(req->arena, elect_leaders_resp_result,
-							 rows + 1);
+	elect_leaders_resp_result *out =
+		ARENA_NEW_ARRAY(req->arena, elect_leaders_resp_result, rows + 1);
 	for (int r = 0; r < rows; r++) {
 		out[r].topic = kstr_c(arena_cstr(req->arena, pgtext_str(res[0], r, 0)));
 		out[r].partition_result = karray_of(NULL, 0);
@@ -228,9 +228,9 @@ static void elect_done(void *arg, PGresult **res, int n, const char *err, const 
 					kstr_c("Leader election not needed for topic partition.");
 			} else {
 				pr[j].error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
-				pr[j].error_message = kstr_c(arena_printf(
-					req->arena, "No such partition as %.*s-%d", t[i].topic.len,
-					t[i].topic.ptr, p[j]));
+				pr[j].error_message = kstr_c(
+					arena_printf(req->arena, "No such partition as %.*s-%d",
+						     t[i].topic.len, t[i].topic.ptr, p[j]));
 			}
 		}
 		out[i].partition_result = karray_of(pr, np);
@@ -278,10 +278,11 @@ static int16_t check_assignment(request *req, const karray *replicas, kstr *msg)
 	qsort(ids, (size_t)replicas->count, sizeof(int32_t), cmp_i32);
 	for (int32_t i = 0; i < replicas->count; i++) {
 		if (ids[i] != g_config.node_id) {
-			*msg = kstr_c(arena_printf(req->arena,
-						   "The manual partition assignment includes broker "
-						   "%d, but no such broker is registered.",
-						   ids[i]));
+			*msg = kstr_c(
+				arena_printf(req->arena,
+					     "The manual partition assignment includes broker "
+					     "%d, but no such broker is registered.",
+					     ids[i]));
 			return KERR_INVALID_REPLICA_ASSIGNMENT;
 		}
 		if (i > 0 && ids[i] == ids[i - 1]) {
@@ -296,8 +297,8 @@ static int16_t check_assignment(request *req, const karray *replicas, kstr *msg)
 	return KERR_NONE;
 }
 
-static void reassign_done(void *arg, PGresult **res, int n, const char *err,
-			  const char *sqlstate, bool retriable)
+static void reassign_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+			  bool retriable)
 {
 	rp_ctx *c = arg;
 	request *req = c->req;
@@ -431,8 +432,8 @@ static int by_topic(const void *a, const void *b)
  * host, REPLICA_NOT_AVAILABLE; a partition already in that directory
  * stays there, with success. Results are grouped by topic (Kafka groups
  * them in a map; here in topic order). */
-static void alter_dirs_done(void *arg, PGresult **res, int n, const char *err,
-			    const char *sqlstate, bool retriable)
+static void alter_dirs_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+			    bool retriable)
 {
 	dirs_ctx *c = arg;
 	request *req = c->base.req;
@@ -543,8 +544,8 @@ static void log_dirs_done(void *arg, PGresult **res, int n, const char *err, con
 	int ntopics = 0;
 
 	dir->error_code = KERR_NONE;
-	dir->log_dir = nrows > 0 ? kstr_c(arena_cstr(req->arena, pgtext_str(rows, 0, 0)))
-				 : kstr_c("");
+	dir->log_dir =
+		nrows > 0 ? kstr_c(arena_cstr(req->arena, pgtext_str(rows, 0, 0))) : kstr_c("");
 	/* The volume under PostgreSQL's data directory is not visible
 	 * through SQL: unknown, as Kafka allows. */
 	dir->total_bytes = -1;
@@ -557,14 +558,16 @@ static void log_dirs_done(void *arg, PGresult **res, int n, const char *err, con
 		/* Rows come sorted by topic. */
 		if (ntopics == 0 || !kstr_eqk(topics[ntopics - 1].name, topic)) {
 			topics[ntopics].name = kstr_c(arena_cstr(req->arena, topic));
-			topics[ntopics].partitions = karray_of(
-				ARENA_NEW_ARRAY(req->arena, describe_log_dirs_resp_partition, nrows),
-				0);
+			topics[ntopics].partitions =
+				karray_of(ARENA_NEW_ARRAY(req->arena,
+							  describe_log_dirs_resp_partition, nrows),
+					  0);
 			ntopics++;
 		}
 		describe_log_dirs_resp_topic *t = &topics[ntopics - 1];
 		describe_log_dirs_resp_partition *p =
-			&((describe_log_dirs_resp_partition *)t->partitions.items)[t->partitions.count++];
+			&((describe_log_dirs_resp_partition *)
+				  t->partitions.items)[t->partitions.count++];
 		p->partition_index = partition;
 		p->partition_size = pgtext_i64(rows, r, 3, 0);
 		p->offset_lag = 0;
@@ -726,8 +729,8 @@ static karray producers_of(request *req, const PGresult *rows, kstr topic, int32
 /* KafkaApis.handleDescribeProducersRequest: an invalid topic name, or a
  * partition that does not exist, gets its error; an existing partition,
  * its active producers. */
-static void producers_done(void *arg, PGresult **res, int n, const char *err,
-			   const char *sqlstate, bool retriable)
+static void producers_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+			   bool retriable)
 {
 	rp_ctx *c = arg;
 	request *req = c->req;

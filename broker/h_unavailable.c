@@ -190,8 +190,8 @@ static int16_t describe_quotas_check(request *req, kstr *msg)
 			}
 			break;
 		default:
-			*msg = kstr_c(arena_printf(req->arena, "Unknown match type %d",
-						   c[i].match_type));
+			*msg = kstr_c(
+				arena_printf(req->arena, "Unknown match type %d", c[i].match_type));
 			return KERR_INVALID_REQUEST;
 		}
 		if (kstr_eq(type, QUOTA_IP))
@@ -224,8 +224,7 @@ void handle_describe_client_quotas(request *req)
 static bool quota_key_valid(kstr key, bool ip)
 {
 	static const char *const client_keys[] = {"producer_byte_rate", "consumer_byte_rate",
-						  "request_percentage",
-						  "controller_mutation_rate"};
+						  "request_percentage", "controller_mutation_rate"};
 	if (ip)
 		return kstr_eq(key, "connection_creation_rate");
 	for (size_t i = 0; i < sizeof(client_keys) / sizeof(client_keys[0]); i++)
@@ -347,7 +346,8 @@ void handle_write_txn_markers(request *req)
 			ARENA_NEW_ARRAY(req->arena, write_txn_markers_resp_topic, nt + 1);
 		out[i].producer_id = m[i].producer_id;
 		for (int32_t j = 0; j < nt; j++) {
-			int32_t np = t[j].partition_indexes.count > 0 ? t[j].partition_indexes.count : 0;
+			int32_t np =
+				t[j].partition_indexes.count > 0 ? t[j].partition_indexes.count : 0;
 			const int32_t *p = t[j].partition_indexes.items;
 			partition_error *pe = ARENA_NEW_ARRAY(req->arena, partition_error, np + 1);
 			for (int32_t k = 0; k < np; k++) {

@@ -37,8 +37,8 @@ static void test_describe_cluster(void **state)
 	hx_free(req);
 }
 
-static describe_topic_partitions_resp *dtp(request **req, const char **names, int n,
-					    int32_t limit, describe_topic_partitions_cursor *cur)
+static describe_topic_partitions_resp *dtp(request **req, const char **names, int n, int32_t limit,
+					   describe_topic_partitions_cursor *cur)
 {
 	describe_topic_partitions_req_topic *t = calloc((size_t)n + 1, sizeof(*t));
 	for (int i = 0; i < n; i++)
@@ -105,13 +105,12 @@ static void test_elect_and_reassign(void **state)
 	assert_int_equal(hx_create_topic("el", 1), KERR_NONE);
 	int32_t parts[2] = {0, 1};
 	topic_partitions_req tp = {.topic = KS("el"), .partitions = ARR(parts, 2)};
-	elect_leaders_req eb = {.election_type = 0, .topic_partitions = ARR(&tp, 1),
-				.timeout_ms = 1000};
+	elect_leaders_req eb = {
+		.election_type = 0, .topic_partitions = ARR(&tp, 1), .timeout_ms = 1000};
 	request *req = hx_call(API_ELECT_LEADERS, 2, eb);
 	elect_leaders_resp *er = req->resp;
-	partition_result *pr =
-		((elect_leaders_resp_result *)er->replica_election_results.items)[0]
-			.partition_result.items;
+	partition_result *pr = ((elect_leaders_resp_result *)er->replica_election_results.items)[0]
+				       .partition_result.items;
 	assert_int_equal(pr[0].error_code, KERR_ELECTION_NOT_NEEDED);
 	assert_int_equal(pr[1].error_code, KERR_UNKNOWN_TOPIC_OR_PARTITION);
 	hx_free(req);
@@ -170,8 +169,9 @@ static void test_log_dirs_and_producers(void **state)
 	HX_NEED_PG();
 	assert_int_equal(hx_create_topic("ld", 2), KERR_NONE);
 	arena *a = arena_new();
-	assert_int_equal(hx_produce("ld", 1, hx_batch(a, 10, 0, -1, -1, -1, false), KSTR_NULL, NULL),
-			 KERR_NONE);
+	assert_int_equal(
+		hx_produce("ld", 1, hx_batch(a, 10, 0, -1, -1, -1, false), KSTR_NULL, NULL),
+		KERR_NONE);
 	arena_free(a);
 	int32_t parts[2] = {0, 1};
 	topic_partitions_req tp = {.topic = KS("ld"), .partitions = ARR(parts, 2)};
@@ -195,13 +195,13 @@ static void test_log_dirs_and_producers(void **state)
 	int32_t one[1] = {0};
 	alter_replica_log_dirs_req_topic dt = {.name = KS("ld"), .partitions = ARR(one, 1)};
 	alter_replica_log_dirs_req_dir dirs[2] = {{.path = KS(HX.dbname), .topics = ARR(&dt, 1)},
-						 {.path = KS("/data"), .topics = ARR(&dt, 1)}};
+						  {.path = KS("/data"), .topics = ARR(&dt, 1)}};
 	alter_replica_log_dirs_req db = {.dirs = ARR(dirs, 2)};
 	req = hx_call(API_ALTER_REPLICA_LOG_DIRS, 2, db);
 	alter_replica_log_dirs_resp *dr = req->resp;
 	assert_int_equal(dr->results.count, 1);
-	partition_error *pe = ((alter_replica_log_dirs_resp_topic *)dr->results.items)[0]
-				      .partitions.items;
+	partition_error *pe =
+		((alter_replica_log_dirs_resp_topic *)dr->results.items)[0].partitions.items;
 	assert_int_equal(pe[0].error_code, KERR_NONE);
 	assert_int_equal(pe[1].error_code, KERR_LOG_DIR_NOT_FOUND);
 	hx_free(req);
@@ -252,8 +252,8 @@ static void test_features_quotas_tokens(void **state)
 	assert_int_equal(qe[1].error_code, KERR_NONE);
 	hx_free(req);
 
-	describe_quotas_req_component comp = {.entity_type = KS("client-id"), .match_type = 2,
-					      .match = KS("x")};
+	describe_quotas_req_component comp = {
+		.entity_type = KS("client-id"), .match_type = 2, .match = KS("x")};
 	describe_quotas_req dq = {.components = ARR(&comp, 1)};
 	req = hx_call(API_DESCRIBE_CLIENT_QUOTAS, 1, dq);
 	assert_int_equal(((describe_quotas_resp *)req->resp)->error_code, KERR_INVALID_REQUEST);

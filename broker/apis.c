@@ -396,7 +396,7 @@ const api_def api_table[] = {
 	 &alter_quotas_resp_schema},
 	{API_UPDATE_FEATURES, "UpdateFeatures", 0, 2, 0, &update_features_req_schema,
 	 &update_features_resp_schema},
-	{API_DESCRIBE_CLUSTER, "DescribeCluster", 0, 1, 0, &describe_cluster_req_schema,
+	{API_DESCRIBE_CLUSTER, "DescribeCluster", 0, 2, 0, &describe_cluster_req_schema,
 	 &describe_cluster_resp_schema},
 	{API_DESCRIBE_PRODUCERS, "DescribeProducers", 0, 0, 0, &describe_producers_req_schema,
 	 &describe_producers_resp_schema},

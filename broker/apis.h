@@ -779,12 +779,14 @@ PGK_MESSAGE(list_transactions_resp, LIST_TRANSACTIONS_RESP)
 /* ---- DescribeCluster (60) ---- */
 #define DESCRIBE_CLUSTER_REQ(X, S)                                                                 \
 	X(S, BOOL, include_cluster_authorized_operations, 0, VMAX, NN, 0, _)                       \
-	X(S, I8, endpoint_type, 1, VMAX, NN, 1, _)
+	X(S, I8, endpoint_type, 1, VMAX, NN, 1, _)                                                 \
+	X(S, BOOL, include_fenced_brokers, 2, VMAX, NN, 0, _)
 #define DESCRIBE_CLUSTER_RESP_BROKER(X, S)                                                         \
 	X(S, I32, broker_id, 0, VMAX, NN, 0, _)                                                    \
 	X(S, STR, host, 0, VMAX, NN, 0, _)                                                         \
 	X(S, I32, port, 0, VMAX, NN, 0, _)                                                         \
-	X(S, STR, rack, 0, VMAX, 0, 0, _)
+	X(S, STR, rack, 0, VMAX, 0, 0, _)                                                          \
+	X(S, BOOL, is_fenced, 2, VMAX, NN, 0, _)
 #define DESCRIBE_CLUSTER_RESP(X, S)                                                                \
 	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
 	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \

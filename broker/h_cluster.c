@@ -86,6 +86,9 @@ void handle_describe_cluster(request *req)
 	b->host = kstr_c(req->listener ? req->listener->adv_host : g_config.advertised_host);
 	b->port = req->listener ? req->listener->adv_port : g_config.advertised_port;
 	b->rack = KSTR_NULL;
+	/* A broker holding its lease is never fenced (v2 lists fenced brokers
+	 * on request; there are none). */
+	b->is_fenced = false;
 	resp->error_code = KERR_NONE;
 	resp->error_message = KSTR_NULL;
 	resp->cluster_id = kstr_c(g_config.cluster_id);

@@ -415,12 +415,13 @@ api(57, "UpdateFeatures", 0,
 
 # DescribeCluster (60)
 api(60, "DescribeCluster", 0,
-    [F("include_cluster_authorized_operations", B), F("endpoint_type", I8, "1+", default=1)],
+    [F("include_cluster_authorized_operations", B), F("endpoint_type", I8, "1+", default=1),
+     F("include_fenced_brokers", B, "2+")],
     [F("throttle_time_ms", I32), F("error_code", I16),
      F("error_message", S, nullable="0+"), F("endpoint_type", I8, "1+", default=1),
      F("cluster_id", S), F("controller_id", I32, default=-1),
      F("brokers", "[]", fields=[F("broker_id", I32), F("host", S), F("port", I32),
-                                F("rack", S, nullable="0+")]),
+                                F("rack", S, nullable="0+"), F("is_fenced", B, "2+")]),
      F("cluster_authorized_operations", I32, default=-2147483648)])
 
 # DescribeProducers (61)

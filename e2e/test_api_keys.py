@@ -149,10 +149,11 @@ def test_api_versions_v5_gets_the_v0_fallback(broker):
 
 # ---- DescribeCluster ---------------------------------------------------
 
-@pytest.mark.parametrize("v", [0, 1])
+@pytest.mark.parametrize("v", [0, 1, 2])
 def test_describe_cluster(broker, v):
     with conn(broker) as c:
-        r = call(c, 60, v, {"include_cluster_authorized_operations": True})
+        r = call(c, 60, v, {"include_cluster_authorized_operations": True,
+                            "include_fenced_brokers": True})
     host, port = broker.bootstrap.rsplit(":", 1)
     assert r["error_code"] == NONE
     assert r["cluster_id"]
@@ -163,6 +164,7 @@ def test_describe_cluster(broker, v):
     assert r["cluster_authorized_operations"] > 0
     if v >= 1:
         assert r["endpoint_type"] == 1
+    assert r["brokers"][0]["is_fenced"] is False
 
 
 def test_describe_cluster_endpoint_types(broker):

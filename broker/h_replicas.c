@@ -44,6 +44,8 @@ static void tps_init(arena *a, tp_list *l, int cap);
 static void tps_add(tp_list *l, kstr topic, int32_t partition);
 static void tps_submit(rp_ctx *c, db_done_fn cb, int extra_q);
 static int32_t count_parts(const karray *topics, size_t size, size_t parts_off);
+static int kstr_cmp(kstr a, kstr b);
+static bool part_exists(const PGresult *rows, int i);
 static int16_t db_error(const char *what, const char *err, const char *sqlstate, bool retriable,
 			int16_t retry_error);
 static void elect_all(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
@@ -123,6 +125,16 @@ static int16_t db_error(const char *what, const char *err, const char *sqlstate,
 {
 	log_warn("%s: %s", what, err);
 	return db_error_retriable(sqlstate, retriable) ? retry_error : KERR_UNKNOWN_SERVER_ERROR;
+}
+
+/* Byte order, PostgreSQL's COLLATE "C" order of the rows. */
+static int kstr_cmp(kstr a, kstr b)
+{
+	int32_t n = a.len < b.len ? a.len : b.len;
+	int c = n > 0 ? memcmp(a.ptr, b.ptr, (size_t)n) : 0;
+	if (c != 0)
+		return c;
+	return a.len < b.len ? -1 : a.len > b.len;
 }
 
 /* Whether row i of a Q_PARTITION_ENDS result is an existing partition. */
@@ -405,25 +417,13 @@ void handle_alter_replica_log_dirs(request *req)
 	tps_submit(&c->base, alter_dirs_done, -1);
 }
 
-/* ReplicaManager.alterReplicaLogDirs: a directory that is not a log
- * directory of the broker is LOG_DIR_NOT_FOUND; a partition it does not
- * host, REPLICA_NOT_AVAILABLE; a partition already in that directory
- * stays there, with success. Results are grouped by topic. */
-static int kstr_cmp(kstr a, kstr b)
+/* Order of the flattened partitions (indexes into the tp_list arg) by
+ * topic, then request order. */
+static int by_topic(const void *a, const void *b, void *arg)
 {
-	int32_t n = a.len < b.len ? a.len : b.len;
-	int c = n > 0 ? memcmp(a.ptr, b.ptr, (size_t)n) : 0;
-	if (c != 0)
-		return c;
-	return a.len < b.len ? -1 : a.len > b.len;
-}
-
-/* Order of the flattened partitions by topic, then request order. */
-static const tp_list *sort_list;
-static int by_topic(const void *a, const void *b)
-{
+	const tp_list *l = arg;
 	int x = *(const int *)a, y = *(const int *)b;
-	int c = kstr_cmp(sort_list->topics[x], sort_list->topics[y]);
+	int c = kstr_cmp(l->topics[x], l->topics[y]);
 	return c != 0 ? c : (x > y) - (x < y);
 }
 
@@ -452,8 +452,7 @@ static void alter_dirs_done(void *arg, PGresult **res, int n, const char *err, c
 				KERR_KAFKA_STORAGE_ERROR);
 	for (int i = 0; i < l->n; i++)
 		order[i] = i;
-	sort_list = l;
-	qsort(order, (size_t)l->n, sizeof(int), by_topic);
+	qsort_r(order, (size_t)l->n, sizeof(int), by_topic, (void *)l);
 	for (int k = 0; k < l->n; k++) {
 		int i = order[k];
 		if (ntopics == 0 || kstr_cmp(out[ntopics - 1].topic_name, l->topics[i]) != 0) {

@@ -290,6 +290,19 @@ static int16_t alter_quota_check(request *req, const alter_quotas_req_entry *e, 
 						   op[i].key.len, op[i].key.ptr));
 			return KERR_INVALID_REQUEST;
 		}
+		/* Byte and connection rates are whole numbers (Long and Int
+		 * in Kafka's QuotaConfig); a removal carries no value. */
+		bool whole = !kstr_eq(op[i].key, "request_percentage") &&
+			     !kstr_eq(op[i].key, "controller_mutation_rate");
+		double v = op[i].value;
+		/* In range before the cast (NaN fails the range test). */
+		bool is_whole = v > -9e18 && v < 9e18 && v == (double)(int64_t)v;
+		if (!op[i].remove && whole && !is_whole) {
+			*msg = kstr_c(arena_printf(req->arena,
+						   "Configuration %.*s must be a whole number",
+						   op[i].key.len, op[i].key.ptr));
+			return KERR_INVALID_REQUEST;
+		}
 	}
 	*msg = KSTR_NULL;
 	return KERR_NONE;

@@ -377,9 +377,14 @@ def test_client_quotas(broker):
             {"entity": user, "ops": [{"key": "producer_byte_rate", "remove": True}]},
             {"entity": user, "ops": [{"key": "no_such_quota", "value": 1.0}]},
             {"entity": [{"entity_type": "ip", "entity_name": "not-an-ip"}],
-             "ops": [{"key": "connection_creation_rate", "value": 1.0}]}]})
+             "ops": [{"key": "connection_creation_rate", "value": 1.0}]},
+            {"entity": user, "ops": [{"key": "consumer_byte_rate", "value": 1.5}]},
+            {"entity": user, "ops": [{"key": "request_percentage", "value": 1.5}]},
+            {"entity": user, "ops": [{"key": "producer_byte_rate", "value": float("nan")}]},
+            {"entity": user, "ops": [{"key": "producer_byte_rate", "value": 1e300}]}]})
         got = [e["error_code"] for e in r["entries"]]
-        assert got == [POLICY_VIOLATION, NONE, INVALID_REQUEST, INVALID_REQUEST]
+        assert got == [POLICY_VIOLATION, NONE, INVALID_REQUEST, INVALID_REQUEST,
+                       INVALID_REQUEST, POLICY_VIOLATION, INVALID_REQUEST, INVALID_REQUEST]
         assert "quota" in r["entries"][0]["error_message"]
         assert r["entries"][0]["entity"] == user
         r = call(c, 49, 0, {"entries": [

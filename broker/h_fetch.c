@@ -742,9 +742,9 @@ static int32_t fetch_replica_id(const request *req)
 	const fetch_req *body = req->body;
 	if (req->api_version < 15)
 		return body->replica_id;
-	if (body->replica_state.count <= 0)
+	if (!body->replica_state)
 		return -1;
-	return ((const fetch_req_replica_state *)body->replica_state.items)->replica_id;
+	return ((const fetch_req_replica_state *)body->replica_state)->replica_id;
 }
 
 /* From v16 a partition answered NOT_LEADER_OR_FOLLOWER or
@@ -764,7 +764,7 @@ static void fetch_leader_hints(fetch_ctx *c)
 		fetch_resp_leader *l = arena_alloc(req->arena, sizeof(*l));
 		l->leader_id = g_config.node_id;
 		l->leader_epoch = 0;
-		out->current_leader = karray_of(l, 1);
+		out->current_leader = l;
 		any = true;
 	}
 	if (!any)

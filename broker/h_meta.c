@@ -10,6 +10,7 @@
 #include "arena_str.h"
 #include "authorizer.h"
 #include "config.h"
+#include "feature_levels.h"
 #include "handlers.h"
 #include "kerr.h"
 #include "log.h"
@@ -77,6 +78,7 @@ void handle_api_versions(request *req)
 				      !software_name_valid(body->client_software_version))) {
 		resp->error_code = KERR_INVALID_REQUEST;
 		resp->api_keys = karray_of(keys, 0);
+		resp->finalized_features_epoch = -1;
 		req->resp = resp;
 		request_complete(req);
 		return;
@@ -89,6 +91,7 @@ void handle_api_versions(request *req)
 	}
 	resp->error_code = KERR_NONE;
 	resp->api_keys = karray_of(keys, api_count);
+	features_fill(req->arena, req->api_version, resp);
 	req->resp = resp;
 	request_complete(req);
 }

@@ -80,6 +80,43 @@ handler_fn handler_lookup(int16_t api_key)
 		return handle_alter_configs;
 	case API_INCREMENTAL_ALTER_CONFIGS:
 		return handle_incremental_alter_configs;
+	/* Cluster, replica, quota, token and feature APIs */
+	case API_DESCRIBE_CLUSTER:
+		return handle_describe_cluster;
+	case API_DESCRIBE_TOPIC_PARTITIONS:
+		return handle_describe_topic_partitions;
+	case API_UPDATE_FEATURES:
+		return handle_update_features;
+	case API_LIST_CLIENT_METRICS_RESOURCES:
+		return handle_list_client_metrics_resources;
+	case API_ELECT_LEADERS:
+		return handle_elect_leaders;
+	case API_ALTER_PARTITION_REASSIGNMENTS:
+		return handle_alter_partition_reassignments;
+	case API_LIST_PARTITION_REASSIGNMENTS:
+		return handle_list_partition_reassignments;
+	case API_ALTER_REPLICA_LOG_DIRS:
+		return handle_alter_replica_log_dirs;
+	case API_DESCRIBE_LOG_DIRS:
+		return handle_describe_log_dirs;
+	case API_OFFSET_FOR_LEADER_EPOCH:
+		return handle_offset_for_leader_epoch;
+	case API_DESCRIBE_PRODUCERS:
+		return handle_describe_producers;
+	case API_CREATE_DELEGATION_TOKEN:
+		return handle_create_delegation_token;
+	case API_RENEW_DELEGATION_TOKEN:
+		return handle_renew_delegation_token;
+	case API_EXPIRE_DELEGATION_TOKEN:
+		return handle_expire_delegation_token;
+	case API_DESCRIBE_DELEGATION_TOKEN:
+		return handle_describe_delegation_token;
+	case API_DESCRIBE_CLIENT_QUOTAS:
+		return handle_describe_client_quotas;
+	case API_ALTER_CLIENT_QUOTAS:
+		return handle_alter_client_quotas;
+	case API_WRITE_TXN_MARKERS:
+		return handle_write_txn_markers;
 	default:
 		return NULL;
 	}

@@ -451,4 +451,43 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 			  " RETURNING resource_type, pattern_type, resource_name, principal, host,"
 			  " operation, permission",
 			  7},
+	/*
+	 * Cluster and replica APIs (h_replicas.c). The database is the one
+	 * log directory; a partition's size is the records table's share
+	 * in proportion to the partition's record count (next_offset -
+	 * log_start_offset): a cheap estimate, exact only when records are
+	 * of equal size (docs/PROTOCOL.md).
+	 */
+	[Q_PARTITION_ENDS] = {"pgk_partition_ends",
+			      "SELECT q.next_offset, q.log_start_offset, current_database()"
+			      " FROM unnest($1::text[], $2::int4[]) WITH ORDINALITY AS i(t, p, n)"
+			      " LEFT JOIN kafka.partitions q ON q.topic = i.t AND q.partition = i.p"
+			      " ORDER BY i.n",
+			      2},
+	[Q_LOG_DIR_SIZES] = {"pgk_log_dir_sizes",
+			     "SELECT d.db, p.topic, p.partition,"
+			     " CASE WHEN d.n > 0 THEN (d.bytes::float8"
+			     "  * (p.next_offset - p.log_start_offset) / d.n)::int8 ELSE 0 END"
+			     " FROM (SELECT current_database() AS db,"
+			     "  pg_total_relation_size('kafka.records') AS bytes,"
+			     "  (SELECT sum(next_offset - log_start_offset) FROM kafka.partitions) AS n) d"
+			     " LEFT JOIN kafka.partitions p"
+			     "  ON $1::text[] IS NULL OR (p.topic, p.partition) IN"
+			     "   (SELECT * FROM unnest($1::text[], $2::int4[]))"
+			     " ORDER BY p.topic, p.partition",
+			     2},
+	[Q_DESCRIBE_PRODUCERS] = {"pgk_describe_producers",
+				  "SELECT s.topic, s.partition, s.producer_id, s.producer_epoch,"
+				  " s.last_seqs[array_upper(s.last_seqs, 1)],"
+				  " floor(extract(epoch FROM s.updated) * 1000)::int8,"
+				  " (SELECT min(tp.first_offset) FROM kafka.transactions x"
+				  "  JOIN kafka.txn_partitions tp"
+				  "   ON tp.transactional_id = x.transactional_id"
+				  "  WHERE x.producer_id = s.producer_id AND x.state = 'Ongoing'"
+				  "   AND tp.topic = s.topic AND tp.partition = s.partition)"
+				  " FROM kafka.producer_state s"
+				  " WHERE (s.topic, s.partition) IN"
+				  "  (SELECT * FROM unnest($1::text[], $2::int4[]))"
+				  " ORDER BY s.topic, s.partition, s.producer_id",
+				  2},
 };

@@ -63,6 +63,13 @@ typedef enum query_id {
 	Q_ACL_SET_AUTHORIZER,     /* (enabled, super_users[], allow if no acl) */
 	Q_ACL_CREATE,             /* (type, pattern, name, principal, host, op, permission) */
 	Q_ACL_DELETE,             /* (filter; NULL: any) -> the rows deleted */
+	/* Cluster and replica APIs (h_replicas.c) */
+	Q_PARTITION_ENDS,         /* (topics[], partitions[]) -> next_offset, log_start_offset
+				   * (NULL: no such partition), database; one row per input */
+	Q_LOG_DIR_SIZES,          /* (topics[] or NULL, partitions[]) -> database, topic, partition,
+				   * estimated bytes; topic NULL when there is no partition */
+	Q_DESCRIBE_PRODUCERS,     /* (topics[], partitions[]) -> topic, partition, pid, epoch,
+				   * last sequence, last ms, ongoing txn's first offset */
 	Q_QUERY_COUNT
 } query_id;
 

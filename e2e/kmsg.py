@@ -627,3 +627,28 @@ request_spec(28, 3, [
 request_spec(65, 0, [F("transactional_ids", "[]string")])
 request_spec(66, 0, [F("state_filters", "[]string"), F("producer_id_filters", "[]int64"),
                      F("duration_filter", I64, "1+", default=-1)])
+request_spec(21, 2, [
+    F("topics", "[]", fields=[
+        F("name", S),
+        F("partitions", "[]", fields=[F("partition_index", I32), F("offset", I64)])]),
+    F("timeout_ms", I32, default=30000)])
+_ACL_FILTER = [F("resource_type_filter", I8, default=1), F("resource_name_filter", S, nullable="0+"),
+               F("pattern_type_filter", I8, "1+", default=1),
+               F("principal_filter", S, nullable="0+"), F("host_filter", S, nullable="0+"),
+               F("operation", I8, default=1), F("permission_type", I8, default=1)]
+request_spec(29, 2, _ACL_FILTER)
+request_spec(30, 2, [F("creations", "[]", fields=[
+    F("resource_type", I8), F("resource_name", S), F("resource_pattern_type", I8, "1+"),
+    F("principal", S), F("host", S), F("operation", I8), F("permission_type", I8)])])
+request_spec(31, 2, [F("filters", "[]", fields=_ACL_FILTER)])
+request_spec(33, 2, [
+    F("resources", "[]", fields=[
+        F("resource_type", I8), F("resource_name", S),
+        F("configs", "[]", fields=[F("name", S), F("value", S, nullable="0+")])]),
+    F("validate_only", B)])
+request_spec(44, 1, [
+    F("resources", "[]", fields=[
+        F("resource_type", I8), F("resource_name", S),
+        F("configs", "[]", fields=[F("name", S), F("config_operation", I8),
+                                   F("value", S, nullable="0+")])]),
+    F("validate_only", B)])

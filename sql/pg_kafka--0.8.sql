@@ -142,29 +142,17 @@ COMMENT ON FUNCTION kafka.append_records(text, int, bigint, boolean, timestamptz
 	bytea[], bytea[]) IS
 	'Insert records at offsets p_base, p_base + 1, ... as one bulk write and return p_base; the caller must hold the partition row lock and have advanced next_offset past them.';
 
--- Records have no foreign key, so deleting topics cleans them up here; this
--- also covers a plain DELETE FROM kafka.topics by hand.
-CREATE FUNCTION kafka.topics_delete_records()
-RETURNS trigger
-LANGUAGE plpgsql SECURITY INVOKER
-AS $$
-BEGIN
-	DELETE FROM kafka.records r USING deleted_topics d WHERE r.topic = d.name;
-	RETURN NULL;
-END
-$$;
-
-CREATE TRIGGER topics_delete_records
-	AFTER DELETE ON kafka.topics
-	REFERENCING OLD TABLE AS deleted_topics
-	FOR EACH STATEMENT EXECUTE FUNCTION kafka.topics_delete_records();
+-- Records have no foreign key: deleting a topic cascades to its partitions,
+-- whose trigger (kafka.partitions_queue_records, "Storage and retention")
+-- queues their records for the maintenance job to delete in the
+-- background. That also covers a plain DELETE FROM kafka.topics by hand.
 
 CREATE FUNCTION kafka.topics_truncate_records()
 RETURNS trigger
 LANGUAGE plpgsql SECURITY INVOKER
 AS $$
 BEGIN
-	TRUNCATE kafka.records;
+	TRUNCATE kafka.records, kafka.segments, kafka.deleted_partitions;
 	RETURN NULL;
 END
 $$;
@@ -279,7 +267,8 @@ AS $$
 DECLARE
 	deleted int;
 BEGIN
-	-- Configs and partitions cascade; the trigger deletes the records.
+	-- Configs and partitions cascade; the partitions' trigger queues the
+	-- records for the maintenance job.
 	DELETE FROM kafka.topics t WHERE t.name = delete_topic.name;
 	GET DIAGNOSTICS deleted = ROW_COUNT;
 	RETURN deleted > 0;
@@ -287,7 +276,7 @@ END
 $$;
 
 COMMENT ON FUNCTION kafka.delete_topic(text) IS
-	'Delete a topic with its configs, partitions and records; false if there was no such topic.';
+	'Delete a topic with its configs and partitions, and queue its records for the background job; false if there was no such topic.';
 
 -- The tables hold user data: pg_dump must dump their rows, not just the
 -- CREATE EXTENSION.
@@ -2313,3 +2302,655 @@ $$;
 
 COMMENT ON FUNCTION kafka.delete_records(text, int, bigint) IS
 	'DeleteRecords: delete the records of a partition below an offset (-1: all) and move its log start offset there; Kafka''s error code, 0 if none.';
+
+/*
+ * ---- Storage and retention (0.8) ----
+ *
+ * kafka.records stays one ordinary table. Old records go by offset range,
+ * per partition, a segment at a time, with DELETEs bounded by a budget per
+ * call; autovacuum reclaims the pages and new records reuse them. (Why not
+ * declarative partitioning yet: docs/OPERATIONS.md, "Storage and
+ * retention".)
+ *
+ * kafka.segments is the bookkeeping Kafka keeps in its segment files: per
+ * partition, consecutive offset ranges with their first and last record
+ * timestamps, record count and bytes. The background job
+ * (kafka.run_maintenance(), called by one broker at a time) extends it from
+ * the records produced since its last call -- an index range read of what is
+ * new, never a scan of the partition -- rolls the open segment once it
+ * reaches segment.bytes or is segment.ms old, and then:
+ *
+ *  - delete policy: moves the log start offset past the oldest segments
+ *    whose newest record is older than retention.ms, and past the oldest
+ *    rolled segments while the partition holds more than retention.bytes
+ *    without them;
+ *  - compact policy: in rolled segments whose newest record is older than
+ *    min.compaction.lag.ms (or whose age passed max.compaction.lag.ms), and
+ *    below the last stable offset, deletes every record that has a later
+ *    record with the same key, and aborted transactional records; a
+ *    tombstone (null value) goes delete.retention.ms after the pass that
+ *    left it as its key's latest. Offsets keep their gaps. Transactional
+ *    ranges and markers (kafka.txn_batches) stay until retention passes
+ *    them.
+ *  - the rows below the log start offset are deleted, budget rows per call,
+ *    with the transactional ranges and aborted transactions below it.
+ *
+ * Deleting a topic queues its partitions in kafka.deleted_partitions and
+ * returns; the same job deletes their records by offset range.
+ */
+CREATE TABLE kafka.segments (
+	topic text COLLATE "C" NOT NULL,
+	partition int NOT NULL,
+	base_offset bigint NOT NULL,
+	last_offset bigint NOT NULL,
+	first_timestamp timestamptz NOT NULL,
+	max_timestamp timestamptz NOT NULL,
+	records bigint NOT NULL,
+	bytes bigint NOT NULL,
+	tombstones bigint NOT NULL DEFAULT 0,
+	created timestamptz NOT NULL DEFAULT now(),
+	rolled boolean NOT NULL DEFAULT false,
+	cleaned timestamptz,
+	PRIMARY KEY (topic, partition, base_offset),
+	CONSTRAINT segments_range_valid CHECK (base_offset <= last_offset)
+);
+
+COMMENT ON TABLE kafka.segments IS
+	'Log segments: consecutive offset ranges of a partition''s records, as the maintenance job saw them; retention drops them oldest first.';
+COMMENT ON COLUMN kafka.segments.topic IS 'The topic.';
+COMMENT ON COLUMN kafka.segments.partition IS 'The partition.';
+COMMENT ON COLUMN kafka.segments.base_offset IS 'First offset of the segment.';
+COMMENT ON COLUMN kafka.segments.last_offset IS 'Last offset of the segment (records may have been compacted away).';
+COMMENT ON COLUMN kafka.segments.first_timestamp IS 'Smallest record timestamp in it.';
+COMMENT ON COLUMN kafka.segments.max_timestamp IS 'Largest record timestamp in it: retention.ms counts from this.';
+COMMENT ON COLUMN kafka.segments.records IS 'Records in it.';
+COMMENT ON COLUMN kafka.segments.bytes IS 'Their size: key, value and headers plus 32 bytes of overhead each (retention.bytes, segment.bytes).';
+COMMENT ON COLUMN kafka.segments.tombstones IS 'Tombstones left by the last compaction pass, still to be removed after delete.retention.ms.';
+COMMENT ON COLUMN kafka.segments.created IS 'When the segment was opened: segment.ms counts from this.';
+COMMENT ON COLUMN kafka.segments.rolled IS 'False for the partition''s open segment, which new records extend.';
+COMMENT ON COLUMN kafka.segments.cleaned IS 'When compaction last passed over it; NULL if never.';
+
+CREATE TABLE kafka.deleted_partitions (
+	topic text COLLATE "C" NOT NULL,
+	partition int NOT NULL,
+	from_offset bigint NOT NULL,
+	to_offset bigint NOT NULL,
+	deleted timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (topic, partition)
+);
+
+COMMENT ON TABLE kafka.deleted_partitions IS
+	'Partitions of deleted topics whose records the maintenance job is still deleting, from from_offset up to to_offset.';
+COMMENT ON COLUMN kafka.deleted_partitions.topic IS 'The deleted topic.';
+COMMENT ON COLUMN kafka.deleted_partitions.partition IS 'The partition.';
+COMMENT ON COLUMN kafka.deleted_partitions.from_offset IS 'Records below this are already deleted.';
+COMMENT ON COLUMN kafka.deleted_partitions.to_offset IS 'The partition''s high watermark when it was deleted.';
+COMMENT ON COLUMN kafka.deleted_partitions.deleted IS 'When the topic was deleted.';
+
+SELECT pg_catalog.pg_extension_config_dump('kafka.segments', '');
+SELECT pg_catalog.pg_extension_config_dump('kafka.deleted_partitions', '');
+
+/*
+ * A deleted partition's records are queued, not deleted: the statement that
+ * deletes a topic returns at once. Its segments go now (they are small).
+ */
+CREATE FUNCTION kafka.partitions_queue_records()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY INVOKER
+AS $$
+BEGIN
+	INSERT INTO kafka.deleted_partitions AS d (topic, partition, from_offset, to_offset)
+	SELECT o.topic, o.partition, b.lo, b.hi + 1
+	FROM old_partitions o,
+	     LATERAL (SELECT (SELECT r."offset" FROM kafka.records r
+			      WHERE r.topic = o.topic AND r.partition = o.partition
+			      ORDER BY r."offset" LIMIT 1) AS lo,
+			     (SELECT r."offset" FROM kafka.records r
+			      WHERE r.topic = o.topic AND r.partition = o.partition
+			      ORDER BY r."offset" DESC LIMIT 1) AS hi) b
+	WHERE b.lo IS NOT NULL
+	ON CONFLICT (topic, partition) DO UPDATE
+		SET from_offset = least(d.from_offset, excluded.from_offset),
+		    to_offset = greatest(d.to_offset, excluded.to_offset);
+	DELETE FROM kafka.segments s USING old_partitions o
+	WHERE s.topic = o.topic AND s.partition = o.partition;
+	RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER partitions_queue_records
+	AFTER DELETE ON kafka.partitions
+	REFERENCING OLD TABLE AS old_partitions
+	FOR EACH STATEMENT EXECUTE FUNCTION kafka.partitions_queue_records();
+
+/*
+ * A topic created again under the name of one whose records are still
+ * queued: those records would collide with the new offsets, so they are
+ * deleted now, in the creating transaction.
+ */
+CREATE FUNCTION kafka.partitions_purge_queued()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY INVOKER
+AS $$
+BEGIN
+	IF NOT EXISTS (SELECT FROM kafka.deleted_partitions) THEN
+		RETURN NULL;
+	END IF;
+	DELETE FROM kafka.records r
+	USING kafka.deleted_partitions d JOIN new_partitions n USING (topic, partition)
+	WHERE r.topic = d.topic AND r.partition = d.partition
+	  AND r."offset" >= d.from_offset AND r."offset" < d.to_offset;
+	DELETE FROM kafka.deleted_partitions d USING new_partitions n
+	WHERE d.topic = n.topic AND d.partition = n.partition;
+	RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER partitions_purge_queued
+	AFTER INSERT ON kafka.partitions
+	REFERENCING NEW TABLE AS new_partitions
+	FOR EACH STATEMENT EXECUTE FUNCTION kafka.partitions_purge_queued();
+
+/*
+ * A topic's setting: its override in kafka.topic_configs, else the broker's
+ * default passed in p_defaults (log.* settings under the topic names), else
+ * Kafka's default.
+ */
+CREATE FUNCTION kafka.topic_setting(p_topic text, p_name text, p_defaults jsonb DEFAULT '{}')
+RETURNS text
+LANGUAGE sql STABLE
+AS $$
+	SELECT coalesce((SELECT c.value FROM kafka.topic_configs c
+			 WHERE c.topic = p_topic AND c.name = p_name),
+			p_defaults ->> p_name,
+			CASE p_name
+				WHEN 'cleanup.policy' THEN 'delete'
+				WHEN 'retention.ms' THEN '604800000'
+				WHEN 'retention.bytes' THEN '-1'
+				WHEN 'segment.ms' THEN '604800000'
+				WHEN 'segment.bytes' THEN '1073741824'
+				WHEN 'delete.retention.ms' THEN '86400000'
+				WHEN 'min.compaction.lag.ms' THEN '0'
+				WHEN 'max.compaction.lag.ms' THEN '9223372036854775807'
+			END)
+$$;
+
+COMMENT ON FUNCTION kafka.topic_setting(text, text, jsonb) IS
+	'A topic config as it applies: the topic''s override, else p_defaults->>name (the broker''s), else Kafka''s default.';
+
+/*
+ * Bring a partition's segments up to its high watermark (at most p_budget
+ * new offsets) and roll the open segment when it is due. Returns the number
+ * of offsets newly covered.
+ */
+CREATE FUNCTION kafka.segments_extend(p_topic text, p_partition int, p_defaults jsonb,
+	p_budget bigint)
+RETURNS bigint
+LANGUAGE plpgsql SECURITY INVOKER
+AS $$
+DECLARE
+	part record;
+	seg record;
+	agg record;
+	open_bytes bigint;
+	pieces bigint[] := '{}';
+	los bigint[] := '{}';
+	firsts timestamptz[] := '{}';
+	maxes timestamptz[] := '{}';
+	ns bigint[] := '{}';
+	sizes bigint[] := '{}';
+	i int;
+	scan_from bigint;
+	scan_to bigint;
+	seg_bytes bigint;
+	seg_ms bigint;
+	max_lag_ms numeric;
+	compacted boolean;
+BEGIN
+	SELECT p.next_offset, p.log_start_offset INTO part FROM kafka.partitions p
+	WHERE p.topic = p_topic AND p.partition = p_partition;
+	IF NOT FOUND THEN
+		RETURN 0;
+	END IF;
+	SELECT * INTO seg FROM kafka.segments s
+	WHERE s.topic = p_topic AND s.partition = p_partition
+	ORDER BY s.base_offset DESC LIMIT 1;
+	scan_from := greatest(coalesce(seg.last_offset + 1, 0), part.log_start_offset);
+	scan_to := least(part.next_offset, scan_from + greatest(p_budget, 1));
+	seg_bytes := kafka.topic_setting(p_topic, 'segment.bytes', p_defaults)::bigint;
+	seg_ms := kafka.topic_setting(p_topic, 'segment.ms', p_defaults)::bigint;
+	compacted := 'compact' = ANY (string_to_array(replace(
+		kafka.topic_setting(p_topic, 'cleanup.policy', p_defaults), ' ', ''), ','));
+	max_lag_ms := CASE WHEN compacted
+		THEN kafka.topic_setting(p_topic, 'max.compaction.lag.ms', p_defaults)::numeric END;
+
+	-- The new records, cut where the running byte count crosses a multiple
+	-- of segment.bytes; piece 0 extends the open segment.
+	open_bytes := CASE WHEN seg.base_offset IS NOT NULL AND NOT seg.rolled
+				AND seg.last_offset + 1 = scan_from THEN seg.bytes END;
+	FOR agg IN
+		WITH r AS (
+			SELECT r."offset", r."timestamp",
+			       sum(32 + coalesce(octet_length(r.key), 0) + coalesce(octet_length(r.value), 0)
+				   + coalesce(octet_length(r.headers), 0))
+				   OVER (ORDER BY r."offset" ROWS UNBOUNDED PRECEDING) AS upto,
+			       32 + coalesce(octet_length(r.key), 0) + coalesce(octet_length(r.value), 0)
+				   + coalesce(octet_length(r.headers), 0) AS b
+			FROM kafka.records r
+			WHERE r.topic = p_topic AND r.partition = p_partition
+			  AND r."offset" >= scan_from AND r."offset" < scan_to)
+		SELECT (coalesce(open_bytes, 0) + r.upto - r.b) / seg_bytes AS piece,
+		       min(r."offset") AS lo, min(r."timestamp") AS first_ts,
+		       max(r."timestamp") AS max_ts, count(*) AS n, sum(r.b) AS bytes
+		FROM r GROUP BY 1 ORDER BY 1
+	LOOP
+		pieces := pieces || agg.piece;
+		los := los || CASE WHEN cardinality(los) = 0 THEN scan_from ELSE agg.lo END;
+		firsts := firsts || agg.first_ts;
+		maxes := maxes || agg.max_ts;
+		ns := ns || agg.n;
+		sizes := sizes || agg.bytes::bigint;
+	END LOOP;
+	IF scan_to > scan_from AND cardinality(los) = 0 THEN
+		-- only offsets without rows (transaction markers, compacted gaps)
+		los := ARRAY[scan_from];
+		pieces := ARRAY[0::bigint];
+		firsts := ARRAY[now()];
+		maxes := ARRAY[now()];
+		ns := ARRAY[0::bigint];
+		sizes := ARRAY[0::bigint];
+	END IF;
+	FOR i IN 1 .. cardinality(los) LOOP
+		IF i = 1 AND pieces[1] = 0 AND open_bytes IS NOT NULL THEN
+			UPDATE kafka.segments s
+			SET last_offset = CASE WHEN i < cardinality(los) THEN los[i + 1] - 1 ELSE scan_to - 1 END,
+			    first_timestamp = least(s.first_timestamp, firsts[i]),
+			    max_timestamp = greatest(s.max_timestamp, maxes[i]),
+			    records = s.records + ns[i],
+			    bytes = s.bytes + sizes[i]
+			WHERE s.topic = p_topic AND s.partition = p_partition
+			  AND s.base_offset = seg.base_offset;
+		ELSE
+			UPDATE kafka.segments s SET rolled = true
+			WHERE s.topic = p_topic AND s.partition = p_partition AND NOT s.rolled;
+			INSERT INTO kafka.segments (topic, partition, base_offset, last_offset,
+						    first_timestamp, max_timestamp, records, bytes)
+			VALUES (p_topic, p_partition, los[i],
+				CASE WHEN i < cardinality(los) THEN los[i + 1] - 1 ELSE scan_to - 1 END,
+				firsts[i], maxes[i], ns[i], sizes[i]);
+		END IF;
+	END LOOP;
+
+	-- Roll the open segment once it is full or old enough.
+	UPDATE kafka.segments s SET rolled = true
+	WHERE s.topic = p_topic AND s.partition = p_partition AND NOT s.rolled
+	  AND (s.bytes >= seg_bytes
+	       OR now() - s.created >= seg_ms * interval '1 millisecond'
+	       OR s.max_timestamp - s.first_timestamp >= seg_ms * interval '1 millisecond'
+	       OR (max_lag_ms IS NOT NULL AND max_lag_ms < 9.2e15
+		   AND now() - s.created >= max_lag_ms * interval '1 millisecond'));
+	RETURN greatest(scan_to - scan_from, 0);
+END
+$$;
+
+COMMENT ON FUNCTION kafka.segments_extend(text, int, jsonb, bigint) IS
+	'Cover a partition''s new records (at most p_budget offsets) with segments and roll the open one when due; returns the offsets covered.';
+
+/*
+ * The offset a partition's retention moves its log start offset to:
+ * past the oldest segments whose newest record is older than retention.ms
+ * (the open one too, which is rolled first), and past the oldest rolled
+ * segments while the rest still hold more than retention.bytes. NULL when
+ * nothing is due or the topic's policy has no delete.
+ */
+CREATE FUNCTION kafka.retention_point(p_topic text, p_partition int, p_defaults jsonb)
+RETURNS bigint
+LANGUAGE plpgsql SECURITY INVOKER
+AS $$
+DECLARE
+	ret_ms bigint;
+	ret_bytes bigint;
+	log_start bigint;
+	point bigint;
+	total bigint;
+	seg record;
+BEGIN
+	IF NOT 'delete' = ANY (string_to_array(replace(
+			kafka.topic_setting(p_topic, 'cleanup.policy', p_defaults), ' ', ''), ',')) THEN
+		RETURN NULL;
+	END IF;
+	ret_ms := kafka.topic_setting(p_topic, 'retention.ms', p_defaults)::bigint;
+	ret_bytes := kafka.topic_setting(p_topic, 'retention.bytes', p_defaults)::bigint;
+	SELECT p.log_start_offset INTO log_start FROM kafka.partitions p
+	WHERE p.topic = p_topic AND p.partition = p_partition;
+	IF NOT FOUND THEN
+		RETURN NULL;
+	END IF;
+	IF ret_ms >= 0 THEN
+		FOR seg IN SELECT s.* FROM kafka.segments s
+			   WHERE s.topic = p_topic AND s.partition = p_partition
+			     AND s.last_offset >= log_start
+			   ORDER BY s.base_offset LOOP
+			EXIT WHEN seg.max_timestamp >= now() - ret_ms * interval '1 millisecond';
+			point := seg.last_offset + 1;
+			IF NOT seg.rolled THEN
+				UPDATE kafka.segments s SET rolled = true
+				WHERE s.topic = p_topic AND s.partition = p_partition
+				  AND s.base_offset = seg.base_offset;
+			END IF;
+		END LOOP;
+	END IF;
+	IF ret_bytes >= 0 THEN
+		SELECT coalesce(sum(s.bytes), 0) INTO total FROM kafka.segments s
+		WHERE s.topic = p_topic AND s.partition = p_partition
+		  AND s.base_offset >= greatest(log_start, coalesce(point, log_start));
+		FOR seg IN SELECT s.* FROM kafka.segments s
+			   WHERE s.topic = p_topic AND s.partition = p_partition AND s.rolled
+			     AND s.base_offset >= greatest(log_start, coalesce(point, log_start))
+			   ORDER BY s.base_offset LOOP
+			EXIT WHEN total - seg.bytes < ret_bytes;
+			total := total - seg.bytes;
+			point := seg.last_offset + 1;
+		END LOOP;
+	END IF;
+	IF point IS NULL OR point <= log_start THEN
+		RETURN NULL;
+	END IF;
+	RETURN point;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.retention_point(text, int, jsonb) IS
+	'Where retention.ms and retention.bytes move a partition''s log start offset, at segment granularity; NULL if nowhere.';
+
+/*
+ * Compact a partition: in the rolled segments that are old enough
+ * (min.compaction.lag.ms, counted from their newest record; max.compaction.
+ * lag.ms makes segment rolls due) and below the last stable offset, delete
+ * aborted transactional records and every record a later record of the same
+ * key supersedes; remove tombstones whose segment was compacted more than
+ * delete.retention.ms ago. Returns the records deleted.
+ */
+CREATE FUNCTION kafka.compact_partition(p_topic text, p_partition int, p_defaults jsonb)
+RETURNS bigint
+LANGUAGE plpgsql SECURITY INVOKER
+AS $$
+DECLARE
+	min_lag bigint;
+	del_ret bigint;
+	log_start bigint;
+	clean_end bigint;
+	lso bigint;
+	removed bigint := 0;
+	n bigint;
+BEGIN
+	IF NOT 'compact' = ANY (string_to_array(replace(
+			kafka.topic_setting(p_topic, 'cleanup.policy', p_defaults), ' ', ''), ',')) THEN
+		RETURN 0;
+	END IF;
+	min_lag := kafka.topic_setting(p_topic, 'min.compaction.lag.ms', p_defaults)::bigint;
+	del_ret := kafka.topic_setting(p_topic, 'delete.retention.ms', p_defaults)::bigint;
+	SELECT p.log_start_offset, coalesce((SELECT min(t.first_offset) FROM kafka.txn_partitions t
+					     WHERE t.topic = p.topic AND t.partition = p.partition),
+					    p.next_offset)
+	INTO log_start, lso
+	FROM kafka.partitions p WHERE p.topic = p_topic AND p.partition = p_partition;
+	IF NOT FOUND THEN
+		RETURN 0;
+	END IF;
+
+	-- Tombstones left as their key's latest, delete.retention.ms ago.
+	WITH due AS (
+		UPDATE kafka.segments s SET tombstones = 0
+		WHERE s.topic = p_topic AND s.partition = p_partition AND s.tombstones > 0
+		  AND s.cleaned < now() - del_ret * interval '1 millisecond'
+		RETURNING s.base_offset, s.last_offset),
+	gone AS (
+		DELETE FROM kafka.records r USING due
+		WHERE r.topic = p_topic AND r.partition = p_partition
+		  AND r."offset" BETWEEN due.base_offset AND due.last_offset AND r.value IS NULL
+		RETURNING r."offset")
+	SELECT count(*) INTO n FROM gone;
+	removed := removed + n;
+
+	-- The dirty end: the end of the newest rolled, uncleaned segment that is
+	-- old enough, within the stable part of the log.
+	SELECT max(s.last_offset) + 1 INTO clean_end FROM kafka.segments s
+	WHERE s.topic = p_topic AND s.partition = p_partition AND s.rolled AND s.cleaned IS NULL
+	  AND s.max_timestamp <= now() - min_lag * interval '1 millisecond'
+	  AND s.last_offset < lso;
+	IF clean_end IS NULL THEN
+		RETURN removed;
+	END IF;
+
+	CREATE TEMP TABLE IF NOT EXISTS pgk_compact_aborted (lo bigint, hi bigint) ON COMMIT DROP;
+	TRUNCATE pgk_compact_aborted;
+	INSERT INTO pgk_compact_aborted
+	SELECT b.base_offset, b.last_offset FROM kafka.txn_batches b
+	WHERE b.topic = p_topic AND b.partition = p_partition AND b.control IS NULL
+	  AND b.last_offset >= log_start AND b.base_offset < clean_end
+	  AND EXISTS (SELECT FROM kafka.aborted_txns a
+		      WHERE a.topic = b.topic AND a.partition = b.partition
+			AND a.producer_id = b.producer_id
+			AND a.first_offset <= b.base_offset AND a.last_offset > b.last_offset);
+
+	WITH aborted AS (
+		DELETE FROM kafka.records r USING pgk_compact_aborted a
+		WHERE r.topic = p_topic AND r.partition = p_partition
+		  AND r."offset" BETWEEN a.lo AND a.hi AND r."offset" < clean_end
+		RETURNING r."offset")
+	SELECT count(*) INTO n FROM aborted;
+	removed := removed + n;
+
+	WITH latest AS (
+		SELECT r.key, max(r."offset") AS o FROM kafka.records r
+		WHERE r.topic = p_topic AND r.partition = p_partition
+		  AND r."offset" >= log_start AND r."offset" < clean_end AND r.key IS NOT NULL
+		GROUP BY r.key),
+	superseded AS (
+		DELETE FROM kafka.records r USING latest l
+		WHERE r.topic = p_topic AND r.partition = p_partition
+		  AND r."offset" >= log_start AND r."offset" < l.o AND r.key = l.key
+		RETURNING r."offset")
+	SELECT count(*) INTO n FROM superseded;
+	removed := removed + n;
+
+	-- What is left in each segment passed over, and its tombstones.
+	UPDATE kafka.segments s
+	SET cleaned = now(), records = c.n, bytes = c.bytes, tombstones = c.tombstones
+	FROM (SELECT s2.base_offset, count(r."offset") AS n,
+		     coalesce(sum(32 + coalesce(octet_length(r.key), 0)
+				  + coalesce(octet_length(r.value), 0)
+				  + coalesce(octet_length(r.headers), 0)), 0) AS bytes,
+		     count(r."offset") FILTER (WHERE r.value IS NULL) AS tombstones
+	      FROM kafka.segments s2
+	      LEFT JOIN kafka.records r ON r.topic = s2.topic AND r.partition = s2.partition
+		   AND r."offset" BETWEEN s2.base_offset AND s2.last_offset
+	      WHERE s2.topic = p_topic AND s2.partition = p_partition
+		AND s2.last_offset >= log_start AND s2.last_offset < clean_end
+	      GROUP BY s2.base_offset) c
+	WHERE s.topic = p_topic AND s.partition = p_partition AND s.base_offset = c.base_offset
+	  AND (s.cleaned IS NULL OR s.tombstones > 0 OR c.n <> s.records);
+	RETURN removed;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.compact_partition(text, int, jsonb) IS
+	'Compact a partition''s rolled segments: keep the latest record per key, drop aborted records, and tombstones after delete.retention.ms; returns records deleted.';
+
+/*
+ * Delete records below log start offsets and of deleted topics, at most
+ * p_budget rows, oldest segment first, with the transactional ranges and
+ * aborted transactions below the log start. Returns what went:
+ * (topic, partition, from, to, rows).
+ */
+CREATE FUNCTION kafka.purge_records(p_budget bigint,
+	OUT topic text, OUT partition int, OUT from_offset bigint, OUT to_offset bigint,
+	OUT removed bigint)
+RETURNS SETOF record
+LANGUAGE plpgsql SECURITY INVOKER
+AS $$
+DECLARE
+	left_ bigint := p_budget;
+	seg record;
+	upto bigint;
+	n bigint;
+BEGIN
+	FOR seg IN SELECT s.topic, s.partition, s.base_offset, s.last_offset, p.log_start_offset,
+			  false AS deleted_topic
+		   FROM kafka.segments s JOIN kafka.partitions p USING (topic, partition)
+		   WHERE s.base_offset < p.log_start_offset
+		   UNION ALL
+		   SELECT d.topic, d.partition, d.from_offset, d.to_offset - 1, d.to_offset, true
+		   FROM kafka.deleted_partitions d
+		   ORDER BY 6, 3 LOOP
+		EXIT WHEN left_ <= 0;
+		upto := least(seg.last_offset + 1, seg.log_start_offset, seg.base_offset + left_);
+		DELETE FROM kafka.records r
+		WHERE r.topic = seg.topic AND r.partition = seg.partition
+		  AND r."offset" >= seg.base_offset AND r."offset" < upto;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		left_ := left_ - greatest(n, 1);
+		IF seg.deleted_topic THEN
+			IF upto > seg.last_offset THEN
+				DELETE FROM kafka.deleted_partitions d
+				WHERE d.topic = seg.topic AND d.partition = seg.partition;
+			ELSE
+				UPDATE kafka.deleted_partitions d SET from_offset = upto
+				WHERE d.topic = seg.topic AND d.partition = seg.partition;
+			END IF;
+		ELSE
+			IF upto > seg.last_offset THEN
+				DELETE FROM kafka.segments s
+				WHERE s.topic = seg.topic AND s.partition = seg.partition
+				  AND s.base_offset = seg.base_offset;
+			ELSE
+				UPDATE kafka.segments s SET base_offset = upto
+				WHERE s.topic = seg.topic AND s.partition = seg.partition
+				  AND s.base_offset = seg.base_offset;
+			END IF;
+			DELETE FROM kafka.txn_batches b
+			WHERE b.topic = seg.topic AND b.partition = seg.partition AND b.last_offset < upto;
+			DELETE FROM kafka.aborted_txns a
+			WHERE a.topic = seg.topic AND a.partition = seg.partition AND a.last_offset < upto;
+		END IF;
+		topic := seg.topic;
+		partition := seg.partition;
+		from_offset := seg.base_offset;
+		to_offset := upto;
+		removed := n;
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.purge_records(bigint) IS
+	'Delete at most p_budget records below log start offsets and of deleted topics; one row per range deleted.';
+
+/*
+ * Housekeeping of pg_kafka's own state: producer ids unused for
+ * producer.id.expiration.ms lose their sequence state, transactional ids
+ * idle (not Ongoing) for transactional.id.expiration.ms are forgotten.
+ */
+CREATE FUNCTION kafka.expire_producers(p_producer_id_expiration_ms bigint,
+	p_transactional_id_expiration_ms bigint,
+	OUT producer_states bigint, OUT transactional_ids bigint)
+LANGUAGE plpgsql SECURITY INVOKER
+AS $$
+BEGIN
+	DELETE FROM kafka.producer_state s
+	WHERE s.updated < now() - p_producer_id_expiration_ms * interval '1 millisecond';
+	GET DIAGNOSTICS producer_states = ROW_COUNT;
+	DELETE FROM kafka.transactions t
+	WHERE t.state <> 'Ongoing'
+	  AND t.updated < now() - p_transactional_id_expiration_ms * interval '1 millisecond';
+	GET DIAGNOSTICS transactional_ids = ROW_COUNT;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.expire_producers(bigint, bigint) IS
+	'Forget idempotent producer state idle for p_producer_id_expiration_ms and transactional ids idle for p_transactional_id_expiration_ms.';
+
+/*
+ * The background job, one call per interval from the broker: on one
+ * session at a time across every broker of the database (a transaction
+ * advisory lock; the others return at once), it purges at most p_budget
+ * rows, extends and rolls segments, compacts, and moves log start offsets
+ * where retention says. The log start offsets move last, so the partition
+ * row locks producers wait on are held only until the call commits. Returns
+ * one row per action for the broker's log: action is 'purged' (rows below a
+ * log start offset), 'topic' (rows of a deleted topic), 'compacted' or
+ * 'retention' (log start offset moved to to_offset).
+ */
+CREATE FUNCTION kafka.run_maintenance(p_defaults jsonb DEFAULT '{}', p_budget bigint DEFAULT 100000,
+	OUT action text, OUT topic text, OUT partition int, OUT from_offset bigint,
+	OUT to_offset bigint, OUT records bigint)
+RETURNS SETOF record
+LANGUAGE plpgsql SECURITY INVOKER
+AS $$
+DECLARE
+	p record;
+	pr record;
+	n bigint;
+	point bigint;
+	moves text[] := '{}';
+	move_parts int[] := '{}';
+	move_points bigint[] := '{}';
+	i int;
+BEGIN
+	IF NOT pg_try_advisory_xact_lock(hashtext('pg_kafka maintenance')) THEN
+		RETURN;
+	END IF;
+	p_defaults := coalesce(p_defaults, '{}');
+
+	FOR pr IN SELECT * FROM kafka.purge_records(p_budget) LOOP
+		action := CASE WHEN EXISTS (SELECT FROM kafka.partitions x
+					    WHERE x.topic = pr.topic AND x.partition = pr.partition)
+			       THEN 'purged' ELSE 'topic' END;
+		topic := pr.topic;
+		partition := pr.partition;
+		from_offset := pr.from_offset;
+		to_offset := pr.to_offset;
+		records := pr.removed;
+		RETURN NEXT;
+	END LOOP;
+
+	FOR p IN SELECT x.topic, x.partition FROM kafka.partitions x ORDER BY 1, 2 LOOP
+		PERFORM kafka.segments_extend(p.topic, p.partition, p_defaults, p_budget);
+		n := kafka.compact_partition(p.topic, p.partition, p_defaults);
+		IF n > 0 THEN
+			action := 'compacted';
+			topic := p.topic;
+			partition := p.partition;
+			from_offset := NULL;
+			to_offset := NULL;
+			records := n;
+			RETURN NEXT;
+		END IF;
+		point := kafka.retention_point(p.topic, p.partition, p_defaults);
+		IF point IS NOT NULL THEN
+			moves := moves || p.topic;
+			move_parts := move_parts || p.partition;
+			move_points := move_points || point;
+		END IF;
+	END LOOP;
+
+	FOR i IN 1 .. coalesce(array_length(moves, 1), 0) LOOP
+		UPDATE kafka.partitions x SET log_start_offset = move_points[i]
+		WHERE x.topic = moves[i] AND x.partition = move_parts[i]
+		  AND x.log_start_offset < move_points[i]
+		RETURNING x.log_start_offset INTO to_offset;
+		IF FOUND THEN
+			action := 'retention';
+			topic := moves[i];
+			partition := move_parts[i];
+			from_offset := NULL;
+			records := NULL;
+			RETURN NEXT;
+		END IF;
+	END LOOP;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.run_maintenance(jsonb, bigint) IS
+	'The retention, compaction and purge job: one caller at a time; p_defaults are the broker''s topic defaults; returns one row per action taken.';

@@ -33,14 +33,19 @@ SELECT next_offset FROM kafka.partitions WHERE topic = 'orders' AND partition = 
 -- an offset is stored once per partition
 SELECT pg_temp.try($$INSERT INTO kafka.records VALUES ('orders', 0, 1, now(), NULL, NULL, NULL)$$);
 
--- delete_topic removes configs, partitions and records, and only those
+-- delete_topic removes configs and partitions, and queues the records for
+-- the background job (kafka.run_maintenance), which deletes them
 SELECT kafka.create_topic('doomed', 2, '{"retention.ms": "1000"}') IS NOT NULL AS created;
 INSERT INTO kafka.records VALUES ('doomed', 1, 0, now(), NULL, 'gone soon', NULL);
 SELECT kafka.delete_topic('doomed');
 SELECT (SELECT count(*) FROM kafka.topics WHERE name = 'doomed') AS topics,
        (SELECT count(*) FROM kafka.topic_configs WHERE topic = 'doomed') AS configs,
        (SELECT count(*) FROM kafka.partitions WHERE topic = 'doomed') AS partitions,
-       (SELECT count(*) FROM kafka.records WHERE topic = 'doomed') AS records;
+       (SELECT count(*) FROM kafka.records WHERE topic = 'doomed') AS records,
+       (SELECT count(*) FROM kafka.deleted_partitions WHERE topic = 'doomed') AS queued;
+SELECT action, topic, partition, from_offset, to_offset, records FROM kafka.run_maintenance('{"retention.ms": "-1"}');
+SELECT (SELECT count(*) FROM kafka.records WHERE topic = 'doomed') AS records,
+       (SELECT count(*) FROM kafka.deleted_partitions WHERE topic = 'doomed') AS queued;
 SELECT kafka.delete_topic('doomed');
 SELECT kafka.delete_topic('never-was');
 SELECT kafka.delete_topic(NULL);
@@ -49,13 +54,16 @@ SELECT kafka.delete_topic(NULL);
 DELETE FROM kafka.topics WHERE name = 'logs';
 SELECT (SELECT count(*) FROM kafka.topic_configs WHERE topic = 'logs') AS configs,
        (SELECT count(*) FROM kafka.partitions WHERE topic = 'logs') AS partitions,
-       (SELECT count(*) FROM kafka.records WHERE topic = 'logs') AS records;
+       (SELECT count(*) FROM kafka.deleted_partitions WHERE topic = 'logs') AS queued;
+SELECT action, topic, partition, from_offset, to_offset, records FROM kafka.run_maintenance('{"retention.ms": "-1"}');
+SELECT count(*) AS records FROM kafka.records WHERE topic = 'logs';
 
 -- rolled back, nothing is lost
 BEGIN;
 SELECT kafka.delete_topic('orders');
-SELECT count(*) AS records_inside FROM kafka.records WHERE topic = 'orders';
+SELECT count(*) AS queued_inside FROM kafka.deleted_partitions WHERE topic = 'orders';
 ROLLBACK;
+SELECT count(*) AS queued_after_rollback FROM kafka.deleted_partitions WHERE topic = 'orders';
 SELECT count(*) AS records_after_rollback FROM kafka.records WHERE topic = 'orders';
 
 SELECT topic, partition, "offset" FROM kafka.records ORDER BY 1, 2, 3;

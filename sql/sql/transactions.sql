@@ -340,6 +340,7 @@ SELECT * FROM kafka.add_partitions_to_txn('b', 1, 1::int2, '{gone}', '{0}');
 SELECT * FROM pg_temp.pending();
 SELECT kafka.delete_topic('gone');
 SELECT * FROM pg_temp.pending();
+SELECT action, topic, records FROM kafka.run_maintenance();
 SELECT count(*) AS gone_rows FROM (
 	SELECT topic FROM kafka.txn_batches UNION ALL SELECT topic FROM kafka.aborted_txns
 	UNION ALL SELECT topic FROM kafka.records) r WHERE topic = 'gone';

@@ -38,6 +38,13 @@
 #define DEF_GROUP_INITIAL_REBALANCE_DELAY_MS 100
 #define DEF_TRANSACTION_MAX_TIMEOUT_MS 900000
 #define DEF_TXN_ABORT_CLEANUP_INTERVAL_MS 10000
+#define DEF_LOG_RETENTION_MS 604800000
+#define DEF_LOG_ROLL_MS 604800000
+#define DEF_LOG_SEGMENT_BYTES 1073741824
+#define DEF_LOG_RETENTION_CHECK_INTERVAL_MS 300000
+#define DEF_LOG_MAINTENANCE_BUDGET 100000
+#define DEF_PRODUCER_ID_EXPIRATION_MS 86400000
+#define DEF_TRANSACTIONAL_ID_EXPIRATION_MS 604800000
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -56,6 +63,14 @@ config g_config = {
 	.group_initial_rebalance_delay_ms = DEF_GROUP_INITIAL_REBALANCE_DELAY_MS,
 	.transaction_max_timeout_ms = DEF_TRANSACTION_MAX_TIMEOUT_MS,
 	.txn_abort_timed_out_cleanup_interval_ms = DEF_TXN_ABORT_CLEANUP_INTERVAL_MS,
+	.log_retention_ms = DEF_LOG_RETENTION_MS,
+	.log_retention_bytes = -1,
+	.log_roll_ms = DEF_LOG_ROLL_MS,
+	.log_segment_bytes = DEF_LOG_SEGMENT_BYTES,
+	.log_retention_check_interval_ms = DEF_LOG_RETENTION_CHECK_INTERVAL_MS,
+	.log_maintenance_budget = DEF_LOG_MAINTENANCE_BUDGET,
+	.producer_id_expiration_ms = DEF_PRODUCER_ID_EXPIRATION_MS,
+	.transactional_id_expiration_ms = DEF_TRANSACTIONAL_ID_EXPIRATION_MS,
 	.stream_enabled = true,
 };
 
@@ -80,6 +95,11 @@ static int set_advertised_port(const char *v, char *why, size_t whylen);
 static int set_cluster_id(const char *v, char *why, size_t whylen);
 static int set_metrics_listen(const char *v, char *why, size_t whylen);
 static int set_authorizer_class_name(const char *v, char *why, size_t whylen);
+static int set_log_retention_ms(const char *v, char *why, size_t whylen);
+static int set_log_retention_bytes(const char *v, char *why, size_t whylen);
+static int set_log_roll_ms(const char *v, char *why, size_t whylen);
+static int set_producer_id_expiration_ms(const char *v, char *why, size_t whylen);
+static int set_transactional_id_expiration_ms(const char *v, char *why, size_t whylen);
 
 static const cfg_name log_levels[] = {
 	{"error", LOG_ERROR}, {"warn", LOG_WARN}, {"warning", LOG_WARN}, {"info", LOG_INFO},
@@ -181,6 +201,39 @@ static const cfg_setting settings[] = {
 	 "transaction-abort-cleanup-interval-ms", "MS", STR(DEF_TXN_ABORT_CLEANUP_INTERVAL_MS),
 	 NULL, "how often transactions past their timeout are looked for and aborted",
 	 INT_SETTING(&g_config.txn_abort_timed_out_cleanup_interval_ms, 1, INT32_MAX)},
+	{"log.retention.ms", "PGK_LOG_RETENTION_MS", "log-retention-ms", "MS",
+	 STR(DEF_LOG_RETENTION_MS), NULL,
+	 "retention.ms of topics that do not set it: how long records are kept; -1 for ever",
+	 CFG_CUSTOM, .set = set_log_retention_ms},
+	{"log.retention.bytes", "PGK_LOG_RETENTION_BYTES", "log-retention-bytes", "N", "-1", NULL,
+	 "retention.bytes of topics that do not set it: the size a partition is trimmed to; "
+	 "-1 for no limit",
+	 CFG_CUSTOM, .set = set_log_retention_bytes},
+	{"log.roll.ms", "PGK_LOG_ROLL_MS", "log-roll-ms", "MS", STR(DEF_LOG_ROLL_MS), NULL,
+	 "segment.ms of topics that do not set it: the age at which a segment is rolled",
+	 CFG_CUSTOM, .set = set_log_roll_ms},
+	{"log.segment.bytes", "PGK_LOG_SEGMENT_BYTES", "log-segment-bytes", "N",
+	 STR(DEF_LOG_SEGMENT_BYTES), NULL,
+	 "segment.bytes of topics that do not set it: the size at which a segment is rolled",
+	 INT_SETTING(&g_config.log_segment_bytes, 14, INT32_MAX)},
+	{"log.retention.check.interval.ms", "PGK_LOG_RETENTION_CHECK_INTERVAL_MS",
+	 "log-retention-check-interval-ms", "MS", STR(DEF_LOG_RETENTION_CHECK_INTERVAL_MS), NULL,
+	 "how often the storage job (segments, retention, compaction, deleted topics) runs; "
+	 "one broker of a database runs it at a time",
+	 INT_SETTING(&g_config.log_retention_check_interval_ms, 1, INT32_MAX)},
+	{"log.maintenance.budget", "PGK_LOG_MAINTENANCE_BUDGET", "log-maintenance-budget", "N",
+	 STR(DEF_LOG_MAINTENANCE_BUDGET), NULL,
+	 "most rows the storage job deletes or reads per partition in one transaction; it "
+	 "runs again at once while there is more",
+	 INT_SETTING(&g_config.log_maintenance_budget, 1, INT32_MAX)},
+	{"producer.id.expiration.ms", "PGK_PRODUCER_ID_EXPIRATION_MS", "producer-id-expiration-ms",
+	 "MS", STR(DEF_PRODUCER_ID_EXPIRATION_MS), NULL,
+	 "idempotent producer state unused this long is forgotten", CFG_CUSTOM,
+	 .set = set_producer_id_expiration_ms},
+	{"transactional.id.expiration.ms", "PGK_TRANSACTIONAL_ID_EXPIRATION_MS",
+	 "transactional-id-expiration-ms", "MS", STR(DEF_TRANSACTIONAL_ID_EXPIRATION_MS), NULL,
+	 "a transactional id with no transaction this long is forgotten", CFG_CUSTOM,
+	 .set = set_transactional_id_expiration_ms},
 	{"stream.enabled", "PGK_STREAM_ENABLED", "stream-enabled", "true|false", "true", NULL,
 	 "wake long-polling fetches from a logical decoding stream (records written by any "
 	 "broker or by SQL)",
@@ -552,4 +605,40 @@ static int set_authorizer_class_name(const char *v, char *why, size_t whylen)
 	if (v && *v)
 		g_config.authorizer_enabled = true;
 	return 0;
+}
+
+/* The 64-bit settings of the storage job. */
+static int set_long_setting(int64_t *target, long min, const char *v, char *why, size_t whylen)
+{
+	long n;
+
+	if (cfg_parse_long(v, min, INT64_MAX, &n, why, whylen) < 0)
+		return -1;
+	*target = n;
+	return 0;
+}
+
+static int set_log_retention_ms(const char *v, char *why, size_t whylen)
+{
+	return set_long_setting(&g_config.log_retention_ms, -1, v, why, whylen);
+}
+
+static int set_log_retention_bytes(const char *v, char *why, size_t whylen)
+{
+	return set_long_setting(&g_config.log_retention_bytes, -1, v, why, whylen);
+}
+
+static int set_log_roll_ms(const char *v, char *why, size_t whylen)
+{
+	return set_long_setting(&g_config.log_roll_ms, 1, v, why, whylen);
+}
+
+static int set_producer_id_expiration_ms(const char *v, char *why, size_t whylen)
+{
+	return set_long_setting(&g_config.producer_id_expiration_ms, 1, v, why, whylen);
+}
+
+static int set_transactional_id_expiration_ms(const char *v, char *why, size_t whylen)
+{
+	return set_long_setting(&g_config.transactional_id_expiration_ms, 1, v, why, whylen);
 }

@@ -43,6 +43,15 @@ typedef struct config {
 	int32_t transaction_max_timeout_ms;       /* transaction.max.timeout.ms */
 	/* transaction.abort.timed.out.transaction.cleanup.interval.ms */
 	int32_t txn_abort_timed_out_cleanup_interval_ms;
+	/* Storage and retention (maintenance.c): topic defaults and the job */
+	int64_t log_retention_ms;     /* log.retention.ms, -1: for ever */
+	int64_t log_retention_bytes;  /* log.retention.bytes, -1: no limit */
+	int64_t log_roll_ms;          /* log.roll.ms: segment.ms's default */
+	int32_t log_segment_bytes;    /* log.segment.bytes: segment.bytes's default */
+	int32_t log_retention_check_interval_ms; /* log.retention.check.interval.ms */
+	int32_t log_maintenance_budget;          /* rows deleted per pass at most */
+	int64_t producer_id_expiration_ms;       /* producer.id.expiration.ms */
+	int64_t transactional_id_expiration_ms;  /* transactional.id.expiration.ms */
 	bool stream_enabled;        /* stream.enabled: wake fetches from the decoding stream */
 	char *metrics_host;         /* metrics.listen host; NULL: no metrics listener */
 	int metrics_port;

@@ -7,6 +7,7 @@
 #include "group_coord.h"
 #include "h_fetch.h"
 #include "handlers.h"
+#include "maintenance.h"
 #include "txn_reaper.h"
 
 struct event_base *handler_base;
@@ -127,6 +128,7 @@ void handlers_init(struct event_base *base)
 	handler_base = base;
 	group_coord_init(base);
 	txn_reaper_init(base);
+	maintenance_init(base);
 	authorizer_init(base);
 }
 
@@ -135,5 +137,6 @@ void handlers_shutdown(void)
 	fetch_shutdown();
 	group_coord_shutdown();
 	txn_reaper_shutdown();
+	maintenance_shutdown();
 	authorizer_shutdown();
 }

@@ -490,4 +490,13 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 				  "  (SELECT * FROM unnest($1::text[], $2::int4[]))"
 				  " ORDER BY s.topic, s.partition, s.producer_id",
 				  2},
+	/*
+	 * One pass of the background job (sql: "Storage and retention"); the
+	 * function takes an advisory lock, so one broker of a database at a
+	 * time does the work.
+	 */
+	[Q_MAINTENANCE] = {"pgk_maintenance",
+			   "SELECT action, topic, partition, from_offset, to_offset, records"
+			   " FROM kafka.run_maintenance($1::jsonb, $2::int8)",
+			   2},
 };

@@ -70,6 +70,9 @@ typedef enum query_id {
 				   * estimated bytes; topic NULL when there is no partition */
 	Q_DESCRIBE_PRODUCERS,     /* (topics[], partitions[]) -> topic, partition, pid, epoch,
 				   * last sequence, last ms, ongoing txn's first offset */
+	/* Storage and retention (maintenance.c) */
+	Q_MAINTENANCE,            /* (defaults jsonb, budget) -> action, topic, partition,
+				   * from, to, records; no rows when another broker runs it */
 	Q_QUERY_COUNT
 } query_id;
 

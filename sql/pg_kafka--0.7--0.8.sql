@@ -1548,8 +1548,12 @@ COMMENT ON FUNCTION kafka.expire_producers(bigint, bigint) IS
  * where retention says. The log start offsets move last, so the partition
  * row locks producers wait on are held only until the call commits. Returns
  * one row per action for the broker's log: action is 'purged' (rows below a
- * log start offset), 'topic' (rows of a deleted topic), 'compacted' or
- * 'retention' (log start offset moved to to_offset).
+ * log start offset), 'topic' (rows of a deleted topic), 'compacted',
+ * 'retention' (log start offset moved to to_offset), 'segments' (a
+ * partition had more new records than p_budget: call again) or 'producers'
+ * (from_offset idle producer states and to_offset transactional ids
+ * expired, when p_defaults has producer.id.expiration.ms and
+ * transactional.id.expiration.ms).
  */
 CREATE FUNCTION kafka.run_maintenance(p_defaults jsonb DEFAULT '{}', p_budget bigint DEFAULT 100000,
 	OUT action text, OUT topic text, OUT partition int, OUT from_offset bigint,
@@ -1585,7 +1589,17 @@ BEGIN
 	END LOOP;
 
 	FOR p IN SELECT x.topic, x.partition FROM kafka.partitions x ORDER BY 1, 2 LOOP
-		PERFORM kafka.segments_extend(p.topic, p.partition, p_defaults, p_budget);
+		n := kafka.segments_extend(p.topic, p.partition, p_defaults, p_budget);
+		IF n >= p_budget THEN
+			action := 'segments';
+			topic := p.topic;
+			partition := p.partition;
+			from_offset := NULL;
+			to_offset := (SELECT max(s.last_offset) + 1 FROM kafka.segments s
+				      WHERE s.topic = p.topic AND s.partition = p.partition);
+			records := n;
+			RETURN NEXT;
+		END IF;
 		n := kafka.compact_partition(p.topic, p.partition, p_defaults);
 		IF n > 0 THEN
 			action := 'compacted';
@@ -1603,6 +1617,21 @@ BEGIN
 			move_points := move_points || point;
 		END IF;
 	END LOOP;
+
+	IF p_defaults ? 'producer.id.expiration.ms' AND p_defaults ? 'transactional.id.expiration.ms' THEN
+		SELECT * INTO pr FROM kafka.expire_producers(
+			(p_defaults ->> 'producer.id.expiration.ms')::bigint,
+			(p_defaults ->> 'transactional.id.expiration.ms')::bigint);
+		IF pr.producer_states + pr.transactional_ids > 0 THEN
+			action := 'producers';
+			topic := NULL;
+			partition := NULL;
+			from_offset := pr.producer_states;
+			to_offset := pr.transactional_ids;
+			records := NULL;
+			RETURN NEXT;
+		END IF;
+	END IF;
 
 	FOR i IN 1 .. coalesce(array_length(moves, 1), 0) LOOP
 		UPDATE kafka.partitions x SET log_start_offset = move_points[i]

@@ -1,0 +1,217 @@
+"""
+Storage and retention (docs/OPERATIONS.md, "Storage and retention"), with the
+clients: a topic with short retention loses its old records and consumers
+reset per auto.offset.reset; retention.bytes; a compacted topic keeps the
+latest value per key and loses its tombstones after delete.retention.ms;
+DeleteTopics of a large topic returns at once while another topic is
+produced to; one broker of two runs the job. The brokers here run the job
+every 100 ms on a database of their own (the shared one has topics whose
+records other tests expect to keep).
+"""
+
+import time
+
+import pytest
+from confluent_kafka import KafkaError, OFFSET_BEGINNING, TopicPartition
+from confluent_kafka.admin import NewTopic
+
+from conftest import Broker, Kafka, SqlSession, _new_pg, unique, wait_for
+
+INTERVAL = ["--log-retention-check-interval-ms", "100"]
+
+
+@pytest.fixture(scope="module")
+def own_pg():
+    cluster = _new_pg()
+    yield cluster
+    cluster.destroy()
+
+
+@pytest.fixture(scope="module")
+def rkafka(own_pg, workdir):
+    b = Broker(own_pg, workdir, INTERVAL + ["--log-maintenance-budget", "20000"])
+    b.start()
+    k = Kafka(b)
+    yield k
+    k.close()
+    b.stop_checked()
+
+
+def log_start(kafka, topic, partition=0):
+    return int(kafka.pg.sql("SELECT log_start_offset FROM kafka.partitions WHERE topic = '%s'"
+                            " AND partition = %d" % (topic, partition)))
+
+
+def rows(kafka, topic):
+    return int(kafka.pg.sql("SELECT count(*) FROM kafka.records WHERE topic = '%s'" % topic))
+
+
+def read_from(kafka, topic, offset, reset, want, timeout=20):
+    """Assign partition 0 at offset with auto.offset.reset=reset and read
+    until `want` records came; returns their offsets."""
+    c = kafka.consumer(**{"auto.offset.reset": reset})
+    try:
+        c.assign([TopicPartition(topic, 0, offset)])
+        got = []
+        deadline = time.monotonic() + timeout
+        while len(got) < want:
+            assert time.monotonic() < deadline, "read %r of %d from %s" % (got, want, topic)
+            m = c.poll(0.2)
+            if m is None:
+                continue
+            assert not m.error(), m.error()
+            got.append(m.offset())
+        return got
+    finally:
+        c.close()
+
+
+def test_short_retention_expires_old_records_and_consumers_reset(rkafka):
+    topic = rkafka.create_topic(unique("ret"), config={"segment.ms": "200",
+                                                       "retention.ms": "1500"})
+    rkafka.produce(topic, [(b"k%d" % i, b"old-%d" % i) for i in range(10)])
+    # within seconds the whole first segment has expired
+    wait_for(lambda: log_start(rkafka, topic) == 10, 20, "the log start offset to pass 10")
+    wait_for(lambda: rows(rkafka, topic) == 0, 20, "the expired rows to be deleted")
+    assert rkafka.watermarks(topic) == (10, 10)
+    assert "retention: %s-0 log start offset now 10" % topic in rkafka.broker.log_text()
+    rkafka.produce(topic, [(b"k", b"new-%d" % i) for i in range(3)])
+    # offset 0 is out of range: earliest resets to the log start, latest to the end
+    assert read_from(rkafka, topic, 0, "earliest", 3) == [10, 11, 12]
+    # latest: only what is produced after the reset, never 10 .. 12
+    c = rkafka.consumer(**{"auto.offset.reset": "latest"})
+    try:
+        c.assign([TopicPartition(topic, 0, 0)])
+        p = rkafka.producer()
+
+        def first_message():
+            p.produce(topic, key=b"k", value=b"later", partition=0)
+            p.flush(10)
+            m = c.poll(0.2)
+            return m if m is not None and not m.error() else None
+        assert wait_for(first_message, 20, "the latest consumer to get a record").offset() >= 13
+    finally:
+        c.close()
+    # a consumer that sets no reset policy is told
+    c = rkafka.consumer(**{"auto.offset.reset": "error"})
+    try:
+        c.assign([TopicPartition(topic, 0, 0)])
+
+        def out_of_range():
+            m = c.poll(0.2)
+            return m is not None and m.error() is not None and \
+                m.error().code() == KafkaError._AUTO_OFFSET_RESET
+        wait_for(out_of_range, 20, "the consumer to report the offset out of range")
+    finally:
+        c.close()
+
+
+def test_retention_bytes_keeps_the_newest_segments(rkafka):
+    topic = rkafka.create_topic(unique("bytes"), config={"segment.bytes": "1000",
+                                                         "retention.bytes": "3000"})
+    # 134 bytes a record as the job counts them (32 + key 2 + value 100)
+    rkafka.produce(topic, [(b"%02d" % (i % 100), b"x" * 100) for i in range(100)],
+                   batch_num_messages=1)
+    wait_for(lambda: log_start(rkafka, topic) > 0, 20, "retention.bytes to move the log start")
+    wait_for(lambda: rows(rkafka, topic) == 100 - log_start(rkafka, topic), 20,
+             "the rows below the log start to go")
+    kept = 100 - log_start(rkafka, topic)
+    # whole segments: at least retention.bytes, less than that plus a segment
+    assert 3000 <= kept * 134 < 3000 + 1000 + 2 * 134, kept
+    low, high = rkafka.watermarks(topic)
+    assert (low, high) == (100 - kept, 100)
+    assert read_from(rkafka, topic, OFFSET_BEGINNING, "earliest", kept) == list(range(low, 100))
+
+
+def test_compacted_topic_keeps_the_latest_value_per_key(rkafka):
+    topic = rkafka.create_topic(unique("compact"), config={
+        "cleanup.policy": "compact", "segment.ms": "100", "delete.retention.ms": "1500"})
+    sent = []
+    for rnd in range(3):
+        sent += [(b"key-%d" % k, b"value-%d-%d" % (k, rnd)) for k in range(5)]
+    sent.append({"key": b"key-4", "value": None})  # tombstone
+    rkafka.produce(topic, sent)
+    # superseded records go: 4 latest values and the tombstone are left
+    wait_for(lambda: rows(rkafka, topic) == 5, 20, "compaction to leave 5 records")
+    got = rkafka.consume(topic, 5)
+    assert [(r.key, r.value) for r in got] == \
+        [(b"key-%d" % k, b"value-%d-2" % k) for k in range(4)] + [(b"key-4", None)]
+    # offsets keep their gaps, the consumer reads across them
+    assert [r.offset for r in got] == [10, 11, 12, 13, 15]
+    # delete.retention.ms later the tombstone goes too
+    wait_for(lambda: rows(rkafka, topic) == 4, 20, "the tombstone to be removed")
+    got = rkafka.consume(topic, 4)
+    assert [r.key for r in got] == [b"key-%d" % k for k in range(4)]
+    assert rkafka.watermarks(topic) == (0, 16)
+    assert "compaction: %s-0" % topic in rkafka.broker.log_text()
+
+
+def test_delete_topics_returns_at_once_and_other_topics_keep_producing(rkafka):
+    big = rkafka.create_topic(unique("big"))
+    n = 200000
+    rkafka.pg.sql("INSERT INTO kafka.records (topic, partition, \"offset\", \"timestamp\", value)"
+                  " SELECT '%s', 0, o, now(), convert_to(repeat('v', 100), 'UTF8')"
+                  " FROM generate_series(0, %d) o;"
+                  " UPDATE kafka.partitions SET next_offset = %d WHERE topic = '%s'"
+                  % (big, n - 1, n, big))
+    other = rkafka.create_topic(unique("other"))
+    t0 = time.monotonic()
+    fs = rkafka.admin().delete_topics([big], operation_timeout=30)
+    fs[big].result(timeout=30)
+    took = time.monotonic() - t0
+    # produce to the other topic while the rows are being deleted
+    produced = 0
+    while rows(rkafka, big) > 0:
+        rkafka.produce(other, [(b"k", b"v%d" % produced)])
+        produced += 1
+        assert time.monotonic() - t0 < 120, "the deleted topic's rows are still there"
+    assert produced > 0
+    assert rkafka.consume(other, produced)[-1].value == b"v%d" % (produced - 1)
+    assert took < 5, took
+    log = rkafka.broker.log_text()
+    assert "records of deleted topic %s-0" % big in log
+    # deleted in passes of at most the budget (20000), one after another
+    assert log.count("of deleted topic %s-0" % big) >= n // 20000
+    assert int(rkafka.pg.sql("SELECT count(*) FROM kafka.deleted_partitions")) == 0
+
+
+def test_one_session_at_a_time(fresh_pg):
+    # The job's advisory lock: while one session holds it (a broker's pass
+    # in progress), another's call does nothing and returns no row.
+    pg = fresh_pg
+    pg.sql("SELECT kafka.create_topic('due', 1, '{\"retention.ms\": \"1000\"}');"
+           " INSERT INTO kafka.records (topic, partition, \"offset\", \"timestamp\", value)"
+           " VALUES ('due', 0, 0, now() - interval '1 hour', 'v');"
+           " UPDATE kafka.partitions SET next_offset = 1 WHERE topic = 'due'")
+    holder = SqlSession(pg)
+    try:
+        holder.run("BEGIN; SELECT pg_advisory_xact_lock(hashtext('pg_kafka maintenance'));")
+        assert pg.sql("SELECT count(*) FROM kafka.run_maintenance()") == "0"
+        assert pg.sql("SELECT log_start_offset FROM kafka.partitions WHERE topic = 'due'") == "0"
+        holder.run("COMMIT;")
+    finally:
+        holder.close()
+    assert pg.sql("SELECT action || ' ' || to_offset FROM kafka.run_maintenance()") == \
+        "retention 1"
+
+
+def test_the_job_runs_on_one_broker_and_survives_a_restart(fresh_pg, make_broker):
+    a = make_broker(fresh_pg, *INTERVAL)
+    b = make_broker(fresh_pg, *INTERVAL)
+    ka = Kafka(a)
+    try:
+        topic = ka.create_topic(unique("shared"), config={"segment.ms": "100",
+                                                         "retention.ms": "500"})
+        ka.produce(topic, [(b"k", b"v%d" % i) for i in range(5)])
+        wait_for(lambda: log_start(ka, topic) == 5, 20, "retention on one of the brokers")
+        wait_for(lambda: rows(ka, topic) == 0, 20, "the rows to go")
+        line = "retention: %s-0 log start offset now 5" % topic
+        assert (line in a.log_text()) + (line in b.log_text()) == 1
+        # after a restart (the other broker gone) the job carries on
+        b.stop()
+        a.restart()
+        ka.produce(topic, [(b"k", b"w%d" % i) for i in range(5)])
+        wait_for(lambda: log_start(ka, topic) == 10, 20, "retention after the restart")
+        assert "retention: %s-0 log start offset now 10" % topic in a.log_text()
+    finally:
+        ka.close()

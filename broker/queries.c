@@ -198,7 +198,12 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 	 * ListOffsets: watermarks, and for $3 >= 0 the first record at or
 	 * after that time, for $3 = -3 the record with the largest timestamp.
 	 * Last column: the last stable offset (docs/TRANSACTIONS.md), the
-	 * LATEST of read_committed.
+	 * LATEST of read_committed. A timestamp search starts at the first
+	 * segment (kafka.segments) whose newest record is at or after the
+	 * timestamp, or past the segments when none is: records before it are
+	 * all older, so it reads no more than a segment of them. Rows below
+	 * the log start offset, which the storage job has yet to delete, are
+	 * not found.
 	 */
 	[Q_LIST_OFFSETS] = {"pgk_list_offsets",
 			    "SELECT p.next_offset, p.log_start_offset, m.\"offset\", m.ts,"
@@ -209,13 +214,23 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 			    "   LATERAL (SELECT coalesce(r.timestamp_ms,"
 			    "    floor(extract(epoch FROM r.\"timestamp\") * 1000)::int8) AS ts) t"
 			    "   WHERE $3::int8 >= 0 AND r.topic = p.topic AND r.partition = p.partition"
-			    "   AND t.ts >= $3::int8"
+			    "   AND t.ts >= $3::int8 AND r.\"offset\" >= p.log_start_offset"
+			    "   AND r.\"offset\" >= coalesce("
+			    "    (SELECT s.base_offset FROM kafka.segments s"
+			    "     WHERE s.topic = p.topic AND s.partition = p.partition"
+			    "     AND (s.max_timestamp = 'infinity' OR (s.max_timestamp > '-infinity'"
+			    "      AND extract(epoch FROM s.max_timestamp) * 1000 >= $3::int8))"
+			    "     ORDER BY s.base_offset LIMIT 1),"
+			    "    (SELECT s.last_offset + 1 FROM kafka.segments s"
+			    "     WHERE s.topic = p.topic AND s.partition = p.partition"
+			    "     ORDER BY s.base_offset DESC LIMIT 1), 0)"
 			    "   ORDER BY \"offset\" LIMIT 1)"
 			    "  UNION ALL"
 			    "  (SELECT \"offset\", ts FROM kafka.records r,"
 			    "   LATERAL (SELECT coalesce(r.timestamp_ms,"
 			    "    floor(extract(epoch FROM r.\"timestamp\") * 1000)::int8) AS ts) t"
 			    "   WHERE $3::int8 = -3 AND r.topic = p.topic AND r.partition = p.partition"
+			    "   AND r.\"offset\" >= p.log_start_offset"
 			    "   ORDER BY ts DESC, \"offset\" LIMIT 1)) m ON true"
 			    " WHERE p.topic = $1::text AND p.partition = $2::int",
 			    3},

@@ -215,3 +215,28 @@ def test_the_job_runs_on_one_broker_and_survives_a_restart(fresh_pg, make_broker
         assert "retention: %s-0 log start offset now 10" % topic in a.log_text()
     finally:
         ka.close()
+
+
+def test_list_offsets_by_timestamp_uses_the_segments(rkafka):
+    # segments of about two records each; the search starts at the first
+    # segment whose newest record is recent enough, and finds the same
+    # offsets as a scan would
+    topic = rkafka.create_topic(unique("times"), config={"segment.bytes": "100",
+                                                         "retention.ms": "-1"})
+    base = int(time.time() * 1000) - 60000
+    stamps = [base + 1000 * i for i in range(10)]
+    rkafka.produce(topic, [{"key": b"k", "value": b"v" * 20, "timestamp": ts} for ts in stamps],
+                   batch_num_messages=1)
+    wait_for(lambda: rkafka.pg.sql("SELECT coalesce(max(last_offset), -1) FROM kafka.segments"
+                                   " WHERE topic = '%s'" % topic) == "9", 20,
+             "the segments to cover the records")
+    assert int(rkafka.pg.sql("SELECT count(*) FROM kafka.segments WHERE topic = '%s'"
+                             % topic)) >= 4
+    c = rkafka.consumer()
+    try:
+        for want, ts in [(0, base - 5), (0, stamps[0]), (3, stamps[3]), (4, stamps[3] + 1),
+                         (9, stamps[9]), (-1, stamps[9] + 1)]:
+            got = c.offsets_for_times([TopicPartition(topic, 0, ts)], timeout=10)[0]
+            assert got.offset == want, (ts - base, got.offset, want)
+    finally:
+        c.close()

@@ -12,13 +12,13 @@ static const struct {
 } docs[] = {
 	/* topic configs */
 	{"cleanup.policy", "How old records are discarded: delete (by retention), compact (the "
-			   "latest record per key is kept), or both. Stored and reported; a "
-			   "compacted topic refuses records without a key."},
+			   "latest record per key is kept), or both, enforced by the "
+			   "storage job; a compacted topic refuses records without a key."},
 	{"compression.type", "The codec records are stored with (a topic's own, else the "
 			     "broker's): producer keeps each batch's own; uncompressed, gzip, "
 			     "snappy, lz4 or zstd."},
-	{"delete.retention.ms", "How long a tombstone of a compacted topic is kept. Stored and "
-				"reported."},
+	{"delete.retention.ms", "How long a tombstone of a compacted topic is kept after "
+				"compaction left it as its key's latest record."},
 	{"max.message.bytes", "The largest record batch, in bytes, a producer may write to this "
 			      "topic (after compression)."},
 	{"message.timestamp.after.max.ms", "How far in the future a CreateTime record timestamp "
@@ -27,16 +27,16 @@ static const struct {
 					    "may be, in milliseconds before the broker's clock."},
 	{"message.timestamp.type", "CreateTime keeps the producer's timestamp; LogAppendTime "
 				   "replaces it with the time the broker stored the record."},
-	{"min.compaction.lag.ms", "The minimum age of a record before compaction may remove it. "
-				  "Stored and reported."},
+	{"min.compaction.lag.ms", "The minimum age of a record before compaction may remove it, "
+				  "counted from the newest record of its segment."},
 	{"min.insync.replicas", "The replicas that must hold a write acknowledged with acks=all; "
 				"a PostgreSQL commit is the only replica here."},
 	{"retention.bytes", "The size a partition may grow to before old records are deleted; "
-			    "-1 for no limit. Stored and reported."},
-	{"retention.ms", "How long records are kept, in milliseconds; -1 for ever. Stored and "
-			 "reported."},
+			    "-1 for no limit; whole segments go."},
+	{"retention.ms", "How long records are kept, in milliseconds, counted from the newest "
+			 "record of their segment; -1 for ever."},
 	{"segment.bytes", "The size of a log segment; a batch larger than this is refused."},
-	{"segment.ms", "How long before a log segment is rolled. Stored and reported."},
+	{"segment.ms", "How long before a log segment is rolled, at the storage job's next pass."},
 	{"unclean.leader.election.enable", "Whether a replica that is not in sync may become "
 					   "leader; there are no such replicas here."},
 	/* broker configs */

@@ -1392,19 +1392,18 @@ BEGIN
 		RETURN removed;
 	END IF;
 
-	CREATE TEMP TABLE IF NOT EXISTS pgk_compact_aborted (lo bigint, hi bigint) ON COMMIT DROP;
-	TRUNCATE pgk_compact_aborted;
-	INSERT INTO pgk_compact_aborted
-	SELECT b.base_offset, b.last_offset FROM kafka.txn_batches b
-	WHERE b.topic = p_topic AND b.partition = p_partition AND b.control IS NULL
-	  AND b.last_offset >= log_start AND b.base_offset < clean_end
-	  AND EXISTS (SELECT FROM kafka.aborted_txns a
-		      WHERE a.topic = b.topic AND a.partition = b.partition
-			AND a.producer_id = b.producer_id
-			AND a.first_offset <= b.base_offset AND a.last_offset > b.last_offset);
-
-	WITH aborted AS (
-		DELETE FROM kafka.records r USING pgk_compact_aborted a
+	-- Records of aborted transactions: batches of a producer whose
+	-- aborted transaction spans them.
+	WITH ranges AS (
+		SELECT b.base_offset AS lo, b.last_offset AS hi FROM kafka.txn_batches b
+		WHERE b.topic = p_topic AND b.partition = p_partition AND b.control IS NULL
+		  AND b.last_offset >= log_start AND b.base_offset < clean_end
+		  AND EXISTS (SELECT FROM kafka.aborted_txns a
+			      WHERE a.topic = b.topic AND a.partition = b.partition
+				AND a.producer_id = b.producer_id
+				AND a.first_offset <= b.base_offset AND a.last_offset > b.last_offset)),
+	aborted AS (
+		DELETE FROM kafka.records r USING ranges a
 		WHERE r.topic = p_topic AND r.partition = p_partition
 		  AND r."offset" BETWEEN a.lo AND a.hi AND r."offset" < clean_end
 		RETURNING r."offset")

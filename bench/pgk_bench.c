@@ -816,6 +816,189 @@ static void run_latency(PGconn *c)
 
 /* ---- fetch at the start and the end of a deep partition ---- */
 
+/*
+ * Retention: the same steady produce rate (200 records/s, one per
+ * request) into two topics in turn, one
+ * keeping everything, one whose records expire continuously (segment.ms
+ * 500, retention.ms 3000), long enough for the storage job (run every
+ * second here: run.sh) to roll and drop many segments. Compared: produce
+ * acknowledgement p50/p99 with expiry against without; records removed
+ * per second; and kafka.records' table plus index size, sampled every
+ * second, against what the retained rows take (rows retained times the
+ * bytes a row took in the run without expiry).
+ */
+typedef struct ret_state {
+	rd_kafka_t *producer;
+	int64_t *sent_ns;
+	double *ack_ms;
+	long n;
+	volatile bool stop;
+} ret_state;
+
+static void ret_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+	ret_state *st = opaque;
+	(void)rk;
+	long seq = (long)(intptr_t)m->_private;
+	if (!m->err && seq >= 0 && seq < st->n)
+		st->ack_ms[seq] = (double)(now_ns() - st->sent_ns[seq]) / 1e6;
+}
+
+static void *ret_poller(void *arg)
+{
+	ret_state *st = arg;
+	while (!st->stop)
+		rd_kafka_poll(st->producer, 50);
+	return NULL;
+}
+
+/* Produce n records of 100 B at rate per second into topic, one every
+ * 1/rate s; fills ack_ms. Every second, *sample(c, arg) runs. */
+static void ret_produce(PGconn *c, const char *topic, long n, int rate, double *ack_ms,
+			void (*sample)(PGconn *, void *), void *arg)
+{
+	ret_state st = {.n = n, .ack_ms = ack_ms};
+	char err[512], value[100];
+	pthread_t poller;
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+
+	memset(value, 'r', sizeof(value));
+	st.sent_ns = calloc((size_t)n, sizeof(int64_t));
+	for (long i = 0; i < n; i++)
+		ack_ms[i] = NAN;
+	conf_set(conf, "bootstrap.servers", opt.bootstrap);
+	conf_set(conf, "acks", "all");
+	conf_set(conf, "linger.ms", "0");
+	conf_set(conf, "enable.idempotence", "false");
+	conf_set(conf, "log_level", "3");
+	rd_kafka_conf_set_opaque(conf, &st);
+	rd_kafka_conf_set_dr_msg_cb(conf, ret_on_delivery);
+	st.producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+	if (!st.producer)
+		die("producer: %s", err);
+	pthread_create(&poller, NULL, ret_poller, &st);
+	struct timespec next;
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	long step_ns = 1000000000L / rate;
+	double last_sample = now_s();
+	for (long i = 0; i < n; i++) {
+		next.tv_nsec += step_ns;
+		while (next.tv_nsec >= 1000000000) {
+			next.tv_nsec -= 1000000000;
+			next.tv_sec++;
+		}
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+		st.sent_ns[i] = now_ns();
+		rd_kafka_resp_err_t e = rd_kafka_producev(
+			st.producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(0),
+			RD_KAFKA_V_VALUE(value, sizeof(value)), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+			RD_KAFKA_V_OPAQUE((void *)(intptr_t)i), RD_KAFKA_V_END);
+		if (e)
+			die("produce: %s", rd_kafka_err2str(e));
+		if (sample && now_s() - last_sample >= 1.0) {
+			last_sample = now_s();
+			sample(c, arg);
+		}
+	}
+	rd_kafka_flush(st.producer, 60000);
+	st.stop = true;
+	pthread_join(poller, NULL);
+	rd_kafka_destroy(st.producer);
+	free(st.sent_ns);
+}
+
+typedef struct ret_sizes {
+	double base_mb; /* kafka.records + indexes before the run with expiry */
+	double peak_mb, last_mb;
+	double peak_retained;
+	int samples;
+} ret_sizes;
+
+static double records_mb(PGconn *c)
+{
+	return (double)pg_i64(c, "SELECT pg_total_relation_size('kafka.records')") / 1048576.0;
+}
+
+static void ret_sample(PGconn *c, void *arg)
+{
+	ret_sizes *s = arg;
+	double mb = records_mb(c) - s->base_mb;
+	long long kept = pg_i64(c, "SELECT next_offset - log_start_offset FROM kafka.partitions"
+				   " WHERE topic = 'bench-retention-expiring'");
+	note("retention: t=%ds records table + indexes +%.1f MB, %lld records retained",
+	     s->samples, mb, kept);
+	if (mb > s->peak_mb)
+		s->peak_mb = mb;
+	if ((double)kept > s->peak_retained)
+		s->peak_retained = (double)kept;
+	s->last_mb = mb;
+	s->samples++;
+}
+
+static void run_retention(PGconn *c)
+{
+	int rate = 200;
+	long n = scaled(30000, 6000);
+	double *plain = calloc((size_t)n, sizeof(double)), *expiring = calloc((size_t)n, sizeof(double));
+	ret_sizes sz = {0};
+
+	pg_exec(c, "SELECT kafka.delete_topic('bench-retention-kept'),"
+		   " kafka.delete_topic('bench-retention-expiring')");
+	pg_exec(c, "SELECT kafka.create_topic('bench-retention-kept', 1, '{\"retention.ms\": \"-1\"}')");
+	pg_exec(c, "SELECT kafka.create_topic('bench-retention-expiring', 1,"
+		   " '{\"retention.ms\": \"3000\", \"segment.ms\": \"500\"}')");
+	wait_stream(c, NULL, NULL);
+	pg_exec(c, "CHECKPOINT");
+
+	note("retention: %ld x 100 B at %d/s into a topic that keeps them", n, rate);
+	double before = records_mb(c);
+	ret_produce(c, "bench-retention-kept", n, rate, plain, NULL, NULL);
+	double row_bytes = (records_mb(c) - before) * 1048576.0 / (double)n;
+	wait_stream(c, NULL, NULL);
+	pg_exec(c, "CHECKPOINT");
+
+	/* Records live 3 s here, against autovacuum's default minute between
+	 * rounds and a fifth of the table: vacuum is tuned to follow, as
+	 * OPERATIONS.md advises for short retention. */
+	note("retention: the same into one whose records expire after 3 s (autovacuum every 1 s,"
+	     " at 1000 dead rows of kafka.records)");
+	pg_exec(c, "ALTER SYSTEM SET autovacuum_naptime = '1s'");
+	pg_exec(c, "SELECT pg_reload_conf()");
+	pg_exec(c, "ALTER TABLE kafka.records SET (autovacuum_vacuum_scale_factor = 0,"
+		   " autovacuum_vacuum_threshold = 1000)");
+	sz.base_mb = records_mb(c);
+	double t0 = now_s();
+	long long start0 = pg_i64(c, "SELECT log_start_offset FROM kafka.partitions"
+				     " WHERE topic = 'bench-retention-expiring'");
+	ret_produce(c, "bench-retention-expiring", n, rate, expiring, ret_sample, &sz);
+	double secs = now_s() - t0;
+	pg_exec(c, "ALTER TABLE kafka.records RESET (autovacuum_vacuum_scale_factor,"
+		   " autovacuum_vacuum_threshold)");
+	pg_exec(c, "ALTER SYSTEM RESET autovacuum_naptime");
+	pg_exec(c, "SELECT pg_reload_conf()");
+	long long start1 = pg_i64(c, "SELECT log_start_offset FROM kafka.partitions"
+				     " WHERE topic = 'bench-retention-expiring'");
+	long long segs = pg_i64(c, "SELECT count(*) FROM kafka.segments"
+				   " WHERE topic = 'bench-retention-expiring'");
+
+	size_t kp = compact(plain, n), ke = compact(expiring, n);
+	double p50 = quantile(plain, kp, 0.5), p99 = quantile(plain, kp, 0.99);
+	double e50 = quantile(expiring, ke, 0.5), e99 = quantile(expiring, ke, 0.99);
+	add_result("retention: produce at 200/s, expiring vs kept", "p50 ms", e50, p50, NULL, -1);
+	add_result("retention: produce at 200/s, expiring vs kept", "p99 ms", e99, p99,
+		   "<= 1.5 x floor", e99 <= 1.5 * p99);
+	add_result("retention: produce at 200/s, expiring vs kept", "records removed per s",
+		   (double)(start1 - start0) / secs, NAN, NULL, -1);
+	add_result("retention: produce at 200/s, expiring vs kept", "segments left at the end",
+		   (double)segs, NAN, NULL, -1);
+	double retained_mb = sz.peak_retained * row_bytes / 1048576.0;
+	add_result("retention: table + indexes growth, MB", "peak vs retained rows' size",
+		   sz.peak_mb, retained_mb, "<= 1.5 x floor", sz.peak_mb <= 1.5 * retained_mb);
+	add_result("retention: table + indexes growth, MB", "at the end", sz.last_mb, NAN, NULL, -1);
+	free(plain);
+	free(expiring);
+}
+
 static double median_of(double *v, int n) { return quantile(v, (size_t)n, 0.5); }
 
 static void run_deep(PGconn *c)
@@ -1271,6 +1454,8 @@ int main(int argc, char **argv)
 		run_deep(c);
 	if (want("secure") && opt.secure_bootstrap[0])
 		run_secure(c);
+	if (want("retention"))
+		run_retention(c);
 	if (want("mock"))
 		run_mock(scaled(2000000, 1000));
 

@@ -7,7 +7,7 @@
 # Environment:
 #   BENCH_SCALE=0.1      scale every record count (1 = the full run)
 #   BENCH_ONLY=a,b       run only some of: produce consume latency deep idle mock
-#                        secure shadow
+#                        secure shadow retention
 #   BENCH_PGPORT=25434   PostgreSQL port
 #   BENCH_PORT=19392     broker port (PLAINTEXT); the next port is its SSL
 #                        listener, with a development CA in build/bench-tls
@@ -86,7 +86,8 @@ secure_port=$((port + 1))
 "$broker" --pg "$conninfo" \
 	--listeners "PLAINTEXT://127.0.0.1:$port,SSL://127.0.0.1:$secure_port" \
 	--ssl-certificate-location "$tlsdir/server.pem" --ssl-key-location "$tlsdir/server.key" \
-	--pool-size "$pool" --log-level warn ${BENCH_BROKER_ARGS:-} >"$brokerlog" 2>&1 &
+	--pool-size "$pool" --log-level warn --log-retention-check-interval-ms 1000 \
+	${BENCH_BROKER_ARGS:-} >"$brokerlog" 2>&1 &
 broker_pid=$!
 for _ in $(seq 100); do
 	(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break

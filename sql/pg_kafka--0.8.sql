@@ -1,5 +1,5 @@
 /*
- * pg_kafka 0.7: the whole extension, as a fresh CREATE EXTENSION installs it.
+ * pg_kafka 0.8: the whole extension, as a fresh CREATE EXTENSION installs it.
  *
  * This file is the one place to read the current definition of every table,
  * view, type and function. One row of kafka.records is one Kafka record; the
@@ -9,10 +9,10 @@
  *
  * A database made with an earlier version reaches the same catalog through
  * pg_kafka--0.1.sql and the upgrade scripts pg_kafka--0.1--0.2.sql ...
- * pg_kafka--0.6--0.7.sql; the regression test sql/upgrade.sql checks that
+ * pg_kafka--0.7--0.8.sql; the regression test sql/upgrade.sql checks that
  * both ways end in the same objects. A change to the extension is a new
  * version: a new complete script pg_kafka--X.sql (this file, renamed and
- * edited), an upgrade script pg_kafka--0.7--X.sql that makes the same change,
+ * edited), an upgrade script pg_kafka--0.8--X.sql that makes the same change,
  * and default_version in pg_kafka.control.
  *
  * Sections, in the order the features came:
@@ -23,6 +23,7 @@
  *   idempotent producers             (0.5)
  *   transactions                     (0.6)
  *   exact record timestamps          (0.7)
+ *   users and ACLs                   (0.8)
  */
 
 \echo Use "CREATE EXTENSION pg_kafka" to load this file. \quit
@@ -489,6 +490,14 @@ DECLARE
 	ts_type text;
 	result kafka.produced;
 BEGIN
+	-- with the authorizer on, WRITE on the topic, as a Kafka producer needs
+	IF NOT kafka.sql_authorized('WRITE', produce.topic) THEN
+		RAISE EXCEPTION 'TOPIC_AUTHORIZATION_FAILED: role "%" may not write to topic "%"',
+				current_user, produce.topic
+			USING ERRCODE = 'insufficient_privilege',
+			      HINT = 'An ACL in kafka.acls must allow WRITE on the topic to User:' || current_user || '.';
+	END IF;
+
 	SELECT t.partitions INTO npartitions FROM kafka.topics t WHERE t.name = produce.topic;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'topic "%" does not exist', produce.topic
@@ -560,7 +569,7 @@ COMMENT ON FUNCTION kafka.produce(text, text, text, jsonb, int, timestamptz) IS
 
 -- ---- reading ----
 
-CREATE VIEW kafka.records_decoded AS
+CREATE VIEW kafka.records_decoded WITH (security_invoker = true) AS
 SELECT r.topic, r.partition, r."offset", r."timestamp",
        kafka.bytes_text(r.key) AS key_text,
        kafka.bytes_text(r.value) AS value_text,
@@ -1790,3 +1799,410 @@ $$;
 COMMENT ON FUNCTION kafka.produce_transactional(text, int, int, bigint[], bytea[], bytea[],
 	bytea[], int, int, bigint, smallint, int, text, boolean) IS
 	'Append one transactional batch (Kafka timestamps): the transaction checks, then kafka.produce_idempotent(), then its range in kafka.txn_batches.';
+
+/*
+ * ---- Users and ACLs (0.8) ----
+ *
+ * Kafka clients authenticate as PostgreSQL roles, and the broker's
+ * authorizer keeps Kafka's ACLs in a table (docs/SECURITY.md).
+ *
+ * A role with LOGIN that is a member of kafka_users is the Kafka principal
+ * User:<role>. SCRAM-SHA-256 checks a client against the verifier
+ * PostgreSQL stores for the role (CREATE/ALTER ROLE ... PASSWORD), so a
+ * Kafka password is changed with ALTER ROLE and stored once. SCRAM-SHA-512,
+ * which PostgreSQL does not store, and users that are not roles live in
+ * kafka.scram_credentials, written by AlterUserScramCredentials or
+ * kafka.set_scram_credential().
+ *
+ * CREATE EXTENSION makes the role kafka_users if it does not exist; like
+ * every role it belongs to the whole cluster and outlives the extension.
+ */
+
+DO $$
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'kafka_users') THEN
+		CREATE ROLE kafka_users NOLOGIN;
+	END IF;
+END
+$$;
+
+CREATE TABLE kafka.scram_credentials (
+	user_name text NOT NULL,
+	mechanism text NOT NULL
+		CHECK (mechanism IN ('SCRAM-SHA-256', 'SCRAM-SHA-512')),
+	iterations int NOT NULL CHECK (iterations BETWEEN 4096 AND 16384),
+	salt bytea NOT NULL,
+	stored_key bytea NOT NULL,
+	server_key bytea NOT NULL,
+	updated_at timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (user_name, mechanism)
+);
+
+COMMENT ON TABLE kafka.scram_credentials IS
+	'Kafka-managed SCRAM credentials (RFC 5802): SCRAM-SHA-512 for anyone, SCRAM-SHA-256 for users that are not PostgreSQL roles. No password is stored, only what a server needs to check one.';
+
+COMMENT ON COLUMN kafka.scram_credentials.user_name IS 'Kafka user name; the principal is User:<user_name>.';
+COMMENT ON COLUMN kafka.scram_credentials.mechanism IS 'SCRAM-SHA-256 or SCRAM-SHA-512.';
+COMMENT ON COLUMN kafka.scram_credentials.iterations IS 'PBKDF2 iterations of the salted password (Kafka: 4096 to 16384).';
+COMMENT ON COLUMN kafka.scram_credentials.salt IS 'Salt of the salted password.';
+COMMENT ON COLUMN kafka.scram_credentials.stored_key IS 'StoredKey = H(HMAC(SaltedPassword, "Client Key")), what a client proof is checked against.';
+COMMENT ON COLUMN kafka.scram_credentials.server_key IS 'ServerKey = HMAC(SaltedPassword, "Server Key"), what the server signs with.';
+COMMENT ON COLUMN kafka.scram_credentials.updated_at IS 'When the credential was last set.';
+
+SELECT pg_catalog.pg_extension_config_dump('kafka.scram_credentials', '');
+
+-- The roles that are Kafka users: members of kafka_users, directly or
+-- through other roles (superusers only when granted, unlike pg_has_role).
+CREATE FUNCTION kafka.kafka_user_roles()
+RETURNS SETOF oid
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+AS $$
+	WITH RECURSIVE m(roleid) AS (
+		SELECT r.oid FROM pg_roles r WHERE r.rolname = 'kafka_users'
+		UNION
+		SELECT a.member FROM pg_auth_members a JOIN m ON a.roleid = m.roleid)
+	SELECT roleid FROM m
+$$;
+
+COMMENT ON FUNCTION kafka.kafka_user_roles() IS
+	'Oids of kafka_users and of every role that is a member of it, directly or not.';
+
+-- A SCRAM-SHA-256 verifier of a role that may log in to Kafka now, decoded.
+CREATE FUNCTION kafka.role_scram_verifier(p_user text)
+RETURNS TABLE (iterations int, salt bytea, stored_key bytea, server_key bytea)
+LANGUAGE sql STABLE STRICT SECURITY DEFINER
+SET search_path = pg_catalog
+AS $$
+	SELECT v[1]::int, decode(v[2], 'base64'), decode(v[3], 'base64'), decode(v[4], 'base64')
+	FROM pg_authid a,
+	     regexp_match(a.rolpassword, '^SCRAM-SHA-256\$([0-9]+):([^$]+)\$([^:]+):(.+)$') AS v
+	WHERE a.rolname = p_user
+	  AND a.rolcanlogin
+	  AND (a.rolvaliduntil IS NULL OR a.rolvaliduntil > now())
+	  AND a.oid IN (SELECT kafka.kafka_user_roles())
+$$;
+
+REVOKE EXECUTE ON FUNCTION kafka.role_scram_verifier(text) FROM PUBLIC;
+
+COMMENT ON FUNCTION kafka.role_scram_verifier(text) IS
+	'The SCRAM-SHA-256 verifier PostgreSQL stores for a role with LOGIN, in kafka_users, whose password has not expired; no row otherwise.';
+
+CREATE FUNCTION kafka.scram_credential(p_user text, p_mechanism text)
+RETURNS TABLE (iterations int, salt bytea, stored_key bytea, server_key bytea, source text)
+LANGUAGE plpgsql STABLE STRICT SECURITY DEFINER
+SET search_path = pg_catalog
+AS $$
+BEGIN
+	IF p_mechanism = 'SCRAM-SHA-256' THEN
+		RETURN QUERY SELECT v.iterations, v.salt, v.stored_key, v.server_key, 'role'::text
+			     FROM kafka.role_scram_verifier(p_user) v;
+		IF FOUND THEN
+			RETURN;
+		END IF;
+	END IF;
+	RETURN QUERY SELECT c.iterations, c.salt, c.stored_key, c.server_key, 'table'::text
+		     FROM kafka.scram_credentials c
+		     WHERE c.user_name = p_user AND c.mechanism = p_mechanism;
+END
+$$;
+
+REVOKE EXECUTE ON FUNCTION kafka.scram_credential(text, text) FROM PUBLIC;
+
+COMMENT ON FUNCTION kafka.scram_credential(text, text) IS
+	'What the broker checks a SCRAM or PLAIN login against: for SCRAM-SHA-256 the role''s own verifier (source role) when it is a Kafka user, else the row of kafka.scram_credentials (source table).';
+
+CREATE FUNCTION kafka.scram_credential_list()
+RETURNS TABLE (user_name text, mechanism text, iterations int, source text)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog
+AS $$
+	SELECT a.rolname::text, 'SCRAM-SHA-256'::text,
+	       (regexp_match(a.rolpassword, '^SCRAM-SHA-256\$([0-9]+):'))[1]::int, 'role'::text
+	FROM pg_authid a
+	WHERE a.rolcanlogin AND a.rolpassword LIKE 'SCRAM-SHA-256$%'
+	  AND a.oid IN (SELECT kafka.kafka_user_roles())
+	UNION ALL
+	SELECT c.user_name, c.mechanism, c.iterations, 'table'
+	FROM kafka.scram_credentials c
+	ORDER BY 1, 2, 4
+$$;
+
+REVOKE EXECUTE ON FUNCTION kafka.scram_credential_list() FROM PUBLIC;
+
+COMMENT ON FUNCTION kafka.scram_credential_list() IS
+	'Every SCRAM credential a Kafka client may log in with: roles in kafka_users with a SCRAM-SHA-256 password, and the rows of kafka.scram_credentials (DescribeUserScramCredentials).';
+
+-- RFC 5802: SaltedPassword = Hi(password, salt, i) (PBKDF2 with HMAC-H),
+-- StoredKey = H(HMAC(SaltedPassword, "Client Key")), ServerKey =
+-- HMAC(SaltedPassword, "Server Key"). The password is taken as its UTF-8
+-- bytes, as Kafka's clients send it (PostgreSQL applies SASLprep first,
+-- which changes only passwords with non-ASCII characters).
+CREATE FUNCTION kafka.scram_keys(mechanism text, password text, salt bytea, iterations int)
+RETURNS TABLE (stored_key bytea, server_key bytea)
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+DECLARE
+	sha512 boolean := mechanism = 'SCRAM-SHA-512';
+	block int := CASE WHEN mechanism = 'SCRAM-SHA-512' THEN 128 ELSE 64 END;
+	key bytea := convert_to(password, 'UTF8');
+	ipad bytea;
+	opad bytea;
+	u bytea;
+	acc varbit;
+	salted bytea := '';
+	i int;
+BEGIN
+	IF mechanism NOT IN ('SCRAM-SHA-256', 'SCRAM-SHA-512') THEN
+		RAISE EXCEPTION 'unknown SCRAM mechanism "%"', mechanism
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF iterations < 1 THEN
+		RAISE EXCEPTION 'SCRAM iterations must be positive, not %', iterations
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- HMAC(K, m) = H((K ^ opad) || H((K ^ ipad) || m)), K padded to a block
+	IF length(key) > block THEN
+		key := CASE WHEN sha512 THEN sha512(key) ELSE sha256(key) END;
+	END IF;
+	key := key || decode(repeat('00', block - length(key)), 'hex');
+	ipad := key;
+	opad := key;
+	FOR i IN 0 .. block - 1 LOOP
+		ipad := set_byte(ipad, i, get_byte(key, i) # 54);
+		opad := set_byte(opad, i, get_byte(key, i) # 92);
+	END LOOP;
+
+	u := salt || '\x00000001'::bytea;
+	FOR i IN 1 .. iterations LOOP
+		IF sha512 THEN
+			u := sha512(opad || sha512(ipad || u));
+		ELSE
+			u := sha256(opad || sha256(ipad || u));
+		END IF;
+		IF acc IS NULL THEN
+			acc := ('x' || encode(u, 'hex'))::varbit;
+		ELSE
+			acc := acc # ('x' || encode(u, 'hex'))::varbit;
+		END IF;
+	END LOOP;
+	FOR i IN 0 .. length(acc) / 64 - 1 LOOP
+		salted := salted || decode(lpad(to_hex(substring(acc FROM i * 64 + 1 FOR 64)::bit(64)::bigint),
+						16, '0'), 'hex');
+	END LOOP;
+
+	-- the two keys, HMAC with SaltedPassword (never longer than a block)
+	key := salted || decode(repeat('00', block - length(salted)), 'hex');
+	ipad := key;
+	opad := key;
+	FOR i IN 0 .. block - 1 LOOP
+		ipad := set_byte(ipad, i, get_byte(key, i) # 54);
+		opad := set_byte(opad, i, get_byte(key, i) # 92);
+	END LOOP;
+	IF sha512 THEN
+		stored_key := sha512(sha512(opad || sha512(ipad || convert_to('Client Key', 'UTF8'))));
+		server_key := sha512(opad || sha512(ipad || convert_to('Server Key', 'UTF8')));
+	ELSE
+		stored_key := sha256(sha256(opad || sha256(ipad || convert_to('Client Key', 'UTF8'))));
+		server_key := sha256(opad || sha256(ipad || convert_to('Server Key', 'UTF8')));
+	END IF;
+	RETURN NEXT;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.scram_keys(text, text, bytea, int) IS
+	'The StoredKey and ServerKey of RFC 5802 for a password, salt and iteration count (SCRAM-SHA-256 or SCRAM-SHA-512).';
+
+CREATE FUNCTION kafka.set_scram_credential(user_name text, mechanism text, password text,
+	iterations int DEFAULT 4096)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	s bytea := decode(replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''), 'hex');
+BEGIN
+	IF iterations NOT BETWEEN 4096 AND 16384 THEN
+		RAISE EXCEPTION 'SCRAM iterations must be between 4096 and 16384, not %', iterations
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	INSERT INTO kafka.scram_credentials AS c
+		(user_name, mechanism, iterations, salt, stored_key, server_key)
+	SELECT set_scram_credential.user_name, set_scram_credential.mechanism,
+	       set_scram_credential.iterations, s, k.stored_key, k.server_key
+	FROM kafka.scram_keys(set_scram_credential.mechanism, set_scram_credential.password, s,
+			      set_scram_credential.iterations) k
+	ON CONFLICT ON CONSTRAINT scram_credentials_pkey DO UPDATE
+	SET iterations = excluded.iterations, salt = excluded.salt,
+	    stored_key = excluded.stored_key, server_key = excluded.server_key, updated_at = now();
+END
+$$;
+
+COMMENT ON FUNCTION kafka.set_scram_credential(text, text, text, int) IS
+	'Create or replace a Kafka-managed SCRAM credential (a new random salt each time); the password itself is not stored.';
+
+CREATE FUNCTION kafka.delete_scram_credential(user_name text, mechanism text)
+RETURNS boolean
+LANGUAGE sql VOLATILE
+AS $$
+	WITH d AS (DELETE FROM kafka.scram_credentials c
+		   WHERE c.user_name = delete_scram_credential.user_name
+		     AND c.mechanism = delete_scram_credential.mechanism
+		   RETURNING 1)
+	SELECT EXISTS (SELECT FROM d)
+$$;
+
+COMMENT ON FUNCTION kafka.delete_scram_credential(text, text) IS
+	'Delete a Kafka-managed SCRAM credential; false if there was none.';
+
+/*
+ * Kafka's ACLs: one row per binding, Kafka's names as text. The broker keeps
+ * a copy in memory and reloads it when kafka.authorizer.acl_version moves,
+ * which every change to kafka.acls does in its own transaction.
+ */
+CREATE TABLE kafka.authorizer (
+	id boolean PRIMARY KEY DEFAULT true CHECK (id),
+	enabled boolean NOT NULL DEFAULT false,
+	super_users text[] NOT NULL DEFAULT '{}',
+	allow_everyone_if_no_acl_found boolean NOT NULL DEFAULT false,
+	acl_version bigint NOT NULL DEFAULT 0
+);
+
+COMMENT ON TABLE kafka.authorizer IS
+	'The authorizer''s settings as the last broker started wrote them (authorizer.enabled, super.users, allow.everyone.if.no.acl.found), and a counter every change to kafka.acls moves. One row.';
+
+INSERT INTO kafka.authorizer DEFAULT VALUES;
+
+COMMENT ON COLUMN kafka.authorizer.id IS 'Always true: the table has one row.';
+COMMENT ON COLUMN kafka.authorizer.enabled IS 'authorizer.enabled of the broker that started last: whether ACLs are enforced, for SQL sessions too.';
+COMMENT ON COLUMN kafka.authorizer.super_users IS 'super.users: principals allowed everything.';
+COMMENT ON COLUMN kafka.authorizer.allow_everyone_if_no_acl_found IS 'allow.everyone.if.no.acl.found: whether a resource without any ACL is open to all.';
+COMMENT ON COLUMN kafka.authorizer.acl_version IS 'Moves with every change to kafka.acls; brokers reload their rules when it does.';
+
+CREATE TABLE kafka.acls (
+	resource_type text NOT NULL
+		CHECK (resource_type IN ('TOPIC', 'GROUP', 'CLUSTER', 'TRANSACTIONAL_ID',
+					 'DELEGATION_TOKEN', 'USER')),
+	pattern_type text NOT NULL CHECK (pattern_type IN ('LITERAL', 'PREFIXED')),
+	resource_name text NOT NULL,
+	principal text NOT NULL,
+	host text NOT NULL DEFAULT '*',
+	operation text NOT NULL
+		CHECK (operation IN ('ALL', 'READ', 'WRITE', 'CREATE', 'DELETE', 'ALTER',
+				     'DESCRIBE', 'CLUSTER_ACTION', 'DESCRIBE_CONFIGS',
+				     'ALTER_CONFIGS', 'IDEMPOTENT_WRITE', 'CREATE_TOKENS',
+				     'DESCRIBE_TOKENS')),
+	permission text NOT NULL CHECK (permission IN ('ALLOW', 'DENY')),
+	created_at timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (resource_type, pattern_type, resource_name, principal, host, operation,
+		     permission)
+);
+
+COMMENT ON TABLE kafka.acls IS
+	'Kafka ACL bindings (CreateAcls, DescribeAcls, DeleteAcls). A LITERAL name ''*'' matches every resource of its type; the cluster is named ''kafka-cluster''; principal ''User:*'' matches every user and host ''*'' every address.';
+
+COMMENT ON COLUMN kafka.acls.resource_type IS 'TOPIC, GROUP, CLUSTER, TRANSACTIONAL_ID, DELEGATION_TOKEN or USER.';
+COMMENT ON COLUMN kafka.acls.pattern_type IS 'LITERAL (the name, or * for all) or PREFIXED (every name that starts with it).';
+COMMENT ON COLUMN kafka.acls.resource_name IS 'Resource name or prefix; the cluster is kafka-cluster.';
+COMMENT ON COLUMN kafka.acls.principal IS 'User:<name>, or User:* for everyone.';
+COMMENT ON COLUMN kafka.acls.host IS 'Client IP address the binding applies to, or * for any.';
+COMMENT ON COLUMN kafka.acls.operation IS 'Kafka operation: ALL, READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE, CREATE_TOKENS, DESCRIBE_TOKENS.';
+COMMENT ON COLUMN kafka.acls.permission IS 'ALLOW or DENY; a matching DENY wins.';
+COMMENT ON COLUMN kafka.acls.created_at IS 'When the binding was created.';
+
+SELECT pg_catalog.pg_extension_config_dump('kafka.acls', '');
+
+CREATE FUNCTION kafka.acls_changed()
+RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+BEGIN
+	UPDATE kafka.authorizer SET acl_version = acl_version + 1;
+	RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER acls_changed
+AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON kafka.acls
+FOR EACH STATEMENT EXECUTE FUNCTION kafka.acls_changed();
+
+CREATE FUNCTION kafka.set_authorizer(enabled boolean, super_users text[],
+	allow_everyone_if_no_acl_found boolean)
+RETURNS void
+LANGUAGE sql VOLATILE
+AS $$
+	UPDATE kafka.authorizer a
+	SET enabled = set_authorizer.enabled,
+	    super_users = coalesce(set_authorizer.super_users, '{}'),
+	    allow_everyone_if_no_acl_found = set_authorizer.allow_everyone_if_no_acl_found
+$$;
+
+COMMENT ON FUNCTION kafka.set_authorizer(boolean, text[], boolean) IS
+	'What a broker calls at start: its authorizer.enabled, super.users and allow.everyone.if.no.acl.found, for SQL sessions to follow.';
+
+-- Kafka's StandardAuthorizer decision, whether the authorizer is on or not.
+CREATE FUNCTION kafka.acl_allows(p_principal text, p_host text, p_operation text,
+	p_resource_type text, p_resource_name text)
+RETURNS boolean
+LANGUAGE sql STABLE
+AS $$
+	WITH m AS (
+		SELECT a.principal, a.host, a.operation, a.permission
+		FROM kafka.acls a
+		WHERE a.resource_type = p_resource_type
+		  AND CASE a.pattern_type
+			WHEN 'LITERAL' THEN a.resource_name IN (p_resource_name, '*')
+			ELSE starts_with(p_resource_name, a.resource_name)
+		      END),
+	mine AS (
+		SELECT m.operation, m.permission FROM m
+		WHERE m.principal IN (p_principal, 'User:*') AND m.host IN (p_host, '*'))
+	SELECT CASE
+		WHEN p_principal = ANY (z.super_users) THEN true
+		WHEN EXISTS (SELECT FROM mine
+			     WHERE mine.permission = 'DENY'
+			       AND mine.operation IN (p_operation, 'ALL')) THEN false
+		WHEN EXISTS (SELECT FROM mine
+			     WHERE mine.permission = 'ALLOW'
+			       AND (mine.operation IN (p_operation, 'ALL')
+				    OR (p_operation = 'DESCRIBE'
+					AND mine.operation IN ('READ', 'WRITE', 'DELETE', 'ALTER'))
+				    OR (p_operation = 'DESCRIBE_CONFIGS'
+					AND mine.operation = 'ALTER_CONFIGS'))) THEN true
+		WHEN NOT EXISTS (SELECT FROM m) THEN z.allow_everyone_if_no_acl_found
+		ELSE false
+	       END
+	FROM kafka.authorizer z
+$$;
+
+COMMENT ON FUNCTION kafka.acl_allows(text, text, text, text, text) IS
+	'Whether Kafka''s authorizer lets a principal from a host do an operation on a resource: super users may do anything, a matching DENY refuses, a matching ALLOW (READ, WRITE, DELETE and ALTER imply DESCRIBE; ALTER_CONFIGS implies DESCRIBE_CONFIGS) permits, and a resource with no binding at all follows allow_everyone_if_no_acl_found.';
+
+CREATE FUNCTION kafka.sql_authorized(p_operation text, p_topic text)
+RETURNS boolean
+LANGUAGE sql STABLE
+AS $$
+	SELECT NOT z.enabled
+	    OR NOT row_security_active('kafka.records')
+	    OR kafka.acl_allows('User:' || current_user, coalesce(host(inet_client_addr()), ''),
+				p_operation, 'TOPIC', p_topic)
+	FROM kafka.authorizer z
+$$;
+
+COMMENT ON FUNCTION kafka.sql_authorized(text, text) IS
+	'Whether the current role, as the Kafka principal User:<role>, may do an operation on a topic: always when the authorizer is off, and for roles that row security does not apply to (superusers, the tables'' owner, BYPASSRLS).';
+
+/*
+ * With the authorizer on, SQL sessions read and write records under the same
+ * ACLs as Kafka clients. Row security does not apply to the tables' owner
+ * nor to roles with BYPASSRLS, which the broker's role needs to be.
+ */
+ALTER TABLE kafka.records ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY records_read ON kafka.records FOR SELECT
+	USING (kafka.sql_authorized('READ', topic));
+CREATE POLICY records_write ON kafka.records FOR INSERT
+	WITH CHECK (kafka.sql_authorized('WRITE', topic));
+CREATE POLICY records_delete ON kafka.records FOR DELETE
+	USING (kafka.sql_authorized('DELETE', topic));
+CREATE POLICY records_alter ON kafka.records FOR UPDATE
+	USING (kafka.sql_authorized('ALTER', topic));

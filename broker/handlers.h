@@ -39,6 +39,10 @@ void handle_end_txn(request *req);
 void handle_txn_offset_commit(request *req);
 void handle_describe_transactions(request *req);
 void handle_list_transactions(request *req);
+void handle_sasl_handshake(request *req);
+void handle_sasl_authenticate(request *req);
+void handle_describe_user_scram_credentials(request *req);
+void handle_alter_user_scram_credentials(request *req);
 
 /* Called once at start-up and shutdown: the group coordinator, the
  * transaction timeout timer, fetches waiting for data. Shutdown runs before

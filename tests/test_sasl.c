@@ -114,9 +114,20 @@ static void test_nonce_mismatch(void **state)
 			 SCRAM_BAD_PROOF);
 }
 
+static void client_final_nonce(sasl_mech m, const char *password, const scram_server *s,
+			       const scram_credential *c, const char *nonce, char *out,
+			       size_t outlen);
+
 /* A client, computed here with OpenSSL: the client-final for a password. */
 static void client_final_for(sasl_mech m, const char *password, const scram_server *s,
 			     const scram_credential *c, char *out, size_t outlen)
+{
+	client_final_nonce(m, password, s, c, s->nonce, out, outlen);
+}
+
+static void client_final_nonce(sasl_mech m, const char *password, const scram_server *s,
+			       const scram_credential *c, const char *nonce, char *out,
+			       size_t outlen)
 {
 	const EVP_MD *md = m == SASL_SCRAM_SHA_256 ? EVP_sha256() : EVP_sha512();
 	size_t hl = scram_hash_len(m);
@@ -129,7 +140,7 @@ static void client_final_for(sasl_mech m, const char *password, const scram_serv
 	HMAC(md, salted, (int)hl, (const uint8_t *)"Client Key", 10, ckey, &l);
 	EVP_Digest(ckey, hl, skey, &l, md, NULL);
 	b64_encode((const uint8_t *)s->gs2_header, strlen(s->gs2_header), cb);
-	snprintf(without, sizeof(without), "c=%s,r=%s", cb, s->nonce);
+	snprintf(without, sizeof(without), "c=%s,r=%s", cb, nonce);
 	snprintf(auth, sizeof(auth), "%s,%s,%s", s->client_first_bare, s->server_first, without);
 	HMAC(md, skey, (int)hl, (const uint8_t *)auth, strlen(auth), sig, &l);
 	for (size_t i = 0; i < hl; i++)
@@ -168,6 +179,29 @@ static void test_sha512_round_trip(void **state)
 			   sizeof(err));
 	scram_server_first(&s, &c, nonce);
 	client_final_for(SASL_SCRAM_SHA_512, "s3cret-51", &s, &c, final, sizeof(final));
+	assert_int_equal(scram_client_final(&s, &c, S(final), out, sizeof(out), err, sizeof(err)),
+			 SCRAM_BAD_PROOF);
+}
+
+/* librdkafka's client-final repeats the client nonce before the whole
+ * nonce; Kafka accepts an r= that ends with the nonce, and so do we. A
+ * nonce that only starts with it is refused. */
+static void test_librdkafka_nonce(void **state)
+{
+	scram_server s;
+	scram_credential c;
+	char nonce[600], final[1024], out[256], err[128];
+	(void)state;
+
+	rfc_credential(&c);
+	scram_client_first(&s, SASL_SCRAM_SHA_256, S(rfc_client_first), err, sizeof(err));
+	scram_server_first(&s, &c, rfc_server_nonce);
+	snprintf(nonce, sizeof(nonce), "rOprNGfwEbeRWgbNEkqO%s", s.nonce);
+	client_final_nonce(SASL_SCRAM_SHA_256, "pencil", &s, &c, nonce, final, sizeof(final));
+	assert_int_equal(scram_client_final(&s, &c, S(final), out, sizeof(out), err, sizeof(err)),
+			 SCRAM_OK);
+	snprintf(nonce, sizeof(nonce), "%sX", s.nonce);
+	client_final_nonce(SASL_SCRAM_SHA_256, "pencil", &s, &c, nonce, final, sizeof(final));
 	assert_int_equal(scram_client_final(&s, &c, S(final), out, sizeof(out), err, sizeof(err)),
 			 SCRAM_BAD_PROOF);
 }
@@ -398,6 +432,7 @@ int main(void)
 		cmocka_unit_test(test_nonce_mismatch),
 		cmocka_unit_test(test_sha512_round_trip),
 		cmocka_unit_test(test_gs2_y_flag),
+		cmocka_unit_test(test_librdkafka_nonce),
 		cmocka_unit_test(test_client_first_refused_and_malformed),
 		cmocka_unit_test(test_client_final_malformed),
 		cmocka_unit_test(test_plain_parse),

@@ -552,7 +552,6 @@ static void handle_frame(client *c, struct evbuffer *in, int32_t size)
 	if (!client_admits(c, req)) {
 		log_warn("closing connection from %s: %s before authentication on the %s listener",
 			 c->peer, api_name(req), sec_protocol_name(c->listener->protocol));
-		metrics_request_rejected(REJECT_MALFORMED);
 		request_free(req);
 		client_close(c);
 		return;

@@ -216,9 +216,8 @@ static void scram_first(request *req, sasl_session *s, kstr token)
 	db_stmt st;
 
 	if (rc != SCRAM_OK) {
-		auth_fail(req, s,
-			  rc == SCRAM_REFUSED ? KERR_SASL_AUTHENTICATION_FAILED
-					      : KERR_SASL_AUTHENTICATION_FAILED,
+		/* Refused or malformed, Kafka answers both the same way. */
+		auth_fail(req, s, KERR_SASL_AUTHENTICATION_FAILED,
 			  s->scram.user[0] ? s->scram.user : NULL, err);
 		return;
 	}

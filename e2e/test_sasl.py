@@ -319,14 +319,30 @@ def test_plain_checks_sha512_table_user(sb, certs, pg):
     assert meta["brokers"]
 
 
-def test_principal_is_the_user(sb, certs, pg):
+@pytest.mark.parametrize("version", [0, 1, 2])
+def test_principal_is_the_user(sb, certs, pg, version):
     user = make_role(pg, "who-am-i")
     since = len(sb.log_text())
     with tls_conn(sb.sasl_ssl_port, certs / "ca.pem") as c:
-        err, msg, data, life = scram_login(c, "SCRAM-SHA-256", user, "who-am-i")
-        assert err == 0 and life == 0
+        err, msg, data, life = scram_login(c, "SCRAM-SHA-256", user, "who-am-i", version)
+        assert err == 0 and life == (None if version == 0 else 0)
         assert metadata_ok(c)
     assert "authenticated as User:%s (SCRAM-SHA-256)" % user in sb.log_text()[since:]
+
+
+def test_plain_on_sasl_plaintext_when_allowed(sasl_broker, pg):
+    b = sasl_broker("--sasl-plain-allow-plaintext", "true")
+    user = make_role(pg, "clear-plain")
+    with kafkaproto.Conn("127.0.0.1", b.sasl_port) as c:
+        err, mechs = handshake(c, "PLAIN")
+        assert err == 0 and "PLAIN" in mechs
+        assert authenticate(c, b"%s\0%s\0clear-plain" % (user.encode(), user.encode()))[0] == 0
+        assert metadata_ok(c)
+    # An authorization id other than the user is refused.
+    with kafkaproto.Conn("127.0.0.1", b.sasl_port) as c:
+        assert handshake(c, "PLAIN")[0] == 0
+        assert authenticate(c, b"admin\0%s\0clear-plain" % user.encode())[0] == 58
+        assert c.wait_closed()
 
 
 # --------------------------------------------------------------------------

@@ -618,6 +618,27 @@ def test_reauthentication(sasl_broker, certs, pg):
     assert len(lines) == 1 and user in lines[0]
 
 
+def test_expired_session_real_client_reconnects(sasl_broker, certs, pg):
+    # librdkafka 2.0 does not re-authenticate: its connection is closed at
+    # the first request after the session ends, and it logs in anew.
+    from confluent_kafka import Producer
+    b = sasl_broker("--connections-max-reauth-ms", "1000")
+    user = make_role(pg, "expiring-pw")
+    conf = confluent_conf(b, certs, "SCRAM-SHA-256", user, "expiring-pw")
+    topic = unique("reauth")
+    p = Producer(conf)
+    p.produce(topic, value=b"first")
+    assert p.flush(30) == 0
+    since = len(b.log_text())
+    t0 = time.monotonic()
+    wait_for(lambda: time.monotonic() - t0 > 1.5, 5, "the session's end")
+    p.produce(topic, value=b"second")
+    assert p.flush(30) == 0
+    wait_for(lambda: "expired without re-authentication" in b.log_text()[since:], 10,
+             "the expiry log line")
+    assert int(pg.sql("SELECT count(*) FROM kafka.records WHERE topic = '%s'" % topic)) >= 2
+
+
 def test_sasl_config_refusals(pg, workdir, certs):
     import conftest
     for args, why in [

@@ -347,7 +347,8 @@ static void alter_done(void *arg, PGresult **res, int n, const char *err, const 
 			if (!results[k].error_code)
 				log_info("SCRAM credentials of user '%.*s' altered by %.*s",
 					 results[k].user.len, results[k].user.ptr,
-					 req->principal.len, req->principal.ptr);
+					 req->principal.len > 0 ? req->principal.len : 9,
+					 req->principal.len > 0 ? req->principal.ptr : "(unknown)");
 	}
 	request_complete(req);
 }

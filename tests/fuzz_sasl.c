@@ -3,11 +3,13 @@
  * the mechanism and splits the rest into a client-first and a client-final
  * message; both go through a SCRAM exchange against a fixed credential, and
  * the whole input through the PLAIN parser. Nothing may read out of bounds,
- * an accepted client-first must give a user without ',' or NUL, and no
- * proof made without the password may pass.
+ * an accepted client-first must give a non-empty user that escapes back to
+ * the n= of the message (",": "=2C", "=": "=3D"), and no proof made without
+ * the password may pass.
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "sasl.h"
@@ -57,8 +59,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (scram_client_first(&s, i ? SASL_SCRAM_SHA_512 : SASL_SCRAM_SHA_256, data, split, err,
 			       sizeof(err)) != SCRAM_OK)
 		return 0;
-	if (!s.user[0] || strchr(s.user, ','))
-		abort();
+	{
+		char esc[3 * SASL_USER_MAX + 4], *e = esc;
+		e += sprintf(e, "n=");
+		for (const char *u = s.user; *u; u++)
+			e += *u == ',' ? sprintf(e, "=2C") : *u == '=' ? sprintf(e, "=3D")
+								  : sprintf(e, "%c", *u);
+		*e++ = ',';
+		*e = 0;
+		if (!s.user[0] || strncmp(s.client_first_bare, esc, strlen(esc)) != 0)
+			abort();
+	}
 	if (scram_server_first(&s, &cred[i], "fuzzservernonce0123456789") < 0)
 		return 0;
 	if (scram_client_final(&s, &cred[i], data + split, size - split, out, sizeof(out), err,

@@ -409,7 +409,7 @@ bool sasl_password_matches(sasl_mech m, const scram_credential *cred, const uint
 	size_t hl = scram_hash_len(m);
 	bool ok;
 
-	if (hl == 0 || cred->iterations < 1 || cred->iterations > 10000000 ||
+	if (hl == 0 || cred->iterations < 1 || cred->iterations > SASL_PLAIN_MAX_ITERATIONS ||
 	    scram_keys(m, password, plen, cred->salt, cred->salt_len, cred->iterations, stored,
 		       server) < 0)
 		return false;

@@ -41,6 +41,10 @@ typedef enum sasl_mech {
 #define SCRAM_MAX_ITERATIONS 16384
 #define SCRAM_MAX_HASH 64
 #define SCRAM_MAX_SALT 64
+/* PLAIN derives the keys on the broker's event loop, a few milliseconds at
+ * Kafka's iteration counts; a stored credential with more iterations than
+ * this is not tried (PostgreSQL 15 writes 4096). */
+#define SASL_PLAIN_MAX_ITERATIONS 100000
 /* Longest user name, client message and nonce accepted. */
 #define SASL_USER_MAX 512
 #define SASL_MSG_MAX 2048

@@ -36,6 +36,9 @@ static struct {
 	double scale;
 	const char *json;
 	const char *only;
+	char secure_bootstrap[256]; /* a TLS (or SASL_SSL) listener of the same broker */
+	const char *secure_name;    /* its security protocol, for the results */
+	const char *secure_conf;    /* librdkafka settings for it: "k=v;k=v" */
 } opt = {.conninfo = "host=127.0.0.1 port=55434 dbname=pg_kafka user=postgres", .scale = 1.0};
 
 /* ---- results ---- */
@@ -214,6 +217,23 @@ static void conf_set(rd_kafka_conf_t *conf, const char *name, const char *value)
 		die("librdkafka %s=%s: %s", name, value, err);
 }
 
+/* A client of the secure listener gets its settings (--secure-conf). */
+static void conf_secure(rd_kafka_conf_t *conf, const char *bootstrap)
+{
+	char buf[1024];
+	if (!opt.secure_conf || strcmp(bootstrap, opt.secure_bootstrap) != 0)
+		return;
+	snprintf(buf, sizeof(buf), "%s", opt.secure_conf);
+	for (char *save = NULL, *kv = strtok_r(buf, ";", &save); kv;
+	     kv = strtok_r(NULL, ";", &save)) {
+		char *eq = strchr(kv, '=');
+		if (!eq)
+			die("--secure-conf: %s is not name=value", kv);
+		*eq = '\0';
+		conf_set(conf, kv, eq + 1);
+	}
+}
+
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
 	dr_count *dc = opaque;
@@ -244,6 +264,7 @@ static rd_kafka_t *new_producer(const char *bootstrap, dr_count *dc, int linger_
 	conf_set(conf, "queue.buffering.max.kbytes", "1048576");
 	conf_set(conf, "message.timeout.ms", "300000");
 	conf_set(conf, "log_level", "3");
+	conf_secure(conf, bootstrap);
 	rd_kafka_conf_set_opaque(conf, dc);
 	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
 	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
@@ -257,6 +278,7 @@ static rd_kafka_t *new_consumer(const char *bootstrap, const char *max_wait_ms)
 	char err[512];
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 	conf_set(conf, "bootstrap.servers", bootstrap);
+	conf_secure(conf, bootstrap);
 	conf_set(conf, "fetch.wait.max.ms", max_wait_ms);
 	conf_set(conf, "fetch.min.bytes", "1");
 	conf_set(conf, "fetch.max.bytes", "52428800");
@@ -490,6 +512,59 @@ static void run_consume(PGconn *c, const tput_case *tc)
 	double mb = (double)tc->n * tc->size / 1e6;
 	add_vs_floor(label, "msgs/s (median of 3)", (double)tc->n / s_med, (double)rows / f_med);
 	add_vs_floor(label, "MB/s (median of 3)", mb / s_med, mb / f_med);
+}
+
+/*
+ * The cost of TLS (and SASL): the same 1 KB records produced and consumed
+ * through the PLAINTEXT listener and the secure one of the same broker, in
+ * turns, each with its own topic. Msgs/s and broker CPU per million
+ * records, for each and as the secure run's share of the plaintext one.
+ */
+static void run_secure(PGconn *c)
+{
+	long n = scaled(200000, 1000), failed, bytes;
+	const char *bootstrap[2] = {opt.bootstrap, opt.secure_bootstrap};
+	const char *proto[2] = {"PLAINTEXT", opt.secure_name ? opt.secure_name : "SSL"};
+	double produce_rate[2], consume_rate[2];
+	char topic[64], label[96];
+
+	/* A tenth first, unmeasured, so that neither run pays for a new
+	 * topic's first pages or a cold connection. */
+	for (int i = 0; i < 2; i++) {
+		snprintf(topic, sizeof(topic), "bench-secure-%d", i);
+		create_topic(c, topic, 1);
+		(void)produce_n(bootstrap[i], topic, n / 10, 1000, &failed);
+	}
+	wait_stream(c, NULL, NULL);
+	for (int i = 0; i < 2; i++) {
+		snprintf(topic, sizeof(topic), "bench-secure-%d", i);
+		snprintf(label, sizeof(label), "produce %ld x 1 KB over %s", n, proto[i]);
+		note("%s", label);
+		cpu_mark mark = cpu_now();
+		double secs = produce_n(bootstrap[i], topic, n, 1000, &failed);
+		add_cpu(label, mark, n);
+		produce_rate[i] = (double)n / secs;
+		add_result(label, "msgs/s", produce_rate[i], NAN, NULL, -1);
+		if (failed)
+			add_result(label, "delivery errors", (double)failed, NAN, "0", 0);
+		wait_stream(c, NULL, NULL);
+	}
+	pg_exec(c, "VACUUM kafka.records");
+	for (int i = 0; i < 2; i++) {
+		double secs[CONSUME_ROUNDS];
+		snprintf(topic, sizeof(topic), "bench-secure-%d", i);
+		snprintf(label, sizeof(label), "consume %ld x 1 KB over %s", n, proto[i]);
+		note("%s: %d rounds", label, CONSUME_ROUNDS);
+		cpu_mark mark = cpu_now();
+		for (int round = 0; round < CONSUME_ROUNDS; round++)
+			secs[round] = consume_n(bootstrap[i], topic, 1, n / 10, n, &bytes);
+		add_cpu(label, mark, n * CONSUME_ROUNDS);
+		consume_rate[i] = (double)n / quantile(secs, CONSUME_ROUNDS, 0.5);
+		add_result(label, "msgs/s (median of 3)", consume_rate[i], NAN, NULL, -1);
+	}
+	snprintf(label, sizeof(label), "%s / PLAINTEXT", proto[1]);
+	add_result(label, "produce msgs/s", produce_rate[1] / produce_rate[0], NAN, NULL, -1);
+	add_result(label, "consume msgs/s", consume_rate[1] / consume_rate[0], NAN, NULL, -1);
 }
 
 /* ---- end-to-end latency ---- */
@@ -1079,7 +1154,9 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: pgk_bench --broker HOST:PORT [--pg CONNINFO] [--broker-pid PID]\n"
 		"                 [--pg-pid POSTMASTER_PID] [--scale F] [--json FILE]\n"
-		"                 [--only produce,consume,latency,deep,idle,mock]\n");
+		"                 [--only produce,consume,latency,deep,idle,mock,secure]\n"
+		"                 [--secure-broker HOST:PORT --secure-name PROTOCOL\n"
+		"                  --secure-conf 'name=value;...']\n");
 	exit(2);
 }
 
@@ -1090,6 +1167,9 @@ int main(int argc, char **argv)
 		{"broker-pid", required_argument, NULL, 'B'},
 		{"pg-pid", required_argument, NULL, 'P'}, {"scale", required_argument, NULL, 's'},
 		{"json", required_argument, NULL, 'j'},   {"only", required_argument, NULL, 'o'},
+		{"secure-broker", required_argument, NULL, 'S'},
+		{"secure-name", required_argument, NULL, 'N'},
+		{"secure-conf", required_argument, NULL, 'C'},
 		{NULL, 0, NULL, 0}};
 	int ch;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -1114,6 +1194,15 @@ int main(int argc, char **argv)
 			break;
 		case 'o':
 			opt.only = optarg;
+			break;
+		case 'S':
+			snprintf(opt.secure_bootstrap, sizeof(opt.secure_bootstrap), "%s", optarg);
+			break;
+		case 'N':
+			opt.secure_name = optarg;
+			break;
+		case 'C':
+			opt.secure_conf = optarg;
 			break;
 		default:
 			usage();
@@ -1180,6 +1269,8 @@ int main(int argc, char **argv)
 		run_latency(c);
 	if (want("deep"))
 		run_deep(c);
+	if (want("secure") && opt.secure_bootstrap[0])
+		run_secure(c);
 	if (want("mock"))
 		run_mock(scaled(2000000, 1000));
 

@@ -137,6 +137,20 @@ PGK_SCHEMA(delete_groups_req, DELETE_GROUPS_REQ)
 PGK_SCHEMA(delete_groups_resp_result, DELETE_GROUPS_RESP_RESULT)
 PGK_SCHEMA(delete_groups_resp, DELETE_GROUPS_RESP)
 
+PGK_SCHEMA(delete_records_req_partition, DELETE_RECORDS_REQ_PARTITION)
+PGK_SCHEMA(delete_records_req_topic, DELETE_RECORDS_REQ_TOPIC)
+PGK_SCHEMA(delete_records_req, DELETE_RECORDS_REQ)
+PGK_SCHEMA(delete_records_resp_partition, DELETE_RECORDS_RESP_PARTITION)
+PGK_SCHEMA(delete_records_resp_topic, DELETE_RECORDS_RESP_TOPIC)
+PGK_SCHEMA(delete_records_resp, DELETE_RECORDS_RESP)
+PGK_SCHEMA(alter_configs_req_config, ALTER_CONFIGS_REQ_CONFIG)
+PGK_SCHEMA(alter_configs_req_resource, ALTER_CONFIGS_REQ_RESOURCE)
+PGK_SCHEMA(alter_configs_req, ALTER_CONFIGS_REQ)
+PGK_SCHEMA(incremental_alter_configs_req_config, INCREMENTAL_ALTER_CONFIGS_REQ_CONFIG)
+PGK_SCHEMA(incremental_alter_configs_req_resource, INCREMENTAL_ALTER_CONFIGS_REQ_RESOURCE)
+PGK_SCHEMA(incremental_alter_configs_req, INCREMENTAL_ALTER_CONFIGS_REQ)
+PGK_SCHEMA(alter_configs_resp_result, ALTER_CONFIGS_RESP_RESULT)
+PGK_SCHEMA(alter_configs_resp, ALTER_CONFIGS_RESP)
 PGK_SCHEMA(offset_delete_req_partition, OFFSET_DELETE_REQ_PARTITION)
 PGK_SCHEMA(offset_delete_req_topic, OFFSET_DELETE_REQ_TOPIC)
 PGK_SCHEMA(offset_delete_req, OFFSET_DELETE_REQ)
@@ -215,6 +229,12 @@ const api_def api_table[] = {
 	 &describe_configs_resp_schema},
 	{API_CREATE_PARTITIONS, "CreatePartitions", 0, 3, 2, &create_partitions_req_schema,
 	 &create_partitions_resp_schema},
+	{API_DELETE_RECORDS, "DeleteRecords", 0, 2, 2, &delete_records_req_schema,
+	 &delete_records_resp_schema},
+	{API_ALTER_CONFIGS, "AlterConfigs", 0, 2, 2, &alter_configs_req_schema,
+	 &alter_configs_resp_schema},
+	{API_INCREMENTAL_ALTER_CONFIGS, "IncrementalAlterConfigs", 0, 1, 1,
+	 &incremental_alter_configs_req_schema, &alter_configs_resp_schema},
 	/* Groups: every version from 0 (kafka-python 2.0 sends FindCoordinator
 	 * v0, JoinGroup v2, OffsetCommit v2, OffsetFetch v1) up to what the
 	 * Java 3.x client asks for; the v9 OffsetCommit/OffsetFetch and v6

@@ -612,6 +612,73 @@ PGK_MESSAGE(offset_delete_resp_partition, OFFSET_DELETE_RESP_PARTITION)
 PGK_MESSAGE(offset_delete_resp_topic, OFFSET_DELETE_RESP_TOPIC)
 PGK_MESSAGE(offset_delete_resp, OFFSET_DELETE_RESP)
 
+/* ---- DeleteRecords (21) ---- */
+#define DELETE_RECORDS_REQ_PARTITION(X, S)                                                         \
+	X(S, I32, partition_index, 0, VMAX, NN, 0, _)                                              \
+	X(S, I64, offset, 0, VMAX, NN, 0, _)
+#define DELETE_RECORDS_REQ_TOPIC(X, S)                                                             \
+	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, ARRS, partitions, 0, VMAX, NN, 0, delete_records_req_partition)
+#define DELETE_RECORDS_REQ(X, S)                                                                   \
+	X(S, ARRS, topics, 0, VMAX, NN, 0, delete_records_req_topic)                               \
+	X(S, I32, timeout_ms, 0, VMAX, NN, 0, _)
+#define DELETE_RECORDS_RESP_PARTITION(X, S)                                                        \
+	X(S, I32, partition_index, 0, VMAX, NN, 0, _)                                              \
+	X(S, I64, low_watermark, 0, VMAX, NN, -1, _)                                               \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)
+#define DELETE_RECORDS_RESP_TOPIC(X, S)                                                            \
+	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, ARRS, partitions, 0, VMAX, NN, 0, delete_records_resp_partition)
+#define DELETE_RECORDS_RESP(X, S)                                                                  \
+	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
+	X(S, ARRS, topics, 0, VMAX, NN, 0, delete_records_resp_topic)
+PGK_MESSAGE(delete_records_req_partition, DELETE_RECORDS_REQ_PARTITION)
+PGK_MESSAGE(delete_records_req_topic, DELETE_RECORDS_REQ_TOPIC)
+PGK_MESSAGE(delete_records_req, DELETE_RECORDS_REQ)
+PGK_MESSAGE(delete_records_resp_partition, DELETE_RECORDS_RESP_PARTITION)
+PGK_MESSAGE(delete_records_resp_topic, DELETE_RECORDS_RESP_TOPIC)
+PGK_MESSAGE(delete_records_resp, DELETE_RECORDS_RESP)
+
+/* ---- AlterConfigs (33) and IncrementalAlterConfigs (44) ---- */
+#define ALTER_CONFIGS_REQ_CONFIG(X, S)                                                             \
+	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, STR, value, 0, VMAX, 0, 0, _)
+#define ALTER_CONFIGS_REQ_RESOURCE(X, S)                                                           \
+	X(S, I8, resource_type, 0, VMAX, NN, 0, _)                                                 \
+	X(S, STR, resource_name, 0, VMAX, NN, 0, _)                                                \
+	X(S, ARRS, configs, 0, VMAX, NN, 0, alter_configs_req_config)
+#define ALTER_CONFIGS_REQ(X, S)                                                                    \
+	X(S, ARRS, resources, 0, VMAX, NN, 0, alter_configs_req_resource)                          \
+	X(S, BOOL, validate_only, 0, VMAX, NN, 0, _)
+#define INCREMENTAL_ALTER_CONFIGS_REQ_CONFIG(X, S)                                                 \
+	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, I8, config_operation, 0, VMAX, NN, 0, _)                                              \
+	X(S, STR, value, 0, VMAX, 0, 0, _)
+#define INCREMENTAL_ALTER_CONFIGS_REQ_RESOURCE(X, S)                                               \
+	X(S, I8, resource_type, 0, VMAX, NN, 0, _)                                                 \
+	X(S, STR, resource_name, 0, VMAX, NN, 0, _)                                                \
+	X(S, ARRS, configs, 0, VMAX, NN, 0, incremental_alter_configs_req_config)
+#define INCREMENTAL_ALTER_CONFIGS_REQ(X, S)                                                        \
+	X(S, ARRS, resources, 0, VMAX, NN, 0, incremental_alter_configs_req_resource)              \
+	X(S, BOOL, validate_only, 0, VMAX, NN, 0, _)
+/* Both APIs answer the same way. */
+#define ALTER_CONFIGS_RESP_RESULT(X, S)                                                            \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, STR, error_message, 0, VMAX, 0, 0, _)                                                 \
+	X(S, I8, resource_type, 0, VMAX, NN, 0, _)                                                 \
+	X(S, STR, resource_name, 0, VMAX, NN, 0, _)
+#define ALTER_CONFIGS_RESP(X, S)                                                                   \
+	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
+	X(S, ARRS, responses, 0, VMAX, NN, 0, alter_configs_resp_result)
+PGK_MESSAGE(alter_configs_req_config, ALTER_CONFIGS_REQ_CONFIG)
+PGK_MESSAGE(alter_configs_req_resource, ALTER_CONFIGS_REQ_RESOURCE)
+PGK_MESSAGE(alter_configs_req, ALTER_CONFIGS_REQ)
+PGK_MESSAGE(incremental_alter_configs_req_config, INCREMENTAL_ALTER_CONFIGS_REQ_CONFIG)
+PGK_MESSAGE(incremental_alter_configs_req_resource, INCREMENTAL_ALTER_CONFIGS_REQ_RESOURCE)
+PGK_MESSAGE(incremental_alter_configs_req, INCREMENTAL_ALTER_CONFIGS_REQ)
+PGK_MESSAGE(alter_configs_resp_result, ALTER_CONFIGS_RESP_RESULT)
+PGK_MESSAGE(alter_configs_resp, ALTER_CONFIGS_RESP)
+
 /* ---- InitProducerId (22) ---- */
 #define INIT_PRODUCER_ID_REQ(X, S)                                                                 \
 	X(S, STR, transactional_id, 0, VMAX, 0, 0, _)                                              \
@@ -822,6 +889,9 @@ enum api_key {
 	API_LIST_OFFSETS = 2,
 	API_METADATA = 3,
 	API_DESCRIBE_CONFIGS = 32,
+	API_DELETE_RECORDS = 21,
+	API_ALTER_CONFIGS = 33,
+	API_INCREMENTAL_ALTER_CONFIGS = 44,
 	API_API_VERSIONS = 18,
 	API_CREATE_TOPICS = 19,
 	API_DELETE_TOPICS = 20,

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "arena_str.h"
+#include "config_doc.h"
 #include "config.h"
 #include "fetch_readahead.h"
 #include "handlers.h"
@@ -858,7 +859,9 @@ static void dc_add(request *req, describe_configs_resp_config *c, int *n, const 
 	o->is_sensitive = false;
 	o->synonyms = karray_of(NULL, 0);
 	o->config_type = type;
-	o->documentation = KSTR_NULL;
+	const describe_configs_req *body = req->body;
+	const char *doc = body->include_documentation ? config_documentation(name) : NULL;
+	o->documentation = doc ? kstr_c(doc) : KSTR_NULL;
 }
 
 /* Append a synonym to a config answered by dc_add. */

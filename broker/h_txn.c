@@ -244,7 +244,9 @@ static bool ap_prepare(request *req, parts_ctx *c)
 		}
 	}
 	c->all_error = txn_id_error(b->v3_and_below_transactional_id);
-	return c->nparts > 0;
+	/* No partitions at all still reaches the coordinator, which makes the
+	 * transaction Ongoing (an empty answer either way). */
+	return c->nparts > 0 || (total == 0 && !c->all_error);
 }
 
 void handle_add_partitions_to_txn(request *req)

@@ -75,6 +75,12 @@ handler_fn handler_lookup(int16_t api_key)
 		return handle_describe_user_scram_credentials;
 	case API_ALTER_USER_SCRAM_CREDENTIALS:
 		return handle_alter_user_scram_credentials;
+	case API_DELETE_RECORDS:
+		return handle_delete_records;
+	case API_ALTER_CONFIGS:
+		return handle_alter_configs;
+	case API_INCREMENTAL_ALTER_CONFIGS:
+		return handle_incremental_alter_configs;
 	default:
 		return NULL;
 	}

@@ -63,6 +63,26 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 			     "WHERE t.name = $1::text",
 			     1},
 	/*
+	 * AlterConfigs and IncrementalAlterConfigs: the topic's configs become
+	 * exactly $2 = $3 (the topic row locked, so two changes to one topic
+	 * apply one after the other); no row if the topic does not exist.
+	 */
+	[Q_TOPIC_SET_CONFIGS] = {"pgk_topic_set_configs",
+				 "WITH t AS (SELECT name FROM kafka.topics WHERE name = $1::text"
+				 "  FOR UPDATE),"
+				 " d AS (DELETE FROM kafka.topic_configs c USING t"
+				 "  WHERE c.topic = t.name AND c.name <> ALL($2::text[])),"
+				 " u AS (INSERT INTO kafka.topic_configs (topic, name, value)"
+				 "  SELECT t.name, x.n, x.v FROM t, unnest($2::text[], $3::text[]) AS x(n, v)"
+				 "  ON CONFLICT (topic, name) DO UPDATE SET value = excluded.value)"
+				 " SELECT name FROM t",
+				 3},
+	/* DeleteRecords: kafka.delete_records() (sql/pg_kafka--0.8.sql). */
+	[Q_DELETE_RECORDS] = {"pgk_delete_records",
+			      "SELECT low_watermark, error_code"
+			      " FROM kafka.delete_records($1::text, $2::int, $3::int8)",
+			      3},
+	/*
 	 * Append one batch to one partition, in one statement: take the
 	 * partition row lock while reserving $3 offsets, insert the records
 	 * with those offsets (kafka.append_records(), a bulk insert like
@@ -70,8 +90,8 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 	 * partition row means no call and a NULL base). No row in p means
 	 * no such partition; a batch larger than the topic's
 	 * max.message.bytes ($8 > maxb) inserts nothing, and so does one
-	 * that kafka.batch_error() refuses (its error, 32 or 87, in the last
-	 * column as the idempotent form has it).
+	 * that kafka.batch_error() refuses (its error, 32, 87 or 18, in the
+	 * last column as the idempotent form has it).
 	 * $1 topic, $2 partition, $3 record count, $4 timestamps int8[]
 	 * (Kafka's milliseconds), $5 keys bytea[], $6 values bytea[],
 	 * $7 headers bytea[], $8 batch size, $9 broker default
@@ -83,7 +103,7 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 		       "  'CreateTime') = 'LogAppendTime' AS lat,"
 		       "  coalesce(max(value) FILTER (WHERE name = 'max.message.bytes')::int,"
 		       "  $9::int) AS maxb,"
-		       "  kafka.batch_error($1::text, $4::int8[], $5::bytea[], $10::bool) AS batch_err"
+		       "  kafka.batch_error($1::text, $4::int8[], $5::bytea[], $10::bool, $8::int) AS batch_err"
 		       " FROM kafka.topic_configs WHERE topic = $1::text),"
 		       " p AS (UPDATE kafka.partitions SET next_offset = next_offset + $3::int"
 		       "  FROM cfg WHERE topic = $1::text AND partition = $2::int AND $8::int <= cfg.maxb"
@@ -299,8 +319,8 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 				  "SELECT * FROM kafka.abort_expired_transactions()", 0},
 	/*
 	 * DescribeTransactions: one row per input id, in order; NULL state
-	 * for an unknown id. The start time is Kafka's only while a
-	 * transaction is Ongoing. Partitions of the ongoing transaction come
+	 * for an unknown id. The start time is the current or last
+	 * transaction's, NULL (Kafka's -1) when Empty. Partitions of the ongoing transaction come
 	 * as two parallel arrays sorted by topic and partition.
 	 */
 	[Q_DESCRIBE_TXNS] = {"pgk_describe_txns",

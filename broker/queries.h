@@ -22,6 +22,8 @@ typedef enum query_id {
 	Q_TOPIC_DELETE,        /* (name or NULL, topic_id or NULL) -> name, topic_id */
 	Q_TOPIC_ADD_PARTITIONS,/* (name, total, current): a row if added */
 	Q_TOPIC_CONFIGS,       /* (name) -> config name, value (one row with NULLs if none) */
+	Q_TOPIC_SET_CONFIGS,   /* (name, names[], values[]) -> a row if the topic exists */
+	Q_DELETE_RECORDS,      /* (topic, partition, before) -> low watermark, error */
 	Q_PRODUCE,             /* see queries.c */
 	Q_FETCH,               /* (topic, partition, offset, limit, isolation_level) binary rows */
 	Q_LIST_OFFSETS,        /* (topic, partition, timestamp) -> ..., last stable offset */

@@ -189,6 +189,19 @@ def test_describe_configs_config_type(kafka, conn, version):
     assert types["cleanup.policy"] == 7
 
 
+def test_describe_configs_include_documentation(kafka, conn):
+    # Each config's documentation when asked for, none otherwise.
+    topic = kafka.create_topic()
+    for rtype, name in [(TOPIC, topic), (BROKER, str(node_id(kafka)))]:
+        with_docs = describe_one(conn, rtype, name, None, documentation=True)["configs"]
+        assert with_docs and all(c["documentation"] for c in with_docs), with_docs
+        without = describe_one(conn, rtype, name, None)["configs"]
+        assert [c["documentation"] for c in without] == [None] * len(without)
+    docs = {c["name"]: c["documentation"]
+            for c in describe_one(conn, TOPIC, topic, None, documentation=True)["configs"]}
+    assert "batch" in docs["max.message.bytes"]
+
+
 def test_describe_configs_broker_default_resource_is_empty(conn):
     res = describe_one(conn, BROKER, "")
     assert (res["error_code"], res["error_message"], res["configs"]) == (0, None, [])
@@ -380,12 +393,14 @@ def test_produce_to_missing_internal_topic(kafka, conn):
         [("__share_group_state", 0, UNKNOWN_TOPIC_OR_PARTITION)]
 
 
-@pytest.mark.xfail(strict=True, reason="differs: the topic's segment.bytes is read only by the "
-                   "produce statement (kafka.batch_error() in the extension)")
 def test_produce_batch_above_segment_bytes(kafka, conn):
-    topic = kafka.create_topic(config={"segment.bytes": "100"})
-    batch = one_batch(b"v" * 200)
-    assert produce_req(conn, [(topic, 0, batch)]) == [(topic, 0, RECORD_LIST_TOO_LARGE)]
+    # UnifiedLog.append: a batch larger than a segment is refused whole
+    # (RecordBatchTooLargeException); one that fits is stored.
+    topic = kafka.create_topic(config={"segment.bytes": "300"})
+    assert produce_req(conn, [(topic, 0, one_batch(b"v" * 400))]) == \
+        [(topic, 0, RECORD_LIST_TOO_LARGE)]
+    assert kafka.pg.records(topic) == []
+    assert produce_req(conn, [(topic, 0, one_batch(b"v" * 100))]) == [(topic, 0, 0)]
 
 
 @pytest.mark.parametrize("acks", [2, -2])

@@ -229,6 +229,36 @@ def test_init_producer_id_epoch_exhausted_rotates_producer_id(kafka, conn, expec
     assert end_txn(conn, txn_id, pid, 32766, False) == INVALID_PRODUCER_ID_MAPPING
 
 
+def test_init_producer_id_retry_with_previous_epoch(conn):
+    # A bump whose answer was lost: the retry carries the epoch before it
+    # and gets the current epoch back, not bumped again
+    # (TransactionMetadata.prepareIncrementProducerEpoch, lastProducerEpoch).
+    txn_id, pid, epoch = new_txn(conn)
+    assert init_producer_id(conn, txn_id, producer_id=pid, epoch=epoch) == (0, pid, epoch + 1)
+    assert init_producer_id(conn, txn_id, producer_id=pid, epoch=epoch) == (0, pid, epoch + 1)
+    assert init_producer_id(conn, txn_id, producer_id=pid, epoch=epoch + 1) == (0, pid, epoch + 2)
+    # Neither the current epoch nor the one before it.
+    assert init_producer_id(conn, txn_id, producer_id=pid, epoch=epoch) == \
+        (PRODUCER_FENCED, -1, -1)
+    # Without an expected epoch the last one is forgotten.
+    assert init_producer_id(conn, txn_id) == (0, pid, epoch + 3)
+    assert init_producer_id(conn, txn_id, producer_id=pid, epoch=epoch + 2) == \
+        (PRODUCER_FENCED, -1, -1)
+
+
+def test_init_producer_id_retry_after_producer_id_rotation(kafka, conn):
+    # After epochs ran out the previous producer id with its exhausted epoch
+    # is a retry of the rotation (TransactionCoordinator.isValidProducerId):
+    # it gets the new id at epoch 0 again.
+    txn_id, pid, _ = new_txn(conn)
+    kafka.pg.sql("UPDATE kafka.transactions SET producer_epoch = 32766"
+                 " WHERE transactional_id = %s" % sql_literal(txn_id))
+    err, new, epoch = init_producer_id(conn, txn_id, producer_id=pid, epoch=32766)
+    assert (err, epoch) == (0, 0) and new != pid
+    assert init_producer_id(conn, txn_id, producer_id=pid, epoch=32766) == (0, new, 0)
+    assert init_producer_id(conn, txn_id, producer_id=pid, epoch=5) == (PRODUCER_FENCED, -1, -1)
+
+
 def test_init_producer_id_new_transactional_id_with_producer_id(conn):
     # A new id has no epoch yet, so any producer id and epoch are accepted
     # (TransactionCoordinator.isValidProducerId) and it starts at epoch 0.
@@ -247,10 +277,11 @@ def test_init_producer_id_ongoing_transaction_is_aborted(kafka, conn, with_parti
     else:
         assert add_offsets(conn, txn_id, pid, epoch, unique("g")) == 0
     assert init_producer_id(conn, txn_id) == (CONCURRENT_TRANSACTIONS, -1, -1)
-    # Kafka shows CompleteAbort here; kafka.init_producer_id_txn() leaves
-    # Empty (PROTOCOL.md).
+    # Until the retry: CompleteAbort at the fenced epoch, and the start time
+    # of the transaction that was aborted.
     d = describe_transactions(conn, [txn_id])[txn_id]
-    assert (d["state"], d["producer_epoch"], d["topics"]) == ("Empty", epoch + 1, {})
+    assert (d["state"], d["producer_epoch"], d["topics"]) == ("CompleteAbort", epoch + 1, {})
+    assert d["start_time_ms"] > 0
     # The old producer is fenced already.
     assert end_txn(conn, txn_id, pid, epoch, True) == PRODUCER_FENCED
     assert init_producer_id(conn, txn_id) == (0, pid, epoch + 2)
@@ -290,6 +321,16 @@ def test_add_partitions_unknown_partition_fails_all(kafka, conn):
         == {(topic, 0): OPERATION_NOT_ATTEMPTED, (topic, 7): UNKNOWN_TOPIC_OR_PARTITION,
             ("no-such-" + topic, 0): UNKNOWN_TOPIC_OR_PARTITION}
     assert describe_transactions(conn, [txn_id])[txn_id]["state"] == "Empty"
+
+
+def test_add_partitions_none_makes_the_transaction_ongoing(conn):
+    # No partitions: an empty answer, and the transaction is Ongoing
+    # (TransactionMetadata.prepareAddPartitions with an empty set).
+    txn_id, pid, epoch = new_txn(conn)
+    assert add_partitions(conn, txn_id, pid, epoch, []) == {}
+    d = describe_transactions(conn, [txn_id])[txn_id]
+    assert (d["state"], d["topics"]) == ("Ongoing", {}) and d["start_time_ms"] > 0
+    assert end_txn(conn, txn_id, pid, epoch, True) == 0
 
 
 def test_add_partitions_empty_transactional_id(kafka, conn):

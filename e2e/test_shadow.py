@@ -158,18 +158,33 @@ def mock():
     m.stop()
 
 
+def listen_addresses(port):
+    """The IPv4 addresses with a socket listening on port (/proc/net/tcp)."""
+    out = []
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            addr, p = local.split(":")
+            if state == "0A" and int(p, 16) == port:
+                out.append(".".join(str(int(addr[i:i + 2], 16)) for i in (6, 4, 2, 0)))
+    return out
+
+
 @pytest.mark.e2e_timeout(240)
 def test_mirror_survives_kills_and_outage(pg, mock, workdir):
     topic, slot = mirrored_topic(pg, mock, "shadow", NPARTS, ext=lambda t: t + ".ext")
     ext = topic + ".ext"
 
     metrics_port = free_port()
+    # A port alone: the metrics endpoint listens on loopback only.
     shadow = Shadow(pg, mock, workdir, slot, "--include", topic,
                     "--topic-map", "%s:%s" % (topic, ext),
-                    "--metrics-listen", "127.0.0.1:%d" % metrics_port)
+                    "--metrics-listen", str(metrics_port))
     shadow.start()
     try:
         wait_for(lambda: "streaming slot" in shadow.log(), 30, "the forwarder to stream")
+        assert "metrics on http://127.0.0.1:%d/metrics" % metrics_port in shadow.log()
+        assert listen_addresses(metrics_port) == ["127.0.0.1"]
 
         errors = []
 

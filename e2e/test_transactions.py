@@ -732,10 +732,15 @@ def test_describe_and_list_transactions(kafka):
         assert txn_id in list_transactions(conn, states=["Ongoing"], duration_ms=0)[2]
         assert txn_id not in list_transactions(conn, duration_ms=3600_000)[2]
 
+        started = d["start_time_ms"]
         p.commit_transaction(30)
+        # An ended transaction keeps its start time, as Kafka's does, and so
+        # passes the duration filter by it.
         d = describe_transactions(conn, [txn_id])[txn_id]
         assert (d["error_code"], d["state"], d["producer_id"], d["topics"],
-                d["start_time_ms"]) == (0, "CompleteCommit", pid, {}, -1)
+                d["start_time_ms"]) == (0, "CompleteCommit", pid, {}, started)
+        assert txn_id in list_transactions(conn, states=["CompleteCommit"], duration_ms=0)[2]
+        assert txn_id not in list_transactions(conn, duration_ms=3600_000)[2]
         assert list_transactions(conn, states=["CompleteCommit"])[2][txn_id] == \
             (pid, "CompleteCommit")
         assert txn_id not in list_transactions(conn, states=["Ongoing"])[2]

@@ -66,8 +66,9 @@ static const cfg_setting settings[] = {
 	{"sql.status", "SHADOW_SQL_STATUS", "sql-status", "true|false", "true", NULL,
 	 "write per-partition status to kafka.shadow_partitions (if the table exists)", CFG_BOOL,
 	 .target = &g_shadow.sql_status},
-	{"metrics.listen", "SHADOW_METRICS_LISTEN", "metrics-listen", "HOST:PORT", "", NULL,
-	 "serve Prometheus text on http://HOST:PORT/metrics (empty: off)", CFG_STR,
+	{"metrics.listen", "SHADOW_METRICS_LISTEN", "metrics-listen", "[HOST:]PORT", "", NULL,
+	 "serve Prometheus text on http://HOST:PORT/metrics; a PORT alone is on 127.0.0.1 "
+	 "(empty: off)", CFG_STR,
 	 .target = &g_shadow.metrics_listen},
 	{"cutover.group", "SHADOW_CUTOVER", "cutover", "GROUP", "", NULL,
 	 "translate GROUP's committed offsets and commit them on the external cluster, then exit",

@@ -19,17 +19,24 @@ static struct evhttp *http;
 
 static void on_request(struct evhttp_request *req, void *arg);
 
+/* metrics.listen is HOST:PORT, or PORT (or :PORT) alone for loopback: the
+ * endpoint is reachable from elsewhere only when a host says so. */
 int metrics_start(const char *listen)
 {
-	char host[256];
+	char host[256] = "127.0.0.1";
 	const char *colon = strrchr(listen, ':');
-	if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof(host)) {
-		log_error("metrics.listen wants HOST:PORT, not \"%s\"", listen);
+	const char *portstr = colon ? colon + 1 : listen;
+	char *end;
+	long port = strtol(portstr, &end, 10);
+	if (!*portstr || *end || port < 1 || port > 65535 ||
+	    (colon && (size_t)(colon - listen) >= sizeof(host))) {
+		log_error("metrics.listen wants HOST:PORT or PORT, not \"%s\"", listen);
 		return -1;
 	}
-	memcpy(host, listen, (size_t)(colon - listen));
-	host[colon - listen] = '\0';
-	int port = atoi(colon + 1);
+	if (colon && colon > listen) {
+		memcpy(host, listen, (size_t)(colon - listen));
+		host[colon - listen] = '\0';
+	}
 	base = event_base_new();
 	http = base ? evhttp_new(base) : NULL;
 	if (!http || evhttp_bind_socket(http, host, (ev_uint16_t)port) < 0) {
@@ -38,7 +45,7 @@ int metrics_start(const char *listen)
 		return -1;
 	}
 	evhttp_set_gencb(http, on_request, NULL);
-	log_info("metrics on http://%s/metrics", listen);
+	log_info("metrics on http://%s:%ld/metrics", host, port);
 	return 0;
 }
 

@@ -81,6 +81,393 @@ $$;
 ALTER VIEW kafka.records_decoded SET (security_invoker = true);
 
 /*
+ * Transactions as Kafka's coordinator keeps them: the start time of the last
+ * transaction after it ends, the last epoch and the previous producer id for
+ * InitProducerId retries (KIP-360), CompleteAbort after InitProducerId
+ * aborted an open transaction, Ongoing after AddPartitionsToTxn with no
+ * partitions.
+ */
+ALTER TABLE kafka.transactions
+	ADD COLUMN last_epoch smallint NOT NULL DEFAULT -1,
+	ADD COLUMN previous_producer_id bigint NOT NULL DEFAULT -1,
+	DROP CONSTRAINT transactions_started_iff_ongoing,
+	ADD CONSTRAINT transactions_ongoing_started CHECK (state <> 'Ongoing' OR started IS NOT NULL);
+
+COMMENT ON COLUMN kafka.transactions.started IS
+	'When the current or last transaction added its first partition or group; NULL when Empty.';
+
+COMMENT ON COLUMN kafka.transactions.last_epoch IS
+	'The epoch before the last bump that a producer asked for, or after a transaction ended: InitProducerId with it is a retry, answered with the current epoch (KIP-360); -1 for none.';
+
+COMMENT ON COLUMN kafka.transactions.previous_producer_id IS
+	'The producer id before epochs ran out and a new one was given, for a retried InitProducerId (KIP-360); -1 for none.';
+
+
+CREATE OR REPLACE FUNCTION kafka.txn_complete(p_transactional_id text, p_commit boolean,
+	OUT topics text[], OUT partitions int[])
+LANGUAGE plpgsql AS $$
+DECLARE
+	t record;
+	tp record;
+	marker bigint;
+BEGIN
+	topics := '{}';
+	partitions := '{}';
+	SELECT x.producer_id, x.producer_epoch INTO t FROM kafka.transactions x
+	WHERE x.transactional_id = p_transactional_id;
+	FOR tp IN
+		SELECT p.topic, p.partition, p.first_offset FROM kafka.txn_partitions p
+		WHERE p.transactional_id = p_transactional_id
+		ORDER BY p.topic, p.partition
+	LOOP
+		UPDATE kafka.partitions p SET next_offset = p.next_offset + 1
+		WHERE p.topic = tp.topic AND p.partition = tp.partition
+		RETURNING p.next_offset - 1 INTO marker;
+		INSERT INTO kafka.txn_batches
+			(topic, partition, base_offset, last_offset, producer_id, producer_epoch, control)
+		VALUES (tp.topic, tp.partition, marker, marker, t.producer_id, t.producer_epoch,
+			CASE WHEN p_commit THEN 1 ELSE 0 END);
+		IF NOT p_commit AND tp.first_offset IS NOT NULL THEN
+			INSERT INTO kafka.aborted_txns (topic, partition, producer_id, first_offset, last_offset)
+			VALUES (tp.topic, tp.partition, t.producer_id, tp.first_offset, marker);
+		END IF;
+		topics := topics || tp.topic;
+		partitions := partitions || tp.partition;
+	END LOOP;
+
+	IF p_commit THEN
+		INSERT INTO kafka.consumer_offsets AS c
+			(group_id, topic, partition, committed_offset, leader_epoch, metadata, commit_timestamp)
+		SELECT o.group_id, o.topic, o.partition, o.committed_offset, o.leader_epoch, o.metadata, now()
+		FROM kafka.txn_offsets o WHERE o.transactional_id = p_transactional_id
+		ON CONFLICT (group_id, topic, partition) DO UPDATE
+		SET committed_offset = excluded.committed_offset, leader_epoch = excluded.leader_epoch,
+		    metadata = excluded.metadata, commit_timestamp = excluded.commit_timestamp;
+	END IF;
+	DELETE FROM kafka.txn_offsets o WHERE o.transactional_id = p_transactional_id;
+	DELETE FROM kafka.txn_groups g WHERE g.transactional_id = p_transactional_id;
+	DELETE FROM kafka.txn_partitions p WHERE p.transactional_id = p_transactional_id;
+	UPDATE kafka.transactions x
+	SET state = CASE WHEN p_commit THEN 'CompleteCommit' ELSE 'CompleteAbort' END,
+	    last_epoch = x.producer_epoch, updated = now()
+	WHERE x.transactional_id = p_transactional_id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION kafka.txn_bump_epoch(p_transactional_id text,
+	OUT producer_id bigint, OUT producer_epoch smallint)
+LANGUAGE plpgsql AS $$
+BEGIN
+	SELECT x.producer_id, x.producer_epoch INTO producer_id, producer_epoch
+	FROM kafka.transactions x WHERE x.transactional_id = p_transactional_id;
+	IF producer_epoch < 32766 THEN
+		producer_epoch := producer_epoch + 1;
+	ELSE
+		producer_id := nextval('kafka.producer_ids');
+		producer_epoch := 0;
+	END IF;
+	INSERT INTO kafka.producers AS p (producer_id, producer_epoch)
+	VALUES (txn_bump_epoch.producer_id, txn_bump_epoch.producer_epoch)
+	ON CONFLICT ON CONSTRAINT producers_pkey DO UPDATE
+	SET producer_epoch = excluded.producer_epoch, updated = now();
+	UPDATE kafka.transactions x
+	SET previous_producer_id = CASE WHEN x.producer_id <> txn_bump_epoch.producer_id
+					THEN x.producer_id ELSE x.previous_producer_id END,
+	    producer_id = txn_bump_epoch.producer_id, producer_epoch = txn_bump_epoch.producer_epoch,
+	    updated = now()
+	WHERE x.transactional_id = p_transactional_id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION kafka.init_producer_id_txn(p_transactional_id text, p_timeout_ms int,
+	p_producer_id bigint, p_epoch smallint, p_max_timeout_ms int,
+	OUT producer_id bigint, OUT producer_epoch smallint, OUT error_code int,
+	OUT topics text[], OUT partitions int[])
+LANGUAGE plpgsql AS $$
+DECLARE
+	t record;
+BEGIN
+	producer_id := -1;
+	producer_epoch := -1;
+	error_code := 0;
+	topics := '{}';
+	partitions := '{}';
+	IF p_transactional_id IS NULL THEN
+		error_code := 49; -- INVALID_PRODUCER_ID_MAPPING: not a transactional producer
+		RETURN;
+	END IF;
+	IF p_timeout_ms IS NULL OR p_timeout_ms < 1 OR p_timeout_ms > p_max_timeout_ms THEN
+		error_code := 50; -- INVALID_TRANSACTION_TIMEOUT
+		RETURN;
+	END IF;
+
+	SELECT x.producer_id, x.producer_epoch, x.state, x.last_epoch, x.previous_producer_id
+	INTO t FROM kafka.transactions x
+	WHERE x.transactional_id = p_transactional_id FOR UPDATE;
+	IF NOT FOUND THEN
+		-- Two producers starting the same new id at once: one inserts, the
+		-- other waits for it and takes the known-id path below.
+		INSERT INTO kafka.transactions AS x (transactional_id, producer_id, producer_epoch, timeout_ms)
+		VALUES (p_transactional_id, nextval('kafka.producer_ids'), 0, p_timeout_ms)
+		ON CONFLICT (transactional_id) DO NOTHING
+		RETURNING x.producer_id INTO init_producer_id_txn.producer_id;
+		IF FOUND THEN
+			producer_epoch := 0;
+			INSERT INTO kafka.producers (producer_id, producer_epoch)
+			VALUES (init_producer_id_txn.producer_id, 0);
+			RETURN;
+		END IF;
+		SELECT x.producer_id, x.producer_epoch, x.state, x.last_epoch, x.previous_producer_id
+	INTO t FROM kafka.transactions x
+		WHERE x.transactional_id = p_transactional_id FOR UPDATE;
+	END IF;
+
+	IF p_producer_id >= 0 AND p_producer_id <> t.producer_id
+	   AND NOT (p_producer_id = t.previous_producer_id AND p_epoch >= 32766) THEN
+		error_code := 90; -- PRODUCER_FENCED
+		RETURN;
+	END IF;
+	IF t.state = 'Ongoing' THEN
+		SELECT c.topics, c.partitions INTO topics, partitions
+		FROM kafka.txn_complete(p_transactional_id, false) c;
+		SELECT b.producer_id, b.producer_epoch INTO producer_id, producer_epoch
+		FROM kafka.txn_bump_epoch(p_transactional_id) b;
+		UPDATE kafka.transactions x SET last_epoch = x.producer_epoch
+		WHERE x.transactional_id = p_transactional_id;
+		RETURN;
+	END IF;
+	IF p_producer_id >= 0 AND t.producer_epoch < 32766 AND p_epoch <> t.producer_epoch THEN
+		IF p_epoch = t.last_epoch THEN
+			-- a retry of a bump whose answer was lost
+			producer_id := t.producer_id;
+			producer_epoch := t.producer_epoch;
+		ELSE
+			error_code := 90;
+		END IF;
+		RETURN;
+	END IF;
+	IF p_producer_id >= 0 AND t.producer_epoch >= 32766 AND p_epoch <> t.producer_epoch THEN
+		error_code := 90;
+		RETURN;
+	END IF;
+	SELECT b.producer_id, b.producer_epoch INTO producer_id, producer_epoch
+	FROM kafka.txn_bump_epoch(p_transactional_id) b;
+	UPDATE kafka.transactions x
+	SET state = 'Empty', started = NULL, timeout_ms = p_timeout_ms,
+	    last_epoch = CASE WHEN p_producer_id >= 0 THEN t.producer_epoch ELSE -1 END
+	WHERE x.transactional_id = p_transactional_id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION kafka.txn_set_ongoing(p_transactional_id text)
+RETURNS void
+LANGUAGE sql AS $$
+	UPDATE kafka.transactions x
+	SET state = 'Ongoing', updated = now(),
+	    started = CASE WHEN x.state = 'Ongoing' THEN x.started ELSE now() END
+	WHERE x.transactional_id = p_transactional_id
+$$;
+
+CREATE OR REPLACE FUNCTION kafka.add_partitions_to_txn(p_transactional_id text, p_producer_id bigint,
+	p_epoch smallint, p_topics text[], p_partitions int[])
+RETURNS TABLE (topic text, partition int, error_code int)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+	err int;
+	missing boolean;
+BEGIN
+	SELECT c.error_code INTO err
+	FROM kafka.txn_check_producer(p_transactional_id, p_producer_id, p_epoch) c;
+	IF err = 0 THEN
+		SELECT bool_or(p.topic IS NULL) INTO missing
+		FROM unnest(p_topics, p_partitions) u(t, p)
+		LEFT JOIN kafka.partitions p ON p.topic = u.t AND p.partition = u.p;
+	END IF;
+	IF err = 0 AND missing THEN
+		RETURN QUERY
+		SELECT u.t, u.p,
+		       CASE WHEN EXISTS (SELECT 1 FROM kafka.partitions p
+					 WHERE p.topic = u.t AND p.partition = u.p) THEN 55 ELSE 3 END
+		FROM unnest(p_topics, p_partitions) WITH ORDINALITY u(t, p, n) ORDER BY u.n;
+		RETURN;
+	END IF;
+	IF err = 0 THEN
+		INSERT INTO kafka.txn_partitions AS x (transactional_id, topic, partition)
+		SELECT DISTINCT p_transactional_id, u.t, u.p FROM unnest(p_topics, p_partitions) u(t, p)
+		ON CONFLICT DO NOTHING;
+		-- even for no partitions, as Kafka's prepareAddPartitions
+		PERFORM kafka.txn_set_ongoing(p_transactional_id);
+	END IF;
+	RETURN QUERY
+	SELECT u.t, u.p, err FROM unnest(p_topics, p_partitions) WITH ORDINALITY u(t, p, n) ORDER BY u.n;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION kafka.abort_expired_transactions()
+RETURNS TABLE (transactional_id text, topics text[], partitions int[])
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+	x record;
+	c record;
+BEGIN
+	FOR x IN
+		SELECT t.transactional_id FROM kafka.transactions t
+		WHERE t.state = 'Ongoing' AND t.started + t.timeout_ms * interval '1 millisecond' < now()
+		ORDER BY t.transactional_id
+		FOR UPDATE SKIP LOCKED
+	LOOP
+		SELECT * INTO c FROM kafka.txn_complete(x.transactional_id, false);
+		PERFORM kafka.txn_bump_epoch(x.transactional_id);
+		UPDATE kafka.transactions t SET last_epoch = t.producer_epoch
+		WHERE t.transactional_id = x.transactional_id;
+		transactional_id := x.transactional_id;
+		topics := c.topics;
+		partitions := c.partitions;
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+
+/*
+ * A batch larger than the topic's segment.bytes is RECORD_LIST_TOO_LARGE, as
+ * Kafka's log refuses it: kafka.batch_error() takes the batch size.
+ */
+DROP FUNCTION kafka.batch_error(text, bigint[], bytea[], boolean);
+CREATE FUNCTION kafka.batch_error(p_topic text, p_ts bigint[], p_keys bytea[],
+	p_log_append_batch boolean DEFAULT false, p_batch_bytes int DEFAULT NULL)
+RETURNS int
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+	err int;
+BEGIN
+	-- plpgsql, not sql: a sql function called from a prepared statement is
+	-- planned again at every call; plpgsql keeps its plan for the session,
+	-- and every produce calls this.
+	WITH l AS (
+		SELECT coalesce(max(value) FILTER (WHERE name = 'message.timestamp.type'),
+				'CreateTime') = 'LogAppendTime' AS lat,
+		       max(value) FILTER (WHERE name = 'message.timestamp.before.max.ms')::numeric
+			AS before_max,
+		       max(value) FILTER (WHERE name = 'message.timestamp.after.max.ms')::numeric
+			AS after_max,
+		       coalesce('compact' = ANY(string_to_array(replace(
+				max(value) FILTER (WHERE name = 'cleanup.policy'), ' ', ''), ',')),
+				false) AS compact,
+		       max(value) FILTER (WHERE name = 'segment.bytes')::int AS segment_bytes,
+		       floor(extract(epoch FROM now()) * 1000) AS now_ms
+		FROM kafka.topic_configs WHERE topic = p_topic)
+	SELECT CASE
+		WHEN p_log_append_batch AND (l.lat OR -1 = ANY(p_ts)) THEN 32
+		WHEN NOT l.lat AND (l.before_max IS NOT NULL OR l.after_max IS NOT NULL)
+		     AND EXISTS (SELECT 1 FROM unnest(p_ts) AS t(ms)
+				 WHERE t.ms <> -1 AND (l.now_ms - t.ms > l.before_max
+						       OR t.ms - l.now_ms > l.after_max)) THEN 32
+		WHEN l.compact AND array_position(p_keys, NULL) IS NOT NULL THEN 87
+		WHEN p_batch_bytes > l.segment_bytes THEN 18
+		ELSE 0 END INTO err
+	FROM l;
+	RETURN err;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.batch_error(text, bigint[], bytea[], boolean, int) IS
+	'The error Kafka''s LogValidator finds in a batch: 32 (INVALID_TIMESTAMP) for a timestamp beyond the topic''s message.timestamp.before/after.max.ms or a LogAppendTime batch Kafka refuses, 87 (INVALID_RECORD) for a keyless record on a compacted topic, 18 (RECORD_LIST_TOO_LARGE) for a batch larger than segment.bytes, else 0.';
+
+
+CREATE OR REPLACE FUNCTION kafka.produce_idempotent(
+	p_topic text, p_partition int, p_count int, p_ts bigint[], p_keys bytea[],
+	p_values bytea[], p_headers bytea[], p_batch_bytes int, p_default_max int,
+	p_producer_id bigint, p_epoch smallint, p_base_seq int,
+	p_log_append_batch boolean DEFAULT false, OUT base bigint, OUT log_start bigint, OUT lat boolean, OUT now_ms bigint,
+	OUT maxb int, OUT error_code int)
+LANGUAGE plpgsql AS $$
+DECLARE
+	part record;
+	st kafka.producer_state;
+	last_seq int := ((p_base_seq::bigint + p_count - 1) % 2147483648)::int;
+	nb int;
+BEGIN
+	SELECT coalesce(max(value) FILTER (WHERE name = 'message.timestamp.type'),
+			'CreateTime') = 'LogAppendTime',
+	       coalesce(max(value) FILTER (WHERE name = 'max.message.bytes')::int, p_default_max)
+	INTO lat, maxb
+	FROM kafka.topic_configs WHERE topic = p_topic;
+	now_ms := (extract(epoch FROM now()) * 1000)::int8;
+	error_code := 0;
+	IF p_batch_bytes > maxb THEN
+		RETURN;
+	END IF;
+	SELECT p.next_offset, p.log_start_offset INTO part
+	FROM kafka.partitions p WHERE p.topic = p_topic AND p.partition = p_partition
+	FOR UPDATE;
+	IF NOT FOUND THEN
+		RETURN;
+	END IF;
+	log_start := part.log_start_offset;
+	error_code := kafka.batch_error(p_topic, p_ts, p_keys, p_log_append_batch, p_batch_bytes);
+	IF error_code <> 0 THEN
+		RETURN;
+	END IF;
+
+	SELECT * INTO st FROM kafka.producer_state s
+	WHERE s.topic = p_topic AND s.partition = p_partition AND s.producer_id = p_producer_id;
+	IF FOUND THEN
+		IF p_epoch < st.producer_epoch THEN
+			error_code := 47; -- INVALID_PRODUCER_EPOCH
+			RETURN;
+		ELSIF p_epoch = st.producer_epoch THEN
+			nb := array_length(st.last_seqs, 1);
+			FOR i IN 1 .. nb LOOP
+				IF st.first_seqs[i] = p_base_seq AND st.last_seqs[i] = last_seq THEN
+					base := st.base_offsets[i];
+					RETURN;
+				END IF;
+			END LOOP;
+			IF NOT (p_base_seq::bigint = st.last_seqs[nb]::bigint + 1
+				OR (p_base_seq = 0 AND st.last_seqs[nb] = 2147483647)) THEN
+				error_code := 45; -- OUT_OF_ORDER_SEQUENCE_NUMBER
+				RETURN;
+			END IF;
+		ELSIF p_base_seq <> 0 THEN
+			error_code := 45; -- a new epoch starts at sequence 0
+			RETURN;
+		END IF;
+	END IF;
+	-- No state for this producer here: any sequence starts it, as in Kafka.
+
+	base := part.next_offset;
+	UPDATE kafka.partitions SET next_offset = next_offset + p_count
+	WHERE topic = p_topic AND partition = p_partition;
+	PERFORM kafka.append_records(p_topic, p_partition, base, lat, p_ts, p_keys, p_values,
+		p_headers);
+
+	IF st.producer_id IS NULL THEN
+		INSERT INTO kafka.producer_state
+			(topic, partition, producer_id, producer_epoch, first_seqs, last_seqs, base_offsets)
+		VALUES (p_topic, p_partition, p_producer_id, p_epoch,
+			ARRAY[p_base_seq], ARRAY[last_seq], ARRAY[base]);
+	ELSIF p_epoch <> st.producer_epoch THEN
+		UPDATE kafka.producer_state s
+		SET producer_epoch = p_epoch, first_seqs = ARRAY[p_base_seq],
+		    last_seqs = ARRAY[last_seq], base_offsets = ARRAY[base], updated = now()
+		WHERE s.topic = p_topic AND s.partition = p_partition
+		  AND s.producer_id = p_producer_id;
+	ELSE
+		UPDATE kafka.producer_state s
+		SET first_seqs = (s.first_seqs || p_base_seq)[greatest(1, nb - 3):],
+		    last_seqs = (s.last_seqs || last_seq)[greatest(1, nb - 3):],
+		    base_offsets = (s.base_offsets || base)[greatest(1, nb - 3):],
+		    updated = now()
+		WHERE s.topic = p_topic AND s.partition = p_partition
+		  AND s.producer_id = p_producer_id;
+	END IF;
+END
+$$;
+
+/*
  * ---- Users and ACLs (0.8) ----
  *
  * Kafka clients authenticate as PostgreSQL roles, and the broker's
@@ -486,3 +873,64 @@ CREATE POLICY records_delete ON kafka.records FOR DELETE
 	USING (kafka.sql_authorized('DELETE', topic));
 CREATE POLICY records_alter ON kafka.records FOR UPDATE
 	USING (kafka.sql_authorized('ALTER', topic));
+
+/*
+ * ---- Deleting records (0.8) ----
+ *
+ * DeleteRecords, and the same from SQL: the partition's log start offset
+ * moves to p_before (-1: the high watermark) and the records, transactional
+ * ranges and aborted transactions wholly below it go. The partition row is
+ * locked as producers lock it, so this waits for writes in flight and never
+ * lets an offset be reused. Kafka's answers: 3 (UNKNOWN_TOPIC_OR_PARTITION)
+ * for no such partition, 1 (OFFSET_OUT_OF_RANGE) for an offset below -1 or
+ * above the high watermark, 44 (POLICY_VIOLATION) for a topic whose
+ * cleanup.policy does not include delete. An offset at or below the log
+ * start offset changes nothing. low_watermark: the log start offset after.
+ */
+CREATE FUNCTION kafka.delete_records(p_topic text, p_partition int, p_before bigint,
+	OUT low_watermark bigint, OUT error_code int)
+LANGUAGE plpgsql SECURITY INVOKER
+AS $$
+DECLARE
+	part record;
+	before bigint := p_before;
+BEGIN
+	low_watermark := -1;
+	SELECT p.next_offset, p.log_start_offset INTO part FROM kafka.partitions p
+	WHERE p.topic = p_topic AND p.partition = p_partition FOR UPDATE;
+	IF NOT FOUND THEN
+		error_code := 3;
+		RETURN;
+	END IF;
+	IF NOT coalesce((SELECT 'delete' = ANY (string_to_array(replace(c.value, ' ', ''), ','))
+			 FROM kafka.topic_configs c
+			 WHERE c.topic = p_topic AND c.name = 'cleanup.policy'), true) THEN
+		error_code := 44;
+		RETURN;
+	END IF;
+	IF before = -1 THEN
+		before := part.next_offset;
+	END IF;
+	IF before < 0 OR before > part.next_offset THEN
+		error_code := 1;
+		RETURN;
+	END IF;
+	error_code := 0;
+	IF before <= part.log_start_offset THEN
+		low_watermark := part.log_start_offset;
+		RETURN;
+	END IF;
+	UPDATE kafka.partitions p SET log_start_offset = before
+	WHERE p.topic = p_topic AND p.partition = p_partition;
+	DELETE FROM kafka.records r
+	WHERE r.topic = p_topic AND r.partition = p_partition AND r."offset" < before;
+	DELETE FROM kafka.txn_batches b
+	WHERE b.topic = p_topic AND b.partition = p_partition AND b.last_offset < before;
+	DELETE FROM kafka.aborted_txns a
+	WHERE a.topic = p_topic AND a.partition = p_partition AND a.last_offset < before;
+	low_watermark := before;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.delete_records(text, int, bigint) IS
+	'DeleteRecords: delete the records of a partition below an offset (-1: all) and move its log start offset there; Kafka''s error code, 0 if none.';

@@ -965,7 +965,9 @@ CREATE TABLE kafka.transactions (
 	timeout_ms int NOT NULL CHECK (timeout_ms > 0),
 	started timestamptz,
 	updated timestamptz NOT NULL DEFAULT now(),
-	CONSTRAINT transactions_started_iff_ongoing CHECK ((started IS NOT NULL) = (state = 'Ongoing'))
+	last_epoch smallint NOT NULL DEFAULT -1,
+	previous_producer_id bigint NOT NULL DEFAULT -1,
+	CONSTRAINT transactions_ongoing_started CHECK (state <> 'Ongoing' OR started IS NOT NULL)
 );
 
 -- The reaper of timed-out transactions looks only at ongoing ones.
@@ -982,8 +984,12 @@ COMMENT ON COLUMN kafka.transactions.state IS
 COMMENT ON COLUMN kafka.transactions.timeout_ms IS
 	'transaction.timeout.ms of the producer: an Ongoing transaction older than this is aborted.';
 COMMENT ON COLUMN kafka.transactions.started IS
-	'When the ongoing transaction added its first partition or group; NULL unless Ongoing.';
+	'When the current or last transaction added its first partition or group; NULL when Empty.';
 COMMENT ON COLUMN kafka.transactions.updated IS 'When the row last changed.';
+COMMENT ON COLUMN kafka.transactions.last_epoch IS
+	'The epoch before the last bump that a producer asked for, or after a transaction ended: InitProducerId with it is a retry, answered with the current epoch (KIP-360); -1 for none.';
+COMMENT ON COLUMN kafka.transactions.previous_producer_id IS
+	'The producer id before epochs ran out and a new one was given, for a retried InitProducerId (KIP-360); -1 for none.';
 
 CREATE TABLE kafka.txn_partitions (
 	transactional_id text COLLATE "C" NOT NULL
@@ -1168,7 +1174,7 @@ BEGIN
 	DELETE FROM kafka.txn_partitions p WHERE p.transactional_id = p_transactional_id;
 	UPDATE kafka.transactions x
 	SET state = CASE WHEN p_commit THEN 'CompleteCommit' ELSE 'CompleteAbort' END,
-	    started = NULL, updated = now()
+	    last_epoch = x.producer_epoch, updated = now()
 	WHERE x.transactional_id = p_transactional_id;
 END
 $$;
@@ -1198,7 +1204,9 @@ BEGIN
 	ON CONFLICT ON CONSTRAINT producers_pkey DO UPDATE
 	SET producer_epoch = excluded.producer_epoch, updated = now();
 	UPDATE kafka.transactions x
-	SET producer_id = txn_bump_epoch.producer_id, producer_epoch = txn_bump_epoch.producer_epoch,
+	SET previous_producer_id = CASE WHEN x.producer_id <> txn_bump_epoch.producer_id
+					THEN x.producer_id ELSE x.previous_producer_id END,
+	    producer_id = txn_bump_epoch.producer_id, producer_epoch = txn_bump_epoch.producer_epoch,
 	    updated = now()
 	WHERE x.transactional_id = p_transactional_id;
 END
@@ -1208,11 +1216,17 @@ COMMENT ON FUNCTION kafka.txn_bump_epoch(text) IS
 	'Internal (the caller holds the transaction row lock): the next epoch of a transactional id, or a new producer id when epochs run out.';
 
 /*
- * InitProducerId with a transactional id. A new id gets a producer id at
- * epoch 0 in state Empty. A known one (KIP-360: p_producer_id >= 0 must be its
- * current id and epoch, else 90) has its ongoing transaction aborted and its
- * epoch bumped, which fences the previous producer; the state is then Empty.
- * topics/partitions: where abort markers were written.
+ * InitProducerId with a transactional id, as Kafka's transaction coordinator
+ * answers it. A new id gets a producer id at epoch 0 in state Empty. A known
+ * one with an Ongoing transaction has it aborted and its epoch bumped, which
+ * fences the producer that left it open: the state is CompleteAbort, and the
+ * broker answers CONCURRENT_TRANSACTIONS so that the client retries. Else the
+ * epoch is bumped (a new producer id when epochs run out) and the state is
+ * Empty. With an expected id and epoch (KIP-360, p_producer_id >= 0): the
+ * current id, or the previous one with an exhausted epoch (a retry after a new
+ * id was given), else 90; the current epoch is bumped, the last one
+ * (last_epoch) is a retry whose answer was lost and gets the current epoch
+ * again, any other is 90. topics/partitions: where abort markers were written.
  */
 CREATE FUNCTION kafka.init_producer_id_txn(p_transactional_id text, p_timeout_ms int,
 	p_producer_id bigint, p_epoch smallint, p_max_timeout_ms int,
@@ -1236,7 +1250,8 @@ BEGIN
 		RETURN;
 	END IF;
 
-	SELECT x.producer_id, x.producer_epoch, x.state INTO t FROM kafka.transactions x
+	SELECT x.producer_id, x.producer_epoch, x.state, x.last_epoch, x.previous_producer_id
+	INTO t FROM kafka.transactions x
 	WHERE x.transactional_id = p_transactional_id FOR UPDATE;
 	IF NOT FOUND THEN
 		-- Two producers starting the same new id at once: one inserts, the
@@ -1251,21 +1266,44 @@ BEGIN
 			VALUES (init_producer_id_txn.producer_id, 0);
 			RETURN;
 		END IF;
-		SELECT x.producer_id, x.producer_epoch, x.state INTO t FROM kafka.transactions x
+		SELECT x.producer_id, x.producer_epoch, x.state, x.last_epoch, x.previous_producer_id
+	INTO t FROM kafka.transactions x
 		WHERE x.transactional_id = p_transactional_id FOR UPDATE;
 	END IF;
 
-	IF p_producer_id >= 0 AND (p_producer_id <> t.producer_id OR p_epoch IS DISTINCT FROM t.producer_epoch) THEN
+	IF p_producer_id >= 0 AND p_producer_id <> t.producer_id
+	   AND NOT (p_producer_id = t.previous_producer_id AND p_epoch >= 32766) THEN
 		error_code := 90; -- PRODUCER_FENCED
 		RETURN;
 	END IF;
 	IF t.state = 'Ongoing' THEN
 		SELECT c.topics, c.partitions INTO topics, partitions
 		FROM kafka.txn_complete(p_transactional_id, false) c;
+		SELECT b.producer_id, b.producer_epoch INTO producer_id, producer_epoch
+		FROM kafka.txn_bump_epoch(p_transactional_id) b;
+		UPDATE kafka.transactions x SET last_epoch = x.producer_epoch
+		WHERE x.transactional_id = p_transactional_id;
+		RETURN;
+	END IF;
+	IF p_producer_id >= 0 AND t.producer_epoch < 32766 AND p_epoch <> t.producer_epoch THEN
+		IF p_epoch = t.last_epoch THEN
+			-- a retry of a bump whose answer was lost
+			producer_id := t.producer_id;
+			producer_epoch := t.producer_epoch;
+		ELSE
+			error_code := 90;
+		END IF;
+		RETURN;
+	END IF;
+	IF p_producer_id >= 0 AND t.producer_epoch >= 32766 AND p_epoch <> t.producer_epoch THEN
+		error_code := 90;
+		RETURN;
 	END IF;
 	SELECT b.producer_id, b.producer_epoch INTO producer_id, producer_epoch
 	FROM kafka.txn_bump_epoch(p_transactional_id) b;
-	UPDATE kafka.transactions x SET state = 'Empty', started = NULL, timeout_ms = p_timeout_ms
+	UPDATE kafka.transactions x
+	SET state = 'Empty', started = NULL, timeout_ms = p_timeout_ms,
+	    last_epoch = CASE WHEN p_producer_id >= 0 THEN t.producer_epoch ELSE -1 END
 	WHERE x.transactional_id = p_transactional_id;
 END
 $$;
@@ -1305,7 +1343,8 @@ CREATE FUNCTION kafka.txn_set_ongoing(p_transactional_id text)
 RETURNS void
 LANGUAGE sql AS $$
 	UPDATE kafka.transactions x
-	SET state = 'Ongoing', started = coalesce(x.started, now()), updated = now()
+	SET state = 'Ongoing', updated = now(),
+	    started = CASE WHEN x.state = 'Ongoing' THEN x.started ELSE now() END
 	WHERE x.transactional_id = p_transactional_id
 $$;
 
@@ -1344,10 +1383,11 @@ BEGIN
 		FROM unnest(p_topics, p_partitions) WITH ORDINALITY u(t, p, n) ORDER BY u.n;
 		RETURN;
 	END IF;
-	IF err = 0 AND cardinality(p_topics) > 0 THEN
+	IF err = 0 THEN
 		INSERT INTO kafka.txn_partitions AS x (transactional_id, topic, partition)
 		SELECT DISTINCT p_transactional_id, u.t, u.p FROM unnest(p_topics, p_partitions) u(t, p)
 		ON CONFLICT DO NOTHING;
+		-- even for no partitions, as Kafka's prepareAddPartitions
 		PERFORM kafka.txn_set_ongoing(p_transactional_id);
 	END IF;
 	RETURN QUERY
@@ -1491,6 +1531,8 @@ BEGIN
 	LOOP
 		SELECT * INTO c FROM kafka.txn_complete(x.transactional_id, false);
 		PERFORM kafka.txn_bump_epoch(x.transactional_id);
+		UPDATE kafka.transactions t SET last_epoch = t.producer_epoch
+		WHERE t.transactional_id = x.transactional_id;
 		transactional_id := x.transactional_id;
 		topics := c.topics;
 		partitions := c.partitions;
@@ -1592,10 +1634,12 @@ COMMENT ON FUNCTION kafka.produce_transactional(text, int, int, timestamptz[], b
  * (no limit without them), or a batch that claims LogAppendTime
  * (p_log_append_batch, its attribute) on a LogAppendTime topic or with a
  * record without timestamp; else 87 (INVALID_RECORD) for a record without
- * key on a topic whose cleanup.policy includes compact.
+ * key on a topic whose cleanup.policy includes compact; else 18
+ * (RECORD_LIST_TOO_LARGE) for a batch of p_batch_bytes larger than the
+ * topic's segment.bytes.
  */
 CREATE FUNCTION kafka.batch_error(p_topic text, p_ts bigint[], p_keys bytea[],
-	p_log_append_batch boolean DEFAULT false)
+	p_log_append_batch boolean DEFAULT false, p_batch_bytes int DEFAULT NULL)
 RETURNS int
 LANGUAGE plpgsql STABLE
 AS $$
@@ -1615,6 +1659,7 @@ BEGIN
 		       coalesce('compact' = ANY(string_to_array(replace(
 				max(value) FILTER (WHERE name = 'cleanup.policy'), ' ', ''), ',')),
 				false) AS compact,
+		       max(value) FILTER (WHERE name = 'segment.bytes')::int AS segment_bytes,
 		       floor(extract(epoch FROM now()) * 1000) AS now_ms
 		FROM kafka.topic_configs WHERE topic = p_topic)
 	SELECT CASE
@@ -1624,14 +1669,15 @@ BEGIN
 				 WHERE t.ms <> -1 AND (l.now_ms - t.ms > l.before_max
 						       OR t.ms - l.now_ms > l.after_max)) THEN 32
 		WHEN l.compact AND array_position(p_keys, NULL) IS NOT NULL THEN 87
+		WHEN p_batch_bytes > l.segment_bytes THEN 18
 		ELSE 0 END INTO err
 	FROM l;
 	RETURN err;
 END
 $$;
 
-COMMENT ON FUNCTION kafka.batch_error(text, bigint[], bytea[], boolean) IS
-	'The error Kafka''s LogValidator finds in a batch: 32 (INVALID_TIMESTAMP) for a timestamp beyond the topic''s message.timestamp.before/after.max.ms or a LogAppendTime batch Kafka refuses, 87 (INVALID_RECORD) for a keyless record on a compacted topic, else 0.';
+COMMENT ON FUNCTION kafka.batch_error(text, bigint[], bytea[], boolean, int) IS
+	'The error Kafka''s LogValidator finds in a batch: 32 (INVALID_TIMESTAMP) for a timestamp beyond the topic''s message.timestamp.before/after.max.ms or a LogAppendTime batch Kafka refuses, 87 (INVALID_RECORD) for a keyless record on a compacted topic, 18 (RECORD_LIST_TOO_LARGE) for a batch larger than segment.bytes, else 0.';
 
 CREATE FUNCTION kafka.append_records(p_topic text, p_partition int, p_base bigint,
 	p_log_append_time boolean, p_timestamps bigint[], p_keys bytea[],
@@ -1676,7 +1722,7 @@ BEGIN
 		RETURN;
 	END IF;
 	log_start := part.log_start_offset;
-	error_code := kafka.batch_error(p_topic, p_ts, p_keys, p_log_append_batch);
+	error_code := kafka.batch_error(p_topic, p_ts, p_keys, p_log_append_batch, p_batch_bytes);
 	IF error_code <> 0 THEN
 		RETURN;
 	END IF;
@@ -2206,3 +2252,64 @@ CREATE POLICY records_delete ON kafka.records FOR DELETE
 	USING (kafka.sql_authorized('DELETE', topic));
 CREATE POLICY records_alter ON kafka.records FOR UPDATE
 	USING (kafka.sql_authorized('ALTER', topic));
+
+/*
+ * ---- Deleting records (0.8) ----
+ *
+ * DeleteRecords, and the same from SQL: the partition's log start offset
+ * moves to p_before (-1: the high watermark) and the records, transactional
+ * ranges and aborted transactions wholly below it go. The partition row is
+ * locked as producers lock it, so this waits for writes in flight and never
+ * lets an offset be reused. Kafka's answers: 3 (UNKNOWN_TOPIC_OR_PARTITION)
+ * for no such partition, 1 (OFFSET_OUT_OF_RANGE) for an offset below -1 or
+ * above the high watermark, 44 (POLICY_VIOLATION) for a topic whose
+ * cleanup.policy does not include delete. An offset at or below the log
+ * start offset changes nothing. low_watermark: the log start offset after.
+ */
+CREATE FUNCTION kafka.delete_records(p_topic text, p_partition int, p_before bigint,
+	OUT low_watermark bigint, OUT error_code int)
+LANGUAGE plpgsql SECURITY INVOKER
+AS $$
+DECLARE
+	part record;
+	before bigint := p_before;
+BEGIN
+	low_watermark := -1;
+	SELECT p.next_offset, p.log_start_offset INTO part FROM kafka.partitions p
+	WHERE p.topic = p_topic AND p.partition = p_partition FOR UPDATE;
+	IF NOT FOUND THEN
+		error_code := 3;
+		RETURN;
+	END IF;
+	IF NOT coalesce((SELECT 'delete' = ANY (string_to_array(replace(c.value, ' ', ''), ','))
+			 FROM kafka.topic_configs c
+			 WHERE c.topic = p_topic AND c.name = 'cleanup.policy'), true) THEN
+		error_code := 44;
+		RETURN;
+	END IF;
+	IF before = -1 THEN
+		before := part.next_offset;
+	END IF;
+	IF before < 0 OR before > part.next_offset THEN
+		error_code := 1;
+		RETURN;
+	END IF;
+	error_code := 0;
+	IF before <= part.log_start_offset THEN
+		low_watermark := part.log_start_offset;
+		RETURN;
+	END IF;
+	UPDATE kafka.partitions p SET log_start_offset = before
+	WHERE p.topic = p_topic AND p.partition = p_partition;
+	DELETE FROM kafka.records r
+	WHERE r.topic = p_topic AND r.partition = p_partition AND r."offset" < before;
+	DELETE FROM kafka.txn_batches b
+	WHERE b.topic = p_topic AND b.partition = p_partition AND b.last_offset < before;
+	DELETE FROM kafka.aborted_txns a
+	WHERE a.topic = p_topic AND a.partition = p_partition AND a.last_offset < before;
+	low_watermark := before;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.delete_records(text, int, bigint) IS
+	'DeleteRecords: delete the records of a partition below an offset (-1: all) and move its log start offset there; Kafka''s error code, 0 if none.';

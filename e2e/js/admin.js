@@ -5,8 +5,9 @@
  * Job: { bootstrap, steps: [{ op, args }] } where op is an admin method name
  * (createTopics, deleteTopics, createPartitions, fetchTopicOffsets,
  * fetchTopicOffsetsByTimestamp, fetchTopicMetadata, listTopics,
- * describeConfigs, describeCluster). args is an array of arguments; in
- * describeConfigs resources, type may be given as "TOPIC" or "BROKER".
+ * describeConfigs, describeCluster, alterConfigs, deleteTopicRecords). args is
+ * an array of arguments; in describeConfigs and alterConfigs resources, type
+ * may be given as "TOPIC" or "BROKER".
  * Result: one { ok, value | error } per step; a failing step does not stop
  * the following ones.
  */
@@ -16,11 +17,11 @@ const { runAdminSteps } = require('./common')
 const allowed = new Set([
   'createTopics', 'deleteTopics', 'createPartitions', 'fetchTopicOffsets',
   'fetchTopicOffsetsByTimestamp', 'fetchTopicMetadata', 'listTopics',
-  'describeConfigs', 'describeCluster'
+  'describeConfigs', 'describeCluster', 'alterConfigs', 'deleteTopicRecords'
 ])
 
 function fixArgs (op, args) {
-  if (op === 'describeConfigs') {
+  if (op === 'describeConfigs' || op === 'alterConfigs') {
     const spec = { ...args[0] }
     spec.resources = spec.resources.map(r => ({
       ...r,

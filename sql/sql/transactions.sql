@@ -138,7 +138,7 @@ SELECT * FROM kafka.add_partitions_to_txn('a', 0, 2::int2, '{tx}', '{NULL}');
 -- nothing added, still Empty
 SELECT * FROM pg_temp.pending();
 SELECT * FROM pg_temp.txns() WHERE transactional_id = 'a';
--- an empty list changes nothing
+-- an empty list makes the transaction Ongoing, as Kafka's coordinator does
 SELECT * FROM kafka.add_partitions_to_txn('a', 0, 2::int2, '{}', '{}');
 SELECT * FROM pg_temp.txns() WHERE transactional_id = 'a';
 
@@ -348,6 +348,37 @@ SELECT * FROM kafka.end_txn('a', 0, 3::int2, true);
 SELECT * FROM kafka.end_txn('b', 1, 1::int2, true);
 SELECT group_id, topic, partition, committed_offset FROM kafka.consumer_offsets ORDER BY 1, 2, 3;
 SELECT * FROM pg_temp.txns();
+
+--
+-- InitProducerId retries (KIP-360): a bump whose answer was lost is asked
+-- again with the epoch before it and gets the current epoch, not another
+-- bump; after epochs ran out, the previous producer id with its exhausted
+-- epoch does the same. Any other epoch is PRODUCER_FENCED (90).
+--
+SELECT producer_id AS rp FROM kafka.init_producer_id_txn('r', 1000, -1, -1::int2, 60000) \gset
+SELECT producer_id = :rp AS same_id, producer_epoch, error_code
+FROM kafka.init_producer_id_txn('r', 1000, :rp, 0::int2, 60000);
+SELECT producer_id = :rp AS same_id, producer_epoch, error_code
+FROM kafka.init_producer_id_txn('r', 1000, :rp, 0::int2, 60000);
+SELECT producer_id = :rp AS same_id, producer_epoch, error_code
+FROM kafka.init_producer_id_txn('r', 1000, :rp, 1::int2, 60000);
+SELECT producer_epoch, error_code FROM kafka.init_producer_id_txn('r', 1000, :rp, 0::int2, 60000);
+UPDATE kafka.transactions SET producer_epoch = 32766 WHERE transactional_id = 'r';
+SELECT producer_id AS rq FROM kafka.init_producer_id_txn('r', 1000, :rp, 32766::int2, 60000) \gset
+SELECT :rq <> :rp AS new_id, producer_id = :rq AS same_new_id, producer_epoch, error_code
+FROM kafka.init_producer_id_txn('r', 1000, :rp, 32766::int2, 60000);
+SELECT producer_epoch, error_code FROM kafka.init_producer_id_txn('r', 1000, :rp, 32765::int2, 60000);
+-- a transaction the id left open: aborted, the epoch fenced, CompleteAbort
+-- (the broker answers CONCURRENT_TRANSACTIONS); the start time stays
+SELECT error_code FROM kafka.add_partitions_to_txn('r', :rq, 0::int2, '{}', '{}');
+SELECT state, started IS NOT NULL AS started FROM kafka.transactions WHERE transactional_id = 'r';
+SELECT producer_id = :rq AS same_id, producer_epoch, error_code
+FROM kafka.init_producer_id_txn('r', 1000, -1, -1::int2, 60000);
+SELECT state, producer_epoch, last_epoch, started IS NOT NULL AS started
+FROM kafka.transactions WHERE transactional_id = 'r';
+SELECT producer_id = :rq AS same_id, producer_epoch, error_code
+FROM kafka.init_producer_id_txn('r', 1000, -1, -1::int2, 60000);
+SELECT state, started IS NOT NULL AS started FROM kafka.transactions WHERE transactional_id = 'r';
 
 -- pg_dump keeps the coordinator's state
 SELECT t::regclass AS dumped FROM pg_extension e, unnest(e.extconfig) t

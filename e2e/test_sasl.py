@@ -639,6 +639,27 @@ def test_expired_session_real_client_reconnects(sasl_broker, certs, pg):
     assert int(pg.sql("SELECT count(*) FROM kafka.records WHERE topic = '%s'" % topic)) >= 2
 
 
+def test_sasl_ssl_with_client_certificates(sasl_broker, certs, pg):
+    # mTLS and SASL together: the certificate admits the connection, the
+    # SASL login names the principal.
+    b = sasl_broker("--ssl-client-auth", "required", "--ssl-ca-location", str(certs / "ca.pem"))
+    user = make_role(pg, "mtls-and-sasl")
+    since = len(b.log_text())
+    meta = json.loads(kcat("-L", "-J", "-b", b.sasl_ssl_bootstrap,
+                           *kcat_sasl(certs, "SCRAM-SHA-256", user, "mtls-and-sasl"),
+                           "-X", "ssl.certificate.location=%s" % (certs / "alice.pem"),
+                           "-X", "ssl.key.location=%s" % (certs / "alice.key")).stdout)
+    assert meta["brokers"]
+    text = b.log_text()[since:]
+    assert "principal User:alice" in text  # the certificate's, after the handshake
+    assert "authenticated as User:%s (SCRAM-SHA-256)" % user in text
+    # Without a certificate the TLS handshake is refused.
+    res = kcat("-L", "-b", b.sasl_ssl_bootstrap, "-m", "5",
+               *kcat_sasl(certs, "SCRAM-SHA-256", user, "mtls-and-sasl"), check=False,
+               timeout=30)
+    assert res.returncode != 0
+
+
 def test_sasl_config_refusals(pg, workdir, certs):
     import conftest
     for args, why in [

@@ -88,6 +88,7 @@ static void plain_start(request *req, sasl_session *s, kstr token);
 static void plain_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		       bool retriable);
 static bool credential_from_row(const PGresult *r, sasl_mech m, scram_credential *out);
+static const char *loggable(arena *a, const char *p, int32_t n);
 static int hex_decode(const char *hex, uint8_t *out, size_t cap);
 
 /* ---- what the server asks ---- */
@@ -147,11 +148,10 @@ void handle_sasl_handshake(request *req)
 						       (size_t)body->mechanism.len)
 				    : -1;
 	if (m < 0 || !(mechs & (1u << m))) {
-		log_warn("closing connection from %.*s: SASL mechanism '%.*s' is not enabled on "
-			 "the %s listener",
+		log_warn("closing connection from %.*s: SASL mechanism '%s' is not enabled on the "
+			 "%s listener",
 			 req->client_host.len, req->client_host.ptr,
-			 body->mechanism.len > 64 ? 64 : (body->mechanism.len < 0 ? 0 : body->mechanism.len),
-			 body->mechanism.ptr ? body->mechanism.ptr : "",
+			 loggable(req->arena, body->mechanism.ptr, body->mechanism.len),
 			 sec_protocol_name(req->listener->protocol));
 		resp->error_code = KERR_UNSUPPORTED_SASL_MECHANISM;
 		req->close_connection = true;
@@ -246,7 +246,8 @@ static void scram_first_done(void *arg, PGresult **res, int n, const char *err,
 	(void)sqlstate;
 	(void)retriable;
 	if (err) {
-		log_error("SASL: looking up the credential of '%s' failed: %s", s->scram.user, err);
+		log_error("SASL: looking up the credential of '%s' failed: %s",
+			  loggable(req->arena, s->scram.user, (int32_t)strlen(s->scram.user)), err);
 		auth_fail(req, s, KERR_SASL_AUTHENTICATION_FAILED, s->scram.user,
 			  "the credential could not be looked up");
 		return;
@@ -338,7 +339,8 @@ static void plain_done(void *arg, PGresult **res, int n, const char *err, const 
 	(void)sqlstate;
 	(void)retriable;
 	if (err) {
-		log_error("SASL: looking up the credential of '%s' failed: %s", s->scram.user, err);
+		log_error("SASL: looking up the credential of '%s' failed: %s",
+			  loggable(req->arena, s->scram.user, (int32_t)strlen(s->scram.user)), err);
 		auth_fail(req, s, KERR_SASL_AUTHENTICATION_FAILED, s->scram.user,
 			  "the credential could not be looked up");
 		return;
@@ -401,7 +403,8 @@ static void auth_fail(request *req, sasl_session *s, int16_t code, const char *u
 		 "listener%s%s%s: %s",
 		 req->client_host.len, req->client_host.ptr, sasl_mech_name(s->mech),
 		 req->listener ? sec_protocol_name(req->listener->protocol) : "?",
-		 user ? " for user '" : "", user ? user : "", user ? "'" : "", why);
+		 user ? " for user '" : "",
+		 user ? loggable(req->arena, user, (int32_t)strlen(user)) : "", user ? "'" : "", why);
 	resp->error_code = code;
 	resp->error_message = kstr_c(arena_printf(
 		req->arena, "Authentication failed during authentication due to invalid "
@@ -484,6 +487,20 @@ static bool credential_from_row(const PGresult *r, sasl_mech m, scram_credential
 	}
 	out->salt_len = (size_t)salt_len;
 	return true;
+}
+
+/* Client text for a log line: at most 128 bytes, anything but printable
+ * ASCII as '?', so that a name cannot break the line or forge another. */
+static const char *loggable(arena *a, const char *p, int32_t n)
+{
+	int32_t len = n < 0 || !p ? 0 : n > 128 ? 128 : n;
+	char *out = arena_alloc(a, (size_t)len + 4);
+
+	for (int32_t i = 0; i < len; i++)
+		out[i] = p[i] >= 0x20 && p[i] < 0x7f ? p[i] : '?';
+	if (n > 128)
+		memcpy(out + len, "...", 3);
+	return out;
 }
 
 static int hex_value(char c)

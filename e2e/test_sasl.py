@@ -380,6 +380,20 @@ def test_unknown_user(sb, certs):
     assert "unknown user" in line
 
 
+def test_user_name_cannot_break_the_log_line(sb, certs):
+    # A name with a newline and a forged line in it stays on one line.
+    name = "evil_%s\nWARN forged" % unique("x")
+    since = len(sb.log_text())
+    with tls_conn(sb.sasl_ssl_port, certs / "ca.pem") as c:
+        err, _, _, _ = scram_login(c, "SCRAM-SHA-256", name, "pw")
+        assert err == 58
+        assert c.wait_closed()
+    lines = wait_for(lambda: failed_lines(sb, since, name.split("\n")[0]), 10, "the log line")
+    assert len(lines) == 1 and "?WARN forged" in lines[0]
+    assert not [line for line in sb.log_text()[since:].splitlines()
+                if line.startswith("WARN forged")]
+
+
 def test_role_not_in_kafka_users(sb, certs, pg):
     user = make_role(pg, "outsider-pw", kafka_user=False)
     refused(sb, certs, "SCRAM-SHA-256", user, "outsider-pw")

@@ -12,6 +12,11 @@
  * next, and its results are kept for the client's next Fetch
  * (fetch_readahead.c holds them and says when they are served).
  *
+ * Topic ids (KIP-516): from v13 topics are named by id. Ids are turned into
+ * names by topic_ids.c (a cache, and one statement for the ids it lacks)
+ * before the first round; each read checks the id, so a topic deleted (or
+ * deleted and created again under a new id) answers UNKNOWN_TOPIC_ID.
+ *
  * Transactions (docs/TRANSACTIONS.md): the same statement returns the last
  * stable offset, the transactional ranges and markers of kafka.txn_batches
  * and, for read_committed, the aborted transactions; txnbatch.c cuts the
@@ -23,6 +28,7 @@
 #include <event2/event.h>
 
 #include "arena_str.h"
+#include "authorizer.h"
 #include "compress.h"
 #include "config.h"
 #include "fetch_readahead.h"
@@ -36,6 +42,7 @@
 #include "tp_dup.h"
 #include "pool.h"
 #include "records.h"
+#include "topic_ids.h"
 #include "txnbatch.h"
 #include "validate.h"
 #include "wake.h"
@@ -66,6 +73,7 @@ enum {
 
 typedef struct fetch_part {
 	kstr topic;
+	const kuuid *topic_id; /* v13+: the id the request named it by */
 	const fetch_req_partition *in;
 	fetch_resp_partition *out;
 	waiter *waiter;
@@ -78,6 +86,8 @@ typedef struct fetch_part {
 
 typedef struct fetch_ctx {
 	request *req;
+	kstr *names;          /* v13+: each request topic's name, null if unknown */
+	int16_t *name_errors; /* v13+: why a request topic has no name */
 	fetch_part *parts;
 	int nparts;
 	struct event *timer;
@@ -97,6 +107,8 @@ static struct {
 
 static fetch_ctx *waiting_fetches;
 
+static void fetch_names(fetch_ctx *c);
+static void fetch_start(void *arg);
 static void fetch_round(fetch_ctx *c);
 static void fetch_rows(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		       bool retriable);
@@ -110,18 +122,30 @@ static void fetch_unwait(fetch_ctx *c);
 static void fetch_woken(void *arg);
 static void fetch_timeout(evutil_socket_t fd, short what, void *arg);
 static void fetch_finish(fetch_ctx *c);
+static int32_t fetch_replica_id(const request *req);
+static void fetch_leader_hints(fetch_ctx *c);
 static uint32_t part_hash(kstr topic, int32_t partition);
 static readahead_part *fetch_wanted(fetch_ctx *c, int *n);
 static bool readahead_try(fetch_ctx *c);
 static void readahead_use(void *arg, PGresult **res, const int32_t *limits, int n);
 static void readahead_next(fetch_ctx *c);
 
+/* KafkaApis: a follower (replica_id >= 0) needs CLUSTER_ACTION on the
+ * cluster, a consumer READ on each topic. */
+static bool fetch_authorized(const request *req, kstr topic)
+{
+	const fetch_req *body = req->body;
+
+	if (body->replica_id >= 0)
+		return authz_cluster(req, ACL_OP_CLUSTER_ACTION);
+	return authz_topic(req, ACL_OP_READ, topic);
+}
+
 void handle_fetch(request *req)
 {
 	const fetch_req *body = req->body;
 	fetch_resp *resp = arena_alloc(req->arena, sizeof(*resp));
 	fetch_ctx *c = arena_alloc(req->arena, sizeof(*c));
-	int total = 0;
 
 	c->req = req;
 	req->resp = resp;
@@ -144,6 +168,37 @@ void handle_fetch(request *req)
 		request_complete(req);
 		return;
 	}
+	if (req->api_version >= 13) {
+		fetch_names(c);
+		return;
+	}
+	fetch_start(c);
+}
+
+/* v13+: the name of every topic id the request holds. */
+static void fetch_names(fetch_ctx *c)
+{
+	request *req = c->req;
+	const fetch_req *body = req->body;
+	const fetch_req_topic *topics = body->topics.items;
+	int32_t n = body->topics.count;
+	kuuid *ids = ARENA_NEW_ARRAY(req->arena, kuuid, n);
+
+	for (int32_t t = 0; t < n; t++)
+		ids[t] = topics[t].topic_id;
+	c->names = ARENA_NEW_ARRAY(req->arena, kstr, n);
+	c->name_errors = ARENA_NEW_ARRAY(req->arena, int16_t, n);
+	topic_ids_resolve(req, ids, n, c->names, c->name_errors, fetch_start, c);
+}
+
+/* Lay out the partitions to read and the response, then read. */
+static void fetch_start(void *arg)
+{
+	fetch_ctx *c = arg;
+	request *req = c->req;
+	const fetch_req *body = req->body;
+	fetch_resp *resp = req->resp;
+	int total = 0;
 
 	const fetch_req_topic *topics = body->topics.items;
 	for (int32_t t = 0; t < body->topics.count; t++)
@@ -161,8 +216,11 @@ void handle_fetch(request *req)
 	int32_t k = 0;
 	for (int32_t t = 0; t < body->topics.count; t++) {
 		const fetch_req_partition *parts = topics[t].partitions.items;
+		/* By id from v13: one id, one topic. */
+		kstr key =
+			c->names ? (kstr){(const char *)topics[t].topic_id.b, 16} : topics[t].topic;
 		for (int32_t p = 0; p < topics[t].partitions.count; p++, k++) {
-			names[k] = topics[t].topic;
+			names[k] = key;
 			indexes[k] = parts[p].partition;
 			ins[k] = &parts[p];
 		}
@@ -181,6 +239,7 @@ void handle_fetch(request *req)
 	for (int32_t t = 0; t < body->topics.count; t++) {
 		const fetch_req_topic *in = &topics[t];
 		const fetch_req_partition *parts = in->partitions.items;
+		kstr name = c->names ? c->names[t] : in->topic;
 		int32_t from = np;
 
 		for (int32_t p = 0; p < in->partitions.count; p++, k++) {
@@ -188,7 +247,8 @@ void handle_fetch(request *req)
 				continue;
 			fetch_part *fp = &c->parts[c->nparts++];
 			fp->ctx = c;
-			fp->topic = in->topic;
+			fp->topic = name;
+			fp->topic_id = c->names ? &in->topic_id : NULL;
 			fp->in = ins[last[k]];
 			fp->out = &rp[np++];
 			fp->out->partition_index = parts[p].partition;
@@ -199,7 +259,11 @@ void handle_fetch(request *req)
 			fp->out->aborted_transactions =
 				karray_of(NULL, body->isolation_level == 1 ? 0 : -1);
 			fp->out->records = (kstr){"", 0};
-			if (!topic_name_valid(in->topic) || parts[p].partition < 0)
+			if (c->names && name.len < 0)
+				fp->out->error_code = c->name_errors[t];
+			else if (!fetch_authorized(req, name))
+				fp->out->error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
+			else if (!topic_name_valid(name) || parts[p].partition < 0)
 				fp->out->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 		}
 		/* A topic left without partitions is not answered (Kafka
@@ -252,6 +316,10 @@ static db_stmt fetch_stmt(request *req, const fetch_part *fp, int64_t offset, in
 	params_int(p, req->arena, offset);
 	params_int(p, req->arena, limit);
 	params_int(p, req->arena, body->isolation_level);
+	if (fp->topic_id)
+		params_bin(p, fp->topic_id->b, 16);
+	else
+		params_str(p, req->arena, KSTR_NULL);
 	return params_stmt(Q_FETCH, p, 1);
 }
 
@@ -391,6 +459,14 @@ static size_t fetch_partition(fetch_ctx *c, fetch_part *fp, const PGresult *r, s
 	int nranges;
 
 	if (nrows == 0) {
+		/* No topic of that name, or none with the id any more. */
+		if (fp->topic_id)
+			topic_ids_forget(fp->topic_id);
+		fp->out->error_code =
+			fp->topic_id ? KERR_UNKNOWN_TOPIC_ID : KERR_UNKNOWN_TOPIC_OR_PARTITION;
+		return 0;
+	}
+	if (PQgetisnull(r, 0, COL_HIGH_WATERMARK)) {
 		fp->out->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 		return 0;
 	}
@@ -402,7 +478,7 @@ static size_t fetch_partition(fetch_ctx *c, fetch_part *fp, const PGresult *r, s
 	}
 	/* A follower: this broker's partitions have no replica but itself,
 	 * so Kafka's leader does not know it (Partition.followerReplicaOrThrow). */
-	if (body->replica_id >= 0) {
+	if (fetch_replica_id(req) >= 0) {
 		fp->out->error_code = req->api_version >= 9 && fp->in->current_leader_epoch >= 0
 					      ? KERR_UNKNOWN_LEADER_EPOCH
 					      : KERR_NOT_LEADER_OR_FOLLOWER;
@@ -660,8 +736,51 @@ static void fetch_timeout(evutil_socket_t fd, short what, void *arg)
 	fetch_round(c);
 }
 
+/* The follower asking, or -1 for a consumer: from v15 in ReplicaState. */
+static int32_t fetch_replica_id(const request *req)
+{
+	const fetch_req *body = req->body;
+	if (req->api_version < 15)
+		return body->replica_id;
+	if (!body->replica_state)
+		return -1;
+	return ((const fetch_req_replica_state *)body->replica_state)->replica_id;
+}
+
+/* From v16 a partition answered NOT_LEADER_OR_FOLLOWER or
+ * FENCED_LEADER_EPOCH names its leader, and the answer the leader's
+ * address (KafkaApis.handleFetchRequest): this broker, epoch 0. */
+static void fetch_leader_hints(fetch_ctx *c)
+{
+	request *req = c->req;
+	fetch_resp *resp = req->resp;
+	bool any = false;
+
+	for (int i = 0; i < c->nparts; i++) {
+		fetch_resp_partition *out = c->parts[i].out;
+		if (out->error_code != KERR_NOT_LEADER_OR_FOLLOWER &&
+		    out->error_code != KERR_FENCED_LEADER_EPOCH)
+			continue;
+		fetch_resp_leader *l = arena_alloc(req->arena, sizeof(*l));
+		l->leader_id = g_config.node_id;
+		l->leader_epoch = 0;
+		out->current_leader = l;
+		any = true;
+	}
+	if (!any)
+		return;
+	fetch_resp_node_endpoint *n = arena_alloc(req->arena, sizeof(*n));
+	n->node_id = g_config.node_id;
+	n->host = kstr_c(req->listener ? req->listener->adv_host : g_config.advertised_host);
+	n->port = req->listener ? req->listener->adv_port : g_config.advertised_port;
+	n->rack = KSTR_NULL;
+	resp->node_endpoints = karray_of(n, 1);
+}
+
 static void fetch_finish(fetch_ctx *c)
 {
+	if (c->req->api_version >= 16)
+		fetch_leader_hints(c);
 	fetch_unwait(c);
 	if (c->timer) {
 		event_free(c->timer);

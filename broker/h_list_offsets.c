@@ -9,11 +9,15 @@
  * A search compares Kafka's int64 timestamps (kafka.records.timestamp_ms),
  * so any timestamp works, Long.MAX_VALUE (what Java's offsetsForTimes
  * callers send) included. Negative timestamps other than Kafka's special
- * values, and the special values of later versions (-4 EARLIEST_LOCAL from
- * v8, -5 LATEST_TIERED from v9), are UNSUPPORTED_VERSION, as
- * ReplicaManager.isListOffsetsTimestampUnsupported answers them.
+ * values, and a special value asked before the version that brought it
+ * (-3 MAX_TIMESTAMP v7, -4 EARLIEST_LOCAL v8, -5 LATEST_TIERED v9), are
+ * UNSUPPORTED_VERSION, as ReplicaManager.isListOffsetsTimestampUnsupported
+ * answers them. Nothing is tiered here: the local log is the whole log, so
+ * EARLIEST_LOCAL is EARLIEST, and LATEST_TIERED is offset -1 with epoch -1,
+ * as UnifiedLog answers for a topic without remote storage.
  */
 #include "arena_str.h"
+#include "authorizer.h"
 #include "handlers.h"
 #include "hutil.h"
 #include "kerr.h"
@@ -27,6 +31,8 @@
 #define TS_LATEST -1
 #define TS_EARLIEST -2
 #define TS_MAX_TIMESTAMP -3
+#define TS_EARLIEST_LOCAL -4
+#define TS_LATEST_TIERED -5
 #define ISOLATION_READ_COMMITTED 1
 
 typedef struct lo_part {
@@ -41,6 +47,7 @@ typedef struct lo_ctx {
 	int nparts;
 } lo_ctx;
 
+static int16_t ts_min_version(int64_t ts);
 static void lo_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		    bool retriable);
 
@@ -93,6 +100,10 @@ void handle_list_offsets(request *req)
 			o->offset = -1;
 			o->leader_epoch = -1;
 			o->old_style_offsets = karray_of(NULL, 0);
+			if (!authz_topic(req, ACL_OP_DESCRIBE, in->name)) {
+				o->error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
+				continue;
+			}
 			if (last[k] != k) {
 				o->error_code = KERR_INVALID_REQUEST;
 				continue;
@@ -108,8 +119,9 @@ void handle_list_offsets(request *req)
 				o->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 				continue;
 			}
-			if (parts[p].timestamp < TS_MAX_TIMESTAMP ||
-			    (parts[p].timestamp == TS_MAX_TIMESTAMP && req->api_version < 7)) {
+			if (parts[p].timestamp < 0 &&
+			    (ts_min_version(parts[p].timestamp) < 0 ||
+			     req->api_version < ts_min_version(parts[p].timestamp))) {
 				o->error_code = KERR_UNSUPPORTED_VERSION;
 				continue;
 			}
@@ -130,6 +142,24 @@ void handle_list_offsets(request *req)
 		return;
 	}
 	db_submit(req->db, stmts, c->nparts, lo_done, c);
+}
+
+/* The first version that knows special timestamp ts (< 0), or -1 if none. */
+static int16_t ts_min_version(int64_t ts)
+{
+	switch (ts) {
+	case TS_LATEST:
+	case TS_EARLIEST:
+		return 1;
+	case TS_MAX_TIMESTAMP:
+		return 7;
+	case TS_EARLIEST_LOCAL:
+		return 8;
+	case TS_LATEST_TIERED:
+		return 9;
+	default:
+		return -1;
+	}
 }
 
 static void lo_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
@@ -181,8 +211,11 @@ static void lo_done(void *arg, PGresult **res, int n, const char *err, const cha
 			lp->out->leader_epoch = hw > 0 ? 0 : -1;
 			break;
 		case TS_EARLIEST:
+		case TS_EARLIEST_LOCAL:
 			lp->out->offset = lso;
 			lp->out->leader_epoch = hw > 0 ? 0 : -1;
+			break;
+		case TS_LATEST_TIERED:
 			break;
 		default:
 			/* No record at or after the time: offset -1, as Kafka. */

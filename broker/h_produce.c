@@ -13,12 +13,18 @@
  * kafka.produce_transactional(), which also checks that the partition is in
  * the producer's ongoing transaction and records the batch's offset range
  * (docs/TRANSACTIONS.md).
+ *
+ * From v13 topics are named by id (KIP-516): topic_ids.c gives their names
+ * first, an id no topic has is UNKNOWN_TOPIC_ID, and each write checks the
+ * id in its statement, so that a topic deleted and created again under the
+ * same name is not written to by its old id.
  */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "arena_str.h"
+#include "authorizer.h"
 #include "clock.h"
 #include "compress.h"
 #include "config.h"
@@ -31,12 +37,15 @@
 #include "pgbin.h"
 #include "pool.h"
 #include "records.h"
+#include "topic_ids.h"
+#include "uuid.h"
 #include "validate.h"
 #include "wake.h"
 
 /* One partition of the request that is to be written. */
 typedef struct pp_write {
 	kstr topic;
+	const kuuid *topic_id; /* v13+: the id the request named it by */
 	int32_t batch_size;
 	produce_resp_partition *out;
 	record_batch *batch;
@@ -51,6 +60,8 @@ typedef struct pp_ctx {
 	 * these are looked up, and a missing one is UNKNOWN_TOPIC_OR_PARTITION. */
 	part_ref *early; /* .out: the produce_resp_partition */
 	int nearly;
+	kstr *names;          /* v13+: each request topic's name */
+	int16_t *name_errors; /* v13+: why a request topic has none */
 } pp_ctx;
 
 static int16_t pp_decode(request *req, const produce_req_partition *in, pp_write *w);
@@ -60,6 +71,7 @@ static bool pp_has_transactional(const pp_ctx *c);
 static void pp_fail_all(request *req, int16_t error_code);
 static void pp_finish(request *req);
 static void pp_continue(pp_ctx *c);
+static void pp_start(void *arg);
 static void pp_early_rows(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 			  bool retriable);
 static void pp_timestamp_lookup(pp_ctx *c, int nts);
@@ -156,16 +168,51 @@ static pp_entry *pp_unique(request *req, int32_t *n_out, int32_t **first_topic)
 void handle_produce(request *req)
 {
 	const produce_req *body = req->body;
-	produce_resp *resp = arena_alloc(req->arena, sizeof(*resp));
 	pp_ctx *c = arena_alloc(req->arena, sizeof(*c));
+
+	c->req = req;
+	req->resp = arena_alloc(req->arena, sizeof(produce_resp));
+	req->no_response = body->acks == 0;
+	if (req->api_version < 13) {
+		pp_start(c);
+		return;
+	}
+	int32_t n = body->topic_data.count;
+	kuuid *ids = ARENA_NEW_ARRAY(req->arena, kuuid, n);
+	const produce_req_topic *topics = body->topic_data.items;
+	for (int32_t t = 0; t < n; t++)
+		ids[t] = topics[t].topic_id;
+	c->names = ARENA_NEW_ARRAY(req->arena, kstr, n);
+	c->name_errors = ARENA_NEW_ARRAY(req->arena, int16_t, n);
+	topic_ids_resolve(req, ids, n, c->names, c->name_errors, pp_start, c);
+}
+
+/* With every topic named (v13+: its name found from its id): check, look
+ * up what is answered early, then write. */
+static void pp_start(void *arg)
+{
+	pp_ctx *c = arg;
+	request *req = c->req;
+	const produce_req *body = req->body;
+	produce_resp *resp = req->resp;
 	bool acks_ok = body->acks == 0 || body->acks == 1 || body->acks == -1;
 	int32_t total, *first;
 	bool has_transactional = false;
 	pp_entry *e;
 
-	c->req = req;
-	req->resp = resp;
-	req->no_response = body->acks == 0;
+	if (c->names) {
+		/* The rest reads names. A topic without one gets a name no
+		 * topic can have, its id's, so that each such id is answered
+		 * apart, with its own error. */
+		produce_req_topic *topics = body->topic_data.items;
+		for (int32_t t = 0; t < body->topic_data.count; t++) {
+			const kuuid *id = &topics[t].topic_id;
+			topics[t].name = c->names[t];
+			if (c->names[t].len < 0)
+				topics[t].name = kstr_c(arena_printf(req->arena, "?%s",
+								     uuid_format(req->arena, id)));
+		}
+	}
 	e = pp_unique(req, &total, &first);
 	for (int32_t i = 0; i < total; i++)
 		has_transactional = has_transactional || pp_raw_transactional(e[i].in->records);
@@ -190,6 +237,7 @@ void handle_produce(request *req)
 		if (slot[t] < 0)
 			continue;
 		rt[slot[t]].name = topics[t].name;
+		rt[slot[t]].topic_id = topics[t].topic_id;
 		rt[slot[t]].partition_responses =
 			karray_of(ARENA_NEW_ARRAY(req->arena, produce_resp_partition, count[t]), 0);
 	}
@@ -206,6 +254,14 @@ void handle_produce(request *req)
 		/* KafkaApis: a topic not in the metadata (no valid name is),
 		 * then ProduceRequest.validateRecords; ReplicaManager checks
 		 * acks only for the partitions that passed both. */
+		if (c->names && c->names[e[i].t].len < 0) {
+			out->error_code = c->name_errors[e[i].t];
+			continue;
+		}
+		if (!authz_topic(req, ACL_OP_WRITE, e[i].topic)) {
+			out->error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
+			continue;
+		}
 		if (!topic_name_valid(e[i].topic)) {
 			out->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 			continue;
@@ -228,6 +284,7 @@ void handle_produce(request *req)
 		}
 		pp_write *w = &c->writes[c->nwrites];
 		w->topic = e[i].topic;
+		w->topic_id = c->names ? &topics[e[i].t].topic_id : NULL;
 		w->out = out;
 		out->error_code = pp_decode(req, e[i].in, w);
 		if (out->error_code == KERR_NONE)
@@ -235,7 +292,9 @@ void handle_produce(request *req)
 	}
 	for (int32_t i = 0; i < total; i++) {
 		if (outs[i]->error_code == KERR_NONE ||
-		    outs[i]->error_code == KERR_UNKNOWN_TOPIC_OR_PARTITION)
+		    outs[i]->error_code == KERR_UNKNOWN_TOPIC_OR_PARTITION ||
+		    outs[i]->error_code == KERR_TOPIC_AUTHORIZATION_FAILED ||
+		    (c->names && c->names[e[i].t].len < 0))
 			continue;
 		c->early[c->nearly++] = (part_ref){.topic = e[i].topic,
 						   .partition = outs[i]->index,
@@ -245,8 +304,10 @@ void handle_produce(request *req)
 	/* Transactional batches without a transactional id: the Java broker
 	 * fails the whole request, as authorization of the missing id, before
 	 * it looks at any partition (RequestUtils.hasTransactionalRecords
-	 * reads every partition's batches, whatever their topic). */
-	if (body->transactional_id.len < 0 && has_transactional) {
+	 * reads every partition's batches, whatever their topic); so does
+	 * one the principal may not WRITE. */
+	if (has_transactional && (body->transactional_id.len < 0 ||
+				  !authz_txn(req, ACL_OP_WRITE, body->transactional_id))) {
 		pp_fail_all(req, KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
 		pp_finish(req);
 		return;
@@ -438,23 +499,25 @@ static void pp_submit(pp_ctx *c)
 		 * LogAppendTime, which Kafka refuses on a LogAppendTime topic
 		 * and without timestamps (kafka.batch_error()). */
 		kstr lat = kstr_c(b->attributes & ATTR_TIMESTAMP_LOG_APPEND ? "true" : "false");
-		if (b->producer_id < 0) {
-			params_str(p, req->arena, lat);
-			stmts[i] = params_stmt(Q_PRODUCE, p, 0);
-			continue;
+		query_id q = Q_PRODUCE;
+		if (b->producer_id >= 0) {
+			params_int(p, req->arena, b->producer_id);
+			params_int(p, req->arena, b->producer_epoch);
+			params_int(p, req->arena, b->base_sequence);
+			q = Q_PRODUCE_IDEMPOTENT;
 		}
-		params_int(p, req->arena, b->producer_id);
-		params_int(p, req->arena, b->producer_epoch);
-		params_int(p, req->arena, b->base_sequence);
-		if (b->attributes & ATTR_TRANSACTIONAL) {
+		if (b->producer_id >= 0 && (b->attributes & ATTR_TRANSACTIONAL)) {
 			const produce_req *body = req->body;
 			params_str(p, req->arena, body->transactional_id);
-			params_str(p, req->arena, lat);
-			stmts[i] = params_stmt(Q_PRODUCE_TRANSACTIONAL, p, 0);
-			continue;
+			q = Q_PRODUCE_TRANSACTIONAL;
 		}
 		params_str(p, req->arena, lat);
-		stmts[i] = params_stmt(Q_PRODUCE_IDEMPOTENT, p, 0);
+		/* Last of each statement: the topic's id (v13+) or NULL. */
+		if (w->topic_id)
+			params_bin(p, w->topic_id->b, 16);
+		else
+			params_str(p, req->arena, KSTR_NULL);
+		stmts[i] = params_stmt(q, p, 0);
 	}
 	db_submit(req->db, stmts, c->nwrites, pp_done, c);
 	for (int i = 0; i < 4 * c->nwrites; i++)
@@ -528,6 +591,14 @@ static void pp_done(void *arg, PGresult **res, int n, const char *err, const cha
 	for (int i = 0; i < c->nwrites; i++) {
 		pp_write *w = &c->writes[i];
 		const PGresult *r = res[i];
+		/* The last column: whether the topic still has the id it was
+		 * named by (always, without an id). */
+		if (w->topic_id && PQntuples(r) == 1 &&
+		    PQgetvalue(r, 0, PQnfields(r) - 1)[0] == 'f') {
+			topic_ids_forget(w->topic_id);
+			w->out->error_code = KERR_UNKNOWN_TOPIC_ID;
+			continue;
+		}
 		/* kafka.produce_idempotent() and kafka.produce_transactional()
 		 * add a Kafka error code column. */
 		if (PQntuples(r) == 1 && PQnfields(r) > 5 && pgtext_i64(r, 0, 5, 0) != KERR_NONE) {

@@ -45,6 +45,7 @@ typedef enum field_type {
 	FT_ARRI32, /* array of int32 */
 	FT_ARRI64, /* array of int64 */
 	FT_ARRSTR, /* array of strings (kstr) */
+	FT_STRUCT, /* one struct (sub schema), by pointer; nullable: NULL */
 } field_type;
 
 struct schema_def;
@@ -58,6 +59,7 @@ typedef struct field_def {
 	uint16_t offset;  /* offsetof in the C struct */
 	int64_t dflt;     /* value of integer fields absent in a version */
 	const struct schema_def *sub;
+	int16_t tag;      /* tagged field number (flexible versions only), or -1 */
 } field_def;
 
 typedef struct schema_def {

@@ -95,10 +95,15 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 	 * $1 topic, $2 partition, $3 record count, $4 timestamps int8[]
 	 * (Kafka's milliseconds), $5 keys bytea[], $6 values bytea[],
 	 * $7 headers bytea[], $8 batch size, $9 broker default
-	 * max.message.bytes, $10 whether the batch claims LogAppendTime.
+	 * max.message.bytes, $10 whether the batch claims LogAppendTime,
+	 * $11 the topic id the client named the topic by (Produce v13) or
+	 * NULL. A topic without that id any more writes nothing, and the last
+	 * column (ok) is false.
 	 */
 	[Q_PRODUCE] = {"pgk_produce",
-		       "WITH cfg AS ("
+		       "WITH ok AS (SELECT $11::uuid IS NULL OR EXISTS (SELECT 1 FROM kafka.topics t"
+		       "  WHERE t.name = $1::text AND t.topic_id = $11::uuid) AS ok),"
+		       " cfg AS ("
 		       " SELECT coalesce(max(value) FILTER (WHERE name = 'message.timestamp.type'),"
 		       "  'CreateTime') = 'LogAppendTime' AS lat,"
 		       "  coalesce(max(value) FILTER (WHERE name = 'max.message.bytes')::int,"
@@ -107,7 +112,7 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 		       " FROM kafka.topic_configs WHERE topic = $1::text),"
 		       " p AS (UPDATE kafka.partitions SET next_offset = next_offset + $3::int"
 		       "  FROM cfg WHERE topic = $1::text AND partition = $2::int AND $8::int <= cfg.maxb"
-		       "  AND cfg.batch_err = 0"
+		       "  AND cfg.batch_err = 0 AND (SELECT ok FROM ok)"
 		       "  RETURNING next_offset - $3::int AS base, log_start_offset)"
 		       " SELECT kafka.append_records($1::text, $2::int, p.base, cfg.lat,"
 		       "   $4::int8[], $5::bytea[], $6::bytea[], $7::bytea[]),"
@@ -115,9 +120,9 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 		       "  CASE WHEN cfg.batch_err = 0 OR $8::int > cfg.maxb"
 		       "   OR NOT EXISTS (SELECT 1 FROM kafka.partitions q"
 		       "    WHERE q.topic = $1::text AND q.partition = $2::int) THEN 0"
-		       "   ELSE cfg.batch_err END"
+		       "   ELSE cfg.batch_err END, (SELECT ok FROM ok)"
 		       " FROM cfg LEFT JOIN p ON true",
-		       10},
+		       11},
 	/*
 	 * Read from one partition: its watermarks and up to $4 records from
 	 * offset $3, in one snapshot, plus the topic settings that shape the
@@ -136,6 +141,9 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 	 * read do not each carry them; so are the watermarks and the two
 	 * topic settings (12% less server time for 20,000-row reads than
 	 * repeating them on every row).
+	 * The topic is $1, and must have id $6 when one is given (Fetch v13+
+	 * names topics by id): no row if there is no such topic, one row
+	 * without a high watermark if it has no partition $2.
 	 */
 	[Q_FETCH] = {"pgk_fetch",
 		     "WITH b AS (SELECT m.o, CASE WHEN $5::int = 1 THEN coalesce(m.o,"
@@ -175,15 +183,17 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 		     "   AND a.first_offset <= (SELECT CASE WHEN count(*) > 2 * $4::int"
 		     "    THEN max(last_offset) ELSE 9223372036854775807 END FROM tb))"
 		     " END"
-		     " FROM kafka.partitions p LEFT JOIN LATERAL ("
+		     " FROM kafka.topics t"
+		     " LEFT JOIN kafka.partitions p ON p.topic = t.name AND p.partition = $2::int"
+		     " LEFT JOIN LATERAL ("
 		     "  SELECT \"offset\", coalesce(timestamp_ms,"
 		     "   floor(extract(epoch FROM \"timestamp\") * 1000)::int8) AS ts,"
 		     "   key, value, headers FROM kafka.records"
 		     "  WHERE topic = p.topic AND partition = p.partition AND \"offset\" >= $3::int8"
 		     "  AND \"offset\" < (SELECT bound FROM b)"
 		     "  ORDER BY \"offset\" LIMIT $4::int) r ON true"
-		     " WHERE p.topic = $1::text AND p.partition = $2::int",
-		     5},
+		     " WHERE t.name = $1::text AND ($6::uuid IS NULL OR t.topic_id = $6::uuid)",
+		     6},
 	/*
 	 * ListOffsets: watermarks, and for $3 >= 0 the first record at or
 	 * after that time, for $3 = -3 the record with the largest timestamp.
@@ -281,22 +291,33 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 	 * Produce of an idempotent batch (producer_id >= 0): the sequence
 	 * checks and the append happen in one function call, under the
 	 * partition row lock (sql/pg_kafka--0.4--0.5.sql). Same columns as
-	 * Q_PRODUCE, then a Kafka error code.
+	 * Q_PRODUCE, the Kafka error code among them, and ok. As in Q_PRODUCE,
+	 * the last parameter is the topic id or NULL: when the topic no
+	 * longer has it the function is not called (a one-time filter of the
+	 * lateral subquery) and ok is false.
 	 */
 	[Q_PRODUCE_IDEMPOTENT] = {"pgk_produce_idempotent",
-				  "SELECT * FROM kafka.produce_idempotent($1::text, $2::int, $3::int,"
-				  " $4::int8[], $5::bytea[], $6::bytea[], $7::bytea[], $8::int,"
-				  " $9::int, $10::int8, $11::int2, $12::int, $13::bool)",
-				  13},
+				  "SELECT f.*, g.ok FROM (SELECT $14::uuid IS NULL OR EXISTS"
+				  " (SELECT 1 FROM kafka.topics t WHERE t.name = $1::text"
+				  "  AND t.topic_id = $14::uuid) AS ok) g"
+				  " LEFT JOIN LATERAL (SELECT * FROM kafka.produce_idempotent($1::text,"
+				  " $2::int, $3::int, $4::int8[], $5::bytea[], $6::bytea[], $7::bytea[],"
+				  " $8::int, $9::int, $10::int8, $11::int2, $12::int, $13::bool)"
+				  " WHERE g.ok OFFSET 0) f ON true",
+				  14},
 	[Q_INIT_PRODUCER_ID] = {"pgk_init_producer_id",
 				"SELECT * FROM kafka.init_producer_id($1::int8, $2::int2)", 2},
 	/* Transactions: each API is one function call (sql/pg_kafka--0.5--0.6.sql). */
 	[Q_PRODUCE_TRANSACTIONAL] = {"pgk_produce_transactional",
-				     "SELECT * FROM kafka.produce_transactional($1::text, $2::int,"
+				     "SELECT f.*, g.ok FROM (SELECT $15::uuid IS NULL OR EXISTS"
+				     " (SELECT 1 FROM kafka.topics t WHERE t.name = $1::text"
+				     "  AND t.topic_id = $15::uuid) AS ok) g"
+				     " LEFT JOIN LATERAL (SELECT * FROM"
+				     " kafka.produce_transactional($1::text, $2::int,"
 				     " $3::int, $4::int8[], $5::bytea[], $6::bytea[],"
 				     " $7::bytea[], $8::int, $9::int, $10::int8, $11::int2, $12::int,"
-				     " $13::text, $14::bool)",
-				     14},
+				     " $13::text, $14::bool) WHERE g.ok OFFSET 0) f ON true",
+				     15},
 	[Q_INIT_PRODUCER_ID_TXN] = {"pgk_init_producer_id_txn",
 				    "SELECT * FROM kafka.init_producer_id_txn($1::text, $2::int,"
 				    " $3::int8, $4::int2, $5::int)",
@@ -412,4 +433,91 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 			    "DELETE FROM kafka.scram_credentials"
 			    " WHERE user_name = $1::text AND mechanism = $2::text RETURNING true",
 			    2},
+	[Q_TOPIC_NAMES_BY_ID] = {"pgk_topic_names_by_id",
+				 "SELECT topic_id::text, name FROM kafka.topics"
+				 " WHERE topic_id = ANY($1::uuid[])",
+				 1},
+	/*
+	 * The ACL rules, read in one snapshot with their version: one row with
+	 * the version and NULLs when it is still $1 (or there is no rule),
+	 * else the version on every rule.
+	 */
+	[Q_ACL_LOAD] = {"pgk_acl_load",
+			"SELECT a.acl_version, r.resource_type, r.pattern_type, r.resource_name,"
+			" r.principal, r.host, r.operation, r.permission"
+			" FROM kafka.authorizer a"
+			" LEFT JOIN kafka.acls r ON a.acl_version <> $1::int8",
+			1},
+	[Q_ACL_SET_AUTHORIZER] = {"pgk_acl_set_authorizer",
+				  "SELECT kafka.set_authorizer($1::boolean, $2::text[], $3::boolean)",
+				  3},
+	/* CreateAcls: an existing binding is no error (Kafka's are a set). */
+	[Q_ACL_CREATE] = {"pgk_acl_create",
+			  "INSERT INTO kafka.acls (resource_type, pattern_type, resource_name,"
+			  " principal, host, operation, permission)"
+			  " VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text)"
+			  " ON CONFLICT DO NOTHING",
+			  7},
+	/*
+	 * DeleteAcls, one filter: Kafka's ResourcePatternFilter and
+	 * AccessControlEntryFilter (acl.c's acl_filter_matches) with NULL for
+	 * ANY and for a null string. $3 is the pattern type filter's name:
+	 * ANY, MATCH, LITERAL or PREFIXED.
+	 */
+	[Q_ACL_DELETE] = {"pgk_acl_delete",
+			  "DELETE FROM kafka.acls"
+			  " WHERE ($1::text IS NULL OR resource_type = $1::text)"
+			  " AND ($3::text IN ('ANY', 'MATCH') OR pattern_type = $3::text)"
+			  " AND ($2::text IS NULL"
+			  "  OR ($3::text <> 'MATCH' AND resource_name = $2::text)"
+			  "  OR ($3::text = 'MATCH' AND ((pattern_type = 'LITERAL'"
+			  "    AND (resource_name = $2::text OR resource_name = '*'))"
+			  "   OR (pattern_type = 'PREFIXED'"
+			  "    AND left($2::text, length(resource_name)) = resource_name))))"
+			  " AND ($4::text IS NULL OR principal = $4::text)"
+			  " AND ($5::text IS NULL OR host = $5::text)"
+			  " AND ($6::text IS NULL OR operation = $6::text)"
+			  " AND ($7::text IS NULL OR permission = $7::text)"
+			  " RETURNING resource_type, pattern_type, resource_name, principal, host,"
+			  " operation, permission",
+			  7},
+	/*
+	 * Cluster and replica APIs (h_replicas.c). The database is the one
+	 * log directory; a partition's size is the records table's share
+	 * in proportion to the partition's record count (next_offset -
+	 * log_start_offset): a cheap estimate, exact only when records are
+	 * of equal size (docs/PROTOCOL.md).
+	 */
+	[Q_PARTITION_ENDS] = {"pgk_partition_ends",
+			      "SELECT q.next_offset, q.log_start_offset, current_database()"
+			      " FROM unnest($1::text[], $2::int4[]) WITH ORDINALITY AS i(t, p, n)"
+			      " LEFT JOIN kafka.partitions q ON q.topic = i.t AND q.partition = i.p"
+			      " ORDER BY i.n",
+			      2},
+	[Q_LOG_DIR_SIZES] = {"pgk_log_dir_sizes",
+			     "SELECT d.db, p.topic, p.partition,"
+			     " CASE WHEN d.n > 0 THEN (d.bytes::float8"
+			     "  * (p.next_offset - p.log_start_offset) / d.n)::int8 ELSE 0 END"
+			     " FROM (SELECT current_database() AS db,"
+			     "  pg_total_relation_size('kafka.records') AS bytes,"
+			     "  (SELECT sum(next_offset - log_start_offset) FROM kafka.partitions) AS n) d"
+			     " LEFT JOIN kafka.partitions p"
+			     "  ON $1::text[] IS NULL OR (p.topic, p.partition) IN"
+			     "   (SELECT * FROM unnest($1::text[], $2::int4[]))"
+			     " ORDER BY p.topic, p.partition",
+			     2},
+	[Q_DESCRIBE_PRODUCERS] = {"pgk_describe_producers",
+				  "SELECT s.topic, s.partition, s.producer_id, s.producer_epoch,"
+				  " s.last_seqs[array_upper(s.last_seqs, 1)],"
+				  " floor(extract(epoch FROM s.updated) * 1000)::int8,"
+				  " (SELECT min(tp.first_offset) FROM kafka.transactions x"
+				  "  JOIN kafka.txn_partitions tp"
+				  "   ON tp.transactional_id = x.transactional_id"
+				  "  WHERE x.producer_id = s.producer_id AND x.state = 'Ongoing'"
+				  "   AND tp.topic = s.topic AND tp.partition = s.partition)"
+				  " FROM kafka.producer_state s"
+				  " WHERE (s.topic, s.partition) IN"
+				  "  (SELECT * FROM unnest($1::text[], $2::int4[]))"
+				  " ORDER BY s.topic, s.partition, s.producer_id",
+				  2},
 };

@@ -25,7 +25,8 @@ typedef enum query_id {
 	Q_TOPIC_SET_CONFIGS,   /* (name, names[], values[]) -> a row if the topic exists */
 	Q_DELETE_RECORDS,      /* (topic, partition, before) -> low watermark, error */
 	Q_PRODUCE,             /* see queries.c */
-	Q_FETCH,               /* (topic, partition, offset, limit, isolation_level) binary rows */
+	Q_FETCH,               /* (topic, partition, offset, limit, isolation_level, topic_id or
+				  NULL) binary rows; none if the topic (with that id) is gone */
 	Q_LIST_OFFSETS,        /* (topic, partition, timestamp) -> ..., last stable offset */
 	Q_OFFSET_COMMIT,       /* (group, topics[], partitions[], offsets[], epochs[], metadata[]) */
 	Q_OFFSET_FETCH,        /* (group, topics[], partitions[]) -> one row per input,
@@ -63,6 +64,19 @@ typedef enum query_id {
 	Q_SCRAM_UPSERT,           /* (user, mechanism, iterations, salt, stored_key,
 				   * server_key (hex)) -> a row unless the role's own */
 	Q_SCRAM_DELETE,           /* (user, mechanism) -> a row if deleted */
+	Q_TOPIC_NAMES_BY_ID,      /* (topic_ids uuid[]) -> topic_id, name of those that exist */
+	/* ACLs (authorizer.c, h_acl.c) */
+	Q_ACL_LOAD,               /* (loaded version) -> version, then the rules if it moved */
+	Q_ACL_SET_AUTHORIZER,     /* (enabled, super_users[], allow if no acl) */
+	Q_ACL_CREATE,             /* (type, pattern, name, principal, host, op, permission) */
+	Q_ACL_DELETE,             /* (filter; NULL: any) -> the rows deleted */
+	/* Cluster and replica APIs (h_replicas.c) */
+	Q_PARTITION_ENDS,         /* (topics[], partitions[]) -> next_offset, log_start_offset
+				   * (NULL: no such partition), database; one row per input */
+	Q_LOG_DIR_SIZES,          /* (topics[] or NULL, partitions[]) -> database, topic, partition,
+				   * estimated bytes; topic NULL when there is no partition */
+	Q_DESCRIBE_PRODUCERS,     /* (topics[], partitions[]) -> topic, partition, pid, epoch,
+				   * last sequence, last ms, ongoing txn's first offset */
 	Q_QUERY_COUNT
 } query_id;
 

@@ -6,7 +6,8 @@
 #
 # Steps: Debian packages (one apt-get update, one install, only if something
 # is missing), the policy that keeps Debian from creating its own "main"
-# cluster, and the npm packages of the KafkaJS end-to-end scripts.
+# cluster, and the npm packages of the end-to-end scripts in e2e/js (KafkaJS,
+# @platformatic/kafka).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -462,6 +462,7 @@ def legacy_message_set(key, value, magic=1, timestamp=None):
 # Produce (v3 classic, v9 flexible), single topic-partition.
 
 def produce_body(version, topic, partition, records, acks=-1, timeout_ms=10000):
+    """From v13 topic is the topic's 16-byte id."""
     flex = version >= 9
     w = Writer().string(None, flex).i16(acks).i32(timeout_ms)
 
@@ -471,7 +472,11 @@ def produce_body(version, topic, partition, records, acks=-1, timeout_ms=10000):
             ww.tags()
 
     def top(ww, _):
-        ww.string(topic, flex).array([None], part, flex)
+        if version >= 13:
+            ww.raw(topic)
+        else:
+            ww.string(topic, flex)
+        ww.array([None], part, flex)
         if flex:
             ww.tags()
 
@@ -482,7 +487,8 @@ def produce_body(version, topic, partition, records, acks=-1, timeout_ms=10000):
 
 
 def decode_produce(r, version):
-    """-> {(topic, partition): {"error_code", "base_offset", ...}}"""
+    """-> {(topic, partition): {"error_code", "base_offset", ...}}; from v13
+    topic is the id."""
     flex = version >= 9
     out = {}
 
@@ -505,7 +511,7 @@ def decode_produce(r, version):
         out[(topic, p["partition"])] = p
 
     def top(rr):
-        name = rr.string(flex)
+        name = rr.take(16) if version >= 13 else rr.string(flex)
         rr.array(lambda r3: part(r3, name), flex)
         if flex:
             rr.tags()
@@ -518,6 +524,10 @@ def decode_produce(r, version):
 
 
 def produce(conn, topic, partition, records, version=3, acks=-1, timeout=15.0):
+    """From v13 a topic given by name is sent as its id (looked up on conn),
+    an unknown name as an id no topic has."""
+    if version >= 13 and isinstance(topic, str):
+        topic = topic_id(conn, topic) or bytes(range(1, 17))
     body = produce_body(version, topic, partition, records, acks)
     r = conn.request(PRODUCE, version, body,
                      header_version=2 if version >= 9 else 1,
@@ -559,7 +569,8 @@ LATEST = -1
 MAX_TIMESTAMP = -3
 
 
-def list_offsets(conn, topic, partition, timestamp, version=7, timeout=15.0):
+def list_offsets(conn, topic, partition, timestamp, version=7, timeout=15.0,
+                 timeout_ms=30000):
     """-> {"error_code", "timestamp", "offset"} for one partition."""
     flex = version >= 6
     w = Writer().i32(-1)  # replica_id
@@ -580,6 +591,8 @@ def list_offsets(conn, topic, partition, timestamp, version=7, timeout=15.0):
             ww.tags()
 
     w.array([None], top, flex)
+    if version >= 10:
+        w.i32(timeout_ms)
     if flex:
         w.tags()
     r = conn.request(LIST_OFFSETS, version, w.getvalue(),
@@ -609,13 +622,111 @@ def list_offsets(conn, topic, partition, timestamp, version=7, timeout=15.0):
 
 
 # --------------------------------------------------------------------------
-# Fetch (v4 .. v12), single topic-partition, and a decoder for the record
-# batches it returns.
+# Metadata v12 (topic ids).
+
+def metadata(conn, names=None, ids=None, version=12, timeout=15.0):
+    """Topics by name (names) or by id (ids, 16-byte values), or every topic
+    (neither) -> {"error_code", "brokers": [(node_id, host, port)], "topics":
+    [{"error_code", "name", "topic_id", "partitions": [index, ...]}]} in answer
+    order. v13 adds the top-level
+    error code (0 before it)."""
+    flex = version >= 9
+    w = Writer()
+
+    def topic(ww, t):
+        if version >= 10:
+            ww.raw(t[0])
+        ww.string(t[1], flex)
+        if flex:
+            ww.tags()
+
+    if names is None and ids is None:
+        w.array(None if version >= 1 else [], topic, flex)
+    else:
+        items = [(b"\0" * 16, n) for n in names or []] + [(i, None) for i in ids or []]
+        w.array(items, topic, flex)
+    if version >= 4:
+        w.boolean(False)     # allow_auto_topic_creation
+    if 8 <= version <= 10:
+        w.boolean(False)     # include_cluster_authorized_operations
+    if version >= 8:
+        w.boolean(False)     # include_topic_authorized_operations
+    if flex:
+        w.tags()
+    r = conn.request(METADATA, version, w.getvalue(), header_version=2 if flex else 1,
+                     response_header_version=1 if flex else 0, timeout=timeout)
+    if version >= 3:
+        r.i32()              # throttle_time_ms
+
+    def broker(rr):
+        b = (rr.i32(), rr.string(flex), rr.i32())
+        if version >= 1:
+            rr.string(flex)
+        if flex:
+            rr.tags()
+        return b
+
+    brokers = r.array(broker, flex)
+    if version >= 2:
+        r.string(flex)       # cluster_id
+    if version >= 1:
+        r.i32()              # controller_id
+
+    def part(rr):
+        rr.i16()
+        index = rr.i32()
+        rr.i32()
+        if version >= 7:
+            rr.i32()
+        rr.array(lambda x: x.i32(), flex)
+        rr.array(lambda x: x.i32(), flex)
+        if version >= 5:
+            rr.array(lambda x: x.i32(), flex)
+        if flex:
+            rr.tags()
+        return index
+
+    def top(rr):
+        t = {"error_code": rr.i16(), "name": rr.string(flex), "topic_id": None}
+        if version >= 10:
+            t["topic_id"] = rr.take(16)
+        if version >= 1:
+            rr.boolean()
+        t["partitions"] = rr.array(part, flex)
+        if version >= 8:
+            rr.i32()
+        if flex:
+            rr.tags()
+        return t
+
+    topics = r.array(top, flex)
+    if 8 <= version <= 10:
+        r.i32()
+    error_code = r.i16() if version >= 13 else 0
+    if flex:
+        r.tags()
+    return {"error_code": error_code, "topics": topics, "brokers": brokers}
+
+
+def topic_id(conn, name):
+    """The id of topic name, or None if there is no such topic."""
+    t = metadata(conn, names=[name])["topics"][0]
+    return t["topic_id"] if t["error_code"] == 0 else None
+
+
+# --------------------------------------------------------------------------
+# Fetch (v4 .. v17), single topic-partition, and a decoder for the record
+# batches it returns. From v13 the topic is its 16-byte id.
 
 def fetch_body(version, topic, partition, offset, max_wait_ms=500, min_bytes=1,
-               max_bytes=52428800, partition_max_bytes=1048576):
+               max_bytes=52428800, partition_max_bytes=1048576, replica_id=-1):
+    """replica_id >= 0 asks as that follower (from v15 in the ReplicaState
+    tag)."""
     flex = version >= 12
-    w = Writer().i32(-1).i32(max_wait_ms).i32(min_bytes).i32(max_bytes).i8(0)
+    w = Writer()
+    if version <= 14:
+        w.i32(replica_id)
+    w.i32(max_wait_ms).i32(min_bytes).i32(max_bytes).i8(0)
     if version >= 7:
         w.i32(0).i32(-1)          # session_id, session_epoch: no fetch session
 
@@ -633,7 +744,11 @@ def fetch_body(version, topic, partition, offset, max_wait_ms=500, min_bytes=1,
             ww.tags()
 
     def top(ww, _):
-        ww.string(topic, flex).array([None], part, flex)
+        if version >= 13:
+            ww.raw(topic)
+        else:
+            ww.string(topic, flex)
+        ww.array([None], part, flex)
         if flex:
             ww.tags()
 
@@ -642,20 +757,29 @@ def fetch_body(version, topic, partition, offset, max_wait_ms=500, min_bytes=1,
         w.array([], lambda ww, _: None, flex)   # forgotten_topics_data
     if version >= 11:
         w.string("", flex)                       # rack_id
-    if flex:
+    if version >= 15 and replica_id >= 0:
+        state = Writer().i32(replica_id).i64(-1).tags().getvalue()   # ReplicaState
+        w.uvarint(1).uvarint(1).uvarint(len(state)).raw(state)
+    elif flex:
         w.tags()
     return w.getvalue()
 
 
 def send_fetch(conn, version, topic, partition, offset, **kw):
-    """Send a Fetch without waiting; read the answer with read_fetch."""
+    """Send a Fetch without waiting; read the answer with read_fetch. From
+    v13 a topic given by name is sent as its id (looked up on conn), an
+    unknown name as an id no topic has."""
+    if version >= 13 and isinstance(topic, str):
+        topic = topic_id(conn, topic) or bytes(range(1, 17))
     return conn.send(FETCH, version, fetch_body(version, topic, partition, offset, **kw),
                      header_version=2 if version >= 12 else 1)
 
 
 def read_fetch(conn, corr, version, timeout=10.0):
     """-> {"error_code", "high_watermark", "last_stable_offset",
-    "log_start_offset", "records": bytes or None, "top_error_code"}"""
+    "log_start_offset", "records": bytes or None, "top_error_code",
+    "current_leader": (id, epoch) or None, "node_endpoints": [(id, host,
+    port, rack)]} (the last two tagged, v12+ and v16+)"""
     flex = version >= 12
     data = conn.recv_frame(timeout)
     if data is None:
@@ -687,23 +811,40 @@ def read_fetch(conn, corr, version, timeout=10.0):
         if version >= 11:
             rr.i32()  # preferred_read_replica
         p["records"] = rr.bytes_(flex)
+        p["current_leader"] = None
         if flex:
-            rr.tags()
+            tags = rr.tags()
+            if 1 in tags:
+                lr = Reader(tags[1])
+                p["current_leader"] = (lr.i32(), lr.i32())
+                lr.tags()
         parts.append(p)
 
     def top(rr):
-        rr.string(flex)
+        topic = rr.take(16) if version >= 13 else rr.string(flex)
+        n = len(parts)
         rr.array(part, flex)
+        for p in parts[n:]:
+            p["topic"] = topic
         if flex:
             rr.tags()
 
     r.array(top, flex)
+    endpoints = []
     if flex:
-        r.tags()
+        tags = r.tags()
+        if 0 in tags:
+            def endpoint(rr):
+                e = (rr.i32(), rr.string(True), rr.i32(), rr.string(True))
+                rr.tags()
+                return e
+            endpoints = Reader(tags[0]).array(endpoint, True)
     if not parts:
-        return {"top_error_code": top_error, "error_code": None, "records": None}
+        return {"top_error_code": top_error, "error_code": None, "records": None,
+                "node_endpoints": endpoints}
     p = parts[0]
     p["top_error_code"] = top_error
+    p["node_endpoints"] = endpoints
     return p
 
 

@@ -324,11 +324,37 @@ def test_leave_group_fenced_static_member(conn):
 # --------------------------------------------------------------------------
 # OffsetCommit
 
-def test_offset_commit_generation_for_unknown_group(kafka, conn):
-    """Below v9, ILLEGAL_GENERATION (GROUP_ID_NOT_FOUND from v9)."""
+@pytest.mark.parametrize("version", [8, 9])
+def test_offset_commit_generation_for_unknown_group(kafka, conn, version):
+    """Below v9, ILLEGAL_GENERATION; GROUP_ID_NOT_FOUND from v9
+    (OffsetMetadataManager.validateOffsetCommit). A simple commit
+    (generation -1) still creates the group."""
     topic = kafka.create_topic()
-    assert offset_commit(conn, unique("grp-none"), {topic: [(0, 1, "")]}, version=8,
-                         generation=1, member_id="m") == {(topic, 0): ILLEGAL_GENERATION}
+    want = ILLEGAL_GENERATION if version < 9 else GROUP_ID_NOT_FOUND
+    assert offset_commit(conn, unique("grp-none"), {topic: [(0, 1, "")]}, version=version,
+                         generation=1, member_id="m") == {(topic, 0): want}
+    assert offset_commit(conn, unique("grp-none"), {topic: [(0, 1, "")]}, version=version,
+                         generation=-1) == {(topic, 0): NONE}
+
+
+def test_offset_commit_and_fetch_v9_classic_group(kafka, conn):
+    """v9 on a classic group: the member's generation is its epoch, and
+    OffsetFetch's member id and epoch are not checked (ClassicGroup
+    .validateOffsetFetch looks only for a dead group)."""
+    topic = kafka.create_topic()
+    group = unique("grp-v9")
+    mid = stable_group(conn, group)
+    assert offset_commit(conn, group, {topic: [(0, 7, "m9")]}, version=9, generation=1,
+                         member_id=mid) == {(topic, 0): NONE}
+    assert offset_commit(conn, group, {topic: [(0, 8, "")]}, version=9, generation=2,
+                         member_id=mid) == {(topic, 0): ILLEGAL_GENERATION}
+    for member in [(None, -1), (mid, 1), ("someone-else", 42)]:
+        assert offset_fetch_v8(conn, {group: {topic: [0]}}, version=9, member=member) == \
+            {group: (NONE, {(topic, 0): (7, "m9", NONE)})}
+    # A group that does not exist: no offsets, no error, whatever member.
+    absent = unique("grp-none")
+    assert offset_fetch_v8(conn, {absent: {topic: [0]}}, version=9, member=("x", 3)) == \
+        {absent: (NONE, {(topic, 0): (-1, "", NONE)})}
 
 
 def test_offset_commit_simple_commit_to_group_with_members(kafka, conn):

@@ -11,7 +11,7 @@ import pytest
 
 import kafkaproto as kp
 
-VERSIONS = [4, 7, 11, 12]
+VERSIONS = [4, 7, 11, 12, 13, 17]
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def test_fetch_from_start_and_middle(kafka, five, version):
         assert recs == [(3, b"k3", b"v3"), (4, b"k4", b"v4")]
 
 
-@pytest.mark.parametrize("version", [4, 12])
+@pytest.mark.parametrize("version", [4, 12, 13, 17])
 def test_fetch_at_end_out_of_range_and_unknown(kafka, five, version):
     with kp.Conn.to(kafka.bootstrap) as c:
         res = kp.fetch(c, version, five, 0, 5, max_wait_ms=100)
@@ -53,11 +53,13 @@ def test_fetch_at_end_out_of_range_and_unknown(kafka, five, version):
         res = kp.fetch(c, version, five, 9, 0, max_wait_ms=100)
         assert res["error_code"] == 3, res          # UNKNOWN_TOPIC_OR_PARTITION
 
+        # From v13 the topic is an id, and an id no topic has is
+        # UNKNOWN_TOPIC_ID (100).
         res = kp.fetch(c, version, "missing-" + five, 0, 0, max_wait_ms=100)
-        assert res["error_code"] == 3, res
+        assert res["error_code"] == (100 if version >= 13 else 3), res
 
 
-@pytest.mark.parametrize("version", [4, 12])
+@pytest.mark.parametrize("version", [4, 12, 17])
 def test_long_poll_is_completed_by_a_new_record(kafka, five, version):
     with kp.Conn.to(kafka.bootstrap, timeout=90) as c:
         corr = kp.send_fetch(c, version, five, 0, 5, max_wait_ms=60000, min_bytes=1)
@@ -109,3 +111,61 @@ def test_log_start_offset_moved_in_sql(kafka, pg, five):
     assert kafka.watermarks(five) == (2, 5)
     got = kafka.consume(five, 3)
     assert [r.offset for r in got] == [2, 3, 4]
+
+
+@pytest.mark.parametrize("version", [13, 17])
+def test_fetch_by_id_unknown_or_recreated(kafka, version):
+    """v13+: topics by id. The zero id and an id no topic has answer
+    UNKNOWN_TOPIC_ID; so does the id of a topic deleted and created again
+    under the same name (the new topic has a new id), while the new id
+    reads the new topic. A partition beyond the topic stays
+    UNKNOWN_TOPIC_OR_PARTITION."""
+    name = kafka.create_topic()
+    kafka.produce(name, [(b"old", b"first life")])
+    with kp.Conn.to(kafka.bootstrap) as c:
+        old_id = kp.topic_id(c, name)
+        assert old_id and old_id != bytes(16)
+        res = kp.fetch(c, version, old_id, 0, 0, max_wait_ms=100)
+        assert res["error_code"] == 0 and res["topic"] == old_id
+        assert kp.decode_batches(res["records"]) == [(0, b"old", b"first life")]
+
+        res = kp.fetch(c, version, old_id, 3, 0, max_wait_ms=100)
+        assert res["error_code"] == 3, res
+        for bad in (bytes(16), bytes(range(16))):
+            res = kp.fetch(c, version, bad, 0, 0, max_wait_ms=100)
+            assert (res["error_code"], res["topic"]) == (100, bad), res
+
+        # The broker knows the old id's name; the topic of that name now
+        # has another id. Asked twice: once with the name remembered, once
+        # after the broker has forgotten it.
+        kafka.admin().delete_topics([name], operation_timeout=30)[name].result(30)
+        kafka.create_topic(name)
+        kafka.produce(name, [(b"new", b"second life")])
+        new_id = kp.topic_id(c, name)
+        assert new_id not in (None, old_id)
+        for _ in range(2):
+            res = kp.fetch(c, version, old_id, 0, 0, max_wait_ms=100)
+            assert res["error_code"] == 100, res
+        res = kp.fetch(c, version, new_id, 0, 0, max_wait_ms=100)
+        assert res["error_code"] == 0, res
+        assert kp.decode_batches(res["records"]) == [(0, b"new", b"second life")]
+
+
+@pytest.mark.parametrize("version", [12, 14, 15, 16, 17])
+def test_fetch_from_a_follower_names_the_leader(kafka, five, version):
+    """A follower (replica_id, from v15 in the ReplicaState tag) is not a
+    replica of this broker's partitions: NOT_LEADER_OR_FOLLOWER (6). From
+    v16 the answer names the leader, this broker with epoch 0, and its
+    address, as KafkaApis does for that error."""
+    with kp.Conn.to(kafka.bootstrap) as c:
+        (node_id, host, port), = kp.metadata(c, names=[five])["brokers"]
+        res = kp.fetch(c, version, five, 0, 0, max_wait_ms=100, replica_id=7)
+        assert res["error_code"] == 6, res
+        if version < 16:
+            assert res["current_leader"] is None and res["node_endpoints"] == []
+        else:
+            assert res["current_leader"] == (node_id, 0)
+            assert res["node_endpoints"] == [(node_id, host, port, None)]
+        # A consumer (no ReplicaState) is served, without leader hints.
+        res = kp.fetch(c, version, five, 0, 0, max_wait_ms=100)
+        assert (res["error_code"], res["current_leader"], res["node_endpoints"]) == (0, None, [])

@@ -772,12 +772,15 @@ def offset_fetch_v1(conn, group, topics, version=1):
     return out
 
 
-def offset_fetch_v8(conn, groups):
-    """groups: {group: {topic: [p]} or None} -> {group: (error, {(t, p): (offset, meta, err)})}"""
+def offset_fetch_v8(conn, groups, version=8, member=(None, -1)):
+    """groups: {group: {topic: [p]} or None} -> {group: (error, {(t, p): (offset, meta, err)})}
+    v9 sends member (member_id, member_epoch) with every group."""
     def fill(w):
         def group(ww, item):
             gid, topics = item
             ww.string(gid, True)
+            if version >= 9:
+                ww.string(member[0], True).i32(member[1])
             ww.array(None if topics is None else list(topics.items()),
                      lambda x, t: x.string(t[0], True)
                      .array(t[1], lambda y, p: y.i32(p), True).tags(), True)
@@ -785,7 +788,7 @@ def offset_fetch_v8(conn, groups):
         w.array(list(groups.items()), group, True)
         w.boolean(False)
 
-    r = flexible_request(conn, OFFSET_FETCH, 8, fill, True)
+    r = flexible_request(conn, OFFSET_FETCH, version, fill, True)
     r.i32()
     out = {}
 

@@ -18,7 +18,7 @@ def stamped_topic(kafka):
     return topic
 
 
-@pytest.mark.parametrize("version", [1, 4, 7])
+@pytest.mark.parametrize("version", [1, 4, 7, 10])
 def test_earliest_latest_and_by_timestamp(kafka, stamped_topic, version):
     with kp.Conn.to(kafka.bootstrap) as c:
         def lookup(ts):
@@ -34,11 +34,34 @@ def test_earliest_latest_and_by_timestamp(kafka, stamped_topic, version):
         assert lookup(BASE + 5001) == (-1, -1)
 
 
-def test_max_timestamp(kafka, stamped_topic):
+@pytest.mark.parametrize("version", [7, 10])
+def test_max_timestamp(kafka, stamped_topic, version):
     with kp.Conn.to(kafka.bootstrap) as c:
-        res = kp.list_offsets(c, stamped_topic, 0, kp.MAX_TIMESTAMP, version=7)
+        res = kp.list_offsets(c, stamped_topic, 0, kp.MAX_TIMESTAMP, version=version)
     assert res["error_code"] == 0, res
     assert (res["offset"], res["timestamp"]) == (1, BASE + 5000)
+
+
+@pytest.mark.parametrize("version", [8, 9, 10])
+def test_earliest_local_and_latest_tiered(kafka, pg, stamped_topic, version):
+    """Nothing is tiered: EARLIEST_LOCAL (-4, v8+) is the log start offset
+    as EARLIEST is, and LATEST_TIERED (-5, v9+) is offset -1, epoch -1, as
+    Kafka answers for a topic without remote storage; before v9, -5 is
+    UNSUPPORTED_VERSION."""
+    pg.sql("UPDATE kafka.partitions SET log_start_offset = 2"
+           " WHERE topic = '%s' AND partition = 0" % stamped_topic)
+    with kp.Conn.to(kafka.bootstrap) as c:
+        res = kp.list_offsets(c, stamped_topic, 0, -4, version=version)
+        assert (res["error_code"], res["offset"], res["timestamp"],
+                res["leader_epoch"]) == (0, 2, -1, 0), res
+        res = kp.list_offsets(c, stamped_topic, 0, -5, version=version)
+        if version < 9:
+            assert res["error_code"] == kp.UNSUPPORTED_VERSION, res
+        else:
+            assert (res["error_code"], res["offset"], res["timestamp"],
+                    res["leader_epoch"]) == (0, -1, -1, -1), res
+        res = kp.list_offsets(c, stamped_topic, 9, -4, version=version)
+        assert res["error_code"] == 3, res
 
 
 def test_unknown_topic_and_partition(kafka, stamped_topic):
@@ -109,12 +132,13 @@ def test_timestamp_beyond_every_record_unknown_partition(kafka, stamped_topic):
     assert res["error_code"] == 3, res   # UNKNOWN_TOPIC_OR_PARTITION
 
 
-@pytest.mark.parametrize("ts", [-4, -5, -6, -100, -(2**62), -(2**63)])
-def test_negative_timestamp_is_unsupported_version(kafka, stamped_topic, ts):
+@pytest.mark.parametrize("ts,version", [(-4, 7), (-5, 7), (-5, 8), (-6, 7), (-6, 10),
+                                        (-100, 10), (-(2**62), 7), (-(2**63), 10)])
+def test_negative_timestamp_is_unsupported_version(kafka, stamped_topic, ts, version):
     """A negative timestamp that is not one of Kafka's special values for
     the version (-4 needs v8, -5 v9) is UNSUPPORTED_VERSION
     (ReplicaManager.isListOffsetsTimestampUnsupported)."""
     with kp.Conn.to(kafka.bootstrap) as c:
-        res = kp.list_offsets(c, stamped_topic, 0, ts, version=7)
+        res = kp.list_offsets(c, stamped_topic, 0, ts, version=version)
     assert res["error_code"] == kp.UNSUPPORTED_VERSION, res
     assert (res["offset"], res["timestamp"]) == (-1, -1)

@@ -283,6 +283,72 @@ static void test_produce_idempotent_sequence(void **state)
 	arena_free(a);
 }
 
+/* Produce v13: one batch to (topic id, partition); the partition's error. */
+static int16_t produce_by_id(kuuid id, int32_t partition, kstr records, int64_t *base_offset)
+{
+	produce_req_partition p = {.index = partition, .records = records};
+	produce_req_topic t = {.name = KSTR_NULL, .topic_id = id, .partition_data = ARR(&p, 1)};
+	produce_req b = {.transactional_id = KSTR_NULL,
+			 .acks = -1,
+			 .timeout_ms = 10000,
+			 .topic_data = ARR(&t, 1)};
+	request *req = hx_call(API_PRODUCE, 13, b);
+	produce_resp *r = req->resp;
+	assert_int_equal(r->responses.count, 1);
+	produce_resp_topic *rt = r->responses.items;
+	assert_memory_equal(rt[0].topic_id.b, id.b, 16);
+	produce_resp_partition *rp = rt[0].partition_responses.items;
+	int16_t e = rp[0].error_code;
+	if (base_offset)
+		*base_offset = rp[0].base_offset;
+	hx_free(req);
+	return e;
+}
+
+static kuuid topic_id_of(const char *topic);
+
+static void test_produce_by_topic_id(void **state)
+{
+	(void)state;
+	HX_NEED_PG();
+	arena *a = arena_new();
+	init_producer_id_req ib = {.transactional_id = KSTR_NULL, .transaction_timeout_ms = -1,
+				   .producer_id = -1, .producer_epoch = -1};
+	request *req = hx_call(API_INIT_PRODUCER_ID, 4, ib);
+	int64_t pid = ((init_producer_id_resp *)req->resp)->producer_id;
+	int16_t epoch = ((init_producer_id_resp *)req->resp)->producer_epoch;
+	hx_free(req);
+
+	assert_int_equal(hx_create_topic("by-id", 1), KERR_NONE);
+	kuuid id = topic_id_of("by-id");
+	int64_t base = -1;
+	assert_int_equal(produce_by_id(id, 0, hx_batch(a, 2, 0, -1, -1, -1, false), &base),
+			 KERR_NONE);
+	assert_int_equal(base, 0);
+	assert_int_equal(produce_by_id(id, 0, hx_batch(a, 1, 2, pid, epoch, 0, false), &base),
+			 KERR_NONE);
+	assert_int_equal(base, 2);
+	assert_int_equal(produce_by_id(id, 4, hx_batch(a, 1, 0, -1, -1, -1, false), NULL),
+			 KERR_UNKNOWN_TOPIC_OR_PARTITION);
+	kuuid unknown = {{9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9}};
+	assert_int_equal(produce_by_id(unknown, 0, hx_batch(a, 1, 0, -1, -1, -1, false), NULL),
+			 KERR_UNKNOWN_TOPIC_ID);
+
+	/* Created again: the old id, whose name the broker remembers, writes
+	 * nothing, plain or idempotent. */
+	assert_true(hx_sql(HX.conninfo, "SELECT kafka.delete_topic('by-id')"));
+	assert_int_equal(hx_create_topic("by-id", 1), KERR_NONE);
+	assert_int_equal(produce_by_id(id, 0, hx_batch(a, 1, 3, pid, epoch, 1, false), NULL),
+			 KERR_UNKNOWN_TOPIC_ID);
+	assert_int_equal(produce_by_id(id, 0, hx_batch(a, 1, 0, -1, -1, -1, false), NULL),
+			 KERR_UNKNOWN_TOPIC_ID);
+	assert_int_equal(produce_by_id(topic_id_of("by-id"), 0,
+				       hx_batch(a, 1, 0, -1, -1, -1, false), &base),
+			 KERR_NONE);
+	assert_int_equal(base, 0);
+	arena_free(a);
+}
+
 /* ---- Fetch ---- */
 
 static void test_fetch_reads_what_was_produced(void **state)
@@ -335,6 +401,69 @@ static void test_fetch_errors(void **state)
 	assert_int_equal(r->error_code, KERR_FETCH_SESSION_ID_NOT_FOUND);
 	assert_int_equal(r->session_id, 0);
 	hx_free(req);
+}
+
+/* The id Metadata v12 gives topic. */
+static kuuid topic_id_of(const char *topic)
+{
+	metadata_req_topic t = {.name = KS(topic)};
+	metadata_req b = {.topics = ARR(&t, 1)};
+	request *req = hx_call(API_METADATA, 12, b);
+	metadata_resp *r = req->resp;
+	assert_int_equal(r->topics.count, 1);
+	metadata_resp_topic *rt = r->topics.items;
+	assert_int_equal(rt->error_code, KERR_NONE);
+	kuuid id = rt->topic_id;
+	hx_free(req);
+	return id;
+}
+
+/* One Fetch at version ver (13+) of one partition of the topic with id. */
+static fetch_out fetch_by_id(int16_t ver, kuuid id, int32_t partition, int64_t offset)
+{
+	fetch_req_partition p = fetch_part(partition, offset, 1 << 20);
+	fetch_req_topic t = {.topic = KSTR_NULL, .topic_id = id, .partitions = ARR(&p, 1)};
+	fetch_req b = fetch_body(&t, 0, 1);
+	fetch_out o;
+	request *req = hx_call(API_FETCH, ver, b);
+	fetch_result(req, &o);
+	fetch_resp_topic *rt = ((fetch_resp *)req->resp)->responses.items;
+	assert_memory_equal(rt[0].topic_id.b, id.b, 16);
+	hx_free(req);
+	return o;
+}
+
+static void test_fetch_by_topic_id(void **state)
+{
+	(void)state;
+	HX_NEED_PG();
+	int64_t base = produce_n(TOPIC, 1, 3, 300);
+	kuuid id = topic_id_of(TOPIC);
+	for (int16_t ver = 13; ver <= 17; ver++) {
+		fetch_out o = fetch_by_id(ver, id, 1, base);
+		assert_int_equal(o.error, KERR_NONE);
+		assert_int_equal(o.first_offset, base);
+		assert_int_equal(o.high_watermark, base + 3);
+		assert_string_equal(o.first_value, "v300");
+		o = fetch_by_id(ver, id, 9, 0);
+		assert_int_equal(o.error, KERR_UNKNOWN_TOPIC_OR_PARTITION);
+	}
+	kuuid zero = {{0}}, unknown = {{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}};
+	assert_int_equal(fetch_by_id(13, zero, 0, 0).error, KERR_UNKNOWN_TOPIC_ID);
+	assert_int_equal(fetch_by_id(17, unknown, 0, 0).error, KERR_UNKNOWN_TOPIC_ID);
+
+	/* A topic deleted and created again has a new id; the broker knew
+	 * the old one's name, and now answers it UNKNOWN_TOPIC_ID. */
+	assert_int_equal(hx_create_topic("reborn", 1), KERR_NONE);
+	kuuid old = topic_id_of("reborn");
+	assert_int_equal(fetch_by_id(13, old, 0, 0).error, KERR_NONE);
+	assert_true(hx_sql(HX.conninfo, "SELECT kafka.delete_topic('reborn')"));
+	assert_int_equal(hx_create_topic("reborn", 1), KERR_NONE);
+	kuuid now = topic_id_of("reborn");
+	assert_memory_not_equal(old.b, now.b, 16);
+	assert_int_equal(fetch_by_id(13, old, 0, 0).error, KERR_UNKNOWN_TOPIC_ID);
+	assert_int_equal(fetch_by_id(13, old, 0, 0).error, KERR_UNKNOWN_TOPIC_ID);
+	assert_int_equal(fetch_by_id(13, now, 0, 0).error, KERR_NONE);
 }
 
 /* A long poll on an empty partition is answered when a produce lands,
@@ -497,8 +626,10 @@ int main(void)
 		cmocka_unit_test(test_produce_message_too_large),
 		cmocka_unit_test(test_produce_bad_acks_and_acks_zero),
 		cmocka_unit_test(test_produce_idempotent_sequence),
+		cmocka_unit_test(test_produce_by_topic_id),
 		cmocka_unit_test(test_fetch_reads_what_was_produced),
 		cmocka_unit_test(test_fetch_errors),
+		cmocka_unit_test(test_fetch_by_topic_id),
 		cmocka_unit_test(test_fetch_long_poll_woken_by_produce),
 		cmocka_unit_test(test_fetch_max_wait_expires_empty),
 		cmocka_unit_test(test_fetch_read_ahead_continues_where_answer_stopped),

@@ -66,6 +66,14 @@ static void fill(const schema_def *s, int16_t ver, arena *a, void *out, unsigned
 			else
 				*(kstr *)dst = kstr_c(words[r % 5]);
 			break;
+		case FT_STRUCT:
+			if (nullable && r % 4 == 0) {
+				*(void **)dst = NULL;
+				break;
+			}
+			*(void **)dst = arena_alloc(a, f->sub->size);
+			fill(f->sub, ver, a, *(void **)dst, seed, depth + 1);
+			break;
 		default: {
 			karray *arr = dst;
 			if (nullable && r % 4 == 0) {
@@ -288,6 +296,333 @@ static void test_known_fetch_v12_compact(void **state)
 	assert_int_equal(p->partition, 4);
 	assert_int_equal(p->fetch_offset, 100);
 	assert_int_equal(p->partition_max_bytes, 1048576);
+	arena_free(a);
+}
+
+static void test_known_fetch_v17_by_topic_id(void **state)
+{
+	(void)state;
+	/* Fetch v17: no replica_id (v15+ carries it in the ReplicaState tag,
+	 * tag 1), the topic is its 16-byte id, and the partition has the
+	 * ReplicaDirectoryId tag (tag 0). */
+	const uint8_t frame[] = {
+		0x00, 0x01, 0x00, 0x11, 0x00, 0x00, 0x00, 0x2a, 0xff, 0xff, 0x00, /* header */
+		0x00, 0x00, 0x01, 0xf4,	/* max_wait 500 */
+		0x00, 0x00, 0x00, 0x01,	/* min_bytes 1 */
+		0x7f, 0xff, 0xff, 0xff,	/* max_bytes */
+		0x00,			/* read_uncommitted */
+		0x00, 0x00, 0x00, 0x00,	/* session id */
+		0xff, 0xff, 0xff, 0xff,	/* session epoch -1 */
+		0x02,			/* 1 topic */
+		0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, /* topic id */
+		0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f,
+		0x02,			/* 1 partition */
+		0x00, 0x00, 0x00, 0x03,	/* partition 3 */
+		0xff, 0xff, 0xff, 0xff,	/* current leader epoch */
+		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07, /* fetch offset 7 */
+		0xff, 0xff, 0xff, 0xff,	/* last fetched epoch */
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* log start offset */
+		0x00, 0x10, 0x00, 0x00,	/* partition max bytes 1 MiB */
+		0x01, 0x00, 0x10,	/* partition tags: tag 0, 16 bytes */
+		0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa,
+		0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa,
+		0x00,			/* topic tags */
+		0x02,			/* 1 forgotten topic */
+		0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, /* its id */
+		0x28, 0x29, 0x2a, 0x2b, 0x2c, 0x2d, 0x2e, 0x2f,
+		0x02, 0x00, 0x00, 0x00, 0x05, /* partitions [5] */
+		0x00,			/* forgotten topic tags */
+		0x01,			/* rack id "" */
+		0x01, 0x01, 0x0d,	/* body tags: tag 1 (ReplicaState), 13 bytes */
+		0x00, 0x00, 0x00, 0x03, /* replica id 3 */
+		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07, /* replica epoch 7 */
+		0x00,			/* its tags */
+	};
+	request req;
+	arena *a;
+	assert_int_equal(parse(frame, sizeof(frame), &req, &a), PROTO_OK);
+	const fetch_req *body = req.body;
+	assert_int_equal(body->replica_id, -1); /* the default, absent from v15 */
+	assert_non_null(body->replica_state);
+	const fetch_req_replica_state *rs = body->replica_state;
+	assert_int_equal(rs->replica_id, 3);
+	assert_int_equal(rs->replica_epoch, 7);
+	assert_int_equal(body->max_wait_ms, 500);
+	assert_int_equal(body->max_bytes, INT32_MAX);
+	assert_int_equal(body->topics.count, 1);
+	const fetch_req_topic *t = body->topics.items;
+	assert_int_equal(t->topic.len, -1);
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(t->topic_id.b[i], 0x10 + i);
+	const fetch_req_partition *p = t->partitions.items;
+	assert_int_equal(p->partition, 3);
+	assert_int_equal(p->fetch_offset, 7);
+	assert_int_equal(p->partition_max_bytes, 1048576);
+	assert_int_equal(body->forgotten_topics_data.count, 1);
+	const fetch_req_forgotten *f = body->forgotten_topics_data.items;
+	assert_int_equal(f->topic_id.b[0], 0x20);
+	assert_int_equal(f->partitions.count, 1);
+	assert_int_equal(((const int32_t *)f->partitions.items)[0], 5);
+	arena_free(a);
+}
+
+static void test_fetch_v13_response_bytes(void **state)
+{
+	(void)state;
+	/* The answer to the request above at v13: the topic is its id, and
+	 * UNKNOWN_TOPIC_ID (100) for its partition. */
+	fetch_resp_partition part = {.partition_index = 3,
+				     .error_code = KERR_UNKNOWN_TOPIC_ID,
+				     .high_watermark = -1,
+				     .last_stable_offset = -1,
+				     .log_start_offset = -1,
+				     .aborted_transactions = {-1, NULL},
+				     .preferred_read_replica = -1,
+				     .records = {"", 0}};
+	fetch_resp_topic topic = {.topic = KSTR_NULL, .partitions = {1, &part}};
+	for (int i = 0; i < 16; i++)
+		topic.topic_id.b[i] = (uint8_t)(0x10 + i);
+	fetch_resp resp = {.responses = {1, &topic}};
+	const uint8_t want[] = {
+		0x00, 0x00, 0x00, 0x00, /* throttle */
+		0x00, 0x00,		/* error */
+		0x00, 0x00, 0x00, 0x00, /* session id */
+		0x02,			/* 1 topic */
+		0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17,
+		0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f,
+		0x02,			/* 1 partition */
+		0x00, 0x00, 0x00, 0x03, 0x00, 0x64, /* partition 3, error 100 */
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* high watermark */
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* last stable offset */
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* log start offset */
+		0x00,			/* aborted transactions: null */
+		0xff, 0xff, 0xff, 0xff, /* preferred read replica */
+		0x01,			/* records: empty */
+		0x00, 0x00, 0x00,	/* partition, topic, body tags */
+	};
+	kwriter w;
+	kw_init(&w, 64);
+	proto_encode(&fetch_resp_schema, 13, true, &resp, &w);
+	assert_int_equal(w.len, sizeof(want));
+	assert_memory_equal(w.buf, want, sizeof(want));
+	kw_free(&w);
+}
+
+static void test_fetch_v16_leader_hints_bytes(void **state)
+{
+	(void)state;
+	/* v16: a partition's CurrentLeader (tag 1) and the answer's
+	 * NodeEndpoints (tag 0) go in the tag sections, each with its own
+	 * size; they are decoded back. */
+	fetch_resp_leader leader = {.leader_id = 1, .leader_epoch = 0};
+	fetch_resp_partition part = {.partition_index = 0,
+				     .error_code = KERR_NOT_LEADER_OR_FOLLOWER,
+				     .high_watermark = -1,
+				     .last_stable_offset = -1,
+				     .log_start_offset = -1,
+				     .aborted_transactions = {-1, NULL},
+				     .preferred_read_replica = -1,
+				     .records = {"", 0},
+				     .current_leader = &leader};
+	fetch_resp_topic topic = {.topic = KSTR_NULL, .partitions = {1, &part}};
+	fetch_resp_node_endpoint node = {.node_id = 1, .host = KSTR_LIT("h"), .port = 9092,
+					 .rack = KSTR_NULL};
+	fetch_resp resp = {.responses = {1, &topic}, .node_endpoints = {1, &node}};
+	const uint8_t want[] = {
+		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* throttle, error, session */
+		0x02,			/* 1 topic */
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* topic id */
+		0x02,			/* 1 partition */
+		0x00, 0x00, 0x00, 0x00, 0x00, 0x06, /* partition 0, error 6 */
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0x00,			/* aborted transactions: null */
+		0xff, 0xff, 0xff, 0xff, /* preferred read replica */
+		0x01,			/* records: empty */
+		0x01, 0x01, 0x09,	/* partition tags: tag 1, 9 bytes */
+		0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, /* leader 1, epoch 0, tags */
+		0x00,			/* topic tags */
+		0x01, 0x00, 0x0d,	/* body tags: tag 0, 13 bytes */
+		0x02,			/* 1 node */
+		0x00, 0x00, 0x00, 0x01, 0x02, 'h', 0x00, 0x00, 0x23, 0x84, /* 1, "h", 9092 */
+		0x00, 0x00,		/* rack null, tags */
+	};
+	kwriter w;
+	kw_init(&w, 64);
+	proto_encode(&fetch_resp_schema, 16, true, &resp, &w);
+	assert_int_equal(w.len, sizeof(want));
+	assert_memory_equal(w.buf, want, sizeof(want));
+
+	arena *a = arena_new();
+	fetch_resp back;
+	kreader r;
+	kr_init(&r, w.buf, w.len);
+	assert_int_equal(proto_decode(&fetch_resp_schema, 16, true, &r, a, &back), 0);
+	assert_int_equal(back.node_endpoints.count, 1);
+	assert_int_equal(((fetch_resp_node_endpoint *)back.node_endpoints.items)->port, 9092);
+	fetch_resp_partition *bp = ((fetch_resp_topic *)back.responses.items)->partitions.items;
+	assert_non_null(bp->current_leader);
+	assert_int_equal(((fetch_resp_leader *)bp->current_leader)->leader_id, 1);
+	/* v15 has no NodeEndpoints: not written. */
+	kw_free(&w);
+	kw_init(&w, 64);
+	proto_encode(&fetch_resp_schema, 15, true, &resp, &w);
+	assert_int_equal(w.len, sizeof(want) - 15);
+	kw_free(&w);
+	arena_free(a);
+}
+
+static void test_metadata_v13_top_level_error_code(void **state)
+{
+	(void)state;
+	/* v13 ends the answer with a top-level error code. */
+	metadata_resp md = {.brokers = {0, NULL},
+			    .cluster_id = KSTR_NULL,
+			    .controller_id = 1,
+			    .topics = {0, NULL},
+			    .error_code = 0x0102};
+	const uint8_t want[] = {
+		0x00, 0x00, 0x00, 0x00, /* throttle */
+		0x01,			/* no brokers */
+		0x00,			/* cluster id null */
+		0x00, 0x00, 0x00, 0x01, /* controller */
+		0x01,			/* no topics */
+		0x01, 0x02,		/* error code */
+		0x00,			/* tags */
+	};
+	kwriter w;
+	kw_init(&w, 32);
+	proto_encode(&metadata_resp_schema, 13, true, &md, &w);
+	assert_int_equal(w.len, sizeof(want));
+	assert_memory_equal(w.buf, want, sizeof(want));
+	kw_free(&w);
+	/* v12 has none. */
+	kw_init(&w, 32);
+	proto_encode(&metadata_resp_schema, 12, true, &md, &w);
+	assert_int_equal(w.len, sizeof(want) - 2);
+	kw_free(&w);
+}
+
+static void test_known_list_offsets_v10(void **state)
+{
+	(void)state;
+	const uint8_t frame[] = {
+		0x00, 0x02, 0x00, 0x0a, 0x00, 0x00, 0x00, 0x03, 0xff, 0xff, 0x00, /* header */
+		0xff, 0xff, 0xff, 0xff, /* replica id */
+		0x01,			/* read_committed */
+		0x02, 0x02, 't',	/* 1 topic, "t" */
+		0x02,			/* 1 partition */
+		0x00, 0x00, 0x00, 0x00, /* partition 0 */
+		0xff, 0xff, 0xff, 0xff, /* current leader epoch */
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfc, /* timestamp -4 */
+		0x00, 0x00,		/* partition, topic tags */
+		0x00, 0x00, 0x75, 0x30, /* timeout 30000 ms */
+		0x00,			/* body tags */
+	};
+	request req;
+	arena *a;
+	assert_int_equal(parse(frame, sizeof(frame), &req, &a), PROTO_OK);
+	const list_offsets_req *body = req.body;
+	assert_int_equal(body->isolation_level, 1);
+	assert_int_equal(body->timeout_ms, 30000);
+	const list_offsets_req_topic *t = body->topics.items;
+	assert_true(kstr_eq(t->name, "t"));
+	const list_offsets_req_partition *p = t->partitions.items;
+	assert_int_equal(p->timestamp, -4);
+	arena_free(a);
+}
+
+static void test_known_produce_v13_by_topic_id(void **state)
+{
+	(void)state;
+	const uint8_t frame[] = {
+		0x00, 0x00, 0x00, 0x0d, 0x00, 0x00, 0x00, 0x05, 0xff, 0xff, 0x00, /* header */
+		0x00,			/* transactional id null */
+		0xff, 0xff,		/* acks -1 */
+		0x00, 0x00, 0x27, 0x10, /* timeout 10000 */
+		0x02,			/* 1 topic */
+		0xf0, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, /* topic id */
+		0xf8, 0xf9, 0xfa, 0xfb, 0xfc, 0xfd, 0xfe, 0xff,
+		0x02,			/* 1 partition */
+		0x00, 0x00, 0x00, 0x01, /* index 1 */
+		0x04, 0x01, 0x02, 0x03, /* records: 3 bytes */
+		0x00, 0x00, 0x00,	/* partition, topic, body tags */
+	};
+	request req;
+	arena *a;
+	assert_int_equal(parse(frame, sizeof(frame), &req, &a), PROTO_OK);
+	const produce_req *body = req.body;
+	assert_int_equal(body->acks, -1);
+	const produce_req_topic *t = body->topic_data.items;
+	assert_int_equal(t->name.len, -1);
+	assert_int_equal(t->topic_id.b[0], 0xf0);
+	assert_int_equal(t->topic_id.b[15], 0xff);
+	const produce_req_partition *p = t->partition_data.items;
+	assert_int_equal(p->index, 1);
+	assert_int_equal(p->records.len, 3);
+
+	/* Its answer: the topic by id. */
+	produce_resp_partition rp = {.index = 1,
+				     .error_code = KERR_UNKNOWN_TOPIC_ID,
+				     .base_offset = -1,
+				     .log_append_time_ms = -1,
+				     .log_start_offset = -1,
+				     .record_errors = {0, NULL},
+				     .error_message = KSTR_NULL};
+	produce_resp_topic rt = {.name = KSTR_NULL, .topic_id = t->topic_id,
+				 .partition_responses = {1, &rp}};
+	produce_resp resp = {.responses = {1, &rt}};
+	const uint8_t want[] = {
+		0x02,			/* 1 topic */
+		0xf0, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7,
+		0xf8, 0xf9, 0xfa, 0xfb, 0xfc, 0xfd, 0xfe, 0xff,
+		0x02,			/* 1 partition */
+		0x00, 0x00, 0x00, 0x01, 0x00, 0x64, /* index 1, error 100 */
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* base offset */
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* log append time */
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* log start offset */
+		0x01,			/* no record errors */
+		0x00,			/* error message null */
+		0x00, 0x00,		/* partition, topic tags */
+		0x00, 0x00, 0x00, 0x00, /* throttle */
+		0x00,			/* tags */
+	};
+	kwriter w;
+	kw_init(&w, 64);
+	proto_encode(&produce_resp_schema, 13, true, &resp, &w);
+	assert_int_equal(w.len, sizeof(want));
+	assert_memory_equal(w.buf, want, sizeof(want));
+	kw_free(&w);
+	arena_free(a);
+}
+
+static void test_known_offset_fetch_v9(void **state)
+{
+	(void)state;
+	/* v9 adds the member id and epoch to each group. */
+	const uint8_t frame[] = {
+		0x00, 0x09, 0x00, 0x09, 0x00, 0x00, 0x00, 0x06, 0xff, 0xff, 0x00, /* header */
+		0x02,			/* 1 group */
+		0x02, 'g',		/* "g" */
+		0x03, 'm', '1',		/* member id "m1" */
+		0x00, 0x00, 0x00, 0x05, /* member epoch 5 */
+		0x00,			/* topics null: all */
+		0x00,			/* group tags */
+		0x01,			/* require stable */
+		0x00,			/* body tags */
+	};
+	request req;
+	arena *a;
+	assert_int_equal(parse(frame, sizeof(frame), &req, &a), PROTO_OK);
+	const offset_fetch_req *body = req.body;
+	assert_int_equal(body->groups.count, 1);
+	const offset_fetch_req_group *g = body->groups.items;
+	assert_true(kstr_eq(g->group_id, "g"));
+	assert_true(kstr_eq(g->member_id, "m1"));
+	assert_int_equal(g->member_epoch, 5);
+	assert_int_equal(g->topics.count, -1);
+	assert_true(body->require_stable);
 	arena_free(a);
 }
 
@@ -621,6 +956,88 @@ static void test_known_describe_transactions_v0(void **state)
 	arena_free(a);
 }
 
+/* DescribeTopicPartitions v0: a nullable struct (the cursor), null and set,
+ * and a marker other than -1 or 1 refused. */
+static void test_known_describe_topic_partitions_cursor(void **state)
+{
+	(void)state;
+	/* header: key 75, v0, corr 1, client id null, no tags; body: one
+	 * topic "t", limit 5, then the cursor. */
+	uint8_t frame[] = {0x00, 0x4b, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0xff, 0xff, 0x00,
+			   0x02, 0x02, 't', 0x00, 0x00, 0x00, 0x00, 0x05,
+			   0x01, 0x02, 't', 0x00, 0x00, 0x00, 0x03, 0x00, /* cursor t/3 */
+			   0x00};
+	request req;
+	arena *a;
+	assert_int_equal(parse(frame, sizeof(frame), &req, &a), PROTO_OK);
+	const describe_topic_partitions_req *body = req.body;
+	assert_int_equal(body->response_partition_limit, 5);
+	const describe_topic_partitions_cursor *c = body->cursor;
+	assert_non_null(c);
+	assert_true(kstr_eq(c->topic_name, "t"));
+	assert_int_equal(c->partition_index, 3);
+	arena_free(a);
+
+	const uint8_t null_cursor[] = {0x00, 0x4b, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0xff, 0xff,
+				       0x00, 0x01, 0x00, 0x00, 0x07, 0xd0, 0xff, 0x00};
+	assert_int_equal(parse(null_cursor, sizeof(null_cursor), &req, &a), PROTO_OK);
+	body = req.body;
+	assert_null(body->cursor);
+	assert_int_equal(body->response_partition_limit, 2000);
+	arena_free(a);
+
+	frame[19] = 0x02; /* neither -1 nor 1 */
+	assert_int_equal(parse(frame, sizeof(frame), &req, &a), PROTO_MALFORMED);
+	arena_free(a);
+}
+
+/* ApiVersions v3 and v4 answers: the features travel as tagged fields 0,
+ * 1 and 2, in order, each only when set; v0 has none. */
+static void test_api_versions_feature_tags(void **state)
+{
+	(void)state;
+	api_versions_resp_supported_feature sup = {.name = kstr_c("f"), .min_version = 1,
+						    .max_version = 2};
+	api_versions_resp_finalized_feature fin = {.name = kstr_c("f"), .max_version_level = 2,
+						    .min_version_level = 2};
+	api_versions_resp resp = {.supported_features = {1, &sup},
+				  .finalized_features_epoch = 7,
+				  .finalized_features = {1, &fin}};
+	kwriter w;
+	kw_init(&w, 64);
+	proto_encode(&api_versions_resp_schema, 3, true, &resp, &w);
+	const uint8_t want[] = {0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, /* error, keys, throttle */
+				0x03,                                     /* three tags */
+				0x00, 0x08, 0x02, 0x02, 'f', 0x00, 0x01, 0x00, 0x02, 0x00,
+				0x01, 0x08, 0, 0, 0, 0, 0, 0, 0, 7,
+				0x02, 0x08, 0x02, 0x02, 'f', 0x00, 0x02, 0x00, 0x02, 0x00};
+	assert_int_equal(w.len, sizeof(want));
+	assert_memory_equal(w.buf, want, sizeof(want));
+	/* And back. */
+	arena *a = arena_new();
+	api_versions_resp back;
+	kreader r;
+	kr_init(&r, w.buf, w.len);
+	assert_int_equal(proto_decode(&api_versions_resp_schema, 3, true, &r, a, &back), 0);
+	assert_int_equal(back.finalized_features_epoch, 7);
+	assert_int_equal(back.supported_features.count, 1);
+	assert_int_equal(back.finalized_features.count, 1);
+	kw_free(&w);
+
+	/* Defaults (no features, epoch -1): an empty tag section. */
+	api_versions_resp none = {.finalized_features_epoch = -1};
+	kw_init(&w, 64);
+	proto_encode(&api_versions_resp_schema, 4, true, &none, &w);
+	assert_int_equal(w.len, 8);
+	assert_int_equal(w.buf[7], 0);
+	kw_free(&w);
+	/* A tag whose bytes do not hold its value is malformed. */
+	const uint8_t bad[] = {0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x01, 0x01, 0x02, 0, 0};
+	kr_init(&r, bad, sizeof(bad));
+	assert_int_equal(proto_decode(&api_versions_resp_schema, 3, true, &r, a, &back), -1);
+	arena_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -630,6 +1047,13 @@ int main(void)
 		cmocka_unit_test(test_known_metadata_v1_null_topics),
 		cmocka_unit_test(test_known_produce_v3),
 		cmocka_unit_test(test_known_fetch_v12_compact),
+		cmocka_unit_test(test_known_fetch_v17_by_topic_id),
+		cmocka_unit_test(test_fetch_v13_response_bytes),
+		cmocka_unit_test(test_fetch_v16_leader_hints_bytes),
+		cmocka_unit_test(test_metadata_v13_top_level_error_code),
+		cmocka_unit_test(test_known_list_offsets_v10),
+		cmocka_unit_test(test_known_produce_v13_by_topic_id),
+		cmocka_unit_test(test_known_offset_fetch_v9),
 		cmocka_unit_test(test_unknown_tags_are_skipped),
 		cmocka_unit_test(test_unsupported_and_malformed),
 		cmocka_unit_test(test_response_framing),
@@ -641,6 +1065,8 @@ int main(void)
 		cmocka_unit_test(test_known_txn_offset_commit_v3),
 		cmocka_unit_test(test_known_list_transactions_v1),
 		cmocka_unit_test(test_known_describe_transactions_v0),
+		cmocka_unit_test(test_known_describe_topic_partitions_cursor),
+		cmocka_unit_test(test_api_versions_feature_tags),
 	};
 	return cmocka_run_group_tests_name("proto", tests, NULL, NULL);
 }

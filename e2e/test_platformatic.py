@@ -1,0 +1,97 @@
+"""
+@platformatic/kafka 1.x (a pure JavaScript client written against Kafka
+3.5-4.1) against pg_kafka: it negotiates Fetch v13+ and names topics by id
+there. The node script e2e/js/platformatic.mjs prints one JSON line;
+records it produces are read back from PostgreSQL, and records read by its
+classic-group consumers are checked against what was produced.
+"""
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import unique
+
+JS = Path(__file__).resolve().parent / "js"
+
+
+@pytest.fixture(scope="session")
+def node_ready():
+    if shutil.which("node") is None:
+        pytest.fail("node is not installed")
+    if not (JS / "node_modules" / "@platformatic" / "kafka").is_dir():
+        pytest.fail("@platformatic/kafka is not installed in e2e/js (run deploy/setup.sh)")
+
+
+def node(job, timeout=180):
+    res = subprocess.run(["node", str(JS / "platformatic.mjs"), json.dumps(job)], cwd=JS,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+    lines = res.stdout.decode().strip().splitlines()
+    assert lines, "platformatic.mjs printed nothing (exit %d):\n%s" % (
+        res.returncode, res.stderr.decode(errors="replace")[-4000:])
+    out = json.loads(lines[-1])
+    assert out["ok"], "platformatic.mjs %s failed: %s\n%s" % (
+        job["action"], json.dumps(out.get("error"), indent=1),
+        res.stderr.decode(errors="replace")[-4000:])
+    return out["result"]
+
+
+def test_platformatic_produce(kafka, pg, node_ready):
+    topic = kafka.create_topic(partitions=2)
+    messages = [{"key": "k%d" % i, "value": "value %d" % i, "partition": i % 2,
+                 "headers": {"h": "x%d" % i}} for i in range(6)]
+    node({"action": "produce", "bootstrap": kafka.bootstrap, "topic": topic,
+          "messages": messages})
+    rows = pg.rows("SELECT partition, \"offset\", convert_from(key, 'UTF8'),"
+                   " convert_from(value, 'UTF8') FROM kafka.records WHERE topic = '%s'"
+                   " ORDER BY partition, \"offset\"" % topic)
+    assert [tuple(r) for r in rows] == (
+        [("0", str(o), "k%d" % i, "value %d" % i) for o, i in enumerate([0, 2, 4])]
+        + [("1", str(o), "k%d" % i, "value %d" % i) for o, i in enumerate([1, 3, 5])])
+
+
+@pytest.mark.parametrize("members", [1, 2])
+def test_platformatic_group_consume(kafka, node_ready, members):
+    """A classic group reads every record exactly where it was written; with
+    two members the partitions are split between them and each reads its own."""
+    topic = kafka.create_topic(partitions=4)
+    count = 40
+    res = node({"action": "group", "bootstrap": kafka.bootstrap, "topic": topic,
+                "partitions": 4, "groupId": unique("g"), "members": members,
+                "count": count})
+    produced = {(p["partition"], p["offset"]) for p in res["produced"]}
+    seen = []
+    owned = []
+    for m in res["members"]:
+        assert m["partitions"], "a member of the group got no partition"
+        owned += m["partitions"]
+        for r in m["records"]:
+            assert r["partition"] in m["partitions"], "record from a partition it does not own"
+            n = int(r["key"][1:])
+            assert r["value"] == "v%d" % n and r["headers"] == {"n": str(n)}
+            assert r["partition"] == n % 4
+            seen.append((r["partition"], r["offset"], n))
+    assert sorted(owned) == [0, 1, 2, 3]
+    assert len(seen) == count
+    assert sorted(n for _, _, n in seen) == list(range(count))
+    # Each partition's records in offset order 0, 1, 2, ...
+    for p in range(4):
+        assert sorted(o for q, o, _ in seen if q == p) == list(range(count // 4))
+    if produced:
+        assert {(q, o) for q, o, _ in seen} >= produced
+
+
+def test_platformatic_admin(kafka, node_ready):
+    topic = unique("adm")
+    res = node({"action": "admin", "bootstrap": kafka.bootstrap, "topic": topic,
+                "partitions": 3})
+    assert [(t["name"], t["partitions"]) for t in res["created"]] == [(topic, 3)]
+    topic_id = res["created"][0]["id"]
+    assert topic_id and topic_id != "00000000-0000-0000-0000-000000000000"
+    assert res["metadata"] == {"id": topic_id, "partitions": 3}
+    assert res["offsets"] == {"earliest": 0, "latest": 3}
+    assert res["after_delete"] is False
+    assert topic not in kafka.topic_names()

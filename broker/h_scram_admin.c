@@ -13,6 +13,10 @@
  * read the credentials in one statement before the writes: an alteration
  * made by another client in between may go unnoticed, as with two Kafka
  * controllers' clients racing.
+ *
+ * With the authorizer on, as Kafka: Describe needs DESCRIBE on the cluster
+ * (else CLUSTER_AUTHORIZATION_FAILED for the request), Alter needs ALTER on
+ * the cluster (else that error for every user).
  */
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +24,7 @@
 #include <openssl/crypto.h>
 
 #include "arena_str.h"
+#include "authorizer.h"
 #include "handlers.h"
 #include "kerr.h"
 #include "log.h"
@@ -67,6 +72,13 @@ void handle_describe_user_scram_credentials(request *req)
 
 	req->resp = resp;
 	resp->error_message = KSTR_NULL;
+	if (!authz_cluster(req, ACL_OP_DESCRIBE)) {
+		resp->error_code = KERR_CLUSTER_AUTHORIZATION_FAILED;
+		resp->error_message = KSTR_LIT("Cluster authorization failed.");
+		resp->results = karray_of(NULL, 0);
+		request_complete(req);
+		return;
+	}
 	db_submit(req->db, &st, 1, describe_done, req);
 }
 
@@ -204,6 +216,13 @@ void handle_alter_user_scram_credentials(request *req)
 		}
 	}
 	resp->results = karray_of(results, nres);
+	if (!authz_cluster(req, ACL_OP_ALTER)) {
+		for (int k = 0; k < nres; k++)
+			set_result_error(req, &results[k], KERR_CLUSTER_AUTHORIZATION_FAILED,
+					 "Cluster authorization failed.");
+		request_complete(req);
+		return;
+	}
 	/* The checks that need no lookup, in Kafka's order. */
 	for (int i = 0; i < ctx->nalts; i++) {
 		alteration *a = &ctx->alts[i];

@@ -599,6 +599,27 @@ def test_describe_and_alter_scram_credentials(sb, certs, pg):
                   % kuser) == "0"
 
 
+def test_scram_admin_apis_need_the_cluster(sasl_broker, certs, pg):
+    # With the authorizer on, as Kafka: DESCRIBE on the cluster for
+    # Describe, ALTER on the cluster for Alter; a super user has both.
+    admin = make_role(pg, "admin-pw")
+    plain_user = make_role(pg, "user-pw")
+    b = sasl_broker("--authorizer-enabled", "true", "--super-users", "User:" + admin)
+    salt = os.urandom(16)
+    target = unique("managed")
+    ups = [(target, 2, 4096, salt, salted(2, "t-pw", salt, 4096))]
+    with tls_conn(b.sasl_ssl_port, certs / "ca.pem") as c:
+        assert scram_login(c, "SCRAM-SHA-256", plain_user, "user-pw")[0] == 0
+        top, results = describe_scram(c, None)
+        assert top[0] == 31 and results == []  # CLUSTER_AUTHORIZATION_FAILED
+        assert alter_scram(c, upsertions=ups)[target][0] == 31
+    with tls_conn(b.sasl_ssl_port, certs / "ca.pem") as c:
+        assert scram_login(c, "SCRAM-SHA-256", admin, "admin-pw")[0] == 0
+        assert alter_scram(c, upsertions=ups) == {target: (0, None)}
+        top, results = describe_scram(c, [target])
+        assert top == (0, None) and results[0][1:] == (0, None, [(2, 4096)])
+
+
 # --------------------------------------------------------------------------
 # KIP-368: session lifetime and re-authentication.
 

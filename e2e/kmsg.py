@@ -627,3 +627,11 @@ request_spec(28, 3, [
 request_spec(65, 0, [F("transactional_ids", "[]string")])
 request_spec(66, 0, [F("state_filters", "[]string"), F("producer_id_filters", "[]int64"),
                      F("duration_filter", I64, "1+", default=-1)])
+# SASL (test_sasl.py reads their answers)
+request_spec(17, None, [F("mechanism", S)])
+request_spec(36, 2, [F("auth_bytes", "bytes")])
+request_spec(50, 0, [F("users", "[]", nullable="0+", fields=[F("name", S)])])
+request_spec(51, 0, [
+    F("deletions", "[]", fields=[F("name", S), F("mechanism", I8)]),
+    F("upsertions", "[]", fields=[F("name", S), F("mechanism", I8), F("iterations", I32),
+                                  F("salt", "bytes"), F("salted_password", "bytes")])])

@@ -17,7 +17,8 @@
 # SIGKILL.
 #
 # TLS: with PGK_RUN_TLS_LISTEN=HOST:PORT (make run sets it from TLS_LISTEN),
-# the broker also serves SSL there. A development CA and a server
+# the broker also serves SASL_SSL there (SCRAM-SHA-256 and SCRAM-SHA-512:
+# users are PostgreSQL roles in kafka_users, see docs/SECURITY.md). A development CA and a server
 # certificate for localhost are made once with the openssl command line in
 # DATADIR/tls/ (ca.pem is what clients trust), and the --listen/--advertised
 # flags become the PLAINTEXT entry of --listeners/--advertised-listeners.
@@ -210,11 +211,11 @@ if [[ -n $tls_listen ]]; then
 		*) rest+=("${args[i]}") ;;
 		esac
 	done
-	set -- --listeners "PLAINTEXT://$listen,SSL://$tls_listen" \
+	set -- --listeners "PLAINTEXT://$listen,SASL_SSL://$tls_listen" \
 		${advertised:+--advertised-listeners "PLAINTEXT://$advertised"} \
 		--ssl-certificate-location "$datadir/tls/server.pem" \
 		--ssl-key-location "$datadir/tls/server.key" "${rest[@]}"
-	listen="$listen, SSL on $tls_listen (trust $datadir/tls/ca.pem)"
+	listen="$listen, SASL_SSL on $tls_listen (SCRAM; trust $datadir/tls/ca.pem)"
 fi
 
 # ---- the broker ----------------------------------------------------------------

@@ -173,25 +173,15 @@ fi
 
 # ---- TLS -----------------------------------------------------------------------
 
-# The development CA and server certificate, made once: clients trust
-# DATADIR/tls/ca.pem. Not for production (see docs/SECURITY.md).
+# The development CA and server certificate, made once by
+# deploy/devcerts.sh: clients trust DATADIR/tls/ca.pem. Not for production
+# (see docs/SECURITY.md).
 make_dev_certs() {
 	local dir=$1
 	[[ -s $dir/ca.pem && -s $dir/server.pem && -s $dir/server.key ]] && return 0
 	say "making a development CA and server certificate in $dir"
-	mkdir -p "$dir"
-	chmod 700 "$dir"
-	(
-		cd "$dir"
-		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-			-keyout ca.key -out ca.pem -days 3650 -subj "/CN=pg_kafka development CA" 2>/dev/null
-		printf 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nextendedKeyUsage=serverAuth\n' >server.ext
-		openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-			-keyout server.key -out server.csr -subj "/CN=localhost" 2>/dev/null
-		openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
-			-out server.pem -days 825 -extfile server.ext 2>/dev/null
-		rm -f server.csr server.ext
-	) || refuse "cannot make the development certificates in $dir (is openssl installed?)"
+	"$HERE/devcerts.sh" "$dir" ||
+		refuse "cannot make the development certificates in $dir (is openssl installed?)"
 }
 
 if [[ -n $tls_listen ]]; then

@@ -19,6 +19,8 @@ static const struct {
 			     "snappy, lz4 or zstd."},
 	{"delete.retention.ms", "How long a tombstone of a compacted topic is kept after "
 				"compaction left it as its key's latest record."},
+	{"max.compaction.lag.ms", "The longest a record may stay uncompacted: a segment this old "
+				  "is rolled, so the next compaction pass takes it."},
 	{"max.message.bytes", "The largest record batch, in bytes, a producer may write to this "
 			      "topic (after compression)."},
 	{"message.timestamp.after.max.ms", "How far in the future a CreateTime record timestamp "

@@ -915,6 +915,7 @@ static const char *broker_synonym(const char *topic_config)
 		{"cleanup.policy", "log.cleanup.policy"},
 		{"compression.type", "compression.type"},
 		{"delete.retention.ms", "log.cleaner.delete.retention.ms"},
+		{"max.compaction.lag.ms", "log.cleaner.max.compaction.lag.ms"},
 		{"max.message.bytes", "message.max.bytes"},
 		{"message.timestamp.after.max.ms", "log.message.timestamp.after.max.ms"},
 		{"message.timestamp.before.max.ms", "log.message.timestamp.before.max.ms"},

@@ -32,16 +32,17 @@ const topic_config_def topic_config_defs[] = {
 	{"cleanup.policy", "delete", CK_LIST, cleanup_policies, NO_MIN},
 	{"compression.type", "producer", CK_STRING, compression_types, NO_MIN},
 	{"delete.retention.ms", "86400000", CK_LONG, NULL, 0},
+	{"max.compaction.lag.ms", "9223372036854775807", CK_LONG, NULL, 1},
 	{"max.message.bytes", NULL, CK_INT, NULL, 0},
 	{"message.timestamp.after.max.ms", "9223372036854775807", CK_LONG, NULL, 0},
 	{"message.timestamp.before.max.ms", "9223372036854775807", CK_LONG, NULL, 0},
 	{"message.timestamp.type", "CreateTime", CK_STRING, timestamp_types, NO_MIN},
 	{"min.compaction.lag.ms", "0", CK_LONG, NULL, 0},
 	{"min.insync.replicas", "1", CK_INT, NULL, 1},
-	{"retention.bytes", "-1", CK_LONG, NULL, NO_MIN},
-	{"retention.ms", "604800000", CK_LONG, NULL, -1},
-	{"segment.bytes", "1073741824", CK_INT, NULL, 14},
-	{"segment.ms", "604800000", CK_LONG, NULL, 1},
+	{"retention.bytes", NULL, CK_LONG, NULL, NO_MIN},
+	{"retention.ms", NULL, CK_LONG, NULL, -1},
+	{"segment.bytes", NULL, CK_INT, NULL, 14},
+	{"segment.ms", NULL, CK_LONG, NULL, 1},
 	{"unclean.leader.election.enable", "false", CK_BOOL, booleans, NO_MIN},
 };
 const int topic_config_count = (int)(sizeof(topic_config_defs) / sizeof(topic_config_defs[0]));
@@ -54,10 +55,20 @@ const topic_config_def *topic_config_lookup(kstr name)
 	return NULL;
 }
 
+/* A NULL default is the broker's setting of the same meaning: message.max.bytes,
+ * or the log.* settings the storage job applies (maintenance.c). */
 const char *topic_config_default(arena *a, const topic_config_def *d)
 {
 	if (d->dflt)
 		return d->dflt;
+	if (strcmp(d->name, "retention.bytes") == 0)
+		return arena_printf(a, "%" PRId64, g_config.log_retention_bytes);
+	if (strcmp(d->name, "retention.ms") == 0)
+		return arena_printf(a, "%" PRId64, g_config.log_retention_ms);
+	if (strcmp(d->name, "segment.bytes") == 0)
+		return arena_printf(a, "%" PRId32, g_config.log_segment_bytes);
+	if (strcmp(d->name, "segment.ms") == 0)
+		return arena_printf(a, "%" PRId64, g_config.log_roll_ms);
 	return arena_printf(a, "%" PRId32, g_config.message_max_bytes);
 }
 

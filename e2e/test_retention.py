@@ -240,3 +240,22 @@ def test_list_offsets_by_timestamp_uses_the_segments(rkafka):
             assert got.offset == want, (ts - base, got.offset, want)
     finally:
         c.close()
+
+
+def test_broker_defaults_apply_and_are_described(fresh_pg, make_broker):
+    # log.retention.ms is the default of topics that do not set retention.ms:
+    # DescribeConfigs says so, and the job applies it
+    from confluent_kafka.admin import ConfigResource
+    b = make_broker(fresh_pg, *INTERVAL, "--log-retention-ms", "700", "--log-roll-ms", "100")
+    k = Kafka(b)
+    try:
+        topic = k.create_topic(unique("dflt"), config={"max.compaction.lag.ms": "60000"})
+        res = ConfigResource(ConfigResource.Type.TOPIC, topic)
+        got = k.admin().describe_configs([res])[res].result(timeout=30)
+        assert got["retention.ms"].value == "700"
+        assert got["segment.ms"].value == "100"
+        assert got["max.compaction.lag.ms"].value == "60000"
+        k.produce(topic, [(b"k", b"v%d" % i) for i in range(3)])
+        wait_for(lambda: log_start(k, topic) == 3, 20, "the broker default retention")
+    finally:
+        k.close()

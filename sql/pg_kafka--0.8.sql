@@ -2507,8 +2507,11 @@ DECLARE
 	max_lag_ms numeric;
 	compacted boolean;
 BEGIN
+	-- KEY SHARE: producers' updates of next_offset go on, but deleting the
+	-- partition waits for this transaction, so no segment outlives it.
 	SELECT p.next_offset, p.log_start_offset INTO part FROM kafka.partitions p
-	WHERE p.topic = p_topic AND p.partition = p_partition;
+	WHERE p.topic = p_topic AND p.partition = p_partition
+	FOR KEY SHARE;
 	IF NOT FOUND THEN
 		RETURN 0;
 	END IF;
@@ -2804,6 +2807,21 @@ BEGIN
 		   FROM kafka.deleted_partitions d
 		   ORDER BY 6, 3 LOOP
 		EXIT WHEN left_ <= 0;
+		-- Lock the row and check it is still there: a topic deleted (its
+		-- segments go) or created again (its queued range goes) since the
+		-- loop's snapshot must not lose the new topic's records.
+		IF seg.deleted_topic THEN
+			PERFORM FROM kafka.deleted_partitions d
+			WHERE d.topic = seg.topic AND d.partition = seg.partition
+			  AND d.from_offset = seg.base_offset
+			FOR UPDATE;
+		ELSE
+			PERFORM FROM kafka.segments s
+			WHERE s.topic = seg.topic AND s.partition = seg.partition
+			  AND s.base_offset = seg.base_offset
+			FOR UPDATE;
+		END IF;
+		CONTINUE WHEN NOT FOUND;
 		upto := least(seg.last_offset + 1, seg.log_start_offset, seg.base_offset + left_);
 		DELETE FROM kafka.records r
 		WHERE r.topic = seg.topic AND r.partition = seg.partition

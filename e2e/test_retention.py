@@ -259,3 +259,57 @@ def test_broker_defaults_apply_and_are_described(fresh_pg, make_broker):
         wait_for(lambda: log_start(k, topic) == 3, 20, "the broker default retention")
     finally:
         k.close()
+
+
+def test_upgrade_from_0_7_keeps_records_groups_and_transactions(fresh_pg, make_broker):
+    # A 0.7 database with records, a group's committed offset and an aborted
+    # transaction, updated in place; then the clients read it all back and
+    # the storage job works on it.
+    pg = fresh_pg
+    pg.sql("DROP EXTENSION pg_kafka; CREATE EXTENSION pg_kafka VERSION '0.7'")
+    pg.sql("SELECT kafka.create_topic('legacy', 1, '{\"retention.ms\": \"-1\"}');"
+           " SELECT count(*) FROM (SELECT kafka.produce('legacy', 'k' || i, 'v' || i, partition => 0)"
+           "  FROM generate_series(0, 5) i) p;"
+           " INSERT INTO kafka.consumer_offsets (group_id, topic, partition, committed_offset)"
+           "  VALUES ('legacy-group', 'legacy', 0, 2);"
+           # offsets 6 and 7: an aborted transaction's records, 8 its marker
+           " INSERT INTO kafka.records (topic, partition, \"offset\", \"timestamp\", key, value)"
+           "  VALUES ('legacy', 0, 6, now(), 'x', 'aborted'), ('legacy', 0, 7, now(), 'x', 'aborted');"
+           " INSERT INTO kafka.txn_batches (topic, partition, base_offset, last_offset,"
+           "  producer_id, producer_epoch, control) VALUES ('legacy', 0, 6, 7, 77, 0, NULL),"
+           "  ('legacy', 0, 8, 8, 77, 0, 0);"
+           " INSERT INTO kafka.aborted_txns VALUES ('legacy', 0, 77, 6, 8);"
+           " UPDATE kafka.partitions SET next_offset = 9 WHERE topic = 'legacy'")
+    pg.sql("ALTER EXTENSION pg_kafka UPDATE TO '0.8'")
+    assert pg.sql("SELECT extversion FROM pg_extension WHERE extname = 'pg_kafka'") == "0.8"
+    b = make_broker(pg, *INTERVAL)
+    k = Kafka(b)
+    try:
+        got = k.consume("legacy", 8, **{"isolation.level": "read_uncommitted"})
+        assert [(r.offset, r.value) for r in got] == \
+            [(i, b"v%d" % i) for i in range(6)] + [(6, b"aborted"), (7, b"aborted")]
+        # read_committed skips the aborted transaction
+        got = k.consume("legacy", 6, **{"isolation.level": "read_committed"})
+        assert [r.offset for r in got] == list(range(6))
+        # the group resumes at its committed offset
+        c = k.consumer(**{"group.id": "legacy-group", "isolation.level": "read_committed"})
+        try:
+            c.subscribe(["legacy"])
+            first = wait_for(lambda: (lambda m: m if m is not None and not m.error() else None)(
+                c.poll(0.2)), 30, "the group's first record")
+            assert first.offset() == 2
+        finally:
+            c.close()
+        # the job covers the old records with segments, and retention
+        # (now turned on) trims them and their transaction
+        wait_for(lambda: pg.sql("SELECT coalesce(max(last_offset), -1) FROM kafka.segments"
+                                " WHERE topic = 'legacy'") == "8", 20, "segments over 0.7's records")
+        pg.sql("UPDATE kafka.topic_configs SET value = '1' WHERE topic = 'legacy'"
+               " AND name = 'retention.ms'")
+        wait_for(lambda: log_start(k, "legacy") == 9, 20, "retention of the old records")
+        wait_for(lambda: pg.sql("SELECT (SELECT count(*) FROM kafka.records WHERE topic = 'legacy')"
+                                " + (SELECT count(*) FROM kafka.txn_batches WHERE topic = 'legacy')"
+                                " + (SELECT count(*) FROM kafka.aborted_txns WHERE topic = 'legacy')")
+                 == "0", 20, "the records and their transaction to go")
+    finally:
+        k.close()

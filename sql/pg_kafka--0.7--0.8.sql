@@ -1591,6 +1591,10 @@ BEGIN
 	IF NOT pg_try_advisory_xact_lock(hashtext('pg_kafka maintenance')) THEN
 		RETURN;
 	END IF;
+	-- The pass's commit does not wait for its WAL to reach disk: producers
+	-- waiting on a partition row it updated go on as soon as it commits.
+	-- Lost in a crash, the pass is simply done again.
+	PERFORM set_config('synchronous_commit', 'off', true);
 	p_defaults := coalesce(p_defaults, '{}');
 
 	FOR pr IN SELECT * FROM kafka.purge_records(p_budget) LOOP

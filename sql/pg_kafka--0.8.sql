@@ -2313,3 +2313,159 @@ $$;
 
 COMMENT ON FUNCTION kafka.delete_records(text, int, bigint) IS
 	'DeleteRecords: delete the records of a partition below an offset (-1: all) and move its log start offset there; Kafka''s error code, 0 if none.';
+
+-- ---- Cluster: broker membership, leases and partition leadership ----------
+--
+-- Brokers given a node.id register here and renew a lease; a broker whose
+-- lease has lapsed is out. Partition leadership is a deterministic spread over
+-- the live brokers (racks alternated), stored with a leader epoch that only
+-- grows: it is bumped whenever a partition's leader changes.
+
+CREATE TABLE kafka.brokers (
+	node_id int PRIMARY KEY CHECK (node_id >= 0),
+	incarnation uuid NOT NULL,
+	listeners text NOT NULL,
+	rack text,
+	started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+	lease_expires_at timestamptz NOT NULL
+);
+
+COMMENT ON TABLE kafka.brokers IS
+	'Registered brokers: advertised listeners (NAME://HOST:PORT,...), rack, start time and lease; live while lease_expires_at is in the future.';
+
+CREATE TABLE kafka.partition_leaders (
+	topic text COLLATE "C",
+	partition int,
+	leader_id int NOT NULL,
+	leader_epoch int NOT NULL DEFAULT 0 CHECK (leader_epoch >= 0),
+	PRIMARY KEY (topic, partition),
+	FOREIGN KEY (topic, partition) REFERENCES kafka.partitions (topic, partition) ON DELETE CASCADE
+);
+
+COMMENT ON TABLE kafka.partition_leaders IS
+	'The live broker leading each partition, and its leader epoch (bumped when the leader changes).';
+
+CREATE TABLE kafka.cluster_state (
+	one bool PRIMARY KEY DEFAULT true CHECK (one),
+	live_brokers text NOT NULL DEFAULT '',
+	leadership_version bigint NOT NULL DEFAULT 0
+);
+INSERT INTO kafka.cluster_state DEFAULT VALUES;
+
+COMMENT ON TABLE kafka.cluster_state IS
+	'One row: the live broker set leadership was last computed for, and a version bumped whenever any partition leader changes.';
+
+-- The live brokers with their place in the leadership order: the first broker
+-- of every rack, then the second of every rack, and so on (Kafka's
+-- rack-alternated list), by node id within a rack.
+CREATE FUNCTION kafka.live_brokers()
+RETURNS TABLE (node_id int, listeners text, rack text, started_at timestamptz, place int)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT b.node_id, b.listeners, b.rack, b.started_at,
+	       (row_number() OVER (ORDER BY b.pos, b.rack NULLS FIRST, b.node_id) - 1)::int
+	FROM (SELECT x.*, row_number() OVER (PARTITION BY x.rack ORDER BY x.node_id) AS pos
+	      FROM kafka.brokers x WHERE x.lease_expires_at > clock_timestamp()) b
+	ORDER BY 5
+$$;
+
+COMMENT ON FUNCTION kafka.live_brokers() IS
+	'The brokers whose lease has not lapsed, with their place in the leadership order (racks alternated).';
+
+-- Recompute partition leadership if the live set changed or partitions were
+-- added; bump the epoch of every partition whose leader moved. One caller at
+-- a time (transaction-level advisory lock).
+CREATE FUNCTION kafka.cluster_rebalance()
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	live text;
+	n int;
+	st kafka.cluster_state;
+BEGIN
+	PERFORM pg_advisory_xact_lock(hashtext('pg_kafka.cluster_rebalance'));
+	SELECT coalesce(string_agg(l.node_id || ':' || coalesce(l.rack, ''), ',' ORDER BY l.place), ''),
+	       count(*)
+	INTO live, n FROM kafka.live_brokers() l;
+	SELECT * INTO st FROM kafka.cluster_state FOR UPDATE;
+	IF n = 0 OR (st.live_brokers = live AND NOT EXISTS (
+		SELECT 1 FROM kafka.partitions p
+		WHERE NOT EXISTS (SELECT 1 FROM kafka.partition_leaders pl
+				  WHERE pl.topic = p.topic AND pl.partition = p.partition))) THEN
+		RETURN st.leadership_version;
+	END IF;
+	INSERT INTO kafka.partition_leaders AS pl (topic, partition, leader_id, leader_epoch)
+	SELECT p.topic, p.partition, l.node_id, 0
+	FROM kafka.partitions p
+	JOIN kafka.live_brokers() l
+	  ON l.place = ((hashtext(p.topic)::bigint & 2147483647) + p.partition) % n
+	ON CONFLICT (topic, partition) DO UPDATE
+	SET leader_id = EXCLUDED.leader_id, leader_epoch = pl.leader_epoch + 1
+	WHERE pl.leader_id <> EXCLUDED.leader_id;
+	UPDATE kafka.cluster_state
+	SET live_brokers = live, leadership_version = leadership_version + 1
+	RETURNING leadership_version INTO st.leadership_version;
+	RETURN st.leadership_version;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.cluster_rebalance() IS
+	'Spread partition leadership over the live brokers if they or the partitions changed; the leadership version.';
+
+-- A broker's heartbeat: register or renew its lease (refused while another
+-- incarnation holds the node id with a live lease), rebalance leadership,
+-- and answer the live brokers with the leadership version.
+CREATE FUNCTION kafka.broker_heartbeat(p_node_id int, p_incarnation uuid, p_listeners text,
+				       p_rack text, p_lease_ms int)
+RETURNS TABLE (node_id int, listeners text, rack text, leadership_version bigint)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	cur kafka.brokers;
+	ver bigint;
+BEGIN
+	IF p_lease_ms IS NULL OR p_lease_ms <= 0 THEN
+		RAISE EXCEPTION 'lease must be positive' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT * INTO cur FROM kafka.brokers b WHERE b.node_id = p_node_id FOR UPDATE;
+	IF FOUND AND cur.incarnation <> p_incarnation AND cur.lease_expires_at > clock_timestamp() THEN
+		RAISE EXCEPTION 'node id % is held by another live broker (listeners %)',
+			p_node_id, cur.listeners
+			USING ERRCODE = 'unique_violation';
+	END IF;
+	INSERT INTO kafka.brokers AS b (node_id, incarnation, listeners, rack, started_at, lease_expires_at)
+	VALUES (p_node_id, p_incarnation, p_listeners, p_rack, clock_timestamp(),
+		clock_timestamp() + make_interval(secs => p_lease_ms / 1000.0))
+	ON CONFLICT ON CONSTRAINT brokers_pkey DO UPDATE
+	SET incarnation = EXCLUDED.incarnation, listeners = EXCLUDED.listeners, rack = EXCLUDED.rack,
+	    started_at = CASE WHEN b.incarnation = EXCLUDED.incarnation AND b.lease_expires_at > clock_timestamp()
+			      THEN b.started_at ELSE EXCLUDED.started_at END,
+	    lease_expires_at = EXCLUDED.lease_expires_at;
+	ver := kafka.cluster_rebalance();
+	RETURN QUERY SELECT l.node_id, l.listeners, l.rack, ver FROM kafka.live_brokers() l;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.broker_heartbeat(int, uuid, text, text, int) IS
+	'Register a broker or renew its lease, rebalance leadership, and list the live brokers with the leadership version.';
+
+-- A broker leaving cleanly: its lease ends now and leadership moves at once.
+CREATE FUNCTION kafka.broker_leave(p_node_id int, p_incarnation uuid)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	DELETE FROM kafka.brokers b WHERE b.node_id = p_node_id AND b.incarnation = p_incarnation;
+	IF FOUND THEN
+		PERFORM kafka.cluster_rebalance();
+	END IF;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.broker_leave(int, uuid) IS
+	'Unregister a broker that shuts down, moving its leadership to the others at once.';

@@ -1,6 +1,6 @@
 -- Cluster membership: leases, the node id guard, leadership and its epochs.
 SET client_min_messages = warning;
-SELECT kafka.create_topic('cl_a', 4);
+SELECT kafka.create_topic('cl_a', 4) IS NOT NULL AS created;
 
 -- Broker 1 registers alone and leads every partition at epoch 0.
 SELECT node_id, listeners, rack FROM kafka.broker_heartbeat(1, '00000000-0000-0000-0000-000000000001', 'PLAINTEXT://h1:9092', 'r1', 60000);
@@ -21,7 +21,7 @@ FROM kafka.partition_leaders WHERE topic = 'cl_a' GROUP BY 1 ORDER BY 1;
 SELECT bool_and((leader_id = 1) = (leader_epoch = 0)) AS moved_bumped FROM kafka.partition_leaders WHERE topic = 'cl_a';
 
 -- New partitions get a leader at the next heartbeat.
-SELECT kafka.create_topic('cl_b', 2);
+SELECT kafka.create_topic('cl_b', 2) IS NOT NULL AS created;
 SELECT count(*) FROM kafka.broker_heartbeat(2, '00000000-0000-0000-0000-000000000002', 'PLAINTEXT://h2:9092', 'r2', 60000);
 SELECT count(*) FROM kafka.partition_leaders WHERE topic = 'cl_b';
 

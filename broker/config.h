@@ -30,6 +30,10 @@ typedef struct config {
 	char *ssl_ca_location;
 	int ssl_client_auth;            /* SSL_CLIENT_AUTH_* */
 	int32_t node_id;         /* node.id, default 1 */
+	bool cluster_member;     /* node.id was given: register (cluster.c) */
+	char *broker_rack;       /* broker.rack, NULL: none */
+	int32_t broker_session_timeout_ms;   /* broker.session.timeout.ms */
+	int32_t broker_heartbeat_interval_ms; /* broker.heartbeat.interval.ms */
 	char *cluster_id;        /* cluster.id */
 	int pool_size;           /* pg.pool.size, libpq connections */
 	int32_t max_request_bytes;  /* socket.request.max.bytes */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "arena_str.h"
+#include "cluster.h"
 #include "coordinator.h"
 #include "group_coord.h"
 #include "handlers.h"
@@ -99,6 +100,8 @@ void handle_offset_commit(request *req)
 	bool known = true;
 	if (total > 0 && !pgid_valid(b->group_id))
 		group_error = KERR_INVALID_GROUP_ID;
+	else if (total > 0 && !cluster_is_coordinator(b->group_id))
+		group_error = KERR_NOT_COORDINATOR;
 	/* From v9 a generation for a group that does not exist is
 	 * GROUP_ID_NOT_FOUND (OffsetMetadataManager.validateOffsetCommit),
 	 * before it ILLEGAL_GENERATION (coord_commit_check). */

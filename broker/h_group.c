@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "arena_str.h"
+#include "cluster.h"
 #include "config.h"
 #include "coordinator.h"
 #include "group_coord.h"
@@ -58,24 +59,51 @@ static void del_done(void *arg, PGresult **res, int n, const char *err, const ch
 
 /* ---- FindCoordinator ---- */
 
+/* The coordinator of key and its endpoint on the listener this client came
+ * in on; false if it has none there (COORDINATOR_NOT_AVAILABLE). */
+static bool coordinator_endpoint(const request *req, kstr key, int32_t *node, kstr *host,
+				 int32_t *port)
+{
+	int32_t owner = cluster_coordinator_for(key);
+	const cluster_broker *b;
+	const char *h;
+	int p;
+
+	if (owner == g_config.node_id) {
+		*node = owner;
+		*host = kstr_c(req->listener ? req->listener->adv_host : g_config.advertised_host);
+		*port = req->listener ? req->listener->adv_port : g_config.advertised_port;
+		return true;
+	}
+	b = cluster_broker_by_id(owner);
+	if (!b || !cluster_broker_endpoint(b, req->listener, &h, &p))
+		return false;
+	*node = owner;
+	*host = kstr_c(h);
+	*port = p;
+	return true;
+}
+
 void handle_find_coordinator(request *req)
 {
 	const find_coordinator_req *b = req->body;
 	find_coordinator_resp *resp = arena_alloc(req->arena, sizeof(*resp));
-	/* Transactions have the same answer: every broker coordinates. */
+	/* Groups and transactional ids are placed alike (cluster.h). */
 	bool ok = b->key_type == KEY_TYPE_GROUP || b->key_type == KEY_TYPE_TRANSACTION;
 	kstr why = kstr_c("unknown coordinator key type");
-	/* The coordinator's endpoint on the listener this client came in on. */
-	kstr host = kstr_c(req->listener ? req->listener->adv_host : g_config.advertised_host);
-	int32_t port = req->listener ? req->listener->adv_port : g_config.advertised_port;
+	int32_t node = -1, port = -1;
+	kstr host = KSTR_LIT("");
 
 	req->resp = resp;
 	if (req->api_version < 4) {
-		resp->error_code = ok ? KERR_NONE : KERR_INVALID_REQUEST;
+		int16_t err = ok ? KERR_NONE : KERR_INVALID_REQUEST;
+		if (ok && !coordinator_endpoint(req, b->key, &node, &host, &port))
+			err = KERR_COORDINATOR_NOT_AVAILABLE;
+		resp->error_code = err;
 		resp->error_message = ok ? KSTR_NULL : why;
-		resp->node_id = ok ? g_config.node_id : -1;
-		resp->host = ok ? host : KSTR_LIT("");
-		resp->port = ok ? port : -1;
+		resp->node_id = err ? -1 : node;
+		resp->host = err ? KSTR_LIT("") : host;
+		resp->port = err ? -1 : port;
 		request_complete(req);
 		return;
 	}
@@ -84,12 +112,18 @@ void handle_find_coordinator(request *req)
 	find_coordinator_resp_coordinator *out =
 		ARENA_NEW_ARRAY(req->arena, find_coordinator_resp_coordinator, n);
 	for (int32_t i = 0; i < n; i++) {
+		int16_t err = ok ? KERR_NONE : KERR_INVALID_REQUEST;
+		node = -1;
+		port = -1;
+		host = KSTR_LIT("");
+		if (ok && !coordinator_endpoint(req, keys[i], &node, &host, &port))
+			err = KERR_COORDINATOR_NOT_AVAILABLE;
 		out[i].key = keys[i];
-		out[i].error_code = ok ? KERR_NONE : KERR_INVALID_REQUEST;
+		out[i].error_code = err;
 		out[i].error_message = ok ? KSTR_NULL : why;
-		out[i].node_id = ok ? g_config.node_id : -1;
-		out[i].host = ok ? host : KSTR_LIT("");
-		out[i].port = ok ? port : -1;
+		out[i].node_id = err ? -1 : node;
+		out[i].host = err ? KSTR_LIT("") : host;
+		out[i].port = err ? -1 : port;
 	}
 	resp->coordinators = karray_of(out, n);
 	request_complete(req);
@@ -100,6 +134,20 @@ void handle_find_coordinator(request *req)
 void handle_join_group(request *req)
 {
 	const join_group_req *b = req->body;
+
+	if (!cluster_is_coordinator(b->group_id)) {
+		join_group_resp *resp = arena_alloc(req->arena, sizeof(*resp));
+		resp->error_code = KERR_NOT_COORDINATOR;
+		resp->generation_id = -1;
+		resp->protocol_type = KSTR_NULL;
+		resp->protocol_name = req->api_version >= 7 ? KSTR_NULL : KSTR_LIT("");
+		resp->leader = KSTR_LIT("");
+		resp->member_id = b->member_id;
+		resp->members = karray_of(NULL, 0);
+		req->resp = resp;
+		request_complete(req);
+		return;
+	}
 	const join_group_req_protocol *in = b->protocols.items;
 	int n = b->protocols.count > 0 ? b->protocols.count : 0;
 	coord_protocol *protocols = ARENA_NEW_ARRAY(req->arena, coord_protocol, n);
@@ -132,6 +180,17 @@ void handle_join_group(request *req)
 void handle_sync_group(request *req)
 {
 	const sync_group_req *b = req->body;
+
+	if (!cluster_is_coordinator(b->group_id)) {
+		sync_group_resp *resp = arena_alloc(req->arena, sizeof(*resp));
+		resp->error_code = KERR_NOT_COORDINATOR;
+		resp->protocol_type = KSTR_NULL;
+		resp->protocol_name = KSTR_NULL;
+		resp->assignment = KSTR_LIT("");
+		req->resp = resp;
+		request_complete(req);
+		return;
+	}
 	const sync_group_req_assignment *in = b->assignments.items;
 	int n = b->assignments.count > 0 ? b->assignments.count : 0;
 	coord_assignment *assignments = ARENA_NEW_ARRAY(req->arena, coord_assignment, n);
@@ -174,7 +233,10 @@ void handle_heartbeat(request *req)
 	heartbeat_resp *resp = arena_alloc(req->arena, sizeof(*resp));
 
 	resp->error_code =
-		coord_heartbeat(b->group_id, b->member_id, b->group_instance_id, b->generation_id);
+		!cluster_is_coordinator(b->group_id)
+			? KERR_NOT_COORDINATOR
+			: coord_heartbeat(b->group_id, b->member_id, b->group_instance_id,
+					  b->generation_id);
 	req->resp = resp;
 	request_complete(req);
 }
@@ -192,7 +254,9 @@ void handle_leave_group(request *req)
 		members[i].member_id = batch ? in[i].member_id : b->member_id;
 		members[i].group_instance_id = batch ? in[i].group_instance_id : KSTR_NULL;
 	}
-	resp->error_code = coord_leave(b->group_id, members, n);
+	resp->error_code = !cluster_is_coordinator(b->group_id)
+				   ? KERR_NOT_COORDINATOR
+				   : coord_leave(b->group_id, members, n);
 	req->resp = resp;
 	if (!batch) {
 		/* v0-2 have one member: its error is the answer. */

@@ -26,6 +26,7 @@
 #include "arena_str.h"
 #include "clock.h"
 #include "compress.h"
+#include "cluster.h"
 #include "config.h"
 #include "handlers.h"
 #include "hutil.h"
@@ -261,6 +262,11 @@ static void pp_start(void *arg)
 			out->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 			continue;
 		}
+		/* Another broker leads it (cluster.h): the producer refreshes
+		 * its metadata and moves. */
+		out->error_code = cluster_check_leader(e[i].topic, e[i].index, -1);
+		if (out->error_code)
+			continue;
 		if (!acks_ok) {
 			out->error_code = pp_validate_records(req, e[i].in->records);
 			if (out->error_code == KERR_NONE)

@@ -19,6 +19,7 @@
 #include "arena_str.h"
 #include "coordinator.h"
 #include "handlers.h"
+#include "cluster.h"
 #include "hutil.h"
 #include "kerr.h"
 #include "log.h"
@@ -58,6 +59,7 @@ typedef struct parts_ctx {
 
 static int16_t fenced_for(const request *req, int16_t error_code);
 static int16_t txn_id_error(kstr transactional_id);
+static int16_t txn_coordinator_error(kstr transactional_id);
 static void parts_submit(parts_ctx *c, int query, const params *p);
 static void parts_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		       bool retriable);
@@ -101,6 +103,16 @@ static int16_t txn_id_error(kstr transactional_id)
 	if (!pgtext_valid(transactional_id))
 		return KERR_INVALID_PRODUCER_ID_MAPPING;
 	return KERR_NONE;
+}
+
+/* txn_id_error, then NOT_COORDINATOR if another broker owns the id. */
+static int16_t txn_coordinator_error(kstr transactional_id)
+{
+	int16_t e = txn_id_error(transactional_id);
+
+	if (e == KERR_NONE && !cluster_is_coordinator(transactional_id))
+		e = KERR_NOT_COORDINATOR;
+	return e;
 }
 
 /* Q_PARTITIONS_EXIST over c->parts, then the statement query with
@@ -243,7 +255,7 @@ static bool ap_prepare(request *req, parts_ctx *c)
 			ref->error_code = &rp[p].partition_error_code;
 		}
 	}
-	c->all_error = txn_id_error(b->v3_and_below_transactional_id);
+	c->all_error = txn_coordinator_error(b->v3_and_below_transactional_id);
 	/* No partitions at all still reaches the coordinator, which makes the
 	 * transaction Ongoing (an empty answer either way). */
 	return c->nparts > 0 || (total == 0 && !c->all_error);
@@ -286,7 +298,7 @@ void handle_add_offsets_to_txn(request *req)
 	add_offsets_to_txn_resp *resp = arena_alloc(req->arena, sizeof(*resp));
 
 	req->resp = resp;
-	resp->error_code = txn_id_error(b->transactional_id);
+	resp->error_code = txn_coordinator_error(b->transactional_id);
 	if (resp->error_code) {
 		request_complete(req);
 		return;
@@ -332,7 +344,7 @@ void handle_end_txn(request *req)
 	end_txn_resp *resp = arena_alloc(req->arena, sizeof(*resp));
 
 	req->resp = resp;
-	resp->error_code = txn_id_error(b->transactional_id);
+	resp->error_code = txn_coordinator_error(b->transactional_id);
 	if (resp->error_code) {
 		request_complete(req);
 		return;
@@ -426,6 +438,9 @@ void handle_txn_offset_commit(request *req)
 
 	if (b->group_id.len <= 0 || !pgid_valid(b->group_id))
 		c->all_error = KERR_INVALID_GROUP_ID;
+	/* TxnOffsetCommit goes to the group's coordinator, as in Kafka. */
+	else if (!cluster_is_coordinator(b->group_id))
+		c->all_error = KERR_NOT_COORDINATOR;
 	else if ((c->all_error = txn_id_error(b->transactional_id)) == KERR_NONE && total > 0)
 		c->group_error = toc_group_check(req);
 

@@ -407,4 +407,14 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 				 "SELECT topic_id::text, name FROM kafka.topics"
 				 " WHERE topic_id = ANY($1::uuid[])",
 				 1},
+	[Q_BROKER_HEARTBEAT] = {"pgk_broker_heartbeat",
+				"SELECT node_id, listeners, rack, leadership_version"
+				" FROM kafka.broker_heartbeat($1::int, $2::uuid, $3::text, $4::text,"
+				" $5::int)",
+				5},
+	[Q_BROKER_LEAVE] = {"pgk_broker_leave", "SELECT kafka.broker_leave($1::int, $2::uuid)", 2},
+	[Q_PARTITION_LEADERS] = {"pgk_partition_leaders",
+				 "SELECT topic, partition, leader_id, leader_epoch"
+				 " FROM kafka.partition_leaders ORDER BY topic, partition",
+				 0},
 };

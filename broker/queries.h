@@ -58,6 +58,11 @@ typedef enum query_id {
 	Q_TXN_ONGOING,            /* (txn_id) -> whether its transaction is Ongoing */
 	Q_TXN_VERIFY,             /* (txn_id, pid, epoch, group) -> error */
 	Q_TOPIC_NAMES_BY_ID,      /* (topic_ids uuid[]) -> topic_id, name of those that exist */
+	/* Cluster membership (cluster.c) */
+	Q_BROKER_HEARTBEAT,       /* (node_id, incarnation, listeners, rack, lease ms)
+				   * -> node_id, listeners, rack, leadership_version per live broker */
+	Q_BROKER_LEAVE,           /* (node_id, incarnation) */
+	Q_PARTITION_LEADERS,      /* () -> topic, partition, leader_id, leader_epoch */
 	Q_QUERY_COUNT
 } query_id;
 

@@ -230,7 +230,7 @@ static void heartbeat_done(void *arg, PGresult **res, int n, const char *err,
 		db_submit(NULL, &st, 1, leaders_done, (void *)(intptr_t)C.version_seen);
 		return;
 	}
-	if (C.state == CL_FENCED && C.leadership_version >= 0) {
+	if (C.state == CL_FENCED && C.leadership_version >= 0 && clock_mono_ms() < C.lease_end_ms) {
 		log_info("node %d holds its lease again: serving", g_config.node_id);
 		C.state = CL_SERVING;
 	}

@@ -51,8 +51,8 @@ static struct {
 	bool leave_in_flight;
 	bool leaving;
 	bool refresh_wanted;
-	int64_t hb_sent_ms;     /* monotonic: when the running heartbeat was sent */
-	int64_t lease_end_ms;   /* monotonic: local end of the lease held */
+	int64_t hb_sent_ms;         /* monotonic: when the running heartbeat was sent */
+	int64_t lease_end_ms;       /* monotonic: local end of the lease held */
 	int64_t leadership_version; /* of the leaders read; -1: none yet */
 	int64_t version_seen;       /* the newest the heartbeat answered */
 	cluster_broker *live;
@@ -64,8 +64,8 @@ static struct {
 static void arm(int ms);
 static void on_timer(evutil_socket_t fd, short what, void *arg);
 static void heartbeat(void);
-static void heartbeat_done(void *arg, PGresult **res, int n, const char *err,
-			   const char *sqlstate, bool retriable);
+static void heartbeat_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+			   bool retriable);
 static void leaders_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 			 bool retriable);
 static void leave_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
@@ -86,10 +86,9 @@ static void make_incarnation(char *out)
 	}
 	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	snprintf(out, 37,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-		 b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-		 b[14], b[15]);
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+		 b[13], b[14], b[15]);
 }
 
 void cluster_start(struct event_base *base, void (*ready)(void), void (*fatal)(void))
@@ -197,8 +196,8 @@ static void parse_live(const PGresult *r)
 	C.nlive = k;
 }
 
-static void heartbeat_done(void *arg, PGresult **res, int n, const char *err,
-			   const char *sqlstate, bool retriable)
+static void heartbeat_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+			   bool retriable)
 {
 	(void)arg;
 	(void)n;
@@ -209,9 +208,10 @@ static void heartbeat_done(void *arg, PGresult **res, int n, const char *err,
 	if (err) {
 		if (sqlstate && strcmp(sqlstate, "23505") == 0) {
 			if (C.state == CL_STARTING) {
-				log_error("cannot start: %s; give every broker of this database its "
-					  "own node.id",
-					  err);
+				log_error(
+					"cannot start: %s; give every broker of this database its "
+					"own node.id",
+					err);
 				C.fatal();
 				return;
 			}
@@ -313,10 +313,7 @@ static void leave_done(void *arg, PGresult **res, int n, const char *err, const 
 		log_info("node %d left the cluster", g_config.node_id);
 }
 
-bool cluster_busy(void)
-{
-	return C.leave_in_flight;
-}
+bool cluster_busy(void) { return C.leave_in_flight; }
 
 void cluster_stop(void)
 {
@@ -347,10 +344,7 @@ static void leaders_free(leader_entry *l, int n)
 	free(l);
 }
 
-bool cluster_enabled(void)
-{
-	return C.state != CL_STANDALONE;
-}
+bool cluster_enabled(void) { return C.state != CL_STANDALONE; }
 
 bool cluster_serving(void)
 {
@@ -500,7 +494,4 @@ int32_t cluster_coordinator_for(kstr key)
 	return C.live[cluster_coordinator_index(key, C.nlive)].node_id;
 }
 
-bool cluster_is_coordinator(kstr key)
-{
-	return cluster_coordinator_for(key) == g_config.node_id;
-}
+bool cluster_is_coordinator(kstr key) { return cluster_coordinator_for(key) == g_config.node_id; }

@@ -20,7 +20,7 @@
 
 typedef struct cluster_broker {
 	int32_t node_id;
-	char *rack; /* NULL: none */
+	char *rack;              /* NULL: none */
 	listener_cfg *listeners; /* advertised endpoints in host/port */
 	int nlisteners;
 } cluster_broker;

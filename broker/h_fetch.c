@@ -459,11 +459,11 @@ static size_t fetch_partition(fetch_ctx *c, fetch_part *fp, const PGresult *r, s
 	}
 	/* The leader and its epoch (cluster.h); Kafka ignores a negative
 	 * current epoch in Fetch. */
-	int16_t lerr = cluster_check_leader(
-		fp->topic, fp->out->partition_index,
-		req->api_version >= 9 && fp->in->current_leader_epoch >= 0
-			? fp->in->current_leader_epoch
-			: -1);
+	int16_t lerr =
+		cluster_check_leader(fp->topic, fp->out->partition_index,
+				     req->api_version >= 9 && fp->in->current_leader_epoch >= 0
+					     ? fp->in->current_leader_epoch
+					     : -1);
 	if (lerr) {
 		fp->out->error_code = lerr;
 		return 0;

@@ -19,11 +19,54 @@
 #define PGK_SUB_ARRI32(sub) NULL
 #define PGK_SUB_ARRI64(sub) NULL
 #define PGK_SUB_ARRSTR(sub) NULL
-#define PGK_SUB_TSTRUCT(sub) &sub##_schema
-#define PGK_SUB_TARRS(sub) &sub##_schema
+#define PGK_SUB_STRUCT(sub) &sub##_schema
+
+/* Field types as the codec knows them, and the tag of tagged fields. */
+#define PGK_FT_I8 FT_I8
+#define PGK_TAG_I8 (-1)
+#define PGK_FT_I16 FT_I16
+#define PGK_TAG_I16 (-1)
+#define PGK_FT_I32 FT_I32
+#define PGK_TAG_I32 (-1)
+#define PGK_FT_I64 FT_I64
+#define PGK_TAG_I64 (-1)
+#define PGK_FT_BOOL FT_BOOL
+#define PGK_TAG_BOOL (-1)
+#define PGK_FT_UUID FT_UUID
+#define PGK_TAG_UUID (-1)
+#define PGK_FT_F64 FT_F64
+#define PGK_TAG_F64 (-1)
+#define PGK_FT_STR FT_STR
+#define PGK_TAG_STR (-1)
+#define PGK_FT_BYTES FT_BYTES
+#define PGK_TAG_BYTES (-1)
+#define PGK_FT_ARRS FT_ARRS
+#define PGK_TAG_ARRS (-1)
+#define PGK_FT_ARRI32 FT_ARRI32
+#define PGK_TAG_ARRI32 (-1)
+#define PGK_FT_ARRI64 FT_ARRI64
+#define PGK_TAG_ARRI64 (-1)
+#define PGK_FT_ARRSTR FT_ARRSTR
+#define PGK_TAG_ARRSTR (-1)
+#define PGK_FT_STRUCT FT_STRUCT
+#define PGK_TAG_STRUCT (-1)
+/* Tagged fields: TAG<n>_<type> is the field of tag n (apis.h). */
+#define PGK_SUB_TAG0_ARRS(sub) &sub##_schema
+#define PGK_FT_TAG0_ARRS FT_ARRS
+#define PGK_TAG_TAG0_ARRS 0
+#define PGK_SUB_TAG1_I64(sub) NULL
+#define PGK_FT_TAG1_I64 FT_I64
+#define PGK_TAG_TAG1_I64 1
+#define PGK_SUB_TAG2_ARRS(sub) &sub##_schema
+#define PGK_FT_TAG2_ARRS FT_ARRS
+#define PGK_TAG_TAG2_ARRS 2
+#define PGK_SUB_TAG1_STRUCT(sub) &sub##_schema
+#define PGK_FT_TAG1_STRUCT FT_STRUCT
+#define PGK_TAG_TAG1_STRUCT 1
 
 #define PGK_FIELD(S, T, n, lo, hi, nul, d, sub)                                                    \
-	{#n, FT_##T, lo, hi, nul, (uint16_t)offsetof(S, n), (int64_t)(d), PGK_SUB_##T(sub)},
+	{#n, PGK_FT_##T, lo, hi, nul, (uint16_t)offsetof(S, n), (int64_t)(d), PGK_SUB_##T(sub),    \
+	 PGK_TAG_##T},
 #define PGK_SCHEMA(S, LIST)                                                                        \
 	static const field_def S##_fields[] = {LIST(PGK_FIELD, S)};                                \
 	const schema_def S##_schema = {#S, sizeof(S), (int)(sizeof(S##_fields) / sizeof(field_def)), \
@@ -31,6 +74,8 @@
 
 PGK_SCHEMA(api_versions_req, API_VERSIONS_REQ)
 PGK_SCHEMA(api_versions_resp_key, API_VERSIONS_RESP_KEY)
+PGK_SCHEMA(api_versions_resp_supported_feature, API_VERSIONS_RESP_SUPPORTED_FEATURE)
+PGK_SCHEMA(api_versions_resp_finalized_feature, API_VERSIONS_RESP_FINALIZED_FEATURE)
 PGK_SCHEMA(api_versions_resp, API_VERSIONS_RESP)
 
 PGK_SCHEMA(metadata_req_topic, METADATA_REQ_TOPIC)
@@ -201,6 +246,104 @@ PGK_SCHEMA(list_transactions_req, LIST_TRANSACTIONS_REQ)
 PGK_SCHEMA(list_transactions_resp_state, LIST_TRANSACTIONS_RESP_STATE)
 PGK_SCHEMA(list_transactions_resp, LIST_TRANSACTIONS_RESP)
 
+PGK_SCHEMA(describe_acls_req, DESCRIBE_ACLS_REQ)
+PGK_SCHEMA(describe_acls_resp_acl, DESCRIBE_ACLS_RESP_ACL)
+PGK_SCHEMA(describe_acls_resp_resource, DESCRIBE_ACLS_RESP_RESOURCE)
+PGK_SCHEMA(describe_acls_resp, DESCRIBE_ACLS_RESP)
+
+PGK_SCHEMA(create_acls_req_creation, CREATE_ACLS_REQ_CREATION)
+PGK_SCHEMA(create_acls_req, CREATE_ACLS_REQ)
+PGK_SCHEMA(create_acls_resp_result, CREATE_ACLS_RESP_RESULT)
+PGK_SCHEMA(create_acls_resp, CREATE_ACLS_RESP)
+
+PGK_SCHEMA(delete_acls_req_filter, DELETE_ACLS_REQ_FILTER)
+PGK_SCHEMA(delete_acls_req, DELETE_ACLS_REQ)
+PGK_SCHEMA(delete_acls_resp_match, DELETE_ACLS_RESP_MATCH)
+PGK_SCHEMA(delete_acls_resp_result, DELETE_ACLS_RESP_RESULT)
+PGK_SCHEMA(delete_acls_resp, DELETE_ACLS_RESP)
+
+/* Cluster, replica, quota, token and feature APIs. */
+PGK_SCHEMA(describe_cluster_req, DESCRIBE_CLUSTER_REQ)
+PGK_SCHEMA(describe_cluster_resp_broker, DESCRIBE_CLUSTER_RESP_BROKER)
+PGK_SCHEMA(describe_cluster_resp, DESCRIBE_CLUSTER_RESP)
+PGK_SCHEMA(describe_topic_partitions_cursor, DESCRIBE_TOPIC_PARTITIONS_CURSOR)
+PGK_SCHEMA(describe_topic_partitions_req_topic, DESCRIBE_TOPIC_PARTITIONS_REQ_TOPIC)
+PGK_SCHEMA(describe_topic_partitions_req, DESCRIBE_TOPIC_PARTITIONS_REQ)
+PGK_SCHEMA(describe_topic_partitions_resp_partition, DESCRIBE_TOPIC_PARTITIONS_RESP_PARTITION)
+PGK_SCHEMA(describe_topic_partitions_resp_topic, DESCRIBE_TOPIC_PARTITIONS_RESP_TOPIC)
+PGK_SCHEMA(describe_topic_partitions_resp, DESCRIBE_TOPIC_PARTITIONS_RESP)
+PGK_SCHEMA(describe_producers_req_topic, DESCRIBE_PRODUCERS_REQ_TOPIC)
+PGK_SCHEMA(describe_producers_req, DESCRIBE_PRODUCERS_REQ)
+PGK_SCHEMA(describe_producers_resp_producer, DESCRIBE_PRODUCERS_RESP_PRODUCER)
+PGK_SCHEMA(describe_producers_resp_partition, DESCRIBE_PRODUCERS_RESP_PARTITION)
+PGK_SCHEMA(describe_producers_resp_topic, DESCRIBE_PRODUCERS_RESP_TOPIC)
+PGK_SCHEMA(describe_producers_resp, DESCRIBE_PRODUCERS_RESP)
+PGK_SCHEMA(topic_partitions_req, TOPIC_PARTITIONS_REQ)
+PGK_SCHEMA(describe_log_dirs_req, DESCRIBE_LOG_DIRS_REQ)
+PGK_SCHEMA(describe_log_dirs_resp_partition, DESCRIBE_LOG_DIRS_RESP_PARTITION)
+PGK_SCHEMA(describe_log_dirs_resp_topic, DESCRIBE_LOG_DIRS_RESP_TOPIC)
+PGK_SCHEMA(describe_log_dirs_resp_result, DESCRIBE_LOG_DIRS_RESP_RESULT)
+PGK_SCHEMA(describe_log_dirs_resp, DESCRIBE_LOG_DIRS_RESP)
+PGK_SCHEMA(partition_result, PARTITION_RESULT)
+PGK_SCHEMA(elect_leaders_req, ELECT_LEADERS_REQ)
+PGK_SCHEMA(elect_leaders_resp_result, ELECT_LEADERS_RESP_RESULT)
+PGK_SCHEMA(elect_leaders_resp, ELECT_LEADERS_RESP)
+PGK_SCHEMA(alter_reassignments_req_partition, ALTER_REASSIGNMENTS_REQ_PARTITION)
+PGK_SCHEMA(alter_reassignments_req_topic, ALTER_REASSIGNMENTS_REQ_TOPIC)
+PGK_SCHEMA(alter_reassignments_req, ALTER_REASSIGNMENTS_REQ)
+PGK_SCHEMA(alter_reassignments_resp_topic, ALTER_REASSIGNMENTS_RESP_TOPIC)
+PGK_SCHEMA(alter_reassignments_resp, ALTER_REASSIGNMENTS_RESP)
+PGK_SCHEMA(list_reassignments_req_topic, LIST_REASSIGNMENTS_REQ_TOPIC)
+PGK_SCHEMA(list_reassignments_req, LIST_REASSIGNMENTS_REQ)
+PGK_SCHEMA(list_reassignments_resp_partition, LIST_REASSIGNMENTS_RESP_PARTITION)
+PGK_SCHEMA(list_reassignments_resp_topic, LIST_REASSIGNMENTS_RESP_TOPIC)
+PGK_SCHEMA(list_reassignments_resp, LIST_REASSIGNMENTS_RESP)
+PGK_SCHEMA(alter_replica_log_dirs_req_topic, ALTER_REPLICA_LOG_DIRS_REQ_TOPIC)
+PGK_SCHEMA(alter_replica_log_dirs_req_dir, ALTER_REPLICA_LOG_DIRS_REQ_DIR)
+PGK_SCHEMA(alter_replica_log_dirs_req, ALTER_REPLICA_LOG_DIRS_REQ)
+PGK_SCHEMA(partition_error, PARTITION_ERROR)
+PGK_SCHEMA(alter_replica_log_dirs_resp_topic, ALTER_REPLICA_LOG_DIRS_RESP_TOPIC)
+PGK_SCHEMA(alter_replica_log_dirs_resp, ALTER_REPLICA_LOG_DIRS_RESP)
+PGK_SCHEMA(offset_for_leader_epoch_req_partition, OFFSET_FOR_LEADER_EPOCH_REQ_PARTITION)
+PGK_SCHEMA(offset_for_leader_epoch_req_topic, OFFSET_FOR_LEADER_EPOCH_REQ_TOPIC)
+PGK_SCHEMA(offset_for_leader_epoch_req, OFFSET_FOR_LEADER_EPOCH_REQ)
+PGK_SCHEMA(offset_for_leader_epoch_resp_partition, OFFSET_FOR_LEADER_EPOCH_RESP_PARTITION)
+PGK_SCHEMA(offset_for_leader_epoch_resp_topic, OFFSET_FOR_LEADER_EPOCH_RESP_TOPIC)
+PGK_SCHEMA(offset_for_leader_epoch_resp, OFFSET_FOR_LEADER_EPOCH_RESP)
+PGK_SCHEMA(write_txn_markers_req_topic, WRITE_TXN_MARKERS_REQ_TOPIC)
+PGK_SCHEMA(write_txn_markers_req_marker, WRITE_TXN_MARKERS_REQ_MARKER)
+PGK_SCHEMA(write_txn_markers_req, WRITE_TXN_MARKERS_REQ)
+PGK_SCHEMA(write_txn_markers_resp_topic, WRITE_TXN_MARKERS_RESP_TOPIC)
+PGK_SCHEMA(write_txn_markers_resp_marker, WRITE_TXN_MARKERS_RESP_MARKER)
+PGK_SCHEMA(write_txn_markers_resp, WRITE_TXN_MARKERS_RESP)
+PGK_SCHEMA(update_features_req_update, UPDATE_FEATURES_REQ_UPDATE)
+PGK_SCHEMA(update_features_req, UPDATE_FEATURES_REQ)
+PGK_SCHEMA(update_features_resp_result, UPDATE_FEATURES_RESP_RESULT)
+PGK_SCHEMA(update_features_resp, UPDATE_FEATURES_RESP)
+PGK_SCHEMA(quota_entity, QUOTA_ENTITY)
+PGK_SCHEMA(describe_quotas_req_component, DESCRIBE_QUOTAS_REQ_COMPONENT)
+PGK_SCHEMA(describe_quotas_req, DESCRIBE_QUOTAS_REQ)
+PGK_SCHEMA(describe_quotas_resp_value, DESCRIBE_QUOTAS_RESP_VALUE)
+PGK_SCHEMA(describe_quotas_resp_entry, DESCRIBE_QUOTAS_RESP_ENTRY)
+PGK_SCHEMA(describe_quotas_resp, DESCRIBE_QUOTAS_RESP)
+PGK_SCHEMA(alter_quotas_req_op, ALTER_QUOTAS_REQ_OP)
+PGK_SCHEMA(alter_quotas_req_entry, ALTER_QUOTAS_REQ_ENTRY)
+PGK_SCHEMA(alter_quotas_req, ALTER_QUOTAS_REQ)
+PGK_SCHEMA(alter_quotas_resp_entry, ALTER_QUOTAS_RESP_ENTRY)
+PGK_SCHEMA(alter_quotas_resp, ALTER_QUOTAS_RESP)
+PGK_SCHEMA(token_principal, TOKEN_PRINCIPAL)
+PGK_SCHEMA(create_token_req, CREATE_TOKEN_REQ)
+PGK_SCHEMA(create_token_resp, CREATE_TOKEN_RESP)
+PGK_SCHEMA(renew_token_req, RENEW_TOKEN_REQ)
+PGK_SCHEMA(expire_token_req, EXPIRE_TOKEN_REQ)
+PGK_SCHEMA(token_expiry_resp, TOKEN_EXPIRY_RESP)
+PGK_SCHEMA(describe_token_req, DESCRIBE_TOKEN_REQ)
+PGK_SCHEMA(describe_token_resp_token, DESCRIBE_TOKEN_RESP_TOKEN)
+PGK_SCHEMA(describe_token_resp, DESCRIBE_TOKEN_RESP)
+PGK_SCHEMA(list_client_metrics_req, LIST_CLIENT_METRICS_REQ)
+PGK_SCHEMA(list_client_metrics_resp_resource, LIST_CLIENT_METRICS_RESP_RESOURCE)
+PGK_SCHEMA(list_client_metrics_resp, LIST_CLIENT_METRICS_RESP)
+
 const api_def api_table[] = {
 	/* Produce v10-v11 add what a client needs after NOT_LEADER_OR_FOLLOWER
 	 * (tagged fields, never sent: this broker leads every partition) and
@@ -212,7 +355,7 @@ const api_def api_table[] = {
 	{API_LIST_OFFSETS, "ListOffsets", 1, 10, 6, &list_offsets_req_schema,
 	 &list_offsets_resp_schema},
 	{API_METADATA, "Metadata", 0, 13, 9, &metadata_req_schema, &metadata_resp_schema},
-	{API_API_VERSIONS, "ApiVersions", 0, 3, 3, &api_versions_req_schema,
+	{API_API_VERSIONS, "ApiVersions", 0, 4, 3, &api_versions_req_schema,
 	 &api_versions_resp_schema},
 	{API_CREATE_TOPICS, "CreateTopics", 2, 7, 5, &create_topics_req_schema,
 	 &create_topics_resp_schema},
@@ -271,6 +414,53 @@ const api_def api_table[] = {
 	 &describe_transactions_req_schema, &describe_transactions_resp_schema},
 	{API_LIST_TRANSACTIONS, "ListTransactions", 0, 1, 0, &list_transactions_req_schema,
 	 &list_transactions_resp_schema},
+	/* ACLs (docs/SECURITY.md): v0 and v1 for kafka-python, librdkafka
+	 * and KafkaJS, up to Kafka 4's v3. */
+	{API_DESCRIBE_ACLS, "DescribeAcls", 0, 3, 2, &describe_acls_req_schema,
+	 &describe_acls_resp_schema},
+	{API_CREATE_ACLS, "CreateAcls", 0, 3, 2, &create_acls_req_schema, &create_acls_resp_schema},
+	{API_DELETE_ACLS, "DeleteAcls", 0, 3, 2, &delete_acls_req_schema, &delete_acls_resp_schema},
+
+	/* Cluster, replica, quota, token and feature APIs: the versions
+	 * Kafka 4.x serves on a broker listener (KIP-896 dropped the oldest
+	 * of OffsetForLeaderEpoch, the log-dir and the token APIs);
+	 * docs/PROTOCOL.md. */
+	{API_OFFSET_FOR_LEADER_EPOCH, "OffsetForLeaderEpoch", 2, 4, 4,
+	 &offset_for_leader_epoch_req_schema, &offset_for_leader_epoch_resp_schema},
+	{API_WRITE_TXN_MARKERS, "WriteTxnMarkers", 0, 1, 1, &write_txn_markers_req_schema,
+	 &write_txn_markers_resp_schema},
+	{API_ALTER_REPLICA_LOG_DIRS, "AlterReplicaLogDirs", 1, 2, 2,
+	 &alter_replica_log_dirs_req_schema, &alter_replica_log_dirs_resp_schema},
+	{API_DESCRIBE_LOG_DIRS, "DescribeLogDirs", 1, 4, 2, &describe_log_dirs_req_schema,
+	 &describe_log_dirs_resp_schema},
+	{API_CREATE_DELEGATION_TOKEN, "CreateDelegationToken", 1, 3, 2, &create_token_req_schema,
+	 &create_token_resp_schema},
+	{API_RENEW_DELEGATION_TOKEN, "RenewDelegationToken", 1, 2, 2, &renew_token_req_schema,
+	 &token_expiry_resp_schema},
+	{API_EXPIRE_DELEGATION_TOKEN, "ExpireDelegationToken", 1, 2, 2, &expire_token_req_schema,
+	 &token_expiry_resp_schema},
+	{API_DESCRIBE_DELEGATION_TOKEN, "DescribeDelegationToken", 1, 3, 2,
+	 &describe_token_req_schema, &describe_token_resp_schema},
+	{API_ELECT_LEADERS, "ElectLeaders", 0, 2, 2, &elect_leaders_req_schema,
+	 &elect_leaders_resp_schema},
+	{API_ALTER_PARTITION_REASSIGNMENTS, "AlterPartitionReassignments", 0, 0, 0,
+	 &alter_reassignments_req_schema, &alter_reassignments_resp_schema},
+	{API_LIST_PARTITION_REASSIGNMENTS, "ListPartitionReassignments", 0, 0, 0,
+	 &list_reassignments_req_schema, &list_reassignments_resp_schema},
+	{API_DESCRIBE_CLIENT_QUOTAS, "DescribeClientQuotas", 0, 1, 1, &describe_quotas_req_schema,
+	 &describe_quotas_resp_schema},
+	{API_ALTER_CLIENT_QUOTAS, "AlterClientQuotas", 0, 1, 1, &alter_quotas_req_schema,
+	 &alter_quotas_resp_schema},
+	{API_UPDATE_FEATURES, "UpdateFeatures", 0, 2, 0, &update_features_req_schema,
+	 &update_features_resp_schema},
+	{API_DESCRIBE_CLUSTER, "DescribeCluster", 0, 2, 0, &describe_cluster_req_schema,
+	 &describe_cluster_resp_schema},
+	{API_DESCRIBE_PRODUCERS, "DescribeProducers", 0, 0, 0, &describe_producers_req_schema,
+	 &describe_producers_resp_schema},
+	{API_LIST_CLIENT_METRICS_RESOURCES, "ListClientMetricsResources", 0, 0, 0,
+	 &list_client_metrics_req_schema, &list_client_metrics_resp_schema},
+	{API_DESCRIBE_TOPIC_PARTITIONS, "DescribeTopicPartitions", 0, 0, 0,
+	 &describe_topic_partitions_req_schema, &describe_topic_partitions_resp_schema},
 };
 const int api_count = (int)(sizeof(api_table) / sizeof(api_table[0]));
 

@@ -6,8 +6,8 @@
  * expanded twice: here into a C struct, and in apis.c into the field table
  * that proto.c walks to decode and encode any version. Field names are the
  * protocol's names in snake_case, so code and spec read alike. Tagged fields
- * are described only where the broker reads or writes them (TSTRUCT, TARRS:
- * default = the tag); proto.c skips other tags on input.
+ * are described only where the broker uses them (TAG<n>_ types); proto.c
+ * skips unknown tags on input.
  */
 #ifndef PGK_APIS_H
 #define PGK_APIS_H
@@ -27,8 +27,13 @@
 #define PGK_CT_ARRI32 karray
 #define PGK_CT_ARRI64 karray
 #define PGK_CT_ARRSTR karray
-#define PGK_CT_TSTRUCT karray
-#define PGK_CT_TARRS karray
+#define PGK_CT_STRUCT void * /* NULL: null */
+/* Tagged fields (flexible versions): TAG<n>_<type> is the field of tag n,
+ * written only when it differs from its default. */
+#define PGK_CT_TAG0_ARRS karray
+#define PGK_CT_TAG1_I64 int64_t
+#define PGK_CT_TAG2_ARRS karray
+#define PGK_CT_TAG1_STRUCT void *
 
 #define PGK_MEMBER(S, T, n, lo, hi, nul, d, sub) PGK_CT_##T n;
 #define PGK_MESSAGE(S, LIST)                                                                       \
@@ -45,12 +50,25 @@
 	X(S, I16, api_key, 0, VMAX, NN, 0, _)                                                      \
 	X(S, I16, min_version, 0, VMAX, NN, 0, _)                                                  \
 	X(S, I16, max_version, 0, VMAX, NN, 0, _)
+#define API_VERSIONS_RESP_SUPPORTED_FEATURE(X, S)                                                  \
+	X(S, STR, name, 3, VMAX, NN, 0, _)                                                         \
+	X(S, I16, min_version, 3, VMAX, NN, 0, _)                                                  \
+	X(S, I16, max_version, 3, VMAX, NN, 0, _)
+#define API_VERSIONS_RESP_FINALIZED_FEATURE(X, S)                                                  \
+	X(S, STR, name, 3, VMAX, NN, 0, _)                                                         \
+	X(S, I16, max_version_level, 3, VMAX, NN, 0, _)                                            \
+	X(S, I16, min_version_level, 3, VMAX, NN, 0, _)
 #define API_VERSIONS_RESP(X, S)                                                                    \
 	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
 	X(S, ARRS, api_keys, 0, VMAX, NN, 0, api_versions_resp_key)                                \
-	X(S, I32, throttle_time_ms, 1, VMAX, NN, 0, _)
+	X(S, I32, throttle_time_ms, 1, VMAX, NN, 0, _)                                             \
+	X(S, TAG0_ARRS, supported_features, 3, VMAX, NN, 0, api_versions_resp_supported_feature)   \
+	X(S, TAG1_I64, finalized_features_epoch, 3, VMAX, NN, -1, _)                               \
+	X(S, TAG2_ARRS, finalized_features, 3, VMAX, NN, 0, api_versions_resp_finalized_feature)
 PGK_MESSAGE(api_versions_req, API_VERSIONS_REQ)
 PGK_MESSAGE(api_versions_resp_key, API_VERSIONS_RESP_KEY)
+PGK_MESSAGE(api_versions_resp_supported_feature, API_VERSIONS_RESP_SUPPORTED_FEATURE)
+PGK_MESSAGE(api_versions_resp_finalized_feature, API_VERSIONS_RESP_FINALIZED_FEATURE)
 PGK_MESSAGE(api_versions_resp, API_VERSIONS_RESP)
 
 /* ---- Metadata (3) ---- */
@@ -157,7 +175,7 @@ PGK_MESSAGE(produce_resp, PRODUCE_RESP)
 	X(S, I64, replica_epoch, 15, VMAX, NN, -1, _)
 #define FETCH_REQ(X, S)                                                                            \
 	X(S, I32, replica_id, 0, 14, NN, -1, _)                                                    \
-	X(S, TSTRUCT, replica_state, 15, VMAX, NN, 1, fetch_req_replica_state)                     \
+	X(S, TAG1_STRUCT, replica_state, 15, VMAX, NN, 0, fetch_req_replica_state)                     \
 	X(S, I32, max_wait_ms, 0, VMAX, NN, 0, _)                                                  \
 	X(S, I32, min_bytes, 0, VMAX, NN, 0, _)                                                    \
 	X(S, I32, max_bytes, 3, VMAX, NN, INT32_MAX, _)                                            \
@@ -187,7 +205,7 @@ PGK_MESSAGE(produce_resp, PRODUCE_RESP)
 	X(S, ARRS, aborted_transactions, 4, VMAX, 4, 0, fetch_resp_aborted)                        \
 	X(S, I32, preferred_read_replica, 11, VMAX, NN, -1, _)                                     \
 	X(S, BYTES, records, 0, VMAX, 0, 0, _)                                                     \
-	X(S, TSTRUCT, current_leader, 12, VMAX, NN, 1, fetch_resp_leader)
+	X(S, TAG1_STRUCT, current_leader, 12, VMAX, NN, 0, fetch_resp_leader)
 #define FETCH_RESP_TOPIC(X, S)                                                                     \
 	X(S, STR, topic, 0, 12, NN, 0, _)                                                          \
 	X(S, UUID, topic_id, 13, VMAX, NN, 0, _)                                                   \
@@ -197,7 +215,7 @@ PGK_MESSAGE(produce_resp, PRODUCE_RESP)
 	X(S, I16, error_code, 7, VMAX, NN, 0, _)                                                   \
 	X(S, I32, session_id, 7, VMAX, NN, 0, _)                                                   \
 	X(S, ARRS, responses, 0, VMAX, NN, 0, fetch_resp_topic)                                    \
-	X(S, TARRS, node_endpoints, 16, VMAX, NN, 0, fetch_resp_node_endpoint)
+	X(S, TAG0_ARRS, node_endpoints, 16, VMAX, NN, 0, fetch_resp_node_endpoint)
 PGK_MESSAGE(fetch_req_replica_state, FETCH_REQ_REPLICA_STATE)
 PGK_MESSAGE(fetch_req_partition, FETCH_REQ_PARTITION)
 PGK_MESSAGE(fetch_req_topic, FETCH_REQ_TOPIC)
@@ -843,6 +861,519 @@ PGK_MESSAGE(list_transactions_req, LIST_TRANSACTIONS_REQ)
 PGK_MESSAGE(list_transactions_resp_state, LIST_TRANSACTIONS_RESP_STATE)
 PGK_MESSAGE(list_transactions_resp, LIST_TRANSACTIONS_RESP)
 
+/* ---- DescribeAcls (29) ---- */
+#define DESCRIBE_ACLS_REQ(X, S)                                                                    \
+	X(S, I8, resource_type_filter, 0, VMAX, NN, 0, _)                                          \
+	X(S, STR, resource_name_filter, 0, VMAX, 0, 0, _)                                          \
+	X(S, I8, pattern_type_filter, 1, VMAX, NN, 3, _)                                           \
+	X(S, STR, principal_filter, 0, VMAX, 0, 0, _)                                              \
+	X(S, STR, host_filter, 0, VMAX, 0, 0, _)                                                   \
+	X(S, I8, operation, 0, VMAX, NN, 0, _)                                                     \
+	X(S, I8, permission_type, 0, VMAX, NN, 0, _)
+#define DESCRIBE_ACLS_RESP_ACL(X, S)                                                               \
+	X(S, STR, principal, 0, VMAX, NN, 0, _)                                                    \
+	X(S, STR, host, 0, VMAX, NN, 0, _)                                                         \
+	X(S, I8, operation, 0, VMAX, NN, 0, _)                                                     \
+	X(S, I8, permission_type, 0, VMAX, NN, 0, _)
+#define DESCRIBE_ACLS_RESP_RESOURCE(X, S)                                                          \
+	X(S, I8, resource_type, 0, VMAX, NN, 0, _)                                                 \
+	X(S, STR, resource_name, 0, VMAX, NN, 0, _)                                                \
+	X(S, I8, pattern_type, 1, VMAX, NN, 3, _)                                                  \
+	X(S, ARRS, acls, 0, VMAX, NN, 0, describe_acls_resp_acl)
+#define DESCRIBE_ACLS_RESP(X, S)                                                                   \
+	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, STR, error_message, 0, VMAX, 0, 0, _)                                                 \
+	X(S, ARRS, resources, 0, VMAX, NN, 0, describe_acls_resp_resource)
+PGK_MESSAGE(describe_acls_req, DESCRIBE_ACLS_REQ)
+PGK_MESSAGE(describe_acls_resp_acl, DESCRIBE_ACLS_RESP_ACL)
+PGK_MESSAGE(describe_acls_resp_resource, DESCRIBE_ACLS_RESP_RESOURCE)
+PGK_MESSAGE(describe_acls_resp, DESCRIBE_ACLS_RESP)
+
+/* ---- CreateAcls (30) ---- */
+#define CREATE_ACLS_REQ_CREATION(X, S)                                                             \
+	X(S, I8, resource_type, 0, VMAX, NN, 0, _)                                                 \
+	X(S, STR, resource_name, 0, VMAX, NN, 0, _)                                                \
+	X(S, I8, resource_pattern_type, 1, VMAX, NN, 3, _)                                         \
+	X(S, STR, principal, 0, VMAX, NN, 0, _)                                                    \
+	X(S, STR, host, 0, VMAX, NN, 0, _)                                                         \
+	X(S, I8, operation, 0, VMAX, NN, 0, _)                                                     \
+	X(S, I8, permission_type, 0, VMAX, NN, 0, _)
+#define CREATE_ACLS_REQ(X, S) X(S, ARRS, creations, 0, VMAX, NN, 0, create_acls_req_creation)
+#define CREATE_ACLS_RESP_RESULT(X, S)                                                              \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, STR, error_message, 0, VMAX, 0, 0, _)
+#define CREATE_ACLS_RESP(X, S)                                                                     \
+	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
+	X(S, ARRS, results, 0, VMAX, NN, 0, create_acls_resp_result)
+PGK_MESSAGE(create_acls_req_creation, CREATE_ACLS_REQ_CREATION)
+PGK_MESSAGE(create_acls_req, CREATE_ACLS_REQ)
+PGK_MESSAGE(create_acls_resp_result, CREATE_ACLS_RESP_RESULT)
+PGK_MESSAGE(create_acls_resp, CREATE_ACLS_RESP)
+
+/* ---- DeleteAcls (31) ---- */
+#define DELETE_ACLS_REQ_FILTER(X, S)                                                               \
+	X(S, I8, resource_type_filter, 0, VMAX, NN, 0, _)                                          \
+	X(S, STR, resource_name_filter, 0, VMAX, 0, 0, _)                                          \
+	X(S, I8, pattern_type_filter, 1, VMAX, NN, 3, _)                                           \
+	X(S, STR, principal_filter, 0, VMAX, 0, 0, _)                                              \
+	X(S, STR, host_filter, 0, VMAX, 0, 0, _)                                                   \
+	X(S, I8, operation, 0, VMAX, NN, 0, _)                                                     \
+	X(S, I8, permission_type, 0, VMAX, NN, 0, _)
+#define DELETE_ACLS_REQ(X, S) X(S, ARRS, filters, 0, VMAX, NN, 0, delete_acls_req_filter)
+#define DELETE_ACLS_RESP_MATCH(X, S)                                                               \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, STR, error_message, 0, VMAX, 0, 0, _)                                                 \
+	X(S, I8, resource_type, 0, VMAX, NN, 0, _)                                                 \
+	X(S, STR, resource_name, 0, VMAX, NN, 0, _)                                                \
+	X(S, I8, pattern_type, 1, VMAX, NN, 3, _)                                                  \
+	X(S, STR, principal, 0, VMAX, NN, 0, _)                                                    \
+	X(S, STR, host, 0, VMAX, NN, 0, _)                                                         \
+	X(S, I8, operation, 0, VMAX, NN, 0, _)                                                     \
+	X(S, I8, permission_type, 0, VMAX, NN, 0, _)
+#define DELETE_ACLS_RESP_RESULT(X, S)                                                              \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, STR, error_message, 0, VMAX, 0, 0, _)                                                 \
+	X(S, ARRS, matching_acls, 0, VMAX, NN, 0, delete_acls_resp_match)
+#define DELETE_ACLS_RESP(X, S)                                                                     \
+	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
+	X(S, ARRS, filter_results, 0, VMAX, NN, 0, delete_acls_resp_result)
+PGK_MESSAGE(delete_acls_req_filter, DELETE_ACLS_REQ_FILTER)
+PGK_MESSAGE(delete_acls_req, DELETE_ACLS_REQ)
+PGK_MESSAGE(delete_acls_resp_match, DELETE_ACLS_RESP_MATCH)
+PGK_MESSAGE(delete_acls_resp_result, DELETE_ACLS_RESP_RESULT)
+PGK_MESSAGE(delete_acls_resp, DELETE_ACLS_RESP)
+
+/*
+ * ---- Cluster, replica, quota, token and feature APIs ----
+ * (handled in h_cluster.c, h_replicas.c and h_unavailable.c)
+ */
+
+/* ---- DescribeCluster (60) ---- */
+#define DESCRIBE_CLUSTER_REQ(X, S)                                                                 \
+	X(S, BOOL, include_cluster_authorized_operations, 0, VMAX, NN, 0, _)                       \
+	X(S, I8, endpoint_type, 1, VMAX, NN, 1, _)                                                 \
+	X(S, BOOL, include_fenced_brokers, 2, VMAX, NN, 0, _)
+#define DESCRIBE_CLUSTER_RESP_BROKER(X, S)                                                         \
+	X(S, I32, broker_id, 0, VMAX, NN, 0, _)                                                    \
+	X(S, STR, host, 0, VMAX, NN, 0, _)                                                         \
+	X(S, I32, port, 0, VMAX, NN, 0, _)                                                         \
+	X(S, STR, rack, 0, VMAX, 0, 0, _)                                                          \
+	X(S, BOOL, is_fenced, 2, VMAX, NN, 0, _)
+#define DESCRIBE_CLUSTER_RESP(X, S)                                                                \
+	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, STR, error_message, 0, VMAX, 0, 0, _)                                                 \
+	X(S, I8, endpoint_type, 1, VMAX, NN, 1, _)                                                 \
+	X(S, STR, cluster_id, 0, VMAX, NN, 0, _)                                                   \
+	X(S, I32, controller_id, 0, VMAX, NN, -1, _)                                               \
+	X(S, ARRS, brokers, 0, VMAX, NN, 0, describe_cluster_resp_broker)                          \
+	X(S, I32, cluster_authorized_operations, 0, VMAX, NN, INT32_MIN, _)
+PGK_MESSAGE(describe_cluster_req, DESCRIBE_CLUSTER_REQ)
+PGK_MESSAGE(describe_cluster_resp_broker, DESCRIBE_CLUSTER_RESP_BROKER)
+PGK_MESSAGE(describe_cluster_resp, DESCRIBE_CLUSTER_RESP)
+
+/* ---- DescribeTopicPartitions (75) ---- */
+#define DESCRIBE_TOPIC_PARTITIONS_CURSOR(X, S)                                                     \
+	X(S, STR, topic_name, 0, VMAX, NN, 0, _)                                                   \
+	X(S, I32, partition_index, 0, VMAX, NN, 0, _)
+#define DESCRIBE_TOPIC_PARTITIONS_REQ_TOPIC(X, S) X(S, STR, name, 0, VMAX, NN, 0, _)
+#define DESCRIBE_TOPIC_PARTITIONS_REQ(X, S)                                                        \
+	X(S, ARRS, topics, 0, VMAX, NN, 0, describe_topic_partitions_req_topic)                    \
+	X(S, I32, response_partition_limit, 0, VMAX, NN, 2000, _)                                  \
+	X(S, STRUCT, cursor, 0, VMAX, 0, 0, describe_topic_partitions_cursor)
+#define DESCRIBE_TOPIC_PARTITIONS_RESP_PARTITION(X, S)                                             \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, I32, partition_index, 0, VMAX, NN, 0, _)                                              \
+	X(S, I32, leader_id, 0, VMAX, NN, 0, _)                                                    \
+	X(S, I32, leader_epoch, 0, VMAX, NN, -1, _)                                                \
+	X(S, ARRI32, replica_nodes, 0, VMAX, NN, 0, _)                                             \
+	X(S, ARRI32, isr_nodes, 0, VMAX, NN, 0, _)                                                 \
+	X(S, ARRI32, eligible_leader_replicas, 0, VMAX, 0, 0, _)                                   \
+	X(S, ARRI32, last_known_elr, 0, VMAX, 0, 0, _)                                             \
+	X(S, ARRI32, offline_replicas, 0, VMAX, NN, 0, _)
+#define DESCRIBE_TOPIC_PARTITIONS_RESP_TOPIC(X, S)                                                 \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, STR, name, 0, VMAX, 0, 0, _)                                                          \
+	X(S, UUID, topic_id, 0, VMAX, NN, 0, _)                                                    \
+	X(S, BOOL, is_internal, 0, VMAX, NN, 0, _)                                                 \
+	X(S, ARRS, partitions, 0, VMAX, NN, 0, describe_topic_partitions_resp_partition)           \
+	X(S, I32, topic_authorized_operations, 0, VMAX, NN, INT32_MIN, _)
+#define DESCRIBE_TOPIC_PARTITIONS_RESP(X, S)                                                       \
+	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
+	X(S, ARRS, topics, 0, VMAX, NN, 0, describe_topic_partitions_resp_topic)                   \
+	X(S, STRUCT, next_cursor, 0, VMAX, 0, 0, describe_topic_partitions_cursor)
+PGK_MESSAGE(describe_topic_partitions_cursor, DESCRIBE_TOPIC_PARTITIONS_CURSOR)
+PGK_MESSAGE(describe_topic_partitions_req_topic, DESCRIBE_TOPIC_PARTITIONS_REQ_TOPIC)
+PGK_MESSAGE(describe_topic_partitions_req, DESCRIBE_TOPIC_PARTITIONS_REQ)
+PGK_MESSAGE(describe_topic_partitions_resp_partition, DESCRIBE_TOPIC_PARTITIONS_RESP_PARTITION)
+PGK_MESSAGE(describe_topic_partitions_resp_topic, DESCRIBE_TOPIC_PARTITIONS_RESP_TOPIC)
+PGK_MESSAGE(describe_topic_partitions_resp, DESCRIBE_TOPIC_PARTITIONS_RESP)
+
+/* ---- DescribeProducers (61) ---- */
+#define DESCRIBE_PRODUCERS_REQ_TOPIC(X, S)                                                         \
+	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, ARRI32, partition_indexes, 0, VMAX, NN, 0, _)
+#define DESCRIBE_PRODUCERS_REQ(X, S)                                                               \
+	X(S, ARRS, topics, 0, VMAX, NN, 0, describe_producers_req_topic)
+#define DESCRIBE_PRODUCERS_RESP_PRODUCER(X, S)                                                     \
+	X(S, I64, producer_id, 0, VMAX, NN, 0, _)                                                  \
+	X(S, I32, producer_epoch, 0, VMAX, NN, 0, _)                                               \
+	X(S, I32, last_sequence, 0, VMAX, NN, -1, _)                                               \
+	X(S, I64, last_timestamp, 0, VMAX, NN, -1, _)                                              \
+	X(S, I32, coordinator_epoch, 0, VMAX, NN, 0, _)                                            \
+	X(S, I64, current_txn_start_offset, 0, VMAX, NN, -1, _)
+#define DESCRIBE_PRODUCERS_RESP_PARTITION(X, S)                                                    \
+	X(S, I32, partition_index, 0, VMAX, NN, 0, _)                                              \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, STR, error_message, 0, VMAX, 0, 0, _)                                                 \
+	X(S, ARRS, active_producers, 0, VMAX, NN, 0, describe_producers_resp_producer)
+#define DESCRIBE_PRODUCERS_RESP_TOPIC(X, S)                                                        \
+	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, ARRS, partitions, 0, VMAX, NN, 0, describe_producers_resp_partition)
+#define DESCRIBE_PRODUCERS_RESP(X, S)                                                              \
+	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
+	X(S, ARRS, topics, 0, VMAX, NN, 0, describe_producers_resp_topic)
+PGK_MESSAGE(describe_producers_req_topic, DESCRIBE_PRODUCERS_REQ_TOPIC)
+PGK_MESSAGE(describe_producers_req, DESCRIBE_PRODUCERS_REQ)
+PGK_MESSAGE(describe_producers_resp_producer, DESCRIBE_PRODUCERS_RESP_PRODUCER)
+PGK_MESSAGE(describe_producers_resp_partition, DESCRIBE_PRODUCERS_RESP_PARTITION)
+PGK_MESSAGE(describe_producers_resp_topic, DESCRIBE_PRODUCERS_RESP_TOPIC)
+PGK_MESSAGE(describe_producers_resp, DESCRIBE_PRODUCERS_RESP)
+
+/* A topic and some of its partitions: the request part of DescribeLogDirs,
+ * ElectLeaders and AlterReplicaLogDirs. */
+#define TOPIC_PARTITIONS_REQ(X, S)                                                                 \
+	X(S, STR, topic, 0, VMAX, NN, 0, _)                                                        \
+	X(S, ARRI32, partitions, 0, VMAX, NN, 0, _)
+PGK_MESSAGE(topic_partitions_req, TOPIC_PARTITIONS_REQ)
+
+/* ---- DescribeLogDirs (35) ---- */
+#define DESCRIBE_LOG_DIRS_REQ(X, S) X(S, ARRS, topics, 0, VMAX, 0, 0, topic_partitions_req)
+#define DESCRIBE_LOG_DIRS_RESP_PARTITION(X, S)                                                     \
+	X(S, I32, partition_index, 0, VMAX, NN, 0, _)                                              \
+	X(S, I64, partition_size, 0, VMAX, NN, 0, _)                                               \
+	X(S, I64, offset_lag, 0, VMAX, NN, 0, _)                                                   \
+	X(S, BOOL, is_future_key, 0, VMAX, NN, 0, _)
+#define DESCRIBE_LOG_DIRS_RESP_TOPIC(X, S)                                                         \
+	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, ARRS, partitions, 0, VMAX, NN, 0, describe_log_dirs_resp_partition)
+#define DESCRIBE_LOG_DIRS_RESP_RESULT(X, S)                                                        \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, STR, log_dir, 0, VMAX, NN, 0, _)                                                      \
+	X(S, ARRS, topics, 0, VMAX, NN, 0, describe_log_dirs_resp_topic)                           \
+	X(S, I64, total_bytes, 4, VMAX, NN, -1, _)                                                 \
+	X(S, I64, usable_bytes, 4, VMAX, NN, -1, _)
+#define DESCRIBE_LOG_DIRS_RESP(X, S)                                                               \
+	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
+	X(S, I16, error_code, 3, VMAX, NN, 0, _)                                                   \
+	X(S, ARRS, results, 0, VMAX, NN, 0, describe_log_dirs_resp_result)
+PGK_MESSAGE(describe_log_dirs_req, DESCRIBE_LOG_DIRS_REQ)
+PGK_MESSAGE(describe_log_dirs_resp_partition, DESCRIBE_LOG_DIRS_RESP_PARTITION)
+PGK_MESSAGE(describe_log_dirs_resp_topic, DESCRIBE_LOG_DIRS_RESP_TOPIC)
+PGK_MESSAGE(describe_log_dirs_resp_result, DESCRIBE_LOG_DIRS_RESP_RESULT)
+PGK_MESSAGE(describe_log_dirs_resp, DESCRIBE_LOG_DIRS_RESP)
+
+/* Per-partition results with a message: ElectLeaders and
+ * AlterPartitionReassignments. */
+#define PARTITION_RESULT(X, S)                                                                     \
+	X(S, I32, partition_index, 0, VMAX, NN, 0, _)                                              \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, STR, error_message, 0, VMAX, 0, 0, _)
+PGK_MESSAGE(partition_result, PARTITION_RESULT)
+
+/* ---- ElectLeaders (43) ---- */
+#define ELECT_LEADERS_REQ(X, S)                                                                    \
+	X(S, I8, election_type, 1, VMAX, NN, 0, _)                                                 \
+	X(S, ARRS, topic_partitions, 0, VMAX, 0, 0, topic_partitions_req)                          \
+	X(S, I32, timeout_ms, 0, VMAX, NN, 60000, _)
+#define ELECT_LEADERS_RESP_RESULT(X, S)                                                            \
+	X(S, STR, topic, 0, VMAX, NN, 0, _)                                                        \
+	X(S, ARRS, partition_result, 0, VMAX, NN, 0, partition_result)
+#define ELECT_LEADERS_RESP(X, S)                                                                   \
+	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
+	X(S, I16, error_code, 1, VMAX, NN, 0, _)                                                   \
+	X(S, ARRS, replica_election_results, 0, VMAX, NN, 0, elect_leaders_resp_result)
+PGK_MESSAGE(elect_leaders_req, ELECT_LEADERS_REQ)
+PGK_MESSAGE(elect_leaders_resp_result, ELECT_LEADERS_RESP_RESULT)
+PGK_MESSAGE(elect_leaders_resp, ELECT_LEADERS_RESP)
+
+/* ---- AlterPartitionReassignments (45) ---- */
+#define ALTER_REASSIGNMENTS_REQ_PARTITION(X, S)                                                    \
+	X(S, I32, partition_index, 0, VMAX, NN, 0, _)                                              \
+	X(S, ARRI32, replicas, 0, VMAX, 0, 0, _)
+#define ALTER_REASSIGNMENTS_REQ_TOPIC(X, S)                                                        \
+	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, ARRS, partitions, 0, VMAX, NN, 0, alter_reassignments_req_partition)
+#define ALTER_REASSIGNMENTS_REQ(X, S)                                                              \
+	X(S, I32, timeout_ms, 0, VMAX, NN, 60000, _)                                               \
+	X(S, ARRS, topics, 0, VMAX, NN, 0, alter_reassignments_req_topic)
+#define ALTER_REASSIGNMENTS_RESP_TOPIC(X, S)                                                       \
+	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, ARRS, partitions, 0, VMAX, NN, 0, partition_result)
+#define ALTER_REASSIGNMENTS_RESP(X, S)                                                             \
+	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, STR, error_message, 0, VMAX, 0, 0, _)                                                 \
+	X(S, ARRS, responses, 0, VMAX, NN, 0, alter_reassignments_resp_topic)
+PGK_MESSAGE(alter_reassignments_req_partition, ALTER_REASSIGNMENTS_REQ_PARTITION)
+PGK_MESSAGE(alter_reassignments_req_topic, ALTER_REASSIGNMENTS_REQ_TOPIC)
+PGK_MESSAGE(alter_reassignments_req, ALTER_REASSIGNMENTS_REQ)
+PGK_MESSAGE(alter_reassignments_resp_topic, ALTER_REASSIGNMENTS_RESP_TOPIC)
+PGK_MESSAGE(alter_reassignments_resp, ALTER_REASSIGNMENTS_RESP)
+
+/* ---- ListPartitionReassignments (46) ---- */
+#define LIST_REASSIGNMENTS_REQ_TOPIC(X, S)                                                         \
+	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, ARRI32, partition_indexes, 0, VMAX, NN, 0, _)
+#define LIST_REASSIGNMENTS_REQ(X, S)                                                               \
+	X(S, I32, timeout_ms, 0, VMAX, NN, 60000, _)                                               \
+	X(S, ARRS, topics, 0, VMAX, 0, 0, list_reassignments_req_topic)
+#define LIST_REASSIGNMENTS_RESP_PARTITION(X, S)                                                    \
+	X(S, I32, partition_index, 0, VMAX, NN, 0, _)                                              \
+	X(S, ARRI32, replicas, 0, VMAX, NN, 0, _)                                                  \
+	X(S, ARRI32, adding_replicas, 0, VMAX, NN, 0, _)                                           \
+	X(S, ARRI32, removing_replicas, 0, VMAX, NN, 0, _)
+#define LIST_REASSIGNMENTS_RESP_TOPIC(X, S)                                                        \
+	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, ARRS, partitions, 0, VMAX, NN, 0, list_reassignments_resp_partition)
+#define LIST_REASSIGNMENTS_RESP(X, S)                                                              \
+	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, STR, error_message, 0, VMAX, 0, 0, _)                                                 \
+	X(S, ARRS, topics, 0, VMAX, NN, 0, list_reassignments_resp_topic)
+PGK_MESSAGE(list_reassignments_req_topic, LIST_REASSIGNMENTS_REQ_TOPIC)
+PGK_MESSAGE(list_reassignments_req, LIST_REASSIGNMENTS_REQ)
+PGK_MESSAGE(list_reassignments_resp_partition, LIST_REASSIGNMENTS_RESP_PARTITION)
+PGK_MESSAGE(list_reassignments_resp_topic, LIST_REASSIGNMENTS_RESP_TOPIC)
+PGK_MESSAGE(list_reassignments_resp, LIST_REASSIGNMENTS_RESP)
+
+/* ---- AlterReplicaLogDirs (34) ---- */
+#define ALTER_REPLICA_LOG_DIRS_REQ_TOPIC(X, S)                                                     \
+	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, ARRI32, partitions, 0, VMAX, NN, 0, _)
+#define ALTER_REPLICA_LOG_DIRS_REQ_DIR(X, S)                                                       \
+	X(S, STR, path, 0, VMAX, NN, 0, _)                                                         \
+	X(S, ARRS, topics, 0, VMAX, NN, 0, alter_replica_log_dirs_req_topic)
+#define ALTER_REPLICA_LOG_DIRS_REQ(X, S)                                                           \
+	X(S, ARRS, dirs, 0, VMAX, NN, 0, alter_replica_log_dirs_req_dir)
+#define PARTITION_ERROR(X, S)                                                                      \
+	X(S, I32, partition_index, 0, VMAX, NN, 0, _)                                              \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)
+#define ALTER_REPLICA_LOG_DIRS_RESP_TOPIC(X, S)                                                    \
+	X(S, STR, topic_name, 0, VMAX, NN, 0, _)                                                   \
+	X(S, ARRS, partitions, 0, VMAX, NN, 0, partition_error)
+#define ALTER_REPLICA_LOG_DIRS_RESP(X, S)                                                          \
+	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
+	X(S, ARRS, results, 0, VMAX, NN, 0, alter_replica_log_dirs_resp_topic)
+PGK_MESSAGE(alter_replica_log_dirs_req_topic, ALTER_REPLICA_LOG_DIRS_REQ_TOPIC)
+PGK_MESSAGE(alter_replica_log_dirs_req_dir, ALTER_REPLICA_LOG_DIRS_REQ_DIR)
+PGK_MESSAGE(alter_replica_log_dirs_req, ALTER_REPLICA_LOG_DIRS_REQ)
+PGK_MESSAGE(partition_error, PARTITION_ERROR)
+PGK_MESSAGE(alter_replica_log_dirs_resp_topic, ALTER_REPLICA_LOG_DIRS_RESP_TOPIC)
+PGK_MESSAGE(alter_replica_log_dirs_resp, ALTER_REPLICA_LOG_DIRS_RESP)
+
+/* ---- OffsetForLeaderEpoch (23) ---- */
+#define OFFSET_FOR_LEADER_EPOCH_REQ_PARTITION(X, S)                                                \
+	X(S, I32, partition, 0, VMAX, NN, 0, _)                                                    \
+	X(S, I32, current_leader_epoch, 2, VMAX, NN, -1, _)                                        \
+	X(S, I32, leader_epoch, 0, VMAX, NN, 0, _)
+#define OFFSET_FOR_LEADER_EPOCH_REQ_TOPIC(X, S)                                                    \
+	X(S, STR, topic, 0, VMAX, NN, 0, _)                                                        \
+	X(S, ARRS, partitions, 0, VMAX, NN, 0, offset_for_leader_epoch_req_partition)
+#define OFFSET_FOR_LEADER_EPOCH_REQ(X, S)                                                          \
+	X(S, I32, replica_id, 3, VMAX, NN, -2, _)                                                  \
+	X(S, ARRS, topics, 0, VMAX, NN, 0, offset_for_leader_epoch_req_topic)
+#define OFFSET_FOR_LEADER_EPOCH_RESP_PARTITION(X, S)                                               \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, I32, partition, 0, VMAX, NN, 0, _)                                                    \
+	X(S, I32, leader_epoch, 1, VMAX, NN, -1, _)                                                \
+	X(S, I64, end_offset, 0, VMAX, NN, -1, _)
+#define OFFSET_FOR_LEADER_EPOCH_RESP_TOPIC(X, S)                                                   \
+	X(S, STR, topic, 0, VMAX, NN, 0, _)                                                        \
+	X(S, ARRS, partitions, 0, VMAX, NN, 0, offset_for_leader_epoch_resp_partition)
+#define OFFSET_FOR_LEADER_EPOCH_RESP(X, S)                                                         \
+	X(S, I32, throttle_time_ms, 2, VMAX, NN, 0, _)                                             \
+	X(S, ARRS, topics, 0, VMAX, NN, 0, offset_for_leader_epoch_resp_topic)
+PGK_MESSAGE(offset_for_leader_epoch_req_partition, OFFSET_FOR_LEADER_EPOCH_REQ_PARTITION)
+PGK_MESSAGE(offset_for_leader_epoch_req_topic, OFFSET_FOR_LEADER_EPOCH_REQ_TOPIC)
+PGK_MESSAGE(offset_for_leader_epoch_req, OFFSET_FOR_LEADER_EPOCH_REQ)
+PGK_MESSAGE(offset_for_leader_epoch_resp_partition, OFFSET_FOR_LEADER_EPOCH_RESP_PARTITION)
+PGK_MESSAGE(offset_for_leader_epoch_resp_topic, OFFSET_FOR_LEADER_EPOCH_RESP_TOPIC)
+PGK_MESSAGE(offset_for_leader_epoch_resp, OFFSET_FOR_LEADER_EPOCH_RESP)
+
+/* ---- WriteTxnMarkers (27) ---- */
+#define WRITE_TXN_MARKERS_REQ_TOPIC(X, S)                                                          \
+	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, ARRI32, partition_indexes, 0, VMAX, NN, 0, _)
+#define WRITE_TXN_MARKERS_REQ_MARKER(X, S)                                                         \
+	X(S, I64, producer_id, 0, VMAX, NN, 0, _)                                                  \
+	X(S, I16, producer_epoch, 0, VMAX, NN, 0, _)                                               \
+	X(S, BOOL, transaction_result, 0, VMAX, NN, 0, _)                                          \
+	X(S, ARRS, topics, 0, VMAX, NN, 0, write_txn_markers_req_topic)                            \
+	X(S, I32, coordinator_epoch, 0, VMAX, NN, 0, _)
+#define WRITE_TXN_MARKERS_REQ(X, S)                                                                \
+	X(S, ARRS, markers, 0, VMAX, NN, 0, write_txn_markers_req_marker)
+#define WRITE_TXN_MARKERS_RESP_TOPIC(X, S)                                                         \
+	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, ARRS, partitions, 0, VMAX, NN, 0, partition_error)
+#define WRITE_TXN_MARKERS_RESP_MARKER(X, S)                                                        \
+	X(S, I64, producer_id, 0, VMAX, NN, 0, _)                                                  \
+	X(S, ARRS, topics, 0, VMAX, NN, 0, write_txn_markers_resp_topic)
+#define WRITE_TXN_MARKERS_RESP(X, S)                                                               \
+	X(S, ARRS, markers, 0, VMAX, NN, 0, write_txn_markers_resp_marker)
+PGK_MESSAGE(write_txn_markers_req_topic, WRITE_TXN_MARKERS_REQ_TOPIC)
+PGK_MESSAGE(write_txn_markers_req_marker, WRITE_TXN_MARKERS_REQ_MARKER)
+PGK_MESSAGE(write_txn_markers_req, WRITE_TXN_MARKERS_REQ)
+PGK_MESSAGE(write_txn_markers_resp_topic, WRITE_TXN_MARKERS_RESP_TOPIC)
+PGK_MESSAGE(write_txn_markers_resp_marker, WRITE_TXN_MARKERS_RESP_MARKER)
+PGK_MESSAGE(write_txn_markers_resp, WRITE_TXN_MARKERS_RESP)
+
+/* ---- UpdateFeatures (57) ---- */
+#define UPDATE_FEATURES_REQ_UPDATE(X, S)                                                           \
+	X(S, STR, feature, 0, VMAX, NN, 0, _)                                                      \
+	X(S, I16, max_version_level, 0, VMAX, NN, 0, _)                                            \
+	X(S, BOOL, allow_downgrade, 0, 0, NN, 0, _)                                                \
+	X(S, I8, upgrade_type, 1, VMAX, NN, 1, _)
+#define UPDATE_FEATURES_REQ(X, S)                                                                  \
+	X(S, I32, timeout_ms, 0, VMAX, NN, 60000, _)                                               \
+	X(S, ARRS, feature_updates, 0, VMAX, NN, 0, update_features_req_update)                    \
+	X(S, BOOL, validate_only, 1, VMAX, NN, 0, _)
+#define UPDATE_FEATURES_RESP_RESULT(X, S)                                                          \
+	X(S, STR, feature, 0, VMAX, NN, 0, _)                                                      \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, STR, error_message, 0, VMAX, 0, 0, _)
+#define UPDATE_FEATURES_RESP(X, S)                                                                 \
+	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, STR, error_message, 0, VMAX, 0, 0, _)                                                 \
+	X(S, ARRS, results, 0, 1, NN, 0, update_features_resp_result)
+PGK_MESSAGE(update_features_req_update, UPDATE_FEATURES_REQ_UPDATE)
+PGK_MESSAGE(update_features_req, UPDATE_FEATURES_REQ)
+PGK_MESSAGE(update_features_resp_result, UPDATE_FEATURES_RESP_RESULT)
+PGK_MESSAGE(update_features_resp, UPDATE_FEATURES_RESP)
+
+/* ---- DescribeClientQuotas (48), AlterClientQuotas (49) ---- */
+#define QUOTA_ENTITY(X, S)                                                                         \
+	X(S, STR, entity_type, 0, VMAX, NN, 0, _)                                                  \
+	X(S, STR, entity_name, 0, VMAX, 0, 0, _)
+#define DESCRIBE_QUOTAS_REQ_COMPONENT(X, S)                                                        \
+	X(S, STR, entity_type, 0, VMAX, NN, 0, _)                                                  \
+	X(S, I8, match_type, 0, VMAX, NN, 0, _)                                                    \
+	X(S, STR, match, 0, VMAX, 0, 0, _)
+#define DESCRIBE_QUOTAS_REQ(X, S)                                                                  \
+	X(S, ARRS, components, 0, VMAX, NN, 0, describe_quotas_req_component)                      \
+	X(S, BOOL, strict, 0, VMAX, NN, 0, _)
+#define DESCRIBE_QUOTAS_RESP_VALUE(X, S)                                                           \
+	X(S, STR, key, 0, VMAX, NN, 0, _)                                                          \
+	X(S, F64, value, 0, VMAX, NN, 0, _)
+#define DESCRIBE_QUOTAS_RESP_ENTRY(X, S)                                                           \
+	X(S, ARRS, entity, 0, VMAX, NN, 0, quota_entity)                                           \
+	X(S, ARRS, values, 0, VMAX, NN, 0, describe_quotas_resp_value)
+#define DESCRIBE_QUOTAS_RESP(X, S)                                                                 \
+	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, STR, error_message, 0, VMAX, 0, 0, _)                                                 \
+	X(S, ARRS, entries, 0, VMAX, 0, 0, describe_quotas_resp_entry)
+#define ALTER_QUOTAS_REQ_OP(X, S)                                                                  \
+	X(S, STR, key, 0, VMAX, NN, 0, _)                                                          \
+	X(S, F64, value, 0, VMAX, NN, 0, _)                                                        \
+	X(S, BOOL, remove, 0, VMAX, NN, 0, _)
+#define ALTER_QUOTAS_REQ_ENTRY(X, S)                                                               \
+	X(S, ARRS, entity, 0, VMAX, NN, 0, quota_entity)                                           \
+	X(S, ARRS, ops, 0, VMAX, NN, 0, alter_quotas_req_op)
+#define ALTER_QUOTAS_REQ(X, S)                                                                     \
+	X(S, ARRS, entries, 0, VMAX, NN, 0, alter_quotas_req_entry)                                \
+	X(S, BOOL, validate_only, 0, VMAX, NN, 0, _)
+#define ALTER_QUOTAS_RESP_ENTRY(X, S)                                                              \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, STR, error_message, 0, VMAX, 0, 0, _)                                                 \
+	X(S, ARRS, entity, 0, VMAX, NN, 0, quota_entity)
+#define ALTER_QUOTAS_RESP(X, S)                                                                    \
+	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
+	X(S, ARRS, entries, 0, VMAX, NN, 0, alter_quotas_resp_entry)
+PGK_MESSAGE(quota_entity, QUOTA_ENTITY)
+PGK_MESSAGE(describe_quotas_req_component, DESCRIBE_QUOTAS_REQ_COMPONENT)
+PGK_MESSAGE(describe_quotas_req, DESCRIBE_QUOTAS_REQ)
+PGK_MESSAGE(describe_quotas_resp_value, DESCRIBE_QUOTAS_RESP_VALUE)
+PGK_MESSAGE(describe_quotas_resp_entry, DESCRIBE_QUOTAS_RESP_ENTRY)
+PGK_MESSAGE(describe_quotas_resp, DESCRIBE_QUOTAS_RESP)
+PGK_MESSAGE(alter_quotas_req_op, ALTER_QUOTAS_REQ_OP)
+PGK_MESSAGE(alter_quotas_req_entry, ALTER_QUOTAS_REQ_ENTRY)
+PGK_MESSAGE(alter_quotas_req, ALTER_QUOTAS_REQ)
+PGK_MESSAGE(alter_quotas_resp_entry, ALTER_QUOTAS_RESP_ENTRY)
+PGK_MESSAGE(alter_quotas_resp, ALTER_QUOTAS_RESP)
+
+/* ---- Delegation tokens (38-41) ---- */
+#define TOKEN_PRINCIPAL(X, S)                                                                      \
+	X(S, STR, principal_type, 0, VMAX, NN, 0, _)                                               \
+	X(S, STR, principal_name, 0, VMAX, NN, 0, _)
+#define CREATE_TOKEN_REQ(X, S)                                                                     \
+	X(S, STR, owner_principal_type, 3, VMAX, 3, 0, _)                                          \
+	X(S, STR, owner_principal_name, 3, VMAX, 3, 0, _)                                          \
+	X(S, ARRS, renewers, 0, VMAX, NN, 0, token_principal)                                      \
+	X(S, I64, max_lifetime_ms, 0, VMAX, NN, 0, _)
+#define CREATE_TOKEN_RESP(X, S)                                                                    \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, STR, principal_type, 0, VMAX, NN, 0, _)                                               \
+	X(S, STR, principal_name, 0, VMAX, NN, 0, _)                                               \
+	X(S, STR, token_requester_principal_type, 3, VMAX, NN, 0, _)                               \
+	X(S, STR, token_requester_principal_name, 3, VMAX, NN, 0, _)                               \
+	X(S, I64, issue_timestamp_ms, 0, VMAX, NN, 0, _)                                           \
+	X(S, I64, expiry_timestamp_ms, 0, VMAX, NN, 0, _)                                          \
+	X(S, I64, max_timestamp_ms, 0, VMAX, NN, 0, _)                                             \
+	X(S, STR, token_id, 0, VMAX, NN, 0, _)                                                     \
+	X(S, BYTES, hmac, 0, VMAX, NN, 0, _)                                                       \
+	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)
+/* RenewDelegationToken and ExpireDelegationToken share their layout. */
+#define RENEW_TOKEN_REQ(X, S)                                                                      \
+	X(S, BYTES, hmac, 0, VMAX, NN, 0, _)                                                       \
+	X(S, I64, renew_period_ms, 0, VMAX, NN, 0, _)
+#define EXPIRE_TOKEN_REQ(X, S)                                                                     \
+	X(S, BYTES, hmac, 0, VMAX, NN, 0, _)                                                       \
+	X(S, I64, expiry_time_period_ms, 0, VMAX, NN, 0, _)
+#define TOKEN_EXPIRY_RESP(X, S)                                                                    \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, I64, expiry_timestamp_ms, 0, VMAX, NN, 0, _)                                          \
+	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)
+#define DESCRIBE_TOKEN_REQ(X, S) X(S, ARRS, owners, 0, VMAX, 0, 0, token_principal)
+#define DESCRIBE_TOKEN_RESP_TOKEN(X, S)                                                            \
+	X(S, STR, principal_type, 0, VMAX, NN, 0, _)                                               \
+	X(S, STR, principal_name, 0, VMAX, NN, 0, _)                                               \
+	X(S, STR, token_requester_principal_type, 3, VMAX, NN, 0, _)                               \
+	X(S, STR, token_requester_principal_name, 3, VMAX, NN, 0, _)                               \
+	X(S, I64, issue_timestamp, 0, VMAX, NN, 0, _)                                              \
+	X(S, I64, expiry_timestamp, 0, VMAX, NN, 0, _)                                             \
+	X(S, I64, max_timestamp, 0, VMAX, NN, 0, _)                                                \
+	X(S, STR, token_id, 0, VMAX, NN, 0, _)                                                     \
+	X(S, BYTES, hmac, 0, VMAX, NN, 0, _)                                                       \
+	X(S, ARRS, renewers, 0, VMAX, NN, 0, token_principal)
+#define DESCRIBE_TOKEN_RESP(X, S)                                                                  \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, ARRS, tokens, 0, VMAX, NN, 0, describe_token_resp_token)                              \
+	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)
+PGK_MESSAGE(token_principal, TOKEN_PRINCIPAL)
+PGK_MESSAGE(create_token_req, CREATE_TOKEN_REQ)
+PGK_MESSAGE(create_token_resp, CREATE_TOKEN_RESP)
+PGK_MESSAGE(renew_token_req, RENEW_TOKEN_REQ)
+PGK_MESSAGE(expire_token_req, EXPIRE_TOKEN_REQ)
+PGK_MESSAGE(token_expiry_resp, TOKEN_EXPIRY_RESP)
+PGK_MESSAGE(describe_token_req, DESCRIBE_TOKEN_REQ)
+PGK_MESSAGE(describe_token_resp_token, DESCRIBE_TOKEN_RESP_TOKEN)
+PGK_MESSAGE(describe_token_resp, DESCRIBE_TOKEN_RESP)
+
+/* ---- ListClientMetricsResources (74) ---- */
+/* The request has no fields; the codec wants one member, never present. */
+#define LIST_CLIENT_METRICS_REQ(X, S) X(S, I8, none, 1, 0, NN, 0, _)
+#define LIST_CLIENT_METRICS_RESP_RESOURCE(X, S) X(S, STR, name, 0, VMAX, NN, 0, _)
+#define LIST_CLIENT_METRICS_RESP(X, S)                                                             \
+	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, ARRS, client_metrics_resources, 0, VMAX, NN, 0, list_client_metrics_resp_resource)
+PGK_MESSAGE(list_client_metrics_req, LIST_CLIENT_METRICS_REQ)
+PGK_MESSAGE(list_client_metrics_resp_resource, LIST_CLIENT_METRICS_RESP_RESOURCE)
+PGK_MESSAGE(list_client_metrics_resp, LIST_CLIENT_METRICS_RESP)
+
 /* API keys, as in the Kafka protocol. */
 enum api_key {
 	API_PRODUCE = 0,
@@ -875,6 +1406,29 @@ enum api_key {
 	API_TXN_OFFSET_COMMIT = 28,
 	API_DESCRIBE_TRANSACTIONS = 65,
 	API_LIST_TRANSACTIONS = 66,
+	API_DESCRIBE_ACLS = 29,
+	API_CREATE_ACLS = 30,
+	API_DELETE_ACLS = 31,
+
+	/* Cluster, replica, quota, token and feature APIs. */
+	API_OFFSET_FOR_LEADER_EPOCH = 23,
+	API_WRITE_TXN_MARKERS = 27,
+	API_ALTER_REPLICA_LOG_DIRS = 34,
+	API_DESCRIBE_LOG_DIRS = 35,
+	API_CREATE_DELEGATION_TOKEN = 38,
+	API_RENEW_DELEGATION_TOKEN = 39,
+	API_EXPIRE_DELEGATION_TOKEN = 40,
+	API_DESCRIBE_DELEGATION_TOKEN = 41,
+	API_ELECT_LEADERS = 43,
+	API_ALTER_PARTITION_REASSIGNMENTS = 45,
+	API_LIST_PARTITION_REASSIGNMENTS = 46,
+	API_DESCRIBE_CLIENT_QUOTAS = 48,
+	API_ALTER_CLIENT_QUOTAS = 49,
+	API_UPDATE_FEATURES = 57,
+	API_DESCRIBE_CLUSTER = 60,
+	API_DESCRIBE_PRODUCERS = 61,
+	API_LIST_CLIENT_METRICS_RESOURCES = 74,
+	API_DESCRIBE_TOPIC_PARTITIONS = 75,
 };
 
 #endif

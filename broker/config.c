@@ -84,6 +84,7 @@ static int set_advertised_port(const char *v, char *why, size_t whylen);
 static int set_cluster_id(const char *v, char *why, size_t whylen);
 static int set_node_id(const char *v, char *why, size_t whylen);
 static int set_metrics_listen(const char *v, char *why, size_t whylen);
+static int set_authorizer_class_name(const char *v, char *why, size_t whylen);
 
 static const cfg_name log_levels[] = {
 	{"error", LOG_ERROR}, {"warn", LOG_WARN}, {"warning", LOG_WARN}, {"info", LOG_INFO},
@@ -202,6 +203,21 @@ static const cfg_setting settings[] = {
 	 "wake long-polling fetches from a logical decoding stream (records written by any "
 	 "broker or by SQL)",
 	 CFG_BOOL, .target = &g_config.stream_enabled},
+	{"authorizer.enabled", "PGK_AUTHORIZER_ENABLED", "authorizer-enabled", "true|false",
+	 "false", NULL,
+	 "enforce Kafka ACLs (the table kafka.acls; CreateAcls, DescribeAcls, DeleteAcls); "
+	 "Kafka's authorizer.class.name is also accepted",
+	 CFG_BOOL, .target = &g_config.authorizer_enabled},
+	{"authorizer.class.name", NULL, NULL, "CLASS", "", NULL,
+	 "as Kafka: any non-empty value turns on authorizer.enabled", CFG_CUSTOM,
+	 .set = set_authorizer_class_name},
+	{"super.users", "PGK_SUPER_USERS", "super-users", "User:A;User:B", "", NULL,
+	 "principals the authorizer allows everything, separated by ';'", CFG_STR,
+	 .target = &g_config.super_users},
+	{"allow.everyone.if.no.acl.found", "PGK_ALLOW_EVERYONE_IF_NO_ACL_FOUND",
+	 "allow-everyone-if-no-acl-found", "true|false", "false", NULL,
+	 "with the authorizer on, allow anyone on a resource that has no ACL at all", CFG_BOOL,
+	 .target = &g_config.allow_everyone_if_no_acl_found},
 	{"metrics.listen", "PGK_METRICS_LISTEN", "metrics-listen", "HOST:PORT", "", "off",
 	 "serve Prometheus /metrics, /healthz and /readyz over HTTP on this address "
 	 "(make run: 127.0.0.1:9404); empty: off",
@@ -234,6 +250,9 @@ int config_load(int argc, char **argv)
 	advertised_given = false;
 	g_config.listen_port = DEF_LISTEN_PORT;
 	g_config.advertised_port = 0;
+	/* node.id has no default string: given, the broker is a member. */
+	g_config.node_id = DEF_NODE_ID;
+	g_config.cluster_member = false;
 	rc = cfg_load(&config_program, argc, argv, &g_config.config_file);
 	if (rc == 0)
 		rc = finish();
@@ -249,7 +268,6 @@ void config_free(void)
 	free(g_config.listen_host);
 	free(g_config.advertised_host);
 	free(g_config.cluster_id);
-	free(g_config.broker_rack);
 	free(g_config.metrics_host);
 	free(g_config.config_file);
 	listeners_free(g_config.listeners, g_config.nlisteners);
@@ -562,4 +580,14 @@ static void replace_str(char **dst, const char *src)
 	}
 	free(*dst);
 	*dst = copy;
+}
+
+/* Kafka turns its authorizer on by naming its class; any name does here. */
+static int set_authorizer_class_name(const char *v, char *why, size_t whylen)
+{
+	(void)why;
+	(void)whylen;
+	if (v && *v)
+		g_config.authorizer_enabled = true;
+	return 0;
 }

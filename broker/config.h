@@ -50,6 +50,9 @@ typedef struct config {
 	bool stream_enabled;        /* stream.enabled: wake fetches from the decoding stream */
 	char *metrics_host;         /* metrics.listen host; NULL: no metrics listener */
 	int metrics_port;
+	bool authorizer_enabled;             /* authorizer.enabled: enforce kafka.acls */
+	char *super_users;                   /* super.users, "User:a;User:b" */
+	bool allow_everyone_if_no_acl_found; /* allow.everyone.if.no.acl.found */
 	char *config_file;
 } config;
 

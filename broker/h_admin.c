@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "arena_str.h"
+#include "authorizer.h"
 #include "config_doc.h"
 #include "config.h"
 #include "fetch_readahead.h"
@@ -371,6 +372,13 @@ void handle_create_topics(request *req)
 				kstr_c("Creation of internal topic __cluster_metadata is prohibited.");
 			continue;
 		}
+		/* CREATE on the cluster, or on the topic. */
+		if (!authz_cluster(req, ACL_OP_CREATE) &&
+		    !authz_topic(req, ACL_OP_CREATE, t->name)) {
+			o->error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
+			o->error_message = kstr_c("Authorization failed.");
+			continue;
+		}
 		if (!topic_name_valid(t->name)) {
 			o->error_code = KERR_INVALID_TOPIC_EXCEPTION;
 			o->error_message = kstr_c("topic names are 1 to 249 characters of "
@@ -578,6 +586,14 @@ void handle_delete_topics(request *req)
 			continue;
 		}
 		nout++;
+		/* DELETE on the topic. A topic named by id would need its
+		 * name first: with the authorizer on, only super users (for
+		 * whom every check passes) delete by id. */
+		if (kinds[i] == 0 ? !authz_topic(req, ACL_OP_DELETE, o->name)
+				  : !authz_super_user(req)) {
+			o->error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
+			continue;
+		}
 		if (kinds[i] == 0 && !topic_name_valid(o->name)) {
 			o->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 			continue;
@@ -642,6 +658,11 @@ void handle_create_partitions(request *req)
 		if (duplicate_name(names, n, i)) {
 			o->error_code = KERR_INVALID_REQUEST;
 			o->error_message = kstr_c("duplicate topic in request");
+			continue;
+		}
+		if (!authz_topic(req, ACL_OP_ALTER, in[i].name)) {
+			o->error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
+			o->error_message = kstr_c("Authorization failed.");
 			continue;
 		}
 		if (!topic_name_valid(in[i].name)) {
@@ -917,6 +938,27 @@ static void dc_fail(describe_configs_resp_result *o, int16_t error, const char *
 	o->configs = karray_of(NULL, 0);
 }
 
+/* KafkaApis: DESCRIBE_CONFIGS on the topic, the group, or the cluster
+ * (brokers, loggers, client metrics). */
+static bool dc_authorized(const request *req, describe_configs_resp_result *o,
+			  const describe_configs_req_resource *in)
+{
+	if (in->resource_type == RESOURCE_TOPIC) {
+		if (authz_topic(req, ACL_OP_DESCRIBE_CONFIGS, in->resource_name))
+			return true;
+		dc_fail(o, KERR_TOPIC_AUTHORIZATION_FAILED, "Topic authorization failed.");
+	} else if (in->resource_type == RESOURCE_GROUP) {
+		if (authz_group(req, ACL_OP_DESCRIBE_CONFIGS, in->resource_name))
+			return true;
+		dc_fail(o, KERR_GROUP_AUTHORIZATION_FAILED, "Group authorization failed.");
+	} else {
+		if (authz_cluster(req, ACL_OP_DESCRIBE_CONFIGS))
+			return true;
+		dc_fail(o, KERR_CLUSTER_AUTHORIZATION_FAILED, "Cluster authorization failed.");
+	}
+	return false;
+}
+
 void handle_describe_configs(request *req)
 {
 	const describe_configs_req *body = req->body;
@@ -945,6 +987,8 @@ void handle_describe_configs(request *req)
 			dc_fail(o, KERR_INVALID_REQUEST, INVALID_REQUEST_MESSAGE);
 			continue;
 		}
+		if (!dc_authorized(req, o, &in[i]))
+			continue;
 		if (in[i].resource_type == RESOURCE_BROKER ||
 		    in[i].resource_type == RESOURCE_BROKER_LOGGER) {
 			dc_broker(req, o, &in[i]);

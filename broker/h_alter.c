@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "arena_str.h"
+#include "authorizer.h"
 #include "config.h"
 #include "fetch_readahead.h"
 #include "handlers.h"
@@ -319,6 +320,24 @@ static bool topic_precheck(alter_res *r, kstr name)
 }
 
 /* Start one resource: checks, then a read of a topic's configs. */
+/* KafkaApis: ALTER_CONFIGS on the topic, the group, or the cluster
+ * (brokers, loggers, client metrics), before anything else is checked. */
+static bool alter_authorized(alter_res *r, int8_t type, kstr name)
+{
+	const request *req = r->ctx->req;
+
+	if (type == RES_TOPIC ? authz_topic(req, ACL_OP_ALTER_CONFIGS, name)
+	    : type == RES_GROUP ? authz_group(req, ACL_OP_ALTER_CONFIGS, name)
+				: authz_cluster(req, ACL_OP_ALTER_CONFIGS))
+		return true;
+	ac_fail(r,
+		type == RES_TOPIC   ? KERR_TOPIC_AUTHORIZATION_FAILED
+		: type == RES_GROUP ? KERR_GROUP_AUTHORIZATION_FAILED
+				    : KERR_CLUSTER_AUTHORIZATION_FAILED,
+		NULL);
+	return false;
+}
+
 static void alter_resource(alter_res *r, int8_t type, kstr name)
 {
 	request *req = r->ctx->req;
@@ -328,6 +347,8 @@ static void alter_resource(alter_res *r, int8_t type, kstr name)
 	r->out->resource_name = name;
 	r->out->error_code = KERR_NONE;
 	r->out->error_message = KSTR_NULL;
+	if (!alter_authorized(r, type, name))
+		return;
 	if (why) {
 		ac_fail(r, KERR_INVALID_REQUEST, why);
 		return;
@@ -671,6 +692,10 @@ void handle_delete_records(request *req)
 			op[p].partition_index = ip[p].partition_index;
 			op[p].low_watermark = -1;
 			op[p].error_code = KERR_NONE;
+			if (!authz_topic(req, ACL_OP_DELETE, in[t].name)) {
+				op[p].error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
+				continue;
+			}
 			if (!topic_name_valid(in[t].name) || ip[p].partition_index < 0) {
 				op[p].error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 				continue;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "arena_str.h"
+#include "authorizer.h"
 #include "cluster.h"
 #include "coordinator.h"
 #include "group_coord.h"
@@ -98,7 +99,11 @@ void handle_offset_commit(request *req)
 	 * id that PostgreSQL cannot store (validate.h) cannot have offsets. */
 	int16_t group_error = KERR_NONE;
 	bool known = true;
-	if (total > 0 && !pgid_valid(b->group_id))
+	/* KafkaApis: READ on the group, then READ on each topic. */
+	bool group_denied = !authz_group(req, ACL_OP_READ, b->group_id);
+	if (group_denied)
+		group_error = KERR_GROUP_AUTHORIZATION_FAILED;
+	else if (total > 0 && !pgid_valid(b->group_id))
 		group_error = KERR_INVALID_GROUP_ID;
 	else if (total > 0 && !cluster_is_coordinator(b->group_id))
 		group_error = KERR_NOT_COORDINATOR;
@@ -126,6 +131,11 @@ void handle_offset_commit(request *req)
 		rt[t].partitions = karray_of(rp, np);
 		for (int32_t p = 0; p < np; p++) {
 			rp[p].partition_index = in[p].partition_index;
+			if (group_denied || !authz_topic(req, ACL_OP_READ, topics[t].name)) {
+				rp[p].error_code = group_denied ? KERR_GROUP_AUTHORIZATION_FAILED
+								: KERR_TOPIC_AUTHORIZATION_FAILED;
+				continue;
+			}
 			if (!topic_name_valid(topics[t].name) || in[p].partition_index < 0) {
 				rp[p].error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 				continue;
@@ -302,8 +312,13 @@ void handle_offset_fetch(request *req)
 		params *p = arena_alloc(req->arena, sizeof(*p));
 		g->stmt = -1;
 		params_str(p, req->arena, g->group_id);
+		bool denied = !authz_group(req, ACL_OP_DESCRIBE, g->group_id);
 		if (g->all) {
 			*g->topics = karray_of(NULL, 0);
+			if (denied) {
+				*g->error_code = KERR_GROUP_AUTHORIZATION_FAILED;
+				continue;
+			}
 			if (!pgtext_valid(g->group_id))
 				continue; /* cannot have offsets */
 			g->stmt = nstmts;
@@ -335,6 +350,13 @@ void handle_offset_fetch(request *req)
 				rp[k].committed_offset = -1;
 				rp[k].committed_leader_epoch = -1;
 				rp[k].metadata = KSTR_LIT("");
+				/* KafkaApis: DESCRIBE on the group (all of its
+				 * partitions refused), then on each topic. */
+				if (denied || !authz_topic(req, ACL_OP_DESCRIBE, in[t].name)) {
+					rp[k].error_code = denied ? KERR_GROUP_AUTHORIZATION_FAILED
+								  : KERR_TOPIC_AUTHORIZATION_FAILED;
+					continue;
+				}
 				g->parts[g->nparts].topic = in[t].name;
 				g->parts[g->nparts].partition = idx[k];
 				g->parts[g->nparts].error_code = &rp[k].error_code;
@@ -343,6 +365,11 @@ void handle_offset_fetch(request *req)
 			}
 		}
 		*g->topics = karray_of(out, nt);
+		if (denied && req->api_version >= 2) {
+			/* the group-level error alone (v0-1 have none) */
+			*g->error_code = KERR_GROUP_AUTHORIZATION_FAILED;
+			*g->topics = karray_of(NULL, 0);
+		}
 		if (g->nparts == 0 || !pgtext_valid(g->group_id))
 			continue;
 		/* Names PostgreSQL cannot hold cannot have offsets either. */
@@ -432,6 +459,10 @@ static void of_fill_all(request *req, of_group *g, const PGresult *rows)
 		int end = r;
 		while (end < nrows && kstr_eqk(pgtext_str(rows, end, 0), name))
 			end++;
+		if (!authz_topic(req, ACL_OP_DESCRIBE, name)) {
+			r = end; /* left out, as Kafka does */
+			continue;
+		}
 		offset_fetch_resp_partition *parts =
 			ARENA_NEW_ARRAY(req->arena, offset_fetch_resp_partition, end - r);
 		for (int k = r; k < end; k++) {
@@ -463,6 +494,12 @@ void handle_offset_delete(request *req)
 	c->req = req;
 	req->resp = resp;
 	resp->topics = karray_of(NULL, 0);
+	/* KafkaApis: DELETE on the group, then READ on each topic. */
+	if (!authz_group(req, ACL_OP_DELETE, b->group_id)) {
+		resp->error_code = KERR_GROUP_AUTHORIZATION_FAILED;
+		request_complete(req);
+		return;
+	}
 	if (b->group_id.len <= 0) {
 		resp->error_code = KERR_INVALID_GROUP_ID;
 		request_complete(req);
@@ -493,6 +530,10 @@ void handle_offset_delete(request *req)
 		rt[t].partitions = karray_of(rp, np);
 		for (int32_t p = 0; p < np; p++) {
 			rp[p].partition_index = in[p].partition_index;
+			if (!authz_topic(req, ACL_OP_READ, topics[t].name)) {
+				rp[p].error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
+				continue;
+			}
 			if (!topic_name_valid(topics[t].name) || in[p].partition_index < 0) {
 				rp[p].error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 				continue;

@@ -28,6 +28,7 @@
 #include <event2/event.h>
 
 #include "arena_str.h"
+#include "authorizer.h"
 #include "cluster.h"
 #include "compress.h"
 #include "config.h"
@@ -129,6 +130,17 @@ static readahead_part *fetch_wanted(fetch_ctx *c, int *n);
 static bool readahead_try(fetch_ctx *c);
 static void readahead_use(void *arg, PGresult **res, const int32_t *limits, int n);
 static void readahead_next(fetch_ctx *c);
+
+/* KafkaApis: a follower (replica_id >= 0) needs CLUSTER_ACTION on the
+ * cluster, a consumer READ on each topic. */
+static bool fetch_authorized(const request *req, kstr topic)
+{
+	const fetch_req *body = req->body;
+
+	if (body->replica_id >= 0)
+		return authz_cluster(req, ACL_OP_CLUSTER_ACTION);
+	return authz_topic(req, ACL_OP_READ, topic);
+}
 
 void handle_fetch(request *req)
 {
@@ -250,6 +262,8 @@ static void fetch_start(void *arg)
 			fp->out->records = (kstr){"", 0};
 			if (c->names && name.len < 0)
 				fp->out->error_code = c->name_errors[t];
+			else if (!fetch_authorized(req, name))
+				fp->out->error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
 			else if (!topic_name_valid(name) || parts[p].partition < 0)
 				fp->out->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 		}
@@ -734,9 +748,9 @@ static int32_t fetch_replica_id(const request *req)
 	const fetch_req *body = req->body;
 	if (req->api_version < 15)
 		return body->replica_id;
-	if (body->replica_state.count <= 0)
+	if (!body->replica_state)
 		return -1;
-	return ((const fetch_req_replica_state *)body->replica_state.items)->replica_id;
+	return ((const fetch_req_replica_state *)body->replica_state)->replica_id;
 }
 
 /* From v16 a partition answered NOT_LEADER_OR_FOLLOWER or
@@ -762,7 +776,7 @@ static void fetch_leader_hints(fetch_ctx *c)
 		fetch_resp_leader *l = arena_alloc(req->arena, sizeof(*l));
 		l->leader_id = leader;
 		l->leader_epoch = epoch;
-		out->current_leader = karray_of(l, 1);
+		out->current_leader = l;
 		bool known = false;
 		for (int32_t k = 0; k < nn && !known; k++)
 			known = nodes[k].node_id == leader;

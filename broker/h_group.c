@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "arena_str.h"
+#include "authorizer.h"
 #include "cluster.h"
 #include "config.h"
 #include "coordinator.h"
@@ -29,10 +30,6 @@
 /* FindCoordinator key types. */
 #define KEY_TYPE_GROUP 0
 #define KEY_TYPE_TRANSACTION 1
-
-/* DescribeGroups v3+ without an authorizer: every operation Kafka's ACLs
- * know for a group (READ, DELETE, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS). */
-#define GROUP_ALL_OPERATIONS ((1 << 3) | (1 << 6) | (1 << 8) | (1 << 10) | (1 << 11))
 
 typedef struct dg_ctx {
 	request *req;
@@ -84,6 +81,16 @@ static bool coordinator_endpoint(const request *req, kstr key, int32_t *node, ks
 	return true;
 }
 
+/* KafkaApis: DESCRIBE on the group or the transactional id. */
+static int16_t fc_authorized(const request *req, int8_t key_type, kstr key)
+{
+	if (key_type == KEY_TYPE_GROUP)
+		return authz_group(req, ACL_OP_DESCRIBE, key) ? KERR_NONE
+							      : KERR_GROUP_AUTHORIZATION_FAILED;
+	return authz_txn(req, ACL_OP_DESCRIBE, key) ? KERR_NONE
+						    : KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+}
+
 void handle_find_coordinator(request *req)
 {
 	const find_coordinator_req *b = req->body;
@@ -96,8 +103,8 @@ void handle_find_coordinator(request *req)
 
 	req->resp = resp;
 	if (req->api_version < 4) {
-		int16_t err = ok ? KERR_NONE : KERR_INVALID_REQUEST;
-		if (ok && !coordinator_endpoint(req, b->key, &node, &host, &port))
+		int16_t err = ok ? fc_authorized(req, b->key_type, b->key) : KERR_INVALID_REQUEST;
+		if (!err && !coordinator_endpoint(req, b->key, &node, &host, &port))
 			err = KERR_COORDINATOR_NOT_AVAILABLE;
 		resp->error_code = err;
 		resp->error_message = ok ? KSTR_NULL : why;
@@ -112,11 +119,11 @@ void handle_find_coordinator(request *req)
 	find_coordinator_resp_coordinator *out =
 		ARENA_NEW_ARRAY(req->arena, find_coordinator_resp_coordinator, n);
 	for (int32_t i = 0; i < n; i++) {
-		int16_t err = ok ? KERR_NONE : KERR_INVALID_REQUEST;
+		int16_t err = ok ? fc_authorized(req, b->key_type, keys[i]) : KERR_INVALID_REQUEST;
 		node = -1;
 		port = -1;
 		host = KSTR_LIT("");
-		if (ok && !coordinator_endpoint(req, keys[i], &node, &host, &port))
+		if (!err && !coordinator_endpoint(req, keys[i], &node, &host, &port))
 			err = KERR_COORDINATOR_NOT_AVAILABLE;
 		out[i].key = keys[i];
 		out[i].error_code = err;
@@ -135,6 +142,23 @@ void handle_join_group(request *req)
 {
 	const join_group_req *b = req->body;
 
+	const join_group_req_protocol *in = b->protocols.items;
+	int n = b->protocols.count > 0 ? b->protocols.count : 0;
+	coord_protocol *protocols = ARENA_NEW_ARRAY(req->arena, coord_protocol, n);
+
+	if (!authz_group(req, ACL_OP_READ, b->group_id)) {
+		join_group_resp *resp = arena_alloc(req->arena, sizeof(*resp));
+		resp->error_code = KERR_GROUP_AUTHORIZATION_FAILED;
+		resp->generation_id = -1;
+		resp->protocol_type = KSTR_NULL;
+		resp->protocol_name = KSTR_NULL;
+		resp->leader = KSTR_LIT("");
+		resp->member_id = KSTR_LIT("");
+		resp->members = karray_of(NULL, 0);
+		req->resp = resp;
+		request_complete(req);
+		return;
+	}
 	if (!cluster_is_coordinator(b->group_id)) {
 		join_group_resp *resp = arena_alloc(req->arena, sizeof(*resp));
 		resp->error_code = KERR_NOT_COORDINATOR;
@@ -148,10 +172,6 @@ void handle_join_group(request *req)
 		request_complete(req);
 		return;
 	}
-	const join_group_req_protocol *in = b->protocols.items;
-	int n = b->protocols.count > 0 ? b->protocols.count : 0;
-	coord_protocol *protocols = ARENA_NEW_ARRAY(req->arena, coord_protocol, n);
-
 	for (int i = 0; i < n; i++) {
 		protocols[i].name = in[i].name;
 		protocols[i].metadata = in[i].metadata;
@@ -181,9 +201,18 @@ void handle_sync_group(request *req)
 {
 	const sync_group_req *b = req->body;
 
-	if (!cluster_is_coordinator(b->group_id)) {
+	const sync_group_req_assignment *in = b->assignments.items;
+	int n = b->assignments.count > 0 ? b->assignments.count : 0;
+	coord_assignment *assignments = ARENA_NEW_ARRAY(req->arena, coord_assignment, n);
+
+	bool denied = !authz_group(req, ACL_OP_READ, b->group_id);
+	if (denied ||
+	    (req->api_version >= 5 && (b->protocol_type.len < 0 || b->protocol_name.len < 0))) {
+		/* v5+ must name both (KafkaApis refuses before the coordinator,
+		 * after authorization). */
 		sync_group_resp *resp = arena_alloc(req->arena, sizeof(*resp));
-		resp->error_code = KERR_NOT_COORDINATOR;
+		resp->error_code =
+			denied ? KERR_GROUP_AUTHORIZATION_FAILED : KERR_INCONSISTENT_GROUP_PROTOCOL;
 		resp->protocol_type = KSTR_NULL;
 		resp->protocol_name = KSTR_NULL;
 		resp->assignment = KSTR_LIT("");
@@ -191,14 +220,9 @@ void handle_sync_group(request *req)
 		request_complete(req);
 		return;
 	}
-	const sync_group_req_assignment *in = b->assignments.items;
-	int n = b->assignments.count > 0 ? b->assignments.count : 0;
-	coord_assignment *assignments = ARENA_NEW_ARRAY(req->arena, coord_assignment, n);
-
-	if (req->api_version >= 5 && (b->protocol_type.len < 0 || b->protocol_name.len < 0)) {
-		/* v5+ must name both (KafkaApis refuses before the coordinator). */
+	if (!cluster_is_coordinator(b->group_id)) {
 		sync_group_resp *resp = arena_alloc(req->arena, sizeof(*resp));
-		resp->error_code = KERR_INCONSISTENT_GROUP_PROTOCOL;
+		resp->error_code = KERR_NOT_COORDINATOR;
 		resp->protocol_type = KSTR_NULL;
 		resp->protocol_name = KSTR_NULL;
 		resp->assignment = KSTR_LIT("");
@@ -232,11 +256,12 @@ void handle_heartbeat(request *req)
 	const heartbeat_req *b = req->body;
 	heartbeat_resp *resp = arena_alloc(req->arena, sizeof(*resp));
 
-	resp->error_code =
-		!cluster_is_coordinator(b->group_id)
-			? KERR_NOT_COORDINATOR
-			: coord_heartbeat(b->group_id, b->member_id, b->group_instance_id,
-					  b->generation_id);
+	resp->error_code = !authz_group(req, ACL_OP_READ, b->group_id)
+				   ? KERR_GROUP_AUTHORIZATION_FAILED
+			   : !cluster_is_coordinator(b->group_id)
+				   ? KERR_NOT_COORDINATOR
+				   : coord_heartbeat(b->group_id, b->member_id,
+						     b->group_instance_id, b->generation_id);
 	req->resp = resp;
 	request_complete(req);
 }
@@ -254,7 +279,9 @@ void handle_leave_group(request *req)
 		members[i].member_id = batch ? in[i].member_id : b->member_id;
 		members[i].group_instance_id = batch ? in[i].group_instance_id : KSTR_NULL;
 	}
-	resp->error_code = !cluster_is_coordinator(b->group_id)
+	resp->error_code = !authz_group(req, ACL_OP_READ, b->group_id)
+				   ? KERR_GROUP_AUTHORIZATION_FAILED
+			   : !cluster_is_coordinator(b->group_id)
 				   ? KERR_NOT_COORDINATOR
 				   : coord_leave(b->group_id, members, n);
 	req->resp = resp;
@@ -295,10 +322,17 @@ void handle_describe_groups(request *req)
 	for (int32_t i = 0; i < n; i++) {
 		coord_group_info gi;
 		out[i].group_id = names[i];
-		out[i].authorized_operations = ops ? GROUP_ALL_OPERATIONS : INT32_MIN;
+		out[i].authorized_operations =
+			ops ? authz_operations(req, ACL_RES_GROUP, names[i]) : INT32_MIN;
 		out[i].protocol_type = KSTR_LIT("");
 		out[i].protocol_data = KSTR_LIT("");
 		out[i].members = karray_of(NULL, 0);
+		if (!authz_group(req, ACL_OP_DESCRIBE, names[i])) {
+			out[i].error_code = KERR_GROUP_AUTHORIZATION_FAILED;
+			out[i].group_state = KSTR_LIT("");
+			out[i].authorized_operations = INT32_MIN;
+			continue;
+		}
 		if (!coord_describe(names[i], req->arena, &gi)) {
 			out[i].group_state = kstr_c(group_state_name(GROUP_DEAD));
 			c->missing[c->nmissing++] = &out[i];
@@ -416,6 +450,13 @@ static bool lg_type_wanted(const list_groups_req *b, int16_t ver)
 	return false;
 }
 
+/* KafkaApis: DESCRIBE on the cluster lists every group, else those the
+ * principal may DESCRIBE. */
+static bool lg_may_describe(const request *req, kstr group)
+{
+	return authz_cluster(req, ACL_OP_DESCRIBE) || authz_group(req, ACL_OP_DESCRIBE, group);
+}
+
 static void lg_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		    bool retriable)
 {
@@ -434,7 +475,8 @@ static void lg_done(void *arg, PGresult **res, int n, const char *err, const cha
 		resp->error_code = coordinator_db_error("list groups", err, sqlstate, retriable);
 	bool types_ok = lg_type_wanted(b, req->api_version);
 	for (int i = 0; i < nmem && types_ok; i++) {
-		if (!lg_state_wanted(b, req->api_version, mem[i].state))
+		if (!lg_state_wanted(b, req->api_version, mem[i].state) ||
+		    !lg_may_describe(req, mem[i].group_id))
 			continue;
 		out[nout].group_id = mem[i].group_id;
 		out[nout].protocol_type = mem[i].protocol_type;
@@ -448,7 +490,8 @@ static void lg_done(void *arg, PGresult **res, int n, const char *err, const cha
 		bool in_memory = false;
 		for (int i = 0; i < nmem && !in_memory; i++)
 			in_memory = kstr_eqk(mem[i].group_id, id);
-		if (in_memory || !lg_state_wanted(b, req->api_version, GROUP_EMPTY))
+		if (in_memory || !lg_state_wanted(b, req->api_version, GROUP_EMPTY) ||
+		    !lg_may_describe(req, id))
 			continue;
 		out[nout].group_id = arena_kstrdup(req->arena, id);
 		out[nout].protocol_type = KSTR_LIT("");
@@ -486,6 +529,10 @@ void handle_delete_groups(request *req)
 		delete_groups_resp_result *r = &out[nout++];
 		bool known;
 		r->group_id = names[i];
+		if (!authz_group(req, ACL_OP_DELETE, names[i])) {
+			r->error_code = KERR_GROUP_AUTHORIZATION_FAILED;
+			continue;
+		}
 		r->error_code = coord_delete(names[i], &known);
 		if (r->error_code)
 			continue;

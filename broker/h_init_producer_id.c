@@ -27,6 +27,7 @@
 
 #include <string.h>
 
+#include "authorizer.h"
 #include "cluster.h"
 #include "config.h"
 #include "handlers.h"
@@ -55,6 +56,16 @@ void handle_init_producer_id(request *req)
 	 * sends it), and so is an id PostgreSQL cannot store (validate.h). */
 	if (txn_id.len == 0 || (txn_id.len > 0 && !pgid_valid(txn_id))) {
 		resp->error_code = KERR_INVALID_REQUEST;
+		request_complete(req);
+		return;
+	}
+	/* KafkaApis: WRITE on the transactional id; an idempotent producer
+	 * needs IDEMPOTENT_WRITE on the cluster or WRITE on some topic. */
+	if (txn_id.len > 0 ? !authz_txn(req, ACL_OP_WRITE, txn_id)
+			   : !authz_cluster(req, ACL_OP_IDEMPOTENT_WRITE) &&
+				     !authz_any(req, ACL_OP_WRITE, ACL_RES_TOPIC)) {
+		resp->error_code = txn_id.len > 0 ? KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+						  : KERR_CLUSTER_AUTHORIZATION_FAILED;
 		request_complete(req);
 		return;
 	}

@@ -17,6 +17,7 @@
  * as UnifiedLog answers for a topic without remote storage.
  */
 #include "arena_str.h"
+#include "authorizer.h"
 #include "handlers.h"
 #include "cluster.h"
 #include "hutil.h"
@@ -100,6 +101,10 @@ void handle_list_offsets(request *req)
 			o->offset = -1;
 			o->leader_epoch = -1;
 			o->old_style_offsets = karray_of(NULL, 0);
+			if (!authz_topic(req, ACL_OP_DESCRIBE, in->name)) {
+				o->error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
+				continue;
+			}
 			if (last[k] != k) {
 				o->error_code = KERR_INVALID_REQUEST;
 				continue;

@@ -9,8 +9,10 @@
 #include <string.h>
 
 #include "arena_str.h"
+#include "authorizer.h"
 #include "cluster.h"
 #include "config.h"
+#include "feature_levels.h"
 #include "handlers.h"
 #include "kerr.h"
 #include "log.h"
@@ -28,15 +30,18 @@ typedef struct md_ctx {
 	int pending;       /* auto-create jobs still running */
 } md_ctx;
 
-/* All cluster operations (CREATE, ALTER, DESCRIBE, CLUSTER_ACTION,
- * DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE), for
- * include_cluster_authorized_operations. */
-#define CLUSTER_ALL_OPERATIONS                                                                     \
-	((1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12))
+/* KafkaApis: a topic the principal may not DESCRIBE is left out of an
+ * all-topics answer and refused when named; one it may not CREATE (on the
+ * cluster or the topic) is not auto-created and refused. */
+static bool md_may_describe(const request *req, kstr name)
+{
+	return authz_topic(req, ACL_OP_DESCRIBE, name);
+}
 
-/* All topic operations, for include_topic_authorized_operations. */
-#define TOPIC_ALL_OPERATIONS                                                                       \
-	((1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11))
+static bool md_may_create(const request *req, kstr name)
+{
+	return authz_cluster(req, ACL_OP_CREATE) || authz_topic(req, ACL_OP_CREATE, name);
+}
 
 static void md_query(md_ctx *c);
 static void md_rows(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
@@ -75,6 +80,7 @@ void handle_api_versions(request *req)
 				      !software_name_valid(body->client_software_version))) {
 		resp->error_code = KERR_INVALID_REQUEST;
 		resp->api_keys = karray_of(keys, 0);
+		resp->finalized_features_epoch = -1;
 		req->resp = resp;
 		request_complete(req);
 		return;
@@ -87,6 +93,7 @@ void handle_api_versions(request *req)
 	}
 	resp->error_code = KERR_NONE;
 	resp->api_keys = karray_of(keys, api_count);
+	features_fill(req->arena, req->api_version, resp);
 	req->resp = resp;
 	request_complete(req);
 }
@@ -175,6 +182,14 @@ static void md_query(md_ctx *c)
 	pgarray_free(&names);
 }
 
+/* Whether topics named and not found are to be created. */
+static bool md_auto_create(const request *req, const md_ctx *c)
+{
+	const metadata_req *body = req->body;
+	return g_config.auto_create_topics && !md_all_topics(req) && !c->by_id &&
+	       (req->api_version < 4 || body->allow_auto_topic_creation);
+}
+
 static bool md_row_has(const PGresult *rows, kstr name)
 {
 	for (int r = 0; rows && r < PQntuples(rows); r++)
@@ -198,13 +213,13 @@ static void md_rows(void *arg, PGresult **res, int n, const char *err, const cha
 		md_respond(c, NULL, KERR_LEADER_NOT_AVAILABLE);
 		return;
 	}
-	bool may_create = g_config.auto_create_topics && !c->created && !md_all_topics(req) &&
-			  !c->by_id && (req->api_version < 4 || body->allow_auto_topic_creation);
+	bool may_create = !c->created && md_auto_create(req, c);
 	if (may_create) {
 		const metadata_req_topic *t = body->topics.items;
 		for (int32_t i = 0; i < body->topics.count; i++) {
 			if (t[i].name.len < 0 || !topic_name_valid(t[i].name) ||
-			    md_row_has(res[0], t[i].name))
+			    md_row_has(res[0], t[i].name) || !md_may_describe(req, t[i].name) ||
+			    !md_may_create(req, t[i].name))
 				continue;
 			params p = {0};
 			params_str(&p, req->arena, t[i].name);
@@ -249,8 +264,9 @@ static void md_fill_topic(request *req, metadata_resp_topic *out, const PGresult
 	out->name = kstr_c(arena_cstr(req->arena, pgtext_str(rows, r, 0)));
 	out->is_internal = topic_is_internal(out->name);
 	uuid_parse(PQgetvalue(rows, r, 1), &out->topic_id);
-	out->topic_authorized_operations =
-		body->include_topic_authorized_operations ? TOPIC_ALL_OPERATIONS : INT32_MIN;
+	out->topic_authorized_operations = body->include_topic_authorized_operations
+						   ? authz_operations(req, ACL_RES_TOPIC, out->name)
+						   : INT32_MIN;
 	for (int32_t p = 0; p < nparts; p++) {
 		int32_t *leader = ARENA_NEW_ARRAY(req->arena, int32_t, 1);
 		int32_t epoch = 0;
@@ -310,10 +326,12 @@ static void md_respond(md_ctx *c, const PGresult *rows, int16_t db_error)
 	resp->brokers = karray_of(b, nb);
 	resp->cluster_id = kstr_c(g_config.cluster_id);
 	resp->controller_id = cluster_controller_id();
-	/* Without an authorizer Kafka grants every cluster operation, and
-	 * reports them when asked (v8-v10). */
+	/* When asked (v8-v10); without an authorizer Kafka grants every
+	 * cluster operation. */
 	resp->cluster_authorized_operations =
-		body->include_cluster_authorized_operations ? CLUSTER_ALL_OPERATIONS : INT32_MIN;
+		body->include_cluster_authorized_operations
+			? authz_operations(req, ACL_RES_CLUSTER, kstr_c(ACL_CLUSTER_NAME))
+			: INT32_MIN;
 
 	metadata_resp_topic *topics;
 	int32_t ntopics = 0;
@@ -321,7 +339,8 @@ static void md_respond(md_ctx *c, const PGresult *rows, int16_t db_error)
 		int nrows = rows ? PQntuples(rows) : 0;
 		topics = ARENA_NEW_ARRAY(req->arena, metadata_resp_topic, nrows);
 		for (int r = 0; r < nrows; r++)
-			md_fill_topic(req, &topics[ntopics++], rows, r);
+			if (md_may_describe(req, pgtext_str(rows, r, 0)))
+				md_fill_topic(req, &topics[ntopics++], rows, r);
 	} else {
 		const metadata_req_topic *t = body->topics.items;
 		int32_t n = body->topics.count;
@@ -349,6 +368,16 @@ static void md_respond(md_ctx *c, const PGresult *rows, int16_t db_error)
 						 memcmp(id.b, t[i].topic_id.b, 16) == 0))
 					found = r;
 			}
+			if (found >= 0 && !md_may_describe(req, pgtext_str(rows, found, 0))) {
+				/* Kafka does not say whether it exists. */
+				out->name = kinds[i] ? KSTR_NULL : t[i].name;
+				out->is_internal = false;
+				out->topic_id = t[i].topic_id;
+				out->partitions = karray_of(NULL, 0);
+				out->topic_authorized_operations = INT32_MIN;
+				out->error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
+				continue;
+			}
 			if (found >= 0) {
 				md_fill_topic(req, out, rows, found);
 				continue;
@@ -358,7 +387,11 @@ static void md_respond(md_ctx *c, const PGresult *rows, int16_t db_error)
 			out->topic_id = t[i].topic_id;
 			out->partitions = karray_of(NULL, 0);
 			out->topic_authorized_operations = INT32_MIN;
-			if (db_error)
+			if (!kinds[i] &&
+			    (!md_may_describe(req, t[i].name) ||
+			     (md_auto_create(req, c) && !md_may_create(req, t[i].name))))
+				out->error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
+			else if (db_error)
 				out->error_code = db_error;
 			else if (kinds[i])
 				out->error_code = KERR_UNKNOWN_TOPIC_ID;

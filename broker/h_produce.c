@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "arena_str.h"
+#include "authorizer.h"
 #include "clock.h"
 #include "compress.h"
 #include "cluster.h"
@@ -258,6 +259,10 @@ static void pp_start(void *arg)
 			out->error_code = c->name_errors[e[i].t];
 			continue;
 		}
+		if (!authz_topic(req, ACL_OP_WRITE, e[i].topic)) {
+			out->error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
+			continue;
+		}
 		if (!topic_name_valid(e[i].topic)) {
 			out->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 			continue;
@@ -294,6 +299,7 @@ static void pp_start(void *arg)
 	for (int32_t i = 0; i < total; i++) {
 		if (outs[i]->error_code == KERR_NONE ||
 		    outs[i]->error_code == KERR_UNKNOWN_TOPIC_OR_PARTITION ||
+		    outs[i]->error_code == KERR_TOPIC_AUTHORIZATION_FAILED ||
 		    (c->names && c->names[e[i].t].len < 0))
 			continue;
 		c->early[c->nearly++] = (part_ref){.topic = e[i].topic,
@@ -304,8 +310,10 @@ static void pp_start(void *arg)
 	/* Transactional batches without a transactional id: the Java broker
 	 * fails the whole request, as authorization of the missing id, before
 	 * it looks at any partition (RequestUtils.hasTransactionalRecords
-	 * reads every partition's batches, whatever their topic). */
-	if (body->transactional_id.len < 0 && has_transactional) {
+	 * reads every partition's batches, whatever their topic); so does
+	 * one the principal may not WRITE. */
+	if (has_transactional && (body->transactional_id.len < 0 ||
+				  !authz_txn(req, ACL_OP_WRITE, body->transactional_id))) {
 		pp_fail_all(req, KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
 		pp_finish(req);
 		return;

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "arena_str.h"
+#include "authorizer.h"
 #include "coordinator.h"
 #include "handlers.h"
 #include "cluster.h"
@@ -239,7 +240,8 @@ static bool ap_prepare(request *req, parts_ctx *c)
 		for (int32_t p = 0; p < np; p++) {
 			rp[p].partition_index = idx[p];
 			rp[p].partition_error_code = KERR_NONE;
-			if (topic_is_internal(in[t].name)) {
+			if (topic_is_internal(in[t].name) ||
+			    !authz_topic(req, ACL_OP_WRITE, in[t].name)) {
 				rp[p].partition_error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
 				c->failed = true;
 				continue;
@@ -269,7 +271,22 @@ void handle_add_partitions_to_txn(request *req)
 
 	c->req = req;
 	req->resp = resp;
-	if (!ap_prepare(req, c)) {
+	bool prepared = ap_prepare(req, c);
+	/* KafkaApis: WRITE on the transactional id, or every partition is
+	 * refused with TRANSACTIONAL_ID_AUTHORIZATION_FAILED. */
+	if (!authz_txn(req, ACL_OP_WRITE, b->v3_and_below_transactional_id)) {
+		add_partitions_to_txn_topic_result *rt = resp->results_by_topic_v3_and_below.items;
+		for (int32_t t = 0; t < resp->results_by_topic_v3_and_below.count; t++) {
+			add_partitions_to_txn_partition_result *rp =
+				rt[t].results_by_partition.items;
+			for (int32_t p = 0; p < rt[t].results_by_partition.count; p++)
+				rp[p].partition_error_code =
+					KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+		}
+		request_complete(req);
+		return;
+	}
+	if (!prepared) {
 		request_complete(req);
 		return;
 	}
@@ -298,7 +315,13 @@ void handle_add_offsets_to_txn(request *req)
 	add_offsets_to_txn_resp *resp = arena_alloc(req->arena, sizeof(*resp));
 
 	req->resp = resp;
-	resp->error_code = txn_coordinator_error(b->transactional_id);
+	/* KafkaApis: WRITE on the transactional id, READ on the group. */
+	if (!authz_txn(req, ACL_OP_WRITE, b->transactional_id))
+		resp->error_code = KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+	else if (!authz_group(req, ACL_OP_READ, b->group_id))
+		resp->error_code = KERR_GROUP_AUTHORIZATION_FAILED;
+	else
+		resp->error_code = txn_coordinator_error(b->transactional_id);
 	if (resp->error_code) {
 		request_complete(req);
 		return;
@@ -344,7 +367,9 @@ void handle_end_txn(request *req)
 	end_txn_resp *resp = arena_alloc(req->arena, sizeof(*resp));
 
 	req->resp = resp;
-	resp->error_code = txn_coordinator_error(b->transactional_id);
+	resp->error_code = !authz_txn(req, ACL_OP_WRITE, b->transactional_id)
+				   ? KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+				   : txn_coordinator_error(b->transactional_id);
 	if (resp->error_code) {
 		request_complete(req);
 		return;
@@ -436,6 +461,13 @@ void handle_txn_offset_commit(request *req)
 		ARENA_NEW_ARRAY(req->arena, txn_offset_commit_resp_topic, ntopics);
 	resp->topics = karray_of(rt, ntopics);
 
+	/* KafkaApis: WRITE on the transactional id, then READ on the group
+	 * (either refuses every partition), then READ on each topic. */
+	int16_t denied = !authz_txn(req, ACL_OP_WRITE, b->transactional_id)
+				 ? KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+			 : !authz_group(req, ACL_OP_READ, b->group_id)
+				 ? KERR_GROUP_AUTHORIZATION_FAILED
+				 : KERR_NONE;
 	if (b->group_id.len <= 0 || !pgid_valid(b->group_id))
 		c->all_error = KERR_INVALID_GROUP_ID;
 	/* TxnOffsetCommit goes to the group's coordinator, as in Kafka. */
@@ -455,6 +487,11 @@ void handle_txn_offset_commit(request *req)
 		rt[t].partitions = karray_of(rp, np);
 		for (int32_t p = 0; p < np; p++) {
 			rp[p].partition_index = in[p].partition_index;
+			if (denied || !authz_topic(req, ACL_OP_READ, topics[t].name)) {
+				rp[p].error_code =
+					denied ? denied : KERR_TOPIC_AUTHORIZATION_FAILED;
+				continue;
+			}
 			if (!c->all_error) {
 				rp[p].error_code = offset_rows_add(
 					&rows, topics[t].name, in[p].partition_index,
@@ -473,6 +510,11 @@ void handle_txn_offset_commit(request *req)
 	}
 	c->parts = rows.parts;
 	c->nparts = rows.nparts;
+	if (denied) {
+		offset_rows_free(&rows);
+		parts_complete(req);
+		return;
+	}
 	if (c->all_error) {
 		offset_rows_free(&rows);
 		if (c->nparts > 0)
@@ -534,7 +576,9 @@ void handle_describe_transactions(request *req)
 		out[i].topics = karray_of(NULL, 0);
 		/* An id PostgreSQL cannot hold has no transaction; "" is
 		 * refused as the Java coordinator does. */
-		if (ids[i].len == 0)
+		if (!authz_txn(req, ACL_OP_DESCRIBE, ids[i]))
+			out[i].error_code = KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+		else if (ids[i].len == 0)
 			out[i].error_code = KERR_INVALID_REQUEST;
 		else if (!pgtext_valid(ids[i]))
 			out[i].error_code = KERR_TRANSACTIONAL_ID_NOT_FOUND;
@@ -704,12 +748,17 @@ static void lt_done(void *arg, PGresult **res, int n, const char *err, const cha
 	int rows = PQntuples(res[0]);
 	list_transactions_resp_state *out =
 		ARENA_NEW_ARRAY(req->arena, list_transactions_resp_state, rows);
+	int nout = 0;
 	for (int i = 0; i < rows; i++) {
-		out[i].transactional_id = arena_kstrdup(req->arena, pgtext_str(res[0], i, 0));
-		out[i].producer_id = pgtext_i64(res[0], i, 1, -1);
-		out[i].transaction_state = arena_kstrdup(req->arena, pgtext_str(res[0], i, 2));
+		/* Those the principal may not DESCRIBE are left out. */
+		if (!authz_txn(req, ACL_OP_DESCRIBE, pgtext_str(res[0], i, 0)))
+			continue;
+		out[nout].transactional_id = arena_kstrdup(req->arena, pgtext_str(res[0], i, 0));
+		out[nout].producer_id = pgtext_i64(res[0], i, 1, -1);
+		out[nout].transaction_state = arena_kstrdup(req->arena, pgtext_str(res[0], i, 2));
+		nout++;
 	}
-	resp->transaction_states = karray_of(out, rows);
+	resp->transaction_states = karray_of(out, nout);
 	request_complete(req);
 }
 

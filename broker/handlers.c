@@ -3,6 +3,7 @@
  * start-up and shutdown.
  */
 #include "apis.h"
+#include "authorizer.h"
 #include "cluster.h"
 #include "config.h"
 #include "group_coord.h"
@@ -83,12 +84,55 @@ handler_fn handler_lookup(int16_t api_key)
 		return handle_describe_transactions;
 	case API_LIST_TRANSACTIONS:
 		return handle_list_transactions;
+	case API_DESCRIBE_ACLS:
+		return handle_describe_acls;
+	case API_CREATE_ACLS:
+		return handle_create_acls;
+	case API_DELETE_ACLS:
+		return handle_delete_acls;
 	case API_DELETE_RECORDS:
 		return handle_delete_records;
 	case API_ALTER_CONFIGS:
 		return handle_alter_configs;
 	case API_INCREMENTAL_ALTER_CONFIGS:
 		return handle_incremental_alter_configs;
+	/* Cluster, replica, quota, token and feature APIs */
+	case API_DESCRIBE_CLUSTER:
+		return handle_describe_cluster;
+	case API_DESCRIBE_TOPIC_PARTITIONS:
+		return handle_describe_topic_partitions;
+	case API_UPDATE_FEATURES:
+		return handle_update_features;
+	case API_LIST_CLIENT_METRICS_RESOURCES:
+		return handle_list_client_metrics_resources;
+	case API_ELECT_LEADERS:
+		return handle_elect_leaders;
+	case API_ALTER_PARTITION_REASSIGNMENTS:
+		return handle_alter_partition_reassignments;
+	case API_LIST_PARTITION_REASSIGNMENTS:
+		return handle_list_partition_reassignments;
+	case API_ALTER_REPLICA_LOG_DIRS:
+		return handle_alter_replica_log_dirs;
+	case API_DESCRIBE_LOG_DIRS:
+		return handle_describe_log_dirs;
+	case API_OFFSET_FOR_LEADER_EPOCH:
+		return handle_offset_for_leader_epoch;
+	case API_DESCRIBE_PRODUCERS:
+		return handle_describe_producers;
+	case API_CREATE_DELEGATION_TOKEN:
+		return handle_create_delegation_token;
+	case API_RENEW_DELEGATION_TOKEN:
+		return handle_renew_delegation_token;
+	case API_EXPIRE_DELEGATION_TOKEN:
+		return handle_expire_delegation_token;
+	case API_DESCRIBE_DELEGATION_TOKEN:
+		return handle_describe_delegation_token;
+	case API_DESCRIBE_CLIENT_QUOTAS:
+		return handle_describe_client_quotas;
+	case API_ALTER_CLIENT_QUOTAS:
+		return handle_alter_client_quotas;
+	case API_WRITE_TXN_MARKERS:
+		return handle_write_txn_markers;
 	default:
 		return NULL;
 	}
@@ -99,6 +143,7 @@ void handlers_init(struct event_base *base)
 	handler_base = base;
 	group_coord_init(base);
 	txn_reaper_init(base);
+	authorizer_init(base);
 }
 
 void handlers_shutdown(void)
@@ -106,4 +151,5 @@ void handlers_shutdown(void)
 	fetch_shutdown();
 	group_coord_shutdown();
 	txn_reaper_shutdown();
+	authorizer_shutdown();
 }

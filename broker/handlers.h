@@ -42,6 +42,28 @@ void handle_end_txn(request *req);
 void handle_txn_offset_commit(request *req);
 void handle_describe_transactions(request *req);
 void handle_list_transactions(request *req);
+void handle_describe_acls(request *req);
+void handle_create_acls(request *req);
+void handle_delete_acls(request *req);
+/* Cluster, replica, quota, token and feature APIs */
+void handle_describe_cluster(request *req);
+void handle_describe_topic_partitions(request *req);
+void handle_update_features(request *req);
+void handle_list_client_metrics_resources(request *req);
+void handle_elect_leaders(request *req);
+void handle_alter_partition_reassignments(request *req);
+void handle_list_partition_reassignments(request *req);
+void handle_alter_replica_log_dirs(request *req);
+void handle_describe_log_dirs(request *req);
+void handle_offset_for_leader_epoch(request *req);
+void handle_describe_producers(request *req);
+void handle_create_delegation_token(request *req);
+void handle_renew_delegation_token(request *req);
+void handle_expire_delegation_token(request *req);
+void handle_describe_delegation_token(request *req);
+void handle_describe_client_quotas(request *req);
+void handle_alter_client_quotas(request *req);
+void handle_write_txn_markers(request *req);
 
 /* Called once at start-up and shutdown: the group coordinator, the
  * transaction timeout timer, fetches waiting for data. Shutdown runs before

@@ -3,6 +3,7 @@
  * tables of apis.c for any version, plus request header parsing and response
  * framing. Nothing here knows what a field means.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "apis.h"
@@ -16,9 +17,10 @@ static void write_array_len(kwriter *w, bool flex, int32_t n);
 static int decode_scalar(field_type t, bool flex, bool nullable, kreader *r, void *dst);
 static void encode_scalar(field_type t, bool flex, bool nullable, const void *src, kwriter *w);
 static void set_default(const field_def *f, void *dst);
-static bool field_tagged(const field_def *f);
-static int decode_tags(const schema_def *s, int16_t ver, kreader *r, arena *a, void *out);
-static void encode_tags(const schema_def *s, int16_t ver, const void *in, kwriter *w);
+static int decode_field(const field_def *f, int16_t ver, bool flex, kreader *r, arena *a,
+			void *dst);
+static void encode_field(const field_def *f, int16_t ver, bool flex, const void *src, kwriter *w);
+static void encode_zero_struct(const schema_def *s, int16_t ver, bool flex, kwriter *w);
 
 static bool field_present(const field_def *f, int16_t ver)
 {
@@ -30,8 +32,6 @@ static size_t elem_size(const field_def *f)
 {
 	switch (f->type) {
 	case FT_ARRS:
-	case FT_TSTRUCT:
-	case FT_TARRS:
 		return f->sub->size;
 	case FT_ARRI32:
 		return sizeof(int32_t);
@@ -200,170 +200,229 @@ static void set_default(const field_def *f, void *dst)
 	case FT_ARRI32:
 	case FT_ARRI64:
 	case FT_ARRSTR:
-	case FT_TSTRUCT:
-	case FT_TARRS:
 		*(karray *)dst = (karray){0, NULL};
+		break;
+	case FT_STRUCT:
+		*(void **)dst = NULL;
 		break;
 	default:
 		break; /* zeroed */
 	}
 }
 
-int proto_decode(const schema_def *s, int16_t ver, bool flex, kreader *r, arena *a, void *out)
+/* One field's value (scalar, array or struct), present in this version. */
+static int decode_field(const field_def *f, int16_t ver, bool flex, kreader *r, arena *a, void *dst)
 {
-	for (int i = 0; i < s->nfields; i++) {
-		const field_def *f = &s->fields[i];
-		void *dst = (char *)out + f->offset;
-		bool nullable = ver >= f->null_min;
+	bool nullable = ver >= f->null_min;
 
-		if (!field_present(f, ver) || field_tagged(f)) {
-			set_default(f, dst);
-			continue;
-		}
-		if (f->type < FT_ARRS) {
-			if (decode_scalar(f->type, flex, nullable, r, dst) < 0)
+	if (f->type == FT_STRUCT) {
+		/* A struct field: in nullable versions an int8 says whether it
+		 * is there (-1 null, 1 present). */
+		if (nullable) {
+			int8_t present = kr_i8(r);
+			if (!kr_ok(r) || (present != -1 && present != 1))
 				return -1;
-			continue;
+			if (present < 0) {
+				*(void **)dst = NULL;
+				return 0;
+			}
 		}
-
-		int32_t n = read_array_len(r, flex);
-		if (n == -2 || (n == -1 && !nullable))
-			return -1;
-		karray *arr = dst;
-		arr->count = n;
-		arr->items = NULL;
-		if (n <= 0)
-			continue;
-		size_t es = elem_size(f);
-		arr->items = arena_alloc(a, es * (size_t)n);
-		for (int32_t j = 0; j < n; j++) {
-			void *item = (char *)arr->items + es * (size_t)j;
-			int rc;
-			if (f->type == FT_ARRS)
-				rc = proto_decode(f->sub, ver, flex, r, a, item);
-			else
-				rc = decode_scalar(elem_type(f->type), flex, false, r, item);
-			if (rc < 0)
-				return -1;
-		}
+		void *item = arena_alloc(a, f->sub->size);
+		*(void **)dst = item;
+		return proto_decode(f->sub, ver, flex, r, a, item);
 	}
-	if (flex && decode_tags(s, ver, r, a, out) < 0)
+	if (f->type < FT_ARRS)
+		return decode_scalar(f->type, flex, nullable, r, dst);
+
+	int32_t n = read_array_len(r, flex);
+	if (n == -2 || (n == -1 && !nullable))
 		return -1;
-	return kr_ok(r) ? 0 : -1;
-}
-
-void proto_encode(const schema_def *s, int16_t ver, bool flex, const void *in, kwriter *w)
-{
-	for (int i = 0; i < s->nfields; i++) {
-		const field_def *f = &s->fields[i];
-		const void *src = (const char *)in + f->offset;
-		bool nullable = ver >= f->null_min;
-
-		if (!field_present(f, ver) || field_tagged(f))
-			continue;
-		if (f->type < FT_ARRS) {
-			encode_scalar(f->type, flex, nullable, src, w);
-			continue;
-		}
-
-		const karray *arr = src;
-		int32_t n = arr->count;
-		if (n < 0 && !nullable)
-			n = 0;
-		if (n > 0 && !arr->items)
-			n = 0;
-		write_array_len(w, flex, n);
-		size_t es = elem_size(f);
-		for (int32_t j = 0; j < n; j++) {
-			const void *item = (const char *)arr->items + es * (size_t)j;
-			if (f->type == FT_ARRS)
-				proto_encode(f->sub, ver, flex, item, w);
-			else
-				encode_scalar(elem_type(f->type), flex, false, item, w);
-		}
+	karray *arr = dst;
+	arr->count = n;
+	arr->items = NULL;
+	if (n <= 0)
+		return 0;
+	size_t es = elem_size(f);
+	arr->items = arena_alloc(a, es * (size_t)n);
+	for (int32_t j = 0; j < n; j++) {
+		void *item = (char *)arr->items + es * (size_t)j;
+		int rc;
+		if (f->type == FT_ARRS)
+			rc = proto_decode(f->sub, ver, flex, r, a, item);
+		else
+			rc = decode_scalar(elem_type(f->type), flex, false, r, item);
+		if (rc < 0)
+			return -1;
 	}
-	if (flex)
-		encode_tags(s, ver, in, w);
+	return 0;
 }
 
-static bool field_tagged(const field_def *f)
-{
-	return f->type == FT_TSTRUCT || f->type == FT_TARRS;
-}
-
-/* The tag section: the tagged fields s describes for ver are decoded from
- * their bytes (which they must fill exactly), every other tag skipped. */
+/* The tagged-field section: described tags decode from their own bytes,
+ * unknown ones are skipped. */
 static int decode_tags(const schema_def *s, int16_t ver, kreader *r, arena *a, void *out)
 {
 	uint32_t count = kr_uvarint(r);
 
-	/* Each tag takes at least two bytes, so a huge count fails fast. */
 	while (count-- > 0 && kr_ok(r)) {
 		uint32_t tag = kr_uvarint(r);
 		uint32_t size = kr_uvarint(r);
-		const uint8_t *bytes = kr_bytes(r, size);
-		const field_def *f = NULL;
-
-		if (!bytes)
+		const uint8_t *p = kr_bytes(r, size);
+		if (!p)
 			return -1;
-		for (int i = 0; i < s->nfields && !f; i++)
-			if (field_tagged(&s->fields[i]) && field_present(&s->fields[i], ver) &&
-			    s->fields[i].dflt == (int64_t)tag)
-				f = &s->fields[i];
-		if (!f)
-			continue;
-		kreader sub;
-		karray *arr = (karray *)((char *)out + f->offset);
-		int32_t n = 1;
-		kr_init(&sub, bytes, size);
-		if (f->type == FT_TARRS) {
-			n = read_array_len(&sub, true);
-			if (n < 0)
+		for (int i = 0; i < s->nfields; i++) {
+			const field_def *f = &s->fields[i];
+			if (f->tag < 0 || (uint32_t)f->tag != tag || !field_present(f, ver))
+				continue;
+			kreader sub;
+			kr_init(&sub, p, size);
+			if (decode_field(f, ver, true, &sub, a, (char *)out + f->offset) < 0 ||
+			    !kr_ok(&sub))
 				return -1;
 		}
-		arr->count = n;
-		arr->items = n > 0 ? arena_alloc(a, f->sub->size * (size_t)n) : NULL;
-		for (int32_t j = 0; j < n; j++)
-			if (proto_decode(f->sub, ver, true, &sub, a,
-					 (char *)arr->items + f->sub->size * (size_t)j) < 0)
-				return -1;
-		if (kr_remaining(&sub) != 0)
-			return -1;
 	}
 	return kr_ok(r) ? 0 : -1;
 }
 
-/* The tag section: each tagged field that is set (a struct present, an
- * array not empty), in the order s lists them, which is the tags' order. */
+int proto_decode(const schema_def *s, int16_t ver, bool flex, kreader *r, arena *a, void *out)
+{
+	bool has_tags = false;
+
+	for (int i = 0; i < s->nfields; i++) {
+		const field_def *f = &s->fields[i];
+		void *dst = (char *)out + f->offset;
+
+		if (!field_present(f, ver) || f->tag >= 0) {
+			set_default(f, dst);
+			has_tags |= f->tag >= 0;
+			continue;
+		}
+		if (decode_field(f, ver, flex, r, a, dst) < 0)
+			return -1;
+	}
+	if (flex && has_tags) {
+		if (decode_tags(s, ver, r, a, out) < 0)
+			return -1;
+	} else if (flex) {
+		kr_skip_tags(r);
+	}
+	return kr_ok(r) ? 0 : -1;
+}
+
+static void encode_field(const field_def *f, int16_t ver, bool flex, const void *src, kwriter *w)
+{
+	bool nullable = ver >= f->null_min;
+
+	if (f->type == FT_STRUCT) {
+		const void *item = *(const void *const *)src;
+		if (nullable)
+			kw_i8(w, item ? 1 : -1);
+		if (item)
+			proto_encode(f->sub, ver, flex, item, w);
+		else if (!nullable)
+			encode_zero_struct(f->sub, ver, flex, w);
+		return;
+	}
+	if (f->type < FT_ARRS) {
+		encode_scalar(f->type, flex, nullable, src, w);
+		return;
+	}
+
+	const karray *arr = src;
+	int32_t n = arr->count;
+	if (n < 0 && !nullable)
+		n = 0;
+	if (n > 0 && !arr->items)
+		n = 0;
+	write_array_len(w, flex, n);
+	size_t es = elem_size(f);
+	for (int32_t j = 0; j < n; j++) {
+		const void *item = (const char *)arr->items + es * (size_t)j;
+		if (f->type == FT_ARRS)
+			proto_encode(f->sub, ver, flex, item, w);
+		else
+			encode_scalar(elem_type(f->type), flex, false, item, w);
+	}
+}
+
+/* A struct that is not nullable in this version but was left unset: its
+ * zero value. */
+static void encode_zero_struct(const schema_def *s, int16_t ver, bool flex, kwriter *w)
+{
+	void *zero = calloc(1, s->size);
+	if (!zero)
+		abort();
+	proto_encode(s, ver, flex, zero, w);
+	free(zero);
+}
+
+/* A tagged field is written only when it differs from its default, as
+ * Kafka's generated code does: an array when it has elements, a struct or
+ * string when it is set, a number when it is not the default. */
+static bool tag_worth_writing(const field_def *f, const void *src)
+{
+	switch (f->type) {
+	case FT_ARRS:
+	case FT_ARRI32:
+	case FT_ARRI64:
+	case FT_ARRSTR:
+		return ((const karray *)src)->count > 0;
+	case FT_STRUCT:
+		return *(const void *const *)src != NULL;
+	case FT_STR:
+	case FT_BYTES:
+		return ((const kstr *)src)->len >= 0;
+	case FT_I8:
+		return *(const int8_t *)src != (int8_t)f->dflt;
+	case FT_I16:
+		return *(const int16_t *)src != (int16_t)f->dflt;
+	case FT_I32:
+		return *(const int32_t *)src != (int32_t)f->dflt;
+	case FT_I64:
+		return *(const int64_t *)src != f->dflt;
+	case FT_BOOL:
+		return *(const bool *)src != (f->dflt != 0);
+	default:
+		return true;
+	}
+}
+
 static void encode_tags(const schema_def *s, int16_t ver, const void *in, kwriter *w)
 {
 	uint32_t count = 0;
 
 	for (int i = 0; i < s->nfields; i++) {
 		const field_def *f = &s->fields[i];
-		const karray *arr = (const karray *)((const char *)in + f->offset);
-		if (field_tagged(f) && field_present(f, ver) && arr->count > 0 && arr->items)
+		if (f->tag >= 0 && field_present(f, ver) &&
+		    tag_worth_writing(f, (const char *)in + f->offset))
 			count++;
 	}
 	kw_uvarint(w, count);
-	for (int i = 0; count > 0 && i < s->nfields; i++) {
+	/* Tags are described in increasing order, the order they are written. */
+	for (int i = 0; i < s->nfields && count > 0; i++) {
 		const field_def *f = &s->fields[i];
-		const karray *arr = (const karray *)((const char *)in + f->offset);
-		if (!field_tagged(f) || !field_present(f, ver) || arr->count <= 0 || !arr->items)
+		const void *src = (const char *)in + f->offset;
+		if (f->tag < 0 || !field_present(f, ver) || !tag_worth_writing(f, src))
 			continue;
-		int32_t n = f->type == FT_TSTRUCT ? 1 : arr->count;
-		kwriter body;
-		kw_init(&body, 64);
-		if (f->type == FT_TARRS)
-			write_array_len(&body, true, n);
-		for (int32_t j = 0; j < n; j++)
-			proto_encode(f->sub, ver, true,
-				     (const char *)arr->items + f->sub->size * (size_t)j, &body);
-		kw_uvarint(w, (uint32_t)f->dflt);
-		kw_uvarint(w, (uint32_t)body.len);
-		kw_raw(w, body.buf, body.len);
-		kw_free(&body);
+		kwriter value;
+		kw_init(&value, 64);
+		encode_field(f, ver, true, src, &value);
+		kw_uvarint(w, (uint32_t)f->tag);
+		kw_uvarint(w, (uint32_t)value.len);
+		kw_raw(w, value.buf, value.len);
+		kw_free(&value);
 	}
+}
+
+void proto_encode(const schema_def *s, int16_t ver, bool flex, const void *in, kwriter *w)
+{
+	for (int i = 0; i < s->nfields; i++) {
+		const field_def *f = &s->fields[i];
+		if (!field_present(f, ver) || f->tag >= 0)
+			continue;
+		encode_field(f, ver, flex, (const char *)in + f->offset, w);
+	}
+	if (flex)
+		encode_tags(s, ver, in, w);
 }
 
 int proto_parse_request(const uint8_t *frame, size_t len, request *req)

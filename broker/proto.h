@@ -45,11 +45,7 @@ typedef enum field_type {
 	FT_ARRI32, /* array of int32 */
 	FT_ARRI64, /* array of int64 */
 	FT_ARRSTR, /* array of strings (kstr) */
-	/* Tagged fields (flexible versions only): written in the tag section
-	 * after the other fields, under the tag number held in dflt, and only
-	 * when set. Both are karrays: a struct is 0 (absent) or 1 element. */
-	FT_TSTRUCT, /* tagged struct (sub schema) */
-	FT_TARRS,   /* tagged array of structs (sub schema) */
+	FT_STRUCT, /* one struct (sub schema), by pointer; nullable: NULL */
 } field_type;
 
 struct schema_def;
@@ -61,9 +57,9 @@ typedef struct field_def {
 	int16_t max_ver;
 	int16_t null_min; /* nullable from this version on (NN: never) */
 	uint16_t offset;  /* offsetof in the C struct */
-	int64_t dflt;     /* value of integer fields absent in a version;
-			     the tag of tagged fields */
+	int64_t dflt;     /* value of integer fields absent in a version */
 	const struct schema_def *sub;
+	int16_t tag;      /* tagged field number (flexible versions only), or -1 */
 } field_def;
 
 typedef struct schema_def {

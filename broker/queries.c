@@ -407,6 +407,89 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 				 "SELECT topic_id::text, name FROM kafka.topics"
 				 " WHERE topic_id = ANY($1::uuid[])",
 				 1},
+	/*
+	 * The ACL rules, read in one snapshot with their version: one row with
+	 * the version and NULLs when it is still $1 (or there is no rule),
+	 * else the version on every rule.
+	 */
+	[Q_ACL_LOAD] = {"pgk_acl_load",
+			"SELECT a.acl_version, r.resource_type, r.pattern_type, r.resource_name,"
+			" r.principal, r.host, r.operation, r.permission"
+			" FROM kafka.authorizer a"
+			" LEFT JOIN kafka.acls r ON a.acl_version <> $1::int8",
+			1},
+	[Q_ACL_SET_AUTHORIZER] = {"pgk_acl_set_authorizer",
+				  "SELECT kafka.set_authorizer($1::boolean, $2::text[], $3::boolean)",
+				  3},
+	/* CreateAcls: an existing binding is no error (Kafka's are a set). */
+	[Q_ACL_CREATE] = {"pgk_acl_create",
+			  "INSERT INTO kafka.acls (resource_type, pattern_type, resource_name,"
+			  " principal, host, operation, permission)"
+			  " VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text)"
+			  " ON CONFLICT DO NOTHING",
+			  7},
+	/*
+	 * DeleteAcls, one filter: Kafka's ResourcePatternFilter and
+	 * AccessControlEntryFilter (acl.c's acl_filter_matches) with NULL for
+	 * ANY and for a null string. $3 is the pattern type filter's name:
+	 * ANY, MATCH, LITERAL or PREFIXED.
+	 */
+	[Q_ACL_DELETE] = {"pgk_acl_delete",
+			  "DELETE FROM kafka.acls"
+			  " WHERE ($1::text IS NULL OR resource_type = $1::text)"
+			  " AND ($3::text IN ('ANY', 'MATCH') OR pattern_type = $3::text)"
+			  " AND ($2::text IS NULL"
+			  "  OR ($3::text <> 'MATCH' AND resource_name = $2::text)"
+			  "  OR ($3::text = 'MATCH' AND ((pattern_type = 'LITERAL'"
+			  "    AND (resource_name = $2::text OR resource_name = '*'))"
+			  "   OR (pattern_type = 'PREFIXED'"
+			  "    AND left($2::text, length(resource_name)) = resource_name))))"
+			  " AND ($4::text IS NULL OR principal = $4::text)"
+			  " AND ($5::text IS NULL OR host = $5::text)"
+			  " AND ($6::text IS NULL OR operation = $6::text)"
+			  " AND ($7::text IS NULL OR permission = $7::text)"
+			  " RETURNING resource_type, pattern_type, resource_name, principal, host,"
+			  " operation, permission",
+			  7},
+	/*
+	 * Cluster and replica APIs (h_replicas.c). The database is the one
+	 * log directory; a partition's size is the records table's share
+	 * in proportion to the partition's record count (next_offset -
+	 * log_start_offset): a cheap estimate, exact only when records are
+	 * of equal size (docs/PROTOCOL.md).
+	 */
+	[Q_PARTITION_ENDS] = {"pgk_partition_ends",
+			      "SELECT q.next_offset, q.log_start_offset, current_database()"
+			      " FROM unnest($1::text[], $2::int4[]) WITH ORDINALITY AS i(t, p, n)"
+			      " LEFT JOIN kafka.partitions q ON q.topic = i.t AND q.partition = i.p"
+			      " ORDER BY i.n",
+			      2},
+	[Q_LOG_DIR_SIZES] = {"pgk_log_dir_sizes",
+			     "SELECT d.db, p.topic, p.partition,"
+			     " CASE WHEN d.n > 0 THEN (d.bytes::float8"
+			     "  * (p.next_offset - p.log_start_offset) / d.n)::int8 ELSE 0 END"
+			     " FROM (SELECT current_database() AS db,"
+			     "  pg_total_relation_size('kafka.records') AS bytes,"
+			     "  (SELECT sum(next_offset - log_start_offset) FROM kafka.partitions) AS n) d"
+			     " LEFT JOIN kafka.partitions p"
+			     "  ON $1::text[] IS NULL OR (p.topic, p.partition) IN"
+			     "   (SELECT * FROM unnest($1::text[], $2::int4[]))"
+			     " ORDER BY p.topic, p.partition",
+			     2},
+	[Q_DESCRIBE_PRODUCERS] = {"pgk_describe_producers",
+				  "SELECT s.topic, s.partition, s.producer_id, s.producer_epoch,"
+				  " s.last_seqs[array_upper(s.last_seqs, 1)],"
+				  " floor(extract(epoch FROM s.updated) * 1000)::int8,"
+				  " (SELECT min(tp.first_offset) FROM kafka.transactions x"
+				  "  JOIN kafka.txn_partitions tp"
+				  "   ON tp.transactional_id = x.transactional_id"
+				  "  WHERE x.producer_id = s.producer_id AND x.state = 'Ongoing'"
+				  "   AND tp.topic = s.topic AND tp.partition = s.partition)"
+				  " FROM kafka.producer_state s"
+				  " WHERE (s.topic, s.partition) IN"
+				  "  (SELECT * FROM unnest($1::text[], $2::int4[]))"
+				  " ORDER BY s.topic, s.partition, s.producer_id",
+				  2},
 	[Q_BROKER_HEARTBEAT] = {"pgk_broker_heartbeat",
 				"SELECT node_id, listeners, rack, leadership_version"
 				" FROM kafka.broker_heartbeat($1::int, $2::uuid, $3::text, $4::text,"

@@ -58,6 +58,18 @@ typedef enum query_id {
 	Q_TXN_ONGOING,            /* (txn_id) -> whether its transaction is Ongoing */
 	Q_TXN_VERIFY,             /* (txn_id, pid, epoch, group) -> error */
 	Q_TOPIC_NAMES_BY_ID,      /* (topic_ids uuid[]) -> topic_id, name of those that exist */
+	/* ACLs (authorizer.c, h_acl.c) */
+	Q_ACL_LOAD,               /* (loaded version) -> version, then the rules if it moved */
+	Q_ACL_SET_AUTHORIZER,     /* (enabled, super_users[], allow if no acl) */
+	Q_ACL_CREATE,             /* (type, pattern, name, principal, host, op, permission) */
+	Q_ACL_DELETE,             /* (filter; NULL: any) -> the rows deleted */
+	/* Cluster and replica APIs (h_replicas.c) */
+	Q_PARTITION_ENDS,         /* (topics[], partitions[]) -> next_offset, log_start_offset
+				   * (NULL: no such partition), database; one row per input */
+	Q_LOG_DIR_SIZES,          /* (topics[] or NULL, partitions[]) -> database, topic, partition,
+				   * estimated bytes; topic NULL when there is no partition */
+	Q_DESCRIBE_PRODUCERS,     /* (topics[], partitions[]) -> topic, partition, pid, epoch,
+				   * last sequence, last ms, ongoing txn's first offset */
 	/* Cluster membership (cluster.c) */
 	Q_BROKER_HEARTBEAT,       /* (node_id, incarnation, listeners, rack, lease ms)
 				   * -> node_id, listeners, rack, leadership_version per live broker */

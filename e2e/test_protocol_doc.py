@@ -1,8 +1,10 @@
 """
-docs/PROTOCOL.md against the running broker: the API table in the document
+docs/PROTOCOL.md against the running broker: the API tables in the document
 (columns `| API | key | versions |`) must list exactly what ApiVersions
-advertises, and ApiVersions itself must be consistent across its versions
-and cover the ranges the clients we support need.
+advertises, name every API key of Kafka 4.x once (a key not served has no
+versions, and must not be advertised), and ApiVersions itself must be
+consistent across its versions and cover the ranges the clients we support
+need.
 """
 
 import re
@@ -26,6 +28,9 @@ REQUIRED = {
     32: ("DescribeConfigs", 1, 4),
     37: ("CreatePartitions", 0, 3),
 }
+
+# Every API key of Apache Kafka 4.x (4.1 adds 88-92).
+KAFKA_KEYS = set(range(0, 93))
 
 RANGE_RE = re.compile(r"^v?(\d+)\s*(?:[-\u2013\u2014]|\.\.|to)\s*v?(\d+)$")
 SINGLE_RE = re.compile(r"^v?(\d+)$")
@@ -105,7 +110,17 @@ def test_protocol_doc_matches_api_versions(broker):
     assert not wrong, "version ranges differ (name, doc, broker): %s" % wrong
 
 
-@pytest.mark.parametrize("version", [1, 2, 3])
+def test_protocol_doc_names_every_kafka_key(broker):
+    table = parse_doc_table(DOC.read_text())
+    missing = sorted(KAFKA_KEYS - set(table))
+    assert not missing, "Kafka API keys without a row in %s: %s" % (DOC, missing)
+    apis = advertised(broker, 0)
+    not_served = {k for k, (_, v) in table.items() if v is None}
+    wrong = sorted(k for k in not_served if k in apis)
+    assert not wrong, "documented as not served but advertised: %s" % wrong
+
+
+@pytest.mark.parametrize("version", [1, 2, 3, 4])
 def test_api_versions_same_list_in_every_version(broker, version):
     assert advertised(broker, version) == advertised(broker, 0)
 

@@ -66,18 +66,14 @@ static void fill(const schema_def *s, int16_t ver, arena *a, void *out, unsigned
 			else
 				*(kstr *)dst = kstr_c(words[r % 5]);
 			break;
-		case FT_TSTRUCT:
-		case FT_TARRS: {
-			/* Absent, or set: one struct, or an array of two. */
-			karray *arr = dst;
-			int32_t n = depth > 3 || r % 2 ? 0 : f->type == FT_TSTRUCT ? 1 : 2;
-			arr->count = n;
-			arr->items = n ? arena_alloc(a, f->sub->size * (size_t)n) : NULL;
-			for (int32_t j = 0; j < n; j++)
-				fill(f->sub, ver, a, (char *)arr->items + f->sub->size * (size_t)j, seed,
-				     depth + 1);
+		case FT_STRUCT:
+			if (nullable && r % 4 == 0) {
+				*(void **)dst = NULL;
+				break;
+			}
+			*(void **)dst = arena_alloc(a, f->sub->size);
+			fill(f->sub, ver, a, *(void **)dst, seed, depth + 1);
 			break;
-		}
 		default: {
 			karray *arr = dst;
 			if (nullable && r % 4 == 0) {
@@ -347,8 +343,8 @@ static void test_known_fetch_v17_by_topic_id(void **state)
 	assert_int_equal(parse(frame, sizeof(frame), &req, &a), PROTO_OK);
 	const fetch_req *body = req.body;
 	assert_int_equal(body->replica_id, -1); /* the default, absent from v15 */
-	assert_int_equal(body->replica_state.count, 1);
-	const fetch_req_replica_state *rs = body->replica_state.items;
+	assert_non_null(body->replica_state);
+	const fetch_req_replica_state *rs = body->replica_state;
 	assert_int_equal(rs->replica_id, 3);
 	assert_int_equal(rs->replica_epoch, 7);
 	assert_int_equal(body->max_wait_ms, 500);
@@ -427,7 +423,7 @@ static void test_fetch_v16_leader_hints_bytes(void **state)
 				     .aborted_transactions = {-1, NULL},
 				     .preferred_read_replica = -1,
 				     .records = {"", 0},
-				     .current_leader = {1, &leader}};
+				     .current_leader = &leader};
 	fetch_resp_topic topic = {.topic = KSTR_NULL, .partitions = {1, &part}};
 	fetch_resp_node_endpoint node = {.node_id = 1, .host = KSTR_LIT("h"), .port = 9092,
 					 .rack = KSTR_NULL};
@@ -466,8 +462,8 @@ static void test_fetch_v16_leader_hints_bytes(void **state)
 	assert_int_equal(back.node_endpoints.count, 1);
 	assert_int_equal(((fetch_resp_node_endpoint *)back.node_endpoints.items)->port, 9092);
 	fetch_resp_partition *bp = ((fetch_resp_topic *)back.responses.items)->partitions.items;
-	assert_int_equal(bp->current_leader.count, 1);
-	assert_int_equal(((fetch_resp_leader *)bp->current_leader.items)->leader_id, 1);
+	assert_non_null(bp->current_leader);
+	assert_int_equal(((fetch_resp_leader *)bp->current_leader)->leader_id, 1);
 	/* v15 has no NodeEndpoints: not written. */
 	kw_free(&w);
 	kw_init(&w, 64);
@@ -960,6 +956,88 @@ static void test_known_describe_transactions_v0(void **state)
 	arena_free(a);
 }
 
+/* DescribeTopicPartitions v0: a nullable struct (the cursor), null and set,
+ * and a marker other than -1 or 1 refused. */
+static void test_known_describe_topic_partitions_cursor(void **state)
+{
+	(void)state;
+	/* header: key 75, v0, corr 1, client id null, no tags; body: one
+	 * topic "t", limit 5, then the cursor. */
+	uint8_t frame[] = {0x00, 0x4b, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0xff, 0xff, 0x00,
+			   0x02, 0x02, 't', 0x00, 0x00, 0x00, 0x00, 0x05,
+			   0x01, 0x02, 't', 0x00, 0x00, 0x00, 0x03, 0x00, /* cursor t/3 */
+			   0x00};
+	request req;
+	arena *a;
+	assert_int_equal(parse(frame, sizeof(frame), &req, &a), PROTO_OK);
+	const describe_topic_partitions_req *body = req.body;
+	assert_int_equal(body->response_partition_limit, 5);
+	const describe_topic_partitions_cursor *c = body->cursor;
+	assert_non_null(c);
+	assert_true(kstr_eq(c->topic_name, "t"));
+	assert_int_equal(c->partition_index, 3);
+	arena_free(a);
+
+	const uint8_t null_cursor[] = {0x00, 0x4b, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0xff, 0xff,
+				       0x00, 0x01, 0x00, 0x00, 0x07, 0xd0, 0xff, 0x00};
+	assert_int_equal(parse(null_cursor, sizeof(null_cursor), &req, &a), PROTO_OK);
+	body = req.body;
+	assert_null(body->cursor);
+	assert_int_equal(body->response_partition_limit, 2000);
+	arena_free(a);
+
+	frame[19] = 0x02; /* neither -1 nor 1 */
+	assert_int_equal(parse(frame, sizeof(frame), &req, &a), PROTO_MALFORMED);
+	arena_free(a);
+}
+
+/* ApiVersions v3 and v4 answers: the features travel as tagged fields 0,
+ * 1 and 2, in order, each only when set; v0 has none. */
+static void test_api_versions_feature_tags(void **state)
+{
+	(void)state;
+	api_versions_resp_supported_feature sup = {.name = kstr_c("f"), .min_version = 1,
+						    .max_version = 2};
+	api_versions_resp_finalized_feature fin = {.name = kstr_c("f"), .max_version_level = 2,
+						    .min_version_level = 2};
+	api_versions_resp resp = {.supported_features = {1, &sup},
+				  .finalized_features_epoch = 7,
+				  .finalized_features = {1, &fin}};
+	kwriter w;
+	kw_init(&w, 64);
+	proto_encode(&api_versions_resp_schema, 3, true, &resp, &w);
+	const uint8_t want[] = {0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, /* error, keys, throttle */
+				0x03,                                     /* three tags */
+				0x00, 0x08, 0x02, 0x02, 'f', 0x00, 0x01, 0x00, 0x02, 0x00,
+				0x01, 0x08, 0, 0, 0, 0, 0, 0, 0, 7,
+				0x02, 0x08, 0x02, 0x02, 'f', 0x00, 0x02, 0x00, 0x02, 0x00};
+	assert_int_equal(w.len, sizeof(want));
+	assert_memory_equal(w.buf, want, sizeof(want));
+	/* And back. */
+	arena *a = arena_new();
+	api_versions_resp back;
+	kreader r;
+	kr_init(&r, w.buf, w.len);
+	assert_int_equal(proto_decode(&api_versions_resp_schema, 3, true, &r, a, &back), 0);
+	assert_int_equal(back.finalized_features_epoch, 7);
+	assert_int_equal(back.supported_features.count, 1);
+	assert_int_equal(back.finalized_features.count, 1);
+	kw_free(&w);
+
+	/* Defaults (no features, epoch -1): an empty tag section. */
+	api_versions_resp none = {.finalized_features_epoch = -1};
+	kw_init(&w, 64);
+	proto_encode(&api_versions_resp_schema, 4, true, &none, &w);
+	assert_int_equal(w.len, 8);
+	assert_int_equal(w.buf[7], 0);
+	kw_free(&w);
+	/* A tag whose bytes do not hold its value is malformed. */
+	const uint8_t bad[] = {0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x01, 0x01, 0x02, 0, 0};
+	kr_init(&r, bad, sizeof(bad));
+	assert_int_equal(proto_decode(&api_versions_resp_schema, 3, true, &r, a, &back), -1);
+	arena_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -987,6 +1065,8 @@ int main(void)
 		cmocka_unit_test(test_known_txn_offset_commit_v3),
 		cmocka_unit_test(test_known_list_transactions_v1),
 		cmocka_unit_test(test_known_describe_transactions_v0),
+		cmocka_unit_test(test_known_describe_topic_partitions_cursor),
+		cmocka_unit_test(test_api_versions_feature_tags),
 	};
 	return cmocka_run_group_tests_name("proto", tests, NULL, NULL);
 }

@@ -4,6 +4,7 @@ and partition leaders; groups and transactional ids have one coordinator;
 a broker that dies, or that cannot reach PostgreSQL, is out within its
 session timeout and clients carry on through the others."""
 
+import json
 import signal
 import subprocess
 import threading
@@ -466,3 +467,91 @@ def test_transactional_loop_survives_coordinator_kill(fresh_pg, make_broker):
         out.close()
     assert set(seen) == {b"out-in%05d" % i for i in range(n_in)}
     assert all(k == 1 for k in seen.values()), [v for v, k in seen.items() if k > 1][:10]
+
+
+def test_kcat_sees_one_cluster(fresh_pg, make_broker):
+    """kcat bootstrapped to any broker lists the same brokers and leaders,
+    produces through the leaders and reads everything back through
+    another broker."""
+    cluster = start_cluster(make_broker, fresh_pg)
+    topic = "cl_kcat"
+    create_topic(fresh_pg, topic, 8)
+    wait_for(lambda: same_view(cluster, topic, [1, 2, 3], 8), 20, "one view")
+
+    def kcat(*args, input=None):
+        r = subprocess.run(["kcat", *args], input=input, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=60)
+        assert r.returncode == 0, r.stderr.decode()
+        return r.stdout
+
+    views = []
+    for n in cluster:
+        md = json.loads(kcat("-L", "-J", "-b", cluster[n].bootstrap, "-t", topic))
+        brokers = sorted((b["id"], b["name"]) for b in md["brokers"])
+        leaders = sorted((p["partition"], p["leader"]) for p in md["topics"][0]["partitions"])
+        views.append((brokers, leaders))
+    assert all(v == views[0] for v in views)
+    assert [b[0] for b in views[0][0]] == [1, 2, 3]
+    assert {leader for _, leader in views[0][1]} == {1, 2, 3}
+
+    data = "".join("k%d:v%d\n" % (i, i) for i in range(200)).encode()
+    kcat("-P", "-b", cluster[1].bootstrap, "-t", topic, "-K:", "-X", "acks=all", input=data)
+    out = kcat("-C", "-b", cluster[3].bootstrap, "-t", topic, "-o", "beginning", "-e", "-q",
+               "-f", "%k:%s\\n")
+    got = sorted(out.decode().split())
+    assert got == sorted("k%d:v%d" % (i, i) for i in range(200))
+    per_partition = fresh_pg.rows("SELECT count(DISTINCT partition) FROM kafka.records "
+                                  "WHERE topic = 'cl_kcat'")
+    assert int(per_partition[0][0]) > 1
+
+
+def test_kafka_python_group_over_two_brokers(fresh_pg, make_broker):
+    """Two kafka-python members of one group, bootstrapped to different
+    brokers, meet at one coordinator and split 8 partitions 4/4."""
+    from kafka import KafkaConsumer, KafkaProducer
+    cluster = start_cluster(make_broker, fresh_pg)
+    topic, group = "cl_kpy", "cl_kpy_group"
+    create_topic(fresh_pg, topic, 8)
+    wait_for(lambda: same_view(cluster, topic, [1, 2, 3], 8), 20, "one view")
+    prod = KafkaProducer(bootstrap_servers=cluster[3].bootstrap, acks="all")
+    for i in range(400):
+        prod.send(topic, key=b"%d" % i, value=b"kp%d" % i)
+    prod.flush(30)
+    prod.close()
+
+    got = [[], []]
+    parts = [set(), set()]
+    stop = threading.Event()
+    errors = []
+
+    def member(i, bootstrap):
+        try:
+            c = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group,
+                              auto_offset_reset="earliest", enable_auto_commit=False,
+                              session_timeout_ms=10000, heartbeat_interval_ms=500)
+            while not stop.is_set():
+                for tp, msgs in c.poll(200).items():
+                    got[i].extend(m.value for m in msgs)
+                    c.commit()
+                parts[i] = {tp.partition for tp in c.assignment()}
+            c.close()
+        except Exception as e:  # reported by the test thread
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=member, args=(0, cluster[1].bootstrap)),
+               threading.Thread(target=member, args=(1, cluster[2].bootstrap))]
+    for t in threads:
+        t.start()
+    try:
+        wait_for(lambda: errors or (len(got[0]) + len(got[1]) >= 400 and
+                                    len(parts[0]) == 4 and len(parts[1]) == 4), 90,
+                 "both members consuming 4 partitions each")
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(30)
+    assert not errors, errors
+    assert not parts[0] & parts[1], parts
+    taken = Counter(got[0] + got[1])
+    assert set(taken) == {b"kp%d" % i for i in range(400)}
+    assert all(k == 1 for k in taken.values())

@@ -555,3 +555,66 @@ def test_kafka_python_group_over_two_brokers(fresh_pg, make_broker):
     taken = Counter(got[0] + got[1])
     assert set(taken) == {b"kp%d" % i for i in range(400)}
     assert all(k == 1 for k in taken.values())
+
+
+def test_kafkajs_group_over_two_brokers(fresh_pg, make_broker):
+    """Two KafkaJS members of one group, bootstrapped to different brokers,
+    end up with 4 of 8 partitions each and read every record."""
+    import shutil
+    from pathlib import Path
+    if shutil.which("node") is None:
+        pytest.fail("node is not installed")
+    js = Path(__file__).resolve().parent / "js"
+    cluster = start_cluster(make_broker, fresh_pg)
+    topic, group = "cl_kjs", "cl_kjs_group"
+    create_topic(fresh_pg, topic, 8)
+    wait_for(lambda: same_view(cluster, topic, [1, 2, 3], 8), 20, "one view")
+    p = Producer({"bootstrap.servers": cluster[3].bootstrap, "acks": "all"})
+    for i in range(400):
+        p.produce(topic, b"j%d" % i, key=b"%d" % i)
+    assert p.flush(30) == 0
+
+    assigned = [None, None]
+    values = []
+    errors = []
+    procs = []
+
+    def reader(i, proc):
+        for line in proc.stdout:
+            ev = json.loads(line)
+            if ev["event"] == "assign":
+                assigned[i] = ev["partitions"]
+            elif ev["event"] == "records":
+                values.extend(r[2] for r in ev["records"])
+            elif ev["event"] == "error":
+                errors.append(ev["error"])
+
+    readers = []
+    for i, n in enumerate((1, 2)):
+        job = {"bootstrap": cluster[n].bootstrap, "topic": topic, "groupId": group,
+               "clientId": "cl-kjs-%d" % i}
+        proc = subprocess.Popen(["node", str(js / "group_consume.js"), json.dumps(job)],
+                                cwd=str(js), stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True)
+        procs.append(proc)
+        t = threading.Thread(target=reader, args=(i, proc), daemon=True)
+        t.start()
+        readers.append(t)
+    try:
+        wait_for(lambda: errors or (assigned[0] is not None and assigned[1] is not None and
+                                    len(assigned[0]) == 4 and len(assigned[1]) == 4 and
+                                    set(values) >= {"j%d" % i for i in range(400)}), 120,
+                 "two KafkaJS members with 4 partitions each, every record read")
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    assert not errors, errors
+    assert not set(assigned[0]) & set(assigned[1])
+    dups = [v for v, k in Counter(values).items() if k > 1]
+    assert len(dups) <= 8, dups[:10]

@@ -2374,39 +2374,90 @@ COMMENT ON FUNCTION kafka.live_brokers() IS
 	'The brokers whose lease has not lapsed, with their place in the leadership order (racks alternated).';
 
 -- Recompute partition leadership if the live set changed or partitions were
--- added; bump the epoch of every partition whose leader moved. One caller at
--- a time (transaction-level advisory lock).
+-- added, moving as few partitions as balance allows: per topic, a partition
+-- keeps its leader while that broker is live and leads at most
+-- ceil(partitions / live brokers) of the topic; the others go, one by one, to
+-- the live broker leading fewest of the topic, ties broken by the leadership
+-- order rotated by (hashtext(topic) + partition). The epoch of every
+-- partition whose leader changed is bumped. One caller at a time
+-- (transaction-level advisory lock).
 CREATE FUNCTION kafka.cluster_rebalance()
 RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	live text;
+	live_sig text;
+	live int[];
 	n int;
 	st kafka.cluster_state;
+	t record;
+	r record;
+	cap int;
+	counts int[];
+	parts int[];
+	leaders int[];
+	orphans int[];
+	idx int;
+	best int;
+	start int;
+	h bigint;
+	o int;
 BEGIN
 	PERFORM pg_advisory_xact_lock(hashtext('pg_kafka.cluster_rebalance'));
 	SELECT coalesce(string_agg(l.node_id || ':' || coalesce(l.rack, ''), ',' ORDER BY l.place), ''),
-	       count(*)
-	INTO live, n FROM kafka.live_brokers() l;
+	       coalesce(array_agg(l.node_id ORDER BY l.place), '{}'), count(*)
+	INTO live_sig, live, n FROM kafka.live_brokers() l;
 	SELECT * INTO st FROM kafka.cluster_state FOR UPDATE;
-	IF n = 0 OR (st.live_brokers = live AND NOT EXISTS (
+	IF n = 0 OR (st.live_brokers = live_sig AND NOT EXISTS (
 		SELECT 1 FROM kafka.partitions p
 		WHERE NOT EXISTS (SELECT 1 FROM kafka.partition_leaders pl
 				  WHERE pl.topic = p.topic AND pl.partition = p.partition))) THEN
 		RETURN st.leadership_version;
 	END IF;
-	INSERT INTO kafka.partition_leaders AS pl (topic, partition, leader_id, leader_epoch)
-	SELECT p.topic, p.partition, l.node_id, 0
-	FROM kafka.partitions p
-	JOIN kafka.live_brokers() l
-	  ON l.place = ((hashtext(p.topic)::bigint & 2147483647) + p.partition) % n
-	ON CONFLICT (topic, partition) DO UPDATE
-	SET leader_id = EXCLUDED.leader_id, leader_epoch = pl.leader_epoch + 1
-	WHERE pl.leader_id <> EXCLUDED.leader_id;
+	FOR t IN SELECT p.topic, count(*)::int AS nparts FROM kafka.partitions p GROUP BY p.topic LOOP
+		cap := (t.nparts + n - 1) / n;
+		counts := array_fill(0, ARRAY[n]);
+		parts := '{}';
+		leaders := '{}';
+		orphans := '{}';
+		FOR r IN SELECT p.partition, pl.leader_id
+			 FROM kafka.partitions p
+			 LEFT JOIN kafka.partition_leaders pl
+			   ON pl.topic = p.topic AND pl.partition = p.partition
+			 WHERE p.topic = t.topic ORDER BY p.partition LOOP
+			idx := array_position(live, r.leader_id);
+			IF idx IS NOT NULL AND counts[idx] < cap THEN
+				counts[idx] := counts[idx] + 1;
+				parts := parts || r.partition;
+				leaders := leaders || r.leader_id;
+			ELSE
+				orphans := orphans || r.partition;
+			END IF;
+		END LOOP;
+		h := hashtext(t.topic)::bigint & 2147483647;
+		FOREACH o IN ARRAY orphans LOOP
+			start := ((h + o) % n)::int;
+			best := NULL;
+			FOR k IN 0 .. n - 1 LOOP
+				idx := (start + k) % n + 1;
+				IF best IS NULL OR counts[idx] < counts[best] THEN
+					best := idx;
+				END IF;
+			END LOOP;
+			counts[best] := counts[best] + 1;
+			parts := parts || o;
+			leaders := leaders || live[best];
+		END LOOP;
+		INSERT INTO kafka.partition_leaders AS pl (topic, partition, leader_id, leader_epoch)
+		SELECT t.topic, u.partition, u.leader_id, 0
+		FROM unnest(parts, leaders) AS u (partition, leader_id)
+		ON CONFLICT (topic, partition) DO UPDATE
+		SET leader_id = EXCLUDED.leader_id, leader_epoch = pl.leader_epoch + 1
+		WHERE pl.leader_id <> EXCLUDED.leader_id;
+	END LOOP;
 	UPDATE kafka.cluster_state
-	SET live_brokers = live, leadership_version = leadership_version + 1
+	SET live_brokers = live_sig, leadership_version = leadership_version + 1
 	RETURNING leadership_version INTO st.leadership_version;
 	RETURN st.leadership_version;
 END

@@ -43,7 +43,22 @@ SELECT node_id, rack, place FROM kafka.live_brokers();
 
 SELECT * FROM kafka.broker_heartbeat(5, '00000000-0000-0000-0000-000000000005', 'x', NULL, 0);
 
+-- Only a lost broker's partitions move, and they spread over the others:
+-- brokers 1, 3 and 4 lead 2 of cl_c's 6 partitions each.
+SELECT kafka.create_topic('cl_c', 6) IS NOT NULL AS created;
+SELECT count(*) FROM kafka.broker_heartbeat(3, '00000000-0000-0000-0000-000000000003', 'PLAINTEXT://h3:9092', NULL, 60000);
+SELECT leader_id, count(*) FROM kafka.partition_leaders WHERE topic = 'cl_c' GROUP BY 1 ORDER BY 1;
+CREATE TEMP TABLE before_loss AS SELECT * FROM kafka.partition_leaders WHERE topic = 'cl_c';
+UPDATE kafka.brokers SET lease_expires_at = clock_timestamp() - interval '1 second' WHERE node_id = 4;
+SELECT count(*) FROM kafka.broker_heartbeat(3, '00000000-0000-0000-0000-000000000003', 'PLAINTEXT://h3:9092', NULL, 60000);
+SELECT count(*) AS kept FROM kafka.partition_leaders a JOIN before_loss b USING (topic, partition)
+WHERE b.leader_id <> 4 AND a.leader_id = b.leader_id AND a.leader_epoch = b.leader_epoch;
+SELECT leader_id, count(*) FROM kafka.partition_leaders WHERE topic = 'cl_c' GROUP BY 1 ORDER BY 1;
+SELECT bool_and(a.leader_epoch = b.leader_epoch + 1) AS moved_bumped
+FROM kafka.partition_leaders a JOIN before_loss b USING (topic, partition) WHERE b.leader_id = 4;
+
 DELETE FROM kafka.brokers;
 SELECT kafka.delete_topic('cl_a');
 SELECT kafka.delete_topic('cl_b');
+SELECT kafka.delete_topic('cl_c');
 SELECT count(*) FROM kafka.partition_leaders;

@@ -719,7 +719,8 @@ def topic_id(conn, name):
 # batches it returns. From v13 the topic is its 16-byte id.
 
 def fetch_body(version, topic, partition, offset, max_wait_ms=500, min_bytes=1,
-               max_bytes=52428800, partition_max_bytes=1048576, replica_id=-1):
+               max_bytes=52428800, partition_max_bytes=1048576, replica_id=-1,
+               current_leader_epoch=-1):
     """replica_id >= 0 asks as that follower (from v15 in the ReplicaState
     tag)."""
     flex = version >= 12
@@ -733,7 +734,7 @@ def fetch_body(version, topic, partition, offset, max_wait_ms=500, min_bytes=1,
     def part(ww, _):
         ww.i32(partition)
         if version >= 9:
-            ww.i32(-1)            # current_leader_epoch
+            ww.i32(current_leader_epoch)
         ww.i64(offset)
         if version >= 12:
             ww.i32(-1)            # last_fetched_epoch

@@ -21,6 +21,9 @@ from test_chaos import ProxiedPg, StreamProxy
 
 SESSION_MS = 3000
 HEARTBEAT_MS = 300
+NOT_LEADER_OR_FOLLOWER = 6
+FENCED_LEADER_EPOCH = 74
+UNKNOWN_LEADER_EPOCH = 75
 
 
 def cluster_args(node, rack=None):
@@ -133,6 +136,29 @@ def test_one_view_and_node_id_guard(fresh_pg, make_broker, workdir):
                   "broker 3 back in the view")
     assert 3 in {p[1] for p in v3[2].values()}
     assert all(v3[2][p][2] >= v2[2][p][2] for p in epochs)
+
+    # The wrong broker, and stale or future epochs, answer as Kafka does.
+    moved = next(p for p, (_, leader, e) in v3[2].items() if e > 0)
+    _, leader, epoch = v3[2][moved]
+    other = next(n for n in cluster if n != leader)
+    rows_before = fresh_pg.rows("SELECT next_offset FROM kafka.partitions "
+                                "WHERE topic = 'cl_view' AND partition = %d" % moved)
+    with kafkaproto.Conn.to(cluster[other].bootstrap) as c:
+        res = kafkaproto.produce(c, "cl_view", moved,
+                                 kafkaproto.record_batch([(None, b"x", ())]), version=3)
+        assert res["error_code"] == NOT_LEADER_OR_FOLLOWER, res
+        f = kafkaproto.fetch(c, 16, "cl_view", moved, 0)
+        assert f["error_code"] == NOT_LEADER_OR_FOLLOWER, f
+        assert f["current_leader"] == (leader, epoch), f
+        host, port = cluster[leader].bootstrap.rsplit(":", 1)
+        assert [e[:3] for e in f["node_endpoints"]] == [(leader, host, int(port))], f
+    assert fresh_pg.rows("SELECT next_offset FROM kafka.partitions "
+                         "WHERE topic = 'cl_view' AND partition = %d" % moved) == rows_before
+    with kafkaproto.Conn.to(cluster[leader].bootstrap) as c:
+        for asked, code in ((epoch - 1, FENCED_LEADER_EPOCH), (epoch + 1, UNKNOWN_LEADER_EPOCH),
+                            (epoch, 0), (-1, 0)):
+            f = kafkaproto.fetch(c, 16, "cl_view", moved, 0, current_leader_epoch=asked)
+            assert f["error_code"] == code, (asked, f)
 
 
 def committed_consumer(bootstrap, group, topic, sink, stop, errors):

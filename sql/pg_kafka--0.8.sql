@@ -2348,12 +2348,60 @@ COMMENT ON TABLE kafka.partition_leaders IS
 CREATE TABLE kafka.cluster_state (
 	one bool PRIMARY KEY DEFAULT true CHECK (one),
 	live_brokers text NOT NULL DEFAULT '',
-	leadership_version bigint NOT NULL DEFAULT 0
+	leadership_version bigint NOT NULL DEFAULT 0,
+	timeline_id bigint
 );
 INSERT INTO kafka.cluster_state DEFAULT VALUES;
 
 COMMENT ON TABLE kafka.cluster_state IS
-	'One row: the live broker set leadership was last computed for, and a version bumped whenever any partition leader changes.';
+	'One row: the live broker set leadership was last computed for, a version bumped whenever any partition leader or epoch changes, and the WAL timeline the brokers last saw.';
+
+-- The timeline of the WAL being written: it changes when a standby is
+-- promoted (a failover), which may have lost the tail of the log.
+CREATE FUNCTION kafka.wal_timeline()
+RETURNS bigint
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::bigint
+$$;
+
+COMMENT ON FUNCTION kafka.wal_timeline() IS
+	'The timeline of the current WAL position (changes at every promotion).';
+
+-- After a failover (a new timeline), every leader epoch grows by one: the
+-- new primary may have lost records clients already read, and a client that
+-- sees the epoch move validates its position (OffsetForLeaderEpoch) and
+-- truncates to the new end instead of reading other records at the same
+-- offsets. The first call only records the timeline.
+CREATE FUNCTION kafka.cluster_check_timeline()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	tli bigint := kafka.wal_timeline();
+	seen bigint;
+BEGIN
+	SELECT timeline_id INTO seen FROM kafka.cluster_state;
+	IF seen IS NOT DISTINCT FROM tli THEN
+		RETURN;
+	END IF;
+	PERFORM pg_advisory_xact_lock(hashtext('pg_kafka.cluster_rebalance'));
+	SELECT timeline_id INTO seen FROM kafka.cluster_state FOR UPDATE;
+	IF seen IS NOT DISTINCT FROM tli THEN
+		RETURN;
+	END IF;
+	IF seen IS NOT NULL THEN
+		UPDATE kafka.partition_leaders SET leader_epoch = leader_epoch + 1;
+		UPDATE kafka.cluster_state SET leadership_version = leadership_version + 1;
+	END IF;
+	UPDATE kafka.cluster_state SET timeline_id = tli;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.cluster_check_timeline() IS
+	'Bump every leader epoch once when the WAL timeline changed (a failover).';
 
 -- The live brokers with their place in the leadership order: the first broker
 -- of every rack, then the second of every rack, and so on (Kafka's
@@ -2496,6 +2544,7 @@ BEGIN
 	    started_at = CASE WHEN b.incarnation = EXCLUDED.incarnation AND b.lease_expires_at > clock_timestamp()
 			      THEN b.started_at ELSE EXCLUDED.started_at END,
 	    lease_expires_at = EXCLUDED.lease_expires_at;
+	PERFORM kafka.cluster_check_timeline();
 	ver := kafka.cluster_rebalance();
 	RETURN QUERY SELECT l.node_id, l.listeners, l.rack, ver FROM kafka.live_brokers() l;
 END

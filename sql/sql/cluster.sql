@@ -57,6 +57,15 @@ SELECT leader_id, count(*) FROM kafka.partition_leaders WHERE topic = 'cl_c' GRO
 SELECT bool_and(a.leader_epoch = b.leader_epoch + 1) AS moved_bumped
 FROM kafka.partition_leaders a JOIN before_loss b USING (topic, partition) WHERE b.leader_id = 4;
 
+-- A new WAL timeline (a promoted standby) bumps every leader epoch once.
+SELECT timeline_id = kafka.wal_timeline() AS timeline_recorded FROM kafka.cluster_state;
+CREATE TEMP TABLE before_failover AS SELECT * FROM kafka.partition_leaders;
+UPDATE kafka.cluster_state SET timeline_id = timeline_id - 1;
+SELECT count(*) FROM kafka.broker_heartbeat(3, '00000000-0000-0000-0000-000000000003', 'PLAINTEXT://h3:9092', NULL, 60000);
+SELECT count(*) FROM kafka.broker_heartbeat(1, '00000000-0000-0000-0000-000000000019', 'PLAINTEXT://h1:9092', 'r1', 60000);
+SELECT count(*) AS partitions, bool_and(a.leader_epoch = b.leader_epoch + 1 AND a.leader_id = b.leader_id) AS bumped_once
+FROM kafka.partition_leaders a JOIN before_failover b USING (topic, partition);
+
 DELETE FROM kafka.brokers;
 SELECT kafka.delete_topic('cl_a');
 SELECT kafka.delete_topic('cl_b');

@@ -577,10 +577,13 @@ def test_kafka_python_group_over_two_brokers(fresh_pg, make_broker):
         for t in threads:
             t.join(30)
     assert not errors, errors
-    assert not parts[0] & parts[1], parts
+    assert len(parts[0]) == 4 and len(parts[1]) == 4 and not parts[0] & parts[1], parts
     taken = Counter(got[0] + got[1])
     assert set(taken) == {b"kp%d" % i for i in range(400)}
-    assert all(k == 1 for k in taken.values())
+    # A rebalance while a member had records not yet committed hands them
+    # to the other member again (at-least-once, as with Kafka).
+    dups = [v for v, k in taken.items() if k > 1]
+    assert len(dups) <= 8 * 20, dups[:10]
 
 
 def test_kafkajs_group_over_two_brokers(fresh_pg, make_broker):

@@ -61,6 +61,7 @@ static struct {
 	int nleaders;
 } C = {.leadership_version = -1, .version_seen = -1};
 
+static void make_incarnation(char *out);
 static void arm(int ms);
 static void on_timer(evutil_socket_t fd, short what, void *arg);
 static void heartbeat(void);
@@ -71,6 +72,8 @@ static void leaders_done(void *arg, PGresult **res, int n, const char *err, cons
 static void leave_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		       bool retriable);
 static void check_lease(void);
+static void parse_live(const PGresult *r);
+static int leader_cmp(kstr topic, int32_t partition, const leader_entry *e);
 static void live_free(cluster_broker *b, int n);
 static void leaders_free(leader_entry *l, int n);
 static const leader_entry *leader_find(kstr topic, int32_t partition);

@@ -2333,6 +2333,13 @@ CREATE TABLE kafka.brokers (
 COMMENT ON TABLE kafka.brokers IS
 	'Registered brokers: advertised listeners (NAME://HOST:PORT,...), rack, start time and lease; live while lease_expires_at is in the future.';
 
+COMMENT ON COLUMN kafka.brokers.node_id IS 'The broker''s node.id.';
+COMMENT ON COLUMN kafka.brokers.incarnation IS 'Random id of the running process holding the node id.';
+COMMENT ON COLUMN kafka.brokers.listeners IS 'Advertised listeners, NAME://HOST:PORT,...';
+COMMENT ON COLUMN kafka.brokers.rack IS 'broker.rack, NULL if none.';
+COMMENT ON COLUMN kafka.brokers.started_at IS 'When this incarnation registered.';
+COMMENT ON COLUMN kafka.brokers.lease_expires_at IS 'The broker is live until then (renewed by its heartbeats).';
+
 CREATE TABLE kafka.partition_leaders (
 	topic text COLLATE "C",
 	partition int,
@@ -2345,6 +2352,11 @@ CREATE TABLE kafka.partition_leaders (
 COMMENT ON TABLE kafka.partition_leaders IS
 	'The live broker leading each partition, and its leader epoch (bumped when the leader changes).';
 
+COMMENT ON COLUMN kafka.partition_leaders.topic IS 'The topic.';
+COMMENT ON COLUMN kafka.partition_leaders.partition IS 'The partition.';
+COMMENT ON COLUMN kafka.partition_leaders.leader_id IS 'Node id of the leading broker.';
+COMMENT ON COLUMN kafka.partition_leaders.leader_epoch IS 'Leader epoch: grows whenever the leader changes, and at a PostgreSQL failover.';
+
 CREATE TABLE kafka.cluster_state (
 	one bool PRIMARY KEY DEFAULT true CHECK (one),
 	live_brokers text NOT NULL DEFAULT '',
@@ -2355,6 +2367,11 @@ INSERT INTO kafka.cluster_state DEFAULT VALUES;
 
 COMMENT ON TABLE kafka.cluster_state IS
 	'One row: the live broker set leadership was last computed for, a version bumped whenever any partition leader or epoch changes, and the WAL timeline the brokers last saw.';
+
+COMMENT ON COLUMN kafka.cluster_state.one IS 'Always true: the table has one row.';
+COMMENT ON COLUMN kafka.cluster_state.live_brokers IS 'The live brokers (node:rack, in leadership order) leadership was last computed for.';
+COMMENT ON COLUMN kafka.cluster_state.leadership_version IS 'Bumped whenever a partition leader or epoch changes; brokers then read kafka.partition_leaders again.';
+COMMENT ON COLUMN kafka.cluster_state.timeline_id IS 'The WAL timeline last seen, NULL before the first heartbeat.';
 
 -- The timeline of the WAL being written: it changes when a standby is
 -- promoted (a failover), which may have lost the tail of the log.

@@ -2313,3 +2313,157 @@ $$;
 
 COMMENT ON FUNCTION kafka.delete_records(text, int, bigint) IS
 	'DeleteRecords: delete the records of a partition below an offset (-1: all) and move its log start offset there; Kafka''s error code, 0 if none.';
+
+/*
+ * ---- Transactions v2 (KIP-890 part 2) (0.8) ----
+ *
+ * With transaction.version 2 a producer does not send AddPartitionsToTxn:
+ * Produce v12+ adds the partition to the transaction as it writes
+ * (kafka.produce_transactional_v2()), and every EndTxn v5 gives the
+ * producer a new epoch (kafka.end_txn_v2()), so a write of the ended
+ * transaction that arrives late is fenced. Brokers verify partitions with
+ * AddPartitionsToTxn v4+ (kafka.add_partitions_to_txn_verify()).
+ */
+
+/*
+ * EndTxn v5: as kafka.end_txn(), then the epoch is bumped (a new producer
+ * id at epoch 0 when epochs run out) and returned. A retry of an EndTxn
+ * whose answer was lost comes with the epoch before the bump (or the
+ * previous producer id at the exhausted epoch): the outcome already
+ * reached answers 0 with the current id and epoch, the other outcome 48.
+ * An abort without an ongoing transaction (Empty, CompleteCommit,
+ * CompleteAbort) is not a retry: it writes no marker and bumps the epoch,
+ * as Kafka's coordinator does for transaction.version 2 clients, which
+ * abort after any error.
+ */
+CREATE FUNCTION kafka.end_txn_v2(p_transactional_id text, p_producer_id bigint, p_epoch smallint,
+	p_commit boolean, OUT error_code int, OUT producer_id bigint, OUT producer_epoch smallint,
+	OUT topics text[], OUT partitions int[])
+LANGUAGE plpgsql AS $$
+DECLARE
+	t record;
+	retry boolean;
+BEGIN
+	error_code := 0;
+	producer_id := -1;
+	producer_epoch := -1;
+	topics := '{}';
+	partitions := '{}';
+	SELECT x.producer_id, x.producer_epoch, x.state, x.previous_producer_id INTO t
+	FROM kafka.transactions x WHERE x.transactional_id = p_transactional_id FOR UPDATE;
+	IF NOT FOUND OR p_commit IS NULL THEN
+		error_code := CASE WHEN FOUND THEN 48 ELSE 49 END;
+		RETURN;
+	END IF;
+	retry := (p_producer_id = t.producer_id AND p_epoch = t.producer_epoch - 1)
+		 OR (p_producer_id = t.previous_producer_id AND p_producer_id <> t.producer_id
+		     AND p_epoch = 32766 AND t.producer_epoch = 0);
+	IF p_producer_id <> t.producer_id AND NOT retry THEN
+		error_code := 49; -- INVALID_PRODUCER_ID_MAPPING
+		RETURN;
+	ELSIF p_epoch <> t.producer_epoch AND NOT retry THEN
+		error_code := 90; -- PRODUCER_FENCED
+		RETURN;
+	END IF;
+	IF retry THEN
+		IF (p_commit AND t.state = 'CompleteCommit') OR (NOT p_commit AND t.state = 'CompleteAbort') THEN
+			producer_id := t.producer_id;
+			producer_epoch := t.producer_epoch;
+		ELSIF t.state = 'Ongoing' THEN
+			error_code := 90; -- a newer transaction of the producer has begun
+		ELSE
+			error_code := 48;
+		END IF;
+		RETURN;
+	END IF;
+	IF t.state = 'Ongoing' THEN
+		SELECT c.topics, c.partitions INTO topics, partitions
+		FROM kafka.txn_complete(p_transactional_id, p_commit) c;
+	ELSIF p_commit THEN
+		error_code := 48; -- INVALID_TXN_STATE: nothing to commit
+		RETURN;
+	ELSE
+		UPDATE kafka.transactions x SET state = 'CompleteAbort', last_epoch = x.producer_epoch,
+		    updated = now()
+		WHERE x.transactional_id = p_transactional_id;
+	END IF;
+	SELECT b.producer_id, b.producer_epoch INTO producer_id, producer_epoch
+	FROM kafka.txn_bump_epoch(p_transactional_id) b;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.end_txn_v2(text, bigint, smallint, boolean) IS
+	'EndTxn v5 (transaction.version 2): end the transaction as kafka.end_txn() does, then give the producer its next epoch (or a new producer id) and return it.';
+
+/*
+ * AddPartitionsToTxn v4+ with verify_only, a broker asking the coordinator
+ * before a transactional write: one row per input partition, in input
+ * order, and nothing changes. An unknown transactional id or another
+ * producer id: 49 for all; another epoch: 90 for all; else 0 for a
+ * partition in the ongoing transaction and 120 (TRANSACTION_ABORTABLE)
+ * for one that is not, as Kafka's coordinator answers.
+ */
+CREATE FUNCTION kafka.add_partitions_to_txn_verify(p_transactional_id text, p_producer_id bigint,
+	p_epoch smallint, p_topics text[], p_partitions int[])
+RETURNS TABLE (topic text, partition int, error_code int)
+LANGUAGE sql STABLE AS $$
+	SELECT u.t, u.p,
+	       CASE WHEN x.producer_id IS DISTINCT FROM p_producer_id THEN 49
+		    WHEN x.producer_epoch IS DISTINCT FROM p_epoch THEN 90
+		    WHEN x.state = 'Ongoing' AND EXISTS (SELECT 1 FROM kafka.txn_partitions tp
+			WHERE tp.transactional_id = p_transactional_id
+			  AND tp.topic = u.t AND tp.partition = u.p) THEN 0
+		    ELSE 120 END
+	FROM unnest(p_topics, p_partitions) WITH ORDINALITY u(t, p, n)
+	LEFT JOIN kafka.transactions x ON x.transactional_id = p_transactional_id
+	ORDER BY u.n
+$$;
+
+COMMENT ON FUNCTION kafka.add_partitions_to_txn_verify(text, bigint, smallint, text[], int[]) IS
+	'AddPartitionsToTxn v4+ verify_only: whether each partition is in the ongoing transaction of this producer id and epoch; an error code per partition.';
+
+/*
+ * Produce v12+ under transaction.version 2: the partition is added to the
+ * transaction (which becomes Ongoing if it was not) in the same statement
+ * that appends the batch, where Kafka's partition leader sends
+ * AddPartitionsToTxn to the coordinator first. Only for the transaction's
+ * current producer id and epoch of a partition that exists; anything else
+ * is left to kafka.produce_transactional(), which answers it. The
+ * transaction row is locked FOR UPDATE only when the partition is new to
+ * the transaction.
+ */
+CREATE FUNCTION kafka.produce_transactional_v2(
+	p_topic text, p_partition int, p_count int, p_ts bigint[], p_keys bytea[],
+	p_values bytea[], p_headers bytea[], p_batch_bytes int, p_default_max int,
+	p_producer_id bigint, p_epoch smallint, p_base_seq int, p_transactional_id text,
+	p_log_append_batch boolean DEFAULT false, OUT base bigint, OUT log_start bigint, OUT lat boolean, OUT now_ms bigint,
+	OUT maxb int, OUT error_code int)
+LANGUAGE plpgsql AS $$
+DECLARE
+	t record;
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM kafka.transactions x
+		       JOIN kafka.txn_partitions tp USING (transactional_id)
+		       WHERE x.transactional_id = p_transactional_id AND x.state = 'Ongoing'
+			 AND tp.topic = p_topic AND tp.partition = p_partition) THEN
+		SELECT x.producer_id, x.producer_epoch INTO t FROM kafka.transactions x
+		WHERE x.transactional_id = p_transactional_id FOR UPDATE;
+		IF FOUND AND t.producer_id = p_producer_id AND t.producer_epoch = p_epoch
+		   AND EXISTS (SELECT 1 FROM kafka.partitions p
+			       WHERE p.topic = p_topic AND p.partition = p_partition) THEN
+			INSERT INTO kafka.txn_partitions (transactional_id, topic, partition)
+			VALUES (p_transactional_id, p_topic, p_partition)
+			ON CONFLICT DO NOTHING;
+			PERFORM kafka.txn_set_ongoing(p_transactional_id);
+		END IF;
+	END IF;
+	SELECT * INTO base, log_start, lat, now_ms, maxb, error_code
+	FROM kafka.produce_transactional(p_topic, p_partition, p_count, p_ts, p_keys, p_values,
+		p_headers, p_batch_bytes, p_default_max, p_producer_id, p_epoch, p_base_seq,
+		p_transactional_id, p_log_append_batch);
+END
+$$;
+
+COMMENT ON FUNCTION kafka.produce_transactional_v2(text, int, int, bigint[], bytea[], bytea[],
+	bytea[], int, int, bigint, smallint, int, text, boolean) IS
+	'Produce v12+ (transaction.version 2): add the partition to the ongoing transaction, then append the batch as kafka.produce_transactional() does.';

@@ -403,6 +403,32 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 			  " FROM (SELECT 1) AS one"
 			  " LEFT JOIN kafka.transactions t ON t.transactional_id = $1::text",
 			  4},
+	/* Transactions v2 (KIP-890): the partition is added to the
+	 * transaction in the statement that writes (Produce v12+), EndTxn v5
+	 * bumps the epoch, AddPartitionsToTxn v4+ may only verify. */
+	[Q_PRODUCE_TRANSACTIONAL_V2] = {"pgk_produce_transactional_v2",
+					"SELECT f.*, g.ok FROM (SELECT $15::uuid IS NULL OR EXISTS"
+					" (SELECT 1 FROM kafka.topics t WHERE t.name = $1::text"
+					"  AND t.topic_id = $15::uuid) AS ok) g"
+					" LEFT JOIN LATERAL (SELECT * FROM"
+					" kafka.produce_transactional_v2($1::text, $2::int,"
+					" $3::int, $4::int8[], $5::bytea[], $6::bytea[],"
+					" $7::bytea[], $8::int, $9::int, $10::int8, $11::int2, $12::int,"
+					" $13::text, $14::bool) WHERE g.ok OFFSET 0) f ON true",
+					15},
+	[Q_END_TXN_V2] = {"pgk_end_txn_v2",
+			  "SELECT error_code, topics, partitions, producer_id, producer_epoch"
+			  " FROM kafka.end_txn_v2($1::text, $2::int8, $3::int2, $4::bool)",
+			  4},
+	[Q_ADD_PARTITIONS_TO_TXN_VERIFY] = {"pgk_add_partitions_to_txn_verify",
+					    "SELECT * FROM kafka.add_partitions_to_txn_verify($1::text,"
+					    " $2::int8, $3::int2, $4::text[], $5::int[])",
+					    5},
+	[Q_TXN_OFFSET_COMMIT_V2] = {"pgk_txn_offset_commit_v2",
+				    "SELECT * FROM kafka.txn_offset_commit_v2($1::text, $2::text,"
+				    " $3::int8, $4::int2, $5::text[], $6::int[], $7::int8[], $8::int[],"
+				    " $9::text[])",
+				    9},
 	[Q_TOPIC_NAMES_BY_ID] = {"pgk_topic_names_by_id",
 				 "SELECT topic_id::text, name FROM kafka.topics"
 				 " WHERE topic_id = ANY($1::uuid[])",

@@ -719,14 +719,15 @@ def topic_id(conn, name):
 # batches it returns. From v13 the topic is its 16-byte id.
 
 def fetch_body(version, topic, partition, offset, max_wait_ms=500, min_bytes=1,
-               max_bytes=52428800, partition_max_bytes=1048576, replica_id=-1):
+               max_bytes=52428800, partition_max_bytes=1048576, replica_id=-1,
+               isolation_level=0):
     """replica_id >= 0 asks as that follower (from v15 in the ReplicaState
-    tag)."""
+    tag); isolation_level 1 is read_committed."""
     flex = version >= 12
     w = Writer()
     if version <= 14:
         w.i32(replica_id)
-    w.i32(max_wait_ms).i32(min_bytes).i32(max_bytes).i8(0)
+    w.i32(max_wait_ms).i32(min_bytes).i32(max_bytes).i8(isolation_level)
     if version >= 7:
         w.i32(0).i32(-1)          # session_id, session_epoch: no fetch session
 

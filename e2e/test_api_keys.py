@@ -115,12 +115,12 @@ def test_api_versions_v4_lists_supported_and_finalized_features(broker):
     r = features(broker, 4)
     assert r["error_code"] == NONE
     sup = {f["name"]: (f["min_version"], f["max_version"]) for f in r["supported_features"]}
-    assert sup == {"metadata.version": (21, 21), "transaction.version": (0, 0),
+    assert sup == {"metadata.version": (21, 21), "transaction.version": (0, 2),
                    "group.version": (0, 0)}
-    # Kafka lists only finalized levels above 0.
+    # Kafka lists only finalized levels above 0; transactions v2 are in force.
     fin = {f["name"]: (f["min_version_level"], f["max_version_level"])
            for f in r["finalized_features"]}
-    assert fin == {"metadata.version": (21, 21)}
+    assert fin == {"metadata.version": (21, 21), "transaction.version": (2, 2)}
     assert r["finalized_features_epoch"] >= 0
 
 
@@ -128,7 +128,8 @@ def test_api_versions_v3_omits_features_whose_minimum_is_zero(broker):
     # KAFKA-17492: clients before v4 cannot read a minimum of 0.
     r = features(broker, 3)
     assert [f["name"] for f in r["supported_features"]] == ["metadata.version"]
-    assert [f["name"] for f in r["finalized_features"]] == ["metadata.version"]
+    assert [f["name"] for f in r["finalized_features"]] == ["metadata.version",
+                                                             "transaction.version"]
 
 
 @pytest.mark.parametrize("key,v", [(23, 1), (34, 0), (35, 0), (38, 0), (39, 0), (40, 0), (41, 0)])
@@ -342,7 +343,7 @@ def test_update_features(broker):
     with conn(broker) as c:
         r = call(c, 57, 1, {"feature_updates": [
             {"feature": "metadata.version", "max_version_level": 21},
-            {"feature": "transaction.version", "max_version_level": 2},
+            {"feature": "transaction.version", "max_version_level": 1},
             {"feature": "no.such.feature", "max_version_level": 1}]})
         assert r["error_code"] == NONE
         assert [(x["feature"], x["error_code"]) for x in r["results"]] == [
@@ -354,7 +355,7 @@ def test_update_features(broker):
         assert r["error_message"]
     # Nothing changed.
     fin = {f["name"] for f in features(broker, 4)["finalized_features"]}
-    assert fin == {"metadata.version"}
+    assert fin == {"metadata.version", "transaction.version"}
 
 
 def test_client_quotas(broker):

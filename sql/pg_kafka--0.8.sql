@@ -2398,8 +2398,9 @@ COMMENT ON FUNCTION kafka.end_txn_v2(text, bigint, smallint, boolean) IS
 /*
  * AddPartitionsToTxn v4+ with verify_only, a broker asking the coordinator
  * before a transactional write: one row per input partition, in input
- * order, and nothing changes. An unknown transactional id or another
- * producer id: 49 for all; another epoch: 90 for all; else 0 for a
+ * order, and nothing changes. As for adding, a partition that does not
+ * exist gets 3 and fails the others (55). An unknown transactional id or
+ * another producer id: 49 for all; another epoch: 90 for all; else 0 for a
  * partition in the ongoing transaction and 120 (TRANSACTION_ABORTABLE)
  * for one that is not, as Kafka's coordinator answers.
  */
@@ -2407,15 +2408,20 @@ CREATE FUNCTION kafka.add_partitions_to_txn_verify(p_transactional_id text, p_pr
 	p_epoch smallint, p_topics text[], p_partitions int[])
 RETURNS TABLE (topic text, partition int, error_code int)
 LANGUAGE sql STABLE AS $$
+	WITH u AS (
+		SELECT u.t, u.p, u.n, EXISTS (SELECT 1 FROM kafka.partitions q
+					      WHERE q.topic = u.t AND q.partition = u.p) AS known
+		FROM unnest(p_topics, p_partitions) WITH ORDINALITY u(t, p, n))
 	SELECT u.t, u.p,
-	       CASE WHEN x.producer_id IS DISTINCT FROM p_producer_id THEN 49
+	       CASE WHEN NOT u.known THEN 3
+		    WHEN NOT (SELECT bool_and(v.known) FROM u v) THEN 55
+		    WHEN x.producer_id IS DISTINCT FROM p_producer_id THEN 49
 		    WHEN x.producer_epoch IS DISTINCT FROM p_epoch THEN 90
 		    WHEN x.state = 'Ongoing' AND EXISTS (SELECT 1 FROM kafka.txn_partitions tp
 			WHERE tp.transactional_id = p_transactional_id
 			  AND tp.topic = u.t AND tp.partition = u.p) THEN 0
 		    ELSE 120 END
-	FROM unnest(p_topics, p_partitions) WITH ORDINALITY u(t, p, n)
-	LEFT JOIN kafka.transactions x ON x.transactional_id = p_transactional_id
+	FROM u LEFT JOIN kafka.transactions x ON x.transactional_id = p_transactional_id
 	ORDER BY u.n
 $$;
 
@@ -2467,3 +2473,27 @@ $$;
 COMMENT ON FUNCTION kafka.produce_transactional_v2(text, int, int, bigint[], bytea[], bytea[],
 	bytea[], int, int, bigint, smallint, int, text, boolean) IS
 	'Produce v12+ (transaction.version 2): add the partition to the ongoing transaction, then append the batch as kafka.produce_transactional() does.';
+
+/*
+ * TxnOffsetCommit v5 (transaction.version 2): the group is added to the
+ * transaction (which becomes Ongoing) as kafka.add_offsets_to_txn() adds it,
+ * where Kafka's group coordinator asks the transaction coordinator to add
+ * its offsets partition; then the offsets are stored as
+ * kafka.txn_offset_commit() stores them. With another producer id or epoch
+ * nothing is added and txn_offset_commit() answers 49 or 90.
+ */
+CREATE FUNCTION kafka.txn_offset_commit_v2(p_transactional_id text, p_group_id text,
+	p_producer_id bigint, p_epoch smallint, p_topics text[], p_partitions int[],
+	p_offsets bigint[], p_leader_epochs int[], p_metadata text[])
+RETURNS TABLE (topic text, partition int, error_code int)
+LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM kafka.add_offsets_to_txn(p_transactional_id, p_producer_id, p_epoch, p_group_id);
+	RETURN QUERY SELECT * FROM kafka.txn_offset_commit(p_transactional_id, p_group_id,
+		p_producer_id, p_epoch, p_topics, p_partitions, p_offsets, p_leader_epochs, p_metadata);
+END
+$$;
+
+COMMENT ON FUNCTION kafka.txn_offset_commit_v2(text, text, bigint, smallint, text[], int[],
+	bigint[], int[], text[]) IS
+	'TxnOffsetCommit v5 (transaction.version 2): add the group to the transaction, then store the offsets as kafka.txn_offset_commit() does.';

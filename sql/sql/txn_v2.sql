@@ -46,9 +46,17 @@ SELECT * FROM pg_temp.produce2('t2', :pid, 0, 7, 0, 1);
 SELECT * FROM pg_temp.state('t2', :pid);
 
 -- Verify only (AddPartitionsToTxn v4+): in the transaction 0, else 120;
--- another epoch 90, another producer id or transactional id 49.
-SELECT * FROM kafka.add_partitions_to_txn_verify('t2', :pid, 0::int2,
-	ARRAY['tv2', 'tv2', 'nope'], ARRAY[1, 0, 0]);
+-- another epoch 90, another producer id or transactional id 49; a
+-- partition that does not exist 3, and 55 for the others.
+SELECT * FROM kafka.add_partitions_to_txn_verify('t2', :pid, 0::int2, ARRAY['tv2', 'tv2'],
+	ARRAY[1, 0]);
+DELETE FROM kafka.txn_partitions WHERE transactional_id = 't2' AND partition = 1 RETURNING topic;
+SELECT * FROM kafka.add_partitions_to_txn_verify('t2', :pid, 0::int2, ARRAY['tv2', 'tv2'],
+	ARRAY[1, 0]);
+INSERT INTO kafka.txn_partitions (transactional_id, topic, partition, first_offset)
+VALUES ('t2', 'tv2', 1, 0);
+SELECT * FROM kafka.add_partitions_to_txn_verify('t2', :pid, 0::int2, ARRAY['tv2', 'nope'],
+	ARRAY[1, 0]);
 SELECT * FROM kafka.add_partitions_to_txn_verify('t2', :pid, 1::int2, ARRAY['tv2'], ARRAY[0]);
 SELECT * FROM kafka.add_partitions_to_txn_verify('t2', :pid + 1000, 0::int2, ARRAY['tv2'], ARRAY[0]);
 SELECT * FROM kafka.add_partitions_to_txn_verify('nope', :pid, 0::int2, ARRAY['tv2'], ARRAY[0]);
@@ -110,3 +118,17 @@ SELECT * FROM kafka.txn_offset_commit('t2', 'g2', :pid2, :ep2::int2, ARRAY['tv2'
 SELECT error_code, producer_epoch FROM kafka.end_txn_v2('t2', :pid2, :ep2::int2, true);
 SELECT group_id, topic, partition, committed_offset FROM kafka.consumer_offsets
 WHERE group_id = 'g2';
+
+-- TxnOffsetCommit v5 adds the group itself: a new transaction at the next
+-- epoch becomes Ongoing with it, and EndTxn v5 commits the offsets.
+SELECT producer_epoch AS ep3 FROM kafka.transactions WHERE transactional_id = 't2' \gset
+SELECT * FROM kafka.txn_offset_commit_v2('t2', 'g3', :pid2, :ep3::int2, ARRAY['tv2'], ARRAY[1],
+	ARRAY[1::int8], ARRAY[-1], ARRAY[NULL]);
+SELECT state FROM kafka.transactions WHERE transactional_id = 't2';
+SELECT group_id FROM kafka.txn_groups WHERE transactional_id = 't2';
+-- another epoch adds nothing
+SELECT * FROM kafka.txn_offset_commit_v2('t2', 'g4', :pid2, 0::int2, ARRAY['tv2'], ARRAY[1],
+	ARRAY[1::int8], ARRAY[-1], ARRAY[NULL]);
+SELECT error_code FROM kafka.end_txn_v2('t2', :pid2, :ep3::int2, true);
+SELECT group_id, topic, partition, committed_offset FROM kafka.consumer_offsets
+WHERE group_id IN ('g3', 'g4');

@@ -24,7 +24,7 @@ LISTEN ?= 0.0.0.0:9092
 ADVERTISED ?=
 # The broker's /metrics, /healthz and /readyz under make run (empty: off).
 METRICS_LISTEN ?= 127.0.0.1:9404
-# make run's SSL listener, with a development CA in .pgdata/tls/ (empty: off).
+# make run's SASL_SSL listener (SCRAM), with a development CA in .pgdata/tls/ (empty: off).
 TLS_LISTEN ?= localhost:9093
 RUN_ARGS ?=
 FUZZ_SECONDS ?= 60
@@ -98,7 +98,7 @@ help:
 	@echo 'make fuzz-smoke    run every fuzz target 15 seconds'
 	@echo 'make install       install the extension and the output plugin (root)'
 	@echo 'make run           PostgreSQL in .pgdata on PGPORT ($(PGPORT)) + broker on LISTEN ($(LISTEN)),'
-	@echo '                   SSL on TLS_LISTEN ($(TLS_LISTEN), CA in .pgdata/tls/ca.pem),'
+	@echo '                   SASL_SSL on TLS_LISTEN ($(TLS_LISTEN), CA in .pgdata/tls/ca.pem),'
 	@echo '                   metrics on METRICS_LISTEN ($(METRICS_LISTEN))'
 	@echo 'make psql          psql on the make-run database'
 	@echo 'make test          everything CI runs: unit, pg_regress, fuzz smoke, e2e'

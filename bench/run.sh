@@ -9,8 +9,9 @@
 #   BENCH_ONLY=a,b       run only some of: produce consume latency deep idle mock
 #                        secure shadow
 #   BENCH_PGPORT=25434   PostgreSQL port
-#   BENCH_PORT=19392     broker port (PLAINTEXT); the next port is its SSL
-#                        listener, with a development CA in build/bench-tls
+#   BENCH_PORT=19392     broker port (PLAINTEXT); the next port is its SASL_SSL
+#                        listener (SCRAM-SHA-256 as the role pgk_bench), with a
+#                        development CA in build/bench-tls
 #   BENCH_POOL=16        broker --pool-size
 #   BENCH_BROKER=PATH    broker binary (default build/rel/pg_kafka)
 #   BENCH_BROKER_ARGS=.. more broker flags (e.g. --stream-enabled false)
@@ -78,13 +79,15 @@ conninfo="host=127.0.0.1 port=$pgport dbname=pg_kafka user=postgres"
 	-c "ALTER SYSTEM SET log_autovacuum_min_duration = 0" -c "SELECT pg_reload_conf()" >/dev/null
 
 mkdir -p "$(dirname "$brokerlog")" "$results"
-# The secure scenario compares the PLAINTEXT listener with an encrypted one
-# of the same broker.
+# The secure scenario compares the PLAINTEXT listener with a SASL_SSL one of
+# the same broker, where a PostgreSQL role logs in with SCRAM-SHA-256.
 tlsdir=$ROOT/build/bench-tls
 secure_port=$((port + 1))
 "$ROOT/deploy/devcerts.sh" "$tlsdir"
+"$PG_BINDIR/psql" -X -q -d "$conninfo" \
+	-c "CREATE ROLE pgk_bench LOGIN PASSWORD 'pgk-bench-secret' IN ROLE kafka_users" >/dev/null
 "$broker" --pg "$conninfo" \
-	--listeners "PLAINTEXT://127.0.0.1:$port,SSL://127.0.0.1:$secure_port" \
+	--listeners "PLAINTEXT://127.0.0.1:$port,SASL_SSL://127.0.0.1:$secure_port" \
 	--ssl-certificate-location "$tlsdir/server.pem" --ssl-key-location "$tlsdir/server.key" \
 	--pool-size "$pool" --log-level warn ${BENCH_BROKER_ARGS:-} >"$brokerlog" 2>&1 &
 broker_pid=$!
@@ -103,8 +106,8 @@ say "broker pid $broker_pid on 127.0.0.1:$port (pool $pool, log $brokerlog)," \
 start=$(date +%s)
 "$bench" --broker "127.0.0.1:$port" --pg "$conninfo" --broker-pid "$broker_pid" \
 	--pg-pid "$pg_pid" --scale "$scale" --json "$json" ${only:+--only "$only"} \
-	--secure-broker "127.0.0.1:$secure_port" --secure-name SSL \
-	--secure-conf "security.protocol=ssl;ssl.ca.location=$tlsdir/ca.pem"
+	--secure-broker "127.0.0.1:$secure_port" --secure-name SASL_SSL \
+	--secure-conf "security.protocol=sasl_ssl;ssl.ca.location=$tlsdir/ca.pem;sasl.mechanism=SCRAM-SHA-256;sasl.username=pgk_bench;sasl.password=pgk-bench-secret"
 
 # Shadow mode: mirror throughput and commit-to-external-ack lag next to the
 # local produce rate, on its own throwaway cluster (shadow/bench_shadow.py),

@@ -248,6 +248,22 @@ PGK_SCHEMA(list_transactions_req, LIST_TRANSACTIONS_REQ)
 PGK_SCHEMA(list_transactions_resp_state, LIST_TRANSACTIONS_RESP_STATE)
 PGK_SCHEMA(list_transactions_resp, LIST_TRANSACTIONS_RESP)
 
+PGK_SCHEMA(sasl_handshake_req, SASL_HANDSHAKE_REQ)
+PGK_SCHEMA(sasl_handshake_resp, SASL_HANDSHAKE_RESP)
+PGK_SCHEMA(sasl_authenticate_req, SASL_AUTHENTICATE_REQ)
+PGK_SCHEMA(sasl_authenticate_resp, SASL_AUTHENTICATE_RESP)
+
+PGK_SCHEMA(describe_scram_req_user, DESCRIBE_SCRAM_REQ_USER)
+PGK_SCHEMA(describe_scram_req, DESCRIBE_SCRAM_REQ)
+PGK_SCHEMA(describe_scram_resp_info, DESCRIBE_SCRAM_RESP_INFO)
+PGK_SCHEMA(describe_scram_resp_result, DESCRIBE_SCRAM_RESP_RESULT)
+PGK_SCHEMA(describe_scram_resp, DESCRIBE_SCRAM_RESP)
+
+PGK_SCHEMA(alter_scram_req_deletion, ALTER_SCRAM_REQ_DELETION)
+PGK_SCHEMA(alter_scram_req_upsertion, ALTER_SCRAM_REQ_UPSERTION)
+PGK_SCHEMA(alter_scram_req, ALTER_SCRAM_REQ)
+PGK_SCHEMA(alter_scram_resp_result, ALTER_SCRAM_RESP_RESULT)
+PGK_SCHEMA(alter_scram_resp, ALTER_SCRAM_RESP)
 PGK_SCHEMA(describe_acls_req, DESCRIBE_ACLS_REQ)
 PGK_SCHEMA(describe_acls_resp_acl, DESCRIBE_ACLS_RESP_ACL)
 PGK_SCHEMA(describe_acls_resp_resource, DESCRIBE_ACLS_RESP_RESOURCE)
@@ -415,6 +431,16 @@ const api_def api_table[] = {
 	 &describe_transactions_req_schema, &describe_transactions_resp_schema},
 	{API_LIST_TRANSACTIONS, "ListTransactions", 0, 1, 0, &list_transactions_req_schema,
 	 &list_transactions_resp_schema},
+	/* SASL (docs/SECURITY.md). SaslHandshake v0 means raw SASL tokens
+	 * follow instead of SaslAuthenticate requests (server.c). */
+	{API_SASL_HANDSHAKE, "SaslHandshake", 0, 1, VMAX, &sasl_handshake_req_schema,
+	 &sasl_handshake_resp_schema},
+	{API_SASL_AUTHENTICATE, "SaslAuthenticate", 0, 2, 2, &sasl_authenticate_req_schema,
+	 &sasl_authenticate_resp_schema},
+	{API_DESCRIBE_USER_SCRAM_CREDENTIALS, "DescribeUserScramCredentials", 0, 0, 0,
+	 &describe_scram_req_schema, &describe_scram_resp_schema},
+	{API_ALTER_USER_SCRAM_CREDENTIALS, "AlterUserScramCredentials", 0, 0, 0,
+	 &alter_scram_req_schema, &alter_scram_resp_schema},
 	/* ACLs (docs/SECURITY.md): v0 and v1 for kafka-python, librdkafka
 	 * and KafkaJS, up to Kafka 4's v3. */
 	{API_DESCRIBE_ACLS, "DescribeAcls", 0, 3, 2, &describe_acls_req_schema,

@@ -878,6 +878,68 @@ PGK_MESSAGE(list_transactions_req, LIST_TRANSACTIONS_REQ)
 PGK_MESSAGE(list_transactions_resp_state, LIST_TRANSACTIONS_RESP_STATE)
 PGK_MESSAGE(list_transactions_resp, LIST_TRANSACTIONS_RESP)
 
+/* ---- SaslHandshake (17), SaslAuthenticate (36) ---- */
+#define SASL_HANDSHAKE_REQ(X, S) X(S, STR, mechanism, 0, VMAX, NN, 0, _)
+#define SASL_HANDSHAKE_RESP(X, S)                                                                  \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, ARRSTR, mechanisms, 0, VMAX, NN, 0, _)
+#define SASL_AUTHENTICATE_REQ(X, S) X(S, BYTES, auth_bytes, 0, VMAX, NN, 0, _)
+#define SASL_AUTHENTICATE_RESP(X, S)                                                               \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, STR, error_message, 0, VMAX, 0, 0, _)                                                 \
+	X(S, BYTES, auth_bytes, 0, VMAX, NN, 0, _)                                                 \
+	X(S, I64, session_lifetime_ms, 1, VMAX, NN, 0, _)
+PGK_MESSAGE(sasl_handshake_req, SASL_HANDSHAKE_REQ)
+PGK_MESSAGE(sasl_handshake_resp, SASL_HANDSHAKE_RESP)
+PGK_MESSAGE(sasl_authenticate_req, SASL_AUTHENTICATE_REQ)
+PGK_MESSAGE(sasl_authenticate_resp, SASL_AUTHENTICATE_RESP)
+
+/* ---- DescribeUserScramCredentials (50), AlterUserScramCredentials (51) ---- */
+#define DESCRIBE_SCRAM_REQ_USER(X, S) X(S, STR, name, 0, VMAX, NN, 0, _)
+#define DESCRIBE_SCRAM_REQ(X, S) X(S, ARRS, users, 0, VMAX, 0, 0, describe_scram_req_user)
+#define DESCRIBE_SCRAM_RESP_INFO(X, S)                                                             \
+	X(S, I8, mechanism, 0, VMAX, NN, 0, _)                                                     \
+	X(S, I32, iterations, 0, VMAX, NN, 0, _)
+#define DESCRIBE_SCRAM_RESP_RESULT(X, S)                                                           \
+	X(S, STR, user, 0, VMAX, NN, 0, _)                                                         \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, STR, error_message, 0, VMAX, 0, 0, _)                                                 \
+	X(S, ARRS, credential_infos, 0, VMAX, NN, 0, describe_scram_resp_info)
+#define DESCRIBE_SCRAM_RESP(X, S)                                                                  \
+	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, STR, error_message, 0, VMAX, 0, 0, _)                                                 \
+	X(S, ARRS, results, 0, VMAX, NN, 0, describe_scram_resp_result)
+PGK_MESSAGE(describe_scram_req_user, DESCRIBE_SCRAM_REQ_USER)
+PGK_MESSAGE(describe_scram_req, DESCRIBE_SCRAM_REQ)
+PGK_MESSAGE(describe_scram_resp_info, DESCRIBE_SCRAM_RESP_INFO)
+PGK_MESSAGE(describe_scram_resp_result, DESCRIBE_SCRAM_RESP_RESULT)
+PGK_MESSAGE(describe_scram_resp, DESCRIBE_SCRAM_RESP)
+
+#define ALTER_SCRAM_REQ_DELETION(X, S)                                                             \
+	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, I8, mechanism, 0, VMAX, NN, 0, _)
+#define ALTER_SCRAM_REQ_UPSERTION(X, S)                                                            \
+	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, I8, mechanism, 0, VMAX, NN, 0, _)                                                     \
+	X(S, I32, iterations, 0, VMAX, NN, 0, _)                                                   \
+	X(S, BYTES, salt, 0, VMAX, NN, 0, _)                                                       \
+	X(S, BYTES, salted_password, 0, VMAX, NN, 0, _)
+#define ALTER_SCRAM_REQ(X, S)                                                                      \
+	X(S, ARRS, deletions, 0, VMAX, NN, 0, alter_scram_req_deletion)                            \
+	X(S, ARRS, upsertions, 0, VMAX, NN, 0, alter_scram_req_upsertion)
+#define ALTER_SCRAM_RESP_RESULT(X, S)                                                              \
+	X(S, STR, user, 0, VMAX, NN, 0, _)                                                         \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, STR, error_message, 0, VMAX, 0, 0, _)
+#define ALTER_SCRAM_RESP(X, S)                                                                     \
+	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
+	X(S, ARRS, results, 0, VMAX, NN, 0, alter_scram_resp_result)
+PGK_MESSAGE(alter_scram_req_deletion, ALTER_SCRAM_REQ_DELETION)
+PGK_MESSAGE(alter_scram_req_upsertion, ALTER_SCRAM_REQ_UPSERTION)
+PGK_MESSAGE(alter_scram_req, ALTER_SCRAM_REQ)
+PGK_MESSAGE(alter_scram_resp_result, ALTER_SCRAM_RESP_RESULT)
+PGK_MESSAGE(alter_scram_resp, ALTER_SCRAM_RESP)
 /* ---- DescribeAcls (29) ---- */
 #define DESCRIBE_ACLS_REQ(X, S)                                                                    \
 	X(S, I8, resource_type_filter, 0, VMAX, NN, 0, _)                                          \
@@ -1423,6 +1485,10 @@ enum api_key {
 	API_TXN_OFFSET_COMMIT = 28,
 	API_DESCRIBE_TRANSACTIONS = 65,
 	API_LIST_TRANSACTIONS = 66,
+	API_SASL_HANDSHAKE = 17,
+	API_SASL_AUTHENTICATE = 36,
+	API_DESCRIBE_USER_SCRAM_CREDENTIALS = 50,
+	API_ALTER_USER_SCRAM_CREDENTIALS = 51,
 	API_DESCRIBE_ACLS = 29,
 	API_CREATE_ACLS = 30,
 	API_DELETE_ACLS = 31,

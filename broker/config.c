@@ -19,6 +19,7 @@
 #include "config.h"
 #include "listeners.h"
 #include "log.h"
+#include "sasl.h"
 
 #define PROG "pg_kafka"
 
@@ -57,6 +58,7 @@ config g_config = {
 	.transaction_max_timeout_ms = DEF_TRANSACTION_MAX_TIMEOUT_MS,
 	.txn_abort_timed_out_cleanup_interval_ms = DEF_TXN_ABORT_CLEANUP_INTERVAL_MS,
 	.stream_enabled = true,
+	.sasl_mechanisms = 1u << SASL_SCRAM_SHA_256 | 1u << SASL_SCRAM_SHA_512,
 };
 
 /* Whether the advertised address was given, or follows the listen address. */
@@ -79,6 +81,7 @@ static int set_advertised_host(const char *v, char *why, size_t whylen);
 static int set_advertised_port(const char *v, char *why, size_t whylen);
 static int set_cluster_id(const char *v, char *why, size_t whylen);
 static int set_metrics_listen(const char *v, char *why, size_t whylen);
+static int set_sasl_mechanisms(const char *v, char *why, size_t whylen);
 static int set_authorizer_class_name(const char *v, char *why, size_t whylen);
 
 static const cfg_name log_levels[] = {
@@ -112,7 +115,7 @@ static const cfg_setting settings[] = {
 	 CFG_CUSTOM, .set = set_listen_port},
 	{"listeners", "PGK_LISTENERS", "listeners", "PROTO://HOST:PORT,...", "", "see listen",
 	 "listeners as Kafka writes them, e.g. PLAINTEXT://0.0.0.0:9092,SSL://0.0.0.0:9093 "
-	 "(PLAINTEXT and SSL; SASL_PLAINTEXT and SASL_SSL are not yet supported)",
+	 "(PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL)",
 	 CFG_CUSTOM, .set = set_listeners},
 	{"advertised.listeners", "PGK_ADVERTISED_LISTENERS", "advertised-listeners",
 	 "PROTO://HOST:PORT,...", "", "each listener's address; localhost if that is 0.0.0.0",
@@ -132,6 +135,19 @@ static const cfg_setting settings[] = {
 	 "none", NULL,
 	 "ask SSL clients for a certificate (mTLS); required refuses clients without one", CFG_ENUM,
 	 .target = &g_config.ssl_client_auth, .names = client_auth_names},
+	{"sasl.enabled.mechanisms", "PGK_SASL_ENABLED_MECHANISMS", "sasl-enabled-mechanisms",
+	 "MECH,...", "SCRAM-SHA-256,SCRAM-SHA-512", NULL,
+	 "SASL mechanisms of the SASL listeners: SCRAM-SHA-256, SCRAM-SHA-512, PLAIN", CFG_CUSTOM,
+	 .set = set_sasl_mechanisms},
+	{"sasl.plain.allow.plaintext", "PGK_SASL_PLAIN_ALLOW_PLAINTEXT", "sasl-plain-allow-plaintext",
+	 "true|false", "false", NULL,
+	 "offer PLAIN (passwords in clear) on SASL_PLAINTEXT listeners too, not only SASL_SSL",
+	 CFG_BOOL, .target = &g_config.sasl_plain_allow_plaintext},
+	{"connections.max.reauth.ms", "PGK_CONNECTIONS_MAX_REAUTH_MS", "connections-max-reauth-ms",
+	 "MS", "0", NULL,
+	 "SASL session lifetime: a client must re-authenticate within it or its connection is "
+	 "closed (KIP-368); 0: sessions last as long as the connection",
+	 INT_SETTING(&g_config.connections_max_reauth_ms, 0, INT32_MAX)},
 	{"advertised", "PGK_ADVERTISED", "advertised", "HOST:PORT", NULL,
 	 "listen address; localhost if that is 0.0.0.0",
 	 "address clients are told to connect to (Metadata)", CFG_CUSTOM, .set = set_advertised},
@@ -348,13 +364,6 @@ static int resolve_listeners(char *why, size_t whylen)
 		ls[j].adv_port = adv_listeners[i].port;
 	}
 	for (int i = 0; i < g_config.nlisteners; i++) {
-		if (sec_protocol_sasl(ls[i].protocol)) {
-			snprintf(why, whylen,
-				 "listener %s://%s:%d: SASL is not yet supported; use PLAINTEXT or "
-				 "SSL",
-				 sec_protocol_name(ls[i].protocol), ls[i].host, ls[i].port);
-			return -1;
-		}
 		any_tls |= sec_protocol_tls(ls[i].protocol);
 		if (!ls[i].adv_host) {
 			replace_str(&ls[i].adv_host,
@@ -528,6 +537,41 @@ static int set_metrics_listen(const char *v, char *why, size_t whylen)
 	free(g_config.metrics_host);
 	g_config.metrics_host = host;
 	g_config.metrics_port = port;
+	return 0;
+}
+
+/* Comma-separated mechanism names, as Kafka writes them; at least one. */
+static int set_sasl_mechanisms(const char *v, char *why, size_t whylen)
+{
+	unsigned mask = 0;
+	const char *p = v;
+
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		size_t lead = 0;
+		int m;
+		while (lead < n && p[lead] == ' ')
+			lead++;
+		while (n > lead && p[n - 1] == ' ')
+			n--;
+		m = sasl_mech_parse(p + lead, n - lead);
+		if (m < 0) {
+			snprintf(why, whylen,
+				 "unknown SASL mechanism '%.*s'; expected SCRAM-SHA-256, "
+				 "SCRAM-SHA-512 or PLAIN",
+				 (int)(n - lead > 40 ? 40 : n - lead), p + lead);
+			return -1;
+		}
+		mask |= 1u << m;
+		p += strcspn(p, ",");
+		if (*p == ',')
+			p++;
+	}
+	if (!mask) {
+		snprintf(why, whylen, "give at least one SASL mechanism");
+		return -1;
+	}
+	g_config.sasl_mechanisms = mask;
 	return 0;
 }
 

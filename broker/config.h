@@ -29,6 +29,9 @@ typedef struct config {
 	char *ssl_key_location;
 	char *ssl_ca_location;
 	int ssl_client_auth;            /* SSL_CLIENT_AUTH_* */
+	unsigned sasl_mechanisms;       /* sasl.enabled.mechanisms: 1 << sasl_mech */
+	bool sasl_plain_allow_plaintext; /* sasl.plain.allow.plaintext: PLAIN on SASL_PLAINTEXT */
+	int32_t connections_max_reauth_ms; /* 0: sessions never expire */
 	int32_t node_id;         /* node.id, default 1 */
 	char *cluster_id;        /* cluster.id */
 	int pool_size;           /* pg.pool.size, libpq connections */

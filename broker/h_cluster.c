@@ -6,11 +6,18 @@
  * As in Metadata (h_meta.c), this broker is the whole cluster it shows:
  * the only broker, the controller, and the leader of every partition, with
  * replication factor 1 and leader epoch 0.
+ *
+ * With the authorizer on, each needs what KafkaApis (ControllerApis for
+ * UpdateFeatures) needs: DESCRIBE on the cluster for DescribeCluster's
+ * authorized operations, DESCRIBE on each topic DescribeTopicPartitions
+ * shows, ALTER on the cluster for UpdateFeatures and DESCRIBE_CONFIGS on
+ * it for ListClientMetricsResources.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "arena_str.h"
+#include "authorizer.h"
 #include "config.h"
 #include "feature_levels.h"
 #include "handlers.h"
@@ -24,12 +31,8 @@
 #include "uuid.h"
 #include "validate.h"
 
-/* What an authorizer-less Kafka grants, as Metadata reports them
- * (h_meta.c): every cluster operation, every topic operation. */
-#define CLUSTER_ALL_OPERATIONS                                                                     \
-	((1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12))
-#define TOPIC_ALL_OPERATIONS                                                                       \
-	((1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11))
+/* ClusterAuthorizationException's message, as Kafka's ApiError carries it. */
+#define CLUSTER_REFUSED "Request is not authorized."
 
 /* Kafka's max.request.partition.size.limit default: the most partitions
  * one DescribeTopicPartitions answer holds. */
@@ -46,10 +49,20 @@ typedef struct dtp_ctx {
 static void dtp_rows(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		     bool retriable);
 static void dtp_fail(request *req, int16_t error_code);
+static int32_t cluster_operations(const request *req);
 static int kstr_cmp(kstr a, kstr b);
 static int kstr_qcmp(const void *a, const void *b);
 
 /* ---- DescribeCluster ---- */
+
+/* AuthHelper.computeDescribeClusterResponse: what the principal may do on
+ * the cluster, if it may DESCRIBE it; else nothing. */
+static int32_t cluster_operations(const request *req)
+{
+	if (!authz_cluster(req, ACL_OP_DESCRIBE))
+		return 0;
+	return authz_operations(req, ACL_RES_CLUSTER, kstr_c(ACL_CLUSTER_NAME));
+}
 
 void handle_describe_cluster(request *req)
 {
@@ -97,7 +110,7 @@ void handle_describe_cluster(request *req)
 	resp->controller_id = g_config.node_id;
 	resp->brokers = karray_of(b, 1);
 	if (body->include_cluster_authorized_operations)
-		resp->cluster_authorized_operations = CLUSTER_ALL_OPERATIONS;
+		resp->cluster_authorized_operations = cluster_operations(req);
 	request_complete(req);
 }
 
@@ -245,13 +258,30 @@ static void dtp_rows(void *arg, PGresult **res, int n, const char *err, const ch
 	describe_topic_partitions_resp_topic *out =
 		ARENA_NEW_ARRAY(req->arena, describe_topic_partitions_resp_topic, nnames + 1);
 	int nout = 0;
+	/* Named topics the principal may not DESCRIBE: refused after the
+	 * page, without saying whether they exist. */
+	describe_topic_partitions_resp_topic *refused =
+		ARENA_NEW_ARRAY(req->arena, describe_topic_partitions_resp_topic, nnames + 1);
+	int nrefused = 0;
 	int32_t *self = ARENA_NEW_ARRAY(req->arena, int32_t, 1);
 	self[0] = g_config.node_id;
 
 	/* KRaftMetadataCache.getTopicMetadataForDescribeTopicResponse: fill
 	 * topics in name order until the partition budget is spent; the
-	 * cursor points where the next page starts. */
+	 * cursor points where the next page starts. Topics the principal
+	 * may not DESCRIBE are skipped before (DescribeTopicPartitions-
+	 * RequestHandler filters the names it pages over). */
 	for (int i = 0; i < nnames; i++) {
+		if (!authz_topic(req, ACL_OP_DESCRIBE, names[i])) {
+			if (!c->all_topics) {
+				describe_topic_partitions_resp_topic *u = &refused[nrefused++];
+				u->error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
+				u->name = names[i];
+				u->partitions = karray_of(NULL, 0);
+				u->topic_authorized_operations = INT32_MIN;
+			}
+			continue;
+		}
 		if (remaining == 0) {
 			describe_topic_partitions_cursor *next =
 				arena_alloc(req->arena, sizeof(*next));
@@ -264,9 +294,9 @@ static void dtp_rows(void *arg, PGresult **res, int n, const char *err, const ch
 		describe_topic_partitions_resp_topic *t = &out[nout];
 		t->name = names[i];
 		t->is_internal = topic_is_internal(names[i]);
-		/* Without an authorizer Kafka reports every operation, on
-		 * every topic of the answer. */
-		t->topic_authorized_operations = TOPIC_ALL_OPERATIONS;
+		/* Kafka reports them on every topic of the answer (every
+		 * operation without an authorizer). */
+		t->topic_authorized_operations = authz_operations(req, ACL_RES_TOPIC, names[i]);
 		t->partitions = karray_of(NULL, 0);
 		if (r < 0) {
 			if (c->all_topics)
@@ -309,6 +339,8 @@ static void dtp_rows(void *arg, PGresult **res, int n, const char *err, const ch
 		}
 		remaining -= count;
 	}
+	for (int i = 0; i < nrefused; i++)
+		out[nout++] = refused[i];
 	resp->topics = karray_of(out, nout);
 	req->resp = resp;
 	request_complete(req);
@@ -336,6 +368,15 @@ void handle_update_features(request *req)
 
 	req->resp = resp;
 	resp->error_message = KSTR_NULL;
+	/* ControllerApis.handleUpdateFeatures: ALTER on the cluster, else
+	 * the error at the top and no results. */
+	if (!authz_cluster(req, ACL_OP_ALTER)) {
+		resp->error_code = KERR_CLUSTER_AUTHORIZATION_FAILED;
+		resp->error_message = kstr_c(CLUSTER_REFUSED);
+		resp->results = karray_of(NULL, 0);
+		request_complete(req);
+		return;
+	}
 	/* KafkaApis: a feature named twice fails the whole request. */
 	kstr *names = ARENA_NEW_ARRAY(req->arena, kstr, n + 1);
 	for (int32_t i = 0; i < n; i++)
@@ -399,7 +440,11 @@ void handle_list_client_metrics_resources(request *req)
 {
 	list_client_metrics_resp *resp = arena_alloc(req->arena, sizeof(*resp));
 
-	resp->error_code = KERR_NONE;
+	/* KafkaApis.handleListClientMetricsResources: DESCRIBE_CONFIGS on
+	 * the cluster. */
+	resp->error_code = authz_cluster(req, ACL_OP_DESCRIBE_CONFIGS)
+				   ? KERR_NONE
+				   : KERR_CLUSTER_AUTHORIZATION_FAILED;
 	resp->client_metrics_resources = karray_of(NULL, 0);
 	req->resp = resp;
 	request_complete(req);

@@ -10,11 +10,20 @@
  * progress; the one log directory is the PostgreSQL database, named as
  * current_database() names it. Answers follow what Kafka's controller and
  * replica manager give for such a partition.
+ *
+ * With the authorizer on, each API needs what KafkaApis (or, for the ones
+ * a broker forwards, ControllerApis) needs: ALTER on the cluster to elect,
+ * reassign or move a replica; DESCRIBE on the cluster to list
+ * reassignments or describe log directories; DESCRIBE on a topic (or
+ * CLUSTER_ACTION, a replica's right) for its leader epochs; READ on a
+ * topic for its producers. A refusal is answered as the request's
+ * getErrorResponse answers it.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "arena_str.h"
+#include "authorizer.h"
 #include "config.h"
 #include "handlers.h"
 #include "hutil.h"
@@ -24,6 +33,9 @@
 #include "pgbin.h"
 #include "pool.h"
 #include "validate.h"
+
+/* ClusterAuthorizationException's message, as Kafka's ApiError carries it. */
+#define CLUSTER_REFUSED "Request is not authorized."
 
 /* Kafka's election types. */
 enum { ELECTION_PREFERRED = 0, ELECTION_UNCLEAN = 1 };
@@ -48,6 +60,12 @@ static int kstr_cmp(kstr a, kstr b);
 static bool part_exists(const PGresult *rows, int i);
 static int16_t db_error(const char *what, const char *err, const char *sqlstate, bool retriable,
 			int16_t retry_error);
+static void elect_answer(request *req, int16_t fail, kstr fail_message, const PGresult *rows);
+static void reassign_answer(request *req, int16_t fail, kstr fail_message, const PGresult *rows);
+static void list_reassignments_refuse(request *req);
+static void alter_dirs_refuse(request *req);
+static bool epochs_may_describe(const request *req, bool replica, kstr topic);
+static int16_t producers_topic_error(const request *req, kstr topic);
 static void elect_all(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		      bool retriable);
 static void elect_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
@@ -151,6 +169,11 @@ void handle_elect_leaders(request *req)
 	rp_ctx *c = arena_alloc(req->arena, sizeof(*c));
 
 	c->req = req;
+	/* ControllerApis.handleElectLeaders: ALTER on the cluster. */
+	if (!authz_cluster(req, ACL_OP_ALTER)) {
+		elect_answer(req, KERR_CLUSTER_AUTHORIZATION_FAILED, kstr_c(CLUSTER_REFUSED), NULL);
+		return;
+	}
 	if (body->topic_partitions.count < 0) {
 		/* Null: every partition; Kafka lists each topic and leaves
 		 * out the partitions whose leader needs no election. */
@@ -196,30 +219,35 @@ static void elect_all(void *arg, PGresult **res, int n, const char *err, const c
 	request_complete(req);
 }
 
-/* ReplicationControlManager.electLeader for a partition that has its
- * preferred leader (and a leader at all, for an unclean election). */
 static void elect_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		       bool retriable)
 {
 	rp_ctx *c = arg;
 	request *req = c->req;
 	const elect_leaders_req *body = req->body;
-	elect_leaders_resp *resp = arena_alloc(req->arena, sizeof(*resp));
 	int16_t fail = KERR_NONE;
 	(void)n;
 
-	req->resp = resp;
 	if (err)
 		fail = db_error("elect leaders", err, sqlstate, retriable, KERR_REQUEST_TIMED_OUT);
 	else if (body->election_type != ELECTION_PREFERRED &&
 		 body->election_type != ELECTION_UNCLEAN)
 		fail = KERR_INVALID_REQUEST;
-	/* ElectLeadersRequest.getErrorResponse: the error at the top
-	 * (v1+) and for every partition. */
-	if (fail != KERR_NONE && req->api_version >= 1)
-		resp->error_code = fail;
+	elect_answer(req, fail, KSTR_NULL, err ? NULL : res[0]);
+}
 
-	int32_t ntopics = body->topic_partitions.count;
+/* ReplicationControlManager.electLeader for a partition that has its
+ * preferred leader (and a leader at all, for an unclean election); with
+ * fail, ElectLeadersRequest.getErrorResponse: the error at the top (v1+)
+ * and for every partition named. */
+static void elect_answer(request *req, int16_t fail, kstr fail_message, const PGresult *rows)
+{
+	const elect_leaders_req *body = req->body;
+	elect_leaders_resp *resp = arena_alloc(req->arena, sizeof(*resp));
+
+	req->resp = resp;
+	resp->error_code = fail;
+	int32_t ntopics = body->topic_partitions.count > 0 ? body->topic_partitions.count : 0;
 	const topic_partitions_req *t = body->topic_partitions.items;
 	elect_leaders_resp_result *out =
 		ARENA_NEW_ARRAY(req->arena, elect_leaders_resp_result, ntopics + 1);
@@ -233,8 +261,8 @@ static void elect_done(void *arg, PGresult **res, int n, const char *err, const 
 			pr[j].partition_index = p[j];
 			if (fail != KERR_NONE) {
 				pr[j].error_code = fail;
-				pr[j].error_message = KSTR_NULL;
-			} else if (part_exists(res[0], at)) {
+				pr[j].error_message = fail_message;
+			} else if (part_exists(rows, at)) {
 				pr[j].error_code = KERR_ELECTION_NOT_NEEDED;
 				pr[j].error_message =
 					kstr_c("Leader election not needed for topic partition.");
@@ -260,6 +288,13 @@ void handle_alter_partition_reassignments(request *req)
 	const alter_reassignments_req_topic *t = body->topics.items;
 
 	c->req = req;
+	/* ControllerApis.handleAlterPartitionReassignments: ALTER on the
+	 * cluster. */
+	if (!authz_cluster(req, ACL_OP_ALTER)) {
+		reassign_answer(req, KERR_CLUSTER_AUTHORIZATION_FAILED, kstr_c(CLUSTER_REFUSED),
+				NULL);
+		return;
+	}
 	tps_init(req->arena, &c->tps,
 		 count_parts(&body->topics, sizeof(*t),
 			     offsetof(alter_reassignments_req_topic, partitions)));
@@ -314,18 +349,28 @@ static void reassign_done(void *arg, PGresult **res, int n, const char *err, con
 {
 	rp_ctx *c = arg;
 	request *req = c->req;
-	const alter_reassignments_req *body = req->body;
-	alter_reassignments_resp *resp = arena_alloc(req->arena, sizeof(*resp));
 	(void)n;
 
+	if (err)
+		reassign_answer(req,
+				db_error("alter partition reassignments", err, sqlstate, retriable,
+					 KERR_REQUEST_TIMED_OUT),
+				KSTR_NULL, NULL);
+	else
+		reassign_answer(req, KERR_NONE, KSTR_NULL, res[0]);
+}
+
+/* Each partition's outcome; with fail,
+ * AlterPartitionReassignmentsRequest.getErrorResponse: the error at the
+ * top and for every partition. */
+static void reassign_answer(request *req, int16_t fail, kstr fail_message, const PGresult *rows)
+{
+	const alter_reassignments_req *body = req->body;
+	alter_reassignments_resp *resp = arena_alloc(req->arena, sizeof(*resp));
+
 	req->resp = resp;
-	resp->error_message = KSTR_NULL;
-	if (err) {
-		/* AlterPartitionReassignmentsRequest.getErrorResponse: the
-		 * error at the top and for every partition. */
-		resp->error_code = db_error("alter partition reassignments", err, sqlstate,
-					    retriable, KERR_REQUEST_TIMED_OUT);
-	}
+	resp->error_code = fail;
+	resp->error_message = fail_message;
 	int32_t ntopics = body->topics.count > 0 ? body->topics.count : 0;
 	const alter_reassignments_req_topic *t = body->topics.items;
 	alter_reassignments_resp_topic *out =
@@ -339,9 +384,10 @@ static void reassign_done(void *arg, PGresult **res, int n, const char *err, con
 		for (int32_t j = 0; j < np; j++, at++) {
 			pr[j].partition_index = p[j].partition_index;
 			pr[j].error_message = KSTR_NULL;
-			if (err) {
-				pr[j].error_code = resp->error_code;
-			} else if (!part_exists(res[0], at)) {
+			if (fail != KERR_NONE) {
+				pr[j].error_code = fail;
+				pr[j].error_message = fail_message;
+			} else if (!part_exists(rows, at)) {
 				pr[j].error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 				pr[j].error_message = kstr_c(arena_printf(
 					req->arena, "Unable to find partition %.*s:%d.",
@@ -371,9 +417,47 @@ void handle_list_partition_reassignments(request *req)
 {
 	list_reassignments_resp *resp = arena_alloc(req->arena, sizeof(*resp));
 
+	/* ControllerApis.handleListPartitionReassignments: DESCRIBE on the
+	 * cluster. */
+	if (!authz_cluster(req, ACL_OP_DESCRIBE)) {
+		list_reassignments_refuse(req);
+		return;
+	}
 	resp->error_code = KERR_NONE;
 	resp->error_message = KSTR_NULL;
 	resp->topics = karray_of(NULL, 0);
+	req->resp = resp;
+	request_complete(req);
+}
+
+/* ListPartitionReassignmentsRequest.getErrorResponse: the error at the
+ * top, and each partition named, with no replicas. */
+static void list_reassignments_refuse(request *req)
+{
+	const list_reassignments_req *body = req->body;
+	list_reassignments_resp *resp = arena_alloc(req->arena, sizeof(*resp));
+	int32_t ntopics = body->topics.count > 0 ? body->topics.count : 0;
+	const list_reassignments_req_topic *t = body->topics.items;
+	list_reassignments_resp_topic *out =
+		ARENA_NEW_ARRAY(req->arena, list_reassignments_resp_topic, ntopics + 1);
+
+	for (int32_t i = 0; i < ntopics; i++) {
+		int32_t np = t[i].partition_indexes.count > 0 ? t[i].partition_indexes.count : 0;
+		const int32_t *p = t[i].partition_indexes.items;
+		list_reassignments_resp_partition *pr =
+			ARENA_NEW_ARRAY(req->arena, list_reassignments_resp_partition, np + 1);
+		for (int32_t j = 0; j < np; j++) {
+			pr[j].partition_index = p[j];
+			pr[j].replicas = karray_of(NULL, 0);
+			pr[j].adding_replicas = karray_of(NULL, 0);
+			pr[j].removing_replicas = karray_of(NULL, 0);
+		}
+		out[i].name = t[i].name;
+		out[i].partitions = karray_of(pr, np);
+	}
+	resp->error_code = KERR_CLUSTER_AUTHORIZATION_FAILED;
+	resp->error_message = kstr_c(CLUSTER_REFUSED);
+	resp->topics = karray_of(out, ntopics);
 	req->resp = resp;
 	request_complete(req);
 }
@@ -393,6 +477,11 @@ void handle_alter_replica_log_dirs(request *req)
 	int32_t total = 0;
 
 	c->base.req = req;
+	/* KafkaApis.handleAlterReplicaLogDirsRequest: ALTER on the cluster. */
+	if (!authz_cluster(req, ACL_OP_ALTER)) {
+		alter_dirs_refuse(req);
+		return;
+	}
 	for (int32_t i = 0; i < body->dirs.count; i++) {
 		const alter_replica_log_dirs_req_topic *t = d[i].topics.items;
 		total += count_parts(&d[i].topics, sizeof(*t),
@@ -415,6 +504,39 @@ void handle_alter_replica_log_dirs(request *req)
 		return;
 	}
 	tps_submit(&c->base, alter_dirs_done, -1);
+}
+
+/* AlterReplicaLogDirsRequest.getErrorResponse: one result per topic of
+ * each directory, every partition refused. */
+static void alter_dirs_refuse(request *req)
+{
+	const alter_replica_log_dirs_req *body = req->body;
+	alter_replica_log_dirs_resp *resp = arena_alloc(req->arena, sizeof(*resp));
+	const alter_replica_log_dirs_req_dir *d = body->dirs.items;
+	int32_t ntopics = 0;
+
+	for (int32_t i = 0; i < body->dirs.count; i++)
+		ntopics += d[i].topics.count > 0 ? d[i].topics.count : 0;
+	alter_replica_log_dirs_resp_topic *out =
+		ARENA_NEW_ARRAY(req->arena, alter_replica_log_dirs_resp_topic, ntopics + 1);
+	int at = 0;
+	for (int32_t i = 0; i < body->dirs.count; i++) {
+		const alter_replica_log_dirs_req_topic *t = d[i].topics.items;
+		for (int32_t j = 0; j < d[i].topics.count; j++, at++) {
+			int32_t np = t[j].partitions.count > 0 ? t[j].partitions.count : 0;
+			const int32_t *p = t[j].partitions.items;
+			partition_error *e = ARENA_NEW_ARRAY(req->arena, partition_error, np + 1);
+			for (int32_t k = 0; k < np; k++) {
+				e[k].partition_index = p[k];
+				e[k].error_code = KERR_CLUSTER_AUTHORIZATION_FAILED;
+			}
+			out[at].topic_name = t[j].name;
+			out[at].partitions = karray_of(e, np);
+		}
+	}
+	resp->results = karray_of(out, at);
+	req->resp = resp;
+	request_complete(req);
 }
 
 /* Order of the flattened partitions (indexes into the tp_list arg) by
@@ -487,6 +609,16 @@ void handle_describe_log_dirs(request *req)
 	rp_ctx *c = arena_alloc(req->arena, sizeof(*c));
 
 	c->req = req;
+	/* KafkaApis.handleDescribeLogDirsRequest: DESCRIBE on the cluster,
+	 * else no results and the error at the top (v3+). */
+	if (!authz_cluster(req, ACL_OP_DESCRIBE)) {
+		describe_log_dirs_resp *resp = arena_alloc(req->arena, sizeof(*resp));
+		resp->error_code = KERR_CLUSTER_AUTHORIZATION_FAILED;
+		resp->results = karray_of(NULL, 0);
+		req->resp = resp;
+		request_complete(req);
+		return;
+	}
 	if (body->topics.count < 0) {
 		params p = {0};
 		params_str(&p, req->arena, KSTR_NULL);
@@ -618,6 +750,14 @@ static void epoch_end(const PGresult *rows, int i, int32_t asked,
 	}
 }
 
+/* KafkaApis.handleOffsetForLeaderEpochRequest: a replica (CLUSTER_ACTION
+ * on the cluster) may ask about every topic; a consumer (KIP-320), about
+ * the topics it may DESCRIBE. */
+static bool epochs_may_describe(const request *req, bool replica, kstr topic)
+{
+	return replica || authz_topic(req, ACL_OP_DESCRIBE, topic);
+}
+
 static void epochs_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 			bool retriable)
 {
@@ -633,6 +773,7 @@ static void epochs_done(void *arg, PGresult **res, int n, const char *err, const
 				KERR_KAFKA_STORAGE_ERROR);
 	int32_t ntopics = body->topics.count > 0 ? body->topics.count : 0;
 	const offset_for_leader_epoch_req_topic *t = body->topics.items;
+	bool replica = authz_cluster(req, ACL_OP_CLUSTER_ACTION);
 	offset_for_leader_epoch_resp_topic *out =
 		ARENA_NEW_ARRAY(req->arena, offset_for_leader_epoch_resp_topic, ntopics + 1);
 	int at = 0;
@@ -641,12 +782,15 @@ static void epochs_done(void *arg, PGresult **res, int n, const char *err, const
 		const offset_for_leader_epoch_req_partition *p = t[i].partitions.items;
 		offset_for_leader_epoch_resp_partition *pr =
 			ARENA_NEW_ARRAY(req->arena, offset_for_leader_epoch_resp_partition, np + 1);
+		bool allowed = epochs_may_describe(req, replica, t[i].topic);
 		out[i].topic = t[i].topic;
 		for (int32_t j = 0; j < np; j++, at++) {
 			pr[j].partition = p[j].partition;
 			pr[j].leader_epoch = -1;
 			pr[j].end_offset = -1;
-			if (fail != KERR_NONE)
+			if (!allowed)
+				pr[j].error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
+			else if (fail != KERR_NONE)
 				pr[j].error_code = fail;
 			else if (!part_exists(res[0], at))
 				pr[j].error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
@@ -725,9 +869,19 @@ static karray producers_of(request *req, const PGresult *rows, kstr topic, int32
 	return karray_of(out, count);
 }
 
-/* KafkaApis.handleDescribeProducersRequest: an invalid topic name, or a
- * partition that does not exist, gets its error; an existing partition,
- * its active producers. */
+/* KafkaApis.handleDescribeProducersRequest: an invalid topic name, then
+ * one the principal may not READ, fails every partition asked of it. */
+static int16_t producers_topic_error(const request *req, kstr topic)
+{
+	if (!topic_name_valid(topic))
+		return KERR_INVALID_TOPIC_EXCEPTION;
+	if (!authz_topic(req, ACL_OP_READ, topic))
+		return KERR_TOPIC_AUTHORIZATION_FAILED;
+	return KERR_NONE;
+}
+
+/* Then a partition that does not exist gets its error; an existing
+ * partition, its active producers. */
 static void producers_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 			   bool retriable)
 {
@@ -750,14 +904,14 @@ static void producers_done(void *arg, PGresult **res, int n, const char *err, co
 		const int32_t *p = t[i].partition_indexes.items;
 		describe_producers_resp_partition *pr =
 			ARENA_NEW_ARRAY(req->arena, describe_producers_resp_partition, np + 1);
-		bool valid = topic_name_valid(t[i].name);
+		int16_t topic_error = producers_topic_error(req, t[i].name);
 		out[i].name = t[i].name;
 		for (int32_t j = 0; j < np; j++, at++) {
 			pr[j].partition_index = p[j];
 			pr[j].error_message = KSTR_NULL;
 			pr[j].active_producers = karray_of(NULL, 0);
-			if (!valid)
-				pr[j].error_code = KERR_INVALID_TOPIC_EXCEPTION;
+			if (topic_error != KERR_NONE)
+				pr[j].error_code = topic_error;
 			else if (fail != KERR_NONE)
 				pr[j].error_code = fail;
 			else if (!part_exists(res[0], at))

@@ -68,6 +68,14 @@ handler_fn handler_lookup(int16_t api_key)
 		return handle_describe_transactions;
 	case API_LIST_TRANSACTIONS:
 		return handle_list_transactions;
+	case API_SASL_HANDSHAKE:
+		return handle_sasl_handshake;
+	case API_SASL_AUTHENTICATE:
+		return handle_sasl_authenticate;
+	case API_DESCRIBE_USER_SCRAM_CREDENTIALS:
+		return handle_describe_user_scram_credentials;
+	case API_ALTER_USER_SCRAM_CREDENTIALS:
+		return handle_alter_user_scram_credentials;
 	case API_DESCRIBE_ACLS:
 		return handle_describe_acls;
 	case API_CREATE_ACLS:

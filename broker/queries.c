@@ -429,6 +429,36 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 				    " $3::int8, $4::int2, $5::text[], $6::int[], $7::int8[], $8::int[],"
 				    " $9::text[])",
 				    9},
+	/* SCRAM credentials: a kafka_users role's own SCRAM-SHA-256 verifier
+	 * or a row of kafka.scram_credentials, through the SECURITY DEFINER
+	 * functions of the extension (docs/SECURITY.md). */
+	[Q_SCRAM_CREDENTIAL] = {"pgk_scram_credential",
+				"SELECT iterations, encode(salt, 'hex'), encode(stored_key, 'hex'),"
+				" encode(server_key, 'hex'), source"
+				" FROM kafka.scram_credential($1::text, $2::text) LIMIT 1",
+				2},
+	[Q_SCRAM_LIST] = {"pgk_scram_list",
+			  "SELECT user_name, mechanism, iterations, source"
+			  " FROM kafka.scram_credential_list() ORDER BY 1, 2",
+			  0},
+	/* A role's SCRAM-SHA-256 password is the role's: no table row may
+	 * stand beside it (ALTER ROLE changes it). */
+	[Q_SCRAM_UPSERT] = {"pgk_scram_upsert",
+			    "INSERT INTO kafka.scram_credentials AS c"
+			    " (user_name, mechanism, iterations, salt, stored_key, server_key)"
+			    " SELECT $1::text, $2::text, $3::int, decode($4::text, 'hex'),"
+			    " decode($5::text, 'hex'), decode($6::text, 'hex')"
+			    " WHERE NOT EXISTS (SELECT 1 FROM kafka.scram_credential($1::text, $2::text)"
+			    "  WHERE source = 'role')"
+			    " ON CONFLICT (user_name, mechanism) DO UPDATE SET"
+			    " iterations = EXCLUDED.iterations, salt = EXCLUDED.salt,"
+			    " stored_key = EXCLUDED.stored_key, server_key = EXCLUDED.server_key,"
+			    " updated_at = now() RETURNING true",
+			    6},
+	[Q_SCRAM_DELETE] = {"pgk_scram_delete",
+			    "DELETE FROM kafka.scram_credentials"
+			    " WHERE user_name = $1::text AND mechanism = $2::text RETURNING true",
+			    2},
 	[Q_TOPIC_NAMES_BY_ID] = {"pgk_topic_names_by_id",
 				 "SELECT topic_id::text, name FROM kafka.topics"
 				 " WHERE topic_id = ANY($1::uuid[])",

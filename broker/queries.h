@@ -63,6 +63,13 @@ typedef enum query_id {
 				   * -> error, pid, epoch, topics[], partitions[] */
 	Q_ADD_PARTITIONS_TO_TXN_VERIFY, /* Q_ADD_PARTITIONS_TO_TXN's, nothing added */
 	Q_TXN_OFFSET_COMMIT_V2,   /* Q_TXN_OFFSET_COMMIT's; adds the group first */
+	/* SASL (h_sasl.c): kafka.scram_credential*(), kafka.scram_credentials */
+	Q_SCRAM_CREDENTIAL,       /* (user, mechanism) -> iterations, salt, stored_key,
+				   * server_key (hex), source; at most one row */
+	Q_SCRAM_LIST,             /* () -> user_name, mechanism, iterations, source */
+	Q_SCRAM_UPSERT,           /* (user, mechanism, iterations, salt, stored_key,
+				   * server_key (hex)) -> a row unless the role's own */
+	Q_SCRAM_DELETE,           /* (user, mechanism) -> a row if deleted */
 	Q_TOPIC_NAMES_BY_ID,      /* (topic_ids uuid[]) -> topic_id, name of those that exist */
 	/* ACLs (authorizer.c, h_acl.c) */
 	Q_ACL_LOAD,               /* (loaded version) -> version, then the rules if it moved */

@@ -32,6 +32,7 @@ struct request;
 /* Per-connection state slots, one per handler that keeps any. */
 typedef enum conn_slot_id {
 	CONN_SLOT_FETCH_READAHEAD, /* fetch_readahead.c */
+	CONN_SLOT_SASL,            /* h_sasl.c: the connection's SASL session */
 	CONN_SLOTS
 } conn_slot_id;
 
@@ -65,6 +66,9 @@ typedef struct request {
 	bool no_response;      /* produce acks=0: send nothing */
 	bool close_connection; /* close after sending (or instead of) a response */
 	bool client_gone;      /* the connection closed while we worked */
+	/* A raw SASL token (after SaslHandshake v0) carried as a SaslAuthenticate
+	 * v0 request: the answer is the bare token, and a failure only closes. */
+	bool raw_sasl;
 	struct request *next;  /* server's in-order queue */
 	bool done;
 	size_t frame_len;   /* request frame size (server back-pressure) */

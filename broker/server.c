@@ -22,8 +22,14 @@
  * above the bufferevent is the same. Each request carries its connection's
  * listener (Metadata answers with that listener's advertised endpoint) and
  * principal. A connection is "authenticated" from the start on PLAINTEXT
- * and SSL listeners; client_admits() is where a SASL listener will hold
- * back every request but ApiVersions and the SASL APIs until it is.
+ * and SSL listeners; on a SASL listener client_admits() holds back every
+ * request but ApiVersions and the SASL APIs until the SASL session
+ * (h_sasl.h) says the client has authenticated, and a session past its
+ * lifetime (connections.max.reauth.ms) closes the connection at the next
+ * request that is not a re-authentication. After SaslHandshake v0 the
+ * client sends raw SASL tokens in size-prefixed frames without a Kafka
+ * header (old clients, kafka-python 2.0): such a frame becomes a
+ * SaslAuthenticate v0 request marked raw_sasl, answered with the bare token.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -42,8 +48,11 @@
 #include <event2/listener.h>
 #include <openssl/ssl.h>
 
+#include "apis.h"
 #include "arena.h"
+#include "clock.h"
 #include "config.h"
+#include "h_sasl.h"
 #include "handlers.h"
 #include "kbuf.h"
 #include "listeners.h"
@@ -85,7 +94,7 @@ typedef struct client {
 	bool authenticated;               /* may send any request (client_admits) */
 	bool frames_seen;                 /* a request frame has been read */
 	const listener_cfg *listener;     /* the listener it connected on */
-	char principal[256];              /* "User:ANONYMOUS", or from its certificate */
+	char principal[528]; /* "User:ANONYMOUS", from its certificate, or its SASL user */
 	char peer[INET6_ADDRSTRLEN + 16]; /* "[host]:port" */
 	char host[INET6_ADDRSTRLEN + 2];  /* "/host", as Kafka shows clients */
 } client;
@@ -130,6 +139,10 @@ static void on_event(struct bufferevent *bev, short what, void *arg);
 static void on_tls_event(client *c, short what);
 static void read_frames(client *c);
 static bool client_admits(const client *c, const request *req);
+static void client_sync_auth(client *c);
+static bool is_sasl_api(int16_t api_key);
+static void handle_raw_sasl(client *c, request *req, uint8_t *frame, int32_t size);
+static void encode_raw_sasl(request *req);
 static void handle_frame(client *c, struct evbuffer *in, int32_t size);
 static void client_push(client *c, request *req);
 static void client_flush(client *c);
@@ -491,11 +504,16 @@ static void handle_frame(client *c, struct evbuffer *in, int32_t size)
 	req->slots = c->slots;
 	req->client_host = kstr_c(c->host);
 	req->listener = c->listener;
+	client_sync_auth(c);
 	req->principal = kstr_c(c->principal);
 	req->db = c->db;
 	req->frame_len = (size_t)size;
 	S.requests++;
 
+	if (sec_protocol_sasl(c->listener->protocol) && sasl_conn_raw_expected(c->slots)) {
+		handle_raw_sasl(c, req, frame, size);
+		return;
+	}
 	rc = proto_parse_request(frame, (size_t)size, req);
 	if (rc == PROTO_MALFORMED) {
 		if (size < 8)
@@ -538,6 +556,15 @@ static void handle_frame(client *c, struct evbuffer *in, int32_t size)
 		client_close(c);
 		return;
 	}
+	if (c->authenticated && !is_sasl_api(req->api_key) &&
+	    sasl_conn_expired(c->slots, clock_mono_ms())) {
+		log_warn("closing connection from %s: its SASL session (%s) expired without "
+			 "re-authentication (connections.max.reauth.ms %d)",
+			 c->peer, c->principal, g_config.connections_max_reauth_ms);
+		request_free(req);
+		client_close(c);
+		return;
+	}
 	handler = handler_lookup(req->api_key);
 	if (!handler) {
 		log_warn("closing connection from %s: no handler for %s (api key %d, version %d)",
@@ -557,12 +584,62 @@ static void handle_frame(client *c, struct evbuffer *in, int32_t size)
 /*
  * Whether this connection may run req now. PLAINTEXT and SSL connections
  * are authenticated from the start (as whom: c->principal). A SASL listener
- * will admit ApiVersions and the SASL APIs only, until the client has
+ * admits ApiVersions and the SASL APIs only, until the client has
  * authenticated.
  */
 static bool client_admits(const client *c, const request *req)
 {
-	return c->authenticated || req->api_key == API_VERSIONS_KEY;
+	return c->authenticated || req->api_key == API_VERSIONS_KEY || is_sasl_api(req->api_key);
+}
+
+static bool is_sasl_api(int16_t api_key)
+{
+	return api_key == API_SASL_HANDSHAKE || api_key == API_SASL_AUTHENTICATE;
+}
+
+/* Take the principal of a SASL session that has (re-)authenticated. */
+static void client_sync_auth(client *c)
+{
+	const char *p;
+
+	if (!sec_protocol_sasl(c->listener->protocol))
+		return;
+	p = sasl_conn_principal(c->slots);
+	if (!p)
+		return;
+	c->authenticated = true;
+	snprintf(c->principal, sizeof(c->principal), "%s", p);
+}
+
+/* A raw SASL token: a SaslAuthenticate v0 request without a header. */
+static void handle_raw_sasl(client *c, request *req, uint8_t *frame, int32_t size)
+{
+	sasl_authenticate_req *body = arena_alloc(req->arena, sizeof(*body));
+
+	body->auth_bytes = (kstr){(const char *)frame, size};
+	req->api = api_lookup(API_SASL_AUTHENTICATE);
+	req->api_key = API_SASL_AUTHENTICATE;
+	req->api_version = 0;
+	req->body = body;
+	req->raw_sasl = true;
+	log_debug("%s: raw SASL token, %d bytes", c->peer, size);
+	client_push(c, req);
+	metrics_request_start(req);
+	handle_sasl_authenticate(req);
+}
+
+/* The answer to a raw token: the server's token, size-prefixed; nothing on
+ * failure (the connection closes, as Kafka does for these clients). */
+static void encode_raw_sasl(request *req)
+{
+	const sasl_authenticate_resp *r = req->resp;
+	kwriter w;
+
+	if (!r || r->error_code != 0)
+		return;
+	kw_init(&w, 64);
+	kw_bytes32(&w, r->auth_bytes);
+	req->out = kw_steal(&w, &req->out_len);
 }
 
 /* ---- responses ---- */
@@ -576,7 +653,9 @@ static void on_request_done(request *req)
 			  req->correlation_id);
 		return;
 	}
-	if (!req->client_gone && !req->no_response && !c->closing && !req->out) {
+	if (req->raw_sasl && !req->client_gone && !c->closing && !req->out) {
+		encode_raw_sasl(req);
+	} else if (!req->client_gone && !req->no_response && !c->closing && !req->out) {
 		kwriter w;
 		kw_init(&w, 256);
 		proto_encode_response(req, &w);

@@ -17,7 +17,8 @@
 # SIGKILL.
 #
 # TLS: with PGK_RUN_TLS_LISTEN=HOST:PORT (make run sets it from TLS_LISTEN),
-# the broker also serves SSL there. A development CA and a server
+# the broker also serves SASL_SSL there (SCRAM-SHA-256 and SCRAM-SHA-512:
+# users are PostgreSQL roles in kafka_users, see docs/SECURITY.md). A development CA and a server
 # certificate for localhost are made once with the openssl command line in
 # DATADIR/tls/ (ca.pem is what clients trust), and the --listen/--advertised
 # flags become the PLAINTEXT entry of --listeners/--advertised-listeners.
@@ -172,25 +173,15 @@ fi
 
 # ---- TLS -----------------------------------------------------------------------
 
-# The development CA and server certificate, made once: clients trust
-# DATADIR/tls/ca.pem. Not for production (see docs/SECURITY.md).
+# The development CA and server certificate, made once by
+# deploy/devcerts.sh: clients trust DATADIR/tls/ca.pem. Not for production
+# (see docs/SECURITY.md).
 make_dev_certs() {
 	local dir=$1
 	[[ -s $dir/ca.pem && -s $dir/server.pem && -s $dir/server.key ]] && return 0
 	say "making a development CA and server certificate in $dir"
-	mkdir -p "$dir"
-	chmod 700 "$dir"
-	(
-		cd "$dir"
-		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-			-keyout ca.key -out ca.pem -days 3650 -subj "/CN=pg_kafka development CA" 2>/dev/null
-		printf 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nextendedKeyUsage=serverAuth\n' >server.ext
-		openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-			-keyout server.key -out server.csr -subj "/CN=localhost" 2>/dev/null
-		openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
-			-out server.pem -days 825 -extfile server.ext 2>/dev/null
-		rm -f server.csr server.ext
-	) || refuse "cannot make the development certificates in $dir (is openssl installed?)"
+	"$HERE/devcerts.sh" "$dir" ||
+		refuse "cannot make the development certificates in $dir (is openssl installed?)"
 }
 
 if [[ -n $tls_listen ]]; then
@@ -210,11 +201,11 @@ if [[ -n $tls_listen ]]; then
 		*) rest+=("${args[i]}") ;;
 		esac
 	done
-	set -- --listeners "PLAINTEXT://$listen,SSL://$tls_listen" \
+	set -- --listeners "PLAINTEXT://$listen,SASL_SSL://$tls_listen" \
 		${advertised:+--advertised-listeners "PLAINTEXT://$advertised"} \
 		--ssl-certificate-location "$datadir/tls/server.pem" \
 		--ssl-key-location "$datadir/tls/server.key" "${rest[@]}"
-	listen="$listen, SSL on $tls_listen (trust $datadir/tls/ca.pem)"
+	listen="$listen, SASL_SSL on $tls_listen (SCRAM; trust $datadir/tls/ca.pem)"
 fi
 
 # ---- the broker ----------------------------------------------------------------

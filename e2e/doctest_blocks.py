@@ -134,6 +134,9 @@ def console_commands(block):
 SUBSTITUTIONS = [
     # the broker: make run listens on 0.0.0.0:9092 and advertises localhost
     ("localhost:9092", lambda env: env["kafka"]),
+    # make run's SASL_SSL listener and the development CA clients trust
+    ("localhost:9093", lambda env: env["kafka_sasl_ssl"]),
+    (".pgdata/tls/ca.pem", lambda env: env["ca"]),
     # make run's PostgreSQL
     ("127.0.0.1:25432", lambda env: "127.0.0.1:%d" % env["pgport"]),
     ("-p 25432", lambda env: "-p %d" % env["pgport"]),

@@ -671,3 +671,11 @@ request_spec(44, 1, [
         F("configs", "[]", fields=[F("name", S), F("config_operation", I8),
                                    F("value", S, nullable="0+")])]),
     F("validate_only", B)])
+# SASL (test_sasl.py reads their answers)
+request_spec(17, None, [F("mechanism", S)])
+request_spec(36, 2, [F("auth_bytes", "bytes")])
+request_spec(50, 0, [F("users", "[]", nullable="0+", fields=[F("name", S)])])
+request_spec(51, 0, [
+    F("deletions", "[]", fields=[F("name", S), F("mechanism", I8)]),
+    F("upsertions", "[]", fields=[F("name", S), F("mechanism", I8), F("iterations", I32),
+                                  F("salt", "bytes"), F("salted_password", "bytes")])])

@@ -29,6 +29,7 @@ from kafka.errors import (ClusterAuthorizationFailedError, GroupAuthorizationFai
                           SecurityDisabledError, TopicAuthorizationFailedError)
 
 import kafkaproto
+import kmsg
 from conftest import Broker, _new_pg, unique, wait_for
 from test_kafkajs import node, node_ready  # noqa: F401 (fixture)
 from test_tls import TlsBroker, certs  # noqa: F401 (fixture)
@@ -493,3 +494,110 @@ def test_authorized_operations_and_transactions(acl_broker, certs):  # noqa: F81
         assert bob_init_producer_id() == 0
     finally:
         adm.close()
+
+
+def codes(resp, topics="topics", parts="partitions", code="error_code"):
+    """{topic: [partition error codes]} of a per-topic, per-partition answer."""
+    return {t.get("name", t.get("topic", t.get("topic_name"))): [p[code] for p in t[parts]]
+            for t in resp[topics]}
+
+
+def test_cluster_and_replica_apis(acl_broker, certs):  # noqa: F811
+    """The cluster, replica and feature APIs over the raw protocol: alice,
+    who may READ one topic, is refused what Kafka refuses her, with Kafka's
+    codes; once she may ALTER the cluster she may elect leaders; the super
+    user may do it all."""
+    from test_tls import tls_conn
+    b = acl_broker()
+    adm = admin(b)
+    mine, other = unique("rmine"), unique("rother")
+    try:
+        for t in (mine, other):
+            b_topic(adm, t)
+        create(adm, allow(ALICE, ACLOperation.READ, ResourceType.TOPIC, mine))
+    finally:
+        adm.close()
+
+    def alice():
+        return tls_conn(b.ssl_port, certs / "ca.pem", certs / "alice.pem", certs / "alice.key")
+
+    both = [{"name": mine, "partition_indexes": [0]}, {"name": other, "partition_indexes": [0]}]
+    epochs = {"replica_id": -1, "topics": [
+        {"topic": t, "partitions": [{"partition": 0, "leader_epoch": 0}]} for t in (mine, other)]}
+    elect = {"election_type": 0, "topic_partitions": [{"topic": mine, "partitions": [0]}]}
+    reassign = {"topics": [{"name": mine, "partitions": [{"partition_index": 0,
+                                                          "replicas": [1]}]}]}
+    with kafkaproto.Conn.to(b.bootstrap) as c:
+        [mv] = [f["max_version_level"] for f in kmsg.call(c, 18, 3)["finalized_features"]
+                if f["name"] == "metadata.version"]
+    features = {"feature_updates": [{"feature": "metadata.version", "max_version_level": mv}]}
+
+    with alice() as c:
+        # DescribeCluster answers, with no operation: she may not DESCRIBE it.
+        r = kmsg.call(c, 60, 1, {"include_cluster_authorized_operations": True})
+        assert (r["error_code"], r["cluster_authorized_operations"]) == (0, 0)
+        # DescribeTopicPartitions: the topic she may not DESCRIBE refused,
+        # after the page; her operations on the other.
+        r = kmsg.call(c, 75, 0, {"topics": [{"name": other}, {"name": mine}]})
+        assert [(t["name"], t["error_code"]) for t in r["topics"]] == [(mine, 0), (other, 29)]
+        assert r["topics"][0]["topic_authorized_operations"] == ops("READ", "DESCRIBE")
+        assert r["topics"][1]["partitions"] == []
+        # DescribeProducers needs READ, OffsetForLeaderEpoch DESCRIBE.
+        assert codes(kmsg.call(c, 61, 0, {"topics": both})) == {mine: [0], other: [29]}
+        assert codes(kmsg.call(c, 23, 4, epochs)) == {mine: [0], other: [29]}
+        # DescribeLogDirs: DESCRIBE on the cluster; empty before v3.
+        r = kmsg.call(c, 35, 1, {"topics": None})
+        assert r["results"] == []
+        r = kmsg.call(c, 35, 4, {"topics": None})
+        assert (r["error_code"], r["results"]) == (31, [])
+        # ListPartitionReassignments: DESCRIBE on the cluster.
+        r = kmsg.call(c, 46, 0, {"topics": [{"name": mine, "partition_indexes": [0]}]})
+        assert r["error_code"] == 31
+        # ALTER on the cluster: ElectLeaders, AlterPartitionReassignments,
+        # AlterReplicaLogDirs, UpdateFeatures.
+        r = kmsg.call(c, 43, 2, elect)
+        assert r["error_code"] == 31
+        assert codes(r, "replica_election_results", "partition_result") == {mine: [31]}
+        r = kmsg.call(c, 45, 0, reassign)
+        assert r["error_code"] == 31 and codes(r, "responses") == {mine: [31]}
+        r = kmsg.call(c, 34, 2, {"dirs": [{"path": "anywhere", "topics": [
+            {"name": mine, "partitions": [0]}]}]})
+        assert codes(r, "results") == {mine: [31]}
+        r = kmsg.call(c, 57, 1, features)
+        assert (r["error_code"], r["results"]) == (31, [])
+        # ListClientMetricsResources: DESCRIBE_CONFIGS on the cluster.
+        assert kmsg.call(c, 74, 0)["error_code"] == 31
+    assert "User:alice from /127.0.0.1 may not ALTER CLUSTER kafka-cluster" in b.log_text()
+
+    # ALTER on the cluster lets her elect (and implies DESCRIBE).
+    adm = admin(b)
+    try:
+        create(adm, allow(ALICE, ACLOperation.ALTER, ResourceType.CLUSTER, "kafka-cluster"))
+    finally:
+        adm.close()
+    with alice() as c:
+        r = kmsg.call(c, 43, 2, elect)
+        assert r["error_code"] == 0
+        assert codes(r, "replica_election_results", "partition_result") == {mine: [84]}
+        assert kmsg.call(c, 35, 4, {"topics": None})["error_code"] == 0
+        assert kmsg.call(c, 74, 0)["error_code"] == 31
+
+    # The super user (PLAINTEXT, User:ANONYMOUS) may do all of it.
+    with kafkaproto.Conn.to(b.bootstrap) as c:
+        r = kmsg.call(c, 60, 1, {"include_cluster_authorized_operations": True})
+        assert r["cluster_authorized_operations"] == ops(
+            "CREATE", "CLUSTER_ACTION", "DESCRIBE_CONFIGS", "ALTER_CONFIGS",
+            "IDEMPOTENT_WRITE", "ALTER", "DESCRIBE")
+        r = kmsg.call(c, 75, 0, {"topics": [{"name": other}, {"name": mine}]})
+        assert [(t["name"], t["error_code"]) for t in r["topics"]] == [(mine, 0), (other, 0)]
+        assert codes(kmsg.call(c, 61, 0, {"topics": both})) == {mine: [0], other: [0]}
+        assert codes(kmsg.call(c, 23, 4, epochs)) == {mine: [0], other: [0]}
+        r = kmsg.call(c, 35, 4, {"topics": None})
+        assert r["error_code"] == 0 and len(r["results"]) == 1
+        assert kmsg.call(c, 46, 0, {"topics": None})["error_code"] == 0
+        assert codes(kmsg.call(c, 43, 2, elect), "replica_election_results",
+                     "partition_result") == {mine: [84]}
+        assert codes(kmsg.call(c, 45, 0, reassign), "responses") == {mine: [0]}
+        r = kmsg.call(c, 57, 1, features)
+        assert r["error_code"] == 0 and [x["error_code"] for x in r["results"]] == [0]
+        assert kmsg.call(c, 74, 0)["error_code"] == 0

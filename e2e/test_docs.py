@@ -16,7 +16,8 @@ import time
 import pytest
 
 import doctest_blocks as db
-from conftest import BROKER_BIN, PGBIN, REPO, wait_for
+from conftest import BROKER_BIN, PGBIN, REPO, Broker, free_port, wait_for
+from test_tls import make_ca, make_cert
 
 # The pages whose commands run here, each on a fresh cluster and broker.
 COVERED = [
@@ -145,7 +146,8 @@ class Page:
         self.pg = pg
         self.tmpdir = tmpdir
         self.env = {"kafka": broker.bootstrap, "pgport": pg.port, "pgbin": str(PGBIN),
-                    "broker": str(BROKER_BIN)}
+                    "broker": str(BROKER_BIN), "kafka_sasl_ssl": broker.sasl_ssl_bootstrap,
+                    "ca": str(broker.ca)}
         self.shell_env = dict(os.environ, PGCONNECT_TIMEOUT="10")
         self.ran = 0
         self.skipped = []
@@ -278,10 +280,37 @@ class Page:
             assert status == 0, (b.where, status, out)
 
 
+class DocsBroker(Broker):
+    """The broker of make run: PLAINTEXT, and SASL_SSL with a CA of its own
+    (make run's .pgdata/tls/)."""
+
+    def __init__(self, pg, workdir, extra_args=(), tls_dir=None):
+        super().__init__(pg, workdir, extra_args)
+        self.sasl_ssl_port = free_port()
+        self.sasl_ssl_bootstrap = "localhost:%d" % self.sasl_ssl_port
+        make_ca(tls_dir, "ca")
+        make_cert(tls_dir, "ca", "server", "localhost", True)
+        self.ca = tls_dir / "ca.pem"
+        self.tls_dir = tls_dir
+
+    @property
+    def args(self):
+        return [str(BROKER_BIN), "--pg", self.pg.conninfo,
+                "--listeners", "PLAINTEXT://127.0.0.1:%d,SASL_SSL://127.0.0.1:%d" % (
+                    self.port, self.sasl_ssl_port),
+                "--advertised-listeners", "PLAINTEXT://%s,SASL_SSL://%s" % (
+                    self.bootstrap, self.sasl_ssl_bootstrap),
+                "--ssl-certificate-location", str(self.tls_dir / "server.pem"),
+                "--ssl-key-location", str(self.tls_dir / "server.key"),
+                "--log-level", "debug", *self.extra_args]
+
+
 @pytest.mark.e2e_timeout(300)
 @pytest.mark.parametrize("page", COVERED)
 def test_page(page, fresh_pg, make_broker, tmp_path):
-    broker = make_broker(fresh_pg)
+    tls_dir = tmp_path / "tls"
+    tls_dir.mkdir()
+    broker = make_broker(fresh_pg, cls=DocsBroker, tls_dir=tls_dir)
     p = Page(page, fresh_pg, broker, tmp_path)
     p.run()
     bs = db.blocks(page, REPO)

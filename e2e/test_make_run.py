@@ -306,35 +306,48 @@ def test_a_cluster_started_by_hand_is_left_running(rundir, runs):
     assert res.returncode == 0
 
 
-def test_tls_listener_with_a_development_ca(rundir, runs):
-    # make run sets PGK_RUN_TLS_LISTEN: SSL next to PLAINTEXT, with a CA made
-    # once in DATADIR/tls/ that clients trust.
+def test_sasl_ssl_listener_with_a_development_ca(rundir, runs):
+    # make run sets PGK_RUN_TLS_LISTEN: SASL_SSL (SCRAM-SHA-256/512) next to
+    # PLAINTEXT, with a CA made once in DATADIR/tls/ that clients trust, and
+    # users that are PostgreSQL roles in kafka_users.
     tport = free_port()
     env = {"PGK_RUN_TLS_LISTEN": "localhost:%d" % tport}
     r = start_run(runs, new_datadir(rundir, "tls"), env_extra=env)
     r.wait_serving()
     ca = r.datadir / "tls" / "ca.pem"
     assert ca.exists(), r.log()
+    res = subprocess.run([str(PGBIN / "psql"), "-h", "127.0.0.1", "-p", str(r.pgport),
+                          "-U", "postgres", "-d", "pg_kafka", "-v", "ON_ERROR_STOP=1", "-Xqc",
+                          "CREATE ROLE alice LOGIN PASSWORD 'alice-secret' IN ROLE kafka_users"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    assert res.returncode == 0, res.stderr.decode(errors="replace")
 
-    def ssl_metadata():
-        res = subprocess.run(["kcat", "-L", "-J", "-b", "localhost:%d" % tport,
-                              "-X", "security.protocol=ssl", "-X", "ssl.ca.location=%s" % ca],
+    def sasl_metadata(password="alice-secret", mech="SCRAM-SHA-256", check=True):
+        res = subprocess.run(["kcat", "-L", "-J", "-b", "localhost:%d" % tport, "-m", "10",
+                              "-X", "security.protocol=SASL_SSL",
+                              "-X", "ssl.ca.location=%s" % ca, "-X", "sasl.mechanisms=" + mech,
+                              "-X", "sasl.username=alice", "-X", "sasl.password=" + password],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        if not check:
+            return res.returncode
         assert res.returncode == 0, res.stderr.decode(errors="replace")
         return [b["name"] for b in json.loads(res.stdout)["brokers"]]
 
-    assert ssl_metadata() == ["localhost:%d" % tport]
+    assert sasl_metadata() == ["localhost:%d" % tport]
+    assert sasl_metadata(password="not-hers", check=False) != 0
+    # SCRAM-SHA-512 is enabled too; alice has no such credential yet.
+    assert sasl_metadata(mech="SCRAM-SHA-512", check=False) != 0
     assert produce_one(r.kport, "over-plaintext") == 0
     first_ca = ca.read_bytes()
     r.signal_group(signal.SIGTERM)
     assert r.wait() == 0, r.log()
     assert_clean_stop(r.log())
 
-    # A second run keeps the same CA.
+    # A second run keeps the same CA, and the role.
     r2 = start_run(runs, r.datadir, env_extra=env, kport=free_port())
     r2.wait_serving()
     assert ca.read_bytes() == first_ca
-    assert ssl_metadata() == ["localhost:%d" % tport]
+    assert sasl_metadata() == ["localhost:%d" % tport]
     assert "making a development CA" not in r2.log()
     r2.signal_group(signal.SIGINT)
     assert r2.wait() == 0, r2.log()

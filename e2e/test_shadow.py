@@ -21,6 +21,7 @@ import pytest
 from confluent_kafka import Consumer, TopicPartition
 
 from conftest import BROKER_BIN, SANITIZER_RE, free_port, tail, unique, wait_for
+from test_tls import certs  # noqa: F401  (fixture)
 
 BIN_DIR = Path(os.environ.get("PGK_SHADOW_DIR", BROKER_BIN.parent))
 SHADOW_BIN = BIN_DIR / "pg_kafka_shadow"
@@ -443,3 +444,64 @@ def test_postgres_restart(fresh_pg, mock, workdir):
     finally:
         if shadow.proc.poll() is None:
             shadow.kill()
+
+
+@pytest.mark.e2e_timeout(180)
+def test_mirror_to_a_sasl_ssl_listener(pg, fresh_pg, workdir, certs, make_broker):
+    """The forwarder reaches an external cluster that wants SASL_SSL through
+    librdkafka properties alone: here a second pg_kafka, on its own
+    database, whose SASL_SSL listener lets a PostgreSQL role in with
+    SCRAM-SHA-256. Every record arrives, in order; with a wrong password
+    nothing does and the external broker logs the refusal."""
+    from test_sasl import SaslBroker, make_role
+    external = make_broker(fresh_pg, cls=SaslBroker, certs=certs)
+    topic = unique("saslmirror")
+    slot = "saslmirror_" + topic.split("-")[1]
+    pg.sql("SELECT kafka.create_topic('%s', 3)" % topic)
+    fresh_pg.sql("SELECT kafka.create_topic('%s', 3)" % topic)
+    fresh_pg.sql("SELECT kafka.create_topic('__pg_kafka_shadow', 1)")
+    user = make_role(fresh_pg, "mirror-secret")
+
+    class Ext:
+        bootstrap = external.sasl_ssl_bootstrap
+
+    def props(password):
+        out = []
+        for kv in ("security.protocol=SASL_SSL", "ssl.ca.location=%s" % (certs / "ca.pem"),
+                   "sasl.mechanism=SCRAM-SHA-256", "sasl.username=%s" % user,
+                   "sasl.password=%s" % password):
+            out += ["--kafka-prop", kv]
+        return out
+
+    def external_values():
+        return fresh_pg.rows("SELECT partition, convert_from(value, 'UTF8') FROM kafka.records "
+                             "WHERE topic = '%s' ORDER BY partition, \"offset\"" % topic)
+
+    pg.sql("SELECT count(kafka.produce('%s', NULL::bytea, convert_to('m' || i, 'UTF8'), NULL, "
+           "i %% 3)) FROM generate_series(0, 299) i" % topic)
+    local = pg.rows("SELECT partition, convert_from(value, 'UTF8') FROM kafka.records "
+                    "WHERE topic = '%s' ORDER BY partition, \"offset\"" % topic)
+    assert len(local) == 300
+
+    # A wrong password: refused, nothing mirrored.
+    since = len(external.log_text())
+    bad = Shadow(pg, Ext, workdir, slot, "--include", topic, *props("not-the-password"))
+    bad.start()
+    try:
+        wait_for(lambda: "authentication failed" in external.log_text()[since:] and
+                 user in external.log_text()[since:], 60, "the external broker to refuse")
+        assert external_values() == []
+    finally:
+        bad.kill()
+
+    shadow = Shadow(pg, Ext, workdir, slot, "--include", topic, *props("mirror-secret"))
+    shadow.start()
+    try:
+        wait_for(lambda: external_values() == local, 120, "every record on the external side")
+        shadow.stop()
+        shadow.check_sanitizer()
+    finally:
+        if shadow.proc.poll() is None:
+            shadow.kill()
+        pg.sql("SELECT pg_drop_replication_slot('%s') FROM pg_replication_slots "
+               "WHERE slot_name = '%s'" % (slot, slot))

@@ -412,7 +412,7 @@ def test_sighup_reloads_the_certificate(tls_broker, certs):
 # Settings refused at start.
 
 @pytest.mark.parametrize("args,message", [
-    (["--listeners", "SASL_SSL://127.0.0.1:%d"], "SASL is not yet supported"),
+    (["--listeners", "SASL_SSL://127.0.0.1:%d"], "needs ssl.certificate.location"),
     (["--listeners", "SSL://127.0.0.1:%d"], "needs ssl.certificate.location"),
     (["--listen", "127.0.0.1:%d", "--listeners", "PLAINTEXT://127.0.0.1:1"],
      "either listen or listeners"),

@@ -20,6 +20,7 @@
 #include "cfg.h"
 #include "config.h"
 #include "listeners.h"
+#include "sasl.h"
 
 static const char *const env_vars[] = {
 	"PGK_CONFIG",
@@ -269,8 +270,11 @@ static void test_listeners(void **state)
 	assert_int_equal(LOAD("--listeners", "PLAINTEXT://:2", "--advertised-listeners",
 			      "PLAINTEXT://0.0.0.0:2"),
 			 -1); /* not an address to connect to */
-	assert_int_equal(LOAD("--listeners", "SASL_PLAINTEXT://:2"), -1); /* not yet */
-	assert_int_equal(LOAD("--listeners", "SASL_SSL://:2"), -1);
+	assert_int_equal(LOAD("--listeners", "SASL_SSL://:2"), -1); /* no certificate */
+	assert_int_equal(LOAD("--sasl-enabled-mechanisms", "SCRAM-SHA-1"), -1);
+	assert_int_equal(LOAD("--sasl-enabled-mechanisms", ""), -1);
+	assert_int_equal(LOAD("--sasl-enabled-mechanisms", "plain"), -1); /* names are exact */
+	assert_int_equal(LOAD("--connections-max-reauth-ms", "-1"), -1);
 	assert_int_equal(LOAD("--listeners", "SSL://:2"), -1); /* no certificate */
 	assert_int_equal(LOAD("--listeners", "SSL://:2", "--ssl-certificate-location", "c.pem"),
 			 -1); /* no key */
@@ -279,6 +283,29 @@ static void test_listeners(void **state)
 			 -1); /* no CA to verify clients with */
 	assert_int_equal(LOAD("--ssl-client-auth", "maybe"), -1);
 	assert_int_equal(LOAD("--listeners", "PLAINTEXT://x"), -1);
+}
+
+/* SASL listeners and their settings. */
+static void test_sasl_settings(void **state)
+{
+	(void)state;
+	assert_int_equal(LOAD("--listeners", "SASL_PLAINTEXT://:2"), 0);
+	assert_int_equal(g_config.listeners[0].protocol, SEC_SASL_PLAINTEXT);
+	assert_int_equal(g_config.sasl_mechanisms,
+			 1u << SASL_SCRAM_SHA_256 | 1u << SASL_SCRAM_SHA_512);
+	assert_false(g_config.sasl_plain_allow_plaintext);
+	assert_int_equal(g_config.connections_max_reauth_ms, 0);
+	assert_int_equal(LOAD("--listeners", "SASL_PLAINTEXT://:2", "--sasl-enabled-mechanisms",
+			      " PLAIN , SCRAM-SHA-512", "--sasl-plain-allow-plaintext", "true",
+			      "--connections-max-reauth-ms", "60000"),
+			 0);
+	assert_int_equal(g_config.sasl_mechanisms, 1u << SASL_PLAIN | 1u << SASL_SCRAM_SHA_512);
+	assert_true(g_config.sasl_plain_allow_plaintext);
+	assert_int_equal(g_config.connections_max_reauth_ms, 60000);
+	assert_int_equal(LOAD("--listeners", "SASL_SSL://:2", "--ssl-certificate-location", "c.pem",
+			      "--ssl-key-location", "k.pem"),
+			 0);
+	assert_int_equal(g_config.listeners[0].protocol, SEC_SASL_SSL);
 }
 
 static void test_metrics_listen(void **state)
@@ -666,6 +693,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_listeners_parse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_listeners, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sasl_settings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_from_env, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_precedence, setup, teardown),

@@ -3,9 +3,11 @@
  * sockets (handler_harness.h): what each answers for pg_kafka's cluster of
  * one broker (node.id 1) leading every partition at leader epoch 0, with
  * the database as its one log directory, and the refusals of the features
- * it does not have.
+ * it does not have; then what each requires with the authorizer on.
  */
+#include "acl.h"
 #include "arena_str.h"
+#include "authorizer.h"
 #include "feature_levels.h"
 #include "handler_harness.h"
 
@@ -271,6 +273,244 @@ static void test_features_quotas_tokens(void **state)
 	hx_free(req);
 }
 
+/* ---- with the authorizer on ---- */
+
+/* Run a request as principal from 127.0.0.1. */
+#define hx_call_as(principal, key, ver, body)                                                      \
+	hx_call_as_(principal, key, ver, &(body), sizeof(body))
+static request *hx_call_as_(const char *principal, int16_t key, int16_t ver, const void *body,
+			    size_t size)
+{
+	request *req = hx_new(key, ver, body, size);
+	req->principal = kstr_c(principal);
+	hx_run(req);
+	return req;
+}
+
+/* User:alice may READ topic az and DESCRIBE the cluster; User:replica has
+ * CLUSTER_ACTION; User:bob nothing; User:admin is a super user. */
+static void authz_on(void)
+{
+	acl_rules rs;
+
+	acl_rules_init(&rs);
+	acl_rules_add(&rs, ACL_RES_TOPIC, ACL_PAT_LITERAL, "az", "User:alice", "*", ACL_OP_READ,
+		      ACL_PERM_ALLOW);
+	acl_rules_add(&rs, ACL_RES_CLUSTER, ACL_PAT_LITERAL, ACL_CLUSTER_NAME, "User:alice", "*",
+		      ACL_OP_DESCRIBE, ACL_PERM_ALLOW);
+	acl_rules_add(&rs, ACL_RES_CLUSTER, ACL_PAT_LITERAL, ACL_CLUSTER_NAME, "User:replica", "*",
+		      ACL_OP_CLUSTER_ACTION, ACL_PERM_ALLOW);
+	acl_rules_set_super_users(&rs, "User:admin");
+	authorizer_set_for_test(true, &rs);
+}
+
+static void test_authz_describe(void **state)
+{
+	(void)state;
+	HX_NEED_PG();
+	assert_int_equal(hx_create_topic("az", 2), KERR_NONE);
+	assert_int_equal(hx_create_topic("hidden", 1), KERR_NONE);
+	authz_on();
+
+	/* DescribeCluster: the principal's own cluster operations; none
+	 * without DESCRIBE; all of them for a super user. */
+	describe_cluster_req cb = {.include_cluster_authorized_operations = true,
+				   .endpoint_type = 1};
+	request *req = hx_call_as("User:alice", API_DESCRIBE_CLUSTER, 1, cb);
+	assert_int_equal(((describe_cluster_resp *)req->resp)->cluster_authorized_operations,
+			 1 << ACL_OP_DESCRIBE);
+	hx_free(req);
+	req = hx_call_as("User:bob", API_DESCRIBE_CLUSTER, 1, cb);
+	assert_int_equal(((describe_cluster_resp *)req->resp)->error_code, KERR_NONE);
+	assert_int_equal(((describe_cluster_resp *)req->resp)->cluster_authorized_operations, 0);
+	hx_free(req);
+	req = hx_call_as("User:admin", API_DESCRIBE_CLUSTER, 1, cb);
+	assert_int_equal(((describe_cluster_resp *)req->resp)->cluster_authorized_operations,
+			 acl_supported_operations(ACL_RES_CLUSTER));
+	hx_free(req);
+
+	/* DescribeTopicPartitions: a named topic without DESCRIBE is refused
+	 * after the page; all topics leaves it out. */
+	describe_topic_partitions_req_topic names[2] = {{.name = KS("hidden")}, {.name = KS("az")}};
+	describe_topic_partitions_req db = {.topics = ARR(names, 2),
+					    .response_partition_limit = 100};
+	req = hx_call_as("User:alice", API_DESCRIBE_TOPIC_PARTITIONS, 0, db);
+	describe_topic_partitions_resp *dr = req->resp;
+	describe_topic_partitions_resp_topic *t = dr->topics.items;
+	assert_int_equal(dr->topics.count, 2);
+	assert_true(kstr_eq(t[0].name, "az"));
+	assert_int_equal(t[0].error_code, KERR_NONE);
+	assert_int_equal(t[0].partitions.count, 2);
+	assert_int_equal(t[0].topic_authorized_operations,
+			 (1 << ACL_OP_READ) | (1 << ACL_OP_DESCRIBE));
+	assert_true(kstr_eq(t[1].name, "hidden"));
+	assert_int_equal(t[1].error_code, KERR_TOPIC_AUTHORIZATION_FAILED);
+	assert_int_equal(t[1].partitions.count, 0);
+	hx_free(req);
+	db.topics = (karray){0, NULL};
+	req = hx_call_as("User:alice", API_DESCRIBE_TOPIC_PARTITIONS, 0, db);
+	dr = req->resp;
+	assert_int_equal(dr->topics.count, 1);
+	assert_true(
+		kstr_eq(((describe_topic_partitions_resp_topic *)dr->topics.items)[0].name, "az"));
+	hx_free(req);
+
+	/* DescribeProducers: READ on the topic. */
+	int32_t p0[1] = {0};
+	describe_producers_req_topic pt[2] = {
+		{.name = KS("az"), .partition_indexes = ARR(p0, 1)},
+		{.name = KS("hidden"), .partition_indexes = ARR(p0, 1)}};
+	describe_producers_req pb = {.topics = ARR(pt, 2)};
+	req = hx_call_as("User:alice", API_DESCRIBE_PRODUCERS, 0, pb);
+	describe_producers_resp_topic *prt = ((describe_producers_resp *)req->resp)->topics.items;
+	assert_int_equal(
+		((describe_producers_resp_partition *)prt[0].partitions.items)[0].error_code,
+		KERR_NONE);
+	assert_int_equal(
+		((describe_producers_resp_partition *)prt[1].partitions.items)[0].error_code,
+		KERR_TOPIC_AUTHORIZATION_FAILED);
+	hx_free(req);
+
+	/* OffsetForLeaderEpoch: DESCRIBE on the topic, or CLUSTER_ACTION. */
+	offset_for_leader_epoch_req_partition ep = {.partition = 0, .current_leader_epoch = -1};
+	offset_for_leader_epoch_req_topic et[2] = {
+		{.topic = KS("az"), .partitions = ARR(&ep, 1)},
+		{.topic = KS("hidden"), .partitions = ARR(&ep, 1)}};
+	offset_for_leader_epoch_req eb = {.replica_id = -1, .topics = ARR(et, 2)};
+	req = hx_call_as("User:alice", API_OFFSET_FOR_LEADER_EPOCH, 4, eb);
+	offset_for_leader_epoch_resp_topic *ot =
+		((offset_for_leader_epoch_resp *)req->resp)->topics.items;
+	assert_int_equal(
+		((offset_for_leader_epoch_resp_partition *)ot[0].partitions.items)[0].error_code,
+		KERR_NONE);
+	assert_int_equal(
+		((offset_for_leader_epoch_resp_partition *)ot[1].partitions.items)[0].error_code,
+		KERR_TOPIC_AUTHORIZATION_FAILED);
+	hx_free(req);
+	req = hx_call_as("User:replica", API_OFFSET_FOR_LEADER_EPOCH, 4, eb);
+	ot = ((offset_for_leader_epoch_resp *)req->resp)->topics.items;
+	assert_int_equal(
+		((offset_for_leader_epoch_resp_partition *)ot[1].partitions.items)[0].error_code,
+		KERR_NONE);
+	hx_free(req);
+
+	/* DescribeLogDirs and ListPartitionReassignments: DESCRIBE on the
+	 * cluster. */
+	describe_log_dirs_req lb = {.topics = {-1, NULL}};
+	req = hx_call_as("User:alice", API_DESCRIBE_LOG_DIRS, 4, lb);
+	assert_int_equal(((describe_log_dirs_resp *)req->resp)->error_code, KERR_NONE);
+	assert_int_equal(((describe_log_dirs_resp *)req->resp)->results.count, 1);
+	hx_free(req);
+	req = hx_call_as("User:bob", API_DESCRIBE_LOG_DIRS, 4, lb);
+	assert_int_equal(((describe_log_dirs_resp *)req->resp)->error_code,
+			 KERR_CLUSTER_AUTHORIZATION_FAILED);
+	assert_int_equal(((describe_log_dirs_resp *)req->resp)->results.count, 0);
+	hx_free(req);
+	list_reassignments_req_topic lt = {.name = KS("az"), .partition_indexes = ARR(p0, 1)};
+	list_reassignments_req rb = {.timeout_ms = 1000, .topics = ARR(&lt, 1)};
+	req = hx_call_as("User:alice", API_LIST_PARTITION_REASSIGNMENTS, 0, rb);
+	assert_int_equal(((list_reassignments_resp *)req->resp)->error_code, KERR_NONE);
+	hx_free(req);
+	req = hx_call_as("User:bob", API_LIST_PARTITION_REASSIGNMENTS, 0, rb);
+	list_reassignments_resp *lr = req->resp;
+	assert_int_equal(lr->error_code, KERR_CLUSTER_AUTHORIZATION_FAILED);
+	assert_int_equal(lr->topics.count, 1);
+	hx_free(req);
+	authorizer_set_for_test(false, NULL);
+}
+
+static void test_authz_alter(void **state)
+{
+	(void)state;
+	HX_NEED_PG();
+	assert_int_equal(hx_create_topic("al", 1), KERR_NONE);
+	authz_on();
+
+	/* ElectLeaders: ALTER on the cluster; the error at the top and for
+	 * every partition. */
+	int32_t p0[1] = {0};
+	topic_partitions_req tp = {.topic = KS("al"), .partitions = ARR(p0, 1)};
+	elect_leaders_req eb = {
+		.election_type = 0, .topic_partitions = ARR(&tp, 1), .timeout_ms = 1000};
+	request *req = hx_call_as("User:alice", API_ELECT_LEADERS, 2, eb);
+	elect_leaders_resp *er = req->resp;
+	assert_int_equal(er->error_code, KERR_CLUSTER_AUTHORIZATION_FAILED);
+	partition_result *pr = ((elect_leaders_resp_result *)er->replica_election_results.items)[0]
+				       .partition_result.items;
+	assert_int_equal(pr[0].error_code, KERR_CLUSTER_AUTHORIZATION_FAILED);
+	hx_free(req);
+	req = hx_call_as("User:admin", API_ELECT_LEADERS, 2, eb);
+	er = req->resp;
+	assert_int_equal(er->error_code, KERR_NONE);
+	pr = ((elect_leaders_resp_result *)er->replica_election_results.items)[0]
+		     .partition_result.items;
+	assert_int_equal(pr[0].error_code, KERR_ELECTION_NOT_NEEDED);
+	hx_free(req);
+
+	/* AlterPartitionReassignments: ALTER on the cluster. */
+	int32_t self[1] = {g_config.node_id};
+	alter_reassignments_req_partition ap = {.partition_index = 0, .replicas = ARR(self, 1)};
+	alter_reassignments_req_topic at = {.name = KS("al"), .partitions = ARR(&ap, 1)};
+	alter_reassignments_req ab = {.timeout_ms = 1000, .topics = ARR(&at, 1)};
+	req = hx_call_as("User:alice", API_ALTER_PARTITION_REASSIGNMENTS, 0, ab);
+	alter_reassignments_resp *ar = req->resp;
+	assert_int_equal(ar->error_code, KERR_CLUSTER_AUTHORIZATION_FAILED);
+	pr = ((alter_reassignments_resp_topic *)ar->responses.items)[0].partitions.items;
+	assert_int_equal(pr[0].error_code, KERR_CLUSTER_AUTHORIZATION_FAILED);
+	hx_free(req);
+	req = hx_call_as("User:admin", API_ALTER_PARTITION_REASSIGNMENTS, 0, ab);
+	ar = req->resp;
+	pr = ((alter_reassignments_resp_topic *)ar->responses.items)[0].partitions.items;
+	assert_int_equal(pr[0].error_code, KERR_NONE);
+	hx_free(req);
+
+	/* AlterReplicaLogDirs: ALTER on the cluster; one result per topic of
+	 * each directory. */
+	alter_replica_log_dirs_req_topic dt = {.name = KS("al"), .partitions = ARR(p0, 1)};
+	alter_replica_log_dirs_req_dir dirs[2] = {{.path = KS(HX.dbname), .topics = ARR(&dt, 1)},
+						  {.path = KS("/data"), .topics = ARR(&dt, 1)}};
+	alter_replica_log_dirs_req db = {.dirs = ARR(dirs, 2)};
+	req = hx_call_as("User:alice", API_ALTER_REPLICA_LOG_DIRS, 2, db);
+	alter_replica_log_dirs_resp *dr = req->resp;
+	assert_int_equal(dr->results.count, 2);
+	partition_error *pe =
+		((alter_replica_log_dirs_resp_topic *)dr->results.items)[1].partitions.items;
+	assert_int_equal(pe[0].error_code, KERR_CLUSTER_AUTHORIZATION_FAILED);
+	hx_free(req);
+	req = hx_call_as("User:admin", API_ALTER_REPLICA_LOG_DIRS, 2, db);
+	dr = req->resp;
+	assert_int_equal(dr->results.count, 1);
+	pe = ((alter_replica_log_dirs_resp_topic *)dr->results.items)[0].partitions.items;
+	assert_int_equal(pe[0].error_code, KERR_NONE);
+	hx_free(req);
+
+	/* UpdateFeatures: ALTER on the cluster; the error at the top. */
+	update_features_req_update u = {
+		.feature = KS("metadata.version"), .max_version_level = 21, .upgrade_type = 1};
+	update_features_req fb = {.timeout_ms = 1000, .feature_updates = ARR(&u, 1)};
+	req = hx_call_as("User:alice", API_UPDATE_FEATURES, 1, fb);
+	assert_int_equal(((update_features_resp *)req->resp)->error_code,
+			 KERR_CLUSTER_AUTHORIZATION_FAILED);
+	assert_int_equal(((update_features_resp *)req->resp)->results.count, 0);
+	hx_free(req);
+	req = hx_call_as("User:admin", API_UPDATE_FEATURES, 1, fb);
+	assert_int_equal(((update_features_resp *)req->resp)->error_code, KERR_NONE);
+	assert_int_equal(((update_features_resp *)req->resp)->results.count, 1);
+	hx_free(req);
+
+	/* ListClientMetricsResources: DESCRIBE_CONFIGS on the cluster, which
+	 * DESCRIBE does not give. */
+	list_client_metrics_req mb = {0};
+	req = hx_call_as("User:alice", API_LIST_CLIENT_METRICS_RESOURCES, 0, mb);
+	assert_int_equal(((list_client_metrics_resp *)req->resp)->error_code,
+			 KERR_CLUSTER_AUTHORIZATION_FAILED);
+	hx_free(req);
+	req = hx_call_as("User:admin", API_LIST_CLIENT_METRICS_RESOURCES, 0, mb);
+	assert_int_equal(((list_client_metrics_resp *)req->resp)->error_code, KERR_NONE);
+	hx_free(req);
+	authorizer_set_for_test(false, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -280,6 +520,8 @@ int main(void)
 		cmocka_unit_test(test_offset_for_leader_epoch),
 		cmocka_unit_test(test_log_dirs_and_producers),
 		cmocka_unit_test(test_features_quotas_tokens),
+		cmocka_unit_test(test_authz_describe),
+		cmocka_unit_test(test_authz_alter),
 	};
 	return cmocka_run_group_tests(tests, setup, hx_teardown);
 }

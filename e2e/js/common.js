@@ -22,8 +22,18 @@ function readJob () {
   return JSON.parse(process.argv[2])
 }
 
+/* Optional TLS and SASL: job.ca (a CA file to trust) and job.sasl
+ * ({ mechanism, username, password }, as KafkaJS takes it). */
+function security (job) {
+  const out = {}
+  if (job.ca) out.ssl = { ca: [require('fs').readFileSync(job.ca)] }
+  if (job.sasl) out.sasl = job.sasl
+  return out
+}
+
 function client (job) {
   return new Kafka({
+    ...security(job),
     clientId: job.clientId || 'pgk-e2e-kafkajs',
     brokers: [job.bootstrap],
     logLevel: logLevel.WARN,

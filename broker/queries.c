@@ -459,6 +459,16 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 			    "DELETE FROM kafka.scram_credentials"
 			    " WHERE user_name = $1::text AND mechanism = $2::text RETURNING true",
 			    2},
+	[Q_QUOTA_LOAD] = {"pgk_quota_load",
+			  "SELECT entity_types, user_name, client_id, ip, quota_key, quota_value"
+			  " FROM kafka.client_quotas"
+			  " ORDER BY entity_types, user_name NULLS FIRST, client_id NULLS FIRST,"
+			  " ip NULLS FIRST, quota_key",
+			  0},
+	[Q_QUOTA_SET] = {"pgk_quota_set",
+			 "SELECT kafka.set_client_quota($1::text, $2::text, $3::text, $4::text,"
+			 " $5::text, $6::float8)",
+			 6},
 	[Q_TOPIC_NAMES_BY_ID] = {"pgk_topic_names_by_id",
 				 "SELECT topic_id::text, name FROM kafka.topics"
 				 " WHERE topic_id = ANY($1::uuid[])",

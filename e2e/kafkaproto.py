@@ -252,6 +252,7 @@ class Conn:
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.local_addr = "%s:%d" % self.sock.getsockname()[:2]
         self.next_corr = 1
+        self.client_id = "pgk-e2e"  # in every request header sent
 
     @classmethod
     def to(cls, bootstrap, timeout=10.0):
@@ -276,7 +277,8 @@ class Conn:
     def send(self, api_key, api_version, body=b"", header_version=1):
         corr = self.next_corr
         self.next_corr += 1
-        self.send_raw(request_frame(api_key, api_version, corr, body, header_version))
+        self.send_raw(request_frame(api_key, api_version, corr, body, header_version,
+                                    self.client_id))
         return corr
 
     def _recv_exact(self, n, deadline):

@@ -2497,3 +2497,71 @@ $$;
 COMMENT ON FUNCTION kafka.txn_offset_commit_v2(text, text, bigint, smallint, text[], int[],
 	bigint[], int[], text[]) IS
 	'TxnOffsetCommit v5 (transaction.version 2): add the group to the transaction, then store the offsets as kafka.txn_offset_commit() does.';
+
+/*
+ * ---- Client quotas (0.8) ----
+ *
+ * What AlterClientQuotas stores and DescribeClientQuotas reads (Kafka keeps
+ * them in its metadata log). An entity is a user, a client id, a user and
+ * a client id, or an ip; a NULL name of a component the entity has is
+ * Kafka's default entity for it. Brokers load the table and enforce
+ * producer_byte_rate and consumer_byte_rate (docs/OPERATIONS.md).
+ */
+CREATE TABLE kafka.client_quotas (
+	entity_types text NOT NULL
+		CHECK (entity_types IN ('user', 'client-id', 'user,client-id', 'ip')),
+	user_name text COLLATE "C",
+	client_id text COLLATE "C",
+	ip text COLLATE "C",
+	quota_key text NOT NULL CHECK (quota_key IN ('producer_byte_rate', 'consumer_byte_rate',
+		'request_percentage', 'controller_mutation_rate', 'connection_creation_rate')),
+	quota_value float8 NOT NULL,
+	updated timestamptz NOT NULL DEFAULT now(),
+	CONSTRAINT client_quotas_components CHECK (
+		(user_name IS NULL OR entity_types LIKE 'user%')
+		AND (client_id IS NULL OR entity_types LIKE '%client-id')
+		AND (ip IS NULL OR entity_types = 'ip')),
+	CONSTRAINT client_quotas_key_kind CHECK (
+		(entity_types = 'ip') = (quota_key = 'connection_creation_rate')),
+	CONSTRAINT client_quotas_entity UNIQUE NULLS NOT DISTINCT
+		(entity_types, user_name, client_id, ip, quota_key)
+);
+
+COMMENT ON TABLE kafka.client_quotas IS
+	'Client quotas (AlterClientQuotas): one row per entity and key.';
+COMMENT ON COLUMN kafka.client_quotas.entity_types IS
+	'The entity''s components: user, client-id, user,client-id or ip.';
+COMMENT ON COLUMN kafka.client_quotas.user_name IS
+	'The user (principal name without "User:"); NULL: the default user (when the entity has a user).';
+COMMENT ON COLUMN kafka.client_quotas.client_id IS
+	'The client id; NULL: the default client id (when the entity has a client-id).';
+COMMENT ON COLUMN kafka.client_quotas.ip IS 'The ip; NULL: the default ip (when the entity is an ip).';
+COMMENT ON COLUMN kafka.client_quotas.quota_key IS 'The quota (Kafka''s QuotaConfig name).';
+COMMENT ON COLUMN kafka.client_quotas.quota_value IS 'Its value (bytes per second for the byte rates).';
+COMMENT ON COLUMN kafka.client_quotas.updated IS 'When it was last set.';
+
+SELECT pg_catalog.pg_extension_config_dump('kafka.client_quotas', '');
+
+-- Set one quota of an entity, or remove it (p_value NULL).
+CREATE FUNCTION kafka.set_client_quota(p_entity_types text, p_user_name text, p_client_id text,
+	p_ip text, p_quota_key text, p_value float8)
+RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+	IF p_value IS NULL THEN
+		DELETE FROM kafka.client_quotas q
+		WHERE q.entity_types = p_entity_types AND q.user_name IS NOT DISTINCT FROM p_user_name
+		  AND q.client_id IS NOT DISTINCT FROM p_client_id AND q.ip IS NOT DISTINCT FROM p_ip
+		  AND q.quota_key = p_quota_key;
+		RETURN;
+	END IF;
+	INSERT INTO kafka.client_quotas AS q
+		(entity_types, user_name, client_id, ip, quota_key, quota_value)
+	VALUES (p_entity_types, p_user_name, p_client_id, p_ip, p_quota_key, p_value)
+	ON CONFLICT ON CONSTRAINT client_quotas_entity DO UPDATE
+	SET quota_value = excluded.quota_value, updated = now();
+END
+$$;
+
+COMMENT ON FUNCTION kafka.set_client_quota(text, text, text, text, text, float8) IS
+	'AlterClientQuotas: set a quota of an entity (NULL names: default entities), or remove it with a NULL value.';

@@ -223,11 +223,11 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 	 * OffsetCommit: store the offsets of the partitions that exist (the
 	 * last one wins when a request names a partition twice) and return
 	 * which were stored; the others are unknown to Kafka. Arrays: $2
-	 * text[], $3 int8[], $4 int8[], $5 int8[], $6 text[].
+	 * text[], $3 int8[], $4 int8[], $5 int8[], $6 bytea[] (metadata, any bytes).
 	 */
 	[Q_OFFSET_COMMIT] = {"pgk_offset_commit",
 			     "WITH i AS (SELECT DISTINCT ON (t, p) t, p::int AS p, o, e::int AS e, m"
-			     "  FROM unnest($2::text[], $3::int8[], $4::int8[], $5::int8[], $6::text[])"
+			     "  FROM unnest($2::text[], $3::int8[], $4::int8[], $5::int8[], $6::bytea[])"
 			     "   WITH ORDINALITY AS x(t, p, o, e, m, n)"
 			     "  ORDER BY t, p, n DESC)"
 			     " INSERT INTO kafka.consumer_offsets AS c (group_id, topic, partition,"
@@ -245,7 +245,7 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 	 * an ongoing transaction holds an offset for the partition
 	 * (require_stable answers UNSTABLE_OFFSET_COMMIT then). */
 	[Q_OFFSET_FETCH] = {"pgk_offset_fetch",
-			    "SELECT o.committed_offset, o.leader_epoch, o.metadata,"
+			    "SELECT o.committed_offset, o.leader_epoch, encode(o.metadata, 'hex'),"
 			    " q.partition IS NOT NULL,"
 			    " EXISTS (SELECT 1 FROM kafka.txn_offsets x WHERE x.group_id = $1::text"
 			    "  AND x.topic = i.t AND x.partition = i.p)"
@@ -256,7 +256,8 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 			    " ORDER BY i.n",
 			    3},
 	[Q_OFFSET_FETCH_ALL] = {"pgk_offset_fetch_all",
-				"SELECT topic, partition, committed_offset, leader_epoch, metadata"
+				"SELECT topic, partition, committed_offset, leader_epoch,"
+				" encode(metadata, 'hex')"
 				" FROM kafka.consumer_offsets WHERE group_id = $1::text"
 				" ORDER BY topic, partition",
 				1},
@@ -332,7 +333,7 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 				  4},
 	[Q_TXN_OFFSET_COMMIT] = {"pgk_txn_offset_commit",
 				 "SELECT * FROM kafka.txn_offset_commit($1::text, $2::text, $3::int8,"
-				 " $4::int2, $5::text[], $6::int[], $7::int8[], $8::int[], $9::text[])",
+				 " $4::int2, $5::text[], $6::int[], $7::int8[], $8::int[], $9::bytea[])",
 				 9},
 	[Q_END_TXN] = {"pgk_end_txn",
 		       "SELECT * FROM kafka.end_txn($1::text, $2::int8, $3::int2, $4::bool)", 4},
@@ -427,7 +428,7 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 	[Q_TXN_OFFSET_COMMIT_V2] = {"pgk_txn_offset_commit_v2",
 				    "SELECT * FROM kafka.txn_offset_commit_v2($1::text, $2::text,"
 				    " $3::int8, $4::int2, $5::text[], $6::int[], $7::int8[], $8::int[],"
-				    " $9::text[])",
+				    " $9::bytea[])",
 				    9},
 	/* SCRAM credentials: a kafka_users role's own SCRAM-SHA-256 verifier
 	 * or a row of kafka.scram_credentials, through the SECURITY DEFINER

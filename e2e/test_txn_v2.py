@@ -150,7 +150,8 @@ def test_round_trip_without_add_partitions(kafka, conn):
     # Its retry (the answer lost) gets the same answer; the other outcome is refused.
     assert end_txn(conn, txn_id, pid, epoch, True) == (NONE, pid, epoch + 1)
     assert end_txn(conn, txn_id, pid, epoch, False)[0] == INVALID_TXN_STATE
-    assert kafka.pg.rows("SELECT committed_offset, metadata FROM kafka.consumer_offsets"
+    assert kafka.pg.rows("SELECT committed_offset, convert_from(metadata, 'UTF8')"
+                         " FROM kafka.consumer_offsets"
                          " WHERE group_id = %s" % sql_literal(group)) == [["2", "m"]]
     # A late write of the ended transaction is fenced.
     assert produce(conn, txn_id, topic, 0, pid, epoch, 2, [b"late"]) == INVALID_PRODUCER_EPOCH

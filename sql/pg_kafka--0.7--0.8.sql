@@ -1105,7 +1105,7 @@ COMMENT ON FUNCTION kafka.produce_transactional_v2(text, int, int, bigint[], byt
  */
 CREATE FUNCTION kafka.txn_offset_commit_v2(p_transactional_id text, p_group_id text,
 	p_producer_id bigint, p_epoch smallint, p_topics text[], p_partitions int[],
-	p_offsets bigint[], p_leader_epochs int[], p_metadata text[])
+	p_offsets bigint[], p_leader_epochs int[], p_metadata bytea[])
 RETURNS TABLE (topic text, partition int, error_code int)
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -1116,7 +1116,7 @@ END
 $$;
 
 COMMENT ON FUNCTION kafka.txn_offset_commit_v2(text, text, bigint, smallint, text[], int[],
-	bigint[], int[], text[]) IS
+	bigint[], int[], bytea[]) IS
 	'TxnOffsetCommit v5 (transaction.version 2): add the group to the transaction, then store the offsets as kafka.txn_offset_commit() does.';
 
 /*
@@ -1186,3 +1186,79 @@ $$;
 
 COMMENT ON FUNCTION kafka.set_client_quota(text, text, text, text, text, float8) IS
 	'AlterClientQuotas: set a quota of an entity (NULL names: default entities), or remove it with a NULL value.';
+
+/*
+ * ---- Kafka strings as bytes (0.8) ----
+ *
+ * Offset metadata is any Kafka string, NUL bytes and invalid UTF-8
+ * included, which PostgreSQL text cannot hold: kafka.consumer_offsets and
+ * kafka.txn_offsets keep it as bytea, the bytes the client sent, and
+ * kafka.txn_offset_commit() takes bytea[]. Group ids and transactional ids
+ * stay text keys (docs/GROUPS.md, "Ids PostgreSQL text cannot hold").
+ */
+ALTER TABLE kafka.consumer_offsets
+	ALTER COLUMN metadata TYPE bytea USING convert_to(metadata, 'UTF8');
+ALTER TABLE kafka.txn_offsets
+	ALTER COLUMN metadata TYPE bytea USING convert_to(metadata, 'UTF8');
+COMMENT ON COLUMN kafka.consumer_offsets.metadata IS
+	'Metadata the client committed with the offset, as the bytes of the Kafka string (any, NUL included; convert_from(metadata, ''UTF8'') reads the usual ones as text).';
+COMMENT ON COLUMN kafka.txn_offsets.metadata IS
+	'Metadata committed with the offset, as the bytes of the Kafka string.';
+
+DROP FUNCTION kafka.txn_offset_commit(text, text, bigint, smallint, text[], int[], bigint[], int[],
+	text[]);
+/*
+ * TxnOffsetCommit: one row per input partition, in input order. The offsets
+ * wait in kafka.txn_offsets until the transaction ends; for a partition given
+ * twice the last one wins. A partition that does not exist (or a NULL entry,
+ * which the broker never sends) gets 3, the others are stored.
+ */
+CREATE FUNCTION kafka.txn_offset_commit(p_transactional_id text, p_group_id text,
+	p_producer_id bigint, p_epoch smallint, p_topics text[], p_partitions int[],
+	p_offsets bigint[], p_leader_epochs int[], p_metadata bytea[])
+RETURNS TABLE (topic text, partition int, error_code int)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+	chk record;
+	err int;
+BEGIN
+	SELECT * INTO chk FROM kafka.txn_check_producer(p_transactional_id, p_producer_id, p_epoch);
+	err := chk.error_code;
+	IF err = 0 AND (chk.state <> 'Ongoing' OR NOT EXISTS (
+			SELECT 1 FROM kafka.txn_groups g
+			WHERE g.transactional_id = p_transactional_id AND g.group_id = p_group_id)) THEN
+		err := 48; -- INVALID_TXN_STATE
+	END IF;
+	IF err <> 0 THEN
+		RETURN QUERY
+		SELECT u.t, u.p, err FROM unnest(p_topics, p_partitions) WITH ORDINALITY u(t, p, n)
+		ORDER BY u.n;
+		RETURN;
+	END IF;
+
+	INSERT INTO kafka.txn_offsets AS x
+		(transactional_id, group_id, topic, partition, committed_offset, leader_epoch, metadata)
+	SELECT DISTINCT ON (u.t, u.p) p_transactional_id, p_group_id, u.t, u.p, u.o,
+	       coalesce(u.e, -1), u.m
+	FROM unnest(p_topics, p_partitions, p_offsets, p_leader_epochs, p_metadata)
+		WITH ORDINALITY u(t, p, o, e, m, n)
+	JOIN kafka.partitions p ON p.topic = u.t AND p.partition = u.p
+	WHERE u.o IS NOT NULL
+	ORDER BY u.t, u.p, u.n DESC
+	ON CONFLICT ON CONSTRAINT txn_offsets_pkey DO UPDATE
+	SET committed_offset = excluded.committed_offset, leader_epoch = excluded.leader_epoch,
+	    metadata = excluded.metadata;
+
+	RETURN QUERY
+	SELECT u.t, u.p,
+	       CASE WHEN u.o IS NOT NULL AND EXISTS (SELECT 1 FROM kafka.partitions p
+			WHERE p.topic = u.t AND p.partition = u.p) THEN 0 ELSE 3 END
+	FROM unnest(p_topics, p_partitions, p_offsets) WITH ORDINALITY u(t, p, o, n)
+	ORDER BY u.n;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.txn_offset_commit(text, text, bigint, smallint, text[], int[], bigint[],
+	int[], bytea[]) IS
+	'TxnOffsetCommit: store consumer offsets to be committed with the ongoing transaction; an error code per partition.';

@@ -313,7 +313,7 @@ CREATE TABLE kafka.consumer_offsets (
 	partition int,
 	committed_offset bigint NOT NULL,
 	leader_epoch int NOT NULL DEFAULT -1,
-	metadata text,
+	metadata bytea,
 	commit_timestamp timestamptz NOT NULL DEFAULT now(),
 	PRIMARY KEY (group_id, topic, partition),
 	CONSTRAINT consumer_offsets_partition_fkey FOREIGN KEY (topic, partition)
@@ -333,7 +333,7 @@ COMMENT ON COLUMN kafka.consumer_offsets.committed_offset IS
 COMMENT ON COLUMN kafka.consumer_offsets.leader_epoch IS
 	'Leader epoch the client committed with, -1 if it gave none.';
 COMMENT ON COLUMN kafka.consumer_offsets.metadata IS
-	'Metadata the client committed with the offset (NULL when it sent null).';
+	'Metadata the client committed with the offset, as the bytes of the Kafka string (any, NUL included; convert_from(metadata, ''UTF8'') reads the usual ones as text).';
 COMMENT ON COLUMN kafka.consumer_offsets.commit_timestamp IS 'When the offset was committed.';
 
 -- How far behind each group is, per partition.
@@ -1035,7 +1035,7 @@ CREATE TABLE kafka.txn_offsets (
 	partition int NOT NULL,
 	committed_offset bigint NOT NULL,
 	leader_epoch int NOT NULL DEFAULT -1,
-	metadata text,
+	metadata bytea,
 	PRIMARY KEY (transactional_id, group_id, topic, partition),
 	FOREIGN KEY (transactional_id, group_id) REFERENCES kafka.txn_groups (transactional_id, group_id)
 		ON DELETE CASCADE,
@@ -1057,7 +1057,7 @@ COMMENT ON COLUMN kafka.txn_offsets.committed_offset IS 'The offset to commit.';
 COMMENT ON COLUMN kafka.txn_offsets.leader_epoch IS
 	'Leader epoch the client committed with, -1 if it gave none.';
 COMMENT ON COLUMN kafka.txn_offsets.metadata IS
-	'Metadata the client committed with the offset (NULL when it sent null).';
+	'Metadata committed with the offset, as the bytes of the Kafka string.';
 
 -- Ranges never overlap within a partition, so a fetch from offset X reads
 -- "last_offset >= X ORDER BY last_offset" on the primary key.
@@ -1426,7 +1426,7 @@ COMMENT ON FUNCTION kafka.add_offsets_to_txn(text, bigint, smallint, text) IS
  */
 CREATE FUNCTION kafka.txn_offset_commit(p_transactional_id text, p_group_id text,
 	p_producer_id bigint, p_epoch smallint, p_topics text[], p_partitions int[],
-	p_offsets bigint[], p_leader_epochs int[], p_metadata text[])
+	p_offsets bigint[], p_leader_epochs int[], p_metadata bytea[])
 RETURNS TABLE (topic text, partition int, error_code int)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
@@ -1471,7 +1471,7 @@ END
 $$;
 
 COMMENT ON FUNCTION kafka.txn_offset_commit(text, text, bigint, smallint, text[], int[], bigint[],
-	int[], text[]) IS
+	int[], bytea[]) IS
 	'TxnOffsetCommit: store consumer offsets to be committed with the ongoing transaction; an error code per partition.';
 
 /*
@@ -2484,7 +2484,7 @@ COMMENT ON FUNCTION kafka.produce_transactional_v2(text, int, int, bigint[], byt
  */
 CREATE FUNCTION kafka.txn_offset_commit_v2(p_transactional_id text, p_group_id text,
 	p_producer_id bigint, p_epoch smallint, p_topics text[], p_partitions int[],
-	p_offsets bigint[], p_leader_epochs int[], p_metadata text[])
+	p_offsets bigint[], p_leader_epochs int[], p_metadata bytea[])
 RETURNS TABLE (topic text, partition int, error_code int)
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -2495,7 +2495,7 @@ END
 $$;
 
 COMMENT ON FUNCTION kafka.txn_offset_commit_v2(text, text, bigint, smallint, text[], int[],
-	bigint[], int[], text[]) IS
+	bigint[], int[], bytea[]) IS
 	'TxnOffsetCommit v5 (transaction.version 2): add the group to the transaction, then store the offsets as kafka.txn_offset_commit() does.';
 
 /*
@@ -2565,3 +2565,13 @@ $$;
 
 COMMENT ON FUNCTION kafka.set_client_quota(text, text, text, text, text, float8) IS
 	'AlterClientQuotas: set a quota of an entity (NULL names: default entities), or remove it with a NULL value.';
+
+/*
+ * ---- Kafka strings as bytes (0.8) ----
+ *
+ * Offset metadata is any Kafka string, NUL bytes and invalid UTF-8
+ * included, which PostgreSQL text cannot hold: kafka.consumer_offsets and
+ * kafka.txn_offsets keep it as bytea, the bytes the client sent, and
+ * kafka.txn_offset_commit() takes bytea[]. Group ids and transactional ids
+ * stay text keys (docs/GROUPS.md, "Ids PostgreSQL text cannot hold").
+ */

@@ -114,7 +114,7 @@ SELECT producer_id AS pid2, producer_epoch AS ep2 FROM kafka.transactions
 WHERE transactional_id = 't2' \gset
 SELECT * FROM kafka.add_offsets_to_txn('t2', :pid2, :ep2::int2, 'g2');
 SELECT * FROM kafka.txn_offset_commit('t2', 'g2', :pid2, :ep2::int2, ARRAY['tv2'], ARRAY[0],
-	ARRAY[3::int8], ARRAY[-1], ARRAY['m']);
+	ARRAY[3::int8], ARRAY[-1], ARRAY['m'::bytea]);
 SELECT error_code, producer_epoch FROM kafka.end_txn_v2('t2', :pid2, :ep2::int2, true);
 SELECT group_id, topic, partition, committed_offset FROM kafka.consumer_offsets
 WHERE group_id = 'g2';
@@ -123,12 +123,19 @@ WHERE group_id = 'g2';
 -- epoch becomes Ongoing with it, and EndTxn v5 commits the offsets.
 SELECT producer_epoch AS ep3 FROM kafka.transactions WHERE transactional_id = 't2' \gset
 SELECT * FROM kafka.txn_offset_commit_v2('t2', 'g3', :pid2, :ep3::int2, ARRAY['tv2'], ARRAY[1],
-	ARRAY[1::int8], ARRAY[-1], ARRAY[NULL]);
+	ARRAY[1::int8], ARRAY[-1], ARRAY[NULL::bytea]);
 SELECT state FROM kafka.transactions WHERE transactional_id = 't2';
 SELECT group_id FROM kafka.txn_groups WHERE transactional_id = 't2';
 -- another epoch adds nothing
 SELECT * FROM kafka.txn_offset_commit_v2('t2', 'g4', :pid2, 0::int2, ARRAY['tv2'], ARRAY[1],
-	ARRAY[1::int8], ARRAY[-1], ARRAY[NULL]);
+	ARRAY[1::int8], ARRAY[-1], ARRAY[NULL::bytea]);
 SELECT error_code FROM kafka.end_txn_v2('t2', :pid2, :ep3::int2, true);
 SELECT group_id, topic, partition, committed_offset FROM kafka.consumer_offsets
 WHERE group_id IN ('g3', 'g4');
+
+-- Offset metadata is bytes: a NUL byte round-trips.
+SELECT producer_epoch AS ep4 FROM kafka.transactions WHERE transactional_id = 't2' \gset
+SELECT * FROM kafka.txn_offset_commit_v2('t2', 'g5', :pid2, :ep4::int2, ARRAY['tv2'], ARRAY[0],
+	ARRAY[7::int8], ARRAY[-1], ARRAY['\x48656c6c6f00776f726c6421'::bytea]);
+SELECT error_code FROM kafka.end_txn_v2('t2', :pid2, :ep4::int2, true);
+SELECT metadata, length(metadata) FROM kafka.consumer_offsets WHERE group_id = 'g5';

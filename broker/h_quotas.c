@@ -240,6 +240,16 @@ int32_t quota_throttle_fetch(request *req)
 {
 	if (req->api_key != API_FETCH || !L.poll || !req->out || req->out_len < 12)
 		return 0;
+	/* A follower's fetch is replication, which client quotas leave
+	 * alone (KafkaApis). */
+	const fetch_req *body = req->body;
+	int32_t replica =
+		req->api_version < 15 ? body->replica_id
+		: body->replica_state
+			? ((const fetch_req_replica_state *)body->replica_state)->replica_id
+			: -1;
+	if (replica >= 0)
+		return 0;
 	int32_t ms = throttle(req, QUOTA_FETCH, (double)req->out_len);
 	if (ms > 0) {
 		/* throttle_time_ms is the body's first field (Fetch v1+),

@@ -48,6 +48,8 @@ typedef struct config {
 	int log_level;              /* 0 error, 1 warn, 2 info, 3 debug */
 	int32_t group_initial_rebalance_delay_ms; /* group.initial.rebalance.delay.ms */
 	int32_t transaction_max_timeout_ms;       /* transaction.max.timeout.ms */
+	int32_t quota_window_num;                 /* quota.window.num */
+	int32_t quota_window_size_seconds;        /* quota.window.size.seconds */
 	/* transaction.abort.timed.out.transaction.cleanup.interval.ms */
 	int32_t txn_abort_timed_out_cleanup_interval_ms;
 	bool stream_enabled;        /* stream.enabled: wake fetches from the decoding stream */

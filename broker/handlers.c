@@ -10,6 +10,7 @@
 #include "h_fetch.h"
 #include "handlers.h"
 #include "log.h"
+#include "h_quotas.h"
 #include "txn_reaper.h"
 
 struct event_base *handler_base;
@@ -152,6 +153,7 @@ void handlers_init(struct event_base *base)
 	group_coord_init(base);
 	txn_reaper_init(base);
 	authorizer_init(base);
+	quotas_start(base);
 }
 
 void handlers_shutdown(void)
@@ -160,4 +162,5 @@ void handlers_shutdown(void)
 	group_coord_shutdown();
 	txn_reaper_shutdown();
 	authorizer_shutdown();
+	quotas_stop();
 }

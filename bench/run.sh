@@ -7,7 +7,7 @@
 # Environment:
 #   BENCH_SCALE=0.1      scale every record count (1 = the full run)
 #   BENCH_ONLY=a,b       run only some of: produce consume latency deep idle mock
-#                        secure shadow retention
+#                        secure shadow cluster retention
 #   BENCH_PGPORT=25434   PostgreSQL port
 #   BENCH_PORT=19392     broker port (PLAINTEXT); the next port is its SASL_SSL
 #                        listener (SCRAM-SHA-256 as the role pgk_bench), with a
@@ -119,5 +119,12 @@ if [[ -z $only || ,$only, == *,shadow,* ]]; then
 		say "shadow mode: $records records, rate ${rate/#0/unpaced}"
 		PGK_BROKER="$broker" /usr/bin/python3 "$ROOT/shadow/bench_shadow.py" "$records" 100 "$rate"
 	done
+fi
+# Several brokers on one database (bench/bench_cluster.py): throughput with
+# 1, 2 and 3 members, and the recovery after one is killed.
+if [[ -z $only || ,$only, == *,cluster,* ]]; then
+	records=$(awk -v s="$scale" 'BEGIN { n = int(200000 * s); print (n < 10000 ? 10000 : n) }')
+	say "cluster: $records records with 1, 2 and 3 brokers"
+	PGK_BROKER="$broker" /usr/bin/python3 "$ROOT/bench/bench_cluster.py" "$records" 100
 fi
 say "done in $(($(date +%s) - start)) s; results in ${json#"$ROOT"/}"

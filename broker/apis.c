@@ -219,9 +219,11 @@ PGK_SCHEMA(init_producer_id_req, INIT_PRODUCER_ID_REQ)
 PGK_SCHEMA(init_producer_id_resp, INIT_PRODUCER_ID_RESP)
 
 PGK_SCHEMA(add_partitions_to_txn_topic, ADD_PARTITIONS_TO_TXN_TOPIC)
+PGK_SCHEMA(add_partitions_to_txn_transaction, ADD_PARTITIONS_TO_TXN_TRANSACTION)
 PGK_SCHEMA(add_partitions_to_txn_req, ADD_PARTITIONS_TO_TXN_REQ)
 PGK_SCHEMA(add_partitions_to_txn_partition_result, ADD_PARTITIONS_TO_TXN_PARTITION_RESULT)
 PGK_SCHEMA(add_partitions_to_txn_topic_result, ADD_PARTITIONS_TO_TXN_TOPIC_RESULT)
+PGK_SCHEMA(add_partitions_to_txn_result, ADD_PARTITIONS_TO_TXN_RESULT)
 PGK_SCHEMA(add_partitions_to_txn_resp, ADD_PARTITIONS_TO_TXN_RESP)
 
 PGK_SCHEMA(add_offsets_to_txn_req, ADD_OFFSETS_TO_TXN_REQ)
@@ -412,19 +414,18 @@ const api_def api_table[] = {
 	 &delete_groups_resp_schema},
 	{API_OFFSET_DELETE, "OffsetDelete", 0, 0, VMAX, &offset_delete_req_schema,
 	 &offset_delete_resp_schema},
-	/* InitProducerId v5 belongs to KIP-890 (transactions verified by
-	 * the partition leader), as do v4+ of AddPartitionsToTxn,
-	 * AddOffsetsToTxn, EndTxn and TxnOffsetCommit; clients negotiate
-	 * down from them. */
-	{API_INIT_PRODUCER_ID, "InitProducerId", 0, 4, 2, &init_producer_id_req_schema,
+	/* Transactions (docs/TRANSACTIONS.md), with the versions of
+	 * transactions v2 (KIP-890): InitProducerId v5, AddOffsetsToTxn v4
+	 * and TxnOffsetCommit v4-5 add only error codes; AddPartitionsToTxn
+	 * v4+ is the broker-to-coordinator form; EndTxn v5 bumps the epoch. */
+	{API_INIT_PRODUCER_ID, "InitProducerId", 0, 5, 2, &init_producer_id_req_schema,
 	 &init_producer_id_resp_schema},
-	/* Transactions (docs/TRANSACTIONS.md). */
-	{API_ADD_PARTITIONS_TO_TXN, "AddPartitionsToTxn", 0, 3, 3,
+	{API_ADD_PARTITIONS_TO_TXN, "AddPartitionsToTxn", 0, 5, 3,
 	 &add_partitions_to_txn_req_schema, &add_partitions_to_txn_resp_schema},
-	{API_ADD_OFFSETS_TO_TXN, "AddOffsetsToTxn", 0, 3, 3, &add_offsets_to_txn_req_schema,
+	{API_ADD_OFFSETS_TO_TXN, "AddOffsetsToTxn", 0, 4, 3, &add_offsets_to_txn_req_schema,
 	 &add_offsets_to_txn_resp_schema},
-	{API_END_TXN, "EndTxn", 0, 3, 3, &end_txn_req_schema, &end_txn_resp_schema},
-	{API_TXN_OFFSET_COMMIT, "TxnOffsetCommit", 0, 3, 3, &txn_offset_commit_req_schema,
+	{API_END_TXN, "EndTxn", 0, 5, 3, &end_txn_req_schema, &end_txn_resp_schema},
+	{API_TXN_OFFSET_COMMIT, "TxnOffsetCommit", 0, 5, 3, &txn_offset_commit_req_schema,
 	 &txn_offset_commit_resp_schema},
 	{API_DESCRIBE_TRANSACTIONS, "DescribeTransactions", 0, 0, 0,
 	 &describe_transactions_req_schema, &describe_transactions_resp_schema},

@@ -737,12 +737,20 @@ PGK_MESSAGE(init_producer_id_resp, INIT_PRODUCER_ID_RESP)
 
 /* ---- Transactions (docs/TRANSACTIONS.md) ---- */
 
-/* ---- AddPartitionsToTxn (24): v4+ (a batch of transactions, sent by
- * brokers) is not implemented, so only the v3-and-below fields exist. ---- */
+/* ---- AddPartitionsToTxn (24): v0-3 come from clients, one transaction;
+ * v4+ from brokers (KIP-890), a batch of transactions, each to add to or
+ * (verify_only) to check. ---- */
 #define ADD_PARTITIONS_TO_TXN_TOPIC(X, S)                                                          \
 	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
 	X(S, ARRI32, partitions, 0, VMAX, NN, 0, _)
+#define ADD_PARTITIONS_TO_TXN_TRANSACTION(X, S)                                                    \
+	X(S, STR, transactional_id, 4, VMAX, NN, 0, _)                                             \
+	X(S, I64, producer_id, 4, VMAX, NN, 0, _)                                                  \
+	X(S, I16, producer_epoch, 4, VMAX, NN, 0, _)                                               \
+	X(S, BOOL, verify_only, 4, VMAX, NN, 0, _)                                                 \
+	X(S, ARRS, topics, 4, VMAX, NN, 0, add_partitions_to_txn_topic)
 #define ADD_PARTITIONS_TO_TXN_REQ(X, S)                                                            \
+	X(S, ARRS, transactions, 4, VMAX, NN, 0, add_partitions_to_txn_transaction)                \
 	X(S, STR, v3_and_below_transactional_id, 0, 3, NN, 0, _)                                   \
 	X(S, I64, v3_and_below_producer_id, 0, 3, NN, 0, _)                                        \
 	X(S, I16, v3_and_below_producer_epoch, 0, 3, NN, 0, _)                                     \
@@ -753,13 +761,20 @@ PGK_MESSAGE(init_producer_id_resp, INIT_PRODUCER_ID_RESP)
 #define ADD_PARTITIONS_TO_TXN_TOPIC_RESULT(X, S)                                                   \
 	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
 	X(S, ARRS, results_by_partition, 0, VMAX, NN, 0, add_partitions_to_txn_partition_result)
+#define ADD_PARTITIONS_TO_TXN_RESULT(X, S)                                                         \
+	X(S, STR, transactional_id, 4, VMAX, NN, 0, _)                                             \
+	X(S, ARRS, topic_results, 4, VMAX, NN, 0, add_partitions_to_txn_topic_result)
 #define ADD_PARTITIONS_TO_TXN_RESP(X, S)                                                           \
 	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
+	X(S, I16, error_code, 4, VMAX, NN, 0, _)                                                   \
+	X(S, ARRS, results_by_transaction, 4, VMAX, NN, 0, add_partitions_to_txn_result)           \
 	X(S, ARRS, results_by_topic_v3_and_below, 0, 3, NN, 0, add_partitions_to_txn_topic_result)
 PGK_MESSAGE(add_partitions_to_txn_topic, ADD_PARTITIONS_TO_TXN_TOPIC)
+PGK_MESSAGE(add_partitions_to_txn_transaction, ADD_PARTITIONS_TO_TXN_TRANSACTION)
 PGK_MESSAGE(add_partitions_to_txn_req, ADD_PARTITIONS_TO_TXN_REQ)
 PGK_MESSAGE(add_partitions_to_txn_partition_result, ADD_PARTITIONS_TO_TXN_PARTITION_RESULT)
 PGK_MESSAGE(add_partitions_to_txn_topic_result, ADD_PARTITIONS_TO_TXN_TOPIC_RESULT)
+PGK_MESSAGE(add_partitions_to_txn_result, ADD_PARTITIONS_TO_TXN_RESULT)
 PGK_MESSAGE(add_partitions_to_txn_resp, ADD_PARTITIONS_TO_TXN_RESP)
 
 /* ---- AddOffsetsToTxn (25) ---- */
@@ -774,8 +789,8 @@ PGK_MESSAGE(add_partitions_to_txn_resp, ADD_PARTITIONS_TO_TXN_RESP)
 PGK_MESSAGE(add_offsets_to_txn_req, ADD_OFFSETS_TO_TXN_REQ)
 PGK_MESSAGE(add_offsets_to_txn_resp, ADD_OFFSETS_TO_TXN_RESP)
 
-/* ---- EndTxn (26): v5 (KIP-890) answers with the producer id and epoch;
- * not implemented. ---- */
+/* ---- EndTxn (26): v5 (KIP-890, transaction.version 2) bumps the epoch
+ * and answers with the producer id and epoch. ---- */
 #define END_TXN_REQ(X, S)                                                                          \
 	X(S, STR, transactional_id, 0, VMAX, NN, 0, _)                                             \
 	X(S, I64, producer_id, 0, VMAX, NN, 0, _)                                                  \
@@ -783,7 +798,9 @@ PGK_MESSAGE(add_offsets_to_txn_resp, ADD_OFFSETS_TO_TXN_RESP)
 	X(S, BOOL, committed, 0, VMAX, NN, 0, _)
 #define END_TXN_RESP(X, S)                                                                         \
 	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
-	X(S, I16, error_code, 0, VMAX, NN, 0, _)
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, I64, producer_id, 5, VMAX, NN, -1, _)                                                 \
+	X(S, I16, producer_epoch, 5, VMAX, NN, -1, _)
 PGK_MESSAGE(end_txn_req, END_TXN_REQ)
 PGK_MESSAGE(end_txn_resp, END_TXN_RESP)
 

@@ -29,6 +29,8 @@
 #define DEF_LISTEN_PORT 9092
 #define DEF_NODE_ID 1
 #define DEF_CLUSTER_ID "pg-kafka-cluster"
+#define DEF_BROKER_SESSION_TIMEOUT_MS 6000
+#define DEF_BROKER_HEARTBEAT_INTERVAL_MS 1000
 #define DEF_POOL_SIZE 4
 #define DEF_MAX_REQUEST_BYTES 104857600
 #define DEF_NUM_PARTITIONS 1
@@ -53,6 +55,8 @@
 config g_config = {
 	.listen_port = DEF_LISTEN_PORT,
 	.node_id = DEF_NODE_ID,
+	.broker_session_timeout_ms = DEF_BROKER_SESSION_TIMEOUT_MS,
+	.broker_heartbeat_interval_ms = DEF_BROKER_HEARTBEAT_INTERVAL_MS,
 	.pool_size = DEF_POOL_SIZE,
 	.max_request_bytes = DEF_MAX_REQUEST_BYTES,
 	.num_partitions = DEF_NUM_PARTITIONS,
@@ -63,6 +67,8 @@ config g_config = {
 	.log_level = DEF_LOG_LEVEL,
 	.group_initial_rebalance_delay_ms = DEF_GROUP_INITIAL_REBALANCE_DELAY_MS,
 	.transaction_max_timeout_ms = DEF_TRANSACTION_MAX_TIMEOUT_MS,
+	.quota_window_num = 11,
+	.quota_window_size_seconds = 1,
 	.txn_abort_timed_out_cleanup_interval_ms = DEF_TXN_ABORT_CLEANUP_INTERVAL_MS,
 	.log_retention_ms = DEF_LOG_RETENTION_MS,
 	.log_retention_bytes = -1,
@@ -95,6 +101,7 @@ static int set_advertised(const char *v, char *why, size_t whylen);
 static int set_advertised_host(const char *v, char *why, size_t whylen);
 static int set_advertised_port(const char *v, char *why, size_t whylen);
 static int set_cluster_id(const char *v, char *why, size_t whylen);
+static int set_node_id(const char *v, char *why, size_t whylen);
 static int set_metrics_listen(const char *v, char *why, size_t whylen);
 static int set_sasl_mechanisms(const char *v, char *why, size_t whylen);
 static int set_authorizer_class_name(const char *v, char *why, size_t whylen);
@@ -175,9 +182,22 @@ static const cfg_setting settings[] = {
 	 CFG_CUSTOM, .set = set_advertised_host},
 	{"advertised.port", NULL, NULL, "PORT", NULL, "see advertised", "port part of advertised",
 	 CFG_CUSTOM, .set = set_advertised_port},
-	{"node.id", "PGK_NODE_ID", "node-id", "N", STR(DEF_NODE_ID), NULL,
-	 "broker id, unique among the brokers of one database",
-	 INT_SETTING(&g_config.node_id, 0, INT32_MAX)},
+	{"node.id", "PGK_NODE_ID", "node-id", "N", NULL, STR(DEF_NODE_ID) " (standalone)",
+	 "broker id, unique among the live brokers of one database; given, the broker "
+	 "registers and joins the database's cluster, else it runs standalone",
+	 CFG_CUSTOM, .set = set_node_id},
+	{"broker.rack", "PGK_BROKER_RACK", "broker-rack", "RACK", NULL, "none",
+	 "rack of this broker: partition leadership alternates racks", CFG_STR,
+	 .target = &g_config.broker_rack},
+	{"broker.session.timeout.ms", "PGK_BROKER_SESSION_TIMEOUT_MS", "broker-session-timeout-ms",
+	 "MS", STR(DEF_BROKER_SESSION_TIMEOUT_MS), NULL,
+	 "lease of a registered broker: one that has not renewed it for this long is out "
+	 "(and stops serving by itself)",
+	 INT_SETTING(&g_config.broker_session_timeout_ms, 500, 3600000)},
+	{"broker.heartbeat.interval.ms", "PGK_BROKER_HEARTBEAT_INTERVAL_MS",
+	 "broker-heartbeat-interval-ms", "MS", STR(DEF_BROKER_HEARTBEAT_INTERVAL_MS), NULL,
+	 "how often a registered broker renews its lease and looks at the other brokers",
+	 INT_SETTING(&g_config.broker_heartbeat_interval_ms, 50, 600000)},
 	{"cluster.id", "PGK_CLUSTER_ID", "cluster-id", "ID", DEF_CLUSTER_ID, NULL,
 	 "cluster id reported to clients", CFG_CUSTOM, .set = set_cluster_id},
 	{"pg.pool.size", "PGK_POOL_SIZE", "pool-size", "N", STR(DEF_POOL_SIZE), NULL,
@@ -208,6 +228,12 @@ static const cfg_setting settings[] = {
 	 "group-initial-rebalance-delay-ms", "MS", STR(DEF_GROUP_INITIAL_REBALANCE_DELAY_MS), NULL,
 	 "how long a new consumer group waits for more members before its first rebalance",
 	 INT_SETTING(&g_config.group_initial_rebalance_delay_ms, 0, 300000)},
+	{"quota.window.num", "PGK_QUOTA_WINDOW_NUM", "quota-window-num", "N", "11", NULL,
+	 "samples a client's byte rate is measured over, for its quotas",
+	 INT_SETTING(&g_config.quota_window_num, 2, 1000)},
+	{"quota.window.size.seconds", "PGK_QUOTA_WINDOW_SIZE_SECONDS", "quota-window-size-seconds",
+	 "S", "1", NULL, "length of each of those samples",
+	 INT_SETTING(&g_config.quota_window_size_seconds, 1, 3600)},
 	{"transaction.max.timeout.ms", "PGK_TRANSACTION_MAX_TIMEOUT_MS",
 	 "transaction-max-timeout-ms", "MS", STR(DEF_TRANSACTION_MAX_TIMEOUT_MS), NULL,
 	 "longest transaction timeout a transactional producer may ask for",
@@ -301,6 +327,9 @@ int config_load(int argc, char **argv)
 	advertised_given = false;
 	g_config.listen_port = DEF_LISTEN_PORT;
 	g_config.advertised_port = 0;
+	/* node.id has no default string: given, the broker is a member. */
+	g_config.node_id = DEF_NODE_ID;
+	g_config.cluster_member = false;
 	rc = cfg_load(&config_program, argc, argv, &g_config.config_file);
 	if (rc == 0)
 		rc = finish();
@@ -566,6 +595,23 @@ static int set_cluster_id(const char *v, char *why, size_t whylen)
 		}
 	}
 	replace_str(&g_config.cluster_id, v);
+	return 0;
+}
+
+/* node.id given: the broker is a member of its database's cluster. */
+static int set_node_id(const char *v, char *why, size_t whylen)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (!*v || *end || errno || n < 0 || n > INT32_MAX) {
+		snprintf(why, whylen, "expected an integer from 0 to %d", INT32_MAX);
+		return -1;
+	}
+	g_config.node_id = (int32_t)n;
+	g_config.cluster_member = true;
 	return 0;
 }
 

@@ -33,6 +33,10 @@ typedef struct config {
 	bool sasl_plain_allow_plaintext; /* sasl.plain.allow.plaintext: PLAIN on SASL_PLAINTEXT */
 	int32_t connections_max_reauth_ms; /* 0: sessions never expire */
 	int32_t node_id;         /* node.id, default 1 */
+	bool cluster_member;     /* node.id was given: register (cluster.c) */
+	char *broker_rack;       /* broker.rack, NULL: none */
+	int32_t broker_session_timeout_ms;   /* broker.session.timeout.ms */
+	int32_t broker_heartbeat_interval_ms; /* broker.heartbeat.interval.ms */
 	char *cluster_id;        /* cluster.id */
 	int pool_size;           /* pg.pool.size, libpq connections */
 	int32_t max_request_bytes;  /* socket.request.max.bytes */
@@ -44,6 +48,8 @@ typedef struct config {
 	int log_level;              /* 0 error, 1 warn, 2 info, 3 debug */
 	int32_t group_initial_rebalance_delay_ms; /* group.initial.rebalance.delay.ms */
 	int32_t transaction_max_timeout_ms;       /* transaction.max.timeout.ms */
+	int32_t quota_window_num;                 /* quota.window.num */
+	int32_t quota_window_size_seconds;        /* quota.window.size.seconds */
 	/* transaction.abort.timed.out.transaction.cleanup.interval.ms */
 	int32_t txn_abort_timed_out_cleanup_interval_ms;
 	/* Storage and retention (maintenance.c): topic defaults and the job */

@@ -4,9 +4,11 @@
  * metadata.version describes KRaft's metadata log, which pg_kafka does not
  * have (PostgreSQL is its source of truth); it is reported at 3.9-IV0
  * (21), the last level before Kafka 4.0's, so tools that read it see the
- * protocol generation pg_kafka serves. transaction.version and
- * group.version stay at 0 until transactions v2 (KIP-890) and the
- * consumer group protocol (KIP-848) are served.
+ * protocol generation pg_kafka serves. transaction.version is finalized
+ * at 2, transactions v2 (KIP-890 part 2: EndTxn v5 bumps the epoch,
+ * Produce v12+ adds its partition to the transaction), as Kafka 4.x
+ * finalizes it. group.version stays at 0 until the consumer group
+ * protocol (KIP-848) is served.
  */
 #include "feature_levels.h"
 
@@ -14,10 +16,15 @@
 
 const feature_level feature_levels[] = {
 	{"metadata.version", 21, 21, 21},
-	{"transaction.version", 0, 0, 0},
+	{"transaction.version", 0, 2, 2},
 	{"group.version", 0, 0, 0},
 };
 const int feature_count = (int)(sizeof(feature_levels) / sizeof(feature_levels[0]));
+
+bool feature_txn_v2(void)
+{
+	return feature_find(kstr_c("transaction.version"))->finalized >= 2;
+}
 
 const feature_level *feature_find(kstr name)
 {

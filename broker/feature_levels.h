@@ -7,6 +7,7 @@
 #ifndef PGK_FEATURE_LEVELS_H
 #define PGK_FEATURE_LEVELS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "apis.h"
@@ -27,6 +28,10 @@ extern const int feature_count;
 
 /* The feature of that name, or NULL. */
 const feature_level *feature_find(kstr name);
+
+/* Whether transactions v2 (KIP-890 part 2) are in force: a transactional
+ * Produce v12+ adds its partition to the transaction. */
+bool feature_txn_v2(void);
 
 /* Fill ApiVersions' supported_features, finalized_features_epoch and
  * finalized_features for response version ver, as Kafka does: a feature

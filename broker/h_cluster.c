@@ -18,6 +18,7 @@
 
 #include "arena_str.h"
 #include "authorizer.h"
+#include "cluster.h"
 #include "config.h"
 #include "feature_levels.h"
 #include "handlers.h"
@@ -93,22 +94,42 @@ void handle_describe_cluster(request *req)
 		return;
 	}
 
-	describe_cluster_resp_broker *b = arena_alloc(req->arena, sizeof(*b));
-	b->broker_id = g_config.node_id;
-	/* The endpoint of the listener the client came in on, as Metadata. */
-	b->host = kstr_c(req->listener ? req->listener->adv_host : g_config.advertised_host);
-	b->port = req->listener ? req->listener->adv_port : g_config.advertised_port;
-	b->rack = KSTR_NULL;
-	/* A broker holding its lease is never fenced (v2 lists fenced brokers
-	 * on request; there are none). */
-	b->is_fenced = false;
+	/* The live brokers of the cluster (cluster.h), as Metadata lists them;
+	 * standalone, this broker alone. A broker holding its lease is never
+	 * fenced (v2 lists fenced brokers on request; there are none). */
+	const cluster_broker *live;
+	int nlive = cluster_live_brokers(&live);
+	describe_cluster_resp_broker *b =
+		ARENA_NEW_ARRAY(req->arena, describe_cluster_resp_broker, nlive > 0 ? nlive : 1);
+	int32_t nb = 0;
+	if (nlive == 0) {
+		b->broker_id = g_config.node_id;
+		/* The endpoint of the listener the client came in on, as Metadata. */
+		b->host = kstr_c(req->listener ? req->listener->adv_host
+					       : g_config.advertised_host);
+		b->port = req->listener ? req->listener->adv_port : g_config.advertised_port;
+		b->rack = KSTR_NULL;
+		b->is_fenced = false;
+		nb = 1;
+	}
+	for (int i = 0; i < nlive; i++) {
+		const char *host;
+		int port;
+		if (!cluster_broker_endpoint(&live[i], req->listener, &host, &port))
+			continue;
+		b[nb].broker_id = live[i].node_id;
+		b[nb].host = kstr_c(host);
+		b[nb].port = port;
+		b[nb].rack = kstr_c(live[i].rack);
+		b[nb].is_fenced = false;
+		nb++;
+	}
 	resp->error_code = KERR_NONE;
 	resp->error_message = KSTR_NULL;
 	resp->cluster_id = kstr_c(g_config.cluster_id);
-	/* A KRaft broker names a live broker as the controller; this one
-	 * is the only one. */
-	resp->controller_id = g_config.node_id;
-	resp->brokers = karray_of(b, 1);
+	/* A KRaft broker names a live broker as the controller. */
+	resp->controller_id = cluster_controller_id();
+	resp->brokers = karray_of(b, nb);
 	if (body->include_cluster_authorized_operations)
 		resp->cluster_authorized_operations = cluster_operations(req);
 	request_complete(req);

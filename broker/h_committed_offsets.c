@@ -9,6 +9,7 @@
 
 #include "arena_str.h"
 #include "authorizer.h"
+#include "cluster.h"
 #include "coordinator.h"
 #include "group_coord.h"
 #include "handlers.h"
@@ -56,7 +57,7 @@ typedef struct od_ctx {
 	int nsubscribed;
 } od_ctx;
 
-static kstr kempty(kstr s);
+static kstr metadata_at(request *req, const PGresult *r, int row, int col);
 static void oc_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		    bool retriable);
 static void oc_refuse(oc_ctx *c);
@@ -71,8 +72,28 @@ static void of_fill_all(request *req, of_group *g, const PGresult *rows);
 static void od_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		    bool retriable);
 
-/* Metadata written as NULL with SQL reads as Kafka's "no metadata", "". */
-static kstr kempty(kstr s) { return s.len < 0 ? KSTR_LIT("") : s; }
+/*
+ * Offset metadata is stored as bytes (any Kafka string, NUL included) and
+ * read as hex; NULL, written with SQL, reads as Kafka's "no metadata", "".
+ */
+static kstr metadata_at(request *req, const PGresult *r, int row, int col)
+{
+	if (PQgetisnull(r, row, col))
+		return KSTR_LIT("");
+	const char *hex = PQgetvalue(r, row, col);
+	int n = PQgetlength(r, row, col) / 2;
+	char *out = arena_alloc(req->arena, (size_t)n + 1);
+	for (int i = 0; i < n; i++) {
+		int v = 0;
+		/* encode(..., 'hex') writes lowercase digits */
+		for (int j = 0; j < 2; j++) {
+			char ch = hex[2 * i + j];
+			v = v * 16 + (ch >= 'a' ? ch - 'a' + 10 : ch - '0');
+		}
+		out[i] = (char)v;
+	}
+	return (kstr){out, n};
+}
 
 /* ---- OffsetCommit ---- */
 
@@ -104,6 +125,8 @@ void handle_offset_commit(request *req)
 		group_error = KERR_GROUP_AUTHORIZATION_FAILED;
 	else if (total > 0 && !pgid_valid(b->group_id))
 		group_error = KERR_INVALID_GROUP_ID;
+	else if (total > 0 && !cluster_is_coordinator(b->group_id))
+		group_error = KERR_NOT_COORDINATOR;
 	/* From v9 a generation for a group that does not exist is
 	 * GROUP_ID_NOT_FOUND (OffsetMetadataManager.validateOffsetCommit),
 	 * before it ILLEGAL_GENERATION (coord_commit_check). */
@@ -432,8 +455,7 @@ static void of_done(void *arg, PGresult **res, int n, const char *err, const cha
 			if (!PQgetisnull(rows, k, 0)) {
 				out->committed_offset = pgtext_i64(rows, k, 0, -1);
 				out->committed_leader_epoch = (int32_t)pgtext_i64(rows, k, 1, -1);
-				out->metadata =
-					arena_kstrdup(req->arena, kempty(pgtext_str(rows, k, 2)));
+				out->metadata = metadata_at(req, rows, k, 2);
 			}
 			/* v0 read ZooKeeper in Kafka, and told unknown partitions apart. */
 			if (req->api_version == 0 && strcmp(PQgetvalue(rows, k, 3), "t") != 0)
@@ -467,7 +489,7 @@ static void of_fill_all(request *req, of_group *g, const PGresult *rows)
 			p->partition_index = (int32_t)pgtext_i64(rows, k, 1, 0);
 			p->committed_offset = pgtext_i64(rows, k, 2, -1);
 			p->committed_leader_epoch = (int32_t)pgtext_i64(rows, k, 3, -1);
-			p->metadata = arena_kstrdup(req->arena, kempty(pgtext_str(rows, k, 4)));
+			p->metadata = metadata_at(req, rows, k, 4);
 		}
 		topics[ntopics].name = arena_kstrdup(req->arena, name);
 		topics[ntopics].partitions = karray_of(parts, end - r);

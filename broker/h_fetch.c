@@ -29,6 +29,7 @@
 
 #include "arena_str.h"
 #include "authorizer.h"
+#include "cluster.h"
 #include "compress.h"
 #include "config.h"
 #include "fetch_readahead.h"
@@ -470,10 +471,15 @@ static size_t fetch_partition(fetch_ctx *c, fetch_part *fp, const PGresult *r, s
 		fp->out->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 		return 0;
 	}
-	/* Every partition has leader epoch 0 (Metadata says so); Kafka
-	 * ignores a negative current epoch in Fetch. */
-	if (req->api_version >= 9 && fp->in->current_leader_epoch > 0) {
-		fp->out->error_code = KERR_UNKNOWN_LEADER_EPOCH;
+	/* The leader and its epoch (cluster.h); Kafka ignores a negative
+	 * current epoch in Fetch. */
+	int16_t lerr =
+		cluster_check_leader(fp->topic, fp->out->partition_index,
+				     req->api_version >= 9 && fp->in->current_leader_epoch >= 0
+					     ? fp->in->current_leader_epoch
+					     : -1);
+	if (lerr) {
+		fp->out->error_code = lerr;
 		return 0;
 	}
 	/* A follower: this broker's partitions have no replica but itself,
@@ -748,33 +754,55 @@ static int32_t fetch_replica_id(const request *req)
 }
 
 /* From v16 a partition answered NOT_LEADER_OR_FOLLOWER or
- * FENCED_LEADER_EPOCH names its leader, and the answer the leader's
- * address (KafkaApis.handleFetchRequest): this broker, epoch 0. */
+ * FENCED_LEADER_EPOCH names its leader, and the answer the leaders'
+ * addresses (KafkaApis.handleFetchRequest), as the cluster knows them. */
 static void fetch_leader_hints(fetch_ctx *c)
 {
 	request *req = c->req;
 	fetch_resp *resp = req->resp;
-	bool any = false;
+	fetch_resp_node_endpoint *nodes =
+		ARENA_NEW_ARRAY(req->arena, fetch_resp_node_endpoint, c->nparts + 1);
+	int32_t nn = 0;
 
 	for (int i = 0; i < c->nparts; i++) {
 		fetch_resp_partition *out = c->parts[i].out;
+		int32_t leader, epoch;
 		if (out->error_code != KERR_NOT_LEADER_OR_FOLLOWER &&
 		    out->error_code != KERR_FENCED_LEADER_EPOCH)
 			continue;
+		if (!cluster_partition_leader(c->parts[i].topic, out->partition_index, &leader,
+					      &epoch))
+			continue;
 		fetch_resp_leader *l = arena_alloc(req->arena, sizeof(*l));
-		l->leader_id = g_config.node_id;
-		l->leader_epoch = 0;
+		l->leader_id = leader;
+		l->leader_epoch = epoch;
 		out->current_leader = l;
-		any = true;
+		bool known = false;
+		for (int32_t k = 0; k < nn && !known; k++)
+			known = nodes[k].node_id == leader;
+		if (known)
+			continue;
+		fetch_resp_node_endpoint *n = &nodes[nn];
+		const cluster_broker *b = cluster_broker_by_id(leader);
+		const char *host;
+		int port;
+		if (leader == g_config.node_id) {
+			n->host = kstr_c(req->listener ? req->listener->adv_host
+						       : g_config.advertised_host);
+			n->port = req->listener ? req->listener->adv_port : g_config.advertised_port;
+			n->rack = kstr_c(g_config.broker_rack);
+		} else if (b && cluster_broker_endpoint(b, req->listener, &host, &port)) {
+			n->host = kstr_c(host);
+			n->port = port;
+			n->rack = kstr_c(b->rack);
+		} else {
+			continue;
+		}
+		n->node_id = leader;
+		nn++;
 	}
-	if (!any)
-		return;
-	fetch_resp_node_endpoint *n = arena_alloc(req->arena, sizeof(*n));
-	n->node_id = g_config.node_id;
-	n->host = kstr_c(req->listener ? req->listener->adv_host : g_config.advertised_host);
-	n->port = req->listener ? req->listener->adv_port : g_config.advertised_port;
-	n->rack = KSTR_NULL;
-	resp->node_endpoints = karray_of(n, 1);
+	if (nn > 0)
+		resp->node_endpoints = karray_of(nodes, nn);
 }
 
 static void fetch_finish(fetch_ctx *c)

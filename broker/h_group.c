@@ -14,6 +14,7 @@
 
 #include "arena_str.h"
 #include "authorizer.h"
+#include "cluster.h"
 #include "config.h"
 #include "coordinator.h"
 #include "group_coord.h"
@@ -55,6 +56,31 @@ static void del_done(void *arg, PGresult **res, int n, const char *err, const ch
 
 /* ---- FindCoordinator ---- */
 
+/* The coordinator of key and its endpoint on the listener this client came
+ * in on; false if it has none there (COORDINATOR_NOT_AVAILABLE). */
+static bool coordinator_endpoint(const request *req, kstr key, int32_t *node, kstr *host,
+				 int32_t *port)
+{
+	int32_t owner = cluster_coordinator_for(key);
+	const cluster_broker *b;
+	const char *h;
+	int p;
+
+	if (owner == g_config.node_id) {
+		*node = owner;
+		*host = kstr_c(req->listener ? req->listener->adv_host : g_config.advertised_host);
+		*port = req->listener ? req->listener->adv_port : g_config.advertised_port;
+		return true;
+	}
+	b = cluster_broker_by_id(owner);
+	if (!b || !cluster_broker_endpoint(b, req->listener, &h, &p))
+		return false;
+	*node = owner;
+	*host = kstr_c(h);
+	*port = p;
+	return true;
+}
+
 /* KafkaApis: DESCRIBE on the group or the transactional id. */
 static int16_t fc_authorized(const request *req, int8_t key_type, kstr key)
 {
@@ -69,21 +95,22 @@ void handle_find_coordinator(request *req)
 {
 	const find_coordinator_req *b = req->body;
 	find_coordinator_resp *resp = arena_alloc(req->arena, sizeof(*resp));
-	/* Transactions have the same answer: every broker coordinates. */
+	/* Groups and transactional ids are placed alike (cluster.h). */
 	bool ok = b->key_type == KEY_TYPE_GROUP || b->key_type == KEY_TYPE_TRANSACTION;
 	kstr why = kstr_c("unknown coordinator key type");
-	/* The coordinator's endpoint on the listener this client came in on. */
-	kstr host = kstr_c(req->listener ? req->listener->adv_host : g_config.advertised_host);
-	int32_t port = req->listener ? req->listener->adv_port : g_config.advertised_port;
+	int32_t node = -1, port = -1;
+	kstr host = KSTR_LIT("");
 
 	req->resp = resp;
 	if (req->api_version < 4) {
-		int16_t e = ok ? fc_authorized(req, b->key_type, b->key) : KERR_INVALID_REQUEST;
-		resp->error_code = e;
+		int16_t err = ok ? fc_authorized(req, b->key_type, b->key) : KERR_INVALID_REQUEST;
+		if (!err && !coordinator_endpoint(req, b->key, &node, &host, &port))
+			err = KERR_COORDINATOR_NOT_AVAILABLE;
+		resp->error_code = err;
 		resp->error_message = ok ? KSTR_NULL : why;
-		resp->node_id = !e ? g_config.node_id : -1;
-		resp->host = !e ? host : KSTR_LIT("");
-		resp->port = !e ? port : -1;
+		resp->node_id = err ? -1 : node;
+		resp->host = err ? KSTR_LIT("") : host;
+		resp->port = err ? -1 : port;
 		request_complete(req);
 		return;
 	}
@@ -92,13 +119,18 @@ void handle_find_coordinator(request *req)
 	find_coordinator_resp_coordinator *out =
 		ARENA_NEW_ARRAY(req->arena, find_coordinator_resp_coordinator, n);
 	for (int32_t i = 0; i < n; i++) {
-		int16_t e = ok ? fc_authorized(req, b->key_type, keys[i]) : KERR_INVALID_REQUEST;
+		int16_t err = ok ? fc_authorized(req, b->key_type, keys[i]) : KERR_INVALID_REQUEST;
+		node = -1;
+		port = -1;
+		host = KSTR_LIT("");
+		if (!err && !coordinator_endpoint(req, keys[i], &node, &host, &port))
+			err = KERR_COORDINATOR_NOT_AVAILABLE;
 		out[i].key = keys[i];
-		out[i].error_code = e;
+		out[i].error_code = err;
 		out[i].error_message = ok ? KSTR_NULL : why;
-		out[i].node_id = !e ? g_config.node_id : -1;
-		out[i].host = !e ? host : KSTR_LIT("");
-		out[i].port = !e ? port : -1;
+		out[i].node_id = err ? -1 : node;
+		out[i].host = err ? KSTR_LIT("") : host;
+		out[i].port = err ? -1 : port;
 	}
 	resp->coordinators = karray_of(out, n);
 	request_complete(req);
@@ -109,6 +141,7 @@ void handle_find_coordinator(request *req)
 void handle_join_group(request *req)
 {
 	const join_group_req *b = req->body;
+
 	const join_group_req_protocol *in = b->protocols.items;
 	int n = b->protocols.count > 0 ? b->protocols.count : 0;
 	coord_protocol *protocols = ARENA_NEW_ARRAY(req->arena, coord_protocol, n);
@@ -121,6 +154,19 @@ void handle_join_group(request *req)
 		resp->protocol_name = KSTR_NULL;
 		resp->leader = KSTR_LIT("");
 		resp->member_id = KSTR_LIT("");
+		resp->members = karray_of(NULL, 0);
+		req->resp = resp;
+		request_complete(req);
+		return;
+	}
+	if (!cluster_is_coordinator(b->group_id)) {
+		join_group_resp *resp = arena_alloc(req->arena, sizeof(*resp));
+		resp->error_code = KERR_NOT_COORDINATOR;
+		resp->generation_id = -1;
+		resp->protocol_type = KSTR_NULL;
+		resp->protocol_name = req->api_version >= 7 ? KSTR_NULL : KSTR_LIT("");
+		resp->leader = KSTR_LIT("");
+		resp->member_id = b->member_id;
 		resp->members = karray_of(NULL, 0);
 		req->resp = resp;
 		request_complete(req);
@@ -154,6 +200,7 @@ void handle_join_group(request *req)
 void handle_sync_group(request *req)
 {
 	const sync_group_req *b = req->body;
+
 	const sync_group_req_assignment *in = b->assignments.items;
 	int n = b->assignments.count > 0 ? b->assignments.count : 0;
 	coord_assignment *assignments = ARENA_NEW_ARRAY(req->arena, coord_assignment, n);
@@ -166,6 +213,16 @@ void handle_sync_group(request *req)
 		sync_group_resp *resp = arena_alloc(req->arena, sizeof(*resp));
 		resp->error_code =
 			denied ? KERR_GROUP_AUTHORIZATION_FAILED : KERR_INCONSISTENT_GROUP_PROTOCOL;
+		resp->protocol_type = KSTR_NULL;
+		resp->protocol_name = KSTR_NULL;
+		resp->assignment = KSTR_LIT("");
+		req->resp = resp;
+		request_complete(req);
+		return;
+	}
+	if (!cluster_is_coordinator(b->group_id)) {
+		sync_group_resp *resp = arena_alloc(req->arena, sizeof(*resp));
+		resp->error_code = KERR_NOT_COORDINATOR;
 		resp->protocol_type = KSTR_NULL;
 		resp->protocol_name = KSTR_NULL;
 		resp->assignment = KSTR_LIT("");
@@ -201,6 +258,8 @@ void handle_heartbeat(request *req)
 
 	resp->error_code = !authz_group(req, ACL_OP_READ, b->group_id)
 				   ? KERR_GROUP_AUTHORIZATION_FAILED
+			   : !cluster_is_coordinator(b->group_id)
+				   ? KERR_NOT_COORDINATOR
 				   : coord_heartbeat(b->group_id, b->member_id,
 						     b->group_instance_id, b->generation_id);
 	req->resp = resp;
@@ -222,6 +281,8 @@ void handle_leave_group(request *req)
 	}
 	resp->error_code = !authz_group(req, ACL_OP_READ, b->group_id)
 				   ? KERR_GROUP_AUTHORIZATION_FAILED
+			   : !cluster_is_coordinator(b->group_id)
+				   ? KERR_NOT_COORDINATOR
 				   : coord_leave(b->group_id, members, n);
 	req->resp = resp;
 	if (!batch) {

@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "authorizer.h"
+#include "cluster.h"
 #include "config.h"
 #include "handlers.h"
 #include "hutil.h"
@@ -70,6 +71,11 @@ void handle_init_producer_id(request *req)
 	}
 	if ((body->producer_id < 0) != (body->producer_epoch < 0)) {
 		resp->error_code = KERR_INVALID_REQUEST;
+		request_complete(req);
+		return;
+	}
+	if (txn_id.len > 0 && !cluster_is_coordinator(txn_id)) {
+		resp->error_code = KERR_NOT_COORDINATOR;
 		request_complete(req);
 		return;
 	}

@@ -19,6 +19,7 @@
 #include "arena_str.h"
 #include "authorizer.h"
 #include "handlers.h"
+#include "cluster.h"
 #include "hutil.h"
 #include "kerr.h"
 #include "log.h"
@@ -185,18 +186,14 @@ static void lo_done(void *arg, PGresult **res, int n, const char *err, const cha
 			lp->out->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 			continue;
 		}
-		/* Every partition has leader epoch 0 (Metadata says so): an
-		 * older one is fenced, a newer one unknown, as Partition
-		 * checks the current leader epoch in Kafka. */
-		if (lp->in->current_leader_epoch != -1 && c->req->api_version >= 4) {
-			lp->out->error_code = lp->in->current_leader_epoch < 0
-						      ? KERR_FENCED_LEADER_EPOCH
-						      : lp->in->current_leader_epoch > 0
-								? KERR_UNKNOWN_LEADER_EPOCH
-								: KERR_NONE;
-			if (lp->out->error_code)
-				continue;
-		}
+		/* The leader and its epoch (cluster.h): another broker's
+		 * partition is NOT_LEADER_OR_FOLLOWER, an older epoch fenced,
+		 * a newer one unknown, as Partition checks them in Kafka. */
+		lp->out->error_code = cluster_check_leader(
+			lp->topic, lp->in->partition_index,
+			c->req->api_version >= 4 ? lp->in->current_leader_epoch : -1);
+		if (lp->out->error_code)
+			continue;
 		int64_t hw = pgtext_i64(r, 0, 0, 0), lso = pgtext_i64(r, 0, 1, 0);
 		const list_offsets_req *body = c->req->body;
 		/* The last offset a consumer of this isolation level may read up to. */

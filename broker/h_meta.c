@@ -2,13 +2,15 @@
  * ApiVersions and Metadata: what the broker speaks, who the brokers are, and
  * which topics and partitions exist (creating unknown topics on request).
  *
- * Every partition is led by this broker: all brokers of one database serve
- * every partition, so each one reports itself as the only broker.
+ * The brokers, the controller and the partition leaders come from the
+ * cluster's registry (cluster.h); a standalone broker reports itself as the
+ * only broker and the leader of every partition.
  */
 #include <string.h>
 
 #include "arena_str.h"
 #include "authorizer.h"
+#include "cluster.h"
 #include "config.h"
 #include "feature_levels.h"
 #include "handlers.h"
@@ -258,9 +260,6 @@ static void md_fill_topic(request *req, metadata_resp_topic *out, const PGresult
 	const metadata_req *body = req->body;
 	int32_t nparts = (int32_t)pgtext_i64(rows, r, 2, 0);
 	metadata_resp_partition *parts = ARENA_NEW_ARRAY(req->arena, metadata_resp_partition, nparts);
-	int32_t *self = ARENA_NEW_ARRAY(req->arena, int32_t, 1);
-
-	self[0] = g_config.node_id;
 	out->error_code = KERR_NONE;
 	out->name = kstr_c(arena_cstr(req->arena, pgtext_str(rows, r, 0)));
 	out->is_internal = topic_is_internal(out->name);
@@ -269,11 +268,24 @@ static void md_fill_topic(request *req, metadata_resp_topic *out, const PGresult
 						   ? authz_operations(req, ACL_RES_TOPIC, out->name)
 						   : INT32_MIN;
 	for (int32_t p = 0; p < nparts; p++) {
+		int32_t *leader = ARENA_NEW_ARRAY(req->arena, int32_t, 1);
+		int32_t epoch = 0;
 		parts[p].partition_index = p;
-		parts[p].leader_id = g_config.node_id;
-		parts[p].leader_epoch = 0;
-		parts[p].replica_nodes = karray_of(self, 1);
-		parts[p].isr_nodes = karray_of(self, 1);
+		/* A partition created since leadership was last read: Kafka
+		 * answers LEADER_NOT_AVAILABLE until its leader is chosen. */
+		if (!cluster_partition_leader(out->name, p, leader, &epoch)) {
+			parts[p].error_code = KERR_LEADER_NOT_AVAILABLE;
+			parts[p].leader_id = -1;
+			parts[p].leader_epoch = -1;
+			parts[p].replica_nodes = karray_of(NULL, 0);
+			parts[p].isr_nodes = karray_of(NULL, 0);
+			parts[p].offline_replicas = karray_of(NULL, 0);
+			continue;
+		}
+		parts[p].leader_id = *leader;
+		parts[p].leader_epoch = epoch;
+		parts[p].replica_nodes = karray_of(leader, 1);
+		parts[p].isr_nodes = karray_of(leader, 1);
 		parts[p].offline_replicas = karray_of(NULL, 0);
 	}
 	out->partitions = karray_of(parts, nparts);
@@ -284,16 +296,36 @@ static void md_respond(md_ctx *c, const PGresult *rows, int16_t db_error)
 	request *req = c->req;
 	const metadata_req *body = req->body;
 	metadata_resp *resp = arena_alloc(req->arena, sizeof(*resp));
-	metadata_resp_broker *b = arena_alloc(req->arena, sizeof(*b));
+	const cluster_broker *live;
+	int nlive = cluster_live_brokers(&live);
+	metadata_resp_broker *b =
+		ARENA_NEW_ARRAY(req->arena, metadata_resp_broker, nlive > 0 ? nlive : 1);
+	int32_t nb = 0;
 
-	b->node_id = g_config.node_id;
-	/* As Kafka: the endpoint of the listener this client came in on. */
-	b->host = kstr_c(req->listener ? req->listener->adv_host : g_config.advertised_host);
-	b->port = req->listener ? req->listener->adv_port : g_config.advertised_port;
-	b->rack = KSTR_NULL;
-	resp->brokers = karray_of(b, 1);
+	if (nlive == 0) {
+		b->node_id = g_config.node_id;
+		/* As Kafka: the endpoint of the listener this client came in on. */
+		b->host = kstr_c(req->listener ? req->listener->adv_host
+					       : g_config.advertised_host);
+		b->port = req->listener ? req->listener->adv_port : g_config.advertised_port;
+		b->rack = KSTR_NULL;
+		nb = 1;
+	}
+	/* Every live broker with an endpoint on this client's listener. */
+	for (int i = 0; i < nlive; i++) {
+		const char *host;
+		int port;
+		if (!cluster_broker_endpoint(&live[i], req->listener, &host, &port))
+			continue;
+		b[nb].node_id = live[i].node_id;
+		b[nb].host = kstr_c(host);
+		b[nb].port = port;
+		b[nb].rack = kstr_c(live[i].rack);
+		nb++;
+	}
+	resp->brokers = karray_of(b, nb);
 	resp->cluster_id = kstr_c(g_config.cluster_id);
-	resp->controller_id = g_config.node_id;
+	resp->controller_id = cluster_controller_id();
 	/* When asked (v8-v10); without an authorizer Kafka grants every
 	 * cluster operation. */
 	resp->cluster_authorized_operations =

@@ -12,7 +12,9 @@
  * offset (docs/IDEMPOTENCE.md). A transactional batch goes through
  * kafka.produce_transactional(), which also checks that the partition is in
  * the producer's ongoing transaction and records the batch's offset range
- * (docs/TRANSACTIONS.md).
+ * (docs/TRANSACTIONS.md); from v12, with transactions v2 in force, through
+ * kafka.produce_transactional_v2(), which adds the partition to the
+ * transaction first.
  *
  * From v13 topics are named by id (KIP-516): topic_ids.c gives their names
  * first, an id no topic has is UNKNOWN_TOPIC_ID, and each write checks the
@@ -27,7 +29,9 @@
 #include "authorizer.h"
 #include "clock.h"
 #include "compress.h"
+#include "cluster.h"
 #include "config.h"
+#include "feature_levels.h"
 #include "handlers.h"
 #include "hutil.h"
 #include "kerr.h"
@@ -266,6 +270,11 @@ static void pp_start(void *arg)
 			out->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 			continue;
 		}
+		/* Another broker leads it (cluster.h): the producer refreshes
+		 * its metadata and moves. */
+		out->error_code = cluster_check_leader(e[i].topic, e[i].index, -1);
+		if (out->error_code)
+			continue;
 		if (!acks_ok) {
 			out->error_code = pp_validate_records(req, e[i].in->records);
 			if (out->error_code == KERR_NONE)
@@ -509,7 +518,10 @@ static void pp_submit(pp_ctx *c)
 		if (b->producer_id >= 0 && (b->attributes & ATTR_TRANSACTIONAL)) {
 			const produce_req *body = req->body;
 			params_str(p, req->arena, body->transactional_id);
-			q = Q_PRODUCE_TRANSACTIONAL;
+			/* Transactions v2: from v12 the partition joins the
+			 * transaction as it is written (no AddPartitionsToTxn). */
+			q = req->api_version >= 12 && feature_txn_v2() ? Q_PRODUCE_TRANSACTIONAL_V2
+								      : Q_PRODUCE_TRANSACTIONAL;
 		}
 		params_str(p, req->arena, lat);
 		/* Last of each statement: the topic's id (v13+) or NULL. */

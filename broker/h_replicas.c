@@ -24,6 +24,7 @@
 
 #include "arena_str.h"
 #include "authorizer.h"
+#include "cluster.h"
 #include "config.h"
 #include "handlers.h"
 #include "hutil.h"
@@ -730,19 +731,21 @@ void handle_offset_for_leader_epoch(request *req)
 }
 
 /*
- * Each partition has had one leader epoch, 0, since offset
- * log_start_offset: LeaderEpochFileCache.endOffsetFor over that one entry.
- * Epoch 0 ends at the high watermark (next_offset); an undefined epoch
- * (-1), or one after 0, has no end offset; an epoch before 0 ends where
- * epoch 0 starts.
+ * The log of a partition never diverges between leader epochs: storage is
+ * shared, so an offset names the same record whichever broker led it. Every
+ * epoch from 0 to the current one (cluster.h; 0 standalone) therefore ends
+ * at the high watermark (next_offset), and answering so never makes a
+ * client truncate what it read (LeaderEpochFileCache.endOffsetFor, with no
+ * epoch ending early). An undefined epoch (-1), or one after the current,
+ * has no end offset; an epoch before 0 ends where epoch 0 starts.
  */
-static void epoch_end(const PGresult *rows, int i, int32_t asked,
+static void epoch_end(const PGresult *rows, int i, int32_t asked, int32_t current,
 		      offset_for_leader_epoch_resp_partition *out)
 {
 	out->leader_epoch = -1;
 	out->end_offset = -1;
-	if (asked == 0) {
-		out->leader_epoch = 0;
+	if (asked >= 0 && asked <= current) {
+		out->leader_epoch = asked;
 		out->end_offset = pgtext_i64(rows, i, 0, -1);
 	} else if (asked < -1) {
 		out->leader_epoch = asked;
@@ -794,13 +797,17 @@ static void epochs_done(void *arg, PGresult **res, int n, const char *err, const
 				pr[j].error_code = fail;
 			else if (!part_exists(res[0], at))
 				pr[j].error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
-			/* Partition.checkCurrentLeaderEpoch against epoch 0. */
-			else if (p[j].current_leader_epoch != -1 && p[j].current_leader_epoch < 0)
-				pr[j].error_code = KERR_FENCED_LEADER_EPOCH;
-			else if (p[j].current_leader_epoch > 0)
-				pr[j].error_code = KERR_UNKNOWN_LEADER_EPOCH;
-			else
-				epoch_end(res[0], at, p[j].leader_epoch, &pr[j]);
+			/* The leader, and Partition.checkCurrentLeaderEpoch. */
+			else if ((pr[j].error_code = cluster_check_leader(
+					  t[i].topic, p[j].partition, p[j].current_leader_epoch)))
+				continue;
+			else {
+				int32_t leader, current = 0;
+				if (!cluster_partition_leader(t[i].topic, p[j].partition, &leader,
+							      &current))
+					current = 0;
+				epoch_end(res[0], at, p[j].leader_epoch, current, &pr[j]);
+			}
 		}
 		out[i].partitions = karray_of(pr, np);
 	}

@@ -20,6 +20,7 @@
 #include "authorizer.h"
 #include "coordinator.h"
 #include "handlers.h"
+#include "cluster.h"
 #include "hutil.h"
 #include "kerr.h"
 #include "log.h"
@@ -59,11 +60,17 @@ typedef struct parts_ctx {
 
 static int16_t fenced_for(const request *req, int16_t error_code);
 static int16_t txn_id_error(kstr transactional_id);
+static int16_t txn_coordinator_error(kstr transactional_id);
 static void parts_submit(parts_ctx *c, int query, const params *p);
 static void parts_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		       bool retriable);
 static void parts_complete(request *req);
 static bool ap_prepare(request *req, parts_ctx *c);
+static void ap_batch(request *req);
+static int ap_batch_txn(request *req, const add_partitions_to_txn_transaction *in,
+			add_partitions_to_txn_result *out, part_ref **parts);
+static void ap_batch_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+			  bool retriable);
 static void aot_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		     bool retriable);
 static void end_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
@@ -102,6 +109,16 @@ static int16_t txn_id_error(kstr transactional_id)
 	if (!pgtext_valid(transactional_id))
 		return KERR_INVALID_PRODUCER_ID_MAPPING;
 	return KERR_NONE;
+}
+
+/* txn_id_error, then NOT_COORDINATOR if another broker owns the id. */
+static int16_t txn_coordinator_error(kstr transactional_id)
+{
+	int16_t e = txn_id_error(transactional_id);
+
+	if (e == KERR_NONE && !cluster_is_coordinator(transactional_id))
+		e = KERR_NOT_COORDINATOR;
+	return e;
 }
 
 /* Q_PARTITIONS_EXIST over c->parts, then the statement query with
@@ -245,7 +262,7 @@ static bool ap_prepare(request *req, parts_ctx *c)
 			ref->error_code = &rp[p].partition_error_code;
 		}
 	}
-	c->all_error = txn_id_error(b->v3_and_below_transactional_id);
+	c->all_error = txn_coordinator_error(b->v3_and_below_transactional_id);
 	/* No partitions at all still reaches the coordinator, which makes the
 	 * transaction Ongoing (an empty answer either way). */
 	return c->nparts > 0 || (total == 0 && !c->all_error);
@@ -253,6 +270,10 @@ static bool ap_prepare(request *req, parts_ctx *c)
 
 void handle_add_partitions_to_txn(request *req)
 {
+	if (req->api_version >= 4) {
+		ap_batch(req);
+		return;
+	}
 	const add_partitions_to_txn_req *b = req->body;
 	add_partitions_to_txn_resp *resp = arena_alloc(req->arena, sizeof(*resp));
 	parts_ctx *c = arena_alloc(req->arena, sizeof(*c));
@@ -295,6 +316,148 @@ void handle_add_partitions_to_txn(request *req)
 	pgarray_free(&partitions);
 }
 
+/*
+ * AddPartitionsToTxn v4+ (KIP-890): a broker about to write transactional
+ * batches asks the coordinator, for a batch of transactions, to add
+ * partitions or (verify_only) whether they are in. KafkaApis requires
+ * CLUSTER_ACTION (a top-level CLUSTER_AUTHORIZATION_FAILED otherwise) and
+ * no WRITE checks, since the sending broker made them. One statement per
+ * transaction, all in one job; each answers its partitions as v3 does.
+ */
+typedef struct ap_batch_ctx {
+	request *req;
+	int nstmts;
+	part_ref **parts; /* per statement: its partitions, in the order sent */
+	int *nparts;
+} ap_batch_ctx;
+
+static void ap_batch(request *req)
+{
+	const add_partitions_to_txn_req *b = req->body;
+	add_partitions_to_txn_resp *resp = arena_alloc(req->arena, sizeof(*resp));
+	const add_partitions_to_txn_transaction *in = b->transactions.items;
+	int32_t nt = b->transactions.count > 0 ? b->transactions.count : 0;
+
+	req->resp = resp;
+	if (!authz_cluster(req, ACL_OP_CLUSTER_ACTION)) {
+		resp->error_code = KERR_CLUSTER_AUTHORIZATION_FAILED;
+		request_complete(req);
+		return;
+	}
+	add_partitions_to_txn_result *out =
+		ARENA_NEW_ARRAY(req->arena, add_partitions_to_txn_result, nt);
+	resp->results_by_transaction = karray_of(out, nt);
+	ap_batch_ctx *c = arena_alloc(req->arena, sizeof(*c));
+	c->req = req;
+	c->parts = ARENA_NEW_ARRAY(req->arena, part_ref *, nt);
+	c->nparts = ARENA_NEW_ARRAY(req->arena, int, nt);
+	db_stmt *st = ARENA_NEW_ARRAY(req->arena, db_stmt, nt);
+	/* Copied by db_submit, freed after it. */
+	pgarray *arrays = ARENA_NEW_ARRAY(req->arena, pgarray, 2 * (size_t)nt);
+
+	for (int32_t t = 0; t < nt; t++) {
+		part_ref *parts = NULL;
+		int np = ap_batch_txn(req, &in[t], &out[t], &parts);
+		if (np <= 0)
+			continue;
+		pgarray *topics = &arrays[2 * c->nstmts], *partitions = &arrays[2 * c->nstmts + 1];
+		part_ref_arrays(parts, np, OID_INT4, topics, partitions);
+		params *p = arena_alloc(req->arena, sizeof(*p));
+		params_str(p, req->arena, in[t].transactional_id);
+		params_int(p, req->arena, in[t].producer_id);
+		params_int(p, req->arena, in[t].producer_epoch);
+		params_bin(p, topics->w.buf, (int)topics->w.len);
+		params_bin(p, partitions->w.buf, (int)partitions->w.len);
+		st[c->nstmts] = params_stmt(in[t].verify_only ? Q_ADD_PARTITIONS_TO_TXN_VERIFY
+							      : Q_ADD_PARTITIONS_TO_TXN,
+					    p, 0);
+		c->parts[c->nstmts] = parts;
+		c->nparts[c->nstmts] = np;
+		c->nstmts++;
+	}
+	if (c->nstmts == 0) {
+		request_complete(req);
+		return;
+	}
+	db_submit(req->db, st, c->nstmts, ap_batch_done, c);
+	for (int i = 0; i < 2 * c->nstmts; i++)
+		pgarray_free(&arrays[i]);
+}
+
+/*
+ * One transaction of a v4+ request: its result mirrors the request. A
+ * transactional id that is empty (INVALID_REQUEST) or that PostgreSQL text
+ * cannot hold (no transaction has it: INVALID_PRODUCER_ID_MAPPING) answers
+ * every partition; a partition that cannot exist is
+ * UNKNOWN_TOPIC_OR_PARTITION and the others OPERATION_NOT_ATTEMPTED, as
+ * KafkaApis answers. Returns how many partitions go to PostgreSQL (*parts),
+ * 0 when the answer is already known.
+ */
+static int ap_batch_txn(request *req, const add_partitions_to_txn_transaction *in,
+			add_partitions_to_txn_result *out, part_ref **parts)
+{
+	const add_partitions_to_txn_topic *tin = in->topics.items;
+	int32_t nt = in->topics.count > 0 ? in->topics.count : 0;
+	int total = 0;
+	bool bad = false;
+	int16_t all = txn_id_error(in->transactional_id);
+
+	for (int32_t t = 0; t < nt; t++)
+		total += tin[t].partitions.count > 0 ? tin[t].partitions.count : 0;
+	*parts = ARENA_NEW_ARRAY(req->arena, part_ref, total);
+	add_partitions_to_txn_topic_result *rt =
+		ARENA_NEW_ARRAY(req->arena, add_partitions_to_txn_topic_result, nt);
+	out->transactional_id = in->transactional_id;
+	out->topic_results = karray_of(rt, nt);
+	int np = 0;
+	for (int32_t t = 0; t < nt; t++) {
+		const int32_t *idx = tin[t].partitions.items;
+		int32_t n = tin[t].partitions.count > 0 ? tin[t].partitions.count : 0;
+		add_partitions_to_txn_partition_result *rp =
+			ARENA_NEW_ARRAY(req->arena, add_partitions_to_txn_partition_result, n);
+		rt[t].name = tin[t].name;
+		rt[t].results_by_partition = karray_of(rp, n);
+		for (int32_t p = 0; p < n; p++) {
+			rp[p].partition_index = idx[p];
+			if (!topic_name_valid(tin[t].name) || idx[p] < 0) {
+				rp[p].partition_error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+				bad = true;
+				continue;
+			}
+			part_ref *ref = &(*parts)[np++];
+			ref->topic = tin[t].name;
+			ref->partition = idx[p];
+			ref->error_code = &rp[p].partition_error_code;
+		}
+	}
+	if (!bad && !all)
+		return np;
+	for (int i = 0; i < np; i++)
+		*(*parts)[i].error_code = bad ? KERR_OPERATION_NOT_ATTEMPTED : all;
+	return 0;
+}
+
+/* res[k]: the rows of statement k, one per partition sent, in order, the
+ * error code in the third column. */
+static void ap_batch_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+			  bool retriable)
+{
+	ap_batch_ctx *c = arg;
+	int16_t e = KERR_NONE;
+
+	if (err)
+		e = coordinator_db_error("AddPartitionsToTxn", err, sqlstate, retriable);
+	for (int k = 0; k < c->nstmts; k++) {
+		bool ok = !e && k < n && PQntuples(res[k]) == c->nparts[k];
+		for (int i = 0; i < c->nparts[k]; i++)
+			*c->parts[k][i].error_code =
+				e    ? e
+				: ok ? (int16_t)pgtext_i64(res[k], i, 2, KERR_UNKNOWN_SERVER_ERROR)
+				     : KERR_UNKNOWN_SERVER_ERROR;
+	}
+	request_complete(c->req);
+}
+
 /* ---- AddOffsetsToTxn ---- */
 
 void handle_add_offsets_to_txn(request *req)
@@ -309,7 +472,7 @@ void handle_add_offsets_to_txn(request *req)
 	else if (!authz_group(req, ACL_OP_READ, b->group_id))
 		resp->error_code = KERR_GROUP_AUTHORIZATION_FAILED;
 	else
-		resp->error_code = txn_id_error(b->transactional_id);
+		resp->error_code = txn_coordinator_error(b->transactional_id);
 	if (resp->error_code) {
 		request_complete(req);
 		return;
@@ -355,9 +518,11 @@ void handle_end_txn(request *req)
 	end_txn_resp *resp = arena_alloc(req->arena, sizeof(*resp));
 
 	req->resp = resp;
+	resp->producer_id = -1;
+	resp->producer_epoch = -1;
 	resp->error_code = !authz_txn(req, ACL_OP_WRITE, b->transactional_id)
 				   ? KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED
-				   : txn_id_error(b->transactional_id);
+				   : txn_coordinator_error(b->transactional_id);
 	if (resp->error_code) {
 		request_complete(req);
 		return;
@@ -367,7 +532,8 @@ void handle_end_txn(request *req)
 	params_int(&p, req->arena, b->producer_id);
 	params_int(&p, req->arena, b->producer_epoch);
 	params_str(&p, req->arena, kstr_c(b->committed ? "true" : "false"));
-	db_stmt st = params_stmt(Q_END_TXN, &p, 0);
+	/* v5 is transactions v2: a new epoch with every EndTxn. */
+	db_stmt st = params_stmt(req->api_version >= 5 ? Q_END_TXN_V2 : Q_END_TXN, &p, 0);
 	db_submit(req->db, &st, 1, end_done, req);
 }
 
@@ -393,6 +559,10 @@ static void end_done(void *arg, PGresult **res, int n, const char *err, const ch
 	if (resp->error_code == KERR_NONE && !PQgetisnull(res[0], 0, 1) &&
 	    !PQgetisnull(res[0], 0, 2))
 		txn_wake_markers(PQgetvalue(res[0], 0, 1), PQgetvalue(res[0], 0, 2));
+	if (req->api_version >= 5 && resp->error_code == KERR_NONE && PQnfields(res[0]) >= 5) {
+		resp->producer_id = pgtext_i64(res[0], 0, 3, -1);
+		resp->producer_epoch = (int16_t)pgtext_i64(res[0], 0, 4, -1);
+	}
 	request_complete(req);
 }
 
@@ -458,6 +628,9 @@ void handle_txn_offset_commit(request *req)
 				 : KERR_NONE;
 	if (b->group_id.len <= 0 || !pgid_valid(b->group_id))
 		c->all_error = KERR_INVALID_GROUP_ID;
+	/* TxnOffsetCommit goes to the group's coordinator, as in Kafka. */
+	else if (!cluster_is_coordinator(b->group_id))
+		c->all_error = KERR_NOT_COORDINATOR;
 	else if ((c->all_error = txn_id_error(b->transactional_id)) == KERR_NONE && total > 0)
 		c->group_error = toc_group_check(req);
 
@@ -532,7 +705,9 @@ void handle_txn_offset_commit(request *req)
 	params_int(&p, req->arena, b->producer_id);
 	params_int(&p, req->arena, b->producer_epoch);
 	offset_rows_params(&rows, &p);
-	parts_submit(c, Q_TXN_OFFSET_COMMIT, &p);
+	/* v5 is transactions v2: the group joins the transaction as its
+	 * offsets are stored, without AddOffsetsToTxn. */
+	parts_submit(c, req->api_version >= 5 ? Q_TXN_OFFSET_COMMIT_V2 : Q_TXN_OFFSET_COMMIT, &p);
 	offset_rows_free(&rows);
 }
 

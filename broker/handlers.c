@@ -4,16 +4,33 @@
  */
 #include "apis.h"
 #include "authorizer.h"
+#include "cluster.h"
+#include "config.h"
 #include "group_coord.h"
 #include "h_fetch.h"
 #include "handlers.h"
+#include "log.h"
+#include "h_quotas.h"
 #include "maintenance.h"
 #include "txn_reaper.h"
 
 struct event_base *handler_base;
 
+/* A broker that lost its lease serves nothing: the connection is closed
+ * (clients move to the other brokers), as a broker cut off from its cluster. */
+static void handle_fenced(request *req)
+{
+	log_info("closing a connection: this broker does not hold its lease (node %d)",
+		 g_config.node_id);
+	req->no_response = true;
+	req->close_connection = true;
+	request_complete(req);
+}
+
 handler_fn handler_lookup(int16_t api_key)
 {
+	if (!cluster_serving())
+		return handle_fenced;
 	switch (api_key) {
 	case API_PRODUCE:
 		return handle_produce;
@@ -138,6 +155,7 @@ void handlers_init(struct event_base *base)
 	txn_reaper_init(base);
 	maintenance_init(base);
 	authorizer_init(base);
+	quotas_start(base);
 }
 
 void handlers_shutdown(void)
@@ -147,4 +165,5 @@ void handlers_shutdown(void)
 	txn_reaper_shutdown();
 	maintenance_shutdown();
 	authorizer_shutdown();
+	quotas_stop();
 }

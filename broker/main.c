@@ -14,6 +14,7 @@
 
 #include <event2/event.h>
 
+#include "cluster.h"
 #include "config.h"
 #include "handlers.h"
 #include "log.h"
@@ -41,6 +42,7 @@ static struct {
 	struct event *ev_drain;
 	bool stopping;
 	int drain_left_ms;
+	int rc;
 } M;
 
 static void on_signal(evutil_socket_t sig, short what, void *arg);
@@ -48,6 +50,8 @@ static void on_sighup(evutil_socket_t sig, short what, void *arg);
 static void on_drain(evutil_socket_t fd, short what, void *arg);
 static void arm_drain(void);
 static void on_idle(void);
+static void on_cluster_ready(void);
+static void on_cluster_fatal(void);
 
 int main(int argc, char **argv)
 {
@@ -80,16 +84,13 @@ int main(int argc, char **argv)
 	wake_init(M.base);
 	stream_start(M.base);
 	handlers_init(M.base);
-	if (server_start(M.base) < 0) {
-		rc = 1;
+	/* Clients are served once the broker holds its lease (at once when
+	 * standalone). */
+	cluster_start(M.base, on_cluster_ready, on_cluster_fatal);
+	if (M.rc) {
+		rc = M.rc;
 		goto shutdown;
 	}
-	if (g_config.metrics_host &&
-	    metrics_http_start(M.base, g_config.metrics_host, g_config.metrics_port) < 0) {
-		rc = 1;
-		goto shutdown;
-	}
-	memtrim_start(M.base, server_bytes_moved, on_idle);
 
 	M.ev_sigint = evsignal_new(M.base, SIGINT, on_signal, NULL);
 	M.ev_sigterm = evsignal_new(M.base, SIGTERM, on_signal, NULL);
@@ -104,11 +105,14 @@ int main(int argc, char **argv)
 	}
 
 	event_base_dispatch(M.base);
+	if (M.rc)
+		rc = M.rc;
 
 shutdown:
 	metrics_http_stop();
 	server_stop();
 	stream_stop();
+	cluster_stop();
 	handlers_shutdown();
 	pool_shutdown();
 	wake_shutdown();
@@ -157,6 +161,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	/* Probes see the broker go at once, not after the drain. */
 	metrics_http_stop();
 	server_stop();
+	cluster_leave();
 	M.drain_left_ms = DRAIN_MS;
 	arm_drain();
 }
@@ -168,7 +173,7 @@ static void on_drain(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	(void)arg;
 	M.drain_left_ms -= DRAIN_POLL_MS;
-	if (server_requests_in_flight() == 0 || M.drain_left_ms <= 0) {
+	if ((server_requests_in_flight() == 0 && !cluster_busy()) || M.drain_left_ms <= 0) {
 		if (server_requests_in_flight())
 			log_info("%zu requests still in flight after %d ms; cancelling them",
 				 server_requests_in_flight(), DRAIN_MS);
@@ -182,11 +187,31 @@ static void arm_drain(void)
 {
 	struct timeval tv = {0, DRAIN_POLL_MS * 1000};
 
-	if (server_requests_in_flight() == 0) {
+	if (server_requests_in_flight() == 0 && !cluster_busy()) {
 		event_base_loopbreak(M.base);
 		return;
 	}
 	evtimer_add(M.ev_drain, &tv);
+}
+
+/* The lease is held (or the broker is standalone): open the listeners. */
+static void on_cluster_ready(void)
+{
+	if (server_start(M.base) < 0 ||
+	    (g_config.metrics_host &&
+	     metrics_http_start(M.base, g_config.metrics_host, g_config.metrics_port) < 0)) {
+		M.rc = 1;
+		event_base_loopbreak(M.base);
+		return;
+	}
+	memtrim_start(M.base, server_bytes_moved, on_idle);
+}
+
+/* Another live broker holds this node id (logged): exit 1. */
+static void on_cluster_fatal(void)
+{
+	M.rc = 1;
+	event_base_loopbreak(M.base);
 }
 
 /* A quiet second: let the pool reopen connections whose libpq buffers

@@ -23,6 +23,7 @@
 #include "arena.h"
 #include "cfg.h"
 #include "clock.h"
+#include "cluster.h"
 #include "config.h"
 #include "coordinator.h"
 #include "fetch_readahead.h"
@@ -186,6 +187,8 @@ bool metrics_ready(const char **why)
 		missing = "no PostgreSQL connection is up";
 	else if (g_config.stream_enabled && !stream_up())
 		missing = "the wake-up stream is not connected";
+	else if (!cluster_serving())
+		missing = "this broker does not hold its cluster lease";
 	if (why)
 		*why = missing;
 	return missing == NULL;

@@ -4,8 +4,9 @@
  *
  *   GET /metrics   Prometheus text (metrics.c)
  *   GET /healthz   200 while the process serves its loop
- *   GET /readyz    200 when PostgreSQL is reachable and the wake-up stream
- *                  is connected, else 503 with the reason
+ *   GET /readyz    200 when PostgreSQL is reachable, the wake-up stream is
+ *                  connected and the broker holds its cluster lease (if it
+ *                  has one), else 503 with the reason
  *
  * evhttp parses the request; metrics_http_route() only compares the path
  * it extracted (tests/fuzz_http_route.c). The open transactions are

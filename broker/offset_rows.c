@@ -64,7 +64,7 @@ void offset_rows_begin(offset_rows *r, arena *a, int max, uint32_t int_oid)
 	pgarray_begin(&r->partitions, int_oid, int_size(int_oid) * (size_t)max + 16);
 	pgarray_begin(&r->offsets, OID_INT8, 12 * (size_t)max + 16);
 	pgarray_begin(&r->epochs, int_oid, int_size(int_oid) * (size_t)max + 16);
-	pgarray_begin(&r->metadata, OID_TEXT, 16 * (size_t)max + 16);
+	pgarray_begin(&r->metadata, OID_BYTEA, 16 * (size_t)max + 16);
 }
 
 int16_t offset_rows_add(offset_rows *r, kstr topic, int32_t partition, int64_t offset,
@@ -74,8 +74,6 @@ int16_t offset_rows_add(offset_rows *r, kstr topic, int32_t partition, int64_t o
 		return KERR_UNKNOWN_TOPIC_OR_PARTITION;
 	if (metadata_too_large(metadata))
 		return KERR_OFFSET_METADATA_TOO_LARGE;
-	if (metadata.len >= 0 && !pgtext_valid(metadata))
-		return KERR_INVALID_REQUEST;
 	part_ref *ref = &r->parts[r->nparts++];
 	ref->topic = topic;
 	ref->partition = partition;

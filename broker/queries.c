@@ -238,11 +238,11 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 	 * OffsetCommit: store the offsets of the partitions that exist (the
 	 * last one wins when a request names a partition twice) and return
 	 * which were stored; the others are unknown to Kafka. Arrays: $2
-	 * text[], $3 int8[], $4 int8[], $5 int8[], $6 text[].
+	 * text[], $3 int8[], $4 int8[], $5 int8[], $6 bytea[] (metadata, any bytes).
 	 */
 	[Q_OFFSET_COMMIT] = {"pgk_offset_commit",
 			     "WITH i AS (SELECT DISTINCT ON (t, p) t, p::int AS p, o, e::int AS e, m"
-			     "  FROM unnest($2::text[], $3::int8[], $4::int8[], $5::int8[], $6::text[])"
+			     "  FROM unnest($2::text[], $3::int8[], $4::int8[], $5::int8[], $6::bytea[])"
 			     "   WITH ORDINALITY AS x(t, p, o, e, m, n)"
 			     "  ORDER BY t, p, n DESC)"
 			     " INSERT INTO kafka.consumer_offsets AS c (group_id, topic, partition,"
@@ -260,7 +260,7 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 	 * an ongoing transaction holds an offset for the partition
 	 * (require_stable answers UNSTABLE_OFFSET_COMMIT then). */
 	[Q_OFFSET_FETCH] = {"pgk_offset_fetch",
-			    "SELECT o.committed_offset, o.leader_epoch, o.metadata,"
+			    "SELECT o.committed_offset, o.leader_epoch, encode(o.metadata, 'hex'),"
 			    " q.partition IS NOT NULL,"
 			    " EXISTS (SELECT 1 FROM kafka.txn_offsets x WHERE x.group_id = $1::text"
 			    "  AND x.topic = i.t AND x.partition = i.p)"
@@ -271,7 +271,8 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 			    " ORDER BY i.n",
 			    3},
 	[Q_OFFSET_FETCH_ALL] = {"pgk_offset_fetch_all",
-				"SELECT topic, partition, committed_offset, leader_epoch, metadata"
+				"SELECT topic, partition, committed_offset, leader_epoch,"
+				" encode(metadata, 'hex')"
 				" FROM kafka.consumer_offsets WHERE group_id = $1::text"
 				" ORDER BY topic, partition",
 				1},
@@ -347,7 +348,7 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 				  4},
 	[Q_TXN_OFFSET_COMMIT] = {"pgk_txn_offset_commit",
 				 "SELECT * FROM kafka.txn_offset_commit($1::text, $2::text, $3::int8,"
-				 " $4::int2, $5::text[], $6::int[], $7::int8[], $8::int[], $9::text[])",
+				 " $4::int2, $5::text[], $6::int[], $7::int8[], $8::int[], $9::bytea[])",
 				 9},
 	[Q_END_TXN] = {"pgk_end_txn",
 		       "SELECT * FROM kafka.end_txn($1::text, $2::int8, $3::int2, $4::bool)", 4},
@@ -418,6 +419,32 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 			  " FROM (SELECT 1) AS one"
 			  " LEFT JOIN kafka.transactions t ON t.transactional_id = $1::text",
 			  4},
+	/* Transactions v2 (KIP-890): the partition is added to the
+	 * transaction in the statement that writes (Produce v12+), EndTxn v5
+	 * bumps the epoch, AddPartitionsToTxn v4+ may only verify. */
+	[Q_PRODUCE_TRANSACTIONAL_V2] = {"pgk_produce_transactional_v2",
+					"SELECT f.*, g.ok FROM (SELECT $15::uuid IS NULL OR EXISTS"
+					" (SELECT 1 FROM kafka.topics t WHERE t.name = $1::text"
+					"  AND t.topic_id = $15::uuid) AS ok) g"
+					" LEFT JOIN LATERAL (SELECT * FROM"
+					" kafka.produce_transactional_v2($1::text, $2::int,"
+					" $3::int, $4::int8[], $5::bytea[], $6::bytea[],"
+					" $7::bytea[], $8::int, $9::int, $10::int8, $11::int2, $12::int,"
+					" $13::text, $14::bool) WHERE g.ok OFFSET 0) f ON true",
+					15},
+	[Q_END_TXN_V2] = {"pgk_end_txn_v2",
+			  "SELECT error_code, topics, partitions, producer_id, producer_epoch"
+			  " FROM kafka.end_txn_v2($1::text, $2::int8, $3::int2, $4::bool)",
+			  4},
+	[Q_ADD_PARTITIONS_TO_TXN_VERIFY] = {"pgk_add_partitions_to_txn_verify",
+					    "SELECT * FROM kafka.add_partitions_to_txn_verify($1::text,"
+					    " $2::int8, $3::int2, $4::text[], $5::int[])",
+					    5},
+	[Q_TXN_OFFSET_COMMIT_V2] = {"pgk_txn_offset_commit_v2",
+				    "SELECT * FROM kafka.txn_offset_commit_v2($1::text, $2::text,"
+				    " $3::int8, $4::int2, $5::text[], $6::int[], $7::int8[], $8::int[],"
+				    " $9::bytea[])",
+				    9},
 	/* SCRAM credentials: a kafka_users role's own SCRAM-SHA-256 verifier
 	 * or a row of kafka.scram_credentials, through the SECURITY DEFINER
 	 * functions of the extension (docs/SECURITY.md). */
@@ -448,6 +475,16 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 			    "DELETE FROM kafka.scram_credentials"
 			    " WHERE user_name = $1::text AND mechanism = $2::text RETURNING true",
 			    2},
+	[Q_QUOTA_LOAD] = {"pgk_quota_load",
+			  "SELECT entity_types, user_name, client_id, ip, quota_key, quota_value"
+			  " FROM kafka.client_quotas"
+			  " ORDER BY entity_types, user_name NULLS FIRST, client_id NULLS FIRST,"
+			  " ip NULLS FIRST, quota_key",
+			  0},
+	[Q_QUOTA_SET] = {"pgk_quota_set",
+			 "SELECT kafka.set_client_quota($1::text, $2::text, $3::text, $4::text,"
+			 " $5::text, $6::float8)",
+			 6},
 	[Q_TOPIC_NAMES_BY_ID] = {"pgk_topic_names_by_id",
 				 "SELECT topic_id::text, name FROM kafka.topics"
 				 " WHERE topic_id = ANY($1::uuid[])",
@@ -535,6 +572,16 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 				  "  (SELECT * FROM unnest($1::text[], $2::int4[]))"
 				  " ORDER BY s.topic, s.partition, s.producer_id",
 				  2},
+	[Q_BROKER_HEARTBEAT] = {"pgk_broker_heartbeat",
+				"SELECT node_id, listeners, rack, leadership_version"
+				" FROM kafka.broker_heartbeat($1::int, $2::uuid, $3::text, $4::text,"
+				" $5::int)",
+				5},
+	[Q_BROKER_LEAVE] = {"pgk_broker_leave", "SELECT kafka.broker_leave($1::int, $2::uuid)", 2},
+	[Q_PARTITION_LEADERS] = {"pgk_partition_leaders",
+				 "SELECT topic, partition, leader_id, leader_epoch"
+				 " FROM kafka.partition_leaders ORDER BY topic, partition",
+				 0},
 	/*
 	 * One pass of the background job (sql: "Storage and retention"); the
 	 * function takes an advisory lock, so one broker of a database at a

@@ -57,6 +57,15 @@ typedef enum query_id {
 	Q_PARTITIONS_EXIST,       /* (topics[], partitions[]) -> exists, per input */
 	Q_TXN_ONGOING,            /* (txn_id) -> whether its transaction is Ongoing */
 	Q_TXN_VERIFY,             /* (txn_id, pid, epoch, group) -> error */
+	/* Transactions v2 (KIP-890) */
+	Q_PRODUCE_TRANSACTIONAL_V2, /* Q_PRODUCE_TRANSACTIONAL's; adds the partition first */
+	Q_END_TXN_V2,             /* (txn_id, pid, epoch, commit)
+				   * -> error, pid, epoch, topics[], partitions[] */
+	Q_ADD_PARTITIONS_TO_TXN_VERIFY, /* Q_ADD_PARTITIONS_TO_TXN's, nothing added */
+	Q_TXN_OFFSET_COMMIT_V2,   /* Q_TXN_OFFSET_COMMIT's; adds the group first */
+	/* Client quotas (h_quotas.c) */
+	Q_QUOTA_LOAD,             /* () -> entity_types, user, client_id, ip, key, value */
+	Q_QUOTA_SET,              /* (entity_types, user, client_id, ip, key, value or NULL) */
 	/* SASL (h_sasl.c): kafka.scram_credential*(), kafka.scram_credentials */
 	Q_SCRAM_CREDENTIAL,       /* (user, mechanism) -> iterations, salt, stored_key,
 				   * server_key (hex), source; at most one row */
@@ -77,6 +86,11 @@ typedef enum query_id {
 				   * estimated bytes; topic NULL when there is no partition */
 	Q_DESCRIBE_PRODUCERS,     /* (topics[], partitions[]) -> topic, partition, pid, epoch,
 				   * last sequence, last ms, ongoing txn's first offset */
+	/* Cluster membership (cluster.c) */
+	Q_BROKER_HEARTBEAT,       /* (node_id, incarnation, listeners, rack, lease ms)
+				   * -> node_id, listeners, rack, leadership_version per live broker */
+	Q_BROKER_LEAVE,           /* (node_id, incarnation) */
+	Q_PARTITION_LEADERS,      /* () -> topic, partition, leader_id, leader_epoch */
 	/* Storage and retention (maintenance.c) */
 	Q_MAINTENANCE,            /* (defaults jsonb, budget) -> action, topic, partition,
 				   * from, to, records; no rows when another broker runs it */

@@ -73,6 +73,7 @@ typedef struct request {
 	bool done;
 	size_t frame_len;   /* request frame size (server back-pressure) */
 	int64_t started_us; /* monotonic, when handed to the handler (metrics) */
+	int32_t throttle_ms; /* quota throttle: read nothing more for this long (server) */
 	uint8_t *out;       /* encoded response frame (server) */
 	size_t out_len;
 } request;

@@ -52,6 +52,7 @@
 #include "arena.h"
 #include "clock.h"
 #include "config.h"
+#include "h_quotas.h"
 #include "h_sasl.h"
 #include "handlers.h"
 #include "kbuf.h"
@@ -90,6 +91,8 @@ typedef struct client {
 	bool closing;                     /* write nothing more; close once drained */
 	bool read_eof;                    /* peer finished sending; close once answered */
 	bool paused;                      /* reading stopped by back-pressure */
+	bool throttled;                   /* reading stopped by a quota (KIP-219) */
+	struct event *throttle_timer;     /* ends the throttle; NULL until needed */
 	bool tls_ready;                   /* TLS handshake done (TLS listeners) */
 	bool authenticated;               /* may send any request (client_admits) */
 	bool frames_seen;                 /* a request frame has been read */
@@ -149,6 +152,8 @@ static void client_flush(client *c);
 static bool client_over_limits(client *c);
 static void client_pause(client *c);
 static void client_maybe_resume(client *c);
+static void client_throttle(client *c, int32_t ms);
+static void on_throttle_end(evutil_socket_t fd, short what, void *arg);
 static void client_start_closing(client *c);
 static void client_close(client *c);
 static void client_maybe_free(client *c);
@@ -655,11 +660,18 @@ static void on_request_done(request *req)
 	}
 	if (req->raw_sasl && !req->client_gone && !c->closing && !req->out) {
 		encode_raw_sasl(req);
-	} else if (!req->client_gone && !req->no_response && !c->closing && !req->out) {
-		kwriter w;
-		kw_init(&w, 256);
-		proto_encode_response(req, &w);
-		req->out = kw_steal(&w, &req->out_len);
+	} else if (!req->client_gone && !c->closing && !req->out) {
+		/* Client quotas (h_quotas.c): a Produce is measured by its
+		 * request, a Fetch by its encoded answer. */
+		req->throttle_ms = quota_throttle_produce(req);
+		if (!req->no_response) {
+			kwriter w;
+			kw_init(&w, 256);
+			proto_encode_response(req, &w);
+			req->out = kw_steal(&w, &req->out_len);
+			if (!req->throttle_ms)
+				req->throttle_ms = quota_throttle_fetch(req);
+		}
 	}
 	metrics_request_done(req);
 	req->done = true;
@@ -703,6 +715,8 @@ static void client_flush(client *c)
 			else
 				evbuffer_add(out, r->out, r->out_len);
 		}
+		if (r->throttle_ms > 0 && !c->gone && !c->closing)
+			client_throttle(c, r->throttle_ms);
 		request_free(r);
 		if (close_after && !c->gone)
 			client_start_closing(c);
@@ -829,7 +843,8 @@ static void client_pause(client *c)
 
 static void client_maybe_resume(client *c)
 {
-	if (!c->paused || c->gone || c->closing || c->read_eof || client_over_limits(c))
+	if (!c->paused || c->throttled || c->gone || c->closing || c->read_eof ||
+	    client_over_limits(c))
 		return;
 	c->paused = false;
 	bufferevent_enable(c->bev, EV_READ);
@@ -837,6 +852,34 @@ static void client_maybe_resume(client *c)
 	 * need arrive: run the read callback, from the loop rather than
 	 * from inside whatever completed a request. */
 	bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+}
+
+/*
+ * KIP-219: the answer went out with throttle_time_ms, and the connection
+ * is muted for that long, as Kafka mutes the channel; a later throttle
+ * while muted moves the end.
+ */
+static void client_throttle(client *c, int32_t ms)
+{
+	if (!c->throttle_timer)
+		c->throttle_timer = evtimer_new(S.base, on_throttle_end, c);
+	if (!c->throttle_timer) {
+		log_warn("client %s: cannot create its throttle timer; not throttled", c->peer);
+		return;
+	}
+	c->throttled = true;
+	client_pause(c);
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	evtimer_add(c->throttle_timer, &tv);
+}
+
+static void on_throttle_end(evutil_socket_t fd, short what, void *arg)
+{
+	client *c = arg;
+	(void)fd;
+	(void)what;
+	c->throttled = false;
+	client_maybe_resume(c);
 }
 
 /* close_connection: send what is queued, then close. */
@@ -878,6 +921,8 @@ static void client_free(client *c)
 		if (c->slots[i].data && c->slots[i].release)
 			c->slots[i].release(c->slots[i].data);
 	pool_lane_free(c->db);
+	if (c->throttle_timer)
+		event_free(c->throttle_timer);
 	if (c->bev)
 		bufferevent_free(c->bev);
 	if (c->prev)

@@ -9,6 +9,7 @@
 
 #include <event2/event.h>
 
+#include "cluster.h"
 #include "config.h"
 #include "hutil.h"
 #include "log.h"
@@ -62,7 +63,8 @@ static void on_reap(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	(void)arg;
 
-	if (!pool_available()) {
+	/* Once per cluster: on the controller only. */
+	if (!pool_available() || !cluster_runs_background_jobs()) {
 		reaper_arm();
 		return;
 	}

@@ -53,6 +53,8 @@ PG_MODULE_MAGIC;
 /* The table whose inserted rows are Kafka records (sql/pg_kafka--0.1.sql). */
 #define RECORDS_SCHEMA "kafka"
 #define RECORDS_TABLE "records"
+/* Transaction markers: rows of kafka.txn_batches with a control type. */
+#define MARKERS_TABLE "txn_batches"
 
 /* A held-back message larger than this has its buffer freed once written. */
 #define PENDING_KEEP_BYTES (8 * 1024 * 1024)
@@ -92,6 +94,7 @@ typedef struct decoder_state {
 	bool has_pending;
 	bool txn_started;  /* the begin marker of this transaction is out */
 	Oid records_relid; /* kafka.records as last seen, to skip name lookups */
+	Oid markers_relid; /* kafka.txn_batches as last seen */
 } decoder_state;
 
 extern void _PG_output_plugin_init(OutputPluginCallbacks *cb);
@@ -106,6 +109,7 @@ static void parse_options(List *options, decoder_options *opt);
 static bool option_bool(DefElem *elem);
 static List *option_topics(DefElem *elem);
 static bool is_records_table(decoder_state *state, Relation rel);
+static bool summary_marker(decoder_state *state, Relation rel, HeapTuple tuple);
 static int64 record_timestamp(HeapTuple tuple, TupleDesc desc, const record_columns *cols);
 static void find_columns(TupleDesc desc, record_columns *cols);
 static AttrNumber column_number(TupleDesc desc, const char *name);
@@ -158,6 +162,7 @@ static void pgk_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, b
 		AllocSetContextCreate(ctx->context, "pg_kafka transaction", ALLOCSET_DEFAULT_SIZES);
 	initStringInfo(&state->pending);
 	state->records_relid = InvalidOid;
+	state->markers_relid = InvalidOid;
 	ctx->output_plugin_private = state;
 	MemoryContextSwitchTo(old);
 
@@ -348,7 +353,14 @@ static void pgk_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, Relat
 	if (change->action != REORDER_BUFFER_CHANGE_INSERT)
 		return;
 	tuple = CHANGE_NEW_TUPLE(change);
-	if (tuple == NULL || !is_records_table(state, rel))
+	if (tuple == NULL)
+		return;
+	/* A transaction marker moves the high watermark without a record:
+	 * summary streams carry it too, so that read_committed fetches
+	 * waiting on any broker wake at EndTxn. */
+	if (state->opt.summary && summary_marker(state, rel, tuple))
+		return;
+	if (!is_records_table(state, rel))
 		return;
 
 	old = MemoryContextSwitchTo(state->change_cxt);
@@ -421,6 +433,65 @@ static bool is_records_table(decoder_state *state, Relation rel)
 		return false;
 	/* The extension may be dropped and created again: remember the latest. */
 	state->records_relid = RelationGetRelid(rel);
+	return true;
+}
+
+/*
+ * An insert into kafka.txn_batches with a control type is a transaction
+ * marker: a summary entry for its partition and offset. True if the row
+ * was of that table (handled), whatever it held.
+ */
+static bool summary_marker(decoder_state *state, Relation rel, HeapTuple tuple)
+{
+	TupleDesc desc = RelationGetDescr(rel);
+	AttrNumber a_topic = InvalidAttrNumber, a_part = InvalidAttrNumber,
+		   a_last = InvalidAttrNumber, a_control = InvalidAttrNumber;
+	bool null_t, null_p, null_o, null_c;
+	Datum t, p, o;
+	MemoryContext old;
+	char *topic;
+
+	if (strcmp(RelationGetRelationName(rel), MARKERS_TABLE) != 0)
+		return false;
+	if (RelationGetRelid(rel) != state->markers_relid) {
+		char *nspname = get_namespace_name(RelationGetNamespace(rel));
+		if (nspname == NULL || strcmp(nspname, RECORDS_SCHEMA) != 0)
+			return false;
+		state->markers_relid = RelationGetRelid(rel);
+	}
+	for (int i = 0; i < desc->natts; i++) {
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		const char *name = NameStr(att->attname);
+		if (att->attisdropped)
+			continue;
+		if (strcmp(name, "topic") == 0)
+			a_topic = att->attnum;
+		else if (strcmp(name, "partition") == 0)
+			a_part = att->attnum;
+		else if (strcmp(name, "last_offset") == 0)
+			a_last = att->attnum;
+		else if (strcmp(name, "control") == 0)
+			a_control = att->attnum;
+	}
+	if (a_topic == InvalidAttrNumber || a_part == InvalidAttrNumber ||
+	    a_last == InvalidAttrNumber || a_control == InvalidAttrNumber)
+		return true;
+	(void)heap_getattr(tuple, a_control, desc, &null_c);
+	if (null_c)
+		return true; /* a batch of records: those come as records */
+	t = heap_getattr(tuple, a_topic, desc, &null_t);
+	p = heap_getattr(tuple, a_part, desc, &null_p);
+	o = heap_getattr(tuple, a_last, desc, &null_o);
+	if (null_t || null_p || null_o)
+		return true;
+	old = MemoryContextSwitchTo(state->change_cxt);
+	topic = TextDatumGetCString(t);
+	if (topic_wanted(&state->opt, topic)) {
+		state->txn_started = true;
+		summary_add(state, topic, DatumGetInt32(p), DatumGetInt64(o), -1);
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(state->change_cxt);
 	return true;
 }
 
@@ -636,11 +707,14 @@ static void summary_add(decoder_state *state, const char *topic, int32 partition
 		e->topic = pstrdup(topic);
 		e->partition = partition;
 		e->offset = offset;
+		e->timestamp = ts;
 		MemoryContextSwitchTo(old);
 	}
 	if (offset > e->offset)
 		e->offset = offset;
-	e->timestamp = ts;
+	/* A marker (-1) keeps the time of the partition's records. */
+	if (ts != -1)
+		e->timestamp = ts;
 }
 
 /* At commit: one message per partition the transaction wrote. */

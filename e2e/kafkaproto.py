@@ -252,6 +252,7 @@ class Conn:
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.local_addr = "%s:%d" % self.sock.getsockname()[:2]
         self.next_corr = 1
+        self.client_id = "pgk-e2e"  # in every request header sent
 
     @classmethod
     def to(cls, bootstrap, timeout=10.0):
@@ -276,7 +277,8 @@ class Conn:
     def send(self, api_key, api_version, body=b"", header_version=1):
         corr = self.next_corr
         self.next_corr += 1
-        self.send_raw(request_frame(api_key, api_version, corr, body, header_version))
+        self.send_raw(request_frame(api_key, api_version, corr, body, header_version,
+                                    self.client_id))
         return corr
 
     def _recv_exact(self, n, deadline):
@@ -719,21 +721,22 @@ def topic_id(conn, name):
 # batches it returns. From v13 the topic is its 16-byte id.
 
 def fetch_body(version, topic, partition, offset, max_wait_ms=500, min_bytes=1,
-               max_bytes=52428800, partition_max_bytes=1048576, replica_id=-1):
+               max_bytes=52428800, partition_max_bytes=1048576, replica_id=-1,
+               current_leader_epoch=-1, isolation_level=0):
     """replica_id >= 0 asks as that follower (from v15 in the ReplicaState
-    tag)."""
+    tag); isolation_level 1 is read_committed."""
     flex = version >= 12
     w = Writer()
     if version <= 14:
         w.i32(replica_id)
-    w.i32(max_wait_ms).i32(min_bytes).i32(max_bytes).i8(0)
+    w.i32(max_wait_ms).i32(min_bytes).i32(max_bytes).i8(isolation_level)
     if version >= 7:
         w.i32(0).i32(-1)          # session_id, session_epoch: no fetch session
 
     def part(ww, _):
         ww.i32(partition)
         if version >= 9:
-            ww.i32(-1)            # current_leader_epoch
+            ww.i32(current_leader_epoch)
         ww.i64(offset)
         if version >= 12:
             ww.i32(-1)            # last_fetched_epoch

@@ -597,33 +597,52 @@ request_spec(47, None, [
     F("group_id", S),
     F("topics", "[]", fields=[F("name", S),
                               F("partitions", "[]", fields=[F("partition_index", I32)])])])
-request_spec(22, 2, [F("transactional_id", S, nullable="0+"),
-                     F("transaction_timeout_ms", I32, default=60000),
-                     F("producer_id", I64, "3+", default=-1),
-                     F("producer_epoch", I16, "3+", default=-1)])
-request_spec(24, 3, [
-    F("transactions", "[]", "4+", fields=[
+# Transactions: described with their answers (test_txn_v2.py reads them).
+api(22, "InitProducerId", 2,
+    [F("transactional_id", S, nullable="0+"),
+     F("transaction_timeout_ms", I32, default=60000),
+     F("producer_id", I64, "3+", default=-1),
+     F("producer_epoch", I16, "3+", default=-1)],
+    [F("throttle_time_ms", I32), F("error_code", I16), F("producer_id", I64),
+     F("producer_epoch", I16)])
+_APT_RESULT = [F("name", S), F("results_by_partition", "[]", fields=[
+    F("partition_index", I32), F("partition_error_code", I16)])]
+api(24, "AddPartitionsToTxn", 3,
+    [F("transactions", "[]", "4+", fields=[
         F("transactional_id", S, "4+"), F("producer_id", I64, "4+"),
         F("producer_epoch", I16, "4+"), F("verify_only", B, "4+"),
         F("topics", "[]", "4+", fields=_TOPIC_PARTS)]),
-    F("v3_and_below_transactional_id", S, "0-3"),
-    F("v3_and_below_producer_id", I64, "0-3"),
-    F("v3_and_below_producer_epoch", I16, "0-3"),
-    F("v3_and_below_topics", "[]", "0-3", fields=_TOPIC_PARTS)])
-request_spec(25, 3, [F("transactional_id", S), F("producer_id", I64),
-                     F("producer_epoch", I16), F("group_id", S)])
-request_spec(26, 3, [F("transactional_id", S), F("producer_id", I64),
-                     F("producer_epoch", I16), F("committed", B)])
-request_spec(28, 3, [
-    F("transactional_id", S), F("group_id", S), F("producer_id", I64),
-    F("producer_epoch", I16), F("generation_id", I32, "3+", default=-1),
-    F("member_id", S, "3+"), F("group_instance_id", S, "3+", nullable="3+"),
-    F("topics", "[]", fields=[
-        F("name", S),
-        F("partitions", "[]", fields=[
-            F("partition_index", I32), F("committed_offset", I64),
-            F("committed_leader_epoch", I32, "2+", default=-1),
-            F("committed_metadata", S, nullable="0+")])])])
+     F("v3_and_below_transactional_id", S, "0-3"),
+     F("v3_and_below_producer_id", I64, "0-3"),
+     F("v3_and_below_producer_epoch", I16, "0-3"),
+     F("v3_and_below_topics", "[]", "0-3", fields=_TOPIC_PARTS)],
+    [F("throttle_time_ms", I32), F("error_code", I16, "4+"),
+     F("results_by_transaction", "[]", "4+", fields=[
+         F("transactional_id", S, "4+"), F("topic_results", "[]", "4+", fields=_APT_RESULT)]),
+     F("results_by_topic_v3_and_below", "[]", "0-3", fields=_APT_RESULT)])
+api(25, "AddOffsetsToTxn", 3,
+    [F("transactional_id", S), F("producer_id", I64), F("producer_epoch", I16),
+     F("group_id", S)],
+    [F("throttle_time_ms", I32), F("error_code", I16)])
+api(26, "EndTxn", 3,
+    [F("transactional_id", S), F("producer_id", I64), F("producer_epoch", I16),
+     F("committed", B)],
+    [F("throttle_time_ms", I32), F("error_code", I16),
+     F("producer_id", I64, "5+", default=-1), F("producer_epoch", I16, "5+", default=-1)])
+api(28, "TxnOffsetCommit", 3,
+    [F("transactional_id", S), F("group_id", S), F("producer_id", I64),
+     F("producer_epoch", I16), F("generation_id", I32, "3+", default=-1),
+     F("member_id", S, "3+"), F("group_instance_id", S, "3+", nullable="3+"),
+     F("topics", "[]", fields=[
+         F("name", S),
+         F("partitions", "[]", fields=[
+             F("partition_index", I32), F("committed_offset", I64),
+             F("committed_leader_epoch", I32, "2+", default=-1),
+             F("committed_metadata", S, nullable="0+")])])],
+    [F("throttle_time_ms", I32),
+     F("topics", "[]", fields=[
+         F("name", S),
+         F("partitions", "[]", fields=[F("partition_index", I32), F("error_code", I16)])])])
 request_spec(65, 0, [F("transactional_ids", "[]string")])
 request_spec(66, 0, [F("state_filters", "[]string"), F("producer_id_filters", "[]int64"),
                      F("duration_filter", I64, "1+", default=-1)])

@@ -456,16 +456,18 @@ def test_offset_commit_unknown_partition_before_metadata_length(kafka, conn):
     assert offset_fetch_v1(conn, group, {topic: [0]}) == {(topic, 0): (2, "", NONE)}
 
 
-@pytest.mark.parametrize("metadata", [b"a\x00b", b"a\xffb"])
-def test_offset_commit_metadata_postgresql_cannot_store(kafka, conn, metadata):
-    """Kafka stores any Java string (bytes that are not UTF-8 decode to
-    U+FFFD); PostgreSQL text holds no NUL byte and only UTF-8, and pg_kafka
-    will not change what was sent: it refuses the partition."""
+@pytest.mark.parametrize("metadata", [b"Hello\x00world!", b"a\xffb"])
+def test_offset_commit_metadata_any_bytes(kafka, conn, metadata):
+    """Kafka stores any Java string (a NUL byte included; bytes that are
+    not UTF-8 decode to U+FFFD); pg_kafka stores the bytes as sent
+    (kafka.consumer_offsets.metadata is bytea) and gives them back."""
     topic = kafka.create_topic()
     group = unique("grp-oc")
     res = offset_commit(conn, group, {topic: [(0, 1, metadata)],
                                       "no-such-topic": [(0, 1, metadata)]}, version=8)
-    assert res == {(topic, 0): INVALID_REQUEST, ("no-such-topic", 0): UNKNOWN_TOPIC_OR_PARTITION}
+    assert res == {(topic, 0): NONE, ("no-such-topic", 0): UNKNOWN_TOPIC_OR_PARTITION}
+    assert kafka.pg.rows("SELECT encode(metadata, 'hex') FROM kafka.consumer_offsets"
+                         " WHERE group_id = '%s'" % group) == [[metadata.hex()]]
 
 
 def test_offset_commit_empty_group_id_is_a_group(kafka, conn):

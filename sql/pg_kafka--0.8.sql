@@ -302,7 +302,7 @@ CREATE TABLE kafka.consumer_offsets (
 	partition int,
 	committed_offset bigint NOT NULL,
 	leader_epoch int NOT NULL DEFAULT -1,
-	metadata text,
+	metadata bytea,
 	commit_timestamp timestamptz NOT NULL DEFAULT now(),
 	PRIMARY KEY (group_id, topic, partition),
 	CONSTRAINT consumer_offsets_partition_fkey FOREIGN KEY (topic, partition)
@@ -322,7 +322,7 @@ COMMENT ON COLUMN kafka.consumer_offsets.committed_offset IS
 COMMENT ON COLUMN kafka.consumer_offsets.leader_epoch IS
 	'Leader epoch the client committed with, -1 if it gave none.';
 COMMENT ON COLUMN kafka.consumer_offsets.metadata IS
-	'Metadata the client committed with the offset (NULL when it sent null).';
+	'Metadata the client committed with the offset, as the bytes of the Kafka string (any, NUL included; convert_from(metadata, ''UTF8'') reads the usual ones as text).';
 COMMENT ON COLUMN kafka.consumer_offsets.commit_timestamp IS 'When the offset was committed.';
 
 -- How far behind each group is, per partition.
@@ -1024,7 +1024,7 @@ CREATE TABLE kafka.txn_offsets (
 	partition int NOT NULL,
 	committed_offset bigint NOT NULL,
 	leader_epoch int NOT NULL DEFAULT -1,
-	metadata text,
+	metadata bytea,
 	PRIMARY KEY (transactional_id, group_id, topic, partition),
 	FOREIGN KEY (transactional_id, group_id) REFERENCES kafka.txn_groups (transactional_id, group_id)
 		ON DELETE CASCADE,
@@ -1046,7 +1046,7 @@ COMMENT ON COLUMN kafka.txn_offsets.committed_offset IS 'The offset to commit.';
 COMMENT ON COLUMN kafka.txn_offsets.leader_epoch IS
 	'Leader epoch the client committed with, -1 if it gave none.';
 COMMENT ON COLUMN kafka.txn_offsets.metadata IS
-	'Metadata the client committed with the offset (NULL when it sent null).';
+	'Metadata committed with the offset, as the bytes of the Kafka string.';
 
 -- Ranges never overlap within a partition, so a fetch from offset X reads
 -- "last_offset >= X ORDER BY last_offset" on the primary key.
@@ -1415,7 +1415,7 @@ COMMENT ON FUNCTION kafka.add_offsets_to_txn(text, bigint, smallint, text) IS
  */
 CREATE FUNCTION kafka.txn_offset_commit(p_transactional_id text, p_group_id text,
 	p_producer_id bigint, p_epoch smallint, p_topics text[], p_partitions int[],
-	p_offsets bigint[], p_leader_epochs int[], p_metadata text[])
+	p_offsets bigint[], p_leader_epochs int[], p_metadata bytea[])
 RETURNS TABLE (topic text, partition int, error_code int)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
@@ -1460,7 +1460,7 @@ END
 $$;
 
 COMMENT ON FUNCTION kafka.txn_offset_commit(text, text, bigint, smallint, text[], int[], bigint[],
-	int[], text[]) IS
+	int[], bytea[]) IS
 	'TxnOffsetCommit: store consumer offsets to be committed with the ongoing transaction; an error code per partition.';
 
 /*
@@ -2303,6 +2303,539 @@ $$;
 COMMENT ON FUNCTION kafka.delete_records(text, int, bigint) IS
 	'DeleteRecords: delete the records of a partition below an offset (-1: all) and move its log start offset there; Kafka''s error code, 0 if none.';
 
+-- ---- Cluster: broker membership, leases and partition leadership ----------
+--
+-- Brokers given a node.id register here and renew a lease; a broker whose
+-- lease has lapsed is out. Partition leadership is a deterministic spread over
+-- the live brokers (racks alternated), stored with a leader epoch that only
+-- grows: it is bumped whenever a partition's leader changes.
+
+CREATE TABLE kafka.brokers (
+	node_id int PRIMARY KEY CHECK (node_id >= 0),
+	incarnation uuid NOT NULL,
+	listeners text NOT NULL,
+	rack text,
+	started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+	lease_expires_at timestamptz NOT NULL
+);
+
+COMMENT ON TABLE kafka.brokers IS
+	'Registered brokers: advertised listeners (NAME://HOST:PORT,...), rack, start time and lease; live while lease_expires_at is in the future.';
+
+COMMENT ON COLUMN kafka.brokers.node_id IS 'The broker''s node.id.';
+COMMENT ON COLUMN kafka.brokers.incarnation IS 'Random id of the running process holding the node id.';
+COMMENT ON COLUMN kafka.brokers.listeners IS 'Advertised listeners, NAME://HOST:PORT,...';
+COMMENT ON COLUMN kafka.brokers.rack IS 'broker.rack, NULL if none.';
+COMMENT ON COLUMN kafka.brokers.started_at IS 'When this incarnation registered.';
+COMMENT ON COLUMN kafka.brokers.lease_expires_at IS 'The broker is live until then (renewed by its heartbeats).';
+
+CREATE TABLE kafka.partition_leaders (
+	topic text COLLATE "C",
+	partition int,
+	leader_id int NOT NULL,
+	leader_epoch int NOT NULL DEFAULT 0 CHECK (leader_epoch >= 0),
+	PRIMARY KEY (topic, partition),
+	FOREIGN KEY (topic, partition) REFERENCES kafka.partitions (topic, partition) ON DELETE CASCADE
+);
+
+COMMENT ON TABLE kafka.partition_leaders IS
+	'The live broker leading each partition, and its leader epoch (bumped when the leader changes).';
+
+COMMENT ON COLUMN kafka.partition_leaders.topic IS 'The topic.';
+COMMENT ON COLUMN kafka.partition_leaders.partition IS 'The partition.';
+COMMENT ON COLUMN kafka.partition_leaders.leader_id IS 'Node id of the leading broker.';
+COMMENT ON COLUMN kafka.partition_leaders.leader_epoch IS 'Leader epoch: grows whenever the leader changes, and at a PostgreSQL failover.';
+
+CREATE TABLE kafka.cluster_state (
+	one bool PRIMARY KEY DEFAULT true CHECK (one),
+	live_brokers text NOT NULL DEFAULT '',
+	leadership_version bigint NOT NULL DEFAULT 0,
+	timeline_id bigint
+);
+INSERT INTO kafka.cluster_state DEFAULT VALUES;
+
+COMMENT ON TABLE kafka.cluster_state IS
+	'One row: the live broker set leadership was last computed for, a version bumped whenever any partition leader or epoch changes, and the WAL timeline the brokers last saw.';
+
+COMMENT ON COLUMN kafka.cluster_state.one IS 'Always true: the table has one row.';
+COMMENT ON COLUMN kafka.cluster_state.live_brokers IS 'The live brokers (node:rack, in leadership order) leadership was last computed for.';
+COMMENT ON COLUMN kafka.cluster_state.leadership_version IS 'Bumped whenever a partition leader or epoch changes; brokers then read kafka.partition_leaders again.';
+COMMENT ON COLUMN kafka.cluster_state.timeline_id IS 'The WAL timeline last seen, NULL before the first heartbeat.';
+
+-- The timeline of the WAL being written: it changes when a standby is
+-- promoted (a failover), which may have lost the tail of the log.
+CREATE FUNCTION kafka.wal_timeline()
+RETURNS bigint
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::bigint
+$$;
+
+COMMENT ON FUNCTION kafka.wal_timeline() IS
+	'The timeline of the current WAL position (changes at every promotion).';
+
+-- After a failover (a new timeline), every leader epoch grows by one: the
+-- new primary may have lost records clients already read, and a client that
+-- sees the epoch move validates its position (OffsetForLeaderEpoch) and
+-- truncates to the new end instead of reading other records at the same
+-- offsets. The first call only records the timeline.
+CREATE FUNCTION kafka.cluster_check_timeline()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	tli bigint := kafka.wal_timeline();
+	seen bigint;
+BEGIN
+	SELECT timeline_id INTO seen FROM kafka.cluster_state;
+	IF seen IS NOT DISTINCT FROM tli THEN
+		RETURN;
+	END IF;
+	PERFORM pg_advisory_xact_lock(hashtext('pg_kafka.cluster_rebalance'));
+	SELECT timeline_id INTO seen FROM kafka.cluster_state FOR UPDATE;
+	IF seen IS NOT DISTINCT FROM tli THEN
+		RETURN;
+	END IF;
+	IF seen IS NOT NULL THEN
+		UPDATE kafka.partition_leaders SET leader_epoch = leader_epoch + 1;
+		UPDATE kafka.cluster_state SET leadership_version = leadership_version + 1;
+	END IF;
+	UPDATE kafka.cluster_state SET timeline_id = tli;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.cluster_check_timeline() IS
+	'Bump every leader epoch once when the WAL timeline changed (a failover).';
+
+-- The live brokers with their place in the leadership order: the first broker
+-- of every rack, then the second of every rack, and so on (Kafka's
+-- rack-alternated list), by node id within a rack.
+CREATE FUNCTION kafka.live_brokers()
+RETURNS TABLE (node_id int, listeners text, rack text, started_at timestamptz, place int)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT b.node_id, b.listeners, b.rack, b.started_at,
+	       (row_number() OVER (ORDER BY b.pos, b.rack NULLS FIRST, b.node_id) - 1)::int
+	FROM (SELECT x.*, row_number() OVER (PARTITION BY x.rack ORDER BY x.node_id) AS pos
+	      FROM kafka.brokers x WHERE x.lease_expires_at > clock_timestamp()) b
+	ORDER BY 5
+$$;
+
+COMMENT ON FUNCTION kafka.live_brokers() IS
+	'The brokers whose lease has not lapsed, with their place in the leadership order (racks alternated).';
+
+-- Recompute partition leadership if the live set changed or partitions were
+-- added, moving as few partitions as balance allows: per topic, a partition
+-- keeps its leader while that broker is live and leads at most
+-- ceil(partitions / live brokers) of the topic; the others go, one by one, to
+-- the live broker leading fewest of the topic, ties broken by the leadership
+-- order rotated by (hashtext(topic) + partition). The epoch of every
+-- partition whose leader changed is bumped. One caller at a time
+-- (transaction-level advisory lock).
+CREATE FUNCTION kafka.cluster_rebalance()
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	live_sig text;
+	live int[];
+	n int;
+	st kafka.cluster_state;
+	t record;
+	r record;
+	cap int;
+	counts int[];
+	parts int[];
+	leaders int[];
+	orphans int[];
+	idx int;
+	best int;
+	start int;
+	h bigint;
+	o int;
+BEGIN
+	PERFORM pg_advisory_xact_lock(hashtext('pg_kafka.cluster_rebalance'));
+	SELECT coalesce(string_agg(l.node_id || ':' || coalesce(l.rack, ''), ',' ORDER BY l.place), ''),
+	       coalesce(array_agg(l.node_id ORDER BY l.place), '{}'), count(*)
+	INTO live_sig, live, n FROM kafka.live_brokers() l;
+	SELECT * INTO st FROM kafka.cluster_state FOR UPDATE;
+	IF n = 0 OR (st.live_brokers = live_sig AND NOT EXISTS (
+		SELECT 1 FROM kafka.partitions p
+		WHERE NOT EXISTS (SELECT 1 FROM kafka.partition_leaders pl
+				  WHERE pl.topic = p.topic AND pl.partition = p.partition))) THEN
+		RETURN st.leadership_version;
+	END IF;
+	FOR t IN SELECT p.topic, count(*)::int AS nparts FROM kafka.partitions p GROUP BY p.topic LOOP
+		cap := (t.nparts + n - 1) / n;
+		counts := array_fill(0, ARRAY[n]);
+		parts := '{}';
+		leaders := '{}';
+		orphans := '{}';
+		FOR r IN SELECT p.partition, pl.leader_id
+			 FROM kafka.partitions p
+			 LEFT JOIN kafka.partition_leaders pl
+			   ON pl.topic = p.topic AND pl.partition = p.partition
+			 WHERE p.topic = t.topic ORDER BY p.partition LOOP
+			idx := array_position(live, r.leader_id);
+			IF idx IS NOT NULL AND counts[idx] < cap THEN
+				counts[idx] := counts[idx] + 1;
+				parts := parts || r.partition;
+				leaders := leaders || r.leader_id;
+			ELSE
+				orphans := orphans || r.partition;
+			END IF;
+		END LOOP;
+		h := hashtext(t.topic)::bigint & 2147483647;
+		FOREACH o IN ARRAY orphans LOOP
+			start := ((h + o) % n)::int;
+			best := NULL;
+			FOR k IN 0 .. n - 1 LOOP
+				idx := (start + k) % n + 1;
+				IF best IS NULL OR counts[idx] < counts[best] THEN
+					best := idx;
+				END IF;
+			END LOOP;
+			counts[best] := counts[best] + 1;
+			parts := parts || o;
+			leaders := leaders || live[best];
+		END LOOP;
+		INSERT INTO kafka.partition_leaders AS pl (topic, partition, leader_id, leader_epoch)
+		SELECT t.topic, u.partition, u.leader_id, 0
+		FROM unnest(parts, leaders) AS u (partition, leader_id)
+		ON CONFLICT (topic, partition) DO UPDATE
+		SET leader_id = EXCLUDED.leader_id, leader_epoch = pl.leader_epoch + 1
+		WHERE pl.leader_id <> EXCLUDED.leader_id;
+	END LOOP;
+	UPDATE kafka.cluster_state
+	SET live_brokers = live_sig, leadership_version = leadership_version + 1
+	RETURNING leadership_version INTO st.leadership_version;
+	RETURN st.leadership_version;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.cluster_rebalance() IS
+	'Spread partition leadership over the live brokers if they or the partitions changed; the leadership version.';
+
+-- A broker's heartbeat: register or renew its lease (refused while another
+-- incarnation holds the node id with a live lease), rebalance leadership,
+-- and answer the live brokers with the leadership version.
+CREATE FUNCTION kafka.broker_heartbeat(p_node_id int, p_incarnation uuid, p_listeners text,
+				       p_rack text, p_lease_ms int)
+RETURNS TABLE (node_id int, listeners text, rack text, leadership_version bigint)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	cur kafka.brokers;
+	ver bigint;
+BEGIN
+	IF p_lease_ms IS NULL OR p_lease_ms <= 0 THEN
+		RAISE EXCEPTION 'lease must be positive' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT * INTO cur FROM kafka.brokers b WHERE b.node_id = p_node_id FOR UPDATE;
+	IF FOUND AND cur.incarnation <> p_incarnation AND cur.lease_expires_at > clock_timestamp() THEN
+		RAISE EXCEPTION 'node id % is held by another live broker (listeners %)',
+			p_node_id, cur.listeners
+			USING ERRCODE = 'unique_violation';
+	END IF;
+	INSERT INTO kafka.brokers AS b (node_id, incarnation, listeners, rack, started_at, lease_expires_at)
+	VALUES (p_node_id, p_incarnation, p_listeners, p_rack, clock_timestamp(),
+		clock_timestamp() + make_interval(secs => p_lease_ms / 1000.0))
+	ON CONFLICT ON CONSTRAINT brokers_pkey DO UPDATE
+	SET incarnation = EXCLUDED.incarnation, listeners = EXCLUDED.listeners, rack = EXCLUDED.rack,
+	    started_at = CASE WHEN b.incarnation = EXCLUDED.incarnation AND b.lease_expires_at > clock_timestamp()
+			      THEN b.started_at ELSE EXCLUDED.started_at END,
+	    lease_expires_at = EXCLUDED.lease_expires_at;
+	PERFORM kafka.cluster_check_timeline();
+	ver := kafka.cluster_rebalance();
+	RETURN QUERY SELECT l.node_id, l.listeners, l.rack, ver FROM kafka.live_brokers() l;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.broker_heartbeat(int, uuid, text, text, int) IS
+	'Register a broker or renew its lease, rebalance leadership, and list the live brokers with the leadership version.';
+
+-- A broker leaving cleanly: its lease ends now and leadership moves at once.
+CREATE FUNCTION kafka.broker_leave(p_node_id int, p_incarnation uuid)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	DELETE FROM kafka.brokers b WHERE b.node_id = p_node_id AND b.incarnation = p_incarnation;
+	IF FOUND THEN
+		PERFORM kafka.cluster_rebalance();
+	END IF;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.broker_leave(int, uuid) IS
+	'Unregister a broker that shuts down, moving its leadership to the others at once.';
+/*
+ * ---- Transactions v2 (KIP-890 part 2) (0.8) ----
+ *
+ * With transaction.version 2 a producer does not send AddPartitionsToTxn:
+ * Produce v12+ adds the partition to the transaction as it writes
+ * (kafka.produce_transactional_v2()), and every EndTxn v5 gives the
+ * producer a new epoch (kafka.end_txn_v2()), so a write of the ended
+ * transaction that arrives late is fenced. Brokers verify partitions with
+ * AddPartitionsToTxn v4+ (kafka.add_partitions_to_txn_verify()).
+ */
+
+/*
+ * EndTxn v5: as kafka.end_txn(), then the epoch is bumped (a new producer
+ * id at epoch 0 when epochs run out) and returned. A retry of an EndTxn
+ * whose answer was lost comes with the epoch before the bump (or the
+ * previous producer id at the exhausted epoch): the outcome already
+ * reached answers 0 with the current id and epoch, the other outcome 48.
+ * An abort without an ongoing transaction (Empty, CompleteCommit,
+ * CompleteAbort) is not a retry: it writes no marker and bumps the epoch,
+ * as Kafka's coordinator does for transaction.version 2 clients, which
+ * abort after any error.
+ */
+CREATE FUNCTION kafka.end_txn_v2(p_transactional_id text, p_producer_id bigint, p_epoch smallint,
+	p_commit boolean, OUT error_code int, OUT producer_id bigint, OUT producer_epoch smallint,
+	OUT topics text[], OUT partitions int[])
+LANGUAGE plpgsql AS $$
+DECLARE
+	t record;
+	retry boolean;
+BEGIN
+	error_code := 0;
+	producer_id := -1;
+	producer_epoch := -1;
+	topics := '{}';
+	partitions := '{}';
+	SELECT x.producer_id, x.producer_epoch, x.state, x.previous_producer_id INTO t
+	FROM kafka.transactions x WHERE x.transactional_id = p_transactional_id FOR UPDATE;
+	IF NOT FOUND OR p_commit IS NULL THEN
+		error_code := CASE WHEN FOUND THEN 48 ELSE 49 END;
+		RETURN;
+	END IF;
+	retry := (p_producer_id = t.producer_id AND p_epoch = t.producer_epoch - 1)
+		 OR (p_producer_id = t.previous_producer_id AND p_producer_id <> t.producer_id
+		     AND p_epoch = 32766 AND t.producer_epoch = 0);
+	IF p_producer_id <> t.producer_id AND NOT retry THEN
+		error_code := 49; -- INVALID_PRODUCER_ID_MAPPING
+		RETURN;
+	ELSIF p_epoch <> t.producer_epoch AND NOT retry THEN
+		error_code := 90; -- PRODUCER_FENCED
+		RETURN;
+	END IF;
+	IF retry THEN
+		IF (p_commit AND t.state = 'CompleteCommit') OR (NOT p_commit AND t.state = 'CompleteAbort') THEN
+			producer_id := t.producer_id;
+			producer_epoch := t.producer_epoch;
+		ELSIF t.state = 'Ongoing' THEN
+			error_code := 90; -- a newer transaction of the producer has begun
+		ELSE
+			error_code := 48;
+		END IF;
+		RETURN;
+	END IF;
+	IF t.state = 'Ongoing' THEN
+		SELECT c.topics, c.partitions INTO topics, partitions
+		FROM kafka.txn_complete(p_transactional_id, p_commit) c;
+	ELSIF p_commit THEN
+		error_code := 48; -- INVALID_TXN_STATE: nothing to commit
+		RETURN;
+	ELSE
+		UPDATE kafka.transactions x SET state = 'CompleteAbort', last_epoch = x.producer_epoch,
+		    updated = now()
+		WHERE x.transactional_id = p_transactional_id;
+	END IF;
+	SELECT b.producer_id, b.producer_epoch INTO producer_id, producer_epoch
+	FROM kafka.txn_bump_epoch(p_transactional_id) b;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.end_txn_v2(text, bigint, smallint, boolean) IS
+	'EndTxn v5 (transaction.version 2): end the transaction as kafka.end_txn() does, then give the producer its next epoch (or a new producer id) and return it.';
+
+/*
+ * AddPartitionsToTxn v4+ with verify_only, a broker asking the coordinator
+ * before a transactional write: one row per input partition, in input
+ * order, and nothing changes. As for adding, a partition that does not
+ * exist gets 3 and fails the others (55). An unknown transactional id or
+ * another producer id: 49 for all; another epoch: 90 for all; else 0 for a
+ * partition in the ongoing transaction and 120 (TRANSACTION_ABORTABLE)
+ * for one that is not, as Kafka's coordinator answers.
+ */
+CREATE FUNCTION kafka.add_partitions_to_txn_verify(p_transactional_id text, p_producer_id bigint,
+	p_epoch smallint, p_topics text[], p_partitions int[])
+RETURNS TABLE (topic text, partition int, error_code int)
+LANGUAGE sql STABLE AS $$
+	WITH u AS (
+		SELECT u.t, u.p, u.n, EXISTS (SELECT 1 FROM kafka.partitions q
+					      WHERE q.topic = u.t AND q.partition = u.p) AS known
+		FROM unnest(p_topics, p_partitions) WITH ORDINALITY u(t, p, n))
+	SELECT u.t, u.p,
+	       CASE WHEN NOT u.known THEN 3
+		    WHEN NOT (SELECT bool_and(v.known) FROM u v) THEN 55
+		    WHEN x.producer_id IS DISTINCT FROM p_producer_id THEN 49
+		    WHEN x.producer_epoch IS DISTINCT FROM p_epoch THEN 90
+		    WHEN x.state = 'Ongoing' AND EXISTS (SELECT 1 FROM kafka.txn_partitions tp
+			WHERE tp.transactional_id = p_transactional_id
+			  AND tp.topic = u.t AND tp.partition = u.p) THEN 0
+		    ELSE 120 END
+	FROM u LEFT JOIN kafka.transactions x ON x.transactional_id = p_transactional_id
+	ORDER BY u.n
+$$;
+
+COMMENT ON FUNCTION kafka.add_partitions_to_txn_verify(text, bigint, smallint, text[], int[]) IS
+	'AddPartitionsToTxn v4+ verify_only: whether each partition is in the ongoing transaction of this producer id and epoch; an error code per partition.';
+
+/*
+ * Produce v12+ under transaction.version 2: the partition is added to the
+ * transaction (which becomes Ongoing if it was not) in the same statement
+ * that appends the batch, where Kafka's partition leader sends
+ * AddPartitionsToTxn to the coordinator first. Only for the transaction's
+ * current producer id and epoch of a partition that exists; anything else
+ * is left to kafka.produce_transactional(), which answers it. The
+ * transaction row is locked FOR UPDATE only when the partition is new to
+ * the transaction.
+ */
+CREATE FUNCTION kafka.produce_transactional_v2(
+	p_topic text, p_partition int, p_count int, p_ts bigint[], p_keys bytea[],
+	p_values bytea[], p_headers bytea[], p_batch_bytes int, p_default_max int,
+	p_producer_id bigint, p_epoch smallint, p_base_seq int, p_transactional_id text,
+	p_log_append_batch boolean DEFAULT false, OUT base bigint, OUT log_start bigint, OUT lat boolean, OUT now_ms bigint,
+	OUT maxb int, OUT error_code int)
+LANGUAGE plpgsql AS $$
+DECLARE
+	t record;
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM kafka.transactions x
+		       JOIN kafka.txn_partitions tp USING (transactional_id)
+		       WHERE x.transactional_id = p_transactional_id AND x.state = 'Ongoing'
+			 AND tp.topic = p_topic AND tp.partition = p_partition) THEN
+		SELECT x.producer_id, x.producer_epoch INTO t FROM kafka.transactions x
+		WHERE x.transactional_id = p_transactional_id FOR UPDATE;
+		IF FOUND AND t.producer_id = p_producer_id AND t.producer_epoch = p_epoch
+		   AND EXISTS (SELECT 1 FROM kafka.partitions p
+			       WHERE p.topic = p_topic AND p.partition = p_partition) THEN
+			INSERT INTO kafka.txn_partitions (transactional_id, topic, partition)
+			VALUES (p_transactional_id, p_topic, p_partition)
+			ON CONFLICT DO NOTHING;
+			PERFORM kafka.txn_set_ongoing(p_transactional_id);
+		END IF;
+	END IF;
+	SELECT * INTO base, log_start, lat, now_ms, maxb, error_code
+	FROM kafka.produce_transactional(p_topic, p_partition, p_count, p_ts, p_keys, p_values,
+		p_headers, p_batch_bytes, p_default_max, p_producer_id, p_epoch, p_base_seq,
+		p_transactional_id, p_log_append_batch);
+END
+$$;
+
+COMMENT ON FUNCTION kafka.produce_transactional_v2(text, int, int, bigint[], bytea[], bytea[],
+	bytea[], int, int, bigint, smallint, int, text, boolean) IS
+	'Produce v12+ (transaction.version 2): add the partition to the ongoing transaction, then append the batch as kafka.produce_transactional() does.';
+
+/*
+ * TxnOffsetCommit v5 (transaction.version 2): the group is added to the
+ * transaction (which becomes Ongoing) as kafka.add_offsets_to_txn() adds it,
+ * where Kafka's group coordinator asks the transaction coordinator to add
+ * its offsets partition; then the offsets are stored as
+ * kafka.txn_offset_commit() stores them. With another producer id or epoch
+ * nothing is added and txn_offset_commit() answers 49 or 90.
+ */
+CREATE FUNCTION kafka.txn_offset_commit_v2(p_transactional_id text, p_group_id text,
+	p_producer_id bigint, p_epoch smallint, p_topics text[], p_partitions int[],
+	p_offsets bigint[], p_leader_epochs int[], p_metadata bytea[])
+RETURNS TABLE (topic text, partition int, error_code int)
+LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM kafka.add_offsets_to_txn(p_transactional_id, p_producer_id, p_epoch, p_group_id);
+	RETURN QUERY SELECT * FROM kafka.txn_offset_commit(p_transactional_id, p_group_id,
+		p_producer_id, p_epoch, p_topics, p_partitions, p_offsets, p_leader_epochs, p_metadata);
+END
+$$;
+
+COMMENT ON FUNCTION kafka.txn_offset_commit_v2(text, text, bigint, smallint, text[], int[],
+	bigint[], int[], bytea[]) IS
+	'TxnOffsetCommit v5 (transaction.version 2): add the group to the transaction, then store the offsets as kafka.txn_offset_commit() does.';
+
+/*
+ * ---- Client quotas (0.8) ----
+ *
+ * What AlterClientQuotas stores and DescribeClientQuotas reads (Kafka keeps
+ * them in its metadata log). An entity is a user, a client id, a user and
+ * a client id, or an ip; a NULL name of a component the entity has is
+ * Kafka's default entity for it. Brokers load the table and enforce
+ * producer_byte_rate and consumer_byte_rate (docs/OPERATIONS.md).
+ */
+CREATE TABLE kafka.client_quotas (
+	entity_types text NOT NULL
+		CHECK (entity_types IN ('user', 'client-id', 'user,client-id', 'ip')),
+	user_name text COLLATE "C",
+	client_id text COLLATE "C",
+	ip text COLLATE "C",
+	quota_key text NOT NULL CHECK (quota_key IN ('producer_byte_rate', 'consumer_byte_rate',
+		'request_percentage', 'controller_mutation_rate', 'connection_creation_rate')),
+	quota_value float8 NOT NULL,
+	updated timestamptz NOT NULL DEFAULT now(),
+	CONSTRAINT client_quotas_components CHECK (
+		(user_name IS NULL OR entity_types LIKE 'user%')
+		AND (client_id IS NULL OR entity_types LIKE '%client-id')
+		AND (ip IS NULL OR entity_types = 'ip')),
+	CONSTRAINT client_quotas_key_kind CHECK (
+		(entity_types = 'ip') = (quota_key = 'connection_creation_rate')),
+	CONSTRAINT client_quotas_entity UNIQUE NULLS NOT DISTINCT
+		(entity_types, user_name, client_id, ip, quota_key)
+);
+
+COMMENT ON TABLE kafka.client_quotas IS
+	'Client quotas (AlterClientQuotas): one row per entity and key.';
+COMMENT ON COLUMN kafka.client_quotas.entity_types IS
+	'The entity''s components: user, client-id, user,client-id or ip.';
+COMMENT ON COLUMN kafka.client_quotas.user_name IS
+	'The user (principal name without "User:"); NULL: the default user (when the entity has a user).';
+COMMENT ON COLUMN kafka.client_quotas.client_id IS
+	'The client id; NULL: the default client id (when the entity has a client-id).';
+COMMENT ON COLUMN kafka.client_quotas.ip IS 'The ip; NULL: the default ip (when the entity is an ip).';
+COMMENT ON COLUMN kafka.client_quotas.quota_key IS 'The quota (Kafka''s QuotaConfig name).';
+COMMENT ON COLUMN kafka.client_quotas.quota_value IS 'Its value (bytes per second for the byte rates).';
+COMMENT ON COLUMN kafka.client_quotas.updated IS 'When it was last set.';
+
+SELECT pg_catalog.pg_extension_config_dump('kafka.client_quotas', '');
+
+-- Set one quota of an entity, or remove it (p_value NULL).
+CREATE FUNCTION kafka.set_client_quota(p_entity_types text, p_user_name text, p_client_id text,
+	p_ip text, p_quota_key text, p_value float8)
+RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+	IF p_value IS NULL THEN
+		DELETE FROM kafka.client_quotas q
+		WHERE q.entity_types = p_entity_types AND q.user_name IS NOT DISTINCT FROM p_user_name
+		  AND q.client_id IS NOT DISTINCT FROM p_client_id AND q.ip IS NOT DISTINCT FROM p_ip
+		  AND q.quota_key = p_quota_key;
+		RETURN;
+	END IF;
+	INSERT INTO kafka.client_quotas AS q
+		(entity_types, user_name, client_id, ip, quota_key, quota_value)
+	VALUES (p_entity_types, p_user_name, p_client_id, p_ip, p_quota_key, p_value)
+	ON CONFLICT ON CONSTRAINT client_quotas_entity DO UPDATE
+	SET quota_value = excluded.quota_value, updated = now();
+END
+$$;
+
+COMMENT ON FUNCTION kafka.set_client_quota(text, text, text, text, text, float8) IS
+	'AlterClientQuotas: set a quota of an entity (NULL names: default entities), or remove it with a NULL value.';
+
+/*
+ * ---- Kafka strings as bytes (0.8) ----
+ *
+ * Offset metadata is any Kafka string, NUL bytes and invalid UTF-8
+ * included, which PostgreSQL text cannot hold: kafka.consumer_offsets and
+ * kafka.txn_offsets keep it as bytea, the bytes the client sent, and
+ * kafka.txn_offset_commit() takes bytea[]. Group ids and transactional ids
+ * stay text keys (docs/GROUPS.md, "Ids PostgreSQL text cannot hold").
+ */
 /*
  * ---- Storage and retention (0.8) ----
  *

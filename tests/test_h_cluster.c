@@ -250,7 +250,7 @@ static void test_features_quotas_tokens(void **state)
 	alter_quotas_req qb = {.entries = ARR(e, 2)};
 	req = hx_call(API_ALTER_CLIENT_QUOTAS, 1, qb);
 	alter_quotas_resp_entry *qe = ((alter_quotas_resp *)req->resp)->entries.items;
-	assert_int_equal(qe[0].error_code, KERR_POLICY_VIOLATION);
+	assert_int_equal(qe[0].error_code, KERR_NONE);
 	assert_int_equal(qe[1].error_code, KERR_NONE);
 	hx_free(req);
 
@@ -263,7 +263,15 @@ static void test_features_quotas_tokens(void **state)
 	comp.match = KSTR_NULL;
 	req = hx_call(API_DESCRIBE_CLIENT_QUOTAS, 1, dq);
 	assert_int_equal(((describe_quotas_resp *)req->resp)->error_code, KERR_NONE);
-	assert_int_equal(((describe_quotas_resp *)req->resp)->entries.count, 0);
+	assert_int_equal(((describe_quotas_resp *)req->resp)->entries.count, 1);
+	describe_quotas_resp_entry *de = ((describe_quotas_resp *)req->resp)->entries.items;
+	assert_int_equal(de->values.count, 1);
+	assert_true(kstr_eq(((describe_quotas_resp_value *)de->values.items)->key,
+			    "consumer_byte_rate"));
+	assert_true(((describe_quotas_resp_value *)de->values.items)->value == 10);
+	hx_free(req);
+	ops[0].remove = true;
+	req = hx_call(API_ALTER_CLIENT_QUOTAS, 1, qb);
 	hx_free(req);
 
 	/* A request built here has no listener: treated as PLAINTEXT. */

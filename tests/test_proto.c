@@ -727,7 +727,8 @@ static void test_transaction_apis_advertised(void **state)
 	static const struct {
 		int16_t key, lo, hi, flex;
 	} want[] = {
-		{24, 0, 3, 3}, {25, 0, 3, 3}, {26, 0, 3, 3}, {28, 0, 3, 3}, {65, 0, 0, 0}, {66, 0, 1, 0},
+		{22, 0, 5, 2}, {24, 0, 5, 3}, {25, 0, 4, 3}, {26, 0, 5, 3}, {28, 0, 5, 3},
+		{65, 0, 0, 0}, {66, 0, 1, 0},
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		const api_def *api = api_lookup(want[i].key);
@@ -864,6 +865,60 @@ static void test_known_add_partitions_to_txn_v3_flexible(void **state)
 	assert_int_equal(t->partitions.count, 1);
 	assert_int_equal(((const int32_t *)t->partitions.items)[0], 5);
 	arena_free(a);
+}
+
+static void test_known_add_partitions_to_txn_v4_batch(void **state)
+{
+	(void)state;
+	/* AddPartitionsToTxn v4 (a broker's): two transactions, "tx" to add
+	 * "u" [5] and "ty" verify-only with no topics. */
+	const uint8_t frame[] = {0x00, 0x18, 0x00, 0x04, 0x00, 0x00, 0x00, 0x0e, 0xff, 0xff, 0x00,
+				 0x03,                                           /* 2 transactions */
+				 0x03, 't',  'x',
+				 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2a, /* producer_id */
+				 0x00, 0x02,                                     /* epoch */
+				 0x00,                                           /* verify_only */
+				 0x02, 0x02, 'u', 0x02, 0x00, 0x00, 0x00, 0x05, 0x00, /* "u" [5] */
+				 0x00,                                           /* transaction tags */
+				 0x03, 't',  'y',
+				 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2b,
+				 0x00, 0x00,
+				 0x01,                                           /* verify_only */
+				 0x01,                                           /* no topics */
+				 0x00,
+				 0x00};                                          /* body tags */
+	request req;
+	arena *a;
+	assert_int_equal(parse(frame, sizeof(frame), &req, &a), PROTO_OK);
+	const add_partitions_to_txn_req *body = req.body;
+	assert_int_equal(body->transactions.count, 2);
+	const add_partitions_to_txn_transaction *t = body->transactions.items;
+	assert_true(kstr_eq(t[0].transactional_id, "tx"));
+	assert_int_equal(t[0].producer_id, 42);
+	assert_false(t[0].verify_only);
+	assert_int_equal(t[0].topics.count, 1);
+	assert_true(t[1].verify_only);
+	assert_int_equal(t[1].producer_id, 43);
+	assert_int_equal(t[1].topics.count, 0);
+	arena_free(a);
+}
+
+static void test_end_txn_v5_response(void **state)
+{
+	(void)state;
+	end_txn_resp resp = {.error_code = 0, .producer_id = 42, .producer_epoch = 3};
+	kwriter w;
+	kw_init(&w, 32);
+	proto_encode(&end_txn_resp_schema, 5, true, &resp, &w);
+	const uint8_t want[] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x2a, 0, 3, 0};
+	assert_int_equal(w.len, sizeof(want));
+	assert_memory_equal(w.buf, want, sizeof(want));
+	kw_free(&w);
+	/* v4 has neither. */
+	kw_init(&w, 32);
+	proto_encode(&end_txn_resp_schema, 4, true, &resp, &w);
+	assert_int_equal(w.len, 7);
+	kw_free(&w);
 }
 
 static void test_known_txn_offset_commit_v3(void **state)
@@ -1062,6 +1117,8 @@ int main(void)
 		cmocka_unit_test(test_known_end_txn_v3_flexible),
 		cmocka_unit_test(test_known_add_partitions_to_txn_v0),
 		cmocka_unit_test(test_known_add_partitions_to_txn_v3_flexible),
+		cmocka_unit_test(test_known_add_partitions_to_txn_v4_batch),
+		cmocka_unit_test(test_end_txn_v5_response),
 		cmocka_unit_test(test_known_txn_offset_commit_v3),
 		cmocka_unit_test(test_known_list_transactions_v1),
 		cmocka_unit_test(test_known_describe_transactions_v0),

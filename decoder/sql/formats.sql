@@ -84,5 +84,19 @@ SELECT * FROM pg_logical_slot_peek_changes('pgk_formats', NULL, NULL, 'format', 
 SELECT count(*) AS records FROM pg_logical_slot_get_changes('pgk_formats', NULL, NULL);
 SELECT count(*) AS records FROM pg_logical_slot_get_changes('pgk_formats', NULL, NULL);
 
+-- summary carries transaction markers too (kafka.txn_batches rows with a
+-- control type move the high watermark without a record), not batches
+SELECT kafka.create_topic('marked', 1) IS NOT NULL AS created;
+INSERT INTO kafka.txn_batches (topic, partition, base_offset, last_offset, producer_id,
+			       producer_epoch, control)
+VALUES ('marked', 0, 0, 0, 1, 0, NULL);
+INSERT INTO kafka.txn_batches (topic, partition, base_offset, last_offset, producer_id,
+			       producer_epoch, control)
+VALUES ('marked', 0, 1, 1, 1, 0, 1);
+SELECT data::jsonb - 'lsn' - 'timestamp' AS summary
+FROM pg_logical_slot_peek_changes('pgk_formats', NULL, NULL, 'summary', 'true');
+SELECT count(*) AS records FROM pg_logical_slot_get_changes('pgk_formats', NULL, NULL);
+SELECT kafka.delete_topic('marked');
+
 SELECT 'stop' FROM pg_drop_replication_slot('pgk_formats');
 DELETE FROM kafka.records;

@@ -26,7 +26,9 @@ VALUES ('billing', 'grp-orders', 0, 6, 3, 'second')
 ON CONFLICT (group_id, topic, partition) DO UPDATE
 SET committed_offset = EXCLUDED.committed_offset, leader_epoch = EXCLUDED.leader_epoch,
     metadata = EXCLUDED.metadata;
-SELECT group_id, topic, partition, committed_offset, leader_epoch, metadata
+-- metadata is bytes (0.8): any Kafka string, NUL included
+SELECT group_id, topic, partition, committed_offset, leader_epoch,
+       convert_from(metadata, 'UTF8') AS metadata
 FROM kafka.consumer_offsets ORDER BY 1, 2, 3;
 
 -- lag per partition

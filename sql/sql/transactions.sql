@@ -68,7 +68,7 @@ LANGUAGE sql AS $$
 	SELECT transactional_id, format('group %s', group_id) FROM kafka.txn_groups
 	UNION ALL
 	SELECT transactional_id, format('offset %s %s-%s = %s (epoch %s, %s)', group_id, topic,
-		partition, committed_offset, leader_epoch, coalesce(metadata, 'null'))
+		partition, committed_offset, leader_epoch, coalesce(convert_from(metadata, 'UTF8'), 'null'))
 	FROM kafka.txn_offsets
 	ORDER BY 1, 2
 $$;
@@ -225,7 +225,8 @@ SELECT * FROM pg_temp.offsets();
 SELECT "offset", convert_from(value, 'UTF8') AS value FROM kafka.records
 WHERE topic = 'tx' ORDER BY "offset";
 -- the offsets are committed now, and nothing is pending
-SELECT group_id, topic, partition, committed_offset, leader_epoch, metadata
+SELECT group_id, topic, partition, committed_offset, leader_epoch,
+       convert_from(metadata, 'UTF8') AS metadata
 FROM kafka.consumer_offsets ORDER BY 1, 2, 3;
 SELECT * FROM pg_temp.pending();
 SELECT count(*) AS aborted FROM kafka.aborted_txns;

@@ -1,0 +1,186 @@
+"""
+Client quotas: AlterClientQuotas stores them in kafka.client_quotas,
+DescribeClientQuotas answers with Kafka's matching rules (exact, default,
+any; strict), and the broker enforces producer_byte_rate and
+consumer_byte_rate per (user, client-id) as Kafka's ClientQuotaManager does:
+throttle_time_ms in the answer and the connection muted for that long
+(KIP-219). Neither kafka-python nor confluent-kafka here has the quota admin
+calls, so Describe and Alter go through the raw protocol (kmsg.py); the
+producer that goes over its rate is confluent-kafka (the throttle times in its
+statistics).
+"""
+
+import json
+import time
+
+import kafkaproto as kp
+from conftest import unique, wait_for
+from kmsg import call
+
+NONE = 0
+INVALID_REQUEST = 42
+EXACT, DEFAULT, ANY = 0, 1, 2
+
+
+def ent(**kw):
+    """An entity: user=..., client_id=..., ip=... (None: the default)."""
+    names = {"user": "user", "client_id": "client-id", "ip": "ip"}
+    return [{"entity_type": names[k], "entity_name": v} for k, v in kw.items()]
+
+
+def alter(c, entries, validate_only=False):
+    r = call(c, 49, 1, {"entries": [{"entity": e, "ops": ops} for e, ops in entries],
+                        "validate_only": validate_only})
+    return [x["error_code"] for x in r["entries"]]
+
+
+def describe(c, components, strict=False):
+    r = call(c, 48, 1, {"components": [
+        {"entity_type": t, "match_type": m, "match": v} for t, m, v in components],
+        "strict": strict})
+    assert r["error_code"] == NONE, r["error_message"]
+    return srt((tuple((x["entity_type"], x["entity_name"]) for x in e["entity"]),
+                tuple(sorted((v["key"], v["value"]) for v in e["values"])))
+               for e in r["entries"])
+
+
+def srt(xs):
+    return sorted(xs, key=repr)  # names may be None (the default)
+
+
+def test_alter_and_describe(kafka):
+    u, cid = unique("qu"), unique("qc")
+    entries = [
+        (ent(user=u), [{"key": "producer_byte_rate", "value": 1000.0},
+                       {"key": "request_percentage", "value": 25.5}]),
+        (ent(user=u, client_id=cid), [{"key": "consumer_byte_rate", "value": 2000.0}]),
+        (ent(user=None), [{"key": "producer_byte_rate", "value": 500.0}]),
+        (ent(client_id=None), [{"key": "consumer_byte_rate", "value": 300.0}]),
+        (ent(ip=None), [{"key": "connection_creation_rate", "value": 10.0}]),
+        (ent(ip="10.0.0.1"), [{"key": "connection_creation_rate", "value": 5.0}]),
+    ]
+    with kp.Conn.to(kafka.bootstrap) as c:
+        try:
+            assert alter(c, entries, validate_only=True) == [NONE] * 6
+            assert describe(c, [("user", EXACT, u)]) == []
+            assert alter(c, entries) == [NONE] * 6
+            U = (("user", u),)
+            UC = (("user", u), ("client-id", cid))
+            DU = (("user", None),)
+            assert describe(c, [("user", EXACT, u)]) == srt([
+                (U, (("producer_byte_rate", 1000.0), ("request_percentage", 25.5))),
+                (UC, (("consumer_byte_rate", 2000.0),))])
+            assert describe(c, [("user", EXACT, u)], strict=True) == [
+                (U, (("producer_byte_rate", 1000.0), ("request_percentage", 25.5)))]
+            assert describe(c, [("user", DEFAULT, None)]) == [
+                (DU, (("producer_byte_rate", 500.0),))]
+            assert (UC, (("consumer_byte_rate", 2000.0),)) in describe(
+                c, [("user", ANY, None), ("client-id", ANY, None)], strict=True)
+            assert describe(c, [("client-id", EXACT, cid)]) == [
+                (UC, (("consumer_byte_rate", 2000.0),))]
+            assert describe(c, [("ip", ANY, None)]) == srt([
+                ((("ip", None),), (("connection_creation_rate", 10.0),)),
+                ((("ip", "10.0.0.1"),), (("connection_creation_rate", 5.0),))])
+            assert describe(c, [], strict=True) == []
+            # Setting again replaces; removing one key keeps the others.
+            assert alter(c, [(ent(user=u), [{"key": "producer_byte_rate", "value": 1500.0},
+                                            {"key": "request_percentage",
+                                             "remove": True}])]) == [NONE]
+            assert describe(c, [("user", EXACT, u)], strict=True) == [
+                (U, (("producer_byte_rate", 1500.0),))]
+            assert kafka.pg.rows(
+                "SELECT entity_types, quota_key, quota_value FROM kafka.client_quotas"
+                " WHERE user_name = '%s' ORDER BY 1, 2" % u) == [
+                    ["user", "producer_byte_rate", "1500"],
+                    ["user,client-id", "consumer_byte_rate", "2000"]]
+            # A name PostgreSQL text cannot hold is refused.
+            assert alter(c, [(ent(user="a\0b"), [{"key": "producer_byte_rate",
+                                                  "value": 1.0}])]) == [INVALID_REQUEST]
+        finally:
+            alter(c, [(e, [{"key": o["key"], "remove": True} for o in ops])
+                      for e, ops in entries])
+        assert describe(c, [("user", EXACT, u)]) == []
+        assert describe(c, [("ip", ANY, None)]) == []
+
+
+def test_producer_over_its_byte_rate_is_throttled(kafka):
+    """A producer_byte_rate of 200 KB/s for one client id: producing 4 MB
+    as fast as it can, the client gets throttle events, and over the run
+    its rate stays near the quota (Kafka's rate looks back 11 windows of
+    one second, so up to 11 s of quota can go in a first burst)."""
+    from confluent_kafka import Producer
+
+    quota = 200_000.0
+    cid = unique("quota-prod")
+    topic = kafka.create_topic()
+    with kp.Conn.to(kafka.bootstrap) as c:
+        assert alter(c, [(ent(client_id=cid), [{"key": "producer_byte_rate",
+                                                "value": quota}])]) == [NONE]
+    throttles = []
+    try:
+        # Every broker of the database loads it; this one at once.
+        def stats(js):
+            for b in json.loads(js).get("brokers", {}).values():
+                throttles.append(b.get("throttle", {}).get("max", 0))
+
+        # librdkafka's statistics carry the throttle times brokers gave
+        # (this confluent-kafka has no throttle callback).
+        conf = kafka.conf(**{"client.id": cid, "linger.ms": 5, "batch.size": 65536,
+                             "statistics.interval.ms": 200})
+        conf["stats_cb"] = stats
+        p = Producer(conf)
+        payload = b"x" * 10_000
+        n = 400
+        delivered = []
+        start = time.monotonic()
+        for i in range(n):
+            while True:
+                try:
+                    p.produce(topic, payload, on_delivery=lambda e, m: delivered.append(e))
+                    break
+                except BufferError:
+                    p.poll(0.1)
+            p.poll(0)
+        assert p.flush(120) == 0
+        elapsed = time.monotonic() - start
+        wait_for(lambda: p.poll(0.2) is not None and max(throttles, default=0) > 0, 5,
+                 "a statistics report with the throttle")
+        assert all(e is None for e in delivered) and len(delivered) == n
+        total = n * len(payload)
+        assert max(throttles) > 0
+        # Near the quota: no more than 11 windows of burst beyond it.
+        assert total <= quota * (elapsed + 11) * 1.15, (total, elapsed)
+        assert elapsed >= total / quota - 12, (total, elapsed)
+    finally:
+        with kp.Conn.to(kafka.bootstrap) as c:
+            alter(c, [(ent(client_id=cid), [{"key": "producer_byte_rate", "remove": True}])])
+
+
+def test_fetch_over_consumer_byte_rate_answers_throttle_time(kafka):
+    """consumer_byte_rate for a client id: a Fetch whose answer takes the
+    rate over it carries throttle_time_ms > 0, and the connection answers
+    nothing more until that time has passed."""
+    cid = unique("quota-fetch")
+    topic = kafka.create_topic()
+    kafka.produce(topic, [(None, b"y" * 30_000)] * 5)
+    with kp.Conn.to(kafka.bootstrap) as c:
+        assert alter(c, [(ent(client_id=cid), [{"key": "consumer_byte_rate",
+                                                "value": 10_000.0}])]) == [NONE]
+    try:
+        with kp.Conn.to(kafka.bootstrap) as c:
+            c.client_id = cid
+            corr = kp.send_fetch(c, 12, topic, 0, 0, max_wait_ms=0)
+            data = c.recv_frame(10)
+            r = kp.Reader(data)
+            assert r.i32() == corr
+            r.tags()
+            throttle_ms = r.i32()
+            # ~150 KB measured over at least 10 s: 15 KB/s, half again
+            # the quota: about 5 s (QuotaUtils.throttleTime).
+            assert 3000 < throttle_ms < 7000
+            sent = time.monotonic()
+            c.request(18, 0, b"", timeout=throttle_ms / 1000.0 + 10)
+            assert time.monotonic() - sent >= throttle_ms / 1000.0 * 0.9
+    finally:
+        with kp.Conn.to(kafka.bootstrap) as c:
+            alter(c, [(ent(client_id=cid), [{"key": "consumer_byte_rate", "remove": True}])])

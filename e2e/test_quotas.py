@@ -148,8 +148,11 @@ def test_producer_over_its_byte_rate_is_throttled(kafka):
         assert all(e is None for e in delivered) and len(delivered) == n
         total = n * len(payload)
         assert max(throttles) > 0
-        # Near the quota: no more than 11 windows of burst beyond it.
-        assert total <= quota * (elapsed + 11) * 1.15, (total, elapsed)
+        # Near the quota: no more than 11 windows of burst beyond it, and
+        # what was in flight when the throttle began (up to 5 requests of a
+        # 64 KB batch, and the sample a window boundary splits: 1 MB in
+        # all). Unthrottled, 4 MB go in well under a second, over this.
+        assert total <= quota * (elapsed + 11) + 1_000_000, (total, elapsed)
         assert elapsed >= total / quota - 12, (total, elapsed)
     finally:
         with kp.Conn.to(kafka.bootstrap) as c:

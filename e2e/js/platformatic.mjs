@@ -103,6 +103,7 @@ async function group (j) {
     const m = { consumer, stream, records: [] }
     stream.on('data', msg => {
       m.records.push({
+        owned: partitionsOf(consumer, j.topic),
         partition: msg.partition,
         offset: Number(msg.offset),
         key: msg.key,

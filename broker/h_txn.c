@@ -573,8 +573,12 @@ static void end_done(void *arg, PGresult **res, int n, const char *err, const ch
  * coordinator has in memory must agree, as for OffsetCommit
  * (coord_commit_check). A commit without generation and member is not
  * checked, and a rebalance in progress does not stop a transactional
- * commit: both as in the Java coordinator. A group not in memory (idle, or
- * whose members talk to another broker of the database) is not checked.
+ * commit: both as in the Java coordinator. A group this broker does not
+ * have (a simple group, or one that has not joined since a restart) takes
+ * a commit without a generation and refuses one with a generation >= 0
+ * (ILLEGAL_GENERATION), as OffsetMetadataManager does for a group it does
+ * not know: such a commit comes from a member of a group that no longer
+ * exists here, a zombie whose transaction must not commit its offsets.
  */
 static int16_t toc_group_check(const request *req)
 {
@@ -586,7 +590,7 @@ static int16_t toc_group_check(const request *req)
 		return KERR_NONE;
 	(void)coord_offsets_in_use(b->group_id, &known);
 	if (!known)
-		return KERR_NONE;
+		return b->generation_id >= 0 ? KERR_ILLEGAL_GENERATION : KERR_NONE;
 	int16_t e =
 		coord_commit_check(b->group_id, b->member_id.len < 0 ? KSTR_LIT("") : b->member_id,
 				   b->group_instance_id, b->generation_id);

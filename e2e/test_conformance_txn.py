@@ -31,6 +31,7 @@ INVALID_TRANSACTION_TIMEOUT = 50
 CONCURRENT_TRANSACTIONS = 51
 OPERATION_NOT_ATTEMPTED = 55
 INVALID_GROUP_ID = 24
+ILLEGAL_GENERATION = 22
 PRODUCER_FENCED = 90
 TRANSACTIONAL_ID_NOT_FOUND = 105
 
@@ -433,6 +434,21 @@ def test_txn_offset_commit_group_not_in_transaction(kafka, conn):
     assert add_offsets(conn, txn_id, pid, epoch, group) == 0
     assert txn_offset_commit(conn, txn_id, group, pid, epoch, [(topic, [(0, 5)])]) == \
         {(topic, 0): 0}
+
+
+def test_txn_offset_commit_v3_generation_for_a_group_the_coordinator_lacks(kafka, conn):
+    # OffsetMetadataManager: a group the coordinator does not have takes a
+    # commit without a generation (a simple group), and refuses one with a
+    # generation >= 0 (ILLEGAL_GENERATION): a member of a group that is
+    # gone must not commit.
+    topic = kafka.create_topic(partitions=1)
+    txn_id, pid, epoch = new_txn(conn)
+    group = unique("g")
+    assert add_offsets(conn, txn_id, pid, epoch, group) == 0
+    assert txn_offset_commit(conn, txn_id, group, pid, epoch, [(topic, [(0, 5)])],
+                             generation=3, member="m-1") == {(topic, 0): ILLEGAL_GENERATION}
+    assert txn_offset_commit(conn, txn_id, group, pid, epoch, [(topic, [(0, 5)])],
+                             generation=-1) == {(topic, 0): 0}
 
 
 @pytest.mark.parametrize("version,fenced", [(3, PRODUCER_FENCED), (2, PRODUCER_FENCED),

@@ -1,5 +1,5 @@
 /*
- * pg_kafka 0.8: the whole extension, as a fresh CREATE EXTENSION installs it.
+ * pg_kafka 0.9: the whole extension, as a fresh CREATE EXTENSION installs it.
  *
  * This file is the one place to read the current definition of every table,
  * view, type and function. One row of kafka.records is one Kafka record; the
@@ -9,10 +9,10 @@
  *
  * A database made with an earlier version reaches the same catalog through
  * pg_kafka--0.1.sql and the upgrade scripts pg_kafka--0.1--0.2.sql ...
- * pg_kafka--0.7--0.8.sql; the regression test sql/upgrade.sql checks that
+ * pg_kafka--0.8--0.9.sql; the regression test sql/upgrade.sql checks that
  * both ways end in the same objects. A change to the extension is a new
  * version: a new complete script pg_kafka--X.sql (this file, renamed and
- * edited), an upgrade script pg_kafka--0.8--X.sql that makes the same change,
+ * edited), an upgrade script pg_kafka--0.9--X.sql that makes the same change,
  * and default_version in pg_kafka.control.
  *
  * Sections, in the order the features came:

@@ -508,8 +508,13 @@ def decode_produce(r, version):
                 return e
             p["record_errors"] = rr.array(rec_err, flex)
             p["error_message"] = rr.string(flex)
+        p["current_leader"] = None
         if flex:
-            rr.tags()
+            tags = rr.tags()
+            if 0 in tags:  # v10+: the leader of a NOT_LEADER_OR_FOLLOWER partition
+                lr = Reader(tags[0])
+                p["current_leader"] = (lr.i32(), lr.i32())
+                lr.tags()
         out[(topic, p["partition"])] = p
 
     def top(rr):
@@ -520,8 +525,17 @@ def decode_produce(r, version):
 
     r.array(top, flex)
     r.i32()  # throttle_time_ms
+    endpoints = []
     if flex:
-        r.tags()
+        tags = r.tags()
+        if 0 in tags:  # v10+: those leaders' addresses
+            def endpoint(rr):
+                e = (rr.i32(), rr.string(True), rr.i32(), rr.string(True))
+                rr.tags()
+                return e
+            endpoints = Reader(tags[0]).array(endpoint, True)
+    for p in out.values():
+        p["node_endpoints"] = endpoints
     return out
 
 

@@ -35,6 +35,7 @@
 #include "fetch_readahead.h"
 #include "h_fetch.h"
 #include "handlers.h"
+#include "h_quotas.h"
 #include "hutil.h"
 #include "kerr.h"
 #include "leader_hint.h"
@@ -334,7 +335,10 @@ static size_t fetch_budget(const request *req)
 		return 0;
 	if ((size_t)body->max_bytes < cap)
 		cap = (size_t)body->max_bytes;
-	return cap;
+	/* A consumer with a consumer_byte_rate gets no more than the quota
+	 * window allows (h_quotas.h). */
+	size_t quota = quota_fetch_max_bytes(req);
+	return quota < cap ? quota : cap;
 }
 
 static void fetch_round(fetch_ctx *c)
@@ -409,7 +413,9 @@ static void fetch_rows(void *arg, PGresult **res, int n, const char *err, const 
 			log_error("fetch failed: %s", err);
 	}
 
-	bool enough = total >= (size_t)(body->min_bytes > 0 ? body->min_bytes : 1);
+	size_t min_bytes = (size_t)(body->min_bytes > 0 ? body->min_bytes : 1);
+	size_t quota = quota_fetch_max_bytes(req);
+	bool enough = total >= (min_bytes < quota ? min_bytes : quota);
 	if (c->from_readahead) {
 		/* Read-ahead results answer a fetch only when they are enough
 		 * and clean; otherwise read afresh (and wait as usual). */

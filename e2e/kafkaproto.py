@@ -796,7 +796,9 @@ def read_fetch(conn, corr, version, timeout=10.0):
     """-> {"error_code", "high_watermark", "last_stable_offset",
     "log_start_offset", "records": bytes or None, "top_error_code",
     "current_leader": (id, epoch) or None, "node_endpoints": [(id, host,
-    port, rack)]} (the last two tagged, v12+ and v16+)"""
+    port, rack)], "throttle_time_ms"} (current_leader and node_endpoints
+    tagged, v12+ and v16+); a throttled answer has no partition: its
+    error_code and records are None"""
     flex = version >= 12
     data = conn.recv_frame(timeout)
     if data is None:
@@ -806,7 +808,7 @@ def read_fetch(conn, corr, version, timeout=10.0):
         raise ProtocolError("unexpected correlation id")
     if flex:
         r.tags()
-    r.i32()  # throttle_time_ms
+    throttle_ms = r.i32()
     top_error = 0
     if version >= 7:
         top_error = r.i16()
@@ -858,10 +860,11 @@ def read_fetch(conn, corr, version, timeout=10.0):
             endpoints = Reader(tags[0]).array(endpoint, True)
     if not parts:
         return {"top_error_code": top_error, "error_code": None, "records": None,
-                "node_endpoints": endpoints}
+                "node_endpoints": endpoints, "throttle_time_ms": throttle_ms}
     p = parts[0]
     p["top_error_code"] = top_error
     p["node_endpoints"] = endpoints
+    p["throttle_time_ms"] = throttle_ms
     return p
 
 

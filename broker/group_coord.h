@@ -38,7 +38,7 @@ void group_coord_sweep_arm(void);
  * group. A group no coordinator has in memory has no members.
  */
 typedef struct group_liveness {
-	bool in_memory;    /* some coordinator has the group */
+	bool in_memory; /* some coordinator has the group */
 	bool has_members;
 	bool topics_known; /* has_members: the members' subscriptions are known,
 			    * and offsets of other topics may expire */

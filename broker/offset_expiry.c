@@ -52,8 +52,8 @@ static struct {
 
 static void expiry_arm(int ms);
 static void on_timer(evutil_socket_t fd, short what, void *arg);
-static void candidates_done(void *arg, PGresult **res, int n, const char *err,
-			    const char *sqlstate, bool retriable);
+static void candidates_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+			    bool retriable);
 static void submit_expire(expiry_pass *p);
 static void expire_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 			bool retriable);
@@ -111,8 +111,8 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	db_submit(NULL, &st, 1, candidates_done, NULL);
 }
 
-static void candidates_done(void *arg, PGresult **res, int n, const char *err,
-			    const char *sqlstate, bool retriable)
+static void candidates_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+			    bool retriable)
 {
 	(void)arg;
 	(void)n;
@@ -165,8 +165,8 @@ static void submit_expire(expiry_pass *p)
 		pgarray_add(&members, l->has_members ? KSTR_LIT("\1") : KSTR_LIT("\0"));
 		for (int t = 0; l->has_members && t < l->ntopics; t++) {
 			pgarray_add(&sub_groups, p->groups[i]);
-			pgarray_add(&sub_topics, pgtext_valid(l->topics[t]) ? l->topics[t]
-									   : KSTR_LIT(""));
+			pgarray_add(&sub_topics,
+				    pgtext_valid(l->topics[t]) ? l->topics[t] : KSTR_LIT(""));
 		}
 	}
 	pgarray_end(&groups);
@@ -220,9 +220,9 @@ static void log_pass(PGresult *r)
 
 	for (int i = 0; i < rows; i++)
 		total += pgtext_i64(r, i, 1, 0);
-	len = (size_t)snprintf(line, sizeof(line),
-			       "offset expiry: %" PRId64 " committed offsets of %d groups expired:",
-			       total, rows);
+	len = (size_t)snprintf(
+		line, sizeof(line),
+		"offset expiry: %" PRId64 " committed offsets of %d groups expired:", total, rows);
 	for (int i = 0; i < rows && i < LOG_GROUPS_MAX && len < sizeof(line); i++)
 		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s %s (%s%s)",
 					i ? "," : "", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),

@@ -3682,3 +3682,48 @@ $$;
 
 COMMENT ON FUNCTION kafka.expire_offsets(bigint, text[], boolean[], text[], text[]) IS
 	'Offset expiry for the groups a coordinator names (offsets.retention.minutes): deletes their expired committed offsets; one row per group that lost offsets, saying whether the group is gone.';
+
+/*
+ * ---- ACL checks of SQL sessions without SELECT on the ACL tables (0.9) ----
+ *
+ * Row security on kafka.records and kafka.produce() ask
+ * kafka.sql_authorized(), which used to read kafka.authorizer and
+ * kafka.acls as the calling role, so every SQL user needed SELECT on them
+ * (and so could read every binding). The lookup is now
+ * kafka.role_authorized(), SECURITY DEFINER: it reads the tables as their
+ * owner and answers only about a role the session may act as (its login
+ * role, or any role that role is a member of, which SET ROLE could switch
+ * to), so EXECUTE can go to everyone without telling anyone about other
+ * principals' rights.
+ */
+CREATE FUNCTION kafka.role_authorized(p_role name, p_host text, p_operation text,
+				      p_resource_type text, p_resource_name text)
+RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT CASE
+		WHEN NOT pg_catalog.pg_has_role(session_user, p_role, 'MEMBER') THEN false
+		WHEN NOT z.enabled THEN true
+		ELSE kafka.acl_allows('User:' || p_role, p_host, p_operation, p_resource_type,
+				      p_resource_name)
+	       END
+	FROM kafka.authorizer z
+$$;
+
+GRANT EXECUTE ON FUNCTION kafka.role_authorized(name, text, text, text, text) TO PUBLIC;
+
+COMMENT ON FUNCTION kafka.role_authorized(name, text, text, text, text) IS
+	'Whether the role, as the Kafka principal User:<role> from p_host, may do the operation on the resource under the authorizer''s current settings (always when it is off). Answers only about roles the session user is a member of (false for others), so SQL users need no SELECT on kafka.acls or kafka.authorizer.';
+
+CREATE OR REPLACE FUNCTION kafka.sql_authorized(p_operation text, p_topic text)
+RETURNS boolean
+LANGUAGE sql STABLE
+AS $$
+	SELECT NOT row_security_active('kafka.records')
+	    OR kafka.role_authorized(current_user, coalesce(host(inet_client_addr()), ''),
+				     p_operation, 'TOPIC', p_topic)
+$$;
+
+COMMENT ON FUNCTION kafka.sql_authorized(text, text) IS
+	'Whether the current role, as the Kafka principal User:<role>, may do an operation on a topic: always when the authorizer is off, and for roles that row security does not apply to (superusers, the tables'' owner, BYPASSRLS). Needs no privilege on the ACL tables (kafka.role_authorized).';

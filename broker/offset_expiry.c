@@ -116,6 +116,8 @@ static void candidates_done(void *arg, PGresult **res, int n, const char *err, c
 {
 	(void)arg;
 	(void)n;
+	if (!X.timer)
+		return; /* shut down meanwhile: the groups are no longer ours */
 	if (err) {
 		log_db_error(err, sqlstate, retriable);
 		expiry_arm(g_config.offsets_retention_check_interval_ms);

@@ -17,6 +17,7 @@ from confluent_kafka import OFFSET_INVALID, Consumer, TopicPartition
 
 import kafkaproto as kp
 from conftest import Broker, Kafka, _new_pg, sql_literal, unique, wait_for
+from test_cluster import cluster_args, coordinator_of
 
 CHECK = ["--offsets-retention-check-interval-ms", "100"]
 OFFSET_COMMIT = 8
@@ -215,5 +216,45 @@ def test_expiry_after_a_restart(ekafka, ebroker):
         backdate(ebroker.pg, crashed)
         wait_for(lambda: crashed not in listed_groups(k), 20, "the group to expire")
         assert committed(k, crashed, topic) == OFFSET_INVALID
+    finally:
+        k.close()
+
+
+def test_each_broker_expires_the_groups_it_coordinates(fresh_pg, make_broker):
+    """Two brokers on one database: only a group's coordinator knows its
+    members, so only it judges the group's offsets. Were the other broker to
+    judge them, it would take the group for one without members and expire
+    its subscribed topic's offset too."""
+    brokers = {n: make_broker(fresh_pg, *CHECK, *cluster_args(n)) for n in (1, 2)}
+    wait_for(lambda: fresh_pg.sql("SELECT count(*) FROM kafka.live_brokers()") == "2", 20,
+             "both brokers live")
+    k = Kafka(brokers[1])
+    try:
+        topic, other = k.create_topic(unique("clu")), k.create_topic(unique("clx"))
+        k.produce(topic, [(None, b"v%d" % i) for i in range(2)])
+        group = next(g for g in (unique("clg") for _ in range(200))
+                     if coordinator_of(fresh_pg, g) == 1)
+        c = consume_and_commit(k, group, topic, 2)
+        try:
+            c.commit(offsets=[TopicPartition(other, 0, 1)], asynchronous=False)
+            backdate(fresh_pg, group)
+            wait_for(lambda: stored_offsets(fresh_pg, group) == {(topic, 0)}, 20,
+                     "the coordinator to expire the unsubscribed offset")
+            # passes of the other broker after the backdate leave the rest
+            for _ in range(2):
+                probe = next(g for g in (unique("probe") for _ in range(200))
+                             if coordinator_of(fresh_pg, g) == 2)
+                fresh_pg.sql("INSERT INTO kafka.consumer_offsets (group_id, topic, partition,"
+                             " committed_offset, commit_timestamp)"
+                             " VALUES (%s, %s, 0, 0, now() - interval '8 days')"
+                             % (sql_literal(probe), sql_literal(topic)))
+                wait_for(lambda: not stored_offsets(fresh_pg, probe), 20,
+                         "a pass of broker 2")
+                assert probe in brokers[2].log_text()
+            assert stored_offsets(fresh_pg, group) == {(topic, 0)}
+            assert group in brokers[1].log_text()
+            assert group not in brokers[2].log_text()
+        finally:
+            c.close()
     finally:
         k.close()

@@ -3562,6 +3562,27 @@ ALTER TABLE kafka.consumer_offsets ADD COLUMN expire_timestamp timestamptz;
 COMMENT ON COLUMN kafka.consumer_offsets.expire_timestamp IS
 	'When the offset expires, if the client committed it with a retention time (OffsetCommit v2 to v4); NULL: offsets.retention.minutes after the commit, or after the group became empty.';
 
+-- A commit that sets no expiry of its own (TxnOffsetCommit's, or one from
+-- SQL) ends the expiry an earlier OffsetCommit v2-v4 gave the offset. The
+-- WHEN clause keeps the trigger off the common path.
+CREATE FUNCTION kafka.consumer_offsets_recommitted()
+RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+BEGIN
+	NEW.expire_timestamp := NULL;
+	RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER consumer_offsets_recommitted
+BEFORE UPDATE ON kafka.consumer_offsets
+FOR EACH ROW
+WHEN (OLD.expire_timestamp IS NOT NULL
+      AND NEW.expire_timestamp IS NOT DISTINCT FROM OLD.expire_timestamp
+      AND NEW.commit_timestamp IS DISTINCT FROM OLD.commit_timestamp)
+EXECUTE FUNCTION kafka.consumer_offsets_recommitted();
+
 CREATE TABLE kafka.group_membership (
 	group_id text COLLATE "C" PRIMARY KEY,
 	has_members boolean NOT NULL,

@@ -77,6 +77,15 @@ SELECT count(*) AS left_rows FROM kafka.group_membership WHERE group_id = 'left'
 -- (a live group that lost all its offsets is not gone).
 SELECT * FROM kafka.expire_offsets(604800000, ARRAY['live'], ARRAY[true]);
 
+-- A later commit without a retention of its own (TxnOffsetCommit moves
+-- offsets so) ends the explicit expiry; one with a new retention sets it.
+UPDATE kafka.consumer_offsets SET committed_offset = 6, commit_timestamp = now() - interval '1 hour'
+WHERE group_id = 'long';
+SELECT expire_timestamp IS NULL AS cleared FROM kafka.consumer_offsets WHERE group_id = 'long';
+UPDATE kafka.consumer_offsets SET commit_timestamp = now(), expire_timestamp = now() + interval '1 hour'
+WHERE group_id = 'long';
+SELECT expire_timestamp > now() AS set_again FROM kafka.consumer_offsets WHERE group_id = 'long';
+
 -- the inputs are checked
 SELECT * FROM kafka.expire_offsets(0, ARRAY['x'], ARRAY[false]);
 SELECT * FROM kafka.expire_offsets(1000, ARRAY['x', 'y'], ARRAY[false]);

@@ -292,7 +292,9 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 				 1},
 	[Q_GROUP_DELETE] = {"pgk_group_delete",
 			    "WITH d AS (DELETE FROM kafka.consumer_offsets WHERE group_id = $1::text"
-			    " RETURNING 1) SELECT count(*) FROM d",
+			    " RETURNING 1),"
+			    " m AS (DELETE FROM kafka.group_membership WHERE group_id = $1::text)"
+			    " SELECT count(*) FROM d",
 			    1},
 	/* OffsetDelete: delete what is listed; say per input whether the
 	 * partition exists. */

@@ -258,3 +258,22 @@ def test_each_broker_expires_the_groups_it_coordinates(fresh_pg, make_broker):
             c.close()
     finally:
         k.close()
+
+
+def test_delete_groups_removes_the_stored_membership(ekafka):
+    from kafka import KafkaAdminClient
+    from kafka.errors import NoError
+
+    topic = ekafka.create_topic(unique("del"))
+    group = unique("deleted")
+    ekafka.produce(topic, [(None, b"v")])
+    consume_and_commit(ekafka, group, topic, 1).close()
+    wait_for(lambda: membership(ekafka.pg, group) == "f", 20, "the group's empty-since")
+    admin = KafkaAdminClient(bootstrap_servers=ekafka.bootstrap)
+    try:
+        ((gid, err),) = admin.delete_consumer_groups([group])
+        assert (gid, err) == (group, NoError)
+    finally:
+        admin.close()
+    assert membership(ekafka.pg, group) == ""
+    assert not stored_offsets(ekafka.pg, group)

@@ -591,4 +591,18 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 			   "SELECT action, topic, partition, from_offset, to_offset, records"
 			   " FROM kafka.run_maintenance($1::jsonb, $2::int8)",
 			   2},
+	[Q_CG_SAVE] = {"pgk_cg_save",
+		       "SELECT kafka.consumer_group_save($1::text, $2::int, $3::int, $4::text,"
+		       " $5::jsonb, $6::int8)",
+		       6},
+	[Q_CG_DELETE] = {"pgk_cg_delete", "DELETE FROM kafka.consumer_groups WHERE group_id = $1::text",
+			 1},
+	[Q_CG_LOAD] = {"pgk_cg_load",
+		       "SELECT group_epoch, assignment_epoch, metadata_hash, member_id, instance_id,"
+		       " rack_id, client_id, client_host, member_epoch, previous_member_epoch, state,"
+		       " rebalance_timeout_ms, server_assignor, subscribed_topic_names,"
+		       " subscribed_topic_regex, kind, topic_id::text, partitions"
+		       " FROM kafka.consumer_group_load($1::text)",
+		       1},
+	[Q_CG_IDS] = {"pgk_cg_ids", "SELECT group_id FROM kafka.consumer_groups ORDER BY group_id", 0},
 };

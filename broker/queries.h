@@ -94,6 +94,12 @@ typedef enum query_id {
 	/* Storage and retention (maintenance.c) */
 	Q_MAINTENANCE,            /* (defaults jsonb, budget) -> action, topic, partition,
 				   * from, to, records; no rows when another broker runs it */
+	/* Consumer groups of the KIP-848 protocol (consumer_groups.c) */
+	Q_CG_SAVE,                /* (group, group_epoch, assignment_epoch, assignor,
+				   * members jsonb, metadata_hash) */
+	Q_CG_DELETE,              /* (group) */
+	Q_CG_LOAD,                /* (group) -> kafka.consumer_group_load's rows */
+	Q_CG_IDS,                 /* () -> group_id of every consumer group */
 	Q_QUERY_COUNT
 } query_id;
 

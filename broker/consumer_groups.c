@@ -227,11 +227,12 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
 
 /* ---- loading ---- */
 
-void cgroups_prepare(request *req, const kstr *group_ids, int n, cgroups_done_fn done, void *arg)
+void cgroups_prepare(request *req, const kstr *group_ids, int n, bool topics,
+		     cgroups_done_fn done, void *arg)
 {
 	prep *p = arena_alloc(req->arena, sizeof(*p));
 	db_stmt *st = ARENA_NEW_ARRAY(req->arena, db_stmt, n + 1);
-	int k = 0;
+	int k = 1; /* st[0]: the topics, if they are read */
 
 	if (!G.cg) {
 		done(arg, KERR_NOT_COORDINATOR);
@@ -240,11 +241,6 @@ void cgroups_prepare(request *req, const kstr *group_ids, int n, cgroups_done_fn
 	p->done = done;
 	p->arg = arg;
 	p->ids = ARENA_NEW_ARRAY(req->arena, kstr, n + 1);
-	if (G.topics_at < 0 || cgroups_now() - G.topics_at >= CGROUPS_TOPICS_MAX_AGE_MS) {
-		params *q = arena_alloc(req->arena, sizeof(*q));
-		st[k++] = params_stmt(Q_TOPICS_ALL, q, 0);
-		p->topics = true;
-	}
 	for (int i = 0; i < n; i++) {
 		kstr id = group_ids[i];
 		bool dup = false;
@@ -258,11 +254,18 @@ void cgroups_prepare(request *req, const kstr *group_ids, int n, cgroups_done_fn
 		st[k++] = params_stmt(Q_CG_LOAD, q, 0);
 		p->ids[p->nids++] = id;
 	}
-	if (k == 0) {
+	/* The topics go first: a restored group needs them (cgroup.h). */
+	if ((topics || (p->nids > 0 && G.topics_at < 0)) &&
+	    (G.topics_at < 0 || cgroups_now() - G.topics_at >= CGROUPS_TOPICS_MAX_AGE_MS)) {
+		params *q = arena_alloc(req->arena, sizeof(*q));
+		st[0] = params_stmt(Q_TOPICS_ALL, q, 0);
+		p->topics = true;
+	}
+	if (k == 1 && !p->topics) {
 		done(arg, KERR_NONE);
 		return;
 	}
-	db_submit(G.lane, st, k, prep_done, p);
+	db_submit(G.lane, p->topics ? st : st + 1, p->topics ? k : k - 1, prep_done, p);
 }
 
 static void prep_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,

@@ -33,14 +33,16 @@ int64_t cgroups_now(void);
 typedef void (*cgroups_done_fn)(void *arg, int16_t err);
 
 /*
- * Before the state machine is asked about group_ids[0..n-1]: refresh the
- * topic image when it is older than CGROUPS_TOPICS_MAX_AGE_MS, and load
- * every one of those groups that this broker coordinates and has not
- * loaded since it became its coordinator. done runs when that is done,
- * possibly before this returns.
+ * Before the state machine is asked about group_ids[0..n-1]: load every one
+ * of those groups that this broker coordinates and has not loaded since it
+ * became its coordinator, and, when topics is true (or a group is loaded
+ * and the topics were never read), refresh the topic image if it is older
+ * than CGROUPS_TOPICS_MAX_AGE_MS. done runs when that is done, possibly
+ * before this returns.
  */
 #define CGROUPS_TOPICS_MAX_AGE_MS 1000
-void cgroups_prepare(request *req, const kstr *group_ids, int n, cgroups_done_fn done, void *arg);
+void cgroups_prepare(request *req, const kstr *group_ids, int n, bool topics,
+		     cgroups_done_fn done, void *arg);
 
 /*
  * After calls that may have changed groups: write every changed group this

@@ -110,7 +110,7 @@ void handle_consumer_group_heartbeat(request *req)
 		log_info("empty classic group %.*s becomes a consumer group", b->group_id.len,
 			 b->group_id.ptr);
 	}
-	cgroups_prepare(req, &b->group_id, 1, hb_ready, req);
+	cgroups_prepare(req, &b->group_id, 1, true, hb_ready, req);
 }
 
 static void hb_ready(void *arg, int16_t err)
@@ -232,7 +232,7 @@ void handle_consumer_group_describe(request *req)
 	int32_t n = b->group_ids.count > 0 ? b->group_ids.count : 0;
 
 	req->resp = resp;
-	cgroups_prepare(req, b->group_ids.items, n, describe_ready, req);
+	cgroups_prepare(req, b->group_ids.items, n, false, describe_ready, req);
 }
 
 static void describe_ready(void *arg, int16_t err)

@@ -18,6 +18,7 @@
 
 #include "arena_str.h"
 #include "authorizer.h"
+#include "consumer_groups.h"
 #include "coordinator.h"
 #include "handlers.h"
 #include "cluster.h"
@@ -588,6 +589,13 @@ static int16_t toc_group_check(const request *req)
 	if (req->api_version < 3 ||
 	    (b->generation_id < 0 && b->member_id.len <= 0 && b->group_instance_id.len < 0))
 		return KERR_NONE;
+	/* A consumer group (KIP-848) checks the member and its epoch; it is
+	 * loaded by its members' heartbeats (consumer_groups.h). */
+	int16_t ce = cg_commit_check(cgroups(), b->group_id,
+				     b->member_id.len < 0 ? KSTR_LIT("") : b->member_id,
+				     b->generation_id, true, req->api_version, &known);
+	if (known)
+		return ce;
 	(void)coord_offsets_in_use(b->group_id, &known);
 	if (!known)
 		return b->generation_id >= 0 ? KERR_ILLEGAL_GENERATION : KERR_NONE;

@@ -920,12 +920,12 @@ static bool owned_subset(const cg_tps *owned, int nowned, const asg *set)
 	return true;
 }
 
+/* Kafka's updateMemberEpoch: the previous epoch is the one before this
+ * step, even when the step keeps the epoch. */
 static void set_epoch(member *m, int32_t epoch)
 {
-	if (epoch != m->epoch) {
-		m->prev_epoch = m->epoch;
-		m->epoch = epoch;
-	}
+	m->prev_epoch = m->epoch;
+	m->epoch = epoch;
 }
 
 /* CurrentAssignmentBuilder.computeNextAssignment. */
@@ -1403,7 +1403,8 @@ int16_t cg_heartbeat(cg_coord *c, const cg_heartbeat_req *r, int64_t now_ms, are
 	if (set_subscription(m, r))
 		changed = bump = true;
 
-	if (bump || group_meta_hash(c, g) != g->meta_hash)
+	/* Topic metadata changes were applied by cg_set_topics() already. */
+	if (bump)
 		group_bump(c, g);
 
 	reconcile(g, m, r->topic_partitions, r->ntopic_partitions);
@@ -1682,6 +1683,12 @@ int16_t cg_restore(cg_coord *c, const cg_group_record *g, int64_t now_ms)
 			return KERR_INVALID_REQUEST;
 		if (m->nsubscribed_topic_names > 0 && !m->subscribed_topic_names)
 			return KERR_INVALID_REQUEST;
+		regex_t re;
+		if (m->subscribed_topic_regex.len > 0) {
+			if (!regex_compile(&re, m->subscribed_topic_regex, true))
+				return KERR_INVALID_REQUEST;
+			regfree(&re);
+		}
 		for (int j = 0; j < i; j++)
 			if (keq(g->members[j].member_id, m->member_id))
 				return KERR_INVALID_REQUEST;

@@ -1367,8 +1367,8 @@ int16_t cg_heartbeat(cg_coord *c, const cg_heartbeat_req *r, int64_t now_ms, are
 	if (old_static) {
 		/* The static member restarts under a new member id: it takes
 		 * the old one's place, assignment and target. */
-		log_info("consumer group %s: static member %s replaces %s", g->id.ptr,
-			 member_id.ptr ? member_id.ptr : "", old_static->id.ptr);
+		log_info("consumer group %s: static member %.*s replaces %s", g->id.ptr,
+			 (int)member_id.len, member_id.ptr, old_static->id.ptr);
 		member_remove(g, old_static);
 		if (!keq(old_static->id, member_id)) {
 			kfree(&old_static->id);

@@ -19,7 +19,7 @@
 #include "kerr.h"
 
 #define GROUP "g"
-#define MAXP 64
+#define MAXP 512
 #define MAXT 4
 
 typedef struct client {
@@ -383,6 +383,80 @@ static void test_range_two_topics(void **st)
 	assert_int_equal(d.members[0].target_assignment[1].npartitions, 2);
 	assert_int_equal(d.members[1].target_assignment[0].npartitions, 1);
 	assert_int_equal(d.members[1].target_assignment[0].partitions[0], 2);
+}
+
+/* Every partition of a subscribed topic in exactly one member's target,
+ * only members subscribed to its topic; returns max - min partitions. */
+static int check_targets(cg_coord *c, const char *const *topic_names, const int *nparts, int nt)
+{
+	cg_group_desc d;
+	assert_true(cg_describe(c, KSTR_LIT(GROUP), A, &d));
+	int seen[4][512] = {{0}};
+	int lo = 1 << 30, hi = 0;
+	for (int i = 0; i < d.nmembers; i++) {
+		const cg_member_desc *m = &d.members[i];
+		int n = 0;
+		for (int k = 0; k < m->ntarget_assignment; k++) {
+			const cg_tps *t = &m->target_assignment[k];
+			int ti = -1;
+			for (int x = 0; x < nt; x++)
+				if (kstr_eq(t->topic_name, topic_names[x]))
+					ti = x;
+			assert_true(ti >= 0);
+			bool sub = false;
+			for (int x = 0; x < m->nsubscribed_topic_names; x++)
+				sub |= kstr_eq(m->subscribed_topic_names[x], topic_names[ti]);
+			assert_true(sub);
+			for (int j = 0; j < t->npartitions; j++) {
+				assert_true(t->partitions[j] >= 0 && t->partitions[j] < nparts[ti]);
+				seen[ti][t->partitions[j]]++;
+			}
+			n += t->npartitions;
+		}
+		lo = n < lo ? n : lo;
+		hi = n > hi ? n : hi;
+	}
+	for (int x = 0; x < nt; x++)
+		for (int p = 0; p < nparts[x]; p++)
+			assert_int_equal(seen[x][p], 1);
+	return hi - lo;
+}
+
+/* Members subscribed to different topics: still one owner per partition,
+ * only subscribers, counts within one of each other; and the same result
+ * from a second coordinator fed the same requests. */
+static void test_uniform_balance(void **st)
+{
+	(void)st;
+	static const char *const names[] = {"t1", "t2"};
+	static const int nparts[] = {30, 7};
+	char first[8192], second[8192];
+	for (int run = 0; run < 2; run++) {
+		cg_free(C);
+		C = cg_new(NULL);
+		topics(30, 7);
+		for (int i = 0; i < 10; i++) {
+			client m = {.topics = {"t1", i < 5 ? "t2" : NULL}};
+			char id[16];
+			snprintf(id, sizeof(id), "m%d", (i * 7) % 10);
+			assert_int_equal(join(&m, id), KERR_NONE);
+			assert_true(check_targets(C, names, nparts, 2) <= 1);
+		}
+		describe_text(C, run == 0 ? first : second, sizeof(first));
+	}
+	assert_string_equal(first, second);
+	/* A homogeneous group of 40 members over 400 partitions. */
+	cg_free(C);
+	C = cg_new(NULL);
+	topics(400, 0);
+	static const int n400[] = {400};
+	for (int i = 0; i < 40; i++) {
+		client m = {.topics = {"t1"}};
+		char id[16];
+		snprintf(id, sizeof(id), "m%02d", i);
+		assert_int_equal(join(&m, id), KERR_NONE);
+	}
+	assert_int_equal(check_targets(C, names, n400, 1), 0);
 }
 
 static void test_third_member_incremental(void **st)
@@ -918,6 +992,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_uniform_split, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_range_split, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_range_two_topics, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_uniform_balance, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_third_member_incremental, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leave_reassigns, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_expiry, setup, teardown),

@@ -48,6 +48,7 @@ static struct {
 	int64_t topics_at;      /* clock of the last topic image; -1: never */
 	idset loaded;           /* loaded since this broker became their coordinator */
 	idset dirty;            /* writes that failed, done again with the next */
+	idset topic_names;      /* the topics of the image */
 } G;
 
 typedef struct prep {
@@ -171,12 +172,20 @@ void cgroups_shutdown(void)
 	cg_free(G.cg);
 	idset_clear(&G.loaded);
 	idset_clear(&G.dirty);
+	idset_clear(&G.topic_names);
 	memset(&G, 0, sizeof(G));
 }
 
 cg_coord *cgroups(void) { return G.cg; }
 
 int64_t cgroups_now(void) { return clock_mono_ms(); }
+
+void cgroups_want_topics(const kstr *names, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (!idset_has(&G.topic_names, names[i]))
+			G.topics_at = -1;
+}
 
 bool cgroups_has(kstr group_id)
 {
@@ -320,6 +329,9 @@ static void apply_topics(const PGresult *res)
 		k++;
 	}
 	cg_set_topics(G.cg, t, k, cgroups_now());
+	idset_clear(&G.topic_names);
+	for (int i = 0; i < k; i++)
+		idset_add(&G.topic_names, t[i].name);
 	free(t);
 	G.topics_at = cgroups_now();
 }

@@ -51,6 +51,11 @@ void cgroups_prepare(request *req, const kstr *group_ids, int n, bool topics,
  */
 void cgroups_persist(cgroups_done_fn done, void *arg);
 
+/* A heartbeat subscribes to these topics: if one is not in the topic image,
+ * the next cgroups_prepare() with topics reads the topics again (a topic
+ * created since is seen at once, as Kafka's coordinator sees it). */
+void cgroups_want_topics(const kstr *names, int n);
+
 /* Whether a consumer group of that id is loaded and coordinated here. */
 bool cgroups_has(kstr group_id);
 

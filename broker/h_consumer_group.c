@@ -110,6 +110,8 @@ void handle_consumer_group_heartbeat(request *req)
 		log_info("empty classic group %.*s becomes a consumer group", b->group_id.len,
 			 b->group_id.ptr);
 	}
+	if (b->subscribed_topic_names.count > 0)
+		cgroups_want_topics(b->subscribed_topic_names.items, b->subscribed_topic_names.count);
 	cgroups_prepare(req, &b->group_id, 1, true, hb_ready, req);
 }
 

@@ -82,7 +82,9 @@ def new_topic(broker, partitions=PARTITIONS):
 
 
 def hb(c, group, member_id="", epoch=0, version=1, **kw):
-    values = {"group_id": group, "member_id": member_id, "member_epoch": epoch}
+    """A heartbeat; the nullable arrays are null (unchanged) unless given."""
+    values = {"group_id": group, "member_id": member_id, "member_epoch": epoch,
+              "subscribed_topic_names": None, "topic_partitions": None}
     values.update(kw)
     return call(c, 68, version, values)
 

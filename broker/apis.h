@@ -674,7 +674,7 @@ PGK_MESSAGE(delete_groups_resp, DELETE_GROUPS_RESP)
 	X(S, STR, client_host, 0, VMAX, NN, 0, _)                                                  \
 	X(S, ARRSTR, subscribed_topic_names, 0, VMAX, NN, 0, _)                                    \
 	X(S, STR, subscribed_topic_regex, 0, VMAX, 0, 0, _)                                        \
-	X(S, STRUCT, assignment, 0, VMAX, NN, 0, consumer_group_describe_assignment)                           \
+	X(S, STRUCT, assignment, 0, VMAX, NN, 0, consumer_group_describe_assignment)               \
 	X(S, STRUCT, target_assignment, 0, VMAX, NN, 0, consumer_group_describe_assignment)
 #define CG_DESCRIBE_RESP_GROUP(X, S)                                                               \
 	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
@@ -684,7 +684,7 @@ PGK_MESSAGE(delete_groups_resp, DELETE_GROUPS_RESP)
 	X(S, I32, group_epoch, 0, VMAX, NN, 0, _)                                                  \
 	X(S, I32, assignment_epoch, 0, VMAX, NN, 0, _)                                             \
 	X(S, STR, assignor_name, 0, VMAX, NN, 0, _)                                                \
-	X(S, ARRS, members, 0, VMAX, NN, 0, consumer_group_describe_resp_member)                               \
+	X(S, ARRS, members, 0, VMAX, NN, 0, consumer_group_describe_resp_member)                   \
 	X(S, I32, authorized_operations, 0, VMAX, NN, INT32_MIN, _)
 #define CG_DESCRIBE_RESP(X, S)                                                                     \
 	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \

@@ -34,11 +34,15 @@
 
 #define SWEEP_MS 1000
 
-/* A set of group ids (few: linear search), each malloc'd. */
+/* A set of group or topic names, each malloc'd: open addressing, a
+ * removed entry leaves a tombstone until the next growth. */
 typedef struct idset {
-	char **ids;
-	int n, cap;
+	char **slot; /* NULL: free; TOMB: removed */
+	int cap;     /* a power of two, or 0 */
+	int used;    /* entries and tombstones */
 } idset;
+
+#define TOMB ((char *)1)
 
 static struct {
 	cg_coord *cg;
@@ -67,9 +71,13 @@ typedef struct persist_ctx {
 	int n;
 } persist_ctx;
 
+static uint32_t idset_hash(kstr id);
+static bool idset_eq(const char *s, kstr id);
+static int idset_find(const idset *s, kstr id);
 static bool idset_has(const idset *s, kstr id);
 static void idset_add(idset *s, kstr id);
 static void idset_remove_at(idset *s, int i);
+static void idset_put(idset *s, char *owned);
 static void idset_clear(idset *s);
 static void arm_deadline(void);
 static void on_deadline(evutil_socket_t fd, short what, void *arg);
@@ -81,50 +89,93 @@ static void restore_group(kstr group_id, const PGresult *res);
 static void persist_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 			 bool retriable);
 static char *members_json(arena *a, const cg_group_record *r);
+static int int_array(arena *a, const char *s, int32_t **out);
+static cg_member_state member_state_parse(const char *s);
+static void json_str(kwriter *w, kstr s);
+static void json_raw(kwriter *w, const char *s);
+static void json_int(kwriter *w, int64_t v);
+static void json_tps(kwriter *w, arena *a, const cg_tps *t, int n);
 
 /* ---- set of ids ---- */
 
-static bool idset_has(const idset *s, kstr id)
+static uint32_t idset_hash(kstr id)
 {
-	for (int i = 0; i < s->n; i++)
-		if (strlen(s->ids[i]) == (size_t)id.len && memcmp(s->ids[i], id.ptr, (size_t)id.len) == 0)
-			return true;
-	return false;
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (int32_t i = 0; i < id.len; i++)
+		h = (h ^ (uint8_t)id.ptr[i]) * 16777619u;
+	return h;
+}
+
+static bool idset_eq(const char *s, kstr id)
+{
+	return strlen(s) == (size_t)(id.len > 0 ? id.len : 0) &&
+	       memcmp(s, id.ptr ? id.ptr : "", (size_t)(id.len > 0 ? id.len : 0)) == 0;
+}
+
+/* The slot of id, or -1. */
+static int idset_find(const idset *s, kstr id)
+{
+	if (s->cap == 0)
+		return -1;
+	for (uint32_t i = idset_hash(id) & (uint32_t)(s->cap - 1);;
+	     i = (i + 1) & (uint32_t)(s->cap - 1)) {
+		if (!s->slot[i])
+			return -1;
+		if (s->slot[i] != TOMB && idset_eq(s->slot[i], id))
+			return (int)i;
+	}
+}
+
+static bool idset_has(const idset *s, kstr id) { return idset_find(s, id) >= 0; }
+
+static void idset_put(idset *s, char *owned)
+{
+	kstr id = kstr_c(owned);
+	uint32_t i = idset_hash(id) & (uint32_t)(s->cap - 1);
+	while (s->slot[i])
+		i = (i + 1) & (uint32_t)(s->cap - 1);
+	s->slot[i] = owned;
+	s->used++;
 }
 
 static void idset_add(idset *s, kstr id)
 {
 	if (idset_has(s, id))
 		return;
-	if (s->n == s->cap) {
-		int cap = s->cap ? 2 * s->cap : 16;
-		char **ids = realloc(s->ids, (size_t)cap * sizeof(*ids));
-		if (!ids) {
+	if (2 * (s->used + 1) > s->cap) {
+		idset old = *s;
+		s->cap = old.cap ? 2 * old.cap : 64;
+		s->slot = calloc((size_t)s->cap, sizeof(*s->slot));
+		s->used = 0;
+		if (!s->slot) {
 			log_error("out of memory");
 			abort();
 		}
-		s->ids = ids;
-		s->cap = cap;
+		for (int i = 0; i < old.cap; i++)
+			if (old.slot[i] && old.slot[i] != TOMB)
+				idset_put(s, old.slot[i]);
+		free(old.slot);
 	}
-	s->ids[s->n] = strndup(id.ptr ? id.ptr : "", id.len > 0 ? (size_t)id.len : 0);
-	if (!s->ids[s->n]) {
+	char *copy = strndup(id.ptr ? id.ptr : "", id.len > 0 ? (size_t)id.len : 0);
+	if (!copy) {
 		log_error("out of memory");
 		abort();
 	}
-	s->n++;
+	idset_put(s, copy);
 }
 
 static void idset_remove_at(idset *s, int i)
 {
-	free(s->ids[i]);
-	s->ids[i] = s->ids[--s->n];
+	free(s->slot[i]);
+	s->slot[i] = TOMB;
 }
 
 static void idset_clear(idset *s)
 {
-	for (int i = 0; i < s->n; i++)
-		free(s->ids[i]);
-	free(s->ids);
+	for (int i = 0; i < s->cap; i++)
+		if (s->slot[i] != TOMB)
+			free(s->slot[i]);
+	free(s->slot);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -187,12 +238,6 @@ void cgroups_want_topics(const kstr *names, int n)
 			G.topics_at = -1;
 }
 
-bool cgroups_has(kstr group_id)
-{
-	return cluster_is_coordinator(group_id) && idset_has(&G.loaded, group_id) &&
-	       cg_exists(G.cg, group_id);
-}
-
 /* ---- timers ---- */
 
 static void arm_deadline(void)
@@ -226,18 +271,17 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
-	for (int i = 0; i < G.loaded.n;) {
-		if (!cluster_is_coordinator(kstr_c(G.loaded.ids[i])))
+	for (int i = 0; i < G.loaded.cap; i++) {
+		char *id = G.loaded.slot[i];
+		if (id && id != TOMB && !cluster_is_coordinator(kstr_c(id)))
 			idset_remove_at(&G.loaded, i);
-		else
-			i++;
 	}
 }
 
 /* ---- loading ---- */
 
-void cgroups_prepare(request *req, const kstr *group_ids, int n, bool topics,
-		     cgroups_done_fn done, void *arg)
+void cgroups_prepare(request *req, const kstr *group_ids, int n, bool topics, cgroups_done_fn done,
+		     void *arg)
 {
 	prep *p = arena_alloc(req->arena, sizeof(*p));
 	db_stmt *st = ARENA_NEW_ARRAY(req->arena, db_stmt, n + 1);
@@ -449,7 +493,8 @@ static void restore_group(kstr group_id, const PGresult *res)
 	}
 	int16_t e = cg_restore(G.cg, &g, cgroups_now());
 	if (e)
-		log_warn("consumer group %.*s: its stored state is inconsistent (error %d), not loaded",
+		log_warn("consumer group %.*s: its stored state is inconsistent (error %d), not "
+			 "loaded",
 			 group_id.len, group_id.ptr, e);
 	else
 		log_info("consumer group %.*s loaded: group epoch %d, %d members", group_id.len,
@@ -581,15 +626,17 @@ void cgroups_persist(cgroups_done_fn done, void *arg)
 	kstr *changed;
 	int nchanged = cg_take_changed(G.cg, a, &changed);
 	persist_ctx *c = arena_alloc(a, sizeof(*c));
-	int cap = nchanged + G.dirty.n;
+	int cap = nchanged + G.dirty.used;
 	db_stmt *st = ARENA_NEW_ARRAY(a, db_stmt, cap + 1);
 	kstr *all = ARENA_NEW_ARRAY(a, kstr, cap + 1);
 	int nall = 0;
 
 	for (int i = 0; i < nchanged; i++)
 		all[nall++] = changed[i];
-	for (int i = 0; i < G.dirty.n; i++) {
-		kstr id = arena_kstrdup(a, kstr_c(G.dirty.ids[i]));
+	for (int i = 0; i < G.dirty.cap; i++) {
+		if (!G.dirty.slot[i] || G.dirty.slot[i] == TOMB)
+			continue;
+		kstr id = arena_kstrdup(a, kstr_c(G.dirty.slot[i]));
 		bool dup = false;
 		for (int j = 0; j < nall && !dup; j++)
 			dup = kstr_eqk(all[j], id);

@@ -41,8 +41,8 @@ typedef void (*cgroups_done_fn)(void *arg, int16_t err);
  * before this returns.
  */
 #define CGROUPS_TOPICS_MAX_AGE_MS 1000
-void cgroups_prepare(request *req, const kstr *group_ids, int n, bool topics,
-		     cgroups_done_fn done, void *arg);
+void cgroups_prepare(request *req, const kstr *group_ids, int n, bool topics, cgroups_done_fn done,
+		     void *arg);
 
 /*
  * After calls that may have changed groups: write every changed group this
@@ -55,8 +55,5 @@ void cgroups_persist(cgroups_done_fn done, void *arg);
  * the next cgroups_prepare() with topics reads the topics again (a topic
  * created since is seen at once, as Kafka's coordinator sees it). */
 void cgroups_want_topics(const kstr *names, int n);
-
-/* Whether a consumer group of that id is loaded and coordinated here. */
-bool cgroups_has(kstr group_id);
 
 #endif

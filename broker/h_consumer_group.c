@@ -31,6 +31,8 @@ static void hb_stored(void *arg, int16_t err);
 static kstr new_member_id(arena *a);
 static karray tps_out(arena *a, const cg_tps *t, int n);
 static void describe_ready(void *arg, int16_t err);
+static consumer_group_describe_assignment *describe_assignment(request *req, const cg_tps *t,
+							       int n);
 
 /* ---- ConsumerGroupHeartbeat ---- */
 
@@ -87,8 +89,9 @@ void handle_consumer_group_heartbeat(request *req)
 	const kstr *names = b->subscribed_topic_names.items;
 	for (int32_t i = 0; i < b->subscribed_topic_names.count; i++) {
 		if (!authz_topic(req, ACL_OP_DESCRIBE, names[i])) {
-			hb_answer_error(req, KERR_TOPIC_AUTHORIZATION_FAILED,
-					"The consumer is not authorized to describe a subscribed topic.");
+			hb_answer_error(
+				req, KERR_TOPIC_AUTHORIZATION_FAILED,
+				"The consumer is not authorized to describe a subscribed topic.");
 			return;
 		}
 	}
@@ -103,7 +106,8 @@ void handle_consumer_group_heartbeat(request *req)
 		bool known;
 		if (classic.nmembers > 0 || coord_delete(b->group_id, &known) != KERR_NONE) {
 			hb_answer_error(req, KERR_GROUP_ID_NOT_FOUND,
-					arena_printf(req->arena, "Group %.*s is not a consumer group.",
+					arena_printf(req->arena,
+						     "Group %.*s is not a consumer group.",
 						     b->group_id.len, b->group_id.ptr));
 			return;
 		}
@@ -111,7 +115,8 @@ void handle_consumer_group_heartbeat(request *req)
 			 b->group_id.ptr);
 	}
 	if (b->subscribed_topic_names.count > 0)
-		cgroups_want_topics(b->subscribed_topic_names.items, b->subscribed_topic_names.count);
+		cgroups_want_topics(b->subscribed_topic_names.items,
+				    b->subscribed_topic_names.count);
 	cgroups_prepare(req, &b->group_id, 1, true, hb_ready, req);
 }
 
@@ -148,7 +153,8 @@ static void hb_ready(void *arg, int16_t err)
 		.rebalance_timeout_ms = b->rebalance_timeout_ms,
 		.subscribed_topic_names = b->subscribed_topic_names.items,
 		.nsubscribed_topic_names = b->subscribed_topic_names.count,
-		.subscribed_topic_regex = req->api_version >= 1 ? b->subscribed_topic_regex : KSTR_NULL,
+		.subscribed_topic_regex =
+			req->api_version >= 1 ? b->subscribed_topic_regex : KSTR_NULL,
 		.server_assignor = b->server_assignor,
 		.topic_partitions = owned,
 		.ntopic_partitions = ntp,
@@ -162,16 +168,15 @@ static void hb_ready(void *arg, int16_t err)
 	memset(&out, 0, sizeof(out));
 	cg_heartbeat(cgroups(), &r, cgroups_now(), req->arena, &out);
 	resp->error_code = out.error_code;
-	resp->error_message =
-		out.error_message ? kstr_c(arena_cstr(req->arena, kstr_c(out.error_message)))
-				  : KSTR_NULL;
+	resp->error_message = out.error_message
+				      ? kstr_c(arena_cstr(req->arena, kstr_c(out.error_message)))
+				      : KSTR_NULL;
 	resp->member_id = out.member_id;
 	resp->member_epoch = out.member_epoch;
 	resp->heartbeat_interval_ms = out.heartbeat_interval_ms;
 	resp->assignment = NULL;
 	if (out.has_assignment) {
-		consumer_group_heartbeat_resp_assignment *as =
-			arena_alloc(req->arena, sizeof(*as));
+		consumer_group_heartbeat_resp_assignment *as = arena_alloc(req->arena, sizeof(*as));
 		as->topic_partitions = tps_out(req->arena, out.assignment, out.nassignment);
 		resp->assignment = as;
 	}
@@ -207,12 +212,11 @@ static karray tps_out(arena *a, const cg_tps *t, int n)
 
 /* The partitions of the topics the client may DESCRIBE (KafkaApis leaves
  * the others out of the answer). */
-static consumer_group_describe_assignment *describe_assignment(request *req, const cg_tps *t,
-							       int n)
+static consumer_group_describe_assignment *describe_assignment(request *req, const cg_tps *t, int n)
 {
 	consumer_group_describe_assignment *as = arena_alloc(req->arena, sizeof(*as));
-	consumer_group_describe_topic_partitions *o =
-		ARENA_NEW_ARRAY(req->arena, consumer_group_describe_topic_partitions, n > 0 ? n : 1);
+	consumer_group_describe_topic_partitions *o = ARENA_NEW_ARRAY(
+		req->arena, consumer_group_describe_topic_partitions, n > 0 ? n : 1);
 	int k = 0;
 
 	for (int i = 0; i < n; i++) {
@@ -271,8 +275,8 @@ static void describe_ready(void *arg, int16_t err)
 		}
 		if (!cg_describe(cgroups(), ids[i], req->arena, &d)) {
 			g->error_code = KERR_GROUP_ID_NOT_FOUND;
-			g->error_message = kstr_c(arena_printf(
-				req->arena, "Group %.*s not found.", ids[i].len, ids[i].ptr));
+			g->error_message = kstr_c(arena_printf(req->arena, "Group %.*s not found.",
+							       ids[i].len, ids[i].ptr));
 			continue;
 		}
 		g->error_code = KERR_NONE;
@@ -282,8 +286,9 @@ static void describe_ready(void *arg, int16_t err)
 		g->assignor_name = kstr_c(d.assignor_name ? d.assignor_name : "");
 		if (b->include_authorized_operations)
 			g->authorized_operations = authz_operations(req, ACL_RES_GROUP, ids[i]);
-		consumer_group_describe_resp_member *m = ARENA_NEW_ARRAY(
-			req->arena, consumer_group_describe_resp_member, d.nmembers > 0 ? d.nmembers : 1);
+		consumer_group_describe_resp_member *m =
+			ARENA_NEW_ARRAY(req->arena, consumer_group_describe_resp_member,
+					d.nmembers > 0 ? d.nmembers : 1);
 		for (int k = 0; k < d.nmembers; k++) {
 			const cg_member_desc *md = &d.members[k];
 			m[k].member_id = md->member_id;
@@ -296,8 +301,8 @@ static void describe_ready(void *arg, int16_t err)
 				karray_of(md->subscribed_topic_names, md->nsubscribed_topic_names);
 			m[k].subscribed_topic_regex = md->subscribed_topic_regex;
 			m[k].assignment = describe_assignment(req, md->assignment, md->nassignment);
-			m[k].target_assignment =
-				describe_assignment(req, md->target_assignment, md->ntarget_assignment);
+			m[k].target_assignment = describe_assignment(req, md->target_assignment,
+								     md->ntarget_assignment);
 		}
 		g->members = karray_of(m, d.nmembers);
 	}

@@ -3555,6 +3555,7 @@ CREATE TABLE kafka.consumer_groups (
 	group_epoch int NOT NULL CHECK (group_epoch >= 0),
 	assignment_epoch int NOT NULL CHECK (assignment_epoch >= 0),
 	assignor text,
+	metadata_hash bigint NOT NULL DEFAULT 0,
 	updated_at timestamptz NOT NULL DEFAULT now(),
 	CHECK (assignment_epoch <= group_epoch)
 );
@@ -3568,6 +3569,8 @@ COMMENT ON COLUMN kafka.consumer_groups.assignment_epoch IS
 	'The group epoch the target assignment was computed for.';
 COMMENT ON COLUMN kafka.consumer_groups.assignor IS
 	'The server-side assignor (uniform or range) the target assignment was computed with.';
+COMMENT ON COLUMN kafka.consumer_groups.metadata_hash IS
+	'Hash of the subscribed topics'' metadata the target assignment was computed from; a coordinator that loads the group and sees other metadata computes a new one.';
 COMMENT ON COLUMN kafka.consumer_groups.updated_at IS 'When the coordinator last wrote the group.';
 
 CREATE TABLE kafka.consumer_group_members (
@@ -3626,17 +3629,18 @@ COMMENT ON COLUMN kafka.consumer_group_members.target_assignment IS
 -- one statement, so a reader never sees half of a heartbeat's change.
 -- p_members is an array of objects with the member columns as keys.
 CREATE FUNCTION kafka.consumer_group_save(p_group_id text, p_group_epoch int, p_assignment_epoch int,
-	p_assignor text, p_members jsonb)
+	p_assignor text, p_members jsonb, p_metadata_hash bigint DEFAULT 0)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	INSERT INTO kafka.consumer_groups AS g (group_id, group_epoch, assignment_epoch, assignor)
-	VALUES (p_group_id, p_group_epoch, p_assignment_epoch, p_assignor)
+	INSERT INTO kafka.consumer_groups AS g (group_id, group_epoch, assignment_epoch, assignor,
+		metadata_hash)
+	VALUES (p_group_id, p_group_epoch, p_assignment_epoch, p_assignor, p_metadata_hash)
 	ON CONFLICT (group_id) DO UPDATE
 	SET group_epoch = EXCLUDED.group_epoch, assignment_epoch = EXCLUDED.assignment_epoch,
-	    assignor = EXCLUDED.assignor, updated_at = now();
+	    assignor = EXCLUDED.assignor, metadata_hash = EXCLUDED.metadata_hash, updated_at = now();
 	DELETE FROM kafka.consumer_group_members m WHERE m.group_id = p_group_id;
 	INSERT INTO kafka.consumer_group_members (group_id, member_id, instance_id, rack_id, client_id,
 		client_host, member_epoch, previous_member_epoch, state, rebalance_timeout_ms,
@@ -3656,14 +3660,14 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION kafka.consumer_group_save(text, int, int, text, jsonb) IS
+COMMENT ON FUNCTION kafka.consumer_group_save(text, int, int, text, jsonb, bigint) IS
 	'The coordinator''s write of a consumer group: its epochs and assignor, and its complete member list (a JSON array of member objects).';
 
 -- One row per member and kind of assignment ('assigned', 'revoking',
 -- 'target') and topic, for the coordinator's load; a member with no
 -- partitions has one row with kind NULL.
 CREATE FUNCTION kafka.consumer_group_load(p_group_id text)
-RETURNS TABLE (group_epoch int, assignment_epoch int, assignor text, member_id text,
+RETURNS TABLE (group_epoch int, assignment_epoch int, metadata_hash bigint, member_id text,
 	instance_id text, rack_id text, client_id text, client_host text, member_epoch int,
 	previous_member_epoch int, state text, rebalance_timeout_ms int, server_assignor text,
 	subscribed_topic_names text[], subscribed_topic_regex text, kind text, topic_id uuid,
@@ -3671,7 +3675,7 @@ RETURNS TABLE (group_epoch int, assignment_epoch int, assignor text, member_id t
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT g.group_epoch, g.assignment_epoch, g.assignor, m.member_id, m.instance_id,
+	SELECT g.group_epoch, g.assignment_epoch, g.metadata_hash, m.member_id, m.instance_id,
 	       m.rack_id, m.client_id, m.client_host, m.member_epoch, m.previous_member_epoch,
 	       m.state, m.rebalance_timeout_ms, m.server_assignor, m.subscribed_topic_names,
 	       m.subscribed_topic_regex, a.kind, a.topic_id::uuid,

@@ -39,7 +39,7 @@ SELECT member_id, instance_id, rack_id, client_id, client_host, member_epoch,
 FROM kafka.consumer_group_members ORDER BY member_id;
 
 -- the load: one row per member, kind and topic
-SELECT group_epoch, assignment_epoch, assignor, member_id, instance_id, member_epoch, state,
+SELECT group_epoch, assignment_epoch, metadata_hash, member_id, instance_id, member_epoch, state,
        subscribed_topic_names, subscribed_topic_regex, kind, topic_id, partitions
 FROM kafka.consumer_group_load('cg-orders');
 
@@ -53,10 +53,10 @@ SELECT kafka.consumer_group_save('cg-orders', 4, 4, 'uniform', '[
 SELECT member_id, member_epoch, state, assigned_partitions FROM kafka.consumer_group_members;
 
 -- an empty group keeps its epochs; a member without partitions is one row
-SELECT kafka.consumer_group_save('cg-empty', 7, 7, NULL, '[]');
+SELECT kafka.consumer_group_save('cg-empty', 7, 7, NULL, '[]', -8070450532247928832);
 SELECT kafka.consumer_group_save('cg-idle', 1, 1, 'range',
   '[{"member_id": "m-x", "member_epoch": 1, "subscribed_topic_names": ["none"]}]');
-SELECT group_epoch, member_id, kind, topic_id, partitions FROM kafka.consumer_group_load('cg-empty');
+SELECT group_epoch, metadata_hash, member_id, kind, topic_id, partitions FROM kafka.consumer_group_load('cg-empty');
 SELECT group_epoch, member_id, state, rebalance_timeout_ms, kind FROM kafka.consumer_group_load('cg-idle');
 SELECT count(*) AS unknown_group_rows FROM kafka.consumer_group_load('cg-none');
 

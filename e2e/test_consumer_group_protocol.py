@@ -446,3 +446,53 @@ def test_broker_restart_keeps_epochs_and_assignment(cg_broker):
         ra, rb = a.beat(), b.beat()
         assert (ra["error_code"], rb["error_code"]) == (NONE, NONE)
         assert (ra["member_epoch"], rb["member_epoch"]) == (before["group_epoch"],) * 2
+
+
+# ---- several brokers -----------------------------------------------------------
+
+NOT_COORDINATOR = 16
+
+
+def test_group_moves_with_its_coordinator(fresh_pg, make_broker):
+    """Two brokers on one database: the group's coordinator answers, the
+    other says NOT_COORDINATOR; when the coordinator is killed, the other
+    broker becomes the coordinator, loads the group from PostgreSQL, and
+    the members carry on with their epochs and partitions."""
+    from test_cluster import cluster_args, coordinator_of, create_topic, kill
+    extra = ["--group-consumer-heartbeat-interval-ms", str(HEARTBEAT_MS),
+             "--group-consumer-min-heartbeat-interval-ms", "100"]
+    brokers = {n: make_broker(fresh_pg, *cluster_args(n), *extra) for n in (1, 2)}
+    wait_for(lambda: fresh_pg.sql("SELECT count(*) FROM kafka.live_brokers()") == "2", 30,
+             "both brokers live")
+    topic = unique("cgp-move")
+    create_topic(fresh_pg, topic, 4)
+    group = unique("cgp-move")
+    owner = coordinator_of(fresh_pg, group)
+    other = 3 - owner
+
+    def coordinator_seen_by(n):
+        with conn(brokers[n]) as c:
+            r = kmsg.send_request(c, 10, 3, {"key": group, "key_type": 0})
+            r.i32()
+            return r.i16() == NONE and (r.string(True), r.i32())[1] == owner
+    wait_for(lambda: all(coordinator_seen_by(n) for n in (1, 2)), 30,
+             "both brokers to place the group on node %d" % owner)
+    with conn(brokers[owner]) as c, conn(brokers[other]) as o:
+        a = Member(c, group, topic)
+        b = Member(c, group, topic)
+        wait_for(lambda: a.join()["error_code"] == NONE, 30, "the coordinator to answer")
+        assert b.join()["error_code"] == NONE
+        settle([a, b], [2, 2])
+        assert hb(o, group, a.member_id, a.epoch)["error_code"] == NOT_COORDINATOR
+        before = {m.member_id: (m.epoch, m.partitions()) for m in (a, b)}
+        kill(brokers[owner])
+        a.c = b.c = o
+
+        def moved():
+            r = a.beat()
+            assert r["error_code"] in (NONE, NOT_COORDINATOR), r
+            return r["error_code"] == NONE
+        wait_for(moved, 30, "the other broker to coordinate the group",
+                 interval=HEARTBEAT_MS / 1000)
+        assert b.beat()["error_code"] == NONE
+        assert {m.member_id: (m.epoch, m.partitions()) for m in (a, b)} == before

@@ -772,6 +772,58 @@ static void test_partition_count_increase(void **st)
 	assert_int_equal(group_epoch(), e + 1);
 }
 
+/* A topic deleted and created again under the same name has a new id: the
+ * group moves to a new epoch and the members move to the new id. */
+static void test_topic_recreated(void **st)
+{
+	(void)st;
+	client a = {.topics = {"t1"}};
+	assert_int_equal(join(&a, "a"), KERR_NONE);
+	assert_int_equal(owned(&a), 8);
+	int32_t e = group_epoch();
+	cg_topic t = {.name = KSTR_LIT("t1"), .partitions = 2};
+	memcpy(t.id, T3, 16);
+	cg_set_topics(C, &t, 1, now);
+	assert_int_equal(group_epoch(), e + 1);
+	assert_int_equal(beat(&a), KERR_NONE); /* the old id's partitions go */
+	assert_int_equal(owned(&a), 0);
+	assert_int_equal(beat(&a), KERR_NONE); /* the new id's come */
+	assert_int_equal(owned(&a), 2);
+	assert_true(owns(&a, T3, 0) && owns(&a, T3, 1));
+	assert_string_equal(state(), "Stable");
+}
+
+/* The assignment is in a response when it changed, and in every full
+ * request (all of rebalance timeout, subscription and owned partitions),
+ * as a client sends after an error; not in a plain heartbeat. */
+static void test_full_request_gets_assignment(void **st)
+{
+	(void)st;
+	client a = {.topics = {"t1"}};
+	assert_int_equal(join(&a, "a"), KERR_NONE);
+	assert_int_equal(beat(&a), KERR_NONE);
+	assert_false(a.got_assignment);
+	cg_heartbeat_req r = base_req(&a, a.epoch);
+	kstr names[] = {KSTR_LIT("t1")};
+	r.rebalance_timeout_ms = 30000;
+	r.subscribed_topic_names = names;
+	r.nsubscribed_topic_names = 1;
+	int32_t e = group_epoch();
+	assert_int_equal(send_req(&a, &r), KERR_NONE);
+	assert_true(a.got_assignment);
+	assert_int_equal(owned(&a), 8);
+	assert_int_equal(group_epoch(), e); /* same subscription: no rebalance */
+	/* A changed subscription is a rebalance. */
+	kstr none[] = {KSTR_LIT("t2")};
+	r = base_req(&a, a.epoch);
+	r.subscribed_topic_names = none;
+	r.nsubscribed_topic_names = 1;
+	assert_int_equal(send_req(&a, &r), KERR_NONE);
+	assert_int_equal(group_epoch(), e + 1);
+	assert_true(a.got_assignment);
+	assert_int_equal(owned(&a), 0);
+}
+
 static void test_unsupported_assignor(void **st)
 {
 	(void)st;
@@ -1137,6 +1189,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_static_member_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_regex_subscription, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_partition_count_increase, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_topic_recreated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_full_request_gets_assignment, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsupported_assignor, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invalid_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_max_size, setup, teardown),

@@ -163,9 +163,9 @@ typedef struct cg_heartbeat_resp {
 	const char *error_message; /* static text, NULL when none */
 	kstr member_id;            /* null on error */
 	int32_t member_epoch;
-	int32_t heartbeat_interval_ms;
-	bool has_assignment; /* false: the Assignment field is null */
-	cg_tps *assignment;  /* the member's assigned partitions */
+	int32_t heartbeat_interval_ms; /* 0 on errors and leaves, as in Kafka */
+	bool has_assignment;           /* false: the Assignment field is null */
+	cg_tps *assignment;            /* the member's assigned partitions */
 	int nassignment;
 } cg_heartbeat_resp;
 

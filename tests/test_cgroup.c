@@ -116,6 +116,7 @@ static int16_t send_req(client *c, cg_heartbeat_req *r)
 	c->got_assignment = out.has_assignment;
 	if (c->err != KERR_NONE) {
 		assert_null(out.member_id.ptr);
+		assert_int_equal(out.heartbeat_interval_ms, 0);
 		return c->err;
 	}
 	if (out.member_id.len > 0)
@@ -158,6 +159,8 @@ static int16_t leave(client *c, int32_t epoch)
 	if (err == KERR_NONE) {
 		assert_int_equal(out.member_epoch, epoch);
 		assert_false(out.has_assignment);
+		assert_int_equal(out.heartbeat_interval_ms, 0);
+		assert_true(kstr_eq(out.member_id, c->id));
 	}
 	return err;
 }

@@ -1153,6 +1153,7 @@ static int16_t hb_error(cg_heartbeat_resp *out, int16_t err, const char *msg)
 	out->error_message = msg;
 	out->member_id = KSTR_NULL;
 	out->member_epoch = 0;
+	out->heartbeat_interval_ms = 0; /* as Kafka's error responses */
 	out->has_assignment = false;
 	return err;
 }
@@ -1189,6 +1190,7 @@ static int16_t hb_leave(cg_coord *c, const cg_heartbeat_req *r, cg_heartbeat_res
 	}
 	out->member_id = r->member_id;
 	out->member_epoch = r->member_epoch;
+	out->heartbeat_interval_ms = 0; /* Kafka's leave response leaves it unset */
 	return KERR_NONE;
 }
 

@@ -18,7 +18,14 @@
  * the new partitions, but only those no other member still holds (assigned
  * or pending revocation). The group is Empty (no members), Assigning
  * (group epoch ahead of the assignment epoch), Reconciling (some member not
- * yet STABLE at the assignment epoch) or Stable.
+ * yet STABLE at the assignment epoch) or Stable. The target is computed in
+ * the call that bumps the epoch (Kafka does it on the next heartbeat, with
+ * the same result), so Assigning is not seen between calls.
+ *
+ * Left out: rack-aware assignment (rack ids are kept and shown, not used),
+ * per-group overrides of the session timeout and heartbeat interval
+ * (dynamic group configs), and members of the classic protocol inside a
+ * consumer group (online upgrade/downgrade).
  *
  * Pure logic, like coordinator.c: no sockets, no SQL, no wire encoding. The
  * caller passes the clock (now_ms, any monotonic milliseconds) into every
@@ -156,9 +163,9 @@ typedef struct cg_heartbeat_resp {
 	const char *error_message; /* static text, NULL when none */
 	kstr member_id;            /* null on error */
 	int32_t member_epoch;
-	int32_t heartbeat_interval_ms;
-	bool has_assignment; /* false: the Assignment field is null */
-	cg_tps *assignment;  /* the member's assigned partitions */
+	int32_t heartbeat_interval_ms; /* 0 on errors and leaves, as in Kafka */
+	bool has_assignment;           /* false: the Assignment field is null */
+	cg_tps *assignment;            /* the member's assigned partitions */
 	int nassignment;
 } cg_heartbeat_resp;
 
@@ -166,10 +173,14 @@ typedef struct cg_heartbeat_resp {
  * One ConsumerGroupHeartbeat. Errors as Kafka 4.x gives them:
  * INVALID_REQUEST (field combinations Kafka rejects), UNSUPPORTED_ASSIGNOR,
  * INVALID_REGULAR_EXPRESSION, UNKNOWN_MEMBER_ID (unknown member, or no such
- * group for an epoch other than 0), FENCED_MEMBER_EPOCH,
+ * group for a heartbeat with an epoch > 0), GROUP_ID_NOT_FOUND (a leave, -1
+ * or -2, for a group that does not exist), FENCED_MEMBER_EPOCH,
  * GROUP_MAX_SIZE_REACHED, UNRELEASED_INSTANCE_ID, FENCED_INSTANCE_ID.
- * A leave answers member_epoch -1 or -2 and no assignment. Returns
- * out->error_code.
+ * A leave answers member_epoch -1 or -2 and no assignment. A join (epoch 0)
+ * creates the group. Whether the id belongs to a classic group is the
+ * caller's business (Kafka answers GROUP_ID_NOT_FOUND for a non-empty
+ * classic group). Returns out->error_code; error_message is Kafka's text
+ * where it has one.
  */
 int16_t cg_heartbeat(cg_coord *c, const cg_heartbeat_req *r, int64_t now_ms, arena *a,
 		     cg_heartbeat_resp *out);

@@ -116,6 +116,7 @@ static int16_t send_req(client *c, cg_heartbeat_req *r)
 	c->got_assignment = out.has_assignment;
 	if (c->err != KERR_NONE) {
 		assert_null(out.member_id.ptr);
+		assert_int_equal(out.heartbeat_interval_ms, 0);
 		return c->err;
 	}
 	if (out.member_id.len > 0)
@@ -158,6 +159,8 @@ static int16_t leave(client *c, int32_t epoch)
 	if (err == KERR_NONE) {
 		assert_int_equal(out.member_epoch, epoch);
 		assert_false(out.has_assignment);
+		assert_int_equal(out.heartbeat_interval_ms, 0);
+		assert_true(kstr_eq(out.member_id, c->id));
 	}
 	return err;
 }
@@ -772,6 +775,58 @@ static void test_partition_count_increase(void **st)
 	assert_int_equal(group_epoch(), e + 1);
 }
 
+/* A topic deleted and created again under the same name has a new id: the
+ * group moves to a new epoch and the members move to the new id. */
+static void test_topic_recreated(void **st)
+{
+	(void)st;
+	client a = {.topics = {"t1"}};
+	assert_int_equal(join(&a, "a"), KERR_NONE);
+	assert_int_equal(owned(&a), 8);
+	int32_t e = group_epoch();
+	cg_topic t = {.name = KSTR_LIT("t1"), .partitions = 2};
+	memcpy(t.id, T3, 16);
+	cg_set_topics(C, &t, 1, now);
+	assert_int_equal(group_epoch(), e + 1);
+	assert_int_equal(beat(&a), KERR_NONE); /* the old id's partitions go */
+	assert_int_equal(owned(&a), 0);
+	assert_int_equal(beat(&a), KERR_NONE); /* the new id's come */
+	assert_int_equal(owned(&a), 2);
+	assert_true(owns(&a, T3, 0) && owns(&a, T3, 1));
+	assert_string_equal(state(), "Stable");
+}
+
+/* The assignment is in a response when it changed, and in every full
+ * request (all of rebalance timeout, subscription and owned partitions),
+ * as a client sends after an error; not in a plain heartbeat. */
+static void test_full_request_gets_assignment(void **st)
+{
+	(void)st;
+	client a = {.topics = {"t1"}};
+	assert_int_equal(join(&a, "a"), KERR_NONE);
+	assert_int_equal(beat(&a), KERR_NONE);
+	assert_false(a.got_assignment);
+	cg_heartbeat_req r = base_req(&a, a.epoch);
+	kstr names[] = {KSTR_LIT("t1")};
+	r.rebalance_timeout_ms = 30000;
+	r.subscribed_topic_names = names;
+	r.nsubscribed_topic_names = 1;
+	int32_t e = group_epoch();
+	assert_int_equal(send_req(&a, &r), KERR_NONE);
+	assert_true(a.got_assignment);
+	assert_int_equal(owned(&a), 8);
+	assert_int_equal(group_epoch(), e); /* same subscription: no rebalance */
+	/* A changed subscription is a rebalance. */
+	kstr none[] = {KSTR_LIT("t2")};
+	r = base_req(&a, a.epoch);
+	r.subscribed_topic_names = none;
+	r.nsubscribed_topic_names = 1;
+	assert_int_equal(send_req(&a, &r), KERR_NONE);
+	assert_int_equal(group_epoch(), e + 1);
+	assert_true(a.got_assignment);
+	assert_int_equal(owned(&a), 0);
+}
+
 static void test_unsupported_assignor(void **st)
 {
 	(void)st;
@@ -986,6 +1041,141 @@ static void test_list_and_states(void **st)
 	assert_int_equal(cg_state(C, KSTR_LIT("none")), CG_DEAD);
 }
 
+/* Server side: no partition in two members' assigned or pending sets. */
+static void no_double_holder(void)
+{
+	cg_group_desc d;
+	if (!cg_describe(C, KSTR_LIT(GROUP), A, &d))
+		return;
+	for (int a = 0; a < d.nmembers; a++)
+		for (int b = 0; b < d.nmembers; b++) {
+			if (a == b)
+				continue;
+			const cg_member_desc *x = &d.members[a], *y = &d.members[b];
+			for (int i = 0; i < x->nassignment; i++)
+				for (int j = 0; j < x->assignment[i].npartitions; j++)
+					for (int k = 0; k < y->nassignment + y->npending_revocation;
+					     k++) {
+						const cg_tps *t =
+							k < y->nassignment
+								? &y->assignment[k]
+								: &y->pending_revocation
+									   [k - y->nassignment];
+						if (memcmp(t->topic_id, x->assignment[i].topic_id,
+							   16) != 0)
+							continue;
+						for (int l = 0; l < t->npartitions; l++)
+							assert_int_not_equal(
+								t->partitions[l],
+								x->assignment[i].partitions[j]);
+					}
+		}
+}
+
+/* Random joins, heartbeats, leaves, silences and topic changes: the
+ * invariants hold at every step, and once everyone heartbeats the group
+ * settles with every partition assigned. */
+static void test_random_operations(void **st)
+{
+	(void)st;
+	uint32_t seed = 12345;
+#define RND(n) ((seed = seed * 1103515245u + 12345u), (int)((seed >> 8) % (uint32_t)(n)))
+	enum { N = 6 };
+	client cl[N];
+	bool in[N] = {false};
+	client *ptrs[N];
+	for (int i = 0; i < N; i++) {
+		cl[i] = (client){.topics = {"t1", i % 2 ? "t2" : NULL},
+				 .instance = i < 2 ? (i == 0 ? "s0" : "s1") : NULL};
+		ptrs[i] = &cl[i];
+	}
+	topics(8, 3);
+	int p1 = 8;
+	for (int step = 0; step < 3000; step++) {
+		int i = RND(N);
+		char id[32];
+		int action = RND(20);
+		if (!in[i] || action == 0) {
+			snprintf(id, sizeof(id), "m%d-%d", i, step);
+			int16_t err = join(&cl[i], id);
+			in[i] = err == KERR_NONE;
+			if (!in[i]) /* a static member not yet released */
+				assert_int_equal(err, KERR_UNRELEASED_INSTANCE_ID);
+		} else if (action == 1) {
+			int16_t err = leave(&cl[i], -1);
+			/* expired while silent */
+			assert_true(err == KERR_NONE || err == KERR_UNKNOWN_MEMBER_ID);
+			in[i] = false;
+			cl[i].ntopics = 0;
+		} else if (action == 2 && cl[i].instance) {
+			int16_t err = leave(&cl[i], -2);
+			/* expired while silent */
+			assert_true(err == KERR_NONE || err == KERR_UNKNOWN_MEMBER_ID);
+			in[i] = false;
+			cl[i].ntopics = 0;
+		} else if (action == 3) {
+			advance(RND(20000));
+		} else if (action == 4) {
+			p1 += RND(3);
+			if (p1 > 60)
+				p1 = 8;
+			topics(p1, 3);
+		} else {
+			int16_t err = beat(&cl[i]);
+			if (err != KERR_NONE) {
+				/* fenced or expired: drop everything, rejoin later */
+				assert_true(err == KERR_UNKNOWN_MEMBER_ID ||
+					    err == KERR_FENCED_MEMBER_EPOCH ||
+					    err == KERR_FENCED_INSTANCE_ID);
+				in[i] = false;
+				cl[i].ntopics = 0;
+			}
+		}
+		no_double_holder();
+	}
+	/* Everyone in and heartbeating: it settles. */
+	for (int i = 0; i < N; i++) {
+		if (!in[i]) {
+			char id[32];
+			snprintf(id, sizeof(id), "final%d", i);
+			if (join(&cl[i], id) != KERR_NONE) {
+				advance(45000);
+				assert_int_equal(join(&cl[i], id), KERR_NONE);
+			}
+			in[i] = true;
+		}
+	}
+	/* Heartbeating every 5 s for 60 s: the incarnations left behind by
+	 * rejoins under new ids expire. */
+	for (int round = 0; round < 12; round++) {
+		advance(5000);
+		for (int i = 0; i < N; i++) {
+			int16_t err = beat(&cl[i]);
+			if (err != KERR_NONE) {
+				char id[32];
+				snprintf(id, sizeof(id), "again%d-%d", i, round);
+				err = join(&cl[i], id);
+				assert_true(err == KERR_NONE || err == KERR_UNRELEASED_INSTANCE_ID);
+			}
+			no_double_holder();
+		}
+	}
+	for (int i = 0; i < N; i++)
+		assert_int_equal(beat(&cl[i]), KERR_NONE);
+	no_double_owner(ptrs, N);
+	if (strcmp(state(), "Stable") != 0) {
+		char buf[16384];
+		describe_text(C, buf, sizeof(buf));
+		fprintf(stderr, "%s", buf);
+	}
+	assert_string_equal(state(), "Stable");
+	int total = 0;
+	for (int i = 0; i < N; i++)
+		total += owned(&cl[i]);
+	assert_int_equal(total, p1 + 3);
+#undef RND
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1002,12 +1192,15 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_static_member_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_regex_subscription, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_partition_count_increase, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_topic_recreated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_full_request_gets_assignment, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsupported_assignor, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invalid_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_max_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_validation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_persist_restore, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_and_states, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_random_operations, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

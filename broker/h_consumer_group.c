@@ -104,7 +104,9 @@ void handle_consumer_group_heartbeat(request *req)
 	 * disabled). */
 	if (coord_describe(b->group_id, req->arena, &classic)) {
 		bool known;
-		if (classic.nmembers > 0 || coord_delete(b->group_id, &known) != KERR_NONE) {
+		/* Only a join converts it (getOrMaybeCreateConsumerGroup). */
+		if (classic.nmembers > 0 || b->member_epoch != CG_JOIN_EPOCH ||
+		    coord_delete(b->group_id, &known) != KERR_NONE) {
 			hb_answer_error(req, KERR_GROUP_ID_NOT_FOUND,
 					arena_printf(req->arena,
 						     "Group %.*s is not a consumer group.",

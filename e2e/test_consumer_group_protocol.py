@@ -441,14 +441,44 @@ def list_groups(c, types=(), states=()):
             for g in r["groups"]}
 
 
-def join_classic(c, group):
-    """A classic JoinGroup v3 (no MEMBER_ID_REQUIRED round): its error."""
+def join_classic(c, group, with_member=False):
+    """A classic JoinGroup v3 (no MEMBER_ID_REQUIRED round): its error (and
+    the member id given)."""
     r = kmsg.send_request(c, 11, 3, {
         "group_id": group, "session_timeout_ms": 10000, "rebalance_timeout_ms": 10000,
         "member_id": "", "protocol_type": "consumer",
         "protocols": [{"name": "range", "metadata": b"\x00\x00\x00\x00\x00\x00\x00\x00"}]})
     r.i32()
-    return r.i16()
+    err = r.i16()
+    if not with_member:
+        return err
+    r.i32()  # generation
+    r.string()  # protocol name
+    r.string()  # leader
+    return err, r.string()
+
+
+def test_empty_groups_change_protocol(cg_broker):
+    """An empty classic group becomes a consumer group on a join, and an
+    empty consumer group a classic group; offsets stay with the id."""
+    topic, _ = new_topic(cg_broker, 1)
+    group = unique("cgp-convert")
+    with conn(cg_broker) as c:
+        err, member = join_classic(c, group, with_member=True)
+        assert err == NONE
+        r = kmsg.send_request(c, 13, 0, {"group_id": group, "member_id": member})
+        assert r.i16() == NONE  # LeaveGroup v0: the classic group is Empty
+        assert offset_commit(c, group, "", -1, topic, offset=3) == NONE
+        # A heartbeat other than a join does not convert it.
+        assert hb(c, group, str(uuid.uuid4()), 1)["error_code"] == GROUP_ID_NOT_FOUND
+        m = Member(c, group, topic)
+        assert m.join()["error_code"] == NONE
+        assert list_groups(c)[group][2] == "consumer"
+        assert offset_fetch(c, group, m.member_id, m.epoch, topic) == (NONE, 3)
+        assert m.leave()["error_code"] == NONE
+        assert join_classic(c, group) == NONE
+        assert list_groups(c)[group][2] == "classic"
+        assert describe(c, group)["error_code"] == GROUP_ID_NOT_FOUND
 
 
 def test_list_groups_types_and_classic_groups_of_the_same_id(cg_broker):

@@ -466,6 +466,8 @@ static void dg_done(void *arg, PGresult **res, int n, const char *err, const cha
 typedef struct lg_ctx {
 	request *req;
 	PGresult *offsets; /* groups known from their offsets */
+	kstr *cg_ids;      /* every consumer group (KIP-848) in PostgreSQL */
+	int ncg_ids;
 } lg_ctx;
 
 void handle_list_groups(request *req)
@@ -556,6 +558,8 @@ static void lg_done(void *arg, PGresult **res, int n, const char *err, const cha
 	kstr *ids = ARENA_NEW_ARRAY(req->arena, kstr, nids > 0 ? nids : 1);
 	for (int r = 0; r < nids; r++)
 		ids[r] = arena_kstrdup(req->arena, pgtext_str(res[1], r, 0));
+	c->cg_ids = ids;
+	c->ncg_ids = nids;
 	cgroups_prepare(req, ids, nids, false, lg_prepared, c);
 }
 
@@ -601,7 +605,8 @@ static void lg_prepared(void *arg, int16_t load_error)
 		out[nout].group_type = KSTR_LIT("consumer");
 		nout++;
 	}
-	/* Groups known only from their offsets are Empty classic groups. */
+	/* Groups known only from their offsets are Empty classic groups (a
+	 * consumer group's offsets are its own, wherever it is coordinated). */
 	for (int r = 0; r < nrows && classic_ok; r++) {
 		kstr id = pgtext_str(c->offsets, r, 0);
 		bool listed = false;
@@ -609,6 +614,8 @@ static void lg_prepared(void *arg, int16_t load_error)
 			listed = kstr_eqk(mem[i].group_id, id);
 		for (int i = 0; i < ncg && !listed; i++)
 			listed = kstr_eqk(cgs[i].group_id, id);
+		for (int i = 0; i < c->ncg_ids && !listed; i++)
+			listed = kstr_eqk(c->cg_ids[i], id);
 		if (listed ||
 		    !lg_state_wanted(b, req->api_version, group_state_name(GROUP_EMPTY)) ||
 		    !lg_may_describe(req, id))

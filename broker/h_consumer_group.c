@@ -5,8 +5,9 @@
  *
  * A heartbeat is answered once what it changed is stored. Authorization is
  * Kafka's: READ on the group for a heartbeat and DESCRIBE on every topic it
- * subscribes to by name; DESCRIBE on the group for a description, whose
- * topics are named only where the client may DESCRIBE them. A group is
+ * subscribes to by name; DESCRIBE on the group for a description, and on
+ * every topic its members are assigned, or the group is answered
+ * TOPIC_AUTHORIZATION_FAILED and nothing else (KAFKA-18813). A group is
  * coordinated by one broker of the cluster (cluster.h); the others answer
  * NOT_COORDINATOR. A group id held by a classic group with members is not a
  * consumer group (GROUP_ID_NOT_FOUND, as Kafka with its migration policy
@@ -31,6 +32,7 @@ static void hb_stored(void *arg, int16_t err);
 static kstr new_member_id(arena *a);
 static karray tps_out(arena *a, const cg_tps *t, int n);
 static void describe_ready(void *arg, int16_t err);
+static bool topics_visible(const request *req, const cg_group_desc *d);
 static consumer_group_describe_assignment *describe_assignment(request *req, const cg_tps *t,
 							       int n);
 
@@ -212,8 +214,7 @@ static karray tps_out(arena *a, const cg_tps *t, int n)
 
 /* ---- ConsumerGroupDescribe ---- */
 
-/* The partitions of the topics the client may DESCRIBE (KafkaApis leaves
- * the others out of the answer). */
+/* An assignment as ConsumerGroupDescribe shows it. */
 static consumer_group_describe_assignment *describe_assignment(request *req, const cg_tps *t, int n)
 {
 	consumer_group_describe_assignment *as = arena_alloc(req->arena, sizeof(*as));
@@ -222,8 +223,6 @@ static consumer_group_describe_assignment *describe_assignment(request *req, con
 	int k = 0;
 
 	for (int i = 0; i < n; i++) {
-		if (!authz_topic(req, ACL_OP_DESCRIBE, t[i].topic_name))
-			continue;
 		memcpy(o[k].topic_id.b, t[i].topic_id, 16);
 		o[k].topic_name = t[i].topic_name.len >= 0 ? t[i].topic_name : KSTR_LIT("");
 		o[k].partitions = karray_of((void *)t[i].partitions, t[i].npartitions);
@@ -231,6 +230,20 @@ static consumer_group_describe_assignment *describe_assignment(request *req, con
 	}
 	as->topic_partitions = karray_of(o, k);
 	return as;
+}
+
+static bool topics_visible(const request *req, const cg_group_desc *d)
+{
+	for (int k = 0; k < d->nmembers; k++) {
+		const cg_member_desc *m = &d->members[k];
+		for (int i = 0; i < m->nassignment; i++)
+			if (!authz_topic(req, ACL_OP_DESCRIBE, m->assignment[i].topic_name))
+				return false;
+		for (int i = 0; i < m->ntarget_assignment; i++)
+			if (!authz_topic(req, ACL_OP_DESCRIBE, m->target_assignment[i].topic_name))
+				return false;
+	}
+	return true;
 }
 
 void handle_consumer_group_describe(request *req)
@@ -279,6 +292,13 @@ static void describe_ready(void *arg, int16_t err)
 			g->error_code = KERR_GROUP_ID_NOT_FOUND;
 			g->error_message = kstr_c(arena_printf(req->arena, "Group %.*s not found.",
 							       ids[i].len, ids[i].ptr));
+			continue;
+		}
+		/* KafkaApis (KAFKA-18813): a client that may not DESCRIBE
+		 * every topic the members are assigned sees nothing of the
+		 * group but TOPIC_AUTHORIZATION_FAILED. */
+		if (!topics_visible(req, &d)) {
+			g->error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
 			continue;
 		}
 		g->error_code = KERR_NONE;

@@ -17,6 +17,8 @@ import pytest
 import kafkaproto as kp
 import kmsg
 from conftest import Broker, unique, wait_for
+from test_acl import acl_broker, acl_pg  # noqa: F401 (fixtures)
+from test_tls import certs  # noqa: F401 (fixture)
 from kmsg import F, call
 
 # Error codes, as Kafka names them.
@@ -591,3 +593,50 @@ def test_group_moves_with_its_coordinator(fresh_pg, make_broker):
                  interval=HEARTBEAT_MS / 1000)
         assert b.beat()["error_code"] == NONE
         assert {m.member_id: (m.epoch, m.partitions()) for m in (a, b)} == before
+
+
+# ---- authorization -------------------------------------------------------------
+
+GROUP_AUTHORIZATION_FAILED = 30
+TOPIC_AUTHORIZATION_FAILED = 29
+
+
+def test_authorization(acl_broker, certs):  # noqa: F811
+    """READ on the group and DESCRIBE on each topic subscribed by name for a
+    heartbeat; DESCRIBE on the group and on every assigned topic for
+    ConsumerGroupDescribe (KAFKA-18813), as Kafka 4.0."""
+    from kafka.admin import ACLOperation, ACLResourcePatternType, ResourceType
+    from test_acl import ALICE, admin, allow, create
+    from test_tls import tls_conn
+    b = acl_broker()
+    group = unique("cgp-acl")
+    public, secret = unique("cgp-pub"), unique("cgp-sec")
+    with conn(b) as su:  # the PLAINTEXT client is a super user
+        for t in (public, secret):
+            assert kp.create_topics(su, [(t, 1, 1, {})])[t][0] == NONE
+    adm = admin(b)
+    try:
+        create(adm,
+               allow(ALICE, ACLOperation.READ, ResourceType.GROUP, group),
+               allow(ALICE, ACLOperation.DESCRIBE, ResourceType.GROUP, group),
+               allow(ALICE, ACLOperation.DESCRIBE, ResourceType.TOPIC, public))
+    finally:
+        adm.close()
+    alice = tls_conn(b.ssl_port, certs / "ca.pem", certs / "alice.pem", certs / "alice.key")
+    with alice, conn(b) as su:
+        def join(c, g, topics):
+            return hb(c, g, str(uuid.uuid4()), 0, rebalance_timeout_ms=30000,
+                      subscribed_topic_names=topics, topic_partitions=[])
+        # The ACLs reach the broker through PostgreSQL: wait for them.
+        wait_for(lambda: join(alice, group, [public])["error_code"] == NONE, 30,
+                 "alice's ACLs to be in force")
+        assert join(alice, unique("cgp-other"), [public])["error_code"] == GROUP_AUTHORIZATION_FAILED
+        r = join(alice, group, [public, secret])
+        assert r["error_code"] == TOPIC_AUTHORIZATION_FAILED and r["member_id"] is None
+        assert describe(alice, group)["error_code"] == NONE
+        # A member of the super user's takes the secret topic into the group.
+        assert join(su, group, [secret])["error_code"] == NONE
+        g = describe(alice, group)
+        assert (g["error_code"], g["members"], g["group_state"]) == (
+            TOPIC_AUTHORIZATION_FAILED, [], "")
+        assert describe(su, group)["error_code"] == NONE

@@ -640,3 +640,39 @@ def test_authorization(acl_broker, certs):  # noqa: F811
         assert (g["error_code"], g["members"], g["group_state"]) == (
             TOPIC_AUTHORIZATION_FAILED, [], "")
         assert describe(su, group)["error_code"] == NONE
+
+
+def test_txn_offset_commit_checks_the_member_epoch(cg_broker):
+    """TxnOffsetCommit for a consumer group: the member's id and epoch as
+    Kafka's ConsumerGroup.validateOffsetCommit checks a transactional
+    commit. The group is added with AddOffsetsToTxn first (with v5 alone
+    a refused commit is answered INVALID_TXN_STATE: the group check runs
+    before v5 adds the group, h_txn.c)."""
+    topic, _ = new_topic(cg_broker, 1)
+    group = unique("cgp-txn")
+    txn_id = unique("cgp-txn")
+    with conn(cg_broker) as c:
+        m = Member(c, group, topic)
+        m.join()
+        settle([m], [1])
+        r = call(c, 22, 5, {"transactional_id": txn_id, "transaction_timeout_ms": 60000})
+        assert r["error_code"] == NONE
+        pid, pepoch = r["producer_id"], r["producer_epoch"]
+        # A transactional write opens the transaction (Produce v12 adds
+        # its partition); the group is checked within it.
+        from test_txn_v2 import produce
+        assert produce(c, txn_id, topic, 0, pid, pepoch, 0, [b"x"]) == NONE
+        r = call(c, 25, 4, {"transactional_id": txn_id, "producer_id": pid,
+                            "producer_epoch": pepoch, "group_id": group})
+        assert r["error_code"] == NONE
+
+        def commit(member_id, epoch):
+            r = call(c, 28, 4, {
+                "transactional_id": txn_id, "group_id": group, "producer_id": pid,
+                "producer_epoch": pepoch, "generation_id": epoch, "member_id": member_id,
+                "topics": [{"name": topic, "partitions": [
+                    {"partition_index": 0, "committed_offset": 1}]}]})
+            return r["topics"][0]["partitions"][0]["error_code"]
+        assert commit("nobody", m.epoch) == UNKNOWN_MEMBER_ID
+        assert commit(m.member_id, m.epoch + 1) == STALE_MEMBER_EPOCH
+        assert commit(m.member_id, m.epoch) == NONE

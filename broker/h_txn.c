@@ -710,7 +710,10 @@ static void toc_prepared(void *arg, int16_t load_error)
 		params_str(&v, req->arena, b->transactional_id);
 		params_int(&v, req->arena, b->producer_id);
 		params_int(&v, req->arena, b->producer_epoch);
-		params_str(&v, req->arena, b->group_id);
+		/* v5 (transactions v2) adds the group itself: only the
+		 * transaction is verified, as Kafka 4.x does before it checks
+		 * the group. */
+		params_str(&v, req->arena, req->api_version >= 5 ? KSTR_NULL : b->group_id);
 		parts_submit(c, Q_TXN_VERIFY, &v);
 		return;
 	}

@@ -413,8 +413,9 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 	[Q_TXN_VERIFY] = {"pgk_txn_verify",
 			  "SELECT CASE WHEN t.producer_id IS DISTINCT FROM $2::int8 THEN 49"
 			  " WHEN t.producer_epoch IS DISTINCT FROM $3::int2 THEN 90"
-			  " WHEN t.state <> 'Ongoing' OR NOT EXISTS (SELECT 1 FROM kafka.txn_groups g"
-			  "  WHERE g.transactional_id = $1::text AND g.group_id = $4::text) THEN 48"
+			  " WHEN t.state <> 'Ongoing' OR ($4::text IS NOT NULL AND NOT EXISTS"
+			  "  (SELECT 1 FROM kafka.txn_groups g"
+			  "  WHERE g.transactional_id = $1::text AND g.group_id = $4::text)) THEN 48"
 			  " ELSE 0 END"
 			  " FROM (SELECT 1) AS one"
 			  " LEFT JOIN kafka.transactions t ON t.transactional_id = $1::text",

@@ -56,7 +56,7 @@ typedef enum query_id {
 				   * -> txn_id, pid, state */
 	Q_PARTITIONS_EXIST,       /* (topics[], partitions[]) -> exists, per input */
 	Q_TXN_ONGOING,            /* (txn_id) -> whether its transaction is Ongoing */
-	Q_TXN_VERIFY,             /* (txn_id, pid, epoch, group) -> error */
+	Q_TXN_VERIFY,             /* (txn_id, pid, epoch, group or NULL: not checked) -> error */
 	/* Transactions v2 (KIP-890) */
 	Q_PRODUCE_TRANSACTIONAL_V2, /* Q_PRODUCE_TRANSACTIONAL's; adds the partition first */
 	Q_END_TXN_V2,             /* (txn_id, pid, epoch, commit)

@@ -645,9 +645,8 @@ def test_authorization(acl_broker, certs):  # noqa: F811
 def test_txn_offset_commit_checks_the_member_epoch(cg_broker):
     """TxnOffsetCommit for a consumer group: the member's id and epoch as
     Kafka's ConsumerGroup.validateOffsetCommit checks a transactional
-    commit. The group is added with AddOffsetsToTxn first (with v5 alone
-    a refused commit is answered INVALID_TXN_STATE: the group check runs
-    before v5 adds the group, h_txn.c)."""
+    commit, with v5 (the group joins the transaction by itself) and with v4
+    after AddOffsetsToTxn."""
     topic, _ = new_topic(cg_broker, 1)
     group = unique("cgp-txn")
     txn_id = unique("cgp-txn")
@@ -662,12 +661,9 @@ def test_txn_offset_commit_checks_the_member_epoch(cg_broker):
         # its partition); the group is checked within it.
         from test_txn_v2 import produce
         assert produce(c, txn_id, topic, 0, pid, pepoch, 0, [b"x"]) == NONE
-        r = call(c, 25, 4, {"transactional_id": txn_id, "producer_id": pid,
-                            "producer_epoch": pepoch, "group_id": group})
-        assert r["error_code"] == NONE
 
-        def commit(member_id, epoch):
-            r = call(c, 28, 4, {
+        def commit(member_id, epoch, version=5):
+            r = call(c, 28, version, {
                 "transactional_id": txn_id, "group_id": group, "producer_id": pid,
                 "producer_epoch": pepoch, "generation_id": epoch, "member_id": member_id,
                 "topics": [{"name": topic, "partitions": [
@@ -676,3 +672,9 @@ def test_txn_offset_commit_checks_the_member_epoch(cg_broker):
         assert commit("nobody", m.epoch) == UNKNOWN_MEMBER_ID
         assert commit(m.member_id, m.epoch + 1) == STALE_MEMBER_EPOCH
         assert commit(m.member_id, m.epoch) == NONE
+        # v4: AddOffsetsToTxn added the group (the v5 commit above did).
+        r = call(c, 25, 4, {"transactional_id": txn_id, "producer_id": pid,
+                            "producer_epoch": pepoch, "group_id": group})
+        assert r["error_code"] == NONE
+        assert commit(m.member_id, m.epoch + 1, 4) == STALE_MEMBER_EPOCH
+        assert commit(m.member_id, m.epoch, 4) == NONE

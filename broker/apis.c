@@ -206,6 +206,16 @@ PGK_SCHEMA(incremental_alter_configs_req_resource, INCREMENTAL_ALTER_CONFIGS_REQ
 PGK_SCHEMA(incremental_alter_configs_req, INCREMENTAL_ALTER_CONFIGS_REQ)
 PGK_SCHEMA(alter_configs_resp_result, ALTER_CONFIGS_RESP_RESULT)
 PGK_SCHEMA(alter_configs_resp, ALTER_CONFIGS_RESP)
+PGK_SCHEMA(consumer_group_topic_partitions, CG_TOPIC_PARTITIONS)
+PGK_SCHEMA(consumer_group_heartbeat_req, CG_HEARTBEAT_REQ)
+PGK_SCHEMA(consumer_group_heartbeat_resp_assignment, CG_HEARTBEAT_RESP_ASSIGNMENT)
+PGK_SCHEMA(consumer_group_heartbeat_resp, CG_HEARTBEAT_RESP)
+PGK_SCHEMA(consumer_group_describe_req, CG_DESCRIBE_REQ)
+PGK_SCHEMA(consumer_group_describe_topic_partitions, CG_DESCRIBE_TOPIC_PARTITIONS)
+PGK_SCHEMA(consumer_group_describe_assignment, CG_DESCRIBE_ASSIGNMENT)
+PGK_SCHEMA(consumer_group_describe_resp_member, CG_DESCRIBE_RESP_MEMBER)
+PGK_SCHEMA(consumer_group_describe_resp_group, CG_DESCRIBE_RESP_GROUP)
+PGK_SCHEMA(consumer_group_describe_resp, CG_DESCRIBE_RESP)
 PGK_SCHEMA(offset_delete_req_partition, OFFSET_DELETE_REQ_PARTITION)
 PGK_SCHEMA(offset_delete_req_topic, OFFSET_DELETE_REQ_TOPIC)
 PGK_SCHEMA(offset_delete_req, OFFSET_DELETE_REQ)
@@ -419,6 +429,15 @@ const api_def api_table[] = {
 	 &delete_groups_resp_schema},
 	{API_OFFSET_DELETE, "OffsetDelete", 0, 0, VMAX, &offset_delete_req_schema,
 	 &offset_delete_resp_schema},
+	/* The consumer group protocol (KIP-848), as Kafka 4.0 serves it:
+	 * ConsumerGroupHeartbeat v1 adds regex subscriptions and the member id
+	 * chosen by the client. ConsumerGroupDescribe v1 (Kafka 4.1) is left
+	 * out: its definition is past the message definitions this broker
+	 * follows. */
+	{API_CONSUMER_GROUP_HEARTBEAT, "ConsumerGroupHeartbeat", 0, 1, 0,
+	 &consumer_group_heartbeat_req_schema, &consumer_group_heartbeat_resp_schema},
+	{API_CONSUMER_GROUP_DESCRIBE, "ConsumerGroupDescribe", 0, 0, 0,
+	 &consumer_group_describe_req_schema, &consumer_group_describe_resp_schema},
 	/* Transactions (docs/TRANSACTIONS.md), with the versions of
 	 * transactions v2 (KIP-890): InitProducerId v5, AddOffsetsToTxn v4
 	 * and TxnOffsetCommit v4-5 add only error codes; AddPartitionsToTxn

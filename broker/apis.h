@@ -642,6 +642,77 @@ PGK_MESSAGE(delete_groups_req, DELETE_GROUPS_REQ)
 PGK_MESSAGE(delete_groups_resp_result, DELETE_GROUPS_RESP_RESULT)
 PGK_MESSAGE(delete_groups_resp, DELETE_GROUPS_RESP)
 
+/* ---- ConsumerGroupHeartbeat (68) and ConsumerGroupDescribe (69): the
+ * KIP-848 consumer group protocol. The partitions of a topic appear in
+ * both; ConsumerGroupDescribe names the topic too. ---- */
+#define CG_TOPIC_PARTITIONS(X, S)                                                                  \
+	X(S, UUID, topic_id, 0, VMAX, NN, 0, _)                                                    \
+	X(S, ARRI32, partitions, 0, VMAX, NN, 0, _)
+#define CG_HEARTBEAT_REQ(X, S)                                                                     \
+	X(S, STR, group_id, 0, VMAX, NN, 0, _)                                                     \
+	X(S, STR, member_id, 0, VMAX, NN, 0, _)                                                    \
+	X(S, I32, member_epoch, 0, VMAX, NN, 0, _)                                                 \
+	X(S, STR, instance_id, 0, VMAX, 0, 0, _)                                                   \
+	X(S, STR, rack_id, 0, VMAX, 0, 0, _)                                                       \
+	X(S, I32, rebalance_timeout_ms, 0, VMAX, NN, -1, _)                                        \
+	X(S, ARRSTR, subscribed_topic_names, 0, VMAX, 0, 0, _)                                     \
+	X(S, STR, subscribed_topic_regex, 1, VMAX, 1, 0, _)                                        \
+	X(S, STR, server_assignor, 0, VMAX, 0, 0, _)                                               \
+	X(S, ARRS, topic_partitions, 0, VMAX, 0, 0, consumer_group_topic_partitions)
+#define CG_HEARTBEAT_RESP_ASSIGNMENT(X, S)                                                         \
+	X(S, ARRS, topic_partitions, 0, VMAX, NN, 0, consumer_group_topic_partitions)
+#define CG_HEARTBEAT_RESP(X, S)                                                                    \
+	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, STR, error_message, 0, VMAX, 0, 0, _)                                                 \
+	X(S, STR, member_id, 0, VMAX, 0, 0, _)                                                     \
+	X(S, I32, member_epoch, 0, VMAX, NN, 0, _)                                                 \
+	X(S, I32, heartbeat_interval_ms, 0, VMAX, NN, 0, _)                                        \
+	X(S, STRUCT, assignment, 0, VMAX, 0, 0, consumer_group_heartbeat_resp_assignment)
+#define CG_DESCRIBE_REQ(X, S)                                                                      \
+	X(S, ARRSTR, group_ids, 0, VMAX, NN, 0, _)                                                 \
+	X(S, BOOL, include_authorized_operations, 0, VMAX, NN, 0, _)
+#define CG_DESCRIBE_TOPIC_PARTITIONS(X, S)                                                         \
+	X(S, UUID, topic_id, 0, VMAX, NN, 0, _)                                                    \
+	X(S, STR, topic_name, 0, VMAX, NN, 0, _)                                                   \
+	X(S, ARRI32, partitions, 0, VMAX, NN, 0, _)
+#define CG_DESCRIBE_ASSIGNMENT(X, S)                                                               \
+	X(S, ARRS, topic_partitions, 0, VMAX, NN, 0, consumer_group_describe_topic_partitions)
+#define CG_DESCRIBE_RESP_MEMBER(X, S)                                                              \
+	X(S, STR, member_id, 0, VMAX, NN, 0, _)                                                    \
+	X(S, STR, instance_id, 0, VMAX, 0, 0, _)                                                   \
+	X(S, STR, rack_id, 0, VMAX, 0, 0, _)                                                       \
+	X(S, I32, member_epoch, 0, VMAX, NN, 0, _)                                                 \
+	X(S, STR, client_id, 0, VMAX, NN, 0, _)                                                    \
+	X(S, STR, client_host, 0, VMAX, NN, 0, _)                                                  \
+	X(S, ARRSTR, subscribed_topic_names, 0, VMAX, NN, 0, _)                                    \
+	X(S, STR, subscribed_topic_regex, 0, VMAX, 0, 0, _)                                        \
+	X(S, STRUCT, assignment, 0, VMAX, NN, 0, consumer_group_describe_assignment)               \
+	X(S, STRUCT, target_assignment, 0, VMAX, NN, 0, consumer_group_describe_assignment)
+#define CG_DESCRIBE_RESP_GROUP(X, S)                                                               \
+	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
+	X(S, STR, error_message, 0, VMAX, 0, 0, _)                                                 \
+	X(S, STR, group_id, 0, VMAX, NN, 0, _)                                                     \
+	X(S, STR, group_state, 0, VMAX, NN, 0, _)                                                  \
+	X(S, I32, group_epoch, 0, VMAX, NN, 0, _)                                                  \
+	X(S, I32, assignment_epoch, 0, VMAX, NN, 0, _)                                             \
+	X(S, STR, assignor_name, 0, VMAX, NN, 0, _)                                                \
+	X(S, ARRS, members, 0, VMAX, NN, 0, consumer_group_describe_resp_member)                   \
+	X(S, I32, authorized_operations, 0, VMAX, NN, INT32_MIN, _)
+#define CG_DESCRIBE_RESP(X, S)                                                                     \
+	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
+	X(S, ARRS, groups, 0, VMAX, NN, 0, consumer_group_describe_resp_group)
+PGK_MESSAGE(consumer_group_topic_partitions, CG_TOPIC_PARTITIONS)
+PGK_MESSAGE(consumer_group_heartbeat_req, CG_HEARTBEAT_REQ)
+PGK_MESSAGE(consumer_group_heartbeat_resp_assignment, CG_HEARTBEAT_RESP_ASSIGNMENT)
+PGK_MESSAGE(consumer_group_heartbeat_resp, CG_HEARTBEAT_RESP)
+PGK_MESSAGE(consumer_group_describe_req, CG_DESCRIBE_REQ)
+PGK_MESSAGE(consumer_group_describe_topic_partitions, CG_DESCRIBE_TOPIC_PARTITIONS)
+PGK_MESSAGE(consumer_group_describe_assignment, CG_DESCRIBE_ASSIGNMENT)
+PGK_MESSAGE(consumer_group_describe_resp_member, CG_DESCRIBE_RESP_MEMBER)
+PGK_MESSAGE(consumer_group_describe_resp_group, CG_DESCRIBE_RESP_GROUP)
+PGK_MESSAGE(consumer_group_describe_resp, CG_DESCRIBE_RESP)
+
 /* ---- OffsetDelete (47) ---- */
 #define OFFSET_DELETE_REQ_PARTITION(X, S) X(S, I32, partition_index, 0, VMAX, NN, 0, _)
 #define OFFSET_DELETE_REQ_TOPIC(X, S)                                                              \
@@ -1498,6 +1569,8 @@ enum api_key {
 	API_TXN_OFFSET_COMMIT = 28,
 	API_DESCRIBE_TRANSACTIONS = 65,
 	API_LIST_TRANSACTIONS = 66,
+	API_CONSUMER_GROUP_HEARTBEAT = 68,
+	API_CONSUMER_GROUP_DESCRIBE = 69,
 	API_SASL_HANDSHAKE = 17,
 	API_SASL_AUTHENTICATE = 36,
 	API_DESCRIBE_USER_SCRAM_CREDENTIALS = 50,

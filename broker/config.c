@@ -39,6 +39,13 @@
 #define DEF_FETCH_READAHEAD_MAX_BYTES 67108864
 #define DEF_LOG_LEVEL LOG_INFO
 #define DEF_GROUP_INITIAL_REBALANCE_DELAY_MS 100
+#define DEF_CG_SESSION_TIMEOUT_MS 45000
+#define DEF_CG_MIN_SESSION_TIMEOUT_MS 45000
+#define DEF_CG_MAX_SESSION_TIMEOUT_MS 60000
+#define DEF_CG_HEARTBEAT_INTERVAL_MS 5000
+#define DEF_CG_MIN_HEARTBEAT_INTERVAL_MS 5000
+#define DEF_CG_MAX_HEARTBEAT_INTERVAL_MS 15000
+#define DEF_CG_ASSIGNORS "uniform,range"
 #define DEF_TRANSACTION_MAX_TIMEOUT_MS 900000
 #define DEF_TXN_ABORT_CLEANUP_INTERVAL_MS 10000
 #define DEF_LOG_RETENTION_MS 604800000
@@ -68,6 +75,13 @@ config g_config = {
 	.fetch_readahead_max_bytes = DEF_FETCH_READAHEAD_MAX_BYTES,
 	.log_level = DEF_LOG_LEVEL,
 	.group_initial_rebalance_delay_ms = DEF_GROUP_INITIAL_REBALANCE_DELAY_MS,
+	.cg_session_timeout_ms = DEF_CG_SESSION_TIMEOUT_MS,
+	.cg_min_session_timeout_ms = DEF_CG_MIN_SESSION_TIMEOUT_MS,
+	.cg_max_session_timeout_ms = DEF_CG_MAX_SESSION_TIMEOUT_MS,
+	.cg_heartbeat_interval_ms = DEF_CG_HEARTBEAT_INTERVAL_MS,
+	.cg_min_heartbeat_interval_ms = DEF_CG_MIN_HEARTBEAT_INTERVAL_MS,
+	.cg_max_heartbeat_interval_ms = DEF_CG_MAX_HEARTBEAT_INTERVAL_MS,
+	.cg_max_size = INT32_MAX,
 	.transaction_max_timeout_ms = DEF_TRANSACTION_MAX_TIMEOUT_MS,
 	.quota_window_num = 11,
 	.quota_window_size_seconds = 1,
@@ -232,6 +246,37 @@ static const cfg_setting settings[] = {
 	 "group-initial-rebalance-delay-ms", "MS", STR(DEF_GROUP_INITIAL_REBALANCE_DELAY_MS), NULL,
 	 "how long a new consumer group waits for more members before its first rebalance",
 	 INT_SETTING(&g_config.group_initial_rebalance_delay_ms, 0, 300000)},
+	{"group.consumer.session.timeout.ms", "PGK_GROUP_CONSUMER_SESSION_TIMEOUT_MS",
+	 "group-consumer-session-timeout-ms", "MS", STR(DEF_CG_SESSION_TIMEOUT_MS), NULL,
+	 "how long a member of a consumer-protocol group (KIP-848) may go without a heartbeat",
+	 INT_SETTING(&g_config.cg_session_timeout_ms, 1, INT32_MAX)},
+	{"group.consumer.min.session.timeout.ms", "PGK_GROUP_CONSUMER_MIN_SESSION_TIMEOUT_MS",
+	 "group-consumer-min-session-timeout-ms", "MS", STR(DEF_CG_MIN_SESSION_TIMEOUT_MS), NULL,
+	 "lowest group.consumer.session.timeout.ms",
+	 INT_SETTING(&g_config.cg_min_session_timeout_ms, 1, INT32_MAX)},
+	{"group.consumer.max.session.timeout.ms", "PGK_GROUP_CONSUMER_MAX_SESSION_TIMEOUT_MS",
+	 "group-consumer-max-session-timeout-ms", "MS", STR(DEF_CG_MAX_SESSION_TIMEOUT_MS), NULL,
+	 "highest group.consumer.session.timeout.ms",
+	 INT_SETTING(&g_config.cg_max_session_timeout_ms, 1, INT32_MAX)},
+	{"group.consumer.heartbeat.interval.ms", "PGK_GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS",
+	 "group-consumer-heartbeat-interval-ms", "MS", STR(DEF_CG_HEARTBEAT_INTERVAL_MS), NULL,
+	 "how often members of a consumer-protocol group are told to heartbeat",
+	 INT_SETTING(&g_config.cg_heartbeat_interval_ms, 1, INT32_MAX)},
+	{"group.consumer.min.heartbeat.interval.ms", "PGK_GROUP_CONSUMER_MIN_HEARTBEAT_INTERVAL_MS",
+	 "group-consumer-min-heartbeat-interval-ms", "MS", STR(DEF_CG_MIN_HEARTBEAT_INTERVAL_MS),
+	 NULL, "lowest group.consumer.heartbeat.interval.ms",
+	 INT_SETTING(&g_config.cg_min_heartbeat_interval_ms, 1, INT32_MAX)},
+	{"group.consumer.max.heartbeat.interval.ms", "PGK_GROUP_CONSUMER_MAX_HEARTBEAT_INTERVAL_MS",
+	 "group-consumer-max-heartbeat-interval-ms", "MS", STR(DEF_CG_MAX_HEARTBEAT_INTERVAL_MS),
+	 NULL, "highest group.consumer.heartbeat.interval.ms",
+	 INT_SETTING(&g_config.cg_max_heartbeat_interval_ms, 1, INT32_MAX)},
+	{"group.consumer.max.size", "PGK_GROUP_CONSUMER_MAX_SIZE", "group-consumer-max-size", "N",
+	 "2147483647", NULL, "most members of one consumer-protocol group",
+	 INT_SETTING(&g_config.cg_max_size, 1, INT32_MAX)},
+	{"group.consumer.assignors", "PGK_GROUP_CONSUMER_ASSIGNORS", "group-consumer-assignors",
+	 "LIST", DEF_CG_ASSIGNORS, NULL,
+	 "server-side assignors of consumer-protocol groups (uniform, range), the first the default",
+	 CFG_STR, .target = &g_config.cg_assignors},
 	{"quota.window.num", "PGK_QUOTA_WINDOW_NUM", "quota-window-num", "N", "11", NULL,
 	 "samples a client's byte rate is measured over, for its quotas",
 	 INT_SETTING(&g_config.quota_window_num, 2, 1000)},
@@ -327,6 +372,7 @@ const cfg_program config_program = {
 };
 
 static int finish(void);
+static int check_consumer_group_settings(char *why, size_t whylen);
 static int resolve_listeners(char *why, size_t whylen);
 static void replace_str(char **dst, const char *src);
 
@@ -393,6 +439,68 @@ static int finish(void)
 	if (resolve_listeners(why, sizeof(why)) < 0) {
 		fprintf(stderr, PROG ": %s\n", why);
 		return -1;
+	}
+	if (check_consumer_group_settings(why, sizeof(why)) < 0) {
+		fprintf(stderr, PROG ": %s\n", why);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * GroupCoordinatorConfig's rules: each default within its bounds, and only
+ * the assignors pg_kafka has.
+ */
+static int check_consumer_group_settings(char *why, size_t whylen)
+{
+	const config *c = &g_config;
+	const char *a = c->cg_assignors;
+
+	if (c->cg_min_session_timeout_ms > c->cg_max_session_timeout_ms ||
+	    c->cg_session_timeout_ms < c->cg_min_session_timeout_ms ||
+	    c->cg_session_timeout_ms > c->cg_max_session_timeout_ms) {
+		snprintf(why, whylen,
+			 "group.consumer.session.timeout.ms must be within "
+			 "group.consumer.min.session.timeout.ms and group.consumer.max.session.timeout.ms");
+		return -1;
+	}
+	if (c->cg_min_heartbeat_interval_ms > c->cg_max_heartbeat_interval_ms ||
+	    c->cg_heartbeat_interval_ms < c->cg_min_heartbeat_interval_ms ||
+	    c->cg_heartbeat_interval_ms > c->cg_max_heartbeat_interval_ms) {
+		snprintf(why, whylen,
+			 "group.consumer.heartbeat.interval.ms must be within "
+			 "group.consumer.min.heartbeat.interval.ms and group.consumer.max.heartbeat.interval.ms");
+		return -1;
+	}
+	if (c->cg_heartbeat_interval_ms >= c->cg_session_timeout_ms) {
+		snprintf(why, whylen,
+			 "group.consumer.heartbeat.interval.ms must be less than "
+			 "group.consumer.session.timeout.ms");
+		return -1;
+	}
+	if (!a || !*a) {
+		snprintf(why, whylen, "group.consumer.assignors needs at least one assignor");
+		return -1;
+	}
+	while (*a) {
+		size_t n = strcspn(a, ",");
+		while (n > 0 && a[0] == ' ') {
+			a++;
+			n--;
+		}
+		size_t m = n;
+		while (m > 0 && a[m - 1] == ' ')
+			m--;
+		if (!((m == 7 && strncmp(a, "uniform", 7) == 0) ||
+		      (m == 5 && strncmp(a, "range", 5) == 0))) {
+			snprintf(why, whylen,
+				 "group.consumer.assignors: unknown assignor \"%.*s\" (uniform, range)",
+				 (int)m, a);
+			return -1;
+		}
+		a += n;
+		if (*a == ',')
+			a++;
 	}
 	return 0;
 }

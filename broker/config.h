@@ -47,6 +47,15 @@ typedef struct config {
 	int32_t fetch_readahead_max_bytes; /* fetch.readahead.max.bytes, 0: no read-ahead */
 	int log_level;              /* 0 error, 1 warn, 2 info, 3 debug */
 	int32_t group_initial_rebalance_delay_ms; /* group.initial.rebalance.delay.ms */
+	/* The consumer group protocol (KIP-848), as Kafka's group.consumer.* */
+	int32_t cg_session_timeout_ms;        /* group.consumer.session.timeout.ms */
+	int32_t cg_min_session_timeout_ms;    /* group.consumer.min.session.timeout.ms */
+	int32_t cg_max_session_timeout_ms;    /* group.consumer.max.session.timeout.ms */
+	int32_t cg_heartbeat_interval_ms;     /* group.consumer.heartbeat.interval.ms */
+	int32_t cg_min_heartbeat_interval_ms; /* group.consumer.min.heartbeat.interval.ms */
+	int32_t cg_max_heartbeat_interval_ms; /* group.consumer.max.heartbeat.interval.ms */
+	int32_t cg_max_size;                  /* group.consumer.max.size */
+	char *cg_assignors; /* group.consumer.assignors: "uniform,range", first is the default */
 	int32_t transaction_max_timeout_ms;       /* transaction.max.timeout.ms */
 	int32_t quota_window_num;                 /* quota.window.num */
 	int32_t quota_window_size_seconds;        /* quota.window.size.seconds */

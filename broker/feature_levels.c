@@ -7,8 +7,8 @@
  * protocol generation pg_kafka serves. transaction.version is finalized
  * at 2, transactions v2 (KIP-890 part 2: EndTxn v5 bumps the epoch,
  * Produce v12+ adds its partition to the transaction), as Kafka 4.x
- * finalizes it. group.version stays at 0 until the consumer group
- * protocol (KIP-848) is served.
+ * finalizes it. group.version is finalized at 1, the consumer group protocol
+ * (KIP-848: ConsumerGroupHeartbeat), as Kafka 4.0 finalizes it.
  */
 #include "feature_levels.h"
 
@@ -17,7 +17,7 @@
 const feature_level feature_levels[] = {
 	{"metadata.version", 21, 21, 21},
 	{"transaction.version", 0, 2, 2},
-	{"group.version", 0, 0, 0},
+	{"group.version", 0, 1, 1},
 };
 const int feature_count = (int)(sizeof(feature_levels) / sizeof(feature_levels[0]));
 

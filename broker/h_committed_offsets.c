@@ -10,6 +10,7 @@
 #include "arena_str.h"
 #include "authorizer.h"
 #include "cluster.h"
+#include "consumer_groups.h"
 #include "coordinator.h"
 #include "group_coord.h"
 #include "handlers.h"
@@ -40,6 +41,8 @@ typedef struct of_group {
 	int stmt;       /* index of its statement in the job, -1 if none */
 	karray *topics; /* response topics (filled for "all") */
 	int16_t *error_code;
+	kstr member_id;       /* v9: the consumer group member asking, or null */
+	int32_t member_epoch; /* v9 */
 } of_group;
 
 typedef struct of_ctx {
@@ -58,6 +61,8 @@ typedef struct od_ctx {
 } od_ctx;
 
 static kstr metadata_at(request *req, const PGresult *r, int row, int col);
+static void oc_prepared(void *arg, int16_t err);
+static void of_prepared(void *arg, int16_t err);
 static void oc_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		    bool retriable);
 static void oc_refuse(oc_ctx *c);
@@ -97,8 +102,18 @@ static kstr metadata_at(request *req, const PGresult *r, int row, int col)
 
 /* ---- OffsetCommit ---- */
 
+/* A consumer group (KIP-848) of that id must be loaded before its member
+ * and epoch are checked (consumer_groups.h). */
 void handle_offset_commit(request *req)
 {
+	const offset_commit_req *b = req->body;
+
+	cgroups_prepare(req, &b->group_id, 1, false, oc_prepared, req);
+}
+
+static void oc_prepared(void *arg, int16_t load_error)
+{
+	request *req = arg;
 	const offset_commit_req *b = req->body;
 	offset_commit_resp *resp = arena_alloc(req->arena, sizeof(*resp));
 	oc_ctx *c = arena_alloc(req->arena, sizeof(*c));
@@ -127,6 +142,17 @@ void handle_offset_commit(request *req)
 		group_error = KERR_INVALID_GROUP_ID;
 	else if (total > 0 && !cluster_is_coordinator(b->group_id))
 		group_error = KERR_NOT_COORDINATOR;
+	else if (total > 0 && load_error)
+		group_error = load_error;
+	/* A consumer group checks the member and its epoch
+	 * (ConsumerGroup.validateOffsetCommit). */
+	else if (total > 0 &&
+		 (group_error = cg_commit_check(
+			  cgroups(), b->group_id, req->api_version >= 1 ? b->member_id : KSTR_LIT(""),
+			  req->api_version >= 1 ? b->generation_id_or_member_epoch : -1, false,
+			  req->api_version, &known),
+		  known))
+		; /* group_error says it */
 	/* From v9 a generation for a group that does not exist is
 	 * GROUP_ID_NOT_FOUND (OffsetMetadataManager.validateOffsetCommit),
 	 * before it ILLEGAL_GENERATION (coord_commit_check). */
@@ -301,8 +327,23 @@ static void oc_done(void *arg, PGresult **res, int n, const char *err, const cha
 
 /* ---- OffsetFetch ---- */
 
+/* v9 checks the member and epoch of a consumer group (KIP-848), which must
+ * be loaded first (consumer_groups.h). */
 void handle_offset_fetch(request *req)
 {
+	const offset_fetch_req *b = req->body;
+	int n = req->api_version >= 9 && b->groups.count > 0 ? b->groups.count : 0;
+	kstr *ids = ARENA_NEW_ARRAY(req->arena, kstr, n > 0 ? n : 1);
+	const offset_fetch_req_group *in = b->groups.items;
+
+	for (int i = 0; i < n; i++)
+		ids[i] = in[i].group_id;
+	cgroups_prepare(req, ids, n, false, of_prepared, req);
+}
+
+static void of_prepared(void *arg, int16_t load_error)
+{
+	request *req = arg;
 	const offset_fetch_req *b = req->body;
 	offset_fetch_resp *resp = arena_alloc(req->arena, sizeof(*resp));
 	of_ctx *c = arena_alloc(req->arena, sizeof(*c));
@@ -325,6 +366,8 @@ void handle_offset_fetch(request *req)
 			c->groups[i].topics = &out[i].topics;
 			c->groups[i].error_code = &out[i].error_code;
 			c->groups[i].in_topics = in[i].topics;
+			c->groups[i].member_id = in[i].member_id;
+			c->groups[i].member_epoch = in[i].member_epoch;
 		}
 	} else {
 		c->ngroups = 1;
@@ -345,6 +388,20 @@ void handle_offset_fetch(request *req)
 		g->stmt = -1;
 		params_str(p, req->arena, g->group_id);
 		bool denied = !authz_group(req, ACL_OP_DESCRIBE, g->group_id);
+		/* v9, a consumer group: the member and its epoch
+		 * (ConsumerGroup.validateOffsetFetch) or the group's error. */
+		if (!denied && req->api_version >= 9) {
+			bool known = false;
+			int16_t e = load_error;
+			if (!e && cluster_is_coordinator(g->group_id))
+				e = cg_fetch_check(cgroups(), g->group_id, g->member_id,
+						   g->member_epoch, &known);
+			if (load_error || (known && e)) {
+				*g->error_code = e;
+				*g->topics = karray_of(NULL, 0);
+				continue;
+			}
+		}
 		if (g->all) {
 			*g->topics = karray_of(NULL, 0);
 			if (denied) {

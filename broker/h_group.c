@@ -16,6 +16,7 @@
 #include "authorizer.h"
 #include "cluster.h"
 #include "config.h"
+#include "consumer_groups.h"
 #include "coordinator.h"
 #include "group_coord.h"
 #include "handlers.h"
@@ -39,6 +40,8 @@ typedef struct dg_ctx {
 
 typedef struct del_ctx {
 	request *req;
+	db_stmt *stmts;   /* one per group whose offsets go */
+	bool cg_deleted;  /* a consumer group was deleted: write it first */
 	delete_groups_resp_result **results; /* one statement each */
 	bool *known;
 	int n;
@@ -49,10 +52,16 @@ static void dg_done(void *arg, PGresult **res, int n, const char *err, const cha
 static void lg_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		    bool retriable);
 static kstr java_trim(kstr s);
-static bool lg_state_wanted(const list_groups_req *b, int16_t ver, group_state s);
-static bool lg_type_wanted(const list_groups_req *b, int16_t ver);
+static bool lg_state_wanted(const list_groups_req *b, int16_t ver, const char *name);
+static bool lg_type_wanted(const list_groups_req *b, int16_t ver, const char *type);
 static void del_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		     bool retriable);
+static void jg_refuse(request *req, int16_t err);
+static void jg_prepared(void *arg, int16_t err);
+static void dg_prepared(void *arg, int16_t err);
+static void lg_prepared(void *arg, int16_t err);
+static void del_prepared(void *arg, int16_t err);
+static void del_stored(void *arg, int16_t err);
 
 /* ---- FindCoordinator ---- */
 
@@ -138,13 +147,26 @@ void handle_find_coordinator(request *req)
 
 /* ---- JoinGroup and SyncGroup: held until the coordinator answers ---- */
 
+static void jg_refuse(request *req, int16_t err)
+{
+	const join_group_req *b = req->body;
+	join_group_resp *resp = arena_alloc(req->arena, sizeof(*resp));
+
+	resp->error_code = err;
+	resp->generation_id = -1;
+	resp->protocol_type = KSTR_NULL;
+	resp->protocol_name = req->api_version >= 7 ? KSTR_NULL : KSTR_LIT("");
+	resp->leader = KSTR_LIT("");
+	/* Kafka answers an inconsistent protocol with no member id. */
+	resp->member_id = err == KERR_INCONSISTENT_GROUP_PROTOCOL ? KSTR_LIT("") : b->member_id;
+	resp->members = karray_of(NULL, 0);
+	req->resp = resp;
+	request_complete(req);
+}
+
 void handle_join_group(request *req)
 {
 	const join_group_req *b = req->body;
-
-	const join_group_req_protocol *in = b->protocols.items;
-	int n = b->protocols.count > 0 ? b->protocols.count : 0;
-	coord_protocol *protocols = ARENA_NEW_ARRAY(req->arena, coord_protocol, n);
 
 	if (!authz_group(req, ACL_OP_READ, b->group_id)) {
 		join_group_resp *resp = arena_alloc(req->arena, sizeof(*resp));
@@ -160,17 +182,41 @@ void handle_join_group(request *req)
 		return;
 	}
 	if (!cluster_is_coordinator(b->group_id)) {
-		join_group_resp *resp = arena_alloc(req->arena, sizeof(*resp));
-		resp->error_code = KERR_NOT_COORDINATOR;
-		resp->generation_id = -1;
-		resp->protocol_type = KSTR_NULL;
-		resp->protocol_name = req->api_version >= 7 ? KSTR_NULL : KSTR_LIT("");
-		resp->leader = KSTR_LIT("");
-		resp->member_id = b->member_id;
-		resp->members = karray_of(NULL, 0);
-		req->resp = resp;
-		request_complete(req);
+		jg_refuse(req, KERR_NOT_COORDINATOR);
 		return;
+	}
+	/* A consumer group (KIP-848) of that id is loaded first. */
+	cgroups_prepare(req, &b->group_id, 1, false, jg_prepared, req);
+}
+
+/*
+ * GroupMetadataManager.classicGroupJoin: an empty consumer group of that
+ * id is deleted and the classic group created; a consumer group with
+ * members would take the member as a classic member of it, which
+ * pg_kafka does not do (docs/GROUPS.md): INCONSISTENT_GROUP_PROTOCOL, as
+ * Kafka answers a join whose protocols the group cannot take.
+ */
+static void jg_prepared(void *arg, int16_t err)
+{
+	request *req = arg;
+	const join_group_req *b = req->body;
+	const join_group_req_protocol *in = b->protocols.items;
+	int n = b->protocols.count > 0 ? b->protocols.count : 0;
+	coord_protocol *protocols = ARENA_NEW_ARRAY(req->arena, coord_protocol, n);
+
+	if (err) {
+		jg_refuse(req, err);
+		return;
+	}
+	if (cg_exists(cgroups(), b->group_id)) {
+		if (!cg_is_empty(cgroups(), b->group_id)) {
+			jg_refuse(req, KERR_INCONSISTENT_GROUP_PROTOCOL);
+			return;
+		}
+		(void)cg_delete(cgroups(), b->group_id);
+		cgroups_persist(NULL, NULL);
+		log_info("empty consumer group %.*s becomes a classic group", b->group_id.len,
+			 b->group_id.ptr);
 	}
 	for (int i = 0; i < n; i++) {
 		protocols[i].name = in[i].name;
@@ -307,6 +353,16 @@ void handle_leave_group(request *req)
 void handle_describe_groups(request *req)
 {
 	const describe_groups_req *b = req->body;
+	int32_t n = b->groups.count > 0 ? b->groups.count : 0;
+
+	/* Consumer groups (KIP-848) of those ids are loaded first. */
+	cgroups_prepare(req, b->groups.items, n, false, dg_prepared, req);
+}
+
+static void dg_prepared(void *arg, int16_t load_error)
+{
+	request *req = arg;
+	const describe_groups_req *b = req->body;
 	describe_groups_resp *resp = arena_alloc(req->arena, sizeof(*resp));
 	dg_ctx *c = arena_alloc(req->arena, sizeof(*c));
 	int32_t n = b->groups.count > 0 ? b->groups.count : 0;
@@ -331,6 +387,17 @@ void handle_describe_groups(request *req)
 			out[i].error_code = KERR_GROUP_AUTHORIZATION_FAILED;
 			out[i].group_state = KSTR_LIT("");
 			out[i].authorized_operations = INT32_MIN;
+			continue;
+		}
+		if (load_error && cluster_is_coordinator(names[i])) {
+			out[i].error_code = load_error;
+			out[i].group_state = KSTR_LIT("");
+			continue;
+		}
+		/* GroupMetadataManager.describeGroups: a consumer group is not
+		 * a classic group, so DescribeGroups (v0-5) says Dead. */
+		if (cluster_is_coordinator(names[i]) && cg_exists(cgroups(), names[i])) {
+			out[i].group_state = kstr_c(group_state_name(GROUP_DEAD));
 			continue;
 		}
 		if (!coord_describe(names[i], req->arena, &gi)) {
@@ -396,15 +463,27 @@ static void dg_done(void *arg, PGresult **res, int n, const char *err, const cha
 
 /* ---- ListGroups ---- */
 
+typedef struct lg_ctx {
+	request *req;
+	PGresult *offsets; /* groups known from their offsets */
+	kstr *cg_ids;      /* every consumer group (KIP-848) in PostgreSQL */
+	int ncg_ids;
+} lg_ctx;
+
 void handle_list_groups(request *req)
 {
 	list_groups_resp *resp = arena_alloc(req->arena, sizeof(*resp));
+	lg_ctx *c = arena_alloc(req->arena, sizeof(*c));
 	params p = {0};
+	params *none = arena_alloc(req->arena, sizeof(*none));
+	db_stmt st[2];
 
+	c->req = req;
 	req->resp = resp;
 	params_str(&p, req->arena, KSTR_NULL);
-	db_stmt st = params_stmt(Q_GROUPS_WITH_OFFSETS, &p, 0);
-	db_submit(req->db, &st, 1, lg_done, req);
+	st[0] = params_stmt(Q_GROUPS_WITH_OFFSETS, &p, 0);
+	st[1] = params_stmt(Q_CG_IDS, none, 0);
+	db_submit(req->db, st, 2, lg_done, c);
 }
 
 /* Java's String.trim(): without leading and trailing bytes <= ' '. */
@@ -421,10 +500,9 @@ static kstr java_trim(kstr s)
 
 /* KIP-518: states compare case-insensitively and, as Kafka trims each
  * filter, without surrounding white space; an empty filter takes all. */
-static bool lg_state_wanted(const list_groups_req *b, int16_t ver, group_state s)
+static bool lg_state_wanted(const list_groups_req *b, int16_t ver, const char *name)
 {
 	const kstr *states = b->states_filter.items;
-	const char *name = group_state_name(s);
 	size_t len = strlen(name);
 
 	if (ver < 4 || b->states_filter.count <= 0)
@@ -437,15 +515,17 @@ static bool lg_state_wanted(const list_groups_req *b, int16_t ver, group_state s
 	return false;
 }
 
-/* KIP-848 group types: every group here is "classic". */
-static bool lg_type_wanted(const list_groups_req *b, int16_t ver)
+/* KIP-848 group types, "classic" or "consumer", any case (Kafka's
+ * Group.GroupType.parse); anything else matches no group. */
+static bool lg_type_wanted(const list_groups_req *b, int16_t ver, const char *type)
 {
 	const kstr *types = b->types_filter.items;
+	size_t len = strlen(type);
 
 	if (ver < 5 || b->types_filter.count <= 0)
 		return true;
 	for (int32_t i = 0; i < b->types_filter.count; i++)
-		if (types[i].len == 7 && strncasecmp(types[i].ptr, "classic", 7) == 0)
+		if ((size_t)types[i].len == len && strncasecmp(types[i].ptr, type, len) == 0)
 			return true;
 	return false;
 }
@@ -457,25 +537,53 @@ static bool lg_may_describe(const request *req, kstr group)
 	return authz_cluster(req, ACL_OP_DESCRIBE) || authz_group(req, ACL_OP_DESCRIBE, group);
 }
 
+/* The consumer groups (KIP-848) this broker coordinates are loaded before
+ * they are listed. */
 static void lg_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		    bool retriable)
 {
-	request *req = arg;
+	lg_ctx *c = arg;
+	request *req = c->req;
+	list_groups_resp *resp = req->resp;
+	(void)n;
+
+	if (err) {
+		resp->error_code = coordinator_db_error("list groups", err, sqlstate, retriable);
+		lg_prepared(c, KERR_NONE);
+		return;
+	}
+	c->offsets = res[0];
+	res[0] = NULL;
+	int nids = PQntuples(res[1]);
+	kstr *ids = ARENA_NEW_ARRAY(req->arena, kstr, nids > 0 ? nids : 1);
+	for (int r = 0; r < nids; r++)
+		ids[r] = arena_kstrdup(req->arena, pgtext_str(res[1], r, 0));
+	c->cg_ids = ids;
+	c->ncg_ids = nids;
+	cgroups_prepare(req, ids, nids, false, lg_prepared, c);
+}
+
+static void lg_prepared(void *arg, int16_t load_error)
+{
+	lg_ctx *c = arg;
+	request *req = c->req;
 	const list_groups_req *b = req->body;
 	list_groups_resp *resp = req->resp;
 	coord_group_info *mem;
 	int nmem = coord_list(req->arena, &mem);
-	int nrows = err ? 0 : PQntuples(res[0]);
+	cg_group_brief *cgs;
+	int ncg = cg_list(cgroups(), req->arena, &cgs);
+	int nrows = c->offsets ? PQntuples(c->offsets) : 0;
 	list_groups_resp_group *out =
-		ARENA_NEW_ARRAY(req->arena, list_groups_resp_group, nmem + nrows);
+		ARENA_NEW_ARRAY(req->arena, list_groups_resp_group, nmem + ncg + nrows + 1);
 	int nout = 0;
-	(void)n;
 
-	if (err)
-		resp->error_code = coordinator_db_error("list groups", err, sqlstate, retriable);
-	bool types_ok = lg_type_wanted(b, req->api_version);
-	for (int i = 0; i < nmem && types_ok; i++) {
-		if (!lg_state_wanted(b, req->api_version, mem[i].state) ||
+	if (load_error && !resp->error_code)
+		resp->error_code = load_error;
+	bool classic_ok = lg_type_wanted(b, req->api_version, "classic");
+	bool consumer_ok = lg_type_wanted(b, req->api_version, "consumer");
+	for (int i = 0; i < nmem && classic_ok; i++) {
+		if (!lg_state_wanted(b, req->api_version, group_state_name(mem[i].state)) ||
 		    !lg_may_describe(req, mem[i].group_id))
 			continue;
 		out[nout].group_id = mem[i].group_id;
@@ -484,13 +592,32 @@ static void lg_done(void *arg, PGresult **res, int n, const char *err, const cha
 		out[nout].group_type = KSTR_LIT("classic");
 		nout++;
 	}
-	/* Groups known only from their offsets are Empty. */
-	for (int r = 0; r < nrows && types_ok; r++) {
-		kstr id = pgtext_str(res[0], r, 0);
-		bool in_memory = false;
-		for (int i = 0; i < nmem && !in_memory; i++)
-			in_memory = kstr_eqk(mem[i].group_id, id);
-		if (in_memory || !lg_state_wanted(b, req->api_version, GROUP_EMPTY) ||
+	/* Consumer groups this broker coordinates, with their own states. */
+	for (int i = 0; i < ncg && consumer_ok; i++) {
+		const char *state = cg_group_state_name(cgs[i].state);
+		if (!cluster_is_coordinator(cgs[i].group_id) ||
+		    !lg_state_wanted(b, req->api_version, state) ||
+		    !lg_may_describe(req, cgs[i].group_id))
+			continue;
+		out[nout].group_id = cgs[i].group_id;
+		out[nout].protocol_type = KSTR_LIT("consumer");
+		out[nout].group_state = kstr_c(state);
+		out[nout].group_type = KSTR_LIT("consumer");
+		nout++;
+	}
+	/* Groups known only from their offsets are Empty classic groups (a
+	 * consumer group's offsets are its own, wherever it is coordinated). */
+	for (int r = 0; r < nrows && classic_ok; r++) {
+		kstr id = pgtext_str(c->offsets, r, 0);
+		bool listed = false;
+		for (int i = 0; i < nmem && !listed; i++)
+			listed = kstr_eqk(mem[i].group_id, id);
+		for (int i = 0; i < ncg && !listed; i++)
+			listed = kstr_eqk(cgs[i].group_id, id);
+		for (int i = 0; i < c->ncg_ids && !listed; i++)
+			listed = kstr_eqk(c->cg_ids[i], id);
+		if (listed ||
+		    !lg_state_wanted(b, req->api_version, group_state_name(GROUP_EMPTY)) ||
 		    !lg_may_describe(req, id))
 			continue;
 		out[nout].group_id = arena_kstrdup(req->arena, id);
@@ -499,6 +626,9 @@ static void lg_done(void *arg, PGresult **res, int n, const char *err, const cha
 		out[nout].group_type = KSTR_LIT("classic");
 		nout++;
 	}
+	if (c->offsets)
+		PQclear(c->offsets);
+	c->offsets = NULL;
 	resp->groups = karray_of(out, nout);
 	request_complete(req);
 }
@@ -507,6 +637,16 @@ static void lg_done(void *arg, PGresult **res, int n, const char *err, const cha
 
 void handle_delete_groups(request *req)
 {
+	const delete_groups_req *b = req->body;
+	int32_t n = b->groups_names.count > 0 ? b->groups_names.count : 0;
+
+	/* Consumer groups (KIP-848) of those ids are loaded first. */
+	cgroups_prepare(req, b->groups_names.items, n, false, del_prepared, req);
+}
+
+static void del_prepared(void *arg, int16_t load_error)
+{
+	request *req = arg;
 	const delete_groups_req *b = req->body;
 	delete_groups_resp *resp = arena_alloc(req->arena, sizeof(*resp));
 	del_ctx *c = arena_alloc(req->arena, sizeof(*c));
@@ -533,7 +673,19 @@ void handle_delete_groups(request *req)
 			r->error_code = KERR_GROUP_AUTHORIZATION_FAILED;
 			continue;
 		}
-		r->error_code = coord_delete(names[i], &known);
+		if (load_error && cluster_is_coordinator(names[i])) {
+			r->error_code = load_error;
+			continue;
+		}
+		/* An empty consumer group goes with its offsets; one with
+		 * members is NON_EMPTY_GROUP, as for classic groups. */
+		if (cluster_is_coordinator(names[i]) && cg_exists(cgroups(), names[i])) {
+			r->error_code = cg_delete(cgroups(), names[i]);
+			known = true;
+			c->cg_deleted = c->cg_deleted || r->error_code == KERR_NONE;
+		} else {
+			r->error_code = coord_delete(names[i], &known);
+		}
 		if (r->error_code)
 			continue;
 		if (!pgtext_valid(names[i])) {
@@ -547,11 +699,30 @@ void handle_delete_groups(request *req)
 		stmts[c->n++] = params_stmt(Q_GROUP_DELETE, p, 0);
 	}
 	resp->results = karray_of(out, nout);
-	if (c->n == 0) {
-		request_complete(req);
+	c->stmts = stmts;
+	/* The consumer groups' rows go first; then the offsets. */
+	if (c->cg_deleted) {
+		cgroups_persist(del_stored, c);
 		return;
 	}
-	db_submit(req->db, stmts, c->n, del_done, c);
+	del_stored(c, KERR_NONE);
+}
+
+static void del_stored(void *arg, int16_t err)
+{
+	del_ctx *c = arg;
+
+	if (err) {
+		for (int i = 0; i < c->n; i++)
+			c->results[i]->error_code = err;
+		request_complete(c->req);
+		return;
+	}
+	if (c->n == 0) {
+		request_complete(c->req);
+		return;
+	}
+	db_submit(c->req->db, c->stmts, c->n, del_done, c);
 }
 
 static void del_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,

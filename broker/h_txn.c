@@ -18,6 +18,7 @@
 
 #include "arena_str.h"
 #include "authorizer.h"
+#include "consumer_groups.h"
 #include "coordinator.h"
 #include "handlers.h"
 #include "cluster.h"
@@ -76,6 +77,7 @@ static void aot_done(void *arg, PGresult **res, int n, const char *err, const ch
 static void end_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		     bool retriable);
 static int16_t toc_group_check(const request *req);
+static void toc_prepared(void *arg, int16_t load_error);
 static void dt_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		    bool retriable);
 static void dt_fill(request *req, describe_transactions_resp_state *out, const PGresult *r,
@@ -588,6 +590,13 @@ static int16_t toc_group_check(const request *req)
 	if (req->api_version < 3 ||
 	    (b->generation_id < 0 && b->member_id.len <= 0 && b->group_instance_id.len < 0))
 		return KERR_NONE;
+	/* A consumer group (KIP-848) checks the member and its epoch
+	 * (loaded first: handle_txn_offset_commit). */
+	int16_t ce = cg_commit_check(cgroups(), b->group_id,
+				     b->member_id.len < 0 ? KSTR_LIT("") : b->member_id,
+				     b->generation_id, true, req->api_version, &known);
+	if (known)
+		return ce;
 	(void)coord_offsets_in_use(b->group_id, &known);
 	if (!known)
 		return b->generation_id >= 0 ? KERR_ILLEGAL_GENERATION : KERR_NONE;
@@ -608,6 +617,15 @@ static int16_t toc_group_check(const request *req)
  */
 void handle_txn_offset_commit(request *req)
 {
+	const txn_offset_commit_req *b = req->body;
+
+	/* A consumer group (KIP-848) of that id is loaded first. */
+	cgroups_prepare(req, &b->group_id, 1, false, toc_prepared, req);
+}
+
+static void toc_prepared(void *arg, int16_t load_error)
+{
+	request *req = arg;
 	const txn_offset_commit_req *b = req->body;
 	txn_offset_commit_resp *resp = arena_alloc(req->arena, sizeof(*resp));
 	parts_ctx *c = arena_alloc(req->arena, sizeof(*c));
@@ -636,7 +654,7 @@ void handle_txn_offset_commit(request *req)
 	else if (!cluster_is_coordinator(b->group_id))
 		c->all_error = KERR_NOT_COORDINATOR;
 	else if ((c->all_error = txn_id_error(b->transactional_id)) == KERR_NONE && total > 0)
-		c->group_error = toc_group_check(req);
+		c->group_error = load_error ? load_error : toc_group_check(req);
 
 	offset_rows rows;
 	offset_rows_begin(&rows, req->arena, total, OID_INT4);
@@ -692,7 +710,10 @@ void handle_txn_offset_commit(request *req)
 		params_str(&v, req->arena, b->transactional_id);
 		params_int(&v, req->arena, b->producer_id);
 		params_int(&v, req->arena, b->producer_epoch);
-		params_str(&v, req->arena, b->group_id);
+		/* v5 (transactions v2) adds the group itself: only the
+		 * transaction is verified, as Kafka 4.x does before it checks
+		 * the group. */
+		params_str(&v, req->arena, req->api_version >= 5 ? KSTR_NULL : b->group_id);
 		parts_submit(c, Q_TXN_VERIFY, &v);
 		return;
 	}

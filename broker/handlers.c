@@ -6,6 +6,7 @@
 #include "authorizer.h"
 #include "cluster.h"
 #include "config.h"
+#include "consumer_groups.h"
 #include "group_coord.h"
 #include "h_fetch.h"
 #include "handlers.h"
@@ -101,6 +102,10 @@ handler_fn handler_lookup(int16_t api_key)
 		return handle_create_acls;
 	case API_DELETE_ACLS:
 		return handle_delete_acls;
+	case API_CONSUMER_GROUP_HEARTBEAT:
+		return handle_consumer_group_heartbeat;
+	case API_CONSUMER_GROUP_DESCRIBE:
+		return handle_consumer_group_describe;
 	case API_DELETE_RECORDS:
 		return handle_delete_records;
 	case API_ALTER_CONFIGS:
@@ -153,6 +158,7 @@ void handlers_init(struct event_base *base)
 {
 	handler_base = base;
 	group_coord_init(base);
+	cgroups_init(base);
 	txn_reaper_init(base);
 	maintenance_init(base);
 	offset_expiry_init(base);
@@ -164,6 +170,7 @@ void handlers_shutdown(void)
 {
 	fetch_shutdown();
 	group_coord_shutdown();
+	cgroups_shutdown();
 	txn_reaper_shutdown();
 	maintenance_shutdown();
 	offset_expiry_shutdown();

@@ -35,6 +35,8 @@ void handle_describe_groups(request *req);
 void handle_list_groups(request *req);
 void handle_delete_groups(request *req);
 void handle_offset_delete(request *req);
+void handle_consumer_group_heartbeat(request *req);
+void handle_consumer_group_describe(request *req);
 void handle_init_producer_id(request *req);
 void handle_add_partitions_to_txn(request *req);
 void handle_add_offsets_to_txn(request *req);

@@ -418,8 +418,9 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 	[Q_TXN_VERIFY] = {"pgk_txn_verify",
 			  "SELECT CASE WHEN t.producer_id IS DISTINCT FROM $2::int8 THEN 49"
 			  " WHEN t.producer_epoch IS DISTINCT FROM $3::int2 THEN 90"
-			  " WHEN t.state <> 'Ongoing' OR NOT EXISTS (SELECT 1 FROM kafka.txn_groups g"
-			  "  WHERE g.transactional_id = $1::text AND g.group_id = $4::text) THEN 48"
+			  " WHEN t.state <> 'Ongoing' OR ($4::text IS NOT NULL AND NOT EXISTS"
+			  "  (SELECT 1 FROM kafka.txn_groups g"
+			  "  WHERE g.transactional_id = $1::text AND g.group_id = $4::text)) THEN 48"
 			  " ELSE 0 END"
 			  " FROM (SELECT 1) AS one"
 			  " LEFT JOIN kafka.transactions t ON t.transactional_id = $1::text",
@@ -599,17 +600,23 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 	/*
 	 * Offset expiry (sql: "Committed offset expiry"). The candidates are
 	 * the groups with an offset old enough to expire under some rule, and
-	 * groups known only from their membership row, whose row can go.
+	 * groups known only from their membership row, whose row can go. A
+	 * consumer group (KIP-848) with members keeps all its offsets: its
+	 * stored members are its members, whether or not this broker has
+	 * loaded it yet.
 	 */
 	[Q_OFFSET_EXPIRY_GROUPS] = {"pgk_offset_expiry_groups",
-				    "SELECT group_id FROM kafka.consumer_offsets"
+				    "SELECT c.group_id FROM ("
+				    " SELECT group_id FROM kafka.consumer_offsets"
 				    " WHERE CASE WHEN expire_timestamp IS NOT NULL"
 				    "  THEN expire_timestamp <= now()"
 				    "  ELSE commit_timestamp <= now() - $1::int8 * interval '1 ms' END"
 				    " UNION SELECT m.group_id FROM kafka.group_membership m"
 				    " WHERE m.since <= now() - $1::int8 * interval '1 ms'"
 				    "  AND NOT EXISTS (SELECT 1 FROM kafka.consumer_offsets o"
-				    "   WHERE o.group_id = m.group_id)",
+				    "   WHERE o.group_id = m.group_id)) c"
+				    " WHERE NOT EXISTS (SELECT 1 FROM kafka.consumer_group_members g"
+				    "  WHERE g.group_id = c.group_id)",
 				    1},
 	[Q_OFFSET_EXPIRE] = {"pgk_offset_expire",
 			     "SELECT group_id, expired_offsets, group_gone"
@@ -620,4 +627,18 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 				"SELECT kafka.set_group_membership($1::text, $2::bool,"
 				" to_timestamp($3::int8 / 1000.0))",
 				3},
+	[Q_CG_SAVE] = {"pgk_cg_save",
+		       "SELECT kafka.consumer_group_save($1::text, $2::int, $3::int, $4::text,"
+		       " $5::jsonb, $6::int8)",
+		       6},
+	[Q_CG_DELETE] = {"pgk_cg_delete", "DELETE FROM kafka.consumer_groups WHERE group_id = $1::text",
+			 1},
+	[Q_CG_LOAD] = {"pgk_cg_load",
+		       "SELECT group_epoch, assignment_epoch, metadata_hash, member_id, instance_id,"
+		       " rack_id, client_id, client_host, member_epoch, previous_member_epoch, state,"
+		       " rebalance_timeout_ms, server_assignor, subscribed_topic_names,"
+		       " subscribed_topic_regex, kind, topic_id::text, partitions"
+		       " FROM kafka.consumer_group_load($1::text)",
+		       1},
+	[Q_CG_IDS] = {"pgk_cg_ids", "SELECT group_id FROM kafka.consumer_groups ORDER BY group_id", 0},
 };

@@ -57,7 +57,7 @@ typedef enum query_id {
 				   * -> txn_id, pid, state */
 	Q_PARTITIONS_EXIST,       /* (topics[], partitions[]) -> exists, per input */
 	Q_TXN_ONGOING,            /* (txn_id) -> whether its transaction is Ongoing */
-	Q_TXN_VERIFY,             /* (txn_id, pid, epoch, group) -> error */
+	Q_TXN_VERIFY,             /* (txn_id, pid, epoch, group or NULL: not checked) -> error */
 	/* Transactions v2 (KIP-890) */
 	Q_PRODUCE_TRANSACTIONAL_V2, /* Q_PRODUCE_TRANSACTIONAL's; adds the partition first */
 	Q_END_TXN_V2,             /* (txn_id, pid, epoch, commit)
@@ -101,6 +101,12 @@ typedef enum query_id {
 	Q_OFFSET_EXPIRE,          /* (retention ms, groups[], has_members[], sub_groups[],
 				   * sub_topics[]) -> group_id, expired, gone */
 	Q_GROUP_MEMBERSHIP,       /* (group, has_members, since ms) */
+	/* Consumer groups of the KIP-848 protocol (consumer_groups.c) */
+	Q_CG_SAVE,                /* (group, group_epoch, assignment_epoch, assignor,
+				   * members jsonb, metadata_hash) */
+	Q_CG_DELETE,              /* (group) */
+	Q_CG_LOAD,                /* (group) -> kafka.consumer_group_load's rows */
+	Q_CG_IDS,                 /* () -> group_id of every consumer group */
 	Q_QUERY_COUNT
 } query_id;
 

@@ -467,6 +467,40 @@ api(75, "DescribeTopicPartitions", 0,
 
 
 # ---- requests of the other served APIs -------------------------------------
+# ConsumerGroupHeartbeat (68) and ConsumerGroupDescribe (69): the KIP-848
+# consumer group protocol.
+_CG_TPS = [F("topic_id", "uuid"), F("partitions", "[]int32")]
+api(68, "ConsumerGroupHeartbeat", 0,
+    [F("group_id", S), F("member_id", S), F("member_epoch", I32),
+     F("instance_id", S, nullable="0+"), F("rack_id", S, nullable="0+"),
+     F("rebalance_timeout_ms", I32, default=-1),
+     F("subscribed_topic_names", "[]string", nullable="0+"),
+     F("subscribed_topic_regex", S, "1+", nullable="1+"),
+     F("server_assignor", S, nullable="0+"),
+     F("topic_partitions", "[]", nullable="0+", fields=_CG_TPS)],
+    [F("throttle_time_ms", I32), F("error_code", I16), F("error_message", S, nullable="0+"),
+     F("member_id", S, nullable="0+"), F("member_epoch", I32),
+     F("heartbeat_interval_ms", I32),
+     F("assignment", "struct", nullable="0+", fields=[
+         F("topic_partitions", "[]", fields=_CG_TPS)])])
+_CG_ASSIGNMENT = [F("topic_partitions", "[]", fields=[
+    F("topic_id", "uuid"), F("topic_name", S), F("partitions", "[]int32")])]
+api(69, "ConsumerGroupDescribe", 0,
+    [F("group_ids", "[]string"), F("include_authorized_operations", B)],
+    [F("throttle_time_ms", I32),
+     F("groups", "[]", fields=[
+         F("error_code", I16), F("error_message", S, nullable="0+"), F("group_id", S),
+         F("group_state", S), F("group_epoch", I32), F("assignment_epoch", I32),
+         F("assignor_name", S),
+         F("members", "[]", fields=[
+             F("member_id", S), F("instance_id", S, nullable="0+"),
+             F("rack_id", S, nullable="0+"), F("member_epoch", I32), F("client_id", S),
+             F("client_host", S), F("subscribed_topic_names", "[]string"),
+             F("subscribed_topic_regex", S, nullable="0+"),
+             F("assignment", "struct", fields=_CG_ASSIGNMENT),
+             F("target_assignment", "struct", fields=_CG_ASSIGNMENT)]),
+         F("authorized_operations", I32, default=-2147483648)])])
+
 # Only their requests are described (with the first flexible version), so
 # a test can send each one well-formed at any version; their answers are
 # read by the tests that own them.

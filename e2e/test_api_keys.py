@@ -116,11 +116,13 @@ def test_api_versions_v4_lists_supported_and_finalized_features(broker):
     assert r["error_code"] == NONE
     sup = {f["name"]: (f["min_version"], f["max_version"]) for f in r["supported_features"]}
     assert sup == {"metadata.version": (21, 21), "transaction.version": (0, 2),
-                   "group.version": (0, 0)}
-    # Kafka lists only finalized levels above 0; transactions v2 are in force.
+                   "group.version": (0, 1)}
+    # Kafka lists only finalized levels above 0; transactions v2 and the
+    # consumer group protocol (KIP-848) are in force.
     fin = {f["name"]: (f["min_version_level"], f["max_version_level"])
            for f in r["finalized_features"]}
-    assert fin == {"metadata.version": (21, 21), "transaction.version": (2, 2)}
+    assert fin == {"metadata.version": (21, 21), "transaction.version": (2, 2),
+                   "group.version": (1, 1)}
     assert r["finalized_features_epoch"] >= 0
 
 
@@ -129,7 +131,8 @@ def test_api_versions_v3_omits_features_whose_minimum_is_zero(broker):
     r = features(broker, 3)
     assert [f["name"] for f in r["supported_features"]] == ["metadata.version"]
     assert [f["name"] for f in r["finalized_features"]] == ["metadata.version",
-                                                             "transaction.version"]
+                                                             "transaction.version",
+                                                             "group.version"]
 
 
 @pytest.mark.parametrize("key,v", [(23, 1), (34, 0), (35, 0), (38, 0), (39, 0), (40, 0), (41, 0)])
@@ -350,12 +353,12 @@ def test_update_features(broker):
             ("metadata.version", NONE), ("transaction.version", INVALID_UPDATE_VERSION),
             ("no.such.feature", INVALID_UPDATE_VERSION)]
         r = call(c, 57, 2, {"feature_updates": [
-            {"feature": "group.version", "max_version_level": 1}], "validate_only": True})
+            {"feature": "group.version", "max_version_level": 0}], "validate_only": True})
         assert r["error_code"] == INVALID_UPDATE_VERSION
         assert r["error_message"]
     # Nothing changed.
     fin = {f["name"] for f in features(broker, 4)["finalized_features"]}
-    assert fin == {"metadata.version", "transaction.version"}
+    assert fin == {"metadata.version", "transaction.version", "group.version"}
 
 
 def test_client_quotas(broker):

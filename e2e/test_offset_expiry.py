@@ -277,3 +277,27 @@ def test_delete_groups_removes_the_stored_membership(ekafka):
         admin.close()
     assert membership(ekafka.pg, group) == ""
     assert not stored_offsets(ekafka.pg, group)
+
+
+def test_consumer_group_with_members_keeps_its_offsets(ekafka, ebroker):
+    """A consumer group of the KIP-848 protocol with a member keeps its
+    offsets however old; once its last member left, they expire."""
+    from test_consumer_group_protocol import Member, offset_commit, settle
+    topic = unique("exp-cg")
+    with kp.Conn.to(ebroker.bootstrap) as c:
+        assert kp.create_topics(c, [(topic, 1, 1, {})])[topic][0] == 0
+        group = unique("exp-cg-group")
+        m = Member(c, group, topic)
+        m.join()
+        settle([m], [1])
+        assert offset_commit(c, group, m.member_id, m.epoch, topic, offset=5) == 0
+        ekafka.pg.sql("UPDATE kafka.consumer_offsets SET commit_timestamp = now() - interval"
+                      " '8 days' WHERE group_id = %s" % sql_literal(group))
+        pass_ran(ekafka, topic)
+        assert stored_offsets(ekafka.pg, group) == {(topic, 0)}
+        assert m.leave()["error_code"] == 0
+        wait_for(lambda: ekafka.pg.sql(
+            "SELECT count(*) FROM kafka.consumer_group_members WHERE group_id = %s"
+            % sql_literal(group)) == "0", 10, "the member's row gone")
+        wait_for(lambda: not stored_offsets(ekafka.pg, group), 20,
+                 "the offsets of the group without members expired")

@@ -13,6 +13,15 @@
  *            spread every partition over them, produce `count` records
  *            round-robin over the partitions, and read until each record
  *            arrived -> {members: [{partitions, records}], produced}
+ *   group848 {topic, partitions, groupId, count}: the consumer group
+ *            protocol (KIP-848, groupProtocol 'consumer'): two members
+ *            split the partitions, a third joins, then leaves; `count`
+ *            records are produced in three rounds, one per phase, and read
+ *            with commits. Ownership is sampled every 10 ms to catch a
+ *            partition held by two members at once; records of a partition
+ *            a member no longer owns are dropped, as the Java client drops
+ *            them -> {phases: [[partitions of each member]], overlaps,
+ *            members: [{records, discarded}], produced}
  *   admin    {topic, partitions}: create the topic, read its metadata,
  *            produce three records, list its earliest and latest offsets,
  *            delete it, list topics again -> what each step returned
@@ -134,6 +143,119 @@ async function group (j) {
   return { members: result, produced }
 }
 
+function consumer848 (j, i) {
+  return new Consumer({
+    ...base(j, 'pgk-e2e-platformatic-848-' + i),
+    groupId: j.groupId,
+    groupProtocol: 'consumer',
+    deserializers: stringDeserializers,
+    sessionTimeout: 45000,
+    heartbeatInterval: 500
+  })
+}
+
+async function group848 (j) {
+  const members = []
+  const overlaps = []
+  const phases = []
+  async function start (i) {
+    const consumer = consumer848(j, i)
+    const stream = await consumer.consume({
+      topics: [j.topic],
+      mode: 'committed',
+      fallbackMode: 'earliest',
+      autocommit: 100,
+      maxWaitTime: 200
+    })
+    const m = { consumer, stream, records: [], discarded: 0, active: true }
+    stream.on('data', msg => {
+      const owned = partitionsOf(consumer, j.topic)
+      /* A fetch sent before a revocation may answer after it: its records
+       * of partitions the member gave up are not its to consume (the Java
+       * client drops them too; this client hands them over). */
+      if (!owned.includes(msg.partition)) {
+        m.discarded++
+        return
+      }
+      m.records.push({
+        owned,
+        partition: msg.partition,
+        offset: Number(msg.offset),
+        key: msg.key,
+        value: msg.value
+      })
+    })
+    stream.on('error', e => { m.error = e })
+    members.push(m)
+    return m
+  }
+  const active = () => members.filter(m => m.active)
+  /* No partition in two members' assignments at any sample. */
+  const sampler = setInterval(() => {
+    const seen = new Map()
+    for (const [i, m] of members.entries()) {
+      if (!m.active) continue
+      for (const p of partitionsOf(m.consumer, j.topic)) {
+        if (seen.has(p)) overlaps.push({ partition: p, members: [seen.get(p), i] })
+        seen.set(p, i)
+      }
+    }
+  }, 10)
+  const spread = want => () => {
+    for (const m of members) if (m.error) throw m.error
+    const held = active().map(m => partitionsOf(m.consumer, j.topic))
+    const all = held.flat()
+    return all.length === j.partitions && new Set(all).size === j.partitions &&
+      held.map(h => h.length).sort().join(',') === want.slice().sort().join(',')
+  }
+  const third = Math.floor(j.count / 3)
+  let next = 0
+  const produced = []
+  async function round (n) {
+    const messages = []
+    for (let k = 0; k < n; k++, next++) {
+      messages.push({ key: 'k' + next, value: 'v' + next, partition: next % j.partitions })
+    }
+    produced.push(...await produce({ ...j, messages }))
+    await until('every record so far to arrive', 60000, () => {
+      for (const m of members) if (m.error) throw m.error
+      const got = new Set(members.flatMap(m => m.records.map(r => r.key)))
+      return got.size >= next
+    })
+  }
+  try {
+    await start(0)
+    await start(1)
+    const half = j.partitions / 2
+    await until('two members to split the partitions', 60000, spread([half, half]))
+    phases.push(active().map(m => partitionsOf(m.consumer, j.topic)))
+    await round(third)
+    await start(2)
+    const a = Math.ceil(j.partitions / 3)
+    const c = j.partitions - 2 * a
+    await until('the third member to get its share', 60000, spread([a, a, c]))
+    phases.push(active().map(m => partitionsOf(m.consumer, j.topic)))
+    await round(third)
+    const leaving = members[2]
+    await leaving.consumer.close(true)
+    leaving.active = false
+    await until('the two members left to take every partition', 60000, spread([half, half]))
+    phases.push(active().map(m => partitionsOf(m.consumer, j.topic)))
+    await round(j.count - 2 * third)
+    /* What is consumed is committed before the members leave. */
+    await sleep(300)
+  } finally {
+    clearInterval(sampler)
+    for (const m of active()) await m.consumer.close(true)
+  }
+  return {
+    phases,
+    overlaps,
+    members: members.map(m => ({ records: m.records, discarded: m.discarded })),
+    produced
+  }
+}
+
 async function admin (j) {
   const a = new Admin(base(j, 'pgk-e2e-platformatic-admin'))
   try {
@@ -160,7 +282,7 @@ async function admin (j) {
   }
 }
 
-const actions = { produce, group, admin }
+const actions = { produce, group, group848, admin }
 
 try {
   const j = job()

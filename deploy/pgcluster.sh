@@ -257,7 +257,7 @@ cmd_standby() {
 	slot="standby_$port"
 	say "pg_basebackup from 127.0.0.1:$pport into $dir (slot $slot)"
 	as_pg "$PG_BINDIR/pg_basebackup" -h 127.0.0.1 -p "$pport" -U "$PG_USER" -D "$dir" \
-		-R -X stream -C -S "$slot" --no-sync >"$dir.basebackup.log" 2>&1 || {
+		-R -X stream -C -S "$slot" --checkpoint=fast --no-sync >"$dir.basebackup.log" 2>&1 || {
 		cat "$dir.basebackup.log" >&2
 		die "pg_basebackup failed"
 	}

@@ -202,7 +202,11 @@ def test_leadership_move_bumps_epoch(fresh_pg, make_broker):
 
 
 @pytest.mark.e2e_timeout(300)
-def test_sync_failover_keeps_every_acknowledged_record(replicated, make_broker):
+@pytest.mark.parametrize("outage", ["prompt", "past_the_lease"])
+def test_sync_failover_keeps_every_acknowledged_record(replicated, make_broker, outage):
+    """prompt: the standby is promoted at once; past_the_lease: only once
+    both brokers have fenced themselves (they could not renew their
+    leases), so they must also take their leases back on the new primary."""
     rep = replicated(synchronous=True)
     topic, group = "fo_sync", "fo_sync_group"
     cluster = {n: make_broker(rep, *cluster_args(n)) for n in (1, 2)}
@@ -259,6 +263,10 @@ def test_sync_failover_keeps_every_acknowledged_record(replicated, make_broker):
         rep.primary.stop("immediate")
         kill["at"] = time.monotonic()
         acked_at_kill = len(acked)
+        if outage == "past_the_lease":
+            for b in cluster.values():
+                wait_for(lambda: "could not renew its lease" in b.log_text(), 30,
+                         "broker %s to fence itself" % b.bootstrap, 0.1)
         rep.standby.promote()
         kill["promoted"] = time.monotonic()
         wait_for(lambda: len(acked) >= acked_at_kill + 300, 120,
@@ -297,10 +305,10 @@ def test_sync_failover_keeps_every_acknowledged_record(replicated, make_broker):
     epochs_after = {p: e for p, (_, _, e) in view(cluster[1].bootstrap, topic)[2].items()}
     assert all(epochs_after[p] > epochs_before[p] for p in epochs_before), (
         epochs_before, epochs_after)
-    print("\nfailover (synchronous standby): %d records acknowledged before, %d after; "
+    print("\nfailover (synchronous standby, %s): %d records acknowledged before, %d after; "
           "promotion took %.2f s; the first record sent after the primary stopped was "
           "acknowledged %.2f s after the stop, %.2f s after the promotion returned" % (
-              acked_at_kill, len(acked) - acked_at_kill, kill["promoted"] - kill["at"],
+              outage, acked_at_kill, len(acked) - acked_at_kill, kill["promoted"] - kill["at"],
               kill["first_ack"] - kill["at"], kill["first_ack"] - kill["promoted"]))
 
 

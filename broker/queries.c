@@ -602,6 +602,12 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 				 "SELECT topic, partition, leader_id, leader_epoch"
 				 " FROM kafka.partition_leaders ORDER BY topic, partition",
 				 0},
+	/* A broker alone (cluster.c): a failover bumps its epochs too. */
+	[Q_CHECK_TIMELINE] = {"pgk_check_timeline", "SELECT kafka.cluster_check_timeline()", 0},
+	[Q_PARTITION_EPOCHS] = {"pgk_partition_epochs",
+				"SELECT topic, partition, max(leader_epoch) FROM kafka.partition_epochs"
+				" GROUP BY topic, partition ORDER BY topic, partition",
+				0},
 	/* OffsetForLeaderEpoch (sql: "Leader epoch history"), per input in order. */
 	[Q_OFFSET_FOR_LEADER_EPOCH] = {"pgk_offset_for_leader_epoch",
 				       "SELECT e.leader_epoch, e.end_offset"

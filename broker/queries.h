@@ -94,6 +94,8 @@ typedef enum query_id {
 	Q_PARTITION_LEADERS,      /* () -> topic, partition, leader_id, leader_epoch */
 	Q_OFFSET_FOR_LEADER_EPOCH, /* (topics[], partitions[], epochs[]) -> leader_epoch,
 				   * end_offset per input; NULLs if no partition */
+	Q_CHECK_TIMELINE,         /* (): bump every leader epoch once on a new WAL timeline */
+	Q_PARTITION_EPOCHS,       /* () -> topic, partition, current leader epoch */
 	/* Storage and retention (maintenance.c) */
 	Q_MAINTENANCE,            /* (defaults jsonb, budget) -> action, topic, partition,
 				   * from, to, records; no rows when another broker runs it */

@@ -3554,9 +3554,11 @@ COMMENT ON FUNCTION kafka.run_maintenance(jsonb, bigint) IS
  * Rows follow kafka.partition_leaders: a new or bumped leader epoch starts
  * at the partition's next offset, read under a share lock of the partition
  * row so that no write in flight is left on the wrong side. A partition
- * without rows (a broker alone has no leaders) is at epoch 0 from its
- * first offset; the first row written keeps it so (epoch 0 from the log
- * start offset). Retention trims the history as Kafka's truncateFromStart:
+ * without rows is at epoch 0 from its first offset; the first row written
+ * keeps it so (epoch 0 from the log start offset). A broker alone has no
+ * leader rows: it calls kafka.cluster_check_timeline() when it starts and
+ * after reconnecting, and on a new timeline the partitions without a
+ * leader row begin their next epoch too. Retention trims the history as Kafka's truncateFromStart:
  * epochs that end at or before the new log start offset go, and the first
  * one left starts there.
  */
@@ -3750,6 +3752,33 @@ $$;
 
 COMMENT ON FUNCTION kafka.offset_for_leader_epoch(text, int, int) IS
 	'OffsetForLeaderEpoch: the epoch at or below the one asked and the offset where it ends (Kafka''s LeaderEpochFileCache.endOffsetFor); (-1, -1) if undefined; no row if the partition does not exist.';
+
+-- A new WAL timeline (a promoted standby): kafka.cluster_check_timeline()
+-- bumps the epochs of kafka.partition_leaders, which begin here through
+-- their trigger; partitions without a leader row (a broker alone) get
+-- their next epoch here.
+CREATE FUNCTION kafka.partition_epochs_new_timeline()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM kafka.begin_leader_epoch(p.topic, p.partition,
+					 kafka.current_leader_epoch(p.topic, p.partition) + 1)
+	FROM kafka.partitions p
+	WHERE NOT EXISTS (SELECT 1 FROM kafka.partition_leaders l
+			  WHERE l.topic = p.topic AND l.partition = p.partition);
+	RETURN NULL;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.partition_epochs_new_timeline() IS
+	'Trigger: on a new WAL timeline, the partitions without a leader row begin their next leader epoch.';
+
+CREATE TRIGGER partition_epochs_new_timeline
+AFTER UPDATE OF timeline_id ON kafka.cluster_state
+FOR EACH ROW WHEN (OLD.timeline_id IS NOT NULL AND NEW.timeline_id IS DISTINCT FROM OLD.timeline_id)
+EXECUTE FUNCTION kafka.partition_epochs_new_timeline();
 
 -- Databases that were clusters before 0.9: the current epochs begin now.
 SELECT kafka.begin_leader_epoch(l.topic, l.partition, l.leader_epoch)

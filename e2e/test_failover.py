@@ -31,6 +31,9 @@ import kafkaproto
 from conftest import PgCluster, wait_for
 from kmsg import call
 from test_cluster import committed_consumer, cluster_args, same_view, view
+from test_shadow import Shadow, mock  # noqa: F401  (fixture)
+from test_shadow_history import assert_mirror_equal, new_topic
+from test_shadow_history import produce as produce_sql
 
 OFFSET_OUT_OF_RANGE = 1
 
@@ -368,3 +371,36 @@ def test_lost_tail_truncates_through_offset_for_leader_epoch(replicated, make_br
         assert (latest["offset"], latest["leader_epoch"]) == (7, new_epoch)
         assert offset_for_epoch(c, topic, 0, old_epoch, current=new_epoch) == (0, old_epoch, 5)
         assert offset_for_epoch(c, topic, 0, new_epoch, current=new_epoch) == (0, new_epoch, 7)
+
+
+@pytest.mark.e2e_timeout(240)
+def test_shadow_forwarder_recreates_its_slot_on_the_new_primary(replicated, mock, workdir):
+    """The forwarder's permanent slot is not on a promoted standby
+    (PostgreSQL 15 has no failover slots). Given the multi-host connection
+    string, the forwarder reconnects to the new primary, creates its slot
+    there, copies from the tables what the external cluster lacks, and
+    streams again: the mirror ends equal to the new primary's log."""
+    rep = replicated(synchronous=True)
+    nparts = 2
+    topic, slot = new_topic(rep.primary, mock, "fosh", nparts)
+    produce_sql(rep.primary, topic, nparts, 0, 999)
+    shadow = Shadow(rep, mock, workdir, slot, "--include", topic)
+    try:
+        shadow.start()
+        wait_for(lambda: "streaming slot" in shadow.log(), 60, "the forwarder to stream")
+        # Acknowledged by the synchronous standby, maybe not yet forwarded.
+        produce_sql(rep.primary, topic, nparts, 1000, 1999)
+        rep.primary.stop("immediate")
+        rep.standby.promote()
+        produce_sql(rep.standby, topic, nparts, 2000, 2999)
+        wait_for(lambda: shadow.log().count("created slot %s" % slot) == 2, 60,
+                 "the forwarder to create its slot on the new primary", 0.1)
+        assert rep.standby.sql("SELECT count(*) FROM pg_replication_slots "
+                               "WHERE slot_name = '%s' AND NOT temporary" % slot) == "1"
+        produce_sql(rep.standby, topic, nparts, 3000, 3499)
+        assert_mirror_equal(rep.standby, mock, topic, nparts, shadow)
+        shadow.stop()
+        shadow.check_sanitizer()
+    finally:
+        if shadow.proc and shadow.proc.poll() is None:
+            shadow.kill()

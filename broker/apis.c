@@ -60,6 +60,9 @@
 #define PGK_SUB_TAG2_ARRS(sub) &sub##_schema
 #define PGK_FT_TAG2_ARRS FT_ARRS
 #define PGK_TAG_TAG2_ARRS 2
+#define PGK_SUB_TAG0_STRUCT(sub) &sub##_schema
+#define PGK_FT_TAG0_STRUCT FT_STRUCT
+#define PGK_TAG_TAG0_STRUCT 0
 #define PGK_SUB_TAG1_STRUCT(sub) &sub##_schema
 #define PGK_FT_TAG1_STRUCT FT_STRUCT
 #define PGK_TAG_TAG1_STRUCT 1
@@ -89,6 +92,8 @@ PGK_SCHEMA(produce_req_partition, PRODUCE_REQ_PARTITION)
 PGK_SCHEMA(produce_req_topic, PRODUCE_REQ_TOPIC)
 PGK_SCHEMA(produce_req, PRODUCE_REQ)
 PGK_SCHEMA(produce_resp_record_error, PRODUCE_RESP_RECORD_ERROR)
+PGK_SCHEMA(produce_resp_leader, PRODUCE_RESP_LEADER)
+PGK_SCHEMA(produce_resp_node_endpoint, PRODUCE_RESP_NODE_ENDPOINT)
 PGK_SCHEMA(produce_resp_partition, PRODUCE_RESP_PARTITION)
 PGK_SCHEMA(produce_resp_topic, PRODUCE_RESP_TOPIC)
 PGK_SCHEMA(produce_resp, PRODUCE_RESP)

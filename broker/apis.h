@@ -33,6 +33,7 @@
 #define PGK_CT_TAG0_ARRS karray
 #define PGK_CT_TAG1_I64 int64_t
 #define PGK_CT_TAG2_ARRS karray
+#define PGK_CT_TAG0_STRUCT void *
 #define PGK_CT_TAG1_STRUCT void *
 
 #define PGK_MEMBER(S, T, n, lo, hi, nul, d, sub) PGK_CT_##T n;
@@ -131,6 +132,14 @@ PGK_MESSAGE(metadata_resp, METADATA_RESP)
 #define PRODUCE_RESP_RECORD_ERROR(X, S)                                                            \
 	X(S, I32, batch_index, 8, VMAX, NN, 0, _)                                                  \
 	X(S, STR, batch_index_error_message, 8, VMAX, 8, 0, _)
+#define PRODUCE_RESP_LEADER(X, S)                                                                  \
+	X(S, I32, leader_id, 10, VMAX, NN, -1, _)                                                  \
+	X(S, I32, leader_epoch, 10, VMAX, NN, -1, _)
+#define PRODUCE_RESP_NODE_ENDPOINT(X, S)                                                           \
+	X(S, I32, node_id, 10, VMAX, NN, 0, _)                                                     \
+	X(S, STR, host, 10, VMAX, NN, 0, _)                                                        \
+	X(S, I32, port, 10, VMAX, NN, 0, _)                                                        \
+	X(S, STR, rack, 10, VMAX, 10, 0, _)
 #define PRODUCE_RESP_PARTITION(X, S)                                                               \
 	X(S, I32, index, 0, VMAX, NN, 0, _)                                                        \
 	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
@@ -138,18 +147,22 @@ PGK_MESSAGE(metadata_resp, METADATA_RESP)
 	X(S, I64, log_append_time_ms, 2, VMAX, NN, -1, _)                                          \
 	X(S, I64, log_start_offset, 5, VMAX, NN, -1, _)                                            \
 	X(S, ARRS, record_errors, 8, VMAX, NN, 0, produce_resp_record_error)                       \
-	X(S, STR, error_message, 8, VMAX, 8, 0, _)
+	X(S, STR, error_message, 8, VMAX, 8, 0, _)                                                 \
+	X(S, TAG0_STRUCT, current_leader, 10, VMAX, NN, 0, produce_resp_leader)
 #define PRODUCE_RESP_TOPIC(X, S)                                                                   \
 	X(S, STR, name, 0, 12, NN, 0, _)                                                           \
 	X(S, UUID, topic_id, 13, VMAX, NN, 0, _)                                                   \
 	X(S, ARRS, partition_responses, 0, VMAX, NN, 0, produce_resp_partition)
 #define PRODUCE_RESP(X, S)                                                                         \
 	X(S, ARRS, responses, 0, VMAX, NN, 0, produce_resp_topic)                                  \
-	X(S, I32, throttle_time_ms, 1, VMAX, NN, 0, _)
+	X(S, I32, throttle_time_ms, 1, VMAX, NN, 0, _)                                             \
+	X(S, TAG0_ARRS, node_endpoints, 10, VMAX, NN, 0, produce_resp_node_endpoint)
 PGK_MESSAGE(produce_req_partition, PRODUCE_REQ_PARTITION)
 PGK_MESSAGE(produce_req_topic, PRODUCE_REQ_TOPIC)
 PGK_MESSAGE(produce_req, PRODUCE_REQ)
 PGK_MESSAGE(produce_resp_record_error, PRODUCE_RESP_RECORD_ERROR)
+PGK_MESSAGE(produce_resp_leader, PRODUCE_RESP_LEADER)
+PGK_MESSAGE(produce_resp_node_endpoint, PRODUCE_RESP_NODE_ENDPOINT)
 PGK_MESSAGE(produce_resp_partition, PRODUCE_RESP_PARTITION)
 PGK_MESSAGE(produce_resp_topic, PRODUCE_RESP_TOPIC)
 PGK_MESSAGE(produce_resp, PRODUCE_RESP)

@@ -35,8 +35,10 @@
 #include "fetch_readahead.h"
 #include "h_fetch.h"
 #include "handlers.h"
+#include "h_quotas.h"
 #include "hutil.h"
 #include "kerr.h"
+#include "leader_hint.h"
 #include "log.h"
 #include "params.h"
 #include "pgbin.h"
@@ -335,7 +337,10 @@ static size_t fetch_budget(const request *req)
 		return 0;
 	if ((size_t)body->max_bytes < cap)
 		cap = (size_t)body->max_bytes;
-	return cap;
+	/* A consumer with a consumer_byte_rate gets no more than the quota
+	 * window allows (h_quotas.h). */
+	size_t quota = quota_fetch_max_bytes(req);
+	return quota < cap ? quota : cap;
 }
 
 static void fetch_round(fetch_ctx *c)
@@ -410,7 +415,9 @@ static void fetch_rows(void *arg, PGresult **res, int n, const char *err, const 
 			log_error("fetch failed: %s", err);
 	}
 
-	bool enough = total >= (size_t)(body->min_bytes > 0 ? body->min_bytes : 1);
+	size_t min_bytes = (size_t)(body->min_bytes > 0 ? body->min_bytes : 1);
+	size_t quota = quota_fetch_max_bytes(req);
+	bool enough = total >= (min_bytes < quota ? min_bytes : quota);
 	if (c->from_readahead) {
 		/* Read-ahead results answer a fetch only when they are enough
 		 * and clean; otherwise read afresh (and wait as usual). */
@@ -802,49 +809,33 @@ static void fetch_leader_hints(fetch_ctx *c)
 {
 	request *req = c->req;
 	fetch_resp *resp = req->resp;
-	fetch_resp_node_endpoint *nodes =
-		ARENA_NEW_ARRAY(req->arena, fetch_resp_node_endpoint, c->nparts + 1);
+	leader_endpoint *found = ARENA_NEW_ARRAY(req->arena, leader_endpoint, c->nparts + 1);
 	int32_t nn = 0;
 
 	for (int i = 0; i < c->nparts; i++) {
 		fetch_resp_partition *out = c->parts[i].out;
 		int32_t leader, epoch;
+		leader_endpoint ep;
 		if (out->error_code != KERR_NOT_LEADER_OR_FOLLOWER &&
 		    out->error_code != KERR_FENCED_LEADER_EPOCH)
 			continue;
-		if (!cluster_partition_leader(c->parts[i].topic, out->partition_index, &leader,
-					      &epoch))
+		if (!leader_hint(req, c->parts[i].topic, out->partition_index, &leader, &epoch, &ep))
 			continue;
 		fetch_resp_leader *l = arena_alloc(req->arena, sizeof(*l));
 		l->leader_id = leader;
 		l->leader_epoch = epoch;
 		out->current_leader = l;
-		bool known = false;
-		for (int32_t k = 0; k < nn && !known; k++)
-			known = nodes[k].node_id == leader;
-		if (known)
-			continue;
-		fetch_resp_node_endpoint *n = &nodes[nn];
-		const cluster_broker *b = cluster_broker_by_id(leader);
-		const char *host;
-		int port;
-		if (leader == g_config.node_id) {
-			n->host = kstr_c(req->listener ? req->listener->adv_host
-						       : g_config.advertised_host);
-			n->port = req->listener ? req->listener->adv_port : g_config.advertised_port;
-			n->rack = kstr_c(g_config.broker_rack);
-		} else if (b && cluster_broker_endpoint(b, req->listener, &host, &port)) {
-			n->host = kstr_c(host);
-			n->port = port;
-			n->rack = kstr_c(b->rack);
-		} else {
-			continue;
-		}
-		n->node_id = leader;
-		nn++;
+		leader_endpoint_add(found, &nn, &ep);
 	}
-	if (nn > 0)
-		resp->node_endpoints = karray_of(nodes, nn);
+	if (nn == 0)
+		return;
+	fetch_resp_node_endpoint *nodes = ARENA_NEW_ARRAY(req->arena, fetch_resp_node_endpoint, nn);
+	for (int32_t k = 0; k < nn; k++)
+		nodes[k] = (fetch_resp_node_endpoint){.node_id = found[k].node_id,
+						      .host = found[k].host,
+						      .port = found[k].port,
+						      .rack = found[k].rack};
+	resp->node_endpoints = karray_of(nodes, nn);
 }
 
 static void fetch_finish(fetch_ctx *c)

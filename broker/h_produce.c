@@ -35,6 +35,7 @@
 #include "handlers.h"
 #include "hutil.h"
 #include "kerr.h"
+#include "leader_hint.h"
 #include "log.h"
 #include "offset_rows.h"
 #include "params.h"
@@ -741,6 +742,45 @@ static void pp_timestamp_rows(void *arg, PGresult **res, int n, const char *err,
 	pp_finish(req);
 }
 
+/* From v10 a partition answered NOT_LEADER_OR_FOLLOWER names its leader,
+ * and the answer the leaders' addresses (KIP-951, as Kafka's
+ * ReplicaManager fills them), so the producer moves at once. */
+static void pp_leader_hints(request *req)
+{
+	produce_resp *resp = req->resp;
+	produce_resp_topic *rt = resp->responses.items;
+	int32_t total = 0, nn = 0;
+
+	for (int32_t t = 0; t < resp->responses.count; t++)
+		total += rt[t].partition_responses.count;
+	leader_endpoint *found = ARENA_NEW_ARRAY(req->arena, leader_endpoint, total + 1);
+	for (int32_t t = 0; t < resp->responses.count; t++) {
+		produce_resp_partition *rp = rt[t].partition_responses.items;
+		for (int32_t p = 0; p < rt[t].partition_responses.count; p++) {
+			int32_t leader, epoch;
+			leader_endpoint ep;
+			if (rp[p].error_code != KERR_NOT_LEADER_OR_FOLLOWER ||
+			    !leader_hint(req, rt[t].name, rp[p].index, &leader, &epoch, &ep))
+				continue;
+			produce_resp_leader *l = arena_alloc(req->arena, sizeof(*l));
+			l->leader_id = leader;
+			l->leader_epoch = epoch;
+			rp[p].current_leader = l;
+			leader_endpoint_add(found, &nn, &ep);
+		}
+	}
+	if (nn == 0)
+		return;
+	produce_resp_node_endpoint *nodes =
+		ARENA_NEW_ARRAY(req->arena, produce_resp_node_endpoint, nn);
+	for (int32_t k = 0; k < nn; k++)
+		nodes[k] = (produce_resp_node_endpoint){.node_id = found[k].node_id,
+							.host = found[k].host,
+							.port = found[k].port,
+							.rack = found[k].rack};
+	resp->node_endpoints = karray_of(nodes, nn);
+}
+
 /*
  * Answer the request. With acks=0 there is no answer, so a partition that
  * failed closes the connection instead, as Kafka's broker does: the
@@ -748,9 +788,11 @@ static void pp_timestamp_rows(void *arg, PGresult **res, int n, const char *err,
  */
 static void pp_finish(request *req)
 {
-	const produce_resp *resp = req->resp;
+	produce_resp *resp = req->resp;
 	const produce_resp_topic *rt = resp->responses.items;
 
+	if (req->api_version >= 10)
+		pp_leader_hints(req);
 	for (int32_t t = 0; req->no_response && t < resp->responses.count; t++) {
 		const produce_resp_partition *rp = rt[t].partition_responses.items;
 		for (int32_t p = 0; p < rt[t].partition_responses.count; p++) {

@@ -4,7 +4,8 @@
  * every QUOTA_POLL_MS and loaded again at once after this broker alters
  * it), and the byte-rate throttle of Produce and Fetch (KIP-219): the
  * server asks quota_throttle_produce() before it encodes a Produce answer
- * and quota_throttle_fetch() after it encoded a Fetch answer, sends the
+ * and quota_throttle_fetch() after it encoded a Fetch answer (which, over
+ * the quota, it replaces with an empty one, as Kafka does), sends the
  * answer with throttle_time_ms, and reads nothing more from the connection
  * for that long.
  */
@@ -24,6 +25,7 @@
 #include "params.h"
 #include "pgbin.h"
 #include "pool.h"
+#include "proto.h"
 #include "queries.h"
 #include "quotas.h"
 #include "validate.h"
@@ -61,7 +63,7 @@ static void alter_done(void *arg, PGresult **res, int n, const char *err, const 
 static void alter_loaded(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 			 bool retriable);
 static void apply_rows(const PGresult *res);
-static const char *user_of(request *req);
+static const char *user_of(const request *req);
 static kstr kstr_arena(arena *a, const char *s);
 static int32_t throttle(request *req, quota_kind k, double bytes);
 
@@ -206,7 +208,7 @@ static kstr kstr_arena(arena *a, const char *s) { return kstr_c(arena_printf(a, 
 /* ---- throttling (KIP-219) ---- */
 
 /* The quota user: the principal's name ("User:alice" -> "alice"). */
-static const char *user_of(request *req)
+static const char *user_of(const request *req)
 {
 	kstr p = req->principal;
 	int i = 0;
@@ -236,29 +238,57 @@ int32_t quota_throttle_produce(request *req)
 	return ms;
 }
 
-int32_t quota_throttle_fetch(request *req)
+/* A follower's fetch is replication, which client quotas leave alone
+ * (KafkaApis). */
+static bool fetch_from_follower(const request *req)
 {
-	if (req->api_key != API_FETCH || !L.poll || !req->out || req->out_len < 12)
-		return 0;
-	/* A follower's fetch is replication, which client quotas leave
-	 * alone (KafkaApis). */
 	const fetch_req *body = req->body;
 	int32_t replica =
 		req->api_version < 15 ? body->replica_id
 		: body->replica_state
 			? ((const fetch_req_replica_state *)body->replica_state)->replica_id
 			: -1;
-	if (replica >= 0)
+	return replica >= 0;
+}
+
+size_t quota_fetch_max_bytes(const request *req)
+{
+	if (req->api_key != API_FETCH || !L.poll || fetch_from_follower(req))
+		return SIZE_MAX;
+	const char *client = req->client_id.len >= 0 ? arena_cstr(req->arena, req->client_id) : "";
+	double bound = quota_bound(QUOTA_FETCH, user_of(req), client, NULL);
+	if (bound < 0)
+		return SIZE_MAX;
+	/* ClientQuotaManager.getMaxValueInQuotaWindow */
+	double most = bound * (g_config.quota_window_num - 1) * g_config.quota_window_size_seconds;
+	return most >= (double)INT32_MAX ? (size_t)INT32_MAX : (size_t)most;
+}
+
+int32_t quota_throttle_fetch(request *req)
+{
+	if (req->api_key != API_FETCH || !L.poll || !req->out || req->out_len < 12 ||
+	    fetch_from_follower(req))
 		return 0;
-	int32_t ms = throttle(req, QUOTA_FETCH, (double)req->out_len);
-	if (ms > 0) {
-		/* throttle_time_ms is the body's first field (Fetch v1+),
-		 * after the size, the correlation id and, from v12 (flexible
-		 * header), the header's empty tag section. */
-		size_t at = 8 + (req->api_version >= 12 ? 1 : 0);
-		uint32_t be = htonl((uint32_t)ms);
-		memcpy(req->out + at, &be, 4);
-	}
+	double bytes = (double)req->out_len;
+	int32_t ms = throttle(req, QUOTA_FETCH, bytes);
+	if (ms <= 0)
+		return ms;
+	/* Over the quota: as KafkaApis.handleFetchRequest does, the bytes are
+	 * not counted after all and the answer goes out empty (no topics,
+	 * FetchContext.getThrottledResponse) with the throttle time; the
+	 * client fetches the same offsets again once it has waited. */
+	const char *client = req->client_id.len >= 0 ? arena_cstr(req->arena, req->client_id) : "";
+	quota_unrecord(QUOTA_FETCH, user_of(req), client, bytes, clock_mono_ms());
+	fetch_resp *resp = req->resp;
+	resp->throttle_time_ms = ms;
+	resp->error_code = KERR_NONE;
+	resp->responses = karray_of(NULL, 0);
+	resp->node_endpoints = karray_of(NULL, 0);
+	free(req->out);
+	kwriter w;
+	kw_init(&w, 64);
+	proto_encode_response(req, &w);
+	req->out = kw_steal(&w, &req->out_len);
 	return ms;
 }
 

@@ -292,6 +292,19 @@ int32_t quota_record(quota_kind k, const char *user, const char *client_id, doub
 	return (int32_t)(ms + 0.5);
 }
 
+void quota_unrecord(quota_kind k, const char *user, const char *client_id, double bytes,
+		    int64_t now_ms)
+{
+	const quota_entry *e;
+	if (quota_bound(k, user, client_id, &e) < 0 || !e)
+		return;
+	char *key = sensor_key(k, e, user, client_id);
+	sensor *s = key ? sensor_get(key, now_ms, false) : NULL;
+	free(key);
+	if (s)
+		s->s[s->current].value -= bytes;
+}
+
 double quota_rate(quota_kind k, const char *user, const char *client_id, int64_t now_ms)
 {
 	const quota_entry *e;

@@ -57,6 +57,11 @@ double quota_bound(quota_kind k, const char *user, const char *client_id, const 
 int32_t quota_record(quota_kind k, const char *user, const char *client_id, double bytes,
 		     int64_t now_ms);
 
+/* Take back bytes quota_record() counted, in the current window: what
+ * Kafka does for a Fetch it throttles, whose answer goes out empty. */
+void quota_unrecord(quota_kind k, const char *user, const char *client_id, double bytes,
+		    int64_t now_ms);
+
 /* The measured rate (bytes per second) of the client's quota entity, or -1
  * without a quota (tests and metrics). */
 double quota_rate(quota_kind k, const char *user, const char *client_id, int64_t now_ms);

@@ -508,8 +508,13 @@ def decode_produce(r, version):
                 return e
             p["record_errors"] = rr.array(rec_err, flex)
             p["error_message"] = rr.string(flex)
+        p["current_leader"] = None
         if flex:
-            rr.tags()
+            tags = rr.tags()
+            if 0 in tags:  # v10+: the leader of a NOT_LEADER_OR_FOLLOWER partition
+                lr = Reader(tags[0])
+                p["current_leader"] = (lr.i32(), lr.i32())
+                lr.tags()
         out[(topic, p["partition"])] = p
 
     def top(rr):
@@ -520,8 +525,17 @@ def decode_produce(r, version):
 
     r.array(top, flex)
     r.i32()  # throttle_time_ms
+    endpoints = []
     if flex:
-        r.tags()
+        tags = r.tags()
+        if 0 in tags:  # v10+: those leaders' addresses
+            def endpoint(rr):
+                e = (rr.i32(), rr.string(True), rr.i32(), rr.string(True))
+                rr.tags()
+                return e
+            endpoints = Reader(tags[0]).array(endpoint, True)
+    for p in out.values():
+        p["node_endpoints"] = endpoints
     return out
 
 
@@ -782,7 +796,9 @@ def read_fetch(conn, corr, version, timeout=10.0):
     """-> {"error_code", "high_watermark", "last_stable_offset",
     "log_start_offset", "records": bytes or None, "top_error_code",
     "current_leader": (id, epoch) or None, "node_endpoints": [(id, host,
-    port, rack)]} (the last two tagged, v12+ and v16+)"""
+    port, rack)], "throttle_time_ms"} (current_leader and node_endpoints
+    tagged, v12+ and v16+); a throttled answer has no partition: its
+    error_code and records are None"""
     flex = version >= 12
     data = conn.recv_frame(timeout)
     if data is None:
@@ -792,7 +808,7 @@ def read_fetch(conn, corr, version, timeout=10.0):
         raise ProtocolError("unexpected correlation id")
     if flex:
         r.tags()
-    r.i32()  # throttle_time_ms
+    throttle_ms = r.i32()
     top_error = 0
     if version >= 7:
         top_error = r.i16()
@@ -844,10 +860,11 @@ def read_fetch(conn, corr, version, timeout=10.0):
             endpoints = Reader(tags[0]).array(endpoint, True)
     if not parts:
         return {"top_error_code": top_error, "error_code": None, "records": None,
-                "node_endpoints": endpoints}
+                "node_endpoints": endpoints, "throttle_time_ms": throttle_ms}
     p = parts[0]
     p["top_error_code"] = top_error
     p["node_endpoints"] = endpoints
+    p["throttle_time_ms"] = throttle_ms
     return p
 
 

@@ -147,10 +147,17 @@ def test_one_view_and_node_id_guard(fresh_pg, make_broker, workdir):
         res = kafkaproto.produce(c, "cl_view", moved,
                                  kafkaproto.record_batch([(None, b"x", ())]), version=3)
         assert res["error_code"] == NOT_LEADER_OR_FOLLOWER, res
+        # From Produce v10 the answer names the leader and its address
+        # (KIP-951), as Fetch does from v16.
+        host, port = cluster[leader].bootstrap.rsplit(":", 1)
+        res = kafkaproto.produce(c, "cl_view", moved,
+                                 kafkaproto.record_batch([(None, b"x", ())]), version=10)
+        assert res["error_code"] == NOT_LEADER_OR_FOLLOWER, res
+        assert res["current_leader"] == (leader, epoch), res
+        assert [e[:3] for e in res["node_endpoints"]] == [(leader, host, int(port))], res
         f = kafkaproto.fetch(c, 16, "cl_view", moved, 0)
         assert f["error_code"] == NOT_LEADER_OR_FOLLOWER, f
         assert f["current_leader"] == (leader, epoch), f
-        host, port = cluster[leader].bootstrap.rsplit(":", 1)
         assert [e[:3] for e in f["node_endpoints"]] == [(leader, host, int(port))], f
     assert fresh_pg.rows("SELECT next_offset FROM kafka.partitions "
                          "WHERE topic = 'cl_view' AND partition = %d" % moved) == rows_before

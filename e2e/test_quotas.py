@@ -160,30 +160,49 @@ def test_producer_over_its_byte_rate_is_throttled(kafka):
 
 
 def test_fetch_over_consumer_byte_rate_answers_throttle_time(kafka):
-    """consumer_byte_rate for a client id: a Fetch whose answer takes the
-    rate over it carries throttle_time_ms > 0, and the connection answers
-    nothing more until that time has passed."""
+    """consumer_byte_rate for a client id, as Kafka's broker applies it: a
+    Fetch returns at most what the quota window allows (rate x 10 windows
+    of 1 s); a Fetch whose answer would take the rate over the quota gets
+    an empty answer with throttle_time_ms > 0 instead, the connection
+    answers nothing more until that time has passed, and the records come
+    once the window has room for them."""
     cid = unique("quota-fetch")
     topic = kafka.create_topic()
-    kafka.produce(topic, [(None, b"y" * 30_000)] * 5)
+    for _ in range(5):  # five batches of 30 KB
+        kafka.produce(topic, [(None, b"y" * 30_000)])
     with kp.Conn.to(kafka.bootstrap) as c:
         assert alter(c, [(ent(client_id=cid), [{"key": "consumer_byte_rate",
                                                 "value": 10_000.0}])]) == [NONE]
     try:
         with kp.Conn.to(kafka.bootstrap) as c:
             c.client_id = cid
-            corr = kp.send_fetch(c, 12, topic, 0, 0, max_wait_ms=0)
-            data = c.recv_frame(10)
-            r = kp.Reader(data)
-            assert r.i32() == corr
-            r.tags()
-            throttle_ms = r.i32()
-            # ~150 KB measured over at least 10 s: 15 KB/s, half again
-            # the quota: about 5 s (QuotaUtils.throttleTime).
-            assert 3000 < throttle_ms < 7000
+            # max_bytes 50 MB is cut to the 100 KB the window allows: not
+            # all five records, and no throttle.
+            f = kp.fetch(c, 12, topic, 0, 0, max_wait_ms=0)
+            got = [o for o, _, _ in kp.decode_batches(f["records"])]
+            assert 1 <= len(got) < 5 and len(f["records"]) <= 100_000, (got, len(f["records"]))
+            assert got == list(range(len(got))) and f["throttle_time_ms"] == 0, f
+            # The rest would make 150 KB over at least 10 s: 15 KB/s, half
+            # again the quota: about 5 s (QuotaUtils.throttleTime), and
+            # nothing is sent.
+            f = kp.fetch(c, 12, topic, 0, len(got), max_wait_ms=0)
+            assert 3000 < f["throttle_time_ms"] < 7000, f
+            assert f["error_code"] is None and f["records"] is None, f
             sent = time.monotonic()
-            c.request(18, 0, b"", timeout=throttle_ms / 1000.0 + 10)
-            assert time.monotonic() - sent >= throttle_ms / 1000.0 * 0.9
+            c.request(18, 0, b"", timeout=f["throttle_time_ms"] / 1000.0 + 10)
+            assert time.monotonic() - sent >= f["throttle_time_ms"] / 1000.0 * 0.9
+            # Throttled answers count nothing, so once the first records
+            # leave the window the rest arrives (each retry after the
+            # throttle time the broker asked for, as clients do).
+            deadline = time.monotonic() + 60
+            while len(got) < 5:
+                f = kp.fetch(c, 12, topic, 0, len(got), max_wait_ms=0)
+                more = [o for o, _, _ in kp.decode_batches(f["records"])]
+                assert more == list(range(len(got), len(got) + len(more))), (got, more)
+                got += more
+                assert time.monotonic() < deadline, "records never came: %s" % got
+                if not more:
+                    time.sleep(f["throttle_time_ms"] / 1000.0)
     finally:
         with kp.Conn.to(kafka.bootstrap) as c:
             alter(c, [(ent(client_id=cid), [{"key": "consumer_byte_rate", "remove": True}])])

@@ -58,10 +58,10 @@ static struct {
 	bool epochs_in_flight;       /* standalone: the timeline check */
 	bool epochs_wanted;          /* standalone: check (again) at the next tick */
 	unsigned long failures_seen; /* standalone: pool connection failures */
-	int64_t hb_sent_ms;         /* monotonic: when the running heartbeat was sent */
-	int64_t lease_end_ms;       /* monotonic: local end of the lease held */
-	int64_t leadership_version; /* of the leaders read; -1: none yet */
-	int64_t version_seen;       /* the newest the heartbeat answered */
+	int64_t hb_sent_ms;          /* monotonic: when the running heartbeat was sent */
+	int64_t lease_end_ms;        /* monotonic: local end of the lease held */
+	int64_t leadership_version;  /* of the leaders read; -1: none yet */
+	int64_t version_seen;        /* the newest the heartbeat answered */
 	cluster_broker *live;
 	int nlive;
 	leader_entry *leaders;

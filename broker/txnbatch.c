@@ -141,10 +141,11 @@ int txnbatch_build(kwriter *w, const txnbatch_in *in, txnbatch_out *out)
 		/* The range at gi, if any, ends at or after this record. */
 		const txn_range *g = gi < in->nranges ? &in->ranges[gi] : NULL;
 		int range = g && g->base_offset <= ro && g->control == TXN_CONTROL_NONE ? gi : -1;
-		bool new_batch = c.end == c.start || range != c.range ||
-				 (in->log_append && in->recs[ri].timestamp != in->recs[c.start].timestamp) ||
-				 (in->nepochs > 1 && txnbatch_epoch_at(in, ro) !=
-							     txnbatch_epoch_at(in, in->offsets[c.start]));
+		bool new_batch =
+			c.end == c.start || range != c.range ||
+			(in->log_append && in->recs[ri].timestamp != in->recs[c.start].timestamp) ||
+			(in->nepochs > 1 &&
+			 txnbatch_epoch_at(in, ro) != txnbatch_epoch_at(in, in->offsets[c.start]));
 		size_t cost = record_cost(&in->recs[ri]) + (new_batch ? BATCH_HEADER_SIZE : 0);
 		if (!fits(&c, cost))
 			break;

@@ -3552,15 +3552,20 @@ COMMENT ON FUNCTION kafka.run_maintenance(jsonb, bigint) IS
  * of reading other records at the same offsets.
  *
  * Rows follow kafka.partition_leaders: a new or bumped leader epoch starts
- * at the partition's next offset, read under a share lock of the partition
- * row so that no write in flight is left on the wrong side. A partition
- * without rows is at epoch 0 from its first offset; the first row written
- * keeps it so (epoch 0 from the log start offset). A broker alone has no
- * leader rows: it calls kafka.cluster_check_timeline() when it starts and
- * after reconnecting, and on a new timeline the partitions without a
- * leader row begin their next epoch too. Retention trims the history as Kafka's truncateFromStart:
- * epochs that end at or before the new log start offset go, and the first
- * one left starts there.
+ * at the partition's next offset as committed. It is read without a lock:
+ * a heartbeat must not wait for an application's open transaction that
+ * called kafka.produce(). A write in flight took its offsets at or above
+ * that point, so it falls in the new epoch, never below an epoch's start.
+ *
+ * A partition without rows is at epoch 0 from its first offset; the first
+ * row written keeps it so (epoch 0 from the log start offset). A broker
+ * alone has no leader rows: it calls kafka.cluster_check_timeline() when it
+ * starts and after reconnecting, and on a new timeline the partitions
+ * without a leader row begin their next epoch too.
+ *
+ * Retention trims the history as Kafka's truncateFromStart: epochs that
+ * end at or before the new log start offset go, and the first one left
+ * starts there.
  */
 CREATE TABLE kafka.partition_epochs (
 	topic text COLLATE "C",
@@ -3593,7 +3598,7 @@ DECLARE
 	newest int;
 BEGIN
 	SELECT p.next_offset, p.log_start_offset INTO nxt, lso FROM kafka.partitions p
-	WHERE p.topic = p_topic AND p.partition = p_partition FOR SHARE;
+	WHERE p.topic = p_topic AND p.partition = p_partition;
 	IF NOT FOUND OR p_epoch IS NULL OR p_epoch < 0 THEN
 		RETURN;
 	END IF;

@@ -350,27 +350,39 @@ def test_lost_tail_truncates_through_offset_for_leader_epoch(replicated, make_br
     rep.primary.stop("immediate")
     rep.standby.start()
     rep.standby.promote()
+
+    # A producer writes again as soon as the broker reaches the new primary,
+    # before any heartbeat: its records (offsets 5 and 6, where the lost
+    # ones were) must not count in the epoch the client read under.
+    def produce_again():
+        try:
+            with kafkaproto.Conn.to(b.bootstrap) as c:
+                res = kafkaproto.produce(c, topic, 0, kafkaproto.record_batch(
+                    [(None, b"new-0", ()), (None, b"new-1", ())]))
+        except (OSError, kafkaproto.ProtocolError, TimeoutError):
+            return None
+        return res if res["error_code"] == 0 else None
+    res = wait_for(produce_again, 60, "a produce accepted by the new primary", 0.02)
+    assert res["base_offset"] == 5, res
     leader = wait_for(lambda: (lambda x: x if x and x[1] > old_epoch else None)(
         leader_of(b.bootstrap, topic, 0)), 60, "a higher leader epoch after the failover", 0.1)
     new_epoch = leader[1]
 
     with kafkaproto.Conn.to(b.bootstrap) as c:
-        # Its position is past the new end...
-        f = kafkaproto.fetch(c, 16, topic, 0, 10, current_leader_epoch=new_epoch)
-        assert (f["error_code"], f["high_watermark"]) == (OFFSET_OUT_OF_RANGE, 5), f
-        # ... and the epoch it read under ends at 5: truncate there.
+        # The epoch this client read under ends at 5, where the new
+        # records begin: it truncates there rather than take them for the
+        # ones it read at the same offsets.
         assert offset_for_epoch(c, topic, 0, old_epoch, current=new_epoch) == (0, old_epoch, 5)
-        assert offset_for_epoch(c, topic, 0, new_epoch, current=new_epoch) == (0, new_epoch, 5)
-        # New records take offsets 5 and 6 under the new epoch.
-        produce(c, [b"new-0", b"new-1"])
+        assert offset_for_epoch(c, topic, 0, new_epoch, current=new_epoch) == (0, new_epoch, 7)
+        # Its position (10) is past the new end.
+        f = kafkaproto.fetch(c, 16, topic, 0, 10, current_leader_epoch=new_epoch)
+        assert (f["error_code"], f["high_watermark"]) == (OFFSET_OUT_OF_RANGE, 7), f
         f = kafkaproto.fetch(c, 16, topic, 0, 0, current_leader_epoch=new_epoch)
         got = batches(f["records"])
         assert [(base, e) for base, e, _ in got] == [(0, old_epoch), (5, new_epoch)]
         assert got[1][2] == [b"new-0", b"new-1"]
         latest = kafkaproto.list_offsets(c, topic, 0, kafkaproto.LATEST)
         assert (latest["offset"], latest["leader_epoch"]) == (7, new_epoch)
-        assert offset_for_epoch(c, topic, 0, old_epoch, current=new_epoch) == (0, old_epoch, 5)
-        assert offset_for_epoch(c, topic, 0, new_epoch, current=new_epoch) == (0, new_epoch, 7)
 
 
 @pytest.mark.e2e_timeout(240)

@@ -18,7 +18,9 @@ the brokers must find the new primary and keep serving:
 
 And with the raw protocol: a leadership move bumps the epoch, and Fetch,
 ListOffsets, Metadata and OffsetForLeaderEpoch agree on where each epoch
-starts and ends.
+starts and ends. Last, the shadow forwarder re-creates its permanent slot,
+which a promoted standby does not have (PostgreSQL 15), and its mirror
+stays equal to the log.
 """
 
 import threading

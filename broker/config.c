@@ -47,6 +47,8 @@
 #define DEF_LOG_RETENTION_CHECK_INTERVAL_MS 300000
 #define DEF_LOG_MAINTENANCE_BUDGET 100000
 #define DEF_PRODUCER_ID_EXPIRATION_MS 86400000
+#define DEF_OFFSETS_RETENTION_MINUTES 10080
+#define DEF_OFFSETS_RETENTION_CHECK_INTERVAL_MS 600000
 #define DEF_TRANSACTIONAL_ID_EXPIRATION_MS 604800000
 
 #define STR_(x) #x
@@ -78,6 +80,8 @@ config g_config = {
 	.log_maintenance_budget = DEF_LOG_MAINTENANCE_BUDGET,
 	.producer_id_expiration_ms = DEF_PRODUCER_ID_EXPIRATION_MS,
 	.transactional_id_expiration_ms = DEF_TRANSACTIONAL_ID_EXPIRATION_MS,
+	.offsets_retention_minutes = DEF_OFFSETS_RETENTION_MINUTES,
+	.offsets_retention_check_interval_ms = DEF_OFFSETS_RETENTION_CHECK_INTERVAL_MS,
 	.stream_enabled = true,
 	.sasl_mechanisms = 1u << SASL_SCRAM_SHA_256 | 1u << SASL_SCRAM_SHA_512,
 };
@@ -276,6 +280,16 @@ static const cfg_setting settings[] = {
 	 "transactional-id-expiration-ms", "MS", STR(DEF_TRANSACTIONAL_ID_EXPIRATION_MS), NULL,
 	 "a transactional id with no transaction this long is forgotten", CFG_CUSTOM,
 	 .set = set_transactional_id_expiration_ms},
+	{"offsets.retention.minutes", "PGK_OFFSETS_RETENTION_MINUTES", "offsets-retention-minutes",
+	 "MIN", STR(DEF_OFFSETS_RETENTION_MINUTES), NULL,
+	 "committed offsets of a group without members expire this long after their commit "
+	 "or the group becoming empty, whichever is later",
+	 INT_SETTING(&g_config.offsets_retention_minutes, 1, INT32_MAX)},
+	{"offsets.retention.check.interval.ms", "PGK_OFFSETS_RETENTION_CHECK_INTERVAL_MS",
+	 "offsets-retention-check-interval-ms", "MS", STR(DEF_OFFSETS_RETENTION_CHECK_INTERVAL_MS),
+	 NULL,
+	 "how often each broker expires the committed offsets of the groups it coordinates",
+	 INT_SETTING(&g_config.offsets_retention_check_interval_ms, 1, INT32_MAX)},
 	{"stream.enabled", "PGK_STREAM_ENABLED", "stream-enabled", "true|false", "true", NULL,
 	 "wake long-polling fetches from a logical decoding stream (records written by any "
 	 "broker or by SQL)",

@@ -61,6 +61,9 @@ typedef struct config {
 	int32_t log_maintenance_budget;          /* rows deleted per pass at most */
 	int64_t producer_id_expiration_ms;       /* producer.id.expiration.ms */
 	int64_t transactional_id_expiration_ms;  /* transactional.id.expiration.ms */
+	/* Committed offset expiry (offset_expiry.c) */
+	int32_t offsets_retention_minutes;           /* offsets.retention.minutes */
+	int32_t offsets_retention_check_interval_ms; /* offsets.retention.check.interval.ms */
 	bool stream_enabled;        /* stream.enabled: wake fetches from the decoding stream */
 	char *metrics_host;         /* metrics.listen host; NULL: no metrics listener */
 	int metrics_port;

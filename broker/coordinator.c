@@ -138,6 +138,7 @@ static struct {
 	cgroup **buckets;
 	size_t nbuckets;
 	size_t ngroups;
+	coord_membership_fn on_membership; /* coord_set_membership_hook() */
 } C;
 
 /* strings and clock */
@@ -210,6 +211,7 @@ static void pending_sync_done(cgroup *g, cmember *m);
 /* views */
 static void group_info(cgroup *g, arena *a, coord_group_info *out, bool with_members);
 static int subscription_has(kstr metadata, kstr topic);
+static int subscription_topics(kstr metadata, arena *a, kstr **topics, int *n, int *cap);
 /* timer callbacks */
 static void on_join_deadline(void *owner);
 static void on_sync_deadline(void *owner);
@@ -543,6 +545,8 @@ static void group_set_state(cgroup *g, group_state s)
 {
 	if (g->state == s)
 		return;
+	if ((g->state == GROUP_EMPTY) != (s == GROUP_EMPTY) && C.on_membership)
+		C.on_membership(g->group_id, s != GROUP_EMPTY, C.base ? clock_wall_ms() : C.now);
 	g->state = s;
 	if (s == GROUP_EMPTY)
 		timer_arm(&g->empty_timer, C.opt.empty_group_retention_ms);
@@ -1694,6 +1698,40 @@ static int subscription_has(kstr metadata, kstr topic)
 	return 0;
 }
 
+/* Add the topics a consumer protocol subscription names to *topics (a
+ * growing array in a's memory, *n used of *cap), each once; -1 if the
+ * subscription cannot be read. */
+static int subscription_topics(kstr metadata, arena *a, kstr **topics, int *n, int *cap)
+{
+	kreader r;
+
+	kr_init(&r, metadata.ptr, metadata.len > 0 ? (size_t)metadata.len : 0);
+	(void)kr_i16(&r);
+	int32_t count = kr_i32(&r);
+	if (!kr_ok(&r) || count < 0)
+		return -1;
+	for (int32_t i = 0; i < count; i++) {
+		kstr t = kr_string(&r);
+		bool seen = false;
+		if (!kr_ok(&r) || t.len < 0)
+			return -1;
+		for (int j = 0; j < *n && !seen; j++)
+			seen = kstr_eqk((*topics)[j], t);
+		if (seen)
+			continue;
+		if (*n == *cap) {
+			int ncap = *cap ? *cap * 2 : 8;
+			kstr *nt = arena_alloc(a, sizeof(*nt) * (size_t)ncap);
+			if (*n)
+				memcpy(nt, *topics, sizeof(*nt) * (size_t)*n);
+			*topics = nt;
+			*cap = ncap;
+		}
+		(*topics)[(*n)++] = arena_kstrdup(a, t);
+	}
+	return 0;
+}
+
 bool coord_subscribed(kstr group_id, kstr topic)
 {
 	cgroup *g = group_find(group_id);
@@ -1724,4 +1762,44 @@ void coord_cancel(void *waiter)
 			}
 		}
 	}
+}
+
+/* ---- Offset expiry ---- */
+
+void coord_set_membership_hook(coord_membership_fn fn) { C.on_membership = fn; }
+
+bool coord_offsets_keep_of(kstr group_id, arena *a, coord_offsets_keep *out)
+{
+	cgroup *g = group_find(group_id);
+
+	memset(out, 0, sizeof(*out));
+	if (!g)
+		return false;
+	out->has_members = g->state != GROUP_EMPTY;
+	/* ClassicGroup.offsetExpirationCondition: only a Stable group of the
+	 * consumer protocol lets the offsets of other topics expire. */
+	if (g->state != GROUP_STABLE || !kstr_eq(g->protocol_type, CONSUMER_PROTOCOL_TYPE) ||
+	    knull(g->protocol_name))
+		return true;
+	int cap = 0;
+	for (cmember *m = g->members; m; m = m->next) {
+		const cprotocol *p = member_protocol(m, g->protocol_name);
+		if (!p || subscription_topics(p->metadata, a, &out->topics, &out->ntopics, &cap) < 0) {
+			out->ntopics = 0;
+			out->topics = NULL;
+			return true;
+		}
+	}
+	out->topics_known = true;
+	return true;
+}
+
+void coord_offsets_gone(kstr group_id)
+{
+	cgroup *g = group_find(group_id);
+
+	if (!g || g->state != GROUP_EMPTY || g->pending || g->commits_unwritten > 0)
+		return;
+	log_debug("group %s: its last offset expired; forgotten", g->group_id.ptr);
+	group_forget(g);
 }

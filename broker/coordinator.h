@@ -232,4 +232,27 @@ coord_offsets_use coord_offsets_in_use(kstr group_id, bool *known);
  * protocol), or its subscriptions cannot be read. */
 bool coord_subscribed(kstr group_id, kstr topic);
 
+/* ---- Offset expiry (offset_expiry.c, through group_coord.c) ---- */
+
+/* What the members of a group in memory say about its committed offsets. */
+typedef struct coord_offsets_keep {
+	bool has_members;  /* not Empty */
+	bool topics_known; /* Stable consumer group whose subscriptions all read */
+	int ntopics;       /* topics_known: the union of the subscriptions */
+	kstr *topics;      /* in a's memory */
+} coord_offsets_keep;
+
+/* False if the group is not in memory (it has no members then). */
+bool coord_offsets_keep_of(kstr group_id, arena *a, coord_offsets_keep *out);
+/* Expiry removed the group's last offset: forget it if it is Empty, has
+ * no commit in flight and no member id handed out (Kafka marks it Dead). */
+void coord_offsets_gone(kstr group_id);
+
+/* Called when a group gets its first member (true) or loses its last
+ * (false), with the wall-clock time (the manual clock without an event
+ * base), so that "empty since" can be stored. Set after coord_init();
+ * coord_shutdown() clears it (forgetting groups is not a change). */
+typedef void (*coord_membership_fn)(kstr group_id, bool has_members, int64_t at_ms);
+void coord_set_membership_hook(coord_membership_fn fn);
+
 #endif

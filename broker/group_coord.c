@@ -8,7 +8,10 @@
  * requests whose connection went away, so that they do not linger (and do
  * not hold up shutdown) until the rebalance ends.
  */
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "apis.h"
 #include "arena_str.h"
@@ -18,6 +21,8 @@
 #include "hutil.h"
 #include "kerr.h"
 #include "log.h"
+#include "pool.h"
+#include "queries.h"
 #include "validate.h"
 
 #define HELD_SWEEP_MS 100
@@ -32,6 +37,7 @@ typedef struct held {
 static struct {
 	struct event *sweep;
 	held *list;
+	pool_lane *membership; /* membership changes are written in order */
 } H;
 
 static void held_link(held *h);
@@ -39,6 +45,9 @@ static void held_unlink(held *h);
 static void on_sweep(evutil_socket_t fd, short what, void *arg);
 static void on_join_done(void *waiter, const coord_join_result *r);
 static void on_sync_done(void *waiter, const coord_sync_result *r);
+static void on_membership(kstr group_id, bool has_members, int64_t at_ms);
+static void membership_written(void *arg, PGresult **res, int n, const char *err,
+			       const char *sqlstate, bool retriable);
 
 void group_coord_init(struct event_base *base)
 {
@@ -46,7 +55,9 @@ void group_coord_init(struct event_base *base)
 
 	opt.initial_rebalance_delay_ms = g_config.group_initial_rebalance_delay_ms;
 	coord_init(base, &opt, on_join_done, on_sync_done);
+	coord_set_membership_hook(on_membership);
 	H.list = NULL;
+	H.membership = pool_lane_new();
 	H.sweep = evtimer_new(base, on_sweep, NULL);
 	if (!H.sweep) {
 		log_error("cannot create the group coordinator's sweep timer");
@@ -67,6 +78,9 @@ void group_coord_shutdown(void)
 	if (H.sweep)
 		event_free(H.sweep);
 	H.sweep = NULL;
+	if (H.membership)
+		pool_lane_free(H.membership);
+	H.membership = NULL;
 }
 
 static void held_link(held *h)
@@ -166,3 +180,59 @@ static void on_sync_done(void *waiter, const coord_sync_result *r)
 	request_complete(req);
 }
 
+/* ---- Membership changes and offset expiry ---- */
+
+/* kafka.group_membership keeps when each group became empty, for offset
+ * expiry after a restart. A write that fails is logged; expiry then counts
+ * from the commits, or from when a coordinator next finds the group empty. */
+static void on_membership(kstr group_id, bool has_members, int64_t at_ms)
+{
+	char since[32];
+	char *gid = strndup(group_id.ptr, (size_t)group_id.len);
+
+	if (!gid || !pool_available() || !pgid_valid(group_id)) {
+		free(gid);
+		return;
+	}
+	snprintf(since, sizeof(since), "%" PRId64, at_ms);
+	const char *values[3] = {gid, has_members ? "t" : "f", since};
+	db_stmt st = {Q_GROUP_MEMBERSHIP, 3, values, NULL, NULL, 0};
+	db_submit(H.membership, &st, 1, membership_written, gid);
+}
+
+static void membership_written(void *arg, PGresult **res, int n, const char *err,
+			       const char *sqlstate, bool retriable)
+{
+	(void)res;
+	(void)n;
+	(void)sqlstate;
+	(void)retriable;
+	if (err)
+		log_warn("group %s: membership change not stored: %s", (char *)arg, err);
+	free(arg);
+}
+
+bool group_liveness_hold(kstr group_id, arena *a, group_liveness *out)
+{
+	coord_offsets_keep k;
+
+	memset(out, 0, sizeof(*out));
+	out->in_memory = coord_offsets_keep_of(group_id, a, &k);
+	if (!out->in_memory)
+		return true;
+	if (coord_commit_hold(group_id, false, &out->held) != KERR_NONE)
+		return false;
+	out->has_members = k.has_members;
+	out->topics_known = k.topics_known;
+	out->ntopics = k.ntopics;
+	out->topics = k.topics;
+	return true;
+}
+
+void group_liveness_release(kstr group_id, const group_liveness *l, bool gone)
+{
+	if (l->held)
+		coord_commit_release(group_id);
+	if (gone)
+		coord_offsets_gone(group_id);
+}

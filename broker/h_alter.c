@@ -212,28 +212,6 @@ static int kv_find(const cfg_kv *kv, int n, kstr name)
 	return -1;
 }
 
-/* Whether a comma-separated list (Kafka's list type: blanks around the
- * elements ignored) has the element e. */
-static bool list_has(kstr list, kstr e)
-{
-	const char *p = list.ptr, *end = list.ptr + (list.len > 0 ? list.len : 0);
-	while (p < end) {
-		const char *comma = memchr(p, ',', (size_t)(end - p));
-		const char *q = comma ? comma : end;
-		const char *a = p, *b = q;
-		while (a < b && (*a == ' ' || *a == '\t'))
-			a++;
-		while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
-			b--;
-		if (b - a == e.len && memcmp(a, e.ptr, (size_t)e.len) == 0)
-			return true;
-		if (!comma)
-			break;
-		p = comma + 1;
-	}
-	return false;
-}
-
 /* APPEND (subtract false) or SUBTRACT the elements of v to or from the list
  * cur, as Kafka's ConfigAdminManager does: appended elements not yet there
  * go at the end, in order; subtracted ones are removed. */
@@ -243,24 +221,14 @@ static kstr list_edit(arena *a, kstr cur, kstr v, bool subtract)
 	bool first = true;
 
 	kw_init(&w, 64);
-	for (int pass = 0; pass < 2; pass++) {
-		kstr src = pass == 0 ? cur : v;
-		if (pass == 1 && subtract)
-			break;
-		const char *p = src.ptr, *end = src.ptr + (src.len > 0 ? src.len : 0);
-		while (p < end) {
-			const char *comma = memchr(p, ',', (size_t)(end - p));
-			const char *q = comma ? comma : end;
-			const char *s = p, *e = q;
-			while (s < e && (*s == ' ' || *s == '\t'))
-				s++;
-			while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-				e--;
-			kstr el = {s, (int32_t)(e - s)};
+	for (int pass = 0; pass < (subtract ? 1 : 2); pass++) {
+		config_list_iter it;
+		kstr el;
+		for (config_list_init(&it, pass == 0 ? cur : v); config_list_next(&it, &el);) {
 			bool keep = el.len > 0;
-			if (keep && pass == 0 && subtract && list_has(v, el))
+			if (keep && pass == 0 && subtract && config_list_has(v, el))
 				keep = false;
-			if (keep && pass == 1 && list_has(cur, el))
+			if (keep && pass == 1 && config_list_has(cur, el))
 				keep = false;
 			if (keep) {
 				if (!first)
@@ -268,9 +236,6 @@ static kstr list_edit(arena *a, kstr cur, kstr v, bool subtract)
 				kw_raw(&w, el.ptr, (size_t)el.len);
 				first = false;
 			}
-			if (!comma)
-				break;
-			p = comma + 1;
 		}
 	}
 	kstr out = kstr_c(arena_strndup(a, (const char *)w.buf, w.len));

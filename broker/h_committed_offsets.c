@@ -191,6 +191,18 @@ void handle_offset_commit(request *req)
 	params p = {0};
 	params_str(&p, req->arena, b->group_id);
 	offset_rows_params(&rows, &p);
+	/* v2 to v4: a retention other than -1 sets the offsets' expiry time,
+	 * as Kafka 4 still does; v1's per-partition commit timestamp is not
+	 * used (Kafka 4 no longer serves v1); later versions: the broker's
+	 * offsets.retention.minutes. */
+	if (req->api_version >= 2 && req->api_version <= 4 && b->retention_time_ms != -1) {
+		/* Within a century either way, so that the time stays one
+		 * PostgreSQL can store. */
+		int64_t r = b->retention_time_ms;
+		int64_t century = INT64_C(3155760000000);
+		params_int(&p, req->arena, r > century ? century : r < -century ? -century : r);
+	} else
+		params_str(&p, req->arena, KSTR_NULL);
 	st[0] = params_stmt(Q_OFFSET_COMMIT, &p, 0);
 	pgarray tnames, tparts;
 	params p2 = {0};

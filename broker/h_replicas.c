@@ -52,6 +52,7 @@ typedef struct tp_list {
 typedef struct rp_ctx {
 	request *req;
 	tp_list tps;
+	int16_t *topic_error; /* per request topic; only topics without one are queried */
 } rp_ctx;
 
 static void tps_init(arena *a, tp_list *l, int cap);
@@ -724,17 +725,26 @@ void handle_offset_for_leader_epoch(request *req)
 	tps_init(req->arena, &c->tps,
 		 count_parts(&body->topics, sizeof(*t),
 			     offsetof(offset_for_leader_epoch_req_topic, partitions)));
+	bool replica = authz_cluster(req, ACL_OP_CLUSTER_ACTION);
+	c->topic_error = ARENA_NEW_ARRAY(req->arena, int16_t, body->topics.count + 1);
 	pgarray epochs;
 	pgarray_begin(&epochs, OID_INT4, 64);
 	for (int32_t i = 0; i < body->topics.count; i++) {
 		const offset_for_leader_epoch_req_partition *p = t[i].partitions.items;
+		if (!epochs_may_describe(req, replica, t[i].topic)) {
+			c->topic_error[i] = KERR_TOPIC_AUTHORIZATION_FAILED; /* not queried */
+			continue;
+		}
 		for (int32_t j = 0; j < t[i].partitions.count; j++) {
 			tps_add(&c->tps, t[i].topic, p[j].partition);
 			pgarray_add_i32(&epochs, p[j].leader_epoch);
 		}
 	}
 	pgarray_end(&epochs);
-	epochs_submit(c, &epochs);
+	if (c->tps.n == 0)
+		epochs_done(c, NULL, 0, NULL, NULL, false);
+	else
+		epochs_submit(c, &epochs);
 	pgarray_free(&epochs);
 }
 
@@ -785,7 +795,6 @@ static void epochs_done(void *arg, PGresult **res, int n, const char *err, const
 				KERR_KAFKA_STORAGE_ERROR);
 	int32_t ntopics = body->topics.count > 0 ? body->topics.count : 0;
 	const offset_for_leader_epoch_req_topic *t = body->topics.items;
-	bool replica = authz_cluster(req, ACL_OP_CLUSTER_ACTION);
 	offset_for_leader_epoch_resp_topic *out =
 		ARENA_NEW_ARRAY(req->arena, offset_for_leader_epoch_resp_topic, ntopics + 1);
 	int at = 0;
@@ -794,9 +803,9 @@ static void epochs_done(void *arg, PGresult **res, int n, const char *err, const
 		const offset_for_leader_epoch_req_partition *p = t[i].partitions.items;
 		offset_for_leader_epoch_resp_partition *pr =
 			ARENA_NEW_ARRAY(req->arena, offset_for_leader_epoch_resp_partition, np + 1);
-		bool allowed = epochs_may_describe(req, replica, t[i].topic);
+		bool allowed = c->topic_error[i] == KERR_NONE; /* res has its rows */
 		out[i].topic = t[i].topic;
-		for (int32_t j = 0; j < np; j++, at++) {
+		for (int32_t j = 0; j < np; j++, at += allowed) {
 			pr[j].partition = p[j].partition;
 			pr[j].leader_epoch = -1;
 			pr[j].end_offset = -1;
@@ -837,12 +846,18 @@ void handle_describe_producers(request *req)
 	tps_init(req->arena, &c->tps,
 		 count_parts(&body->topics, sizeof(*t),
 			     offsetof(describe_producers_req_topic, partition_indexes)));
+	c->topic_error = ARENA_NEW_ARRAY(req->arena, int16_t, body->topics.count + 1);
 	for (int32_t i = 0; i < body->topics.count; i++) {
 		const int32_t *p = t[i].partition_indexes.items;
+		if ((c->topic_error[i] = producers_topic_error(req, t[i].name)) != KERR_NONE)
+			continue; /* not queried */
 		for (int32_t j = 0; j < t[i].partition_indexes.count; j++)
 			tps_add(&c->tps, t[i].name, p[j]);
 	}
-	tps_submit(c, producers_done, Q_DESCRIBE_PRODUCERS);
+	if (c->tps.n == 0)
+		producers_done(c, NULL, 0, NULL, NULL, false);
+	else
+		tps_submit(c, producers_done, Q_DESCRIBE_PRODUCERS);
 }
 
 /* The producer rows of one partition: res is sorted by topic (byte
@@ -907,7 +922,7 @@ static void producers_done(void *arg, PGresult **res, int n, const char *err, co
 	describe_producers_resp *resp = arena_alloc(req->arena, sizeof(*resp));
 	int16_t fail = KERR_NONE;
 
-	if (err || n < 2)
+	if (c->tps.n > 0 && (err || n < 2))
 		fail = db_error("describe producers", err ? err : "no result", sqlstate, retriable,
 				KERR_KAFKA_STORAGE_ERROR);
 	int32_t ntopics = body->topics.count > 0 ? body->topics.count : 0;
@@ -920,9 +935,9 @@ static void producers_done(void *arg, PGresult **res, int n, const char *err, co
 		const int32_t *p = t[i].partition_indexes.items;
 		describe_producers_resp_partition *pr =
 			ARENA_NEW_ARRAY(req->arena, describe_producers_resp_partition, np + 1);
-		int16_t topic_error = producers_topic_error(req, t[i].name);
+		int16_t topic_error = c->topic_error[i]; /* none: res has its rows */
 		out[i].name = t[i].name;
-		for (int32_t j = 0; j < np; j++, at++) {
+		for (int32_t j = 0; j < np; j++, at += topic_error == KERR_NONE) {
 			pr[j].partition_index = p[j];
 			pr[j].error_message = KSTR_NULL;
 			pr[j].active_producers = karray_of(NULL, 0);

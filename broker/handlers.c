@@ -12,6 +12,7 @@
 #include "log.h"
 #include "h_quotas.h"
 #include "maintenance.h"
+#include "offset_expiry.h"
 #include "txn_reaper.h"
 
 struct event_base *handler_base;
@@ -154,6 +155,7 @@ void handlers_init(struct event_base *base)
 	group_coord_init(base);
 	txn_reaper_init(base);
 	maintenance_init(base);
+	offset_expiry_init(base);
 	authorizer_init(base);
 	quotas_start(base);
 }
@@ -164,6 +166,7 @@ void handlers_shutdown(void)
 	group_coord_shutdown();
 	txn_reaper_shutdown();
 	maintenance_shutdown();
+	offset_expiry_shutdown();
 	authorizer_shutdown();
 	quotas_stop();
 }

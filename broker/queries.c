@@ -266,15 +266,18 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 			     "   WITH ORDINALITY AS x(t, p, o, e, m, n)"
 			     "  ORDER BY t, p, n DESC)"
 			     " INSERT INTO kafka.consumer_offsets AS c (group_id, topic, partition,"
-			     "  committed_offset, leader_epoch, metadata, commit_timestamp)"
-			     " SELECT $1::text, i.t, i.p, i.o, i.e, i.m, now()"
+			     "  committed_offset, leader_epoch, metadata, commit_timestamp,"
+			     "  expire_timestamp)"
+			     " SELECT $1::text, i.t, i.p, i.o, i.e, i.m, now(),"
+			     "  now() + $7::int8 * interval '1 ms'"
 			     " FROM i JOIN kafka.partitions q ON q.topic = i.t AND q.partition = i.p"
 			     " ON CONFLICT (group_id, topic, partition) DO UPDATE"
 			     " SET committed_offset = EXCLUDED.committed_offset,"
 			     "  leader_epoch = EXCLUDED.leader_epoch, metadata = EXCLUDED.metadata,"
-			     "  commit_timestamp = EXCLUDED.commit_timestamp"
+			     "  commit_timestamp = EXCLUDED.commit_timestamp,"
+			     "  expire_timestamp = EXCLUDED.expire_timestamp"
 			     " RETURNING c.topic, c.partition",
-			     6},
+			     7},
 	/* OffsetFetch of listed partitions: one row per input, in order;
 	 * NULL offset when nothing is committed. The last column says whether
 	 * an ongoing transaction holds an offset for the partition
@@ -309,7 +312,9 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 				 1},
 	[Q_GROUP_DELETE] = {"pgk_group_delete",
 			    "WITH d AS (DELETE FROM kafka.consumer_offsets WHERE group_id = $1::text"
-			    " RETURNING 1) SELECT count(*) FROM d",
+			    " RETURNING 1),"
+			    " m AS (DELETE FROM kafka.group_membership WHERE group_id = $1::text)"
+			    " SELECT count(*) FROM d",
 			    1},
 	/* OffsetDelete: delete what is listed; say per input whether the
 	 * partition exists. */
@@ -634,4 +639,28 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 			   "SELECT action, topic, partition, from_offset, to_offset, records"
 			   " FROM kafka.run_maintenance($1::jsonb, $2::int8)",
 			   2},
+	/*
+	 * Offset expiry (sql: "Committed offset expiry"). The candidates are
+	 * the groups with an offset old enough to expire under some rule, and
+	 * groups known only from their membership row, whose row can go.
+	 */
+	[Q_OFFSET_EXPIRY_GROUPS] = {"pgk_offset_expiry_groups",
+				    "SELECT group_id FROM kafka.consumer_offsets"
+				    " WHERE CASE WHEN expire_timestamp IS NOT NULL"
+				    "  THEN expire_timestamp <= now()"
+				    "  ELSE commit_timestamp <= now() - $1::int8 * interval '1 ms' END"
+				    " UNION SELECT m.group_id FROM kafka.group_membership m"
+				    " WHERE m.since <= now() - $1::int8 * interval '1 ms'"
+				    "  AND NOT EXISTS (SELECT 1 FROM kafka.consumer_offsets o"
+				    "   WHERE o.group_id = m.group_id)",
+				    1},
+	[Q_OFFSET_EXPIRE] = {"pgk_offset_expire",
+			     "SELECT group_id, expired_offsets, group_gone"
+			     " FROM kafka.expire_offsets($1::int8, $2::text[], $3::bool[],"
+			     "  $4::text[], $5::text[])",
+			     5},
+	[Q_GROUP_MEMBERSHIP] = {"pgk_group_membership",
+				"SELECT kafka.set_group_membership($1::text, $2::bool,"
+				" to_timestamp($3::int8 / 1000.0))",
+				3},
 };

@@ -29,7 +29,8 @@ typedef enum query_id {
 				  NULL) binary rows; none if the topic (with that id) is gone */
 	Q_LIST_OFFSETS,        /* (topic, partition, timestamp) -> ..., last stable offset,
 				* current epoch, epoch at log start, epoch of the found offset */
-	Q_OFFSET_COMMIT,       /* (group, topics[], partitions[], offsets[], epochs[], metadata[]) */
+	Q_OFFSET_COMMIT,       /* (group, topics[], partitions[], offsets[], epochs[], metadata[],
+				* retention ms or NULL) */
 	Q_OFFSET_FETCH,        /* (group, topics[], partitions[]) -> one row per input,
 				* with whether a transactional offset is pending */
 	Q_OFFSET_FETCH_ALL,    /* (group) -> topic, partition, offset, epoch, metadata */
@@ -99,6 +100,12 @@ typedef enum query_id {
 	/* Storage and retention (maintenance.c) */
 	Q_MAINTENANCE,            /* (defaults jsonb, budget) -> action, topic, partition,
 				   * from, to, records; no rows when another broker runs it */
+	/* Offset expiry (offset_expiry.c, group_coord.c) */
+	Q_OFFSET_EXPIRY_GROUPS,   /* (retention ms) -> group_id: groups that may have
+				   * offsets to expire */
+	Q_OFFSET_EXPIRE,          /* (retention ms, groups[], has_members[], sub_groups[],
+				   * sub_topics[]) -> group_id, expired, gone */
+	Q_GROUP_MEMBERSHIP,       /* (group, has_members, since ms) */
 	Q_QUERY_COUNT
 } query_id;
 

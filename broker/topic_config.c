@@ -80,24 +80,52 @@ static bool allowed(const char *const *list, const char *p, size_t n)
 	return false;
 }
 
-/* Kafka's list type: elements split at commas, blanks around them ignored. */
+void config_list_init(config_list_iter *it, kstr list)
+{
+	it->p = list.ptr;
+	it->end = list.len > 0 ? list.ptr + list.len : list.ptr;
+	it->done = list.len < 0;
+}
+
+bool config_list_next(config_list_iter *it, kstr *el)
+{
+	if (it->done)
+		return false;
+	const char *comma = memchr(it->p, ',', (size_t)(it->end - it->p));
+	const char *a = it->p, *b = comma ? comma : it->end;
+	while (a < b && (*a == ' ' || *a == '\t'))
+		a++;
+	while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+		b--;
+	*el = (kstr){a, (int32_t)(b - a)};
+	if (comma)
+		it->p = comma + 1;
+	else
+		it->done = true;
+	return true;
+}
+
+bool config_list_has(kstr list, kstr e)
+{
+	config_list_iter it;
+	kstr el;
+
+	for (config_list_init(&it, list); config_list_next(&it, &el);)
+		if (kstr_eqk(el, e))
+			return true;
+	return false;
+}
+
+/* Every element of a CK_LIST value is one of list's. */
 static bool list_allowed(const char *const *list, kstr value)
 {
-	const char *p = value.ptr, *end = value.ptr + value.len;
-	for (;;) {
-		const char *comma = memchr(p, ',', (size_t)(end - p));
-		const char *e = comma ? comma : end;
-		while (p < e && (*p == ' ' || *p == '\t'))
-			p++;
-		const char *q = e;
-		while (q > p && (q[-1] == ' ' || q[-1] == '\t'))
-			q--;
-		if (!allowed(list, p, (size_t)(q - p)))
+	config_list_iter it;
+	kstr el;
+
+	for (config_list_init(&it, value); config_list_next(&it, &el);)
+		if (!allowed(list, el.ptr, (size_t)el.len))
 			return false;
-		if (!comma)
-			return true;
-		p = comma + 1;
-	}
+	return true;
 }
 
 const char *topic_config_check(const topic_config_def *d, kstr value)

@@ -5,6 +5,8 @@
 #ifndef PGK_TOPIC_CONFIG_H
 #define PGK_TOPIC_CONFIG_H
 
+#include <stdbool.h>
+
 #include "arena.h"
 #include "kbuf.h"
 
@@ -17,6 +19,26 @@ typedef struct topic_config_def {
 				     * of each comma-separated element), or NULL */
 	int64_t min;                /* CK_INT, CK_LONG: smallest legal value */
 } topic_config_def;
+
+/*
+ * Kafka's list type: elements split at commas, blanks (space, tab) around
+ * each ignored. Every element is visited, empty ones included ("" is one
+ * empty element, as Kafka's split reads it); a null list has none:
+ *
+ *   config_list_iter it;
+ *   kstr el;
+ *   for (config_list_init(&it, value); config_list_next(&it, &el);)
+ *           ...
+ */
+typedef struct config_list_iter {
+	const char *p, *end;
+	bool done;
+} config_list_iter;
+
+void config_list_init(config_list_iter *it, kstr list);
+bool config_list_next(config_list_iter *it, kstr *el);
+/* Whether the list has the element e. */
+bool config_list_has(kstr list, kstr e);
 
 extern const topic_config_def topic_config_defs[];
 extern const int topic_config_count;

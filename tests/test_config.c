@@ -21,6 +21,7 @@
 #include "config.h"
 #include "listeners.h"
 #include "sasl.h"
+#include "topic_config.h"
 
 static const char *const env_vars[] = {
 	"PGK_CONFIG",
@@ -687,9 +688,54 @@ static void test_parse_line(void **state)
 	assert_int_equal(cfg_parse_line(l5, &key, &value, &err), -1);
 }
 
+/* Kafka's list type, as topic configs and IncrementalAlterConfigs'
+ * APPEND and SUBTRACT read it. */
+static void test_config_list(void **st)
+{
+	static const struct {
+		const char *list;
+		int n;
+		const char *els[4];
+	} cases[] = {
+	    {"compact", 1, {"compact"}},
+	    {" compact ,\tdelete", 2, {"compact", "delete"}},
+	    {"", 1, {""}},
+	    {"a,,b", 3, {"a", "", "b"}},
+	    {"a,", 2, {"a", ""}},
+	    {" , ", 2, {"", ""}},
+	};
+	(void)st;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		config_list_iter it;
+		kstr el;
+		int n = 0;
+		for (config_list_init(&it, kstr_c(cases[i].list)); config_list_next(&it, &el); n++) {
+			assert_true(n < cases[i].n);
+			assert_int_equal(el.len, (int32_t)strlen(cases[i].els[n]));
+			assert_memory_equal(el.ptr, cases[i].els[n], (size_t)el.len);
+		}
+		assert_int_equal(n, cases[i].n);
+	}
+	config_list_iter it;
+	kstr el;
+	config_list_init(&it, KSTR_NULL);
+	assert_false(config_list_next(&it, &el));
+	assert_true(config_list_has(KSTR_LIT("compact, delete"), KSTR_LIT("delete")));
+	assert_false(config_list_has(KSTR_LIT("compact, delete"), KSTR_LIT("del")));
+	assert_false(config_list_has(KSTR_NULL, KSTR_LIT("")));
+
+	const topic_config_def *d = topic_config_lookup(KSTR_LIT("cleanup.policy"));
+	assert_non_null(d);
+	assert_null(topic_config_check(d, KSTR_LIT("compact , delete")));
+	assert_non_null(topic_config_check(d, KSTR_LIT("compact,")));
+	assert_non_null(topic_config_check(d, KSTR_LIT("")));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_config_list),
 		cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_listeners_parse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_listeners, setup, teardown),

@@ -1213,10 +1213,90 @@ static void test_offsets_in_use(void **st)
 	assert_true(coord_subscribed(KSTR_LIT("garbled"), KSTR_LIT("anything")));
 }
 
+/* What the membership hook was told, last call first. */
+static struct {
+	int calls;
+	bool has_members;
+	int64_t at;
+	char group[32];
+} told;
+
+static void on_membership(kstr group_id, bool has_members, int64_t at_ms)
+{
+	told.calls++;
+	told.has_members = has_members;
+	told.at = at_ms;
+	copy(told.group, sizeof(told.group), group_id);
+}
+
+/* Offset expiry's view of a group: members, their subscriptions once the
+ * group is Stable, the membership changes, and forgetting a group whose
+ * offsets are gone. */
+static void test_offsets_keep_and_membership(void **st)
+{
+	static const char *const topics[] = {"orders", "payments", "orders"};
+	uint8_t meta[96];
+	waiter j, s;
+	coord_offsets_keep k;
+	coord_leave_member l[1];
+	arena *a = arena_new();
+	(void)st;
+
+	memset(&told, 0, sizeof(told));
+	coord_set_membership_hook(on_membership);
+	assert_false(coord_offsets_keep_of(KSTR_LIT(GROUP), a, &k));
+	coord_protocol p[] = {
+		{KSTR_LIT("range"), {(char *)meta, (int32_t)subscription(meta, topics, 3)}}};
+	advance(1000);
+	join_as(&j, GROUP, "", NULL, p, 1, 3, SESSION_MS, REBALANCE_MS);
+	assert_int_equal(told.calls, 1); /* Empty -> PreparingRebalance */
+	assert_true(told.has_members);
+	assert_int_equal(told.at, 1000);
+	assert_string_equal(told.group, GROUP);
+	advance(DELAY_MS);
+	assert_int_equal(j.join_calls, 1);
+	/* CompletingRebalance: the subscriptions do not count yet */
+	assert_true(coord_offsets_keep_of(KSTR_LIT(GROUP), a, &k));
+	assert_true(k.has_members);
+	assert_false(k.topics_known);
+	coord_assignment as[] = {{kstr_c(j.member_id), KSTR_LIT("x")}};
+	sync_as(&s, j.member_id, j.generation, NULL, 1, as);
+	assert_int_equal(state(), GROUP_STABLE);
+	assert_true(coord_offsets_keep_of(KSTR_LIT(GROUP), a, &k));
+	assert_true(k.topics_known);
+	assert_int_equal(k.ntopics, 2);
+	assert_true(kstr_eq(k.topics[0], "orders"));
+	assert_true(kstr_eq(k.topics[1], "payments"));
+	/* a live group is not forgotten when its offsets go */
+	coord_offsets_gone(KSTR_LIT(GROUP));
+	assert_int_equal(state(), GROUP_STABLE);
+	assert_int_equal(told.calls, 1);
+
+	advance(500);
+	l[0] = (coord_leave_member){kstr_c(j.member_id), KSTR_NULL, -1};
+	assert_int_equal(coord_leave(KSTR_LIT(GROUP), l, 1), KERR_NONE);
+	assert_int_equal(told.calls, 2);
+	assert_false(told.has_members);
+	assert_int_equal(told.at, 1000 + DELAY_MS + 500);
+	assert_true(coord_offsets_keep_of(KSTR_LIT(GROUP), a, &k));
+	assert_false(k.has_members);
+	/* held by a commit (or the expiry itself): stays */
+	bool held;
+	assert_int_equal(coord_commit_hold(KSTR_LIT(GROUP), false, &held), KERR_NONE);
+	coord_offsets_gone(KSTR_LIT(GROUP));
+	assert_int_equal(state(), GROUP_EMPTY);
+	coord_commit_release(KSTR_LIT(GROUP));
+	coord_offsets_gone(KSTR_LIT(GROUP));
+	assert_int_equal(state(), GROUP_DEAD); /* forgotten */
+	assert_int_equal(told.calls, 2);
+	arena_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_single_member, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_offsets_keep_and_membership, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_join_v3_needs_no_member_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_member_rebalances, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rebalance_timeout_removes_laggards, setup,

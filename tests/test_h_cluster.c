@@ -402,6 +402,38 @@ static void test_authz_describe(void **state)
 		KERR_NONE);
 	hx_free(req);
 
+	/* Topics the principal may not see are not even looked up: a name
+	 * PostgreSQL text cannot hold next to an allowed topic costs the
+	 * allowed one nothing. */
+	et[1].topic = KS("hid\xff");
+	req = hx_call_as("User:alice", API_OFFSET_FOR_LEADER_EPOCH, 4, eb);
+	ot = ((offset_for_leader_epoch_resp *)req->resp)->topics.items;
+	assert_int_equal(
+		((offset_for_leader_epoch_resp_partition *)ot[0].partitions.items)[0].error_code,
+		KERR_NONE);
+	assert_int_equal(
+		((offset_for_leader_epoch_resp_partition *)ot[1].partitions.items)[0].error_code,
+		KERR_TOPIC_AUTHORIZATION_FAILED);
+	hx_free(req);
+	pt[1].name = KS("hid\xff");
+	req = hx_call_as("User:alice", API_DESCRIBE_PRODUCERS, 0, pb);
+	prt = ((describe_producers_resp *)req->resp)->topics.items;
+	assert_int_equal(
+		((describe_producers_resp_partition *)prt[0].partitions.items)[0].error_code,
+		KERR_NONE);
+	assert_int_equal(
+		((describe_producers_resp_partition *)prt[1].partitions.items)[0].error_code,
+		KERR_INVALID_TOPIC_EXCEPTION);
+	hx_free(req);
+	/* Nothing to look up at all. */
+	eb.topics = ARR(&et[1], 1);
+	req = hx_call_as("User:alice", API_OFFSET_FOR_LEADER_EPOCH, 4, eb);
+	ot = ((offset_for_leader_epoch_resp *)req->resp)->topics.items;
+	assert_int_equal(
+		((offset_for_leader_epoch_resp_partition *)ot[0].partitions.items)[0].error_code,
+		KERR_TOPIC_AUTHORIZATION_FAILED);
+	hx_free(req);
+
 	/* DescribeLogDirs and ListPartitionReassignments: DESCRIBE on the
 	 * cluster. */
 	describe_log_dirs_req lb = {.topics = {-1, NULL}};

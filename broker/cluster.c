@@ -16,7 +16,11 @@
  *   so a broker fences itself before the others take its partitions over.
  * - While fenced, the broker serves nothing (handlers.c closes connections).
  * - Standalone (no node.id given) nothing is registered: this broker is the
- *   only broker, leads every partition at epoch 0 and coordinates every key.
+ *   only broker, leads every partition and coordinates every key. Its
+ *   leader epochs are those of kafka.partition_epochs (0 for a partition
+ *   without history): at start, and after the pool lost a connection (a
+ *   PostgreSQL failover among others), it asks kafka.cluster_check_timeline()
+ *   to bump them on a new WAL timeline, and reads them again.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -51,10 +55,13 @@ static struct {
 	bool leave_in_flight;
 	bool leaving;
 	bool refresh_wanted;
-	int64_t hb_sent_ms;         /* monotonic: when the running heartbeat was sent */
-	int64_t lease_end_ms;       /* monotonic: local end of the lease held */
-	int64_t leadership_version; /* of the leaders read; -1: none yet */
-	int64_t version_seen;       /* the newest the heartbeat answered */
+	bool epochs_in_flight;       /* standalone: the timeline check */
+	bool epochs_wanted;          /* standalone: check (again) at the next tick */
+	unsigned long failures_seen; /* standalone: pool connection failures */
+	int64_t hb_sent_ms;          /* monotonic: when the running heartbeat was sent */
+	int64_t lease_end_ms;        /* monotonic: local end of the lease held */
+	int64_t leadership_version;  /* of the leaders read; -1: none yet */
+	int64_t version_seen;        /* the newest the heartbeat answered */
 	cluster_broker *live;
 	int nlive;
 	leader_entry *leaders;
@@ -72,6 +79,10 @@ static void leaders_done(void *arg, PGresult **res, int n, const char *err, cons
 static void leave_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		       bool retriable);
 static void check_lease(void);
+static void standalone_tick(void);
+static void standalone_check(void);
+static void epochs_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+			bool retriable);
 static void parse_live(const PGresult *r);
 static int leader_cmp(kstr topic, int32_t partition, const leader_entry *e);
 static void live_free(cluster_broker *b, int n);
@@ -100,18 +111,28 @@ void cluster_start(struct event_base *base, void (*ready)(void), void (*fatal)(v
 	C.fatal = fatal;
 	if (!g_config.cluster_member) {
 		C.state = CL_STANDALONE;
+		/* Without an event loop (unit tests) there is nothing to poll. */
+		if (base) {
+			C.timer = evtimer_new(base, on_timer, NULL);
+			if (!C.timer) {
+				log_error("cannot create the timeline check timer");
+				abort();
+			}
+			standalone_check();
+			arm(g_config.broker_heartbeat_interval_ms);
+		}
 		ready();
 		return;
 	}
-	C.state = CL_STARTING;
-	make_incarnation(C.incarnation);
-	listeners_format(g_config.listeners, g_config.nlisteners, true, C.listeners,
-			 sizeof(C.listeners));
 	C.timer = evtimer_new(base, on_timer, NULL);
 	if (!C.timer) {
 		log_error("cannot create the cluster membership timer");
 		abort();
 	}
+	C.state = CL_STARTING;
+	make_incarnation(C.incarnation);
+	listeners_format(g_config.listeners, g_config.nlisteners, true, C.listeners,
+			 sizeof(C.listeners));
 	log_info("registering as node %d (rack %s, listeners %s, session timeout %d ms)",
 		 g_config.node_id, g_config.broker_rack ? g_config.broker_rack : "none",
 		 C.listeners, g_config.broker_session_timeout_ms);
@@ -132,6 +153,11 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
+	if (C.state == CL_STANDALONE) {
+		standalone_tick();
+		arm(g_config.broker_heartbeat_interval_ms);
+		return;
+	}
 	check_lease();
 	if (!C.leaving)
 		heartbeat();
@@ -148,6 +174,63 @@ static void check_lease(void)
 	log_error("node %d could not renew its lease within broker.session.timeout.ms (%d ms): "
 		  "no longer serving until it can",
 		  g_config.node_id, g_config.broker_session_timeout_ms);
+}
+
+/* Standalone: check the timeline again once the pool lost a connection
+ * (it may have come back to a promoted standby), or the last check failed. */
+static void standalone_tick(void)
+{
+	pool_stats st;
+
+	pool_get_stats(&st);
+	if (st.failures != C.failures_seen) {
+		C.failures_seen = st.failures;
+		C.epochs_wanted = true;
+	}
+	if (C.epochs_wanted && !C.epochs_in_flight)
+		standalone_check();
+}
+
+static void standalone_check(void)
+{
+	db_stmt st[2] = {{Q_CHECK_TIMELINE, 0, NULL, NULL, NULL, 0},
+			 {Q_PARTITION_EPOCHS, 0, NULL, NULL, NULL, 0}};
+
+	C.epochs_wanted = false;
+	C.epochs_in_flight = true;
+	db_submit(NULL, st, 2, epochs_done, NULL);
+}
+
+static void epochs_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
+			bool retriable)
+{
+	(void)arg;
+	(void)n;
+	(void)sqlstate;
+	(void)retriable;
+	C.epochs_in_flight = false;
+	if (!C.timer)
+		return;
+	if (err) {
+		log_debug("cannot check the WAL timeline: %s", err);
+		C.epochs_wanted = true;
+		return;
+	}
+	int rows = PQntuples(res[1]);
+	leader_entry *l = calloc((size_t)(rows > 0 ? rows : 1), sizeof(*l));
+	if (!l)
+		abort();
+	for (int i = 0; i < rows; i++) {
+		l[i].topic = strdup(PQgetvalue(res[1], i, 0));
+		if (!l[i].topic)
+			abort();
+		l[i].partition = (int32_t)atoi(PQgetvalue(res[1], i, 1));
+		l[i].leader = g_config.node_id;
+		l[i].epoch = (int32_t)atoi(PQgetvalue(res[1], i, 2));
+	}
+	leaders_free(C.leaders, C.nleaders);
+	C.leaders = l;
+	C.nleaders = rows;
 }
 
 static void heartbeat(void)
@@ -438,8 +521,9 @@ static const leader_entry *leader_find(kstr topic, int32_t partition)
 bool cluster_partition_leader(kstr topic, int32_t partition, int32_t *leader, int32_t *epoch)
 {
 	if (C.state == CL_STANDALONE) {
+		const leader_entry *e = leader_find(topic, partition);
 		*leader = g_config.node_id;
-		*epoch = 0;
+		*epoch = e ? e->epoch : 0;
 		return true;
 	}
 	const leader_entry *e = leader_find(topic, partition);
@@ -460,9 +544,11 @@ bool cluster_partition_leader(kstr topic, int32_t partition, int32_t *leader, in
 int16_t cluster_check_leader(kstr topic, int32_t partition, int32_t current_leader_epoch)
 {
 	int32_t epoch = 0;
+	const leader_entry *e = leader_find(topic, partition);
 
-	if (C.state != CL_STANDALONE) {
-		const leader_entry *e = leader_find(topic, partition);
+	if (C.state == CL_STANDALONE) {
+		epoch = e ? e->epoch : 0;
+	} else {
 		if (!e)
 			return KERR_NONE;
 		if (e->leader != g_config.node_id)

@@ -63,7 +63,8 @@ bool cluster_partition_leader(kstr topic, int32_t partition, int32_t *leader, in
  * KERR_NONE if this broker may serve the partition for a client that knows
  * current_leader_epoch (-1: none), else NOT_LEADER_OR_FOLLOWER,
  * FENCED_LEADER_EPOCH or UNKNOWN_LEADER_EPOCH, as Kafka's leader checks
- * (standalone: every partition is led here at epoch 0). A partition
+ * (standalone: every partition is led here, at the epoch kafka.partition_epochs
+ * holds, 0 without history). A partition
  * without a known leader is served (the statement decides).
  */
 int16_t cluster_check_leader(kstr topic, int32_t partition, int32_t current_leader_epoch);

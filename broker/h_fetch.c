@@ -72,6 +72,7 @@ enum {
 	COL_LAST_STABLE_OFFSET,
 	COL_TXN_RANGES,
 	COL_ABORTED_TXNS,
+	COL_LEADER_EPOCHS,
 };
 
 typedef struct fetch_part {
@@ -119,6 +120,7 @@ static size_t fetch_partition(fetch_ctx *c, fetch_part *fp, const PGresult *r, s
 			      bool must_return_one);
 static bool fetch_ranges(request *req, const PGresult *r, txn_range **ranges, int *n);
 static bool fetch_aborted(fetch_ctx *c, fetch_part *fp, const PGresult *r, int64_t upto);
+static bool fetch_epochs(request *req, const PGresult *r, epoch_start **epochs, int *n);
 static void fetch_arm(fetch_ctx *c);
 static void fetch_wait(fetch_ctx *c);
 static void fetch_unwait(fetch_ctx *c);
@@ -518,6 +520,14 @@ static size_t fetch_partition(fetch_ctx *c, fetch_part *fp, const PGresult *r, s
 		fp->out->error_code = KERR_UNKNOWN_SERVER_ERROR;
 		return 0;
 	}
+	epoch_start *epochs;
+	int nepochs;
+	if (!fetch_epochs(req, r, &epochs, &nepochs)) {
+		log_error("fetch: bad leader epochs from SQL for %.*s-%d", fp->topic.len,
+			  fp->topic.ptr, fp->in->partition);
+		fp->out->error_code = KERR_UNKNOWN_SERVER_ERROR;
+		return 0;
+	}
 	/* No record: one row whose record columns are NULL. */
 	if (PQgetisnull(r, 0, COL_OFFSET))
 		nrows = 0;
@@ -572,6 +582,8 @@ static size_t fetch_partition(fetch_ctx *c, fetch_part *fp, const PGresult *r, s
 		.codec = codec,
 		.budget = pbudget,
 		.must_return_one = must_return_one,
+		.epochs = epochs,
+		.nepochs = nepochs,
 	};
 	txnbatch_out out;
 	kwriter w;
@@ -635,6 +647,36 @@ static bool fetch_ranges(request *req, const PGresult *r, txn_range **ranges, in
 			return false;
 	}
 	*ranges = out;
+	*n = rows;
+	return true;
+}
+
+/*
+ * The leader epoch history from the fetch offset's epoch on, checked: epochs
+ * in order, start offsets that never decrease, as txnbatch.c expects.
+ */
+static bool fetch_epochs(request *req, const PGresult *r, epoch_start **epochs, int *n)
+{
+	kstr v = pgbin_bytes(r, 0, COL_LEADER_EPOCHS);
+	int rows = pgbin_i64_rows(v, 2, NULL, 0);
+
+	*epochs = NULL;
+	*n = 0;
+	if (rows <= 0)
+		return rows == 0;
+	int64_t *cells = ARENA_NEW_ARRAY(req->arena, int64_t, (size_t)rows * 2);
+	epoch_start *out = ARENA_NEW_ARRAY(req->arena, epoch_start, rows);
+	pgbin_i64_rows(v, 2, cells, rows);
+	for (int i = 0; i < rows; i++) {
+		out[i].start_offset = cells[2 * i];
+		if (cells[2 * i + 1] < 0 || cells[2 * i + 1] > INT32_MAX)
+			return false;
+		out[i].epoch = (int32_t)cells[2 * i + 1];
+		if (i > 0 && (out[i].epoch <= out[i - 1].epoch ||
+			      out[i].start_offset < out[i - 1].start_offset))
+			return false;
+	}
+	*epochs = out;
 	*n = rows;
 	return true;
 }

@@ -200,17 +200,23 @@ static void lo_done(void *arg, PGresult **res, int n, const char *err, const cha
 		int64_t fetchable = body->isolation_level == ISOLATION_READ_COMMITTED
 					    ? pgtext_i64(r, 0, 4, hw)
 					    : hw;
-		/* Leader epoch 0 where Kafka's epoch cache has an entry (a
-		 * record was ever written), -1 where it has none. */
+		/* Leader epochs (sql: "Leader epoch history"): LATEST answers
+		 * the current epoch, EARLIEST the epoch of the log start
+		 * offset, a search the epoch of the offset found, as
+		 * UnifiedLog does. Without history a partition has had epoch
+		 * 0 only, which Kafka's epoch cache holds once a record was
+		 * written: -1 before. */
+		int32_t none = hw > 0 ? 0 : -1;
 		switch (lp->in->timestamp) {
 		case TS_LATEST:
 			lp->out->offset = fetchable;
-			lp->out->leader_epoch = hw > 0 ? 0 : -1;
+			lp->out->leader_epoch = (int32_t)pgtext_i64(r, 0, 5, none);
 			break;
 		case TS_EARLIEST:
 		case TS_EARLIEST_LOCAL:
 			lp->out->offset = lso;
-			lp->out->leader_epoch = hw > 0 ? 0 : -1;
+			lp->out->leader_epoch =
+				PQgetisnull(r, 0, 5) ? none : (int32_t)pgtext_i64(r, 0, 6, none);
 			break;
 		case TS_LATEST_TIERED:
 			break;
@@ -220,7 +226,7 @@ static void lo_done(void *arg, PGresult **res, int n, const char *err, const cha
 				break;
 			lp->out->offset = pgtext_i64(r, 0, 2, -1);
 			lp->out->timestamp = pgtext_i64(r, 0, 3, -1);
-			lp->out->leader_epoch = 0;
+			lp->out->leader_epoch = (int32_t)pgtext_i64(r, 0, 7, 0);
 			break;
 		}
 	}

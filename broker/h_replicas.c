@@ -4,8 +4,9 @@
  * AlterReplicaLogDirs, DescribeLogDirs, OffsetForLeaderEpoch and
  * DescribeProducers.
  *
- * What they describe is what pg_kafka has: one broker (node.id) leads
- * every partition with replication factor 1 and leader epoch 0, so its
+ * What they describe is what pg_kafka has: one broker leads each
+ * partition with replication factor 1 (cluster.h), at the leader epoch
+ * kafka.partition_epochs records (0 for a broker alone), so its
  * preferred leader is always in place and no reassignment is ever in
  * progress; the one log directory is the PostgreSQL database, named as
  * current_database() names it. Answers follow what Kafka's controller and
@@ -78,6 +79,7 @@ static void alter_dirs_done(void *arg, PGresult **res, int n, const char *err, c
 			    bool retriable);
 static void log_dirs_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 			  bool retriable);
+static void epochs_submit(rp_ctx *c, const pgarray *epochs);
 static void epochs_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 			bool retriable);
 static void producers_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
@@ -725,42 +727,49 @@ void handle_offset_for_leader_epoch(request *req)
 			     offsetof(offset_for_leader_epoch_req_topic, partitions)));
 	bool replica = authz_cluster(req, ACL_OP_CLUSTER_ACTION);
 	c->topic_error = ARENA_NEW_ARRAY(req->arena, int16_t, body->topics.count + 1);
+	pgarray epochs;
+	pgarray_begin(&epochs, OID_INT4, 64);
 	for (int32_t i = 0; i < body->topics.count; i++) {
 		const offset_for_leader_epoch_req_partition *p = t[i].partitions.items;
 		if (!epochs_may_describe(req, replica, t[i].topic)) {
 			c->topic_error[i] = KERR_TOPIC_AUTHORIZATION_FAILED; /* not queried */
 			continue;
 		}
-		for (int32_t j = 0; j < t[i].partitions.count; j++)
+		for (int32_t j = 0; j < t[i].partitions.count; j++) {
 			tps_add(&c->tps, t[i].topic, p[j].partition);
+			pgarray_add_i32(&epochs, p[j].leader_epoch);
+		}
 	}
+	pgarray_end(&epochs);
 	if (c->tps.n == 0)
 		epochs_done(c, NULL, 0, NULL, NULL, false);
 	else
-		tps_submit(c, epochs_done, -1);
+		epochs_submit(c, &epochs);
+	pgarray_free(&epochs);
 }
 
-/*
- * The log of a partition never diverges between leader epochs: storage is
- * shared, so an offset names the same record whichever broker led it. Every
- * epoch from 0 to the current one (cluster.h; 0 standalone) therefore ends
- * at the high watermark (next_offset), and answering so never makes a
- * client truncate what it read (LeaderEpochFileCache.endOffsetFor, with no
- * epoch ending early). An undefined epoch (-1), or one after the current,
- * has no end offset; an epoch before 0 ends where epoch 0 starts.
- */
-static void epoch_end(const PGresult *rows, int i, int32_t asked, int32_t current,
-		      offset_for_leader_epoch_resp_partition *out)
+/* Q_OFFSET_FOR_LEADER_EPOCH for the listed partitions and epochs. */
+static void epochs_submit(rp_ctx *c, const pgarray *epochs)
 {
-	out->leader_epoch = -1;
-	out->end_offset = -1;
-	if (asked >= 0 && asked <= current) {
-		out->leader_epoch = asked;
-		out->end_offset = pgtext_i64(rows, i, 0, -1);
-	} else if (asked < -1) {
-		out->leader_epoch = asked;
-		out->end_offset = pgtext_i64(rows, i, 1, -1);
+	request *req = c->req;
+	pgarray topics, parts;
+
+	pgarray_begin(&topics, OID_TEXT, 256);
+	pgarray_begin(&parts, OID_INT4, 64);
+	for (int i = 0; i < c->tps.n; i++) {
+		pgarray_add(&topics, c->tps.topics[i]);
+		pgarray_add_i32(&parts, c->tps.parts[i]);
 	}
+	pgarray_end(&topics);
+	pgarray_end(&parts);
+	params p = {0};
+	params_bin(&p, topics.w.buf, (int)topics.w.len);
+	params_bin(&p, parts.w.buf, (int)parts.w.len);
+	params_bin(&p, epochs->w.buf, (int)epochs->w.len);
+	db_stmt st = params_stmt(Q_OFFSET_FOR_LEADER_EPOCH, &p, 0);
+	db_submit(req->db, &st, 1, epochs_done, c);
+	pgarray_free(&topics);
+	pgarray_free(&parts);
 }
 
 /* KafkaApis.handleOffsetForLeaderEpochRequest: a replica (CLUSTER_ACTION
@@ -811,11 +820,11 @@ static void epochs_done(void *arg, PGresult **res, int n, const char *err, const
 					  t[i].topic, p[j].partition, p[j].current_leader_epoch)))
 				continue;
 			else {
-				int32_t leader, current = 0;
-				if (!cluster_partition_leader(t[i].topic, p[j].partition, &leader,
-							      &current))
-					current = 0;
-				epoch_end(res[0], at, p[j].leader_epoch, current, &pr[j]);
+				/* kafka.offset_for_leader_epoch(): the epoch
+				 * history as LeaderEpochFileCache.endOffsetFor
+				 * reads it. */
+				pr[j].leader_epoch = (int32_t)pgtext_i64(res[0], at, 0, -1);
+				pr[j].end_offset = pgtext_i64(res[0], at, 1, -1);
 			}
 		}
 		out[i].partitions = karray_of(pr, np);

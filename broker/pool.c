@@ -16,7 +16,11 @@
  * soon as it is submitted and its results are collected, in order, by the
  * read callback. Preparing every statement of the table given to pool_init
  * is itself a job,
- * the first one of each connection, so one result reader serves both.
+ * the first one of each connection, so one result reader serves both. The
+ * statements marked at_connect run in that job too, after the prepares: a
+ * connection takes no other job before they succeeded (the broker checks
+ * for a new WAL timeline so, before anything it writes on a promoted
+ * standby).
  *
  * Callbacks never run inside db_submit(): a job that cannot be sent (the
  * connection is not up, or the send failed) goes to the connection's fail
@@ -692,6 +696,15 @@ static void conn_connected(pgconn *c)
 		}
 		n++;
 	}
+	for (int q = 0; q < P.nstmts; q++) {
+		if (!P.stmts[q].name || !P.stmts[q].sql || !P.stmts[q].at_connect)
+			continue;
+		if (!PQsendQueryPrepared(c->pg, P.stmts[q].name, 0, NULL, NULL, NULL, 0)) {
+			conn_fail(c, PQerrorMessage(c->pg), false);
+			return;
+		}
+		n++;
+	}
 	if (!PQpipelineSync(c->pg)) {
 		conn_fail(c, PQerrorMessage(c->pg), false);
 		return;
@@ -716,16 +729,21 @@ static void prepare_done(void *arg, PGresult **res, int n, const char *err, cons
 		return;
 	}
 	if (err) {
-		/* Name the statement that failed: the n-th defined one. */
+		/* Name the statement that failed: the n-th defined one, then
+		 * the at_connect ones run after them. */
 		int k = 0;
-		for (int q = 0; q < P.nstmts; q++) {
-			if (!P.stmts[q].name || !P.stmts[q].sql)
-				continue;
-			if (k < n && res[k] && PQresultStatus(res[k]) == PGRES_FATAL_ERROR) {
-				failed = P.stmts[q].name;
-				break;
+		for (int pass = 0; pass < 2 && !strcmp(failed, "?"); pass++) {
+			for (int q = 0; q < P.nstmts; q++) {
+				if (!P.stmts[q].name || !P.stmts[q].sql ||
+				    (pass == 1 && !P.stmts[q].at_connect))
+					continue;
+				if (k < n && res[k] &&
+				    PQresultStatus(res[k]) == PGRES_FATAL_ERROR) {
+					failed = P.stmts[q].name;
+					break;
+				}
+				k++;
 			}
-			k++;
 		}
 		/* An SQL error here is a deployment problem (schema missing or
 		 * too old): say so once, not on every retry. */

@@ -29,6 +29,9 @@ typedef struct pool_statement {
 	const char *name; /* prepared statement name; NULL: an unused entry */
 	const char *sql;
 	int nparams;
+	/* Also run once (it takes no parameters) when a connection comes up,
+	 * after preparing and before the connection takes any job. */
+	bool at_connect;
 } pool_statement;
 
 typedef struct db_stmt {

@@ -27,7 +27,8 @@ typedef enum query_id {
 	Q_PRODUCE,             /* see queries.c */
 	Q_FETCH,               /* (topic, partition, offset, limit, isolation_level, topic_id or
 				  NULL) binary rows; none if the topic (with that id) is gone */
-	Q_LIST_OFFSETS,        /* (topic, partition, timestamp) -> ..., last stable offset */
+	Q_LIST_OFFSETS,        /* (topic, partition, timestamp) -> ..., last stable offset,
+				* current epoch, epoch at log start, epoch of the found offset */
 	Q_OFFSET_COMMIT,       /* (group, topics[], partitions[], offsets[], epochs[], metadata[],
 				* retention ms or NULL) */
 	Q_OFFSET_FETCH,        /* (group, topics[], partitions[]) -> one row per input,
@@ -92,6 +93,10 @@ typedef enum query_id {
 				   * -> node_id, listeners, rack, leadership_version per live broker */
 	Q_BROKER_LEAVE,           /* (node_id, incarnation) */
 	Q_PARTITION_LEADERS,      /* () -> topic, partition, leader_id, leader_epoch */
+	Q_OFFSET_FOR_LEADER_EPOCH, /* (topics[], partitions[], epochs[]) -> leader_epoch,
+				   * end_offset per input; NULLs if no partition */
+	Q_CHECK_TIMELINE,         /* (): bump every leader epoch once on a new WAL timeline */
+	Q_PARTITION_EPOCHS,       /* () -> topic, partition, current leader epoch */
 	/* Storage and retention (maintenance.c) */
 	Q_MAINTENANCE,            /* (defaults jsonb, budget) -> action, topic, partition,
 				   * from, to, records; no rows when another broker runs it */

@@ -8,7 +8,8 @@
  * of one range become one transactional batch, records outside every range
  * plain batches, and each marker a control batch of one control record.
  * With LogAppendTime a batch also ends where the append time changes,
- * because the batch header carries that time for all its records.
+ * because the batch header carries that time for all its records, and
+ * where a leader epoch begins, because it carries the epoch too.
  */
 #include "txnbatch.h"
 
@@ -37,6 +38,14 @@ static size_t record_cost(const record *rec);
 static bool fits(const cutter *c, size_t cost);
 static int flush(cutter *c);
 static int write_marker(cutter *c, const txn_range *g);
+
+int32_t txnbatch_epoch_at(const txnbatch_in *in, int64_t offset)
+{
+	for (int i = in->nepochs - 1; i >= 0; i--)
+		if (in->epochs[i].start_offset <= offset)
+			return in->epochs[i].epoch;
+	return in->nepochs > 0 ? in->epochs[0].epoch : 0;
+}
 
 bool txn_range_from_row(const int64_t *row, txn_range *out)
 {
@@ -132,8 +141,11 @@ int txnbatch_build(kwriter *w, const txnbatch_in *in, txnbatch_out *out)
 		/* The range at gi, if any, ends at or after this record. */
 		const txn_range *g = gi < in->nranges ? &in->ranges[gi] : NULL;
 		int range = g && g->base_offset <= ro && g->control == TXN_CONTROL_NONE ? gi : -1;
-		bool new_batch = c.end == c.start || range != c.range ||
-				 (in->log_append && in->recs[ri].timestamp != in->recs[c.start].timestamp);
+		bool new_batch =
+			c.end == c.start || range != c.range ||
+			(in->log_append && in->recs[ri].timestamp != in->recs[c.start].timestamp) ||
+			(in->nepochs > 1 &&
+			 txnbatch_epoch_at(in, ro) != txnbatch_epoch_at(in, in->offsets[c.start]));
 		size_t cost = record_cost(&in->recs[ri]) + (new_batch ? BATCH_HEADER_SIZE : 0);
 		if (!fits(&c, cost))
 			break;
@@ -160,6 +172,7 @@ static int flush(cutter *c)
 	if (c->end == c->start)
 		return 0;
 	hdr.base_offset = in->offsets[c->start];
+	hdr.partition_leader_epoch = txnbatch_epoch_at(in, hdr.base_offset);
 	hdr.magic = 2;
 	hdr.attributes = in->log_append ? ATTR_TIMESTAMP_LOG_APPEND : 0;
 	hdr.base_timestamp = -1;
@@ -198,6 +211,7 @@ static int write_marker(cutter *c, const txn_range *g)
 	rec.value = (kstr){(const char *)value, CONTROL_VALUE_SIZE};
 	rec.headers = (kstr){NULL, 0};
 	hdr.base_offset = g->last_offset;
+	hdr.partition_leader_epoch = txnbatch_epoch_at(c->in, g->last_offset);
 	hdr.magic = 2;
 	hdr.attributes = ATTR_TRANSACTIONAL | ATTR_CONTROL |
 			 (c->in->log_append ? ATTR_TIMESTAMP_LOG_APPEND : 0);

@@ -42,6 +42,13 @@ typedef struct txn_range {
 	int64_t timestamp; /* ms; markers only */
 } txn_range;
 
+/* A leader epoch and the first offset written under it (sql: "Leader
+ * epoch history"); Q_FETCH sends them as (start_offset, epoch) rows. */
+typedef struct epoch_start {
+	int64_t start_offset;
+	int32_t epoch;
+} epoch_start;
+
 typedef struct txnbatch_in {
 	/* Records in offset order: key, value, headers, header_count and
 	 * timestamp are read; offset_delta is overwritten. */
@@ -61,6 +68,11 @@ typedef struct txnbatch_in {
 	int codec;       /* for data batches; control batches are never compressed */
 	size_t budget;
 	bool must_return_one; /* KIP-74: the first record or marker even over budget */
+	/* The partition's leader epochs by epoch (start offsets never
+	 * decrease); every batch carries the epoch of its offsets, and a
+	 * batch ends where an epoch begins. None: epoch 0 throughout. */
+	const epoch_start *epochs;
+	int nepochs;
 } txnbatch_in;
 
 typedef struct txnbatch_out {
@@ -73,6 +85,10 @@ typedef struct txnbatch_out {
 /* Fill a range from one row of TXN_RANGE_NCOLS values; false if it is
  * not a sane range (then the caller treats the fetch as failed). */
 bool txn_range_from_row(const int64_t *row, txn_range *out);
+
+/* The epoch an offset was written under: the newest epoch starting at or
+ * before it (the first one for an offset before every start; 0 if none). */
+int32_t txnbatch_epoch_at(const txnbatch_in *in, int64_t offset);
 
 /*
  * Append the batches for in to w, in offset order. Returns 0, or -1 if

@@ -7,6 +7,11 @@
 #   pgcluster.sh stop   [--immediate] DIR  fast (or immediate) shutdown
 #   pgcluster.sh status DIR                exit 0 if running, 3 if not, 4 if DIR is no cluster
 #   pgcluster.sh psql   DIR PORT [psql args]
+#   pgcluster.sh standby [--set NAME=VALUE] PRIMARY_PORT DIR PORT
+#                                          a streaming standby of the cluster on
+#                                          PRIMARY_PORT in DIR (pg_basebackup -R,
+#                                          its own physical slot); start it with start
+#   pgcluster.sh promote DIR               promote a standby, wait until it writes
 #
 # init options, for clusters that only tests use:
 #   --set NAME=VALUE  a setting after deploy/postgresql.conf's (repeatable);
@@ -33,7 +38,7 @@ die() {
 }
 
 usage() {
-	sed -n '3,14s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+	sed -n '3,19s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
 	exit 2
 }
 
@@ -163,6 +168,11 @@ cmd_start() {
 			die "could not start the cluster in $dir"
 		}
 	fi
+	# A standby has what its primary has, and writes nothing.
+	if [[ $(psql_cmd "$port" -d postgres -tAc "SELECT pg_is_in_recovery()") == t ]]; then
+		say "standby in recovery: database and extension come from the primary"
+		return 0
+	fi
 	if [[ -z $(psql_cmd "$port" -d postgres -tAc \
 		"SELECT 1 FROM pg_database WHERE datname = '$DATABASE'") ]]; then
 		psql_cmd "$port" -d postgres -q -c "CREATE DATABASE $DATABASE" >/dev/null
@@ -209,6 +219,66 @@ cmd_status() {
 	return "$rc"
 }
 
+# The standby's settings are the primary's (pg_basebackup copies
+# postgresql.conf), then its port and the --set overrides: a promoted
+# standby must not wait for a synchronous standby of its own unless told to.
+cmd_standby() {
+	local dir pport port slot overrides=()
+	while [[ $# -gt 0 && $1 == --* ]]; do
+		case $1 in
+		--set)
+			[[ $# -ge 2 && $2 =~ ^[A-Za-z_][A-Za-z0-9_.]*=.*$ ]] ||
+				die "--set wants NAME=VALUE, not: ${2:-nothing}"
+			overrides+=("${2%%=*} = ${2#*=}")
+			shift 2
+			;;
+		*) usage ;;
+		esac
+	done
+	[[ $# -eq 3 ]] || usage
+	pport=$1
+	dir=$(absdir "$2")
+	port=$3
+	check_port "$pport"
+	check_port "$port"
+	if [[ -f $dir/PG_VERSION ]]; then
+		say "$dir is already a cluster, nothing to do"
+		return 0
+	fi
+	if [[ -d $dir ]] && [[ -n $(ls -A "$dir") ]]; then
+		die "$dir exists and is not empty"
+	fi
+	mkdir -p "$dir"
+	ensure_traversable "$(dirname "$dir")"
+	if [[ $EUID -eq 0 ]]; then
+		chown "$PG_USER:$PG_USER" "$dir"
+	fi
+	chmod 700 "$dir"
+	slot="standby_$port"
+	say "pg_basebackup from 127.0.0.1:$pport into $dir (slot $slot)"
+	as_pg "$PG_BINDIR/pg_basebackup" -h 127.0.0.1 -p "$pport" -U "$PG_USER" -D "$dir" \
+		-R -X stream -C -S "$slot" --checkpoint=fast --no-sync >"$dir.basebackup.log" 2>&1 || {
+		cat "$dir.basebackup.log" >&2
+		die "pg_basebackup failed"
+	}
+	rm -f "$dir.basebackup.log" "$dir/log"
+	{
+		printf '\n# ---- standby (pgcluster.sh standby) ----\n'
+		printf 'port = %s\n' "$port"
+		printf "synchronous_standby_names = ''\n"
+		printf '%s\n' "${overrides[@]}"
+	} >>"$dir/postgresql.conf"
+	say "standby of 127.0.0.1:$pport in $dir for port $port"
+}
+
+cmd_promote() {
+	local dir
+	dir=$(absdir "$1")
+	[[ -f $dir/PG_VERSION ]] || die "$dir is not a cluster"
+	as_pg "$PG_BINDIR/pg_ctl" -D "$dir" -w -t 60 promote >/dev/null
+	say "promoted ($dir)"
+}
+
 cmd_psql() {
 	local port=$2
 	check_port "$port"
@@ -233,6 +303,11 @@ status)
 psql)
 	[[ $# -ge 2 ]] || usage
 	cmd_psql "$@"
+	;;
+standby) cmd_standby "$@" ;;
+promote)
+	[[ $# -eq 1 ]] || usage
+	cmd_promote "$@"
 	;;
 *) usage ;;
 esac

@@ -525,6 +525,58 @@ static void test_range_rows_checked(void **state)
 }
 
 /* The binary int8[][] arrays Q_FETCH returns, and what is refused. */
+/* Leader epochs: each batch carries the epoch its records were written
+ * under, a batch ends where an epoch begins, a marker carries the epoch
+ * of its offset; a fetch inside an epoch starts with it; no history is
+ * epoch 0 throughout. */
+static void test_leader_epochs(void **state)
+{
+	rows r = {0};
+	txn_range ranges[] = {data_range(6, 7, 5, 0), marker(8, 5, 0, TXN_CONTROL_COMMIT, 0)};
+	epoch_start epochs[] = {{0, 0}, {4, 2}, {4, 3}, {8, 5}};
+	txnbatch_out out;
+	got g;
+
+	(void)state;
+	rows_span(&r, 2, 7);
+	rows_span(&r, 9, 10);
+	txnbatch_in in = input(&r, ranges, 2);
+	in.epochs = epochs;
+	in.nepochs = 4;
+	assert_int_equal(txnbatch_epoch_at(&in, 3), 0);
+	assert_int_equal(txnbatch_epoch_at(&in, 4), 3);
+	assert_int_equal(txnbatch_epoch_at(&in, 9), 5);
+	build(&in, &out, &g);
+	/* [2,3] epoch 0, [4,5] epoch 3, [6,7] transactional epoch 3, the
+	 * marker at 8 and [9,10] epoch 5 */
+	assert_int_equal(g.nbatches, 5);
+	int32_t want_epoch[] = {0, 3, 3, 5, 5};
+	int64_t want_base[] = {2, 4, 6, 8, 9};
+	for (int b = 0; b < 5; b++) {
+		assert_int_equal(g.batches[b].partition_leader_epoch, want_epoch[b]);
+		assert_int_equal(g.batches[b].base_offset, want_base[b]);
+	}
+	assert_marker(&g.recs[6], 8, 5, 0, TXN_CONTROL_COMMIT, 0);
+	got_free(&g);
+
+	/* A fetch from offset 9 was sent the history from epoch 5 on. */
+	rows r2 = {0};
+	rows_span(&r2, 9, 10);
+	in = input(&r2, NULL, 0);
+	in.epochs = &epochs[3];
+	in.nepochs = 1;
+	build(&in, &out, &g);
+	assert_int_equal(g.nbatches, 1);
+	assert_int_equal(g.batches[0].partition_leader_epoch, 5);
+	got_free(&g);
+
+	in.epochs = NULL;
+	in.nepochs = 0;
+	build(&in, &out, &g);
+	assert_int_equal(g.batches[0].partition_leader_epoch, 0);
+	got_free(&g);
+}
+
 static void test_pgbin_i64_rows(void **state)
 {
 	kwriter w;
@@ -577,6 +629,7 @@ int main(void)
 		cmocka_unit_test(test_log_append_time_split),
 		cmocka_unit_test(test_codec_applies_to_data_batches),
 		cmocka_unit_test(test_range_rows_checked),
+		cmocka_unit_test(test_leader_epochs),
 		cmocka_unit_test(test_pgbin_i64_rows),
 	};
 

@@ -227,7 +227,7 @@ static void test_features_quotas_tokens(void **state)
 	HX_NEED_PG();
 	update_features_req_update u[2] = {
 		{.feature = KS("metadata.version"), .max_version_level = 21, .upgrade_type = 1},
-		{.feature = KS("group.version"), .max_version_level = 1, .upgrade_type = 1}};
+		{.feature = KS("group.version"), .max_version_level = 2, .upgrade_type = 1}};
 	update_features_req fb = {.timeout_ms = 1000, .feature_updates = ARR(u, 2)};
 	request *req = hx_call(API_UPDATE_FEATURES, 1, fb);
 	update_features_resp *fr = req->resp;

@@ -118,7 +118,7 @@ static uint64_t group_meta_hash(const cg_coord *c, const group *g);
 static int group_index(const cg_coord *c, kstr id, bool *found);
 static group *group_find(const cg_coord *c, kstr id);
 static group *group_create(cg_coord *c, kstr id);
-static void group_destroy(cg_coord *c, group *g);
+static void group_destroy(cg_coord *c, group *g, bool changed);
 static void member_free(member *m);
 static member *member_find(const group *g, kstr id);
 static member *member_by_instance(const group *g, kstr instance_id);
@@ -494,7 +494,7 @@ static group *group_create(cg_coord *c, kstr id)
 	return g;
 }
 
-static void group_destroy(cg_coord *c, group *g)
+static void group_destroy(cg_coord *c, group *g, bool changed)
 {
 	bool found;
 	int i = group_index(c, g->id, &found);
@@ -502,7 +502,8 @@ static void group_destroy(cg_coord *c, group *g)
 		memmove(&c->g[i], &c->g[i + 1], (size_t)(c->ng - i - 1) * sizeof(*c->g));
 		c->ng--;
 	}
-	mark_changed(c, g->id);
+	if (changed)
+		mark_changed(c, g->id);
 	for (int j = 0; j < g->nm; j++)
 		member_free(g->m[j]);
 	free(g->m);
@@ -1062,7 +1063,7 @@ void cg_free(cg_coord *c)
 	if (!c)
 		return;
 	while (c->ng > 0)
-		group_destroy(c, c->g[c->ng - 1]);
+		group_destroy(c, c->g[c->ng - 1], true);
 	free(c->g);
 	for (int i = 0; i < c->ntopics; i++)
 		kfree(&c->topics[i].name);
@@ -1574,6 +1575,13 @@ bool cg_subscribed(const cg_coord *c, kstr group_id, kstr topic)
 	return sub;
 }
 
+void cg_forget(cg_coord *c, kstr group_id)
+{
+	group *g = group_find(c, group_id);
+	if (g)
+		group_destroy(c, g, false);
+}
+
 int16_t cg_delete(cg_coord *c, kstr group_id)
 {
 	group *g = group_find(c, group_id);
@@ -1581,7 +1589,7 @@ int16_t cg_delete(cg_coord *c, kstr group_id)
 		return KERR_GROUP_ID_NOT_FOUND;
 	if (g->nm > 0)
 		return KERR_NON_EMPTY_GROUP;
-	group_destroy(c, g);
+	group_destroy(c, g, true);
 	return KERR_NONE;
 }
 
@@ -1697,7 +1705,7 @@ int16_t cg_restore(cg_coord *c, const cg_group_record *g, int64_t now_ms)
 	}
 	group *old = group_find(c, g->group_id);
 	if (old)
-		group_destroy(c, old);
+		group_destroy(c, old, true);
 	group *ng = group_create(c, g->group_id);
 	ng->epoch = g->group_epoch;
 	ng->assignment_epoch = g->assignment_epoch;

@@ -251,6 +251,11 @@ bool cg_subscribed(const cg_coord *c, kstr group_id, kstr topic);
 /* DeleteGroups: NON_EMPTY_GROUP if it has members, GROUP_ID_NOT_FOUND if
  * unknown, else NONE and the group is gone. */
 int16_t cg_delete(cg_coord *c, kstr group_id);
+/* Drop the group from memory without recording a change (nothing is to be
+ * written): the stored state is the truth, e.g. a coordinator that finds
+ * no stored row for a group it still has from an earlier coordinatorship
+ * (another broker deleted it meanwhile). */
+void cg_forget(cg_coord *c, kstr group_id);
 
 /* ---- OffsetCommit, TxnOffsetCommit, OffsetFetch ---- */
 

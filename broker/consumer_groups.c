@@ -417,7 +417,8 @@ static cg_member_state member_state_parse(const char *s)
 /*
  * Q_CG_LOAD's rows (one per member, kind and topic, ordered by member) as
  * a cg_group_record, handed to cg_restore. No rows: the group is not
- * stored.
+ * stored, and a copy left in memory from an earlier coordinatorship (the
+ * group deleted by another broker since) is dropped.
  */
 static void restore_group(kstr group_id, const PGresult *res)
 {
@@ -425,8 +426,10 @@ static void restore_group(kstr group_id, const PGresult *res)
 	arena *a;
 	cg_group_record g = {0};
 
-	if (nrows == 0)
+	if (nrows == 0) {
+		cg_forget(G.cg, group_id);
 		return;
+	}
 	a = arena_new();
 	cg_member_record *m = ARENA_NEW_ARRAY(a, cg_member_record, nrows);
 	cg_tps *tps = ARENA_NEW_ARRAY(a, cg_tps, 3 * nrows);

@@ -1034,6 +1034,15 @@ static void test_list_and_states(void **st)
 	assert_true(kstr_eq(gs[1].group_id, GROUP));
 	assert_int_equal(gs[1].state, CG_STABLE);
 	assert_int_equal(cg_delete(C, KSTR_LIT(GROUP)), KERR_NON_EMPTY_GROUP);
+	/* Forgetting drops even a group with members, and records no change:
+	 * there is nothing to write. */
+	kstr *ids;
+	cg_take_changed(C, A, &ids);
+	cg_forget(C, KSTR_LIT("a-first"));
+	assert_int_equal(cg_take_changed(C, A, &ids), 0);
+	assert_int_equal(cg_state(C, KSTR_LIT("a-first")), CG_DEAD);
+	assert_int_equal(cg_list(C, A, &gs), 1);
+	cg_forget(C, KSTR_LIT("a-first"));
 	cg_group_state s;
 	assert_true(cg_group_state_parse(KSTR_LIT("reconciling"), &s));
 	assert_int_equal(s, CG_RECONCILING);

@@ -245,26 +245,28 @@ static void load_done(void *arg, PGresult **res, int n, const char *err, const c
 
 /* The client's address as Kafka compares it with an ACL's host: without
  * the "/" Kafka prints before it. */
-static kstr client_address(const request *req)
+static kstr host_address(kstr h)
 {
-	kstr h = req->client_host;
-
 	if (h.len > 0 && h.ptr[0] == '/')
 		return (kstr){h.ptr + 1, h.len - 1};
 	return h.len < 0 ? kstr_c("") : h;
 }
 
-bool authz(const request *req, int8_t op, int8_t resource_type, kstr name)
-{
-	bool ok;
+static kstr client_address(const request *req) { return host_address(req->client_host); }
 
+bool authz_as(kstr principal, kstr client_host, int8_t op, int8_t resource_type, kstr name)
+{
 	if (!A.on)
 		return true;
 	if (!A.loaded)
-		ok = acl_is_super_user(&A.rules, req->principal);
-	else
-		ok = acl_allowed(&A.rules, req->principal, client_address(req), op, resource_type,
-				 name);
+		return acl_is_super_user(&A.rules, principal);
+	return acl_allowed(&A.rules, principal, host_address(client_host), op, resource_type, name);
+}
+
+bool authz(const request *req, int8_t op, int8_t resource_type, kstr name)
+{
+	bool ok = authz_as(req->principal, req->client_host, op, resource_type, name);
+
 	/* Kafka's authorizer logs its refusals; at debug here, since a
 	 * Metadata request for every topic asks once per topic. */
 	if (!ok)

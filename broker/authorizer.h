@@ -49,6 +49,9 @@ static inline bool authz_txn(const request *req, int8_t op, kstr transactional_i
 	return authz(req, op, ACL_RES_TRANSACTIONAL_ID, transactional_id);
 }
 bool authz_cluster(const request *req, int8_t op);
+/* The same check for a principal and client host ("/1.2.3.4" or
+ * "1.2.3.4") remembered from an earlier request. */
+bool authz_as(kstr principal, kstr client_host, int8_t op, int8_t resource_type, kstr name);
 /* May it do op on at least one resource of the type (acl.h)? */
 bool authz_any(const request *req, int8_t op, int8_t resource_type);
 /* Whether the request's principal is a super user (true with the

@@ -52,6 +52,7 @@ typedef struct member {
 	kstr rack_id;
 	kstr client_id;
 	kstr client_host;
+	kstr principal; /* null until a heartbeat gave it (a restored member) */
 	kstr *subs; /* subscribed topic names, sorted */
 	int nsubs;
 	kstr regex; /* null when none */
@@ -111,7 +112,7 @@ static cg_tps *asg_to_tps(const cg_coord *c, const asg *a, arena *ar, int *n);
 static const cg_topic *topic_by_name(const cg_coord *c, kstr name);
 static const cg_topic *topic_by_id(const cg_coord *c, const uint8_t id[16]);
 static bool topic_internal(const cg_topic *t);
-static bool member_subscribes(const member *m, const cg_topic *t);
+static bool member_subscribes(const cg_coord *c, const member *m, const cg_topic *t);
 static bool regex_compile(regex_t *re, kstr src, bool anchored);
 static uint64_t group_meta_hash(const cg_coord *c, const group *g);
 /* groups and members */
@@ -385,8 +386,9 @@ static bool topic_internal(const cg_topic *t)
 	       kstr_eq(t->name, "__transaction_state") || kstr_eq(t->name, "__share_group_state");
 }
 
-/* By name, or by its regex (internal topics excluded). */
-static bool member_subscribes(const member *m, const cg_topic *t)
+/* By name, or by its regex (internal topics excluded, and topics the
+ * member's principal may not see: cg_options.topic_visible). */
+static bool member_subscribes(const cg_coord *c, const member *m, const cg_topic *t)
 {
 	int lo = 0, hi = m->nsubs;
 	while (lo < hi) {
@@ -401,7 +403,10 @@ static bool member_subscribes(const member *m, const cg_topic *t)
 	}
 	if (!m->re_ok || topic_internal(t) || (int32_t)strlen(t->name.ptr) != t->name.len)
 		return false;
-	return regexec(&m->re, t->name.ptr, 0, NULL, 0) == 0;
+	if (regexec(&m->re, t->name.ptr, 0, NULL, 0) != 0)
+		return false;
+	return !c->opt.topic_visible || m->principal.len < 0 ||
+	       c->opt.topic_visible(c->opt.topic_visible_arg, m->principal, m->client_host, t->name);
 }
 
 /* An extended regular expression; anchored: it must match a whole topic
@@ -434,7 +439,7 @@ static uint64_t group_meta_hash(const cg_coord *c, const group *g)
 		const cg_topic *t = &c->topics[i];
 		bool sub = false;
 		for (int j = 0; j < g->nm && !sub; j++)
-			sub = member_subscribes(g->m[j], t);
+			sub = member_subscribes(c, g->m[j], t);
 		if (!sub)
 			continue;
 		h = fnv(h, t->name.ptr, (size_t)t->name.len);
@@ -518,6 +523,7 @@ static void member_free(member *m)
 	kfree(&m->rack_id);
 	kfree(&m->client_id);
 	kfree(&m->client_host);
+	kfree(&m->principal);
 	for (int i = 0; i < m->nsubs; i++)
 		kfree(&m->subs[i]);
 	free(m->subs);
@@ -698,7 +704,7 @@ static void assign_uniform(const cg_coord *c, group *g, asg *out)
 	for (int t = 0; t < nt; t++) {
 		nsubscribers[t] = 0;
 		for (int i = 0; i < nm; i++) {
-			sub[i * nt + t] = member_subscribes(g->m[i], &c->topics[t]);
+			sub[i * nt + t] = member_subscribes(c, g->m[i], &c->topics[t]);
 			if (sub[i * nt + t])
 				nsubscribers[t]++;
 			if (sub[i * nt + t] != sub[t])
@@ -849,7 +855,7 @@ static void assign_range(const cg_coord *c, group *g, asg *out)
 		const cg_topic *tp = &c->topics[t];
 		int k = 0;
 		for (int i = 0; i < nm; i++)
-			if (member_subscribes(g->m[i], tp))
+			if (member_subscribes(c, g->m[i], tp))
 				idx[k++] = i;
 		if (k == 0 || tp->partitions <= 0)
 			continue;
@@ -1287,6 +1293,7 @@ static member *member_new(kstr id)
 	m->rack_id = KSTR_NULL;
 	m->client_id = KSTR_NULL;
 	m->client_host = KSTR_NULL;
+	m->principal = KSTR_NULL;
 	m->regex = KSTR_NULL;
 	m->assignor = KSTR_NULL;
 	m->rebalance_timeout_ms = -1;
@@ -1403,6 +1410,13 @@ int16_t cg_heartbeat(cg_coord *c, const cg_heartbeat_req *r, int64_t now_ms, are
 	}
 	changed |= update(&m->client_id, r->client_id.len >= 0 ? r->client_id : KSTR_LIT(""));
 	changed |= update(&m->client_host, r->client_host.len >= 0 ? r->client_host : KSTR_LIT(""));
+	/* The principal decides which topics a regex resolves to: a new one
+	 * (a restored member's first heartbeat) may change the subscription. */
+	if (r->principal.len >= 0 && !keq(m->principal, r->principal)) {
+		update(&m->principal, r->principal);
+		if (m->regex.len > 0)
+			bump = true;
+	}
 	if (set_subscription(m, r))
 		changed = bump = true;
 
@@ -1570,7 +1584,7 @@ bool cg_subscribed(const cg_coord *c, kstr group_id, kstr topic)
 		t.internal = known->internal;
 	bool sub = false;
 	for (int i = 0; i < g->nm && !sub; i++)
-		sub = member_subscribes(g->m[i], &t);
+		sub = member_subscribes(c, g->m[i], &t);
 	kfree(&name);
 	return sub;
 }

@@ -94,11 +94,17 @@ typedef struct cg_options {
 	int32_t heartbeat_interval_ms; /* group.consumer.heartbeat.interval.ms, 5000 */
 	int32_t max_size;              /* group.consumer.max.size, INT32_MAX */
 	const char *default_assignor;  /* first of group.consumer.assignors: "uniform" */
+	/* A regex subscription resolves only to topics this allows for the
+	 * member's principal and client host (the broker: DESCRIBE, as Kafka
+	 * filters a regex's topics by the member's authorization); NULL, and
+	 * for a member no heartbeat has given a principal yet: every topic. */
+	bool (*topic_visible)(void *arg, kstr principal, kstr client_host, kstr topic);
+	void *topic_visible_arg;
 } cg_options;
 
 #define CG_DEFAULT_OPTIONS                                                                         \
 	{                                                                                          \
-		45000, 5000, INT32_MAX, "uniform"                                                  \
+		45000, 5000, INT32_MAX, "uniform", NULL, NULL                                      \
 	}
 
 /* options == NULL: CG_DEFAULT_OPTIONS. NULL if default_assignor is neither
@@ -156,6 +162,7 @@ typedef struct cg_heartbeat_req {
 	int ntopic_partitions; /* -1: null (unchanged) */
 	kstr client_id;        /* from the request header */
 	kstr client_host;      /* the peer's address, as "/1.2.3.4" */
+	kstr principal;        /* "User:alice"; null: unknown (no filter, cg_options) */
 } cg_heartbeat_req;
 
 typedef struct cg_heartbeat_resp {

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "arena_str.h"
+#include "authorizer.h"
 #include "clock.h"
 #include "cluster.h"
 #include "config.h"
@@ -181,6 +182,14 @@ static void idset_clear(idset *s)
 
 /* ---- life cycle ---- */
 
+/* A regex subscription resolves to the topics its member may DESCRIBE
+ * (GroupMetadataManager filters them with the member's authorization). */
+static bool regex_topic_visible(void *arg, kstr principal, kstr client_host, kstr topic)
+{
+	(void)arg;
+	return authz_as(principal, client_host, ACL_OP_DESCRIBE, ACL_RES_TOPIC, topic);
+}
+
 void cgroups_init(struct event_base *base)
 {
 	cg_options opt = CG_DEFAULT_OPTIONS;
@@ -199,6 +208,7 @@ void cgroups_init(struct event_base *base)
 	opt.heartbeat_interval_ms = g_config.cg_heartbeat_interval_ms;
 	opt.max_size = g_config.cg_max_size;
 	opt.default_assignor = assignor;
+	opt.topic_visible = regex_topic_visible;
 	G.cg = cg_new(&opt);
 	G.deadline = evtimer_new(base, on_deadline, NULL);
 	G.sweep = event_new(base, -1, EV_PERSIST, on_sweep, NULL);

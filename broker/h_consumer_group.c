@@ -164,6 +164,7 @@ static void hb_ready(void *arg, int16_t err)
 		.ntopic_partitions = ntp,
 		.client_id = req->client_id,
 		.client_host = req->client_host,
+		.principal = req->principal,
 	};
 	if (r.nsubscribed_topic_names < 0)
 		r.nsubscribed_topic_names = -1;

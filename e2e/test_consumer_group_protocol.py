@@ -609,7 +609,7 @@ def test_authorization(acl_broker, certs):  # noqa: F811
     from test_acl import ALICE, admin, allow, create
     from test_tls import tls_conn
     b = acl_broker()
-    group = unique("cgp-acl")
+    group, rx_group = unique("cgp-acl"), unique("cgp-acl-rx")
     public, secret = unique("cgp-pub"), unique("cgp-sec")
     with conn(b) as su:  # the PLAINTEXT client is a super user
         for t in (public, secret):
@@ -619,6 +619,7 @@ def test_authorization(acl_broker, certs):  # noqa: F811
         create(adm,
                allow(ALICE, ACLOperation.READ, ResourceType.GROUP, group),
                allow(ALICE, ACLOperation.DESCRIBE, ResourceType.GROUP, group),
+               allow(ALICE, ACLOperation.READ, ResourceType.GROUP, rx_group),
                allow(ALICE, ACLOperation.DESCRIBE, ResourceType.TOPIC, public))
     finally:
         adm.close()
@@ -640,6 +641,33 @@ def test_authorization(acl_broker, certs):  # noqa: F811
         assert (g["error_code"], g["members"], g["group_state"]) == (
             TOPIC_AUTHORIZATION_FAILED, [], "")
         assert describe(su, group)["error_code"] == NONE
+        # A regex resolves to the topics its member may DESCRIBE: alice's
+        # matches both topics and is assigned only the public one, while a
+        # super user's member of the same group gets the secret one.
+        pub_id, sec_id = kp.topic_id(su, public), kp.topic_id(su, secret)
+        group = rx_group
+        r = hb(alice, group, str(uuid.uuid4()), 0, rebalance_timeout_ms=30000,
+               subscribed_topic_regex="cgp-(pub|sec).*", topic_partitions=[])
+        assert r["error_code"] == NONE, r
+        m = {"id": r["member_id"], "epoch": r["member_epoch"], "owned": owned(r) or {}}
+
+        def alice_assignment():
+            x = hb(alice, group, m["id"], m["epoch"],
+                   topic_partitions=as_request(m["owned"]))
+            assert x["error_code"] == NONE, x
+            m["epoch"] = x["member_epoch"]
+            if owned(x) is not None:
+                m["owned"] = {t: p for t, p in owned(x).items() if p}
+            return m["owned"]
+        wait_for(lambda: alice_assignment() == {pub_id: [0]}, 30,
+                 "alice's regex member to own the public topic")
+        s = hb(su, group, str(uuid.uuid4()), 0, rebalance_timeout_ms=30000,
+               subscribed_topic_regex="cgp-(pub|sec).*", topic_partitions=[])
+        assert s["error_code"] == NONE and owned(s) in (None, {}, {sec_id: [0]}), s
+        g = describe(su, group)
+        alice_target = [mm for mm in g["members"] if mm["member_id"] == m["id"]][0]
+        assert [t["topic_name"] for t in alice_target["target_assignment"]["topic_partitions"]] \
+            == [public], alice_target
 
 
 def test_txn_offset_commit_checks_the_member_epoch(cg_broker):

@@ -27,6 +27,7 @@ typedef struct client {
 	const char *instance;
 	const char *assignor;
 	const char *regex;
+	const char *principal; /* NULL: none given */
 	const char *topics[MAXT]; /* subscribed names, NULL-terminated */
 	int32_t epoch;
 	int ntopics; /* owned */
@@ -103,6 +104,7 @@ static cg_heartbeat_req base_req(client *c, int32_t epoch)
 		.ntopic_partitions = epoch == 0 ? 0 : c->ntopics,
 		.client_id = KSTR_LIT("client"),
 		.client_host = KSTR_LIT("/127.0.0.1"),
+		.principal = kstr_c(c->principal),
 	};
 	return r;
 }
@@ -696,6 +698,50 @@ static void test_static_member_restart(void **st)
 	assert_int_equal(leave(&t, -2), KERR_UNKNOWN_MEMBER_ID);
 }
 
+/* bob may not see "payments" */
+static bool visible(void *arg, kstr principal, kstr host, kstr topic)
+{
+	(*(int *)arg)++;
+	assert_true(kstr_eq(host, "/127.0.0.1"));
+	return !(kstr_eq(principal, "User:bob") && kstr_eq(topic, "payments"));
+}
+
+static void test_regex_sees_only_visible_topics(void **st)
+{
+	(void)st;
+	int calls = 0;
+	cg_free(C);
+	cg_options o = CG_DEFAULT_OPTIONS;
+	o.topic_visible = visible;
+	o.topic_visible_arg = &calls;
+	C = cg_new(&o);
+	cg_topic t[2] = {
+		{.name = KSTR_LIT("orders-1"), .partitions = 2},
+		{.name = KSTR_LIT("payments"), .partitions = 1},
+	};
+	memcpy(t[0].id, T1, 16);
+	memcpy(t[1].id, T3, 16);
+	cg_set_topics(C, t, 2, now);
+	/* A regex resolves to what the member's principal may see; names
+	 * subscribed outright are not filtered here (the broker checks them
+	 * on the request). */
+	client b = {.regex = ".*", .principal = "User:bob"};
+	assert_int_equal(join(&b, "b"), KERR_NONE);
+	assert_int_equal(owned(&b), 2);
+	assert_false(owns(&b, T3, 0));
+	assert_false(cg_subscribed(C, KSTR_LIT(GROUP), KSTR_LIT("payments")));
+	assert_true(calls > 0);
+	client a = {.regex = ".*", .principal = "User:alice"};
+	assert_int_equal(join(&a, "a"), KERR_NONE);
+	assert_true(cg_subscribed(C, KSTR_LIT(GROUP), KSTR_LIT("payments")));
+	for (int i = 0; i < 10 && (beat(&a) == KERR_NONE) && (beat(&b) == KERR_NONE); i++)
+		;
+	assert_int_equal(owned(&a) + owned(&b), 3);
+	/* Only alice may hold payments. */
+	assert_false(owns(&b, T3, 0));
+	assert_true(owns(&a, T3, 0));
+}
+
 static void test_regex_subscription(void **st)
 {
 	(void)st;
@@ -1200,6 +1246,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rebalance_timeout_met, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_static_member_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_regex_subscription, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_regex_sees_only_visible_topics, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_partition_count_increase, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_topic_recreated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_request_gets_assignment, setup, teardown),

@@ -76,6 +76,9 @@ int main(int argc, char **argv)
 		 g_config.listen_port, g_config.advertised_host, g_config.advertised_port,
 		 g_config.pool_size);
 
+	/* A promoted standby's new timeline bumps the leader epochs before
+	 * this broker writes anything there (queries.c). */
+	pool_at_connect(Q_CHECK_TIMELINE);
 	if (pool_init(M.base, g_config.pg_conninfo, g_config.pool_size, queries, Q_QUERY_COUNT) < 0) {
 		event_base_free(M.base);
 		config_free();

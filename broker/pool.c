@@ -17,7 +17,7 @@
  * read callback. Preparing every statement of the table given to pool_init
  * is itself a job,
  * the first one of each connection, so one result reader serves both. The
- * statements marked at_connect run in that job too, after the prepares: a
+ * statements named by pool_at_connect() run in that job too, after the prepares: a
  * connection takes no other job before they succeeded (the broker checks
  * for a new WAL timeline so, before anything it writes on a promoted
  * standby).
@@ -181,6 +181,28 @@ static void job_finish(job *j);
 static void job_fail(job *j, const char *msg, bool retriable);
 static double seconds_since(const struct timespec *t);
 static void note_result_size(pgconn *c, const PGresult *res);
+
+/* pool_at_connect(): outside P, which pool_init clears. */
+static int at_connect[POOL_AT_CONNECT_MAX];
+static int nat_connect;
+
+void pool_at_connect(int q)
+{
+	for (int i = 0; i < nat_connect; i++)
+		if (at_connect[i] == q)
+			return;
+	if (nat_connect < POOL_AT_CONNECT_MAX)
+		at_connect[nat_connect++] = q;
+}
+
+/* Whether statement q runs when a connection comes up. */
+static bool runs_at_connect(int q)
+{
+	for (int i = 0; i < nat_connect; i++)
+		if (at_connect[i] == q)
+			return true;
+	return false;
+}
 
 int pool_init(struct event_base *base, const char *conninfo, int size,
 	      const pool_statement *stmts, int nstmts)
@@ -697,7 +719,7 @@ static void conn_connected(pgconn *c)
 		n++;
 	}
 	for (int q = 0; q < P.nstmts; q++) {
-		if (!P.stmts[q].name || !P.stmts[q].sql || !P.stmts[q].at_connect)
+		if (!P.stmts[q].name || !P.stmts[q].sql || !runs_at_connect(q))
 			continue;
 		if (!PQsendQueryPrepared(c->pg, P.stmts[q].name, 0, NULL, NULL, NULL, 0)) {
 			conn_fail(c, PQerrorMessage(c->pg), false);
@@ -730,12 +752,12 @@ static void prepare_done(void *arg, PGresult **res, int n, const char *err, cons
 	}
 	if (err) {
 		/* Name the statement that failed: the n-th defined one, then
-		 * the at_connect ones run after them. */
+		 * the pool_at_connect() ones run after them. */
 		int k = 0;
 		for (int pass = 0; pass < 2 && !strcmp(failed, "?"); pass++) {
 			for (int q = 0; q < P.nstmts; q++) {
 				if (!P.stmts[q].name || !P.stmts[q].sql ||
-				    (pass == 1 && !P.stmts[q].at_connect))
+				    (pass == 1 && !runs_at_connect(q)))
 					continue;
 				if (k < n && res[k] &&
 				    PQresultStatus(res[k]) == PGRES_FATAL_ERROR) {

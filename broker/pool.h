@@ -29,9 +29,6 @@ typedef struct pool_statement {
 	const char *name; /* prepared statement name; NULL: an unused entry */
 	const char *sql;
 	int nparams;
-	/* Also run once (it takes no parameters) when a connection comes up,
-	 * after preparing and before the connection takes any job. */
-	bool at_connect;
 } pool_statement;
 
 typedef struct db_stmt {
@@ -60,6 +57,12 @@ typedef void (*db_done_fn)(void *arg, PGresult **res, int n, const char *err,
  * conninfo cannot be parsed. */
 int pool_init(struct event_base *base, const char *conninfo, int size,
 	      const pool_statement *stmts, int nstmts);
+/* Also run statement q of the table (it takes no parameters) on every
+ * connection when it comes up, after preparing and before the connection
+ * takes any job; at most POOL_AT_CONNECT_MAX of them, kept across
+ * pool_init calls. */
+#define POOL_AT_CONNECT_MAX 4
+void pool_at_connect(int q);
 void pool_shutdown(void);
 /* A new lane (never NULL). */
 pool_lane *pool_lane_new(void);

@@ -609,16 +609,15 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 				 " FROM kafka.partition_leaders ORDER BY topic, partition",
 				 0},
 	/*
-	 * Run on every new connection before it takes a job (pool.h,
-	 * at_connect): on a promoted standby the leader epochs are bumped
+	 * Run on every new connection before it takes a job (main.c names it
+	 * to pool_at_connect()): on a promoted standby the leader epochs are bumped
 	 * before this broker writes anything there, so that no record written
 	 * on the new timeline is counted in an epoch that ended on the old one.
 	 * (A standby still in recovery has no WAL position to read, and a
 	 * broker there writes nothing.)
 	 */
 	[Q_CHECK_TIMELINE] = {"pgk_check_timeline",
-			      "SELECT kafka.cluster_check_timeline() WHERE NOT pg_is_in_recovery()", 0,
-			      true},
+			      "SELECT kafka.cluster_check_timeline() WHERE NOT pg_is_in_recovery()", 0},
 	[Q_PARTITION_EPOCHS] = {"pgk_partition_epochs",
 				"SELECT topic, partition, max(leader_epoch) FROM kafka.partition_epochs"
 				" GROUP BY topic, partition ORDER BY topic, partition",

@@ -12,7 +12,7 @@ back as U+FFFD, as from Kafka, whose broker decodes ids as Java strings.
 import pytest
 
 import kafkaproto as kp
-from conftest import sql_literal, unique
+from conftest import sql_literal, unique, wait_for
 from kmsg import call
 from test_groups import flexible_request, join_group, offset_commit, sync_group
 
@@ -163,8 +163,9 @@ def list_groups_raw(conn):
     return dict(r.array(group, True))
 
 
-def describe_groups_raw(conn, groups):
-    """DescribeGroups v5 -> [(error, group id bytes, state)]"""
+def describe_groups_raw(conn, groups, members=None):
+    """DescribeGroups v5 -> [(error, group id bytes, state)]; the client
+    ids of the members are appended to members (a list) if given."""
     def fill(w):
         w.array(groups, lambda ww, g: ww.string(g, True), True)
         w.boolean(False)
@@ -173,8 +174,12 @@ def describe_groups_raw(conn, groups):
     r.i32()
 
     def member(rr):
-        for _ in range(4):
-            rstr(rr)
+        rstr(rr)
+        rstr(rr)
+        cid = rstr(rr)
+        rstr(rr)
+        if members is not None:
+            members.append(cid)
         rr.bytes_(True)
         rr.bytes_(True)
         rr.tags()
@@ -388,3 +393,85 @@ def test_transactional_id_round_trips(kafka, conn, suffix, back):
     # A different id after the NUL is a different transactional id.
     (other,) = describe_transactions_raw(conn, [base + b"\x00u"])
     assert other[:2] == (105, base + b"\x00u")  # TRANSACTIONAL_ID_NOT_FOUND
+
+
+def test_kafka_python_group_ids_with_nul(kafka):
+    """A real client: two kafka-python consumers whose group ids differ only
+    after a NUL join, consume and commit as two groups; the admin client
+    lists and reads them back."""
+    from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+    from kafka.structs import OffsetAndMetadata
+
+    topic = kafka.create_topic()
+    base = unique("kp-gid")
+    one, two = base + "\0one", base + "\0two"
+    p = KafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all")
+    for i in range(3):
+        p.send(topic, b"v%d" % i, partition=0)
+    p.flush()
+    p.close()
+
+    tp = TopicPartition(topic, 0)
+    c = KafkaConsumer(topic, bootstrap_servers=kafka.bootstrap, group_id=one,
+                      enable_auto_commit=False, auto_offset_reset="earliest")
+    try:
+        got = []
+        wait_for(lambda: got.extend(r for rs in c.poll(timeout_ms=500).values()
+                                    for r in rs) or len(got) >= 3, 60,
+                 "the group with a NUL in its id consumes 3 records")
+        c.commit()
+        assert c.committed(tp) == 3
+    finally:
+        c.close()
+    c = KafkaConsumer(bootstrap_servers=kafka.bootstrap, group_id=two,
+                      enable_auto_commit=False)
+    try:
+        c.assign([tp])
+        c.commit({tp: OffsetAndMetadata(1, "")})
+        assert c.committed(tp) == 1
+    finally:
+        c.close()
+
+    admin = KafkaAdminClient(bootstrap_servers=kafka.bootstrap)
+    try:
+        listed = {g for g, _ in admin.list_consumer_groups()}
+        assert {one, two} <= listed
+        assert admin.list_consumer_group_offsets(one)[tp].offset == 3
+        assert admin.list_consumer_group_offsets(two)[tp].offset == 1
+        (desc,) = admin.describe_consumer_groups([one])
+        assert desc.group == one
+    finally:
+        admin.close()
+
+
+
+def test_client_id_round_trips(kafka, conn, pg):
+    """The request header's client id is an id too: a group member's client
+    id comes back as Kafka would send it, and a client-id quota entity is
+    stored in the same internal form the broker compares it in."""
+    cid = unique("cli").encode() + b"\x00x\xff"
+    kafkas = cid[:-1] + REPL
+    conn.client_id = cid
+    group = unique("strings-cid")
+    r = join_group(conn, group, "")
+    assert r["error"] == MEMBER_ID_REQUIRED
+    assert join_group(conn, group, r["member_id"])["error"] == NONE
+    members = []
+    assert describe_groups_raw(conn, [group], members)[0][:2] == (NONE, group.encode())
+    assert members == [kafkas]
+
+    ent = [{"entity_type": "client-id", "entity_name": cid}]
+    r = call(conn, 49, 1, {"entries": [{"entity": ent, "ops": [
+        {"key": "consumer_byte_rate", "value": 1000.0}]}]})
+    assert [e["error_code"] for e in r["entries"]] == [NONE]
+    try:
+        internal = cid[:-3].decode() + "\ue000\ue001x\ufffd"
+        assert pg.rows("SELECT client_id FROM kafka.client_quotas WHERE client_id LIKE %s"
+                       % sql_literal(cid[:-3].decode() + "%")) == [[internal]]
+        r = call(conn, 48, 1, {"components": [
+            {"entity_type": "client-id", "match_type": 0, "match": cid}], "strict": True})
+        assert [(x["entity_type"], x["entity_name"]) for e in r["entries"]
+                for x in e["entity"]] == [("client-id", kafkas.decode())]
+    finally:
+        call(conn, 49, 1, {"entries": [{"entity": ent, "ops": [
+            {"key": "consumer_byte_rate", "remove": True}]}]})

@@ -1026,10 +1026,13 @@ PGK_MESSAGE(alter_scram_req_upsertion, ALTER_SCRAM_REQ_UPSERTION)
 PGK_MESSAGE(alter_scram_req, ALTER_SCRAM_REQ)
 PGK_MESSAGE(alter_scram_resp_result, ALTER_SCRAM_RESP_RESULT)
 PGK_MESSAGE(alter_scram_resp, ALTER_SCRAM_RESP)
-/* ---- DescribeAcls (29) ---- */
+/* ---- DescribeAcls (29): resource names are ids (idtext.h) whatever the
+ * resource type, so that a GROUP or TRANSACTIONAL_ID binding names a group
+ * or transactional id as the handlers see it; a topic's name is its own
+ * internal form. ---- */
 #define DESCRIBE_ACLS_REQ(X, S)                                                                    \
 	X(S, I8, resource_type_filter, 0, VMAX, NN, 0, _)                                          \
-	X(S, STR, resource_name_filter, 0, VMAX, 0, 0, _)                                          \
+	X(S, ID, resource_name_filter, 0, VMAX, 0, 0, _)                                           \
 	X(S, I8, pattern_type_filter, 1, VMAX, NN, 3, _)                                           \
 	X(S, STR, principal_filter, 0, VMAX, 0, 0, _)                                              \
 	X(S, STR, host_filter, 0, VMAX, 0, 0, _)                                                   \
@@ -1042,7 +1045,7 @@ PGK_MESSAGE(alter_scram_resp, ALTER_SCRAM_RESP)
 	X(S, I8, permission_type, 0, VMAX, NN, 0, _)
 #define DESCRIBE_ACLS_RESP_RESOURCE(X, S)                                                          \
 	X(S, I8, resource_type, 0, VMAX, NN, 0, _)                                                 \
-	X(S, STR, resource_name, 0, VMAX, NN, 0, _)                                                \
+	X(S, ID, resource_name, 0, VMAX, NN, 0, _)                                                 \
 	X(S, I8, pattern_type, 1, VMAX, NN, 3, _)                                                  \
 	X(S, ARRS, acls, 0, VMAX, NN, 0, describe_acls_resp_acl)
 #define DESCRIBE_ACLS_RESP(X, S)                                                                   \
@@ -1058,7 +1061,7 @@ PGK_MESSAGE(describe_acls_resp, DESCRIBE_ACLS_RESP)
 /* ---- CreateAcls (30) ---- */
 #define CREATE_ACLS_REQ_CREATION(X, S)                                                             \
 	X(S, I8, resource_type, 0, VMAX, NN, 0, _)                                                 \
-	X(S, STR, resource_name, 0, VMAX, NN, 0, _)                                                \
+	X(S, ID, resource_name, 0, VMAX, NN, 0, _)                                                 \
 	X(S, I8, resource_pattern_type, 1, VMAX, NN, 3, _)                                         \
 	X(S, STR, principal, 0, VMAX, NN, 0, _)                                                    \
 	X(S, STR, host, 0, VMAX, NN, 0, _)                                                         \
@@ -1079,7 +1082,7 @@ PGK_MESSAGE(create_acls_resp, CREATE_ACLS_RESP)
 /* ---- DeleteAcls (31) ---- */
 #define DELETE_ACLS_REQ_FILTER(X, S)                                                               \
 	X(S, I8, resource_type_filter, 0, VMAX, NN, 0, _)                                          \
-	X(S, STR, resource_name_filter, 0, VMAX, 0, 0, _)                                          \
+	X(S, ID, resource_name_filter, 0, VMAX, 0, 0, _)                                           \
 	X(S, I8, pattern_type_filter, 1, VMAX, NN, 3, _)                                           \
 	X(S, STR, principal_filter, 0, VMAX, 0, 0, _)                                              \
 	X(S, STR, host_filter, 0, VMAX, 0, 0, _)                                                   \
@@ -1090,7 +1093,7 @@ PGK_MESSAGE(create_acls_resp, CREATE_ACLS_RESP)
 	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
 	X(S, STR, error_message, 0, VMAX, 0, 0, _)                                                 \
 	X(S, I8, resource_type, 0, VMAX, NN, 0, _)                                                 \
-	X(S, STR, resource_name, 0, VMAX, NN, 0, _)                                                \
+	X(S, ID, resource_name, 0, VMAX, NN, 0, _)                                                 \
 	X(S, I8, pattern_type, 1, VMAX, NN, 3, _)                                                  \
 	X(S, STR, principal, 0, VMAX, NN, 0, _)                                                    \
 	X(S, STR, host, 0, VMAX, NN, 0, _)                                                         \

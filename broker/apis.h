@@ -363,10 +363,11 @@ PGK_MESSAGE(create_partitions_req, CREATE_PARTITIONS_REQ)
 PGK_MESSAGE(create_partitions_resp_result, CREATE_PARTITIONS_RESP_RESULT)
 PGK_MESSAGE(create_partitions_resp, CREATE_PARTITIONS_RESP)
 
-/* ---- DescribeConfigs (32) ---- */
+/* ---- DescribeConfigs (32): resource names are ids (idtext.h), for GROUP
+ * resources; a topic's or broker's name is its own internal form. ---- */
 #define DESCRIBE_CONFIGS_REQ_RESOURCE(X, S)                                                        \
 	X(S, I8, resource_type, 0, VMAX, NN, 0, _)                                                 \
-	X(S, STR, resource_name, 0, VMAX, NN, 0, _)                                                \
+	X(S, ID, resource_name, 0, VMAX, NN, 0, _)                                                 \
 	X(S, ARRSTR, configuration_keys, 0, VMAX, 0, 0, _)
 #define DESCRIBE_CONFIGS_REQ(X, S)                                                                 \
 	X(S, ARRS, resources, 0, VMAX, NN, 0, describe_configs_req_resource)                       \
@@ -390,7 +391,7 @@ PGK_MESSAGE(create_partitions_resp, CREATE_PARTITIONS_RESP)
 	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
 	X(S, STR, error_message, 0, VMAX, 0, 0, _)                                                 \
 	X(S, I8, resource_type, 0, VMAX, NN, 0, _)                                                 \
-	X(S, STR, resource_name, 0, VMAX, NN, 0, _)                                                \
+	X(S, ID, resource_name, 0, VMAX, NN, 0, _)                                                 \
 	X(S, ARRS, configs, 0, VMAX, NN, 0, describe_configs_resp_config)
 #define DESCRIBE_CONFIGS_RESP(X, S)                                                                \
 	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
@@ -767,13 +768,14 @@ PGK_MESSAGE(delete_records_resp_partition, DELETE_RECORDS_RESP_PARTITION)
 PGK_MESSAGE(delete_records_resp_topic, DELETE_RECORDS_RESP_TOPIC)
 PGK_MESSAGE(delete_records_resp, DELETE_RECORDS_RESP)
 
-/* ---- AlterConfigs (33) and IncrementalAlterConfigs (44) ---- */
+/* ---- AlterConfigs (33) and IncrementalAlterConfigs (44): resource names
+ * are ids, as in DescribeConfigs. ---- */
 #define ALTER_CONFIGS_REQ_CONFIG(X, S)                                                             \
 	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
 	X(S, STR, value, 0, VMAX, 0, 0, _)
 #define ALTER_CONFIGS_REQ_RESOURCE(X, S)                                                           \
 	X(S, I8, resource_type, 0, VMAX, NN, 0, _)                                                 \
-	X(S, STR, resource_name, 0, VMAX, NN, 0, _)                                                \
+	X(S, ID, resource_name, 0, VMAX, NN, 0, _)                                                 \
 	X(S, ARRS, configs, 0, VMAX, NN, 0, alter_configs_req_config)
 #define ALTER_CONFIGS_REQ(X, S)                                                                    \
 	X(S, ARRS, resources, 0, VMAX, NN, 0, alter_configs_req_resource)                          \
@@ -784,7 +786,7 @@ PGK_MESSAGE(delete_records_resp, DELETE_RECORDS_RESP)
 	X(S, STR, value, 0, VMAX, 0, 0, _)
 #define INCREMENTAL_ALTER_CONFIGS_REQ_RESOURCE(X, S)                                               \
 	X(S, I8, resource_type, 0, VMAX, NN, 0, _)                                                 \
-	X(S, STR, resource_name, 0, VMAX, NN, 0, _)                                                \
+	X(S, ID, resource_name, 0, VMAX, NN, 0, _)                                                 \
 	X(S, ARRS, configs, 0, VMAX, NN, 0, incremental_alter_configs_req_config)
 #define INCREMENTAL_ALTER_CONFIGS_REQ(X, S)                                                        \
 	X(S, ARRS, resources, 0, VMAX, NN, 0, incremental_alter_configs_req_resource)              \
@@ -794,7 +796,7 @@ PGK_MESSAGE(delete_records_resp, DELETE_RECORDS_RESP)
 	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
 	X(S, STR, error_message, 0, VMAX, 0, 0, _)                                                 \
 	X(S, I8, resource_type, 0, VMAX, NN, 0, _)                                                 \
-	X(S, STR, resource_name, 0, VMAX, NN, 0, _)
+	X(S, ID, resource_name, 0, VMAX, NN, 0, _)
 #define ALTER_CONFIGS_RESP(X, S)                                                                   \
 	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
 	X(S, ARRS, responses, 0, VMAX, NN, 0, alter_configs_resp_result)

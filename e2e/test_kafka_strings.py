@@ -475,3 +475,11 @@ def test_client_id_round_trips(kafka, conn, pg):
     finally:
         call(conn, 49, 1, {"entries": [{"entity": ent, "ops": [
             {"key": "consumer_byte_rate", "remove": True}]}]})
+
+
+def test_describe_configs_group_id_with_nul(conn):
+    from test_conformance_data import describe_configs_raw
+    group = unique("cfg-gid").encode() + b"\x00x"
+    (res,) = describe_configs_raw(conn, [(32, group, None)])
+    assert (res["error_code"], res["type"], res["name"].encode()) == (NONE, 32, group)
+    assert res["configs"]

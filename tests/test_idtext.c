@@ -36,8 +36,12 @@ static void test_plain_ids_unchanged(void **state)
 {
 	(void)state;
 	arena *a = arena_new();
-	static const char *plain[] = {"", "grp", "ümlaut", "\xf0\x9f\x98\x80 emoji",
-				      "\xee\x80\x81 U+E001 alone", "\xef\xbf\xbd"};
+	static const char *plain[] = {"",
+				      "grp",
+				      "ümlaut",
+				      "\xf0\x9f\x98\x80 emoji",
+				      "\xee\x80\x81 U+E001 alone",
+				      "\xef\xbf\xbd"};
 	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
 		kstr s = kstr_c(plain[i]);
 		kstr in = idtext_from_wire(s, a);
@@ -139,8 +143,8 @@ static void test_random_bytes(void **state)
 		for (size_t i = 0, from = 0; i <= n; i++) {
 			if (i < n && buf[i])
 				continue;
-			utf8 = utf8 && pgtext_valid((kstr){(const char *)buf + from,
-							   (int32_t)(i - from)});
+			utf8 = utf8 &&
+			       pgtext_valid((kstr){(const char *)buf + from, (int32_t)(i - from)});
 			from = i + 1;
 		}
 		if (utf8)
@@ -175,7 +179,7 @@ static void test_codec_id_fields(void **state)
 	kwriter w;
 	kw_init(&w, 64);
 	proto_encode(&delete_groups_resp_schema, 0, false, &resp, &w);
-	static const uint8_t want[] = {0, 0, 0, 0, 0, 0, 0, 2, 0, 3,   'g', 0,
+	static const uint8_t want[] = {0,   0, 0, 0, 0, 0,   0,    2,    0,    3, 'g', 0,
 				       'x', 0, 0, 0, 4, 'h', 0xef, 0xbf, 0xbd, 0, 69};
 	assert_int_equal(w.len, sizeof(want));
 	assert_memory_equal(w.buf, want, sizeof(want));

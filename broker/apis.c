@@ -14,11 +14,13 @@
 #define PGK_SUB_UUID(sub) NULL
 #define PGK_SUB_F64(sub) NULL
 #define PGK_SUB_STR(sub) NULL
+#define PGK_SUB_ID(sub) NULL
 #define PGK_SUB_BYTES(sub) NULL
 #define PGK_SUB_ARRS(sub) &sub##_schema
 #define PGK_SUB_ARRI32(sub) NULL
 #define PGK_SUB_ARRI64(sub) NULL
 #define PGK_SUB_ARRSTR(sub) NULL
+#define PGK_SUB_ARRID(sub) NULL
 #define PGK_SUB_STRUCT(sub) &sub##_schema
 
 /* Field types as the codec knows them, and the tag of tagged fields. */
@@ -38,6 +40,8 @@
 #define PGK_TAG_F64 (-1)
 #define PGK_FT_STR FT_STR
 #define PGK_TAG_STR (-1)
+#define PGK_FT_ID FT_ID
+#define PGK_TAG_ID (-1)
 #define PGK_FT_BYTES FT_BYTES
 #define PGK_TAG_BYTES (-1)
 #define PGK_FT_ARRS FT_ARRS
@@ -48,6 +52,8 @@
 #define PGK_TAG_ARRI64 (-1)
 #define PGK_FT_ARRSTR FT_ARRSTR
 #define PGK_TAG_ARRSTR (-1)
+#define PGK_FT_ARRID FT_ARRID
+#define PGK_TAG_ARRID (-1)
 #define PGK_FT_STRUCT FT_STRUCT
 #define PGK_TAG_STRUCT (-1)
 /* Tagged fields: TAG<n>_<type> is the field of tag n (apis.h). */

@@ -22,11 +22,13 @@
 #define PGK_CT_UUID kuuid
 #define PGK_CT_F64 double
 #define PGK_CT_STR kstr
+#define PGK_CT_ID kstr /* internal form, idtext.h */
 #define PGK_CT_BYTES kstr
 #define PGK_CT_ARRS karray
 #define PGK_CT_ARRI32 karray
 #define PGK_CT_ARRI64 karray
 #define PGK_CT_ARRSTR karray
+#define PGK_CT_ARRID karray
 #define PGK_CT_STRUCT void * /* NULL: null */
 /* Tagged fields (flexible versions): TAG<n>_<type> is the field of tag n,
  * written only when it differs from its default. */
@@ -125,7 +127,7 @@ PGK_MESSAGE(metadata_resp, METADATA_RESP)
 	X(S, UUID, topic_id, 13, VMAX, NN, 0, _)                                                   \
 	X(S, ARRS, partition_data, 0, VMAX, NN, 0, produce_req_partition)
 #define PRODUCE_REQ(X, S)                                                                          \
-	X(S, STR, transactional_id, 3, VMAX, 3, 0, _)                                              \
+	X(S, ID, transactional_id, 3, VMAX, 3, 0, _)                                               \
 	X(S, I16, acks, 0, VMAX, NN, 0, _)                                                         \
 	X(S, I32, timeout_ms, 0, VMAX, NN, 0, _)                                                   \
 	X(S, ARRS, topic_data, 0, VMAX, NN, 0, produce_req_topic)
@@ -188,7 +190,7 @@ PGK_MESSAGE(produce_resp, PRODUCE_RESP)
 	X(S, I64, replica_epoch, 15, VMAX, NN, -1, _)
 #define FETCH_REQ(X, S)                                                                            \
 	X(S, I32, replica_id, 0, 14, NN, -1, _)                                                    \
-	X(S, TAG1_STRUCT, replica_state, 15, VMAX, NN, 0, fetch_req_replica_state)                     \
+	X(S, TAG1_STRUCT, replica_state, 15, VMAX, NN, 0, fetch_req_replica_state)                 \
 	X(S, I32, max_wait_ms, 0, VMAX, NN, 0, _)                                                  \
 	X(S, I32, min_bytes, 0, VMAX, NN, 0, _)                                                    \
 	X(S, I32, max_bytes, 3, VMAX, NN, INT32_MAX, _)                                            \
@@ -361,10 +363,11 @@ PGK_MESSAGE(create_partitions_req, CREATE_PARTITIONS_REQ)
 PGK_MESSAGE(create_partitions_resp_result, CREATE_PARTITIONS_RESP_RESULT)
 PGK_MESSAGE(create_partitions_resp, CREATE_PARTITIONS_RESP)
 
-/* ---- DescribeConfigs (32) ---- */
+/* ---- DescribeConfigs (32): resource names are ids (idtext.h), for GROUP
+ * resources; a topic's or broker's name is its own internal form. ---- */
 #define DESCRIBE_CONFIGS_REQ_RESOURCE(X, S)                                                        \
 	X(S, I8, resource_type, 0, VMAX, NN, 0, _)                                                 \
-	X(S, STR, resource_name, 0, VMAX, NN, 0, _)                                                \
+	X(S, ID, resource_name, 0, VMAX, NN, 0, _)                                                 \
 	X(S, ARRSTR, configuration_keys, 0, VMAX, 0, 0, _)
 #define DESCRIBE_CONFIGS_REQ(X, S)                                                                 \
 	X(S, ARRS, resources, 0, VMAX, NN, 0, describe_configs_req_resource)                       \
@@ -388,7 +391,7 @@ PGK_MESSAGE(create_partitions_resp, CREATE_PARTITIONS_RESP)
 	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
 	X(S, STR, error_message, 0, VMAX, 0, 0, _)                                                 \
 	X(S, I8, resource_type, 0, VMAX, NN, 0, _)                                                 \
-	X(S, STR, resource_name, 0, VMAX, NN, 0, _)                                                \
+	X(S, ID, resource_name, 0, VMAX, NN, 0, _)                                                 \
 	X(S, ARRS, configs, 0, VMAX, NN, 0, describe_configs_resp_config)
 #define DESCRIBE_CONFIGS_RESP(X, S)                                                                \
 	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
@@ -402,11 +405,11 @@ PGK_MESSAGE(describe_configs_resp, DESCRIBE_CONFIGS_RESP)
 
 /* ---- FindCoordinator (10) ---- */
 #define FIND_COORDINATOR_REQ(X, S)                                                                 \
-	X(S, STR, key, 0, 3, NN, 0, _)                                                             \
+	X(S, ID, key, 0, 3, NN, 0, _)                                                              \
 	X(S, I8, key_type, 1, VMAX, NN, 0, _)                                                      \
-	X(S, ARRSTR, coordinator_keys, 4, VMAX, NN, 0, _)
+	X(S, ARRID, coordinator_keys, 4, VMAX, NN, 0, _)
 #define FIND_COORDINATOR_RESP_COORDINATOR(X, S)                                                    \
-	X(S, STR, key, 4, VMAX, NN, 0, _)                                                          \
+	X(S, ID, key, 4, VMAX, NN, 0, _)                                                           \
 	X(S, I32, node_id, 4, VMAX, NN, 0, _)                                                      \
 	X(S, STR, host, 4, VMAX, NN, 0, _)                                                         \
 	X(S, I32, port, 4, VMAX, NN, 0, _)                                                         \
@@ -429,7 +432,7 @@ PGK_MESSAGE(find_coordinator_resp, FIND_COORDINATOR_RESP)
 	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
 	X(S, BYTES, metadata, 0, VMAX, NN, 0, _)
 #define JOIN_GROUP_REQ(X, S)                                                                       \
-	X(S, STR, group_id, 0, VMAX, NN, 0, _)                                                     \
+	X(S, ID, group_id, 0, VMAX, NN, 0, _)                                                      \
 	X(S, I32, session_timeout_ms, 0, VMAX, NN, 0, _)                                           \
 	X(S, I32, rebalance_timeout_ms, 1, VMAX, NN, -1, _)                                        \
 	X(S, STR, member_id, 0, VMAX, NN, 0, _)                                                    \
@@ -461,7 +464,7 @@ PGK_MESSAGE(join_group_resp, JOIN_GROUP_RESP)
 	X(S, STR, member_id, 0, VMAX, NN, 0, _)                                                    \
 	X(S, BYTES, assignment, 0, VMAX, NN, 0, _)
 #define SYNC_GROUP_REQ(X, S)                                                                       \
-	X(S, STR, group_id, 0, VMAX, NN, 0, _)                                                     \
+	X(S, ID, group_id, 0, VMAX, NN, 0, _)                                                      \
 	X(S, I32, generation_id, 0, VMAX, NN, 0, _)                                                \
 	X(S, STR, member_id, 0, VMAX, NN, 0, _)                                                    \
 	X(S, STR, group_instance_id, 3, VMAX, 3, 0, _)                                             \
@@ -480,7 +483,7 @@ PGK_MESSAGE(sync_group_resp, SYNC_GROUP_RESP)
 
 /* ---- Heartbeat (12) ---- */
 #define HEARTBEAT_REQ(X, S)                                                                        \
-	X(S, STR, group_id, 0, VMAX, NN, 0, _)                                                     \
+	X(S, ID, group_id, 0, VMAX, NN, 0, _)                                                      \
 	X(S, I32, generation_id, 0, VMAX, NN, 0, _)                                                \
 	X(S, STR, member_id, 0, VMAX, NN, 0, _)                                                    \
 	X(S, STR, group_instance_id, 3, VMAX, 3, 0, _)
@@ -496,7 +499,7 @@ PGK_MESSAGE(heartbeat_resp, HEARTBEAT_RESP)
 	X(S, STR, group_instance_id, 3, VMAX, 3, 0, _)                                             \
 	X(S, STR, reason, 5, VMAX, 5, 0, _)
 #define LEAVE_GROUP_REQ(X, S)                                                                      \
-	X(S, STR, group_id, 0, VMAX, NN, 0, _)                                                     \
+	X(S, ID, group_id, 0, VMAX, NN, 0, _)                                                      \
 	X(S, STR, member_id, 0, 2, NN, 0, _)                                                       \
 	X(S, ARRS, members, 3, VMAX, NN, 0, leave_group_req_member)
 #define LEAVE_GROUP_RESP_MEMBER(X, S)                                                              \
@@ -523,7 +526,7 @@ PGK_MESSAGE(leave_group_resp, LEAVE_GROUP_RESP)
 	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
 	X(S, ARRS, partitions, 0, VMAX, NN, 0, offset_commit_req_partition)
 #define OFFSET_COMMIT_REQ(X, S)                                                                    \
-	X(S, STR, group_id, 0, VMAX, NN, 0, _)                                                     \
+	X(S, ID, group_id, 0, VMAX, NN, 0, _)                                                      \
 	X(S, I32, generation_id_or_member_epoch, 1, VMAX, NN, -1, _)                               \
 	X(S, STR, member_id, 1, VMAX, NN, 0, _)                                                    \
 	X(S, STR, group_instance_id, 7, VMAX, 7, 0, _)                                             \
@@ -551,12 +554,12 @@ PGK_MESSAGE(offset_commit_resp, OFFSET_COMMIT_RESP)
 	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
 	X(S, ARRI32, partition_indexes, 0, VMAX, NN, 0, _)
 #define OFFSET_FETCH_REQ_GROUP(X, S)                                                               \
-	X(S, STR, group_id, 8, VMAX, NN, 0, _)                                                     \
+	X(S, ID, group_id, 8, VMAX, NN, 0, _)                                                      \
 	X(S, STR, member_id, 9, VMAX, 9, 0, _)                                                     \
 	X(S, I32, member_epoch, 9, VMAX, NN, -1, _)                                                \
 	X(S, ARRS, topics, 8, VMAX, 8, 0, offset_fetch_req_topic)
 #define OFFSET_FETCH_REQ(X, S)                                                                     \
-	X(S, STR, group_id, 0, 7, NN, 0, _)                                                        \
+	X(S, ID, group_id, 0, 7, NN, 0, _)                                                         \
 	X(S, ARRS, topics, 0, 7, 2, 0, offset_fetch_req_topic)                                     \
 	X(S, ARRS, groups, 8, VMAX, NN, 0, offset_fetch_req_group)                                 \
 	X(S, BOOL, require_stable, 7, VMAX, NN, 0, _)
@@ -570,7 +573,7 @@ PGK_MESSAGE(offset_commit_resp, OFFSET_COMMIT_RESP)
 	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
 	X(S, ARRS, partitions, 0, VMAX, NN, 0, offset_fetch_resp_partition)
 #define OFFSET_FETCH_RESP_GROUP(X, S)                                                              \
-	X(S, STR, group_id, 8, VMAX, NN, 0, _)                                                     \
+	X(S, ID, group_id, 8, VMAX, NN, 0, _)                                                      \
 	X(S, ARRS, topics, 8, VMAX, NN, 0, offset_fetch_resp_topic)                                \
 	X(S, I16, error_code, 8, VMAX, NN, 0, _)
 #define OFFSET_FETCH_RESP(X, S)                                                                    \
@@ -588,18 +591,18 @@ PGK_MESSAGE(offset_fetch_resp, OFFSET_FETCH_RESP)
 
 /* ---- DescribeGroups (15) ---- */
 #define DESCRIBE_GROUPS_REQ(X, S)                                                                  \
-	X(S, ARRSTR, groups, 0, VMAX, NN, 0, _)                                                    \
+	X(S, ARRID, groups, 0, VMAX, NN, 0, _)                                                     \
 	X(S, BOOL, include_authorized_operations, 3, VMAX, NN, 0, _)
 #define DESCRIBE_GROUPS_RESP_MEMBER(X, S)                                                          \
 	X(S, STR, member_id, 0, VMAX, NN, 0, _)                                                    \
 	X(S, STR, group_instance_id, 4, VMAX, 4, 0, _)                                             \
-	X(S, STR, client_id, 0, VMAX, NN, 0, _)                                                    \
+	X(S, ID, client_id, 0, VMAX, NN, 0, _)                                                     \
 	X(S, STR, client_host, 0, VMAX, NN, 0, _)                                                  \
 	X(S, BYTES, member_metadata, 0, VMAX, NN, 0, _)                                            \
 	X(S, BYTES, member_assignment, 0, VMAX, NN, 0, _)
 #define DESCRIBE_GROUPS_RESP_GROUP(X, S)                                                           \
 	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
-	X(S, STR, group_id, 0, VMAX, NN, 0, _)                                                     \
+	X(S, ID, group_id, 0, VMAX, NN, 0, _)                                                      \
 	X(S, STR, group_state, 0, VMAX, NN, 0, _)                                                  \
 	X(S, STR, protocol_type, 0, VMAX, NN, 0, _)                                                \
 	X(S, STR, protocol_data, 0, VMAX, NN, 0, _)                                                \
@@ -618,7 +621,7 @@ PGK_MESSAGE(describe_groups_resp, DESCRIBE_GROUPS_RESP)
 	X(S, ARRSTR, states_filter, 4, VMAX, NN, 0, _)                                             \
 	X(S, ARRSTR, types_filter, 5, VMAX, NN, 0, _)
 #define LIST_GROUPS_RESP_GROUP(X, S)                                                               \
-	X(S, STR, group_id, 0, VMAX, NN, 0, _)                                                     \
+	X(S, ID, group_id, 0, VMAX, NN, 0, _)                                                      \
 	X(S, STR, protocol_type, 0, VMAX, NN, 0, _)                                                \
 	X(S, STR, group_state, 4, VMAX, NN, 0, _)                                                  \
 	X(S, STR, group_type, 5, VMAX, NN, 0, _)
@@ -631,9 +634,9 @@ PGK_MESSAGE(list_groups_resp_group, LIST_GROUPS_RESP_GROUP)
 PGK_MESSAGE(list_groups_resp, LIST_GROUPS_RESP)
 
 /* ---- DeleteGroups (42) ---- */
-#define DELETE_GROUPS_REQ(X, S) X(S, ARRSTR, groups_names, 0, VMAX, NN, 0, _)
+#define DELETE_GROUPS_REQ(X, S) X(S, ARRID, groups_names, 0, VMAX, NN, 0, _)
 #define DELETE_GROUPS_RESP_RESULT(X, S)                                                            \
-	X(S, STR, group_id, 0, VMAX, NN, 0, _)                                                     \
+	X(S, ID, group_id, 0, VMAX, NN, 0, _)                                                      \
 	X(S, I16, error_code, 0, VMAX, NN, 0, _)
 #define DELETE_GROUPS_RESP(X, S)                                                                   \
 	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
@@ -649,7 +652,7 @@ PGK_MESSAGE(delete_groups_resp, DELETE_GROUPS_RESP)
 	X(S, UUID, topic_id, 0, VMAX, NN, 0, _)                                                    \
 	X(S, ARRI32, partitions, 0, VMAX, NN, 0, _)
 #define CG_HEARTBEAT_REQ(X, S)                                                                     \
-	X(S, STR, group_id, 0, VMAX, NN, 0, _)                                                     \
+	X(S, ID, group_id, 0, VMAX, NN, 0, _)                                                      \
 	X(S, STR, member_id, 0, VMAX, NN, 0, _)                                                    \
 	X(S, I32, member_epoch, 0, VMAX, NN, 0, _)                                                 \
 	X(S, STR, instance_id, 0, VMAX, 0, 0, _)                                                   \
@@ -670,7 +673,7 @@ PGK_MESSAGE(delete_groups_resp, DELETE_GROUPS_RESP)
 	X(S, I32, heartbeat_interval_ms, 0, VMAX, NN, 0, _)                                        \
 	X(S, STRUCT, assignment, 0, VMAX, 0, 0, consumer_group_heartbeat_resp_assignment)
 #define CG_DESCRIBE_REQ(X, S)                                                                      \
-	X(S, ARRSTR, group_ids, 0, VMAX, NN, 0, _)                                                 \
+	X(S, ARRID, group_ids, 0, VMAX, NN, 0, _)                                                  \
 	X(S, BOOL, include_authorized_operations, 0, VMAX, NN, 0, _)
 #define CG_DESCRIBE_TOPIC_PARTITIONS(X, S)                                                         \
 	X(S, UUID, topic_id, 0, VMAX, NN, 0, _)                                                    \
@@ -683,7 +686,7 @@ PGK_MESSAGE(delete_groups_resp, DELETE_GROUPS_RESP)
 	X(S, STR, instance_id, 0, VMAX, 0, 0, _)                                                   \
 	X(S, STR, rack_id, 0, VMAX, 0, 0, _)                                                       \
 	X(S, I32, member_epoch, 0, VMAX, NN, 0, _)                                                 \
-	X(S, STR, client_id, 0, VMAX, NN, 0, _)                                                    \
+	X(S, ID, client_id, 0, VMAX, NN, 0, _)                                                     \
 	X(S, STR, client_host, 0, VMAX, NN, 0, _)                                                  \
 	X(S, ARRSTR, subscribed_topic_names, 0, VMAX, NN, 0, _)                                    \
 	X(S, STR, subscribed_topic_regex, 0, VMAX, 0, 0, _)                                        \
@@ -692,7 +695,7 @@ PGK_MESSAGE(delete_groups_resp, DELETE_GROUPS_RESP)
 #define CG_DESCRIBE_RESP_GROUP(X, S)                                                               \
 	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
 	X(S, STR, error_message, 0, VMAX, 0, 0, _)                                                 \
-	X(S, STR, group_id, 0, VMAX, NN, 0, _)                                                     \
+	X(S, ID, group_id, 0, VMAX, NN, 0, _)                                                      \
 	X(S, STR, group_state, 0, VMAX, NN, 0, _)                                                  \
 	X(S, I32, group_epoch, 0, VMAX, NN, 0, _)                                                  \
 	X(S, I32, assignment_epoch, 0, VMAX, NN, 0, _)                                             \
@@ -719,7 +722,7 @@ PGK_MESSAGE(consumer_group_describe_resp, CG_DESCRIBE_RESP)
 	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
 	X(S, ARRS, partitions, 0, VMAX, NN, 0, offset_delete_req_partition)
 #define OFFSET_DELETE_REQ(X, S)                                                                    \
-	X(S, STR, group_id, 0, VMAX, NN, 0, _)                                                     \
+	X(S, ID, group_id, 0, VMAX, NN, 0, _)                                                      \
 	X(S, ARRS, topics, 0, VMAX, NN, 0, offset_delete_req_topic)
 #define OFFSET_DELETE_RESP_PARTITION(X, S)                                                         \
 	X(S, I32, partition_index, 0, VMAX, NN, 0, _)                                              \
@@ -765,13 +768,14 @@ PGK_MESSAGE(delete_records_resp_partition, DELETE_RECORDS_RESP_PARTITION)
 PGK_MESSAGE(delete_records_resp_topic, DELETE_RECORDS_RESP_TOPIC)
 PGK_MESSAGE(delete_records_resp, DELETE_RECORDS_RESP)
 
-/* ---- AlterConfigs (33) and IncrementalAlterConfigs (44) ---- */
+/* ---- AlterConfigs (33) and IncrementalAlterConfigs (44): resource names
+ * are ids, as in DescribeConfigs. ---- */
 #define ALTER_CONFIGS_REQ_CONFIG(X, S)                                                             \
 	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
 	X(S, STR, value, 0, VMAX, 0, 0, _)
 #define ALTER_CONFIGS_REQ_RESOURCE(X, S)                                                           \
 	X(S, I8, resource_type, 0, VMAX, NN, 0, _)                                                 \
-	X(S, STR, resource_name, 0, VMAX, NN, 0, _)                                                \
+	X(S, ID, resource_name, 0, VMAX, NN, 0, _)                                                 \
 	X(S, ARRS, configs, 0, VMAX, NN, 0, alter_configs_req_config)
 #define ALTER_CONFIGS_REQ(X, S)                                                                    \
 	X(S, ARRS, resources, 0, VMAX, NN, 0, alter_configs_req_resource)                          \
@@ -782,7 +786,7 @@ PGK_MESSAGE(delete_records_resp, DELETE_RECORDS_RESP)
 	X(S, STR, value, 0, VMAX, 0, 0, _)
 #define INCREMENTAL_ALTER_CONFIGS_REQ_RESOURCE(X, S)                                               \
 	X(S, I8, resource_type, 0, VMAX, NN, 0, _)                                                 \
-	X(S, STR, resource_name, 0, VMAX, NN, 0, _)                                                \
+	X(S, ID, resource_name, 0, VMAX, NN, 0, _)                                                 \
 	X(S, ARRS, configs, 0, VMAX, NN, 0, incremental_alter_configs_req_config)
 #define INCREMENTAL_ALTER_CONFIGS_REQ(X, S)                                                        \
 	X(S, ARRS, resources, 0, VMAX, NN, 0, incremental_alter_configs_req_resource)              \
@@ -792,7 +796,7 @@ PGK_MESSAGE(delete_records_resp, DELETE_RECORDS_RESP)
 	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
 	X(S, STR, error_message, 0, VMAX, 0, 0, _)                                                 \
 	X(S, I8, resource_type, 0, VMAX, NN, 0, _)                                                 \
-	X(S, STR, resource_name, 0, VMAX, NN, 0, _)
+	X(S, ID, resource_name, 0, VMAX, NN, 0, _)
 #define ALTER_CONFIGS_RESP(X, S)                                                                   \
 	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
 	X(S, ARRS, responses, 0, VMAX, NN, 0, alter_configs_resp_result)
@@ -807,7 +811,7 @@ PGK_MESSAGE(alter_configs_resp, ALTER_CONFIGS_RESP)
 
 /* ---- InitProducerId (22) ---- */
 #define INIT_PRODUCER_ID_REQ(X, S)                                                                 \
-	X(S, STR, transactional_id, 0, VMAX, 0, 0, _)                                              \
+	X(S, ID, transactional_id, 0, VMAX, 0, 0, _)                                               \
 	X(S, I32, transaction_timeout_ms, 0, VMAX, NN, 0, _)                                       \
 	X(S, I64, producer_id, 3, VMAX, NN, -1, _)                                                 \
 	X(S, I16, producer_epoch, 3, VMAX, NN, -1, _)
@@ -828,14 +832,14 @@ PGK_MESSAGE(init_producer_id_resp, INIT_PRODUCER_ID_RESP)
 	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
 	X(S, ARRI32, partitions, 0, VMAX, NN, 0, _)
 #define ADD_PARTITIONS_TO_TXN_TRANSACTION(X, S)                                                    \
-	X(S, STR, transactional_id, 4, VMAX, NN, 0, _)                                             \
+	X(S, ID, transactional_id, 4, VMAX, NN, 0, _)                                              \
 	X(S, I64, producer_id, 4, VMAX, NN, 0, _)                                                  \
 	X(S, I16, producer_epoch, 4, VMAX, NN, 0, _)                                               \
 	X(S, BOOL, verify_only, 4, VMAX, NN, 0, _)                                                 \
 	X(S, ARRS, topics, 4, VMAX, NN, 0, add_partitions_to_txn_topic)
 #define ADD_PARTITIONS_TO_TXN_REQ(X, S)                                                            \
 	X(S, ARRS, transactions, 4, VMAX, NN, 0, add_partitions_to_txn_transaction)                \
-	X(S, STR, v3_and_below_transactional_id, 0, 3, NN, 0, _)                                   \
+	X(S, ID, v3_and_below_transactional_id, 0, 3, NN, 0, _)                                    \
 	X(S, I64, v3_and_below_producer_id, 0, 3, NN, 0, _)                                        \
 	X(S, I16, v3_and_below_producer_epoch, 0, 3, NN, 0, _)                                     \
 	X(S, ARRS, v3_and_below_topics, 0, 3, NN, 0, add_partitions_to_txn_topic)
@@ -846,7 +850,7 @@ PGK_MESSAGE(init_producer_id_resp, INIT_PRODUCER_ID_RESP)
 	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
 	X(S, ARRS, results_by_partition, 0, VMAX, NN, 0, add_partitions_to_txn_partition_result)
 #define ADD_PARTITIONS_TO_TXN_RESULT(X, S)                                                         \
-	X(S, STR, transactional_id, 4, VMAX, NN, 0, _)                                             \
+	X(S, ID, transactional_id, 4, VMAX, NN, 0, _)                                              \
 	X(S, ARRS, topic_results, 4, VMAX, NN, 0, add_partitions_to_txn_topic_result)
 #define ADD_PARTITIONS_TO_TXN_RESP(X, S)                                                           \
 	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
@@ -863,10 +867,10 @@ PGK_MESSAGE(add_partitions_to_txn_resp, ADD_PARTITIONS_TO_TXN_RESP)
 
 /* ---- AddOffsetsToTxn (25) ---- */
 #define ADD_OFFSETS_TO_TXN_REQ(X, S)                                                               \
-	X(S, STR, transactional_id, 0, VMAX, NN, 0, _)                                             \
+	X(S, ID, transactional_id, 0, VMAX, NN, 0, _)                                              \
 	X(S, I64, producer_id, 0, VMAX, NN, 0, _)                                                  \
 	X(S, I16, producer_epoch, 0, VMAX, NN, 0, _)                                               \
-	X(S, STR, group_id, 0, VMAX, NN, 0, _)
+	X(S, ID, group_id, 0, VMAX, NN, 0, _)
 #define ADD_OFFSETS_TO_TXN_RESP(X, S)                                                              \
 	X(S, I32, throttle_time_ms, 0, VMAX, NN, 0, _)                                             \
 	X(S, I16, error_code, 0, VMAX, NN, 0, _)
@@ -876,7 +880,7 @@ PGK_MESSAGE(add_offsets_to_txn_resp, ADD_OFFSETS_TO_TXN_RESP)
 /* ---- EndTxn (26): v5 (KIP-890, transaction.version 2) bumps the epoch
  * and answers with the producer id and epoch. ---- */
 #define END_TXN_REQ(X, S)                                                                          \
-	X(S, STR, transactional_id, 0, VMAX, NN, 0, _)                                             \
+	X(S, ID, transactional_id, 0, VMAX, NN, 0, _)                                              \
 	X(S, I64, producer_id, 0, VMAX, NN, 0, _)                                                  \
 	X(S, I16, producer_epoch, 0, VMAX, NN, 0, _)                                               \
 	X(S, BOOL, committed, 0, VMAX, NN, 0, _)
@@ -898,8 +902,8 @@ PGK_MESSAGE(end_txn_resp, END_TXN_RESP)
 	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
 	X(S, ARRS, partitions, 0, VMAX, NN, 0, txn_offset_commit_req_partition)
 #define TXN_OFFSET_COMMIT_REQ(X, S)                                                                \
-	X(S, STR, transactional_id, 0, VMAX, NN, 0, _)                                             \
-	X(S, STR, group_id, 0, VMAX, NN, 0, _)                                                     \
+	X(S, ID, transactional_id, 0, VMAX, NN, 0, _)                                              \
+	X(S, ID, group_id, 0, VMAX, NN, 0, _)                                                      \
 	X(S, I64, producer_id, 0, VMAX, NN, 0, _)                                                  \
 	X(S, I16, producer_epoch, 0, VMAX, NN, 0, _)                                               \
 	X(S, I32, generation_id, 3, VMAX, NN, -1, _)                                               \
@@ -923,13 +927,13 @@ PGK_MESSAGE(txn_offset_commit_resp_topic, TXN_OFFSET_COMMIT_RESP_TOPIC)
 PGK_MESSAGE(txn_offset_commit_resp, TXN_OFFSET_COMMIT_RESP)
 
 /* ---- DescribeTransactions (65) ---- */
-#define DESCRIBE_TRANSACTIONS_REQ(X, S) X(S, ARRSTR, transactional_ids, 0, VMAX, NN, 0, _)
+#define DESCRIBE_TRANSACTIONS_REQ(X, S) X(S, ARRID, transactional_ids, 0, VMAX, NN, 0, _)
 #define DESCRIBE_TRANSACTIONS_RESP_TOPIC(X, S)                                                     \
 	X(S, STR, topic, 0, VMAX, NN, 0, _)                                                        \
 	X(S, ARRI32, partitions, 0, VMAX, NN, 0, _)
 #define DESCRIBE_TRANSACTIONS_RESP_STATE(X, S)                                                     \
 	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
-	X(S, STR, transactional_id, 0, VMAX, NN, 0, _)                                             \
+	X(S, ID, transactional_id, 0, VMAX, NN, 0, _)                                              \
 	X(S, STR, transaction_state, 0, VMAX, NN, 0, _)                                            \
 	X(S, I32, transaction_timeout_ms, 0, VMAX, NN, 0, _)                                       \
 	X(S, I64, transaction_start_time_ms, 0, VMAX, NN, -1, _)                                   \
@@ -950,7 +954,7 @@ PGK_MESSAGE(describe_transactions_resp, DESCRIBE_TRANSACTIONS_RESP)
 	X(S, ARRI64, producer_id_filters, 0, VMAX, NN, 0, _)                                       \
 	X(S, I64, duration_filter, 1, VMAX, NN, -1, _)
 #define LIST_TRANSACTIONS_RESP_STATE(X, S)                                                         \
-	X(S, STR, transactional_id, 0, VMAX, NN, 0, _)                                             \
+	X(S, ID, transactional_id, 0, VMAX, NN, 0, _)                                              \
 	X(S, I64, producer_id, 0, VMAX, NN, 0, _)                                                  \
 	X(S, STR, transaction_state, 0, VMAX, NN, 0, _)
 #define LIST_TRANSACTIONS_RESP(X, S)                                                               \
@@ -1024,10 +1028,13 @@ PGK_MESSAGE(alter_scram_req_upsertion, ALTER_SCRAM_REQ_UPSERTION)
 PGK_MESSAGE(alter_scram_req, ALTER_SCRAM_REQ)
 PGK_MESSAGE(alter_scram_resp_result, ALTER_SCRAM_RESP_RESULT)
 PGK_MESSAGE(alter_scram_resp, ALTER_SCRAM_RESP)
-/* ---- DescribeAcls (29) ---- */
+/* ---- DescribeAcls (29): resource names are ids (idtext.h) whatever the
+ * resource type, so that a GROUP or TRANSACTIONAL_ID binding names a group
+ * or transactional id as the handlers see it; a topic's name is its own
+ * internal form. ---- */
 #define DESCRIBE_ACLS_REQ(X, S)                                                                    \
 	X(S, I8, resource_type_filter, 0, VMAX, NN, 0, _)                                          \
-	X(S, STR, resource_name_filter, 0, VMAX, 0, 0, _)                                          \
+	X(S, ID, resource_name_filter, 0, VMAX, 0, 0, _)                                           \
 	X(S, I8, pattern_type_filter, 1, VMAX, NN, 3, _)                                           \
 	X(S, STR, principal_filter, 0, VMAX, 0, 0, _)                                              \
 	X(S, STR, host_filter, 0, VMAX, 0, 0, _)                                                   \
@@ -1040,7 +1047,7 @@ PGK_MESSAGE(alter_scram_resp, ALTER_SCRAM_RESP)
 	X(S, I8, permission_type, 0, VMAX, NN, 0, _)
 #define DESCRIBE_ACLS_RESP_RESOURCE(X, S)                                                          \
 	X(S, I8, resource_type, 0, VMAX, NN, 0, _)                                                 \
-	X(S, STR, resource_name, 0, VMAX, NN, 0, _)                                                \
+	X(S, ID, resource_name, 0, VMAX, NN, 0, _)                                                 \
 	X(S, I8, pattern_type, 1, VMAX, NN, 3, _)                                                  \
 	X(S, ARRS, acls, 0, VMAX, NN, 0, describe_acls_resp_acl)
 #define DESCRIBE_ACLS_RESP(X, S)                                                                   \
@@ -1056,7 +1063,7 @@ PGK_MESSAGE(describe_acls_resp, DESCRIBE_ACLS_RESP)
 /* ---- CreateAcls (30) ---- */
 #define CREATE_ACLS_REQ_CREATION(X, S)                                                             \
 	X(S, I8, resource_type, 0, VMAX, NN, 0, _)                                                 \
-	X(S, STR, resource_name, 0, VMAX, NN, 0, _)                                                \
+	X(S, ID, resource_name, 0, VMAX, NN, 0, _)                                                 \
 	X(S, I8, resource_pattern_type, 1, VMAX, NN, 3, _)                                         \
 	X(S, STR, principal, 0, VMAX, NN, 0, _)                                                    \
 	X(S, STR, host, 0, VMAX, NN, 0, _)                                                         \
@@ -1077,7 +1084,7 @@ PGK_MESSAGE(create_acls_resp, CREATE_ACLS_RESP)
 /* ---- DeleteAcls (31) ---- */
 #define DELETE_ACLS_REQ_FILTER(X, S)                                                               \
 	X(S, I8, resource_type_filter, 0, VMAX, NN, 0, _)                                          \
-	X(S, STR, resource_name_filter, 0, VMAX, 0, 0, _)                                          \
+	X(S, ID, resource_name_filter, 0, VMAX, 0, 0, _)                                           \
 	X(S, I8, pattern_type_filter, 1, VMAX, NN, 3, _)                                           \
 	X(S, STR, principal_filter, 0, VMAX, 0, 0, _)                                              \
 	X(S, STR, host_filter, 0, VMAX, 0, 0, _)                                                   \
@@ -1088,7 +1095,7 @@ PGK_MESSAGE(create_acls_resp, CREATE_ACLS_RESP)
 	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
 	X(S, STR, error_message, 0, VMAX, 0, 0, _)                                                 \
 	X(S, I8, resource_type, 0, VMAX, NN, 0, _)                                                 \
-	X(S, STR, resource_name, 0, VMAX, NN, 0, _)                                                \
+	X(S, ID, resource_name, 0, VMAX, NN, 0, _)                                                 \
 	X(S, I8, pattern_type, 1, VMAX, NN, 3, _)                                                  \
 	X(S, STR, principal, 0, VMAX, NN, 0, _)                                                    \
 	X(S, STR, host, 0, VMAX, NN, 0, _)                                                         \
@@ -1416,14 +1423,16 @@ PGK_MESSAGE(update_features_req, UPDATE_FEATURES_REQ)
 PGK_MESSAGE(update_features_resp_result, UPDATE_FEATURES_RESP_RESULT)
 PGK_MESSAGE(update_features_resp, UPDATE_FEATURES_RESP)
 
-/* ---- DescribeClientQuotas (48), AlterClientQuotas (49) ---- */
+/* ---- DescribeClientQuotas (48), AlterClientQuotas (49): entity names
+ * and matches are ids (idtext.h), so that a client-id entity is the request
+ * header's client id, which is one too. ---- */
 #define QUOTA_ENTITY(X, S)                                                                         \
 	X(S, STR, entity_type, 0, VMAX, NN, 0, _)                                                  \
-	X(S, STR, entity_name, 0, VMAX, 0, 0, _)
+	X(S, ID, entity_name, 0, VMAX, 0, 0, _)
 #define DESCRIBE_QUOTAS_REQ_COMPONENT(X, S)                                                        \
 	X(S, STR, entity_type, 0, VMAX, NN, 0, _)                                                  \
 	X(S, I8, match_type, 0, VMAX, NN, 0, _)                                                    \
-	X(S, STR, match, 0, VMAX, 0, 0, _)
+	X(S, ID, match, 0, VMAX, 0, 0, _)
 #define DESCRIBE_QUOTAS_REQ(X, S)                                                                  \
 	X(S, ARRS, components, 0, VMAX, NN, 0, describe_quotas_req_component)                      \
 	X(S, BOOL, strict, 0, VMAX, NN, 0, _)

@@ -935,7 +935,7 @@ void coord_join(const coord_join_req *r, void *waiter)
 {
 	kstr member_id = kempty_if_null(r->member_id);
 
-	/* A group whose offsets PostgreSQL could not store is refused at
+	/* A group whose id is too long to store (validate.h) is refused at
 	 * once rather than at its first commit. */
 	if (r->group_id.len <= 0 || !pgid_valid(r->group_id)) {
 		reply_join_error(waiter, member_id, KERR_INVALID_GROUP_ID);

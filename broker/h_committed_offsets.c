@@ -131,7 +131,7 @@ static void oc_prepared(void *arg, int16_t load_error)
 
 	/* v0 has neither generation nor member: a "simple" commit. Kafka
 	 * does not consult the coordinator for a commit of nothing. A group
-	 * id that PostgreSQL cannot store (validate.h) cannot have offsets. */
+	 * id too long to store (validate.h) cannot have offsets. */
 	int16_t group_error = KERR_NONE;
 	bool known = true;
 	/* KafkaApis: READ on the group, then READ on each topic. */
@@ -594,9 +594,8 @@ void handle_offset_delete(request *req)
 		return;
 	}
 	coord_offsets_use use = coord_offsets_in_use(b->group_id, &c->known);
-	if (use == COORD_OFFSETS_NON_EMPTY || !pgtext_valid(b->group_id)) {
-		resp->error_code = use == COORD_OFFSETS_NON_EMPTY ? KERR_NON_EMPTY_GROUP
-								  : KERR_GROUP_ID_NOT_FOUND;
+	if (use == COORD_OFFSETS_NON_EMPTY) {
+		resp->error_code = KERR_NON_EMPTY_GROUP;
 		request_complete(req);
 		return;
 	}

@@ -688,10 +688,6 @@ static void del_prepared(void *arg, int16_t load_error)
 		}
 		if (r->error_code)
 			continue;
-		if (!pgtext_valid(names[i])) {
-			r->error_code = known ? KERR_NONE : KERR_GROUP_ID_NOT_FOUND;
-			continue;
-		}
 		params *p = arena_alloc(req->arena, sizeof(*p));
 		params_str(p, req->arena, names[i]);
 		c->results[c->n] = r;

@@ -53,7 +53,7 @@ void handle_init_producer_id(request *req)
 	resp->producer_id = -1;
 	resp->producer_epoch = -1;
 	/* "" is refused as the Java coordinator does (the Java client never
-	 * sends it), and so is an id PostgreSQL cannot store (validate.h). */
+	 * sends it), and so is an id too long to store (validate.h). */
 	if (txn_id.len == 0 || (txn_id.len > 0 && !pgid_valid(txn_id))) {
 		resp->error_code = KERR_INVALID_REQUEST;
 		request_complete(req);

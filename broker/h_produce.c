@@ -72,7 +72,6 @@ typedef struct pp_ctx {
 static int16_t pp_decode(request *req, const produce_req_partition *in, pp_write *w);
 static bool pp_raw_transactional(kstr records);
 static int16_t pp_validate_records(const request *req, kstr records);
-static bool pp_has_transactional(const pp_ctx *c);
 static void pp_fail_all(request *req, int16_t error_code);
 static void pp_finish(request *req);
 static void pp_continue(pp_ctx *c);
@@ -362,16 +361,8 @@ static void pp_early_rows(void *arg, PGresult **res, int n, const char *err, con
 static void pp_continue(pp_ctx *c)
 {
 	request *req = c->req;
-	const produce_req *body = req->body;
 
 	if (c->nwrites == 0) {
-		pp_finish(req);
-		return;
-	}
-	/* An id PostgreSQL text cannot hold has no transaction: answered as
-	 * any id without an ongoing one, before it reaches a statement. */
-	if (pp_has_transactional(c) && !pgtext_valid(body->transactional_id)) {
-		pp_fail_all(req, KERR_INVALID_TXN_STATE);
 		pp_finish(req);
 		return;
 	}
@@ -440,14 +431,6 @@ static int16_t pp_decode(request *req, const produce_req_partition *in, pp_write
 	w->batch = &batches[0];
 	w->batch_size = in->records.len;
 	return KERR_NONE;
-}
-
-static bool pp_has_transactional(const pp_ctx *c)
-{
-	for (int i = 0; i < c->nwrites; i++)
-		if (c->writes[i].batch->attributes & ATTR_TRANSACTIONAL)
-			return true;
-	return false;
 }
 
 /* The whole request fails, as the Java broker fails it before looking at

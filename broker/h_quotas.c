@@ -535,11 +535,6 @@ static int16_t alter_quota_check(request *req, const alter_quotas_req_entry *e, 
 				return KERR_INVALID_REQUEST;
 			}
 		}
-		if (ent[i].entity_name.len >= 0 && !pgtext_valid(ent[i].entity_name)) {
-			/* PostgreSQL text holds no NUL and only valid UTF-8. */
-			*msg = kstr_c("Invalid quota entity name: not storable as text");
-			return KERR_INVALID_REQUEST;
-		}
 		if (kstr_eq(ent[i].entity_type, QUOTA_IP)) {
 			ip = true;
 			if (!ip_valid(req, ent[i].entity_name)) {

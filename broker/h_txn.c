@@ -100,16 +100,13 @@ static int16_t fenced_for(const request *req, int16_t error_code)
 
 /*
  * The coordinator's answer for a transactional id the request cannot have
- * a transaction under: "" is refused by the Java coordinator, and an id
- * PostgreSQL text cannot hold has no transaction (so no producer id
- * mapping). NONE for any other.
+ * a transaction under: "" is refused by the Java coordinator. NONE for
+ * any other.
  */
 static int16_t txn_id_error(kstr transactional_id)
 {
 	if (transactional_id.len <= 0)
 		return KERR_INVALID_REQUEST;
-	if (!pgtext_valid(transactional_id))
-		return KERR_INVALID_PRODUCER_ID_MAPPING;
 	return KERR_NONE;
 }
 
@@ -479,8 +476,8 @@ void handle_add_offsets_to_txn(request *req)
 		request_complete(req);
 		return;
 	}
-	/* The Java coordinator does not look at the group id; one PostgreSQL
-	 * cannot store is refused as OffsetCommit refuses it. */
+	/* The Java coordinator does not look at the group id; one too long
+	 * to store is refused as OffsetCommit refuses it. */
 	if (!pgid_valid(b->group_id)) {
 		resp->error_code = KERR_INVALID_GROUP_ID;
 		request_complete(req);
@@ -759,14 +756,11 @@ void handle_describe_transactions(request *req)
 		out[i].producer_id = -1;
 		out[i].producer_epoch = -1;
 		out[i].topics = karray_of(NULL, 0);
-		/* An id PostgreSQL cannot hold has no transaction; "" is
-		 * refused as the Java coordinator does. */
+		/* "" is refused as the Java coordinator does. */
 		if (!authz_txn(req, ACL_OP_DESCRIBE, ids[i]))
 			out[i].error_code = KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
 		else if (ids[i].len == 0)
 			out[i].error_code = KERR_INVALID_REQUEST;
-		else if (!pgtext_valid(ids[i]))
-			out[i].error_code = KERR_TRANSACTIONAL_ID_NOT_FOUND;
 		else
 			asked++;
 		pgarray_add(&arr, out[i].error_code ? KSTR_NULL : ids[i]);

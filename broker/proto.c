@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "apis.h"
+#include "idtext.h"
 #include "kerr.h"
 #include "proto.h"
 
@@ -14,7 +15,7 @@ static bool field_present(const field_def *f, int16_t ver);
 static size_t elem_size(const field_def *f);
 static int32_t read_array_len(kreader *r, bool flex);
 static void write_array_len(kwriter *w, bool flex, int32_t n);
-static int decode_scalar(field_type t, bool flex, bool nullable, kreader *r, void *dst);
+static int decode_scalar(field_type t, bool flex, bool nullable, kreader *r, arena *a, void *dst);
 static void encode_scalar(field_type t, bool flex, bool nullable, const void *src, kwriter *w);
 static void set_default(const field_def *f, void *dst);
 static int decode_field(const field_def *f, int16_t ver, bool flex, kreader *r, arena *a,
@@ -38,6 +39,7 @@ static size_t elem_size(const field_def *f)
 	case FT_ARRI64:
 		return sizeof(int64_t);
 	case FT_ARRSTR:
+	case FT_ARRID:
 		return sizeof(kstr);
 	default:
 		return 0;
@@ -51,6 +53,8 @@ static field_type elem_type(field_type t)
 		return FT_I32;
 	case FT_ARRI64:
 		return FT_I64;
+	case FT_ARRID:
+		return FT_ID;
 	default:
 		return FT_STR;
 	}
@@ -82,7 +86,7 @@ static void write_array_len(kwriter *w, bool flex, int32_t n)
 		kw_i32(w, n);
 }
 
-static int decode_scalar(field_type t, bool flex, bool nullable, kreader *r, void *dst)
+static int decode_scalar(field_type t, bool flex, bool nullable, kreader *r, arena *a, void *dst)
 {
 	switch (t) {
 	case FT_I8:
@@ -110,14 +114,20 @@ static int decode_scalar(field_type t, bool flex, bool nullable, kreader *r, voi
 		break;
 	}
 	case FT_STR:
+	case FT_ID:
 	case FT_BYTES: {
 		kstr s;
-		if (t == FT_STR)
-			s = flex ? kr_compact_string(r) : kr_string(r);
-		else
+		if (t == FT_BYTES)
 			s = flex ? kr_compact_bytes(r) : kr_bytes32(r);
+		else
+			s = flex ? kr_compact_string(r) : kr_string(r);
 		if (s.len < 0 && !nullable)
 			return -1;
+		if (t == FT_ID && kr_ok(r)) {
+			s = idtext_from_wire(s, a);
+			if (s.len < -1)
+				return -1;
+		}
 		*(kstr *)dst = s;
 		break;
 	}
@@ -152,11 +162,20 @@ static void encode_scalar(field_type t, bool flex, bool nullable, const void *sr
 		kw_raw(w, src, 16);
 		break;
 	case FT_STR:
+	case FT_ID:
 	case FT_BYTES: {
 		kstr s = *(const kstr *)src;
+		char *wire = NULL;
 		if (s.len < 0 && !nullable)
 			s = (kstr){"", 0};
-		if (t == FT_STR) {
+		if (t == FT_ID && s.len > 0 && !idtext_plain(s)) {
+			wire = malloc((size_t)s.len);
+			if (!wire)
+				abort();
+			s.len = (int32_t)idtext_to_wire(s, wire);
+			s.ptr = wire;
+		}
+		if (t != FT_BYTES) {
 			if (flex)
 				kw_compact_string(w, s);
 			else
@@ -167,6 +186,7 @@ static void encode_scalar(field_type t, bool flex, bool nullable, const void *sr
 			else
 				kw_bytes32(w, s);
 		}
+		free(wire);
 		break;
 	}
 	default:
@@ -193,6 +213,7 @@ static void set_default(const field_def *f, void *dst)
 		*(bool *)dst = f->dflt != 0;
 		break;
 	case FT_STR:
+	case FT_ID:
 	case FT_BYTES:
 		*(kstr *)dst = KSTR_NULL;
 		break;
@@ -200,6 +221,7 @@ static void set_default(const field_def *f, void *dst)
 	case FT_ARRI32:
 	case FT_ARRI64:
 	case FT_ARRSTR:
+	case FT_ARRID:
 		*(karray *)dst = (karray){0, NULL};
 		break;
 	case FT_STRUCT:
@@ -232,7 +254,7 @@ static int decode_field(const field_def *f, int16_t ver, bool flex, kreader *r, 
 		return proto_decode(f->sub, ver, flex, r, a, item);
 	}
 	if (f->type < FT_ARRS)
-		return decode_scalar(f->type, flex, nullable, r, dst);
+		return decode_scalar(f->type, flex, nullable, r, a, dst);
 
 	int32_t n = read_array_len(r, flex);
 	if (n == -2 || (n == -1 && !nullable))
@@ -250,7 +272,7 @@ static int decode_field(const field_def *f, int16_t ver, bool flex, kreader *r, 
 		if (f->type == FT_ARRS)
 			rc = proto_decode(f->sub, ver, flex, r, a, item);
 		else
-			rc = decode_scalar(elem_type(f->type), flex, false, r, item);
+			rc = decode_scalar(elem_type(f->type), flex, false, r, a, item);
 		if (rc < 0)
 			return -1;
 	}
@@ -365,10 +387,12 @@ static bool tag_worth_writing(const field_def *f, const void *src)
 	case FT_ARRI32:
 	case FT_ARRI64:
 	case FT_ARRSTR:
+	case FT_ARRID:
 		return ((const karray *)src)->count > 0;
 	case FT_STRUCT:
 		return *(const void *const *)src != NULL;
 	case FT_STR:
+	case FT_ID:
 	case FT_BYTES:
 		return ((const kstr *)src)->len >= 0;
 	case FT_I8:
@@ -442,9 +466,14 @@ int proto_parse_request(const uint8_t *frame, size_t len, request *req)
 		return PROTO_UNSUPPORTED;
 
 	/* Request header v1 (client_id), v2 adds tagged fields. client_id is
-	 * a classic nullable string even in flexible versions. */
+	 * a classic nullable string even in flexible versions, and an id
+	 * (idtext.h): quotas and group members store and compare it. */
 	bool flex = api_flexible(req->api, req->api_version);
 	req->client_id = kr_string(&r);
+	if (kr_ok(&r))
+		req->client_id = idtext_from_wire(req->client_id, req->arena);
+	if (req->client_id.len < -1)
+		return PROTO_MALFORMED;
 	if (flex)
 		kr_skip_tags(&r);
 	if (!kr_ok(&r))

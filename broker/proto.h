@@ -41,10 +41,13 @@ typedef enum field_type {
 	FT_F64,
 	FT_STR,    /* string (kstr) */
 	FT_BYTES,  /* bytes / records (kstr) */
+	FT_ID,     /* a string carrying a group, transactional or client id:
+		    * decoded into its internal form (idtext.h), encoded back */
 	FT_ARRS,   /* array of structs (sub schema) */
 	FT_ARRI32, /* array of int32 */
 	FT_ARRI64, /* array of int64 */
 	FT_ARRSTR, /* array of strings (kstr) */
+	FT_ARRID,  /* array of ids (kstr, internal form) */
 	FT_STRUCT, /* one struct (sub schema), by pointer; nullable: NULL */
 } field_type;
 
@@ -90,7 +93,8 @@ static inline bool api_flexible(const api_def *a, int16_t v) { return v >= a->fl
 /*
  * Decode a message body of the given version into out (a zeroed struct of
  * s->size bytes). Strings and bytes point into the reader's buffer, arrays are
- * allocated from the arena. Unknown tagged fields are skipped.
+ * allocated from the arena, and so are ids whose internal form differs from
+ * their wire bytes. Unknown tagged fields are skipped.
  * Returns 0, or -1 if the bytes do not form a valid message.
  */
 int proto_decode(const schema_def *s, int16_t ver, bool flex, kreader *r, arena *a, void *out);

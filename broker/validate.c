@@ -71,7 +71,7 @@ bool pgtext_valid(kstr s)
 	return true;
 }
 
-bool pgid_valid(kstr s) { return s.len <= ID_MAX_BYTES && pgtext_valid(s); }
+bool pgid_valid(kstr s) { return s.len >= 0 && s.len <= ID_MAX_BYTES; }
 
 bool sqlstate_bad_input(const char *sqlstate)
 {

@@ -26,16 +26,19 @@ bool topic_is_internal(kstr name);
  * U+10FFFF) without NUL bytes. */
 bool pgtext_valid(kstr s);
 
-/* The longest group id or transactional id stored. They are primary key
+/* The longest group id or transactional id stored, in bytes of its
+ * internal form (idtext.h). They are primary key
  * columns, and a btree entry holds at most 2704 bytes: the widest key,
  * kafka.txn_offsets' (transactional id, group id, topic, partition), fits
  * with both ids at this bound and a 249-byte topic name, however poorly
  * the ids compress. Kafka sets no bound; longer ids are refused. */
 #define ID_MAX_BYTES 1024
 
-/* True if s can be stored as a group id or transactional id: PostgreSQL
- * text (pgtext_valid) of at most ID_MAX_BYTES bytes. An id that is only
- * looked up needs just pgtext_valid: a longer one is simply not found. */
+/* True if s (not null) can be stored as a group id or transactional id:
+ * at most ID_MAX_BYTES bytes. Ids reach handlers in their internal form
+ * (idtext.h), which is always PostgreSQL text, whatever bytes the client
+ * sent; the length is all that is left to check. An id that is only looked
+ * up needs no check: a longer one is simply not found. */
 bool pgid_valid(kstr s);
 
 /* True if a statement failed on a value it was given rather than on the

@@ -601,3 +601,28 @@ def test_cluster_and_replica_apis(acl_broker, certs):  # noqa: F811
         r = kmsg.call(c, 57, 1, features)
         assert r["error_code"] == 0 and [x["error_code"] for x in r["results"]] == [0]
         assert kmsg.call(c, 74, 0)["error_code"] == 0
+
+
+def test_group_acl_names_with_nul(acl_broker, certs):  # noqa: F811
+    """A GROUP binding names a group id as Kafka reads it: with a NUL byte,
+    it is stored, described byte for byte, and allows only that group."""
+    from test_groups import offset_commit
+    from test_tls import tls_conn
+    b = acl_broker()
+    adm = admin(b)
+    topic, base = unique("aclnul"), unique("aclnul-g")
+    mine, theirs = base + "\0mine", base + "\0theirs"
+    try:
+        b_topic(adm, topic)
+        create(adm, allow(ALICE, ACLOperation.READ, ResourceType.TOPIC, topic),
+               allow(ALICE, ACLOperation.READ, ResourceType.GROUP, mine))
+        assert described(adm, any_filter(rtype=ResourceType.GROUP, name=mine)) == [
+            ("GROUP", mine, "LITERAL", ALICE, "*", "READ", "ALLOW")]
+        assert described(adm, any_filter(rtype=ResourceType.GROUP, name=theirs)) == []
+        with tls_conn(b.ssl_port, certs / "ca.pem", certs / "alice.pem",
+                      certs / "alice.key") as c:
+            assert offset_commit(c, mine.encode(), {topic: [(0, 1, "")]}) == {(topic, 0): 0}
+            assert offset_commit(c, theirs.encode(), {topic: [(0, 1, "")]}) == {
+                (topic, 0): 30}  # GROUP_AUTHORIZATION_FAILED
+    finally:
+        adm.close()

@@ -112,15 +112,25 @@ def test_join_group_empty_group_id(conn):
     assert join_group(conn, "", "", 4)["error"] == INVALID_GROUP_ID
 
 
-@pytest.mark.parametrize("group", [b"g\x00nul", b"g\xff\xfe", b"g" * 1025])
-def test_join_group_id_postgresql_cannot_store(kafka, conn, group):
-    """Kafka takes any string; a group id that kafka.consumer_offsets cannot
-    hold (a NUL byte, not UTF-8, over 1024 bytes) is refused up front, in
-    Kafka's terms, rather than at its first commit."""
+def test_join_group_id_too_long_to_store(kafka, conn):
+    """Kafka takes any string; a group id longer than kafka.consumer_offsets
+    can index (over 1024 bytes) is refused up front, in Kafka's terms,
+    rather than at its first commit."""
+    group = b"g" * 1025
     assert join_group(conn, group, "", 4)["error"] == INVALID_GROUP_ID
     topic = kafka.create_topic()
     assert offset_commit(conn, group, {topic: [(0, 1, "")]}, version=8) == \
         {(topic, 0): INVALID_GROUP_ID}
+
+
+@pytest.mark.parametrize("suffix", [b"\x00nul", b"\xff\xfe"])
+def test_join_group_id_not_text_is_a_group(kafka, conn, suffix):
+    """A NUL byte or bytes that are not UTF-8 make a group id like any
+    other (test_kafka_strings.py has the round trips)."""
+    group = unique("grp-bytes").encode() + suffix
+    assert join_group(conn, group, "", 4)["error"] == MEMBER_ID_REQUIRED
+    topic = kafka.create_topic()
+    assert offset_commit(conn, group, {topic: [(0, 1, "")]}, version=8) == {(topic, 0): NONE}
 
 
 @pytest.mark.parametrize("session_ms", [5999, 1800001])

@@ -35,8 +35,8 @@ ILLEGAL_GENERATION = 22
 PRODUCER_FENCED = 90
 TRANSACTIONAL_ID_NOT_FOUND = 105
 
-# Bytes no PostgreSQL text can hold: invalid UTF-8. No transaction has
-# such an id, so Kafka's answer is the one for an unknown id.
+# Invalid UTF-8, an id no test starts a transaction under: Kafka (and
+# pg_kafka) read it as "txn-\ufffd\ufffd", an unknown id.
 NOT_TEXT = b"txn-\xff\xfe"
 
 
@@ -187,9 +187,10 @@ def test_init_producer_id_transaction_timeout(conn, timeout):
 
 
 def test_init_producer_id_transactional_id_not_text(conn):
-    # Kafka would keep any id; one PostgreSQL cannot store is refused.
-    for txn_id in (NOT_TEXT, b"tx\x00id"):
-        assert init_producer_id(conn, txn_id) == (INVALID_REQUEST, -1, -1)
+    # Kafka keeps any id, and so does pg_kafka (in its internal form).
+    for suffix in (b"\xff\xfe", b"\x00id"):
+        err, pid, epoch = init_producer_id(conn, unique("tx-bytes").encode() + suffix)
+        assert (err, epoch) == (0, 0) and pid >= 0
 
 
 @pytest.mark.parametrize("version", [3, 4])
@@ -511,7 +512,7 @@ def test_describe_transactions_empty_and_unknown_ids(conn):
 
 def test_describe_transactions_id_not_text_and_repeated(conn):
     # Every id asked is answered, in order, a repeated one as often as
-    # asked; one PostgreSQL cannot hold is not found.
+    # asked; an unknown one (here not UTF-8) is not found.
     txn_id, pid, _ = new_txn(conn)
     w = kp.Writer().array([txn_id, NOT_TEXT, txn_id], lambda ww, i: ww.string(i, True), True)
     r = call(conn, DESCRIBE_TRANSACTIONS, 0, w, 0)

@@ -93,9 +93,14 @@ def test_alter_and_describe(kafka):
                 " WHERE user_name = '%s' ORDER BY 1, 2" % u) == [
                     ["user", "producer_byte_rate", "1500"],
                     ["user,client-id", "consumer_byte_rate", "2000"]]
-            # A name PostgreSQL text cannot hold is refused.
-            assert alter(c, [(ent(user="a\0b"), [{"key": "producer_byte_rate",
-                                                  "value": 1.0}])]) == [INVALID_REQUEST]
+            # Names are ids: a NUL is kept, as Kafka keeps it.
+            nul = u + "\0b"
+            assert alter(c, [(ent(user=nul), [{"key": "producer_byte_rate",
+                                               "value": 1.0}])]) == [NONE]
+            assert describe(c, [("user", EXACT, nul)], strict=True) == [
+                ((("user", nul),), (("producer_byte_rate", 1.0),))]
+            assert alter(c, [(ent(user=nul), [{"key": "producer_byte_rate",
+                                               "remove": True}])]) == [NONE]
         finally:
             alter(c, [(e, [{"key": o["key"], "remove": True} for o in ops])
                       for e, ops in entries])

@@ -29,6 +29,9 @@ static unsigned next(unsigned *seed)
 static void fill(const schema_def *s, int16_t ver, arena *a, void *out, unsigned *seed, int depth)
 {
 	static const char *words[] = {"", "a", "orders", "topic.with-dots_and_dashes", "ümlaut"};
+	/* Ids in their internal form (idtext.h): a NUL, an U+E000, an U+FFFD. */
+	static const char *ids[] = {"", "grp", "grp\xee\x80\x80\xee\x80\x81one",
+				    "\xee\x80\x80\xee\x80\x80", "a\xef\xbf\xbd"};
 	for (int i = 0; i < s->nfields; i++) {
 		const field_def *f = &s->fields[i];
 		void *dst = (char *)out + f->offset;
@@ -60,11 +63,12 @@ static void fill(const schema_def *s, int16_t ver, arena *a, void *out, unsigned
 			*(double *)dst = r * 0.5;
 			break;
 		case FT_STR:
+		case FT_ID:
 		case FT_BYTES:
 			if (nullable && r % 4 == 0)
 				*(kstr *)dst = KSTR_NULL;
 			else
-				*(kstr *)dst = kstr_c(words[r % 5]);
+				*(kstr *)dst = kstr_c((f->type == FT_ID ? ids : words)[r % 5]);
 			break;
 		case FT_STRUCT:
 			if (nullable && r % 4 == 0) {
@@ -96,7 +100,8 @@ static void fill(const schema_def *s, int16_t ver, arena *a, void *out, unsigned
 				else if (f->type == FT_ARRI64)
 					*(int64_t *)item = (int64_t)next(seed) << 33;
 				else
-					*(kstr *)item = kstr_c(words[next(seed) % 5]);
+					*(kstr *)item = kstr_c(
+						(f->type == FT_ARRID ? ids : words)[next(seed) % 5]);
 			}
 		}
 		}

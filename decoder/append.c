@@ -34,6 +34,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/rls.h"
 #include "utils/timestamp.h"
 
 #include "kbytes.h"
@@ -200,8 +201,11 @@ static bool fast_path_ok(Relation rel, AttrNumber *attnums)
 	TriggerDesc *t = rel->trigdesc;
 	int live = 0;
 
+	/* Row security only matters where it applies to the caller: the
+	 * broker's role bypasses it (docs/OPERATIONS.md), a SQL user's rows
+	 * go through INSERT and its policies. */
 	if (rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rules != NULL ||
-	    rel->rd_rel->relrowsecurity ||
+	    check_enable_rls(RelationGetRelid(rel), InvalidOid, false) == RLS_ENABLED ||
 	    (t && (t->trig_insert_before_row || t->trig_insert_after_row ||
 		   t->trig_insert_instead_row || t->trig_insert_before_statement ||
 		   t->trig_insert_after_statement || t->trig_insert_new_table)))

@@ -103,9 +103,9 @@ def test_platformatic_admin(kafka, node_ready):
 def test_platformatic_kip848_group_consume(pg, make_broker, node_ready):
     """The consumer group protocol (KIP-848, groupProtocol 'consumer'): two
     members split 8 partitions 4/4, a third joins and gets its share by
-    incremental revocation (no partition held by two members at once, no
-    record read twice: what is revoked is committed first), then leaves
-    and the other two take its partitions back; every record is read.
+    incremental revocation (no partition held by two members at once),
+    then leaves and the other two take its partitions back; every record
+    is read.
     Records a fetch sent before a revocation brings back for a partition
     the member gave up are dropped by the script, as the Java client drops
     them (this client would hand them over)."""
@@ -126,13 +126,17 @@ def test_platformatic_kip848_group_consume(pg, make_broker, node_ready):
     for phase in res["phases"]:
         assert sorted(p for ps in phase for p in ps) == list(range(8))
     assert res["overlaps"] == []
-    seen = []
+    seen = set()
     for m in res["members"]:
         for r in m["records"]:
             assert r["partition"] in r["owned"]
             n = int(r["key"][1:])
             assert r["value"] == "v%d" % n and r["partition"] == n % 8
-            seen.append(n)
-    # What a member consumed it committed before giving the partition up,
-    # so its next owner starts after it: every record exactly once.
-    assert sorted(seen) == list(range(count)), "records missing or read twice"
+            seen.add(n)
+    # Every record read; some may be read twice when their partition moved
+    # (at least once): this client starts its revocation commit and
+    # acknowledges the revocation without waiting for it (the Java client
+    # waits), so the commit can land after the next owner read the
+    # committed offset, or be refused as STALE_MEMBER_EPOCH once the
+    # acknowledgement moved the member's epoch.
+    assert sorted(seen) == list(range(count)), "records missing"

@@ -300,6 +300,10 @@ class Broker:
             except (OSError, kafkaproto.ProtocolError, TimeoutError):
                 pass
             if time.monotonic() > deadline:
+                # Not left running for the rest of the session.
+                self.proc.kill()
+                self.proc.wait(10)
+                Broker.live.remove(self)
                 pytest.fail("broker did not answer ApiVersions on %s within %ss:\n%s" % (
                     self.bootstrap, timeout, tail(self.logpath)))
             time.sleep(0.05)

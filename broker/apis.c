@@ -414,12 +414,11 @@ const api_def api_table[] = {
 	 * v0, JoinGroup v2, OffsetCommit v2, OffsetFetch v1) up to what the
 	 * Java 3.x client asks for; v6 FindCoordinator belongs to share
 	 * groups. OffsetCommit/OffsetFetch v9 carry KIP-848 member epochs,
-	 * which a classic group ignores as Kafka's does (every group here is
-	 * classic); v10 (topic ids) is past the message definitions this
-	 * broker follows. */
-	{API_OFFSET_COMMIT, "OffsetCommit", 0, 9, 8, &offset_commit_req_schema,
+	 * which a classic group ignores as Kafka's does; v10 (Kafka 4.1)
+	 * names topics by id. */
+	{API_OFFSET_COMMIT, "OffsetCommit", 0, 10, 8, &offset_commit_req_schema,
 	 &offset_commit_resp_schema},
-	{API_OFFSET_FETCH, "OffsetFetch", 0, 9, 6, &offset_fetch_req_schema,
+	{API_OFFSET_FETCH, "OffsetFetch", 0, 10, 6, &offset_fetch_req_schema,
 	 &offset_fetch_resp_schema},
 	{API_FIND_COORDINATOR, "FindCoordinator", 0, 4, 3, &find_coordinator_req_schema,
 	 &find_coordinator_resp_schema},

@@ -523,7 +523,8 @@ PGK_MESSAGE(leave_group_resp, LEAVE_GROUP_RESP)
 	X(S, I64, commit_timestamp, 1, 1, NN, -1, _)                                               \
 	X(S, STR, committed_metadata, 0, VMAX, 0, 0, _)
 #define OFFSET_COMMIT_REQ_TOPIC(X, S)                                                              \
-	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, STR, name, 0, 9, NN, 0, _)                                                            \
+	X(S, UUID, topic_id, 10, VMAX, NN, 0, _)                                                   \
 	X(S, ARRS, partitions, 0, VMAX, NN, 0, offset_commit_req_partition)
 #define OFFSET_COMMIT_REQ(X, S)                                                                    \
 	X(S, ID, group_id, 0, VMAX, NN, 0, _)                                                      \
@@ -536,7 +537,8 @@ PGK_MESSAGE(leave_group_resp, LEAVE_GROUP_RESP)
 	X(S, I32, partition_index, 0, VMAX, NN, 0, _)                                              \
 	X(S, I16, error_code, 0, VMAX, NN, 0, _)
 #define OFFSET_COMMIT_RESP_TOPIC(X, S)                                                             \
-	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, STR, name, 0, 9, NN, 0, _)                                                            \
+	X(S, UUID, topic_id, 10, VMAX, NN, 0, _)                                                   \
 	X(S, ARRS, partitions, 0, VMAX, NN, 0, offset_commit_resp_partition)
 #define OFFSET_COMMIT_RESP(X, S)                                                                   \
 	X(S, I32, throttle_time_ms, 3, VMAX, NN, 0, _)                                             \
@@ -549,9 +551,11 @@ PGK_MESSAGE(offset_commit_resp_topic, OFFSET_COMMIT_RESP_TOPIC)
 PGK_MESSAGE(offset_commit_resp, OFFSET_COMMIT_RESP)
 
 /* ---- OffsetFetch (9): one group up to v7, a list of groups from v8;
- * the topic and partition structs serve both shapes. ---- */
+ * the topic and partition structs serve both shapes. From v10 a topic is
+ * named by its id (KIP-516), in OffsetCommit too. ---- */
 #define OFFSET_FETCH_REQ_TOPIC(X, S)                                                               \
-	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, STR, name, 0, 9, NN, 0, _)                                                            \
+	X(S, UUID, topic_id, 10, VMAX, NN, 0, _)                                                   \
 	X(S, ARRI32, partition_indexes, 0, VMAX, NN, 0, _)
 #define OFFSET_FETCH_REQ_GROUP(X, S)                                                               \
 	X(S, ID, group_id, 8, VMAX, NN, 0, _)                                                      \
@@ -570,7 +574,8 @@ PGK_MESSAGE(offset_commit_resp, OFFSET_COMMIT_RESP)
 	X(S, STR, metadata, 0, VMAX, 0, 0, _)                                                      \
 	X(S, I16, error_code, 0, VMAX, NN, 0, _)
 #define OFFSET_FETCH_RESP_TOPIC(X, S)                                                              \
-	X(S, STR, name, 0, VMAX, NN, 0, _)                                                         \
+	X(S, STR, name, 0, 9, NN, 0, _)                                                            \
+	X(S, UUID, topic_id, 10, VMAX, NN, 0, _)                                                   \
 	X(S, ARRS, partitions, 0, VMAX, NN, 0, offset_fetch_resp_partition)
 #define OFFSET_FETCH_RESP_GROUP(X, S)                                                              \
 	X(S, ID, group_id, 8, VMAX, NN, 0, _)                                                      \

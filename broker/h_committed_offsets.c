@@ -21,6 +21,8 @@
 #include "params.h"
 #include "pgbin.h"
 #include "pool.h"
+#include "topic_ids.h"
+#include "uuid.h"
 #include "validate.h"
 
 typedef struct oc_ctx {
@@ -29,7 +31,9 @@ typedef struct oc_ctx {
 	int nparts;
 	part_ref *refused; /* refused, unless the partition does not exist */
 	int nrefused;
-	bool held; /* coord_commit_hold() until the write is over */
+	bool held;          /* coord_commit_hold() until the write is over */
+	kstr *names;        /* v10: the name of each topic id, null if none */
+	int16_t *id_errors; /* v10: per topic, UNKNOWN_TOPIC_ID or the lookup's error */
 } oc_ctx;
 
 typedef struct of_group {
@@ -43,12 +47,15 @@ typedef struct of_group {
 	int16_t *error_code;
 	kstr member_id;       /* v9: the consumer group member asking, or null */
 	int32_t member_epoch; /* v9 */
+	int16_t *id_errors;   /* v10: per request topic, as oc_ctx's */
 } of_group;
 
 typedef struct of_ctx {
 	request *req;
 	of_group *groups;
 	int ngroups;
+	kstr *names; /* v10: every group's topics, in request order */
+	int16_t *id_errors;
 } of_ctx;
 
 typedef struct od_ctx {
@@ -61,7 +68,9 @@ typedef struct od_ctx {
 } od_ctx;
 
 static kstr metadata_at(request *req, const PGresult *r, int row, int col);
+static void oc_named(void *arg);
 static void oc_prepared(void *arg, int16_t err);
+static void of_named(void *arg);
 static void of_prepared(void *arg, int16_t err);
 static void oc_done(void *arg, PGresult **res, int n, const char *err, const char *sqlstate,
 		    bool retriable);
@@ -102,26 +111,57 @@ static kstr metadata_at(request *req, const PGresult *r, int row, int col)
 
 /* ---- OffsetCommit ---- */
 
-/* A consumer group (KIP-848) of that id must be loaded before its member
- * and epoch are checked (consumer_groups.h). */
+/*
+ * v10 names topics by id: each id's name is looked up first (topic_ids.h)
+ * and written into the decoded request, whose name field v10 leaves
+ * empty, so that the rest reads as v9. Then a consumer group (KIP-848) of
+ * that id must be loaded before its member and epoch are checked
+ * (consumer_groups.h).
+ */
 void handle_offset_commit(request *req)
 {
 	const offset_commit_req *b = req->body;
+	oc_ctx *c = arena_alloc(req->arena, sizeof(*c));
+	int32_t n = b->topics.count > 0 ? b->topics.count : 0;
 
-	cgroups_prepare(req, &b->group_id, 1, false, oc_prepared, req);
+	c->req = req;
+	if (req->api_version < 10) {
+		oc_named(c);
+		return;
+	}
+	const offset_commit_req_topic *topics = b->topics.items;
+	kuuid *ids = ARENA_NEW_ARRAY(req->arena, kuuid, n > 0 ? n : 1);
+	c->names = ARENA_NEW_ARRAY(req->arena, kstr, n > 0 ? n : 1);
+	c->id_errors = ARENA_NEW_ARRAY(req->arena, int16_t, n > 0 ? n : 1);
+	for (int32_t t = 0; t < n; t++)
+		ids[t] = topics[t].topic_id;
+	topic_ids_resolve(req, ids, n, c->names, c->id_errors, oc_named, c);
+}
+
+static void oc_named(void *arg)
+{
+	oc_ctx *c = arg;
+	request *req = c->req;
+	offset_commit_req *b = req->body;
+
+	if (c->names) {
+		offset_commit_req_topic *topics = b->topics.items;
+		for (int32_t t = 0; t < b->topics.count; t++)
+			topics[t].name = c->names[t];
+	}
+	cgroups_prepare(req, &b->group_id, 1, false, oc_prepared, c);
 }
 
 static void oc_prepared(void *arg, int16_t load_error)
 {
-	request *req = arg;
+	oc_ctx *c = arg;
+	request *req = c->req;
 	const offset_commit_req *b = req->body;
 	offset_commit_resp *resp = arena_alloc(req->arena, sizeof(*resp));
-	oc_ctx *c = arena_alloc(req->arena, sizeof(*c));
 	const offset_commit_req_topic *topics = b->topics.items;
 	int32_t ntopics = b->topics.count > 0 ? b->topics.count : 0;
 	int total = 0;
 
-	c->req = req;
 	req->resp = resp;
 	for (int32_t t = 0; t < ntopics; t++)
 		total += topics[t].partitions.count > 0 ? topics[t].partitions.count : 0;
@@ -174,9 +214,15 @@ static void oc_prepared(void *arg, int16_t load_error)
 		offset_commit_resp_partition *rp =
 			ARENA_NEW_ARRAY(req->arena, offset_commit_resp_partition, np);
 		rt[t].name = topics[t].name;
+		rt[t].topic_id = topics[t].topic_id;
 		rt[t].partitions = karray_of(rp, np);
 		for (int32_t p = 0; p < np; p++) {
 			rp[p].partition_index = in[p].partition_index;
+			/* KafkaApis: an id no topic has, before the topic's ACLs. */
+			if (!group_denied && c->id_errors && c->id_errors[t]) {
+				rp[p].error_code = c->id_errors[t];
+				continue;
+			}
 			if (group_denied || !authz_topic(req, ACL_OP_READ, topics[t].name)) {
 				rp[p].error_code = group_denied ? KERR_GROUP_AUTHORIZATION_FAILED
 								: KERR_TOPIC_AUTHORIZATION_FAILED;
@@ -327,29 +373,69 @@ static void oc_done(void *arg, PGresult **res, int n, const char *err, const cha
 
 /* ---- OffsetFetch ---- */
 
-/* v9 checks the member and epoch of a consumer group (KIP-848), which must
- * be loaded first (consumer_groups.h). */
+/*
+ * v10 names topics by id: the names of every group's topic ids are looked
+ * up first and written into the decoded request, as OffsetCommit does.
+ * v9 checks the member and epoch of a consumer group (KIP-848), which must
+ * be loaded first (consumer_groups.h).
+ */
 void handle_offset_fetch(request *req)
 {
+	const offset_fetch_req *b = req->body;
+	const offset_fetch_req_group *in = b->groups.items;
+	int ngroups = req->api_version >= 8 && b->groups.count > 0 ? b->groups.count : 0;
+	of_ctx *c = arena_alloc(req->arena, sizeof(*c));
+	int n = 0;
+
+	c->req = req;
+	if (req->api_version < 10) {
+		of_named(c);
+		return;
+	}
+	for (int i = 0; i < ngroups; i++)
+		n += in[i].topics.count > 0 ? in[i].topics.count : 0;
+	kuuid *ids = ARENA_NEW_ARRAY(req->arena, kuuid, n > 0 ? n : 1);
+	c->names = ARENA_NEW_ARRAY(req->arena, kstr, n > 0 ? n : 1);
+	c->id_errors = ARENA_NEW_ARRAY(req->arena, int16_t, n > 0 ? n : 1);
+	n = 0;
+	for (int i = 0; i < ngroups; i++) {
+		const offset_fetch_req_topic *t = in[i].topics.items;
+		for (int32_t k = 0; k < in[i].topics.count; k++)
+			ids[n++] = t[k].topic_id;
+	}
+	topic_ids_resolve(req, ids, n, c->names, c->id_errors, of_named, c);
+}
+
+static void of_named(void *arg)
+{
+	of_ctx *c = arg;
+	request *req = c->req;
 	const offset_fetch_req *b = req->body;
 	int n = req->api_version >= 9 && b->groups.count > 0 ? b->groups.count : 0;
 	kstr *ids = ARENA_NEW_ARRAY(req->arena, kstr, n > 0 ? n : 1);
 	const offset_fetch_req_group *in = b->groups.items;
 
+	if (c->names) {
+		int next = 0;
+		for (int i = 0; i < b->groups.count; i++) {
+			offset_fetch_req_topic *t = in[i].topics.items;
+			for (int32_t k = 0; k < in[i].topics.count; k++)
+				t[k].name = c->names[next++];
+		}
+	}
 	for (int i = 0; i < n; i++)
 		ids[i] = in[i].group_id;
-	cgroups_prepare(req, ids, n, false, of_prepared, req);
+	cgroups_prepare(req, ids, n, false, of_prepared, c);
 }
 
 static void of_prepared(void *arg, int16_t load_error)
 {
-	request *req = arg;
+	of_ctx *c = arg;
+	request *req = c->req;
 	const offset_fetch_req *b = req->body;
 	offset_fetch_resp *resp = arena_alloc(req->arena, sizeof(*resp));
-	of_ctx *c = arena_alloc(req->arena, sizeof(*c));
 	bool multi = req->api_version >= 8;
 
-	c->req = req;
 	req->resp = resp;
 	/* Up to v7 one group; the v8 list of groups is the general form. */
 	if (multi) {
@@ -359,7 +445,12 @@ static void of_prepared(void *arg, int16_t load_error)
 		offset_fetch_resp_group *out =
 			ARENA_NEW_ARRAY(req->arena, offset_fetch_resp_group, c->ngroups);
 		resp->groups = karray_of(out, c->ngroups);
+		int first_topic = 0;
 		for (int i = 0; i < c->ngroups; i++) {
+			if (c->id_errors) {
+				c->groups[i].id_errors = c->id_errors + first_topic;
+				first_topic += in[i].topics.count > 0 ? in[i].topics.count : 0;
+			}
 			out[i].group_id = in[i].group_id;
 			c->groups[i].group_id = in[i].group_id;
 			c->groups[i].all = in[i].topics.count < 0;
@@ -433,12 +524,18 @@ static void of_prepared(void *arg, int16_t load_error)
 			offset_fetch_resp_partition *rp =
 				ARENA_NEW_ARRAY(req->arena, offset_fetch_resp_partition, np);
 			out[t].name = in[t].name;
+			out[t].topic_id = in[t].topic_id;
 			out[t].partitions = karray_of(rp, np);
 			for (int32_t k = 0; k < np; k++) {
 				rp[k].partition_index = idx[k];
 				rp[k].committed_offset = -1;
 				rp[k].committed_leader_epoch = -1;
 				rp[k].metadata = KSTR_LIT("");
+				/* KafkaApis: an id no topic has, before the topic's ACLs. */
+				if (!denied && g->id_errors && g->id_errors[t]) {
+					rp[k].error_code = g->id_errors[t];
+					continue;
+				}
 				/* KafkaApis: DESCRIBE on the group (all of its
 				 * partitions refused), then on each topic. */
 				if (denied || !authz_topic(req, ACL_OP_DESCRIBE, in[t].name)) {
@@ -534,7 +631,8 @@ static void of_done(void *arg, PGresult **res, int n, const char *err, const cha
 	request_complete(req);
 }
 
-/* Every committed offset of the group, grouped by topic (rows come sorted). */
+/* Every committed offset of the group, grouped by topic (rows come sorted),
+ * each topic with its id for v10. */
 static void of_fill_all(request *req, of_group *g, const PGresult *rows)
 {
 	int nrows = PQntuples(rows);
@@ -561,6 +659,11 @@ static void of_fill_all(request *req, of_group *g, const PGresult *rows)
 			p->metadata = metadata_at(req, rows, k, 4);
 		}
 		topics[ntopics].name = arena_kstrdup(req->arena, name);
+		/* A committed offset keeps its partition, hence its topic, in
+		 * place (a foreign key): the id is there. */
+		if (PQgetisnull(rows, r, 5) ||
+		    !uuid_parse(PQgetvalue(rows, r, 5), &topics[ntopics].topic_id))
+			memset(&topics[ntopics].topic_id, 0, sizeof(topics[ntopics].topic_id));
 		topics[ntopics].partitions = karray_of(parts, end - r);
 		ntopics++;
 		r = end;

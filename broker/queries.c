@@ -294,10 +294,12 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 			    " ORDER BY i.n",
 			    3},
 	[Q_OFFSET_FETCH_ALL] = {"pgk_offset_fetch_all",
-				"SELECT topic, partition, committed_offset, leader_epoch,"
-				" encode(metadata, 'hex')"
-				" FROM kafka.consumer_offsets WHERE group_id = $1::text"
-				" ORDER BY topic, partition",
+				"SELECT o.topic, o.partition, o.committed_offset, o.leader_epoch,"
+				" encode(o.metadata, 'hex'),"
+				" (SELECT t.topic_id::text FROM kafka.topics t"
+				"  WHERE t.name = o.topic)"
+				" FROM kafka.consumer_offsets o WHERE o.group_id = $1::text"
+				" ORDER BY o.topic, o.partition",
 				1},
 	/* Groups known from their offsets (after a restart, or from another
 	 * broker); NULL means all of them. */

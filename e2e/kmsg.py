@@ -587,7 +587,7 @@ request_spec(8, 8, [
     F("member_id", S, "1+"), F("group_instance_id", S, "7+", nullable="7+"),
     F("retention_time_ms", I64, "2-4", default=-1),
     F("topics", "[]", fields=[
-        F("name", S),
+        F("name", S, "0-9"), F("topic_id", "uuid", "10+"),
         F("partitions", "[]", fields=[
             F("partition_index", I32), F("committed_offset", I64),
             F("committed_leader_epoch", I32, "6+", default=-1),
@@ -601,7 +601,8 @@ request_spec(9, 6, [
         F("group_id", S, "8+"), F("member_id", S, "9+", nullable="9+"),
         F("member_epoch", I32, "9+", default=-1),
         F("topics", "[]", "8+", nullable="8+",
-          fields=[F("name", S, "8+"), F("partition_indexes", "[]int32", "8+")])]),
+          fields=[F("name", S, "8-9"), F("topic_id", "uuid", "10+"),
+                  F("partition_indexes", "[]int32", "8+")])]),
     F("require_stable", B, "7+")])
 request_spec(10, 3, [F("key", S, "0-3"), F("key_type", I8, "1+"),
                      F("coordinator_keys", "[]string", "4+")])

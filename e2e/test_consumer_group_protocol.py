@@ -39,14 +39,14 @@ S, I16, I32 = "string", "int16", "int32"
 OFFSET_COMMIT_RESP = [
     F("throttle_time_ms", I32, "3+"),
     F("topics", "[]", fields=[
-        F("name", S),
+        F("name", S, "0-9"), F("topic_id", "uuid", "10+"),
         F("partitions", "[]", fields=[F("partition_index", I32), F("error_code", I16)])])]
 OFFSET_FETCH_RESP = [
     F("throttle_time_ms", I32),
     F("groups", "[]", fields=[
         F("group_id", S),
         F("topics", "[]", fields=[
-            F("name", S),
+            F("name", S, "0-9"), F("topic_id", "uuid", "10+"),
             F("partitions", "[]", fields=[
                 F("partition_index", I32), F("committed_offset", "int64"),
                 F("committed_leader_epoch", I32), F("metadata", S, nullable="0+"),
@@ -362,12 +362,16 @@ def test_consumer_group_describe(cg_broker):
 
 # ---- offsets, ListGroups, classic groups -------------------------------------
 
-def offset_commit(c, group, member_id, epoch, topic, partition=0, offset=1):
-    r = kmsg.send_request(c, 8, 9, {
+def offset_commit(c, group, member_id, epoch, topic, partition=0, offset=1, version=9):
+    """OffsetCommit v9, or v10 with topic the topic's id."""
+    key = "topic_id" if version >= 10 else "name"
+    r = kmsg.send_request(c, 8, version, {
         "group_id": group, "generation_id_or_member_epoch": epoch, "member_id": member_id,
-        "topics": [{"name": topic, "partitions": [
+        "topics": [{key: topic, "partitions": [
             {"partition_index": partition, "committed_offset": offset}]}]})
-    return kmsg.decode(OFFSET_COMMIT_RESP, 9, True, r)["topics"][0]["partitions"][0]["error_code"]
+    (t,) = kmsg.decode(OFFSET_COMMIT_RESP, version, True, r)["topics"]
+    assert t[key] == topic
+    return t["partitions"][0]["error_code"]
 
 
 def test_offset_commit_checks_the_member_epoch(cg_broker):
@@ -382,14 +386,17 @@ def test_offset_commit_checks_the_member_epoch(cg_broker):
         assert offset_commit(c, group, "nobody", m.epoch, topic) == UNKNOWN_MEMBER_ID
 
 
-def offset_fetch(c, group, member_id, epoch, topic):
-    """OffsetFetch v9: (group error, committed offset of partition 0)."""
-    r = kmsg.send_request(c, 9, 9, {"groups": [{
+def offset_fetch(c, group, member_id, epoch, topic, version=9):
+    """OffsetFetch v9 (or v10, topic the topic's id): (group error,
+    committed offset of partition 0)."""
+    key = "topic_id" if version >= 10 else "name"
+    r = kmsg.send_request(c, 9, version, {"groups": [{
         "group_id": group, "member_id": member_id, "member_epoch": epoch,
-        "topics": [{"name": topic, "partition_indexes": [0]}]}]})
-    g = kmsg.decode(OFFSET_FETCH_RESP, 9, True, r)["groups"][0]
+        "topics": [{key: topic, "partition_indexes": [0]}]}]})
+    g = kmsg.decode(OFFSET_FETCH_RESP, version, True, r)["groups"][0]
     if g["error_code"]:
         return g["error_code"], None
+    assert g["topics"][0][key] == topic
     return NONE, g["topics"][0]["partitions"][0]["committed_offset"]
 
 
@@ -406,6 +413,31 @@ def test_offset_fetch_v9_checks_the_member_epoch(cg_broker):
         assert offset_fetch(c, group, "nobody", m.epoch, topic) == (UNKNOWN_MEMBER_ID, None)
         # An admin client names no member: not checked.
         assert offset_fetch(c, group, None, -1, topic) == (NONE, 5)
+
+
+def test_offsets_v10_by_topic_id_check_the_member_epoch(cg_broker):
+    """v10 names the topic by id; the member and its epoch are checked as
+    at v9, for both APIs."""
+    topic, tid = new_topic(cg_broker, 1)
+    group = unique("cgp-v10")
+    with conn(cg_broker) as c:
+        m = Member(c, group, topic)
+        m.join()
+        settle([m], [1])
+
+        def commit(member_id, epoch, offset):
+            return offset_commit(c, group, member_id, epoch, tid, offset=offset, version=10)
+
+        def fetch(member_id, epoch):
+            return offset_fetch(c, group, member_id, epoch, tid, version=10)
+
+        assert commit(m.member_id, m.epoch, 7) == NONE
+        assert commit(m.member_id, m.epoch + 1, 8) == STALE_MEMBER_EPOCH
+        assert commit("nobody", m.epoch, 8) == UNKNOWN_MEMBER_ID
+        assert fetch(m.member_id, m.epoch) == (NONE, 7)
+        assert fetch(m.member_id, m.epoch + 1) == (STALE_MEMBER_EPOCH, None)
+        assert fetch("nobody", m.epoch) == (UNKNOWN_MEMBER_ID, None)
+        assert offset_fetch(c, group, m.member_id, m.epoch, topic) == (NONE, 7)
 
 
 def test_regex_subscription(cg_broker):

@@ -1,17 +1,119 @@
 """
 Topic ids (KIP-516) across the APIs that carry them, on a raw socket:
-Metadata v12-v13 by id, DeleteTopics v6 by id, and Fetch v13+ reading a
-topic by the id Metadata gave, each answering UNKNOWN_TOPIC_ID (100) for an
-id no topic has, as Kafka does. Fetch's own cases are in test_fetch.py.
+Metadata v12-v13 by id, DeleteTopics v6 by id, Fetch v13+ reading a
+topic by the id Metadata gave, and OffsetCommit/OffsetFetch v10, each
+answering UNKNOWN_TOPIC_ID (100) for an id no topic has, as Kafka does.
+Fetch's own cases are in test_fetch.py; the member epoch checks of v10 in
+test_consumer_group_protocol.py.
 """
 
 import pytest
 
 import kafkaproto as kp
+import kmsg
+from conftest import unique
+from kmsg import F
 from test_conformance import delete_topics_raw
 
 UNKNOWN_TOPIC_ID = 100
 UNKNOWN = bytes(range(1, 17))
+
+S, I16, I32, I64 = "string", "int16", "int32", "int64"
+OFFSET_COMMIT_RESP = [
+    F("throttle_time_ms", I32, "3+"),
+    F("topics", "[]", fields=[
+        F("name", S, "0-9"), F("topic_id", "uuid", "10+"),
+        F("partitions", "[]", fields=[F("partition_index", I32), F("error_code", I16)])])]
+OFFSET_FETCH_RESP = [
+    F("throttle_time_ms", I32),
+    F("groups", "[]", fields=[
+        F("group_id", S),
+        F("topics", "[]", fields=[
+            F("name", S, "0-9"), F("topic_id", "uuid", "10+"),
+            F("partitions", "[]", fields=[
+                F("partition_index", I32), F("committed_offset", I64),
+                F("committed_leader_epoch", I32), F("metadata", S, nullable="0+"),
+                F("error_code", I16)])]),
+        F("error_code", I16)])]
+
+
+def offset_commit(c, version, group, topics):
+    """A simple commit (no member): topics [(name or id, [(partition,
+    offset)])] -> [(name or id, [(partition, error)])]."""
+    key = "topic_id" if version >= 10 else "name"
+    r = kmsg.send_request(c, 8, version, {"group_id": group, "topics": [
+        {key: t, "partitions": [{"partition_index": p, "committed_offset": o,
+                                 "committed_metadata": "m%d" % o} for p, o in parts]}
+        for t, parts in topics]})
+    res = kmsg.decode(OFFSET_COMMIT_RESP, version, True, r)
+    return [(t[key], [(p["partition_index"], p["error_code"]) for p in t["partitions"]])
+            for t in res["topics"]]
+
+
+def offset_fetch(c, version, group, topics):
+    """One group's offsets, topics [(name or id, [partition])] or None (all):
+    (group error, [(name or id, [(partition, offset, metadata, error)])])."""
+    key = "topic_id" if version >= 10 else "name"
+    want = None if topics is None else [{key: t, "partition_indexes": ps} for t, ps in topics]
+    r = kmsg.send_request(c, 9, version, {"groups": [{"group_id": group, "topics": want}]})
+    (g,) = kmsg.decode(OFFSET_FETCH_RESP, version, True, r)["groups"]
+    return g["error_code"], [
+        (t[key], [(p["partition_index"], p["committed_offset"], p["metadata"], p["error_code"])
+                  for p in t["partitions"]])
+        for t in g["topics"]]
+
+
+def test_offsets_v10_by_topic_id(kafka):
+    """A commit at v10 names the topic by id and the answer does too; what
+    it stored reads back by name at v9 and by id at v10."""
+    topic = kafka.create_topic(partitions=2)
+    group = unique("v10")
+    with kp.Conn.to(kafka.bootstrap) as c:
+        tid = kp.topic_id(c, topic)
+        assert offset_commit(c, 10, group, [(tid, [(0, 5), (1, 9)])]) == [(tid, [(0, 0), (1, 0)])]
+        assert offset_fetch(c, 9, group, [(topic, [0, 1])]) == (
+            0, [(topic, [(0, 5, "m5", 0), (1, 9, "m9", 0)])])
+        assert offset_fetch(c, 10, group, [(tid, [1, 0])]) == (
+            0, [(tid, [(1, 9, "m9", 0), (0, 5, "m5", 0)])])
+        # A partition the topic lacks, as by name.
+        assert offset_commit(c, 10, group, [(tid, [(7, 1)])]) == [(tid, [(7, 3)])]
+
+
+def test_offsets_v10_unknown_topic_id(kafka):
+    """An id no topic has (the zero id included): UNKNOWN_TOPIC_ID for each
+    of its partitions, the other topics of the request as usual; nothing
+    is stored."""
+    topic = kafka.create_topic()
+    group = unique("v10u")
+    with kp.Conn.to(kafka.bootstrap) as c:
+        tid = kp.topic_id(c, topic)
+        got = offset_commit(c, 10, group, [(UNKNOWN, [(0, 1), (1, 1)]), (tid, [(0, 4)]),
+                                           (bytes(16), [(0, 1)])])
+        assert got == [(UNKNOWN, [(0, UNKNOWN_TOPIC_ID), (1, UNKNOWN_TOPIC_ID)]),
+                       (tid, [(0, 0)]), (bytes(16), [(0, UNKNOWN_TOPIC_ID)])]
+        got = offset_fetch(c, 10, group, [(UNKNOWN, [0]), (tid, [0])])
+        assert got == (0, [(UNKNOWN, [(0, -1, "", UNKNOWN_TOPIC_ID)]), (tid, [(0, 4, "m4", 0)])])
+        assert offset_fetch(c, 10, group, None) == (0, [(tid, [(0, 4, "m4", 0)])])
+
+
+def test_offset_fetch_all_v10_answers_topic_ids(kafka):
+    """Null topics at v10: every committed offset of the group, each topic
+    by its id; at v9 the same offsets by name."""
+    a, b = kafka.create_topic(partitions=2), kafka.create_topic()
+    group = unique("v10all")
+    with kp.Conn.to(kafka.bootstrap) as c:
+        ida, idb = kp.topic_id(c, a), kp.topic_id(c, b)
+        assert offset_commit(c, 9, group, [(a, [(1, 3)]), (b, [(0, 2)])]) == [
+            (a, [(1, 0)]), (b, [(0, 0)])]
+        assert offset_commit(c, 10, group, [(ida, [(0, 6)])]) == [(ida, [(0, 0)])]
+        err, topics = offset_fetch(c, 10, group, None)
+        assert err == 0
+        assert sorted(topics) == sorted([(ida, [(0, 6, "m6", 0), (1, 3, "m3", 0)]),
+                                         (idb, [(0, 2, "m2", 0)])])
+        err, topics = offset_fetch(c, 9, group, None)
+        assert err == 0
+        assert sorted(topics) == sorted([(a, [(0, 6, "m6", 0), (1, 3, "m3", 0)]),
+                                         (b, [(0, 2, "m2", 0)])])
 
 
 @pytest.mark.parametrize("version", [12, 13])

@@ -631,6 +631,45 @@ static void test_known_offset_fetch_v9(void **state)
 	arena_free(a);
 }
 
+static void test_known_offset_commit_v10(void **state)
+{
+	(void)state;
+	/* v10 names each topic by its id, where v9 gave its name. */
+	const uint8_t frame[] = {
+		0x00, 0x08, 0x00, 0x0a, 0x00, 0x00, 0x00, 0x07, 0xff, 0xff, 0x00, /* header */
+		0x02, 'g',				/* group "g" */
+		0x00, 0x00, 0x00, 0x03,			/* member epoch 3 */
+		0x03, 'm', '1',				/* member id "m1" */
+		0x00,					/* group instance id null */
+		0x02,					/* 1 topic */
+		0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, /* topic id */
+		0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, /* ... */
+		0x02,					/* 1 partition */
+		0x00, 0x00, 0x00, 0x02,			/* partition 2 */
+		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2a, /* offset 42 */
+		0xff, 0xff, 0xff, 0xff,			/* leader epoch -1 */
+		0x01,					/* metadata "" */
+		0x00,					/* partition tags */
+		0x00,					/* topic tags */
+		0x00,					/* body tags */
+	};
+	const uint8_t id[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+	request req;
+	arena *a;
+	assert_int_equal(parse(frame, sizeof(frame), &req, &a), PROTO_OK);
+	const offset_commit_req *body = req.body;
+	assert_true(kstr_eq(body->group_id, "g"));
+	assert_int_equal(body->generation_id_or_member_epoch, 3);
+	assert_int_equal(body->topics.count, 1);
+	const offset_commit_req_topic *t = body->topics.items;
+	assert_memory_equal(t->topic_id.b, id, 16);
+	assert_int_equal(t->partitions.count, 1);
+	const offset_commit_req_partition *p = t->partitions.items;
+	assert_int_equal(p->partition_index, 2);
+	assert_int_equal(p->committed_offset, 42);
+	arena_free(a);
+}
+
 static void test_unknown_tags_are_skipped(void **state)
 {
 	(void)state;
@@ -1114,6 +1153,7 @@ int main(void)
 		cmocka_unit_test(test_known_list_offsets_v10),
 		cmocka_unit_test(test_known_produce_v13_by_topic_id),
 		cmocka_unit_test(test_known_offset_fetch_v9),
+		cmocka_unit_test(test_known_offset_commit_v10),
 		cmocka_unit_test(test_unknown_tags_are_skipped),
 		cmocka_unit_test(test_unsupported_and_malformed),
 		cmocka_unit_test(test_response_framing),

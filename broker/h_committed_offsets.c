@@ -133,8 +133,13 @@ void handle_offset_commit(request *req)
 	kuuid *ids = ARENA_NEW_ARRAY(req->arena, kuuid, n > 0 ? n : 1);
 	c->names = ARENA_NEW_ARRAY(req->arena, kstr, n > 0 ? n : 1);
 	c->id_errors = ARENA_NEW_ARRAY(req->arena, int16_t, n > 0 ? n : 1);
-	for (int32_t t = 0; t < n; t++)
+	/* The statements below name topics, not ids, so unlike Fetch's they
+	 * cannot notice a cached id whose topic was deleted and created again
+	 * under the same name: PostgreSQL is asked for every id. */
+	for (int32_t t = 0; t < n; t++) {
 		ids[t] = topics[t].topic_id;
+		topic_ids_forget(&ids[t]);
+	}
 	topic_ids_resolve(req, ids, n, c->names, c->id_errors, oc_named, c);
 }
 
@@ -400,8 +405,10 @@ void handle_offset_fetch(request *req)
 	n = 0;
 	for (int i = 0; i < ngroups; i++) {
 		const offset_fetch_req_topic *t = in[i].topics.items;
-		for (int32_t k = 0; k < in[i].topics.count; k++)
-			ids[n++] = t[k].topic_id;
+		for (int32_t k = 0; k < in[i].topics.count; k++) {
+			ids[n] = t[k].topic_id;
+			topic_ids_forget(&ids[n++]); /* as handle_offset_commit */
+		}
 	}
 	topic_ids_resolve(req, ids, n, c->names, c->id_errors, of_named, c);
 }

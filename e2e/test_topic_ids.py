@@ -187,3 +187,22 @@ def test_produce_v12_v13(kafka, version):
         got = kp.fetch(c, 13, new, 1, 0, max_wait_ms=100)
         assert (got["error_code"], got["high_watermark"]) == (0, 0)
         assert kp.produce(c, new, 1, batch, version=13)["base_offset"] == 0
+
+
+def test_offsets_v10_old_id_of_a_topic_created_again(kafka):
+    """The id of a topic deleted and created again under the same name (the
+    broker has seen the old id) is UNKNOWN_TOPIC_ID: nothing is committed
+    to, or read from, the new topic by it."""
+    topic = kafka.create_topic()
+    group = unique("v10old")
+    with kp.Conn.to(kafka.bootstrap) as c:
+        old = kp.topic_id(c, topic)
+        assert offset_commit(c, 10, group, [(old, [(0, 1)])]) == [(old, [(0, 0)])]
+        kafka.admin().delete_topics([topic], operation_timeout=30)[topic].result(30)
+        kafka.create_topic(topic)
+        new = kp.topic_id(c, topic)
+        assert new not in (None, old)
+        assert offset_commit(c, 10, group, [(new, [(0, 3)])]) == [(new, [(0, 0)])]
+        assert offset_commit(c, 10, group, [(old, [(0, 8)])]) == [(old, [(0, UNKNOWN_TOPIC_ID)])]
+        assert offset_fetch(c, 10, group, [(old, [0]), (new, [0])]) == (
+            0, [(old, [(0, -1, "", UNKNOWN_TOPIC_ID)]), (new, [(0, 3, "m3", 0)])])

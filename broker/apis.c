@@ -434,14 +434,12 @@ const api_def api_table[] = {
 	 &delete_groups_resp_schema},
 	{API_OFFSET_DELETE, "OffsetDelete", 0, 0, VMAX, &offset_delete_req_schema,
 	 &offset_delete_resp_schema},
-	/* The consumer group protocol (KIP-848), as Kafka 4.0 serves it:
-	 * ConsumerGroupHeartbeat v1 adds regex subscriptions and the member id
-	 * chosen by the client. ConsumerGroupDescribe v1 (Kafka 4.1) is left
-	 * out: its definition is past the message definitions this broker
-	 * follows. */
+	/* The consumer group protocol (KIP-848): ConsumerGroupHeartbeat v1
+	 * adds regex subscriptions and the member id chosen by the client;
+	 * ConsumerGroupDescribe v1 (Kafka 4.1) each member's type. */
 	{API_CONSUMER_GROUP_HEARTBEAT, "ConsumerGroupHeartbeat", 0, 1, 0,
 	 &consumer_group_heartbeat_req_schema, &consumer_group_heartbeat_resp_schema},
-	{API_CONSUMER_GROUP_DESCRIBE, "ConsumerGroupDescribe", 0, 0, 0,
+	{API_CONSUMER_GROUP_DESCRIBE, "ConsumerGroupDescribe", 0, 1, 0,
 	 &consumer_group_describe_req_schema, &consumer_group_describe_resp_schema},
 	/* Transactions (docs/TRANSACTIONS.md), with the versions of
 	 * transactions v2 (KIP-890): InitProducerId v5, AddOffsetsToTxn v4

@@ -696,7 +696,8 @@ PGK_MESSAGE(delete_groups_resp, DELETE_GROUPS_RESP)
 	X(S, ARRSTR, subscribed_topic_names, 0, VMAX, NN, 0, _)                                    \
 	X(S, STR, subscribed_topic_regex, 0, VMAX, 0, 0, _)                                        \
 	X(S, STRUCT, assignment, 0, VMAX, NN, 0, consumer_group_describe_assignment)               \
-	X(S, STRUCT, target_assignment, 0, VMAX, NN, 0, consumer_group_describe_assignment)
+	X(S, STRUCT, target_assignment, 0, VMAX, NN, 0, consumer_group_describe_assignment)        \
+	X(S, I8, member_type, 1, VMAX, NN, -1, _)
 #define CG_DESCRIBE_RESP_GROUP(X, S)                                                               \
 	X(S, I16, error_code, 0, VMAX, NN, 0, _)                                                   \
 	X(S, STR, error_message, 0, VMAX, 0, 0, _)                                                 \

@@ -323,6 +323,9 @@ static void describe_ready(void *arg, int16_t err)
 			m[k].subscribed_topic_names =
 				karray_of(md->subscribed_topic_names, md->nsubscribed_topic_names);
 			m[k].subscribed_topic_regex = md->subscribed_topic_regex;
+			/* v1: every member speaks the consumer protocol (1);
+			 * classic members never join a consumer group here. */
+			m[k].member_type = 1;
 			m[k].assignment = describe_assignment(req, md->assignment, md->nassignment);
 			m[k].target_assignment = describe_assignment(req, md->target_assignment,
 								     md->ntarget_assignment);

@@ -498,7 +498,8 @@ api(69, "ConsumerGroupDescribe", 0,
              F("client_host", S), F("subscribed_topic_names", "[]string"),
              F("subscribed_topic_regex", S, nullable="0+"),
              F("assignment", "struct", fields=_CG_ASSIGNMENT),
-             F("target_assignment", "struct", fields=_CG_ASSIGNMENT)]),
+             F("target_assignment", "struct", fields=_CG_ASSIGNMENT),
+             F("member_type", I8, "1+", default=-1)]),
          F("authorized_operations", I32, default=-2147483648)])])
 
 # Only their requests are described (with the first flexible version), so

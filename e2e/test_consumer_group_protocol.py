@@ -358,6 +358,12 @@ def test_consumer_group_describe(cg_broker):
         assert mm["target_assignment"]["topic_partitions"] == want
         assert missing["error_code"] == GROUP_ID_NOT_FOUND
         assert missing["group_state"] == ""
+        # v1 (Kafka 4.1) adds each member's type: 1, a consumer-protocol
+        # member.
+        r1 = call(c, 69, 1, {"group_ids": [group], "include_authorized_operations": False})
+        [mm1] = r1["groups"][0]["members"]
+        assert mm1["member_type"] == 1 and mm1["member_id"] == m.member_id
+        assert mm["member_type"] == -1  # v0 has no such field: the default
 
 
 # ---- offsets, ListGroups, classic groups -------------------------------------

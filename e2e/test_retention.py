@@ -81,6 +81,10 @@ def test_short_retention_expires_old_records_and_consumers_reset(rkafka):
     wait_for(lambda: rows(rkafka, topic) == 0, 20, "the expired rows to be deleted")
     assert rkafka.watermarks(topic) == (10, 10)
     assert "retention: %s-0 log start offset now 10" % topic in rkafka.broker.log_text()
+    # The next records must outlive the reads below however slow the
+    # machine: with 1.5 s they could expire before a consumer reaches them.
+    rkafka.pg.sql("UPDATE kafka.topic_configs SET value = '3600000'"
+                  " WHERE topic = '%s' AND name = 'retention.ms'" % topic)
     rkafka.produce(topic, [(b"k", b"new-%d" % i) for i in range(3)])
     # offset 0 is out of range: earliest resets to the log start, latest to the end
     assert read_from(rkafka, topic, 0, "earliest", 3) == [10, 11, 12]

@@ -94,6 +94,10 @@ typedef enum query_id {
 	/* Storage and retention (maintenance.c) */
 	Q_MAINTENANCE,            /* (defaults jsonb, budget) -> action, topic, partition,
 				   * from, to, records; no rows when another broker runs it */
+	Q_CHUNK_WORK,             /* (defaults jsonb) -> action, table, topic, partition, lo, hi */
+	Q_ADD_CHUNK,              /* (topic, partition, defaults jsonb) -> new table or NULL */
+	Q_DROP_CHUNK,             /* (table) -> dropped */
+	Q_UTILITY,                /* (statement text): run as it is, not prepared (pool.h) */
 	Q_QUERY_COUNT
 } query_id;
 

@@ -177,6 +177,72 @@ def test_delete_topics_returns_at_once_and_other_topics_keep_producing(rkafka):
     assert int(rkafka.pg.sql("SELECT count(*) FROM kafka.deleted_partitions")) == 0
 
 
+def test_high_rate_with_short_retention_drops_whole_chunks(rkafka):
+    # Records expire as fast as they come: the partition's chunks are
+    # created ahead of the producer and dropped whole once below the log
+    # start, so the number of tables under the topic stays bounded, while a
+    # producer and a consumer of another topic go on undisturbed.
+    import threading
+    topic = rkafka.create_topic(unique("churn"), config={"segment.ms": "200",
+                                                         "retention.ms": "1000"})
+    other = rkafka.create_topic(unique("calm"))
+    stop = threading.Event()
+    sent = [0]
+    errors = []
+
+    def produce():
+        p = rkafka.producer(**{"linger.ms": 20, "acks": "1"})
+        try:
+            while not stop.is_set():
+                for i in range(2000):
+                    p.produce(topic, value=b"x" * 100, on_delivery=lambda e, m: e and errors.append(e))
+                    sent[0] += 1
+                    if i % 500 == 0:
+                        p.poll(0)
+                p.flush(30)
+        finally:
+            p.flush(30)
+
+    t = threading.Thread(target=produce)
+    t.start()
+    chunks_seen = []
+    slowest = 0.0
+    try:
+        def dropped():
+            return rkafka.broker.log_text().count("storage: dropped chunk ") 
+
+        deadline = time.monotonic() + 120
+        n = 0
+        while dropped() < 4:
+            assert time.monotonic() < deadline, \
+                "chunks dropped: %d, sent %d, chunks %r" % (dropped(), sent[0], chunks_seen[-5:])
+            chunks_seen.append(int(rkafka.pg.sql(
+                "SELECT count(*) FROM kafka.chunks WHERE topic = '%s' AND kind = 'chunk'" % topic)))
+            # the other topic: produced to and read back, each within a bound
+            t0 = time.monotonic()
+            rkafka.produce(other, [(b"k", b"calm-%d" % n)])
+            got = rkafka.consume(other, 1, offset=n, timeout=10)
+            assert got[0].value == b"calm-%d" % n
+            slowest = max(slowest, time.monotonic() - t0)
+            n += 1
+    finally:
+        stop.set()
+        t.join(60)
+    assert not errors, errors[:3]
+    # the tables under the topic stayed few: chunks are dropped as fast as
+    # they are created
+    assert max(chunks_seen) <= 8, chunks_seen
+    assert slowest < 5, slowest
+    log = rkafka.broker.log_text()
+    assert "storage: new chunk kafka_chunks.records_" in log
+    # what is left: the chunks holding the log start offset and after it
+    lo = int(rkafka.pg.sql("SELECT min(lo) FROM kafka.chunks WHERE topic = '%s'"
+                           " AND kind = 'chunk'" % topic))
+    assert lo > 0
+    assert int(rkafka.pg.sql("SELECT count(*) FROM kafka.records WHERE topic = '%s'"
+                             " AND \"offset\" < %d" % (topic, lo))) == 0
+
+
 def test_one_session_at_a_time(fresh_pg):
     # The job's advisory lock: while one session holds it (a broker's pass
     # in progress), another's call does nothing and returns no row.

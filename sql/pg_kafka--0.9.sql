@@ -3806,11 +3806,19 @@ COMMENT ON FUNCTION kafka.chunk_span(text, int, jsonb) IS
  * Add a partition's next chunk, after its last one, or past the rows its
  * DEFAULT leaf caught when the job fell behind (those stay there and are
  * deleted as rows once below the log start). Attaching scans the DEFAULT
- * leaf; a lock not granted within p_lock_timeout_ms gives up (false) and
- * the next pass tries again. One short transaction per chunk.
+ * leaf; a lock not granted within p_lock_timeout_ms gives up (an error)
+ * and the next pass tries again. One short transaction per chunk.
+ *
+ * The partition's table is locked in SHARE mode first: producers of the
+ * partition wait for this transaction (fetches do not). An insert routes
+ * its rows with the list of chunks it read when it reached the partition's
+ * table; had it read that list before the new chunk was attached and
+ * written a row of the new chunk's range into the DEFAULT leaf after, that
+ * row would break the DEFAULT leaf's new partition constraint and the
+ * produce would fail.
  */
 CREATE FUNCTION kafka.add_chunk(p_topic text, p_partition int, p_defaults jsonb DEFAULT '{}',
-	p_lock_timeout_ms int DEFAULT 1000)
+	p_lock_timeout_ms int DEFAULT 200)
 RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
@@ -3828,6 +3836,10 @@ BEGIN
 	IF NOT FOUND THEN
 		RETURN NULL;
 	END IF;
+	EXECUTE format('LOCK TABLE kafka_chunks.%I IN SHARE MODE',
+		       (SELECT c.table_name FROM kafka.chunks c
+			WHERE c.topic_table = last.topic_table AND c.partition = p_partition
+			  AND c.kind = 'partition'));
 	SELECT c.table_name INTO dflt FROM kafka.chunks c
 	WHERE c.topic_table = last.topic_table AND c.partition = p_partition AND c.kind = 'default';
 	EXECUTE format('SELECT max("offset") + 1 FROM kafka_chunks.%I', dflt) INTO lo;

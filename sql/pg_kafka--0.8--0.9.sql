@@ -18,9 +18,9 @@
  *
  * Chunks are a storage detail under Kafka's segments (kafka.segments). The
  * storage job creates a partition's next chunk when the current one is half
- * full (CREATE TABLE, then ATTACH PARTITION: producers and fetches are not
- * blocked), sized from the partition's observed rate to hold about a
- * segment's worth of records (1,000 .. 10,000,000 offsets), and drops each
+ * full (CREATE TABLE, then ATTACH PARTITION), sized from the partition's
+ * observed rate to hold about a segment's worth of records (100 ..
+ * 10,000,000 offsets; a new partition's first chunk has 1,000), and drops each
  * chunk whose offsets are all below the log start offset (DROP TABLE, in a
  * transaction of its own under a short lock_timeout). Rows below the log
  * start in the chunk that holds it, and in the DEFAULT leaf, are deleted as
@@ -75,7 +75,9 @@ SELECT pg_catalog.pg_extension_config_dump('kafka.chunk_ids', '');
 
 /*
  * Create one table of the tree and attach it under p_parent with bound
- * p_bound; partitioned by p_partition_by when given. Returns its name.
+ * p_bound; partitioned by p_partition_by when given. Returns its name. It
+ * goes in its parent's tablespace, when that has one (ALTER TABLE
+ * kafka.records SET TABLESPACE moves where new tables go).
  * SECURITY DEFINER: attaching needs the ownership of kafka.records, and
  * whoever may create topics may get their tables.
  */
@@ -88,8 +90,11 @@ AS $$
 DECLARE
 	t text := 'records_' || nextval('kafka.chunk_ids');
 BEGIN
-	EXECUTE format('CREATE TABLE kafka_chunks.%I (LIKE kafka.records)%s', t,
-		       coalesce(' PARTITION BY ' || p_partition_by, ''));
+	EXECUTE format('CREATE TABLE kafka_chunks.%I (LIKE kafka.records)%s%s', t,
+		       coalesce(' PARTITION BY ' || p_partition_by, ''),
+		       (SELECT ' TABLESPACE ' || quote_ident(ts.spcname)
+			FROM pg_class c JOIN pg_tablespace ts ON ts.oid = c.reltablespace
+			WHERE c.oid = p_parent::regclass));
 	EXECUTE format('ALTER TABLE %s ATTACH PARTITION kafka_chunks.%I %s', p_parent, t, p_bound);
 	EXECUTE format('COMMENT ON TABLE kafka_chunks.%I IS %L', t, CASE p_kind
 		WHEN 'topic' THEN format('Records of topic %s (under kafka.records).', p_topic)
@@ -195,7 +200,7 @@ DECLARE
 BEGIN
 	FOR n IN SELECT x.topic, x.partition, x.next_offset FROM new_partitions x
 		 ORDER BY x.topic, x.partition LOOP
-		PERFORM kafka.chunks_add_partition(n.topic, n.partition, n.next_offset, 10000);
+		PERFORM kafka.chunks_add_partition(n.topic, n.partition, n.next_offset, 1000);
 	END LOOP;
 	RETURN NULL;
 END
@@ -226,8 +231,10 @@ $$;
  * The next chunk's size, in offsets: about a segment's worth of records --
  * the offsets of the partition's last rolled segments, else what its rate
  * since the current chunk was created fills in segment.ms or segment.bytes
- * -- and at least what it fills in four job intervals, so that the chunk
- * after it is created in time; 1,000 .. 10,000,000.
+ * -- and at least what it fills in three job intervals, so that the chunk
+ * after it is created (when this one is half full) in time; 100 ..
+ * 10,000,000. Small chunks keep what is dropped late small: a chunk goes
+ * only once all of it is below the log start.
  */
 CREATE FUNCTION kafka.chunk_span(p_topic text, p_partition int, p_defaults jsonb)
 RETURNS bigint
@@ -258,12 +265,12 @@ BEGIN
 				 kafka.topic_setting(p_topic, 'segment.bytes', p_defaults)::float8
 				 / coalesce(avg_bytes, 100));
 	END IF;
-	RETURN least(greatest(per_seg, rate * 4 * interval_ms, 1000), 10000000)::bigint;
+	RETURN least(greatest(per_seg, rate * 3 * interval_ms, 100), 10000000)::bigint;
 END
 $$;
 
 COMMENT ON FUNCTION kafka.chunk_span(text, int, jsonb) IS
-	'How many offsets a partition''s next chunk spans: about a segment''s worth at its observed rate, 1,000 .. 10,000,000.';
+	'How many offsets a partition''s next chunk spans: about a segment''s worth at its observed rate, 100 .. 10,000,000.';
 
 /*
  * Add a partition's next chunk, after its last one, or past the rows its
@@ -293,6 +300,9 @@ DECLARE
 	n bigint;
 BEGIN
 	PERFORM set_config('lock_timeout', p_lock_timeout_ms || 'ms', true);
+	-- The partition's producers wait for this commit: not also for its
+	-- WAL flush (lost in a crash, the chunk is simply created again).
+	PERFORM set_config('synchronous_commit', 'off', true);
 	SELECT c.* INTO last FROM kafka.chunks c JOIN kafka.topics t ON t.topic_id = c.topic_id
 	WHERE c.topic = p_topic AND c.partition = p_partition AND c.kind = 'chunk'
 	ORDER BY c.lo DESC LIMIT 1;
@@ -341,6 +351,7 @@ DECLARE
 	c record;
 BEGIN
 	PERFORM set_config('lock_timeout', p_lock_timeout_ms || 'ms', true);
+	PERFORM set_config('synchronous_commit', 'off', true);
 	SELECT x.* INTO c FROM kafka.chunks x WHERE x.table_name = p_table FOR UPDATE;
 	IF NOT FOUND THEN
 		RETURN false;

@@ -27,7 +27,7 @@ $$;
 SELECT kafka.create_topic('chunky', 2) IS NOT NULL AS created;
 SELECT * FROM pg_temp.shape('chunky');
 SELECT obj_description(format('kafka_chunks.%I', c.table_name)::regclass, 'pg_class') LIKE
-	'Records of chunky-0, offsets 0 to 9999: a chunk%' AS commented
+	'Records of chunky-0, offsets 0 to 999: a chunk%' AS commented
 FROM kafka.chunks c WHERE c.topic = 'chunky' AND c.kind = 'chunk' AND c.partition = 0;
 -- growing the topic adds the new partition's tables
 SELECT kafka.create_partitions('chunky', 3);
@@ -40,10 +40,10 @@ SELECT kind, partition, lo, hi, rows FROM pg_temp.shape('chunky') WHERE partitio
 
 -- nothing to do until the chunk is half full
 SELECT action, topic, partition, lo, hi FROM kafka.chunk_work() WHERE topic IN ('chunky', 'wide');
-UPDATE kafka.partitions SET next_offset = 5000 WHERE topic = 'chunky' AND partition = 0;
+UPDATE kafka.partitions SET next_offset = 500 WHERE topic = 'chunky' AND partition = 0;
 SELECT action, topic, partition, lo, hi FROM kafka.chunk_work() WHERE topic IN ('chunky', 'wide');
 SELECT kafka.add_chunk('chunky', 0) LIKE 'records_%' AS added;
-SELECT kind, lo, hi >= lo + 1000 AS at_least_1000 FROM pg_temp.shape('chunky')
+SELECT kind, lo, hi >= lo + 100 AS at_least_100 FROM pg_temp.shape('chunky')
 WHERE partition = 0 AND kind = 'chunk';
 SELECT action, topic, partition FROM kafka.chunk_work() WHERE topic IN ('chunky', 'wide');
 
@@ -56,14 +56,14 @@ UPDATE kafka.partitions SET next_offset = :last_hi + 6 WHERE topic = 'chunky' AN
 SELECT kind, rows FROM pg_temp.shape('chunky') WHERE partition = 0 AND kind = 'default';
 SELECT action, partition FROM kafka.chunk_work() WHERE topic IN ('chunky', 'wide');
 SELECT kafka.add_chunk('chunky', 0) LIKE 'records_%' AS added;
-SELECT lo > :last_hi + 6 AS past_the_producers, hi - lo >= 1000 AS sized
+SELECT lo > :last_hi + 6 AS past_the_producers, hi - lo >= 100 AS sized
 FROM kafka.chunks WHERE topic = 'chunky' AND partition = 0 AND kind = 'chunk'
 ORDER BY lo DESC LIMIT 1;
 SELECT count(*) AS chunks FROM kafka.chunks WHERE topic = 'chunky' AND partition = 0 AND kind = 'chunk';
 
 -- a chunk wholly below the log start is dropped with its rows; the one
 -- holding the log start stays
-UPDATE kafka.partitions SET log_start_offset = 10000 WHERE topic = 'chunky' AND partition = 0;
+UPDATE kafka.partitions SET log_start_offset = 1000 WHERE topic = 'chunky' AND partition = 0;
 SELECT action, partition, lo, hi FROM kafka.chunk_work() WHERE action = 'drop' AND topic IN ('chunky', 'wide');
 SELECT table_name AS first_chunk FROM kafka.chunks
 WHERE topic = 'chunky' AND partition = 0 AND kind = 'chunk' AND lo = 0 \gset

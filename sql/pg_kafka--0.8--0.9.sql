@@ -230,11 +230,16 @@ $$;
 /*
  * The next chunk's size, in offsets: about a segment's worth of records --
  * the offsets of the partition's last rolled segments, else what its rate
- * since the current chunk was created fills in segment.ms or segment.bytes
- * -- and at least what it fills in three job intervals, so that the chunk
- * after it is created (when this one is half full) in time; 100 ..
- * 10,000,000. Small chunks keep what is dropped late small: a chunk goes
- * only once all of it is below the log start.
+ * fills in segment.ms or segment.bytes -- and at least what it fills in
+ * three job intervals, so that the chunk after it is created (when this
+ * one is half full) in time, and at least a sixteenth of what the partition
+ * retains, so that it has some twenty chunks at most (a read from its start
+ * plans every chunk after it: about 0.15 ms each); 100 .. 10,000,000.
+ * Small chunks keep what is dropped late small: a chunk goes only once all
+ * of it is below the log start. The rate is the higher of two estimates: the offsets of the last
+ * segments over the time between their first and newest records, and the
+ * offsets written into the current chunk since it was created (which counts
+ * the time it waited, created ahead of need, so it runs low).
  */
 CREATE FUNCTION kafka.chunk_span(p_topic text, p_partition int, p_defaults jsonb)
 RETURNS bigint
@@ -243,6 +248,7 @@ AS $$
 DECLARE
 	cur record;
 	next_off bigint;
+	log_start bigint;
 	rate float8;
 	per_seg float8;
 	avg_bytes float8;
@@ -251,10 +257,20 @@ BEGIN
 	SELECT c.lo, c.created INTO cur FROM kafka.chunks c
 	WHERE c.topic = p_topic AND c.partition = p_partition AND c.kind = 'chunk'
 	ORDER BY c.lo DESC LIMIT 1;
-	SELECT p.next_offset INTO next_off FROM kafka.partitions p
+	SELECT p.next_offset, p.log_start_offset INTO next_off, log_start FROM kafka.partitions p
 	WHERE p.topic = p_topic AND p.partition = p_partition;
+	-- offsets per millisecond
 	rate := greatest(next_off - cur.lo, 0)
-		/ greatest(extract(epoch FROM now() - cur.created) * 1000, 1);  -- offsets per ms
+		/ greatest(extract(epoch FROM now() - cur.created) * 1000, 1);
+	SELECT greatest(rate, sum(s.last_offset - s.base_offset + 1)::float8
+			/ greatest(extract(epoch FROM max(s.max_timestamp) - min(s.first_timestamp)) * 1000,
+				   1))
+	INTO rate
+	FROM (SELECT * FROM kafka.segments s
+	      WHERE s.topic = p_topic AND s.partition = p_partition
+		AND s.max_timestamp < 'infinity' AND s.first_timestamp > '-infinity'
+	      ORDER BY s.base_offset DESC LIMIT 4) s;
+	rate := coalesce(rate, 0);
 	SELECT avg(s.last_offset - s.base_offset + 1), sum(s.bytes)::float8 / nullif(sum(s.records), 0)
 	INTO per_seg, avg_bytes
 	FROM (SELECT * FROM kafka.segments s
@@ -265,7 +281,8 @@ BEGIN
 				 kafka.topic_setting(p_topic, 'segment.bytes', p_defaults)::float8
 				 / coalesce(avg_bytes, 100));
 	END IF;
-	RETURN least(greatest(per_seg, rate * 3 * interval_ms, 100), 10000000)::bigint;
+	RETURN least(greatest(per_seg, rate * 3 * interval_ms, (next_off - log_start) / 16, 100),
+		     10000000)::bigint;
 END
 $$;
 

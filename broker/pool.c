@@ -635,8 +635,24 @@ static void conn_send_waiting(pgconn *c)
 
 static void conn_start(pgconn *c)
 {
-	const char *keywords[] = {"dbname", "fallback_application_name", NULL};
-	const char *values[] = {P.conninfo, "pg_kafka", NULL};
+	/* Every execution is planned with its parameters: a generic plan of a
+	 * statement on the partitioned kafka.records would lock all of its
+	 * tables at each execution (PostgreSQL 15), where a custom one locks
+	 * the chunks of the partition it reads. And no sorts where an index
+	 * gives the order: a chunk filled since its statistics were taken
+	 * (autovacuum analyzes it a minute later) looks empty to the planner,
+	 * which then reads a partition's chunks whole and sorts them rather
+	 * than merging their index scans up to the LIMIT -- every Fetch from
+	 * the start of a burst sorted all of it. Before dbname, so that
+	 * options given in pg.conninfo take precedence; PGOPTIONS is kept. */
+	char options[512];
+	const char *env = getenv("PGOPTIONS");
+	const char *keywords[] = {"options", "dbname", "fallback_application_name", NULL};
+	const char *values[] = {options, P.conninfo, "pg_kafka", NULL};
+
+	snprintf(options, sizeof(options),
+		 "-c plan_cache_mode=force_custom_plan -c enable_sort=off%s%s",
+		 env ? " " : "", env ? env : "");
 
 	c->pg = PQconnectStartParams(keywords, values, 1);
 	if (!c->pg) {
@@ -710,7 +726,7 @@ static void conn_connected(pgconn *c)
 	}
 
 	for (int q = 0; q < P.nstmts; q++) {
-		if (!P.stmts[q].name || !P.stmts[q].sql)
+		if (!P.stmts[q].name || !P.stmts[q].sql || !P.stmts[q].sql[0])
 			continue;
 		if (!PQsendPrepare(c->pg, P.stmts[q].name, P.stmts[q].sql, 0, NULL)) {
 			conn_fail(c, PQerrorMessage(c->pg), false);
@@ -1091,6 +1107,13 @@ static bool job_send(pgconn *c, job *j)
 {
 	for (int i = 0; i < j->n; i++) {
 		const db_stmt *s = &j->stmts[i];
+		/* An entry without SQL runs its one parameter as the statement. */
+		if (!P.stmts[s->q].sql[0]) {
+			if (!PQsendQueryParams(c->pg, s->values[0], 0, NULL, NULL, NULL, NULL,
+					       s->result_format))
+				return false;
+			continue;
+		}
 		if (!PQsendQueryPrepared(c->pg, P.stmts[s->q].name, s->nparams, s->values,
 					 s->lengths, s->formats, s->result_format))
 			return false;

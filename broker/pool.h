@@ -27,7 +27,9 @@ typedef struct pool_lane pool_lane;
 /* One statement of the table the pool prepares on every connection. */
 typedef struct pool_statement {
 	const char *name; /* prepared statement name; NULL: an unused entry */
-	const char *sql;
+	const char *sql;  /* "": not prepared; its one parameter is the statement,
+			   * sent as it is (utility commands that take no
+			   * parameters, such as DETACH PARTITION ... CONCURRENTLY) */
 	int nparams;
 } pool_statement;
 

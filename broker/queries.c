@@ -146,6 +146,11 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 	 * The topic is $1, and must have id $6 when one is given (Fetch v13+
 	 * names topics by id): no row if there is no such topic, one row
 	 * without a high watermark if it has no partition $2.
+	 * kafka.records is read with topic and partition as $1 and $2, never
+	 * as join columns, here and in every statement below: the planner
+	 * then prunes it to the one partition's chunks, and locks only those
+	 * (sql/pg_kafka--0.9.sql, "Records in chunks"; the connections plan
+	 * every execution, pool.c).
 	 */
 	[Q_FETCH] = {"pgk_fetch",
 		     "WITH b AS (SELECT m.o, CASE WHEN $5::int = 1 THEN coalesce(m.o,"
@@ -199,8 +204,8 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 		     "  SELECT \"offset\", coalesce(timestamp_ms,"
 		     "   floor(extract(epoch FROM \"timestamp\") * 1000)::int8) AS ts,"
 		     "   key, value, headers FROM kafka.records"
-		     "  WHERE topic = p.topic AND partition = p.partition AND \"offset\" >= $3::int8"
-		     "  AND \"offset\" < (SELECT bound FROM b)"
+		     "  WHERE topic = $1::text AND partition = $2::int AND p.topic IS NOT NULL"
+		     "  AND \"offset\" >= $3::int8 AND \"offset\" < (SELECT bound FROM b)"
 		     "  ORDER BY \"offset\" LIMIT $4::int) r ON true"
 		     " WHERE t.name = $1::text AND ($6::uuid IS NULL OR t.topic_id = $6::uuid)",
 		     6},
@@ -226,7 +231,7 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 			    "  (SELECT \"offset\", ts FROM kafka.records r,"
 			    "   LATERAL (SELECT coalesce(r.timestamp_ms,"
 			    "    floor(extract(epoch FROM r.\"timestamp\") * 1000)::int8) AS ts) t"
-			    "   WHERE $3::int8 >= 0 AND r.topic = p.topic AND r.partition = p.partition"
+			    "   WHERE $3::int8 >= 0 AND r.topic = $1::text AND r.partition = $2::int"
 			    "   AND t.ts >= $3::int8 AND r.\"offset\" >= p.log_start_offset"
 			    "   AND r.\"offset\" >= coalesce("
 			    "    (SELECT s.base_offset FROM kafka.segments s"
@@ -242,7 +247,7 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 			    "  (SELECT \"offset\", ts FROM kafka.records r,"
 			    "   LATERAL (SELECT coalesce(r.timestamp_ms,"
 			    "    floor(extract(epoch FROM r.\"timestamp\") * 1000)::int8) AS ts) t"
-			    "   WHERE $3::int8 = -3 AND r.topic = p.topic AND r.partition = p.partition"
+			    "   WHERE $3::int8 = -3 AND r.topic = $1::text AND r.partition = $2::int"
 			    "   AND r.\"offset\" >= p.log_start_offset"
 			    "   ORDER BY ts DESC, \"offset\" LIMIT 1)) m ON true"
 			    " LEFT JOIN LATERAL (SELECT"
@@ -579,7 +584,8 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 			     " CASE WHEN d.n > 0 THEN (d.bytes::float8"
 			     "  * (p.next_offset - p.log_start_offset) / d.n)::int8 ELSE 0 END"
 			     " FROM (SELECT current_database() AS db,"
-			     "  pg_total_relation_size('kafka.records') AS bytes,"
+			     "  (SELECT coalesce(sum(pg_total_relation_size(x.relid)), 0)"
+			     "   FROM pg_partition_tree('kafka.records') x WHERE x.isleaf) AS bytes,"
 			     "  (SELECT sum(next_offset - log_start_offset) FROM kafka.partitions) AS n) d"
 			     " LEFT JOIN kafka.partitions p"
 			     "  ON $1::text[] IS NULL OR (p.topic, p.partition) IN"
@@ -685,4 +691,17 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 		       " FROM kafka.consumer_group_load($1::text)",
 		       1},
 	[Q_CG_IDS] = {"pgk_cg_ids", "SELECT group_id FROM kafka.consumer_groups ORDER BY group_id", 0},
+	/*
+	 * The tables under kafka.records (sql: "Records in chunks"): what to
+	 * do, then one short transaction per chunk added or dropped. Q_UTILITY
+	 * carries the DETACH PARTITION ... CONCURRENTLY of a deleted topic's
+	 * table, which cannot run in a function.
+	 */
+	[Q_CHUNK_WORK] = {"pgk_chunk_work",
+			  "SELECT action, table_name, topic, partition, lo, hi"
+			  " FROM kafka.chunk_work($1::jsonb)",
+			  1},
+	[Q_ADD_CHUNK] = {"pgk_add_chunk", "SELECT kafka.add_chunk($1::text, $2::int, $3::jsonb)", 3},
+	[Q_DROP_CHUNK] = {"pgk_drop_chunk", "SELECT kafka.drop_chunk($1::text)", 1},
+	[Q_UTILITY] = {"pgk_utility", "", 1},
 };

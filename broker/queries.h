@@ -112,6 +112,10 @@ typedef enum query_id {
 	Q_CG_DELETE,              /* (group) */
 	Q_CG_LOAD,                /* (group) -> kafka.consumer_group_load's rows */
 	Q_CG_IDS,                 /* () -> group_id of every consumer group */
+	Q_CHUNK_WORK,             /* (defaults jsonb) -> action, table, topic, partition, lo, hi */
+	Q_ADD_CHUNK,              /* (topic, partition, defaults jsonb) -> new table or NULL */
+	Q_DROP_CHUNK,             /* (table) -> dropped */
+	Q_UTILITY,                /* (statement text): run as it is, not prepared (pool.h) */
 	Q_QUERY_COUNT
 } query_id;
 

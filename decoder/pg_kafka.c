@@ -3,6 +3,11 @@
  *
  * Turns committed transactions into the stream of Kafka records they wrote:
  * every INSERT into kafka.records becomes one message, in commit order.
+ * kafka.records is partitioned (sql/pg_kafka--0.9.sql, "Records in
+ * chunks"), and logical decoding reports each row as a change of the leaf
+ * table that holds it: a relation is a records table when it is
+ * kafka.records or its partition root is, which is looked up once per
+ * relation and remembered until the relcache says the relation changed.
  * Every other table, updates, deletes and truncates are skipped, so a
  * transaction that wrote no record emits nothing at all (not even markers).
  * With the summary option, a transaction instead gets one message per
@@ -34,11 +39,14 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "catalog/partition.h"
 #include "catalog/pg_type.h"
 #include "libpq/pqformat.h"
 #include "replication/logical.h"
 #include "replication/output_plugin.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -50,7 +58,8 @@
 
 PG_MODULE_MAGIC;
 
-/* The table whose inserted rows are Kafka records (sql/pg_kafka--0.1.sql). */
+/* The table whose inserted rows are Kafka records (sql/pg_kafka--0.1.sql),
+ * or whose partitions' rows are (0.9). */
 #define RECORDS_SCHEMA "kafka"
 #define RECORDS_TABLE "records"
 /* Transaction markers: rows of kafka.txn_batches with a control type. */
@@ -93,7 +102,6 @@ typedef struct decoder_state {
 	StringInfoData pending;   /* the last message rendered, not yet written */
 	bool has_pending;
 	bool txn_started;  /* the begin marker of this transaction is out */
-	Oid records_relid; /* kafka.records as last seen, to skip name lookups */
 	Oid markers_relid; /* kafka.txn_batches as last seen */
 } decoder_state;
 
@@ -108,7 +116,9 @@ static void pgk_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, Relat
 static void parse_options(List *options, decoder_options *opt);
 static bool option_bool(DefElem *elem);
 static List *option_topics(DefElem *elem);
-static bool is_records_table(decoder_state *state, Relation rel);
+static bool is_records_table(Relation rel);
+static bool records_root(Oid relid);
+static void records_rels_invalidate(Datum arg, Oid relid);
 static bool summary_marker(decoder_state *state, Relation rel, HeapTuple tuple);
 static int64 record_timestamp(HeapTuple tuple, TupleDesc desc, const record_columns *cols);
 static void find_columns(TupleDesc desc, record_columns *cols);
@@ -161,7 +171,6 @@ static void pgk_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, b
 	state->txn_cxt =
 		AllocSetContextCreate(ctx->context, "pg_kafka transaction", ALLOCSET_DEFAULT_SIZES);
 	initStringInfo(&state->pending);
-	state->records_relid = InvalidOid;
 	state->markers_relid = InvalidOid;
 	ctx->output_plugin_private = state;
 	MemoryContextSwitchTo(old);
@@ -360,7 +369,7 @@ static void pgk_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, Relat
 	 * waiting on any broker wake at EndTxn. */
 	if (state->opt.summary && summary_marker(state, rel, tuple))
 		return;
-	if (!is_records_table(state, rel))
+	if (!is_records_table(rel))
 		return;
 
 	old = MemoryContextSwitchTo(state->change_cxt);
@@ -419,21 +428,80 @@ static void flush_pending(LogicalDecodingContext *ctx, bool last_write)
 
 /* ---- which rows ---- */
 
-/* Cheap test first: the relation name is in the relcache entry. */
-static bool is_records_table(decoder_state *state, Relation rel)
+/*
+ * Relations already classified, by OID: true for kafka.records and the
+ * tables under it. Entries go when the relcache invalidates the relation
+ * (an ATTACH, a DETACH, a DROP, a rename), so an OID that comes back for
+ * another table is looked up again.
+ */
+typedef struct records_rel {
+	Oid relid; /* hash key */
+	bool is_records;
+} records_rel;
+
+static HTAB *records_rels;
+
+static bool is_records_table(Relation rel)
 {
+	Oid relid = RelationGetRelid(rel);
+	records_rel *e;
+	bool found;
+
+	if (records_rels == NULL) {
+		HASHCTL ctl = {.keysize = sizeof(Oid), .entrysize = sizeof(records_rel),
+			       .hcxt = TopMemoryContext};
+
+		records_rels = hash_create("pg_kafka records relations", 64, &ctl,
+					   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		CacheRegisterRelcacheCallback(records_rels_invalidate, (Datum)0);
+	}
+	e = hash_search(records_rels, &relid, HASH_ENTER, &found);
+	if (!found) {
+		/* If the lookup fails, the entry must not stay half made. */
+		e->is_records = false;
+		PG_TRY();
+		{
+			e->is_records = rel->rd_rel->relispartition
+						? records_root(llast_oid(get_partition_ancestors(relid)))
+						: records_root(relid);
+		}
+		PG_CATCH();
+		{
+			hash_search(records_rels, &relid, HASH_REMOVE, NULL);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+	}
+	return e->is_records;
+}
+
+/* Whether relid is kafka.records. */
+static bool records_root(Oid relid)
+{
+	char *relname = get_rel_name(relid);
 	char *nspname;
 
-	if (strcmp(RelationGetRelationName(rel), RECORDS_TABLE) != 0)
+	if (relname == NULL || strcmp(relname, RECORDS_TABLE) != 0)
 		return false;
-	if (RelationGetRelid(rel) == state->records_relid)
-		return true;
-	nspname = get_namespace_name(RelationGetNamespace(rel));
-	if (nspname == NULL || strcmp(nspname, RECORDS_SCHEMA) != 0)
-		return false;
-	/* The extension may be dropped and created again: remember the latest. */
-	state->records_relid = RelationGetRelid(rel);
-	return true;
+	nspname = get_namespace_name(get_rel_namespace(relid));
+	return nspname != NULL && strcmp(nspname, RECORDS_SCHEMA) == 0;
+}
+
+static void records_rels_invalidate(Datum arg, Oid relid)
+{
+	HASH_SEQ_STATUS seq;
+	records_rel *e;
+
+	(void)arg;
+	if (records_rels == NULL)
+		return;
+	if (OidIsValid(relid)) {
+		hash_search(records_rels, &relid, HASH_REMOVE, NULL);
+		return;
+	}
+	hash_seq_init(&seq, records_rels);
+	while ((e = hash_seq_search(&seq)) != NULL)
+		hash_search(records_rels, &e->relid, HASH_REMOVE, NULL);
 }
 
 /*

@@ -179,10 +179,81 @@ def test_delete_topics_returns_at_once_and_other_topics_keep_producing(rkafka):
     assert rkafka.consume(other, produced)[-1].value == b"v%d" % (produced - 1)
     assert took < 5, took
     log = rkafka.broker.log_text()
-    assert "records of deleted topic %s-0" % big in log
-    # deleted in passes of at most the budget (20000), one after another
-    assert log.count("of deleted topic %s-0" % big) >= n // 20000
+    # its tables went whole (detached, then dropped), not row by row
+    wait_for(lambda: "dropped the tables of deleted topic %s " % big in rkafka.broker.log_text(),
+             20, "the drop to be logged")
+    assert "records of deleted topic %s-0" % big not in log
+    assert int(rkafka.pg.sql("SELECT count(*) FROM kafka.chunks WHERE topic = '%s'" % big)) == 0
     assert int(rkafka.pg.sql("SELECT count(*) FROM kafka.deleted_partitions")) == 0
+
+
+def test_high_rate_with_short_retention_drops_whole_chunks(rkafka):
+    # Records expire as fast as they come: the partition's chunks are
+    # created ahead of the producer and dropped whole once below the log
+    # start, so the number of tables under the topic stays bounded, while a
+    # producer and a consumer of another topic go on undisturbed.
+    import threading
+    topic = rkafka.create_topic(unique("churn"), config={"segment.ms": "200",
+                                                         "retention.ms": "1000"})
+    other = rkafka.create_topic(unique("calm"))
+    stop = threading.Event()
+    sent = [0]
+    errors = []
+
+    def produce():
+        # paced at about 5,000 records/s: high for the 100 ms job, and the
+        # same on a loaded machine as on an idle one
+        p = rkafka.producer(**{"linger.ms": 20, "acks": "1"})
+        try:
+            while not stop.is_set():
+                for i in range(500):
+                    p.produce(topic, value=b"x" * 100, on_delivery=lambda e, m: e and errors.append(e))
+                    sent[0] += 1
+                p.poll(0)
+                stop.wait(0.1)
+        finally:
+            p.flush(30)
+
+    t = threading.Thread(target=produce)
+    t.start()
+    chunks_seen = []
+    slowest = 0.0
+    try:
+        def dropped():
+            return rkafka.broker.log_text().count("storage: dropped chunk ")
+
+        deadline = time.monotonic() + 120
+        n = 0
+        while dropped() < 4:
+            assert time.monotonic() < deadline, \
+                "chunks dropped: %d, sent %d, chunks %r" % (dropped(), sent[0], chunks_seen[-5:])
+            chunks_seen.append(int(rkafka.pg.sql(
+                "SELECT count(*) FROM kafka.chunks WHERE topic = '%s' AND kind = 'chunk'" % topic)))
+            # the other topic: produced to and read back, each within a bound
+            t0 = time.monotonic()
+            rkafka.produce(other, [(b"k", b"calm-%d" % n)])
+            got = rkafka.consume(other, 1, offset=n, timeout=10)
+            assert got[0].value == b"calm-%d" % n
+            slowest = max(slowest, time.monotonic() - t0)
+            n += 1
+    finally:
+        stop.set()
+        t.join(60)
+    assert not errors, errors[:3]
+    # the tables under the topic stayed few: chunks are dropped as fast as
+    # they are created
+    assert max(chunks_seen) <= 8, chunks_seen
+    assert slowest < 5, slowest
+    log = rkafka.broker.log_text()
+    assert "storage: new chunk kafka_chunks.records_" in log
+    # what is left: the chunks from the one holding the log start offset on
+    lo = int(rkafka.pg.sql("SELECT min(lo) FROM kafka.chunks WHERE topic = '%s'"
+                           " AND kind = 'chunk'" % topic))
+    assert lo > 0
+    wait_for(lambda: int(rkafka.pg.sql(
+        "SELECT count(*) FROM kafka.records r JOIN kafka.partitions p USING (topic, partition)"
+        " WHERE r.topic = '%s' AND r.\"offset\" < p.log_start_offset" % topic)) == 0,
+        30, "the rows below the log start to go")
 
 
 def test_one_session_at_a_time(fresh_pg):
@@ -273,8 +344,9 @@ def test_broker_defaults_apply_and_are_described(fresh_pg, make_broker):
 
 def test_upgrade_from_0_7_keeps_records_groups_and_transactions(fresh_pg, make_broker):
     # A 0.7 database with records, a group's committed offset and an aborted
-    # transaction, updated in place; then the clients read it all back and
-    # the storage job works on it.
+    # transaction, updated in place to 0.8, and with records in more topics
+    # to 0.9 (kafka.records becomes partitioned: every record is moved);
+    # then the clients read it all back and the storage job works on it.
     pg = fresh_pg
     pg.sql("DROP EXTENSION pg_kafka; CREATE EXTENSION pg_kafka VERSION '0.7'")
     pg.sql("SELECT kafka.create_topic('legacy', 1, '{\"retention.ms\": \"-1\"}');"
@@ -290,14 +362,48 @@ def test_upgrade_from_0_7_keeps_records_groups_and_transactions(fresh_pg, make_b
            "  ('legacy', 0, 8, 8, 77, 0, 0);"
            " INSERT INTO kafka.aborted_txns VALUES ('legacy', 0, 77, 6, 8);"
            " UPDATE kafka.partitions SET next_offset = 9 WHERE topic = 'legacy'")
+    pg.sql("ALTER EXTENSION pg_kafka UPDATE TO '0.8'")
+    assert pg.sql("SELECT extversion FROM pg_extension WHERE extname = 'pg_kafka'") == "0.8"
+    # 0.8: a topic of three partitions, one with its log start moved (the
+    # rows below it are no longer records), and a deleted topic whose rows
+    # the 0.8 job had not deleted yet
+    pg.sql("SELECT kafka.create_topic('legacy-many', 3, '{\"retention.ms\": \"-1\"}');"
+           " SELECT count(*) FROM (SELECT kafka.produce('legacy-many', 'k' || i, 'v' || i,"
+           "  partition => i % 3) FROM generate_series(0, 899) i) p;"
+           " UPDATE kafka.partitions SET log_start_offset = 100"
+           "  WHERE topic = 'legacy-many' AND partition = 2;"
+           " SELECT kafka.create_topic('legacy-gone', 1);"
+           " SELECT count(*) FROM (SELECT kafka.produce('legacy-gone', 'k', 'v', partition => 0)"
+           "  FROM generate_series(0, 9) i) p;"
+           " SELECT kafka.delete_topic('legacy-gone')")
+    before = pg.sql("SELECT string_agg(format('%s/%s/%s/%s/%s', r.topic, r.partition, r.\"offset\","
+                    " md5(r.value), r.timestamp_ms), ','"
+                    " ORDER BY r.topic, r.partition, r.\"offset\")"
+                    " FROM kafka.records r JOIN kafka.partitions p USING (topic, partition)"
+                    " WHERE r.\"offset\" >= p.log_start_offset")
     # to the version this tree's broker is built for (its statements use
     # what each version adds)
     pg.sql("ALTER EXTENSION pg_kafka UPDATE")
     assert pg.sql("SELECT extversion FROM pg_extension WHERE extname = 'pg_kafka'") == \
         default_version()
+    after = pg.sql("SELECT string_agg(format('%s/%s/%s/%s/%s', r.topic, r.partition, r.\"offset\","
+                   " md5(r.value), r.timestamp_ms), ','"
+                   " ORDER BY r.topic, r.partition, r.\"offset\") FROM kafka.records r")
+    assert after == before
+    assert len(after.split(",")) == 8 + 900 - 100
+    assert pg.sql("SELECT relkind FROM pg_class WHERE oid = 'kafka.records'::regclass") == "p"
+    # every row sits in a chunk of its partition, none in a DEFAULT leaf
+    assert pg.sql("SELECT count(*) FROM kafka.records r JOIN kafka.chunks c"
+                  " ON c.table_name = r.tableoid::regclass::text"
+                  " OR 'kafka_chunks.' || c.table_name = r.tableoid::regclass::text"
+                  " WHERE c.kind = 'chunk'") == str(8 + 900 - 100)
     b = make_broker(pg, *INTERVAL)
     k = Kafka(b)
     try:
+        got = k.consume("legacy-many", 800, partitions=(0, 1, 2))
+        assert sorted((r.partition, r.offset) for r in got) == \
+            [(p, o) for p in (0, 1) for o in range(300)] + [(2, o) for o in range(100, 300)]
+        assert all(r.value == b"v%d" % (r.offset * 3 + r.partition) for r in got)
         got = k.consume("legacy", 8, **{"isolation.level": "read_uncommitted"})
         assert [(r.offset, r.value) for r in got] == \
             [(i, b"v%d" % i) for i in range(6)] + [(6, b"aborted"), (7, b"aborted")]

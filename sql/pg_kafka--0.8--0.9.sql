@@ -627,3 +627,651 @@ EXECUTE FUNCTION kafka.partition_epochs_new_timeline();
 -- Databases that were clusters before 0.9: the current epochs begin now.
 SELECT kafka.begin_leader_epoch(l.topic, l.partition, l.leader_epoch)
 FROM kafka.partition_leaders l;
+
+/*
+ * ---- Records in chunks (0.9) ----
+ *
+ * kafka.records is partitioned: by topic (LIST), each topic's table by
+ * partition (LIST), each partition's table by offset (RANGE) into chunks,
+ * consecutive offset ranges whose bounds are fixed when the chunk is
+ * created, plus a DEFAULT leaf that catches rows past the last chunk when
+ * the storage job fell behind. The tables live in schema kafka_chunks,
+ * named records_<n>, each with a comment naming its topic, partition and
+ * offsets; kafka.chunks is their bookkeeping. Inside a chunk topic and
+ * partition are constant, so its primary key index grows at its right edge.
+ *
+ * Chunks are a storage detail under Kafka's segments (kafka.segments). The
+ * storage job creates a partition's next chunk when the current one is half
+ * full (CREATE TABLE, then ATTACH PARTITION), sized from the partition's
+ * observed rate to hold about a segment's worth of records (100 ..
+ * 10,000,000 offsets; a new partition's first chunk has 1,000), and drops each
+ * chunk whose offsets are all below the log start offset (DROP TABLE, in a
+ * transaction of its own under a short lock_timeout). Rows below the log
+ * start in the chunk that holds it, and in the DEFAULT leaf, are deleted as
+ * rows (kafka.purge_records()). A deleted topic's tables are detached from
+ * kafka.records (DETACH PARTITION ... CONCURRENTLY, by the broker) and
+ * dropped in the background; a topic created again under its name removes
+ * them first, in the creating transaction.
+ */
+CREATE SCHEMA kafka_chunks;
+
+COMMENT ON SCHEMA kafka_chunks IS
+	'The tables under kafka.records (per topic, per partition, and the chunks holding the rows), managed by pg_kafka: query kafka.records.';
+
+CREATE SEQUENCE kafka.chunk_ids;
+
+COMMENT ON SEQUENCE kafka.chunk_ids IS 'Numbers the tables of schema kafka_chunks (records_<n>).';
+
+CREATE TABLE kafka.chunks (
+	table_name text PRIMARY KEY,
+	kind text NOT NULL CHECK (kind IN ('topic', 'partition', 'chunk', 'default')),
+	topic text COLLATE "C" NOT NULL,
+	topic_id uuid NOT NULL,
+	partition int,
+	lo bigint,
+	hi bigint,
+	topic_table text NOT NULL,
+	created timestamptz NOT NULL DEFAULT now(),
+	CONSTRAINT chunks_shape_valid CHECK (
+		(kind = 'topic') = (partition IS NULL)
+		AND (kind = 'chunk') = (hi IS NOT NULL)
+		AND (kind = 'chunk') = (lo IS NOT NULL)
+		AND (hi IS NULL OR lo < hi))
+);
+
+CREATE INDEX chunks_by_partition ON kafka.chunks (topic, partition, lo);
+
+COMMENT ON TABLE kafka.chunks IS
+	'The tables of schema kafka_chunks under kafka.records: one per topic, one per topic partition, its DEFAULT leaf and its chunks.';
+COMMENT ON COLUMN kafka.chunks.table_name IS 'The table, in schema kafka_chunks.';
+COMMENT ON COLUMN kafka.chunks.kind IS
+	'topic (partitioned by partition), partition (partitioned by offset), chunk (rows of offsets lo .. hi - 1) or default (rows past the chunks).';
+COMMENT ON COLUMN kafka.chunks.topic IS 'The topic.';
+COMMENT ON COLUMN kafka.chunks.topic_id IS 'The topic''s id: tables of a deleted topic keep the old one.';
+COMMENT ON COLUMN kafka.chunks.partition IS 'The partition; NULL for a topic''s table.';
+COMMENT ON COLUMN kafka.chunks.lo IS 'A chunk''s first offset.';
+COMMENT ON COLUMN kafka.chunks.hi IS 'A chunk''s upper bound: its last offset + 1.';
+COMMENT ON COLUMN kafka.chunks.topic_table IS 'The topic''s table this one is under (itself for a topic''s table).';
+COMMENT ON COLUMN kafka.chunks.created IS 'When the table was created.';
+
+SELECT pg_catalog.pg_extension_config_dump('kafka.chunks', '');
+SELECT pg_catalog.pg_extension_config_dump('kafka.chunk_ids', '');
+
+/*
+ * Create one table of the tree and attach it under p_parent with bound
+ * p_bound; partitioned by p_partition_by when given. Returns its name. It
+ * goes in its parent's tablespace, when that has one (ALTER TABLE
+ * kafka.records SET TABLESPACE moves where new tables go).
+ * SECURITY DEFINER: attaching needs the ownership of kafka.records, and
+ * whoever may create topics may get their tables.
+ */
+CREATE FUNCTION kafka.chunk_table(p_kind text, p_topic text, p_topic_id uuid, p_partition int,
+	p_lo bigint, p_hi bigint, p_topic_table text, p_parent text, p_bound text,
+	p_partition_by text)
+RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t text := 'records_' || nextval('kafka.chunk_ids');
+BEGIN
+	EXECUTE format('CREATE TABLE kafka_chunks.%I (LIKE kafka.records)%s%s', t,
+		       coalesce(' PARTITION BY ' || p_partition_by, ''),
+		       (SELECT ' TABLESPACE ' || quote_ident(ts.spcname)
+			FROM pg_class c JOIN pg_tablespace ts ON ts.oid = c.reltablespace
+			WHERE c.oid = p_parent::regclass));
+	EXECUTE format('ALTER TABLE %s ATTACH PARTITION kafka_chunks.%I %s', p_parent, t, p_bound);
+	EXECUTE format('COMMENT ON TABLE kafka_chunks.%I IS %L', t, CASE p_kind
+		WHEN 'topic' THEN format('Records of topic %s (under kafka.records).', p_topic)
+		WHEN 'partition' THEN format('Records of %s-%s (under kafka.records).', p_topic, p_partition)
+		WHEN 'default' THEN format('Records of %s-%s past its chunks, while the storage job is behind (under kafka.records).',
+					   p_topic, p_partition)
+		ELSE format('Records of %s-%s, offsets %s to %s: a chunk, dropped whole once the log start offset passes it (under kafka.records).',
+			    p_topic, p_partition, p_lo, p_hi - 1) END);
+	INSERT INTO kafka.chunks (table_name, kind, topic, topic_id, partition, lo, hi, topic_table)
+	VALUES (t, p_kind, p_topic, p_topic_id, p_partition, p_lo, p_hi, coalesce(p_topic_table, t));
+	RETURN t;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.chunk_table(text, text, uuid, int, bigint, bigint, text, text, text, text) IS
+	'Create and attach one table under kafka.records (the storage job''s and topic creation''s helper); returns its name in kafka_chunks.';
+
+/*
+ * Remove a topic's tables in the current transaction: detach the topic's
+ * table from kafka.records (a plain DETACH, ACCESS EXCLUSIVE on
+ * kafka.records for a moment; or FINALIZE for an interrupted concurrent
+ * one) and drop it with everything under it.
+ */
+CREATE FUNCTION kafka.chunks_remove_topic(p_table text)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	pending boolean;
+BEGIN
+	SELECT i.inhdetachpending INTO pending
+	FROM pg_inherits i
+	WHERE i.inhrelid = to_regclass(format('kafka_chunks.%I', p_table))
+	  AND i.inhparent = 'kafka.records'::regclass;
+	IF pending THEN
+		EXECUTE format('ALTER TABLE kafka.records DETACH PARTITION kafka_chunks.%I FINALIZE', p_table);
+	ELSIF pending IS NOT NULL THEN
+		EXECUTE format('ALTER TABLE kafka.records DETACH PARTITION kafka_chunks.%I', p_table);
+	END IF;
+	EXECUTE format('DROP TABLE IF EXISTS kafka_chunks.%I', p_table);
+	DELETE FROM kafka.chunks c WHERE c.topic_table = p_table;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.chunks_remove_topic(text) IS
+	'Detach and drop a topic''s table from under kafka.records, with everything under it, in the current transaction.';
+
+/*
+ * A partition's tables: its topic's table (created with the topic, after
+ * removing the tables of an earlier topic of that name), its own, its
+ * DEFAULT leaf and a first chunk of offsets p_lo .. p_lo + p_span - 1.
+ */
+CREATE FUNCTION kafka.chunks_add_partition(p_topic text, p_partition int, p_lo bigint,
+	p_span bigint)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	tid uuid;
+	tt text;
+	pt text;
+	old record;
+BEGIN
+	SELECT t.topic_id INTO tid FROM kafka.topics t WHERE t.name = p_topic;
+	IF NOT FOUND THEN
+		RETURN;
+	END IF;
+	FOR old IN SELECT c.table_name FROM kafka.chunks c
+		   WHERE c.kind = 'topic' AND c.topic = p_topic AND c.topic_id <> tid LOOP
+		PERFORM kafka.chunks_remove_topic(old.table_name);
+	END LOOP;
+	SELECT c.table_name INTO tt FROM kafka.chunks c
+	WHERE c.kind = 'topic' AND c.topic = p_topic AND c.topic_id = tid;
+	IF NOT FOUND THEN
+		tt := kafka.chunk_table('topic', p_topic, tid, NULL, NULL, NULL, NULL, 'kafka.records',
+					format('FOR VALUES IN (%L)', p_topic), 'LIST (partition)');
+	END IF;
+	IF EXISTS (SELECT FROM kafka.chunks c WHERE c.topic_table = tt AND c.kind = 'partition'
+		   AND c.partition = p_partition) THEN
+		RETURN;
+	END IF;
+	pt := kafka.chunk_table('partition', p_topic, tid, p_partition, NULL, NULL, tt,
+				format('kafka_chunks.%I', tt), format('FOR VALUES IN (%s)', p_partition),
+				'RANGE ("offset")');
+	PERFORM kafka.chunk_table('default', p_topic, tid, p_partition, NULL, NULL, tt,
+				  format('kafka_chunks.%I', pt), 'DEFAULT', NULL);
+	PERFORM kafka.chunk_table('chunk', p_topic, tid, p_partition, p_lo, p_lo + p_span, tt,
+				  format('kafka_chunks.%I', pt),
+				  format('FOR VALUES FROM (%s) TO (%s)', p_lo, p_lo + p_span), NULL);
+END
+$$;
+
+COMMENT ON FUNCTION kafka.chunks_add_partition(text, int, bigint, bigint) IS
+	'Create a partition''s tables under kafka.records (its topic''s too if needed) with a first chunk of p_span offsets from p_lo.';
+
+/* New partitions (a topic created, or grown) get their tables at once. */
+CREATE FUNCTION kafka.partitions_add_chunks()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY INVOKER
+AS $$
+DECLARE
+	n record;
+BEGIN
+	FOR n IN SELECT x.topic, x.partition, x.next_offset FROM new_partitions x
+		 ORDER BY x.topic, x.partition LOOP
+		PERFORM kafka.chunks_add_partition(n.topic, n.partition, n.next_offset, 1000);
+	END LOOP;
+	RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER partitions_add_chunks
+	AFTER INSERT ON kafka.partitions
+	REFERENCING NEW TABLE AS new_partitions
+	FOR EACH STATEMENT EXECUTE FUNCTION kafka.partitions_add_chunks();
+
+/*
+ * A deleted partition's records stay in its topic's tables, which the
+ * storage job detaches and drops: nothing is queued for row deletes any
+ * more. Its segments go now (they are small). (Replaces the 0.8 function.)
+ */
+CREATE OR REPLACE FUNCTION kafka.partitions_queue_records()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY INVOKER
+AS $$
+BEGIN
+	DELETE FROM kafka.segments s USING old_partitions o
+	WHERE s.topic = o.topic AND s.partition = o.partition;
+	RETURN NULL;
+END
+$$;
+
+/*
+ * The next chunk's size, in offsets: about a segment's worth of records --
+ * the offsets of the partition's last rolled segments, else what its rate
+ * fills in segment.ms or segment.bytes -- and at least what it fills in
+ * three job intervals, so that the chunk after it is created (when this
+ * one is half full) in time, and at least a sixteenth of what the partition
+ * retains, so that it has some twenty chunks at most (a read from its start
+ * plans every chunk after it: about 0.15 ms each); 100 .. 10,000,000.
+ * Small chunks keep what is dropped late small: a chunk goes only once all
+ * of it is below the log start. The rate is the higher of two estimates: the offsets of the last
+ * segments over the time between their first and newest records, and the
+ * offsets written into the current chunk since it was created (which counts
+ * the time it waited, created ahead of need, so it runs low).
+ */
+CREATE FUNCTION kafka.chunk_span(p_topic text, p_partition int, p_defaults jsonb)
+RETURNS bigint
+LANGUAGE plpgsql STABLE SECURITY INVOKER
+AS $$
+DECLARE
+	cur record;
+	next_off bigint;
+	log_start bigint;
+	rate float8;
+	per_seg float8;
+	avg_bytes float8;
+	interval_ms float8 := coalesce((p_defaults ->> 'log.retention.check.interval.ms')::float8, 300000);
+BEGIN
+	SELECT c.lo, c.created INTO cur FROM kafka.chunks c
+	WHERE c.topic = p_topic AND c.partition = p_partition AND c.kind = 'chunk'
+	ORDER BY c.lo DESC LIMIT 1;
+	SELECT p.next_offset, p.log_start_offset INTO next_off, log_start FROM kafka.partitions p
+	WHERE p.topic = p_topic AND p.partition = p_partition;
+	-- offsets per millisecond
+	rate := greatest(next_off - cur.lo, 0)
+		/ greatest(extract(epoch FROM now() - cur.created) * 1000, 1);
+	SELECT greatest(rate, sum(s.last_offset - s.base_offset + 1)::float8
+			/ greatest(extract(epoch FROM max(s.max_timestamp) - min(s.first_timestamp)) * 1000,
+				   1))
+	INTO rate
+	FROM (SELECT * FROM kafka.segments s
+	      WHERE s.topic = p_topic AND s.partition = p_partition
+		AND s.max_timestamp < 'infinity' AND s.first_timestamp > '-infinity'
+	      ORDER BY s.base_offset DESC LIMIT 4) s;
+	rate := coalesce(rate, 0);
+	SELECT avg(s.last_offset - s.base_offset + 1), sum(s.bytes)::float8 / nullif(sum(s.records), 0)
+	INTO per_seg, avg_bytes
+	FROM (SELECT * FROM kafka.segments s
+	      WHERE s.topic = p_topic AND s.partition = p_partition AND s.rolled
+	      ORDER BY s.base_offset DESC LIMIT 3) s;
+	IF per_seg IS NULL THEN
+		per_seg := least(rate * kafka.topic_setting(p_topic, 'segment.ms', p_defaults)::float8,
+				 kafka.topic_setting(p_topic, 'segment.bytes', p_defaults)::float8
+				 / coalesce(avg_bytes, 100));
+	END IF;
+	RETURN least(greatest(per_seg, rate * 3 * interval_ms, (next_off - log_start) / 16, 100),
+		     10000000)::bigint;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.chunk_span(text, int, jsonb) IS
+	'How many offsets a partition''s next chunk spans: about a segment''s worth at its observed rate, 100 .. 10,000,000.';
+
+/*
+ * Add a partition's next chunk, after its last one, or past the rows its
+ * DEFAULT leaf caught when the job fell behind (those stay there and are
+ * deleted as rows once below the log start). Attaching scans the DEFAULT
+ * leaf; a lock not granted within p_lock_timeout_ms gives up (an error)
+ * and the next pass tries again. One short transaction per chunk.
+ *
+ * The partition's table is locked in SHARE mode first: producers of the
+ * partition wait for this transaction (fetches do not). An insert routes
+ * its rows with the list of chunks it read when it reached the partition's
+ * table; had it read that list before the new chunk was attached and
+ * written a row of the new chunk's range into the DEFAULT leaf after, that
+ * row would break the DEFAULT leaf's new partition constraint and the
+ * produce would fail.
+ */
+CREATE FUNCTION kafka.add_chunk(p_topic text, p_partition int, p_defaults jsonb DEFAULT '{}',
+	p_lock_timeout_ms int DEFAULT 200)
+RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	last record;
+	dflt text;
+	lo bigint;
+	span bigint;
+	n bigint;
+BEGIN
+	PERFORM set_config('lock_timeout', p_lock_timeout_ms || 'ms', true);
+	-- The partition's producers wait for this commit: not also for its
+	-- WAL flush (lost in a crash, the chunk is simply created again).
+	PERFORM set_config('synchronous_commit', 'off', true);
+	SELECT c.* INTO last FROM kafka.chunks c JOIN kafka.topics t ON t.topic_id = c.topic_id
+	WHERE c.topic = p_topic AND c.partition = p_partition AND c.kind = 'chunk'
+	ORDER BY c.lo DESC LIMIT 1;
+	IF NOT FOUND THEN
+		RETURN NULL;
+	END IF;
+	EXECUTE format('LOCK TABLE kafka_chunks.%I IN SHARE MODE',
+		       (SELECT c.table_name FROM kafka.chunks c
+			WHERE c.topic_table = last.topic_table AND c.partition = p_partition
+			  AND c.kind = 'partition'));
+	SELECT c.table_name INTO dflt FROM kafka.chunks c
+	WHERE c.topic_table = last.topic_table AND c.partition = p_partition AND c.kind = 'default';
+	EXECUTE format('SELECT max("offset") + 1 FROM kafka_chunks.%I', dflt) INTO lo;
+	span := kafka.chunk_span(p_topic, p_partition, p_defaults);
+	-- Behind: producers are writing into the DEFAULT leaf, so the chunk
+	-- starts far enough ahead of them that none reaches it before it is
+	-- attached (attaching fails if the DEFAULT leaf has a row for it).
+	SELECT CASE WHEN p.next_offset >= last.hi THEN p.next_offset + span / 4 END INTO n
+	FROM kafka.partitions p WHERE p.topic = p_topic AND p.partition = p_partition;
+	lo := greatest(last.hi, lo, n);
+	RETURN kafka.chunk_table('chunk', p_topic, last.topic_id, p_partition, lo, lo + span,
+				 last.topic_table,
+				 format('kafka_chunks.%I', (SELECT c.table_name FROM kafka.chunks c
+							    WHERE c.topic_table = last.topic_table
+							      AND c.partition = p_partition
+							      AND c.kind = 'partition')),
+				 format('FOR VALUES FROM (%s) TO (%s)', lo, lo + span), NULL);
+END
+$$;
+
+COMMENT ON FUNCTION kafka.add_chunk(text, int, jsonb, int) IS
+	'Create a partition''s next chunk (CREATE TABLE, ATTACH PARTITION); returns its table in kafka_chunks.';
+
+/*
+ * Drop a chunk all of whose offsets are below its partition's log start
+ * offset (DROP TABLE: ACCESS EXCLUSIVE on the partition's table for a
+ * moment, under p_lock_timeout_ms), or the table of a deleted topic once
+ * it is detached from kafka.records. False when there is nothing (more)
+ * to drop.
+ */
+CREATE FUNCTION kafka.drop_chunk(p_table text, p_lock_timeout_ms int DEFAULT 100)
+RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c record;
+BEGIN
+	PERFORM set_config('lock_timeout', p_lock_timeout_ms || 'ms', true);
+	PERFORM set_config('synchronous_commit', 'off', true);
+	SELECT x.* INTO c FROM kafka.chunks x WHERE x.table_name = p_table FOR UPDATE;
+	IF NOT FOUND THEN
+		RETURN false;
+	END IF;
+	IF c.kind = 'chunk' THEN
+		IF EXISTS (SELECT FROM kafka.partitions p JOIN kafka.topics t ON t.name = p.topic
+			   WHERE p.topic = c.topic AND p.partition = c.partition
+			     AND t.topic_id = c.topic_id AND p.log_start_offset < c.hi) THEN
+			RETURN false;
+		END IF;
+		EXECUTE format('DROP TABLE kafka_chunks.%I', p_table);
+		DELETE FROM kafka.chunks x WHERE x.table_name = p_table;
+		RETURN true;
+	END IF;
+	IF c.kind <> 'topic' OR EXISTS (SELECT FROM kafka.topics t WHERE t.topic_id = c.topic_id)
+	   OR EXISTS (SELECT FROM pg_inherits i
+		      WHERE i.inhrelid = to_regclass(format('kafka_chunks.%I', p_table))) THEN
+		RETURN false;
+	END IF;
+	EXECUTE format('DROP TABLE IF EXISTS kafka_chunks.%I', p_table);
+	DELETE FROM kafka.chunks x WHERE x.topic_table = p_table;
+	RETURN true;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.drop_chunk(text, int) IS
+	'Drop a chunk below its partition''s log start offset, or a deleted topic''s detached table; false if not (yet) droppable.';
+
+/*
+ * What the storage job has to do with the tables, for the broker to do one
+ * short transaction at a time: 'add' (the partition's last chunk is half
+ * full: kafka.add_chunk()), 'drop' (a chunk below the log start:
+ * kafka.drop_chunk()), and for a deleted topic's table 'detach' (ALTER
+ * TABLE kafka.records DETACH PARTITION ... CONCURRENTLY, which cannot run
+ * in a function), 'finalize' (a detach interrupted half way: DETACH ...
+ * FINALIZE) or 'drop'. One caller at a time across brokers (an advisory
+ * lock; the others get no rows).
+ */
+CREATE FUNCTION kafka.chunk_work(p_defaults jsonb DEFAULT '{}',
+	OUT action text, OUT table_name text, OUT topic text, OUT partition int,
+	OUT lo bigint, OUT hi bigint)
+RETURNS SETOF record
+LANGUAGE plpgsql SECURITY INVOKER
+AS $$
+BEGIN
+	IF NOT pg_try_advisory_xact_lock(hashtext('pg_kafka chunks')) THEN
+		RETURN;
+	END IF;
+	RETURN QUERY
+	SELECT 'add'::text, c.table_name, c.topic, c.partition, c.lo, c.hi
+	FROM kafka.partitions p
+	JOIN kafka.topics t ON t.name = p.topic
+	CROSS JOIN LATERAL (SELECT x.* FROM kafka.chunks x
+			    WHERE x.topic = p.topic AND x.partition = p.partition
+			      AND x.topic_id = t.topic_id AND x.kind = 'chunk'
+			    ORDER BY x.lo DESC LIMIT 1) c
+	WHERE p.next_offset >= c.lo + (c.hi - c.lo) / 2
+	UNION ALL
+	SELECT 'drop', c.table_name, c.topic, c.partition, c.lo, c.hi
+	FROM kafka.chunks c
+	JOIN kafka.topics t ON t.topic_id = c.topic_id
+	JOIN kafka.partitions p ON p.topic = c.topic AND p.partition = c.partition
+	WHERE c.kind = 'chunk' AND c.hi <= p.log_start_offset
+	UNION ALL
+	SELECT CASE WHEN i.inhdetachpending THEN 'finalize'
+		    WHEN i.inhrelid IS NOT NULL THEN 'detach' ELSE 'drop' END,
+	       c.table_name, c.topic, NULL::int, NULL::bigint, NULL::bigint
+	FROM kafka.chunks c
+	LEFT JOIN pg_inherits i ON i.inhrelid = to_regclass(format('kafka_chunks.%I', c.table_name))
+	WHERE c.kind = 'topic' AND NOT EXISTS (SELECT FROM kafka.topics t WHERE t.topic_id = c.topic_id)
+	ORDER BY 1, 3, 4, 5;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.chunk_work(jsonb) IS
+	'The storage job''s work on the tables under kafka.records: chunks to add, chunks to drop, deleted topics'' tables to detach and drop.';
+
+/*
+ * Delete records below log start offsets and of deleted topics, at most
+ * p_budget rows, oldest segment first, with the transactional ranges and
+ * aborted transactions below the log start. Rows in chunks entirely below
+ * the log start are left alone: the chunk is dropped whole. Returns what
+ * went: (topic, partition, from, to, rows). (Replaces the 0.8 function.)
+ */
+CREATE OR REPLACE FUNCTION kafka.purge_records(p_budget bigint,
+	OUT topic text, OUT partition int, OUT from_offset bigint, OUT to_offset bigint,
+	OUT removed bigint)
+RETURNS SETOF record
+LANGUAGE plpgsql SECURITY INVOKER
+AS $$
+DECLARE
+	left_ bigint := p_budget;
+	seg record;
+	upto bigint;
+	floor_ bigint;
+	n bigint;
+BEGIN
+	FOR seg IN SELECT s.topic, s.partition, s.base_offset, s.last_offset, p.log_start_offset,
+			  false AS deleted_topic
+		   FROM kafka.segments s JOIN kafka.partitions p USING (topic, partition)
+		   WHERE s.base_offset < p.log_start_offset
+		   UNION ALL
+		   SELECT d.topic, d.partition, d.from_offset, d.to_offset - 1, d.to_offset, true
+		   FROM kafka.deleted_partitions d
+		   ORDER BY 6, 3 LOOP
+		EXIT WHEN left_ <= 0;
+		-- Lock the row and check it is still there: a topic deleted (its
+		-- segments go) or created again (its queued range goes) since the
+		-- loop's snapshot must not lose the new topic's records.
+		IF seg.deleted_topic THEN
+			PERFORM FROM kafka.deleted_partitions d
+			WHERE d.topic = seg.topic AND d.partition = seg.partition
+			  AND d.from_offset = seg.base_offset
+			FOR UPDATE;
+		ELSE
+			PERFORM FROM kafka.segments s
+			WHERE s.topic = seg.topic AND s.partition = seg.partition
+			  AND s.base_offset = seg.base_offset
+			FOR UPDATE;
+		END IF;
+		CONTINUE WHEN NOT FOUND;
+		upto := least(seg.last_offset + 1, seg.log_start_offset, seg.base_offset + left_);
+		-- Below the end of the chunks that lie wholly under the log start,
+		-- rows go with their chunk.
+		floor_ := CASE WHEN seg.deleted_topic THEN seg.base_offset ELSE greatest(seg.base_offset,
+			coalesce((SELECT max(c.hi) FROM kafka.chunks c JOIN kafka.topics t
+				  ON t.topic_id = c.topic_id
+				  WHERE c.topic = seg.topic AND c.partition = seg.partition
+				    AND c.kind = 'chunk' AND c.hi <= seg.log_start_offset), 0)) END;
+		n := 0;
+		IF floor_ < upto THEN
+			DELETE FROM kafka.records r
+			WHERE r.topic = seg.topic AND r.partition = seg.partition
+			  AND r."offset" >= floor_ AND r."offset" < upto;
+			GET DIAGNOSTICS n = ROW_COUNT;
+		END IF;
+		left_ := left_ - greatest(n, 1);
+		IF seg.deleted_topic THEN
+			IF upto > seg.last_offset THEN
+				DELETE FROM kafka.deleted_partitions d
+				WHERE d.topic = seg.topic AND d.partition = seg.partition;
+			ELSE
+				UPDATE kafka.deleted_partitions d SET from_offset = upto
+				WHERE d.topic = seg.topic AND d.partition = seg.partition;
+			END IF;
+		ELSE
+			IF upto > seg.last_offset THEN
+				DELETE FROM kafka.segments s
+				WHERE s.topic = seg.topic AND s.partition = seg.partition
+				  AND s.base_offset = seg.base_offset;
+			ELSE
+				UPDATE kafka.segments s SET base_offset = upto
+				WHERE s.topic = seg.topic AND s.partition = seg.partition
+				  AND s.base_offset = seg.base_offset;
+			END IF;
+			DELETE FROM kafka.txn_batches b
+			WHERE b.topic = seg.topic AND b.partition = seg.partition AND b.last_offset < upto;
+			DELETE FROM kafka.aborted_txns a
+			WHERE a.topic = seg.topic AND a.partition = seg.partition AND a.last_offset < upto;
+		END IF;
+		topic := seg.topic;
+		partition := seg.partition;
+		from_offset := floor_;
+		to_offset := upto;
+		removed := n;
+		IF n > 0 OR seg.deleted_topic THEN
+			RETURN NEXT;
+		END IF;
+	END LOOP;
+END
+$$;
+
+/*
+ * The existing kafka.records becomes the partitioned one, every record
+ * kept: the new tree is created next to it, each partition gets its tables
+ * and one chunk covering its records from the log start offset to past its
+ * high watermark, the rows are copied (rows below a log start offset, which
+ * the 0.8 job had yet to delete, and rows of deleted topics are not), and
+ * the old table and the views that read it are replaced. It rewrites the
+ * table once: docs/OPERATIONS.md, "Upgrading to 0.9".
+ */
+DROP VIEW kafka.records_decoded;
+DROP VIEW kafka.shadow_status;
+ALTER TABLE kafka.records RENAME TO records_0_8;
+ALTER INDEX kafka.records_pkey RENAME TO records_0_8_pkey;
+
+CREATE TABLE kafka.records (
+	topic text COLLATE "C" NOT NULL,
+	partition int NOT NULL,
+	"offset" bigint NOT NULL,
+	"timestamp" timestamptz NOT NULL,
+	key bytea,
+	value bytea,
+	headers bytea,
+	timestamp_ms bigint,
+	PRIMARY KEY (topic, partition, "offset")
+) PARTITION BY LIST (topic);
+
+COMMENT ON TABLE kafka.records IS
+	'Kafka records, one row each, partitioned by topic, partition and offset range (the tables of schema kafka_chunks, listed in kafka.chunks). Inserts are streamed by the pg_kafka output plugin in commit order.';
+COMMENT ON COLUMN kafka.records.topic IS 'The topic.';
+COMMENT ON COLUMN kafka.records.partition IS 'The partition.';
+COMMENT ON COLUMN kafka.records."offset" IS 'The record''s offset in its partition.';
+COMMENT ON COLUMN kafka.records."timestamp" IS
+	'Record timestamp (create time from the producer, or log append time); -infinity or infinity where timestamp_ms is beyond what timestamptz holds.';
+COMMENT ON COLUMN kafka.records.key IS 'Record key; NULL for a null key.';
+COMMENT ON COLUMN kafka.records.value IS 'Record value; NULL for a null value (a tombstone).';
+COMMENT ON COLUMN kafka.records.headers IS
+	'The record''s header section in Kafka wire encoding (varint count, then each header); NULL when it has none.';
+COMMENT ON COLUMN kafka.records.timestamp_ms IS
+	'Record timestamp as Kafka has it: milliseconds since the Unix epoch, any bigint, -1 for none; NULL when "timestamp" is exact (rows written before 0.7 or by kafka.produce()).';
+
+SELECT pg_catalog.pg_extension_config_dump('kafka.records', '');
+
+ALTER TABLE kafka.records ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY records_read ON kafka.records FOR SELECT
+	USING (kafka.sql_authorized('READ', topic));
+CREATE POLICY records_write ON kafka.records FOR INSERT
+	WITH CHECK (kafka.sql_authorized('WRITE', topic));
+CREATE POLICY records_delete ON kafka.records FOR DELETE
+	USING (kafka.sql_authorized('DELETE', topic));
+CREATE POLICY records_alter ON kafka.records FOR UPDATE
+	USING (kafka.sql_authorized('ALTER', topic));
+
+CREATE VIEW kafka.records_decoded WITH (security_invoker = true) AS
+SELECT r.topic, r.partition, r."offset", r."timestamp",
+       kafka.bytes_text(r.key) AS key_text,
+       kafka.bytes_text(r.value) AS value_text,
+       kafka.headers_jsonb(r.headers) AS headers,
+       r.key, r.value, r.headers AS headers_raw
+  FROM kafka.records r;
+
+COMMENT ON VIEW kafka.records_decoded IS
+	'kafka.records for people: key and value as text when they are UTF-8, headers as a JSON array of {"key", "value"}.';
+
+CREATE VIEW kafka.shadow_status AS
+SELECT s.slot, s.topic, s.partition, s.external_topic,
+       p.next_offset AS local_high_watermark,
+       s.local_offset, s.external_offset,
+       greatest(p.next_offset - 1 - s.local_offset, 0) AS lag_records,
+       coalesce((SELECT sum(coalesce(octet_length(r.key), 0) + coalesce(octet_length(r.value), 0)
+                            + coalesce(octet_length(r.headers), 0))
+                 FROM kafka.records r
+                 WHERE r.topic = s.topic AND r.partition = s.partition
+                   AND r."offset" > s.local_offset), 0)::bigint AS lag_bytes,
+       s.last_error, s.updated_at
+FROM kafka.shadow_partitions s
+JOIN kafka.partitions p ON p.topic = s.topic AND p.partition = s.partition;
+
+COMMENT ON VIEW kafka.shadow_status IS
+	'Shadow mode per partition: what the forwarder reported next to the local high watermark; lag counted from kafka.records.';
+
+-- Each partition's tables, with one chunk from its log start offset to
+-- 10,000 offsets past its high watermark. They hold user data, not the
+-- extension's definition: out of the extension they go.
+DO $$
+DECLARE
+	p record;
+	t record;
+BEGIN
+	FOR p IN SELECT x.topic, x.partition, x.log_start_offset, x.next_offset
+		 FROM kafka.partitions x ORDER BY 1, 2 LOOP
+		PERFORM kafka.chunks_add_partition(p.topic, p.partition, p.log_start_offset,
+						   p.next_offset - p.log_start_offset + 10000);
+	END LOOP;
+	FOR t IN SELECT c.table_name FROM kafka.chunks c ORDER BY c.created, c.table_name LOOP
+		EXECUTE format('ALTER EXTENSION pg_kafka DROP TABLE kafka_chunks.%I', t.table_name);
+	END LOOP;
+END
+$$;
+
+INSERT INTO kafka.records (topic, partition, "offset", "timestamp", key, value, headers, timestamp_ms)
+SELECT r.topic, r.partition, r."offset", r."timestamp", r.key, r.value, r.headers, r.timestamp_ms
+FROM kafka.records_0_8 r
+JOIN kafka.partitions p ON p.topic = r.topic AND p.partition = r.partition
+WHERE r."offset" >= p.log_start_offset
+ORDER BY r.topic, r.partition, r."offset";
+
+TRUNCATE kafka.deleted_partitions;
+ALTER EXTENSION pg_kafka DROP TABLE kafka.records_0_8;
+DROP TABLE kafka.records_0_8;

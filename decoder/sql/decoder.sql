@@ -8,6 +8,13 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pg_kafka;
 RESET client_min_messages;
 
+-- kafka.records is partitioned (extension 0.9): rows come as changes of
+-- the leaf tables. Topic orders has the tables a topic gets (topic,
+-- partition, chunk); the other topics' rows go to a DEFAULT partition
+-- right under kafka.records (the table itself does not check topics).
+SELECT kafka.create_topic('orders', 2) IS NOT NULL AS created;
+CREATE TABLE public.records_elsewhere PARTITION OF kafka.records DEFAULT;
+
 CREATE TABLE other (id int PRIMARY KEY, note text);
 -- same table name, other schema: not a record
 CREATE TABLE public.records (topic text, partition int, "offset" bigint);
@@ -94,4 +101,4 @@ RESET logical_decoding_work_mem;
 
 SELECT 'stop' FROM pg_drop_replication_slot('pgk_regression');
 DELETE FROM kafka.records;
-DROP TABLE other, public.records, kafka_scratch;
+DROP TABLE other, public.records, kafka_scratch, public.records_elsewhere;

@@ -6,6 +6,10 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pg_kafka;
 RESET client_min_messages;
 
+-- (rows of topics without tables of their own go to a DEFAULT partition of
+-- kafka.records)
+CREATE TABLE public.records_elsewhere PARTITION OF kafka.records DEFAULT;
+
 SELECT 'init' FROM pg_create_logical_replication_slot('pgk_formats', 'pg_kafka');
 
 BEGIN;
@@ -100,3 +104,4 @@ SELECT kafka.delete_topic('marked');
 
 SELECT 'stop' FROM pg_drop_replication_slot('pgk_formats');
 DELETE FROM kafka.records;
+DROP TABLE public.records_elsewhere;

@@ -635,24 +635,8 @@ static void conn_send_waiting(pgconn *c)
 
 static void conn_start(pgconn *c)
 {
-	/* Every execution is planned with its parameters: a generic plan of a
-	 * statement on the partitioned kafka.records would lock all of its
-	 * tables at each execution (PostgreSQL 15), where a custom one locks
-	 * the chunks of the partition it reads. And no sorts where an index
-	 * gives the order: a chunk filled since its statistics were taken
-	 * (autovacuum analyzes it a minute later) looks empty to the planner,
-	 * which then reads a partition's chunks whole and sorts them rather
-	 * than merging their index scans up to the LIMIT -- every Fetch from
-	 * the start of a burst sorted all of it. Before dbname, so that
-	 * options given in pg.conninfo take precedence; PGOPTIONS is kept. */
-	char options[512];
-	const char *env = getenv("PGOPTIONS");
-	const char *keywords[] = {"options", "dbname", "fallback_application_name", NULL};
-	const char *values[] = {options, P.conninfo, "pg_kafka", NULL};
-
-	snprintf(options, sizeof(options),
-		 "-c plan_cache_mode=force_custom_plan -c enable_sort=off%s%s",
-		 env ? " " : "", env ? env : "");
+	const char *keywords[] = {"dbname", "fallback_application_name", NULL};
+	const char *values[] = {P.conninfo, "pg_kafka", NULL};
 
 	c->pg = PQconnectStartParams(keywords, values, 1);
 	if (!c->pg) {

@@ -137,7 +137,7 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 	 * starting before the bound, and before the last range when the
 	 * range list was cut by its LIMIT. Each of these is computed once
 	 * (InitPlans over $1/$2, CTEs b and tb) and sent in the first row
-	 * only (f: the first record's offset), so that the rows of a large
+	 * only (the first record, r.n = 1), so that the rows of a large
 	 * read do not each carry them; so are the watermarks and the two
 	 * topic settings (12% less server time for 20,000-row reads than
 	 * repeating them on every row). Last, the leader epoch history
@@ -146,11 +146,11 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 	 * The topic is $1, and must have id $6 when one is given (Fetch v13+
 	 * names topics by id): no row if there is no such topic, one row
 	 * without a high watermark if it has no partition $2.
-	 * kafka.records is read with topic and partition as $1 and $2, never
-	 * as join columns, here and in every statement below: the planner
-	 * then prunes it to the one partition's chunks, and locks only those
-	 * (sql/pg_kafka--0.9.sql, "Records in chunks"; the connections plan
-	 * every execution, pool.c).
+	 * The records come from kafka.read_records(), which plans its query
+	 * over kafka.records with the partition's values, so that only that
+	 * partition's chunks are planned and locked, while this statement
+	 * keeps a cached plan (sql/pg_kafka--0.9.sql, "Reading a partition's
+	 * records"); so does every statement below that reads records.
 	 */
 	[Q_FETCH] = {"pgk_fetch",
 		     "WITH b AS (SELECT m.o, CASE WHEN $5::int = 1 THEN coalesce(m.o,"
@@ -160,29 +160,26 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 		     " tb AS (SELECT * FROM kafka.txn_batches"
 		     "  WHERE topic = $1::text AND partition = $2::int AND last_offset >= $3::int8"
 		     "  AND last_offset < (SELECT bound FROM b)"
-		     "  ORDER BY last_offset LIMIT 2 * $4::int + 1),"
-		     " f AS (SELECT \"offset\" AS o FROM kafka.records"
-		     "  WHERE topic = $1::text AND partition = $2::int AND \"offset\" >= $3::int8"
-		     "  AND \"offset\" < (SELECT bound FROM b) ORDER BY \"offset\" LIMIT 1)"
-		     " SELECT CASE WHEN r.\"offset\" IS NOT DISTINCT FROM (SELECT o FROM f)"
+		     "  ORDER BY last_offset LIMIT 2 * $4::int + 1)"
+		     " SELECT CASE WHEN coalesce(r.n, 1) = 1"
 		     "  THEN p.next_offset END,"
-		     " CASE WHEN r.\"offset\" IS NOT DISTINCT FROM (SELECT o FROM f)"
+		     " CASE WHEN coalesce(r.n, 1) = 1"
 		     "  THEN p.log_start_offset END,"
 		     " r.\"offset\", r.ts, r.key, r.value, r.headers,"
-		     " CASE WHEN r.\"offset\" IS NOT DISTINCT FROM (SELECT o FROM f) THEN"
+		     " CASE WHEN coalesce(r.n, 1) = 1 THEN"
 		     "  (SELECT value FROM kafka.topic_configs c WHERE c.topic = $1::text"
 		     "   AND c.name = 'compression.type') END,"
-		     " CASE WHEN r.\"offset\" IS NOT DISTINCT FROM (SELECT o FROM f) THEN"
+		     " CASE WHEN coalesce(r.n, 1) = 1 THEN"
 		     "  (SELECT value FROM kafka.topic_configs c WHERE c.topic = $1::text"
 		     "   AND c.name = 'message.timestamp.type') END,"
-		     " CASE WHEN r.\"offset\" IS NOT DISTINCT FROM (SELECT o FROM f) THEN"
+		     " CASE WHEN coalesce(r.n, 1) = 1 THEN"
 		     "  coalesce((SELECT o FROM b), p.next_offset) END,"
-		     " CASE WHEN r.\"offset\" IS NOT DISTINCT FROM (SELECT o FROM f) THEN"
+		     " CASE WHEN coalesce(r.n, 1) = 1 THEN"
 		     "  (SELECT array_agg(ARRAY[base_offset, last_offset, producer_id, producer_epoch,"
 		     "   coalesce(control, -1), coordinator_epoch,"
 		     "   (extract(epoch FROM \"timestamp\") * 1000)::int8] ORDER BY last_offset) FROM tb)"
 		     " END,"
-		     " CASE WHEN r.\"offset\" IS NOT DISTINCT FROM (SELECT o FROM f) AND $5::int = 1 THEN"
+		     " CASE WHEN coalesce(r.n, 1) = 1 AND $5::int = 1 THEN"
 		     "  (SELECT array_agg(ARRAY[a.producer_id, a.first_offset] ORDER BY a.first_offset)"
 		     "   FROM kafka.aborted_txns a"
 		     "   WHERE a.topic = $1::text AND a.partition = $2::int AND a.last_offset >= $3::int8"
@@ -190,7 +187,7 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 		     "   AND a.first_offset <= (SELECT CASE WHEN count(*) > 2 * $4::int"
 		     "    THEN max(last_offset) ELSE 9223372036854775807 END FROM tb))"
 		     " END,"
-		     " CASE WHEN r.\"offset\" IS NOT DISTINCT FROM (SELECT o FROM f) THEN"
+		     " CASE WHEN coalesce(r.n, 1) = 1 THEN"
 		     "  (SELECT array_agg(ARRAY[e.start_offset, e.leader_epoch::int8]"
 		     "   ORDER BY e.leader_epoch) FROM kafka.partition_epochs e"
 		     "   WHERE e.topic = $1::text AND e.partition = $2::int"
@@ -200,13 +197,9 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 		     " END"
 		     " FROM kafka.topics t"
 		     " LEFT JOIN kafka.partitions p ON p.topic = t.name AND p.partition = $2::int"
-		     " LEFT JOIN LATERAL ("
-		     "  SELECT \"offset\", coalesce(timestamp_ms,"
-		     "   floor(extract(epoch FROM \"timestamp\") * 1000)::int8) AS ts,"
-		     "   key, value, headers FROM kafka.records"
-		     "  WHERE topic = $1::text AND partition = $2::int AND p.topic IS NOT NULL"
-		     "  AND \"offset\" >= $3::int8 AND \"offset\" < (SELECT bound FROM b)"
-		     "  ORDER BY \"offset\" LIMIT $4::int) r ON true"
+		     " LEFT JOIN LATERAL kafka.read_records($1::text, $2::int, $3::int8,"
+		     "  CASE WHEN p.topic IS NULL THEN $3::int8 ELSE (SELECT bound FROM b) END, $4::int)"
+		     "  WITH ORDINALITY AS r(\"offset\", ts, key, value, headers, n) ON true"
 		     " WHERE t.name = $1::text AND ($6::uuid IS NULL OR t.topic_id = $6::uuid)",
 		     6},
 	/*
@@ -227,29 +220,9 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 			    " coalesce((SELECT min(first_offset) FROM kafka.txn_partitions"
 			    "  WHERE topic = $1::text AND partition = $2::int), p.next_offset),"
 			    " e.cur, e.first, e.found"
-			    " FROM kafka.partitions p LEFT JOIN LATERAL ("
-			    "  (SELECT \"offset\", ts FROM kafka.records r,"
-			    "   LATERAL (SELECT coalesce(r.timestamp_ms,"
-			    "    floor(extract(epoch FROM r.\"timestamp\") * 1000)::int8) AS ts) t"
-			    "   WHERE $3::int8 >= 0 AND r.topic = $1::text AND r.partition = $2::int"
-			    "   AND t.ts >= $3::int8 AND r.\"offset\" >= p.log_start_offset"
-			    "   AND r.\"offset\" >= coalesce("
-			    "    (SELECT s.base_offset FROM kafka.segments s"
-			    "     WHERE s.topic = p.topic AND s.partition = p.partition"
-			    "     AND (s.max_timestamp = 'infinity' OR (s.max_timestamp > '-infinity'"
-			    "      AND extract(epoch FROM s.max_timestamp) * 1000 >= $3::int8))"
-			    "     ORDER BY s.base_offset LIMIT 1),"
-			    "    (SELECT s.last_offset + 1 FROM kafka.segments s"
-			    "     WHERE s.topic = p.topic AND s.partition = p.partition"
-			    "     ORDER BY s.base_offset DESC LIMIT 1), 0)"
-			    "   ORDER BY \"offset\" LIMIT 1)"
-			    "  UNION ALL"
-			    "  (SELECT \"offset\", ts FROM kafka.records r,"
-			    "   LATERAL (SELECT coalesce(r.timestamp_ms,"
-			    "    floor(extract(epoch FROM r.\"timestamp\") * 1000)::int8) AS ts) t"
-			    "   WHERE $3::int8 = -3 AND r.topic = $1::text AND r.partition = $2::int"
-			    "   AND r.\"offset\" >= p.log_start_offset"
-			    "   ORDER BY ts DESC, \"offset\" LIMIT 1)) m ON true"
+			    " FROM kafka.partitions p LEFT JOIN LATERAL"
+			    "  kafka.find_record_by_time($1::text, $2::int, $3::int8, p.log_start_offset) m"
+			    "  ON true"
 			    " LEFT JOIN LATERAL (SELECT"
 			    "  (SELECT max(e.leader_epoch) FROM kafka.partition_epochs e"
 			    "   WHERE e.topic = p.topic AND e.partition = p.partition) AS cur,"

@@ -1275,3 +1275,89 @@ ORDER BY r.topic, r.partition, r."offset";
 TRUNCATE kafka.deleted_partitions;
 ALTER EXTENSION pg_kafka DROP TABLE kafka.records_0_8;
 DROP TABLE kafka.records_0_8;
+
+/*
+ * ---- Reading a partition's records (0.9) ----
+ *
+ * The broker reads kafka.records through these functions, not in its own
+ * statements. A statement naming the partitioned kafka.records must be
+ * planned with its topic and partition known to touch only that
+ * partition's chunks: a generic plan of it locks every table under
+ * kafka.records at each execution (PostgreSQL 15), and planning the
+ * broker's whole Fetch statement each time costs more than a cached plan
+ * of it. Here only the small query over kafka.records is planned per call,
+ * with its parameters (plan_cache_mode), and the statements that call these
+ * functions keep a cached plan. No sorts where an index gives the order
+ * (enable_sort): a chunk filled since autovacuum last analyzed it looks
+ * empty to the planner, which would otherwise read a partition's chunks
+ * whole and sort them rather than merge their index scans up to the LIMIT.
+ * SECURITY INVOKER: the caller's privileges and row security apply.
+ */
+CREATE FUNCTION kafka.read_records(p_topic text, p_partition int, p_from bigint,
+	p_upto bigint, p_limit int)
+RETURNS TABLE ("offset" bigint, ts bigint, key bytea, value bytea, headers bytea)
+LANGUAGE plpgsql STABLE SECURITY INVOKER
+SET plan_cache_mode = force_custom_plan
+SET enable_sort = off
+AS $$
+BEGIN
+	RETURN QUERY
+		SELECT r."offset",
+			coalesce(r.timestamp_ms, floor(extract(epoch FROM r."timestamp") * 1000)::int8),
+			r.key, r.value, r.headers
+		FROM kafka.records r
+		WHERE r.topic = p_topic AND r.partition = p_partition
+			AND r."offset" >= p_from AND r."offset" < p_upto
+		ORDER BY r."offset" LIMIT p_limit;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.read_records(text, int, bigint, bigint, int) IS
+	'Up to p_limit records of a partition from offset p_from up to (not including) p_upto, in offset order, timestamps in Kafka milliseconds; what Fetch reads.';
+
+CREATE FUNCTION kafka.find_record_by_time(p_topic text, p_partition int, p_ts bigint,
+	p_log_start bigint)
+RETURNS TABLE ("offset" bigint, ts bigint)
+LANGUAGE plpgsql STABLE SECURITY INVOKER
+SET plan_cache_mode = force_custom_plan
+SET enable_sort = off
+AS $$
+DECLARE
+	v_from bigint;
+BEGIN
+	IF p_ts >= 0 THEN
+		-- Records before the first segment whose newest record is at or
+		-- after p_ts are all older: start there, or past the segments.
+		v_from := coalesce(
+			(SELECT s.base_offset FROM kafka.segments s
+			 WHERE s.topic = p_topic AND s.partition = p_partition
+			   AND (s.max_timestamp = 'infinity' OR (s.max_timestamp > '-infinity'
+			        AND extract(epoch FROM s.max_timestamp) * 1000 >= p_ts))
+			 ORDER BY s.base_offset LIMIT 1),
+			(SELECT s.last_offset + 1 FROM kafka.segments s
+			 WHERE s.topic = p_topic AND s.partition = p_partition
+			 ORDER BY s.base_offset DESC LIMIT 1),
+			0);
+		RETURN QUERY
+			SELECT r."offset", t.ts
+			FROM kafka.records r,
+				LATERAL (SELECT coalesce(r.timestamp_ms,
+					floor(extract(epoch FROM r."timestamp") * 1000)::int8) AS ts) t
+			WHERE r.topic = p_topic AND r.partition = p_partition
+				AND r."offset" >= greatest(p_log_start, v_from) AND t.ts >= p_ts
+			ORDER BY r."offset" LIMIT 1;
+	ELSIF p_ts = -3 THEN
+		RETURN QUERY
+			SELECT r."offset", t.ts
+			FROM kafka.records r,
+				LATERAL (SELECT coalesce(r.timestamp_ms,
+					floor(extract(epoch FROM r."timestamp") * 1000)::int8) AS ts) t
+			WHERE r.topic = p_topic AND r.partition = p_partition
+				AND r."offset" >= p_log_start
+			ORDER BY t.ts DESC, r."offset" LIMIT 1;
+	END IF;
+END
+$$;
+
+COMMENT ON FUNCTION kafka.find_record_by_time(text, int, bigint, bigint) IS
+	'ListOffsets: for p_ts >= 0 the first record at or after that time (Kafka milliseconds), for p_ts = -3 the record with the largest timestamp; from the log start offset p_log_start on.';

@@ -9,10 +9,30 @@
  * page), then their index entries are added, as COPY FROM does. The offsets
  * are the caller's: it has reserved them under the partition row lock.
  *
- * Anything that COPY's fast path would also have to take care of -- insert
- * triggers, rules, row-level security, a partitioned or otherwise altered
- * kafka.records -- sends the batch through a plain INSERT instead, so the
- * function never bypasses what a DBA added to the table.
+ * kafka.records is partitioned (topic, then partition, then offset ranges
+ * called chunks, plus a DEFAULT leaf per partition; sql/pg_kafka--0.9.sql,
+ * "Records in chunks"). Its rows go through PostgreSQL's own tuple routing,
+ * set up as COPY FROM sets it up (ExecSetupPartitionTupleRouting,
+ * ExecFindPartition): the rows of a batch share topic and partition and
+ * have consecutive offsets, so they land in one chunk, or run from one
+ * chunk into the next or into the DEFAULT leaf. Every row is routed first;
+ * only then are the rows written, each run of rows bound for one leaf with
+ * table_multi_insert into that leaf and its own indexes (which check the
+ * primary key). Each leaf is built in its own column order, which may
+ * differ from kafka.records' after a dropped column. Routing opens only the
+ * tables the rows reach, under RowExclusiveLock, as an INSERT would. A
+ * plain kafka.records (a 0.8 database being upgraded, or one a DBA changed)
+ * is written the same way, as its own single leaf.
+ *
+ * Anything that COPY's fast path would also have to take care of sends the
+ * batch through a plain INSERT instead, so the function never bypasses what
+ * a DBA added: insert triggers, rules or row-level security on
+ * kafka.records, columns other than its own; and on any leaf a row routes
+ * to, insert triggers, rules, or a table that is not a heap table (a
+ * foreign table, another access method). That is decided for the whole
+ * batch before its first row is written, so a batch never goes half one
+ * way and half the other. NOT NULL and CHECK constraints are checked per
+ * row, as COPY checks them.
  */
 #include "postgres.h"
 
@@ -429,6 +449,9 @@ static bool insert_fast(Relation rel, const AttrNumber *attnums, const batch_inp
 		ExecCleanupTupleRouting(mtstate, proute);
 	else if (nleaves > 0)
 		ExecCloseIndices(root);
+	/* Routing's own slots (ri_PartitionTupleSlot of a leaf laid out
+	 * differently) are in the executor's tuple table. */
+	ExecResetTupleTable(estate->es_tupleTable, false);
 	FreeExecutorState(estate);
 	MemoryContextDelete(tmp);
 	pfree(leaves);

@@ -162,4 +162,72 @@ SELECT data::jsonb ->> 'offset' AS "offset", data::jsonb ->> 'timestamp' AS "tim
 FROM pg_logical_slot_get_changes('pgk_append', NULL, NULL);
 SELECT pg_drop_replication_slot('pgk_append');
 
+-- kafka.records in chunks: a batch runs from the end of one chunk into the
+-- next, and past the last chunk into the DEFAULT leaf; every row lands once,
+-- in the table its offset belongs to (through the bulk path: the duplicate
+-- offset above fails without the CONTEXT of the plain INSERT).
+SELECT kafka.create_topic('append-c', 1) IS NOT NULL AS created;
+SELECT kafka.add_chunk('append-c', 0) LIKE 'records_%' AS added;
+SELECT max(hi) AS last_hi FROM kafka.chunks WHERE topic = 'append-c' AND partition = 0 \gset
+CREATE FUNCTION pg_temp.append_n(p_base bigint, p_n int) RETURNS bigint LANGUAGE sql AS $$
+	SELECT kafka.append_records('append-c', 0, p_base, false, array_agg(n::bigint),
+		array_agg(NULL::bytea), array_agg(convert_to((p_base + n - 1)::text, 'UTF8')),
+		array_agg(NULL::bytea))
+	FROM generate_series(1, p_n) n
+$$;
+SELECT pg_temp.append_n(995, 10) AS base;
+SELECT pg_temp.append_n(:last_hi - 3, 6) - :last_hi AS base_past_hi;
+-- Where each table's rows are: first as offset - lo, last as offset - hi
+-- (the DEFAULT leaf's relative to the last chunk's hi).
+CREATE FUNCTION pg_temp.append_where(p_hi bigint) RETURNS TABLE (kind text, lo bigint,
+	rows bigint, first_from_lo bigint, last_from_hi bigint, in_bounds boolean, values_ok boolean)
+LANGUAGE sql AS $$
+	SELECT c.kind, c.lo, count(*), min(r."offset") - coalesce(c.lo, p_hi),
+	       max(r."offset") - coalesce(c.hi, p_hi),
+	       bool_and(c.kind = 'default' OR r."offset" >= c.lo AND r."offset" < c.hi),
+	       bool_and(r.value = convert_to(r."offset"::text, 'UTF8'))
+	FROM kafka.records r
+	JOIN kafka.chunks c ON r.tableoid = format('kafka_chunks.%I', c.table_name)::regclass
+	WHERE r.topic = 'append-c'
+	GROUP BY c.kind, c.lo, c.hi ORDER BY min(r."offset")
+$$;
+SELECT * FROM pg_temp.append_where(:last_hi);
+
+-- A leaf whose columns are in another order than kafka.records' (a dropped
+-- column) gets each row in its own layout.
+SELECT format('kafka_chunks.%I', table_name) AS part_table FROM kafka.chunks
+WHERE topic = 'append-c' AND partition = 0 AND kind = 'partition' \gset
+CREATE TABLE append_leaf (gone int, LIKE kafka.records);
+ALTER TABLE append_leaf DROP COLUMN gone;
+ALTER TABLE :part_table ATTACH PARTITION append_leaf
+	FOR VALUES FROM (:last_hi + 10) TO (:last_hi + 20);
+SELECT pg_temp.append_n(:last_hi + 8, 4) - :last_hi AS base_past_hi;
+SELECT r.tableoid::regclass AS leaf, r."offset" - :last_hi AS past_hi, r.key,
+       r.value = convert_to(r."offset"::text, 'UTF8') AS value_ok, r.timestamp_ms
+FROM kafka.records r WHERE r.topic = 'append-c' AND r."offset" >= :last_hi + 10
+ORDER BY r."offset";
+
+-- An insert trigger on a leaf the batch reaches sends the whole batch
+-- through the plain INSERT: the trigger fires for that leaf's rows.
+SELECT format('kafka_chunks.%I', table_name) AS default_leaf FROM kafka.chunks
+WHERE topic = 'append-c' AND partition = 0 AND kind = 'default' \gset
+CREATE TABLE append_audit (leaf regclass, "offset" bigint);
+CREATE FUNCTION append_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	INSERT INTO append_audit VALUES (TG_RELID::regclass, NEW."offset");
+	RETURN NEW;
+END $$;
+CREATE TRIGGER append_audit AFTER INSERT ON :default_leaf
+	FOR EACH ROW EXECUTE FUNCTION append_audit();
+SELECT pg_temp.append_n(:last_hi + 20, 3) - :last_hi AS base_past_hi;
+SELECT leaf = :'default_leaf'::regclass AS on_default, "offset" - :last_hi AS past_hi
+FROM append_audit ORDER BY "offset";
+SELECT * FROM pg_temp.append_where(:last_hi);
+DROP TRIGGER append_audit ON :default_leaf;
+DROP FUNCTION append_audit();
+DROP TABLE append_audit;
+ALTER TABLE :part_table DETACH PARTITION append_leaf;
+DROP TABLE append_leaf;
+SELECT kafka.delete_topic('append-c');
+
 SELECT kafka.delete_topic('append-t');

@@ -180,6 +180,20 @@ class PgCluster:
             raise RuntimeError("psql failed: %s\n%s" % (query, res.stderr.decode(errors="replace")))
         return res.stdout.decode().rstrip("\n")
 
+    def records_of_deleted_topic_left(self, topic):
+        """How many rows of a topic that was deleted are still in
+        kafka.records and not left to the storage job: those are in the
+        deleted topic's own tables (kafka.chunks keeps its old id) until
+        they are detached, or queued in kafka.deleted_partitions."""
+        return int(self.sql(
+            "SELECT count(*) FROM kafka.records r WHERE r.topic = '%s'"
+            " AND NOT EXISTS (SELECT FROM kafka.deleted_partitions d"
+            "  WHERE d.topic = r.topic AND d.partition = r.partition)"
+            " AND NOT EXISTS (SELECT FROM kafka.chunks c"
+            "  WHERE r.tableoid = to_regclass('kafka_chunks.' || c.table_name)"
+            "  AND NOT EXISTS (SELECT FROM kafka.topics t WHERE t.topic_id = c.topic_id))"
+            % topic.replace("'", "''")))
+
     def rows(self, query):
         """Rows as lists of strings (a 0x1f field separator, so values may
         contain '|')."""

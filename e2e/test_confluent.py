@@ -179,16 +179,8 @@ def test_admin_delete_topic(kafka, pg):
     assert fs[name].result(30) is None
     wait_for(lambda: name not in kafka.topic_names(), 30, "topic to leave metadata", 0.2)
     assert pg.sql("SELECT count(*) FROM kafka.topics WHERE name = '%s'" % name) == "0"
-    # the records are gone or left to the storage job: in the tables of the
-    # deleted topic (kafka.chunks keeps its old id), or queued as rows
-    # (kafka.deleted_partitions)
-    assert pg.sql("SELECT count(*) FROM kafka.records r WHERE topic = '%s' AND NOT EXISTS"
-                  " (SELECT FROM kafka.deleted_partitions d WHERE d.topic = r.topic"
-                  "  AND d.partition = r.partition) AND NOT EXISTS"
-                  " (SELECT FROM kafka.chunks c"
-                  "  WHERE r.tableoid = to_regclass('kafka_chunks.' || c.table_name)"
-                  "  AND NOT EXISTS (SELECT FROM kafka.topics t WHERE t.topic_id = c.topic_id))"
-                  % name) == "0"
+    # the records are gone or left to the storage job
+    assert pg.records_of_deleted_topic_left(name) == 0
     assert pg.sql("SELECT count(*) FROM kafka.partitions WHERE topic = '%s'" % name) == "0"
 
     # The name can be reused, and the new topic starts empty.

@@ -123,9 +123,6 @@ Datum pgk_read_records(PG_FUNCTION_ARGS)
 	r.store = rsinfo->setResult;
 	r.desc = rsinfo->setDesc;
 	r.left = PG_ARGISNULL(4) ? -1 : PG_GETARG_INT32(4);
-	if (r.left < 0 && !PG_ARGISNULL(4))
-		ereport(ERROR, (errcode(ERRCODE_INVALID_ROW_COUNT_IN_LIMIT_CLAUSE),
-				errmsg("LIMIT must not be negative")));
 
 	relid = get_relname_relid("records", get_namespace_oid("kafka", false));
 	if (!OidIsValid(relid))
@@ -136,6 +133,9 @@ Datum pgk_read_records(PG_FUNCTION_ARGS)
 		read_sql(fcinfo, &r);
 		return (Datum)0;
 	}
+	if (r.left < 0 && !PG_ARGISNULL(4))
+		ereport(ERROR, (errcode(ERRCODE_INVALID_ROW_COUNT_IN_LIMIT_CLAUSE),
+				errmsg("LIMIT must not be negative")));
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3) ||
 	    r.left == 0)
 		return (Datum)0;

@@ -119,7 +119,9 @@ Datum pgk_read_records(PG_FUNCTION_ARGS)
 	Oid relid;
 	int64 from, upto;
 
-	InitMaterializedSRF(fcinfo, 0);
+	/* The caller's descriptor: working out the function's own would leave
+	 * its argument arrays in the query's memory at every call. */
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	r.store = rsinfo->setResult;
 	r.desc = rsinfo->setDesc;
 	r.left = PG_ARGISNULL(4) ? -1 : PG_GETARG_INT32(4);

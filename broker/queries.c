@@ -146,11 +146,12 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 	 * The topic is $1, and must have id $6 when one is given (Fetch v13+
 	 * names topics by id): no row if there is no such topic, one row
 	 * without a high watermark if it has no partition $2.
-	 * The records come from kafka.read_records(), which plans its query
-	 * over kafka.records with the partition's values, so that only that
-	 * partition's chunks are planned and locked, while this statement
+	 * The records come from kafka.read_records(), which reads and locks
+	 * only that partition's chunks, through their primary key indexes,
+	 * without planning a query (decoder/read.c), while this statement
 	 * keeps a cached plan (sql/pg_kafka--0.9.sql, "Reading a partition's
-	 * records"); so does every statement below that reads records.
+	 * records"); so does every statement below that reads records (through
+	 * kafka.find_record_by_time(), which plans its query per call).
 	 */
 	[Q_FETCH] = {"pgk_fetch",
 		     "WITH b AS (SELECT m.o, CASE WHEN $5::int = 1 THEN coalesce(m.o,"

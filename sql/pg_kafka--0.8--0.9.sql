@@ -1292,28 +1292,23 @@ DROP TABLE kafka.records_0_8;
  * empty to the planner, which would otherwise read a partition's chunks
  * whole and sort them rather than merge their index scans up to the LIMIT.
  * SECURITY INVOKER: the caller's privileges and row security apply.
+ *
+ * kafka.read_records() plans nothing (decoder/read.c): it finds the
+ * partition's tables from PostgreSQL's partition descriptors, locks only
+ * those it reads, and reads each chunk and the DEFAULT leaf through its
+ * primary key index, in offset order across them. Where row security
+ * applies to the caller, or a table under kafka.records is not one it
+ * reads directly (a foreign table, another partitioning, another primary
+ * key), it runs the SELECT on kafka.records it stands for instead.
  */
 CREATE FUNCTION kafka.read_records(p_topic text, p_partition int, p_from bigint,
 	p_upto bigint, p_limit int)
 RETURNS TABLE ("offset" bigint, ts bigint, key bytea, value bytea, headers bytea)
-LANGUAGE plpgsql STABLE SECURITY INVOKER
-SET plan_cache_mode = force_custom_plan
-SET enable_sort = off
-AS $$
-BEGIN
-	RETURN QUERY
-		SELECT r."offset",
-			coalesce(r.timestamp_ms, floor(extract(epoch FROM r."timestamp") * 1000)::int8),
-			r.key, r.value, r.headers
-		FROM kafka.records r
-		WHERE r.topic = p_topic AND r.partition = p_partition
-			AND r."offset" >= p_from AND r."offset" < p_upto
-		ORDER BY r."offset" LIMIT p_limit;
-END
-$$;
+LANGUAGE C STABLE SECURITY INVOKER
+AS 'MODULE_PATHNAME', 'pgk_read_records';
 
 COMMENT ON FUNCTION kafka.read_records(text, int, bigint, bigint, int) IS
-	'Up to p_limit records of a partition from offset p_from up to (not including) p_upto, in offset order, timestamps in Kafka milliseconds; what Fetch reads.';
+	'Up to p_limit records of a partition from offset p_from up to (not including) p_upto, in offset order, timestamps in Kafka milliseconds; what Fetch reads. Reads the partition''s tables through their primary key indexes without planning a query, or runs the equivalent SELECT on kafka.records where row security applies.';
 
 CREATE FUNCTION kafka.find_record_by_time(p_topic text, p_partition int, p_ts bigint,
 	p_log_start bigint)

@@ -872,6 +872,14 @@ static void ret_produce(PGconn *c, const char *topic, long n, int rate, double *
 	st.producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
 	if (!st.producer)
 		die("producer: %s", err);
+	/* Connected and with the topic's metadata before the first record is
+	 * due: otherwise the records due while the client starts (half a
+	 * second of them) wait for it, and they alone made the p99. */
+	rd_kafka_topic_t *rkt = rd_kafka_topic_new(st.producer, topic, NULL);
+	const struct rd_kafka_metadata *md;
+	if (rd_kafka_metadata(st.producer, 0, rkt, &md, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR)
+		rd_kafka_metadata_destroy(md);
+	rd_kafka_topic_destroy(rkt);
 	pthread_create(&poller, NULL, ret_poller, &st);
 	struct timespec next;
 	clock_gettime(CLOCK_MONOTONIC, &next);

@@ -102,6 +102,38 @@ static bool leaf_columns(Relation rel, AttrNumber *attnums);
 static bool key_index_ok(Relation index, const AttrNumber *attnums);
 static int64 record_ts(TupleTableSlot *slot, const AttrNumber *attnums);
 static void read_sql(FunctionCallInfo fcinfo, reader *r);
+static void init_store(FunctionCallInfo fcinfo);
+
+/*
+ * The result's tuplestore, as InitMaterializedSRF() makes it, but kept in
+ * memory up to READ_MEMORY_KB rather than work_mem: a Fetch reads up to
+ * its partition's byte budget (4 MB by default in the Java client, 1 MB in
+ * librdkafka, more when one partition is asked for), which at the default
+ * work_mem of 4 MB went to a temporary file and back on every Fetch. The
+ * rows are bounded by p_limit, which the broker sizes from that budget.
+ * The descriptor is the caller's: working out the function's own would
+ * leave its argument arrays in the query's memory at every call.
+ */
+#define READ_MEMORY_KB (64 * 1024)
+
+static void init_store(FunctionCallInfo fcinfo)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *)fcinfo->resultinfo;
+	MemoryContext old;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo))
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg("set-valued function called in context that cannot accept a set")));
+	if (!(rsinfo->allowedModes & SFRM_Materialize) || rsinfo->expectedDesc == NULL)
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg("materialize mode required, but it is not allowed in this context")));
+	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	rsinfo->setDesc = CreateTupleDescCopy(rsinfo->expectedDesc);
+	rsinfo->setResult = tuplestore_begin_heap((rsinfo->allowedModes & SFRM_Materialize_Random) != 0,
+						  false, Max(work_mem, READ_MEMORY_KB));
+	rsinfo->returnMode = SFRM_Materialize;
+	MemoryContextSwitchTo(old);
+}
 
 /*
  * kafka.read_records(p_topic text, p_partition int, p_from bigint,
@@ -119,9 +151,7 @@ Datum pgk_read_records(PG_FUNCTION_ARGS)
 	Oid relid;
 	int64 from, upto;
 
-	/* The caller's descriptor: working out the function's own would leave
-	 * its argument arrays in the query's memory at every call. */
-	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	init_store(fcinfo);
 	r.store = rsinfo->setResult;
 	r.desc = rsinfo->setDesc;
 	r.left = PG_ARGISNULL(4) ? -1 : PG_GETARG_INT32(4);

@@ -920,9 +920,14 @@ typedef struct ret_sizes {
 
 static double records_mb(PGconn *c)
 {
-	/* Every table under kafka.records when it is partitioned (0.9). */
-	return (double)pg_i64(c, "SELECT coalesce(sum(pg_total_relation_size(relid)), 0)"
-				 " FROM pg_partition_tree('kafka.records')") /
+	/* Every table under kafka.records when it is partitioned (0.9); the
+	 * table itself when it is one (0.8: pg_partition_tree() lists
+	 * nothing for a table that is not partitioned). */
+	return (double)pg_i64(c, "SELECT CASE WHEN c.relkind = 'p' THEN"
+				 " (SELECT coalesce(sum(pg_total_relation_size(relid)), 0)"
+				 "  FROM pg_partition_tree('kafka.records'))"
+				 " ELSE pg_total_relation_size(c.oid) END"
+				 " FROM pg_class c WHERE c.oid = 'kafka.records'::regclass") /
 	       1048576.0;
 }
 

@@ -920,8 +920,10 @@ COMMENT ON FUNCTION kafka.chunk_span(text, int, jsonb) IS
  * leaf; a lock not granted within p_lock_timeout_ms gives up (an error)
  * and the next pass tries again. One short transaction per chunk.
  *
- * The partition's table is locked in SHARE mode first: producers of the
- * partition wait for this transaction (fetches do not). An insert routes
+ * The partition's table is locked in SHARE mode before the bounds are
+ * chosen: producers of the partition wait for the rest of this transaction
+ * (fetches do not), so the chunk's table and its primary key are created
+ * before, and attaching only checks the DEFAULT leaf and links them. An insert routes
  * its rows with the list of chunks it read when it reached the partition's
  * table; had it read that list before the new chunk was attached and
  * written a row of the new chunk's range into the DEFAULT leaf after, that
@@ -935,7 +937,9 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	last record;
+	parent text;
 	dflt text;
+	t text := 'records_' || nextval('kafka.chunk_ids');
 	lo bigint;
 	span bigint;
 	n bigint;
@@ -950,10 +954,15 @@ BEGIN
 	IF NOT FOUND THEN
 		RETURN NULL;
 	END IF;
-	EXECUTE format('LOCK TABLE kafka_chunks.%I IN SHARE MODE',
-		       (SELECT c.table_name FROM kafka.chunks c
-			WHERE c.topic_table = last.topic_table AND c.partition = p_partition
-			  AND c.kind = 'partition'));
+	SELECT c.table_name INTO parent FROM kafka.chunks c
+	WHERE c.topic_table = last.topic_table AND c.partition = p_partition AND c.kind = 'partition';
+	-- The table and the index ATTACH would build, while producers go on.
+	EXECUTE format('CREATE TABLE kafka_chunks.%I (LIKE kafka.records)%s', t,
+		       (SELECT ' TABLESPACE ' || quote_ident(ts.spcname)
+			FROM pg_class c JOIN pg_tablespace ts ON ts.oid = c.reltablespace
+			WHERE c.oid = format('kafka_chunks.%I', parent)::regclass));
+	EXECUTE format('ALTER TABLE kafka_chunks.%I ADD PRIMARY KEY (topic, partition, "offset")', t);
+	EXECUTE format('LOCK TABLE kafka_chunks.%I IN SHARE MODE', parent);
 	SELECT c.table_name INTO dflt FROM kafka.chunks c
 	WHERE c.topic_table = last.topic_table AND c.partition = p_partition AND c.kind = 'default';
 	EXECUTE format('SELECT max("offset") + 1 FROM kafka_chunks.%I', dflt) INTO lo;
@@ -964,13 +973,14 @@ BEGIN
 	SELECT CASE WHEN p.next_offset >= last.hi THEN p.next_offset + span / 4 END INTO n
 	FROM kafka.partitions p WHERE p.topic = p_topic AND p.partition = p_partition;
 	lo := greatest(last.hi, lo, n);
-	RETURN kafka.chunk_table('chunk', p_topic, last.topic_id, p_partition, lo, lo + span,
-				 last.topic_table,
-				 format('kafka_chunks.%I', (SELECT c.table_name FROM kafka.chunks c
-							    WHERE c.topic_table = last.topic_table
-							      AND c.partition = p_partition
-							      AND c.kind = 'partition')),
-				 format('FOR VALUES FROM (%s) TO (%s)', lo, lo + span), NULL);
+	EXECUTE format('ALTER TABLE kafka_chunks.%I ATTACH PARTITION kafka_chunks.%I'
+		       ' FOR VALUES FROM (%s) TO (%s)', parent, t, lo, lo + span);
+	EXECUTE format('COMMENT ON TABLE kafka_chunks.%I IS %L', t,
+		       format('Records of %s-%s, offsets %s to %s: a chunk, dropped whole once the log start offset passes it (under kafka.records).',
+			      p_topic, p_partition, lo, lo + span - 1));
+	INSERT INTO kafka.chunks (table_name, kind, topic, topic_id, partition, lo, hi, topic_table)
+	VALUES (t, 'chunk', p_topic, last.topic_id, p_partition, lo, lo + span, last.topic_table);
+	RETURN t;
 END
 $$;
 

@@ -180,3 +180,15 @@ WHERE action = 'producers';
 SELECT producer_id FROM kafka.producer_state;
 SELECT transactional_id FROM kafka.transactions;
 
+
+-- Records written through SQL with infinite timestamps: the pass rolls
+-- their segment (an infinite span is longer than any segment.ms) rather
+-- than failing on the partition at every pass.
+SELECT kafka.create_topic('life-inf', 1) IS NOT NULL AS created;
+INSERT INTO kafka.records (topic, partition, "offset", "timestamp", value)
+VALUES ('life-inf', 0, 0, '-infinity', 'a'), ('life-inf', 0, 1, 'infinity', 'b');
+UPDATE kafka.partitions SET next_offset = 2 WHERE topic = 'life-inf';
+SELECT count(*) >= 0 AS pass_ran FROM kafka.run_maintenance('{"log.segment.ms": "60000"}', 1000);
+SELECT base_offset, last_offset, first_timestamp, max_timestamp, rolled
+FROM kafka.segments WHERE topic = 'life-inf';
+SELECT kafka.delete_topic('life-inf');

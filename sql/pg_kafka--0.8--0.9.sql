@@ -1370,11 +1370,12 @@ COMMENT ON FUNCTION kafka.find_record_by_time(text, int, bigint, bigint) IS
 /*
  * ---- Segments with infinite timestamps (0.9) ----
  *
- * A record written through SQL may carry an infinite timestamp. Rolling
- * its segment by segment.ms subtracted the segment's first timestamp from
- * its newest, which PostgreSQL refuses for infinite values: the storage
- * job failed on the partition at every pass. Such a span now counts as
- * longer than any segment.ms.
+ * A record whose Kafka timestamp is beyond PostgreSQL's range (a client
+ * may send any int64), or one written so through SQL, is stored with an
+ * infinite timestamp. Rolling its segment by segment.ms subtracted the
+ * segment's first timestamp from its newest, which PostgreSQL refuses for
+ * infinite values: the storage job failed on the partition at every pass.
+ * Such a span now counts as longer than any segment.ms.
  */
 CREATE OR REPLACE FUNCTION kafka.segments_extend(p_topic text, p_partition int, p_defaults jsonb,
 	p_budget bigint)
@@ -1482,8 +1483,8 @@ BEGIN
 	WHERE s.topic = p_topic AND s.partition = p_partition AND NOT s.rolled
 	  AND (s.bytes >= seg_bytes
 	       OR now() - s.created >= seg_ms * interval '1 millisecond'
-	       -- an infinite timestamp (SQL may write one) spans more than any
-	       -- segment.ms; subtracting it would be an error
+	       -- an infinite timestamp (a Kafka timestamp beyond PostgreSQL's
+	       -- range) spans more than any segment.ms; subtracting it is an error
 	       OR CASE WHEN s.max_timestamp = s.first_timestamp THEN false
 		       WHEN NOT isfinite(s.max_timestamp) OR NOT isfinite(s.first_timestamp) THEN true
 		       ELSE s.max_timestamp - s.first_timestamp >= seg_ms * interval '1 millisecond' END

@@ -3125,8 +3125,8 @@ BEGIN
 	WHERE s.topic = p_topic AND s.partition = p_partition AND NOT s.rolled
 	  AND (s.bytes >= seg_bytes
 	       OR now() - s.created >= seg_ms * interval '1 millisecond'
-	       -- an infinite timestamp (SQL may write one) spans more than any
-	       -- segment.ms; subtracting it would be an error
+	       -- an infinite timestamp (a Kafka timestamp beyond PostgreSQL's
+	       -- range) spans more than any segment.ms; subtracting it is an error
 	       OR CASE WHEN s.max_timestamp = s.first_timestamp THEN false
 		       WHEN NOT isfinite(s.max_timestamp) OR NOT isfinite(s.first_timestamp) THEN true
 		       ELSE s.max_timestamp - s.first_timestamp >= seg_ms * interval '1 millisecond' END

@@ -181,7 +181,8 @@ SELECT producer_id FROM kafka.producer_state;
 SELECT transactional_id FROM kafka.transactions;
 
 
--- Records written through SQL with infinite timestamps: the pass rolls
+-- Records with infinite timestamps (Kafka timestamps beyond PostgreSQL's
+-- range are stored so; here written through SQL): the pass rolls
 -- their segment (an infinite span is longer than any segment.ms) rather
 -- than failing on the partition at every pass.
 SELECT kafka.create_topic('life-inf', 1) IS NOT NULL AS created;

@@ -60,6 +60,7 @@
 #include "utils/timestamp.h"
 
 #include "kbytes.h"
+#include "record_columns.h"
 
 PG_FUNCTION_INFO_V1(pgk_append_records);
 
@@ -67,24 +68,6 @@ PG_FUNCTION_INFO_V1(pgk_append_records);
  * earlier (COPY's limits). */
 #define APPEND_BATCH_ROWS 1000
 #define APPEND_BATCH_BYTES 65535
-
-/* COL_TIMESTAMP_MS exists from extension 0.7 on; the others always. */
-enum { COL_TOPIC, COL_PARTITION, COL_OFFSET, COL_TIMESTAMP, COL_KEY, COL_VALUE, COL_HEADERS,
-       COL_TIMESTAMP_MS, NCOLS };
-
-static const struct {
-	const char *name;
-	Oid type;
-} columns[NCOLS] = {
-	[COL_TOPIC] = {"topic", TEXTOID},
-	[COL_PARTITION] = {"partition", INT4OID},
-	[COL_OFFSET] = {"offset", INT8OID},
-	[COL_TIMESTAMP] = {"timestamp", TIMESTAMPTZOID},
-	[COL_KEY] = {"key", BYTEAOID},
-	[COL_VALUE] = {"value", BYTEAOID},
-	[COL_HEADERS] = {"headers", BYTEAOID},
-	[COL_TIMESTAMP_MS] = {"timestamp_ms", INT8OID},
-};
 
 typedef struct batch_input {
 	text *topic;
@@ -252,10 +235,8 @@ static bool fast_path_ok(Relation rel, AttrNumber *attnums)
 		if (att->attisdropped)
 			continue;
 		live++;
-		for (c = 0; c < NCOLS; c++)
-			if (strcmp(NameStr(att->attname), columns[c].name) == 0)
-				break;
-		if (c == NCOLS || att->atttypid != columns[c].type || att->attgenerated)
+		c = record_column(NameStr(att->attname));
+		if (c < 0 || att->atttypid != record_columns[c].type || att->attgenerated)
 			return false;
 		attnums[c] = att->attnum;
 	}

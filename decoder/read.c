@@ -59,26 +59,9 @@
 #include "utils/tuplestore.h"
 
 #include "kbytes.h"
+#include "record_columns.h"
 
 PG_FUNCTION_INFO_V1(pgk_read_records);
-
-/* The columns of kafka.records a read uses. */
-enum { COL_TOPIC, COL_PARTITION, COL_OFFSET, COL_TIMESTAMP, COL_KEY, COL_VALUE, COL_HEADERS,
-       COL_TIMESTAMP_MS, NCOLS };
-
-static const struct {
-	const char *name;
-	Oid type;
-} columns[NCOLS] = {
-	[COL_TOPIC] = {"topic", TEXTOID},
-	[COL_PARTITION] = {"partition", INT4OID},
-	[COL_OFFSET] = {"offset", INT8OID},
-	[COL_TIMESTAMP] = {"timestamp", TIMESTAMPTZOID},
-	[COL_KEY] = {"key", BYTEAOID},
-	[COL_VALUE] = {"value", BYTEAOID},
-	[COL_HEADERS] = {"headers", BYTEAOID},
-	[COL_TIMESTAMP_MS] = {"timestamp_ms", INT8OID},
-};
 
 /* Result columns. */
 enum { OUT_OFFSET, OUT_TS, OUT_KEY, OUT_VALUE, OUT_HEADERS, NOUT };
@@ -198,7 +181,7 @@ static bool may_select(Oid relid)
 	if (acl == ACLCHECK_OK)
 		return true;
 	for (int c = 0; c < NCOLS; c++) {
-		AttrNumber a = get_attnum(relid, columns[c].name);
+		AttrNumber a = get_attnum(relid, record_columns[c].name);
 		if (a == InvalidAttrNumber)
 			return false;
 		if (pg_attribute_aclcheck(relid, a, user, ACL_SELECT) != ACLCHECK_OK)
@@ -247,7 +230,7 @@ static bool read_partitioned(reader *r, Relation rel, int64 lo, int64 hi)
 	if (key->partnatts != 1 || key->partattrs[0] == 0)
 		return false;
 	c = column_of(rel, key->partattrs[0]);
-	if (c < 0 || key->parttypid[0] != columns[c].type)
+	if (c < 0 || key->parttypid[0] != record_columns[c].type)
 		return false;
 	if (key->strategy == PARTITION_STRATEGY_RANGE && c == COL_OFFSET)
 		return pd->nparts == 0 || read_ranges(r, key, pd, lo, hi);
@@ -370,18 +353,13 @@ static bool read_leaf(reader *r, Relation rel, int64 lo, int64 hi)
 	return true;
 }
 
-/* Which of columns[] attribute attnum of rel is, or -1. */
+/* Which of record_columns attribute attnum of rel is, or -1. */
 static int column_of(Relation rel, AttrNumber attnum)
 {
-	Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel), attnum - 1);
-
-	for (int c = 0; c < NCOLS; c++)
-		if (strcmp(NameStr(att->attname), columns[c].name) == 0)
-			return c;
-	return -1;
+	return record_column(NameStr(TupleDescAttr(RelationGetDescr(rel), attnum - 1)->attname));
 }
 
-/* The attribute numbers of columns[] in rel (by name); false if one is
+/* The attribute numbers of record_columns in rel (by name); false if one is
  * missing or of another type. */
 static bool leaf_columns(Relation rel, AttrNumber *attnums)
 {
@@ -397,7 +375,7 @@ static bool leaf_columns(Relation rel, AttrNumber *attnums)
 		c = column_of(rel, att->attnum);
 		if (c < 0)
 			continue;
-		if (att->atttypid != columns[c].type)
+		if (att->atttypid != record_columns[c].type)
 			return false;
 		attnums[c] = att->attnum;
 	}
@@ -423,7 +401,7 @@ static bool key_index_ok(Relation index, const AttrNumber *attnums)
 	for (int k = 0; k < 3; k++)
 		if (ix->indkey.values[k] != attnums[cols[k]] || index->rd_indoption[k] != 0 ||
 		    index->rd_opfamily[k] != (k == 0 ? TEXT_BTREE_FAM_OID : INTEGER_BTREE_FAM_OID) ||
-		    index->rd_opcintype[k] != columns[cols[k]].type)
+		    index->rd_opcintype[k] != record_columns[cols[k]].type)
 			return false;
 	return true;
 }

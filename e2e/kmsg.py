@@ -233,6 +233,25 @@ def call(conn, key, version, values=None, timeout=15.0):
 
 S, I8, I16, I32, I64, B = "string", "int8", "int16", "int32", "int64", "bool"
 
+# OffsetCommit (8) and OffsetFetch (9) responses (v8+: one group per
+# request), for the tests that build these requests themselves.
+OFFSET_COMMIT_RESP = [
+    F("throttle_time_ms", I32, "3+"),
+    F("topics", "[]", fields=[
+        F("name", S, "0-9"), F("topic_id", "uuid", "10+"),
+        F("partitions", "[]", fields=[F("partition_index", I32), F("error_code", I16)])])]
+OFFSET_FETCH_RESP = [
+    F("throttle_time_ms", I32),
+    F("groups", "[]", fields=[
+        F("group_id", S),
+        F("topics", "[]", fields=[
+            F("name", S, "0-9"), F("topic_id", "uuid", "10+"),
+            F("partitions", "[]", fields=[
+                F("partition_index", I32), F("committed_offset", I64),
+                F("committed_leader_epoch", I32), F("metadata", S, nullable="0+"),
+                F("error_code", I16)])]),
+        F("error_code", I16)])]
+
 # ApiVersions (18)
 api(18, "ApiVersions", 3,
     [F("client_software_name", S, "3+", default="pgk-e2e"),

@@ -36,22 +36,6 @@ HEARTBEAT_MS = 500
 PARTITIONS = 8
 
 S, I16, I32 = "string", "int16", "int32"
-OFFSET_COMMIT_RESP = [
-    F("throttle_time_ms", I32, "3+"),
-    F("topics", "[]", fields=[
-        F("name", S, "0-9"), F("topic_id", "uuid", "10+"),
-        F("partitions", "[]", fields=[F("partition_index", I32), F("error_code", I16)])])]
-OFFSET_FETCH_RESP = [
-    F("throttle_time_ms", I32),
-    F("groups", "[]", fields=[
-        F("group_id", S),
-        F("topics", "[]", fields=[
-            F("name", S, "0-9"), F("topic_id", "uuid", "10+"),
-            F("partitions", "[]", fields=[
-                F("partition_index", I32), F("committed_offset", "int64"),
-                F("committed_leader_epoch", I32), F("metadata", S, nullable="0+"),
-                F("error_code", I16)])]),
-        F("error_code", I16)])]
 LIST_GROUPS_RESP = [
     F("throttle_time_ms", I32, "1+"), F("error_code", I16),
     F("groups", "[]", fields=[F("group_id", S), F("protocol_type", S),
@@ -375,7 +359,7 @@ def offset_commit(c, group, member_id, epoch, topic, partition=0, offset=1, vers
         "group_id": group, "generation_id_or_member_epoch": epoch, "member_id": member_id,
         "topics": [{key: topic, "partitions": [
             {"partition_index": partition, "committed_offset": offset}]}]})
-    (t,) = kmsg.decode(OFFSET_COMMIT_RESP, version, True, r)["topics"]
+    (t,) = kmsg.decode(kmsg.OFFSET_COMMIT_RESP, version, True, r)["topics"]
     assert t[key] == topic
     return t["partitions"][0]["error_code"]
 
@@ -399,7 +383,7 @@ def offset_fetch(c, group, member_id, epoch, topic, version=9):
     r = kmsg.send_request(c, 9, version, {"groups": [{
         "group_id": group, "member_id": member_id, "member_epoch": epoch,
         "topics": [{key: topic, "partition_indexes": [0]}]}]})
-    g = kmsg.decode(OFFSET_FETCH_RESP, version, True, r)["groups"][0]
+    g = kmsg.decode(kmsg.OFFSET_FETCH_RESP, version, True, r)["groups"][0]
     if g["error_code"]:
         return g["error_code"], None
     assert g["topics"][0][key] == topic

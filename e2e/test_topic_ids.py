@@ -12,29 +12,10 @@ import pytest
 import kafkaproto as kp
 import kmsg
 from conftest import unique
-from kmsg import F
 from test_conformance import delete_topics_raw
 
 UNKNOWN_TOPIC_ID = 100
 UNKNOWN = bytes(range(1, 17))
-
-S, I16, I32, I64 = "string", "int16", "int32", "int64"
-OFFSET_COMMIT_RESP = [
-    F("throttle_time_ms", I32, "3+"),
-    F("topics", "[]", fields=[
-        F("name", S, "0-9"), F("topic_id", "uuid", "10+"),
-        F("partitions", "[]", fields=[F("partition_index", I32), F("error_code", I16)])])]
-OFFSET_FETCH_RESP = [
-    F("throttle_time_ms", I32),
-    F("groups", "[]", fields=[
-        F("group_id", S),
-        F("topics", "[]", fields=[
-            F("name", S, "0-9"), F("topic_id", "uuid", "10+"),
-            F("partitions", "[]", fields=[
-                F("partition_index", I32), F("committed_offset", I64),
-                F("committed_leader_epoch", I32), F("metadata", S, nullable="0+"),
-                F("error_code", I16)])]),
-        F("error_code", I16)])]
 
 
 def offset_commit(c, version, group, topics):
@@ -45,7 +26,7 @@ def offset_commit(c, version, group, topics):
         {key: t, "partitions": [{"partition_index": p, "committed_offset": o,
                                  "committed_metadata": "m%d" % o} for p, o in parts]}
         for t, parts in topics]})
-    res = kmsg.decode(OFFSET_COMMIT_RESP, version, True, r)
+    res = kmsg.decode(kmsg.OFFSET_COMMIT_RESP, version, True, r)
     return [(t[key], [(p["partition_index"], p["error_code"]) for p in t["partitions"]])
             for t in res["topics"]]
 
@@ -56,7 +37,7 @@ def offset_fetch(c, version, group, topics):
     key = "topic_id" if version >= 10 else "name"
     want = None if topics is None else [{key: t, "partition_indexes": ps} for t, ps in topics]
     r = kmsg.send_request(c, 9, version, {"groups": [{"group_id": group, "topics": want}]})
-    (g,) = kmsg.decode(OFFSET_FETCH_RESP, version, True, r)["groups"]
+    (g,) = kmsg.decode(kmsg.OFFSET_FETCH_RESP, version, True, r)["groups"]
     return g["error_code"], [
         (t[key], [(p["partition_index"], p["committed_offset"], p["metadata"], p["error_code"])
                   for p in t["partitions"]])

@@ -55,6 +55,8 @@
 /* Until a partition's record size is known, assume large records so that
  * the first read of a partition with 1 MB records stays small. */
 #define FETCH_SIZE_GUESS 65536
+/* Packed records may exceed a partition's byte budget by this much. */
+#define FETCH_PACK_SLACK 65536
 #define EST_SLOTS 1024
 #define ISOLATION_READ_COMMITTED 1
 
@@ -62,11 +64,7 @@
 enum {
 	COL_HIGH_WATERMARK,
 	COL_LOG_START_OFFSET,
-	COL_OFFSET,
-	COL_TIMESTAMP,
-	COL_KEY,
-	COL_VALUE,
-	COL_HEADERS,
+	COL_RECORDS,
 	COL_COMPRESSION_TYPE,
 	COL_TIMESTAMP_TYPE,
 	COL_LAST_STABLE_OFFSET,
@@ -298,24 +296,35 @@ static uint32_t part_hash(kstr topic, int32_t partition)
 	return h | 1; /* 0 marks an empty slot */
 }
 
+/* The byte budget of partition fp within the request's budget. */
+static size_t fetch_part_budget(const fetch_part *fp, size_t budget)
+{
+	size_t pbudget = fp->in->partition_max_bytes > 0 ? (size_t)fp->in->partition_max_bytes : 1;
+	return pbudget < budget ? pbudget : budget;
+}
+
 /* Rows to ask for in partition fp, within the request's byte budget. */
 static int32_t fetch_limit(const fetch_part *fp, size_t budget)
 {
 	uint32_t h = part_hash(fp->topic, fp->in->partition);
 	uint32_t avg = size_est[h % EST_SLOTS].hash == h ? size_est[h % EST_SLOTS].avg
 							 : FETCH_SIZE_GUESS;
-	size_t pbudget = fp->in->partition_max_bytes > 0 ? (size_t)fp->in->partition_max_bytes : 1;
-	if (pbudget > budget)
-		pbudget = budget;
-	size_t rows = pbudget / (avg ? avg : 1) + 1;
+	size_t rows = fetch_part_budget(fp, budget) / (avg ? avg : 1) + 1;
 	return rows > FETCH_ROW_CAP ? FETCH_ROW_CAP : (int32_t)rows;
 }
 
-/* Q_FETCH for one partition, parameters in the request's arena. */
-static db_stmt fetch_stmt(request *req, const fetch_part *fp, int64_t offset, int32_t limit)
+/* Q_FETCH for one partition, parameters in the request's arena. The
+ * packed records stop a little past the partition's budget: a record
+ * takes fewer bytes in a batch than packed, so the batches can still
+ * reach the budget, and a partition of large records is not read whole
+ * into memory when the row estimate is off. */
+static db_stmt fetch_stmt(request *req, const fetch_part *fp, int64_t offset, int32_t limit,
+			  size_t budget)
 {
 	const fetch_req *body = req->body;
 	params *p = arena_alloc(req->arena, sizeof(*p));
+	size_t pbudget = fetch_part_budget(fp, budget);
+	size_t pack_max = pbudget + pbudget / 4 + FETCH_PACK_SLACK;
 	params_str(p, req->arena, fp->topic);
 	params_int(p, req->arena, fp->in->partition);
 	params_int(p, req->arena, offset);
@@ -325,6 +334,7 @@ static db_stmt fetch_stmt(request *req, const fetch_part *fp, int64_t offset, in
 		params_bin(p, fp->topic_id->b, 16);
 	else
 		params_str(p, req->arena, KSTR_NULL);
+	params_int(p, req->arena, pack_max < INT32_MAX ? (int64_t)pack_max : INT32_MAX);
 	return params_stmt(Q_FETCH, p, 1);
 }
 
@@ -364,7 +374,7 @@ static void fetch_round(fetch_ctx *c)
 		if (!fp->queried)
 			continue;
 		fp->limit = fetch_limit(fp, budget);
-		stmts[n++] = fetch_stmt(req, fp, fp->in->fetch_offset, fp->limit);
+		stmts[n++] = fetch_stmt(req, fp, fp->in->fetch_offset, fp->limit, budget);
 	}
 	if (n == 0) {
 		fetch_finish(c);
@@ -443,16 +453,6 @@ static void fetch_rows(void *arg, PGresult **res, int n, const char *err, const 
 	fetch_wait(c);
 }
 
-static int32_t header_count(kstr headers)
-{
-	kreader r;
-	if (headers.len <= 0)
-		return 0;
-	kr_init(&r, headers.ptr, (size_t)headers.len);
-	int32_t n = kr_varint(&r);
-	return kr_ok(&r) ? n : 0;
-}
-
 /*
  * Turn one partition's rows into RecordBatches within budget bytes.
  * must_return_one: the response is still empty, so return the first record
@@ -474,6 +474,12 @@ static size_t fetch_partition(fetch_ctx *c, fetch_part *fp, const PGresult *r, s
 			topic_ids_forget(fp->topic_id);
 		fp->out->error_code =
 			fp->topic_id ? KERR_UNKNOWN_TOPIC_ID : KERR_UNKNOWN_TOPIC_OR_PARTITION;
+		return 0;
+	}
+	if (!PQgetisnull(r, 0, COL_RECORDS)) {
+		log_error("fetch: no partition state first from SQL for %.*s-%d", fp->topic.len,
+			  fp->topic.ptr, fp->in->partition);
+		fp->out->error_code = KERR_UNKNOWN_SERVER_ERROR;
 		return 0;
 	}
 	if (PQgetisnull(r, 0, COL_HIGH_WATERMARK)) {
@@ -528,10 +534,26 @@ static size_t fetch_partition(fetch_ctx *c, fetch_part *fp, const PGresult *r, s
 		fp->out->error_code = KERR_UNKNOWN_SERVER_ERROR;
 		return 0;
 	}
-	/* No record: one row whose record columns are NULL. */
-	if (PQgetisnull(r, 0, COL_OFFSET))
-		nrows = 0;
-	if (nrows == 0 && nranges == 0)
+	/* The records: the rows after the first, each a piece of
+	 * kafka.read_records_packed(). */
+	bool truncated = false;
+	int nrecs = 0;
+	for (int row = 1; row < nrows; row++) {
+		kstr piece = pgbin_bytes(r, row, COL_RECORDS);
+		bool cut = false;
+		int n = piece.len > 0 ? records_unpack((const uint8_t *)piece.ptr, (size_t)piece.len,
+						       NULL, NULL, &cut)
+				      : -1;
+		if (n < 0 || n > INT32_MAX - nrecs) {
+			log_error("fetch: bad packed records from SQL for %.*s-%d", fp->topic.len,
+				  fp->topic.ptr, fp->in->partition);
+			fp->out->error_code = KERR_UNKNOWN_SERVER_ERROR;
+			return 0;
+		}
+		nrecs += n;
+		truncated |= cut;
+	}
+	if (nrecs == 0 && nranges == 0)
 		return 0;
 
 	char *ctype = PQgetisnull(r, 0, COL_COMPRESSION_TYPE)
@@ -547,33 +569,30 @@ static size_t fetch_partition(fetch_ctx *c, fetch_part *fp, const PGresult *r, s
 	if (pbudget > budget)
 		pbudget = budget;
 
-	record *recs = ARENA_NEW_ARRAY(req->arena, record, nrows > 0 ? nrows : 1);
-	int64_t *offsets = ARENA_NEW_ARRAY(req->arena, int64_t, nrows > 0 ? nrows : 1);
-	size_t stored = 0;
-	for (int i = 0; i < nrows; i++) {
-		record *rec = &recs[i];
-		rec->key = pgbin_bytes(r, i, COL_KEY);
-		rec->value = pgbin_bytes(r, i, COL_VALUE);
-		rec->headers = pgbin_bytes(r, i, COL_HEADERS);
-		if (rec->headers.len < 0)
-			rec->headers = (kstr){NULL, 0};
-		rec->header_count = header_count(rec->headers);
-		rec->timestamp = pgbin_i64(r, i, COL_TIMESTAMP, -1);
-		offsets[i] = pgbin_i64(r, i, COL_OFFSET, 0);
-		stored += 24 + (size_t)(rec->key.len > 0 ? rec->key.len : 0) +
-			  (size_t)(rec->value.len > 0 ? rec->value.len : 0) + (size_t)rec->headers.len;
+	record *recs = ARENA_NEW_ARRAY(req->arena, record, nrecs > 0 ? nrecs : 1);
+	int64_t *offsets = ARENA_NEW_ARRAY(req->arena, int64_t, nrecs > 0 ? nrecs : 1);
+	int at = 0;
+	for (int row = 1; row < nrows; row++) {
+		kstr piece = pgbin_bytes(r, row, COL_RECORDS);
+		at += records_unpack((const uint8_t *)piece.ptr, (size_t)piece.len, recs + at,
+				     offsets + at, NULL);
 	}
-	if (nrows > 0) {
+	size_t stored = 0;
+	for (int i = 0; i < nrecs; i++)
+		stored += 24 + (size_t)(recs[i].key.len > 0 ? recs[i].key.len : 0) +
+			  (size_t)(recs[i].value.len > 0 ? recs[i].value.len : 0) +
+			  (size_t)recs[i].headers.len;
+	if (nrecs > 0) {
 		uint32_t h = part_hash(fp->topic, fp->in->partition);
 		size_est[h % EST_SLOTS].hash = h;
-		size_est[h % EST_SLOTS].avg = (uint32_t)(stored / (size_t)nrows) + 1;
+		size_est[h % EST_SLOTS].avg = (uint32_t)(stored / (size_t)nrecs) + 1;
 	}
 
 	txnbatch_in in = {
 		.recs = recs,
 		.offsets = offsets,
-		.nrecs = nrows,
-		.recs_complete = nrows < fp->limit,
+		.nrecs = nrecs,
+		.recs_complete = nrecs < fp->limit && !truncated,
 		.ranges = ranges,
 		.nranges = nranges,
 		/* Q_FETCH reads at most 2 * limit + 1 ranges. */
@@ -615,7 +634,8 @@ static size_t fetch_partition(fetch_ctx *c, fetch_part *fp, const PGresult *r, s
 		return 0;
 	}
 	fp->next_offset = out.last_offset + 1;
-	fp->more = nrows >= fp->limit || (nrows > 0 && out.last_offset < offsets[nrows - 1]);
+	fp->more = nrecs >= fp->limit || truncated ||
+		   (nrecs > 0 && out.last_offset < offsets[nrecs - 1]);
 	size_t len;
 	uint8_t *buf = kw_steal(&w, &len);
 	arena_adopt(req->arena, buf);
@@ -969,7 +989,7 @@ static void readahead_next(fetch_ctx *c)
 		parts[k].partition = fp->in->partition;
 		parts[k].offset = fp->next_offset;
 		parts[k].limit = fetch_limit(fp, budget);
-		stmts[k] = fetch_stmt(req, fp, parts[k].offset, parts[k].limit);
+		stmts[k] = fetch_stmt(req, fp, parts[k].offset, parts[k].limit, budget);
 		k++;
 	}
 	readahead_start(slot, req->db, body->isolation_level, parts, stmts, n, estimate);

@@ -124,9 +124,12 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 		       " FROM cfg LEFT JOIN p ON true",
 		       11},
 	/*
-	 * Read from one partition: its watermarks and up to $4 records from
-	 * offset $3, in one snapshot, plus the topic settings that shape the
-	 * batches (compression.type, message.timestamp.type). Binary results.
+	 * Read from one partition, in one snapshot: a first row (s) of its
+	 * watermarks and of the topic settings that shape the batches
+	 * (compression.type, message.timestamp.type), then up to $4 records
+	 * from offset $3, about $7 bytes at most, in the pieces of
+	 * kafka.read_records_packed(), one per row (called in the select
+	 * list, it sends each piece as it fills it). Binary results.
 	 * Transactions (docs/TRANSACTIONS.md, "Fetch"), $5 the isolation
 	 * level: the last stable offset (o: the first offset of the oldest
 	 * ongoing transaction, NULL if none), below which read_committed ($5
@@ -135,23 +138,21 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 	 * data); for read_committed the aborted transactions as [n][2]
 	 * (producer_id, first_offset) that a client may need, that is those
 	 * starting before the bound, and before the last range when the
-	 * range list was cut by its LIMIT. Each of these is computed once
-	 * (InitPlans over $1/$2, CTEs b and tb) and sent in the first row
-	 * only (the first record, r.n = 1), so that the rows of a large
-	 * read do not each carry them; so are the watermarks and the two
-	 * topic settings (12% less server time for 20,000-row reads than
-	 * repeating them on every row). Last, the leader epoch history
+	 * range list was cut by its LIMIT. Last, the leader epoch history
 	 * (start_offset, epoch) from the epoch of the fetch offset on, to
 	 * stamp each batch with the epoch its records were written under.
 	 * The topic is $1, and must have id $6 when one is given (Fetch v13+
-	 * names topics by id): no row if there is no such topic, one row
-	 * without a high watermark if it has no partition $2.
-	 * The records come from kafka.read_records(), which reads and locks
-	 * only that partition's chunks, through their primary key indexes,
-	 * without planning a query (decoder/read.c), while this statement
-	 * keeps a cached plan (sql/pg_kafka--0.9.sql, "Reading a partition's
-	 * records"); so does every statement below that reads records (through
-	 * kafka.find_record_by_time(), which plans its query per call).
+	 * names topics by id): no row if there is no such topic, only the
+	 * first, without a high watermark, if it has no partition $2.
+	 * kafka.read_records_packed() reads and locks only that partition's
+	 * chunks, through their primary key indexes, without planning a
+	 * query (decoder/read.c), so this statement keeps a cached plan
+	 * (sql/pg_kafka--0.10.sql, "Reading a partition's records"). Packed,
+	 * the records of a Fetch cost PostgreSQL less than half of what they
+	 * cost as rows (a tuplestore copy, a projection, a send function per
+	 * column and a protocol message per record; docs/BENCHMARKS.md). Every
+	 * statement below that reads records plans its query over
+	 * kafka.records per call, through kafka.find_record_by_time().
 	 */
 	[Q_FETCH] = {"pgk_fetch",
 		     "WITH b AS (SELECT m.o, CASE WHEN $5::int = 1 THEN coalesce(m.o,"
@@ -161,48 +162,41 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 		     " tb AS (SELECT * FROM kafka.txn_batches"
 		     "  WHERE topic = $1::text AND partition = $2::int AND last_offset >= $3::int8"
 		     "  AND last_offset < (SELECT bound FROM b)"
-		     "  ORDER BY last_offset LIMIT 2 * $4::int + 1)"
-		     " SELECT CASE WHEN coalesce(r.n, 1) = 1"
-		     "  THEN p.next_offset END,"
-		     " CASE WHEN coalesce(r.n, 1) = 1"
-		     "  THEN p.log_start_offset END,"
-		     " r.\"offset\", r.ts, r.key, r.value, r.headers,"
-		     " CASE WHEN coalesce(r.n, 1) = 1 THEN"
+		     "  ORDER BY last_offset LIMIT 2 * $4::int + 1),"
+		     " s AS (SELECT p.next_offset, p.log_start_offset, p.topic IS NOT NULL AS known,"
 		     "  (SELECT value FROM kafka.topic_configs c WHERE c.topic = $1::text"
-		     "   AND c.name = 'compression.type') END,"
-		     " CASE WHEN coalesce(r.n, 1) = 1 THEN"
+		     "   AND c.name = 'compression.type') AS ctype,"
 		     "  (SELECT value FROM kafka.topic_configs c WHERE c.topic = $1::text"
-		     "   AND c.name = 'message.timestamp.type') END,"
-		     " CASE WHEN coalesce(r.n, 1) = 1 THEN"
-		     "  coalesce((SELECT o FROM b), p.next_offset) END,"
-		     " CASE WHEN coalesce(r.n, 1) = 1 THEN"
+		     "   AND c.name = 'message.timestamp.type') AS tstype,"
+		     "  coalesce((SELECT o FROM b), p.next_offset) AS lso,"
 		     "  (SELECT array_agg(ARRAY[base_offset, last_offset, producer_id, producer_epoch,"
 		     "   coalesce(control, -1), coordinator_epoch,"
-		     "   (extract(epoch FROM \"timestamp\") * 1000)::int8] ORDER BY last_offset) FROM tb)"
-		     " END,"
-		     " CASE WHEN coalesce(r.n, 1) = 1 AND $5::int = 1 THEN"
-		     "  (SELECT array_agg(ARRAY[a.producer_id, a.first_offset] ORDER BY a.first_offset)"
-		     "   FROM kafka.aborted_txns a"
-		     "   WHERE a.topic = $1::text AND a.partition = $2::int AND a.last_offset >= $3::int8"
-		     "   AND a.first_offset < (SELECT bound FROM b)"
-		     "   AND a.first_offset <= (SELECT CASE WHEN count(*) > 2 * $4::int"
-		     "    THEN max(last_offset) ELSE 9223372036854775807 END FROM tb))"
-		     " END,"
-		     " CASE WHEN coalesce(r.n, 1) = 1 THEN"
+		     "   (extract(epoch FROM \"timestamp\") * 1000)::int8] ORDER BY last_offset)"
+		     "   FROM tb) AS ranges,"
+		     "  CASE WHEN $5::int = 1 THEN"
+		     "   (SELECT array_agg(ARRAY[a.producer_id, a.first_offset] ORDER BY a.first_offset)"
+		     "    FROM kafka.aborted_txns a"
+		     "    WHERE a.topic = $1::text AND a.partition = $2::int AND a.last_offset >= $3::int8"
+		     "    AND a.first_offset < (SELECT bound FROM b)"
+		     "    AND a.first_offset <= (SELECT CASE WHEN count(*) > 2 * $4::int"
+		     "     THEN max(last_offset) ELSE 9223372036854775807 END FROM tb))"
+		     "  END AS aborted,"
 		     "  (SELECT array_agg(ARRAY[e.start_offset, e.leader_epoch::int8]"
 		     "   ORDER BY e.leader_epoch) FROM kafka.partition_epochs e"
 		     "   WHERE e.topic = $1::text AND e.partition = $2::int"
 		     "   AND e.start_offset >= coalesce((SELECT max(x.start_offset)"
 		     "    FROM kafka.partition_epochs x WHERE x.topic = $1::text"
-		     "    AND x.partition = $2::int AND x.start_offset <= $3::int8), 0))"
-		     " END"
-		     " FROM kafka.topics t"
-		     " LEFT JOIN kafka.partitions p ON p.topic = t.name AND p.partition = $2::int"
-		     " LEFT JOIN LATERAL kafka.read_records($1::text, $2::int, $3::int8,"
-		     "  CASE WHEN p.topic IS NULL THEN $3::int8 ELSE (SELECT bound FROM b) END, $4::int)"
-		     "  WITH ORDINALITY AS r(\"offset\", ts, key, value, headers, n) ON true"
-		     " WHERE t.name = $1::text AND ($6::uuid IS NULL OR t.topic_id = $6::uuid)",
-		     6},
+		     "    AND x.partition = $2::int AND x.start_offset <= $3::int8), 0)) AS epochs"
+		     "  FROM kafka.topics t"
+		     "  LEFT JOIN kafka.partitions p ON p.topic = t.name AND p.partition = $2::int"
+		     "  WHERE t.name = $1::text AND ($6::uuid IS NULL OR t.topic_id = $6::uuid))"
+		     " SELECT next_offset, log_start_offset, NULL::bytea, ctype, tstype, lso, ranges,"
+		     "  aborted, epochs FROM s"
+		     " UNION ALL"
+		     " SELECT NULL, NULL, kafka.read_records_packed($1::text, $2::int, $3::int8,"
+		     "  (SELECT bound FROM b), $4::int, $7::int), NULL, NULL, NULL, NULL, NULL, NULL"
+		     " FROM s WHERE known",
+		     7},
 	/*
 	 * ListOffsets: watermarks, and for $3 >= 0 the first record at or
 	 * after that time, for $3 = -3 the record with the largest timestamp.

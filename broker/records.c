@@ -391,3 +391,50 @@ void records_outline_of(const uint8_t *buf, size_t len, records_outline *out)
 		pos += 12 + (size_t)size;
 	}
 }
+
+/* The header count of a stored header section (its leading varint). */
+static int32_t stored_header_count(kstr headers)
+{
+	kreader r;
+	if (headers.len <= 0)
+		return 0;
+	kr_init(&r, headers.ptr, (size_t)headers.len);
+	int32_t n = kr_varint(&r);
+	return kr_ok(&r) && n > 0 ? n : 0;
+}
+
+int records_unpack(const uint8_t *buf, size_t len, record *recs, int64_t *offsets,
+		   bool *truncated)
+{
+	kreader r;
+	int n = 0;
+
+	kr_init(&r, buf, len);
+	int8_t format = kr_i8(&r);
+	int8_t flags = kr_i8(&r);
+	if (!kr_ok(&r) || format != 1)
+		return -1;
+	if (truncated)
+		*truncated = (flags & 1) != 0;
+	while (kr_remaining(&r) > 0) {
+		int64_t offset = kr_i64(&r);
+		int64_t ts = kr_i64(&r);
+		kstr key = kr_bytes32(&r);
+		kstr value = kr_bytes32(&r);
+		kstr headers = kr_bytes32(&r);
+		if (!kr_ok(&r) || n == INT32_MAX)
+			return -1;
+		if (recs) {
+			record *rec = &recs[n];
+			rec->offset_delta = 0;
+			rec->timestamp = ts;
+			rec->key = key;
+			rec->value = value;
+			rec->headers = headers.len < 0 ? (kstr){NULL, 0} : headers;
+			rec->header_count = stored_header_count(rec->headers);
+			offsets[n] = offset;
+		}
+		n++;
+	}
+	return n;
+}

@@ -90,4 +90,16 @@ void records_outline_of(const uint8_t *buf, size_t len, records_outline *out);
 int records_encode_batch(kwriter *w, const record_batch *hdr, const record *recs, int n,
 			 int codec);
 
+/*
+ * The records of one kafka.read_records_packed() value (decoder/read.c): a
+ * format byte (1), a flags byte (bit 0: it stopped at its byte cap), then
+ * per record its offset and timestamp as 8-byte integers and its key, value
+ * and headers as a 4-byte length (-1: NULL) and the bytes, big-endian.
+ * With recs NULL only counts; otherwise fills recs (offset_delta 0, the
+ * fields pointing into buf) and offsets, which have room for the count.
+ * Returns the number of records, or -1 if buf is not such a value.
+ */
+int records_unpack(const uint8_t *buf, size_t len, record *recs, int64_t *offsets,
+		   bool *truncated);
+
 #endif

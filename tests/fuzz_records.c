@@ -7,6 +7,10 @@
  * and decoded again; the second decode must succeed and give the same
  * batches and records.
  *
+ * Each input is also read as a kafka.read_records_packed() value (what
+ * Fetch reads from PostgreSQL): counting and filling must agree, and every
+ * field must lie inside the input.
+ *
  * Built with -DFUZZ_RECORDS_SEEDS (and without -fsanitize=fuzzer) this file
  * is instead a small program that writes the seed corpus:
  *   ./gen tests/corpus/records
@@ -29,6 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void fix_crcs(uint8_t *buf, size_t len);
 static void check(const uint8_t *buf, size_t len);
+static void check_unpack(const uint8_t *buf, size_t len);
 static void compare_batches(const record_batch *a, const record_batch *b);
 static void die(const char *what) __attribute__((noreturn));
 
@@ -150,10 +155,42 @@ static void check(const uint8_t *buf, size_t len)
 	arena_free(a);
 }
 
+static bool inside(kstr s, const uint8_t *buf, size_t len)
+{
+	if (s.len < 0)
+		return s.ptr == NULL;
+	return s.ptr == NULL ? s.len == 0
+			     : (const uint8_t *)s.ptr >= buf &&
+				       (const uint8_t *)s.ptr + s.len <= buf + len;
+}
+
+static void check_unpack(const uint8_t *buf, size_t len)
+{
+	bool truncated;
+	int n = records_unpack(buf, len, NULL, NULL, &truncated);
+
+	if (n <= 0)
+		return;
+	record *recs = calloc((size_t)n, sizeof(*recs));
+	int64_t *offsets = calloc((size_t)n, sizeof(*offsets));
+	if (recs == NULL || offsets == NULL)
+		die("out of memory");
+	if (records_unpack(buf, len, recs, offsets, NULL) != n)
+		die("records_unpack counted and filled differently");
+	for (int i = 0; i < n; i++)
+		if (!inside(recs[i].key, buf, len) || !inside(recs[i].value, buf, len) ||
+		    !inside(recs[i].headers, buf, len) || recs[i].headers.len < 0 ||
+		    recs[i].header_count < 0)
+			die("records_unpack: a field outside the input");
+	free(recs);
+	free(offsets);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint8_t *copy;
 
+	check_unpack(data, size);
 	check(data, size);
 	if (size < BATCH_HEADER_SIZE)
 		return 0;
@@ -247,6 +284,24 @@ int main(int argc, char **argv)
 	kw_init(&w, 0);
 	batch(&w, CODEC_NONE, 0, ATTR_TRANSACTIONAL | ATTR_CONTROL);
 	write_seed(argv[1], "empty-control", &w);
+	kw_free(&w);
+
+	/* A kafka.read_records_packed() value: a record with a key, headers
+	 * and no value, then one with neither key nor headers. */
+	kw_init(&w, 0);
+	kw_i8(&w, 1);
+	kw_i8(&w, 1);
+	kw_i64(&w, 41);
+	kw_i64(&w, 1700000000000LL);
+	kw_bytes32(&w, KSTR_LIT("key"));
+	kw_bytes32(&w, KSTR_NULL);
+	kw_bytes32(&w, (kstr){"\x02\x04h1\x02v", 6});
+	kw_i64(&w, 42);
+	kw_i64(&w, -1);
+	kw_bytes32(&w, KSTR_NULL);
+	kw_bytes32(&w, KSTR_LIT("value"));
+	kw_bytes32(&w, KSTR_NULL);
+	write_seed(argv[1], "packed", &w);
 	kw_free(&w);
 
 	/* The same records, snappy with the xerial framing Java writes. */

@@ -659,6 +659,72 @@ static void test_timestamp_extremes(void **state)
 	arena_free(a);
 }
 
+/* A kafka.read_records_packed() value as decoder/read.c writes it. */
+static void packed_record(kwriter *w, int64_t offset, int64_t ts, kstr key, kstr value,
+			  kstr headers)
+{
+	kw_i64(w, offset);
+	kw_i64(w, ts);
+	kw_bytes32(w, key);
+	kw_bytes32(w, value);
+	kw_bytes32(w, headers);
+}
+
+static void test_unpack_packed_records(void **state)
+{
+	static const char hdrs[] = "\x04\x04h1\x02v\x04h2\x01";
+	kstr h = {hdrs, (int32_t)sizeof(hdrs) - 1};
+	record recs[3];
+	int64_t offsets[3];
+	bool truncated = true;
+	kwriter w;
+
+	(void)state;
+	kw_init(&w, 0);
+	kw_i8(&w, 1);
+	kw_i8(&w, 0);
+	packed_record(&w, 7, 1700000000123LL, KSTR_LIT("k"), KSTR_LIT("value"), KSTR_NULL);
+	size_t end1 = w.len;
+	packed_record(&w, 9, -1, KSTR_NULL, KSTR_NULL, h);
+	size_t end2 = w.len;
+	packed_record(&w, 10, 5, KSTR_LIT(""), KSTR_LIT(""), KSTR_NULL);
+	assert_int_equal(records_unpack(w.buf, w.len, NULL, NULL, &truncated), 3);
+	assert_false(truncated);
+	assert_int_equal(records_unpack(w.buf, w.len, recs, offsets, NULL), 3);
+	assert_true(offsets[0] == 7 && offsets[1] == 9 && offsets[2] == 10);
+	assert_true(recs[0].timestamp == 1700000000123LL && recs[1].timestamp == -1);
+	assert_true(kstr_eq(recs[0].key, "k") && kstr_eq(recs[0].value, "value"));
+	assert_int_equal(recs[0].headers.len, 0);
+	assert_int_equal(recs[0].header_count, 0);
+	/* NULL key and value stay NULL; empty ones stay empty */
+	assert_int_equal(recs[1].key.len, -1);
+	assert_int_equal(recs[1].value.len, -1);
+	assert_int_equal(recs[2].key.len, 0);
+	assert_non_null(recs[2].value.ptr);
+	/* headers as stored, with their count */
+	assert_int_equal(recs[1].headers.len, h.len);
+	assert_memory_equal(recs[1].headers.ptr, hdrs, (size_t)h.len);
+	assert_int_equal(recs[1].header_count, 2);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(recs[i].offset_delta, 0);
+
+	/* the flag of a value cut at its byte cap */
+	w.buf[1] = 1;
+	assert_int_equal(records_unpack(w.buf, w.len, NULL, NULL, &truncated), 3);
+	assert_true(truncated);
+	/* no records */
+	assert_int_equal(records_unpack(w.buf, 2, NULL, NULL, NULL), 0);
+	/* cut between records: the records before; inside one: malformed */
+	for (size_t cut = 3; cut < w.len; cut++)
+		assert_int_equal(records_unpack(w.buf, cut, NULL, NULL, NULL),
+				 cut == end1 ? 1 : cut == end2 ? 2 : -1);
+	w.buf[0] = 2;
+	assert_int_equal(records_unpack(w.buf, w.len, NULL, NULL, NULL), -1);
+	assert_int_equal(records_unpack(w.buf, 1, NULL, NULL, NULL), -1);
+	assert_int_equal(records_unpack(w.buf, 0, NULL, NULL, NULL), -1);
+	kw_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -678,6 +744,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_codec_in_batch),
 		cmocka_unit_test(test_decompressed_too_large),
 		cmocka_unit_test(test_timestamp_extremes),
+		cmocka_unit_test(test_unpack_packed_records),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,14 +3,43 @@
 -- kafka.records it stands for returns: reads crossing from a chunk into the
 -- next, rows the DEFAULT leaf holds before, between and after the chunks,
 -- p_upto and p_limit cuts, empty and unknown partitions; the caller's
--- privileges and row security apply.
+-- privileges and row security apply. kafka.read_records_packed() holds the
+-- same rows in pieces, and stops at its byte cap.
 --
 SET client_min_messages = warning;
 
--- What read_records returns against the plain query, and the offsets read.
+-- The records of read_records as read_records_packed lays them out after
+-- each piece's two leading bytes: offset, ts, then key, value and headers
+-- as a length (-1 for NULL) and bytes.
+CREATE FUNCTION pg_temp.packed_body(p_topic text, p_partition int, p_from bigint, p_upto bigint,
+	p_limit int)
+RETURNS bytea
+LANGUAGE sql AS $$
+	SELECT coalesce(string_agg(int8send(x."offset") || int8send(x.ts)
+		|| coalesce(int4send(length(x.key)) || x.key, '\xffffffff')
+		|| coalesce(int4send(length(x.value)) || x.value, '\xffffffff')
+		|| coalesce(int4send(length(x.headers)) || x.headers, '\xffffffff'),
+		'' ORDER BY x.n), '')
+	FROM kafka.read_records(p_topic, p_partition, p_from, p_upto, p_limit)
+		WITH ORDINALITY AS x("offset", ts, key, value, headers, n)
+$$;
+
+-- The pieces of read_records_packed, their records' bytes end to end, and
+-- the flags of all of them together.
+CREATE FUNCTION pg_temp.packed(p_topic text, p_partition int, p_from bigint, p_upto bigint,
+	p_limit int, p_max_bytes int, OUT pieces int, OUT flags int, OUT body bytea)
+LANGUAGE sql AS $$
+	SELECT count(*)::int, coalesce(bit_or(get_byte(v, 1)), 0), coalesce(string_agg(substr(v, 3), '' ORDER BY n), '')
+	FROM kafka.read_records_packed(p_topic, p_partition, p_from, p_upto, p_limit, p_max_bytes)
+		WITH ORDINALITY AS x(v, n)
+	WHERE get_byte(v, 0) = 1
+$$;
+
+-- What read_records returns against the plain query, the offsets read, and
+-- whether read_records_packed (without a byte cap) holds the same rows.
 CREATE FUNCTION pg_temp.check(p_topic text, p_partition int, p_from bigint, p_upto bigint,
 	p_limit int)
-RETURNS TABLE (same boolean, offsets bigint[])
+RETURNS TABLE (same boolean, offsets bigint[], packed boolean)
 LANGUAGE sql AS $$
 	WITH f AS (SELECT array_agg(row(x."offset", x.ts, x.key, x.value, x.headers)::text
 				    ORDER BY x.n) AS rows,
@@ -27,7 +56,11 @@ LANGUAGE sql AS $$
 			 WHERE r.topic = p_topic AND r.partition = p_partition
 			   AND r."offset" >= p_from AND r."offset" < p_upto
 			 ORDER BY r."offset" LIMIT p_limit) r)
-	SELECT f.rows IS NOT DISTINCT FROM q.rows, f.offsets FROM f, q
+	SELECT f.rows IS NOT DISTINCT FROM q.rows, f.offsets,
+	       (SELECT k.body = pg_temp.packed_body(p_topic, p_partition, p_from, p_upto, p_limit)
+		       AND k.flags = 0
+		FROM pg_temp.packed(p_topic, p_partition, p_from, p_upto, p_limit, NULL) k)
+	FROM f, q
 $$;
 
 -- Partition 0 of rr: the first chunk [0, 1000) and two more, [1000, 1100)
@@ -89,11 +122,40 @@ SELECT * FROM pg_temp.check(NULL, 0, 0, 9223372036854775807, 10);
 SELECT * FROM pg_temp.check('rr', 0, NULL, 9223372036854775807, 10);
 -- a negative limit is the query's error
 SELECT * FROM kafka.read_records('rr', 0, 0, 10, -1);
+SELECT kafka.read_records_packed('rr', 0, 0, 10, -1, NULL);
+-- the byte cap: packing stops after the record that reaches it, and the
+-- flags byte says so; a cap past the rows, or a limit reached first, does not
+SELECT length(pg_temp.packed_body('rr', 0, 997, 9223372036854775807, 3)) AS three \gset
+SELECT n, k.flags, k.body = pg_temp.packed_body('rr', 0, 997, 9223372036854775807, n) AS same
+FROM (VALUES (1, 0), (1, 1), (3, :three), (4, :three + 1)) c(n, cap),
+     pg_temp.packed('rr', 0, 997, 9223372036854775807, NULL, c.cap) k;
+SELECT k.flags, k.body = pg_temp.packed_body('rr', 0, 997, 9223372036854775807, 3) AS same
+FROM pg_temp.packed('rr', 0, 997, 9223372036854775807, 3, :three) k;
+SELECT k.flags, k.body = pg_temp.packed_body('rr', 0, 997, 1002, NULL) AS same
+FROM pg_temp.packed('rr', 0, 997, 1002, NULL, 100000) k;
+-- nothing to read: no piece
+SELECT count(*) FROM kafka.read_records_packed('rr', 0, 1000, 1000, 10, NULL);
+SELECT count(*) FROM kafka.read_records_packed(NULL, 0, 0, 10, 10, NULL);
 -- records produced the ordinary way
 SELECT count(*) FROM (SELECT kafka.produce('rr', 'k' || i, 'v' || i, '{}', 1)
 		      FROM generate_series(1, 5) i) p;
 SELECT * FROM pg_temp.check('rr', 1, 0, 9223372036854775807, 10);
 SELECT * FROM pg_temp.check('rr', 1, 2, 4, 10);
+-- a read of many pieces: each starts at a record (its first offset) and
+-- holds 64 KiB or more of them, but the last; called in a select list, as
+-- Fetch calls it, and stopped early
+INSERT INTO kafka.records (topic, partition, "offset", "timestamp", timestamp_ms, value)
+SELECT 'rr', 1, o, now(), o, convert_to(repeat('x', 200 + o % 50), 'UTF8')
+FROM generate_series(3000, 4999) o;
+SELECT * FROM pg_temp.check('rr', 1, 3000, 5000, NULL) \gset
+SELECT :'same' AS same, cardinality(:'offsets'::int8[]) AS records, :'packed' AS packed;
+SELECT row_number() OVER () AS n, length(v) - 2 >= 65536 AS full, get_byte(v, 0) AS format,
+       get_byte(v, 1) AS flags, ('x' || encode(substr(v, 3, 8), 'hex'))::bit(64)::int8 AS first_offset
+FROM (SELECT kafka.read_records_packed('rr', 1, 3000, 5000, NULL, NULL) AS v) x;
+SELECT count(*) FROM (SELECT kafka.read_records_packed('rr', 1, 3000, 5000, NULL, NULL) LIMIT 2) x;
+SELECT k.pieces, k.flags, k.body = pg_temp.packed_body('rr', 1, 3000, 5000, 600) AS same
+FROM pg_temp.packed('rr', 1, 3000, 5000, 1000,
+		    length(pg_temp.packed_body('rr', 1, 3000, 5000, 600))) k;
 
 -- only the tables read are locked: the topic's, the partition's and the
 -- leaves holding the offsets asked for
@@ -106,6 +168,17 @@ ORDER BY c.partition NULLS FIRST, c.kind DESC, c.lo;
 COMMIT;
 BEGIN;
 SELECT array_agg("offset") FROM kafka.read_records('rr', 0, 1150, 1201, 10);
+SELECT c.kind, c.partition, c.lo FROM pg_locks l JOIN kafka.chunks c
+	ON format('kafka_chunks.%I', c.table_name)::regclass = l.relation
+WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND c.topic = 'rr'
+ORDER BY c.partition NULLS FIRST, c.kind DESC, c.lo;
+COMMIT;
+
+-- and a read to the end of the partition locks the tables it reaches, not
+-- those past its limit
+BEGIN;
+SELECT count(*) FROM (SELECT kafka.read_records_packed('rr', 0, 995, 9223372036854775807, 3,
+							NULL)) x;
 SELECT c.kind, c.partition, c.lo FROM pg_locks l JOIN kafka.chunks c
 	ON format('kafka_chunks.%I', c.table_name)::regclass = l.relation
 WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND c.topic = 'rr'
@@ -126,12 +199,17 @@ INSERT INTO kafka.records (topic, partition, "offset", "timestamp", timestamp_ms
 SELECT 'rr', 1, o, now(), o, 'h' FROM generate_series(998, 1006) o;
 SELECT * FROM pg_temp.check('rr', 1, 3, 9223372036854775807, 8);
 SELECT * FROM pg_temp.check('rr', 1, 1002, 1005, 8);
+-- read directly up to it, then through the query, across pieces
+SELECT * FROM pg_temp.check('rr', 1, 0, 9223372036854775807, NULL) \gset
+SELECT :'same' AS same, cardinality(:'offsets'::int8[]) AS records, :'packed' AS packed;
+SELECT pieces FROM pg_temp.packed('rr', 1, 0, 9223372036854775807, NULL, NULL);
 
 -- the caller's privileges: SELECT on kafka.records, or on the columns read
 CREATE ROLE regress_rr_none;
 GRANT USAGE ON SCHEMA kafka TO regress_rr_none;
 SET ROLE regress_rr_none;
 SELECT * FROM kafka.read_records('rr', 0, 0, 10, 10);
+SELECT kafka.read_records_packed('rr', 0, 0, 10, 10, NULL);
 RESET ROLE;
 GRANT SELECT (topic, partition, "offset", "timestamp", timestamp_ms, key, value, headers)
 	ON kafka.records TO regress_rr_none;
@@ -152,6 +230,11 @@ CREATE POLICY regress_rr_even ON kafka.records AS RESTRICTIVE FOR SELECT TO regr
 	USING ("offset" % 2 = 0);
 SET ROLE regress_rr_some;
 SELECT array_agg("offset") FROM kafka.read_records('rr', 0, 995, 1104, 100);
+SELECT k.pieces, k.flags, k.body = pg_temp.packed_body('rr', 0, 995, 1104, 1) AS same
+FROM pg_temp.packed('rr', 0, 995, 1104, 100, 1) k;
+-- (half the records: half the pieces of the read above)
+SELECT k.pieces, k.flags, k.body = pg_temp.packed_body('rr', 1, 0, 9223372036854775807, NULL) AS same
+FROM pg_temp.packed('rr', 1, 0, 9223372036854775807, NULL, NULL) k;
 SELECT * FROM pg_temp.check('rr', 0, -100, 9223372036854775807, NULL);
 SELECT * FROM pg_temp.check('rr', 0, 997, 9223372036854775807, 5);
 RESET ROLE;

@@ -1,5 +1,5 @@
 /*
- * pg_kafka 0.9: the whole extension, as a fresh CREATE EXTENSION installs it.
+ * pg_kafka 0.10: the whole extension, as a fresh CREATE EXTENSION installs it.
  *
  * This file is the one place to read the current definition of every table,
  * view, type and function. One row of kafka.records is one Kafka record; the
@@ -9,10 +9,10 @@
  *
  * A database made with an earlier version reaches the same catalog through
  * pg_kafka--0.1.sql and the upgrade scripts pg_kafka--0.1--0.2.sql ...
- * pg_kafka--0.8--0.9.sql; the regression test sql/upgrade.sql checks that
+ * pg_kafka--0.9--0.10.sql; the regression test sql/upgrade.sql checks that
  * both ways end in the same objects. A change to the extension is a new
  * version: a new complete script pg_kafka--X.sql (this file, renamed and
- * edited), an upgrade script pg_kafka--0.9--X.sql that makes the same change,
+ * edited), an upgrade script pg_kafka--0.10--X.sql that makes the same change,
  * and default_version in pg_kafka.control.
  *
  * Sections, in the order the features came:
@@ -25,6 +25,7 @@
  *   exact record timestamps          (0.7)
  *   users and ACLs                   (0.8)
  *   records in chunks                (0.9)
+ *   packed reads for Fetch           (0.10)
  */
 
 \echo Use "CREATE EXTENSION pg_kafka" to load this file. \quit
@@ -2927,27 +2928,15 @@ SELECT pg_catalog.pg_extension_config_dump('kafka.segments', '');
 SELECT pg_catalog.pg_extension_config_dump('kafka.deleted_partitions', '');
 
 /*
- * A deleted partition's records are queued, not deleted: the statement that
- * deletes a topic returns at once. Its segments go now (they are small).
+ * A deleted partition's records stay in its topic's tables, which the
+ * storage job detaches and drops: nothing is queued for row deletes any
+ * more. Its segments go now (they are small).
  */
 CREATE FUNCTION kafka.partitions_queue_records()
 RETURNS trigger
 LANGUAGE plpgsql SECURITY INVOKER
 AS $$
 BEGIN
-	INSERT INTO kafka.deleted_partitions AS d (topic, partition, from_offset, to_offset)
-	SELECT o.topic, o.partition, b.lo, b.hi + 1
-	FROM old_partitions o,
-	     LATERAL (SELECT (SELECT r."offset" FROM kafka.records r
-			      WHERE r.topic = o.topic AND r.partition = o.partition
-			      ORDER BY r."offset" LIMIT 1) AS lo,
-			     (SELECT r."offset" FROM kafka.records r
-			      WHERE r.topic = o.topic AND r.partition = o.partition
-			      ORDER BY r."offset" DESC LIMIT 1) AS hi) b
-	WHERE b.lo IS NOT NULL
-	ON CONFLICT (topic, partition) DO UPDATE
-		SET from_offset = least(d.from_offset, excluded.from_offset),
-		    to_offset = greatest(d.to_offset, excluded.to_offset);
 	DELETE FROM kafka.segments s USING old_partitions o
 	WHERE s.topic = o.topic AND s.partition = o.partition;
 	RETURN NULL;
@@ -3323,8 +3312,9 @@ COMMENT ON FUNCTION kafka.compact_partition(text, int, jsonb) IS
 /*
  * Delete records below log start offsets and of deleted topics, at most
  * p_budget rows, oldest segment first, with the transactional ranges and
- * aborted transactions below the log start. Returns what went:
- * (topic, partition, from, to, rows).
+ * aborted transactions below the log start. Rows in chunks entirely below
+ * the log start are left alone: the chunk is dropped whole. Returns what
+ * went: (topic, partition, from, to, rows).
  */
 CREATE FUNCTION kafka.purge_records(p_budget bigint,
 	OUT topic text, OUT partition int, OUT from_offset bigint, OUT to_offset bigint,
@@ -3336,6 +3326,7 @@ DECLARE
 	left_ bigint := p_budget;
 	seg record;
 	upto bigint;
+	floor_ bigint;
 	n bigint;
 BEGIN
 	FOR seg IN SELECT s.topic, s.partition, s.base_offset, s.last_offset, p.log_start_offset,
@@ -3363,10 +3354,20 @@ BEGIN
 		END IF;
 		CONTINUE WHEN NOT FOUND;
 		upto := least(seg.last_offset + 1, seg.log_start_offset, seg.base_offset + left_);
-		DELETE FROM kafka.records r
-		WHERE r.topic = seg.topic AND r.partition = seg.partition
-		  AND r."offset" >= seg.base_offset AND r."offset" < upto;
-		GET DIAGNOSTICS n = ROW_COUNT;
+		-- Below the end of the chunks that lie wholly under the log start,
+		-- rows go with their chunk.
+		floor_ := CASE WHEN seg.deleted_topic THEN seg.base_offset ELSE greatest(seg.base_offset,
+			coalesce((SELECT max(c.hi) FROM kafka.chunks c JOIN kafka.topics t
+				  ON t.topic_id = c.topic_id
+				  WHERE c.topic = seg.topic AND c.partition = seg.partition
+				    AND c.kind = 'chunk' AND c.hi <= seg.log_start_offset), 0)) END;
+		n := 0;
+		IF floor_ < upto THEN
+			DELETE FROM kafka.records r
+			WHERE r.topic = seg.topic AND r.partition = seg.partition
+			  AND r."offset" >= floor_ AND r."offset" < upto;
+			GET DIAGNOSTICS n = ROW_COUNT;
+		END IF;
 		left_ := left_ - greatest(n, 1);
 		IF seg.deleted_topic THEN
 			IF upto > seg.last_offset THEN
@@ -3393,10 +3394,12 @@ BEGIN
 		END IF;
 		topic := seg.topic;
 		partition := seg.partition;
-		from_offset := seg.base_offset;
+		from_offset := floor_;
 		to_offset := upto;
 		removed := n;
-		RETURN NEXT;
+		IF n > 0 OR seg.deleted_topic THEN
+			RETURN NEXT;
+		END IF;
 	END LOOP;
 END
 $$;
@@ -4376,21 +4379,6 @@ CREATE TRIGGER partitions_add_chunks
 	REFERENCING NEW TABLE AS new_partitions
 	FOR EACH STATEMENT EXECUTE FUNCTION kafka.partitions_add_chunks();
 
-/*
- * A deleted partition's records stay in its topic's tables, which the
- * storage job detaches and drops: nothing is queued for row deletes any
- * more. Its segments go now (they are small). (Replaces the 0.8 function.)
- */
-CREATE OR REPLACE FUNCTION kafka.partitions_queue_records()
-RETURNS trigger
-LANGUAGE plpgsql SECURITY INVOKER
-AS $$
-BEGIN
-	DELETE FROM kafka.segments s USING old_partitions o
-	WHERE s.topic = o.topic AND s.partition = o.partition;
-	RETURN NULL;
-END
-$$;
 
 /*
  * The next chunk's size, in offsets: about a segment's worth of records --
@@ -4621,100 +4609,6 @@ $$;
 COMMENT ON FUNCTION kafka.chunk_work(jsonb) IS
 	'The storage job''s work on the tables under kafka.records: chunks to add, chunks to drop, deleted topics'' tables to detach and drop.';
 
-/*
- * Delete records below log start offsets and of deleted topics, at most
- * p_budget rows, oldest segment first, with the transactional ranges and
- * aborted transactions below the log start. Rows in chunks entirely below
- * the log start are left alone: the chunk is dropped whole. Returns what
- * went: (topic, partition, from, to, rows). (Replaces the 0.8 function.)
- */
-CREATE OR REPLACE FUNCTION kafka.purge_records(p_budget bigint,
-	OUT topic text, OUT partition int, OUT from_offset bigint, OUT to_offset bigint,
-	OUT removed bigint)
-RETURNS SETOF record
-LANGUAGE plpgsql SECURITY INVOKER
-AS $$
-DECLARE
-	left_ bigint := p_budget;
-	seg record;
-	upto bigint;
-	floor_ bigint;
-	n bigint;
-BEGIN
-	FOR seg IN SELECT s.topic, s.partition, s.base_offset, s.last_offset, p.log_start_offset,
-			  false AS deleted_topic
-		   FROM kafka.segments s JOIN kafka.partitions p USING (topic, partition)
-		   WHERE s.base_offset < p.log_start_offset
-		   UNION ALL
-		   SELECT d.topic, d.partition, d.from_offset, d.to_offset - 1, d.to_offset, true
-		   FROM kafka.deleted_partitions d
-		   ORDER BY 6, 3 LOOP
-		EXIT WHEN left_ <= 0;
-		-- Lock the row and check it is still there: a topic deleted (its
-		-- segments go) or created again (its queued range goes) since the
-		-- loop's snapshot must not lose the new topic's records.
-		IF seg.deleted_topic THEN
-			PERFORM FROM kafka.deleted_partitions d
-			WHERE d.topic = seg.topic AND d.partition = seg.partition
-			  AND d.from_offset = seg.base_offset
-			FOR UPDATE;
-		ELSE
-			PERFORM FROM kafka.segments s
-			WHERE s.topic = seg.topic AND s.partition = seg.partition
-			  AND s.base_offset = seg.base_offset
-			FOR UPDATE;
-		END IF;
-		CONTINUE WHEN NOT FOUND;
-		upto := least(seg.last_offset + 1, seg.log_start_offset, seg.base_offset + left_);
-		-- Below the end of the chunks that lie wholly under the log start,
-		-- rows go with their chunk.
-		floor_ := CASE WHEN seg.deleted_topic THEN seg.base_offset ELSE greatest(seg.base_offset,
-			coalesce((SELECT max(c.hi) FROM kafka.chunks c JOIN kafka.topics t
-				  ON t.topic_id = c.topic_id
-				  WHERE c.topic = seg.topic AND c.partition = seg.partition
-				    AND c.kind = 'chunk' AND c.hi <= seg.log_start_offset), 0)) END;
-		n := 0;
-		IF floor_ < upto THEN
-			DELETE FROM kafka.records r
-			WHERE r.topic = seg.topic AND r.partition = seg.partition
-			  AND r."offset" >= floor_ AND r."offset" < upto;
-			GET DIAGNOSTICS n = ROW_COUNT;
-		END IF;
-		left_ := left_ - greatest(n, 1);
-		IF seg.deleted_topic THEN
-			IF upto > seg.last_offset THEN
-				DELETE FROM kafka.deleted_partitions d
-				WHERE d.topic = seg.topic AND d.partition = seg.partition;
-			ELSE
-				UPDATE kafka.deleted_partitions d SET from_offset = upto
-				WHERE d.topic = seg.topic AND d.partition = seg.partition;
-			END IF;
-		ELSE
-			IF upto > seg.last_offset THEN
-				DELETE FROM kafka.segments s
-				WHERE s.topic = seg.topic AND s.partition = seg.partition
-				  AND s.base_offset = seg.base_offset;
-			ELSE
-				UPDATE kafka.segments s SET base_offset = upto
-				WHERE s.topic = seg.topic AND s.partition = seg.partition
-				  AND s.base_offset = seg.base_offset;
-			END IF;
-			DELETE FROM kafka.txn_batches b
-			WHERE b.topic = seg.topic AND b.partition = seg.partition AND b.last_offset < upto;
-			DELETE FROM kafka.aborted_txns a
-			WHERE a.topic = seg.topic AND a.partition = seg.partition AND a.last_offset < upto;
-		END IF;
-		topic := seg.topic;
-		partition := seg.partition;
-		from_offset := floor_;
-		to_offset := upto;
-		removed := n;
-		IF n > 0 OR seg.deleted_topic THEN
-			RETURN NEXT;
-		END IF;
-	END LOOP;
-END
-$$;
 
 /*
  * ---- Reading a partition's records (0.9) ----
@@ -4749,6 +4643,24 @@ AS 'MODULE_PATHNAME', 'pgk_read_records';
 
 COMMENT ON FUNCTION kafka.read_records(text, int, bigint, bigint, int) IS
 	'Up to p_limit records of a partition from offset p_from up to (not including) p_upto, in offset order, timestamps in Kafka milliseconds; what Fetch reads. Reads the partition''s tables through their primary key indexes without planning a query, or runs the equivalent SELECT on kafka.records where row security applies.';
+
+/*
+ * What the broker's Fetch reads (0.10): the rows of kafka.read_records() for its
+ * first five arguments, packed into pieces of about 64 KiB (decoder/read.c
+ * has the layout), up to about p_max_bytes. A Fetch reads thousands of
+ * records, and as rows each costs a tuplestore copy, a projection, a send
+ * function per column and a protocol message; packed they cost a copy
+ * into a piece. Called in a select list, the pieces go out as they are
+ * read, so a read of any size holds no more than a piece in memory.
+ */
+CREATE FUNCTION kafka.read_records_packed(p_topic text, p_partition int, p_from bigint,
+	p_upto bigint, p_limit int, p_max_bytes int)
+RETURNS SETOF bytea
+LANGUAGE C STABLE SECURITY INVOKER ROWS 16
+AS 'MODULE_PATHNAME', 'pgk_read_records_packed';
+
+COMMENT ON FUNCTION kafka.read_records_packed(text, int, bigint, bigint, int, int) IS
+	'The records kafka.read_records() returns, packed for the broker''s Fetch into pieces of about 64 KiB, each a format byte (1), a flags byte, then per record offset and ts (8-byte) and key, value and headers as 4-byte length (-1 NULL) and bytes, big-endian. Stops after the record that brings the records'' bytes to p_max_bytes (NULL: 256 MB), and then, unless p_limit stopped it too, sets flag 1 in the last piece.';
 
 CREATE FUNCTION kafka.find_record_by_time(p_topic text, p_partition int, p_ts bigint,
 	p_log_start bigint)

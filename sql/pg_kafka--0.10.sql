@@ -4451,8 +4451,9 @@ COMMENT ON FUNCTION kafka.chunk_span(text, int, jsonb) IS
  *
  * The partition's table is locked in SHARE mode before the bounds are
  * chosen: producers of the partition wait for the rest of this transaction
- * (fetches do not), so the chunk's table and its primary key are created
- * before, and attaching only checks the DEFAULT leaf and links them. An insert routes
+ * (fetches do not), so the chunk's size is worked out and its table and
+ * primary key are created before, and attaching only checks the DEFAULT
+ * leaf and links them. An insert routes
  * its rows with the list of chunks it read when it reached the partition's
  * table; had it read that list before the new chunk was attached and
  * written a row of the new chunk's range into the DEFAULT leaf after, that
@@ -4485,17 +4486,18 @@ BEGIN
 	END IF;
 	SELECT c.table_name INTO parent FROM kafka.chunks c
 	WHERE c.topic_table = last.topic_table AND c.partition = p_partition AND c.kind = 'partition';
-	-- The table and the index ATTACH would build, while producers go on.
+	SELECT c.table_name INTO dflt FROM kafka.chunks c
+	WHERE c.topic_table = last.topic_table AND c.partition = p_partition AND c.kind = 'default';
+	-- The chunk's size, the table and the index ATTACH would build, while
+	-- producers go on.
+	span := kafka.chunk_span(p_topic, p_partition, p_defaults);
 	EXECUTE format('CREATE TABLE kafka_chunks.%I (LIKE kafka.records)%s', t,
 		       (SELECT ' TABLESPACE ' || quote_ident(ts.spcname)
 			FROM pg_class c JOIN pg_tablespace ts ON ts.oid = c.reltablespace
 			WHERE c.oid = format('kafka_chunks.%I', parent)::regclass));
 	EXECUTE format('ALTER TABLE kafka_chunks.%I ADD PRIMARY KEY (topic, partition, "offset")', t);
 	EXECUTE format('LOCK TABLE kafka_chunks.%I IN SHARE MODE', parent);
-	SELECT c.table_name INTO dflt FROM kafka.chunks c
-	WHERE c.topic_table = last.topic_table AND c.partition = p_partition AND c.kind = 'default';
 	EXECUTE format('SELECT max("offset") + 1 FROM kafka_chunks.%I', dflt) INTO lo;
-	span := kafka.chunk_span(p_topic, p_partition, p_defaults);
 	-- Behind: producers are writing into the DEFAULT leaf, so the chunk
 	-- starts far enough ahead of them that none reaches it before it is
 	-- attached (attaching fails if the DEFAULT leaf has a row for it).

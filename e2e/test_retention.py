@@ -10,11 +10,11 @@ records other tests expect to keep).
 """
 
 import re
+import threading
 import time
 
 import pytest
 from confluent_kafka import KafkaError, OFFSET_BEGINNING, TopicPartition
-from confluent_kafka.admin import NewTopic
 
 from conftest import REPO, Broker, Kafka, SqlSession, _new_pg, unique, wait_for
 
@@ -277,6 +277,75 @@ def test_one_session_at_a_time(fresh_pg):
         holder.close()
     assert pg.sql("SELECT action || ' ' || to_offset FROM kafka.run_maintenance()") == \
         "retention 1"
+
+
+def test_a_log_start_move_does_not_queue_producers(fresh_pg):
+    # A producer holds its partition's row until it commits. The job's
+    # move of the log start skips such a row (the next pass moves it), so
+    # that the partition's next producers do not queue behind the pass;
+    # only once more records lie below the new log start than above it
+    # does the move wait its turn.
+    pg = fresh_pg
+
+    def log_start(name):
+        return pg.sql("SELECT log_start_offset FROM kafka.partitions WHERE topic = '%s'" % name)
+
+    def topic(name, old, new):
+        # the old records in a segment of their own, which the newer ones
+        # roll; retention set once the segments are there
+        pg.sql("SELECT kafka.create_topic('%s', 1, '{\"retention.ms\": \"-1\","
+               " \"segment.ms\": \"1\"}');"
+               " INSERT INTO kafka.records (topic, partition, \"offset\", \"timestamp\", value)"
+               " SELECT '%s', 0, o, now() - interval '1 hour', 'v' FROM generate_series(0, %d) o;"
+               " UPDATE kafka.partitions SET next_offset = %d WHERE topic = '%s'"
+               % (name, name, old - 1, old, name))
+        # a pass makes their segment, one at least segment.ms later rolls it
+        pg.sql("SELECT count(*) FROM kafka.run_maintenance()")
+        wait_for(lambda: pg.sql("SELECT count(*) FROM kafka.run_maintenance();"
+                                " SELECT count(*) FROM kafka.segments"
+                                " WHERE topic = '%s' AND rolled" % name) == "0\n1",
+                 20, "the old records' segment rolled")
+        pg.sql("INSERT INTO kafka.records (topic, partition, \"offset\", \"timestamp\", value)"
+               " SELECT '%s', 0, o, now(), 'v' FROM generate_series(%d, %d) o;"
+               " UPDATE kafka.partitions SET next_offset = %d WHERE topic = '%s';"
+               % (name, old, old + new - 1, old + new, name))
+        pg.sql("SELECT count(*) FROM kafka.run_maintenance();"
+               " UPDATE kafka.topic_configs SET value = '1000'"
+               " WHERE topic = '%s' AND name = 'retention.ms'" % name)
+        assert log_start(name) == "0"
+
+    topic("ahead", 3, 7)  # 3 records expire, 7 stay
+    producer = SqlSession(pg)
+    try:
+        producer.run("BEGIN; UPDATE kafka.partitions SET next_offset = next_offset"
+                     " WHERE topic = 'ahead';")
+        # the pass returns without waiting for the producer's commit
+        assert pg.sql("SELECT count(*) FROM kafka.run_maintenance()"
+                      " WHERE action = 'retention'") == "0"
+        assert log_start("ahead") == "0"
+        producer.run("COMMIT;")
+        assert pg.sql("SELECT action || ' ' || to_offset FROM kafka.run_maintenance()"
+                      " WHERE action = 'retention'") == "retention 3"
+
+        topic("behind", 8, 2)  # 8 expire, 2 stay: the move waits
+        producer.run("BEGIN; UPDATE kafka.partitions SET next_offset = next_offset"
+                     " WHERE topic = 'behind';")
+        got = []
+        job = threading.Thread(target=lambda: got.append(pg.sql(
+            "SELECT action || ' ' || to_offset FROM kafka.run_maintenance()"
+            " WHERE action = 'retention'")))
+        job.start()
+        wait_for(lambda: pg.sql("SELECT count(*) FROM pg_stat_activity"
+                                " WHERE wait_event_type = 'Lock'"
+                                " AND query LIKE '%run_maintenance%'") == "1",
+                 20, "the pass waiting for the producer")
+        assert log_start("behind") == "0"
+        producer.run("COMMIT;")
+        job.join(30)
+        assert got == ["retention 8"]
+        assert log_start("behind") == "8"
+    finally:
+        producer.close()
 
 
 def test_the_job_runs_on_one_broker_and_survives_a_restart(fresh_pg, make_broker):

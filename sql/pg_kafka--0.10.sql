@@ -3437,7 +3437,10 @@ COMMENT ON FUNCTION kafka.expire_producers(bigint, bigint) IS
  * advisory lock; the others return at once), it purges at most p_budget
  * rows, extends and rolls segments, compacts, and moves log start offsets
  * where retention says. The log start offsets move last, so the partition
- * row locks producers wait on are held only until the call commits. Returns
+ * row locks producers wait on are held only until the call commits, and a
+ * move skips a partition whose row a producer holds (until more records
+ * lie below its new log start than above it), so that producers never
+ * queue behind the pass. Returns
  * one row per action for the broker's log: action is 'purged' (rows below a
  * log start offset), 'topic' (rows of a deleted topic), 'compacted',
  * 'retention' (log start offset moved to to_offset), 'segments' (a
@@ -3529,10 +3532,25 @@ BEGIN
 	END IF;
 
 	FOR i IN 1 .. coalesce(array_length(moves, 1), 0) LOOP
-		UPDATE kafka.partitions x SET log_start_offset = move_points[i]
-		WHERE x.topic = moves[i] AND x.partition = move_parts[i]
-		  AND x.log_start_offset < move_points[i]
-		RETURNING x.log_start_offset INTO to_offset;
+		-- A producer of the partition holds its row until it commits: the
+		-- move waits for none (the next pass moves it), or producers
+		-- would queue behind it, until more records lie below the point
+		-- than above it.
+		IF EXISTS (SELECT FROM kafka.partitions y
+			   WHERE y.topic = moves[i] AND y.partition = move_parts[i]
+			     AND y.next_offset - move_points[i] < move_points[i] - y.log_start_offset) THEN
+			UPDATE kafka.partitions x SET log_start_offset = move_points[i]
+			WHERE x.topic = moves[i] AND x.partition = move_parts[i]
+			  AND x.log_start_offset < move_points[i]
+			RETURNING x.log_start_offset INTO to_offset;
+		ELSE
+			UPDATE kafka.partitions x SET log_start_offset = move_points[i]
+			WHERE x.ctid = (SELECT y.ctid FROM kafka.partitions y
+					WHERE y.topic = moves[i] AND y.partition = move_parts[i]
+					  AND y.log_start_offset < move_points[i]
+					FOR NO KEY UPDATE SKIP LOCKED)
+			RETURNING x.log_start_offset INTO to_offset;
+		END IF;
 		IF FOUND THEN
 			action := 'retention';
 			topic := moves[i];

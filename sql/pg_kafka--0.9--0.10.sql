@@ -1,7 +1,8 @@
 /*
  * pg_kafka 0.9 -> 0.10: kafka.read_records_packed(), what the broker's Fetch
  * reads (pg_kafka--0.10.sql, "Reading a partition's records"); the size of
- * a new chunk worked out before its partition's producers wait.
+ * a new chunk worked out before its partition's producers wait; the
+ * storage job's log start moves skip a partition row a producer holds.
  */
 
 \echo Use "ALTER EXTENSION pg_kafka UPDATE TO '0.10'" to load this file. \quit
@@ -94,5 +95,137 @@ BEGIN
 	INSERT INTO kafka.chunks (table_name, kind, topic, topic_id, partition, lo, hi, topic_table)
 	VALUES (t, 'chunk', p_topic, last.topic_id, p_partition, lo, lo + span, last.topic_table);
 	RETURN t;
+END
+$$;
+
+/*
+ * The background job, one call per interval from the broker: on one
+ * session at a time across every broker of the database (a transaction
+ * advisory lock; the others return at once), it purges at most p_budget
+ * rows, extends and rolls segments, compacts, and moves log start offsets
+ * where retention says. The log start offsets move last, so the partition
+ * row locks producers wait on are held only until the call commits, and a
+ * move skips a partition whose row a producer holds (until more records
+ * lie below its new log start than above it), so that producers never
+ * queue behind the pass. Returns
+ * one row per action for the broker's log: action is 'purged' (rows below a
+ * log start offset), 'topic' (rows of a deleted topic), 'compacted',
+ * 'retention' (log start offset moved to to_offset), 'segments' (a
+ * partition had more new records than p_budget: call again) or 'producers'
+ * (from_offset idle producer states and to_offset transactional ids
+ * expired, when p_defaults has producer.id.expiration.ms and
+ * transactional.id.expiration.ms).
+ */
+CREATE OR REPLACE FUNCTION kafka.run_maintenance(p_defaults jsonb DEFAULT '{}', p_budget bigint DEFAULT 100000,
+	OUT action text, OUT topic text, OUT partition int, OUT from_offset bigint,
+	OUT to_offset bigint, OUT records bigint)
+RETURNS SETOF record
+LANGUAGE plpgsql SECURITY INVOKER
+AS $$
+DECLARE
+	p record;
+	pr record;
+	n bigint;
+	point bigint;
+	moves text[] := '{}';
+	move_parts int[] := '{}';
+	move_points bigint[] := '{}';
+	i int;
+BEGIN
+	IF NOT pg_try_advisory_xact_lock(hashtext('pg_kafka maintenance')) THEN
+		RETURN;
+	END IF;
+	-- The pass's commit does not wait for its WAL to reach disk: producers
+	-- waiting on a partition row it updated go on as soon as it commits.
+	-- Lost in a crash, the pass is simply done again.
+	PERFORM set_config('synchronous_commit', 'off', true);
+	p_defaults := coalesce(p_defaults, '{}');
+
+	FOR pr IN SELECT * FROM kafka.purge_records(p_budget) LOOP
+		action := CASE WHEN EXISTS (SELECT FROM kafka.partitions x
+					    WHERE x.topic = pr.topic AND x.partition = pr.partition)
+			       THEN 'purged' ELSE 'topic' END;
+		topic := pr.topic;
+		partition := pr.partition;
+		from_offset := pr.from_offset;
+		to_offset := pr.to_offset;
+		records := pr.removed;
+		RETURN NEXT;
+	END LOOP;
+
+	FOR p IN SELECT x.topic, x.partition FROM kafka.partitions x ORDER BY 1, 2 LOOP
+		n := kafka.segments_extend(p.topic, p.partition, p_defaults, p_budget);
+		IF n >= p_budget THEN
+			action := 'segments';
+			topic := p.topic;
+			partition := p.partition;
+			from_offset := NULL;
+			to_offset := (SELECT max(s.last_offset) + 1 FROM kafka.segments s
+				      WHERE s.topic = p.topic AND s.partition = p.partition);
+			records := n;
+			RETURN NEXT;
+		END IF;
+		n := kafka.compact_partition(p.topic, p.partition, p_defaults);
+		IF n > 0 THEN
+			action := 'compacted';
+			topic := p.topic;
+			partition := p.partition;
+			from_offset := NULL;
+			to_offset := NULL;
+			records := n;
+			RETURN NEXT;
+		END IF;
+		point := kafka.retention_point(p.topic, p.partition, p_defaults);
+		IF point IS NOT NULL THEN
+			moves := moves || p.topic;
+			move_parts := move_parts || p.partition;
+			move_points := move_points || point;
+		END IF;
+	END LOOP;
+
+	IF p_defaults ? 'producer.id.expiration.ms' AND p_defaults ? 'transactional.id.expiration.ms' THEN
+		SELECT * INTO pr FROM kafka.expire_producers(
+			(p_defaults ->> 'producer.id.expiration.ms')::bigint,
+			(p_defaults ->> 'transactional.id.expiration.ms')::bigint);
+		IF pr.producer_states + pr.transactional_ids > 0 THEN
+			action := 'producers';
+			topic := NULL;
+			partition := NULL;
+			from_offset := pr.producer_states;
+			to_offset := pr.transactional_ids;
+			records := NULL;
+			RETURN NEXT;
+		END IF;
+	END IF;
+
+	FOR i IN 1 .. coalesce(array_length(moves, 1), 0) LOOP
+		-- A producer of the partition holds its row until it commits: the
+		-- move waits for none (the next pass moves it), or producers
+		-- would queue behind it, until more records lie below the point
+		-- than above it.
+		IF EXISTS (SELECT FROM kafka.partitions y
+			   WHERE y.topic = moves[i] AND y.partition = move_parts[i]
+			     AND y.next_offset - move_points[i] < move_points[i] - y.log_start_offset) THEN
+			UPDATE kafka.partitions x SET log_start_offset = move_points[i]
+			WHERE x.topic = moves[i] AND x.partition = move_parts[i]
+			  AND x.log_start_offset < move_points[i]
+			RETURNING x.log_start_offset INTO to_offset;
+		ELSE
+			UPDATE kafka.partitions x SET log_start_offset = move_points[i]
+			WHERE x.ctid = (SELECT y.ctid FROM kafka.partitions y
+					WHERE y.topic = moves[i] AND y.partition = move_parts[i]
+					  AND y.log_start_offset < move_points[i]
+					FOR NO KEY UPDATE SKIP LOCKED)
+			RETURNING x.log_start_offset INTO to_offset;
+		END IF;
+		IF FOUND THEN
+			action := 'retention';
+			topic := moves[i];
+			partition := move_parts[i];
+			from_offset := NULL;
+			records := NULL;
+			RETURN NEXT;
+		END IF;
+	END LOOP;
 END
 $$;

@@ -146,7 +146,11 @@ def mirrored_topic(pg, mock, prefix, partitions, ext=None):
     forwarder's checkpoint topic on the mock cluster; returns (topic, slot)."""
     topic = unique(prefix)
     slot = prefix + "_" + topic.split("-")[1]
-    pg.sql("SELECT kafka.create_topic('%s', %d)" % (topic, partitions))
+    # Kept forever: the records carry 2024 timestamps, and a broker's
+    # storage job on this shared database would expire them under the
+    # default retention.ms (7 days) in the middle of a test.
+    pg.sql("SELECT kafka.create_topic('%s', %d, '{\"retention.ms\": \"-1\"}')"
+           % (topic, partitions))
     mock.command("topic %s %d" % (ext(topic) if ext else topic, partitions))
     mock.command("topic __pg_kafka_shadow 1")
     return topic, slot
@@ -457,8 +461,8 @@ def test_mirror_to_a_sasl_ssl_listener(pg, fresh_pg, workdir, certs, make_broker
     external = make_broker(fresh_pg, cls=SaslBroker, certs=certs)
     topic = unique("saslmirror")
     slot = "saslmirror_" + topic.split("-")[1]
-    pg.sql("SELECT kafka.create_topic('%s', 3)" % topic)
-    fresh_pg.sql("SELECT kafka.create_topic('%s', 3)" % topic)
+    pg.sql("SELECT kafka.create_topic('%s', 3, '{\"retention.ms\": \"-1\"}')" % topic)
+    fresh_pg.sql("SELECT kafka.create_topic('%s', 3, '{\"retention.ms\": \"-1\"}')" % topic)
     fresh_pg.sql("SELECT kafka.create_topic('__pg_kafka_shadow', 1)")
     user = make_role(fresh_pg, "mirror-secret")
 

@@ -66,7 +66,11 @@ class Writer:
 def new_topic(pg, mock, prefix, nparts):
     topic = unique(prefix)
     slot = prefix + "_" + topic.split("-")[1]
-    pg.sql("SELECT kafka.create_topic('%s', %d)" % (topic, nparts))
+    # Kept forever: the records carry 2024 timestamps, and a broker's
+    # storage job on this shared database would expire them under the
+    # default retention.ms (7 days) in the middle of a test.
+    pg.sql("SELECT kafka.create_topic('%s', %d, '{\"retention.ms\": \"-1\"}')"
+           % (topic, nparts))
     mock.command("topic %s %d" % (topic, nparts))
     mock.command("topic __pg_kafka_shadow 1")
     return topic, slot
@@ -184,7 +188,8 @@ def test_topic_added_to_include_list(pg, mock, workdir, kill):
     history = 90_000 if kill else 5000
     first, slot = new_topic(pg, mock, "inca", nparts)
     later = unique("incb")
-    pg.sql("SELECT kafka.create_topic('%s', %d)" % (later, nparts))
+    pg.sql("SELECT kafka.create_topic('%s', %d, '{\"retention.ms\": \"-1\"}')"
+           % (later, nparts))
     mock.command("topic %s %d" % (later, nparts))
     port = free_port()
     shadow = Shadow(pg, mock, workdir, slot, "--include", first,

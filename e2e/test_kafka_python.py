@@ -74,7 +74,9 @@ def test_round_trip(kafka, pg, topic, codec):
 
 
 def test_timestamps_and_partitions(kafka):
-    topic = kafka.create_topic(partitions=3)
+    # Kept forever: records stamped 2020 would expire under the default
+    # retention.ms (7 days) at the next storage pass of any broker.
+    topic = kafka.create_topic(partitions=3, config={"retention.ms": "-1"})
     p = producer(kafka)
     stamps = {0: 1_600_000_000_000, 1: 1_600_000_001_000, 2: 1_600_000_002_000}
     futures = [p.send(topic, value=b"p%d" % part, partition=part, timestamp_ms=ts)

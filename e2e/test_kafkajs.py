@@ -42,7 +42,9 @@ def node(script, job, timeout=120):
 
 @pytest.mark.parametrize("compression", ["none", "gzip", "snappy"])
 def test_kafkajs_producer_read_back(kafka, pg, node_ready, compression):
-    topic = kafka.create_topic(partitions=2)
+    # Kept forever: the records are stamped 2020, which the default
+    # retention.ms (7 days) of a broker's storage pass would expire.
+    topic = kafka.create_topic(partitions=2, config={"retention.ms": "-1"})
     first = [
         {"key": "k1", "value": "v1", "headers": {"h": "x", "trace": "t-1"}, "partition": 0,
          "timestamp": 1_600_000_000_000},

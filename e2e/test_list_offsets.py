@@ -13,7 +13,9 @@ STAMPS = [BASE, BASE + 5000, BASE + 1000, BASE + 3000]
 
 @pytest.fixture
 def stamped_topic(kafka):
-    topic = kafka.create_topic()
+    # Kept forever: records stamped 2022 would expire under the default
+    # retention.ms (7 days) at the next storage pass of any broker.
+    topic = kafka.create_topic(config={"retention.ms": "-1"})
     kafka.produce(topic, [{"value": b"v%d" % i, "timestamp": ts} for i, ts in enumerate(STAMPS)])
     return topic
 

@@ -6,7 +6,7 @@
  * transactions rather than one long one; otherwise the next pass waits the
  * interval. Every action is logged.
  *
- * After each pass, the tables under kafka.records (sql/pg_kafka--0.10.sql,
+ * After each pass, the tables under kafka.records (sql/pg_kafka--0.11.sql,
  * "Records in chunks"): kafka.chunk_work() lists what to do, and each item
  * is then done in a transaction of its own, one after the other -- a new
  * chunk attached, a chunk below the log start dropped, a deleted topic's

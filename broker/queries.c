@@ -147,7 +147,7 @@ const pool_statement queries[Q_QUERY_COUNT] = {
 	 * kafka.read_records_packed() reads and locks only that partition's
 	 * chunks, through their primary key indexes, without planning a
 	 * query (decoder/read.c), so this statement keeps a cached plan
-	 * (sql/pg_kafka--0.10.sql, "Reading a partition's records"). Packed,
+	 * (sql/pg_kafka--0.11.sql, "Reading a partition's records"). Packed,
 	 * the records of a Fetch cost PostgreSQL less than half of what they
 	 * cost as rows (a tuplestore copy, a projection, a send function per
 	 * column and a protocol message per record; docs/BENCHMARKS.md). Every

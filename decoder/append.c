@@ -10,7 +10,7 @@
  * are the caller's: it has reserved them under the partition row lock.
  *
  * kafka.records is partitioned (topic, then partition, then offset ranges
- * called chunks, plus a DEFAULT leaf per partition; sql/pg_kafka--0.10.sql,
+ * called chunks, plus a DEFAULT leaf per partition; sql/pg_kafka--0.11.sql,
  * "Records in chunks"). Its rows go through PostgreSQL's own tuple routing,
  * set up as COPY FROM sets it up (ExecSetupPartitionTupleRouting,
  * ExecFindPartition): the rows of a batch share topic and partition and

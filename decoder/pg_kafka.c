@@ -3,7 +3,7 @@
  *
  * Turns committed transactions into the stream of Kafka records they wrote:
  * every INSERT into kafka.records becomes one message, in commit order.
- * kafka.records is partitioned (sql/pg_kafka--0.10.sql, "Records in
+ * kafka.records is partitioned (sql/pg_kafka--0.11.sql, "Records in
  * chunks"), and logical decoding reports each row as a change of the leaf
  * table that holds it: a relation is a records table when it is
  * kafka.records or its partition root is, which is looked up once per

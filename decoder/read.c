@@ -1,7 +1,7 @@
 /*
  * kafka.read_records() and kafka.read_records_packed(): a partition's
  * records in offset order, as rows, and packed into pieces for the
- * broker's Fetch (sql/pg_kafka--0.10.sql, "Reading a partition's
+ * broker's Fetch (sql/pg_kafka--0.11.sql, "Reading a partition's
  * records"); the read-side analogue of append.c.
  *
  * A query over the partitioned kafka.records has to be planned with its

@@ -1,5 +1,5 @@
 --
--- kafka.records in chunks (sql/pg_kafka--0.10.sql, "Records in chunks"):
+-- kafka.records in chunks (sql/pg_kafka--0.11.sql, "Records in chunks"):
 -- the tables a topic gets, the next chunk created ahead of need, rows past
 -- the chunks caught by the DEFAULT leaf, chunks below the log start dropped
 -- whole, a deleted topic's tables detached and dropped, a topic created

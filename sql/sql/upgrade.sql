@@ -1,6 +1,6 @@
 --
--- A fresh CREATE EXTENSION runs pg_kafka--0.10.sql; a database made with 0.1
--- reaches 0.10 through the upgrade scripts. Both must end in the same
+-- A fresh CREATE EXTENSION runs pg_kafka--0.11.sql; a database made with 0.1
+-- reaches 0.11 through the upgrade scripts. Both must end in the same
 -- catalog: this test describes every object of the extension as text rows,
 -- once after 0.1 + ALTER EXTENSION UPDATE and once after a fresh install, and
 -- shows the rows that differ (none expected).

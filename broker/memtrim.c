@@ -17,31 +17,29 @@
  * Fixing the thresholds low (mallopt) would hand large blocks back at once,
  * but each one is then mapped, faulted in page by page and unmapped again:
  * with a 128 KiB threshold the broker spent about 1.5 times the CPU per
- * consumed record and 1.3 times per produced 1 KB record. Left dynamic,
- * the threshold made the broker's speed depend on its history: it rises
- * only to the largest block freed so far, and a block of exactly that
- * size is still mapped, so 4 MiB fetch responses after nothing larger
- * than 1 MB produce frames were each faulted in (1 KB consume, 2.8 against
- * 1.8 s of broker CPU per million records). memtrim_start therefore fixes
- * it where the dynamic one ends, 32 MiB, and the trim threshold at twice
- * that, as glibc would after freeing a block of 32 MiB. The heap's reuse
- * of large blocks during a burst is worth keeping; what it holds afterwards is given
- * back instead by malloc_trim(0), which also releases the whole free pages
- * inside the heap, once the broker is idle: fewer than QUIET_BYTES received
- * and sent since the last check (every CHECK_MS), more than TRIM_SLACK
- * bytes free in the heap, and more
- * than TRIM_SLACK bytes of pages faulted in or of heap freed since the last
- * trim (without that, a heap whose free pages are already given back would
- * be walked again at every check, as the free byte count does not change;
- * the second condition catches memory freed without new faults, such as
- * the buffers of a hundred clients that were in use at the last trim and
- * are freed when they disconnect). The trim
- * walks the heap's free lists, which is why it waits for idleness rather
- * than running during a burst, whose memory would be faulted straight back
- * in. Idle is measured by traffic, not by requests in flight: consumers
- * long-polling an empty topic always have a fetch waiting, and a broker
- * serving only them is idle; and a pause between two fetches of a burst
- * is not.
+ * consumed record and 1.3 times per produced 1 KB record. Left dynamic, the
+ * threshold made the broker's speed depend on its history: it rises only to
+ * the largest block freed so far, and a block of exactly that size is still
+ * mapped, so 4 MiB fetch responses after nothing larger than 1 MB produce
+ * frames were each faulted in (1 KB consume, 2.8 against 1.8 s of broker CPU
+ * per million records). memtrim_start therefore fixes it where the dynamic
+ * one ends, 32 MiB, and the trim threshold at twice that, as glibc would
+ * after freeing a block of 32 MiB. The heap's reuse of large blocks during a
+ * burst is worth keeping; what it holds afterwards is given back instead by
+ * malloc_trim(0), which also releases the whole free pages inside the heap,
+ * once the broker is idle: fewer than QUIET_BYTES received and sent since
+ * the last check (every CHECK_MS), more than TRIM_SLACK bytes free in the
+ * heap, and more than TRIM_SLACK bytes of pages faulted in or of heap freed
+ * since the last trim (without that, a heap whose free pages are already
+ * given back would be walked again at every check, as the free byte count
+ * does not change; the second condition catches memory freed without new
+ * faults, such as the buffers of a hundred clients that were in use at the
+ * last trim and are freed when they disconnect). The trim walks the heap's
+ * free lists, which is why it waits for idleness rather than running during
+ * a burst, whose memory would be faulted straight back in. Idle is measured
+ * by traffic, not by requests in flight: consumers long-polling an empty
+ * topic always have a fetch waiting, and a broker serving only them is idle;
+ * and a pause between two fetches of a burst is not.
  *
  * Memory held by libraries is out of malloc_trim's reach: libpq keeps each
  * connection's buffers at their largest size. The caller's on_idle hook,

@@ -79,19 +79,18 @@ BEGIN
 		FOR agg IN
 			WITH r AS (
 				SELECT r."offset", r."timestamp",
-				       sum(32 + coalesce(octet_length(r.key), 0)
-					   + coalesce(octet_length(r.value), 0)
-					   + coalesce(octet_length(r.headers), 0))
-					   OVER (ORDER BY r."offset" ROWS UNBOUNDED PRECEDING) AS upto,
 				       32 + coalesce(octet_length(r.key), 0) + coalesce(octet_length(r.value), 0)
 					   + coalesce(octet_length(r.headers), 0) AS b
 				FROM kafka.records r
 				WHERE r.topic = p_topic AND r.partition = p_partition
-				  AND r."offset" >= scan_from AND r."offset" < scan_to)
-			SELECT (coalesce(open_bytes, 0) + r.upto - r.b) / seg_bytes AS piece,
-			       min(r."offset") AS lo, min(r."timestamp") AS first_ts,
-			       max(r."timestamp") AS max_ts, count(*) AS n, sum(r.b) AS bytes
-			FROM r GROUP BY 1 ORDER BY 1
+				  AND r."offset" >= scan_from AND r."offset" < scan_to),
+			w AS (
+				SELECT r.*, sum(r.b) OVER (ORDER BY r."offset" ROWS UNBOUNDED PRECEDING) AS upto
+				FROM r)
+			SELECT (coalesce(open_bytes, 0) + w.upto - w.b) / seg_bytes AS piece,
+			       min(w."offset") AS lo, min(w."timestamp") AS first_ts,
+			       max(w."timestamp") AS max_ts, count(*) AS n, sum(w.b) AS bytes
+			FROM w GROUP BY 1 ORDER BY 1
 		LOOP
 			pieces := pieces || agg.piece;
 			los := los || CASE WHEN cardinality(los) = 0 THEN scan_from ELSE agg.lo END;

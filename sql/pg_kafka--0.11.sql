@@ -1,5 +1,5 @@
 /*
- * pg_kafka 0.10: the whole extension, as a fresh CREATE EXTENSION installs it.
+ * pg_kafka 0.11: the whole extension, as a fresh CREATE EXTENSION installs it.
  *
  * This file is the one place to read the current definition of every table,
  * view, type and function. One row of kafka.records is one Kafka record; the
@@ -9,10 +9,10 @@
  *
  * A database made with an earlier version reaches the same catalog through
  * pg_kafka--0.1.sql and the upgrade scripts pg_kafka--0.1--0.2.sql ...
- * pg_kafka--0.9--0.10.sql; the regression test sql/upgrade.sql checks that
+ * pg_kafka--0.10--0.11.sql; the regression test sql/upgrade.sql checks that
  * both ways end in the same objects. A change to the extension is a new
  * version: a new complete script pg_kafka--X.sql (this file, renamed and
- * edited), an upgrade script pg_kafka--0.10--X.sql that makes the same change,
+ * edited), an upgrade script pg_kafka--0.11--X.sql that makes the same change,
  * and default_version in pg_kafka.control.
  *
  * Sections, in the order the features came:
@@ -3081,19 +3081,18 @@ BEGIN
 		FOR agg IN
 			WITH r AS (
 				SELECT r."offset", r."timestamp",
-				       sum(32 + coalesce(octet_length(r.key), 0)
-					   + coalesce(octet_length(r.value), 0)
-					   + coalesce(octet_length(r.headers), 0))
-					   OVER (ORDER BY r."offset" ROWS UNBOUNDED PRECEDING) AS upto,
 				       32 + coalesce(octet_length(r.key), 0) + coalesce(octet_length(r.value), 0)
 					   + coalesce(octet_length(r.headers), 0) AS b
 				FROM kafka.records r
 				WHERE r.topic = p_topic AND r.partition = p_partition
-				  AND r."offset" >= scan_from AND r."offset" < scan_to)
-			SELECT (coalesce(open_bytes, 0) + r.upto - r.b) / seg_bytes AS piece,
-			       min(r."offset") AS lo, min(r."timestamp") AS first_ts,
-			       max(r."timestamp") AS max_ts, count(*) AS n, sum(r.b) AS bytes
-			FROM r GROUP BY 1 ORDER BY 1
+				  AND r."offset" >= scan_from AND r."offset" < scan_to),
+			w AS (
+				SELECT r.*, sum(r.b) OVER (ORDER BY r."offset" ROWS UNBOUNDED PRECEDING) AS upto
+				FROM r)
+			SELECT (coalesce(open_bytes, 0) + w.upto - w.b) / seg_bytes AS piece,
+			       min(w."offset") AS lo, min(w."timestamp") AS first_ts,
+			       max(w."timestamp") AS max_ts, count(*) AS n, sum(w.b) AS bytes
+			FROM w GROUP BY 1 ORDER BY 1
 		LOOP
 			pieces := pieces || agg.piece;
 			los := los || CASE WHEN cardinality(los) = 0 THEN scan_from ELSE agg.lo END;
